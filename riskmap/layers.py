@@ -1,0 +1,172 @@
+"""The layer catalogue: one declarative TOML file per layer in ``layers/``.
+
+Core, renderer, UI and exporters all read the same definitions.
+
+>>> cat = load_catalogue()
+>>> cat["enterprises"].style.type
+'level'
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from riskmap.errors import RiskmapError
+from riskmap.paths import LAYERS_DIR
+
+GEOMETRIES = ("point", "line", "polygon")
+STYLE_TYPES = ("single", "level", "category")
+GROUPS = {
+    "basemap": ("底图", "Base map"),
+    "zones": ("分区", "Zones"),
+    "enterprise": ("企业", "Enterprises"),
+    "control": ("控制线", "Control lines"),
+    "lifeline": ("生命线", "Lifelines"),
+    "resource": ("应急资源", "Emergency resources"),
+    "danger": ("隐患", "Hidden dangers"),
+}
+
+
+@dataclass(frozen=True)
+class Category:
+    value: str
+    colour: str
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class Style:
+    type: str
+    field: str | None = None
+    symbol: str = "circle"
+    size_mm: float = 2.0
+    fill: str | None = None
+    fill_opacity: float = 1.0
+    stroke: str | None = None
+    stroke_width_mm: float = 0.2
+    dash: str = "solid"
+    none_colour: str = "#9E9E9E"
+    other_colour: str = "#9E9E9E"
+    categories: tuple[Category, ...] = ()
+
+    def category(self, value) -> Category | None:
+        key = _category_key(value)
+        for c in self.categories:
+            if c.value == key:
+                return c
+        return None
+
+
+@dataclass(frozen=True)
+class Label:
+    field: str
+    size_pt: float = 8.0
+    bold: bool = False
+    priority: int = 5
+    show_below_scale: float = 0.0  # 0 = at every scale
+
+    def visible_at(self, scale_denominator: float) -> bool:
+        return self.show_below_scale <= 0 or scale_denominator <= self.show_below_scale
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    name: str
+    zh: str
+    en: str
+
+
+@dataclass(frozen=True)
+class LayerDef:
+    id: str
+    table: str
+    geometry: str
+    group: str
+    z: int
+    visible: bool
+    name_zh: str
+    name_en: str
+    style: Style
+    where: str | None = None
+    label: Label | None = None
+    fields: tuple[FieldDef, ...] = field(default_factory=tuple)
+    path: Path | None = None
+
+    def title(self, lang: str = "zh") -> str:
+        return self.name_en if lang == "en" else self.name_zh
+
+
+def _category_key(value) -> str:
+    """Category values compare as text; floats in their shortest form (3e-07)."""
+    if isinstance(value, float):
+        return repr(value) if value != int(value) else str(int(value))
+    return str(value)
+
+
+def _norm_float_key(key: str) -> str:
+    try:
+        f = float(key)
+    except ValueError:
+        return key
+    return _category_key(f) if any(ch in key for ch in ".eE") else key
+
+
+def parse_layer(data: dict, path: Path | None = None) -> LayerDef:
+    """Build a LayerDef from a parsed TOML table; errors name the file and key."""
+    where = str(path) if path else "layer"
+
+    def need(key):
+        if key not in data:
+            raise RiskmapError(f"图层定义缺少字段 {key}", f"layer definition lacks '{key}'", where=where)
+        return data[key]
+
+    geometry = need("geometry")
+    if geometry not in GEOMETRIES:
+        raise RiskmapError(f"几何类型无效: {geometry}", f"bad geometry '{geometry}'", where=where)
+    st = dict(need("style"))
+    if st.get("type") not in STYLE_TYPES:
+        raise RiskmapError(f"样式类型无效: {st.get('type')}", f"bad style type {st.get('type')!r}", where=where)
+    cats = tuple(
+        Category(_norm_float_key(str(k)), v["colour"], v.get("zh", str(k)), v.get("en", str(k)))
+        for k, v in st.pop("categories", {}).items()
+    )
+    fill = st.pop("fill", None)
+    style = Style(fill=None if fill in (None, "none") else fill, categories=cats, **st)
+    lab = data.get("label")
+    group = need("group")
+    if group not in GROUPS:
+        raise RiskmapError(f"图层分组无效: {group}", f"bad group '{group}'", where=where)
+    name = need("name")
+    return LayerDef(
+        id=need("id"),
+        table=need("table"),
+        geometry=geometry,
+        group=group,
+        z=int(data.get("z", 0)),
+        visible=bool(data.get("visible", True)),
+        name_zh=name["zh"],
+        name_en=name["en"],
+        style=style,
+        where=data.get("where"),
+        label=Label(**lab) if lab else None,
+        fields=tuple(FieldDef(f["name"], f["zh"], f["en"]) for f in data.get("fields", [])),
+        path=path,
+    )
+
+
+@lru_cache(maxsize=4)
+def load_catalogue(directory: Path = LAYERS_DIR) -> dict[str, LayerDef]:
+    """All layer definitions, keyed by id, in drawing order (lowest z first)."""
+    layers = []
+    for path in sorted(Path(directory).glob("*.toml")):
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise RiskmapError(f"图层定义文件无法解析: {exc}", f"cannot parse layer file: {exc}", where=str(path)) from exc
+        layers.append(parse_layer(data, path))
+    layers.sort(key=lambda layer: layer.z)
+    return {layer.id: layer for layer in layers}
