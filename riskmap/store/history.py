@@ -1,0 +1,68 @@
+"""Edit history: every ORM insert, update and delete of a feature is recorded (who, when, what)."""
+
+from __future__ import annotations
+
+import getpass
+
+import shapely
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
+from riskmap.model import EditRecord, ProjectMeta, ZoneDecision
+
+SKIP = (EditRecord, ProjectMeta, ZoneDecision)
+
+
+def current_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "unknown"
+
+
+def _plain(value):
+    if isinstance(value, shapely.Geometry):
+        return value.wkt if len(value.wkt) <= 200 else f"{value.geom_type} ({shapely.get_num_coordinates(value)} points)"
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _changes(obj) -> dict:
+    state = inspect(obj)
+    out = {}
+    for attr in state.mapper.column_attrs:
+        hist = state.attrs[attr.key].history
+        if hist.has_changes():
+            old = hist.deleted[0] if hist.deleted else None
+            new = hist.added[0] if hist.added else None
+            out[attr.key] = [_plain(old), _plain(new)]
+    return out
+
+
+def track(session: Session, user: str | None = None) -> None:
+    """Record edits of ``session`` in edit_history from now on."""
+    user = user or current_user()
+    pending_inserts: list = []
+
+    @event.listens_for(session, "before_flush")
+    def _before_flush(sess, _ctx, _instances):
+        for obj in sess.dirty:
+            if isinstance(obj, SKIP) or not sess.is_modified(obj):
+                continue
+            sess.add(EditRecord(user=user, table_name=obj.__tablename__, row_id=obj.id, action="update",
+                                changes=_changes(obj)))
+        for obj in sess.deleted:
+            if isinstance(obj, SKIP):
+                continue
+            sess.add(EditRecord(user=user, table_name=obj.__tablename__, row_id=obj.id, action="delete",
+                                changes={"name": _plain(getattr(obj, "name", None))}))
+        pending_inserts.extend(o for o in sess.new if not isinstance(o, SKIP))
+
+    @event.listens_for(session, "after_flush_postexec")
+    def _after_flush(sess, _ctx):
+        objs = list(pending_inserts)
+        pending_inserts.clear()
+        for obj in objs:
+            sess.add(EditRecord(user=user, table_name=obj.__tablename__, row_id=obj.id, action="insert",
+                                changes={"name": _plain(getattr(obj, "name", getattr(obj, "title", None)))}))
