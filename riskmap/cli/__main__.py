@@ -1,0 +1,5 @@
+import sys
+
+from riskmap.cli import main
+
+sys.exit(main())

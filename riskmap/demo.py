@@ -1,0 +1,484 @@
+"""Demo projects: a real county boundary filled with fictitious towns, grids and enterprises.
+
+Everything inside the boundary is invented (names start with 示例) and the project is marked as demo, so
+that every export says 示例数据. The same seed gives the same project.
+
+>>> # riskmap.demo.make_demo("huining.gpkg", place="会宁县", seed=1)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from shapely import STRtree
+
+from riskmap.crs import to_geographic, to_metric
+from riskmap.errors import RiskmapError
+from riskmap.industries import load_industries
+from riskmap.model import (
+    ControlLine, EmergencyResource, Enterprise, EnterpriseList, HiddenDanger, HiddenDangerEvent,
+    LifelinePoint, LifelineSegment, ProtectedTarget, RiskPoint, SafetyDistance, Substance, Zone,
+)
+from riskmap.places import Place, find_place
+from riskmap.store import Project
+
+Progress = Callable[[float, str], None]
+
+# Enterprise counts per industry. 会宁县 follows its plan (003 L22): 危化 174 = 加油站 24 + 氧气站 1 +
+# 烟花爆竹批发 1 + 零售 148; 工贸 23; 非煤矿山 5. The other places have no such count in their plans:
+# their numbers are invented, of a plausible size.
+HUINING = {
+    "gas_station": 24, "oxygen_station": 1, "fireworks_wholesale": 1, "fireworks_retail": 148,
+    "dust_explosion": 8, "ammonia_refrigeration": 4, "confined_space": 8, "metallurgy": 3,
+    "non_coal_mine": 5, "construction": 12, "crowded_place": 16, "special_equipment": 6, "charging": 3,
+}
+GENERIC = {
+    "hazchem_production": 14, "hazchem_storage": 6, "hazchem_trade": 22, "hazchem_use": 16,
+    "gas_station": 30, "oxygen_station": 1, "fireworks_wholesale": 1, "fireworks_retail": 40,
+    "non_coal_mine": 2, "dust_explosion": 18, "ammonia_refrigeration": 6, "confined_space": 25,
+    "metallurgy": 4, "construction": 20, "crowded_place": 24, "special_equipment": 10,
+    "hazardous_waste": 3, "energy_storage": 2, "charging": 8,
+}
+
+
+@dataclass(frozen=True)
+class PlaceProfile:
+    towns: int
+    villages_per_town: int
+    grids: int
+    enterprises: dict[str, int]
+    town_word: str = "镇"
+
+
+PROFILES = {
+    "620422": PlaceProfile(towns=28, villages_per_town=5, grids=320, enterprises=HUINING, town_word="镇"),
+    "330421": PlaceProfile(towns=9, villages_per_town=12, grids=662, enterprises=GENERIC),  # 000 L20–22
+    "370112": PlaceProfile(towns=21, villages_per_town=6, grids=480, enterprises=GENERIC, town_word="街道"),
+    "341504": PlaceProfile(towns=6, villages_per_town=8, grids=160, enterprises=GENERIC),
+    "370126": PlaceProfile(towns=12, villages_per_town=8, grids=300, enterprises=GENERIC),
+}
+
+# Industries that sit inside the chemical park, and those whose sites get a control line.
+PARK_INDUSTRIES = ("hazchem_production", "hazchem_storage", "oxygen_station", "fireworks_wholesale",
+                   "ammonia_refrigeration")
+RISKY = {  # typical LEC choices per industry: (L options, E options, C options)
+    "high": ((3, 6, 1), (6, 3, 2), (15, 40, 7)),
+    "mid": ((1, 3, 0.5), (3, 6, 2), (7, 15, 3)),
+    "low": ((0.5, 1, 0.2), (2, 3, 1), (3, 7, 1)),
+}
+INDUSTRY_RISK = {
+    "hazchem_production": "high", "hazchem_storage": "high", "non_coal_mine": "high", "fireworks_wholesale": "high",
+    "hazchem_use": "mid", "hazchem_trade": "mid", "gas_station": "mid", "oxygen_station": "mid",
+    "dust_explosion": "mid", "ammonia_refrigeration": "mid", "metallurgy": "mid", "construction": "mid",
+    "energy_storage": "mid", "hazardous_waste": "mid",
+}
+SUBSTANCES = {  # industry -> (substance, quantity range t)
+    "hazchem_production": [("液氨", (5, 60)), ("液氯", (2, 20)), ("甲醇", (100, 900)), ("苯", (20, 120))],
+    "hazchem_storage": [("汽油", (150, 900)), ("甲醇", (200, 1200)), ("液化石油气", (20, 150))],
+    "gas_station": [("汽油", (40, 120))],
+    "ammonia_refrigeration": [("液氨", (3, 25))],
+}
+
+SYLLABLES = list("青石兴安和平东西南北新丰永宁泰康福民川河山林桥湖源阳云华晨星光明盛荣旭")
+COMPANY_WORDS = list("华恒瑞鑫泰昌隆盛宏远达创联信通汇德正元利佳")
+TOWN_CENTRE_SPREAD = 0.35  # enterprises cluster around town centres (fraction of the town's radius)
+
+
+def _unique_names(rng: np.random.Generator, n: int, suffix: str, used: set[str], length: int = 2) -> list[str]:
+    names = []
+    while len(names) < n:
+        core = "".join(rng.choice(SYLLABLES, size=length))
+        name = f"示例{core}{suffix}"
+        if name not in used:
+            used.add(name)
+            names.append(name)
+    return names
+
+
+def _points_in(poly, n: int, rng: np.random.Generator, centre=None, spread=None) -> np.ndarray:
+    """n random points inside ``poly`` (uniform, or normal around ``centre`` with sd ``spread``)."""
+    out = np.empty((0, 2))
+    minx, miny, maxx, maxy = poly.bounds
+    shapely.prepare(poly)
+    while len(out) < n:
+        k = max(64, 2 * (n - len(out)))
+        if centre is None:
+            cand = np.column_stack([rng.uniform(minx, maxx, k), rng.uniform(miny, maxy, k)])
+        else:
+            cand = rng.normal(centre, spread, size=(k, 2))
+        ok = shapely.contains_xy(poly, cand[:, 0], cand[:, 1])
+        out = np.vstack([out, cand[ok]])
+    return out[:n]
+
+
+def partition(poly, n: int, rng: np.random.Generator) -> list:
+    """Split ``poly`` into n Voronoi cells of random seeds (one cell per seed, all clipped to poly)."""
+    if n <= 1:
+        return [poly]
+    seeds = _points_in(poly, n, rng)
+    cells = shapely.voronoi_polygons(shapely.MultiPoint(seeds), extend_to=poly)
+    parts = shapely.get_parts(cells)
+    # voronoi_polygons does not keep the seed order; match each cell to its seed.
+    tree = STRtree(parts)
+    idx = tree.query(shapely.points(seeds), predicate="within")
+    order = np.full(n, -1)
+    order[idx[0]] = idx[1]
+    clipped = shapely.intersection(parts[order], poly)
+    return [shapely.make_valid(c) for c in clipped]
+
+
+def _allocate(weights: np.ndarray, total: int, minimum: int = 1) -> np.ndarray:
+    """Integers proportional to ``weights`` summing to ``total`` (largest remainder), each ≥ minimum."""
+    k = len(weights)
+    base = np.full(k, minimum)
+    rest = total - minimum * k
+    if rest < 0:
+        raise ValueError("total too small")
+    share = weights / weights.sum() * rest
+    alloc = np.floor(share).astype(int)
+    remainder = rest - alloc.sum()
+    alloc[np.argsort(share - alloc)[::-1][:remainder]] += 1
+    return base + alloc
+
+
+def _multi(geom):
+    geom = shapely.make_valid(geom)
+    if geom.geom_type == "Polygon":
+        return shapely.MultiPolygon([geom])
+    if geom.geom_type == "MultiPolygon":
+        return geom
+    polys = [g for g in shapely.get_parts(geom) if g.geom_type == "Polygon"]
+    return shapely.MultiPolygon(polys)
+
+
+class _Builder:
+    """Builds one demo project; geometry is made in the metric CRS and stored in EPSG:4490."""
+
+    def __init__(self, place: Place, seed: int, progress: Progress | None):
+        self.place = place
+        self.profile = PROFILES[place.adcode]
+        self.rng = np.random.default_rng(seed)
+        self.epsg = place.epsg
+        self.progress = progress or (lambda f, msg: None)
+        self.boundary = to_metric(place.boundary(), self.epsg)
+        self.used_names: set[str] = set()
+        self.today = dt.date(2026, 11, 1)
+
+    def geo(self, geom):
+        return to_geographic(geom, self.epsg)
+
+    # ---- zones ------------------------------------------------------------------------------
+    def zones(self, s):
+        rng, prof = self.rng, self.profile
+        county = Zone(name=self.place.name, kind="county", code=self.place.adcode,
+                      geom=_multi(self.geo(self.boundary)), area_km2=round(self.boundary.area / 1e6, 2))
+        s.add(county)
+        s.flush()
+        town_polys = partition(self.boundary, prof.towns, rng)
+        town_names = _unique_names(rng, prof.towns, prof.town_word, self.used_names)
+        self.towns = []
+        for name, poly in zip(town_names, town_polys):
+            z = Zone(name=name, kind="town", parent_id=county.id, code=None, geom=_multi(self.geo(poly)),
+                     population=int(rng.integers(8_000, 60_000)), area_km2=round(poly.area / 1e6, 2))
+            s.add(z)
+            self.towns.append((z, poly))
+        s.flush()
+        # villages inside towns, grids inside villages; grid counts proportional to village area
+        villages = []
+        for town, tpoly in self.towns:
+            n_v = prof.villages_per_town
+            names = _unique_names(rng, n_v, "村" if prof.town_word == "镇" else "社区", self.used_names)
+            for name, vpoly in zip(names, partition(tpoly, n_v, rng)):
+                v = Zone(name=name, kind="village", parent_id=town.id, geom=_multi(self.geo(vpoly)),
+                         population=int(rng.integers(500, 6000)), area_km2=round(vpoly.area / 1e6, 2))
+                s.add(v)
+                villages.append((v, vpoly, town))
+        s.flush()
+        counts = _allocate(np.array([vp.area for _, vp, _ in villages]), prof.grids)
+        grid_rows = []
+        serial = 0
+        for (v, vpoly, town), n_g in zip(villages, counts):
+            for gpoly in partition(vpoly, int(n_g), rng):
+                serial += 1
+                grid_rows.append(dict(name=f"{town.name}第{serial:03d}网格", kind="grid", parent_id=v.id,
+                                      geom=_multi(self.geo(gpoly)), area_km2=round(gpoly.area / 1e6, 3),
+                                      version=1))
+        s.execute(Zone.__table__.insert(), grid_rows)
+        self.town_tree = STRtree([p for _, p in self.towns])
+
+    def parks(self, s):
+        rng = self.rng
+        # the chemical park: a compact block near the edge of a town centre, about 2 × 1.5 km
+        town, tpoly = self.towns[int(rng.integers(len(self.towns)))]
+        c = tpoly.representative_point()
+        park = shapely.affinity.rotate(shapely.box(c.x - 1000, c.y - 700, c.x + 1000, c.y + 700),
+                                       float(rng.uniform(-25, 25)))
+        park = park.intersection(self.boundary)
+        self.park = park
+        name = _unique_names(rng, 1, "化工园区", self.used_names)[0]
+        self.park_zone = Zone(name=name, kind="chemical_park", parent_id=town.id, geom=_multi(self.geo(park)),
+                              area_km2=round(park.area / 1e6, 2))
+        s.add(self.park_zone)
+        town2, tpoly2 = self.towns[(self.towns.index((town, tpoly)) + 1) % len(self.towns)]
+        c2 = tpoly2.representative_point()
+        ipark = shapely.box(c2.x - 1200, c2.y - 900, c2.x + 1200, c2.y + 900).intersection(tpoly2)
+        s.add(Zone(name=_unique_names(rng, 1, "工业园区", self.used_names)[0], kind="industrial_park",
+                   parent_id=town2.id, geom=_multi(self.geo(ipark)), area_km2=round(ipark.area / 1e6, 2)))
+        s.flush()
+
+    # ---- enterprises ------------------------------------------------------------------------
+    def _town_of(self, pts: np.ndarray) -> list:
+        idx = self.town_tree.query(shapely.points(pts), predicate="within")
+        town_for = {}
+        for p, t in zip(*idx):
+            town_for.setdefault(int(p), int(t))
+        return [self.towns[town_for.get(i, 0)][0] for i in range(len(pts))]
+
+    def enterprises(self, s):
+        rng = self.rng
+        inds = load_industries()
+        self.enterprise_objs = []
+        for code, n in self.profile.enterprises.items():
+            if code in PARK_INDUSTRIES:
+                pts = _points_in(self.park.buffer(-60), n, rng)
+            else:
+                # cluster around town centres, weighted by town area
+                areas = np.array([p.area for _, p in self.towns])
+                picks = rng.choice(len(self.towns), size=n, p=areas / areas.sum())
+                pts = np.vstack([
+                    _points_in(self.towns[i][1], 1, rng, centre=np.array(self.towns[i][1].representative_point().coords[0]),
+                               spread=np.sqrt(self.towns[i][1].area) * TOWN_CENTRE_SPREAD)
+                    for i in picks]) if n else np.empty((0, 2))
+            towns = self._town_of(pts)
+            names = _unique_names(rng, n, f"{inds[code].zh.replace('危险化学品', '化工')}有限公司", self.used_names)
+            for (x, y), town, name in zip(pts, towns, names):
+                e = Enterprise(
+                    name=name, industry=code, town=town.name, zone_id=town.id,
+                    address=f"{town.name}示例路{int(rng.integers(1, 300))}号",
+                    employees=int(rng.integers(3, 400 if INDUSTRY_RISK.get(code) == "high" else 120)),
+                    department=inds[code].department,
+                    legal_person=f"示例{rng.choice(SYLLABLES)}{rng.choice(SYLLABLES)}",
+                    phone=f"0000-{int(rng.integers(1000000, 9999999))}",
+                    credit_code=f"DEMO{int(rng.integers(10**13, 10**14))}",
+                    geom=self.geo(shapely.Point(x, y)),
+                )
+                s.add(e)
+                self.enterprise_objs.append((e, (x, y)))
+        s.flush()
+
+    def risk_points(self, s):
+        from riskmap.grading.enterprise import grade_risk_point
+
+        rng = self.rng
+        for e, (x, y) in self.enterprise_objs:
+            band = INDUSTRY_RISK.get(e.industry, "low")
+            n_points = int(rng.integers(1, 4))
+            for k in range(n_points):
+                Ls, Es, Cs = RISKY[band]
+                rp = RiskPoint(enterprise_id=e.id, name=f"风险点{k + 1}", kind="risk_point",
+                               geom=self.geo(shapely.Point(x + rng.normal(0, 30), y + rng.normal(0, 30))))
+                s.add(rp)
+                s.flush()
+                inputs = {"L": float(rng.choice(Ls)), "E": float(rng.choice(Es)), "C": float(rng.choice(Cs))}
+                inputs = {k2: (int(v) if float(v).is_integer() else v) for k2, v in inputs.items()}
+                grade_risk_point(s, rp, "lec", inputs, assessor="示例评估员")
+            if e.industry in SUBSTANCES:
+                hs = RiskPoint(enterprise_id=e.id, name="储罐区", kind="hazard_source",
+                               geom=self.geo(shapely.Point(x + 20, y + 20)))
+                s.add(hs)
+                s.flush()
+                subs = []
+                for name, (lo, hi) in SUBSTANCES[e.industry][: int(rng.integers(1, 3))]:
+                    q = round(float(rng.uniform(lo, hi)), 1)
+                    s.add(Substance(risk_point_id=hs.id, name=name, quantity_t=q, design_max_t=round(q * 1.2, 1)))
+                    subs.append({"name": name, "quantity_t": q})
+                people = int(rng.choice([0, 12, 40, 80, 150]))
+                grade_risk_point(s, hs, "gb18218", {"people_within_500m": people, "substances": subs},
+                                       assessor="示例评估员")
+                if hs.major_hazard_grade:
+                    e.major_hazard = True
+                    hs.name = "重大危险源（储罐区）"
+        s.flush()
+
+    def lists(self, s):
+        rng = self.rng
+        for e, _ in self.enterprise_objs:
+            s.add_all([
+                EnterpriseList(enterprise_id=e.id, kind="basic", content={
+                    "主要负责人": e.legal_person, "从业人数": e.employees, "行业": e.industry, "地址": e.address}),
+                EnterpriseList(enterprise_id=e.id, kind="responsibility", content={
+                    "安全负责人": f"示例{rng.choice(SYLLABLES)}{rng.choice(SYLLABLES)}", "监管部门": e.department,
+                    "包保责任人": f"示例{rng.choice(SYLLABLES)}{rng.choice(SYLLABLES)}"}),
+                EnterpriseList(enterprise_id=e.id, kind="monitoring", content={
+                    "在线监测": bool(rng.random() < 0.6), "视频监控": bool(rng.random() < 0.8)}),
+                EnterpriseList(enterprise_id=e.id, kind="measures", content={
+                    "管控措施": "定期巡检；作业审批；教育培训（示例）"}),
+                EnterpriseList(enterprise_id=e.id, kind="emergency", content={
+                    "应急预案": "已备案（示例）", "应急物资": "灭火器、防毒面具（示例）",
+                    "external_distance_insufficient": bool(rng.random() < 0.02)}),
+            ])
+
+    def dangers(self, s):
+        rng = self.rng
+        ents = [e for e, _ in self.enterprise_objs]
+        picks = rng.choice(len(ents), size=max(6, len(ents) // 12), replace=False)
+        statuses = ["registered", "rectifying", "rectified", "closed"]
+        for n, i in enumerate(picks):
+            e = ents[int(i)]
+            major = n < 4
+            status = "supervised" if major and n < 3 else str(rng.choice(statuses))
+            found = self.today - dt.timedelta(days=int(rng.integers(5, 200)))
+            deadline = found + dt.timedelta(days=int(rng.integers(15, 120)))
+            d = HiddenDanger(
+                enterprise_id=e.id, title=("重大事故隐患：" if major else "") + str(rng.choice(
+                    ["储罐区可燃气体报警器失效", "安全出口堵塞", "未按规定设置防雷接地", "有限空间作业未审批",
+                     "除尘系统未设泄爆装置", "液氨管道腐蚀", "特种作业人员无证上岗"])),
+                grade="major" if major else "general", status=status, found_date=found, deadline=deadline,
+                responsible_person=e.legal_person, measures="限期整改（示例）", funds_wan=float(rng.integers(1, 80)),
+                plan="整改期间落实监护措施（示例）", supervising_department=e.department,
+                closed_date=deadline if status == "closed" else None, geom=e.geom)
+            s.add(d)
+            s.flush()
+            path = ["registered", "rectifying", "supervised", "rectified", "closed"]
+            prev = None
+            for st in path[: path.index(status) + 1]:
+                if st == "supervised" and not major:
+                    continue
+                s.add(HiddenDangerEvent(danger_id=d.id, from_status=prev, to_status=st, by="示例执法员"))
+                prev = st
+
+    def enterprise_levels(self, s):
+        from riskmap.grading.enterprise import derive_level, override_level
+
+        for e, _ in self.enterprise_objs:
+            derive_level(s, e, assessor="示例评估员")
+        # one assessor override with its reason, as bureaus do
+        e0 = self.enterprise_objs[0][0]
+        override_level(s, e0, 2, reason="企业已完成自动化改造，经专家论证下调（示例）", assessor="示例专家")
+
+    # ---- control lines, targets, lifelines, resources ------------------------------------------
+    def control_lines(self, s):
+        rng = self.rng
+        parts = []
+        for e, (x, y) in self.enterprise_objs:
+            if e.industry in PARK_INDUSTRIES:
+                d = float(rng.choice([300, 500, 800]) if e.industry != "fireworks_wholesale" else 600)
+                s.add(SafetyDistance(enterprise_id=e.id, distance_m=d, source_kind="safety_report",
+                                     source_doc=f"《{e.name}安全评价报告》（示例）"))
+                parts.append(shapely.Point(x, y).buffer(d, 32))
+        region = shapely.union_all(parts + [self.park.buffer(200)])
+        self.control_region = region
+        s.add(ControlLine(name=f"{self.park_zone.name}安全控制线", park_zone_id=self.park_zone.id,
+                          distance_m=None, source_doc="园区整体性安全风险评估报告（示例）", status="approved",
+                          geom=_multi(self.geo(region))))
+
+    def targets(self, s):
+        rng = self.rng
+        kinds = [("school", 8, (300, 2000)), ("kindergarten", 6, (60, 300)), ("hospital", 4, (100, 800)),
+                 ("elderly_home", 3, (20, 150)), ("residential", 14, (200, 3000)), ("crowded_place", 6, (100, 1500))]
+        rows = []
+        for kind, per_county, (lo, hi) in kinds:
+            for i in range(per_county + len(self.towns) // 3):
+                town, tpoly = self.towns[int(rng.integers(len(self.towns)))]
+                centre = np.array(tpoly.representative_point().coords[0])
+                x, y = _points_in(tpoly, 1, rng, centre=centre, spread=np.sqrt(tpoly.area) * 0.25)[0]
+                rows.append((kind, town, x, y, int(rng.integers(lo, hi))))
+        # a few targets deliberately inside the control line: what planners must find
+        ring = self.control_region.difference(self.park)
+        for kind, people in (("school", 900), ("residential", 1200), ("kindergarten", 120), ("residential", 60)):
+            x, y = _points_in(ring, 1, rng)[0]
+            town = self._town_of(np.array([[x, y]]))[0]
+            rows.append((kind, town, x, y, people))
+        cls_for = {"school": "high_sensitive", "kindergarten": "high_sensitive", "hospital": "high_sensitive",
+                   "elderly_home": "high_sensitive"}
+        zh = {"school": "学校", "kindergarten": "幼儿园", "hospital": "医院", "elderly_home": "养老院",
+              "residential": "小区", "crowded_place": "商场"}
+        for kind, town, x, y, people in rows:
+            gclass = cls_for.get(kind) or ("general_1" if people >= 100 else "general_2" if people >= 30 else "general_3")
+            name = _unique_names(rng, 1, zh[kind], self.used_names)[0]
+            s.add(ProtectedTarget(name=name, kind=kind, people=people, gb36894_class=gclass, town=town.name,
+                                  geom=self.geo(shapely.Point(x, y))))
+
+    def lifelines(self, s):
+        rng = self.rng
+        materials = {"gas": ["PE", "钢", "铸铁"], "water": ["球墨铸铁", "PE", "灰口铸铁"], "drainage": ["混凝土", "HDPE"],
+                     "heat": ["钢"], "power": ["电缆"], "telecom": ["光缆"]}
+        rows = []
+        for town, tpoly in self.towns:
+            c = np.array(tpoly.representative_point().coords[0])
+            for cat, mats in materials.items():
+                for _ in range(int(rng.integers(2, 5))):
+                    start = c + rng.normal(0, 400, 2)
+                    steps = rng.normal(0, 250, size=(int(rng.integers(3, 8)), 2)).cumsum(axis=0)
+                    line = shapely.LineString(np.vstack([start, start + steps])).intersection(tpoly)
+                    if line.is_empty or line.length < 50:
+                        continue
+                    rows.append(dict(
+                        category=cat, name=f"{town.name}{ {'gas': '燃气', 'water': '供水', 'drainage': '排水', 'heat': '热力', 'power': '电力', 'telecom': '通信'}[cat]}管线",
+                        material=str(rng.choice(mats)), diameter_mm=float(rng.choice([100, 160, 200, 315, 500])),
+                        pressure_mpa=float(rng.choice([0.01, 0.2, 0.4, 0.8])) if cat == "gas" else None,
+                        depth_m=round(float(rng.uniform(0.8, 2.5)), 1), year_built=int(rng.integers(1985, 2024)),
+                        owner="示例公用事业公司", geom=line))
+        # one long-distance gas pipeline across the county, passing the park
+        minx, miny, maxx, maxy = self.boundary.bounds
+        pc = self.park.centroid
+        trunk = shapely.LineString([(minx, pc.y - 3000), (pc.x, pc.y + 1200), (maxx, pc.y + 4000)]).intersection(self.boundary)
+        rows.append(dict(category="gas_pipeline", name="示例长输天然气管道", material="L360钢", diameter_mm=610.0,
+                         pressure_mpa=6.3, depth_m=1.5, year_built=2012, owner="示例管道公司", geom=trunk))
+        for r in rows:
+            s.add(LifelineSegment(**{**r, "geom": self.geo(r["geom"])}))
+        for town, tpoly in self.towns[: max(3, len(self.towns) // 2)]:
+            for x, y in _points_in(tpoly, 3, rng, centre=np.array(tpoly.representative_point().coords[0]), spread=300):
+                s.add(LifelinePoint(name=f"{town.name}电梯{int(rng.integers(1, 99))}号", category="elevator",
+                                    owner="示例物业公司", geom=self.geo(shapely.Point(x, y))))
+
+    def resources(self, s):
+        rng = self.rng
+        specs = [("fire_station", 2, "综合应急救援"), ("micro_fire_station", len(self.towns), "初期火灾扑救"),
+                 ("rescue_team", 2, "危化品救援"), ("shelter", 5, "避难场所"), ("supply_depot", 2, "物资储备"),
+                 ("hospital", 3, "医疗救护"), ("expert", 3, "危化安全")]
+        zh = {"fire_station": "消防救援站", "micro_fire_station": "微型消防站", "rescue_team": "应急救援队",
+              "shelter": "应急避难场所", "supply_depot": "应急物资储备库", "hospital": "医院", "expert": "专家工作站"}
+        for kind, n, spec in specs:
+            for _ in range(n):
+                town, tpoly = self.towns[int(rng.integers(len(self.towns)))]
+                x, y = _points_in(tpoly, 1, rng, centre=np.array(tpoly.representative_point().coords[0]), spread=500)[0]
+                s.add(EmergencyResource(
+                    name=_unique_names(rng, 1, zh[kind], self.used_names)[0], kind=kind, specialty=spec,
+                    capacity=f"{int(rng.integers(5, 80))}人" if kind != "shelter" else f"{int(rng.integers(500, 5000))}人",
+                    contact=f"示例{rng.choice(SYLLABLES)}{rng.choice(SYLLABLES)}",
+                    phone=f"0000-{int(rng.integers(1000000, 9999999))}", town=town.name,
+                    geom=self.geo(shapely.Point(x, y))))
+
+    def build(self, project: Project) -> None:
+        steps = [("分区", self.zones), ("园区", self.parks), ("企业", self.enterprises), ("五个清单", self.lists),
+                 ("风险点", self.risk_points), ("隐患", self.dangers), ("企业定级", self.enterprise_levels),
+                 ("安全控制线", self.control_lines), ("防护目标", self.targets), ("生命线", self.lifelines),
+                 ("应急资源", self.resources)]
+        with project.session(history=False) as s:
+            for i, (label, step) in enumerate(steps):
+                self.progress(i / (len(steps) + 1), label)
+                step(s)
+        self.progress(len(steps) / (len(steps) + 1), "分区定级")
+        for hook in POST_BUILD_HOOKS:
+            hook(project)
+        self.progress(1.0, "完成")
+
+
+# Functions run on the finished demo (e.g. zoning, indicators); other modules register here.
+POST_BUILD_HOOKS: list[Callable[[Project], None]] = []
+
+
+def make_demo(out, *, place: str = "会宁县", seed: int = 1, progress: Progress | None = None,
+              overwrite: bool = False) -> Project:
+    """Create a demo project for one of the five seed places; returns it open."""
+    p = find_place(place)
+    if p.adcode not in PROFILES:
+        raise RiskmapError(f"没有该地的示例配置: {place}", f"no demo profile for {place}")
+    builder = _Builder(p, seed, progress)
+    return Project.create(out, name=f"{p.name}安全风险一张图（示例数据）", place=p.adcode, demo=True,
+                          metric_epsg=p.epsg, build=builder.build, overwrite=overwrite)
