@@ -264,6 +264,7 @@ class _Builder:
                     legal_person=f"示例{rng.choice(SYLLABLES)}{rng.choice(SYLLABLES)}",
                     phone=f"0000-{int(rng.integers(1000000, 9999999))}",
                     credit_code=f"DEMO{int(rng.integers(10**13, 10**14))}",
+                    qr_id=rng.bytes(16).hex(),
                     geom=self.geo(shapely.Point(x, y)),
                 )
                 s.add(e)
