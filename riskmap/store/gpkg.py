@@ -194,6 +194,33 @@ def initialize(dbapi_conn: sqlite3.Connection) -> None:
             "INSERT OR IGNORE INTO gpkg_extensions VALUES (?, 'geom', 'gpkg_rtree_index',"
             " 'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')", (t,))
     cur.executescript(IMMUTABLE_ASSESSMENTS)
+    _data_columns(cur)
+
+
+def _data_columns(cur) -> None:
+    """Chinese field names as GeoPackage data columns (gpkg_schema): GDAL and QGIS show them as aliases."""
+    from riskmap.layers import load_catalogue
+
+    cur.execute("""CREATE TABLE IF NOT EXISTS gpkg_data_columns (
+        table_name TEXT NOT NULL, column_name TEXT NOT NULL, name TEXT, title TEXT, description TEXT,
+        mime_type TEXT, constraint_name TEXT,
+        CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name),
+        CONSTRAINT gdc_tn UNIQUE (table_name, name))""")
+    seen = set()
+    for layer in load_catalogue().values():
+        for f in layer.fields:
+            if (layer.table, f.name) in seen:
+                continue
+            seen.add((layer.table, f.name))
+            cur.execute("INSERT OR IGNORE INTO gpkg_data_columns (table_name, column_name, name, title) VALUES (?,?,?,?)",
+                        (layer.table, f.name, f.zh, f.en))
+    for ext_table in ("gpkg_data_columns", "gpkg_data_column_constraints"):
+        cur.execute("INSERT OR IGNORE INTO gpkg_extensions VALUES (?, NULL, 'gpkg_schema',"
+                    " 'http://www.geopackage.org/spec/#extension_schema', 'read-write')", (ext_table,))
+    cur.execute("""CREATE TABLE IF NOT EXISTS gpkg_data_column_constraints (
+        constraint_name TEXT NOT NULL, constraint_type TEXT NOT NULL, value TEXT, min NUMERIC,
+        min_is_inclusive BOOLEAN, max NUMERIC, max_is_inclusive BOOLEAN, description TEXT,
+        CONSTRAINT gdcc_ntv UNIQUE (constraint_name, constraint_type, value))""")
 
 
 def refresh_contents(dbapi_conn: sqlite3.Connection, tables=None) -> None:
