@@ -90,3 +90,38 @@ def test_assessments_are_immutable(demo_copy):
     conn = sqlite3.connect(demo_copy)
     with pytest.raises(sqlite3.DatabaseError, match="immutable"):
         conn.execute("UPDATE assessments SET level = 1 WHERE id = 1")
+
+
+def test_older_schema_is_migrated(demo_copy, monkeypatch):
+    """A project of an older schema version is upgraded on open, step by step, in one transaction."""
+    from sqlalchemy import text
+
+    from riskmap.store import migrations, project as project_mod
+
+    def add_column(conn):
+        conn.execute(text("ALTER TABLE enterprises ADD COLUMN migrated_note TEXT DEFAULT '已迁移'"))
+
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(project_mod, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(migrations.MIGRATIONS, 1, add_column)
+    with Project.open(demo_copy) as p:
+        assert p.schema_version == 2
+    conn = sqlite3.connect(demo_copy)
+    assert conn.execute("SELECT migrated_note FROM enterprises LIMIT 1").fetchone() == ("已迁移",)
+
+
+def test_failed_migration_changes_nothing(demo_copy, monkeypatch):
+    from riskmap.errors import RiskmapError
+    from riskmap.store import migrations, project as project_mod
+
+    def broken(conn):
+        conn.exec_driver_sql("ALTER TABLE enterprises ADD COLUMN half TEXT")
+        raise RiskmapError("迁移失败", "migration failed")
+
+    before = demo_copy.read_bytes()
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(project_mod, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(migrations.MIGRATIONS, 1, broken)
+    with pytest.raises(RiskmapError):
+        Project.open(demo_copy)
+    assert demo_copy.read_bytes() == before
