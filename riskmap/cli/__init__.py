@@ -13,7 +13,7 @@ import sys
 from riskmap import __version__
 from riskmap.errors import RiskmapError
 
-COMMANDS = ["demo", "info"]
+COMMANDS = ["demo", "info", "db", "controlline", "contours", "check", "nearby"]
 
 
 class _Parser(argparse.ArgumentParser):

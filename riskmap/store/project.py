@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
@@ -15,13 +16,15 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import Date, create_engine, event, func, inspect, select, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from riskmap.errors import RiskmapError
 from riskmap.model import MODEL_CLASSES, SRID, Base, ProjectMeta, class_for_table
+from riskmap.model.base import Timestamp
 from riskmap.model.geometry import from_gpkg_blobs
 from riskmap.store import gpkg
 from riskmap.store.history import current_user, track
@@ -32,6 +35,49 @@ DEMO_MARK = "示例数据"
 
 def is_url(target: str | os.PathLike) -> bool:
     return isinstance(target, str) and "://" in target
+
+
+def _remember_versions(sess: Session, _ctx, _instances) -> None:
+    """Before a flush: the version each edited versioned row had when this session read it."""
+    seen = sess.info.setdefault("read_versions", {})
+    for obj in list(sess.dirty) + list(sess.deleted):
+        state = inspect(obj)
+        if state.mapper.version_id_col is None or state.identity is None:
+            continue
+        key = (obj.__tablename__, state.identity[0])
+        if key not in seen:
+            label = getattr(obj, "name", None) or getattr(obj, "title", None) or ""
+            seen[key] = (state.attrs.version.loaded_value, label)
+
+
+def conflict_error(engine: Engine, read_versions: dict, exc: StaleDataError) -> RiskmapError:
+    """The edit conflict behind a StaleDataError, naming the feature(s) someone else changed first."""
+    from riskmap.store.names import TABLE_TITLES
+
+    m = re.search(r"table '(\w+)'", str(exc))
+    table = m.group(1) if m else None
+    changed, deleted = [], []
+    with engine.connect() as conn:
+        for (t, row_id), (version, label) in read_versions.items():
+            if table is not None and t != table:
+                continue
+            now = conn.execute(text(f"SELECT version FROM {t} WHERE id = :i"), {"i": row_id}).scalar()
+            if now is None:
+                deleted.append((t, row_id, label))
+            elif now != version:
+                changed.append((t, row_id, label))
+    found = changed + deleted
+    if not found:
+        return RiskmapError(f"保存冲突：{TABLE_TITLES.get(table, table or '数据')}已被其他用户修改，请刷新后重新编辑",
+                            f"edit conflict: {table or 'data'} was changed by someone else; refresh and redo")
+    t, row_id, label = found[0]
+    more_zh = f"等 {len(found)} 个要素" if len(found) > 1 else ""
+    more_en = f" and {len(found) - 1} more" if len(found) > 1 else ""
+    how_zh, how_en = ("修改", "changed") if changed else ("删除", "deleted")
+    return RiskmapError(
+        f"保存冲突：{TABLE_TITLES.get(t, t)}“{label}”（id {row_id}）{more_zh}已被其他用户{how_zh}，请刷新后重新编辑",
+        f"edit conflict: {t} '{label}' (id {row_id}){more_en} was {how_en} by someone else since you read it; "
+        "refresh and redo")
 
 
 def _sqlite_engine(path: Path, readonly: bool) -> Engine:
@@ -55,6 +101,7 @@ class Project:
         self.user = current_user()
         self._sessionmaker = sessionmaker(engine, expire_on_commit=False)
         self._meta_cache: dict[str, str | None] | None = None
+        self._listener = None  # PostgreSQL change notices (see listen)
 
     # ---- opening and creating -------------------------------------------------------------
     @classmethod
@@ -163,6 +210,9 @@ class Project:
                              .values(value=str(SCHEMA_VERSION)))
 
     def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
         self.engine.dispose()
 
     def __enter__(self) -> Project:
@@ -178,15 +228,25 @@ class Project:
         if self.readonly:
             raise RiskmapError(f"项目以只读方式打开，不能修改: {self.target}", f"project is read-only: {self.target}")
         sess = self._sessionmaker()
+        event.listen(sess, "before_flush", _remember_versions)  # to name the feature of an edit conflict
         if history:
             track(sess, self.user)
         try:
             yield sess
             sess.commit()
+        except StaleDataError as exc:
+            sess.rollback()
+            raise conflict_error(self.engine, sess.info.get("read_versions", {}), exc) from exc
         except OperationalError as exc:
             sess.rollback()
             if "readonly" in str(exc).lower() or "read-only" in str(exc).lower():
                 raise RiskmapError(f"项目文件只读，不能写入: {self.target}", f"project file is read-only: {self.target}") from exc
+            raise
+        except DBAPIError as exc:
+            sess.rollback()
+            err = self._refusal(exc)
+            if err is not None:
+                raise err from exc
             raise
         except BaseException:
             sess.rollback()
@@ -255,14 +315,21 @@ class Project:
         tbl = cls.__table__
         cols = [c for c in tbl.columns if columns is None or c.name in columns or c.name in ("id", "geom")]
         sql_cols = []
+        quote = self.engine.dialect.identifier_preparer.quote  # e.g. edit_history."user"
         for c in cols:
             if c.name == "geom" and self.dialect == "postgresql":
                 sql_cols.append(f"ST_AsBinary({c.name}) AS geom")
+            elif self.dialect == "postgresql" and isinstance(c.type, (Timestamp, Date)):
+                # the same text as the GeoPackage store holds, so results do not depend on the backend
+                fmt = 'YYYY-MM-DD"T"HH24:MI:SS".000Z"' if isinstance(c.type, Timestamp) else "YYYY-MM-DD"
+                sql_cols.append(f"to_char({quote(c.name)}, '{fmt}') AS {quote(c.name)}")
             else:
-                sql_cols.append(c.name)
+                sql_cols.append(quote(c.name))
         sql = f"SELECT {', '.join(sql_cols)} FROM {tbl.name}"
         if where:
             sql += f" WHERE {where}"
+        if self.dialect == "postgresql":
+            sql = sql.replace("%", "%%")  # psycopg reads % as a placeholder (e.g. in LIKE '%镇')
         with self.engine.connect() as conn:
             rows = conn.exec_driver_sql(sql).fetchall()
         names = [c.name for c in cols]
@@ -295,8 +362,47 @@ class Project:
             gpkg.refresh_contents(conn.connection.driver_connection)
 
     def execute(self, sql: str, **params):
-        with self.engine.begin() as conn:
-            return conn.execute(text(sql), params)
+        try:
+            with self.engine.begin() as conn:
+                return conn.execute(text(sql), params)
+        except DBAPIError as exc:
+            err = self._refusal(exc)
+            if err is not None:
+                raise err from exc
+            raise
+
+    def _refusal(self, exc: DBAPIError) -> RiskmapError | None:
+        """A write refused by the database (privilege, read-only, immutable record) in words, else None."""
+        from riskmap.store.roles import explain_refusal
+
+        return explain_refusal(self, exc)
+
+    # ---- shared database: permissions and change notices ------------------------------------
+    def permissions(self):
+        """What the current user may do (PostgreSQL: asked of the database; file: writable or not)."""
+        from riskmap.store.roles import permissions
+
+        return permissions(self)
+
+    def listen(self, callback: Callable | None = None) -> None:
+        """Receive other users' changes (PostgreSQL LISTEN/NOTIFY); ``poll_changes`` delivers them.
+
+        ``callback(change)`` is called for each change; a GeoPackage project has none (no-op).
+        """
+        if self.dialect != "postgresql":
+            return
+        if self._listener is None:
+            from riskmap.store.postgis import ChangeListener
+
+            self._listener = ChangeListener(self.engine)
+        if callback is not None:
+            self._listener.callbacks.append(callback)
+
+    def poll_changes(self, timeout: float = 0.0) -> list:
+        """Changes that arrived since the last poll (waits up to ``timeout`` seconds); [] on GeoPackage."""
+        if self._listener is None:
+            return []
+        return self._listener.poll(timeout)
 
 
 open_project = Project.open

@@ -1,0 +1,406 @@
+"""The shared-database backend: a project in PostgreSQL + PostGIS, opened from a SQLAlchemy URL.
+
+The same tables as the GeoPackage store (``riskmap.model``), with PostGIS ``geometry(TYPE, 4490)``
+columns and a GiST index on each; a trigger keeps assessments immutable; statement triggers send
+``NOTIFY riskmap_changes`` with the table and the ids changed, so other users can refresh.
+
+Credentials are never stored: the password comes from the URL (kept in memory only), PGPASSWORD,
+~/.pgpass or a prompt, and every URL shown to the user has its password masked.
+
+>>> mask_url("postgresql+psycopg://ann:secret@db.example/county")
+'postgresql+psycopg://ann:***@db.example/county'
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+from riskmap.errors import RiskmapError
+from riskmap.model import FEATURE_CLASSES, MODEL_CLASSES, Base, ProjectMeta
+from riskmap.store.migrations import SCHEMA_VERSION, pending
+
+CHANNEL = "riskmap_changes"
+NOTIFY_MAX_IDS = 500  # more rows in one statement: the notice says "reload the table" (ids None)
+QUIET_TABLES = ("edit_history",)  # no change notices (every edit writes here as well)
+_SCHEMES = {"postgresql", "postgres", "postgresql+psycopg", "postgres+psycopg"}
+
+# Asked for a password when the server wants one and none was found; returns None to give up.
+# The desktop application replaces it with a dialog; the default asks on a terminal only.
+PasswordPrompt = Callable[[str], "str | None"]
+
+
+def _tty_prompt(where: str) -> str | None:
+    if not (sys.stdin and sys.stdin.isatty() and sys.stderr.isatty()):
+        return None
+    return getpass.getpass(f"数据库密码 / database password for {where}: ") or None
+
+
+password_prompt: PasswordPrompt | None = _tty_prompt
+
+
+def set_password_prompt(prompt: PasswordPrompt | None) -> None:
+    """Replace how a missing password is asked for (None: never ask)."""
+    global password_prompt
+    password_prompt = prompt
+
+
+# ---- URLs -----------------------------------------------------------------------------------
+def is_postgres_url(target) -> bool:
+    return isinstance(target, (str, URL)) and str(target).split("://", 1)[0].lower() in _SCHEMES
+
+
+def _render(u: URL, hide_password: bool = False) -> str:
+    """The URL as text, its query readable (``?host=/run/postgresql`` rather than ``%2Frun%2F…``)."""
+    s = u.render_as_string(hide_password=hide_password)
+    head, sep, query = s.partition("?")
+    return head + sep + unquote(query)
+
+
+def mask_url(url: str | URL) -> str:
+    """The URL with any password replaced by ``***`` (also ``password=`` in the query)."""
+    if isinstance(url, URL):
+        s = _render(url, hide_password=True)
+    else:  # as typed: mask up to the last @ of the authority (an unencoded @ may sit in the password)
+        s = re.sub(r"(://[^/:@?#]*):[^/?#]*@", r"\1:***@", str(url))
+    return re.sub(r"([?&]password=)[^&#]*", r"\1***", s, flags=re.IGNORECASE)
+
+
+def parse_url(url: str | URL) -> URL:
+    """A SQLAlchemy URL for the psycopg (3) driver; other databases are refused."""
+    if isinstance(url, URL):
+        u = url
+    else:
+        authority = re.split(r"[/?#]", str(url).split("://", 1)[-1], maxsplit=1)[0]
+        if authority.count("@") > 1:
+            raise RiskmapError(f"数据库地址中的 @ 须写成 %40: {mask_url(url)}",
+                               f"write an @ inside the user or password as %40: {mask_url(url)}")
+        try:
+            u = make_url(url)
+        except ArgumentError as exc:
+            raise RiskmapError(f"数据库地址格式不对: {mask_url(url)}", f"malformed database URL: {mask_url(url)}") from exc
+    if u.drivername not in _SCHEMES:
+        raise RiskmapError(f"不支持的数据库（只支持 PostgreSQL + PostGIS）: {mask_url(u)}",
+                           f"unsupported database (only PostgreSQL + PostGIS): {mask_url(u)}")
+    u = u.set(drivername="postgresql+psycopg")
+    if "password" in u.query:  # libpq accepts it in the query too: keep it out of sight the same way
+        u = u.set(password=u.query["password"]).difference_update_query(["password"])
+    return u
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL without its password: what may be shown, logged or remembered."""
+    u = parse_url(url)
+    return _render(u._replace(password=None))  # URL.set() ignores None
+
+
+def _where(u: URL) -> str:
+    host = u.host or u.query.get("host") or "localhost"
+    return f"{u.username or ''}@{host}/{u.database or ''}"
+
+
+# ---- connecting -----------------------------------------------------------------------------
+def connection_error(exc: BaseException, u: URL) -> RiskmapError:
+    """One clear message for a failed connection (server down, password, database, role …)."""
+    msg = str(getattr(exc, "orig", None) or exc)
+    low = msg.lower()
+    shown = mask_url(u)
+    host = u.host or u.query.get("host") or "localhost"
+    if "password authentication failed" in low:
+        return RiskmapError(f"数据库密码错误（用户 {u.username}）: {shown}",
+                            f"wrong password for database user {u.username}: {shown}")
+    if "no password supplied" in low:
+        return RiskmapError(f"数据库要求密码：请设置 PGPASSWORD 或 ~/.pgpass（用户 {u.username}）: {shown}",
+                            f"the database wants a password: set PGPASSWORD or ~/.pgpass (user {u.username}): {shown}")
+    m = re.search(r'database "([^"]+)" does not exist', msg)
+    if m:
+        return RiskmapError(f"数据库不存在: {m.group(1)}（{host}）", f"database does not exist: {m.group(1)} ({host})")
+    m = re.search(r'role "([^"]+)" does not exist', msg)
+    if m:
+        return RiskmapError(f"数据库用户不存在: {m.group(1)}", f"database user does not exist: {m.group(1)}")
+    if "no pg_hba.conf entry" in low or "permission denied for database" in low:
+        return RiskmapError(f"数据库服务器拒绝此用户连接: {shown}", f"the server refuses this user: {shown}")
+    if "failed to resolve host" in low or "could not translate host name" in low:
+        return RiskmapError(f"找不到数据库服务器主机: {host}", f"database host not found: {host}")
+    if any(s in low for s in ("connection refused", "no such file or directory", "is the server running",
+                              "timeout expired", "could not connect", "connection failed", "connection is bad")):
+        return RiskmapError(f"无法连接数据库服务器（未运行或地址错误）: {shown}",
+                            f"cannot reach the database server (not running, or wrong address): {shown}")
+    first = msg.strip().splitlines()[-1] if msg.strip() else type(exc).__name__
+    return RiskmapError(f"无法连接数据库: {shown}（{first}）", f"cannot connect to the database: {shown} ({first})")
+
+
+def _needs_password(exc: BaseException) -> bool:
+    low = str(getattr(exc, "orig", None) or exc).lower()
+    return "no password supplied" in low or "password authentication failed" in low
+
+
+def make_engine(url: str | URL, *, readonly: bool = False) -> Engine:
+    """A connected engine for ``url``: the password is asked for when the server wants one."""
+    u = parse_url(url)
+    connect_args = {"application_name": "riskmap", "connect_timeout": 10}
+    if readonly:
+        connect_args["options"] = "-c default_transaction_read_only=on"
+    for attempt in range(2):
+        try:
+            engine = create_engine(u, connect_args=connect_args, hide_parameters=True, pool_pre_ping=True)
+        except NoSuchModuleError as exc:  # pragma: no cover - psycopg is a dependency of the extra
+            raise RiskmapError("缺少 PostgreSQL 驱动：请安装 riskmap[postgis]（psycopg）",
+                               "PostgreSQL driver missing: install riskmap[postgis] (psycopg)") from exc
+        try:
+            with engine.connect():
+                pass
+            return engine
+        except DBAPIError as exc:
+            engine.dispose()
+            if attempt == 0 and u.password is None and _needs_password(exc) and password_prompt is not None:
+                pw = password_prompt(_where(u))
+                if pw:
+                    u = u.set(password=pw)
+                    continue
+            raise connection_error(exc, u) from None
+        except ModuleNotFoundError as exc:  # pragma: no cover
+            raise RiskmapError("缺少 PostgreSQL 驱动：请安装 riskmap[postgis]（psycopg）",
+                               "PostgreSQL driver missing: install riskmap[postgis] (psycopg)") from exc
+    raise AssertionError("unreachable")
+
+
+# ---- schema ---------------------------------------------------------------------------------
+def postgis_version(conn: Connection) -> str | None:
+    return conn.execute(text("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")).scalar()
+
+
+def ensure_postgis(conn: Connection, where: str) -> None:
+    """Create the postgis extension when missing and allowed; otherwise say what the admin must do."""
+    if postgis_version(conn):
+        return
+    available = conn.execute(text("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")).scalar()
+    if not available:
+        raise RiskmapError(
+            f"数据库服务器未安装 PostGIS（Debian: postgresql-N-postgis-3）: {where}",
+            f"PostGIS is not installed on the database server (Debian: postgresql-N-postgis-3): {where}")
+    try:
+        with conn.begin_nested():
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+    except DBAPIError as exc:
+        raise RiskmapError(
+            f"此数据库未启用 PostGIS，当前用户无权启用；请管理员执行 CREATE EXTENSION postgis: {where}",
+            f"PostGIS is not enabled in this database and this user may not enable it; "
+            f"ask an administrator to run CREATE EXTENSION postgis: {where}") from exc
+
+
+IMMUTABLE_ASSESSMENTS = """
+CREATE OR REPLACE FUNCTION riskmap_assessments_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'assessments are immutable records' USING ERRCODE = 'integrity_constraint_violation';
+END $$;
+DROP TRIGGER IF EXISTS assessments_immutable ON assessments;
+CREATE TRIGGER assessments_immutable BEFORE UPDATE ON assessments
+  FOR EACH ROW EXECUTE FUNCTION riskmap_assessments_immutable();
+"""
+
+NOTIFY_FUNCTIONS = f"""
+CREATE OR REPLACE FUNCTION riskmap_notify_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE n bigint; ids json;
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    SELECT count(*), json_agg(id ORDER BY id) INTO n, ids FROM (SELECT id FROM old_rows LIMIT {NOTIFY_MAX_IDS + 1}) s;
+  ELSE
+    SELECT count(*), json_agg(id ORDER BY id) INTO n, ids FROM (SELECT id FROM new_rows LIMIT {NOTIFY_MAX_IDS + 1}) s;
+  END IF;
+  IF n = 0 THEN RETURN NULL; END IF;
+  IF n > {NOTIFY_MAX_IDS} THEN ids := NULL; END IF;
+  PERFORM pg_notify('{CHANNEL}', json_build_object('table', TG_TABLE_NAME, 'op', lower(TG_OP), 'ids', ids)::text);
+  RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION riskmap_notify_table() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('{CHANNEL}', json_build_object('table', TG_TABLE_NAME, 'op', lower(TG_OP), 'ids', NULL)::text);
+  RETURN NULL;
+END $$;
+"""
+
+
+def _notify_triggers(table: str, has_id: bool) -> str:
+    out = []
+    for op, ref in (("insert", "NEW TABLE AS new_rows"), ("update", "NEW TABLE AS new_rows"),
+                    ("delete", "OLD TABLE AS old_rows")):
+        name = f"riskmap_notify_{op}"
+        out.append(f"DROP TRIGGER IF EXISTS {name} ON {table};")
+        if has_id:
+            out.append(f"CREATE TRIGGER {name} AFTER {op.upper()} ON {table} REFERENCING {ref} "
+                       "FOR EACH STATEMENT EXECUTE FUNCTION riskmap_notify_rows();")
+        else:
+            out.append(f"CREATE TRIGGER {name} AFTER {op.upper()} ON {table} "
+                       "FOR EACH STATEMENT EXECUTE FUNCTION riskmap_notify_table();")
+    return "\n".join(out)
+
+
+def has_schema(conn: Connection) -> bool:
+    return bool(conn.execute(text("SELECT to_regclass('project_meta') IS NOT NULL")).scalar())
+
+
+def create_schema(conn: Connection, where: str) -> None:
+    """Tables, GiST indexes, triggers and role grants, inside the caller's transaction."""
+    from riskmap.store.roles import setup_roles
+
+    ensure_postgis(conn, where)
+    Base.metadata.create_all(conn)
+    for cls in FEATURE_CLASSES:
+        t = cls.__tablename__
+        conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS ix_{t}_geom_gist ON {t} USING gist (geom)")
+    conn.exec_driver_sql(IMMUTABLE_ASSESSMENTS)
+    conn.exec_driver_sql(NOTIFY_FUNCTIONS)
+    for cls in MODEL_CLASSES:
+        t = cls.__tablename__
+        if t not in QUIET_TABLES:
+            conn.exec_driver_sql(_notify_triggers(t, "id" in cls.__table__.c))
+    setup_roles(conn)
+
+
+def drop_schema(conn: Connection) -> None:
+    """Remove every riskmap table and function (used to undo a failed create)."""
+    Base.metadata.drop_all(conn)
+    for fn in ("riskmap_assessments_immutable", "riskmap_notify_rows", "riskmap_notify_table"):
+        conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {fn}() CASCADE")
+
+
+def _check_project(project, u: URL) -> None:
+    where = mask_url(u)
+    with project.engine.connect() as conn:
+        if not postgis_version(conn):
+            available = conn.execute(text("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")).scalar()
+            if not available:
+                raise RiskmapError(f"数据库服务器未安装 PostGIS: {where}",
+                                   f"PostGIS is not installed on the database server: {where}")
+            raise RiskmapError(f"此数据库未启用 PostGIS，请先运行 riskmap db init: {where}",
+                               f"PostGIS is not enabled in this database; run riskmap db init first: {where}")
+        if not has_schema(conn):
+            raise RiskmapError(f"数据库中没有 riskmap 项目（先运行 riskmap db init 或 db push）: {where}",
+                               f"no riskmap project in this database (run riskmap db init or db push first): {where}")
+        version = int(conn.execute(text("SELECT value FROM project_meta WHERE key = 'schema_version'")).scalar() or 0)
+    if version > SCHEMA_VERSION:
+        raise RiskmapError(
+            f"数据库由更新版本的 riskmap 创建（结构版本 {version}，本程序支持 {SCHEMA_VERSION}），请升级 riskmap",
+            f"database was made by a newer riskmap (schema {version}, this one reads {SCHEMA_VERSION}); upgrade riskmap")
+    steps = pending(version)
+    if steps:
+        if project.readonly:
+            raise RiskmapError(f"数据库需要升级结构，但以只读方式打开: {where}",
+                               f"database needs a schema upgrade but was opened read-only: {where}")
+        with project.engine.begin() as conn:
+            for step in steps:
+                step(conn)
+            conn.execute(ProjectMeta.__table__.update().where(ProjectMeta.key == "schema_version")
+                         .values(value=str(SCHEMA_VERSION)))
+
+
+def _db_user(engine: Engine) -> str:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT current_user")).scalar()
+
+
+# ---- the two entry points Project.open / Project.create call ------------------------------------
+def open_postgis(cls, url: str, *, readonly: bool = False):
+    """Open the project held in a PostgreSQL + PostGIS database."""
+    u = parse_url(url)
+    engine = make_engine(u, readonly=readonly)
+    project = cls(engine, safe_url(u), readonly)
+    try:
+        project.user = _db_user(engine)
+        _check_project(project, u)
+    except BaseException:
+        project.close()
+        raise
+    return project
+
+
+def create_postgis(cls, url: str, *, name: str, place: str | None = None, demo: bool = False,
+                   metric_epsg: int | None = None, build: Callable | None = None):
+    """Create the schema in an existing database and fill it; a failure leaves the database as it was."""
+    from riskmap.store.history import current_user
+
+    u = parse_url(url)
+    where = mask_url(u)
+    engine = make_engine(u)
+    try:
+        with engine.begin() as conn:
+            if has_schema(conn):
+                raise RiskmapError(f"数据库中已有 riskmap 项目: {where}", f"the database holds a riskmap project already: {where}")
+            create_schema(conn, where)
+            user = conn.execute(text("SELECT current_user")).scalar() or current_user()
+            meta = dict(schema_version=str(SCHEMA_VERSION), name=name, place=place or "",
+                        demo="1" if demo else "0", metric_epsg=str(metric_epsg or ""), created_by=user)
+            conn.execute(ProjectMeta.__table__.insert(), [{"key": k, "value": v} for k, v in meta.items()])
+    except BaseException:
+        engine.dispose()
+        raise
+    project = cls(engine, safe_url(u))
+    project.user = user
+    if build is not None:
+        try:
+            build(project)
+        except BaseException:
+            with engine.begin() as conn:
+                drop_schema(conn)
+            project.close()
+            raise
+    return project
+
+
+# ---- change notices (LISTEN / NOTIFY) -----------------------------------------------------------
+@dataclass(frozen=True)
+class Change:
+    """Rows changed by someone (maybe this program): ``ids`` None means "many: reload the table"."""
+
+    table: str
+    op: str  # insert, update, delete
+    ids: tuple[int, ...] | None
+    pid: int = 0  # server process of the connection that made the change
+
+
+class ChangeListener:
+    """A dedicated connection that LISTENs on ``riskmap_changes``; ``poll()`` returns what arrived."""
+
+    def __init__(self, engine: Engine):
+        raw = engine.raw_connection()
+        self.conn = raw.driver_connection
+        raw.detach()  # keep it out of the pool: it stays in LISTEN mode for the project's life
+        self._raw = raw
+        self.conn.autocommit = True
+        self.conn.execute(f"LISTEN {CHANNEL}")
+        self.callbacks: list[Callable[[Change], None]] = []
+
+    def fileno(self) -> int:
+        """The socket to watch (e.g. with a QSocketNotifier) before calling ``poll``."""
+        return self.conn.fileno()
+
+    def poll(self, timeout: float = 0.0) -> list[Change]:
+        out = []
+        for note in self.conn.notifies(timeout=timeout):
+            try:
+                data = json.loads(note.payload)
+                ids = data.get("ids")
+                change = Change(data["table"], data["op"], None if ids is None else tuple(ids), note.pid)
+            except (ValueError, KeyError, TypeError):
+                continue
+            out.append(change)
+        for change in out:
+            for cb in list(self.callbacks):
+                cb(change)
+        return out
+
+    def close(self) -> None:
+        try:
+            self.conn.close()
+        except Exception:  # pragma: no cover - closing a broken connection
+            pass
