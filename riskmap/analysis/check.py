@@ -1,0 +1,95 @@
+"""The planning check of a whole project: encroachments (GB 36894), high-consequence gas-pipeline segments
+(GB 32167) and lifeline segments crossing red/orange zones or control lines — as text, JSON and XLSX.
+
+>>> # report = run_check(project); print(report.to_text()); report.to_xlsx("check.xlsx")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from riskmap.analysis.encroachment import check_encroachments, describe_row
+from riskmap.analysis.geodesy import Cancel, Progress, check_cancel
+from riskmap.analysis.lifelines import high_consequence_segments, lifeline_crossings
+from riskmap.analysis.measure import format_distance
+from riskmap.analysis.sitecheck import level_name
+
+
+def _json_value(v):
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return None if np.isnan(v) else float(v)
+    if isinstance(v, float) and np.isnan(v):
+        return None
+    if isinstance(v, np.bool_):
+        return bool(v)
+    return v
+
+
+def frame_records(df: pd.DataFrame) -> list[dict]:
+    return [{k: _json_value(v) for k, v in r.items()} for r in df.to_dict("records")]
+
+
+@dataclass
+class CheckReport:
+    project_name: str
+    demo: bool
+    encroachments: pd.DataFrame
+    high_consequence: pd.DataFrame
+    crossings: pd.DataFrame
+
+    def to_json(self) -> dict:
+        return {"project": self.project_name, "demo": self.demo,
+                "encroachments": frame_records(self.encroachments),
+                "high_consequence_segments": frame_records(self.high_consequence),
+                "crossings": frame_records(self.crossings)}
+
+    def to_text(self) -> str:
+        out = [f"规划检查 Planning check: {self.project_name}" + ("  [示例数据 demo data]" if self.demo else "")]
+        enc = self.encroachments
+        people = int(pd.to_numeric(enc.drop_duplicates("target_id")["people"], errors="coerce").fillna(0).sum()) \
+            if len(enc) else 0
+        out.append(f"\n一、防护目标侵占（GB 36894）Encroachments: {len(enc)} 处，涉及防护目标 "
+                   f"{enc['target_id'].nunique() if len(enc) else 0} 个、{people} 人")
+        for i, r in enumerate(enc.to_dict("records"), start=1):
+            out.append(f"  {i}. {describe_row(r)}")
+        hca = self.high_consequence
+        out.append(f"\n二、输气管道高后果区（GB 32167）High-consequence segments: "
+                   f"{hca['segment_id'].nunique() if len(hca) else 0} 段")
+        for r in hca.to_dict("records"):
+            pir = f"潜在影响半径 {r['pir_m']:.1f} m，" if r.get("pir_m") is not None and r["pir_m"] == r["pir_m"] else ""
+            out.append(f"  {r['segment_name']}（Φ{r['diameter_mm']:g} mm，{r['pressure_mpa']:g} MPa，{pir}"
+                       f"准则 {r['rule']}，识别半径 {r['radius_m']:.1f} m）：{r['target_name']} 距 "
+                       f"{format_distance(r['distance_m'])}")
+        cr = self.crossings
+        out.append(f"\n三、生命线穿越红橙风险区及安全控制线 Crossings: {len(cr)} 处")
+        for r in cr.to_dict("records"):
+            what = "安全控制线" if r["object_type"] == "control_line" else f"{level_name(r['object_level'])}区"
+            out.append(f"  {r['segment_name'] or r['segment_id']} 穿越{what}“{r['object_name']}” "
+                       f"{format_distance(r['length_m'])}")
+        return "\n".join(out)
+
+    def to_xlsx(self, path):
+        from riskmap.analysis.xlsx import crossing_sheet, encroachment_sheet, hca_sheet, write_sheets_xlsx
+
+        return write_sheets_xlsx(path, [encroachment_sheet(self.encroachments, self.project_name),
+                                        hca_sheet(self.high_consequence, self.project_name),
+                                        crossing_sheet(self.crossings, self.project_name)], demo=self.demo)
+
+
+def run_check(project, *, progress: Progress | None = None, cancel: Cancel | None = None) -> CheckReport:
+    progress = progress or (lambda f, m: None)
+    progress(0.0, "侵占检查")
+    enc = check_encroachments(project, cancel=cancel)
+    check_cancel(cancel)
+    progress(0.5, "高后果区")
+    hca = high_consequence_segments(project)
+    check_cancel(cancel)
+    progress(0.75, "生命线穿越")
+    cr = lifeline_crossings(project)
+    progress(1.0, "完成")
+    return CheckReport(project.name, project.is_demo, enc, hca, cr)

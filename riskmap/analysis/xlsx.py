@@ -1,0 +1,210 @@
+"""Check results as a printable XLSX sheet (openpyxl): title, bold header, widths, frozen header, A4 landscape.
+
+Demo projects get 示例数据 in the title. The file is written under a temporary name and renamed, so a
+failure leaves no half-written file.
+
+>>> # write_table_xlsx("out.xlsx", "侵占检查", [("name", "名称", 20, None)], [{"name": "x"}], demo=True)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from riskmap.analysis.encroachment import OBJECT_ZH, format_risk
+from riskmap.analysis.standards import STATUS_ZH
+from riskmap.errors import RiskmapError
+
+DEMO_MARK = "示例数据"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    width: float
+    number_format: str | None = None
+
+
+@dataclass
+class Sheet:
+    """One printable table: title (示例数据 added for demos), columns, rows, optional subtitle and notes."""
+
+    title: str
+    columns: list[Column]
+    rows: list[dict]
+    name: str = "检查结果"
+    subtitle: str = ""
+    notes: list[str] | None = None
+
+
+def _fill_sheet(ws, sheet: Sheet, demo: bool) -> None:
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+
+    title = sheet.title
+    if demo and DEMO_MARK not in title:
+        title = f"{title}（{DEMO_MARK}）"
+    ws.title = sheet.name[:31]
+    last = get_column_letter(len(sheet.columns))
+    ws.append([title])
+    ws.merge_cells(f"A1:{last}1")
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
+    ws.row_dimensions[1].height = 26
+    ws.append([sheet.subtitle or f"生成日期：{dt.date.today().isoformat()}"])
+    ws.merge_cells(f"A2:{last}2")
+    ws.append([c.header for c in sheet.columns])
+    thin = Side(style="thin", color="808080")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    for i, c in enumerate(sheet.columns, start=1):
+        cell = ws.cell(row=3, column=i)
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="D9D9D9")
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = border
+        ws.column_dimensions[get_column_letter(i)].width = c.width
+    for r in sheet.rows:
+        values = []
+        for c in sheet.columns:
+            v = r.get(c.key)
+            if v is not None and not isinstance(v, (str, list, dict)) and pd.isna(v):
+                v = None
+            values.append("；".join(map(str, v)) if isinstance(v, list) else v)
+        ws.append(values)
+        row = ws.max_row
+        for i, c in enumerate(sheet.columns, start=1):
+            cell = ws.cell(row=row, column=i)
+            cell.border = border
+            cell.alignment = Alignment(vertical="top", wrap_text=True)
+            if c.number_format:
+                cell.number_format = c.number_format
+    if not sheet.rows:
+        ws.append(["（无）"])
+    for note in sheet.notes or []:
+        ws.append([note])
+        ws.merge_cells(f"A{ws.max_row}:{last}{ws.max_row}")
+        ws.cell(row=ws.max_row, column=1).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[ws.max_row].height = 30
+    ws.freeze_panes = "A4"
+    ws.print_title_rows = "3:3"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+    if demo:
+        ws.oddHeader.right.text = DEMO_MARK
+
+
+def write_sheets_xlsx(path, sheets: list[Sheet], *, demo: bool = False) -> Path:
+    """Write one workbook with one printable sheet per table (atomically)."""
+    from openpyxl import Workbook
+
+    path = Path(path)
+    if path.suffix.lower() != ".xlsx":
+        raise RiskmapError(f"文件应以 .xlsx 结尾: {path}", f"the file must end in .xlsx: {path}")
+    wb = Workbook()
+    for i, sheet in enumerate(sheets):
+        _fill_sheet(wb.active if i == 0 else wb.create_sheet(), sheet, demo)
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+        os.close(fd)
+    except OSError as exc:
+        raise RiskmapError(f"无法在此位置写入: {folder} ({exc.strerror})", f"cannot write to {folder}") from None
+    try:
+        wb.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_table_xlsx(path, title: str, columns: list[Column], rows: list[dict], *, demo: bool = False,
+                     subtitle: str = "", sheet: str = "检查结果", notes: list[str] | None = None) -> Path:
+    return write_sheets_xlsx(path, [Sheet(title, columns, rows, sheet, subtitle, notes)], demo=demo)
+
+
+ENCROACHMENT_COLUMNS = [
+    Column("n", "序号", 6),
+    Column("target_name", "防护目标", 20),
+    Column("class_zh", "防护目标类别", 18),
+    Column("people", "人数", 8, "0"),
+    Column("object_zh", "对象类型", 12),
+    Column("object_name", "侵入的控制线/等值线", 30),
+    Column("owner_name", "企业/园区", 20),
+    Column("status_zh", "装置状态", 9),
+    Column("threshold_text", "风险基准(/年)", 12),
+    Column("risk_text", "所在最高风险(/年)", 14),
+    Column("depth_m", "线内深度(m)", 11, "0.0"),
+    Column("source_doc", "依据", 36),
+]
+
+
+def encroachment_rows(df: pd.DataFrame) -> list[dict]:
+    rows = []
+    for i, r in enumerate(df.to_dict("records"), start=1):
+        cls = r["class_zh"] + ("（按类型/人数推定）" if r.get("class_derived") else "")
+        rows.append({**r, "n": i, "class_zh": cls, "object_zh": OBJECT_ZH.get(r["object_type"], r["object_type"]),
+                     "status_zh": STATUS_ZH.get(r.get("installation_status") or "", ""),
+                     "threshold_text": format_risk(r.get("threshold")), "risk_text": format_risk(r.get("risk_at_target")),
+                     "depth_m": -r["distance_m"]})
+    return rows
+
+
+def _subtitle(project_name: str, n: int, unit: str) -> str:
+    return f"项目：{project_name}    生成日期：{dt.date.today().isoformat()}    共 {n} {unit}"
+
+
+def encroachment_sheet(df: pd.DataFrame, project_name: str = "") -> Sheet:
+    notes = ["风险基准依据 GB 36894-2018《危险化学品生产装置和储存设施风险基准》；线内深度为防护目标到控制线或等值线"
+             "边界的地面距离（米），在 CGCS2000 高斯-克吕格投影中量算并按投影比例改正。"]
+    return Sheet("防护目标侵占安全控制线及个人风险等值线检查表", ENCROACHMENT_COLUMNS, encroachment_rows(df), "侵占检查",
+                 _subtitle(project_name, len(df), "处"), notes)
+
+
+def export_encroachments_xlsx(df: pd.DataFrame, path, *, project_name: str = "", demo: bool = False) -> Path:
+    """The encroachment table as a printable sheet."""
+    return write_sheets_xlsx(path, [encroachment_sheet(df, project_name)], demo=demo)
+
+
+HCA_SHEET_COLUMNS = [
+    Column("n", "序号", 6), Column("segment_name", "管段", 22), Column("diameter_mm", "管径(mm)", 9, "0"),
+    Column("pressure_mpa", "压力(MPa)", 9, "0.00"), Column("pir_m", "潜在影响半径(m)", 12, "0.0"),
+    Column("rule_zh", "识别准则 (GB 32167)", 34), Column("radius_m", "识别半径(m)", 10, "0.0"),
+    Column("target_name", "特定场所", 20), Column("people", "人数", 8, "0"), Column("distance_m", "距管道(m)", 10, "0.0"),
+]
+CROSSING_SHEET_COLUMNS = [
+    Column("n", "序号", 6), Column("segment_name", "管段", 22), Column("category_zh", "类别", 10),
+    Column("object_zh", "穿越对象类型", 14), Column("object_name", "穿越对象", 28), Column("level_name", "风险等级", 10),
+    Column("length_m", "穿越长度(m)", 12, "0.0"),
+]
+
+
+def hca_sheet(df: pd.DataFrame, project_name: str = "") -> Sheet:
+    rows = [{**r, "n": i} for i, r in enumerate(df.to_dict("records"), start=1)]
+    notes = ["潜在影响半径 r = 0.099·√(d²·p)（GB 32167-2015 式 1，d 管道外径 mm，p 最大允许操作压力 MPa）。"]
+    return Sheet("输气管道高后果区管段（特定场所）", HCA_SHEET_COLUMNS, rows, "高后果区",
+                 _subtitle(project_name, len(df), "对"), notes)
+
+
+def crossing_sheet(df: pd.DataFrame, project_name: str = "") -> Sheet:
+    from riskmap.analysis.nearby import LIFELINE_ZH
+    from riskmap.analysis.sitecheck import ZONE_KIND_ZH, level_name
+
+    rows = []
+    for i, r in enumerate(df.to_dict("records"), start=1):
+        rows.append({**r, "n": i, "category_zh": LIFELINE_ZH.get(r["category"], r["category"]),
+                     "object_zh": "安全控制线" if r["object_type"] == "control_line"
+                     else ZONE_KIND_ZH.get(r["object_kind"], r["object_kind"]),
+                     "level_name": level_name(r["object_level"]) if r["object_type"] == "zone" else ""})
+    return Sheet("生命线穿越红橙风险区及安全控制线", CROSSING_SHEET_COLUMNS, rows, "穿越", _subtitle(project_name, len(df), "处"))
