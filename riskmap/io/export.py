@@ -1,0 +1,106 @@
+"""One entry point for every export: data formats, the offline web map and (through riskmap.printing)
+the print layouts. The CLI and the UI both call :func:`export_project`.
+
+>>> guess_format("一张图.kmz"), guess_format("out/shp.zip"), guess_format("map.PDF")
+('kml', 'shp', 'pdf')
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from riskmap.errors import RiskmapError
+from riskmap.io.export_common import Cancel, Progress, Steps, collect_layers
+
+DATA_FORMATS = ("gpkg", "shp", "geojson", "kml", "dxf", "xlsx")
+PRINT_FORMATS = ("pdf", "png", "svg")
+FORMATS = PRINT_FORMATS + ("html",) + DATA_FORMATS
+SUFFIXES = {".pdf": "pdf", ".png": "png", ".svg": "svg", ".html": "html", ".htm": "html", ".gpkg": "gpkg",
+            ".shp": "shp", ".zip": "shp", ".geojson": "geojson", ".json": "geojson", ".kml": "kml", ".kmz": "kml",
+            ".dxf": "dxf", ".xlsx": "xlsx"}
+FORMAT_TITLES = {"pdf": "PDF 图件", "png": "PNG 图片", "svg": "SVG 矢量图", "html": "离线网页地图", "gpkg": "GeoPackage",
+                 "shp": "Shapefile", "geojson": "GeoJSON", "kml": "KML/KMZ", "dxf": "DXF (CAD)", "xlsx": "Excel 工作簿"}
+
+
+@dataclass
+class ExportOptions:
+    """What to export and how; print options are ignored by data formats and vice versa."""
+
+    out: str | os.PathLike
+    format: str | None = None  # None: from the file suffix
+    layers: list[str] | None = None  # catalogue ids; None: every layer (print/web: the visible ones first)
+    title: str | None = None
+    subtitle: str | None = None
+    unit: str | None = None  # 编制单位
+    date: str | None = None
+    approval_no: str | None = None  # 审图号
+    template: str | None = None
+    paper: str = "A3"
+    orientation: str = "landscape"
+    dpi: float = 300
+    atlas: str | None = None  # town | grid | park
+    encoding: str = "utf-8"  # shapefile
+    grid: bool | None = None  # coordinate grid on the print layout (None: the template's choice)
+    extra: dict = field(default_factory=dict)
+
+
+def guess_format(out: str | os.PathLike) -> str:
+    """The export format implied by a file name's suffix."""
+    suffix = Path(out).suffix.lower()
+    if suffix not in SUFFIXES:
+        raise RiskmapError(f"无法从文件名判断导出格式: {out}（可用 --format {'|'.join(FORMATS)}）",
+                           f"cannot tell the export format from {out}; give --format")
+    return SUFFIXES[suffix]
+
+
+def resolve_format(opts: ExportOptions) -> str:
+    fmt = (opts.format or guess_format(opts.out)).lower()
+    if fmt == "kmz":
+        fmt = "kml"
+    if fmt not in FORMATS:
+        raise RiskmapError(f"不支持的导出格式: {fmt}（可用 {', '.join(FORMATS)}）",
+                           f"unsupported export format: {fmt} (use {', '.join(FORMATS)})")
+    if opts.atlas and fmt != "pdf":
+        raise RiskmapError("分幅图集（--atlas）只能导出为 PDF", "an atlas (--atlas) is written as PDF only")
+    return fmt
+
+
+def export_project(project, opts: ExportOptions, *, progress: Progress | None = None,
+                   cancel: Cancel | None = None) -> Path:
+    """Export an open project as ``opts`` says; returns the path written. Nothing is left half-written."""
+    fmt = resolve_format(opts)
+    steps = Steps(progress, cancel)
+    out = Path(opts.out)
+    if fmt in PRINT_FORMATS:
+        from riskmap.printing.export import export_print  # QtGui: loaded only for print formats
+
+        return export_print(project, fmt, opts, progress=progress, cancel=cancel)
+    read = steps.sub(0.0, 0.3)
+    src = collect_layers(project, opts.layers, progress=read.report, cancel=cancel)
+    write = steps.sub(0.3, 1.0)
+    kw = {"progress": write.report, "cancel": cancel}
+    if fmt == "gpkg":
+        from riskmap.io.export_gpkg import export_gpkg
+        export_gpkg(src, out, **kw)
+    elif fmt == "shp":
+        from riskmap.io.export_shp import export_shp
+        export_shp(src, out, encoding=opts.encoding, **kw)
+    elif fmt == "geojson":
+        from riskmap.io.export_geojson import export_geojson
+        export_geojson(src, out, **kw)
+    elif fmt == "kml":
+        from riskmap.io.export_kml import export_kml
+        export_kml(src, out, **kw)
+    elif fmt == "dxf":
+        from riskmap.io.export_dxf import export_dxf
+        export_dxf(src, out, **kw)
+    elif fmt == "xlsx":
+        from riskmap.io.export_xlsx import export_xlsx
+        export_xlsx(src, out, **kw)
+    elif fmt == "html":
+        from riskmap.io.webmap import export_html
+        export_html(src, out, title=opts.title, subtitle=opts.subtitle or "", **kw)
+    steps.report(1.0, "完成")
+    return out

@@ -1,0 +1,299 @@
+"""What every export shares: the layers to write, the demo mark, progress/cancel and atomic output.
+
+>>> # src = collect_layers(project, ["enterprises", "towns"])
+>>> # [x.layer.id for x in src.layers]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from riskmap.errors import RiskmapError
+from riskmap.industries import load_industries
+from riskmap.layers import LayerDef, load_catalogue
+from riskmap.levels import load_levels
+
+DEMO_MARK = "示例数据"
+DEMO_NOTE = "示例数据：本文件内容为虚构示例，不代表任何真实地点或企业的风险评估结论。"
+DEMO_NOTE_EN = "Demo data: fictitious content, not an assessment of any real place or company."
+INTERNAL_COLUMNS = ("version",)  # columns of the store that mean nothing outside it
+
+Progress = Callable[[float, str], None]
+Cancel = Callable[[], bool]
+
+
+class ExportCancelled(RiskmapError):
+    """The user cancelled an export; nothing was written."""
+
+    def __init__(self):
+        super().__init__("导出已取消，未写入文件", "export cancelled; nothing was written")
+
+
+@dataclass
+class ExportLayer:
+    """One catalogue layer with its features (EPSG:4490) and derived display columns."""
+
+    layer: LayerDef
+    gdf: gpd.GeoDataFrame
+
+    @property
+    def id(self) -> str:
+        return self.layer.id
+
+    def field_title(self, name: str, lang: str = "zh") -> str:
+        """The catalogue's title of a column (or a derived column), else the name itself."""
+        for f in self.layer.fields:
+            if f.name == name:
+                return f.en if lang == "en" else f.zh
+        return DERIVED_TITLES.get(name, (name, name))[1 if lang == "en" else 0]
+
+
+DERIVED_TITLES = {
+    "id": ("编号", "ID"),
+    "level_name": ("风险等级", "Risk level"),
+    "industry_name": ("行业", "Industry"),
+    "kind_name": ("类型", "Kind"),
+    "category_name": ("类别", "Category"),
+    "grade_name": ("隐患等级", "Grade"),
+    "individual_risk_name": ("个人风险", "Individual risk"),
+    "created_at": ("创建时间", "Created"),
+    "updated_at": ("更新时间", "Updated"),
+}
+
+
+@dataclass
+class ExportSource:
+    """Everything an export writes: project facts and the chosen layers in drawing order."""
+
+    name: str
+    is_demo: bool
+    metric_epsg: int
+    layers: list[ExportLayer]
+    place: str | None = None
+    project: object | None = None  # the open Project, for the non-spatial tables (lists, indicators)
+    created: dt.date = field(default_factory=dt.date.today)
+
+    def get(self, layer_id: str) -> ExportLayer | None:
+        for x in self.layers:
+            if x.id == layer_id:
+                return x
+        return None
+
+    @property
+    def demo_mark(self) -> str:
+        return DEMO_MARK if self.is_demo else ""
+
+
+class Steps:
+    """Progress reporting and cancel checks for a sequence of ``total`` steps."""
+
+    def __init__(self, progress: Progress | None, cancel: Cancel | None, total: int = 1,
+                 start: float = 0.0, stop: float = 1.0):
+        self.progress = progress
+        self.cancel = cancel
+        self.total = max(1, total)
+        self.start, self.stop = start, stop
+        self.done = 0
+
+    def check(self) -> None:
+        if self.cancel is not None and self.cancel():
+            raise ExportCancelled()
+
+    def report(self, fraction: float, message: str = "") -> None:
+        self.check()
+        if self.progress is not None:
+            self.progress(self.start + (self.stop - self.start) * min(max(fraction, 0.0), 1.0), message)
+
+    def step(self, message: str = "") -> None:
+        """One step done."""
+        self.done += 1
+        self.report(self.done / self.total, message)
+
+    def sub(self, share_from: float, share_to: float) -> Steps:
+        """Steps covering the fraction [share_from, share_to] of this range."""
+        span = self.stop - self.start
+        return Steps(self.progress, self.cancel, 1, self.start + span * share_from, self.start + span * share_to)
+
+
+def _derive_columns(layer: LayerDef, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Add readable Chinese columns beside coded ones: level_name, industry_name, <category>_name."""
+    gdf = gdf.copy()
+    st = layer.style
+    if st.type == "level" and st.field in gdf:
+        levels = load_levels().levels
+        names = {n: lv.name_zh for n, lv in levels.items()}
+        gdf["level_name"] = gdf[st.field].map(lambda v: names.get(int(v)) if pd.notna(v) else None)
+    if st.type == "category" and st.field in gdf and st.categories:
+        labels = {c.value: c.zh for c in st.categories}
+        col = f"{st.field}_name"
+        gdf[col] = gdf[st.field].map(lambda v: labels.get(_cat_key(v)) if pd.notna(v) else None)
+    if "industry" in gdf:
+        inds = load_industries()
+        gdf["industry_name"] = gdf["industry"].map(lambda c: inds[c].zh if c in inds else c)
+    return gdf
+
+
+def _cat_key(value) -> str:
+    from riskmap.layers import _category_key
+
+    return _category_key(value)
+
+
+def export_columns(x: ExportLayer) -> list[str]:
+    """Attribute columns to write, catalogue fields first (and their readable twins), geometry excluded."""
+    gdf = x.gdf
+    order = ["id"]
+    for f in x.layer.fields:
+        if f.name in gdf and f.name not in order:
+            order.append(f.name)
+        for twin in (f"{f.name}_name",) if f.name != "level" else ("level_name",):
+            if twin in gdf and twin not in order:
+                order.append(twin)
+    for c in gdf.columns:
+        if c not in order and c != gdf.geometry.name and c not in INTERNAL_COLUMNS:
+            order.append(c)
+    return [c for c in order if c in gdf]
+
+
+def collect_layers(project, layer_ids: Sequence[str] | None = None, *, visible_only: bool = False,
+                   skip_empty: bool = False, progress: Progress | None = None,
+                   cancel: Cancel | None = None) -> ExportSource:
+    """Read the chosen catalogue layers of an open project (all by default, in drawing order).
+
+    ``layer_ids`` unknown to the catalogue raise RiskmapError naming them.
+    """
+    cat = load_catalogue()
+    if layer_ids:
+        unknown = [i for i in layer_ids if i not in cat]
+        if unknown:
+            raise RiskmapError(f"未知图层: {', '.join(unknown)}（可用: {', '.join(cat)}）",
+                               f"unknown layers: {', '.join(unknown)} (known: {', '.join(cat)})")
+        chosen = [cat[i] for i in cat if i in set(layer_ids)]
+    else:
+        chosen = [d for d in cat.values() if d.visible or not visible_only]
+    steps = Steps(progress, cancel, len(chosen))
+    layers = []
+    for d in chosen:
+        gdf = project.read_layer(d)
+        gdf = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
+        if skip_empty and not len(gdf):
+            steps.step(d.name_zh)
+            continue
+        layers.append(ExportLayer(d, _derive_columns(d, gdf)))
+        steps.step(d.name_zh)
+    return ExportSource(name=project.name, is_demo=project.is_demo, metric_epsg=project.metric_epsg or 4544,
+                        layers=layers, place=project.place, project=project)
+
+
+def source_from_frames(name: str, frames: dict[str, gpd.GeoDataFrame], *, is_demo: bool = False,
+                       metric_epsg: int = 4544) -> ExportSource:
+    """An export source from GeoDataFrames keyed by catalogue layer id (e.g. benchmark data)."""
+    cat = load_catalogue()
+    layers = [ExportLayer(cat[k], _derive_columns(cat[k], frames[k].to_crs(4490)))
+              for k in cat if k in frames]
+    return ExportSource(name=name, is_demo=is_demo, metric_epsg=metric_epsg, layers=layers)
+
+
+def plain_value(v):
+    """A cell value as plain Python (None for missing; dates as ISO text; numpy scalars unwrapped)."""
+    if v is None:
+        return None
+    if isinstance(v, float) and np.isnan(v):
+        return None
+    if v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, (pd.Timestamp, dt.datetime)):
+        return v.isoformat(sep=" ", timespec="seconds")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return v
+
+
+def text_value(v) -> str:
+    """A cell value as display text ('' for missing; 是/否 for booleans)."""
+    v = plain_value(v)
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+@contextlib.contextmanager
+def atomic_path(out: str | os.PathLike, *, directory: bool = False) -> Iterator[Path]:
+    """Yield a temporary path beside ``out``; on success it replaces ``out``, on failure it is removed.
+
+    So a failed or cancelled export never leaves a half-written file under the chosen name.
+    """
+    out = Path(out)
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.exists():
+        raise RiskmapError(f"目标文件夹不存在: {folder}", f"output folder does not exist: {folder}")
+    if out.is_dir() and not directory:
+        raise RiskmapError(f"这是一个文件夹，不能写成文件: {out}", f"a folder, not a file: {out}")
+    if directory and out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise RiskmapError(f"目标已存在且不是空文件夹: {out}", f"output exists and is not an empty folder: {out}")
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=folder))
+    except OSError as exc:
+        raise RiskmapError(f"无法在此位置写入: {folder} ({exc.strerror})",
+                           f"cannot write to this location: {folder} ({exc.strerror})") from exc
+    target = tmp if directory else tmp / out.name
+    try:
+        yield target
+        if directory:
+            if out.exists():
+                out.rmdir()  # checked empty above
+            os.replace(tmp, out)
+        else:
+            os.replace(target, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def typed_frame(x: ExportLayer, columns: Sequence[str] | None = None) -> gpd.GeoDataFrame:
+    """The layer's columns cast to the types of the store's columns (nullable ints stay integers).
+
+    A column that is empty in every row otherwise arrives as untyped objects and would be written as text.
+    """
+    from riskmap.model import class_for_table
+
+    cols = list(columns) if columns is not None else export_columns(x)
+    try:
+        table_cols = {c.name: c for c in class_for_table(x.layer.table).__table__.columns}
+    except KeyError:
+        table_cols = {}
+    out = gpd.GeoDataFrame(index=x.gdf.index, geometry=x.gdf.geometry.values, crs=x.gdf.crs)
+    for name in cols:
+        s = x.gdf[name]
+        col = table_cols.get(name)
+        try:
+            py = col.type.python_type if col is not None else None
+        except NotImplementedError:
+            py = None
+        if py is bool:
+            s = s.astype("boolean")
+        elif py is int:
+            s = pd.to_numeric(s, errors="coerce").astype("Int64")
+        elif py is float:
+            s = pd.to_numeric(s, errors="coerce").astype("float64")
+        elif s.dtype == object or isinstance(s.dtype, pd.StringDtype):
+            s = s.map(lambda v: None if plain_value(v) is None else text_value(v)).astype(object)
+        out[name] = s.values
+    return out[[*cols, out.geometry.name]]

@@ -1,0 +1,64 @@
+"""GeoPackage export: one feature table per layer, with QGIS styles in ``layer_styles``.
+
+>>> # export_gpkg(collect_layers(project), "一张图.gpkg")
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+
+import pyogrio
+
+from riskmap.io.export_common import DEMO_NOTE, ExportSource, Steps, atomic_path, typed_frame
+from riskmap.io.qgis_style import write_layer_styles
+
+
+def export_gpkg(src: ExportSource, out: str | os.PathLike, *, progress=None, cancel=None) -> None:
+    """Write every layer of ``src`` (EPSG:4490) to a new GeoPackage with a default QGIS style each.
+
+    On demo projects every table description and a ``readme`` table say 示例数据.
+    """
+    steps = Steps(progress, cancel, len(src.layers) + 1)
+    with atomic_path(out) as tmp:
+        styles = {}
+        for x in src.layers:
+            steps.check()
+            df = typed_frame(x)
+            desc = f"{x.layer.name_zh}（{DEMO_NOTE}）" if src.is_demo else x.layer.name_zh
+            geom_type = {"point": "Point", "line": "MultiLineString", "polygon": "MultiPolygon"}[x.layer.geometry]
+            pyogrio.write_dataframe(
+                df, tmp, layer=x.id, driver="GPKG", promote_to_multi=x.layer.geometry != "point",
+                geometry_type=geom_type, layer_options={"IDENTIFIER": x.layer.name_zh, "DESCRIPTION": desc},
+                append=tmp.exists())
+            aliases = {c: x.field_title(c) for c in df.columns if c != df.geometry.name}
+            styles[x.id] = (x.layer, "geom", aliases)
+            steps.step(x.layer.name_zh)
+        if not src.layers:
+            raise_empty()
+        write_layer_styles(tmp, styles, description=DEMO_NOTE if src.is_demo else "")
+        _write_readme(tmp, src)
+        steps.step("样式")
+
+
+def raise_empty():
+    from riskmap.errors import RiskmapError
+
+    raise RiskmapError("没有可导出的图层", "no layers to export")
+
+
+def _write_readme(path, src: ExportSource) -> None:
+    """A small ``readme`` attributes table: project, date, CRS and (on demo projects) the demo note."""
+    con = sqlite3.connect(path)
+    try:
+        with con:
+            con.execute("CREATE TABLE readme (id INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT, value TEXT)")
+            rows = [("项目 project", src.name), ("导出日期 exported", src.created.isoformat()),
+                    ("坐标系 CRS", "EPSG:4490 (CGCS2000)"), ("软件 software", "riskmap")]
+            if src.is_demo:
+                rows.insert(0, ("示例数据 demo data", DEMO_NOTE))
+            con.executemany("INSERT INTO readme (key, value) VALUES (?, ?)", rows)
+            con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, description)"
+                        " VALUES ('readme', 'attributes', '说明', ?)", (DEMO_NOTE if src.is_demo else "",))
+    finally:
+        con.close()

@@ -1,0 +1,91 @@
+"""Counts for legends, statistics tables and atlas pages: enterprises by level and by unit.
+
+>>> import geopandas as gpd, shapely
+>>> units = gpd.GeoDataFrame({"name": ["甲镇", "乙镇"]}, geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)])
+>>> pts = gpd.GeoDataFrame({"level": [1, 4, 4, None]},
+...                        geometry=gpd.points_from_xy([0.5, 0.5, 1.5, 1.2], [0.5, 0.2, 0.5, 0.5]))
+>>> t = level_table(pts, units)
+>>> t.loc["甲镇"].tolist(), t.loc["合计"].tolist()
+([1, 0, 0, 1, 0, 2], [1, 0, 0, 2, 1, 4])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import shapely
+from shapely import STRtree
+
+from riskmap.levels import load_levels
+
+NONE_COLUMN = "未定级"
+TOTAL = "合计"
+
+
+def level_numbers(values) -> np.ndarray:
+    """Levels as an int array, 0 where missing or not 1–4."""
+    s = pd.to_numeric(pd.Series(values), errors="coerce").fillna(0).to_numpy()
+    s = s.astype(np.int64)
+    s[(s < 1) | (s > 4)] = 0
+    return s
+
+
+def level_counts(values) -> dict[int, int]:
+    """{1: n, 2: n, 3: n, 4: n, 0: n without level}."""
+    lv = level_numbers(values)
+    return {n: int((lv == n).sum()) for n in (1, 2, 3, 4, 0)}
+
+
+def unit_of_points(points, units) -> np.ndarray:
+    """For each point geometry, the positional index of the first unit polygon containing it (−1: none)."""
+    pts = np.asarray(points, dtype=object)
+    polys = np.asarray(units, dtype=object)
+    out = np.full(len(pts), -1, dtype=np.int64)
+    if not len(pts) or not len(polys):
+        return out
+    tree = STRtree(polys)
+    p_idx, u_idx = tree.query(pts, predicate="intersects")
+    order = np.lexsort((u_idx, p_idx))  # first (lowest) unit per point
+    p_idx, u_idx = p_idx[order], u_idx[order]
+    first = np.r_[True, p_idx[1:] != p_idx[:-1]] if len(p_idx) else np.array([], dtype=bool)
+    out[p_idx[first]] = u_idx[first]
+    return out
+
+
+def level_table(points, units, *, name_field: str = "name", level_field: str = "level",
+                total: bool = True) -> pd.DataFrame:
+    """Enterprises by unit × level: columns 重大风险 … 低风险, 未定级, 合计; a 合计 row at the end.
+
+    ``points`` and ``units`` are GeoDataFrames in the same CRS. Points outside every unit are
+    counted only in the 合计 row.
+    """
+    levels = load_levels().levels
+    cols = [levels[n].name_zh for n in (1, 2, 3, 4)] + [NONE_COLUMN]
+    which = unit_of_points(points.geometry.values, units.geometry.values)
+    lv = level_numbers(points[level_field]) if level_field in points else np.zeros(len(points), dtype=np.int64)
+    counts = np.zeros((len(units), 5), dtype=np.int64)
+    inside = which >= 0
+    col_of = np.where(lv == 0, 4, lv - 1)
+    np.add.at(counts, (which[inside], col_of[inside]), 1)
+    names = [str(v) for v in units[name_field]] if name_field in units else [str(i) for i in range(len(units))]
+    df = pd.DataFrame(counts, index=names, columns=cols)
+    df = df.groupby(level=0, sort=False).sum()  # a unit drawn as several rows counts once
+    df[TOTAL] = df.sum(axis=1)
+    if total:
+        all_counts = np.bincount(col_of, minlength=5)
+        df.loc[TOTAL] = [*all_counts.tolist(), int(all_counts.sum())]
+    return df.astype(np.int64)
+
+
+def level_labels() -> list[tuple[int, str, str]]:
+    """(n, name, colour) of the four levels."""
+    return [(n, lv.name_zh, lv.colour) for n, lv in load_levels().levels.items()]
+
+
+def clip_to_unit(gdf, unit_geom):
+    """The rows of ``gdf`` whose geometry intersects ``unit_geom`` (vectorised)."""
+    if not len(gdf):
+        return gdf
+    shapely.prepare(unit_geom)
+    mask = shapely.intersects(unit_geom, gdf.geometry.values)
+    return gdf[mask]

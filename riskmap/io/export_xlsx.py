@@ -1,0 +1,294 @@
+"""XLSX workbook of the "一张图": enterprises by level, statistics, zones, encroachments, hidden dangers,
+indicators — each sheet formatted for printing (title row, bold header, widths, frozen header, print
+titles, landscape, fit to page width, page numbers; 示例数据 in title and page header of demo projects).
+
+>>> # export_xlsx(collect_layers(project), "一张图.xlsx")
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from riskmap.io.export_common import DEMO_MARK, DEMO_NOTE, ExportSource, Steps, atomic_path, plain_value, text_value
+from riskmap.io.export_stats import TOTAL, level_numbers, level_table
+from riskmap.levels import load_levels
+
+STATUS_ZH = {"registered": "登记", "rectifying": "整改中", "supervised": "挂牌督办", "rectified": "整改完成",
+             "closed": "销号"}
+GRADE_ZH = {"major": "重大隐患", "general": "一般隐患"}
+TARGET_TYPE_ZH = {"relative_decrease": "相对下降", "absolute_cap": "绝对上限", "coverage_rate": "覆盖率",
+                  "qualitative": "定性"}
+LIST_KINDS = (("basic", "基础信息"), ("responsibility", "防控责任"), ("monitoring", "监测监控"),
+              ("measures", "防范措施"), ("emergency", "应急处置"))
+
+
+@dataclass(frozen=True)
+class Col:
+    key: str
+    header: str
+    width: float
+    number_format: str | None = None
+
+
+def _text_colour_on(hex_colour: str) -> str:
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return "000000" if 0.299 * r + 0.587 * g + 0.114 * b > 150 else "FFFFFF"
+
+
+class _Book:
+    """A workbook whose sheets share the print formatting."""
+
+    def __init__(self, src: ExportSource):
+        from openpyxl import Workbook
+
+        self.src = src
+        self.wb = Workbook()
+        self.wb.remove(self.wb.active)
+        self.levels = load_levels().levels
+
+    def sheet(self, name: str, title: str, cols: list[Col], rows: list[dict], *, subtitle: str = "",
+              notes: list[str] | None = None, level_key: str | None = None, paper: str = "A4"):
+        from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+        from openpyxl.utils import get_column_letter
+
+        ws = self.wb.create_sheet(name[:31])
+        if self.src.is_demo and DEMO_MARK not in title:
+            title = f"{title}（{DEMO_MARK}）"
+        last = get_column_letter(max(1, len(cols)))
+        ws.append([title])
+        ws.merge_cells(f"A1:{last}1")
+        ws["A1"].font = Font(bold=True, size=14)
+        ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
+        ws.row_dimensions[1].height = 28
+        ws.append([subtitle or f"{self.src.name}    导出日期：{self.src.created.isoformat()}"])
+        ws.merge_cells(f"A2:{last}2")
+        ws.append([c.header for c in cols])
+        thin = Side(style="thin", color="808080")
+        border = Border(left=thin, right=thin, top=thin, bottom=thin)
+        for i, c in enumerate(cols, start=1):
+            cell = ws.cell(row=3, column=i)
+            cell.font = Font(bold=True)
+            cell.fill = PatternFill("solid", fgColor="D9D9D9")
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+            cell.border = border
+            ws.column_dimensions[get_column_letter(i)].width = c.width
+        fills = {n: (PatternFill("solid", fgColor=lv.colour[1:]), Font(color=_text_colour_on(lv.colour), bold=True))
+                 for n, lv in self.levels.items()}
+        level_col = next((i for i, c in enumerate(cols, start=1) if c.key == level_key), None)
+        for r in rows:
+            ws.append([_cell(r.get(c.key)) for c in cols])
+            row = ws.max_row
+            for i, c in enumerate(cols, start=1):
+                cell = ws.cell(row=row, column=i)
+                cell.border = border
+                cell.alignment = Alignment(vertical="top", wrap_text=True)
+                if c.number_format:
+                    cell.number_format = c.number_format
+            if level_col and r.get("_level") in fills:
+                cell = ws.cell(row=row, column=level_col)
+                cell.fill, cell.font = fills[r["_level"]]
+        for note in notes or []:
+            ws.append([note])
+            ws.merge_cells(f"A{ws.max_row}:{last}{ws.max_row}")
+            ws.cell(row=ws.max_row, column=1).alignment = Alignment(wrap_text=True, vertical="top")
+            ws.row_dimensions[ws.max_row].height = 32
+        ws.freeze_panes = "A4"
+        ws.print_title_rows = "1:3"
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A3 if paper == "A3" else ws.PAPERSIZE_A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_options.horizontalCentered = True
+        ws.page_margins.left = ws.page_margins.right = 0.4
+        ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+        ws.oddFooter.left.text = self.src.name[:60]
+        if self.src.is_demo:
+            ws.oddHeader.right.text = DEMO_MARK
+        return ws
+
+
+def _cell(v):
+    v = plain_value(v)
+    if isinstance(v, (dict, list)):
+        return text_value(str(v))
+    return v
+
+
+def _level_name(n) -> str:
+    lv = load_levels().levels
+    return lv[n].name_zh if n in lv else "未定级"
+
+
+def export_xlsx(src: ExportSource, out: str | os.PathLike, *, progress=None, cancel=None) -> None:
+    """Write the workbook. Sheets without data are still written, with a line saying so."""
+    steps = Steps(progress, cancel, 7)
+    book = _Book(src)
+    _readme_sheet(book)
+    steps.step("说明")
+    _enterprise_sheet(book)
+    steps.step("企业")
+    _stats_sheet(book)
+    steps.step("统计")
+    _zone_sheet(book)
+    steps.step("分区")
+    _encroachment_sheet(book, steps)
+    steps.step("侵占")
+    _danger_sheet(book)
+    steps.step("隐患")
+    _indicator_sheet(book)
+    with atomic_path(out) as tmp:
+        book.wb.properties.title = src.name + (f"（{DEMO_MARK}）" if src.is_demo and DEMO_MARK not in src.name else "")
+        book.wb.properties.creator = "riskmap"
+        if src.is_demo:
+            book.wb.properties.description = DEMO_NOTE
+        book.wb.save(tmp)
+    steps.step("完成")
+
+
+def _readme_sheet(book: _Book) -> None:
+    src = book.src
+    rows = [{"k": "项目", "v": src.name}, {"k": "导出日期", "v": src.created.isoformat()},
+            {"k": "坐标系", "v": "CGCS2000 (EPSG:4490)"},
+            {"k": "风险等级", "v": "；".join(f"{lv.name_zh}（{lv.colour_zh}，{lv.colour}）" for lv in book.levels.values())},
+            {"k": "工作表", "v": "企业、统计、分区、侵占、隐患、指标"}]
+    if src.is_demo:
+        rows.insert(0, {"k": DEMO_MARK, "v": DEMO_NOTE})
+    book.sheet("说明", "安全风险“一张图”数据表", [Col("k", "项目", 16), Col("v", "内容", 90)], rows)
+
+
+def _enterprise_sheet(book: _Book) -> None:
+    x = book.src.get("enterprises")
+    cols = [Col("n", "序号", 6), Col("name", "企业名称", 30), Col("level_name", "风险等级", 10),
+            Col("industry_name", "行业", 14), Col("town", "镇街", 12), Col("address", "地址", 28),
+            Col("employees", "从业人数", 9, "0"), Col("department", "监管部门", 14),
+            Col("major_hazard", "重大危险源", 10), Col("level_basis", "定级依据", 36),
+            Col("lon", "经度", 12, "0.000000"), Col("lat", "纬度", 12, "0.000000")]
+    rows = []
+    if x is not None and len(x.gdf):
+        df = x.gdf.copy()
+        lv = level_numbers(df["level"]) if "level" in df else np.zeros(len(df), dtype=int)
+        df["_level"] = lv
+        df["_order"] = np.where(lv == 0, 9, lv)
+        xy = shapely.get_coordinates(df.geometry.values)
+        df["lon"], df["lat"] = xy[:, 0], xy[:, 1]
+        df = df.sort_values(["_order", "town", "name"], kind="stable")
+        for i, r in enumerate(df.to_dict("records"), start=1):
+            r["n"] = i
+            r["level_name"] = _level_name(r["_level"])
+            r["major_hazard"] = "是" if r.get("major_hazard") is True else ("否" if r.get("major_hazard") is False else None)
+            rows.append(r)
+    counts = pd.Series([r["_level"] for r in rows]).value_counts() if rows else pd.Series(dtype=int)
+    summary = "，".join(f"{_level_name(n)} {int(counts.get(n, 0))} 家" for n in (1, 2, 3, 4))
+    if rows and int(counts.get(0, 0)):
+        summary += f"，未定级 {int(counts.get(0, 0))} 家"
+    book.sheet("企业", "企业安全风险等级清单", cols, rows, level_key="level_name",
+               subtitle=f"{book.src.name}    共 {len(rows)} 家：{summary}    导出日期：{book.src.created.isoformat()}")
+
+
+def _stats_sheet(book: _Book) -> None:
+    ents, towns = book.src.get("enterprises"), book.src.get("towns")
+    names = [lv.name_zh for lv in book.levels.values()]
+    cols = [Col("unit", "镇街", 16)] + [Col(nm, nm, 10, "0") for nm in names] + \
+        [Col("未定级", "未定级", 10, "0"), Col(TOTAL, TOTAL, 10, "0")]
+    rows = []
+    if ents is not None and towns is not None and len(towns.gdf):
+        table = level_table(ents.gdf, towns.gdf)
+        rows = [{"unit": unit, **{k: int(v) for k, v in r.items()}} for unit, r in table.iterrows()]
+    notes = ["按企业位置落入的镇街统计（空间叠加）；合计行含全部企业。"]
+    book.sheet("统计", "各镇街企业风险等级统计", cols, rows, notes=notes)
+
+
+def _zone_sheet(book: _Book) -> None:
+    cols = [Col("n", "序号", 6), Col("kind_zh", "类型", 10), Col("name", "名称", 24), Col("level_name", "风险等级", 10),
+            Col("level_rule", "定级规则", 16), Col("level_reason", "定级理由", 40), Col("area_km2", "面积(km²)", 11, "0.00"),
+            Col("population", "人口", 10, "0")]
+    rows = []
+    for layer_id, kind_zh in (("towns", "镇街"), ("parks", "园区"), ("villages", "村/社区"), ("grids", "网格")):
+        x = book.src.get(layer_id)
+        if x is None:
+            continue
+        for r in x.gdf.to_dict("records"):
+            n = int(level_numbers([r.get("level")])[0])
+            kz = {"chemical_park": "化工园区", "industrial_park": "工业园区"}.get(r.get("kind"), kind_zh)
+            rows.append({**r, "kind_zh": kz, "level_name": _level_name(n), "_level": n})
+    for i, r in enumerate(rows, start=1):
+        r["n"] = i
+    book.sheet("分区", "分区风险等级表", cols, rows, level_key="level_name")
+
+
+def _encroachment_sheet(book: _Book, steps: Steps) -> None:
+    project = book.src.project
+    rows, cols = [], [Col("n", "序号", 6), Col("text", "说明", 100)]
+    note = []
+    if project is None:
+        note = ["（未连接项目，未做侵占检查）"]
+    else:
+        try:
+            from riskmap.analysis.encroachment import check_encroachments
+            from riskmap.analysis.xlsx import ENCROACHMENT_COLUMNS, encroachment_rows
+        except ImportError:  # the analysis package is optional for this workbook
+            note = ["（本版本未提供侵占检查）"]
+        else:
+            df = check_encroachments(project, cancel=steps.cancel)
+            rows = encroachment_rows(df)
+            cols = [Col(c.key, c.header, c.width, c.number_format) for c in ENCROACHMENT_COLUMNS]
+            note = ["风险基准依据 GB 36894-2018；线内深度为防护目标到控制线或等值线边界的地面距离（米）。"]
+            if not rows:
+                note.insert(0, "未发现防护目标侵占安全控制线或个人风险等值线。")
+    book.sheet("侵占", "防护目标侵占安全控制线及个人风险等值线检查表", cols, rows, notes=note)
+
+
+def _danger_sheet(book: _Book) -> None:
+    cols = [Col("n", "序号", 6), Col("title", "隐患", 30), Col("grade_zh", "等级", 10), Col("status_zh", "状态", 10),
+            Col("enterprise", "企业", 26), Col("found_date", "发现日期", 11), Col("deadline", "整改期限", 11),
+            Col("overdue", "逾期", 6), Col("responsible_person", "责任人", 10), Col("measures", "措施", 20),
+            Col("funds_wan", "资金(万元)", 10, "0.0"), Col("plan", "预案", 20),
+            Col("supervising_department", "督办部门", 12), Col("closed_date", "销号日期", 11)]
+    project = book.src.project
+    rows = []
+    if project is not None:
+        df = project.read_table("hidden_dangers")
+        ents = project.read_table("enterprises", columns=["id", "name"])
+        names = dict(zip(ents["id"], ents["name"]))
+        today = book.src.created
+        df = df.assign(_major=(df["grade"] != "major").astype(int)).sort_values(["_major", "deadline"], kind="stable")
+        for i, r in enumerate(df.to_dict("records"), start=1):
+            deadline = plain_value(r.get("deadline"))
+            open_ = r.get("status") not in ("rectified", "closed")
+            overdue = bool(deadline and open_ and str(deadline) < today.isoformat())
+            rows.append({**r, "n": i, "grade_zh": GRADE_ZH.get(r.get("grade"), r.get("grade")),
+                         "status_zh": STATUS_ZH.get(r.get("status"), r.get("status")),
+                         "enterprise": names.get(r.get("enterprise_id")), "overdue": "是" if overdue else "",
+                         "_level": 1 if r.get("grade") == "major" else None})
+    book.sheet("隐患", "隐患排查治理台账", cols, rows, level_key="grade_zh",
+               notes=["五到位：责任、措施、资金、时限、预案。逾期：未整改完成且已过整改期限。"])
+
+
+def _indicator_sheet(book: _Book) -> None:
+    cols = [Col("n", "序号", 6), Col("name", "指标", 30), Col("unit", "单位", 10), Col("type_zh", "目标类型", 10),
+            Col("binding", "属性", 8), Col("base", "基期", 14), Col("target", "目标", 20), Col("actuals", "年度实际值", 36),
+            Col("source", "来源", 24)]
+    project = book.src.project
+    rows = []
+    if project is not None:
+        ind = project.read_table("indicators")
+        act = project.read_table("indicator_actuals")
+        for i, r in enumerate(ind.to_dict("records"), start=1):
+            a = act[act["indicator_id"] == r["id"]].sort_values("year") if len(act) else act
+            actuals = "；".join(f"{int(y)}年 {text_value(v)}" for y, v in zip(a.get("year", []), a.get("value", [])))
+            base = f"{text_value(r.get('base_year'))}年 {text_value(r.get('base_value'))}" if r.get("base_year") else ""
+            target = r.get("target_text") or (f"{text_value(r.get('target_year'))}年 {text_value(r.get('target_value'))}"
+                                              if r.get("target_year") else "")
+            rows.append({**r, "n": i, "type_zh": TARGET_TYPE_ZH.get(r.get("target_type"), r.get("target_type")),
+                         "base": base, "target": target, "actuals": actuals})
+    book.sheet("指标", "规划指标完成情况", cols, rows,
+               notes=[] if rows else ["项目中尚无规划指标。"])
+
+

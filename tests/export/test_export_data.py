@@ -1,0 +1,280 @@
+"""Data exports read back by GDAL (pyogrio), ElementTree, ezdxf and openpyxl, counted against the store."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import xml.etree.ElementTree as ET
+import zipfile
+
+import numpy as np
+import pyogrio
+import pytest
+import shapely
+
+from riskmap.errors import RiskmapError
+from riskmap.io.export_common import ExportCancelled
+from riskmap.levels import load_levels
+
+KML = {"k": "http://www.opengis.net/kml/2.2"}
+
+
+def level_counts_by_hand(ents):
+    return {n: int((ents["level"] == n).sum()) for n in (1, 2, 3, 4)}
+
+
+def rgb(hex_colour):
+    return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+
+
+# ---------------------------------------------------------------------------------------- GeoPackage
+def test_gpkg_reopens_in_gdal_with_counts_and_qgis_styles(demo_source, demo_tables, tmp_path):
+    from riskmap.io.export_gpkg import export_gpkg
+
+    out = tmp_path / "一张图.gpkg"
+    export_gpkg(demo_source, out)
+    layers = dict(pyogrio.list_layers(out))
+    assert layers["enterprises"] == "Point" and layers["towns"] == "MultiPolygon"
+    ents = pyogrio.read_dataframe(out, layer="enterprises")
+    assert len(ents) == len(demo_tables["enterprises"])
+    assert ents.crs.to_epsg() == 4490
+    by_name = ents.set_index("name")["level"].to_dict()
+    store = demo_tables["enterprises"].set_index("name")["level"].to_dict()
+    assert by_name == store
+    assert (ents["level_name"][ents["level"] == 1] == "重大风险").all()
+
+    styles = pyogrio.read_dataframe(out, layer="layer_styles")
+    assert set(styles["f_table_name"]) == {x.id for x in demo_source.layers}
+    assert styles["useAsDefault"].astype(bool).all()
+    qml = styles.set_index("f_table_name").loc["enterprises", "styleQML"]
+    root = ET.fromstring(qml.split("\n", 1)[1])  # skip the DOCTYPE line
+    renderer = root.find("renderer-v2")
+    assert renderer.get("type") == "categorizedSymbol" and renderer.get("attr") == "level"
+    cats = {c.get("value"): c.get("symbol") for c in renderer.find("categories")}
+    levels = load_levels().levels
+    for n in (1, 2, 3, 4):
+        sym = renderer.find(f"symbols/symbol[@name='{cats[str(n)]}']")
+        colour = sym.find("layer/Option/Option[@name='color']").get("value")
+        assert colour == "{},{},{},255".format(*rgb(levels[n].colour))
+        assert sym.find("layer").get("class") == "SimpleMarker"
+    # polygon layers fill with the level colour at the layer's opacity
+    towns_qml = styles.set_index("f_table_name").loc["towns", "styleQML"]
+    troot = ET.fromstring(towns_qml.split("\n", 1)[1])
+    tsym = troot.find("renderer-v2/symbols/symbol[@name='0']/layer/Option/Option[@name='color']").get("value")
+    assert tsym == "{},{},{},{}".format(*rgb(levels[1].colour), round(255 * 0.35))
+
+
+def test_gpkg_of_demo_says_demo(demo_source, tmp_path):
+    from riskmap.io.export_gpkg import export_gpkg
+
+    out = tmp_path / "d.gpkg"
+    export_gpkg(demo_source, out)
+    info = pyogrio.read_info(out, layer="enterprises")
+    assert "示例数据" in info["layer_metadata"]["DESCRIPTION"]
+    with sqlite3.connect(out) as con:
+        assert con.execute("SELECT count(*) FROM readme WHERE value LIKE '%示例数据%'").fetchone()[0] >= 1
+
+
+# ---------------------------------------------------------------------------------------- Shapefile
+def test_shapefile_utf8_and_gbk(demo_source, demo_tables, tmp_path):
+    from riskmap.io.export_common import ExportSource
+    from riskmap.io.export_shp import export_shp
+
+    src = ExportSource(demo_source.name, demo_source.is_demo, demo_source.metric_epsg,
+                       [demo_source.get("enterprises"), demo_source.get("towns")])
+    names = sorted(demo_tables["enterprises"]["name"])
+    for enc, cpg, codec in (("utf-8", "UTF-8", "utf-8"), ("GBK", "GBK", "gbk")):
+        folder = tmp_path / f"shp_{codec}"
+        export_shp(src, folder, encoding=enc)
+        assert (folder / "enterprises.cpg").read_text().strip() == cpg
+        raw = (folder / "enterprises.dbf").read_bytes()
+        assert names[0].encode(codec) in raw
+        back = pyogrio.read_dataframe(folder / "enterprises.shp")
+        assert sorted(back["name"]) == names
+        assert (back["demo_note"] == "示例数据").all()
+        assert back["level"].tolist() == demo_tables["enterprises"]["level"].tolist()
+        towns = pyogrio.read_dataframe(folder / "towns.shp")
+        assert len(towns) == len(demo_tables["towns"])
+    zipped = tmp_path / "s.zip"
+    export_shp(src, zipped)
+    assert {"enterprises.shp", "enterprises.dbf", "enterprises.cpg", "fields.csv"} <= set(zipfile.ZipFile(zipped).namelist())
+
+
+def test_gbk_refuses_characters_it_cannot_hold(demo_source, tmp_path):
+    from riskmap.io.export_common import ExportLayer, ExportSource
+    from riskmap.io.export_shp import export_shp
+
+    x = demo_source.get("enterprises")
+    gdf = x.gdf.copy()
+    gdf.loc[gdf.index[0], "name"] = "示例😀公司"
+    src = ExportSource("t", False, 4544, [ExportLayer(x.layer, gdf)])
+    with pytest.raises(RiskmapError, match="GBK"):
+        export_shp(src, tmp_path / "g", encoding="gbk")
+    assert not (tmp_path / "g").exists()
+
+
+# ---------------------------------------------------------------------------------------- GeoJSON
+def test_geojson_counts_per_layer(demo_source, demo_tables, tmp_path):
+    from riskmap.io.export_geojson import export_geojson
+
+    out = tmp_path / "a.geojson"
+    export_geojson(demo_source, out)
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert "示例数据" in doc["description"]
+    feats = doc["features"]
+    ents = [f for f in feats if f["properties"]["layer"] == "enterprises"]
+    assert len(ents) == len(demo_tables["enterprises"])
+    lv = [f["properties"]["level"] for f in ents]
+    assert {n: lv.count(n) for n in (1, 2, 3, 4)} == level_counts_by_hand(demo_tables["enterprises"])
+    towns = [f for f in feats if f["properties"]["layer"] == "towns"]
+    assert len(towns) == len(demo_tables["towns"]) and towns[0]["geometry"]["type"] == "MultiPolygon"
+    assert pyogrio.read_info(out)["features"] == len(feats)
+
+
+# ---------------------------------------------------------------------------------------- KML / KMZ
+def test_kmz_keeps_colours_and_counts(demo_source, demo_tables, tmp_path):
+    from riskmap.io.export_kml import export_kml
+
+    out = tmp_path / "a.kmz"
+    export_kml(demo_source, out)
+    zf = zipfile.ZipFile(out)
+    assert zf.namelist()[0] == "doc.kml"
+    assert "files/circle.png" in zf.namelist() and zf.read("files/circle.png")[:4] == b"\x89PNG"
+    root = ET.fromstring(zf.read("doc.kml"))
+    doc = root.find("k:Document", KML)
+    assert "示例数据" in doc.find("k:name", KML).text
+    styles = {s.get("id"): s for s in doc.findall("k:Style", KML)}
+    folders = {f.find("k:name", KML).text: f for f in doc.findall("k:Folder", KML)}
+    ent_folder = next(f for name, f in folders.items() if name.startswith("企业"))
+    counts = level_counts_by_hand(demo_tables["enterprises"])
+    levels = load_levels().levels
+    for n in (1, 2, 3, 4):
+        if not counts[n]:
+            continue
+        sub = next(f for f in ent_folder.findall("k:Folder", KML) if f.find("k:name", KML).text.startswith(levels[n].name_zh))
+        marks = sub.findall("k:Placemark", KML)
+        assert len(marks) == counts[n]
+        sid = marks[0].find("k:styleUrl", KML).text.lstrip("#")
+        r, g, b = rgb(levels[n].colour)
+        assert styles[sid].find("k:IconStyle/k:color", KML).text == f"ff{b:02x}{g:02x}{r:02x}"
+    # the first red enterprise: its placemark sits where the store has it
+    red = demo_tables["enterprises"][demo_tables["enterprises"]["level"] == 1].iloc[0]
+    mark = next(m for m in ent_folder.iter(f"{{{KML['k']}}}Placemark") if m.find("k:name", KML).text == red["name"])
+    lon, lat = map(float, mark.find("k:Point/k:coordinates", KML).text.split(","))
+    assert abs(lon - red.geometry.x) < 1e-6 and abs(lat - red.geometry.y) < 1e-6
+
+
+def test_kml_beside_its_icons(demo_source, tmp_path):
+    from riskmap.io.export_kml import export_kml
+
+    out = tmp_path / "b.kml"
+    export_kml(demo_source, out)
+    root = ET.parse(out).getroot()
+    hrefs = {e.text for e in root.iter(f"{{{KML['k']}}}href")}
+    assert hrefs and all((tmp_path / h).exists() for h in hrefs)
+    n = len(list(root.iter(f"{{{KML['k']}}}Placemark")))
+    assert n == sum(len(x.gdf) for x in demo_source.layers)
+
+
+# ---------------------------------------------------------------------------------------- DXF
+def test_dxf_layers_colours_counts_metric(demo_source, demo_tables, tmp_path):
+    import ezdxf
+
+    from riskmap.crs import to_metric
+    from riskmap.io.export_dxf import export_dxf
+
+    out = tmp_path / "a.dxf"
+    export_dxf(demo_source, out)
+    doc = ezdxf.readfile(out)
+    msp = doc.modelspace()
+    levels = load_levels().levels
+    ents = demo_tables["enterprises"]
+    counts = level_counts_by_hand(ents)
+    for n in (1, 2, 3, 4):
+        name = f"企业-{levels[n].name_zh}"
+        circles = msp.query(f'CIRCLE[layer=="{name}"]')
+        assert len(circles) == counts[n]
+        if counts[n]:
+            assert doc.layers.get(name).rgb == rgb(levels[n].colour)
+    assert doc.layers.get("企业-重大风险").color == 1 and doc.layers.get("企业-低风险").color == 5
+    # coordinates in metres of the project's Gauss–Krüger zone
+    red = ents[ents["level"] == 1].iloc[0]
+    p = to_metric(red.geometry, demo_source.metric_epsg)
+    centres = np.array([(c.dxf.center.x, c.dxf.center.y) for c in msp.query('CIRCLE[layer=="企业-重大风险"]')])
+    assert np.min(np.hypot(centres[:, 0] - p.x, centres[:, 1] - p.y)) < 1e-3
+    # town rings: exterior + interior rings of every part, counted with shapely
+    rings = sum(len(shapely.get_parts(g)) + int(shapely.get_num_interior_rings(shapely.get_parts(g)).sum())
+                for g in demo_tables["towns"].geometry)
+    town_lines = [e for e in msp.query("LWPOLYLINE") if e.dxf.layer.startswith("镇街-")]
+    assert len(town_lines) == rings
+    demo_text = msp.query('TEXT[layer=="示例数据"]')
+    assert len(demo_text) == 1 and demo_text[0].dxf.text == "示例数据"
+
+
+# ---------------------------------------------------------------------------------------- XLSX
+def test_xlsx_sheets_counts_and_print_setup(demo_source, demo_tables, tmp_path):
+    import openpyxl
+
+    from riskmap.io.export_xlsx import export_xlsx
+
+    out = tmp_path / "a.xlsx"
+    export_xlsx(demo_source, out)
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["说明", "企业", "统计", "分区", "侵占", "隐患", "指标"]
+    ents = demo_tables["enterprises"]
+    ws = wb["企业"]
+    assert "示例数据" in ws["A1"].value
+    assert [c.value for c in ws[3]][:3] == ["序号", "企业名称", "风险等级"]
+    data = list(ws.iter_rows(min_row=4, values_only=True))
+    assert len(data) == len(ents)
+    levels = load_levels().levels
+    assert [r[2] for r in data].count(levels[1].name_zh) == int((ents["level"] == 1).sum())
+    first_red = next(i for i, r in enumerate(data, start=4) if r[2] == levels[1].name_zh)
+    assert ws.cell(row=first_red, column=3).fill.fgColor.rgb.endswith(levels[1].colour[1:])
+    assert ws.freeze_panes == "A4" and ws.page_setup.orientation == "landscape"
+    assert ws.print_title_rows == "$1:$3" and ws["A3"].font.bold
+    assert ws.oddHeader.right.text == "示例数据"
+    # statistics: the 合计 row equals the counts by level
+    st = list(wb["统计"].iter_rows(min_row=4, values_only=True))
+    total = next(r for r in st if r[0] == "合计")
+    assert list(total[1:5]) == [int((ents["level"] == n).sum()) for n in (1, 2, 3, 4)]
+    assert total[6] == len(ents)
+    assert len([r for r in st if r[0] and r[0] != "合计" and r[1] is not None]) == len(demo_tables["towns"])
+    # hidden dangers: every one, open or closed
+    hd = [r for r in wb["隐患"].iter_rows(min_row=4, values_only=True) if isinstance(r[0], int)]
+    assert len(hd) == len(demo_tables["dangers"])
+    # encroachments: the demo puts four protected targets inside the park's control line
+    enc = [r for r in wb["侵占"].iter_rows(min_row=4, values_only=True) if isinstance(r[0], int)]
+    assert len(enc) >= 4
+
+
+# ---------------------------------------------------------------------------------------- safety
+def test_cancel_leaves_nothing(demo_source, tmp_path):
+    from riskmap.io.export_gpkg import export_gpkg
+
+    calls = []
+
+    def cancel():
+        calls.append(1)
+        return len(calls) > 3
+
+    with pytest.raises(ExportCancelled):
+        export_gpkg(demo_source, tmp_path / "c.gpkg", cancel=cancel)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_file_survives_a_failed_export(demo_source, tmp_path):
+    from riskmap.io.export_xlsx import export_xlsx
+
+    out = tmp_path / "keep.xlsx"
+    out.write_bytes(b"old")
+    with pytest.raises(ExportCancelled):
+        export_xlsx(demo_source, out, cancel=lambda: True)
+    assert out.read_bytes() == b"old" and sorted(p.name for p in tmp_path.iterdir()) == ["keep.xlsx"]
+
+
+def test_missing_folder_is_a_user_error(demo_source, tmp_path):
+    from riskmap.io.export_geojson import export_geojson
+
+    with pytest.raises(RiskmapError, match="目标文件夹不存在"):
+        export_geojson(demo_source, tmp_path / "nope" / "a.geojson")
