@@ -1,0 +1,632 @@
+"""Validation of an import before anything is written: values, geometry, place and duplicates.
+
+:func:`prepare` turns a :class:`~riskmap.io.readers.Source` and a :class:`~riskmap.io.fieldmap.Mapping` into
+a :class:`Prepared` import: typed values per field, geometry in EPSG:4490, a mask of bad rows and the
+report (file, row, field, value, reason). All checks work on whole columns (numpy/shapely), so a
+100k-row sheet validates in about a second.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from riskmap.crs import gk_zone_epsg_for, to_geographic, to_metric
+from riskmap.errors import RiskmapError
+from riskmap.io import coords
+from riskmap.io.fieldmap import Mapping, TargetSpec, load_synonyms
+from riskmap.io.issues import Report
+from riskmap.io.readers import Source
+from riskmap.io.values import convert, describe, is_blank, normalise_name, text_of
+
+POINT, LINE, POLYGON = "point", "line", "polygon"
+_MULTI = {POINT: None, LINE: shapely.MultiLineString, POLYGON: shapely.MultiPolygon}
+
+
+@dataclass
+class ProjectContext:
+    """What validation needs to know of the project (read once)."""
+
+    county: object | None = None  # union of zones kind='county', EPSG:4490
+    county_name: str = ""
+    metric_epsg: int | None = None
+    enterprises: dict[str, int] = field(default_factory=dict)  # name -> id
+    enterprise_geoms: dict[int, object] = field(default_factory=dict)
+    existing: pd.DataFrame | None = None  # id, name, geometry of the target table (duplicates)
+    towns: pd.DataFrame | None = None  # id, name, geometry of town zones
+    zones: pd.DataFrame | None = None  # id, kind, geometry of all zones (parents)
+
+    @classmethod
+    def of(cls, project, spec: TargetSpec, constants: dict) -> ProjectContext:
+        ctx = cls(metric_epsg=project.metric_epsg)
+        zones = project.read_table("zones", columns=["id", "name", "kind"])
+        county = zones[zones["kind"] == "county"]
+        if len(county):
+            ctx.county = shapely.union_all(county.geometry.to_numpy())
+            ctx.county_name = "、".join(county["name"].astype(str))
+        ctx.towns = zones[zones["kind"] == "town"]
+        ctx.zones = zones
+        if any(f.type == "enterprise" for f in spec.fields.values()):
+            ents = project.read_table("enterprises", columns=["id", "name"])
+            ctx.enterprises = {str(n): int(i) for i, n in zip(ents["id"], ents["name"])}
+            ctx.enterprise_geoms = dict(zip(ents["id"].astype(int), ents.geometry.to_numpy()))
+        if spec.name_field:
+            existing = project.read_table(spec.table, columns=["id", spec.name_field] +
+                                          (["kind"] if "kind" in spec.fields else []))
+            if "kind" in existing and constants.get("kind"):
+                existing = existing[existing["kind"] == constants["kind"]]
+            ctx.existing = existing
+        return ctx
+
+
+@dataclass
+class Prepared:
+    """An import checked and ready to commit (nothing written yet)."""
+
+    spec: TargetSpec
+    mapping: Mapping
+    source: Source
+    report: Report
+    values: pd.DataFrame  # one column per model field (typed Python values or None)
+    geoms: np.ndarray  # EPSG:4490, of the table's geometry type; None where missing
+    bad: np.ndarray  # rows that must not be written
+    crs: coords.CrsChoice | None = None
+    skipped: np.ndarray | None = None  # summary rows left out entirely
+
+    @property
+    def n_rows(self) -> int:
+        return int((~self.skipped).sum()) if self.skipped is not None else len(self.bad)
+
+    @property
+    def good(self) -> np.ndarray:
+        keep = ~self.bad
+        if self.skipped is not None:
+            keep &= ~self.skipped
+        return keep
+
+    @property
+    def n_good(self) -> int:
+        return int(self.good.sum())
+
+    @property
+    def n_bad(self) -> int:
+        bad = self.bad if self.skipped is None else self.bad & ~self.skipped
+        return int(bad.sum())
+
+
+def _row(source: Source, mask: np.ndarray) -> np.ndarray:
+    return source.rows[mask]
+
+
+def prepare(source: Source, spec: TargetSpec, mapping: Mapping, ctx: ProjectContext, *, crs=None,
+            repair: bool = True, progress=None, cancel=None) -> Prepared:
+    """Check every row of ``source`` for ``spec`` under ``mapping``; nothing is written."""
+    progress = progress or (lambda f, m: None)
+    report = source.report if source.report is not None else Report(source.path.name)
+    checks = load_synonyms().checks
+    n = len(source)
+    frame = source.frame
+    mapping.check(spec, source.columns, where=source.path.name)
+    bad = np.zeros(n, dtype=bool)
+    values = pd.DataFrame(index=pd.RangeIndex(n))
+
+    # ---- summary rows (合计) -----------------------------------------------------------------
+    skipped = np.zeros(n, dtype=bool)
+    if spec.name_field and spec.name_field in mapping.fields:
+        words = set(checks.get("summary_words", []))
+        names = frame[mapping.fields[spec.name_field]].to_numpy(dtype=object)
+        skipped = np.fromiter((isinstance(v, str) and v.strip().replace(" ", "") in words for v in names),
+                              dtype=bool, count=n)
+        for r in source.rows[skipped]:
+            report.add(_plain(r), spec.name_field, None, "合计行，已跳过", "summary row, left out", "info")
+
+    # ---- fields -------------------------------------------------------------------------------
+    for fname, fspec in spec.fields.items():
+        if cancel and cancel():
+            raise_cancelled()
+        if fname in mapping.constants:
+            values[fname] = np.full(n, mapping.constants[fname], dtype=object)
+            continue
+        col = mapping.fields.get(fname)
+        if col is None:
+            values[fname] = np.full(n, None, dtype=object)
+            if fspec.required:
+                report.add(None, fname, None,
+                           f"找不到必填字段“{fname}”对应的列（可用 --mapping 指定）",
+                           f"no column for the required field {fname!r} (give one with --mapping)")
+                bad[:] = True
+            continue
+        raw = frame[col]
+        vals, wrong = convert(raw, fspec, ctx.enterprises)
+        if wrong.any():
+            zh, en = describe(fspec)
+            report.add_rows(source.rows[wrong & ~skipped], f"{fname}（{col}）", raw.to_numpy(dtype=object)[wrong & ~skipped],
+                            zh, en)
+            bad |= wrong
+        if fspec.type == "enterprise":
+            unknown = np.fromiter((v is None for v in vals), dtype=bool, count=n) & ~_blank(raw)
+            if unknown.any():
+                report.add_rows(source.rows[unknown & ~skipped], f"{fname}（{col}）", raw.to_numpy(dtype=object)[unknown & ~skipped],
+                                "项目中没有该企业，未关联", "no enterprise of this name in the project: not linked",
+                                "warning")
+        if fspec.required:
+            missing = np.fromiter((v is None for v in vals), dtype=bool, count=n) & ~wrong
+            if missing.any():
+                report.add_rows(source.rows[missing & ~skipped], f"{fname}（{col}）", [None] * int((missing & ~skipped).sum()),
+                                "缺少必填字段", "required field is empty")
+                bad |= missing
+        values[fname] = vals
+    progress(0.3, "字段")
+
+    # ---- geometry -----------------------------------------------------------------------------
+    if source.is_table:
+        geoms, choice, gbad = _table_points(source, spec, mapping, ctx, report, crs, repair, skipped)
+    else:
+        geoms, choice, gbad = _vector_geoms(source, spec, ctx, report, crs, repair, skipped)
+    bad |= gbad
+    if spec.geometry_from_enterprise and "enterprise_id" in values:
+        fill = np.fromiter((g is None for g in geoms), dtype=bool, count=n) & values["enterprise_id"].notna().to_numpy()
+        for i in np.flatnonzero(fill):
+            geoms[i] = ctx.enterprise_geoms.get(int(values["enterprise_id"].iat[i]))
+        no_geom = np.fromiter((g is None for g in geoms), dtype=bool, count=n)
+        newly = fill & ~no_geom
+        if newly.any():
+            report.note(f"{int(newly.sum())} 行没有坐标，使用所属企业的位置",
+                        f"{int(newly.sum())} rows without coordinates take their enterprise's position")
+    missing_geom = np.fromiter((g is None for g in geoms), dtype=bool, count=n) & ~gbad
+    if missing_geom.any():
+        report.add_rows(source.rows[missing_geom & ~skipped], "坐标", [None] * int((missing_geom & ~skipped).sum()),
+                        "缺少坐标或几何", "no coordinates or geometry")
+        bad |= missing_geom
+    progress(0.5, "坐标")
+    if cancel and cancel():
+        raise_cancelled()
+
+    # ---- place and duplicates -----------------------------------------------------------------
+    has = np.fromiter((g is not None for g in geoms), dtype=bool, count=n)
+    metric_epsg = ctx.metric_epsg or _metric_for(ctx, geoms[has])
+    if ctx.county is not None and mapping.constants.get("kind") != "county" and has.any():
+        tol = float(checks.get("county_tolerance_m", 0.0))
+        area = ctx.county
+        if tol > 0 and metric_epsg:
+            area = to_geographic(to_metric(ctx.county, metric_epsg).buffer(tol), metric_epsg)
+        shapely.prepare(area)
+        idx = np.flatnonzero(has)
+        outside = np.zeros(n, dtype=bool)
+        outside[idx] = ~shapely.intersects(area, np.asarray(geoms[idx], dtype=object))
+        if outside.any():
+            where = ctx.county_name or "县域"
+            rep = outside & ~skipped
+            report.add_rows(source.rows[rep], "坐标", [_centre_text(g) for g in geoms[rep]],
+                            f"不在项目范围（{where}）内", "outside the project's county")
+            bad |= outside
+    elif ctx.county is None and has.any():
+        report.note("项目没有县界（分区类型 county），未检查是否在县域内",
+                    "the project has no county boundary: the place of the features was not checked", "warning")
+    if spec.name_field and metric_epsg:
+        _duplicates(source, spec, mapping, values, geoms, ctx, metric_epsg,
+                    float(checks.get("duplicate_distance_m", 50.0)), report, bad, skipped)
+    progress(0.7, "检查")
+
+    # ---- derived fields -----------------------------------------------------------------------
+    if spec.table == "enterprises":
+        _fill_towns(values, geoms, ctx, report)
+    if spec.table == "zones":
+        _zone_extras(values, geoms, ctx, metric_epsg)
+    return Prepared(spec, mapping, source, report, values, geoms, bad, choice, skipped)
+
+
+def _plain(v):
+    return v.item() if hasattr(v, "item") else v
+
+
+def _blank(raw: pd.Series) -> np.ndarray:
+    return np.fromiter((is_blank(v) for v in raw.to_numpy(dtype=object)), dtype=bool, count=len(raw))
+
+
+def _centre_text(g) -> str:
+    if g is None:
+        return ""
+    c = g if g.geom_type == "Point" else g.centroid
+    return f"{c.x:.6f},{c.y:.6f}"
+
+
+def _metric_for(ctx: ProjectContext, geoms) -> int | None:
+    try:
+        if ctx.county is not None:
+            return gk_zone_epsg_for(ctx.county)
+        return gk_zone_epsg_for(np.asarray(geoms, dtype=object)) if len(geoms) else None
+    except RiskmapError:
+        return None
+
+
+def raise_cancelled():
+    from riskmap.io.importer import ImportCancelled
+
+    raise ImportCancelled()
+
+
+# --------------------------------------------------------------------------------- tables (XY)
+
+
+def _table_points(source: Source, spec: TargetSpec, mapping: Mapping, ctx: ProjectContext, report: Report,
+                  crs, repair: bool, skipped) -> tuple[np.ndarray, coords.CrsChoice | None, np.ndarray]:
+    n = len(source)
+    geoms = np.full(n, None, dtype=object)
+    bad = np.zeros(n, dtype=bool)
+    if spec.geometry != POINT:
+        report.add(None, "坐标", None, "表格只能导入点；线和面请用 SHP、GPKG、GeoJSON、KML 或 DXF",
+                   "a table gives points only; use SHP, GPKG, GeoJSON, KML or DXF for lines and polygons")
+        return geoms, None, np.ones(n, dtype=bool)
+    frame = source.frame
+    if mapping.x and mapping.y:
+        x, bx = coords.parse_coordinates(frame[mapping.x])
+        y, by = coords.parse_coordinates(frame[mapping.y])
+        for col, b in ((mapping.x, bx), (mapping.y, by)):
+            if b.any():
+                report.add_rows(source.rows[b & ~skipped], col, frame[col].to_numpy(dtype=object)[b & ~skipped],
+                                "坐标无法识别（应为数字或度分秒，如 105°12′30″）",
+                                "unreadable coordinate (a number or degrees-minutes-seconds such as 105°12′30″)")
+        bad |= bx | by
+    elif mapping.xy:
+        x, y, bxy = coords.split_pairs(frame[mapping.xy])
+        if bxy.any():
+            report.add_rows(source.rows[bxy & ~skipped], mapping.xy, frame[mapping.xy].to_numpy(dtype=object)[bxy & ~skipped],
+                            "坐标无法识别（应为“经度,纬度”）", "unreadable coordinates (expected 'lon,lat')")
+        bad |= bxy
+    else:
+        if spec.geometry_from_enterprise:
+            return geoms, None, bad
+        report.add(None, "坐标", None, "找不到坐标列（经度/纬度、X/Y）；可用 --mapping 指定 x 和 y",
+                   "no coordinate columns (lon/lat, X/Y); give x and y with --mapping")
+        return geoms, None, np.ones(n, dtype=bool)
+    inside = coords.inside_function(ctx.county)
+    choice = _choose_crs(x, y, crs or mapping.crs, ctx, report, inside)
+    if choice is None:
+        return geoms, None, np.ones(n, dtype=bool)
+    res = coords.points_to_4490(x, y, choice, inside)
+    cols = f"{mapping.x or mapping.xy}/{mapping.y or mapping.xy}"
+    if res.metres_as_degrees.any():
+        m = res.metres_as_degrees & ~skipped
+        report.add_rows(source.rows[m], cols, [f"{a:g},{b:g}" for a, b in zip(x[m], y[m])],
+                        f"数值像投影坐标（米），但坐标系是经纬度 {choice.label}；请用 --crs 指定投影坐标系",
+                        f"the numbers look like projected metres but the CRS is geographic ({choice.label}); "
+                        "give the projected CRS with --crs")
+        bad |= res.metres_as_degrees
+    if res.degrees_as_metres.any():
+        m = res.degrees_as_metres & ~skipped
+        report.add_rows(source.rows[m], cols, [f"{a:g},{b:g}" for a, b in zip(x[m], y[m])],
+                        f"数值像经纬度（度），但坐标系是投影坐标 {choice.label}",
+                        f"the numbers look like degrees but the CRS is projected ({choice.label})")
+        bad |= res.degrees_as_metres
+    if res.swapped.any():
+        m = res.swapped & ~skipped
+        sev = "repaired" if repair else "error"
+        report.add_rows(source.rows[m], cols, [f"{a:g},{b:g}" for a, b in zip(x[m], y[m])],
+                        "经纬度（X/Y）颠倒" + ("，已交换" if repair else ""),
+                        "longitude and latitude (X/Y) swapped" + ("; exchanged" if repair else ""), sev)
+        if not repair:
+            bad |= res.swapped
+    ok = np.isfinite(res.lon) & np.isfinite(res.lat)
+    pts = shapely.points(res.lon[ok], res.lat[ok])
+    geoms[np.flatnonzero(ok)] = pts
+    return geoms, choice, bad
+
+
+def _choose_crs(x, y, given, ctx: ProjectContext, report: Report, inside) -> coords.CrsChoice | None:
+    if given is not None:
+        choice = coords.parse_crs(given)
+        report.note(f"坐标系：{choice.label}", f"coordinate system: {choice.label}")
+        return choice
+    choice, share = coords.detect_crs(x, y, inside, ctx.metric_epsg)
+    finite = np.isfinite(x) & np.isfinite(y)
+    if choice is None or share == 0:
+        if finite.any() and coords.looks_geographic(x[finite], y[finite]).mean() > 0.5:
+            choice = coords.parse_crs(4490)
+        else:
+            if finite.any():
+                report.add(None, "坐标", None, "无法识别坐标系，请用 --crs 指定（如 --crs 4544 或 gcj02）",
+                           "cannot tell the coordinate system: give it with --crs (such as 4544 or gcj02)")
+            return None if finite.any() else coords.parse_crs(4490)
+    if choice.is_4490:
+        report.note("坐标按 CGCS2000/WGS84 经纬度读取；若取自高德/腾讯地图请用 --crs gcj02，百度地图用 --crs bd09",
+                    "coordinates read as CGCS2000/WGS84 degrees; for Amap/Tencent use --crs gcj02, for Baidu --crs bd09")
+    else:
+        report.note(f"自动识别坐标系为 {choice.label}（{share:.0%} 的点落在县域内）",
+                    f"coordinate system detected as {choice.label} ({share:.0%} of points inside the county)", "warning")
+    return choice
+
+
+# --------------------------------------------------------------------------------- vector formats
+
+
+def _vector_geoms(source: Source, spec: TargetSpec, ctx: ProjectContext, report: Report, crs, repair: bool,
+                  skipped) -> tuple[np.ndarray, coords.CrsChoice | None, np.ndarray]:
+    n = len(source)
+    geoms = np.asarray(source.geometry, dtype=object).copy()
+    bad = np.zeros(n, dtype=bool)
+    has = np.fromiter((g is not None and not g.is_empty for g in geoms), dtype=bool, count=n)
+    geoms[~has] = None
+    if has.any():
+        geoms[has] = shapely.force_2d(np.asarray(geoms[has], dtype=object))
+    geoms, wrong, converted = coerce_geometry(geoms, spec.geometry)
+    dxf = source.format == "DXF"
+    if wrong.any():
+        if dxf:  # drawings hold labels, blocks and lines of every kind: keep only what fits
+            report.note(f"DXF 中 {int(wrong.sum())} 个其他类型的图元被忽略", f"{int(wrong.sum())} DXF entities of other types ignored")
+            skipped |= wrong
+        else:
+            types = [g.geom_type for g in np.asarray(source.geometry, dtype=object)[wrong & ~skipped]]
+            report.add_rows(source.rows[wrong & ~skipped], "几何", types,
+                            f"几何类型不符：{spec.table} 需要{_GEOM_ZH[spec.geometry]}",
+                            f"wrong geometry type: {spec.table} takes {spec.geometry}s")
+        bad |= wrong
+        geoms[wrong] = None
+    if converted.any():
+        report.add_rows(source.rows[converted & ~skipped], "几何", ["LineString"] * int((converted & ~skipped).sum()),
+                        "闭合线已转为面", "closed line turned into a polygon", "repaired")
+    # the CRS
+    declared = coords.crs_from_pyproj(source.crs) if source.crs is not None else None
+    if crs is not None:
+        choice = coords.parse_crs(crs)
+        if declared is not None and declared.key != choice.key:
+            report.note(f"按 --crs 读作 {choice.label}（文件声明为 {declared.label}）",
+                        f"read as {choice.label} (--crs); the file declares {declared.label}", "warning")
+        else:
+            report.note(f"坐标系：{choice.label}", f"coordinate system: {choice.label}")
+    elif declared is not None:
+        choice = declared
+        report.note(f"坐标系（文件声明）：{choice.label}", f"coordinate system (declared by the file): {choice.label}")
+    else:
+        cx, cy = _centres(geoms)
+        inside = coords.inside_function(ctx.county)
+        choice = _choose_crs(cx, cy, None, ctx, report, inside)
+        if choice is None:
+            return np.full(n, None, dtype=object), None, np.ones(n, dtype=bool)
+    # unit plausibility per feature, then conversion
+    cx, cy = _centres(geoms)
+    fin = np.isfinite(cx) & np.isfinite(cy)
+    geo_like = coords.looks_geographic(cx, cy)
+    wrong_unit = fin & (~geo_like if choice.geographic else geo_like)
+    if wrong_unit.any():
+        m = wrong_unit & ~skipped
+        if choice.geographic:
+            zh = f"数值像投影坐标（米），但坐标系是经纬度 {choice.label}；请用 --crs 指定投影坐标系"
+            en = f"coordinates look like projected metres but the CRS is geographic ({choice.label}); use --crs"
+        else:
+            zh = f"数值像经纬度（度），但坐标系是投影坐标 {choice.label}"
+            en = f"coordinates look like degrees but the CRS is projected ({choice.label})"
+        report.add_rows(source.rows[m], "几何", [f"{a:g},{b:g}" for a, b in zip(cx[m], cy[m])], zh, en)
+        bad |= wrong_unit
+        geoms[wrong_unit] = None
+    live = np.fromiter((g is not None for g in geoms), dtype=bool, count=n)
+    if live.any():
+        geoms[live] = coords.geoms_to_4490(geoms[live], choice)
+    # validity
+    if spec.geometry in (LINE, POLYGON) and live.any():
+        idx = np.flatnonzero(live)
+        valid = shapely.is_valid(np.asarray(geoms[idx], dtype=object))
+        for i in idx[~valid]:
+            reason = shapely.is_valid_reason(geoms[i])
+            if repair:
+                fixed = _only_type(shapely.make_valid(geoms[i]), spec.geometry)
+                if fixed is None or fixed.is_empty:
+                    report.add(_plain(source.rows[i]), "几何", reason, "几何无效且无法修复", "invalid geometry that cannot be repaired")
+                    bad[i] = True
+                    geoms[i] = None
+                else:
+                    geoms[i] = fixed
+                    report.add(_plain(source.rows[i]), "几何", reason, "几何无效（如自相交），已用 make_valid 修复",
+                               "invalid geometry (such as a self-intersection): repaired with make_valid", "repaired")
+            else:
+                report.add(_plain(source.rows[i]), "几何", reason, "几何无效（如自相交）；--no-repair 时不导入",
+                           "invalid geometry (such as a self-intersection); not imported with --no-repair")
+                bad[i] = True
+                geoms[i] = None
+    multi = _MULTI[spec.geometry]
+    if multi is not None:
+        single = np.fromiter((g is not None and not g.geom_type.startswith("Multi") for g in geoms), dtype=bool, count=n)
+        geoms[single] = [multi([g]) for g in geoms[single]]
+    return geoms, choice, bad
+
+
+_GEOM_ZH = {POINT: "点", LINE: "线", POLYGON: "面"}
+
+
+def _centres(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds centres (NaN for missing)."""
+    b = shapely.bounds(np.asarray(geoms, dtype=object))
+    with np.errstate(invalid="ignore"):
+        return (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+
+
+def _only_type(g, kind: str):
+    """The parts of ``g`` of the wanted kind (after make_valid, which may return a collection)."""
+    parts = shapely.get_parts(g)
+    want = {POLYGON: ("Polygon",), LINE: ("LineString",), POINT: ("Point",)}[kind]
+    keep = [p for p in parts if p.geom_type in want]
+    if not keep:
+        return None
+    if kind == POLYGON:
+        return shapely.MultiPolygon(keep)
+    if kind == LINE:
+        return shapely.MultiLineString(keep)
+    return keep[0]
+
+
+def coerce_geometry(geoms: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Geometries made to fit a table's kind: (geoms, wrong type mask, converted mask).
+
+    Single-part multipoints become points; closed lines become polygons for polygon tables.
+    """
+    n = len(geoms)
+    out = np.asarray(geoms, dtype=object).copy()
+    wrong = np.zeros(n, dtype=bool)
+    converted = np.zeros(n, dtype=bool)
+    for i, g in enumerate(out):
+        if g is None:
+            continue
+        t = g.geom_type
+        if kind == POINT:
+            if t == "Point":
+                continue
+            if t == "MultiPoint" and len(g.geoms) == 1:
+                out[i] = g.geoms[0]
+                continue
+        elif kind == LINE:
+            if t in ("LineString", "MultiLineString"):
+                continue
+            if t == "LinearRing":
+                out[i] = shapely.LineString(g.coords)
+                continue
+        else:
+            if t in ("Polygon", "MultiPolygon"):
+                continue
+            if t in ("LineString", "LinearRing") and g.is_closed and len(g.coords) >= 4:
+                out[i] = shapely.Polygon(g.coords)
+                converted[i] = True
+                continue
+            if t == "MultiLineString" and all(p.is_closed and len(p.coords) >= 4 for p in g.geoms):
+                out[i] = shapely.MultiPolygon([shapely.Polygon(p.coords) for p in g.geoms])
+                converted[i] = True
+                continue
+            if t == "GeometryCollection":
+                got = _only_type(g, POLYGON)
+                if got is not None:
+                    out[i] = got
+                    continue
+        wrong[i] = True
+    return out, wrong, converted
+
+
+# --------------------------------------------------------------------------------- duplicates
+
+
+def _duplicates(source: Source, spec: TargetSpec, mapping: Mapping, values: pd.DataFrame, geoms: np.ndarray,
+                ctx: ProjectContext, epsg: int, distance: float, report: Report, bad: np.ndarray,
+                skipped: np.ndarray) -> None:
+    """Same name within ``distance`` metres: a later row of the file, or any row already in the project."""
+    name_f = spec.name_field
+    names = np.array([normalise_name(v) for v in values[name_f].to_numpy(dtype=object)], dtype=object)
+    live = np.fromiter((g is not None for g in geoms), dtype=bool, count=len(geoms)) & (names != "") & ~skipped
+    idx = np.flatnonzero(live)
+    if not len(idx):
+        return
+    metric = np.asarray(to_metric(np.asarray(geoms[idx], dtype=object), epsg), dtype=object)
+    col = f"{name_f}（{mapping.fields[name_f]}）" if name_f in mapping.fields else name_f
+    # within the file
+    tree = shapely.STRtree(metric)
+    a, b = tree.query(metric, predicate="dwithin", distance=distance)
+    pair = (a < b) & (names[idx[a]] == names[idx[b]])
+    first_of: dict[int, int] = {}
+    for i, j in zip(a[pair], b[pair]):
+        first_of.setdefault(int(j), int(i))
+    for j, i in sorted(first_of.items()):
+        rj, ri = idx[j], idx[i]
+        report.add(_plain(source.rows[rj]), col, values[name_f].iat[rj],
+                   f"与第{_plain(source.rows[ri])}行同名且相距不到 {distance:g} 米，疑似重复",
+                   f"same name as row {_plain(source.rows[ri])} within {distance:g} m: a duplicate?")
+        bad[rj] = True
+    # against the project
+    ex = ctx.existing
+    if ex is not None and len(ex):
+        ex_names = np.array([normalise_name(v) for v in ex[name_f].to_numpy(dtype=object)], dtype=object)
+        ex_geoms = ex.geometry.to_numpy()
+        ok = np.fromiter((g is not None for g in ex_geoms), dtype=bool, count=len(ex_geoms)) & (ex_names != "")
+        if ok.any():
+            ex_metric = np.asarray(to_metric(np.asarray(ex_geoms[ok], dtype=object), epsg), dtype=object)
+            ex_ids = ex["id"].to_numpy()[ok]
+            ex_names = ex_names[ok]
+            tree = shapely.STRtree(ex_metric)
+            a, b = tree.query(metric, predicate="dwithin", distance=distance)
+            same = names[idx[a]] == ex_names[b]
+            seen = set()
+            for i, j in zip(a[same], b[same]):
+                if i in seen:
+                    continue
+                seen.add(i)
+                ri = idx[i]
+                report.add(_plain(source.rows[ri]), col, values[name_f].iat[ri],
+                           f"项目中已有同名要素（id={int(ex_ids[j])}）且相距不到 {distance:g} 米，疑似重复",
+                           f"the project already has this name (id={int(ex_ids[j])}) within {distance:g} m: a duplicate?")
+                bad[ri] = True
+
+
+# --------------------------------------------------------------------------------- derived fields
+
+
+def _fill_towns(values: pd.DataFrame, geoms: np.ndarray, ctx: ProjectContext, report: Report) -> None:
+    """Enterprises: zone_id from the town name, or town and zone_id from the town polygon around the point."""
+    towns = ctx.towns
+    n = len(values)
+    values["zone_id"] = np.full(n, None, dtype=object)
+    if towns is None or not len(towns):
+        return
+    by_name = {normalise_name(nm): int(i) for i, nm in zip(towns["id"], towns["name"])}
+    names = values["town"].to_numpy(dtype=object) if "town" in values else np.full(n, None, dtype=object)
+    zone_ids = np.array([by_name.get(normalise_name(t)) if t else None for t in names] + [None], dtype=object)[:-1]
+    need = np.fromiter((z is None and g is not None for z, g in zip(zone_ids, geoms)), dtype=bool, count=n)
+    if need.any():
+        tpolys = towns.geometry.to_numpy()
+        tree = shapely.STRtree(tpolys)
+        idx = np.flatnonzero(need)
+        p, t = tree.query(np.asarray(geoms[idx], dtype=object), predicate="within")
+        found = {}
+        for pi, ti in zip(p, t):
+            found.setdefault(int(pi), int(ti))
+        filled = 0
+        for pi, ti in found.items():
+            i = idx[pi]
+            zone_ids[i] = int(towns["id"].iat[ti])
+            if not names[i]:
+                names[i] = str(towns["name"].iat[ti])
+                filled += 1
+        if filled:
+            report.note(f"{filled} 行没有填写乡镇，按所在位置补为所在乡镇", f"{filled} rows had no town: taken from the town polygon")
+    values["zone_id"] = zone_ids
+    values["town"] = names
+
+
+_PARENT_KINDS = {"town": ("county",), "village": ("town",), "grid": ("village", "town"),
+                 "chemical_park": ("town", "county"), "industrial_park": ("town", "county"),
+                 "functional": ("town", "county"), "custom": ("town", "county")}
+
+
+def _zone_extras(values: pd.DataFrame, geoms: np.ndarray, ctx: ProjectContext, epsg: int | None) -> None:
+    """Zones: area from the geometry when not given; parent from the zone of the next level around."""
+    n = len(values)
+    live = np.fromiter((g is not None for g in geoms), dtype=bool, count=n)
+    if epsg and live.any():
+        areas = shapely.area(np.asarray(to_metric(np.asarray(geoms[live], dtype=object), epsg), dtype=object)) / 1e6
+        cur = values["area_km2"].to_numpy(dtype=object).copy()
+        li = np.flatnonzero(live)
+        for k, i in enumerate(li):
+            if cur[i] is None:
+                cur[i] = round(float(areas[k]), 3)
+        values["area_km2"] = cur
+    parent = np.full(n, None, dtype=object)
+    zones = ctx.zones
+    if zones is not None and len(zones) and live.any():
+        kinds = values["kind"].to_numpy(dtype=object)
+        for kind in set(k for k in kinds if k):
+            rows = np.flatnonzero((kinds == kind) & live & np.fromiter((p is None for p in parent), dtype=bool, count=n))
+            for pk in _PARENT_KINDS.get(kind, ()):
+                cand = zones[zones["kind"] == pk]
+                if not len(cand) or not len(rows):
+                    continue
+                pts = shapely.point_on_surface(np.asarray(geoms[rows], dtype=object))
+                tree = shapely.STRtree(cand.geometry.to_numpy())
+                a, b = tree.query(pts, predicate="within")
+                got = {}
+                for ai, bi in zip(a, b):
+                    got.setdefault(int(ai), int(cand["id"].iat[bi]))
+                for ai, zid in got.items():
+                    parent[rows[ai]] = zid
+                rows = rows[[i not in got for i in range(len(rows))]]
+    values["parent_id"] = parent
+
+
+__all__ = ["Prepared", "ProjectContext", "prepare", "coerce_geometry", "text_of"]
