@@ -13,7 +13,7 @@ import sys
 from riskmap import __version__
 from riskmap.errors import RiskmapError
 
-COMMANDS = ["demo", "info", "db", "controlline", "contours", "check", "nearby"]
+COMMANDS = ["demo", "info", "db", "controlline", "contours", "check", "nearby", "importcmd"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,7 +44,7 @@ def _open_app(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    known = set(COMMANDS)
+    known = set(COMMANDS) | {n.removesuffix("cmd") for n in COMMANDS}  # importcmd registers "import"
     if not argv or (argv[0] not in known and not argv[0].startswith("-")):
         try:
             return _open_app(argv)
