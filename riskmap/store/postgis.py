@@ -251,7 +251,7 @@ def has_schema(conn: Connection) -> bool:
 
 def create_schema(conn: Connection, where: str) -> None:
     """Tables, GiST indexes, triggers and role grants, inside the caller's transaction."""
-    from riskmap.store.roles import setup_roles
+    from riskmap.store.roles import level_guard_ddl, setup_roles
 
     ensure_postgis(conn, where)
     Base.metadata.create_all(conn)
@@ -259,6 +259,7 @@ def create_schema(conn: Connection, where: str) -> None:
         t = cls.__tablename__
         conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS ix_{t}_geom_gist ON {t} USING gist (geom)")
     conn.exec_driver_sql(IMMUTABLE_ASSESSMENTS)
+    conn.exec_driver_sql(level_guard_ddl())
     conn.exec_driver_sql(NOTIFY_FUNCTIONS)
     for cls in MODEL_CLASSES:
         t = cls.__tablename__
@@ -270,7 +271,7 @@ def create_schema(conn: Connection, where: str) -> None:
 def drop_schema(conn: Connection) -> None:
     """Remove every riskmap table and function (used to undo a failed create)."""
     Base.metadata.drop_all(conn)
-    for fn in ("riskmap_assessments_immutable", "riskmap_notify_rows", "riskmap_notify_table"):
+    for fn in ("riskmap_assessments_immutable", "riskmap_notify_rows", "riskmap_notify_table", "riskmap_level_guard"):
         conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {fn}() CASCADE")
 
 

@@ -266,10 +266,16 @@ class Project:
         return dict(self._meta_cache)
 
     def set_meta(self, **values) -> None:
-        with self.engine.begin() as conn:
-            for key, value in values.items():
-                conn.execute(ProjectMeta.__table__.delete().where(ProjectMeta.key == key))
-                conn.execute(ProjectMeta.__table__.insert().values(key=key, value=None if value is None else str(value)))
+        try:
+            with self.engine.begin() as conn:
+                for key, value in values.items():
+                    conn.execute(ProjectMeta.__table__.delete().where(ProjectMeta.key == key))
+                    conn.execute(ProjectMeta.__table__.insert().values(key=key, value=None if value is None else str(value)))
+        except DBAPIError as exc:
+            err = self._refusal(exc)
+            if err is not None:
+                raise err from exc
+            raise
         self._meta_cache = None
 
     @property

@@ -84,6 +84,33 @@ def _role_exists(conn: Connection, name: str) -> bool:
     return bool(conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": name}).scalar())
 
 
+# (%% is a literal % for psycopg, which reads the text through exec_driver_sql)
+LEVEL_GUARD_FUNCTION = """
+CREATE OR REPLACE FUNCTION riskmap_level_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE col text; row jsonb := to_jsonb(NEW);
+BEGIN
+  FOREACH col IN ARRAY TG_ARGV LOOP
+    IF row ->> col IS NOT NULL AND NOT has_column_privilege(TG_TABLE_NAME::regclass, col, 'UPDATE') THEN
+      RAISE EXCEPTION 'permission denied for table %%', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege',
+        DETAIL = format('only assessors set %%s.%%s', TG_TABLE_NAME, col);
+    END IF;
+  END LOOP;
+  RETURN NEW;
+END $$;
+"""
+
+
+def level_guard_ddl() -> str:
+    """A trigger per levelled table: a new row may carry a level only from a user who may set levels."""
+    out = [LEVEL_GUARD_FUNCTION]
+    for table, cols in LEVEL_COLUMNS.items():
+        args = ", ".join(f"'{c}'" for c in cols)
+        out.append(f"DROP TRIGGER IF EXISTS riskmap_level_guard ON {table};")
+        out.append(f"CREATE TRIGGER riskmap_level_guard BEFORE INSERT ON {table} FOR EACH ROW "
+                   f"EXECUTE FUNCTION riskmap_level_guard({args});")
+    return "\n".join(out)
+
+
 def setup_roles(conn: Connection) -> list[str]:
     """Create the group roles (when allowed) and grant them their privileges on this database's tables.
 
@@ -122,7 +149,9 @@ def grant_privileges(conn: Connection) -> None:
     inserts[editor] += EDITOR_TABLES
     for table, level_cols in LEVEL_COLUMNS.items():
         cols = [c for c in _columns(table) if c not in level_cols]
-        conn.exec_driver_sql(f"GRANT INSERT ({_cols(cols)}) ON {table} TO {editor}")
+        # INSERT on the whole table (the ORM writes NULL levels of a new feature); a non-NULL level is
+        # refused by the level_guard trigger unless the user holds the assessor's column privilege
+        conn.exec_driver_sql(f"GRANT INSERT ON {table} TO {editor}")
         conn.exec_driver_sql(f"GRANT UPDATE ({_cols(c for c in cols if c != 'id')}) ON {table} TO {editor}")
         conn.exec_driver_sql(f"GRANT DELETE ON {table} TO {editor}")
         inserts[editor].append(table)
@@ -134,6 +163,8 @@ def grant_privileges(conn: Connection) -> None:
     inserts[assessor] += list(ASSESSOR_INSERT) + list(ASSESSOR_TABLES)
     # admins: everything (the immutability trigger still refuses to rewrite an assessment)
     conn.exec_driver_sql(f"GRANT ALL PRIVILEGES ON {', '.join(tables)} TO {admin}")
+    all_seqs = [s for s in (_seq(conn, t) for t in tables) if s]
+    conn.exec_driver_sql(f"GRANT SELECT ON SEQUENCE {', '.join(all_seqs)} TO {viewer}")  # pull reads counters
     for group, names in list(inserts.items()) + [(admin, tables)]:
         seqs = [s for s in (_seq(conn, t) for t in dict.fromkeys(names)) if s]
         if seqs:
