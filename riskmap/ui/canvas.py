@@ -1,0 +1,569 @@
+"""The map canvas: a native Qt widget showing the workspace's layers through the shared renderer.
+
+QGIS-style: every view is rendered off the GUI thread into an image (``riskmap.render.image.RenderJob``
+in a QThreadPool); the widget shows the latest finished image, moved and scaled to the current view while
+the user pans or zooms, and asks for a new render when the movement ends. A newer render cancels the
+older one. Decorations (scale bar, north arrow), the selection flash, rubber bands and map-tool overlays
+are painted on top by the widget itself.
+
+Map tools (pan, zoom box, identify, select, and the planning tools of other modules) are
+:class:`riskmap.ui.map_tools.MapTool` objects set with :meth:`MapCanvas.set_map_tool`.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+
+import numpy as np
+import shapely
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from riskmap.render.fonts import ensure_fonts, map_font
+from riskmap.render.image import RenderJob
+from riskmap.render.settings import MapSettings
+from riskmap.ui.i18n import tr
+from riskmap.ui.tiles import TileLayer, TileStore, ViewGeometry, draw_tiles, tiles_for_view
+
+WHEEL_STEP = 1.25  # zoom factor per wheel notch
+KEY_ZOOM = 2.0
+KEY_PAN = 0.25  # fraction of the view per arrow key press
+RENDER_DELAY_MS = 180  # after the last wheel notch / key press
+HISTORY = 50
+FLASH_TIMES = 6
+FLASH_MS = 180
+MIN_SCALE, MAX_SCALE = 200.0, 20_000_000.0
+
+
+class _Relay(QObject):
+    """Carries finished render jobs from the worker thread to the GUI thread."""
+
+    finished = Signal(object)
+
+
+class MapCanvas(QWidget):
+    """The map view of a :class:`~riskmap.ui.workspace.Workspace`."""
+
+    extentChanged = Signal()  # the view settled (after pan/zoom); a render follows
+    viewChanged = Signal()  # any change of the view, also during a drag
+    cursorMoved = Signal(float, float)  # map coordinates under the mouse
+    renderStarted = Signal()
+    renderFinished = Signal(float)  # seconds the render took
+    featuresIdentified = Signal(list, float, float)  # [(layer id, feature id)], map x, y
+    tilesUnavailable = Signal(str)  # message, once per tile source
+
+    def __init__(self, workspace, parent: QWidget | None = None, tile_store: TileStore | None = None):
+        super().__init__(parent)
+        ensure_fonts()
+        self.workspace = workspace
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(200, 150)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMouseTracking(True)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.background = QColor("#FFFFFF")
+        self.view = MapSettings((0, 0, 1000, 1000), max(self.width(), 1), max(self.height(), 1), 96.0,
+                                crs_epsg=workspace.map_epsg)
+        self._image: QImage | None = None
+        self._image_view: MapSettings | None = None
+        self._image_seq = -1
+        self._seq = 0
+        self._job: RenderJob | None = None
+        self._job_seq = -1
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._relay = _Relay()
+        self._relay.finished.connect(self._job_done)
+        self._render_timer = QTimer(self, singleShot=True, timeout=self._start_render)
+        self._tile_timer = QTimer(self, singleShot=True, timeout=self._compose_tiles)
+        self.last_render_s = 0.0
+        self.render_count = 0
+        self.decorations = True
+        self.demo_mark = False
+        self.history: list[tuple] = []
+        self.history_pos = -1
+        self._navigating = False
+        self._drag_start = None
+        self._drag_view = None
+        self._mid_pan = False
+        self.flash_geoms: list = []
+        self._flash_left = 0
+        self._flash_on = False
+        self._flash_timer = QTimer(self, interval=FLASH_MS, timeout=self._flash_step)
+        # tiles
+        self.tile_store = tile_store
+        self.tile_layers: list[TileLayer] = []
+        self._tile_image: QImage | None = None
+        self._tile_view: MapSettings | None = None
+        self._geom_cache: ViewGeometry | None = None
+        if tile_store is not None:
+            tile_store.tileReady.connect(lambda *_: self._tile_timer.start(60))
+            tile_store.unavailable.connect(self._tiles_failed)
+        # tools
+        from riskmap.ui.map_tools import PanTool
+
+        self.pan_tool = PanTool(self)
+        self.map_tool = self.pan_tool
+        self.setCursor(self.map_tool.cursor)
+        workspace.layersReset.connect(self._layers_reset)
+        workspace.layerChanged.connect(lambda *_: self.refresh())
+        workspace.orderChanged.connect(self.refresh)
+        workspace.selectionChanged.connect(lambda *_: self.refresh())
+        workspace.labelsChanged.connect(self.refresh)
+
+    # ------------------------------------------------------------------ view
+    @property
+    def settings(self) -> MapSettings:
+        return self.view
+
+    def scale(self) -> float:
+        return self.view.scale_denominator()
+
+    def set_view(self, view: MapSettings, *, settle: bool = True, delay: int = 0) -> None:
+        res = view.resolution
+        lo = MIN_SCALE * 0.0254 / view.dpi
+        hi = MAX_SCALE * 0.0254 / view.dpi
+        if res < lo or res > hi:
+            view = view.zoomed(res / min(max(res, lo), hi))
+        self.view = view
+        self.viewChanged.emit()
+        self.update()
+        if settle:
+            self._settled(delay)
+
+    def _settled(self, delay: int = 0) -> None:
+        if not self._navigating:
+            ext = self.view.extent
+            if self.history_pos < 0 or not _same_extent(self.history[self.history_pos], ext):
+                del self.history[self.history_pos + 1:]
+                self.history.append(ext)
+                del self.history[:-HISTORY]
+                self.history_pos = len(self.history) - 1
+        self.extentChanged.emit()
+        self.refresh(delay)
+
+    def set_extent(self, extent, margin: float = 0.05) -> None:
+        """Show ``extent`` (map CRS) with a margin (fraction of its size)."""
+        xmin, ymin, xmax, ymax = extent
+        w, h = xmax - xmin, ymax - ymin
+        if w <= 0 and h <= 0:
+            self.set_view(MapSettings.at_scale(((xmin + xmax) / 2, (ymin + ymax) / 2), 10_000, self.view.width_px,
+                                               self.view.height_px, self.view.dpi, crs_epsg=self.workspace.map_epsg))
+            return
+        dx, dy = w * margin, h * margin
+        self.set_view(MapSettings((xmin - dx, ymin - dy, xmax + dx, ymax + dy), self.view.width_px,
+                                  self.view.height_px, self.view.dpi, crs_epsg=self.workspace.map_epsg))
+
+    def set_scale(self, denominator: float) -> None:
+        self.set_view(MapSettings.at_scale(self.view.centre, denominator, self.view.width_px, self.view.height_px,
+                                           self.view.dpi, crs_epsg=self.workspace.map_epsg))
+
+    def centre_on(self, x: float, y: float, scale: float | None = None) -> None:
+        self.set_view(MapSettings.at_scale((x, y), scale or self.scale(), self.view.width_px, self.view.height_px,
+                                           self.view.dpi, crs_epsg=self.workspace.map_epsg))
+
+    def zoom_by(self, factor: float, about: tuple[float, float] | None = None, delay: int = 0) -> None:
+        self.set_view(self.view.zoomed(factor, about), delay=delay)
+
+    def zoom_in(self) -> None:
+        self.zoom_by(KEY_ZOOM, delay=RENDER_DELAY_MS)
+
+    def zoom_out(self) -> None:
+        self.zoom_by(1 / KEY_ZOOM, delay=RENDER_DELAY_MS)
+
+    def pan_by(self, dx_px: float, dy_px: float, settle: bool = True, delay: int = 0) -> None:
+        self.set_view(self.view.panned(dx_px, dy_px), settle=settle, delay=delay)
+
+    def zoom_full(self) -> None:
+        ext = self.workspace.full_extent()
+        if ext is not None:
+            self.set_extent(ext)
+
+    def zoom_to_layer(self, layer_id: str) -> None:
+        ext = self.workspace.layer_extent(layer_id)
+        if ext is not None:
+            self.set_extent(ext)
+
+    def zoom_to_selection(self) -> None:
+        ext = self.workspace.selection_extent()
+        if ext is not None:
+            self.set_extent(ext, margin=0.15)
+
+    def zoom_to_feature(self, layer_id: str, feature_id: int, flash: bool = True, scale: float = 10_000) -> None:
+        geom = self.workspace.geometry_of(layer_id, feature_id)
+        if geom is None or geom.is_empty:
+            return
+        xmin, ymin, xmax, ymax = geom.bounds
+        if xmax - xmin < 50 and ymax - ymin < 50:
+            c = geom.centroid
+            self.centre_on(c.x, c.y, min(self.scale(), scale) if self.scale() < scale * 1.5 else scale)
+        else:
+            self.set_extent(geom.bounds, margin=0.25)
+        if flash:
+            self.flash([geom])
+
+    def can_go_back(self) -> bool:
+        return self.history_pos > 0
+
+    def can_go_forward(self) -> bool:
+        return 0 <= self.history_pos < len(self.history) - 1
+
+    def zoom_previous(self) -> None:
+        if self.can_go_back():
+            self._go(self.history_pos - 1)
+
+    def zoom_next(self) -> None:
+        if self.can_go_forward():
+            self._go(self.history_pos + 1)
+
+    def _go(self, pos: int) -> None:
+        self.history_pos = pos
+        self._navigating = True
+        try:
+            self.set_extent(self.history[pos], margin=0.0)
+        finally:
+            self._navigating = False
+
+    def map_point(self, px: float, py: float) -> tuple[float, float]:
+        x, y = self.view.pixel_to_map(px, py)
+        return float(x), float(y)
+
+    def pixel_point(self, x: float, y: float) -> QPointF:
+        px, py = self.view.map_to_pixel(x, y)
+        return QPointF(float(px), float(py))
+
+    def pixel_tolerance(self, px: float = 4.0) -> float:
+        """``px`` screen pixels in map units."""
+        return px * self.view.resolution
+
+    # ------------------------------------------------------------------ workspace events
+    def _layers_reset(self) -> None:
+        self._image = None
+        self._image_view = None
+        self._tile_image = None
+        self._geom_cache = None
+        self.view = MapSettings(self.view.extent, self.view.width_px, self.view.height_px, self.view.dpi,
+                                crs_epsg=self.workspace.map_epsg)
+        self.history, self.history_pos = [], -1
+        self.zoom_full()
+
+    # ------------------------------------------------------------------ rendering
+    def refresh(self, delay: int = 0) -> None:
+        """Ask for a new render of the current view (``delay`` ms later, coalescing requests)."""
+        self._render_timer.start(max(0, int(delay)))
+        if self.tile_layers:
+            self._tile_timer.start(max(0, int(delay)))
+
+    def render_layers(self):
+        """(prepared layers in the user's drawing order, opacity map) of the visible layers."""
+        out, opacity = [], {}
+        for i, layer in enumerate(self.workspace.visible_layers()):
+            prep = copy.copy(layer.prepared)
+            prep.z = i  # the renderer draws by z: the user's order decides
+            out.append(prep)
+            if layer.opacity < 1.0:
+                opacity[layer.id] = layer.opacity
+        return out, opacity
+
+    def render_job(self, view: MapSettings | None = None) -> RenderJob:
+        view = view or self.view
+        dpr = self.devicePixelRatioF() or 1.0
+        rview = view if dpr == 1.0 else view.with_dpi(view.dpi * dpr)
+        layers, opacity = self.render_layers()
+        selection = {k: set(v.tolist()) for k, v in self.workspace.selection.items() if len(v)}
+        job = RenderJob(rview, layers, background="", labels=self.workspace.labels, opacity=opacity,
+                        selection=selection)
+        job.view = view
+        job.dpr = dpr
+        return job
+
+    def _start_render(self) -> None:
+        if not self.workspace.layers or self.width() < 2:
+            return
+        if self._job is not None:
+            self._job.cancel()
+        self._seq += 1
+        job = self.render_job()
+        job.seq = self._seq
+        job.t0 = time.perf_counter()
+        self._job = job
+        self.renderStarted.emit()
+        relay = self._relay
+        self._pool.start(job.runnable(lambda j: relay.finished.emit(j)))
+
+    def _job_done(self, job: RenderJob) -> None:
+        if job is self._job:
+            self._job = None
+        if job.error is not None:
+            from riskmap.ui.errors import show_error
+
+            show_error(self, job.error)
+            return
+        if job.image is None or job.seq < self._image_seq:
+            return
+        self._accept(job)
+        self.last_render_s = time.perf_counter() - job.t0
+        self.renderFinished.emit(self.last_render_s)
+
+    def _accept(self, job: RenderJob) -> None:
+        img = job.image
+        if job.dpr != 1.0:
+            img.setDevicePixelRatio(job.dpr)
+        self._image = img
+        self._image_view = job.view
+        self._image_seq = getattr(job, "seq", self._seq)
+        self.render_count += 1
+        self.update()
+
+    def render_now(self) -> float:
+        """Render the current view on this thread (tests, export of the view); returns seconds."""
+        self._render_timer.stop()
+        if self._job is not None:
+            self._job.cancel()
+        t = time.perf_counter()
+        self._seq += 1
+        job = self.render_job()
+        job.seq = self._seq
+        job.run()
+        if job.error is not None:
+            raise job.error
+        if job.image is not None:
+            self._accept(job)
+        if self.tile_layers:
+            self._compose_tiles()
+        self.last_render_s = time.perf_counter() - t
+        return self.last_render_s
+
+    def is_rendering(self) -> bool:
+        return self._job is not None or self._render_timer.isActive()
+
+    def has_current_image(self) -> bool:
+        return self._image is not None and self._image_view == self.view and not self.is_rendering()
+
+    # ------------------------------------------------------------------ tiles
+    def set_tile_layers(self, layers: list[TileLayer]) -> None:
+        self.tile_layers = list(layers)
+        self._tile_image = None
+        self._compose_tiles()
+
+    def _view_geometry(self) -> ViewGeometry:
+        if self._geom_cache is None or self._geom_cache.epsg != self.workspace.map_epsg:
+            self._geom_cache = ViewGeometry(self.workspace.map_epsg)
+        return self._geom_cache
+
+    def _compose_tiles(self) -> None:
+        """Paint the tiles available for this view into the tile image (requests the missing ones)."""
+        active = [t for t in self.tile_layers if t.visible]
+        if self.tile_store is None or not active or not self.workspace.layers:
+            if self._tile_image is not None:
+                self._tile_image = None
+                self.update()
+            return
+        view = self.view
+        geom = self._view_geometry()
+        img = QImage(view.width_px, view.height_px, QImage.Format.Format_ARGB32_Premultiplied)
+        img.fill(Qt.GlobalColor.transparent)
+        p = QPainter(img)
+        keep = set()
+        try:
+            for layer in active:
+                z, tiles = tiles_for_view(view, geom, layer.source)
+                images = {}
+                for x, y in tiles:
+                    keep.add((layer.source.key, z, x, y))
+                    images[(x, y)] = self.tile_store.image(layer.source, z, x, y)
+                p.setOpacity(layer.opacity)
+                draw_tiles(p, view, geom, z, images)
+        finally:
+            p.end()
+        self.tile_store.cancel_outside(keep)
+        self._tile_image = img
+        self._tile_view = view
+        self.update()
+
+    def _tiles_failed(self, name: str, reason: str) -> None:
+        self.tilesUnavailable.emit(tr("在线底图“{name}”不可用（{reason}），地图仍使用本地边界显示。")
+                                   .format(name=name, reason=reason))
+
+    # ------------------------------------------------------------------ flash
+    def flash(self, geoms) -> None:
+        """Blink the given geometries (map CRS) a few times."""
+        self.flash_geoms = [g for g in geoms if g is not None and not g.is_empty]
+        self._flash_left = FLASH_TIMES
+        self._flash_on = True
+        self._flash_timer.start()
+        self.update()
+
+    def _flash_step(self) -> None:
+        self._flash_left -= 1
+        self._flash_on = not self._flash_on
+        if self._flash_left <= 0:
+            self._flash_timer.stop()
+            self._flash_on = False
+            self.flash_geoms = []
+        self.update()
+
+    def geometry_path(self, geom) -> QPainterPath:
+        """A widget-pixel QPainterPath of a map-CRS geometry (for overlays; small geometries only)."""
+        path = QPainterPath()
+        for part in shapely.get_parts(geom):
+            if part.geom_type == "Polygon":
+                rings = [part.exterior, *part.interiors]
+            else:
+                rings = [part]
+            for ring in rings:
+                xy = np.asarray(ring.coords)[:, :2]
+                if not len(xy):
+                    continue
+                pts = self.view.map_to_pixel(xy)
+                if part.geom_type == "Point" or len(pts) == 1:
+                    path.addEllipse(QPointF(*pts[0]), 10, 10)
+                    continue
+                path.moveTo(*pts[0])
+                for x, y in pts[1:]:
+                    path.lineTo(x, y)
+        return path
+
+    # ------------------------------------------------------------------ painting
+    def _draw_cached(self, painter: QPainter, img: QImage | None, img_view: MapSettings | None) -> None:
+        if img is None or img_view is None:
+            return
+        v = self.view
+        if img_view == v:
+            painter.drawImage(QPointF(0, 0), img)
+            return
+        if img_view.crs_epsg != v.crs_epsg:
+            return
+        s = img_view.resolution / v.resolution
+        x0, y0 = v.map_to_pixel(img_view.extent[0], img_view.extent[3])
+        target = QRectF(float(x0), float(y0), img_view.width_px * s, img_view.height_px * s)
+        painter.save()
+        if abs(s - 1.0) > 1e-9:
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        painter.drawImage(target, img)
+        painter.restore()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        painter = QPainter(self)
+        try:
+            painter.fillRect(self.rect(), self.background)
+            self._draw_cached(painter, self._tile_image, self._tile_view)
+            self._draw_cached(painter, self._image, self._image_view)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            if self.flash_geoms and self._flash_on:
+                pen = QPen(QColor("#FF1744"), 3)
+                painter.setPen(pen)
+                painter.setBrush(QColor(255, 23, 68, 60))
+                for g in self.flash_geoms:
+                    painter.drawPath(self.geometry_path(g))
+            if self.decorations and self.workspace.layers:
+                self._paint_decorations(painter)
+            if self.map_tool is not None:
+                self.map_tool.paint(painter)
+        finally:
+            painter.end()
+
+    def _paint_decorations(self, painter: QPainter) -> None:
+        try:
+            from riskmap.render.decorations import draw_north_arrow, draw_scale_bar
+        except ImportError:  # the renderer's decorations are optional for the canvas
+            return
+        v = self.view
+        painter.save()
+        try:
+            draw_scale_bar(painter, v, QRectF(6, v.height_px - 60, min(360, v.width_px * 0.45), 52))
+            draw_north_arrow(painter, QRectF(v.width_px - 44, 10, 28, 46))
+        finally:
+            painter.restore()
+        if self.demo_mark:
+            painter.save()
+            painter.setFont(map_font(9))
+            painter.setPen(QColor(120, 120, 120))
+            painter.drawText(QRectF(0, 0, v.width_px - 10, v.height_px - 6),
+                             int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom), "示例数据")
+            painter.restore()
+
+    # ------------------------------------------------------------------ events
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        w, h = max(self.width(), 1), max(self.height(), 1)
+        if (w, h) != (self.view.width_px, self.view.height_px):
+            self.view = self.view.resized(w, h)
+            self.refresh(RENDER_DELAY_MS // 2)
+        super().resizeEvent(event)
+
+    def set_map_tool(self, tool) -> None:
+        if tool is None:
+            tool = self.pan_tool
+        if self.map_tool is not None and self.map_tool is not tool:
+            self.map_tool.deactivate()
+        self.map_tool = tool
+        tool.activate()
+        self.setCursor(tool.cursor)
+        self.update()
+
+    def mousePressEvent(self, ev) -> None:  # noqa: N802
+        if ev.button() == Qt.MouseButton.MiddleButton:
+            self._mid_pan = True
+            self._drag_start = ev.position()
+            self._drag_view = self.view
+            return
+        self.map_tool.press(ev, self.map_point(ev.position().x(), ev.position().y()))
+
+    def mouseMoveEvent(self, ev) -> None:  # noqa: N802
+        pos = ev.position()
+        x, y = self.map_point(pos.x(), pos.y())
+        self.cursorMoved.emit(x, y)
+        if self._mid_pan and self._drag_start is not None:
+            d = pos - self._drag_start
+            self.set_view(self._drag_view.panned(d.x(), d.y()), settle=False)
+            return
+        self.map_tool.move(ev, (x, y))
+
+    def mouseReleaseEvent(self, ev) -> None:  # noqa: N802
+        if self._mid_pan and ev.button() == Qt.MouseButton.MiddleButton:
+            self._mid_pan = False
+            self._settled()
+            return
+        self.map_tool.release(ev, self.map_point(ev.position().x(), ev.position().y()))
+
+    def mouseDoubleClickEvent(self, ev) -> None:  # noqa: N802
+        self.map_tool.double_click(ev, self.map_point(ev.position().x(), ev.position().y()))
+
+    def wheelEvent(self, ev) -> None:  # noqa: N802
+        steps = ev.angleDelta().y() / 120.0
+        if not steps:
+            return
+        pos = ev.position()
+        self.zoom_by(WHEEL_STEP ** steps, (pos.x(), pos.y()), delay=RENDER_DELAY_MS)
+
+    def keyPressEvent(self, ev) -> None:  # noqa: N802
+        if self.map_tool.key_press(ev):
+            return
+        k = ev.key()
+        w, h = self.view.width_px, self.view.height_px
+        moves = {Qt.Key.Key_Left: (w * KEY_PAN, 0), Qt.Key.Key_Right: (-w * KEY_PAN, 0),
+                 Qt.Key.Key_Up: (0, h * KEY_PAN), Qt.Key.Key_Down: (0, -h * KEY_PAN)}
+        if k in moves:
+            self.pan_by(*moves[k], delay=RENDER_DELAY_MS)
+        elif k in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.zoom_in()
+        elif k in (Qt.Key.Key_Minus, Qt.Key.Key_Underscore):
+            self.zoom_out()
+        else:
+            super().keyPressEvent(ev)
+
+    def leaveEvent(self, ev) -> None:  # noqa: N802
+        self.map_tool.leave()
+        super().leaveEvent(ev)
+
+    # ------------------------------------------------------------------ images
+    def to_image(self) -> QImage:
+        """What the widget shows, as an image."""
+        return self.grab().toImage()
+
+
+def _same_extent(a, b, tol: float = 1e-6) -> bool:
+    return all(abs(x - y) <= tol * max(1.0, abs(x)) for x, y in zip(a, b))

@@ -1,0 +1,248 @@
+"""The dashboard dock: enterprises by level × industry × town (painted charts), plan indicator progress
+and the overdue 重大隐患. Clicking a bar filters the map's enterprises to that industry/town and level.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView, QGridLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QTableWidget,
+    QTableWidgetItem, QVBoxLayout, QWidget,
+)
+
+from riskmap.industries import industry_name
+from riskmap.levels import level_info
+from riskmap.ui.charts import StackedBarChart
+from riskmap.ui.i18n import current_language, tr
+from riskmap.ui.workspace import LayerFilter
+
+LEVELS = (1, 2, 3, 4)
+ENTERPRISES = "enterprises"
+
+
+def _title(text: str) -> QLabel:
+    lab = QLabel(text)
+    f = lab.font()
+    f.setBold(True)
+    f.setPointSizeF(f.pointSizeF() + 1)
+    lab.setFont(f)
+    return lab
+
+
+class LevelBox(QPushButton):
+    """A coloured count of one level; clicking filters to it."""
+
+    def __init__(self, n: int, parent=None):
+        super().__init__(parent)
+        self.n = n
+        info = level_info(n)
+        fg = "#000000" if n == 3 else "#FFFFFF"
+        self.setStyleSheet(f"QPushButton {{background:{info.colour}; color:{fg}; border-radius:4px; padding:6px;"
+                           f" font-weight:bold}}")
+        self.setMinimumHeight(44)
+
+    def set_count(self, count: int, lang: str) -> None:
+        info = level_info(self.n)
+        self.setText(f"{info.name_en if lang == 'en' else info.name_zh}\n{count:,}")
+
+
+class Dashboard(QWidget):
+    """Statistics and lists; emits ``filterApplied(text)`` after it filtered the map."""
+
+    filterApplied = Signal(str)
+    dangerActivated = Signal(int)  # hidden danger id
+
+    def __init__(self, workspace, parent=None, today: dt.date | None = None):
+        super().__init__(parent)
+        self.workspace = workspace
+        self.today = today
+        self.lang = current_language()
+        self.industry_keys: list[str] = []
+        self.town_keys: list[str] = []
+        inner = QWidget()
+        lay = QVBoxLayout(inner)
+        lay.addWidget(_title(tr("企业风险等级")))
+        boxes = QHBoxLayout()
+        self.level_boxes = {n: LevelBox(n) for n in LEVELS}
+        for n, b in self.level_boxes.items():
+            b.clicked.connect(lambda _=False, n=n: self.apply({"level": n}))
+            boxes.addWidget(b)
+        lay.addLayout(boxes)
+        self.total_label = QLabel()
+        lay.addWidget(self.total_label)
+        lay.addWidget(_title(tr("按行业")))
+        self.by_industry = StackedBarChart()
+        self.by_industry.barClicked.connect(lambda i, j: self._bar("industry", self.industry_keys, i, j))
+        lay.addWidget(self.by_industry)
+        lay.addWidget(_title(tr("按镇街")))
+        self.by_town = StackedBarChart()
+        self.by_town.barClicked.connect(lambda i, j: self._bar("town", self.town_keys, i, j))
+        lay.addWidget(self.by_town)
+        self.clear_btn = QPushButton(tr("清除地图筛选"))
+        self.clear_btn.clicked.connect(self.clear_filter)
+        lay.addWidget(self.clear_btn)
+        lay.addWidget(_title(tr("规划指标进度")))
+        self.indicators = QGridLayout()
+        self.indicators_box = QWidget()
+        self.indicators_box.setLayout(self.indicators)
+        lay.addWidget(self.indicators_box)
+        lay.addWidget(_title(tr("逾期重大隐患")))
+        self.overdue = QTableWidget(0, 5)
+        self.overdue.setHorizontalHeaderLabels([tr("隐患"), tr("企业"), tr("整改期限"), tr("逾期天数"), tr("状态")])
+        self.overdue.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.overdue.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.overdue.verticalHeader().setVisible(False)
+        self.overdue.horizontalHeader().setStretchLastSection(True)
+        self.overdue.itemDoubleClicked.connect(self._danger_clicked)
+        lay.addWidget(self.overdue)
+        lay.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        workspace.layersReset.connect(self.refresh)
+        workspace.layerChanged.connect(lambda lid, what: lid == ENTERPRISES and what == "data" and self.refresh())
+        self.refresh()
+
+    # ---- data
+    def enterprise_frame(self) -> pd.DataFrame | None:
+        if not self.workspace.has_layer(ENTERPRISES):
+            return None
+        gdf = self.workspace.layer(ENTERPRISES).gdf
+        lv = pd.to_numeric(gdf["level"], errors="coerce")
+        return pd.DataFrame({"industry": gdf["industry"].fillna("").to_numpy(),
+                             "town": gdf["town"].fillna(tr("未知")).to_numpy(), "level": lv.to_numpy()})
+
+    @staticmethod
+    def crosstab(df: pd.DataFrame, by: str) -> tuple[list, np.ndarray]:
+        """(keys sorted by total, descending; counts per level 1–4) of enterprises grouped by ``by``."""
+        if df is None or not len(df):
+            return [], np.zeros((0, 4), dtype=np.int64)
+        tab = pd.crosstab(df[by], df["level"]).reindex(columns=[1.0, 2.0, 3.0, 4.0], fill_value=0)
+        tab = tab.loc[tab.sum(axis=1).sort_values(ascending=False, kind="stable").index]
+        return list(tab.index), tab.to_numpy(dtype=np.int64)
+
+    def refresh(self) -> None:
+        self.lang = current_language()
+        df = self.enterprise_frame()
+        colours = [level_info(n).colour for n in LEVELS]
+        names = [level_info(n).name_en if self.lang == "en" else level_info(n).name_zh for n in LEVELS]
+        if df is not None:
+            for n, b in self.level_boxes.items():
+                b.set_count(int((df["level"] == n).sum()), self.lang)
+            ungraded = int(df["level"].isna().sum())
+            self.total_label.setText(tr("企业共 {n} 家，未定级 {u} 家").format(n=len(df), u=ungraded))
+        self.industry_keys, vals = self.crosstab(df, "industry")
+        self.by_industry.set_data([industry_name(k, self.lang) for k in self.industry_keys], vals, colours, names)
+        self.town_keys, vals = self.crosstab(df, "town")
+        self.by_town.set_data(list(self.town_keys), vals, colours, names)
+        self._refresh_indicators()
+        self._refresh_overdue()
+
+    def _refresh_indicators(self) -> None:
+        while self.indicators.count():
+            w = self.indicators.takeAt(0).widget()
+            if w is not None:
+                w.deleteLater()
+        project = self.workspace.project
+        rows = []
+        if project is not None:
+            try:
+                from riskmap.indicators import project_progress
+
+                rows = project_progress(project)
+            except ImportError:
+                rows = []
+        if not rows:
+            self.indicators.addWidget(QLabel(tr("项目中暂无规划指标")), 0, 0)
+            return
+        from riskmap.indicators import STATUS_ZH
+
+        for i, p in enumerate(rows):
+            name = QLabel(p.name)
+            name.setToolTip(p.explanation or p.target_text or "")
+            name.setWordWrap(True)
+            bar = QProgressBar()
+            bar.setRange(0, 100)
+            frac = p.fraction
+            bar.setValue(int(round(max(0.0, min(1.0, frac)) * 100)) if frac is not None else 0)
+            bar.setFormat(f"{frac * 100:.0f}%" if frac is not None else tr("无数据"))
+            bar.setToolTip(p.explanation or "")
+            status = QLabel(STATUS_ZH.get(p.status, p.status) if self.lang != "en" else p.status.replace("_", " "))
+            colour = {"met": "#2E7D32", "on_track": "#2E7D32", "at_risk": "#E65100", "missed": "#C62828"}.get(p.status)
+            if colour:
+                status.setStyleSheet(f"color:{colour}")
+            self.indicators.addWidget(name, i, 0)
+            self.indicators.addWidget(bar, i, 1)
+            self.indicators.addWidget(status, i, 2)
+        self.indicators.setColumnStretch(0, 3)
+        self.indicators.setColumnStretch(1, 2)
+
+    def overdue_major(self) -> pd.DataFrame:
+        project = self.workspace.project
+        if project is None:
+            return pd.DataFrame()
+        from riskmap.dangers import danger_table
+
+        today = self.today or dt.date.today()
+        d = danger_table(project, today, only_overdue=True)
+        d = d[d["grade"] == "major"].copy()
+        d["days"] = [(today - pd.Timestamp(x).date()).days if x is not None and not pd.isna(x) else None
+                     for x in d["deadline"]]
+        return d.sort_values("days", ascending=False)
+
+    def _refresh_overdue(self) -> None:
+        d = self.overdue_major()
+        self.overdue.setRowCount(len(d))
+        for i, r in enumerate(d.itertuples()):
+            cells = [r.title, r.enterprise or "", str(r.deadline or ""), str(r.days or ""), r.status_zh]
+            for j, c in enumerate(cells):
+                item = QTableWidgetItem(c)
+                item.setData(Qt.ItemDataRole.UserRole, int(r.id))
+                if j == 3:
+                    item.setForeground(Qt.GlobalColor.red)
+                self.overdue.setItem(i, j, item)
+        self.overdue.resizeColumnsToContents()
+        self.overdue.setFixedHeight(min(60 + 24 * max(len(d), 1), 320))
+
+    def _danger_clicked(self, item) -> None:
+        self.dangerActivated.emit(int(item.data(Qt.ItemDataRole.UserRole)))
+
+    # ---- filtering the map
+    def _bar(self, field: str, keys: list, i: int, j: int) -> None:
+        values = {field: keys[i]}
+        if j >= 0:
+            values["level"] = LEVELS[j]
+        self.apply(values)
+
+    def apply(self, values: dict) -> None:
+        """Filter the enterprises on the map, e.g. ``{"industry": "gas_station", "level": 1}``."""
+        if not self.workspace.has_layer(ENTERPRISES):
+            return
+        flt = LayerFilter({k: frozenset({v}) for k, v in values.items()})
+        self.workspace.set_filter(ENTERPRISES, flt)
+        self.workspace.set_visible(ENTERPRISES, True)
+        parts = []
+        for k, v in values.items():
+            if k == "level":
+                parts.append(level_info(v).name_en if self.lang == "en" else level_info(v).name_zh)
+            elif k == "industry":
+                parts.append(industry_name(v, self.lang))
+            else:
+                parts.append(str(v))
+        layer = self.workspace.layer(ENTERPRISES)
+        self.filterApplied.emit(tr("地图已筛选：{what}（{n} 家企业）").format(what="，".join(parts), n=layer.shown_count()))
+
+    def clear_filter(self) -> None:
+        if self.workspace.has_layer(ENTERPRISES):
+            self.workspace.set_filter(ENTERPRISES, None)
+            self.by_industry.highlight = self.by_town.highlight = None
+            self.by_industry.update()
+            self.by_town.update()
+            self.filterApplied.emit(tr("已清除地图筛选"))

@@ -1,0 +1,56 @@
+"""User-interface language: Chinese source strings, English from ``resources/i18n/riskmap_en.qm``.
+
+Every visible string goes through :func:`tr` (one translation context, so ``pyside6-lupdate`` finds
+plain ``tr("…")`` calls anywhere in riskmap/ui). Switching language installs or removes the translator;
+the main window then rebuilds itself (see ``MainWindow.set_language``).
+
+>>> tr("文件")   # doctest: +SKIP  (needs a QCoreApplication)
+'文件'
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
+
+from riskmap.paths import I18N_DIR
+
+LANGUAGES = {"zh": "中文", "en": "English"}
+DEFAULT_LANGUAGE = "zh"
+CONTEXT = ""  # pyside6-lupdate files bare tr("…") calls under the empty context
+
+_state: dict = {"lang": DEFAULT_LANGUAGE, "translator": None}
+
+
+def tr(text: str) -> str:
+    """The text in the current UI language (Chinese is the source language)."""
+    return QCoreApplication.translate(CONTEXT, text)
+
+
+def qm_path(lang: str):
+    return I18N_DIR / f"riskmap_{lang}.qm"
+
+
+def current_language() -> str:
+    return _state["lang"]
+
+
+def install_language(lang: str) -> str:
+    """Make ``lang`` ('zh' or 'en') the UI language of the running application; returns it."""
+    if lang not in LANGUAGES:
+        lang = DEFAULT_LANGUAGE
+    app = QCoreApplication.instance()
+    old = _state["translator"]
+    if old is not None and app is not None:
+        app.removeTranslator(old)
+    _state["translator"] = None
+    if lang != DEFAULT_LANGUAGE and app is not None:
+        translator = QTranslator(app)
+        if translator.load(str(qm_path(lang))):
+            app.installTranslator(translator)
+            _state["translator"] = translator
+        else:  # a missing translation file falls back to Chinese rather than failing
+            lang = DEFAULT_LANGUAGE
+    QLocale.setDefault(QLocale(QLocale.Language.English if lang == "en" else QLocale.Language.Chinese,
+                               QLocale.Country.UnitedStates if lang == "en" else QLocale.Country.China))
+    _state["lang"] = lang
+    return lang

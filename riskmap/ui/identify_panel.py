@@ -1,0 +1,334 @@
+"""Identify: the features under a click, and the chosen one's record.
+
+For an enterprise: its fields (Chinese names from the catalogue), the 5个清单, risk points with the
+assessment history, hidden dangers and its QR code (一企一码). For a zone: its level, the rule and the
+objects that decided it. Several features under the cursor are all listed.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter, QTableWidget,
+    QTableWidgetItem, QTabWidget, QTextBrowser, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+)
+
+from riskmap.ui.fields import LIST_KINDS, display_column, format_value, word
+from riskmap.ui.i18n import current_language, tr
+from riskmap.ui.qr import enterprise_qr_content, qr_image
+
+ROLE = Qt.ItemDataRole.UserRole
+NAME_FIELDS = ("name", "title", "facility")
+
+
+def feature_name(layer, row) -> str:
+    for f in NAME_FIELDS:
+        if f in row.index and isinstance(row[f], str) and row[f].strip():
+            return row[f]
+    return f"#{int(row['id'])}" if "id" in row.index else "?"
+
+
+def _table(headers: list[str]) -> QTableWidget:
+    t = QTableWidget(0, len(headers))
+    t.setHorizontalHeaderLabels(headers)
+    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    t.verticalHeader().setVisible(False)
+    t.horizontalHeader().setStretchLastSection(True)
+    t.setWordWrap(True)
+    return t
+
+
+def _fill(t: QTableWidget, rows: list[list[str]]) -> None:
+    t.setRowCount(len(rows))
+    for i, r in enumerate(rows):
+        for j, v in enumerate(r):
+            t.setItem(i, j, QTableWidgetItem("" if v is None else str(v)))
+    t.resizeColumnsToContents()
+    t.horizontalHeader().setStretchLastSection(True)
+
+
+class IdentifyPanel(QWidget):
+    """Results list + record tabs."""
+
+    featureActivated = Signal(str, int)  # layer id, feature id (zoom and flash)
+
+    def __init__(self, workspace, parent=None):
+        super().__init__(parent)
+        self.workspace = workspace
+        self.current: tuple[str, int] | None = None
+        self.qr_content = ""
+        self.results = QTreeWidget()
+        self.results.setHeaderLabels([tr("要素"), tr("图层")])
+        self.results.setRootIsDecorated(False)
+        self.results.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.results.currentItemChanged.connect(self._picked)
+        self.results.itemDoubleClicked.connect(lambda it, c: self.featureActivated.emit(*it.data(0, ROLE)))
+        self.hint = QLabel(tr("使用“识别”工具单击地图上的要素"))
+        self.hint.setStyleSheet("color:#666")
+        self.tabs = QTabWidget()
+        self.attrs = _table([tr("字段"), tr("值")])
+        self.lists = QTreeWidget()
+        self.lists.setHeaderLabels([tr("项目"), tr("内容")])
+        self.lists.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.history = _table([tr("时间"), tr("对象"), tr("方法"), tr("等级"), tr("分值"), tr("说明"), tr("评估人")])
+        self.points = _table([tr("名称"), tr("类型"), tr("风险等级"), tr("重大危险源")])
+        self.dangers = _table([tr("隐患"), tr("等级"), tr("状态"), tr("发现日期"), tr("整改期限"), tr("责任人"),
+                               tr("督办部门")])
+        self.reason = QTextBrowser()
+        self.qr_label = QLabel()
+        self.qr_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.qr_text = QLabel()
+        self.qr_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.qr_text.setWordWrap(True)
+        self.qr_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        qr_save = QPushButton(tr("保存二维码图片…"))
+        qr_save.clicked.connect(self._save_qr)
+        self.qr_page = QWidget()
+        ql = QVBoxLayout(self.qr_page)
+        ql.addWidget(self.qr_label, 1)
+        ql.addWidget(self.qr_text)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(qr_save)
+        row.addStretch(1)
+        ql.addLayout(row)
+        self.pages = {
+            "attrs": (self.attrs, tr("属性")),
+            "lists": (self.lists, tr("五个清单")),
+            "points": (self.points, tr("风险点")),
+            "history": (self.history, tr("评估记录")),
+            "dangers": (self.dangers, tr("隐患")),
+            "reason": (self.reason, tr("定级依据")),
+            "qr": (self.qr_page, tr("一企一码")),
+        }
+        split = QSplitter(Qt.Orientation.Vertical)
+        top = QWidget()
+        tl = QVBoxLayout(top)
+        tl.setContentsMargins(0, 0, 0, 0)
+        tl.addWidget(self.hint)
+        tl.addWidget(self.results)
+        split.addWidget(top)
+        split.addWidget(self.tabs)
+        split.setStretchFactor(1, 3)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.addWidget(split)
+        workspace.layersReset.connect(self.clear)
+
+    # ---- results
+    def clear(self) -> None:
+        self.results.clear()
+        self.tabs.clear()
+        self.current = None
+
+    def show_hits(self, hits: list[tuple[str, int]]) -> None:
+        """List the features found under a click; the first one is shown."""
+        self.results.blockSignals(True)
+        self.results.clear()
+        lang = current_language()
+        for lid, fid in hits:
+            row = self.workspace.record(lid, fid)
+            if row is None:
+                continue
+            layer = self.workspace.layer(lid)
+            item = QTreeWidgetItem([feature_name(layer, row), layer.title(lang)])
+            item.setData(0, ROLE, (lid, int(fid)))
+            self.results.addTopLevelItem(item)
+        self.results.blockSignals(False)
+        self.hint.setText(tr("找到 {n} 个要素").format(n=self.results.topLevelItemCount()) if hits
+                          else tr("此处没有要素"))
+        if self.results.topLevelItemCount():
+            self.results.setCurrentItem(self.results.topLevelItem(0))
+        else:
+            self.tabs.clear()
+            self.current = None
+
+    def _picked(self, item, prev) -> None:
+        if item is not None:
+            self.show_feature(*item.data(0, ROLE))
+
+    # ---- one feature
+    def show_feature(self, layer_id: str, feature_id: int) -> None:
+        self.current = (layer_id, int(feature_id))
+        layer = self.workspace.layer(layer_id)
+        row = self.workspace.record(layer_id, feature_id)
+        self.tabs.clear()
+        if row is None:
+            return
+        self._attributes(layer, row)
+        self._add("attrs")
+        table = layer.layer_def.table
+        project = self.workspace.project
+        if table == "enterprises":
+            self._enterprise(project, int(feature_id), row)
+            for key in ("lists", "points", "history", "dangers", "qr"):
+                self._add(key)
+        elif table == "zones":
+            self._zone(project, int(feature_id), row)
+            self._add("reason")
+        elif table == "hidden_dangers":
+            self._danger_events(project, int(feature_id))
+            self._add("history")
+
+    def _add(self, key: str) -> None:
+        widget, title = self.pages[key]
+        self.tabs.addTab(widget, title)
+
+    def _attributes(self, layer, row: pd.Series) -> None:
+        lang = current_language()
+        rows = []
+        shown = set()
+        for f in layer.layer_def.fields:
+            if f.name in row.index:
+                value = display_column(layer.layer_def, f.name, pd.Series([row[f.name]], dtype=object), lang)[0]
+                rows.append([f.en if lang == "en" else f.zh, value])
+                shown.add(f.name)
+        extra = {"credit_code": ("统一社会信用代码", "Credit code"), "legal_person": ("主要负责人", "Legal person"),
+                 "phone": ("电话", "Phone"), "contact": ("联系人", "Contact"), "level_reason": ("定级理由", "Level reason"),
+                 "area_km2": ("面积(km²)", "Area (km²)"), "description": ("描述", "Description"),
+                 "measures": ("措施", "Measures"), "funds_wan": ("资金(万元)", "Funds (10k CNY)"), "plan": ("预案", "Plan"),
+                 "supervising_department": ("督办部门", "Supervising dept."), "specialty": ("专业", "Specialty"),
+                 "found_date": ("发现日期", "Found"), "updated_at": ("更新时间", "Updated")}
+        for name, (zh, en) in extra.items():
+            if name in row.index and name not in shown:
+                v = format_value(row[name], lang)
+                if v:
+                    rows.append([en if lang == "en" else zh, v])
+        rows.append(["ID", str(int(row["id"]))])
+        _fill(self.attrs, rows)
+
+    def _enterprise(self, project, eid: int, row) -> None:
+        lang = current_language()
+        # 5个清单
+        self.lists.clear()
+        lists = project.read_table("enterprise_lists", where=f"enterprise_id = {eid}")
+        by_kind = {k: g for k, g in lists.groupby("kind")} if len(lists) else {}
+        for kind, (zh, en) in LIST_KINDS.items():
+            top = QTreeWidgetItem([en if lang == "en" else zh, ""])
+            f = top.font(0)
+            f.setBold(True)
+            top.setFont(0, f)
+            self.lists.addTopLevelItem(top)
+            g = by_kind.get(kind)
+            if g is None or not len(g):
+                top.setText(1, tr("（未填写）"))
+                continue
+            for content in g["content"]:
+                data = content
+                if isinstance(data, str):
+                    try:
+                        data = json.loads(data)
+                    except ValueError:
+                        data = {"": data}
+                for k, v in (data or {}).items():
+                    if k == "external_distance_insufficient":
+                        k = tr("外部安全防护距离不足")
+                    if k == "行业":
+                        v = _industry(v, lang)
+                    top.addChild(QTreeWidgetItem([str(k), format_value(v, lang)]))
+            top.setExpanded(True)
+        # risk points and history
+        points = project.read_table("risk_points", where=f"enterprise_id = {eid}")
+        prow = []
+        for _, p in points.iterrows():
+            prow.append([p["name"], word("risk_points", "kind", p["kind"], lang), _level(p["level"], lang),
+                         {1: "一级", 2: "二级", 3: "三级", 4: "四级"}.get(_int(p["major_hazard_grade"]), "")])
+        _fill(self.points, prow)
+        rp_ids = ",".join(str(int(i)) for i in points["id"]) if len(points) else ""
+        where = f"enterprise_id = {eid}" + (f" OR risk_point_id IN ({rp_ids})" if rp_ids else "")
+        hist = project.read_table("assessments", where=where)
+        names = {int(i): n for i, n in zip(points["id"], points["name"])} if len(points) else {}
+        hist = hist.sort_values(["assessed_at", "id"], ascending=False) if len(hist) else hist
+        hrows = []
+        for _, a in hist.iterrows():
+            obj = names.get(_int(a["risk_point_id"]), tr("企业")) if pd.notna(a["risk_point_id"]) else tr("企业")
+            hrows.append([format_value(a["assessed_at"], lang)[:16], obj, word("assessments", "method", a["method"], lang),
+                          _level(a["level"], lang), format_value(a["score"], lang), a["explanation"] or "",
+                          a["assessor"] or ""])
+        _fill(self.history, hrows)
+        # hidden dangers
+        dangers = project.read_table("hidden_dangers", where=f"enterprise_id = {eid}")
+        drows = []
+        for _, d in dangers.iterrows():
+            drows.append([d["title"], word("hidden_dangers", "grade", d["grade"], lang),
+                          word("hidden_dangers", "status", d["status"], lang), format_value(d["found_date"], lang),
+                          format_value(d["deadline"], lang), d["responsible_person"] or "",
+                          d["supervising_department"] or ""])
+        _fill(self.dangers, drows)
+        # QR
+        self.qr_content = enterprise_qr_content(row["qr_id"], eid)
+        self.qr_image = qr_image(self.qr_content)
+        self.qr_label.setPixmap(QPixmap.fromImage(self.qr_image))
+        self.qr_text.setText(f"{row['name']}\n{self.qr_content}")
+
+    def _zone(self, project, zid: int, row) -> None:
+        lang = current_language()
+        parts = [f"<b>{row['name']}</b>（{word('zones', 'kind', row['kind'], lang)}）",
+                 f"{tr('风险等级')}：{_level(row['level'], lang) or tr('未定级')}"]
+        if isinstance(row.get("level_rule"), str) and row["level_rule"]:
+            parts.append(f"{tr('分级规则')}：{row['level_rule']}")
+        if isinstance(row.get("level_reason"), str) and row["level_reason"]:
+            parts.append(f"{tr('定级理由')}：{row['level_reason']}")
+        dec = project.read_table("zone_decisions", where=f"zone_id = {zid}")
+        if len(dec):
+            parts.append(f"<b>{tr('决定等级的对象')}</b>（{len(dec)}）：")
+            ent_ids = dec.loc[dec["object_table"] == "enterprises", "object_id"].astype(int).tolist()
+            names = {}
+            if ent_ids:
+                ents = project.read_table("enterprises", where=f"id IN ({','.join(map(str, ent_ids[:500]))})",
+                                          columns=["id", "name"])
+                names = dict(zip(ents["id"].astype(int), ents["name"]))
+            items = []
+            for _, d in dec.head(200).iterrows():
+                label = names.get(int(d["object_id"])) if d["object_table"] == "enterprises" else None
+                label = label or f"{d['object_table']} #{int(d['object_id'])}"
+                extra = f" — {d['note']}" if isinstance(d["note"], str) and d["note"] else ""
+                items.append(f"<li>{label}：{_level(d['object_level'], lang)}{extra}</li>")
+            parts.append("<ul>" + "".join(items) + "</ul>")
+        elif row.get("level") is None or pd.isna(row.get("level")):
+            parts.append(tr("该区域尚未分级：在“风险分区”面板选择单元和规则后计算。"))
+        self.reason.setHtml("<br>".join(parts))
+
+    def _danger_events(self, project, did: int) -> None:
+        lang = current_language()
+        ev = project.read_table("hidden_danger_events", where=f"danger_id = {did}")
+        rows = []
+        for _, e in (ev.sort_values("id").iterrows() if len(ev) else []):
+            rows.append([format_value(e["at"], lang)[:16], "", word("hidden_dangers", "status", e["to_status"], lang),
+                         "", "", e["note"] or "", e["by"] or ""])
+        _fill(self.history, rows)
+
+    def _save_qr(self) -> None:
+        if not self.qr_content:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, tr("保存二维码图片"), "qr.png", "PNG (*.png)")
+        if path:
+            qr_image(self.qr_content, scale=10).save(path)
+
+
+def _int(v):
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _level(v, lang: str) -> str:
+    from riskmap.levels import level_info
+
+    n = _int(v) if v is not None and not (isinstance(v, float) and pd.isna(v)) else None
+    if n not in (1, 2, 3, 4):
+        return ""
+    info = level_info(n)
+    return info.name_en if lang == "en" else info.name_zh
+
+
+def _industry(code, lang: str) -> str:
+    from riskmap.industries import industry_name
+
+    return industry_name(str(code), lang)

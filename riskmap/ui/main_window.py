@@ -1,0 +1,720 @@
+"""The main window: map canvas in the middle, layers and legend on the left, identify, zoning and the
+dashboard on the right, attribute tables below; menus, toolbar, search box and status bar.
+
+API for other modules (import wizard, exports, print layouts, planning tools):
+
+- ``window.canvas`` (:class:`~riskmap.ui.canvas.MapCanvas`), ``window.workspace``
+  (:class:`~riskmap.ui.workspace.Workspace`), ``window.project`` (the open Project or None);
+- ``window.add_dock(widget, title, area=…, name=…)`` → QDockWidget;
+- ``window.register_action(menu_name, action)``: menu_name is a key of :data:`MENUS` ("file", "view",
+  "map", "layer", "analysis", "tools", "settings", "help") or its Chinese title ("文件" …); in 文件 actions
+  go into the section above 最近打开/退出 (where 导入/导出/打印 belong);
+- ``window.add_toolbar_action(action)``; ``window.run_task(title, fn, on_done)`` for background work;
+- ``window.workspace.reload_layer(layer_id)`` / ``reload_table(table)`` after an edit (only that layer is
+  read and prepared again).
+
+Extensions: every module ``riskmap/ui/{import_wizard,export,print,planning}*.py`` and every module of the
+package ``riskmap.ui.tools`` that defines ``install(window)`` is imported and installed when a window is
+built (also after a language switch, which rebuilds the window).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import pkgutil
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox, QDockWidget, QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar,
+    QPushButton, QToolBar, QVBoxLayout, QWidget,
+)
+
+from riskmap import __version__
+from riskmap.ui import errors as ui_errors
+from riskmap.ui import tasks
+from riskmap.ui.canvas import MapCanvas
+from riskmap.ui.i18n import current_language, install_language, tr
+from riskmap.ui.icons import icon
+from riskmap.ui.map_tools import IdentifyTool, SelectTool, ZoomBoxTool
+from riskmap.ui.prefs import Prefs, cache_dir, data_dir
+from riskmap.ui.tiles import TileLayer, TileSource, TileStore
+from riskmap.ui.workspace import Workspace, load_layers, map_epsg_for
+
+log = logging.getLogger("riskmap.ui")
+
+MENUS = {  # key → Chinese title (translated at build time)
+    "file": "文件", "view": "视图", "map": "地图", "layer": "图层", "analysis": "分析", "tools": "工具",
+    "settings": "设置", "help": "帮助",
+}
+EXTENSION_PREFIXES = ("import_wizard", "export", "print", "planning")
+EXTENSION_PACKAGES = ("riskmap.ui.tools",)
+SCALES = (1_000, 2_000, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000)
+DEMO_PLACE = "会宁县"
+
+
+def discover_extensions() -> list[str]:
+    """Module names that may extend the window (see the module docstring)."""
+    here = Path(__file__).parent
+    names = sorted(f"riskmap.ui.{p.stem}" for p in here.glob("*.py") if p.stem.startswith(EXTENSION_PREFIXES))
+    for pkg in EXTENSION_PACKAGES:
+        try:
+            mod = importlib.import_module(pkg)
+        except ImportError:
+            continue
+        names.append(pkg)
+        names += sorted(f"{pkg}.{m.name}" for m in pkgutil.iter_modules(mod.__path__))
+    return names
+
+
+def demo_path() -> Path:
+    return data_dir() / "demo" / f"{DEMO_PLACE}示例.gpkg"
+
+
+class MessageBar(QFrame):
+    """A thin bar above the map for notices (like QGIS's message bar)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setStyleSheet("MessageBar {background:#FFF8E1; border-bottom:1px solid #FFB300}")
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        close = QPushButton("×")
+        close.setFlat(True)
+        close.setFixedWidth(24)
+        close.clicked.connect(self.hide)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(8, 3, 4, 3)
+        lay.addWidget(self.label, 1)
+        lay.addWidget(close)
+        self.hide()
+        self.messages: list[str] = []
+
+    def show_message(self, text: str) -> None:
+        self.messages.append(text)
+        self.label.setText(text)
+        self.show()
+
+
+class MainWindow(QMainWindow):
+    """The application window. Build one, then ``open_project(path)`` (or ``adopt`` another window's state)."""
+
+    projectOpened = Signal()
+    windowReplaced = Signal(object)  # the new window after a language switch
+
+    def __init__(self, prefs: Prefs | None = None, *, install_extensions: bool = True):
+        super().__init__()
+        self.prefs = prefs or Prefs()
+        self.lang = current_language()
+        self.setObjectName("MainWindow")
+        self.setWindowTitle("riskmap")
+        self.workspace = Workspace(self)
+        self.workspace.lang = self.lang
+        self.workspace.labels = self.prefs.labels_on()
+        self.tile_store = TileStore(cache_dir() / "tiles", self)
+        self.canvas = MapCanvas(self.workspace, tile_store=self.tile_store)
+        self.message_bar = MessageBar()
+        central = QWidget()
+        cl = QVBoxLayout(central)
+        cl.setContentsMargins(0, 0, 0, 0)
+        cl.setSpacing(0)
+        cl.addWidget(self.message_bar)
+        cl.addWidget(self.canvas, 1)
+        self.setCentralWidget(central)
+        self.setDockNestingEnabled(True)
+        self.menus: dict[str, QMenu] = {}
+        self.docks: dict[str, QDockWidget] = {}
+        self.tables: dict[str, QDockWidget] = {}
+        self.opening: tasks.Task | None = None
+        self._handing_off = False
+        self._build_tools()
+        self._build_docks()
+        self._build_menus()
+        self._build_toolbar()
+        self._build_statusbar()
+        self._connect()
+        self._load_tile_layers()
+        self.extensions: list[str] = []
+        if install_extensions:
+            self._install_extensions()
+        self._restore_state()
+        self._update_title()
+
+    # ================================================================== public API
+    @property
+    def project(self):
+        return self.workspace.project
+
+    def add_dock(self, widget: QWidget, title: str, area=Qt.DockWidgetArea.RightDockWidgetArea,
+                 name: str | None = None, tabify_with: str | None = None) -> QDockWidget:
+        """Add a dock (remembered in the window state by ``name``); returns it."""
+        name = name or f"dock_{len(self.docks)}"
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        if tabify_with and tabify_with in self.docks:
+            self.tabifyDockWidget(self.docks[tabify_with], dock)
+        self.docks[name] = dock
+        if "view" in self.menus and hasattr(self, "_docks_menu"):
+            self._docks_menu.addAction(dock.toggleViewAction())
+        return dock
+
+    def menu(self, menu_name: str) -> QMenu:
+        """The menu by key ("file") or Chinese title ("文件"); created before 帮助 if new."""
+        key = next((k for k, zh in MENUS.items() if menu_name in (k, zh, tr(zh))), menu_name)
+        if key not in self.menus:
+            title = tr(MENUS[key]) if key in MENUS else menu_name
+            m = QMenu(title, self)
+            m.setObjectName(f"menu_{key}")
+            help_menu = self.menus.get("help")
+            if help_menu is not None:
+                self.menuBar().insertMenu(help_menu.menuAction(), m)
+            else:
+                self.menuBar().addMenu(m)
+            self.menus[key] = m
+        return self.menus[key]
+
+    def register_action(self, menu_name: str, action: QAction, before: QAction | None = None) -> QAction:
+        """Put ``action`` into a menu (in 文件: the section for 导入/导出/打印)."""
+        m = self.menu(menu_name)
+        if before is None and m is self.menus.get("file"):
+            before = self._file_tail
+        if before is not None:
+            m.insertAction(before, action)
+        else:
+            m.addAction(action)
+        if action.parent() is None:
+            action.setParent(self)
+        return action
+
+    def add_toolbar_action(self, action: QAction) -> QAction:
+        self.toolbar.insertAction(self._toolbar_tail, action)
+        return action
+
+    def run_task(self, title: str, fn, on_done=None, on_error=None) -> tasks.Task:
+        """Run ``fn(progress, cancelled)`` off the GUI thread with a progress dialog after 0.5 s."""
+        return tasks.run_task(self, title, fn, on_done=on_done, on_error=on_error)
+
+    def show_message(self, text: str, timeout_ms: int = 8000) -> None:
+        self.statusBar().showMessage(text, timeout_ms)
+
+    # ================================================================== building
+    def _action(self, text: str, slot=None, icon_name: str | None = None, shortcut=None, checkable=False,
+                tip: str | None = None) -> QAction:
+        a = QAction(icon(icon_name) if icon_name else icon(""), text, self)
+        if shortcut is not None:
+            a.setShortcut(QKeySequence(shortcut))
+        if checkable:
+            a.setCheckable(True)
+        if tip:
+            a.setToolTip(tip)
+            a.setStatusTip(tip)
+        if slot is not None:
+            a.triggered.connect(slot)
+        return a
+
+    def _build_tools(self) -> None:
+        c = self.canvas
+        self.zoom_tool = ZoomBoxTool(c)
+        self.identify_tool = IdentifyTool(c)
+        self.select_tool = SelectTool(c, lambda: self.layers_panel.current_layer())
+
+    def _build_docks(self) -> None:
+        from riskmap.ui.dashboard import Dashboard
+        from riskmap.ui.identify_panel import IdentifyPanel
+        from riskmap.ui.layers_panel import LayersPanel
+        from riskmap.ui.legend_panel import LegendPanel
+        from riskmap.ui.zoning_panel import ZoningPanel
+
+        L, R = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        self.layers_panel = LayersPanel(self.workspace)
+        self.legend_panel = LegendPanel(self.workspace, self.canvas)
+        self.identify_panel = IdentifyPanel(self.workspace)
+        self.zoning_panel = ZoningPanel(self.workspace, run=lambda title, fn, done: self.run_task(title, fn, done))
+        self.dashboard = Dashboard(self.workspace)
+        self.add_dock(self.layers_panel, tr("图层"), L, "layers")
+        self.add_dock(self.legend_panel, tr("图例"), L, "legend")
+        self.add_dock(self.identify_panel, tr("识别结果"), R, "identify")
+        self.add_dock(self.dashboard, tr("统计看板"), R, "dashboard", tabify_with="identify")
+        self.add_dock(self.zoning_panel, tr("风险分区"), R, "zoning", tabify_with="identify")
+        self.docks["identify"].raise_()
+        self.resize(1440, 900)
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        for key in MENUS:
+            if key in ("analysis", "tools"):
+                continue  # created on demand by extensions
+            m = QMenu(tr(MENUS[key]), self)
+            m.setObjectName(f"menu_{key}")
+            mb.addMenu(m)
+            self.menus[key] = m
+        c = self.canvas
+        # 文件
+        f = self.menus["file"]
+        self.act_open = self._action(tr("打开项目…"), self.open_dialog, "open", QKeySequence.StandardKey.Open)
+        f.addAction(self.act_open)
+        f.addAction(self._action(tr("打开示例项目"), self.open_demo))
+        self._file_tail = f.addSeparator()
+        self.recent_menu = f.addMenu(tr("最近打开"))
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        f.addSeparator()
+        f.addAction(self._action(tr("退出"), self.close, None, QKeySequence.StandardKey.Quit))
+        # 视图
+        v = self.menus["view"]
+        self._docks_menu = v.addMenu(tr("面板"))
+        for dock in self.docks.values():
+            self._docks_menu.addAction(dock.toggleViewAction())
+        self.act_labels = self._action(tr("显示标注"), self._toggle_labels, checkable=True)
+        self.act_labels.setChecked(self.workspace.labels)
+        v.addAction(self.act_labels)
+        crs_menu = v.addMenu(tr("地图坐标系"))
+        group = QActionGroup(self)
+        for key, text in (("gk", tr("高斯-克吕格 3 度带（项目坐标系）")), ("webmercator", tr("Web 墨卡托"))):
+            a = self._action(text, lambda _=False, k=key: self.set_map_crs(k), checkable=True)
+            a.setChecked(self.prefs.map_crs() == key)
+            group.addAction(a)
+            crs_menu.addAction(a)
+        # 地图
+        m = self.menus["map"]
+        self.act_pan = self._action(tr("平移"), lambda: c.set_map_tool(None), "pan", "P", True)
+        self.act_zoom_box = self._action(tr("框选放大"), lambda: c.set_map_tool(self.zoom_tool), "zoom_box", "Z", True)
+        self.act_identify = self._action(tr("识别要素"), lambda: c.set_map_tool(self.identify_tool), "identify", "I", True)
+        self.act_select = self._action(tr("选择要素"), lambda: c.set_map_tool(self.select_tool), "select", "S", True)
+        tool_group = QActionGroup(self)
+        for a in (self.act_pan, self.act_zoom_box, self.act_identify, self.act_select):
+            tool_group.addAction(a)
+        self.act_pan.setChecked(True)
+        self.act_zoom_in = self._action(tr("放大"), c.zoom_in, "zoom_in", QKeySequence.StandardKey.ZoomIn)
+        self.act_zoom_out = self._action(tr("缩小"), c.zoom_out, "zoom_out", QKeySequence.StandardKey.ZoomOut)
+        self.act_full = self._action(tr("全图"), c.zoom_full, "full_extent", "Ctrl+Shift+F")
+        self.act_zoom_sel = self._action(tr("缩放到选中要素"), c.zoom_to_selection, "zoom_selection", "Ctrl+J")
+        self.act_zoom_layer = self._action(tr("缩放到当前图层"), self._zoom_current_layer, "zoom_layer")
+        self.act_prev = self._action(tr("上一视图"), c.zoom_previous, "previous", "Alt+Left")
+        self.act_next = self._action(tr("下一视图"), c.zoom_next, "next", "Alt+Right")
+        self.act_clear_sel = self._action(tr("取消全部选择"), self.workspace.clear_selection, "clear_selection",
+                                          "Ctrl+Shift+A")
+        self.act_refresh = self._action(tr("刷新地图"), lambda: c.refresh(), "refresh", "F5")
+        for a in (self.act_pan, self.act_zoom_box, self.act_identify, self.act_select, None, self.act_zoom_in,
+                  self.act_zoom_out, self.act_full, self.act_zoom_layer, self.act_zoom_sel, self.act_prev,
+                  self.act_next, None, self.act_clear_sel, self.act_refresh):
+            m.addSeparator() if a is None else m.addAction(a)
+        # 图层
+        lm = self.menus["layer"]
+        self.act_table = self._action(tr("打开属性表"), self._open_current_table, "table", "F6")
+        lm.addAction(self.act_table)
+        lm.addAction(self._action(tr("筛选当前图层…"), self._filter_current_layer, "filter"))
+        lm.addAction(self._action(tr("清除全部筛选"), self._clear_filters))
+        lm.addSeparator()
+        lm.addAction(self._action(tr("在线底图…"), self.open_settings, "basemap"))
+        # 设置
+        s = self.menus["settings"]
+        s.addAction(self._action(tr("设置…"), self.open_settings, "settings"))
+        lang_menu = s.addMenu(tr("界面语言"))
+        lg = QActionGroup(self)
+        for key, name in (("zh", "中文"), ("en", "English")):
+            a = self._action(name, lambda _=False, k=key: self.set_language(k), checkable=True)
+            a.setChecked(self.lang == key)
+            lg.addAction(a)
+            lang_menu.addAction(a)
+        # 帮助
+        h = self.menus["help"]
+        h.addAction(self._action(tr("关于 riskmap"), self._about))
+
+    def _build_toolbar(self) -> None:
+        from riskmap.ui.search import SearchBox
+
+        tb = QToolBar(tr("地图工具"), self)
+        tb.setObjectName("toolbar_map")
+        tb.setMovable(True)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
+        self.toolbar = tb
+        for a in (self.act_open, None, self.act_pan, self.act_zoom_in, self.act_zoom_out, self.act_zoom_box,
+                  self.act_full, self.act_zoom_layer, self.act_zoom_sel, self.act_prev, self.act_next, None,
+                  self.act_identify, self.act_select, self.act_clear_sel, None, self.act_table):
+            tb.addSeparator() if a is None else tb.addAction(a)
+        self._toolbar_tail = tb.addSeparator()
+        spacer = QWidget()
+        spacer.setSizePolicy(spacer.sizePolicy().horizontalPolicy().Expanding,
+                             spacer.sizePolicy().verticalPolicy().Preferred)
+        tb.addWidget(spacer)
+        self.search_box = SearchBox(self.workspace)
+        tb.addWidget(self.search_box)
+
+    def _build_statusbar(self) -> None:
+        sb = self.statusBar()
+        self.coord_label = QLabel()
+        self.coord_label.setMinimumWidth(330)
+        self.scale_combo = QComboBox()
+        self.scale_combo.setEditable(True)
+        self.scale_combo.setMinimumWidth(120)
+        self.scale_combo.setToolTip(tr("比例尺（可输入，如 1:25000）"))
+        for s in SCALES:
+            self.scale_combo.addItem(f"1:{s:,}")
+        self.scale_combo.lineEdit().returnPressed.connect(self._scale_entered)
+        self.scale_combo.activated.connect(self._scale_entered)
+        self.crs_label = QLabel()
+        self.render_bar = QProgressBar()
+        self.render_bar.setRange(0, 0)
+        self.render_bar.setMaximumWidth(80)
+        self.render_bar.setMaximumHeight(14)
+        self.render_bar.setTextVisible(False)
+        self.render_bar.hide()
+        self.demo_label = QLabel(tr("示例数据"))
+        self.demo_label.setStyleSheet("color:#C00000; font-weight:bold")
+        self.demo_label.hide()
+        sb.addPermanentWidget(self.demo_label)
+        sb.addPermanentWidget(self.coord_label)
+        sb.addPermanentWidget(QLabel(tr("比例尺")))
+        sb.addPermanentWidget(self.scale_combo)
+        sb.addPermanentWidget(self.crs_label)
+        sb.addPermanentWidget(self.render_bar)
+
+    def _connect(self) -> None:
+        c, ws = self.canvas, self.workspace
+        c.cursorMoved.connect(self._cursor_moved)
+        c.viewChanged.connect(self._view_changed)
+        c.extentChanged.connect(self._update_nav)
+        c.renderStarted.connect(self.render_bar.show)
+        c.renderFinished.connect(lambda s: self.render_bar.hide())
+        c.featuresIdentified.connect(self._identified)
+        c.tilesUnavailable.connect(self._tiles_unavailable)
+        self.layers_panel.openTableRequested.connect(self.open_table)
+        self.layers_panel.filterRequested.connect(self.edit_filter)
+        self.layers_panel.zoomToLayerRequested.connect(c.zoom_to_layer)
+        self.layers_panel.tilesToggled.connect(lambda: c.set_tile_layers(self.layers_panel.tile_layers))
+        self.identify_panel.featureActivated.connect(lambda lid, fid: c.zoom_to_feature(lid, fid))
+        self.search_box.found.connect(self.go_to_feature)
+        self.search_box.nothingFound.connect(lambda t: self.show_message(tr("没有找到“{t}”").format(t=t)))
+        self.dashboard.filterApplied.connect(self.show_message)
+        self.dashboard.dangerActivated.connect(lambda did: self.go_to_feature("hidden_dangers", did))
+        self.zoning_panel.message.connect(self.show_message)
+        ws.layersReset.connect(self._update_title)
+
+    # ================================================================== extensions
+    def _install_extensions(self) -> None:
+        for name in discover_extensions():
+            try:
+                mod = importlib.import_module(name)
+            except Exception as exc:  # a broken extension must not stop the window
+                log.exception("cannot import extension %s", name)
+                ui_errors.log.warning("extension %s: %s", name, exc)
+                continue
+            install = getattr(mod, "install", None)
+            if callable(install):
+                try:
+                    install(self)
+                    self.extensions.append(name)
+                except Exception:
+                    log.exception("cannot install extension %s", name)
+
+    # ================================================================== projects
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, tr("打开项目"), str(Path.home()),
+                                              tr("riskmap 项目 (*.gpkg);;所有文件 (*)"))
+        if path:
+            self.open_project(path)
+
+    def open_project(self, path, on_done=None) -> tasks.Task:
+        """Open a project file in the background (progress after 0.5 s); errors become dialogs."""
+        from riskmap.store import Project
+
+        crs_choice = self.prefs.map_crs()
+        target = str(path)
+
+        def work(progress, cancelled):
+            progress(0.0, tr("正在读取项目"))
+            project = Project.open(target)
+            try:
+                epsg = map_epsg_for(project, crs_choice)
+                layers = load_layers(project, epsg, lambda f, m: progress(0.05 + 0.95 * f, m), cancelled)
+            except BaseException:
+                project.close()
+                raise
+            return project, epsg, layers
+
+        def done(result):
+            self.opening = None
+            self._set_project(*result)
+            self.prefs.add_recent(target)
+            if on_done is not None:
+                on_done()
+
+        def failed(exc):
+            self.opening = None
+            from riskmap.errors import RiskmapError
+
+            if isinstance(exc, RiskmapError) and not Path(target).exists():
+                self.prefs.remove_recent(target)
+            ui_errors.show_error(self, exc)
+
+        self.opening = self.run_task(tr("正在打开项目"), work, done, failed)
+        return self.opening
+
+    def _set_project(self, project, epsg: int, layers) -> None:
+        old = self.workspace.project
+        for dock in list(self.tables.values()):
+            dock.close()
+            dock.deleteLater()
+        self.tables.clear()
+        self.workspace.set_project(project, epsg, layers)
+        if old is not None and old is not project:
+            old.close()
+        self.canvas.demo_mark = bool(project.is_demo)
+        self.demo_label.setVisible(bool(project.is_demo))
+        self._update_crs_label()
+        self.projectOpened.emit()
+
+    def open_demo(self) -> None:
+        """Open the bundled demo (会宁县, fictitious data), creating it in the user's data folder once."""
+        path = demo_path()
+        if path.exists():
+            self.open_project(path)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+        def work(progress, cancelled):
+            from riskmap.demo import make_demo
+
+            make_demo(path, place=DEMO_PLACE, seed=1, progress=progress).close()
+            return path
+
+        self.run_task(tr("正在创建示例项目（会宁县，虚构数据）"), work, lambda p: self.open_project(p))
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        items = self.prefs.recent_files()
+        if not items:
+            self.recent_menu.addAction(tr("（无）")).setEnabled(False)
+        for p in items:
+            self.recent_menu.addAction(p, lambda _=False, p=p: self.open_project(p))
+
+    def _update_title(self) -> None:
+        p = self.workspace.project
+        if p is None:
+            self.setWindowTitle(tr("riskmap 安全风险一张图"))
+        else:
+            ro = tr("（只读）") if p.readonly else ""
+            self.setWindowTitle(f"{p.name}{ro} — riskmap")
+
+    def set_map_crs(self, choice: str) -> None:
+        """Show the map in the project's Gauss–Krüger zone ('gk') or Web Mercator ('webmercator')."""
+        self.prefs.set_map_crs(choice)
+        project = self.workspace.project
+        if project is None:
+            return
+        epsg = map_epsg_for(project, choice)
+        if epsg == self.workspace.map_epsg:
+            return
+        self.run_task(tr("正在转换坐标系"), lambda progress, cancelled: load_layers(project, epsg, progress, cancelled),
+                      lambda layers: self._set_project(project, epsg, layers))
+
+    # ================================================================== language
+    def set_language(self, lang: str) -> "MainWindow":
+        """Switch the UI language now: the window is rebuilt in the new language with the same project,
+        layers, selection and view. Returns the new window (this one closes)."""
+        if lang == self.lang:
+            return self
+        self.prefs.set_language(lang)
+        install_language(lang)
+        self._save_state()
+        new = MainWindow(self.prefs)
+        new.adopt(self)
+        new.show()
+        self._handing_off = True
+        self.close()
+        self.deleteLater()
+        self.windowReplaced.emit(new)
+        return new
+
+    def adopt(self, other: "MainWindow") -> None:
+        """Take over another window's project, layers, selection, view and tile layers."""
+        ws = other.workspace
+        if ws.project is None:
+            return
+        self.workspace.labels = ws.labels
+        self._set_project(ws.project, ws.map_epsg, ws.layers)
+        self.workspace.selection = dict(ws.selection)
+        self.canvas.resize(other.canvas.size())
+        self.canvas.set_extent(other.canvas.view.extent, margin=0.0)
+        for lid in list(ws.selection):
+            self.workspace.selectionChanged.emit(lid)
+
+    # ================================================================== map
+    def go_to_feature(self, layer_id: str, feature_id: int) -> None:
+        """Zoom to a feature, flash it, select it and show it in the identify panel."""
+        if not self.workspace.has_layer(layer_id):
+            return
+        self.workspace.set_visible(layer_id, True)
+        self.canvas.zoom_to_feature(layer_id, feature_id)
+        if self.workspace.layer(layer_id).geometry == "point":
+            self.workspace.select(layer_id, [feature_id], "replace")
+        self.identify_panel.show_hits([(layer_id, int(feature_id))])
+        self.docks["identify"].raise_()
+
+    def _identified(self, hits, x, y) -> None:
+        self.identify_panel.show_hits(hits)
+        self.docks["identify"].show()
+        self.docks["identify"].raise_()
+
+    def _zoom_current_layer(self) -> None:
+        lid = self.layers_panel.current_layer()
+        if lid:
+            self.canvas.zoom_to_layer(lid)
+        else:
+            self.canvas.zoom_full()
+
+    def _toggle_labels(self, on: bool) -> None:
+        self.prefs.set_labels_on(on)
+        self.workspace.set_labels(on)
+
+    def open_table(self, layer_id: str):
+        """Show the attribute table of a layer in a dock at the bottom; returns the AttributeTable."""
+        from riskmap.ui.attribute_table import AttributeTable
+
+        if layer_id in self.tables:
+            dock = self.tables[layer_id]
+            dock.show()
+            dock.raise_()
+            return dock.widget()
+        table = AttributeTable(self.workspace, layer_id)
+        table.zoomRequested.connect(self.canvas.zoom_to_selection)
+        title = tr("属性表") + "：" + self.workspace.layer(layer_id).title(self.lang)
+        others = list(self.tables.values())
+        dock = self.add_dock(table, title, Qt.DockWidgetArea.BottomDockWidgetArea, f"table_{layer_id}")
+        if others:
+            self.tabifyDockWidget(others[-1], dock)
+        dock.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dock.destroyed.connect(lambda *_: (self.tables.pop(layer_id, None), self.docks.pop(f"table_{layer_id}", None)))
+        self.tables[layer_id] = dock
+        dock.show()
+        dock.raise_()
+        return table
+
+    def _open_current_table(self) -> None:
+        lid = self.layers_panel.current_layer() or ("enterprises" if self.workspace.has_layer("enterprises") else None)
+        if lid:
+            self.open_table(lid)
+
+    def edit_filter(self, layer_id: str) -> None:
+        from riskmap.ui.filter_dialog import edit_filter
+
+        flt = edit_filter(self.workspace.layer(layer_id), self)
+        if flt is not None:
+            self.workspace.set_filter(layer_id, flt)
+
+    def _filter_current_layer(self) -> None:
+        lid = self.layers_panel.current_layer()
+        if lid:
+            self.edit_filter(lid)
+        else:
+            self.show_message(tr("请先在图层面板中选择一个图层"))
+
+    def _clear_filters(self) -> None:
+        for layer in self.workspace.layers:
+            if not layer.filter.is_empty():
+                self.workspace.set_filter(layer.id, None)
+
+    # ================================================================== tiles
+    def _load_tile_layers(self) -> None:
+        layers = []
+        for d in self.prefs.tile_sources():
+            try:
+                layers.append(TileLayer(TileSource.from_dict(d), visible=bool(d.get("enabled"))))
+            except Exception:  # a bad stored URL is skipped, not fatal
+                log.warning("skipping tile source %r", d)
+        self.layers_panel.set_tile_layers(layers)
+        self.canvas.set_tile_layers(layers)
+
+    def _tiles_unavailable(self, text: str) -> None:
+        self.message_bar.show_message(text)
+        self.show_message(text, 15000)
+
+    # ================================================================== settings
+    def open_settings(self) -> None:
+        from riskmap.ui.settings_dialog import SettingsDialog
+
+        dlg = SettingsDialog(self.prefs, self)
+        if dlg.exec():
+            changed = dlg.save()
+            self.apply_settings(changed)
+
+    def apply_settings(self, changed: dict) -> None:
+        if "labels" in changed:
+            self.act_labels.setChecked(changed["labels"])
+            self.workspace.set_labels(changed["labels"])
+        if "tiles" in changed:
+            self._load_tile_layers()
+        if "crs" in changed:
+            self.set_map_crs(changed["crs"])
+        if "language" in changed:
+            QTimer.singleShot(0, lambda: self.set_language(changed["language"]))
+
+    # ================================================================== status bar
+    def _cursor_moved(self, x: float, y: float) -> None:
+        from riskmap.crs import transformer
+
+        try:
+            lon, lat = transformer(self.workspace.map_epsg, 4490).transform(x, y)
+        except Exception:
+            lon = lat = float("nan")
+        self.coord_label.setText(tr("经度 {lon:.6f}° 纬度 {lat:.6f}°  X {x:.1f} Y {y:.1f}").format(
+            lon=lon, lat=lat, x=x, y=y))
+
+    def _view_changed(self) -> None:
+        if not self.scale_combo.lineEdit().hasFocus():
+            self.scale_combo.setEditText(f"1:{round(self.canvas.scale()):,}")
+
+    def _scale_entered(self, *_) -> None:
+        text = self.scale_combo.currentText().replace(",", "").replace("，", "").replace(" ", "")
+        text = text.split(":")[-1].split("：")[-1]
+        try:
+            value = float(text)
+        except ValueError:
+            self.show_message(tr("比例尺格式应为 1:25000"))
+            return
+        if value > 0:
+            self.canvas.set_scale(value)
+            self.canvas.setFocus()
+
+    def _update_crs_label(self) -> None:
+        import pyproj
+
+        epsg = self.workspace.map_epsg
+        try:
+            name = pyproj.CRS.from_epsg(epsg).name
+        except Exception:
+            name = ""
+        self.crs_label.setText(f"EPSG:{epsg} {name}")
+        self.crs_label.setToolTip(tr("地图显示坐标系；数据保存为 CGCS2000（EPSG:4490）"))
+
+    def _update_nav(self) -> None:
+        self.act_prev.setEnabled(self.canvas.can_go_back())
+        self.act_next.setEnabled(self.canvas.can_go_forward())
+
+    def _about(self) -> None:
+        QMessageBox.about(self, tr("关于 riskmap"), tr("riskmap {v}\n县域安全风险四色图“一张图”桌面程序。\n"
+                                                      "内置字体：Noto Sans CJK SC（SIL OFL）。").format(v=__version__))
+
+    # ================================================================== window state
+    def _restore_state(self) -> None:
+        geometry, state = self.prefs.window_state()
+        if isinstance(geometry, QByteArray | bytes) and geometry:
+            self.restoreGeometry(QByteArray(geometry))
+        if isinstance(state, QByteArray | bytes) and state:
+            self.restoreState(QByteArray(state))
+
+    def _save_state(self) -> None:
+        self.prefs.set_window_state(self.saveGeometry(), self.saveState())
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self._save_state()
+        if self.canvas._job is not None:
+            self.canvas._job.cancel()
+        self.canvas._pool.waitForDone(3000)
+        if not self._handing_off and self.workspace.project is not None:
+            self.workspace.project.close()
+        super().closeEvent(event)

@@ -1,0 +1,106 @@
+"""The search box: enterprise name, address or town → zoom to it and flash it.
+
+Suggestions complete as you type (any part of a name); Enter searches: a town name zooms to the town,
+otherwise matching enterprises (name or address containing the text) are listed, and a single match is
+selected, zoomed to and flashed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtWidgets import QCompleter, QLineEdit, QMenu
+
+from riskmap.ui.i18n import tr
+
+MAX_LISTED = 30
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    layer_id: str
+    feature_id: int
+    label: str
+
+
+def find(workspace, text: str) -> list[SearchHit]:
+    """Towns whose name is ``text`` (or contains it), then enterprises whose name or address contains it."""
+    text = text.strip()
+    if not text:
+        return []
+    hits: list[SearchHit] = []
+    if workspace.has_layer("towns"):
+        towns = workspace.layer("towns").gdf
+        names = towns["name"].astype(str)
+        exact = towns[names == text]
+        part = exact if len(exact) else towns[names.str.contains(text, regex=False)]
+        hits += [SearchHit("towns", int(i), n) for i, n in zip(part["id"], part["name"])]
+        if len(exact):
+            return hits
+    if workspace.has_layer("enterprises"):
+        ents = workspace.layer("enterprises").gdf
+        name = ents["name"].astype(str)
+        addr = ents["address"].fillna("").astype(str) if "address" in ents else name.str.slice(0, 0)
+        exact = (name == text).to_numpy()
+        m = exact if exact.any() else (name.str.contains(text, regex=False) | addr.str.contains(text, regex=False)).to_numpy()
+        for i in np.flatnonzero(m):
+            row = ents.iloc[int(i)]
+            hits.append(SearchHit("enterprises", int(row["id"]), f"{row['name']} — {row.get('address') or ''}"))
+    return hits
+
+
+class SearchBox(QLineEdit):
+    """A line edit with completion; emits ``found(layer id, feature id)`` for the chosen result."""
+
+    found = Signal(str, int)
+    nothingFound = Signal(str)
+
+    def __init__(self, workspace, parent=None):
+        super().__init__(parent)
+        self.workspace = workspace
+        self.setPlaceholderText(tr("搜索企业名称、地址或镇街"))
+        self.setClearButtonEnabled(True)
+        self.setMinimumWidth(240)
+        self.model = QStringListModel(self)
+        self.completer_ = QCompleter(self.model, self)
+        self.completer_.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.completer_.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.completer_.setMaxVisibleItems(15)
+        self.setCompleter(self.completer_)
+        self.completer_.activated.connect(self.search)
+        self.returnPressed.connect(lambda: self.search(self.text()))
+        self.last_hits: list[SearchHit] = []
+        workspace.layersReset.connect(self.reload)
+        workspace.layerChanged.connect(lambda lid, what: what == "data" and self.reload())
+        self.reload()
+
+    def reload(self) -> None:
+        words: list[str] = []
+        if self.workspace.has_layer("towns"):
+            words += self.workspace.layer("towns").gdf["name"].dropna().astype(str).tolist()
+        if self.workspace.has_layer("enterprises"):
+            ents = self.workspace.layer("enterprises").gdf
+            words += ents["name"].dropna().astype(str).tolist()
+            if "address" in ents:
+                words += ents["address"].dropna().astype(str).tolist()
+        self.model.setStringList(sorted(set(words)))
+
+    def search(self, text: str) -> list[SearchHit]:
+        hits = find(self.workspace, text)
+        self.last_hits = hits
+        if not hits:
+            self.nothingFound.emit(text)
+            return hits
+        if len(hits) == 1 or hits[0].label == text.strip() or (hits[0].layer_id == "towns" and len(hits) == 1):
+            self.found.emit(hits[0].layer_id, hits[0].feature_id)
+            return hits
+        menu = QMenu(self)
+        for h in hits[:MAX_LISTED]:
+            menu.addAction(h.label, lambda h=h: self.found.emit(h.layer_id, h.feature_id))
+        if len(hits) > MAX_LISTED:
+            menu.addAction(tr("……另有 {n} 项，请输入更多文字").format(n=len(hits) - MAX_LISTED)).setEnabled(False)
+        self.result_menu = menu
+        menu.popup(self.mapToGlobal(self.rect().bottomLeft()))
+        return hits

@@ -1,0 +1,422 @@
+"""The open project as the map sees it: layers in drawing order, their state, selection and extents.
+
+No widgets here (napari-style): the layers panel, legend, table and canvas listen to the signals of
+:class:`Workspace` and call its methods. Heavy work (reading and preparing layers) happens in
+:func:`load_layers`, which the UI runs off the GUI thread.
+
+Drawing order: ``workspace.layers[0]`` is drawn first (bottom), the last one on top.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import shapely
+from PySide6.QtCore import QObject, Signal
+
+from riskmap.errors import RiskmapError
+from riskmap.layers import GROUPS, LayerDef, load_catalogue
+from riskmap.ui.fields import display_column
+
+WEB_MERCATOR = 3857
+SMALL_LAYER = 20_000  # layers up to this size are re-prepared on the GUI thread (a few ms)
+
+
+@dataclass(frozen=True)
+class LayerFilter:
+    """Which features of a layer are shown: allowed values per field (None = missing) and free text.
+
+    >>> LayerFilter({"level": frozenset({1, 2})}).is_empty()
+    False
+    """
+
+    values: dict = field(default_factory=dict)
+    text: str = ""
+
+    def is_empty(self) -> bool:
+        return not self.text.strip() and not any(v is not None for v in self.values.values())
+
+    def mask(self, layer: "MapLayer") -> np.ndarray:
+        gdf = layer.gdf
+        m = np.ones(len(gdf), dtype=bool)
+        for name, allowed in self.values.items():
+            if allowed is None or name not in gdf.columns:
+                continue
+            col = gdf[name]
+            real = [v for v in allowed if v is not None]
+            if col.dtype.kind in "iuf" or str(col.dtype) in ("Int64", "Int32"):
+                nums = []
+                for v in real:
+                    try:
+                        nums.append(float(v))
+                    except (TypeError, ValueError):
+                        pass
+                hit = col.astype("Float64").isin(nums).fillna(False).to_numpy(dtype=bool)
+            else:
+                hit = col.astype(object).isin(real).to_numpy(dtype=bool)
+            if None in allowed:
+                hit |= col.isna().to_numpy()
+            m &= hit
+        text = self.text.strip().lower()
+        if text:
+            m &= layer.search_text().str.contains(text, regex=False).to_numpy(dtype=bool)
+        return m
+
+
+class MapLayer:
+    """A catalogue layer with its data (EPSG:4490), projected geometry, state and prepared drawing."""
+
+    def __init__(self, layer_def: LayerDef, gdf, projected: np.ndarray, map_epsg: int):
+        self.layer_def = layer_def
+        self.id = layer_def.id
+        self.gdf = gdf
+        self.projected = projected  # shapely geometries in the map CRS, aligned with gdf rows
+        self.map_epsg = map_epsg
+        self.visible = layer_def.visible
+        self.opacity = 1.0
+        self.filter = LayerFilter()
+        self.mask = np.ones(len(gdf), dtype=bool)
+        self.prepared = None
+        self.version = 0
+        self._search = None
+        self._bounds = None
+
+    @property
+    def group(self) -> str:
+        return self.layer_def.group
+
+    @property
+    def geometry(self) -> str:
+        return self.layer_def.geometry
+
+    def title(self, lang: str = "zh") -> str:
+        return self.layer_def.title(lang)
+
+    @property
+    def ids(self) -> np.ndarray:
+        return self.gdf["id"].to_numpy() if "id" in self.gdf.columns else np.asarray(self.gdf.index)
+
+    def shown_count(self) -> int:
+        return int(self.mask.sum())
+
+    def bounds(self) -> np.ndarray:
+        """(n, 4) map-CRS bounds of every feature (cached)."""
+        if self._bounds is None:
+            self._bounds = shapely.bounds(self.projected)
+        return self._bounds
+
+    def search_text(self) -> pd.Series:
+        """One lower-case string per feature joining its catalogue fields in words (cached)."""
+        if self._search is None:
+            parts = []
+            for f in self.layer_def.fields:
+                if f.name in self.gdf.columns:
+                    parts.append(pd.Series(display_column(self.layer_def, f.name, self.gdf[f.name]), dtype=object))
+            if not parts:
+                self._search = pd.Series([""] * len(self.gdf), dtype=object)
+            else:
+                s = parts[0].astype(str)
+                for p in parts[1:]:
+                    s = s + "\u0001" + p.astype(str)
+                self._search = s.str.lower()
+        return self._search
+
+    def prepare(self) -> None:
+        """(Re)build the drawing arrays from the features the filter lets through."""
+        from riskmap.render.prepared import PreparedLayer
+
+        sub = self.gdf if self.mask.all() else self.gdf[self.mask]
+        geoms = self.projected if self.mask.all() else self.projected[self.mask]
+        frame = _with_geometry(sub, geoms)
+        self.prepared = PreparedLayer.from_gdf(self.layer_def, frame, self.map_epsg, projected=True)
+        self.version += 1
+
+    def row_of(self, ids) -> np.ndarray:
+        """Row positions (in gdf) of feature ids; unknown ids dropped."""
+        idx = pd.Index(self.ids).get_indexer(np.asarray(list(ids)))
+        return idx[idx >= 0]
+
+
+def _with_geometry(sub, geoms):
+    import geopandas as gpd
+
+    return gpd.GeoDataFrame(sub.drop(columns=sub.geometry.name), geometry=gpd.GeoSeries(geoms, index=sub.index),
+                            crs=None)
+
+
+def project_geoms(geoms, epsg: int) -> np.ndarray:
+    """EPSG:4490 geometries → map CRS, vectorised."""
+    from riskmap.crs import transformer
+
+    tr = transformer(4490, epsg)
+
+    def fn(c):
+        if len(c) == 0:
+            return c
+        x, y = tr.transform(c[:, 0], c[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(np.asarray(geoms, dtype=object), fn)
+
+
+def map_epsg_for(project, crs_choice: str = "gk") -> int:
+    """The map CRS: the project's Gauss–Krüger zone, or Web Mercator."""
+    if crs_choice == "webmercator":
+        return WEB_MERCATOR
+    if project.metric_epsg:
+        return int(project.metric_epsg)
+    from riskmap.crs import gk_zone_epsg_for
+
+    county = project.read_table("zones", where="kind = 'county'")
+    if len(county):
+        return gk_zone_epsg_for(county.geometry)
+    return WEB_MERCATOR
+
+
+def load_layer(project, layer_def: LayerDef, epsg: int) -> MapLayer:
+    gdf = project.read_layer(layer_def)
+    layer = MapLayer(layer_def, gdf, project_geoms(gdf.geometry.array, epsg), epsg)
+    layer.prepare()
+    return layer
+
+
+def load_layers(project, epsg: int, progress: Callable | None = None, cancelled: Callable | None = None,
+                catalogue: dict | None = None) -> list[MapLayer]:
+    """Read, project and prepare every catalogue layer (in drawing order). Runs off the GUI thread."""
+    catalogue = catalogue or load_catalogue()
+    defs = list(catalogue.values())
+    out = []
+    for i, layer_def in enumerate(defs):
+        if cancelled is not None and cancelled():
+            from riskmap.ui.tasks import Cancelled
+
+            raise Cancelled()
+        if progress is not None:
+            progress(i / len(defs), layer_def.name_zh)
+        out.append(load_layer(project, layer_def, epsg))
+    if progress is not None:
+        progress(1.0, "")
+    return out
+
+
+class Workspace(QObject):
+    """The project, its map layers and the selection; every change is announced by a signal."""
+
+    layersReset = Signal()
+    orderChanged = Signal()
+    layerChanged = Signal(str, str)  # layer id, what: visible | opacity | filter | data
+    selectionChanged = Signal(str)  # layer id ('' = all cleared)
+    labelsChanged = Signal()
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.project = None
+        self.map_epsg = WEB_MERCATOR
+        self.layers: list[MapLayer] = []
+        self.selection: dict[str, np.ndarray] = {}
+        self.labels = True
+        self.lang = "zh"
+        self.zoning_rule: str | None = None
+
+    # ---- project and layers
+    def set_project(self, project, map_epsg: int, layers: list[MapLayer]) -> None:
+        old_state = {layer.id: (layer.visible, layer.opacity) for layer in self.layers}
+        self.project = project
+        self.map_epsg = map_epsg
+        for layer in layers:  # keep the user's visibility/opacity when only the CRS changed
+            if layer.id in old_state and project is not None:
+                layer.visible, layer.opacity = old_state[layer.id]
+        self.layers = layers
+        self.selection = {}
+        self.layersReset.emit()
+
+    def layer(self, layer_id: str) -> MapLayer:
+        for layer in self.layers:
+            if layer.id == layer_id:
+                return layer
+        raise RiskmapError(f"没有图层 {layer_id}", f"no layer {layer_id}")
+
+    def has_layer(self, layer_id: str) -> bool:
+        return any(layer.id == layer_id for layer in self.layers)
+
+    def layer_ids(self) -> list[str]:
+        return [layer.id for layer in self.layers]
+
+    def visible_layers(self) -> list[MapLayer]:
+        return [layer for layer in self.layers if layer.visible and layer.prepared is not None]
+
+    # ---- state changes
+    def set_visible(self, layer_id: str, visible: bool) -> None:
+        layer = self.layer(layer_id)
+        if layer.visible != bool(visible):
+            layer.visible = bool(visible)
+            self.layerChanged.emit(layer_id, "visible")
+
+    def set_opacity(self, layer_id: str, opacity: float) -> None:
+        layer = self.layer(layer_id)
+        opacity = max(0.0, min(1.0, float(opacity)))
+        if abs(layer.opacity - opacity) > 1e-6:
+            layer.opacity = opacity
+            self.layerChanged.emit(layer_id, "opacity")
+
+    def set_order(self, ids_bottom_first: list[str]) -> None:
+        """Reorder the layers; ids not given keep their relative order below the given ones."""
+        by_id = {layer.id: layer for layer in self.layers}
+        given = [by_id[i] for i in ids_bottom_first if i in by_id]
+        rest = [layer for layer in self.layers if layer.id not in set(ids_bottom_first)]
+        new = rest + given
+        if [layer.id for layer in new] != self.layer_ids():
+            self.layers = new
+            self.orderChanged.emit()
+
+    def set_filter(self, layer_id: str, flt: LayerFilter | None) -> None:
+        layer = self.layer(layer_id)
+        flt = flt or LayerFilter()
+        layer.filter = flt
+        layer.mask = flt.mask(layer) if not flt.is_empty() else np.ones(len(layer.gdf), dtype=bool)
+        layer.prepare()
+        self.layerChanged.emit(layer_id, "filter")
+
+    def set_labels(self, on: bool) -> None:
+        if self.labels != bool(on):
+            self.labels = bool(on)
+            self.labelsChanged.emit()
+
+    def replace_layer(self, new: MapLayer) -> None:
+        """Swap in a re-read layer, keeping its visibility, opacity, filter and place in the order."""
+        for i, old in enumerate(self.layers):
+            if old.id == new.id:
+                new.visible, new.opacity = old.visible, old.opacity
+                new.filter = old.filter
+                if not old.filter.is_empty():
+                    new.mask = old.filter.mask(new)
+                    new.prepare()
+                self.layers[i] = new
+                sel = self.selection.get(new.id)
+                if sel is not None:
+                    self.selection[new.id] = np.intersect1d(sel, new.ids)
+                self.layerChanged.emit(new.id, "data")
+                return
+        self.layers.append(new)
+        self.layerChanged.emit(new.id, "data")
+
+    def reload_layer(self, layer_id: str) -> MapLayer:
+        """Read one layer again from the project (after an edit) and re-prepare only that layer."""
+        new = load_layer(self.project, self.layer(layer_id).layer_def, self.map_epsg)
+        self.replace_layer(new)
+        return new
+
+    def reload_table(self, table: str) -> None:
+        """Re-read every layer drawn from ``table``."""
+        for layer in list(self.layers):
+            if layer.layer_def.table == table:
+                self.reload_layer(layer.id)
+
+    # ---- selection
+    def select(self, layer_id: str, ids, mode: str = "replace") -> None:
+        """Select features by id: mode replace | add | remove | toggle."""
+        ids = np.unique(np.asarray(list(ids) if not isinstance(ids, np.ndarray) else ids))
+        old = self.selection.get(layer_id, np.zeros(0, dtype=ids.dtype if len(ids) else np.int64))
+        if mode == "add":
+            new = np.union1d(old, ids)
+        elif mode == "remove":
+            new = np.setdiff1d(old, ids)
+        elif mode == "toggle":
+            new = np.setxor1d(old, ids)
+        else:
+            new = ids
+        if len(new) == len(old) and np.array_equal(new, old):
+            return
+        if len(new):
+            self.selection[layer_id] = new
+        else:
+            self.selection.pop(layer_id, None)
+        self.selectionChanged.emit(layer_id)
+
+    def clear_selection(self) -> None:
+        if self.selection:
+            ids = list(self.selection)
+            self.selection = {}
+            for layer_id in ids:
+                self.selectionChanged.emit(layer_id)
+
+    def selected_ids(self, layer_id: str) -> np.ndarray:
+        return self.selection.get(layer_id, np.zeros(0, dtype=np.int64))
+
+    # ---- extents (map CRS)
+    def full_extent(self) -> tuple[float, float, float, float] | None:
+        """The county boundary's extent, else the union of all layers."""
+        for key in ("county", "towns"):
+            if self.has_layer(key):
+                ext = self.layer_extent(key)
+                if ext is not None:
+                    return ext
+        boxes = [self.layer_extent(layer.id) for layer in self.layers]
+        boxes = [b for b in boxes if b is not None]
+        if not boxes:
+            return None
+        b = np.array(boxes)
+        return float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max())
+
+    def layer_extent(self, layer_id: str, ids=None) -> tuple[float, float, float, float] | None:
+        layer = self.layer(layer_id)
+        b = layer.bounds()
+        if ids is not None:
+            b = b[layer.row_of(ids)]
+        b = b[np.isfinite(b[:, 0])] if len(b) else b
+        if not len(b):
+            return None
+        return float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max())
+
+    def selection_extent(self) -> tuple[float, float, float, float] | None:
+        boxes = [self.layer_extent(lid, ids) for lid, ids in self.selection.items() if self.has_layer(lid)]
+        boxes = [b for b in boxes if b is not None]
+        if not boxes:
+            return None
+        b = np.array(boxes)
+        return float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max())
+
+    # ---- identify
+    def features_at(self, x: float, y: float, tolerance: float, layers: list[str] | None = None) -> list[tuple[str, int]]:
+        """(layer id, feature id) of the visible, shown features at map point (x, y), top layer first.
+
+        Points and lines within ``tolerance`` map units; polygons containing the point (or within
+        tolerance of their outline).
+        """
+        hits = []
+        pt = shapely.Point(x, y)
+        for layer in reversed(self.layers):
+            if not layer.visible or (layers is not None and layer.id not in layers) or not len(layer.gdf):
+                continue
+            b = layer.bounds()
+            cand = np.flatnonzero(layer.mask & (b[:, 0] - tolerance <= x) & (b[:, 2] + tolerance >= x)
+                                  & (b[:, 1] - tolerance <= y) & (b[:, 3] + tolerance >= y))
+            if not len(cand):
+                continue
+            geoms = layer.projected[cand]
+            d = shapely.distance(geoms, pt)
+            if layer.geometry == "polygon":
+                ok = (d <= 0) | (shapely.distance(shapely.boundary(geoms), pt) <= tolerance)
+            else:
+                ok = d <= tolerance
+            order = np.argsort(d[ok], kind="stable")
+            ids = layer.ids[cand[ok][order]]
+            hits.extend((layer.id, int(i)) for i in ids)
+        return hits
+
+    def record(self, layer_id: str, feature_id: int) -> pd.Series | None:
+        layer = self.layer(layer_id)
+        rows = layer.row_of([feature_id])
+        return layer.gdf.iloc[int(rows[0])] if len(rows) else None
+
+    def geometry_of(self, layer_id: str, feature_id: int):
+        """The feature's geometry in the map CRS, or None."""
+        layer = self.layer(layer_id)
+        rows = layer.row_of([feature_id])
+        return layer.projected[int(rows[0])] if len(rows) else None
+
+    def groups(self) -> dict[str, tuple[str, str]]:
+        return dict(GROUPS)
