@@ -474,6 +474,18 @@ class _Builder:
 POST_BUILD_HOOKS: list[Callable[[Project], None]] = []
 
 
+def _risk_engine_hook(project: Project) -> None:
+    """Level every zone unit (就高) and load the place's plan indicators with fictitious yearly actuals."""
+    from riskmap.grading.zoning import demo_zoning
+    from riskmap.indicators import demo_indicators
+
+    demo_zoning(project)
+    demo_indicators(project)
+
+
+POST_BUILD_HOOKS.append(_risk_engine_hook)
+
+
 def make_demo(out, *, place: str = "会宁县", seed: int = 1, progress: Progress | None = None,
               overwrite: bool = False) -> Project:
     """Create a demo project for one of the five seed places; returns it open."""

@@ -1,0 +1,52 @@
+"""``riskmap grade``: grade one case by LEC, LS matrix, GB 18218-2018, chemical-park score or direct entry."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from riskmap.errors import RiskmapError
+
+HELP_INPUTS = ('输入字段 / input fields: lec {"L","E","C"}; ls {"L","S"}; gb18218 {"people_within_500m", '
+               '"substances": [{"name","quantity_t"(,"Q_t","beta")}]}; park {"score"}; '
+               'manual {"level","reason","assessor"}')
+
+
+def register(sub) -> None:
+    from riskmap.grading import METHODS
+
+    p = sub.add_parser("grade", help="按一种方法评定风险等级 / grade one case",
+                       description="读取 JSON 输入，输出一个 JSON 对象（level, level_name, colour, score, explanation）/ "
+                                   "read JSON inputs, print one JSON object. " + HELP_INPUTS)
+    p.add_argument("--method", required=True, choices=sorted(METHODS), help="分级方法 / grading method")
+    p.add_argument("--json", required=True, metavar="FILE", dest="json_file",
+                   help="输入 JSON 文件，- 表示标准输入 / input JSON file, - for stdin")
+    p.set_defaults(func=run)
+
+
+def read_json(name: str):
+    """The JSON document in file ``name`` (``-``: stdin); a bad file is a RiskmapError naming it."""
+    where = "stdin" if name == "-" else name
+    try:
+        text = sys.stdin.read() if name == "-" else open(name, encoding="utf-8").read()
+    except FileNotFoundError:
+        raise RiskmapError(f"找不到输入文件: {name}", f"input file not found: {name}", where=where) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RiskmapError(f"无法读取输入文件: {exc}", f"cannot read the input file: {exc}", where=where) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RiskmapError(f"JSON 格式错误（第{exc.lineno}行第{exc.colno}列）: {exc.msg}",
+                           f"invalid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}", where=where) from None
+
+
+def run(args) -> int:
+    from riskmap.grading import grade
+
+    inputs = read_json(args.json_file)
+    if not isinstance(inputs, dict):
+        raise RiskmapError("输入应为一个 JSON 对象", "the input must be one JSON object",
+                           where="stdin" if args.json_file == "-" else args.json_file)
+    result = grade(args.method, inputs)
+    print(json.dumps(result.to_json(), ensure_ascii=False))
+    return 0

@@ -1,0 +1,63 @@
+"""``riskmap stats``: enterprises by level × industry × town; open and overdue hidden dangers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from riskmap.errors import RiskmapError
+
+
+def parse_date(text: str | None, where: str = "--today") -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise RiskmapError(f"日期应写成 YYYY-MM-DD，收到 {text!r}", f"a date must be YYYY-MM-DD, got {text!r}",
+                           where=where) from None
+
+
+def register(sub) -> None:
+    p = sub.add_parser("stats", help="统计 / statistics",
+                       description="企业按风险等级 × 行业 × 镇街统计；未销号与逾期隐患 / "
+                                   "enterprises by level × industry × town; open and overdue hidden dangers")
+    p.add_argument("project", help="项目文件 .gpkg 或数据库 URL / project file or database URL")
+    p.add_argument("--today", metavar="YYYY-MM-DD", help="判断逾期的日期（默认今天）/ date for overdue (default today)")
+    p.add_argument("--json", action="store_true", help="输出 JSON / print JSON")
+    p.set_defaults(func=run)
+
+
+def _table(title: str, rows: dict) -> None:
+    from riskmap.industries import industry_name, load_industries
+
+    inds = load_industries()
+    print(f"\n{title}")
+    print(f"  {'':<18} {'重大':>5} {'较大':>5} {'一般':>5} {'低':>5} {'未定级':>5} {'合计':>5}")
+    for key, r in rows.items():
+        label = industry_name(key) if key in inds else key
+        print(f"  {label:<18} {r['1']:>5} {r['2']:>5} {r['3']:>5} {r['4']:>5} {r['none']:>5} {r['total']:>5}")
+
+
+def run(args) -> int:
+    from riskmap.stats import project_stats
+    from riskmap.store import Project
+
+    today = parse_date(args.today)
+    with Project.open(args.project, readonly=True) as project:
+        st = project_stats(project, today)
+    if args.json:
+        print(json.dumps(st, ensure_ascii=False, indent=2))
+        return 0
+    print(f"项目 Project: {st['project']}" + ("  [示例数据 demo data]" if st["demo"] else ""))
+    bl = st["by_level"]
+    print(f"企业 enterprises {st['enterprises']}: 重大 {bl['1']}，较大 {bl['2']}，一般 {bl['3']}，低 {bl['4']}，未定级 {bl['none']}")
+    _table("按行业 by industry:", st["by_industry"])
+    _table("按镇街 by town:", st["by_town"])
+    d = st["hidden_dangers"]
+    print(f"\n隐患 hidden dangers（截至 {d['today']}）: 共 {d['total']}，未销号 open {d['open']}"
+          f"（重大 {d['open_by_grade']['major']}，一般 {d['open_by_grade']['general']}），"
+          f"逾期 overdue {d['overdue']}（重大 {d['overdue_by_grade']['major']}，一般 {d['overdue_by_grade']['general']}）")
+    for r in d["overdue_list"]:
+        print(f"  逾期 #{r['id']} {r['title']}（{r['enterprise'] or '-'}，{r['status']}，期限 {r['deadline']}）")
+    return 0
