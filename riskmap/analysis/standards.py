@@ -214,9 +214,9 @@ def _gb32167(path: str) -> GB32167:
         rules.append(HcaRule(id=_need(r, "id", where), zh=r.get("zh", ""), radius=radius,
                              **{k: float(r[k]) for k in ("diameter_gt", "diameter_lt", "pressure_gt", "pressure_lt")
                                 if k in r}))
-    return GB32167(categories=tuple(data.get("categories", ["gas_pipeline"])),
-                   specific_site_kinds=tuple(data.get("specific_site_kinds", [])),
-                   pir_coefficient=_positive(data.get("pir_coefficient", 0.099), path),
+    return GB32167(categories=tuple(_need(data, "categories", path)),
+                   specific_site_kinds=tuple(_need(data, "specific_site_kinds", path)),
+                   pir_coefficient=_positive(_need(data, "pir_coefficient", path), path),
                    rules=tuple(rules), source=data.get("source", {}))
 
 
@@ -268,7 +268,7 @@ def _lifeline_rules(path: str) -> LifelineRules:
             categories=tuple(r.get("categories", ())), material_any=tuple(r.get("material_any", ())),
             material_exact=tuple(r.get("material_exact", ())),
             **{k: float(r[k]) for k in ("min_age_years", "pressure_gt", "pressure_ge", "diameter_ge") if k in r}))
-    return LifelineRules(rules=tuple(rules), default_level=int(data.get("default_level", 4)),
+    return LifelineRules(rules=tuple(rules), default_level=int(_need(data, "default_level", path)),
                          source=data.get("source", {}))
 
 
