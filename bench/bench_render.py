@@ -1,0 +1,130 @@
+"""Benchmark of the shared renderer on the large data set (run by hand, not in CI).
+
+    python bench/bench_render.py [--repeat 5] [--png-dir DIR] [--labels/--no-labels]
+
+Prints the time to prepare the layers, a full redraw at 1920×1080 of the whole county, a redraw
+after a 10× zoom-in, a pan frame from the cached image, and the peak memory (RSS).
+Targets (issue 4): full redraw ≤ 0.5 s, 10× zoom ≤ 0.05 s, pan frame ≤ 16 ms, peak memory ≤ 1 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtCore import QPointF  # noqa: E402
+from PySide6.QtGui import QGuiApplication, QImage, QPainter  # noqa: E402
+
+from bench.make_big_data import make_big_layers  # noqa: E402
+from riskmap.layers import load_catalogue  # noqa: E402
+from riskmap.render import MapSettings, PreparedLayer, ensure_fonts, new_image, render_image  # noqa: E402
+
+MAP_EPSG = 4544  # CGCS2000 / 3-degree Gauss-Kruger CM 105E
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def timed(fn, repeat: int):
+    times, out = [], None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return out, times
+
+
+def fmt(times) -> str:
+    return f"median {statistics.median(times) * 1000:7.1f} ms   best {min(times) * 1000:7.1f} ms"
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--png-dir", help="save the rendered frames as PNG here")
+    ap.add_argument("--no-labels", action="store_true")
+    args = ap.parse_args(argv)
+    app = QGuiApplication.instance() or QGuiApplication([])  # noqa: F841
+    t = time.perf_counter()
+    ensure_fonts()
+    print(f"fonts                      {(time.perf_counter() - t) * 1000:7.1f} ms")
+
+    t = time.perf_counter()
+    data = make_big_layers(seed=0)
+    print(f"generate data              {(time.perf_counter() - t):7.2f} s  "
+          + ", ".join(f"{k} {len(v):,}" for k, v in data.items()))
+    cat = load_catalogue()
+    prepared, tprep = [], {}
+    t_all = time.perf_counter()
+    for key, gdf in data.items():
+        t = time.perf_counter()
+        prepared.append(PreparedLayer.from_gdf(cat[key], gdf, MAP_EPSG))
+        tprep[key] = time.perf_counter() - t
+    print(f"prepare (project, arrays)  {(time.perf_counter() - t_all):7.2f} s  "
+          + ", ".join(f"{k} {v:.2f} s" for k, v in tprep.items()))
+
+    bounds = [p.total_bounds() for p in prepared]
+    extent = (min(b[0] for b in bounds), min(b[1] for b in bounds), max(b[2] for b in bounds),
+              max(b[3] for b in bounds))
+    full = MapSettings(extent, 1920, 1080, dpi=96, crs_epsg=MAP_EPSG)
+    labels = not args.no_labels
+    print(f"full extent scale          1:{full.scale_denominator():,.0f}")
+
+    stats: list = []
+    img, times = timed(lambda: render_image(full, prepared, labels=labels, stats=stats), args.repeat)
+    st = stats[-1]
+    print(f"full redraw 1920x1080      {fmt(times)}   "
+          + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in st.layer_seconds.items())
+          + f", labels {len(st.labels)} {st.label_seconds * 1000:.0f} ms")
+    if args.png_dir:
+        img.save(str(Path(args.png_dir) / "render_bench_full.png"))
+
+    # 10× zoom about a town centre (the densest place, the worst case for labels)
+    ent = prepared[0]
+    px = full.map_to_pixel(ent.coords)
+    h, xe, ye = __import__("numpy").histogram2d(px[:, 0], px[:, 1], bins=(24, 14),
+                                                 range=((0, 1920), (0, 1080)))
+    i, j = divmod(int(h.argmax()), h.shape[1])
+    about = ((xe[i] + xe[i + 1]) / 2, (ye[j] + ye[j + 1]) / 2)
+    zoom = full.zoomed(10, about=about)
+    zoom = MapSettings.at_scale(full.pixel_to_map(*about), zoom.scale_denominator(), 1920, 1080, 96,
+                                crs_epsg=MAP_EPSG)
+    stats.clear()
+    zimg, times = timed(lambda: render_image(zoom, prepared, labels=labels, stats=stats), args.repeat)
+    st = stats[-1]
+    print(f"after 10x zoom (1:{zoom.scale_denominator():,.0f})  {fmt(times)}   "
+          + ", ".join(f"{k} {v * 1000:.1f} ms ({st.features.get(k, 0)} drawn)" for k, v in st.layer_seconds.items())
+          + f", labels {len(st.labels)} {st.label_seconds * 1000:.1f} ms")
+    if labels:
+        stats.clear()
+        _, t_nl = timed(lambda: render_image(zoom, prepared, labels=False, stats=stats), args.repeat)
+        print(f"  same without labels      {fmt(t_nl)}")
+    if args.png_dir:
+        zimg.save(str(Path(args.png_dir) / "render_bench_zoom.png"))
+
+    # a pan frame: the cached image drawn at an offset into the canvas-sized frame
+    frame = new_image(full)
+
+    def pan_frame():
+        p = QPainter(frame)
+        p.fillRect(frame.rect(), 0xFFFFFFFF)
+        p.drawImage(QPointF(37, -21), img)
+        p.end()
+
+    _, times = timed(pan_frame, max(args.repeat, 20))
+    print(f"pan frame from cache       {fmt(times)}")
+    print(f"peak RSS                   {peak_rss_mb():7.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

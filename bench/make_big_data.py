@@ -1,0 +1,194 @@
+"""Generate the large benchmark data set: 100k enterprises, 5k grid cells, 20k lifeline segments.
+
+Everything is fictitious (names start with 示例), placed around 会宁县 (lon 104.6–105.6, lat 35.2–36.3),
+in EPSG:4490. The same seed gives the same data.
+
+>>> from bench.make_big_data import make_big_layers      # run from the repository root
+>>> layers = make_big_layers(seed=0)                      # doctest: +SKIP
+>>> {k: len(v) for k, v in layers.items()}                # doctest: +SKIP
+{'enterprises': 100000, 'grids': 5000, 'lifelines': 20000}
+
+Command line: ``python bench/make_big_data.py [--out big.gpkg] [--seed 0]`` writes the layers to a
+GeoPackage (one table per layer) or, without --out, prints a summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import shapely
+
+LON_MIN, LON_MAX, LAT_MIN, LAT_MAX = 104.6, 105.6, 35.2, 36.3
+METRIC_EPSG = 4544  # CGCS2000 / 3-degree Gauss-Kruger CM 105E
+N_ENTERPRISES = 100_000
+N_GRIDS = 5_000
+N_LIFELINES = 20_000
+N_TOWNS = 28
+
+SYLLABLES = list("青石兴安和平东西南北新丰永宁泰康福民川河山林桥湖源阳云华晨星光明盛荣旭")
+COMPANY_WORDS = list("华恒瑞鑫泰昌隆盛宏远达创联信通汇德正元利佳")
+INDUSTRIES = {  # industry -> (suffix, weight)
+    "gas_station": ("加油站", 0.06), "fireworks_retail": ("烟花爆竹零售点", 0.10),
+    "hazchem_trade": ("化工贸易有限公司", 0.08), "hazchem_use": ("化工有限公司", 0.06),
+    "dust_explosion": ("面粉加工厂", 0.10), "confined_space": ("食品有限公司", 0.14),
+    "metallurgy": ("铸造有限公司", 0.06), "construction": ("建筑工程有限公司", 0.16),
+    "crowded_place": ("商贸城", 0.14), "non_coal_mine": ("石料厂", 0.10),
+}
+LIFELINE_CATEGORIES = {  # category -> (name word, weight)
+    "gas": ("燃气管线", 0.22), "water": ("供水管线", 0.25), "drainage": ("排水管线", 0.18),
+    "heat": ("热力管线", 0.06), "power": ("电力线路", 0.14), "telecom": ("通信线路", 0.10),
+    "oil_pipeline": ("输油管道", 0.02), "gas_pipeline": ("输气管道", 0.03),
+}
+LEVEL_P = (0.03, 0.10, 0.27, 0.52)  # levels 1..4; the rest (8 %) has no level yet
+
+
+def _to_geographic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    tr = pyproj.Transformer.from_crs(METRIC_EPSG, 4490, always_xy=True)
+    return tr.transform(x, y)
+
+
+def _county(rng: np.random.Generator) -> shapely.Polygon:
+    """A smooth, irregular county-like outline filling most of the bounding box (metres)."""
+    tr = pyproj.Transformer.from_crs(4490, METRIC_EPSG, always_xy=True)
+    x0, y0 = tr.transform(LON_MIN, LAT_MIN)
+    x1, y1 = tr.transform(LON_MAX, LAT_MAX)
+    cx, cy, rx, ry = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 2, (y1 - y0) / 2
+    t = np.linspace(0, 2 * np.pi, 360, endpoint=False)
+    r = 0.86 + sum(rng.uniform(0.01, 0.05) * np.sin(k * t + rng.uniform(0, 6.3)) for k in range(2, 9))
+    return shapely.Polygon(np.column_stack([cx + rx * r * np.cos(t), cy + ry * r * np.sin(t)]))
+
+
+def _points_in(poly, n: int, rng: np.random.Generator) -> np.ndarray:
+    minx, miny, maxx, maxy = poly.bounds
+    shapely.prepare(poly)
+    out = np.empty((0, 2))
+    while len(out) < n:
+        cand = np.column_stack([rng.uniform(minx, maxx, 2 * n), rng.uniform(miny, maxy, 2 * n)])
+        out = np.vstack([out, cand[shapely.contains_xy(poly, cand[:, 0], cand[:, 1])]])
+    return out[:n]
+
+
+def _names(rng: np.random.Generator, n: int, suffixes: np.ndarray) -> np.ndarray:
+    a = np.array(SYLLABLES)[rng.integers(0, len(SYLLABLES), n)]
+    b = np.array(SYLLABLES)[rng.integers(0, len(SYLLABLES), n)]
+    c = np.array(COMPANY_WORDS)[rng.integers(0, len(COMPANY_WORDS), n)]
+    return np.char.add(np.char.add(np.char.add(np.char.add("示例", a), b), c), suffixes).astype(object)
+
+
+def _levels(rng: np.random.Generator, n: int, none_share: float = 0.08) -> pd.array:
+    p = np.array(LEVEL_P) / sum(LEVEL_P) * (1 - none_share)
+    lv = rng.choice([1, 2, 3, 4, 0], size=n, p=[*p, none_share])
+    return pd.array(np.where(lv == 0, None, lv), dtype="Int64")
+
+
+def make_big_layers(seed: int = 0) -> dict[str, gpd.GeoDataFrame]:
+    """The benchmark layers, keyed by layer id (``enterprises``, ``grids``, ``lifelines``), in EPSG:4490.
+
+    enterprises: 100k points (id, name, industry, town, level 1–4 or missing), clustered around 28 towns;
+    grids: 5k Voronoi cells tiling the county (id, name, level 1–4);
+    lifelines: 20k LineStrings of 3–20 vertices (id, name, category, diameter_mm).
+    """
+    rng = np.random.default_rng(seed)
+    county = _county(rng)
+
+    # enterprises: 60 % around town centres, 40 % anywhere in the county
+    towns = _points_in(shapely.buffer(county, -8000), N_TOWNS, rng)
+    town_names = np.array([f"示例{SYLLABLES[i % len(SYLLABLES)]}{SYLLABLES[(7 * i + 3) % len(SYLLABLES)]}镇"
+                           for i in range(N_TOWNS)], dtype=object)
+    n_near = int(N_ENTERPRISES * 0.6)
+    which = rng.integers(0, N_TOWNS, n_near)
+    near = towns[which] + rng.normal(0, 1, (n_near, 2)) * rng.uniform(800, 4000, N_TOWNS)[which][:, None]
+    inside = shapely.contains_xy(county, near[:, 0], near[:, 1])
+    near = near[inside]
+    far = _points_in(county, N_ENTERPRISES - len(near), rng)
+    pts = np.vstack([near, far])
+    pts = pts[rng.permutation(len(pts))]
+    # town of each enterprise: the nearest town centre
+    d2 = ((pts[:, None, :] - towns[None, :, :]) ** 2).sum(axis=2)
+    town_of = town_names[d2.argmin(axis=1)]
+    keys = list(INDUSTRIES)
+    weights = np.array([INDUSTRIES[k][1] for k in keys])
+    ind = rng.choice(len(keys), size=len(pts), p=weights / weights.sum())
+    suffix = np.array([INDUSTRIES[k][0] for k in keys])[ind]
+    lon, lat = _to_geographic(pts[:, 0], pts[:, 1])
+    enterprises = gpd.GeoDataFrame({
+        "id": np.arange(1, len(pts) + 1, dtype=np.int64),
+        "name": _names(rng, len(pts), suffix),
+        "industry": np.array(keys, dtype=object)[ind],
+        "town": town_of,
+        "level": _levels(rng, len(pts)),
+    }, geometry=gpd.points_from_xy(lon, lat), crs=4490)
+
+    # grids: a Voronoi tessellation of the county; levels follow a smooth random field
+    seeds = _points_in(county, N_GRIDS, rng)
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.MultiPoint(seeds), extend_to=county))
+    cells = shapely.intersection(cells, county)
+    cells = cells[shapely.get_type_id(cells) == 3]  # polygons only (drop rare slivers)
+    cent = shapely.get_coordinates(shapely.centroid(cells))
+    field = np.zeros(len(cells))
+    for _ in range(12):
+        c = towns[rng.integers(0, N_TOWNS)]
+        field += rng.uniform(0.5, 1.0) * np.exp(-((cent - c) ** 2).sum(axis=1) / (2 * rng.uniform(3e3, 9e3) ** 2))
+    field += rng.normal(0, 0.08, len(cells))
+    grid_level = np.digitize(field, [0.08, 0.3, 0.6])  # 0..3 → level 4..1
+    grid_level = (4 - grid_level).astype(np.int64)
+    geo_cells = shapely.transform(cells, lambda c: np.column_stack(_to_geographic(c[:, 0], c[:, 1])))
+    grids = gpd.GeoDataFrame({
+        "id": np.arange(1, len(cells) + 1, dtype=np.int64),
+        "name": np.array([f"示例网格{i:04d}" for i in range(1, len(cells) + 1)], dtype=object),
+        "level": pd.array(grid_level, dtype="Int64"),
+    }, geometry=geo_cells, crs=4490)
+
+    # lifelines: random walks with a persistent heading, 80–400 m steps
+    counts = rng.integers(3, 21, N_LIFELINES)
+    total = int(counts.sum())
+    starts = np.repeat(_points_in(county, N_LIFELINES, rng), counts, axis=0)
+    heading = np.repeat(rng.uniform(0, 2 * np.pi, N_LIFELINES), counts) + rng.normal(0, 0.35, total)
+    step = rng.uniform(80, 400, total)
+    first = np.zeros(total, dtype=bool)
+    first[np.cumsum(counts) - counts] = True
+    dx = np.where(first, 0.0, step * np.cos(heading))
+    dy = np.where(first, 0.0, step * np.sin(heading))
+    feature = np.repeat(np.arange(N_LIFELINES), counts)
+    cx, cy = np.cumsum(dx), np.cumsum(dy)
+    base = np.cumsum(counts) - counts
+    x = starts[:, 0] + cx - np.repeat(cx[base], counts)
+    y = starts[:, 1] + cy - np.repeat(cy[base], counts)
+    lon, lat = _to_geographic(x, y)
+    lines = shapely.linestrings(np.column_stack([lon, lat]), indices=feature)
+    cats = list(LIFELINE_CATEGORIES)
+    cw = np.array([LIFELINE_CATEGORIES[k][1] for k in cats])
+    cat = rng.choice(len(cats), size=N_LIFELINES, p=cw / cw.sum())
+    word = np.array([LIFELINE_CATEGORIES[k][0] for k in cats], dtype=object)[cat]
+    lifelines = gpd.GeoDataFrame({
+        "id": np.arange(1, N_LIFELINES + 1, dtype=np.int64),
+        "name": np.array([f"示例{w}{i:05d}" for i, w in enumerate(word, 1)], dtype=object),
+        "category": np.array(cats, dtype=object)[cat],
+        "diameter_mm": rng.choice([100, 150, 200, 300, 400, 600], N_LIFELINES),
+    }, geometry=lines, crs=4490)
+    return {"enterprises": enterprises, "grids": grids, "lifelines": lifelines}
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", help="write a GeoPackage with one table per layer")
+    args = ap.parse_args(argv)
+    t = time.perf_counter()
+    layers = make_big_layers(args.seed)
+    print(f"generated in {time.perf_counter() - t:.1f} s")
+    for key, gdf in layers.items():
+        print(f"  {key}: {len(gdf)} features, bounds {np.round(gdf.total_bounds, 3).tolist()}")
+        if args.out:
+            gdf.to_file(args.out, layer=key, driver="GPKG")
+    if args.out:
+        print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

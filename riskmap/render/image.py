@@ -1,0 +1,94 @@
+"""Render to an image, on any thread.
+
+QImage painting is thread-safe, so the canvas runs a :class:`RenderJob` in a QThreadPool (see
+:meth:`RenderJob.runnable`) and shows the finished image; a newer job cancels the older one. Call
+:func:`riskmap.render.fonts.ensure_fonts` once on the GUI thread before the first job.
+
+>>> img = render_image(settings, prepared_layers)             # doctest: +SKIP
+>>> job = RenderJob(settings, prepared_layers); job.run()     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import QRunnable, Qt
+from PySide6.QtGui import QColor, QImage, QPainter
+
+from riskmap.render.painter import RenderStats, render
+from riskmap.render.settings import MapSettings
+
+
+def new_image(settings: MapSettings, background: str | None = None) -> QImage:
+    """An ARGB32 premultiplied image of the settings' size and dpi, filled with the background."""
+    img = QImage(settings.width_px, settings.height_px, QImage.Format.Format_ARGB32_Premultiplied)
+    dpm = round(settings.dpi / 0.0254)
+    img.setDotsPerMeterX(dpm)
+    img.setDotsPerMeterY(dpm)
+    bg = settings.background if background is None else background
+    img.fill(QColor(bg) if bg else QColor(Qt.GlobalColor.transparent))
+    return img
+
+
+def render_image(settings: MapSettings, layers, *, background: str | None = None, stats: list | None = None,
+                 **kw) -> QImage:
+    """Render ``layers`` into a new QImage (antialiased); keyword arguments as :func:`render`.
+
+    Pass a list as ``stats`` to receive the :class:`RenderStats`.
+    """
+    img = new_image(settings, background)
+    p = QPainter(img)
+    try:
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        st = render(p, settings, layers, **kw)
+    finally:
+        p.end()
+    if stats is not None:
+        stats.append(st)
+    return img
+
+
+class RenderJob:
+    """One render of a view, to run off the GUI thread; ``cancel()`` stops it between layers and chunks.
+
+    After ``run()``: ``image`` (None when cancelled) and ``stats``.
+    """
+
+    def __init__(self, settings: MapSettings, layers, **kw):
+        self.settings = settings
+        self.layers = list(layers)
+        self.kw = kw
+        self._cancel = threading.Event()
+        self.image: QImage | None = None
+        self.stats: RenderStats | None = None
+        self.error: BaseException | None = None
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def run(self) -> QImage | None:
+        out: list = []
+        try:
+            img = render_image(self.settings, self.layers, cancel=self._cancel.is_set, stats=out, **self.kw)
+        except BaseException as exc:  # reported to the caller through .error, never lost in a thread
+            self.error = exc
+            return None
+        self.stats = out[0]
+        self.image = None if self.stats.cancelled else img
+        return self.image
+
+    def runnable(self, done=None) -> QRunnable:
+        """A QRunnable for QThreadPool.start(); ``done(job)`` is called on the worker thread afterwards
+        (emit a queued signal from it to reach the GUI thread)."""
+
+        def work():
+            self.run()
+            if done is not None:
+                done(self)
+
+        return QRunnable.create(work)
