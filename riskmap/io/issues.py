@@ -49,6 +49,8 @@ def _blank(value) -> bool:
 def _show(value) -> str:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     text = str(value)
     if len(text) > 40:
         text = text[:37] + "…"

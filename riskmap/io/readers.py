@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from riskmap.errors import RiskmapError
-from riskmap.io.encoding import decode_bytes, shapefile_encoding
+from riskmap.io.encoding import decode_bytes, guess_encoding, shapefile_encoding
 from riskmap.io.issues import Report
 
 SPREADSHEETS = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
@@ -334,6 +334,14 @@ def _read_vector(path: Path, sheet, report: Report) -> Source:
     encoding = None
     open_path = path
     tmp = None
+    config: dict = {}
+    if suffix == ".dxf":
+        # GDAL follows $DWGCODEPAGE, which R2007+ files (UTF-8) and Chinese CAD files often misstate
+        enc = guess_encoding([path.read_bytes()])
+        if enc:
+            config["DXF_ENCODING"] = "UTF-8" if enc == "UTF-8" else "CP936"
+            if enc != "UTF-8":
+                report.note(f"DXF 文字编码：{enc}", f"DXF text encoding: {enc}")
     try:
         if suffix == ".shp":
             enc, how = shapefile_encoding(path)
@@ -350,7 +358,7 @@ def _read_vector(path: Path, sheet, report: Report) -> Source:
                            "the .shx index file is missing: rebuilt from the .shp (the original is untouched)",
                            "repaired")
         try:
-            with _gdal_config(SHAPE_RESTORE_SHX="YES" if tmp else None):
+            with _gdal_config(SHAPE_RESTORE_SHX="YES" if tmp else None, **config):
                 layers = pyogrio.list_layers(open_path)
         except Exception as exc:
             raise _vector_error(path, exc) from None
@@ -375,7 +383,7 @@ def _read_vector(path: Path, sheet, report: Report) -> Source:
         frames, geoms, labels, crs, fmt = [], [], [], None, None
         for name in chosen:
             try:
-                with _gdal_config(SHAPE_RESTORE_SHX="YES" if tmp else None):
+                with _gdal_config(SHAPE_RESTORE_SHX="YES" if tmp else None, **config):
                     info = pyogrio.read_info(open_path, layer=name, encoding=encoding)
                     if info["features"] == 0 and len(chosen) > 1:
                         continue

@@ -566,7 +566,7 @@ def _fill_towns(values: pd.DataFrame, geoms: np.ndarray, ctx: ProjectContext, re
     if towns is None or not len(towns):
         return
     by_name = {normalise_name(nm): int(i) for i, nm in zip(towns["id"], towns["name"])}
-    names = values["town"].to_numpy(dtype=object) if "town" in values else np.full(n, None, dtype=object)
+    names = np.array(values["town"].to_numpy(dtype=object)) if "town" in values else np.full(n, None, dtype=object)
     zone_ids = np.array([by_name.get(normalise_name(t)) if t else None for t in names] + [None], dtype=object)[:-1]
     need = np.fromiter((z is None and g is not None for z, g in zip(zone_ids, geoms)), dtype=bool, count=n)
     if need.any():

@@ -1,0 +1,113 @@
+"""The commit: one transaction, never half a file; progress and cancel; the report as CSV."""
+
+from __future__ import annotations
+
+import csv
+
+import openpyxl
+import pytest
+
+import riskmap.io.importer as importer
+from riskmap.io.importer import ImportCancelled, commit_import, import_file, plan_import
+from riskmap.store import Project
+
+
+def _xlsx(path, rows):
+    wb = openpyxl.Workbook()
+    for r in rows:
+        wb.active.append(list(r))
+    wb.save(path)
+    return path
+
+
+@pytest.fixture
+def twelve(inside_points, tmp_path):
+    pts = inside_points(12)
+    rows = [["企业名称", "行业", "风险等级", "经度", "纬度"]]
+    rows += [[f"事务公司{i:02d}", "加油站", 1 + i % 4, x, y] for i, (x, y) in enumerate(pts)]
+    return _xlsx(tmp_path / "十二.xlsx", rows)
+
+
+def test_failure_inside_the_transaction_leaves_file_unchanged(project_path, twelve, monkeypatch, unchanged):
+    """Enterprises are inserted, then the assessments fail: nothing of it may stay."""
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full (simulated)")
+
+    monkeypatch.setattr(importer, "_enterprise_assessments", boom)
+    monkeypatch.setattr(importer, "BATCH", 5)  # several insert batches before the failure
+    with Project.open(project_path) as p:
+        before = p.counts()
+        plan = plan_import(p, twelve, "enterprises")
+        with unchanged(project_path), pytest.raises(RuntimeError, match="simulated"):
+            commit_import(p, plan)
+        assert p.counts() == before
+
+
+def test_cancel_during_commit(project_path, twelve, monkeypatch, unchanged):
+    monkeypatch.setattr(importer, "BATCH", 4)
+    calls = []
+
+    def cancel():
+        calls.append(1)
+        return len(calls) >= 3  # after two batches are in
+
+    with Project.open(project_path) as p:
+        before = p.counts()
+        plan = plan_import(p, twelve, "enterprises")
+        with unchanged(project_path), pytest.raises(ImportCancelled):
+            commit_import(p, plan, cancel=cancel)
+        assert p.counts() == before
+        with unchanged(project_path), pytest.raises(ImportCancelled):
+            plan_import(p, twelve, "enterprises", cancel=lambda: True)
+
+
+def test_progress_rises_to_one(project_path, twelve):
+    seen = []
+    with Project.open(project_path) as p:
+        res = import_file(p, twelve, "enterprises", progress=lambda f, m: seen.append(f))
+    assert len(res.ids) == 12 and res.committed
+    assert seen == sorted(seen) and seen[0] == 0.0 and seen[-1] == pytest.approx(1.0)
+    assert all(0.0 <= f <= 1.0 for f in seen)
+
+
+def test_dry_run_writes_nothing_and_report_csv(project_path, twelve, tmp_path, cli, unchanged):
+    out_csv = tmp_path / "报告.csv"
+    with unchanged(project_path):
+        code, out, _ = cli("import", project_path, twelve, "--layer", "enterprises", "--dry-run", "--report", out_csv)
+    assert code == 0 and "试运行" in out
+    with open(out_csv, encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0][:5] == ["文件 file", "行 row", "字段 field", "值 value", "级别 severity"]
+    assert all(r[0] == "十二.xlsx" for r in rows[1:])
+    # the second import of the same file finds every row already there
+    code, _out, _ = cli("import", project_path, twelve, "--layer", "enterprises")
+    assert code == 0
+    with unchanged(project_path):
+        code, out, err = cli("import", project_path, twelve, "--layer", "enterprises", "--skip-bad-rows")
+    assert code == 2 and out.count("疑似重复") == 12 and "没有可导入的行" in err
+
+
+def test_locked_project_is_refused_cleanly(project_path, twelve):
+    import sqlite3
+
+    import sqlalchemy
+
+    with Project.open(project_path) as p:
+        before = p.counts()["enterprises"]
+        plan = plan_import(p, twelve, "enterprises")
+        other = sqlite3.connect(project_path, timeout=0)
+        other.execute("BEGIN EXCLUSIVE")
+        try:
+            p.engine.dispose()
+
+            @sqlalchemy.event.listens_for(p.engine, "connect")
+            def _short_timeout(dbapi_conn, _rec):
+                dbapi_conn.execute("PRAGMA busy_timeout = 100")
+
+            with pytest.raises(importer.RiskmapError, match="锁定|locked"):
+                commit_import(p, plan)
+        finally:
+            other.rollback()
+            other.close()
+        assert p.counts()["enterprises"] == before
