@@ -158,7 +158,7 @@ def run_roles(args) -> int:
     from riskmap.store import Project
     from riskmap.store.roles import ROLE_ZH, list_roles
 
-    with Project.open(_url(args.url), readonly=True) as project:
+    with Project.open(_url(args.url)) as project:  # not read-only: the summary shows what the user may change
         with project.engine.connect() as conn:
             rows = list_roles(conn)
         perms = project.permissions()

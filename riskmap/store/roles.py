@@ -165,10 +165,11 @@ def grant_privileges(conn: Connection) -> None:
     conn.exec_driver_sql(f"GRANT ALL PRIVILEGES ON {', '.join(tables)} TO {admin}")
     all_seqs = [s for s in (_seq(conn, t) for t in tables) if s]
     conn.exec_driver_sql(f"GRANT SELECT ON SEQUENCE {', '.join(all_seqs)} TO {viewer}")  # pull reads counters
-    for group, names in list(inserts.items()) + [(admin, tables)]:
+    for group, names in inserts.items():
         seqs = [s for s in (_seq(conn, t) for t in dict.fromkeys(names)) if s]
         if seqs:
             conn.exec_driver_sql(f"GRANT USAGE, SELECT ON SEQUENCE {', '.join(seqs)} TO {group}")
+    conn.exec_driver_sql(f"GRANT ALL PRIVILEGES ON SEQUENCE {', '.join(all_seqs)} TO {admin}")  # push sets them
 
 
 # ---- what the current user may do ---------------------------------------------------------------

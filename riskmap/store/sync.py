@@ -114,12 +114,14 @@ def push(source, url: str, *, replace: bool = False, progress: Progress | None =
                 progress(0.0, "创建数据库结构")
                 create_schema(dst, where)
             else:
-                held = {t.name: dst.execute(text(f"SELECT EXISTS (SELECT 1 FROM {t.name})")).scalar() for t in tables}
+                # a freshly initialised project (db init: project_meta only) may be filled by a push
+                held = {t.name: dst.execute(text(f"SELECT EXISTS (SELECT 1 FROM {t.name})")).scalar()
+                        for t in tables if t.name != "project_meta"}
                 if any(held.values()):
                     if not replace:
                         raise RiskmapError(f"数据库中已有项目数据（用 --replace 替换）: {where}",
                                            f"the database holds project data already (use --replace to replace it): {where}")
-                    dst.exec_driver_sql(f"TRUNCATE {', '.join(t.name for t in tables)} RESTART IDENTITY")
+                dst.exec_driver_sql(f"TRUNCATE {', '.join(t.name for t in tables)}")  # counters: set below
             pg = dst.connection.driver_connection
             with src.engine.connect() as sconn:
                 seqs = _sqlite_sequences(sconn)
@@ -136,8 +138,11 @@ def push(source, url: str, *, replace: bool = False, progress: Progress | None =
                     if "id" in table.c:
                         _set_pg_sequence(dst, table.name, seqs.get(table.name, 0))
             _check(cancel)
-            for table in tables:
-                dst.exec_driver_sql(f"ANALYZE {table.name}")
+            owner = dst.execute(text("SELECT pg_has_role(tableowner, 'USAGE') FROM pg_tables "
+                                     "WHERE tablename = 'project_meta'")).scalar()
+            if owner:  # planner statistics for the new rows (only the owner may ANALYZE)
+                for table in tables:
+                    dst.exec_driver_sql(f"ANALYZE {table.name}")
         progress(1.0, "完成")
     finally:
         src.close()

@@ -238,3 +238,45 @@ def test_readonly_project_refuses_writes(any_store):
         assert "只读" in err.value.zh
     with any_store.engine.connect() as conn:
         assert conn.execute(text("SELECT name FROM enterprises WHERE id = 1")).scalar() != "x"
+
+
+def test_zoning_on_both_stores(any_store):
+    """就高 zoning of the towns: each town's level is the highest level of the enterprises inside it."""
+    zoning = pytest.importorskip("riskmap.grading.zoning")
+    result = zoning.zone_project(any_store, "town", "max")
+    towns = any_store.read_table("zones", where="kind = 'town'", columns=["id", "name", "level", "level_rule"])
+    ents = any_store.read_table("enterprises", columns=["id", "level"])
+    graded = ents[ents["level"].notna()]
+    by_hand = {}
+    for zid, poly in zip(towns["id"], towns.geometry.values):
+        inside = graded[shapely.intersects(poly, graded.geometry.values)]
+        if len(inside):
+            by_hand[int(zid)] = int(inside["level"].min())  # level 1 is the highest (重大)
+    assert len(by_hand) >= 10
+    stored = {int(i): (None if pd.isna(lv) else int(lv)) for i, lv in zip(towns["id"], towns["level"])}
+    for zid, level in by_hand.items():
+        assert stored[zid] == level, zid
+    assert {z.id: z.level for z in result.zones if z.id in by_hand} == by_hand
+    dec = any_store.read_table("zone_decisions")
+    assert set(by_hand) <= set(dec["zone_id"])  # each levelled town keeps the enterprises that decided it
+
+
+def test_planning_check_same_on_both_stores(any_store, demo_path):
+    """The encroachment check gives the same rows from the file and from PostGIS."""
+    enc = pytest.importorskip("riskmap.analysis.encroachment")
+    from riskmap.store import Project
+
+    got = enc.check_encroachments(any_store)
+    with Project.open(demo_path, readonly=True) as ref:
+        want = enc.check_encroachments(ref)
+    assert list(got.columns) == list(want.columns)
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True))
+    # by hand: every target inside the control line (that applies to all classes) is reported
+    lines = any_store.read_table("control_lines")
+    targets = any_store.read_table("protected_targets")
+    inside = set()
+    for geom, applies in zip(lines.geometry.values, lines["applies_to"]):
+        if applies is None:
+            inside |= set(targets.loc[shapely.within(targets.geometry.values, geom), "id"].tolist())
+    reported = set(got.loc[got["object_type"] == "control_line", "target_id"].tolist())
+    assert inside <= reported
