@@ -217,7 +217,7 @@ class Progress:
     actual: float | None
     achieved: float | None  # decrease % (relative), actual % (coverage), actual (cap)
     expected: float | None  # what the linear path asks for by ``year``
-    fraction: float | None  # share of the target reached (1 = met; for a cap: actual / cap)
+    fraction: float | None  # share of the target reached, 1 = met (a cap: 1 within it, else cap / actual)
     met: bool | None
     status: str
     explanation: str
@@ -306,8 +306,8 @@ def progress_of(*, target_type: str, base_year: int | None, base_value: float | 
     if target_type == "absolute_cap":
         p.achieved = _r(v)
         p.expected = _r(target_value)
-        p.fraction = _r(v / target_value) if target_value else None
         p.met = v <= target_value + EPS
+        p.fraction = 1.0 if p.met else _r(target_value / v)  # 1 = within the cap; below 1: how far over
         p.status = "on_track" if p.met else ("missed" if final else "at_risk")
         p.explanation = f"{year}年 {v:g}，上限 {target_value:g}：{'未超过' if p.met else '超过'}上限"
         return p
