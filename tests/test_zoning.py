@@ -5,8 +5,6 @@ A: 2 (A|B border), 3, 3, 4, 4, 4, 4    B: 2 (border), 1, 4, 4    C: ungraded    
 E: 4 × 7    F: 2 (F|G border)    G: 2 (border), 4
 """
 
-import datetime as dt
-
 import numpy as np
 import pyproj
 import pytest
@@ -16,7 +14,7 @@ from sqlalchemy import select
 from riskmap.errors import RiskmapError
 from riskmap.grading import zoning_rules
 from riskmap.grading.zoning import assign, recolour_for_enterprises, relocate_enterprise, zone_project, zone_table
-from riskmap.model import Enterprise, Zone, ZoneDecision
+from riskmap.model import Enterprise, ZoneDecision
 from riskmap.paths import STANDARDS_DIR
 
 

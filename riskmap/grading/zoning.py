@@ -13,13 +13,14 @@ only the zones containing it (old and new location) under exactly the same setti
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 import shapely
 from shapely import STRtree
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, select, text, update
 from sqlalchemy.orm import Session
 
 from riskmap.crs import to_metric
@@ -266,8 +267,6 @@ def _levels_array(series) -> np.ndarray:
 def zone_project(project, unit: str = "town", rule: str = "max", *, per: str | None = None, standard=None,
                  progress: Progress | None = None, cancel: Cancel | None = None) -> ZoningResult:
     """Level every zone of ``unit`` under ``rule`` from scratch and write the result in one transaction."""
-    import time
-
     kinds = check_unit(unit)
     cfg = zoning_rules.settings(rule, per=per, standard=standard)
     progress = progress or (lambda f, m: None)
@@ -367,7 +366,6 @@ def _bbox_sql(conn, table: str, cols: list[str], where: str, boxes: list[tuple],
     else:
         cond = "(" + " OR ".join(clauses) + ")"
     sql = f"SELECT {', '.join(cols)}, {geom_col} FROM {table} WHERE {cond}" + (f" AND {where}" if where else "") + extra
-    from sqlalchemy import text
     rows = conn.execute(text(sql), params).fetchall()
     blobs = [r[-1] for r in rows]
     if dialect == "postgresql":
