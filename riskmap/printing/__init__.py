@@ -1,0 +1,1 @@
+"""Print layouts through the shared renderer (QtGui only): templates, pages, PDF/PNG/SVG and atlases."""

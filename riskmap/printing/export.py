@@ -1,0 +1,89 @@
+"""Print exports of a project: one layout page (PDF, PNG, SVG) or an atlas (one PDF page per unit).
+
+>>> # export_print(project, "pdf", ExportOptions(out="map.pdf", paper="A3"))
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from riskmap.errors import RiskmapError
+from riskmap.io.export_common import DEMO_MARK, DEMO_NOTE, ExportSource, Steps, atomic_path, collect_layers
+from riskmap.layers import load_catalogue
+from riskmap.printing.compose import PagePainter
+from riskmap.printing.content import ATLAS_KINDS, PageContent, Texts, atlas_pages, build_content
+from riskmap.printing.output import write_pdf, write_png, write_svg
+from riskmap.printing.template import Template, load_template
+from riskmap.render.fonts import ensure_fonts
+
+SUPPORT_LAYERS = ("county", "towns", "enterprises")  # read even when not drawn: overview and statistics
+
+
+def ensure_app():
+    """A QGuiApplication for painting (the CLI has none; offscreen works without a display)."""
+    from PySide6.QtGui import QGuiApplication
+
+    app = QGuiApplication.instance()
+    if app is None:
+        import os
+
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        app = QGuiApplication(["riskmap"])
+    ensure_fonts()
+    return app
+
+
+def visible_layer_ids(layers: list[str] | None) -> list[str]:
+    cat = load_catalogue()
+    return list(layers) if layers else [k for k, d in cat.items() if d.visible]
+
+
+def prepare(source: ExportSource, opts, *, extent=None, progress=None) -> tuple[PageContent, Template, Texts]:
+    """Content, template and texts of a print export from options (an ExportOptions or alike)."""
+    content = build_content(source, visible_layer_ids(opts.layers), extent=extent, progress=progress)
+    template = load_template(opts.template)
+    texts = Texts(title=opts.title, subtitle=opts.subtitle, unit=opts.unit, date=opts.date,
+                  approval_no=opts.approval_no)
+    return content, template, texts
+
+
+def page_painters(content: PageContent, template: Template, texts: Texts, opts) -> list[PagePainter]:
+    page = template.page(opts.paper, opts.orientation)
+    if opts.atlas:
+        units = atlas_pages(content, opts.atlas)
+        return [PagePainter(page, c, Texts(**{**texts.__dict__, "title": None}), template, opts.dpi, grid=opts.grid)
+                for c in units]
+    return [PagePainter(page, content, texts, template, opts.dpi, grid=opts.grid)]
+
+
+def export_print(project, fmt: str, opts, *, progress=None, cancel=None, source: ExportSource | None = None,
+                 extent=None) -> Path:
+    """Write ``opts.out`` as pdf, png or svg; ``source``/``extent`` let the UI pass what the canvas shows."""
+    ensure_app()
+    steps = Steps(progress, cancel)
+    if source is None:
+        wanted = set(visible_layer_ids(opts.layers)) | set(SUPPORT_LAYERS)
+        if opts.atlas:
+            wanted |= {ATLAS_KINDS[opts.atlas][0], "villages"} if opts.atlas in ATLAS_KINDS else set()
+        read = steps.sub(0.0, 0.15)
+        source = collect_layers(project, sorted(wanted), progress=read.report, cancel=cancel)
+    if opts.atlas and fmt != "pdf":
+        raise RiskmapError("分幅图集只能导出为 PDF", "an atlas is written as PDF only")
+    content, template, texts = prepare(source, opts, extent=extent, progress=steps.sub(0.15, 0.25).report)
+    pages = page_painters(content, template, texts, opts)
+    title = pages[0].values["title"] if not opts.atlas else f"{content.default_title}（{len(pages)}幅）"
+    if content.is_demo and DEMO_MARK not in title:
+        title += f"（{DEMO_MARK}）"
+    desc = DEMO_NOTE if content.is_demo else ""
+    write = steps.sub(0.25, 1.0)
+    out = Path(opts.out)
+    with atomic_path(out) as tmp:
+        if fmt == "pdf":
+            write_pdf(pages, tmp, title=title, steps=write)
+        elif fmt == "png":
+            write_png(pages[0], tmp, title=title, description=desc, steps=write)
+        elif fmt == "svg":
+            write_svg(pages[0], tmp, title=title, description=desc, steps=write)
+        else:
+            raise RiskmapError(f"不是打印格式: {fmt}", f"not a print format: {fmt}")
+    return out
