@@ -36,16 +36,20 @@ def peak_rss_mb() -> float:
 
 
 def timed(fn, repeat: int):
-    times, out = [], None
+    """Wall-clock times, and CPU times of this process (a fairer figure when the machine is shared)."""
+    times, cpu, out = [], [], None
     for _ in range(repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         out = fn()
         times.append(time.perf_counter() - t)
-    return out, times
+        cpu.append(time.process_time() - c)
+    return out, (times, cpu)
 
 
-def fmt(times) -> str:
-    return f"median {statistics.median(times) * 1000:7.1f} ms   best {min(times) * 1000:7.1f} ms"
+def fmt(tc) -> str:
+    times, cpu = tc
+    return (f"median {statistics.median(times) * 1000:7.1f} ms   best {min(times) * 1000:7.1f} ms"
+            f"   (cpu median {statistics.median(cpu) * 1000:6.1f} ms)")
 
 
 def main(argv=None) -> None:
@@ -78,7 +82,7 @@ def main(argv=None) -> None:
               max(b[3] for b in bounds))
     full = MapSettings(extent, 1920, 1080, dpi=96, crs_epsg=MAP_EPSG)
     labels = not args.no_labels
-    print(f"full extent scale          1:{full.scale_denominator():,.0f}")
+    print(f"full extent scale          1:{full.scale_denominator():,.0f}   (load average {os.getloadavg()[0]:.2f})")
 
     stats: list = []
     img, times = timed(lambda: render_image(full, prepared, labels=labels, stats=stats), args.repeat)
@@ -123,7 +127,7 @@ def main(argv=None) -> None:
 
     _, times = timed(pan_frame, max(args.repeat, 20))
     print(f"pan frame from cache       {fmt(times)}")
-    print(f"peak RSS                   {peak_rss_mb():7.0f} MB")
+    print(f"peak RSS                   {peak_rss_mb():7.0f} MB   (load average {os.getloadavg()[0]:.2f})")
 
 
 if __name__ == "__main__":

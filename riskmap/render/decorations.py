@@ -246,7 +246,7 @@ def draw_legend(painter: QPainter, rect: QRectF, entries, font: QFont, *, title:
     fm, row, sw, gap = _legend_metrics(painter, font)
     unit = fm.height() / 4.0  # a quarter line: stroke widths and paddings scale with the font
     title_h = row * 1.2 if title else 0.0
-    rows_per_col = max(1, int((rect.height() - 2 * gap - title_h) // row))
+    rows_per_col = max(1, int((rect.height() - 2 * gap - title_h) / row + 1e-6))
     n_cols = max(1, math.ceil(len(entries) / rows_per_col)) if entries else 1
     rows_per_col = math.ceil(len(entries) / n_cols) if entries else 0
     count_w = max([fm.horizontalAdvance(f"{e.count:,}") for e in entries if e.count is not None] + [0])

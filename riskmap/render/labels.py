@@ -163,7 +163,7 @@ def _layer_candidates(settings: MapSettings, layer, scale: float, max_per_layer:
     return order[keep][:max_per_layer], px[keep][:max_per_layer]
 
 
-def place_labels(settings: MapSettings, layers, *, max_labels: int = 500, max_candidates: int = 5000,
+def place_labels(settings: MapSettings, layers, *, max_labels: int = 300, max_candidates: int = 5000,
                  cancel=None) -> list[PlacedLabel]:
     """Greedy placement of the layers' labels, highest priority first; returns what was placed."""
     scale = settings.scale_denominator()
@@ -320,6 +320,11 @@ def _draw_masked(painter, settings, placed, font_of, colour, halo, halo_px) -> N
     if w <= 0 or h <= 0:
         return
     mask = QImage(w, h, QImage.Format.Format_Alpha8)
+    device = painter.device()
+    if device is not None:  # fonts were sized for the target device's dpi
+        dpm = round(device.logicalDpiY() / 0.0254)
+        mask.setDotsPerMeterX(dpm)
+        mask.setDotsPerMeterY(dpm)
     mask.fill(0)
     mp = QPainter(mask)
     mp.setRenderHint(QPainter.RenderHint.TextAntialiasing)
@@ -335,8 +340,9 @@ def _draw_masked(painter, settings, placed, font_of, colour, halo, halo_px) -> N
     mp.end()
     if halo:
         stride = mask.bytesPerLine()
-        a = np.frombuffer(mask.constBits(), dtype=np.uint8, count=stride * h).reshape(h, stride)
-        grown = _dilate(a, halo_px)
+        a = np.frombuffer(mask.constBits(), dtype=np.uint8, count=stride * h).reshape(h, stride)[:, :w]
+        grown = np.zeros((h, stride), dtype=np.uint8)  # scanline padding stays zero
+        grown[:, :w] = _dilate(a, halo_px)
         grown_img = QImage(grown.data, w, h, stride, QImage.Format.Format_Alpha8)
         painter.drawImage(QPointF(x0, y0), _coloured(grown_img, QColor(halo)))
     painter.drawImage(QPointF(x0, y0), _coloured(mask, QColor(colour)))

@@ -40,6 +40,7 @@ from riskmap.render.symbols import STAMPS, extent_factor, make_pen, symbols_path
 SELECTION_COLOUR = "#00FFFF"  # cyan halo around selected features
 SELECTION_FILL = QColor(0, 255, 255, 70)
 SELECTION_HALO_MM = 0.6
+MAX_LABELS = 300  # labels per view: more is unreadable on a screen and costs time
 MIN_FEATURE_PX = 1.0  # polygons smaller than this draw as a dot, so they never vanish
 OFFSET_PASS_MAX_PX = 2.0  # solid strokes up to this width draw as 1-px offset passes (fast, same ink)
 OFFSET_PASS_MIN_VERTICES = 6000  # wider solid strokes too, with fast_strokes and this many vertices
@@ -102,7 +103,7 @@ class _Ctx:
 
 def render(painter: QPainter, settings: MapSettings, layers: list[PreparedLayer], *, labels: bool = True,
            opacity: dict | None = None, selection: dict | None = None, cancel=None, progress=None,
-           max_labels: int = 500, fast_strokes: bool | None = None) -> RenderStats:
+           max_labels: int = MAX_LABELS, fast_strokes: bool | None = None) -> RenderStats:
     """Paint ``layers`` (drawn by z) into the painter's device; return :class:`RenderStats`.
 
     opacity: {layer_id: 0..1} layer opacity; selection: {layer_id: set of feature ids} highlighted;
@@ -241,10 +242,10 @@ def _paint_points(ctx: _Ctx, layer: PreparedLayer, cancelled, only: np.ndarray |
             break
         fill, stroke = layer.fill_colours[c], layer.stroke_colours[c]
         centres = px[a:b]
-        if ctx.raster:
-            pix, d = STAMPS.get(style.symbol, size_px, fill, stroke, stroke_px, halo, halo_px)
+        pix, d = STAMPS.get(style.symbol, size_px, fill, stroke, stroke_px, halo, halo_px) if ctx.raster else (None, 0)
+        if pix is not None and not pix.isNull():
             draw_fragments(painter, fragments(centres, d, d), pix)
-        else:
+        else:  # vector devices (and platforms without pixmaps off the GUI thread)
             if halo:
                 painter.setPen(make_pen(halo, 2 * halo_px + stroke_px))
                 painter.setBrush(QBrush(QColor(halo)))
@@ -550,7 +551,7 @@ def _fill_groups(ctx: _Ctx, layer, px, offs, pcs, groups, cancelled, colour_over
         try:
             for c, a, b in fills:
                 p.setBrush(QBrush(QColor(layer.fill_colours[c])))
-                _fill_rings(p, px, offs, int(pcs[a]), int(pcs[b]), chunk, cancelled)
+                _fill_rings(p, px, offs, pcs, a, b, chunk, cancelled)
         finally:
             if opacity < 1.0:
                 p.end()
@@ -569,15 +570,17 @@ def _fill_groups(ctx: _Ctx, layer, px, offs, pcs, groups, cancelled, colour_over
         if colour_override is None:
             colour.setAlphaF(opacity)
         painter.setBrush(QBrush(colour))
-        _fill_rings(painter, px, offs, int(pcs[a]), int(pcs[b]), FILL_CHUNK_RINGS, cancelled)
+        _fill_rings(painter, px, offs, pcs, a, b, FILL_CHUNK_RINGS, cancelled)
 
 
-def _fill_rings(painter, px, offs, first_part, end_part, chunk, cancelled) -> None:
-    """Fill rings first_part..end_part (whole features, winding rule: holes are oriented the other way)."""
-    sub = offs[first_part:end_part + 1]
+def _fill_rings(painter, px, offs, pcs, a, b, chunk, cancelled) -> None:
+    """Fill features a..b (positions; their rings are parts pcs[a]..pcs[b]) with the winding rule (holes are
+    oriented against their exterior), chunked at feature boundaries so a hole stays with its exterior."""
+    sub = offs[pcs[a]:pcs[b] + 1]
     base = int(sub[0])
     types = polyline_types(sub - base)
-    for s, e in _vertex_chunks(sub, PATH_CHUNK_VERTICES, chunk):
+    feature_bounds = offs[pcs[a:b + 1]]  # vertex offset of each feature's first ring, and the end
+    for s, e in _vertex_chunks(feature_bounds, PATH_CHUNK_VERTICES, chunk):
         if cancelled():
             return
         painter.drawPath(make_path(px[s:e], types[s - base:e - base], Qt.FillRule.WindingFill))

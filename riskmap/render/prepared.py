@@ -95,6 +95,31 @@ def classify(layer_def: LayerDef, values) -> np.ndarray:
     return table[codes]
 
 
+def _line_midpoints(coords: np.ndarray, offsets: np.ndarray, part_feature: np.ndarray, n: int) -> np.ndarray:
+    """The point halfway along each feature's longest part (NaN for features without parts), vectorised."""
+    out = np.full((n, 2), np.nan)
+    n_parts = len(offsets) - 1
+    if n_parts == 0 or len(coords) < 2:
+        return out
+    seg = np.hypot(*np.diff(coords, axis=0).T)
+    ends = offsets[1:-1] - 1
+    seg[ends[(ends >= 0) & (ends < len(seg))]] = 0.0  # no segment between two parts
+    cum = np.concatenate([[0.0], np.cumsum(seg)])  # distance along the flattened vertices
+    start, last = offsets[:-1], offsets[1:] - 1
+    length = cum[last] - cum[start]
+    # the longest part of each feature
+    order = np.lexsort((-length, part_feature))
+    first = np.r_[True, part_feature[order][1:] != part_feature[order][:-1]]
+    best = order[first]
+    target = cum[start[best]] + length[best] / 2
+    i = np.clip(np.searchsorted(cum, target, side="right") - 1, start[best], np.maximum(last[best] - 1, start[best]))
+    j = np.minimum(i + 1, last[best])
+    span = cum[j] - cum[i]
+    t = np.where(span > 0, (target - cum[i]) / np.where(span > 0, span, 1.0), 0.0)
+    out[part_feature[best]] = coords[i] + (coords[j] - coords[i]) * t[:, None]
+    return out
+
+
 def _vertex_normals(coords: np.ndarray, offsets: np.ndarray, closed: bool) -> np.ndarray:
     """Normals per vertex (average of the adjacent segment normals, lengthened by the miter factor up to 2),
     used to offset the 1-px passes of wide strokes."""
@@ -163,16 +188,34 @@ class PreparedLayer:
         self.source = gdf
         self.n = len(gdf)
         geoms = np.asarray(gdf.geometry.array if hasattr(gdf, "geometry") else gdf, dtype=object)
-        if not projected:
-            geoms = _project(geoms, getattr(gdf, "crs", None), map_crs_epsg, layer_def.id)
-        if self.kind == "polygon":
-            geoms = shapely.orient_polygons(geoms, exterior_cw=False)
-        self.bounds = shapely.bounds(geoms)
-        self._build_parts(geoms)
+        crs = None if projected else getattr(gdf, "crs", None)
+        if self.kind == "point" and np.isin(shapely.get_type_id(geoms), (-1, 0)).all():
+            self._build_points(geoms, crs, projected)  # single points: coordinates only, no new geometries
+        else:
+            if not projected:
+                geoms = _project(geoms, crs, map_crs_epsg, layer_def.id)
+            if self.kind == "polygon":
+                geoms = shapely.orient_polygons(geoms, exterior_cw=False)
+            self.bounds = shapely.bounds(geoms)
+            self._build_parts(geoms)
         self.ids = _feature_ids(gdf)
         self._classify(gdf)
         self._prepare_labels(gdf, geoms)
         return self
+
+    def _build_points(self, geoms: np.ndarray, crs, projected: bool) -> None:
+        coords, feat = shapely.get_coordinates(geoms, return_index=True)
+        if not projected and len(coords):
+            x, y = _transformer(crs, self.crs_epsg, self.id).transform(coords[:, 0], coords[:, 1])
+            coords = np.column_stack([x, y])
+        self.skipped_parts = 0
+        self.coords = np.ascontiguousarray(coords, dtype=np.float64)
+        self.offsets = np.arange(len(coords) + 1, dtype=np.int64)
+        self.part_feature = feat.astype(np.int64)
+        self.feature_parts = np.searchsorted(self.part_feature, np.arange(self.n + 1)).astype(np.int64)
+        self.part_bounds = np.column_stack([self.coords, self.coords])
+        self.bounds = np.full((self.n, 4), np.nan)
+        self.bounds[self.part_feature] = self.part_bounds
 
     def reclassified(self, gdf=None, layer_def: LayerDef | None = None) -> "PreparedLayer":
         """A copy with new style classes (new level/category values, or a new style), same geometry."""
@@ -193,7 +236,13 @@ class PreparedLayer:
         return new
 
     def _build_parts(self, geoms: np.ndarray) -> None:
-        parts, feat = shapely.get_parts(geoms, return_index=True)
+        single = {"point": 0, "line": 1, "polygon": 3}[self.kind]
+        types = shapely.get_type_id(geoms)
+        if np.isin(types, (-1, single)).all():  # no multi-geometries: the features are the parts
+            feat = np.flatnonzero(types == single)
+            parts = geoms[feat]
+        else:
+            parts, feat = shapely.get_parts(geoms, return_index=True)
         types = shapely.get_type_id(parts)
         wanted = np.isin(types, _TYPE_IDS[self.kind]) & ~shapely.is_empty(parts)
         if len(parts) and not wanted.any():
@@ -264,7 +313,7 @@ class PreparedLayer:
             self.label_order = np.zeros(0, dtype=np.int64)
             return
         s = gdf[label.field]
-        text = s.astype(str).str.strip().to_numpy(dtype=object)
+        text = s.astype(str).to_numpy(dtype=object)
         has = s.notna().to_numpy() & (text != "")
         text[~has] = None
         self.label_text = text
@@ -272,15 +321,19 @@ class PreparedLayer:
             xy = np.full((self.n, 2), np.nan)
             sel = np.flatnonzero(has)
             g = geoms[sel] if geoms is not None else None
-            if g is not None and len(sel):
-                if self.kind == "polygon":
-                    anchors = shapely.point_on_surface(g)
-                elif self.kind == "line":
-                    anchors = shapely.line_interpolate_point(g, 0.5, normalized=True)
+            if self.kind == "point" and len(sel):  # the point itself (the first, for multipoints)
+                first = self.feature_parts[sel]
+                ok = first < self.feature_parts[sel + 1]
+                xy[sel[ok]] = self.coords[first[ok]]
+            elif g is not None and len(sel):
+                if self.kind == "line":
+                    mid = _line_midpoints(self.coords, self.offsets, self.part_feature, self.n)
+                    xy[sel] = mid[sel]
                 else:
-                    anchors = shapely.point_on_surface(g)
-                xy[sel, 0] = shapely.get_x(anchors)
-                xy[sel, 1] = shapely.get_y(anchors)
+                    ok = ~shapely.is_missing(g) & ~shapely.is_empty(g)
+                    anchors = shapely.point_on_surface(g[ok])
+                    xy[sel[ok], 0] = shapely.get_x(anchors)
+                    xy[sel[ok], 1] = shapely.get_y(anchors)
             self.label_xy = xy
         # label order: by level (highest risk first) for level layers, then by feature order
         candidates = np.flatnonzero(has & np.isfinite(self.label_xy[:, 0]))
@@ -337,16 +390,20 @@ class PreparedLayer:
         return f"<PreparedLayer {self.id} {self.kind} n={self.n}>"
 
 
-def _project(geoms: np.ndarray, crs, epsg: int, where: str) -> np.ndarray:
+def _transformer(crs, epsg: int, where: str):
     from riskmap.crs import transformer
 
     src = 4490 if crs is None else crs
     try:
-        tr = transformer(src, epsg)
+        return transformer(src, epsg)
     except RiskmapError:
         raise
     except Exception as exc:  # pyproj errors name the CRS
         raise RiskmapError("坐标转换失败", f"cannot transform coordinates: {exc}", where=where) from None
+
+
+def _project(geoms: np.ndarray, crs, epsg: int, where: str) -> np.ndarray:
+    tr = _transformer(crs, epsg, where)
 
     def fn(c: np.ndarray) -> np.ndarray:
         if len(c) == 0:

@@ -108,3 +108,16 @@ def _rgb(img):
     ptr = img.constBits()
     arr = np.frombuffer(ptr, dtype=np.uint8, count=img.sizeInBytes()).reshape(img.height(), img.bytesPerLine() // 4, 4)
     return arr[:, :img.width(), [2, 1, 0]].astype(float)
+
+
+def test_label_glyphs_scale_with_dpi(app):
+    towns = _layers()[0]
+    ink = []
+    for dpi in (96, 192):
+        s = MapSettings((-100, -100, 1100, 1100), 250, 250, dpi=96, crs_epsg=MAP_EPSG).with_dpi(dpi)
+        stats = []
+        with_labels = _rgb(render_image(s, [towns], stats=stats))
+        without = _rgb(render_image(s, [towns], labels=False))
+        assert len(stats[0].labels) == 2
+        ink.append((np.abs(with_labels - without).sum(axis=2) > 60).sum())
+    assert 3.0 < ink[1] / ink[0] < 5.0  # twice the size in each direction on the 192 dpi image

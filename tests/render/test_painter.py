@@ -163,3 +163,67 @@ def _array(img):
 def test_background_colour(app):
     img = render_image(settings(background="#F0F0F0"), [])
     assert QColor(img.pixel(3, 3)).name() == "#f0f0f0"
+
+
+def test_many_holed_polygons_keep_their_holes(app):
+    # more features than one fill chunk: a hole must never be separated from its exterior
+    from riskmap.render import painter as rp
+
+    d = layer_def("zones", "polygon", 12, {"type": "single", "fill": "#0070FF", "stroke": "#000000",
+                                           "stroke_width_mm": 0.1})
+    donuts = []
+    for i in range(10):
+        for j in range(10):
+            x, y = i * 100, j * 100
+            donuts.append(shapely.Polygon(shapely.box(x + 5, y + 5, x + 95, y + 95).exterior.coords,
+                                          [shapely.box(x + 35, y + 35, x + 65, y + 65).exterior.coords]))
+    prep = PreparedLayer.from_gdf(d, frame(donuts), MAP_EPSG, projected=True)
+    old = rp.FILL_CHUNK_RINGS, rp.AA_FILL_CHUNK_RINGS
+    rp.FILL_CHUNK_RINGS = rp.AA_FILL_CHUNK_RINGS = 7  # odd: a chunk edge would fall between exterior and hole
+    try:
+        img = render_image(settings(), [prep])
+    finally:
+        rp.FILL_CHUNK_RINGS, rp.AA_FILL_CHUNK_RINGS = old
+    for i in range(10):
+        for j in range(10):
+            assert close(rgb(img, i * 20 + 10, 200 - (j * 20 + 10)), (255, 255, 255)), (i, j)
+            assert close(rgb(img, i * 20 + 3, 200 - (j * 20 + 10)), (0, 0x70, 0xFF)), (i, j)
+
+
+def test_line_label_anchor_is_the_midpoint_of_the_longest_part():
+    from riskmap.render.prepared import _line_midpoints
+
+    coords = np.array([[0, 0], [10, 0], [10, 10], [100, 100], [101, 100], [0, 5], [4, 5]], dtype=float)
+    offsets = np.array([0, 3, 5, 7])  # feature 0: parts 0 (length 20) and 1 (length 1); feature 2: part 2
+    mid = _line_midpoints(coords, offsets, np.array([0, 0, 2]), 3)
+    assert mid[0] == pytest.approx((10, 0))
+    assert np.isnan(mid[1]).all()
+    assert mid[2] == pytest.approx((2, 5))
+
+
+def test_multi_geometries_missing_values_and_wrong_types(app):
+    from riskmap.errors import RiskmapError
+
+    d = layer_def("zones", "polygon", 12, {"type": "level", "field": "level", "fill_opacity": 1.0,
+                                           "stroke": "#000000", "stroke_width_mm": 0.1},
+                  label={"field": "name", "size_pt": 8, "priority": 2})
+    multi = shapely.MultiPolygon([shapely.box(50, 50, 150, 150), shapely.box(850, 850, 950, 950)])
+    prep = PreparedLayer.from_gdf(d, frame([multi, None, shapely.Polygon()], level=["重大", None, 2],
+                                           name=["两块", None, "空"]), MAP_EPSG, projected=True)
+    assert prep.n == 3 and len(prep.part_feature) == 2 and set(prep.part_feature) == {0}
+    assert np.isnan(prep.bounds[1]).all()
+    img = render_image(settings(), [prep], labels=False)
+    assert close(rgb(img, 20, 180), (255, 0, 0)) and close(rgb(img, 180, 20), (255, 0, 0))
+    assert prep.counts() == {1: 1, 2: 1, 3: 0, 4: 0, None: 1}
+    with pytest.raises(RiskmapError):
+        PreparedLayer.from_gdf(layer_def("p", "point"), frame([shapely.box(0, 0, 1, 1)]), MAP_EPSG, projected=True)
+
+
+def test_reclassified_recolours_without_reprojecting(app):
+    prep = enterprises()
+    gdf = prep.source.copy()
+    gdf["level"] = [4, 1, 4, 4]
+    again = prep.reclassified(gdf)
+    assert again.coords is prep.coords
+    img = render_image(settings(), [again], labels=False)
+    assert close(rgb(img, 50, 50), (0, 0x70, 0xFF)) and close(rgb(img, 150, 50), (255, 0, 0))
