@@ -251,11 +251,41 @@ def _paint_points(ctx: _Ctx, layer: PreparedLayer, cancelled, only: np.ndarray |
                 painter.setBrush(QBrush(QColor(halo)))
                 for s in range(0, len(centres), VECTOR_SYMBOL_CHUNK):
                     painter.drawPath(symbols_path(style.symbol, centres[s:s + VECTOR_SYMBOL_CHUNK], size_px))
+            if style.symbol == "circle" and fill and not halo and _is_pdf(painter):
+                _vector_round_dots(painter, centres, fill, stroke, size_px, stroke_px)
+                continue
             painter.setPen(make_pen(stroke, stroke_px) if stroke and stroke_px > 0 else Qt.PenStyle.NoPen)
             painter.setBrush(QBrush(QColor(fill)) if fill else Qt.BrushStyle.NoBrush)
             for s in range(0, len(centres), VECTOR_SYMBOL_CHUNK):
                 painter.drawPath(symbols_path(style.symbol, centres[s:s + VECTOR_SYMBOL_CHUNK], size_px))
     return int(len(np.unique(feat))) if layer.feature_parts[-1] != layer.n else len(feat)
+
+
+def _is_pdf(painter: QPainter) -> bool:
+    engine = painter.paintEngine()
+    return engine is not None and engine.type() == QPaintEngine.Type.Pdf
+
+
+def _vector_round_dots(painter: QPainter, centres: np.ndarray, fill: str, stroke: str | None, size_px: float,
+                       stroke_px: float) -> None:
+    """Filled, outlined circles on PDF as zero-length round-capped strokes (PDF 32000 §8.5.3.2: a
+    degenerate subpath with round caps paints a filled circle): the outline colour as a dot of the outer
+    diameter, the fill colour as a dot of the inner one. Four numbers per dot instead of four Béziers:
+    a 100k-point layer writes about a third of the bytes in a quarter of the time, and looks the same.
+    (SVG keeps Bézier circles: Qt's own SVG renderer skips zero-length subpaths.)"""
+    xy = np.repeat(np.ascontiguousarray(centres, dtype=np.float64), 2, axis=0)
+    types = np.tile(np.array([0, 1], dtype=np.int32), len(centres))
+    passes = [(fill, size_px)]
+    if stroke and stroke_px > 0:
+        passes = [(stroke, size_px + stroke_px), (fill, max(size_px - stroke_px, 0.01))]
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    for colour, width in passes:
+        pen = QPen(QColor(colour), width)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        painter.setPen(pen)
+        step = 2 * VECTOR_SYMBOL_CHUNK
+        for s in range(0, len(xy), step):
+            painter.drawPath(make_path(xy[s:s + step], types[s:s + step]))
 
 
 # ------------------------------------------------------------------------------------------ strokes
