@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from PySide6.QtCore import QPointF  # noqa: E402
-from PySide6.QtGui import QGuiApplication, QImage, QPainter  # noqa: E402
+from PySide6.QtGui import QGuiApplication, QPainter  # noqa: E402
 
 from bench.make_big_data import make_big_layers  # noqa: E402
 from riskmap.layers import load_catalogue  # noqa: E402

@@ -100,12 +100,9 @@ def draw_scale_bar(painter: QPainter, settings: MapSettings, anchor_rect: QRectF
     painter.setFont(font)
     base_y = bar.top() - 0.6 * ppmm - fm.descent()
     marks = [(0.0, "0"), (0.5, format_length(length / 2, unit)), (1.0, f"{format_length(length, unit)} {unit}")]
-    for f, text in marks:
-        w = fm.horizontalAdvance(text)
+    for f, text in marks:  # each number centred on its tick
         num_w = fm.horizontalAdvance(text.split(" ")[0])
-        x = x0 + f * bar_px - num_w / 2
-        _halo_text(painter, QPointF(x, base_y), text, font, ppmm)
-        del w
+        _halo_text(painter, QPointF(x0 + f * bar_px - num_w / 2, base_y), text, font, ppmm)
     if show_ratio:
         _halo_text(painter, QPointF(x0, anchor_rect.bottom() - pad - fm.descent()), scale_text(settings), font, ppmm)
     painter.restore()

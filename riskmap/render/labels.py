@@ -25,7 +25,7 @@ from riskmap.render.fonts import device_font, map_font
 from riskmap.render.settings import MapSettings
 from riskmap.render.symbols import extent_factor
 
-TEXT_COLOUR = "#1A1A1A"
+TEXT_COLOUR = "#000000"
 HALO_COLOUR = "#FFFFFF"
 HALO_MM = 0.35  # halo width around glyphs
 GAP_MM = 0.5  # gap between a point symbol and its label
@@ -179,7 +179,11 @@ def place_labels(settings: MapSettings, layers, *, max_labels: int = 300, max_ca
     budget = max_candidates
     W, H = settings.width_px, settings.height_px
     c = grid.cell
-    rows, last_row, last_col = grid.rows, len(grid.rows) - 1, grid.n_cols - 1
+    last_row, last_col = len(grid.rows) - 1, grid.n_cols - 1
+    # point labels also avoid every point symbol on the map (tested for all candidates at once on a summed
+    # area table of the symbols' cells); area and line names may cross symbols
+    symbols = _symbol_table(settings, layers, grid) if any(lay.kind == "point" for lay, _ in batches) else None
+    rows = grid.rows
     for layer, (feats, px) in batches:
         if (cancel is not None and cancel()) or budget <= 0 or len(placed) >= max_labels:
             break
@@ -203,7 +207,11 @@ def place_labels(settings: MapSettings, layers, *, max_labels: int = 300, max_ca
         vgap = max(gap, h / 2 + 2 * pad + c)  # above/below clear the side labels of the same point
         texts = layer.label_text
         width = MEASURER.width
-        w = np.array([width(texts[f], bold) for f in feats.tolist()]) * size_px
+        em = layer.label_em(bold)  # cached per feature: a pan or re-render measures nothing again
+        need = feats[np.isnan(em[feats])]
+        if len(need):
+            em[need] = [width(texts[f], bold) for f in need.tolist()]
+        w = em[feats] * size_px
         ax, ay = px[:, 0], px[:, 1]
         cand = []  # per position: x0, y0 lists, in-bounds flags and the cell span of the padded rectangle
         for pos in positions:
@@ -223,6 +231,10 @@ def place_labels(settings: MapSettings, layers, *, max_labels: int = 300, max_ca
             cx1 = np.clip(np.floor(rx1 / c), 0, last_col).astype(np.int64)
             cy0 = np.clip(np.floor(ry0 / c), 0, last_row).astype(np.int64)
             cy1 = np.clip(np.floor(ry1 / c), 0, last_row).astype(np.int64)
+            if symbols is not None and layer.kind == "point":
+                t = symbols  # t[i, j] = symbol cells in rows < i and columns < j
+                hits = t[cy1 + 1, cx1 + 1] - t[cy0, cx1 + 1] - t[cy1 + 1, cx0] + t[cy0, cx0]
+                inside &= hits == 0
             cand.append((pos, x0.tolist(), y0.tolist(), inside.tolist(), cx0.tolist(), (cx1 - cx0 + 1).tolist(),
                          cy0.tolist(), cy1.tolist()))
         lid, prio, size_pt = layer.id, int(label.priority), float(label.size_pt)
@@ -246,6 +258,38 @@ def place_labels(settings: MapSettings, layers, *, max_labels: int = 300, max_ca
             if len(placed) >= max_labels:
                 break
     return placed
+
+
+def _symbol_table(settings: MapSettings, layers, grid: OccupancyGrid) -> np.ndarray:
+    """Summed-area table of the grid cells covered by visible point symbols (cells only grazed by a
+    symbol's antialiased edge are left free)."""
+    n_rows, n_cols = len(grid.rows), grid.n_cols
+    occ = np.zeros((n_rows, n_cols), dtype=bool)
+    c = grid.cell
+    ppmm = settings.px_per_mm()
+    for layer in layers:
+        if layer.kind != "point" or not len(layer.coords):
+            continue
+        style = layer.layer_def.style
+        half = extent_factor(style.symbol) * style.size_mm * ppmm
+        xy = layer.coords
+        inside = settings.contains_xy(xy[:, 0], xy[:, 1], margin=half * settings.resolution)
+        if not inside.any():
+            continue
+        px = settings.map_to_pixel(xy[inside])
+        inner = max(half - c / 2, 0.0)
+        cx0 = np.clip(np.floor((px[:, 0] - inner) / c), 0, n_cols - 1).astype(np.int64)
+        cy0 = np.clip(np.floor((px[:, 1] - inner) / c), 0, n_rows - 1).astype(np.int64)
+        cx1 = np.clip(np.floor((px[:, 0] + inner) / c), 0, n_cols - 1).astype(np.int64)
+        cy1 = np.clip(np.floor((px[:, 1] + inner) / c), 0, n_rows - 1).astype(np.int64)
+        k = int(math.ceil(2 * inner / c)) + 1
+        for dy in range(k):
+            for dx in range(k):
+                ok = (cx0 + dx <= cx1) & (cy0 + dy <= cy1)
+                occ[(cy0 + dy)[ok], (cx0 + dx)[ok]] = True
+    table = np.zeros((n_rows + 1, n_cols + 1), dtype=np.int32)
+    np.cumsum(np.cumsum(occ, axis=0, dtype=np.int32), axis=1, out=table[1:, 1:])
+    return table
 
 
 # ---------------------------------------------------------------------------------------- drawing
@@ -343,9 +387,19 @@ def _draw_masked(painter, settings, placed, font_of, colour, halo, halo_px) -> N
         a = np.frombuffer(mask.constBits(), dtype=np.uint8, count=stride * h).reshape(h, stride)[:, :w]
         grown = np.zeros((h, stride), dtype=np.uint8)  # scanline padding stays zero
         grown[:, :w] = _dilate(a, halo_px)
-        grown_img = QImage(grown.data, w, h, stride, QImage.Format.Format_Alpha8)
-        painter.drawImage(QPointF(x0, y0), _coloured(grown_img, QColor(halo)))
-    painter.drawImage(QPointF(x0, y0), _coloured(mask, QColor(colour)))
+        halo_c = QColor(halo)
+        if halo_c.rgb() == 0xFFFFFFFF:  # white: 'screen' a grey image whose level is the halo's alpha
+            grey = QImage(grown.data, w, h, stride, QImage.Format.Format_Grayscale8)
+            painter.save()
+            painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Screen)
+            painter.drawImage(QPointF(x0, y0), grey)
+            painter.restore()
+        else:
+            grown_img = QImage(grown.data, w, h, stride, QImage.Format.Format_Alpha8)
+            painter.drawImage(QPointF(x0, y0), _coloured(grown_img, halo_c))
+    text_c = QColor(colour)
+    # an Alpha8 image draws as black: black text needs no colouring pass
+    painter.drawImage(QPointF(x0, y0), mask if text_c.rgb() == 0xFF000000 else _coloured(mask, text_c))
 
 
 def _coloured(mask: QImage, colour: QColor) -> QImage:

@@ -305,6 +305,7 @@ class PreparedLayer:
         self._counts = np.bincount(self.cls, minlength=len(self.classes))
 
     def _prepare_labels(self, gdf, geoms, keep_anchors: bool = False) -> None:
+        self._label_em = {}
         label = self.layer_def.label
         if label is None or label.field not in getattr(gdf, "columns", ()):
             self.label_text = None
@@ -341,6 +342,13 @@ class PreparedLayer:
             rank = self.cls[candidates]
             candidates = candidates[np.argsort(rank, kind="stable")]
         self.label_order = candidates
+
+    def label_em(self, bold: bool) -> np.ndarray:
+        """Label widths in em per feature (NaN until measured); filled in by the label engine."""
+        em = self._label_em.get(bold)
+        if em is None:
+            em = self._label_em[bold] = np.full(self.n, np.nan)
+        return em
 
     # ------------------------------------------------------------------ queries
     @property
