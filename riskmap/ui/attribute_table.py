@@ -191,7 +191,9 @@ class AttributeTable(QWidget):
         except TypeError:
             values.sort(key=str)
         for v in values:
-            key = int(v) if isinstance(v, float) and float(v).is_integer() else v
+            key = int(v) if isinstance(v, float | np.floating) and float(v).is_integer() else v
+            if isinstance(key, np.integer):
+                key = int(key)
             combo.addItem(str(mapping.get(key, mapping.get(str(key), key))), key)
         if col.isna().any():
             combo.addItem(tr("（空）") if field != "level" else tr("未定级"), NONE)

@@ -1,7 +1,7 @@
 """The map canvas: a native Qt widget showing the workspace's layers through the shared renderer.
 
 QGIS-style: every view is rendered off the GUI thread into an image (``riskmap.render.image.RenderJob``
-in a QThreadPool); the widget shows the latest finished image, moved and scaled to the current view while
+on a worker thread); the widget shows the latest finished image, moved and scaled to the current view while
 the user pans or zooms, and asks for a new render when the movement ends. A newer render cancels the
 older one. Decorations (scale bar, north arrow), the selection flash, rubber bands and map-tool overlays
 are painted on top by the widget itself.
@@ -13,12 +13,12 @@ Map tools (pan, zoom box, identify, select, and the planning tools of other modu
 from __future__ import annotations
 
 import copy
-import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import shapely
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -42,6 +42,26 @@ class _Relay(QObject):
     """Carries finished render jobs from the worker thread to the GUI thread."""
 
     finished = Signal(object)
+
+
+def _render_executor() -> ThreadPoolExecutor:
+    """One long-lived Python worker thread for all canvases (see riskmap.ui.tasks.executor for why not
+    QThreadPool); a newer render cancels the older one, so one thread is enough."""
+    global _RENDER_EXECUTOR
+    if _RENDER_EXECUTOR is None:
+        _RENDER_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskmap-render")
+    return _RENDER_EXECUTOR
+
+
+_RENDER_EXECUTOR: ThreadPoolExecutor | None = None
+
+
+def _run_job(job: RenderJob, relay: _Relay) -> None:
+    job.run()
+    try:
+        relay.finished.emit(job)
+    except RuntimeError:  # the canvas went away meanwhile
+        pass
 
 
 class MapCanvas(QWidget):
@@ -73,10 +93,9 @@ class MapCanvas(QWidget):
         self._seq = 0
         self._job: RenderJob | None = None
         self._job_seq = -1
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
         self._relay = _Relay()
         self._relay.finished.connect(self._job_done)
+        self._futures: list = []
         self._render_timer = QTimer(self, singleShot=True, timeout=self._start_render)
         self._tile_timer = QTimer(self, singleShot=True, timeout=self._compose_tiles)
         self.last_render_s = 0.0
@@ -291,8 +310,8 @@ class MapCanvas(QWidget):
         job.t0 = time.perf_counter()
         self._job = job
         self.renderStarted.emit()
-        relay = self._relay
-        self._pool.start(job.runnable(lambda j: relay.finished.emit(j)))
+        self._futures = [f for f in self._futures if not f.done()]
+        self._futures.append(_render_executor().submit(_run_job, job, self._relay))
 
     def _job_done(self, job: RenderJob) -> None:
         if job is self._job:
@@ -336,6 +355,20 @@ class MapCanvas(QWidget):
             self._compose_tiles()
         self.last_render_s = time.perf_counter() - t
         return self.last_render_s
+
+    def shutdown(self) -> None:
+        """Stop timers and renders (before the canvas goes away)."""
+        self._render_timer.stop()
+        self._tile_timer.stop()
+        self._flash_timer.stop()
+        if self._job is not None:
+            self._job.cancel()
+        for f in self._futures:
+            try:
+                f.result(timeout=5)
+            except Exception:  # reported through the job already
+                pass
+        self._futures = []
 
     def is_rendering(self) -> bool:
         return self._job is not None or self._render_timer.isActive()

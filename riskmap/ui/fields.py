@@ -26,6 +26,7 @@ VOCAB: dict[str, dict[str, tuple[str, str]]] = {
         "industrial_park": ("工业园区", "Industrial park"), "functional": ("功能区", "Functional area"),
         "custom": ("自定义区域", "Custom area"),
     },
+    "level_rule@zones": {"max": ("就高", "Highest level"), "weighted": ("加权密度", "Weighted density")},
     "status@hidden_dangers": {
         "registered": ("登记", "Registered"), "rectifying": ("整改中", "Rectifying"),
         "supervised": ("挂牌督办", "Supervised"), "rectified": ("整改完成", "Rectified"), "closed": ("销号", "Closed"),

@@ -54,3 +54,35 @@ def install_language(lang: str) -> str:
                                QLocale.Country.UnitedStates if lang == "en" else QLocale.Country.China))
     _state["lang"] = lang
     return lang
+
+
+# ---- maintenance: ``python -m riskmap.ui.i18n`` ----------------------------------------------------
+def ui_sources() -> list:
+    """Every Python file of the user interface (where tr() strings live)."""
+    from riskmap.paths import ROOT
+
+    return sorted((ROOT / "riskmap" / "ui").rglob("*.py"))
+
+
+def update_translations(lang: str = "en") -> None:
+    """Collect the tr() strings into ``riskmap_<lang>.ts`` (translations already there are kept; new
+    strings come in unfinished for Qt Linguist) and compile ``riskmap_<lang>.qm``."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    def tool(name):
+        here = os.path.join(os.path.dirname(sys.executable), name)
+        return here if os.path.exists(here) else shutil.which(name) or name
+
+    ts = I18N_DIR / f"riskmap_{lang}.ts"
+    rel = [os.path.relpath(p, I18N_DIR) for p in ui_sources()]
+    subprocess.run([tool("pyside6-lupdate"), *rel, "-ts", ts.name, "-no-obsolete", "-locations", "relative",
+                    "-target-language", "en_US" if lang == "en" else lang, "-source-language", "zh_CN"],
+                   cwd=I18N_DIR, check=True)
+    subprocess.run([tool("pyside6-lrelease"), ts.name, "-qm", qm_path(lang).name], cwd=I18N_DIR, check=True)
+
+
+if __name__ == "__main__":
+    update_translations()

@@ -271,7 +271,7 @@ class IdentifyPanel(QWidget):
         parts = [f"<b>{row['name']}</b>（{word('zones', 'kind', row['kind'], lang)}）",
                  f"{tr('风险等级')}：{_level(row['level'], lang) or tr('未定级')}"]
         if isinstance(row.get("level_rule"), str) and row["level_rule"]:
-            parts.append(f"{tr('分级规则')}：{row['level_rule']}")
+            parts.append(f"{tr('分级规则')}：{word('zones', 'level_rule', row['level_rule'], lang)}")
         if isinstance(row.get("level_reason"), str) and row["level_reason"]:
             parts.append(f"{tr('定级理由')}：{row['level_reason']}")
         dec = project.read_table("zone_decisions", where=f"zone_id = {zid}")

@@ -49,6 +49,14 @@ MENUS = {  # key → Chinese title (translated at build time)
     "file": "文件", "view": "视图", "map": "地图", "layer": "图层", "analysis": "分析", "tools": "工具",
     "settings": "设置", "help": "帮助",
 }
+
+
+def menu_titles() -> dict[str, str]:
+    """The menus' titles in the current language (tr() literals, so the translation tools find them)."""
+    return {"file": tr("文件"), "view": tr("视图"), "map": tr("地图"), "layer": tr("图层"), "analysis": tr("分析"),
+            "tools": tr("工具"), "settings": tr("设置"), "help": tr("帮助")}
+
+
 EXTENSION_PREFIXES = ("import_wizard", "export", "print", "planning")
 EXTENSION_PACKAGES = ("riskmap.ui.tools",)
 SCALES = (1_000, 2_000, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000)
@@ -164,9 +172,10 @@ class MainWindow(QMainWindow):
 
     def menu(self, menu_name: str) -> QMenu:
         """The menu by key ("file") or Chinese title ("文件"); created before 帮助 if new."""
-        key = next((k for k, zh in MENUS.items() if menu_name in (k, zh, tr(zh))), menu_name)
+        titles = menu_titles()
+        key = next((k for k, zh in MENUS.items() if menu_name in (k, zh, titles[k])), menu_name)
         if key not in self.menus:
-            title = tr(MENUS[key]) if key in MENUS else menu_name
+            title = titles[key] if key in MENUS else menu_name
             m = QMenu(title, self)
             m.setObjectName(f"menu_{key}")
             help_menu = self.menus.get("help")
@@ -248,7 +257,7 @@ class MainWindow(QMainWindow):
         for key in MENUS:
             if key in ("analysis", "tools"):
                 continue  # created on demand by extensions
-            m = QMenu(tr(MENUS[key]), self)
+            m = QMenu(menu_titles()[key], self)
             m.setObjectName(f"menu_{key}")
             mb.addMenu(m)
             self.menus[key] = m
@@ -525,8 +534,7 @@ class MainWindow(QMainWindow):
         new.adopt(self)
         new.show()
         self._handing_off = True
-        self.close()
-        self.deleteLater()
+        self.close()  # the caller drops its reference; Python then deletes the old window
         self.windowReplaced.emit(new)
         return new
 
@@ -538,8 +546,7 @@ class MainWindow(QMainWindow):
         self.workspace.labels = ws.labels
         self._set_project(ws.project, ws.map_epsg, ws.layers)
         self.workspace.selection = dict(ws.selection)
-        self.canvas.resize(other.canvas.size())
-        self.canvas.set_extent(other.canvas.view.extent, margin=0.0)
+        self.canvas.centre_on(*other.canvas.view.centre, other.canvas.scale())
         for lid in list(ws.selection):
             self.workspace.selectionChanged.emit(lid)
 
@@ -712,9 +719,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802
         self._save_state()
-        if self.canvas._job is not None:
-            self.canvas._job.cancel()
-        self.canvas._pool.waitForDone(3000)
+        self.canvas.shutdown()
         if not self._handing_off and self.workspace.project is not None:
             self.workspace.project.close()
         super().closeEvent(event)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from riskmap.ui.errors import show_error
@@ -20,6 +21,7 @@ from riskmap.ui.i18n import tr
 
 PROGRESS_DELAY_MS = 500
 _running: set = set()
+_executor: ThreadPoolExecutor | None = None
 
 
 class Cancelled(Exception):
@@ -63,25 +65,24 @@ class Task(QObject):
         self.progressed.emit(float(fraction), str(message))
 
 
-class _Runner(QRunnable):
-    def __init__(self, task: Task):
-        super().__init__()
-        self.task = task
-        self.setAutoDelete(True)
+def executor() -> ThreadPoolExecutor:
+    """The background workers: Python threads, not QThreadPool's.
 
-    def run(self):
-        self.task._run()
+    PROJ (through pyproj) keeps per-thread state in Python thread-locals; QThreadPool threads get a fresh
+    Python thread state for every run, which frees that state under live PROJ objects (seen as crashes
+    in proj_create). Long-lived Python threads avoid this.
+    """
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="riskmap-task")
+    return _executor
 
 
-def pool() -> QThreadPool:
-    return QThreadPool.globalInstance()
-
-
-def start(task: Task, thread_pool: QThreadPool | None = None) -> Task:
-    """Run ``task`` on the pool; keeps it alive until it is done."""
+def start(task: Task) -> Task:
+    """Run ``task`` in the background; keeps it alive until it is done."""
     _running.add(task)
     task.done.connect(lambda: (_running.discard(task), setattr(task, "finished", True)))
-    (thread_pool or pool()).start(_Runner(task))
+    executor().submit(task._run)
     return task
 
 

@@ -9,6 +9,7 @@ Drawing order: ``workspace.layers[0]`` is drawn first (bottom), the last one on 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -22,6 +23,7 @@ from riskmap.layers import GROUPS, LayerDef, load_catalogue
 from riskmap.ui.fields import display_column
 
 WEB_MERCATOR = 3857
+_VERSIONS = itertools.count(1)
 SMALL_LAYER = 20_000  # layers up to this size are re-prepared on the GUI thread (a few ms)
 
 
@@ -132,7 +134,7 @@ class MapLayer:
         geoms = self.projected if self.mask.all() else self.projected[self.mask]
         frame = _with_geometry(sub, geoms)
         self.prepared = PreparedLayer.from_gdf(self.layer_def, frame, self.map_epsg, projected=True)
-        self.version += 1
+        self.version = next(_VERSIONS)  # unique across layers and re-reads
 
     def row_of(self, ids) -> np.ndarray:
         """Row positions (in gdf) of feature ids; unknown ids dropped."""
@@ -381,12 +383,13 @@ class Workspace(QObject):
 
     # ---- identify
     def features_at(self, x: float, y: float, tolerance: float, layers: list[str] | None = None) -> list[tuple[str, int]]:
-        """(layer id, feature id) of the visible, shown features at map point (x, y), top layer first.
+        """(layer id, feature id) of the visible, shown features at map point (x, y): points, then lines,
+        then polygons, each kind top layer first.
 
         Points and lines within ``tolerance`` map units; polygons containing the point (or within
         tolerance of their outline).
         """
-        hits = []
+        hits = {"point": [], "line": [], "polygon": []}
         pt = shapely.Point(x, y)
         for layer in reversed(self.layers):
             if not layer.visible or (layers is not None and layer.id not in layers) or not len(layer.gdf):
@@ -404,8 +407,8 @@ class Workspace(QObject):
                 ok = d <= tolerance
             order = np.argsort(d[ok], kind="stable")
             ids = layer.ids[cand[ok][order]]
-            hits.extend((layer.id, int(i)) for i in ids)
-        return hits
+            hits[layer.geometry].extend((layer.id, int(i)) for i in ids)
+        return hits["point"] + hits["line"] + hits["polygon"]
 
     def record(self, layer_id: str, feature_id: int) -> pd.Series | None:
         layer = self.layer(layer_id)

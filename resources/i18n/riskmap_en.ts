@@ -1,0 +1,1479 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="en_US" sourcelanguage="zh_CN">
+<context>
+    <name></name>
+    <message>
+        <location filename="../../riskmap/ui/attribute_table.py" line="+151"/>
+        <source>搜索任意字段…</source>
+        <translation>Search any field…</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>地图同步筛选</source>
+        <translation>Filter the map too</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>勾选后地图上只显示表中筛选出的要素</source>
+        <translation>When ticked, the map shows only the features filtered in the table</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>全选筛选结果</source>
+        <translation>Select all filtered</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>取消选择</source>
+        <translation>Clear selection</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>缩放到选中</source>
+        <translation>Zoom to selection</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>导出为 XLSX…</source>
+        <translation>Export to XLSX…</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>全部</source>
+        <translation>All</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>（空）</source>
+        <translation>(empty)</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>未定级</source>
+        <translation>Not graded</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>显示 {shown} / {total} 条</source>
+        <translation>Showing {shown} / {total} rows</translation>
+    </message>
+    <message>
+        <location line="+93"/>
+        <source>导出为 XLSX</source>
+        <translation>Export to XLSX</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location filename="../../riskmap/ui/planning.py" line="+227"/>
+        <source>Excel 工作簿 (*.xlsx)</source>
+        <translation>Excel workbook (*.xlsx)</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>正在导出 XLSX</source>
+        <translation>Exporting XLSX</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>已导出 {n} 条记录到 {path}</source>
+        <translation>Exported {n} rows to {path}</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/canvas.py" line="+421"/>
+        <source>在线底图“{name}”不可用（{reason}），地图仍使用本地边界显示。</source>
+        <translation>Online base map “{name}” is unavailable ({reason}); the map keeps showing the project&apos;s own boundaries.</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/dashboard.py" line="+68"/>
+        <source>企业风险等级</source>
+        <translation>Enterprise risk levels</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>按行业</source>
+        <translation>By industry</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>按镇街</source>
+        <translation>By town</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>清除地图筛选</source>
+        <translation>Clear map filter</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>规划指标进度</source>
+        <translation>Plan indicator progress</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>逾期重大隐患</source>
+        <translation>Overdue major hidden dangers</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location filename="../../riskmap/ui/identify_panel.py" line="+80"/>
+        <location line="+25"/>
+        <source>隐患</source>
+        <translation>Hidden dangers</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <location filename="../../riskmap/ui/identify_panel.py" line="+144"/>
+        <source>企业</source>
+        <translation>Enterprise</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <location filename="../../riskmap/ui/identify_panel.py" line="-169"/>
+        <source>整改期限</source>
+        <translation>Deadline</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>逾期天数</source>
+        <translation>Days overdue</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <location filename="../../riskmap/ui/identify_panel.py" line="+0"/>
+        <source>状态</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>未知</source>
+        <translation>Unknown</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>企业共 {n} 家，未定级 {u} 家</source>
+        <translation>{n} enterprises, {u} not graded</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>项目中暂无规划指标</source>
+        <translation>The project has no plan indicators yet</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>无数据</source>
+        <translation>No data</translation>
+    </message>
+    <message>
+        <location line="+65"/>
+        <source>地图已筛选：{what}（{n} 家企业）</source>
+        <translation>Map filtered: {what} ({n} enterprises)</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>已清除地图筛选</source>
+        <translation>Map filter cleared</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/errors.py" line="+47"/>
+        <source>内存不足，操作未完成。</source>
+        <translation>Out of memory; the operation was not completed.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>文件操作失败</source>
+        <translation>File operation failed</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>程序内部错误，操作未完成。</source>
+        <translation>Internal error; the operation was not completed.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>详细信息已写入日志：</source>
+        <translation>Details were written to the log: </translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <location filename="../../riskmap/ui/tools/editing.py" line="+278"/>
+        <source>riskmap 提示</source>
+        <translation>riskmap</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/filter_dialog.py" line="+37"/>
+        <source>筛选图层：</source>
+        <translation>Filter layer: </translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>任意字段包含的文字</source>
+        <translation>Text contained in any field</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>全选</source>
+        <translation>Select all</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>全不选</source>
+        <translation>Select none</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <location filename="../../riskmap/ui/layers_panel.py" line="+331"/>
+        <source>清除筛选</source>
+        <translation>Clear filter</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location filename="../../riskmap/ui/settings_dialog.py" line="+76"/>
+        <source>确定</source>
+        <translation>OK</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location filename="../../riskmap/ui/settings_dialog.py" line="+1"/>
+        <location filename="../../riskmap/ui/tasks.py" line="+93"/>
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <location filename="../../riskmap/ui/identify_panel.py" line="-6"/>
+        <source>字段</source>
+        <translation>Field</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>文字</source>
+        <translation>Text</translation>
+    </message>
+    <message>
+        <location line="+76"/>
+        <source>将显示 {n} / {total} 个要素</source>
+        <translation>{n} / {total} features will be shown</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/identify_panel.py" line="-8"/>
+        <source>要素</source>
+        <translation>Feature</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <location filename="../../riskmap/ui/main_window.py" line="+56"/>
+        <location line="+191"/>
+        <source>图层</source>
+        <translation>Layers</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>使用“识别”工具单击地图上的要素</source>
+        <translation>Click a feature on the map with the Identify tool</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>值</source>
+        <translation>Value</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>项目</source>
+        <translation>Item</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>内容</source>
+        <translation>Content</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>时间</source>
+        <translation>Time</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>对象</source>
+        <translation>Object</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>方法</source>
+        <translation>Method</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <location line="+2"/>
+        <source>等级</source>
+        <translation>Level</translation>
+    </message>
+    <message>
+        <location line="-2"/>
+        <source>分值</source>
+        <translation>Score</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>说明</source>
+        <translation>Explanation</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>评估人</source>
+        <translation>Assessor</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location filename="../../riskmap/ui/settings_dialog.py" line="-14"/>
+        <source>名称</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>类型</source>
+        <translation>Kind</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>风险等级</source>
+        <translation>Risk level</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>重大危险源</source>
+        <translation>Major hazard</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>发现日期</source>
+        <translation>Found</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>责任人</source>
+        <translation>Responsible</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>督办部门</source>
+        <translation>Supervising dept.</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>保存二维码图片…</source>
+        <translation>Save QR code image…</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <location filename="../../riskmap/ui/tools/editing.py" line="+320"/>
+        <source>属性</source>
+        <translation>Attributes</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>五个清单</source>
+        <translation>Five lists</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>风险点</source>
+        <translation>Risk points</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>评估记录</source>
+        <translation>Assessments</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>定级依据</source>
+        <translation>Level basis</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>一企一码</source>
+        <translation>QR code</translation>
+    </message>
+    <message>
+        <location line="+36"/>
+        <source>找到 {n} 个要素</source>
+        <translation>{n} features found</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>此处没有要素</source>
+        <translation>No feature here</translation>
+    </message>
+    <message>
+        <location line="+75"/>
+        <source>（未填写）</source>
+        <translation>(not filled in)</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>外部安全防护距离不足</source>
+        <translation>External safety distance insufficient</translation>
+    </message>
+    <message>
+        <location line="+64"/>
+        <source>该区域尚未分级：在“风险分区”面板选择单元和规则后计算。</source>
+        <translation>This zone is not graded yet: choose a unit and a rule in the Risk zoning panel.</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>保存二维码图片</source>
+        <translation>Save QR code image</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/layers_panel.py" line="-264"/>
+        <source>当前图层的不透明度</source>
+        <translation>Opacity of the current layer</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <location line="+256"/>
+        <source>筛选…</source>
+        <translation>Filter…</translation>
+    </message>
+    <message>
+        <location line="-254"/>
+        <location filename="../../riskmap/ui/main_window.py" line="+347"/>
+        <source>属性表</source>
+        <translation>Attribute table</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>不透明度</source>
+        <translation>Opacity</translation>
+    </message>
+    <message>
+        <location line="+60"/>
+        <source>在线瓦片底图，始终绘制在所有图层之下</source>
+        <translation>Online tile base map, always drawn below every layer</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>已筛选</source>
+        <translation>Filtered</translation>
+    </message>
+    <message>
+        <location line="+146"/>
+        <source>筛选：显示 {shown} / {total}</source>
+        <translation>Filter: showing {shown} / {total}</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>缩放到图层</source>
+        <translation>Zoom to layer</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-278"/>
+        <source>打开属性表</source>
+        <translation>Open attribute table</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>上移一层</source>
+        <translation>Move up</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>下移一层</source>
+        <translation>Move down</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>上移分组</source>
+        <translation>Move group up</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>下移分组</source>
+        <translation>Move group down</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/legend_panel.py" line="+26"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-68"/>
+        <source>图例</source>
+        <translation>Legend</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>数量</source>
+        <translation>Count</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>仅统计当前视图</source>
+        <translation>Count only the current view</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/main_window.py" line="-192"/>
+        <source>文件</source>
+        <translation>File</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>视图</source>
+        <translation>View</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>地图</source>
+        <translation>Map</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>分析</source>
+        <translation>Analysis</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>工具</source>
+        <translation>Tools</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>帮助</source>
+        <translation>Help</translation>
+    </message>
+    <message>
+        <location line="+192"/>
+        <source>识别结果</source>
+        <translation>Identify</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>统计看板</source>
+        <translation>Dashboard</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>风险分区</source>
+        <translation>Risk zoning</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>打开项目…</source>
+        <translation>Open project…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>打开示例项目</source>
+        <translation>Open demo project</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>最近打开</source>
+        <translation>Recent projects</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>退出</source>
+        <translation>Quit</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>面板</source>
+        <translation>Panels</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <location filename="../../riskmap/ui/settings_dialog.py" line="-32"/>
+        <source>显示标注</source>
+        <translation>Show labels</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <location filename="../../riskmap/ui/settings_dialog.py" line="+5"/>
+        <source>地图坐标系</source>
+        <translation>Map coordinate system</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>高斯-克吕格 3 度带（项目坐标系）</source>
+        <translation>Gauss–Krüger 3° zone (project CRS)</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Web 墨卡托</source>
+        <translation>Web Mercator</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>平移</source>
+        <translation>Pan</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>框选放大</source>
+        <translation>Zoom to box</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>识别要素</source>
+        <translation>Identify features</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>选择要素</source>
+        <translation>Select features</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>放大</source>
+        <translation>Zoom in</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>缩小</source>
+        <translation>Zoom out</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>全图</source>
+        <translation>Full extent</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>缩放到选中要素</source>
+        <translation>Zoom to selection</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>缩放到当前图层</source>
+        <translation>Zoom to current layer</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>上一视图</source>
+        <translation>Previous view</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>下一视图</source>
+        <translation>Next view</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>取消全部选择</source>
+        <translation>Clear all selections</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>刷新地图</source>
+        <translation>Refresh map</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>筛选当前图层…</source>
+        <translation>Filter current layer…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>清除全部筛选</source>
+        <translation>Clear all filters</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>在线底图…</source>
+        <translation>Online base maps…</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>设置…</source>
+        <translation>Settings…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location filename="../../riskmap/ui/settings_dialog.py" line="-1"/>
+        <source>界面语言</source>
+        <translation>Interface language</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <location line="+374"/>
+        <source>关于 riskmap</source>
+        <translation>About riskmap</translation>
+    </message>
+    <message>
+        <location line="-369"/>
+        <source>地图工具</source>
+        <translation>Map tools</translation>
+    </message>
+    <message>
+        <location line="+24"/>
+        <source>比例尺（可输入，如 1:25000）</source>
+        <translation>Scale (type e.g. 1:25000)</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>示例数据</source>
+        <translation>Demo data</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>比例尺</source>
+        <translation>Scale</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>没有找到“{t}”</source>
+        <translation>Nothing found for “{t}”</translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>打开项目</source>
+        <translation>Open project</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>riskmap 项目 (*.gpkg);;所有文件 (*)</source>
+        <translation>riskmap projects (*.gpkg);;All files (*)</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>正在读取项目</source>
+        <translation>Reading the project</translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>正在打开项目</source>
+        <translation>Opening the project</translation>
+    </message>
+    <message>
+        <location line="+31"/>
+        <source>正在创建示例项目（会宁县，虚构数据）</source>
+        <translation>Creating the demo project (Huining, fictitious data)</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>（无）</source>
+        <translation>(none)</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>riskmap 安全风险一张图</source>
+        <translation>riskmap safety-risk map</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>（只读）</source>
+        <translation> (read-only)</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>正在转换坐标系</source>
+        <translation>Changing the coordinate system</translation>
+    </message>
+    <message>
+        <location line="+102"/>
+        <source>请先在图层面板中选择一个图层</source>
+        <translation>Choose a layer in the Layers panel first</translation>
+    </message>
+    <message>
+        <location line="+50"/>
+        <source>经度 {lon:.6f}° 纬度 {lat:.6f}°  X {x:.1f} Y {y:.1f}</source>
+        <translation>Lon {lon:.6f}° Lat {lat:.6f}°  X {x:.1f} Y {y:.1f}</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>比例尺格式应为 1:25000</source>
+        <translation>Write the scale as 1:25000</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>地图显示坐标系；数据保存为 CGCS2000（EPSG:4490）</source>
+        <translation>Display coordinate system; data are stored in CGCS2000 (EPSG:4490)</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>riskmap {v}
+县域安全风险四色图“一张图”桌面程序。
+内置字体：Noto Sans CJK SC（SIL OFL）。</source>
+        <translation>riskmap {v}
+Desktop GIS for county four-colour safety-risk maps.
+Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/planning.py" line="-154"/>
+        <location line="+19"/>
+        <source>无</source>
+        <translation>None</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>，{n} 人</source>
+        <translation>, {n} people</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>（按类型/人数推定）</source>
+        <translation> (inferred from kind/people)</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>位于</source>
+        <translation>inside </translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>内，距边界 {d:.1f} m</source>
+        <translation>, {d:.1f} m from its boundary</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>；{s}装置风险基准 {t}/年</source>
+        <translation>; {s} installation risk criterion {t}/year</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>依据：</source>
+        <translation>Source: </translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>潜在影响半径 {p:.1f} m，</source>
+        <translation>potential impact radius {p:.1f} m, </translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>（Φ{d:g} mm，{p:g} MPa，{pir}准则 {rule}，识别半径 {rad:.1f} m）：</source>
+        <translation> (Φ{d:g} mm, {p:g} MPa, {pir} rule {rule}, search radius {rad:.1f} m): </translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>安全控制线</source>
+        <translation>Safety control line</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source> 穿越 </source>
+        <translation> crosses </translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>规划检查</source>
+        <translation>Planning check</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>使用“分析”菜单中的规划工具，结果显示在这里</source>
+        <translation>Use the planning tools in the Analysis menu; results appear here</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>保存 HTML…</source>
+        <translation>Save HTML…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>导出 PDF…</source>
+        <translation>Export PDF…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>导出 Excel…</source>
+        <translation>Export Excel…</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>查询半径</source>
+        <translation>Search radius</translation>
+    </message>
+    <message>
+        <location line="+35"/>
+        <source>保存 HTML</source>
+        <translation>Save HTML</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>网页 (*.html)</source>
+        <translation>Web page (*.html)</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>导出 PDF</source>
+        <translation>Export PDF</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>PDF 文件 (*.pdf)</source>
+        <translation>PDF file (*.pdf)</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>导出 Excel</source>
+        <translation>Export Excel</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>导入个人风险等值线</source>
+        <translation>Import individual-risk contours</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>浏览…</source>
+        <translation>Browse…</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>如 IR；DXF 文件留空则用图层名</source>
+        <translation>e.g. IR; for DXF leave empty to use the layer name</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>全部等值线同一风险值，如 3e-7</source>
+        <translation>One risk value for all contours, e.g. 3e-7</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>名称=风险值，如 IR7=3e-7, IR6=3e-6</source>
+        <translation>name=value, e.g. IR7=3e-7, IR6=3e-6</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location filename="../../riskmap/ui/tools/editing.py" line="+52"/>
+        <source>在役装置</source>
+        <translation>In service</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location filename="../../riskmap/ui/tools/editing.py" line="+0"/>
+        <source>新建装置</source>
+        <translation>New installation</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>（不指定）</source>
+        <translation>(not specified)</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>如《某公司安全评价报告》</source>
+        <translation>e.g. the company&apos;s safety assessment report</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>文件（GPKG/SHP/DXF）</source>
+        <translation>File (GPKG/SHP/DXF)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>风险值字段</source>
+        <translation>Risk value field</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>或统一风险值</source>
+        <translation>or one risk value</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>名称对应</source>
+        <translation>Name mapping</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>装置状态</source>
+        <translation>Installation status</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>所属企业</source>
+        <translation>Enterprise</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>装置/设施</source>
+        <translation>Installation / facility</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>来源文件</source>
+        <translation>Source document</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>选择等值线文件</source>
+        <translation>Choose a contour file</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>等值线 (*.gpkg *.shp *.dxf *.geojson)</source>
+        <translation>Contours (*.gpkg *.shp *.dxf *.geojson)</translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>规划分析</source>
+        <translation>Planning analysis</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>已保存 {n} 处修改</source>
+        <translation>{n} changes saved</translation>
+    </message>
+    <message>
+        <location line="+35"/>
+        <source>编辑</source>
+        <translation>Edit</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>开始编辑</source>
+        <translation>Start editing</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>保存编辑</source>
+        <translation>Save edits</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <location filename="../../riskmap/ui/tools/editing.py" line="-368"/>
+        <source>停止编辑</source>
+        <translation>Stop editing</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>撤销</source>
+        <translation>Undo</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>重做</source>
+        <translation>Redo</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>绘制要素</source>
+        <translation>Draw feature</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>单击添加节点，回车或右键结束；Backspace 删除上一个节点；Esc 取消</source>
+        <translation>Click to add vertices, Enter or right-click to finish; Backspace removes the last vertex; Esc cancels</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location filename="../../riskmap/ui/tools/editing.py" line="+257"/>
+        <source>绘制洞</source>
+        <translation>Draw hole</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>在面要素内画出洞的边界</source>
+        <translation>Draw the outline of a hole inside a polygon</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>选择与编辑节点</source>
+        <translation>Select and edit vertices</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>单击选择要素；拖动节点移动；双击边添加节点；Delete 删除选中节点</source>
+        <translation>Click to select a feature; drag a vertex to move it; double-click an edge to add a vertex; Delete removes the selected vertex</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location filename="../../riskmap/ui/tools/editing.py" line="+28"/>
+        <source>分割要素</source>
+        <translation>Split feature</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>画一条穿过要素的线将其分割</source>
+        <translation>Draw a line across a feature to split it</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>合并选中要素</source>
+        <translation>Merge selected features</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>删除选中要素</source>
+        <translation>Delete selected features</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>编辑属性…</source>
+        <translation>Edit attributes…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>吸附到节点和边</source>
+        <translation>Snap to vertices and edges</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>规划检查（侵占、高后果区、穿越）</source>
+        <translation>Planning check (encroachment, high-consequence segments, crossings)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>按外部安全距离生成控制线</source>
+        <translation>Control lines from external safety distances</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>导入个人风险等值线…</source>
+        <translation>Import individual-risk contours…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>生命线管段分级</source>
+        <translation>Grade lifeline segments</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>选址检查（点）</source>
+        <translation>Site check (point)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>选址检查（地块）</source>
+        <translation>Site check (parcel)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>一点即现</source>
+        <translation>What is around here</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>单击地图，查看周边对象、人员和最近的应急资源</source>
+        <translation>Click the map to see the objects and people around and the nearest emergency resources</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>量算距离</source>
+        <translation>Measure distance</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>量算面积</source>
+        <translation>Measure area</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>规划工具</source>
+        <translation>Planning tools</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>正在编辑：{name}</source>
+        <translation>Editing: {name}</translation>
+    </message>
+    <message>
+        <location line="+79"/>
+        <source>正在进行规划检查</source>
+        <translation>Running the planning check</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>规划检查：侵占 {a} 处，高后果区 {b} 处，穿越 {c} 处</source>
+        <translation>Planning check: {a} encroachments, {b} high-consequence segments, {c} crossings</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>新建</source>
+        <translation>New</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>更新</source>
+        <translation>Update</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>按外部安全距离生成的控制线</source>
+        <translation>Control lines from external safety distances</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>控制线</source>
+        <translation>Control line</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>操作</source>
+        <translation>Action</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>设施数</source>
+        <translation>Facilities</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>依据</source>
+        <translation>Basis</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>已生成 {n} 条草稿控制线</source>
+        <translation>{n} draft control lines made</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>正在生成安全控制线</source>
+        <translation>Making safety control lines</translation>
+    </message>
+    <message>
+        <location line="+31"/>
+        <source>已导入 {n} 条等值线</source>
+        <translation>{n} contours imported</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>正在导入等值线</source>
+        <translation>Importing contours</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>生命线分级完成，{n} 段等级有变化</source>
+        <translation>Lifeline grading done; {n} segments changed level</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>正在进行生命线分级</source>
+        <translation>Grading lifelines</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>选址检查：位于 {n} 条控制线内</source>
+        <translation>Site check: inside {n} control lines</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>选址检查</source>
+        <translation>Site check</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/search.py" line="+63"/>
+        <source>搜索企业名称、地址或镇街</source>
+        <translation>Search enterprise name, address or town</translation>
+    </message>
+    <message>
+        <location line="+40"/>
+        <source>……另有 {n} 项，请输入更多文字</source>
+        <translation>… {n} more; type more to narrow down</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/main_window.py" line="-651"/>
+        <location filename="../../riskmap/ui/settings_dialog.py" line="-13"/>
+        <source>设置</source>
+        <translation>Settings</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/settings_dialog.py" line="+6"/>
+        <source>高斯-克吕格 3 度带（CGCS2000，项目默认）</source>
+        <translation>Gauss–Krüger 3° zone (CGCS2000, project default)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Web 墨卡托（EPSG:3857，与在线底图一致）</source>
+        <translation>Web Mercator (EPSG:3857, as online base maps)</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>常规</source>
+        <translation>General</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>更改界面语言后，主窗口会立即以新语言重建。</source>
+        <translation>After a language change the main window is rebuilt in the new language at once.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>在线底图（默认关闭；离线时仅显示项目自带边界）</source>
+        <translation>Online base maps (off by default; offline, the project&apos;s own boundaries are shown)</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>天地图密钥 tk（在天地图官网申请）</source>
+        <translation>Tianditu key tk (apply on the Tianditu website)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>矢量</source>
+        <translation>Vector</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>影像</source>
+        <translation>Imagery</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>地形</source>
+        <translation>Terrain</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>添加天地图</source>
+        <translation>Add Tianditu</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>添加地址</source>
+        <translation>Add URL</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>删除选中的底图</source>
+        <translation>Remove selected base maps</translation>
+    </message>
+    <message>
+        <location line="+31"/>
+        <source>自定义底图</source>
+        <translation>Custom base map</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/tasks.py" line="+1"/>
+        <source>请稍候</source>
+        <translation>Please wait</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/zoning_panel.py" line="+48"/>
+        <source>重新计算</source>
+        <translation>Recompute</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>分区单元</source>
+        <translation>Zoning unit</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>定级规则</source>
+        <translation>Grading rule</translation>
+    </message>
+    <message>
+        <location line="+32"/>
+        <source>项目只读，显示项目中保存的分区等级。</source>
+        <translation>The project is read-only: showing the zone levels stored in it.</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>分区定级模块不可用，显示项目中保存的分区等级。</source>
+        <translation>Zoning is not available: showing the zone levels stored in the project.</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>正在计算风险分区</source>
+        <translation>Computing risk zones</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <location line="+11"/>
+        <source>未分级</source>
+        <translation>Not graded</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>风险分区已更新：{unit}，{rule}</source>
+        <translation>Risk zones updated: {unit}, {rule}</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/tools/editing.py" line="-285"/>
+        <source>有未保存的编辑，是否保存？</source>
+        <translation>There are unsaved edits. Save them?</translation>
+    </message>
+    <message>
+        <location line="+145"/>
+        <source>{problem}。是否自动修复？</source>
+        <translation>{problem}. Repair it automatically?</translation>
+    </message>
+    <message>
+        <location line="+35"/>
+        <location line="+6"/>
+        <source>添加要素</source>
+        <translation>Add feature</translation>
+    </message>
+    <message>
+        <location line="-4"/>
+        <source>新要素属性</source>
+        <translation>Attributes of the new feature</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>修改几何</source>
+        <translation>Change geometry</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>编辑属性</source>
+        <translation>Edit attributes</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>修改属性</source>
+        <translation>Change attributes</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>删除 {n} 个要素</source>
+        <translation>Delete {n} features</translation>
+    </message>
+    <message>
+        <location line="+71"/>
+        <source>合并 {n} 个要素</source>
+        <translation>Merge {n} features</translation>
+    </message>
+    <message>
+        <location line="+62"/>
+        <source>草稿</source>
+        <translation>Draft</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>已批准</source>
+        <translation>Approved</translation>
+    </message>
+    <message>
+        <location line="+39"/>
+        <source>请填写：</source>
+        <translation>Please fill in: </translation>
+    </message>
+    <message>
+        <location line="+24"/>
+        <source>点数不足：线至少两个点，面至少三个点</source>
+        <translation>Too few points: a line needs at least two, a polygon at least three</translation>
+    </message>
+    <message>
+        <location line="+101"/>
+        <source>移动节点</source>
+        <translation>Move vertex</translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>添加节点</source>
+        <translation>Add vertex</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>删除节点</source>
+        <translation>Delete vertex</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/tools/measure.py" line="+44"/>
+        <source>面积 {a}
+周长 {p}</source>
+        <translation>Area {a}
+Perimeter {p}</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>距离 {d}
+末段 {s}</source>
+        <translation>Distance {d}
+Last segment {s}</translation>
+    </message>
+</context>
+</TS>
