@@ -95,13 +95,21 @@ def _itxt(key: str, text: str) -> bytes:
 
 
 class PngRowWriter:
-    """A streaming RGB PNG encoder: write rows top to bottom, never holding the whole image."""
+    """A streaming RGB PNG encoder: write rows top to bottom, never holding the whole image.
+
+    Rows are compressed on a worker thread (zlib releases the GIL), so the next strip paints meanwhile;
+    at most one strip waits for compression.
+    """
 
     def __init__(self, fh, width: int, height: int, dpi: float, texts: dict[str, str] | None = None,
-                 level: int = 6):
+                 level: int = 4):
+        from concurrent.futures import ThreadPoolExecutor
+
         self.fh, self.width, self.height = fh, width, height
         self.rows = 0
         self.z = zlib.compressobj(level)
+        self.pool = ThreadPoolExecutor(max_workers=1)
+        self.pending = None
         fh.write(b"\x89PNG\r\n\x1a\n")
         fh.write(_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)))
         ppm = int(round(dpi / 0.0254))
@@ -109,22 +117,38 @@ class PngRowWriter:
         for key, text in (texts or {}).items():
             fh.write(_itxt(key, text))
 
+    def _compress(self, raw: bytes) -> None:
+        data = self.z.compress(raw)
+        if data:
+            self.fh.write(_chunk(b"IDAT", data))
+
+    def _wait(self) -> None:
+        if self.pending is not None:
+            self.pending.result()
+            self.pending = None
+
     def write_rows(self, rgb: np.ndarray) -> None:
-        """rgb: (rows, width, 3) uint8."""
+        """rgb: (rows, width, 3) uint8 (copied; the caller may reuse its buffer)."""
         h = rgb.shape[0]
         raw = np.empty((h, self.width * 3 + 1), dtype=np.uint8)
         raw[:, 0] = 0  # filter: none
         raw[:, 1:] = rgb.reshape(h, self.width * 3)
-        data = self.z.compress(raw.tobytes())
-        if data:
-            self.fh.write(_chunk(b"IDAT", data))
+        self._wait()
+        self.pending = self.pool.submit(self._compress, raw.tobytes())
         self.rows += h
 
     def close(self) -> None:
+        try:
+            self._wait()
+        finally:
+            self.pool.shutdown(wait=True)
         if self.rows != self.height:
             raise RiskmapError("PNG 行数不符", f"PNG has {self.rows} of {self.height} rows")
         self.fh.write(_chunk(b"IDAT", self.z.flush()))
         self.fh.write(_chunk(b"IEND", b""))
+
+    def abort(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def strip_height(width_px: int) -> int:
@@ -138,32 +162,41 @@ def write_png(pp: PagePainter, path: str | Path, *, title: str, description: str
     w, h = pp.width_px, pp.height_px
     sh = strip_height(w)
     dpm = int(round(pp.dpi / 0.0254))
-    n = 0
     with open(path, "wb") as fh:
         out = PngRowWriter(fh, w, h, pp.dpi, {"Title": title, "Description": description, "Software": "riskmap"})
-        img = QImage(w, sh, QImage.Format.Format_RGB32)
-        img.setDotsPerMeterX(dpm)
-        img.setDotsPerMeterY(dpm)
-        for y0 in range(0, h, sh):
-            y1 = min(h, y0 + sh)
-            if steps.cancel is not None and steps.cancel():
-                raise ExportCancelled()
-            painter = QPainter(img)
-            try:
-                painter.translate(0, -y0)
-                pp.paint(painter, rows=(y0, y1), cancel=steps.cancel)
-            finally:
-                painter.end()
-            strip = img if y1 - y0 == sh else img.copy(0, 0, w, y1 - y0)
-            conv = strip.convertToFormat(QImage.Format.Format_RGB888)
-            stride = conv.bytesPerLine()
-            arr = np.frombuffer(conv.constBits(), dtype=np.uint8, count=stride * (y1 - y0))
-            arr = arr.reshape(y1 - y0, stride)[:, : w * 3].reshape(y1 - y0, w, 3)
-            out.write_rows(arr)
-            n += 1
-            steps.report(y1 / h, f"{y1}/{h} 行")
+        try:
+            n = _paint_strips(pp, out, w, h, sh, dpm, steps)
+        except BaseException:
+            out.abort()
+            raise
         out.close()
     return {"strips": n, "strip_px": sh}
+
+
+def _paint_strips(pp: PagePainter, out: PngRowWriter, w: int, h: int, sh: int, dpm: int, steps: Steps) -> int:
+    """Paint the page in strips of ``sh`` rows into one reused image and hand each to the encoder."""
+    n = 0
+    img = QImage(w, sh, QImage.Format.Format_RGB32)
+    img.setDotsPerMeterX(dpm)
+    img.setDotsPerMeterY(dpm)
+    for y0 in range(0, h, sh):
+        y1 = min(h, y0 + sh)
+        if steps.cancel is not None and steps.cancel():
+            raise ExportCancelled()
+        painter = QPainter(img)
+        try:
+            painter.translate(0, -y0)
+            pp.paint(painter, rows=(y0, y1), cancel=steps.cancel)
+        finally:
+            painter.end()
+        strip = img if y1 - y0 == sh else img.copy(0, 0, w, y1 - y0)
+        conv = strip.convertToFormat(QImage.Format.Format_RGB888)
+        stride = conv.bytesPerLine()
+        arr = np.frombuffer(conv.constBits(), dtype=np.uint8, count=stride * (y1 - y0))
+        out.write_rows(arr.reshape(y1 - y0, stride)[:, : w * 3].reshape(y1 - y0, w, 3))
+        n += 1
+        steps.report(y1 / h, f"{y1}/{h} 行")
+    return n
 
 
 def demo_description(is_demo: bool) -> str:

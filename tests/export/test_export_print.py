@@ -89,10 +89,34 @@ def _nearest_level(rgb, levels) -> int:
     return min(levels, key=lambda n: sum((a - b) ** 2 for a, b in zip(rgb, levels[n])))
 
 
+def _check_enterprise_pixels(img, pp, demo_source, dpi_scale: float = 1.0):
+    """Sample the image at isolated red and blue enterprises; the nearest level colour must be theirs."""
+    from riskmap.levels import load_levels
+
+    ents = demo_source.get("enterprises").gdf.to_crs(pp.content.epsg)
+    xy = np.column_stack([ents.geometry.x, ents.geometry.y])
+    px = (pp.settings.map_to_pixel(xy) + [pp.map_rect.x(), pp.map_rect.y()]) * dpi_scale
+    labels = [lab.rect for lab in pp.placed_labels()]
+    levels = {n: tuple(int(lv.colour[i:i + 2], 16) for i in (1, 3, 5)) for n, lv in load_levels().levels.items()}
+    checked = {1: 0, 4: 0}
+    d = np.hypot(px[:, None, 0] - px[None, :, 0], px[:, None, 1] - px[None, :, 1]) / dpi_scale
+    np.fill_diagonal(d, np.inf)
+    for i in np.argsort(ents["level"].to_numpy(), kind="stable"):
+        lv = int(ents["level"].iloc[i])
+        if lv not in checked or checked[lv] >= 3 or d[i].min() < 12:  # isolated symbols only (12 px ≈ 3 mm)
+            continue
+        x, y = px[i] / dpi_scale - [pp.map_rect.x(), pp.map_rect.y()]
+        if any(r[0] - 2 <= x <= r[2] + 2 and r[1] - 2 <= y <= r[3] + 2 for r in labels):
+            continue
+        c = img.pixelColor(int(round(px[i][0])), int(round(px[i][1])))
+        assert _nearest_level((c.red(), c.green(), c.blue()), levels) == lv, (lv, c.name())
+        checked[lv] += 1
+    assert checked[1] >= 1 and checked[4] >= 3
+
+
 def test_png_pixels_at_red_and_blue_enterprises(demo_open, demo_source, qapp, tmp_path):
     from PySide6.QtGui import QImage
 
-    from riskmap.levels import load_levels
     from riskmap.printing.export import export_print, page_painters, prepare
 
     opts = ExportOptions(out=tmp_path / "a.png", paper="A3", orientation="landscape", dpi=100)
@@ -100,30 +124,24 @@ def test_png_pixels_at_red_and_blue_enterprises(demo_open, demo_source, qapp, tm
     img = QImage(str(opts.out))
     assert (img.width(), img.height()) == (round(420 / 25.4 * 100), round(297 / 25.4 * 100))
     assert abs(img.dotsPerMeterX() * 0.0254 - 100) < 0.1
-    # where each enterprise lands: the layout's own map frame and settings
-    content, template, texts = prepare(demo_source, opts)
-    pp = page_painters(content, template, texts, opts)[0]
-    ents = demo_source.get("enterprises").gdf.to_crs(content.epsg)
-    xy = np.column_stack([ents.geometry.x, ents.geometry.y])
-    px = pp.settings.map_to_pixel(xy) + [pp.map_rect.x(), pp.map_rect.y()]
-    labels = [lab.rect for lab in pp.placed_labels()]
-    levels = {n: tuple(int(lv.colour[i:i + 2], 16) for i in (1, 3, 5)) for n, lv in load_levels().levels.items()}
-    checked = {1: 0, 4: 0}
-    d = np.hypot(px[:, None, 0] - px[None, :, 0], px[:, None, 1] - px[None, :, 1])
-    np.fill_diagonal(d, np.inf)
-    for i in np.argsort(ents["level"].to_numpy(), kind="stable"):
-        lv = int(ents["level"].iloc[i])
-        if lv not in checked or checked[lv] >= 3 or d[i].min() < 12:  # isolated symbols only (12 px ≈ 3 mm)
-            continue
-        x, y = px[i]
-        if any(r[0] - 2 <= x - pp.map_rect.x() <= r[2] + 2 and r[1] - 2 <= y - pp.map_rect.y() <= r[3] + 2
-               for r in labels):
-            continue
-        c = img.pixelColor(int(round(x)), int(round(y)))
-        assert _nearest_level((c.red(), c.green(), c.blue()), levels) == lv, (lv, c.name())
-        checked[lv] += 1
-    assert checked[1] >= 1 and checked[4] >= 3
+    content, template, texts = prepare(demo_source, opts)  # where each enterprise lands: the layout's map frame
+    _check_enterprise_pixels(img, page_painters(content, template, texts, opts)[0], demo_source)
     assert "示例数据".encode("utf-8") in opts.out.read_bytes()[:4096]  # iTXt Description
+
+
+@pytest.mark.skipif(not shutil.which("pdftoppm"), reason="poppler-utils not installed")
+def test_pdf_pixels_at_red_and_blue_enterprises(a3_pdf, demo_source, qapp, tmp_path):
+    """Rasterised by poppler, the vector PDF shows the same colours where the enterprises are."""
+    from PySide6.QtGui import QImage
+
+    from riskmap.printing.export import page_painters, prepare
+
+    subprocess.run(["pdftoppm", "-r", "100", "-png", str(a3_pdf), str(tmp_path / "p")], check=True)
+    img = QImage(str(next(tmp_path.glob("p*.png"))))
+    opts = ExportOptions(out="x.pdf", paper="A3", orientation="landscape", dpi=300, title="会宁县安全风险四色图",
+                         unit="示例应急管理局")
+    content, template, texts = prepare(demo_source, opts)
+    _check_enterprise_pixels(img, page_painters(content, template, texts, opts)[0], demo_source, 100 / 300)
 
 
 def test_png_strips_match_a_whole_page_render(demo_source, qapp, tmp_path, monkeypatch):

@@ -1,0 +1,111 @@
+"""Benchmark the print exports (run by hand: ``python bench/bench_export.py``).
+
+Cases, each in its own process so that peak memory (max RSS) is its own:
+  demo-pdf      the 会宁县 demo project as an A3 landscape 300 dpi PDF
+  big-pdf       100k enterprises + 5k grid cells + 20k lifelines (bench/make_big_data.py) as A3 300 dpi PDF
+  big-png       the same as A3 300 dpi PNG
+  big-png-a0    the same as A0 300 dpi PNG (9933 × 14043 px), painted in strips
+Targets (DESIGN.md): QGIS 3.22 exports the big layout as an A3 300 dpi PDF in about 4 s, 10 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = ("demo-pdf", "big-pdf", "big-png", "big-png-a0")
+
+
+def _opts(out, paper="A3", orientation="landscape", dpi=300):
+    from riskmap.io.export import ExportOptions
+
+    return ExportOptions(out=out, paper=paper, orientation=orientation, dpi=dpi)
+
+
+def run_case(case: str, folder: Path) -> dict:
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    sys.path.insert(0, str(ROOT))
+    from riskmap.printing.export import ensure_app, export_print
+
+    ensure_app()
+    result = {"case": case}
+    if case == "demo-pdf":
+        from riskmap.demo import make_demo
+
+        path = folder / "demo.gpkg"
+        if not path.exists():
+            make_demo(path, place="会宁县", seed=1).close()
+        from riskmap.store import Project
+
+        out = folder / "demo.pdf"
+        with Project.open(path, readonly=True) as project:
+            t = time.perf_counter()
+            export_print(project, "pdf", _opts(out))
+            result["seconds"] = time.perf_counter() - t
+    else:
+        sys.path.insert(0, str(ROOT / "bench"))
+        from make_big_data import make_big_layers
+
+        from riskmap.io.export_common import source_from_frames
+        from riskmap.printing.compose import PagePainter
+        from riskmap.printing.content import Texts, build_content
+        from riskmap.printing.output import write_pdf, write_png
+        from riskmap.printing.template import load_template
+
+        t = time.perf_counter()
+        frames = make_big_layers(seed=0)
+        result["generate_s"] = time.perf_counter() - t
+        src = source_from_frames("示例十万企业", frames, is_demo=True, metric_epsg=4544)
+        paper = "A0" if case == "big-png-a0" else "A3"
+        t = time.perf_counter()
+        content = build_content(src, ["grids", "lifelines", "enterprises"])
+        template = load_template("standard")
+        pp = PagePainter(template.page(paper, "landscape" if paper == "A3" else "portrait"), content, Texts(),
+                         template, 300)
+        result["prepare_s"] = time.perf_counter() - t
+        out = folder / f"{case}.{'pdf' if case == 'big-pdf' else 'png'}"
+        t = time.perf_counter()
+        if case == "big-pdf":
+            write_pdf([pp], out, title="bench")
+        else:
+            info = write_png(pp, out, title="bench")
+            result.update(info)
+            result["pixels"] = f"{pp.width_px}x{pp.height_px}"
+        result["seconds"] = time.perf_counter() - t
+    result["mb"] = out.stat().st_size / 1e6
+    result["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--case", choices=CASES, help="run one case in this process (prints JSON)")
+    ap.add_argument("--folder", help="working folder (default: a temporary one)")
+    args = ap.parse_args(argv)
+    if args.case:
+        print(json.dumps(run_case(args.case, Path(args.folder))))
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:
+        folder = Path(args.folder or tmp)
+        for case in CASES:
+            r = subprocess.run([sys.executable, __file__, "--case", case, "--folder", str(folder)],
+                               capture_output=True, text=True)
+            if r.returncode:
+                print(f"{case}: failed\n{r.stderr[-2000:]}")
+                continue
+            res = json.loads(r.stdout.strip().splitlines()[-1])
+            extra = " ".join(f"{k}={v:.2f}" if isinstance(v, float) else f"{k}={v}" for k, v in res.items()
+                             if k not in ("case", "seconds", "mb", "max_rss_mb"))
+            print(f"{case:<11} {res['seconds']:6.2f} s  {res['mb']:7.2f} MB  max RSS {res['max_rss_mb']:7.0f} MB  {extra}")
+
+
+if __name__ == "__main__":
+    main()
