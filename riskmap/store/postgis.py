@@ -31,7 +31,9 @@ from riskmap.store.migrations import SCHEMA_VERSION, pending
 
 CHANNEL = "riskmap_changes"
 NOTIFY_MAX_IDS = 500  # more rows in one statement: the notice says "reload the table" (ids None)
-QUIET_TABLES = ("edit_history",)  # no change notices (every edit writes here as well)
+# no change notices: every edit writes history too; zone decisions change only with their zone's level
+# (which is announced), and zoning writes them row by row (100k notices would cost ~6 s)
+QUIET_TABLES = ("edit_history", "zone_decisions")
 _SCHEMES = {"postgresql", "postgres", "postgresql+psycopg", "postgres+psycopg"}
 
 # Asked for a password when the server wants one and none was found; returns None to give up.

@@ -335,9 +335,12 @@ class Project:
         if where:
             sql += f" WHERE {where}"
         if self.dialect == "postgresql":
+            if "id" in tbl.c:
+                sql += " ORDER BY id"  # as a GeoPackage reads (rowid order); PostgreSQL moves updated rows
             sql = sql.replace("%", "%%")  # psycopg reads % as a placeholder (e.g. in LIKE '%镇')
         with self.engine.connect() as conn:
-            rows = conn.exec_driver_sql(sql).fetchall()
+            # plain tuples: pandas probes each Row's attributes, 5× slower for 100k rows
+            rows = [tuple(r) for r in conn.exec_driver_sql(sql).fetchall()]
         names = [c.name for c in cols]
         df = pd.DataFrame.from_records(rows, columns=names)
         for c in cols:

@@ -84,30 +84,35 @@ def _role_exists(conn: Connection, name: str) -> bool:
     return bool(conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :n"), {"n": name}).scalar())
 
 
+# Once per statement (not per row: a 100k-row push would pay ~0.25 ms a row): users without the
+# assessor's column privilege may insert rows only with NULL levels.
 # (%% is a literal % for psycopg, which reads the text through exec_driver_sql)
 LEVEL_GUARD_FUNCTION = """
 CREATE OR REPLACE FUNCTION riskmap_level_guard() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE col text; row jsonb := to_jsonb(NEW);
+DECLARE col text; bad boolean;
 BEGIN
   FOREACH col IN ARRAY TG_ARGV LOOP
-    IF row ->> col IS NOT NULL AND NOT has_column_privilege(TG_TABLE_NAME::regclass, col, 'UPDATE') THEN
-      RAISE EXCEPTION 'permission denied for table %%', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege',
-        DETAIL = format('only assessors set %%s.%%s', TG_TABLE_NAME, col);
+    IF NOT has_column_privilege(TG_RELID, col, 'UPDATE') THEN
+      EXECUTE format('SELECT EXISTS (SELECT 1 FROM new_rows WHERE %%I IS NOT NULL)', col) INTO bad;
+      IF bad THEN
+        RAISE EXCEPTION 'permission denied for table %%', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege',
+          DETAIL = format('only assessors set %%s.%%s', TG_TABLE_NAME, col);
+      END IF;
     END IF;
   END LOOP;
-  RETURN NEW;
+  RETURN NULL;
 END $$;
 """
 
 
 def level_guard_ddl() -> str:
-    """A trigger per levelled table: a new row may carry a level only from a user who may set levels."""
+    """A trigger per levelled table: new rows may carry a level only from a user who may set levels."""
     out = [LEVEL_GUARD_FUNCTION]
     for table, cols in LEVEL_COLUMNS.items():
         args = ", ".join(f"'{c}'" for c in cols)
         out.append(f"DROP TRIGGER IF EXISTS riskmap_level_guard ON {table};")
-        out.append(f"CREATE TRIGGER riskmap_level_guard BEFORE INSERT ON {table} FOR EACH ROW "
-                   f"EXECUTE FUNCTION riskmap_level_guard({args});")
+        out.append(f"CREATE TRIGGER riskmap_level_guard AFTER INSERT ON {table} REFERENCING NEW TABLE AS new_rows "
+                   f"FOR EACH STATEMENT EXECUTE FUNCTION riskmap_level_guard({args});")
     return "\n".join(out)
 
 

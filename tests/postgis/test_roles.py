@@ -80,8 +80,10 @@ def test_editor_edits_features_but_not_levels(url_as):
         with pytest.raises(RiskmapError), p.session() as s:
             derive_level(s, s.get(Enterprise, 1), assessor="bo")
         with pytest.raises(RiskmapError):
-            p.execute("INSERT INTO enterprises (name, industry, level, version, created_at, updated_at, qr_id) "
-                      "VALUES ('示例', 'gas_station', 1, 1, now(), now(), 'q1')")
+            p.execute("INSERT INTO enterprises (name, industry, level, major_hazard, version, created_at, "
+                      "updated_at, qr_id) VALUES ('示例', 'gas_station', 1, false, 1, now(), now(), 'q1')")
+        p.execute("INSERT INTO enterprises (name, industry, major_hazard, version, created_at, updated_at, qr_id) "
+                  "VALUES ('示例无等级', 'gas_station', false, 1, now(), now(), 'q2')")  # without a level: allowed
         with pytest.raises(RiskmapError):
             p.set_meta(name="改名")
         with pytest.raises(RiskmapError):
