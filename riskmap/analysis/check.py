@@ -66,11 +66,21 @@ class CheckReport:
                        f"准则 {r['rule']}，识别半径 {r['radius_m']:.1f} m）：{r['target_name']} 距 "
                        f"{format_distance(r['distance_m'])}")
         cr = self.crossings
-        out.append(f"\n三、生命线穿越红橙风险区及安全控制线 Crossings: {len(cr)} 处")
-        for r in cr.to_dict("records"):
-            what = "安全控制线" if r["object_type"] == "control_line" else f"{level_name(r['object_level'])}区"
-            out.append(f"  {r['segment_name'] or r['segment_id']} 穿越{what}“{r['object_name']}” "
-                       f"{format_distance(r['length_m'])}")
+        out.append(f"\n三、生命线穿越红橙风险区及安全控制线 Crossings: {cr['segment_id'].nunique() if len(cr) else 0} 段，"
+                   f"{len(cr)} 处")
+        for sid, grp in cr.groupby("segment_id", sort=False):
+            parts = []
+            for kind, sub in grp.groupby("object_type", sort=False):
+                if kind == "control_line":
+                    label = "安全控制线"
+                    names = "、".join(f"{n}（{format_distance(m)}）" for n, m in zip(sub["object_name"], sub["length_m"]))
+                    parts.append(f"{label} {names}")
+                else:
+                    for lvl, s2 in sub.groupby("object_level", sort=True):
+                        names = "、".join(f"{n}（{format_distance(m)}）" for n, m in zip(s2["object_name"], s2["length_m"]))
+                        parts.append(f"{level_name(lvl)}区 {names}")
+            first = grp.iloc[0]
+            out.append(f"  {first['segment_name'] or sid}（#{sid}）穿越 " + "；".join(parts))
         return "\n".join(out)
 
     def to_xlsx(self, path):

@@ -176,9 +176,29 @@ def find_crossings(segments, zones, lines, epsg: int) -> pd.DataFrame:
     return df.sort_values(["object_type", "object_id", "segment_id"], ignore_index=True) if len(df) else df
 
 
-def lifeline_crossings(project, levels: tuple[int, ...] = (1, 2)) -> pd.DataFrame:
-    """Lifeline segments crossing zones of the given levels (default red and orange) or any control line."""
+ADMIN_KINDS = ("grid", "village", "town")  # finest first
+
+
+def crossing_zone_kinds(project) -> list[str]:
+    """The zone kinds checked for crossings: the finest graded administrative kind (grid, else village,
+    else town) — the coarser ones repeat it — plus parks, functional and custom zones."""
+    zones = project.read_table("zones", where="level IS NOT NULL AND kind != 'county'", columns=["id", "kind"])
+    graded = set(zones["kind"])
+    admin = next((k for k in ADMIN_KINDS if k in graded), None)
+    return ([admin] if admin else []) + [k for k in sorted(graded) if k not in ADMIN_KINDS]
+
+
+def lifeline_crossings(project, levels: tuple[int, ...] = (1, 2), zone_kinds: list[str] | None = None) -> pd.DataFrame:
+    """Lifeline segments crossing zones of the given levels (default red and orange) or any control line.
+
+    ``zone_kinds`` defaults to :func:`crossing_zone_kinds`.
+    """
     lv = ", ".join(str(int(v)) for v in levels)
-    zones = project.read_table("zones", where=f"level IN ({lv}) AND kind != 'county'")
+    kinds = crossing_zone_kinds(project) if zone_kinds is None else list(zone_kinds)
+    if kinds:
+        kinds_sql = ", ".join("'" + k.replace("'", "''") + "'" for k in kinds)
+        zones = project.read_table("zones", where=f"level IN ({lv}) AND kind IN ({kinds_sql})")
+    else:
+        zones = None
     return find_crossings(project.read_table("lifelines"), zones, project.read_table("control_lines"),
                           project_epsg(project))

@@ -135,3 +135,17 @@ def test_project_functions(blank):
     assert sorted(cr["object_name"]) == ["橙区", "线"]
     # the 400 m wide square spans x = 600…1000 m and the pipeline ends at 1000 m: 400 m inside
     assert cr.set_index("object_name").at["橙区", "length_m"] == pytest.approx(400, abs=0.5)
+
+
+def test_crossings_use_the_finest_graded_zones(blank):
+    with blank.session() as s:
+        s.add(LifelineSegment(name="供水", category="water", geom=_line(-1000, 1000)))
+        s.add(Zone(name="红镇", kind="town", level=1, geom=multi(square(900))))
+        s.add(Zone(name="红网格", kind="grid", level=1, geom=multi(square(100))))
+        s.add(Zone(name="蓝网格", kind="grid", level=4, geom=multi(square(100, cx=500))))
+        s.add(Zone(name="红园区", kind="chemical_park", level=1, geom=multi(square(50, cx=-500))))
+    # grids are graded, so the town (which only repeats them) is not listed; parks always are
+    cr = lifeline_crossings(blank)
+    assert sorted(cr["object_name"]) == ["红园区", "红网格"]
+    assert cr.set_index("object_name").at["红网格", "length_m"] == pytest.approx(200, abs=0.5)
+    assert sorted(lifeline_crossings(blank, zone_kinds=["town"])["object_name"]) == ["红镇"]

@@ -191,3 +191,30 @@ def test_control_lines_from_distances_action(pwin, qtbot):
     gdf = w.workspace.layer("control_lines").gdf
     assert gdf["name"].str.contains("按外部安全距离").any()
     assert "draft" in set(gdf["status"])
+
+
+def test_import_contours_and_grade_lifelines_actions(pwin, qtbot, tmp_path, demo_copy):
+    import geopandas as gpd
+
+    w = pwin
+    school_id, x, y = _seeded_school(w)
+    lon, lat = _geo(w, x, y)
+    from tests.analysis.conftest import circle
+
+    gpd.GeoDataFrame({"IR": ["3E-07", "3E-06"]}, geometry=[circle(600, (lon, lat)), circle(200, (lon, lat))],
+                     crs="EPSG:4490").to_file(tmp_path / "qra.gpkg", driver="GPKG")
+    w.planning.import_contours({"path": str(tmp_path / "qra.gpkg"), "risk_field": "IR", "risk": None,
+                                "value_map": None, "status": "new", "enterprise_id": None, "facility": "罐区",
+                                "source_doc": "《测试 QRA》"})
+    qtbot.waitUntil(lambda: len(w.workspace.layer("risk_contours").gdf) == 2, timeout=30000)
+    w.planning.act_check.trigger()
+    qtbot.waitUntil(lambda: w.planning.panel.kind == "check", timeout=30000)
+    enc = w.planning.last_report.encroachments
+    hit = enc[(enc["target_id"] == school_id) & (enc["object_type"] == "contour")]
+    # a school (高敏感) near a new installation: its limit is 3×10⁻⁷, the 600 m circle around it
+    assert list(hit["threshold"]) == [3e-7] and hit["distance_m"].iloc[0] == pytest.approx(-600, abs=1.0)
+    assert "个人风险" in w.planning.panel.page
+    w.planning.act_grade.trigger()
+    qtbot.waitUntil(lambda: w.workspace.layer("lifelines").gdf["level"].notna().all(), timeout=30000)
+    with Project.open(demo_copy, readonly=True) as p:
+        assert p.read_table("lifelines")["level"].notna().all()
