@@ -4,7 +4,7 @@
 <context>
     <name></name>
     <message>
-        <location filename="../../riskmap/ui/attribute_table.py" line="+151"/>
+        <location filename="../../riskmap/ui/attribute_table.py" line="+153"/>
         <source>搜索任意字段…</source>
         <translation>Search any field…</translation>
     </message>
@@ -45,11 +45,13 @@
     </message>
     <message>
         <location line="+14"/>
+        <location filename="../../riskmap/ui/filter_dialog.py" line="+103"/>
         <source>（空）</source>
         <translation>(empty)</translation>
     </message>
     <message>
         <location line="+0"/>
+        <location filename="../../riskmap/ui/identify_panel.py" line="+271"/>
         <source>未定级</source>
         <translation>Not graded</translation>
     </message>
@@ -116,7 +118,7 @@
     </message>
     <message>
         <location line="+2"/>
-        <location filename="../../riskmap/ui/identify_panel.py" line="+80"/>
+        <location filename="../../riskmap/ui/identify_panel.py" line="-191"/>
         <location line="+25"/>
         <source>隐患</source>
         <translation>Hidden dangers</translation>
@@ -201,7 +203,7 @@
         <translation>riskmap</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/filter_dialog.py" line="+37"/>
+        <location filename="../../riskmap/ui/filter_dialog.py" line="-67"/>
         <source>筛选图层：</source>
         <translation>Filter layer: </translation>
     </message>
@@ -251,7 +253,7 @@
         <translation>Text</translation>
     </message>
     <message>
-        <location line="+76"/>
+        <location line="+77"/>
         <source>将显示 {n} / {total} 个要素</source>
         <translation>{n} / {total} features will be shown</translation>
     </message>
@@ -336,11 +338,12 @@
     </message>
     <message>
         <location line="+0"/>
+        <location line="+192"/>
         <source>风险等级</source>
         <translation>Risk level</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="-192"/>
         <source>重大危险源</source>
         <translation>Major hazard</translation>
     </message>
@@ -416,7 +419,22 @@
         <translation>External safety distance insufficient</translation>
     </message>
     <message>
-        <location line="+64"/>
+        <location line="+41"/>
+        <source>分级规则</source>
+        <translation>Zoning rule</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>定级理由</source>
+        <translation>Reason</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>决定等级的对象</source>
+        <translation>Objects that decided the level</translation>
+    </message>
+    <message>
+        <location line="+16"/>
         <source>该区域尚未分级：在“风险分区”面板选择单元和规则后计算。</source>
         <translation>This zone is not graded yet: choose a unit and a rule in the Risk zoning panel.</translation>
     </message>
@@ -438,7 +456,7 @@
     </message>
     <message>
         <location line="-254"/>
-        <location filename="../../riskmap/ui/main_window.py" line="+347"/>
+        <location filename="../../riskmap/ui/main_window.py" line="+345"/>
         <source>属性表</source>
         <translation>Attribute table</translation>
     </message>
@@ -469,7 +487,7 @@
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../../riskmap/ui/main_window.py" line="-278"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-276"/>
         <source>打开属性表</source>
         <translation>Open attribute table</translation>
     </message>
@@ -694,12 +712,12 @@
     </message>
     <message>
         <location line="+9"/>
-        <location line="+374"/>
+        <location line="+372"/>
         <source>关于 riskmap</source>
         <translation>About riskmap</translation>
     </message>
     <message>
-        <location line="-369"/>
+        <location line="-367"/>
         <source>地图工具</source>
         <translation>Map tools</translation>
     </message>
@@ -769,7 +787,7 @@
         <translation>Changing the coordinate system</translation>
     </message>
     <message>
-        <location line="+102"/>
+        <location line="+100"/>
         <source>请先在图层面板中选择一个图层</source>
         <translation>Choose a layer in the Layers panel first</translation>
     </message>
@@ -1264,7 +1282,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>… {n} more; type more to narrow down</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/main_window.py" line="-651"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-649"/>
         <location filename="../../riskmap/ui/settings_dialog.py" line="-13"/>
         <source>设置</source>
         <translation>Settings</translation>
@@ -1376,7 +1394,12 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>Not graded</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+2"/>
+        <source>规则</source>
+        <translation>Rule</translation>
+    </message>
+    <message>
+        <location line="+5"/>
         <source>风险分区已更新：{unit}，{rule}</source>
         <translation>Risk zones updated: {unit}, {rule}</translation>
     </message>

@@ -39,6 +39,8 @@ class FeatureTableModel(QAbstractTableModel):
         self.rows = np.arange(len(gdf), dtype=np.int64)
         self.sort_col: int | None = None
         self.sort_order = Qt.SortOrder.AscendingOrder
+        self._numeric = {f for f in self.fields
+                         if gdf[f].dtype.kind in "iuf" and value_mapping(layer.layer_def, f, lang) is None}
         self._level_col = self.fields.index("level") if "level" in self.fields else -1
         self._level_colours = None
         if self._level_col >= 0:
@@ -72,7 +74,7 @@ class FeatureTableModel(QAbstractTableModel):
                 return self._level_colours.get(int(v))
             except (TypeError, ValueError):
                 return None
-        if role == Qt.ItemDataRole.TextAlignmentRole and self.layer.gdf[field].dtype.kind in "iuf":
+        if role == Qt.ItemDataRole.TextAlignmentRole and field in self._numeric:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 

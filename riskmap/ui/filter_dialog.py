@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton,
@@ -101,7 +100,8 @@ class FilterDialog(QDialog):
             self.values.addItem(item)
         n_na = int(col.isna().sum())
         if n_na:
-            item = QListWidgetItem(f"{tr('（空）')}  ({n_na})")
+            empty = tr("（空）")
+            item = QListWidgetItem(f"{empty}  ({n_na})")
             item.setData(Qt.ItemDataRole.UserRole, NONE_KEY)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if allowed is None or None in allowed else Qt.CheckState.Unchecked)
@@ -150,5 +150,3 @@ def edit_filter(layer, parent=None) -> LayerFilter | None:
         return dlg.result_filter()
     return None
 
-
-del pd

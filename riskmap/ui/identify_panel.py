@@ -268,15 +268,17 @@ class IdentifyPanel(QWidget):
 
     def _zone(self, project, zid: int, row) -> None:
         lang = current_language()
+        t_level, t_none, t_rule, t_reason = tr("风险等级"), tr("未定级"), tr("分级规则"), tr("定级理由")
         parts = [f"<b>{row['name']}</b>（{word('zones', 'kind', row['kind'], lang)}）",
-                 f"{tr('风险等级')}：{_level(row['level'], lang) or tr('未定级')}"]
+                 f"{t_level}：{_level(row['level'], lang) or t_none}"]
         if isinstance(row.get("level_rule"), str) and row["level_rule"]:
-            parts.append(f"{tr('分级规则')}：{word('zones', 'level_rule', row['level_rule'], lang)}")
+            parts.append(f"{t_rule}：{word('zones', 'level_rule', row['level_rule'], lang)}")
         if isinstance(row.get("level_reason"), str) and row["level_reason"]:
-            parts.append(f"{tr('定级理由')}：{row['level_reason']}")
+            parts.append(f"{t_reason}：{row['level_reason']}")
         dec = project.read_table("zone_decisions", where=f"zone_id = {zid}")
         if len(dec):
-            parts.append(f"<b>{tr('决定等级的对象')}</b>（{len(dec)}）：")
+            t_objects = tr("决定等级的对象")
+            parts.append(f"<b>{t_objects}</b>（{len(dec)}）：")
             ent_ids = dec.loc[dec["object_table"] == "enterprises", "object_id"].astype(int).tolist()
             names = {}
             if ent_ids:

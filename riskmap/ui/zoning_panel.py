@@ -126,7 +126,8 @@ class ZoningPanel(QWidget):
         if summary.get("none"):
             parts.append(tr("未分级") + f" {summary['none']}")
         _, zh, en = UNITS[unit][0], UNITS[unit][1], UNITS[unit][2]
-        text = (f"<b>{en if lang == 'en' else zh}</b> · {tr('规则')}：{rule_label}<br>" + "<br>".join(parts))
+        t_rule = tr("规则")
+        text = f"<b>{en if lang == 'en' else zh}</b> · {t_rule}：{rule_label}<br>" + "<br>".join(parts)
         if note:
             text += f"<br><i>{note}</i>"
         self.summary.setText(text)
