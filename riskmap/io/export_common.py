@@ -126,7 +126,7 @@ class Steps:
         return Steps(self.progress, self.cancel, 1, self.start + span * share_from, self.start + span * share_to)
 
 
-def _derive_columns(layer: LayerDef, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def derive_columns(layer: LayerDef, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Add readable Chinese columns beside coded ones: level_name, industry_name, <category>_name."""
     gdf = gdf.copy()
     st = layer.style
@@ -190,7 +190,7 @@ def collect_layers(project, layer_ids: Sequence[str] | None = None, *, visible_o
         if skip_empty and not len(gdf):
             steps.step(d.name_zh)
             continue
-        layers.append(ExportLayer(d, _derive_columns(d, gdf)))
+        layers.append(ExportLayer(d, derive_columns(d, gdf)))
         steps.step(d.name_zh)
     return ExportSource(name=project.name, is_demo=project.is_demo, metric_epsg=project.metric_epsg or 4544,
                         layers=layers, place=project.place, project=project)
@@ -200,7 +200,7 @@ def source_from_frames(name: str, frames: dict[str, gpd.GeoDataFrame], *, is_dem
                        metric_epsg: int = 4544) -> ExportSource:
     """An export source from GeoDataFrames keyed by catalogue layer id (e.g. benchmark data)."""
     cat = load_catalogue()
-    layers = [ExportLayer(cat[k], _derive_columns(cat[k], frames[k].to_crs(4490)))
+    layers = [ExportLayer(cat[k], derive_columns(cat[k], frames[k].to_crs(4490)))
               for k in cat if k in frames]
     return ExportSource(name=name, is_demo=is_demo, metric_epsg=metric_epsg, layers=layers)
 

@@ -39,7 +39,7 @@ class PagePainter:
                  grid: bool | None = None):
         ensure_fonts()
         self.page, self.content, self.template, self.dpi = page, content, template, float(dpi)
-        self.values = texts.values(content)
+        self.values = texts.values(content, template.defaults)
         self.note_text = texts.note
         self.grid = grid
         self.width_px = round(self.px(page.size_mm[0]))

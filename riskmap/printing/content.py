@@ -39,15 +39,18 @@ class Texts:
     sources: str | None = None
     note: str | None = None  # replaces the template's note entirely
 
-    def values(self, content: "PageContent") -> dict[str, str]:
+    def values(self, content: "PageContent", defaults: dict | None = None) -> dict[str, str]:
+        """Placeholder values; empty fields fall back to the template's defaults, then the project's."""
         today = dt.date.today()
+        d = defaults or {}
+        subtitle = self.subtitle if self.subtitle is not None else d.get("subtitle", content.default_subtitle)
         return {
             "title": self.title or content.default_title,
-            "subtitle": self.subtitle if self.subtitle is not None else content.default_subtitle,
-            "unit": self.unit or "＿＿＿＿＿＿＿＿",
+            "subtitle": subtitle,
+            "unit": self.unit or d.get("unit") or "＿＿＿＿＿＿＿＿",
             "date": self.date or f"{today.year}年{today.month}月{today.day}日",
-            "approval_no": self.approval_no or "",
-            "sources": self.sources or content.default_sources,
+            "approval_no": self.approval_no or d.get("approval_no", ""),
+            "sources": self.sources or d.get("sources") or content.default_sources,
             "crs": f"CGCS2000，3度带高斯-克吕格投影（EPSG:{content.epsg}）",
             "rule": content.rule_text,
             "project": content.project_name,
@@ -97,12 +100,13 @@ def _zone_rule(src: ExportSource) -> str:
     return RULE_ZH.get(rule, rule)
 
 
-def build_content(src: ExportSource, visible: list[str] | None = None, *, extent=None,
+def build_content(src: ExportSource, visible: list[str] | None = None, *, extent=None, order: list[str] | None = None,
                   progress=None) -> PageContent:
     """Prepare the layers of ``src`` for printing.
 
     ``visible``: ids of the layers to draw (default: the catalogue's visible ones that have features).
     ``extent``: the map extent in the metric CRS (default: all drawn features, with a small margin).
+    ``order``: layer ids bottom first (the canvas's drawing order; default: the catalogue's z).
     """
     epsg = src.metric_epsg
     cat = load_catalogue()
@@ -113,7 +117,10 @@ def build_content(src: ExportSource, visible: list[str] | None = None, *, extent
     layers = []
     chosen = [x for x in src.layers if x.id in set(wanted) and len(x.gdf)]
     for i, x in enumerate(chosen):
-        layers.append(PreparedLayer.from_gdf(x.layer, x.gdf, epsg))
+        prep = PreparedLayer.from_gdf(x.layer, x.gdf, epsg)
+        if order is not None and x.id in order:
+            prep.z = order.index(x.id)
+        layers.append(prep)
         if progress:
             progress((i + 1) / max(1, len(chosen)), x.layer.name_zh)
     if not layers:

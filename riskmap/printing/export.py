@@ -38,9 +38,11 @@ def visible_layer_ids(layers: list[str] | None) -> list[str]:
     return list(layers) if layers else [k for k, d in cat.items() if d.visible]
 
 
-def prepare(source: ExportSource, opts, *, extent=None, progress=None) -> tuple[PageContent, Template, Texts]:
+def prepare(source: ExportSource, opts, *, extent=None, visible: list[str] | None = None,
+            order: list[str] | None = None, progress=None) -> tuple[PageContent, Template, Texts]:
     """Content, template and texts of a print export from options (an ExportOptions or alike)."""
-    content = build_content(source, visible_layer_ids(opts.layers), extent=extent, progress=progress)
+    content = build_content(source, visible if visible is not None else visible_layer_ids(opts.layers),
+                            extent=extent, order=order, progress=progress)
     template = load_template(opts.template)
     texts = Texts(title=opts.title, subtitle=opts.subtitle, unit=opts.unit, date=opts.date,
                   approval_no=opts.approval_no)
@@ -57,8 +59,12 @@ def page_painters(content: PageContent, template: Template, texts: Texts, opts) 
 
 
 def export_print(project, fmt: str, opts, *, progress=None, cancel=None, source: ExportSource | None = None,
-                 extent=None) -> Path:
-    """Write ``opts.out`` as pdf, png or svg; ``source``/``extent`` let the UI pass what the canvas shows."""
+                 extent=None, visible: list[str] | None = None, order: list[str] | None = None) -> Path:
+    """Write ``opts.out`` as pdf, png or svg.
+
+    ``source``, ``extent``, ``visible`` and ``order`` let the UI pass what the canvas shows (its layers with
+    filters, view, visible layers and drawing order).
+    """
     ensure_app()
     steps = Steps(progress, cancel)
     if source is None:
@@ -69,7 +75,8 @@ def export_print(project, fmt: str, opts, *, progress=None, cancel=None, source:
         source = collect_layers(project, sorted(wanted), progress=read.report, cancel=cancel)
     if opts.atlas and fmt != "pdf":
         raise RiskmapError("分幅图集只能导出为 PDF", "an atlas is written as PDF only")
-    content, template, texts = prepare(source, opts, extent=extent, progress=steps.sub(0.15, 0.25).report)
+    content, template, texts = prepare(source, opts, extent=extent, visible=visible, order=order,
+                                       progress=steps.sub(0.15, 0.25).report)
     pages = page_painters(content, template, texts, opts)
     title = pages[0].values["title"] if not opts.atlas else f"{content.default_title}（{len(pages)}幅）"
     if content.is_demo and DEMO_MARK not in title:

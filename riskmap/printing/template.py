@@ -88,6 +88,7 @@ class Template:
     note: str = ""
     path: Path | None = None
     description: str = ""
+    defaults: dict = field(default_factory=dict)  # default texts: unit, subtitle, sources, approval_no
 
     def page(self, paper: str, orientation: str) -> Page:
         """The template's items for ``paper`` in ``orientation``, scaled from the design sheet."""
@@ -133,8 +134,12 @@ def _parse(data: dict, path: Path | None, name: str) -> Template:
         pages[orientation] = tuple(items)
     design = str(data.get("design_paper", "A3")).upper()
     paper_size_mm(design, "portrait")
+    defaults = data.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise RiskmapError("defaults 应为键值表", "defaults must be a table", where=where)
     return Template(name=name, title=str(data.get("name", name)), design_paper=design, pages=pages,
-                    note=str(data.get("note", "")), path=path, description=str(data.get("description", "")))
+                    note=str(data.get("note", "")), path=path, description=str(data.get("description", "")),
+                    defaults={str(k): str(v) for k, v in defaults.items()})
 
 
 def read_template(path: str | os.PathLike) -> Template:
@@ -172,12 +177,14 @@ def load_template(name_or_path: str | os.PathLike | None = None) -> Template:
     return read_template(files[text])
 
 
-def save_user_template(template: Template, name: str) -> Path:
-    """Write a template into the user folder as ``<name>.json``; returns its path."""
+def save_user_template(template: Template, name: str, defaults: dict | None = None) -> Path:
+    """Write a template into the user folder as ``<name>.json`` (with default texts); returns its path."""
+    if not name or any(ch in name for ch in '/\\:*?"<>|') or name.startswith("."):
+        raise RiskmapError(f"模板名称无效: {name!r}", f"invalid template name: {name!r}")
     folder = user_templates_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    data = {"name": template.title, "description": template.description, "design_paper": template.design_paper,
-            "note": template.note,
+    data = {"name": name, "description": template.description, "design_paper": template.design_paper,
+            "note": template.note, "defaults": dict(defaults if defaults is not None else template.defaults),
             "pages": {o: [{"type": i.type, "rect": list(i.rect), **i.options} for i in items]
                       for o, items in template.pages.items()}}
     path = folder / f"{name}.json"

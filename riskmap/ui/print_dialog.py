@@ -1,0 +1,369 @@
+"""The print layout dialog (文件 → 打印出图…): template, paper, texts and options on the left, a live
+preview of the page on the right; exports PDF, PNG or SVG (or a town/grid/park atlas) in the background.
+
+What the canvas shows is what prints: the visible layers in the user's order, with their filters, and
+(by default) the canvas's current view as the map extent. The dialog holds no layout logic: it calls
+:mod:`riskmap.printing`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+from PySide6.QtCore import QDate, Qt, QTimer
+from PySide6.QtGui import QAction, QImage, QKeySequence, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QDateEdit, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout,
+    QInputDialog, QLabel, QLineEdit, QPushButton, QSizePolicy, QSpinBox, QVBoxLayout, QWidget,
+)
+
+from riskmap.errors import RiskmapError
+from riskmap.io.export import ExportOptions
+from riskmap.io.export_common import ExportLayer, ExportSource, derive_columns
+from riskmap.printing.compose import PagePainter
+from riskmap.printing.content import Texts, atlas_pages, build_content
+from riskmap.printing.template import PAPER_MM, Template, load_template, save_user_template, template_files
+from riskmap.ui import tasks
+from riskmap.ui.errors import show_error
+from riskmap.ui.i18n import tr
+
+PREVIEW_PX = 760  # the preview's long side
+_GENERATIONS = itertools.count(1)
+
+
+def workspace_source(workspace, project) -> ExportSource:
+    """The canvas's layers (with their filters) as an export source in EPSG:4490."""
+    layers = []
+    for layer in workspace.layers:
+        gdf = layer.gdf if layer.mask.all() else layer.gdf[layer.mask]
+        layers.append(ExportLayer(layer.layer_def, derive_columns(layer.layer_def, gdf)))
+    return ExportSource(name=project.name, is_demo=project.is_demo, metric_epsg=project.metric_epsg or 4544,
+                        layers=layers, place=project.place, project=project)
+
+
+def canvas_extent(canvas, workspace, metric_epsg: int):
+    """The canvas's current view as an extent in the project's metric CRS."""
+    from riskmap.crs import transformer
+
+    xmin, ymin, xmax, ymax = canvas.view.extent
+    if workspace.map_epsg == metric_epsg:
+        return (xmin, ymin, xmax, ymax)
+    return tuple(transformer(workspace.map_epsg, metric_epsg).transform_bounds(xmin, ymin, xmax, ymax))
+
+
+class PrintDialog(QDialog):
+    """Layout options with a live preview; ``export(fmt, path)`` writes the file in the background."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.setWindowTitle(tr("打印出图"))
+        self.setObjectName("print_dialog")
+        self.resize(1280, 760)
+        self.source: ExportSource | None = None
+        self._content = None
+        self._content_key = None
+        self._generation = 0
+        self.preview_image: QImage | None = None
+        self.last_export: Path | None = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(250)
+        self._timer.timeout.connect(self._start_preview)
+        self._build()
+        self._load_source()
+        self.request_preview()
+
+    # ------------------------------------------------------------------ widgets
+    def _build(self) -> None:
+        form_box = QWidget(self)
+        form = QFormLayout(form_box)
+        self.template_combo = QComboBox()
+        self._fill_templates()
+        self.paper_combo = QComboBox()
+        self.paper_combo.addItems(list(PAPER_MM))
+        self.paper_combo.setCurrentText("A3")
+        self.orientation_combo = QComboBox()
+        self.orientation_combo.addItem(tr("横向"), "landscape")
+        self.orientation_combo.addItem(tr("纵向"), "portrait")
+        self.dpi_spin = QSpinBox()
+        self.dpi_spin.setRange(72, 600)
+        self.dpi_spin.setValue(300)
+        self.dpi_spin.setSuffix(" dpi")
+        self.title_edit = QLineEdit()
+        self.subtitle_edit = QLineEdit()
+        self.unit_edit = QLineEdit()
+        self.date_edit = QDateEdit(QDate.currentDate())
+        self.date_edit.setCalendarPopup(True)
+        self.date_edit.setDisplayFormat("yyyy年M月d日")
+        self.approval_edit = QLineEdit()
+        self.approval_edit.setPlaceholderText(tr("使用标准底图时填写"))
+        self.grid_check = QCheckBox(tr("经纬网"))
+        self.view_check = QCheckBox(tr("按当前地图视图出图"))
+        self.view_check.setChecked(True)
+        self.atlas_combo = QComboBox()
+        self.atlas_combo.addItem(tr("单页"), None)
+        self.atlas_combo.addItem(tr("分幅图集：每个镇街一页"), "town")
+        self.atlas_combo.addItem(tr("分幅图集：每个网格一页"), "grid")
+        self.atlas_combo.addItem(tr("分幅图集：每个园区一页"), "park")
+        form.addRow(tr("模板"), self.template_combo)
+        form.addRow(tr("纸张"), self.paper_combo)
+        form.addRow(tr("方向"), self.orientation_combo)
+        form.addRow(tr("分辨率"), self.dpi_spin)
+        form.addRow(tr("图名"), self.title_edit)
+        form.addRow(tr("副标题"), self.subtitle_edit)
+        form.addRow(tr("编制单位"), self.unit_edit)
+        form.addRow(tr("编制日期"), self.date_edit)
+        form.addRow(tr("审图号"), self.approval_edit)
+        form.addRow("", self.grid_check)
+        form.addRow("", self.view_check)
+        form.addRow(tr("出图方式"), self.atlas_combo)
+        self.save_template_button = QPushButton(tr("保存为我的模板…"))
+        form.addRow("", self.save_template_button)
+        form_box.setMinimumWidth(360)
+
+        self.preview = QLabel(tr("正在生成预览…"))
+        self.preview.setObjectName("print_preview")
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setMinimumSize(PREVIEW_PX, int(PREVIEW_PX / 1.414))
+        self.preview.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.preview.setStyleSheet("QLabel#print_preview { background: #808080; }")
+        self.status = QLabel("")
+        preview_box = QGroupBox(tr("预览"))
+        pv = QVBoxLayout(preview_box)
+        pv.addWidget(self.preview, 1)
+        pv.addWidget(self.status)
+
+        self.pdf_button = QPushButton(tr("导出 PDF…"))
+        self.png_button = QPushButton(tr("导出 PNG…"))
+        self.svg_button = QPushButton(tr("导出 SVG…"))
+        buttons = QDialogButtonBox()
+        for b in (self.pdf_button, self.png_button, self.svg_button):
+            buttons.addButton(b, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(QPushButton(tr("关闭")), QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.rejected.connect(self.reject)
+
+        top = QHBoxLayout()
+        top.addWidget(form_box)
+        top.addWidget(preview_box, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top, 1)
+        layout.addWidget(buttons)
+
+        for w in (self.template_combo, self.paper_combo, self.orientation_combo, self.atlas_combo):
+            w.currentIndexChanged.connect(self.request_preview)
+        for w in (self.title_edit, self.subtitle_edit, self.unit_edit, self.approval_edit):
+            w.textChanged.connect(self.request_preview)
+        self.date_edit.dateChanged.connect(self.request_preview)
+        self.grid_check.toggled.connect(self.request_preview)
+        self.view_check.toggled.connect(self._view_toggled)
+        self.template_combo.currentIndexChanged.connect(self._template_defaults)
+        self.pdf_button.clicked.connect(lambda: self.choose_and_export("pdf"))
+        self.png_button.clicked.connect(lambda: self.choose_and_export("png"))
+        self.svg_button.clicked.connect(lambda: self.choose_and_export("svg"))
+        self.save_template_button.clicked.connect(self.save_template)
+        self.atlas_combo.currentIndexChanged.connect(self._atlas_changed)
+        self._template_defaults()
+
+    def _fill_templates(self, select: str | None = None) -> None:
+        self.template_combo.blockSignals(True)
+        self.template_combo.clear()
+        for name in template_files():
+            try:
+                title = load_template(name).title
+            except RiskmapError:
+                continue  # a broken user template is skipped, not fatal
+            self.template_combo.addItem(title, name)
+        idx = self.template_combo.findData(select or "standard")
+        self.template_combo.setCurrentIndex(max(idx, 0))
+        self.template_combo.blockSignals(False)
+
+    def _template_defaults(self) -> None:
+        t = self.template()
+        if t is None:
+            return
+        if t.defaults.get("unit") and not self.unit_edit.text():
+            self.unit_edit.setText(t.defaults["unit"])
+
+    def _atlas_changed(self) -> None:
+        atlas = self.atlas_combo.currentData() is not None
+        self.png_button.setEnabled(not atlas)
+        self.svg_button.setEnabled(not atlas)
+        self.view_check.setEnabled(not atlas)
+
+    def _view_toggled(self) -> None:
+        self._content_key = None
+        self.request_preview()
+
+    # ------------------------------------------------------------------ state
+    def template(self) -> Template | None:
+        name = self.template_combo.currentData()
+        try:
+            return load_template(name)
+        except RiskmapError as exc:
+            self.status.setText(exc.message())
+            return None
+
+    def texts(self) -> Texts:
+        d = self.date_edit.date()
+        return Texts(title=self.title_edit.text().strip() or None,
+                     subtitle=self.subtitle_edit.text().strip() or None,
+                     unit=self.unit_edit.text().strip() or None,
+                     date=f"{d.year()}年{d.month()}月{d.day()}日",
+                     approval_no=self.approval_edit.text().strip() or None)
+
+    def options(self, out="") -> ExportOptions:
+        t = self.texts()
+        return ExportOptions(out=out, template=self.template_combo.currentData(), paper=self.paper_combo.currentText(),
+                             orientation=self.orientation_combo.currentData(), dpi=self.dpi_spin.value(),
+                             title=t.title, subtitle=t.subtitle, unit=t.unit, date=t.date, approval_no=t.approval_no,
+                             atlas=self.atlas_combo.currentData(), grid=self.grid_check.isChecked())
+
+    def _load_source(self) -> None:
+        ws = self.window.workspace
+        project = self.window.project
+        if project is None:
+            raise RiskmapError("请先打开项目", "open a project first")
+        self.source = workspace_source(ws, project)
+        self.visible = [layer.id for layer in ws.visible_layers()]
+        self.order = ws.layer_ids()
+
+    def extent(self):
+        if not self.view_check.isChecked() or self.atlas_combo.currentData() is not None:
+            return None
+        return canvas_extent(self.window.canvas, self.window.workspace, self.source.metric_epsg)
+
+    # ------------------------------------------------------------------ preview
+    def request_preview(self) -> None:
+        self._timer.start()
+
+    def _start_preview(self) -> None:
+        template = self.template()
+        if template is None or self.source is None:
+            return
+        opts = self.options()
+        extent = self.extent()
+        key = (tuple(self.visible), extent)
+        content = self._content if key == self._content_key else None
+        texts = self.texts()
+        source, visible, order = self.source, self.visible, self.order
+        gen = self._generation = next(_GENERATIONS)
+        self.status.setText(tr("正在生成预览…"))
+
+        def work(progress, cancelled):
+            c = content or build_content(source, visible, extent=extent, order=order)
+            page = template.page(opts.paper, opts.orientation)
+            shown = atlas_pages(c, opts.atlas)[0] if opts.atlas else c
+            dpi = PREVIEW_PX / (max(page.size_mm) / 25.4)
+            pp = PagePainter(page, shown, texts, template, dpi, grid=opts.grid)
+            img = QImage(pp.width_px, pp.height_px, QImage.Format.Format_RGB32)
+            img.setDotsPerMeterX(round(dpi / 0.0254))
+            img.setDotsPerMeterY(round(dpi / 0.0254))
+            p = QPainter(img)
+            try:
+                pp.paint(p)
+            finally:
+                p.end()
+            return c, key, img
+
+        task = tasks.Task(work)
+        task.succeeded.connect(lambda result, g=gen: self._preview_done(g, result))
+        task.failed.connect(lambda exc, g=gen: self._preview_failed(g, exc))
+        tasks.start(task)
+
+    def _preview_done(self, gen: int, result) -> None:
+        content, key, img = result
+        self._content, self._content_key = content, key
+        if gen != self._generation:
+            return
+        self.preview_image = img
+        pix = QPixmap.fromImage(img).scaled(self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                                            Qt.TransformationMode.SmoothTransformation)
+        self.preview.setPixmap(pix)
+        atlas = self.atlas_combo.currentData()
+        self.status.setText(tr("预览：分幅图集第 1 页") if atlas else tr("预览"))
+
+    def _preview_failed(self, gen: int, exc) -> None:
+        if gen == self._generation:
+            self.status.setText(exc.message() if isinstance(exc, RiskmapError) else str(exc))
+
+    def preview_ready(self) -> bool:
+        return self.preview_image is not None and not self._timer.isActive() and self.status.text() != tr("正在生成预览…")
+
+    # ------------------------------------------------------------------ actions
+    def choose_and_export(self, fmt: str) -> None:
+        name = self.title_edit.text().strip() or self.source.name
+        start = str(Path.home() / f"{name}.{fmt}")
+        filters = {"pdf": tr("PDF 文件 (*.pdf)"), "png": tr("PNG 图片 (*.png)"), "svg": tr("SVG 矢量图 (*.svg)")}
+        path, _ = QFileDialog.getSaveFileName(self, tr("导出图件"), start, filters[fmt])
+        if path:
+            if not path.lower().endswith(f".{fmt}"):
+                path += f".{fmt}"
+            self.export(fmt, path)
+
+    def export(self, fmt: str, path, on_done=None) -> tasks.Task:
+        """Write the layout (or the atlas) to ``path`` in the background; a progress dialog can cancel it."""
+        from riskmap.printing.export import export_print
+
+        opts = self.options(out=path)
+        source, extent, project = self.source, self.extent(), self.window.project
+        visible, order = self.visible, self.order
+
+        def work(progress, cancelled):
+            return export_print(project, fmt, opts, progress=progress, cancel=cancelled, source=source,
+                                extent=extent, visible=visible, order=order)
+
+        def done(out):
+            self.last_export = Path(out)
+            self.window.show_message(tr("已导出：{path}").format(path=out))
+            self.status.setText(tr("已导出：{path}").format(path=out))
+            if on_done is not None:
+                on_done(out)
+
+        return self.window.run_task(tr("正在导出图件"), work, done)
+
+    def save_template(self) -> None:
+        name, ok = QInputDialog.getText(self, tr("保存为我的模板"), tr("模板名称"))
+        if not ok or not name.strip():
+            return
+        self.save_template_as(name.strip())
+
+    def save_template_as(self, name: str) -> Path | None:
+        """Save the current template with the entered unit/subtitle/审图号 as a user template."""
+        t = self.template()
+        if t is None:
+            return None
+        defaults = dict(t.defaults)
+        for key, edit in (("unit", self.unit_edit), ("subtitle", self.subtitle_edit),
+                          ("approval_no", self.approval_edit)):
+            if edit.text().strip():
+                defaults[key] = edit.text().strip()
+        try:
+            path = save_user_template(t, name, defaults)
+        except (RiskmapError, OSError) as exc:
+            show_error(self, exc)
+            return None
+        self._fill_templates(select=name)
+        self.status.setText(tr("模板已保存：{path}").format(path=path))
+        return path
+
+
+def open_print_dialog(window) -> PrintDialog | None:
+    if window.project is None:
+        window.show_message(tr("请先打开项目"))
+        return None
+    dlg = PrintDialog(window)
+    window.print_dialog = dlg
+    dlg.show()
+    return dlg
+
+
+def install(window) -> None:
+    """文件 → 打印出图… (Ctrl+P)."""
+    action = QAction(tr("打印出图…"), window)
+    action.setObjectName("action_print")
+    action.setShortcut(QKeySequence(QKeySequence.StandardKey.Print))
+    action.triggered.connect(lambda: open_print_dialog(window))
+    window.register_action("file", action)
+    window.action_print = action
