@@ -4,20 +4,24 @@
 >>> # print("\\n".join(plan.report.lines())); commit_import(project, plan, skip_bad_rows=True)
 
 The commit is one transaction: every good row, or nothing. Rows go in with Core ``insert()`` in
-batches (executemany), not as ORM objects one by one. The edit history gets ONE record per import
+batches (executemany), not as ORM objects one by one; ids are reserved first (sqlite_sequence, or the
+PostgreSQL sequence) so that enterprises, their assessments and events go in without a second pass. The edit history gets ONE record per import
 (action ``import``: file, sheet, row count and the new ids); imported enterprise levels become
 immutable Assessment records (method ``import``, inputs = the source row) so the history stays evidence.
 """
 
 from __future__ import annotations
 
-import uuid
+import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import Column, MetaData, Table, Text, insert, text
+from sqlalchemy.types import NullType
 from sqlalchemy.exc import DatabaseError, IntegrityError
 
 from riskmap.errors import RiskmapError
@@ -25,13 +29,15 @@ from riskmap.io.fieldmap import Mapping, auto_mapping, header_score, resolve_lay
 from riskmap.io.issues import Report
 from riskmap.io.readers import read_source
 from riskmap.io.validate import Prepared, ProjectContext, prepare
-from riskmap.io.values import plain
+from riskmap.io.values import plain, text_of
 from riskmap.levels import level_info
-from riskmap.model import Assessment, EditRecord, HiddenDangerEvent, class_for_table, utcnow
+from riskmap.model import EditRecord, Geometry, JSONText, class_for_table, utcnow
+from riskmap.model.geometry import to_gpkg_blobs
 
 Progress = Callable[[float, str], None]
 Cancel = Callable[[], bool]
 BATCH = 5000
+CACHE_KIB = 256 * 1024  # SQLite page cache during a commit
 
 
 class ImportCancelled(RiskmapError):
@@ -108,44 +114,154 @@ def plan_import(project, path, layer: str, *, crs=None, mapping: Mapping | str |
 # ------------------------------------------------------------------------------------ commit
 
 
-def _rows_for(plan: Prepared, keep: np.ndarray, user: str) -> list[dict]:
-    """Model rows (dicts of column values) of the kept records, defaults filled."""
-    table = class_for_table(plan.spec.table).__table__
-    cols = [c.name for c in table.columns if c.name in plan.values.columns]
-    now = utcnow()
-    data = {c: plan.values[c].to_numpy(dtype=object)[keep] for c in cols}
-    geoms = plan.geoms[keep]
-    n = int(keep.sum())
-    defaults = {}
+@lru_cache(maxsize=32)
+def _bulk_table(name: str, dialect: str) -> Table:
+    """The model table as Core sees it for bulk inserts: JSON columns take ready JSON text, and on
+    SQLite the geometry column takes ready GeoPackage blobs (encoded in bulk, not row by row)."""
+    src = class_for_table(name).__table__
+    cols = []
+    for c in src.columns:
+        t = c.type
+        if isinstance(t, JSONText):
+            t = Text()
+        elif isinstance(t, Geometry) and dialect == "sqlite":
+            t = NullType()  # ready blobs go to sqlite3 as they are
+        cols.append(Column(c.name, t, primary_key=c.primary_key, autoincrement=False))
+    return Table(name, MetaData(), *cols)
+
+
+def _reserve_ids(conn, table: str, n: int) -> list[int]:
+    """``n`` new ids for ``table``, taken inside the open transaction.
+
+    SQLite: after the largest id ever given (sqlite_sequence) — no other writer can commit while this
+    transaction reads. PostgreSQL: ``nextval`` of the table's sequence, safe with concurrent users.
+    """
+    if n == 0:
+        return []
+    if conn.dialect.name == "sqlite":
+        seq = conn.exec_driver_sql("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).scalar() or 0
+        top = conn.exec_driver_sql(f"SELECT max(id) FROM {table}").scalar() or 0
+        base = max(int(seq), int(top))
+        return list(range(base + 1, base + n + 1))
+    seq_name = conn.execute(text("SELECT pg_get_serial_sequence(:t, 'id')"), {"t": table}).scalar()
+    rows = conn.execute(text("SELECT nextval(:s) FROM generate_series(1, :n)"), {"s": seq_name, "n": n})
+    return [int(r[0]) for r in rows]
+
+
+def _column_defaults(table) -> dict:
+    out = {}
     for c in table.columns:
         d = c.default
-        if c.name in ("id", "geom") or d is None or not getattr(d, "is_scalar", False):
-            continue
-        defaults[c.name] = d.arg
-    rows = []
-    for i in range(n):
-        row = {c: data[c][i] for c in cols}
-        for c, v in defaults.items():
-            if row.get(c) is None:
-                row[c] = v
-        row["geom"] = geoms[i]
-        rows.append(row)
-    extra = {}
+        if c.name not in ("id", "geom") and d is not None and getattr(d, "is_scalar", False):
+            out[c.name] = d.arg
+    return out
+
+
+def _columns(plan: Prepared, keep: np.ndarray, ids: list[int], geoms: list) -> dict[str, list]:
+    """The kept records column by column (name → values), with ids and defaults filled."""
+    table = class_for_table(plan.spec.table).__table__
+    n = len(ids)
+    cols: dict[str, list] = {"id": list(ids)}
+    for c in table.columns:
+        if c.name in plan.values.columns and c.name != "id":
+            cols[c.name] = plan.values[c.name].to_numpy(dtype=object)[keep].tolist()
+    for name, value in _column_defaults(table).items():
+        cols[name] = [value if v is None else v for v in cols.get(name, [None] * n)]
     if "version" in table.c:
-        extra.update(version=1, created_at=now, updated_at=now)
-    if "qr_id" in table.c:
-        for row in rows:
-            row["qr_id"] = uuid.uuid4().hex
-    if extra:
-        for row in rows:
-            row.update(extra)
-    return rows
+        now = utcnow()
+        cols.update(version=[1] * n, created_at=[now] * n, updated_at=[now] * n)
+    if "qr_id" in table.c:  # 128 random bits each, as uuid4().hex gives, in one call
+        raw = os.urandom(16 * n).hex()
+        cols["qr_id"] = [raw[i:i + 32] for i in range(0, 32 * n, 32)]
+    cols["geom"] = list(geoms)
+    return cols
 
 
-def _source_cells(plan: Prepared, keep: np.ndarray) -> list[dict]:
-    frame = plan.source.frame.iloc[np.flatnonzero(keep)]
-    cols = list(frame.columns)
-    return [{c: plain(v) for c, v in zip(cols, rec)} for rec in frame.itertuples(index=False, name=None)]
+def _processed(proc, values: list) -> list:
+    """``proc`` over a column; columns with few distinct values are converted once per value."""
+    if proc is None:
+        return values
+    try:
+        distinct = set(values)
+    except TypeError:  # unhashable values
+        return [proc(v) for v in values]
+    if len(distinct) * 4 < len(values):
+        table = {v: proc(v) for v in distinct}
+        return [table[v] for v in values]
+    return [proc(v) for v in values]
+
+
+def bulk_insert(conn, table: str, cols: dict[str, list], *, batch: int = 0, progress=None, cancel=None) -> None:
+    """Core ``insert()`` compiled once and run through the driver's executemany; values are converted
+    column by column with the column types' own bind processors (not row by row through the ORM).
+
+    On a GeoPackage the R-tree is filled in one pass after the rows (from bounds computed in bulk, in
+    Hilbert order) instead of by the per-row trigger; the trigger is back before the transaction ends.
+    """
+    dialect = conn.dialect
+    t = _bulk_table(table, dialect.name)
+    names = list(cols)
+    compiled = insert(t).compile(dialect=dialect, column_keys=names)
+    data = [_processed(t.c[name].type.dialect_impl(dialect).bind_processor(dialect), cols[name]) for name in names]
+    order = [names.index(k) for k in compiled.positiontup] if compiled.positional else None
+    n = len(data[0]) if data else 0
+    step = batch or n or 1
+    sql = str(compiled)
+    rtree = _suspend_rtree_trigger(conn, table) if dialect.name == "sqlite" and "geom" in cols else None
+    for start in range(0, n, step):
+        if cancel and cancel():
+            raise ImportCancelled()
+        part = [d[start:start + step] for d in data]
+        if order is not None:
+            params = list(zip(*(part[i] for i in order)))
+        else:
+            params = [dict(zip(names, row)) for row in zip(*part)]
+        conn.exec_driver_sql(sql, params)
+        if progress:
+            progress(min(start + step, n) / n, f"写入 {min(start + step, n)}/{n}")
+    if rtree is not None:
+        _fill_rtree(conn, table, cols["id"], rtree)
+
+
+def _suspend_rtree_trigger(conn, table: str) -> str | None:
+    """Drop the R-tree insert trigger of ``table`` for a bulk insert; returns its SQL to restore it."""
+    name = f"rtree_{table}_geom_insert"
+    row = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,)).fetchone()
+    if row is None:
+        return None
+    conn.exec_driver_sql(f"DROP TRIGGER {name}")
+    return row[0]
+
+
+def _fill_rtree(conn, table: str, ids: list[int], trigger_sql: str) -> None:
+    """Index the new rows in the GeoPackage R-tree, then put the insert trigger back."""
+    import geopandas as gpd
+    import shapely
+
+    from riskmap.model.geometry import from_gpkg_blobs
+
+    lo, hi = min(ids), max(ids)
+    rows = conn.exec_driver_sql(f"SELECT id, geom FROM {table} WHERE id BETWEEN ? AND ? AND geom IS NOT NULL",
+                                (lo, hi)).fetchall()
+    if rows:
+        rid = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        geoms = from_gpkg_blobs([r[1] for r in rows])
+        live = ~shapely.is_empty(geoms)
+        rid, geoms = rid[live], geoms[live]
+        b = shapely.bounds(geoms)
+        order = np.argsort(gpd.GeoSeries(geoms).hilbert_distance().to_numpy(), kind="stable")
+        conn.exec_driver_sql(f"INSERT INTO rtree_{table}_geom VALUES (?, ?, ?, ?, ?)",
+                             [(int(rid[i]), b[i, 0], b[i, 2], b[i, 1], b[i, 3]) for i in order])
+    conn.exec_driver_sql(trigger_sql)
+
+
+def _cells_json(plan: Prepared, idx: np.ndarray) -> list[str]:
+    """Each source row as JSON text {header: cell}, in bulk (pandas' JSON writer)."""
+    frame = plan.source.frame.iloc[idx]
+    if not len(frame):
+        return []
+    text_ = frame.to_json(orient="records", lines=True, force_ascii=False, date_format="iso", default_handler=str)
+    return text_.rstrip("\n").split("\n")
 
 
 def commit_import(project, plan: Prepared, *, skip_bad_rows: bool = False, progress: Progress | None = None,
@@ -163,34 +279,38 @@ def commit_import(project, plan: Prepared, *, skip_bad_rows: bool = False, progr
                            f"the {n_good} good rows", where=plan.source.path.name)
     keep = plan.good
     spec = plan.spec
-    cls = class_for_table(spec.table)
-    table = cls.__table__
-    rows = _rows_for(plan, keep, project.user)
-    src_rows = [plain(r) for r in plan.source.rows[keep]]
+    dialect = project.dialect
     fname = plan.source.path.name
-    levels = plan.values["level"].to_numpy(dtype=object)[keep] if "level" in plan.values else None
+    src_rows = [plain(r) for r in plan.source.rows[keep]]
+    geoms = plan.geoms[keep]
+    geoms = to_gpkg_blobs(geoms) if dialect == "sqlite" else list(geoms)
     ids: list[int] = []
     try:
         with project.session() as s:
-            stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
-            for start in range(0, len(rows), BATCH):
-                if cancel and cancel():
-                    raise ImportCancelled()
-                ids.extend(s.execute(stmt, rows[start:start + BATCH]).scalars().all())
-                prog(0.8 * min(start + BATCH, len(rows)) / len(rows), f"写入 {min(start + BATCH, len(rows))}/{len(rows)}")
-            if spec.table == "enterprises" and levels is not None:
-                _enterprise_assessments(s, plan, keep, ids, levels, src_rows, project.user)
-            if spec.table == "zones" and levels is not None:
-                has = [i for i, lv in enumerate(levels) if lv is not None]
-                if has:
-                    s.execute(update(table).where(table.c.id == bindparam("b_id")).values(
-                        level_rule="import", level_reason=bindparam("b_reason"), level_updated_at=utcnow()),
-                        [{"b_id": ids[i], "b_reason": f"导入：{fname} 第{src_rows[i]}行"} for i in has])
+            conn = s.connection()
+            if dialect == "sqlite":  # room for the indexes of a big import, else pages spill mid-transaction
+                conn.exec_driver_sql(f"PRAGMA cache_size = -{CACHE_KIB}")
+            ids = _reserve_ids(conn, spec.table, n_good)
+            cols = _columns(plan, keep, ids, geoms)
+            assessments = None
+            if spec.table == "enterprises":
+                assessments = _enterprise_levels(conn, plan, keep, cols, src_rows, project.user, cancel)
+            if spec.table == "zones" and "level" in cols:
+                has = [lv is not None for lv in cols["level"]]
+                cols["level_rule"] = ["import" if h else None for h in has]
+                cols["level_reason"] = [f"导入：{fname} 第{r}行" if h else None for h, r in zip(has, src_rows)]
+                cols["level_updated_at"] = [utcnow() if h else None for h in has]
+            bulk_insert(conn, spec.table, cols, batch=BATCH, cancel=cancel,
+                        progress=lambda f, m: prog(0.8 * f, m))
+            if assessments:
+                _insert_assessments(conn, assessments)
+            prog(0.9, "评估记录")
             if spec.table == "hidden_dangers":
-                statuses = [r["status"] for r in rows]
-                s.execute(insert(HiddenDangerEvent.__table__), [
-                    {"danger_id": i, "from_status": None, "to_status": st, "at": utcnow(), "by": project.user,
-                     "note": f"导入：{fname} 第{r}行"} for i, st, r in zip(ids, statuses, src_rows)])
+                n = len(ids)
+                bulk_insert(conn, "hidden_danger_events", {
+                    "id": _reserve_ids(conn, "hidden_danger_events", n), "danger_id": ids, "from_status": [None] * n,
+                    "to_status": cols["status"], "at": [utcnow()] * n, "by": [project.user] * n,
+                    "note": [f"导入：{fname} 第{r}行" for r in src_rows]})
             if cancel and cancel():
                 raise ImportCancelled()
             s.add(EditRecord(user=project.user, table_name=spec.table, row_id=None, action="import", changes={
@@ -198,10 +318,10 @@ def commit_import(project, plan: Prepared, *, skip_bad_rows: bool = False, progr
                 "skipped_bad_rows": n_bad, "ids": _ranges(ids), "crs": plan.crs.label if plan.crs else None,
                 "mapping": plan.mapping.fields}))
             s.flush()
-            if project.dialect == "sqlite":
+            if dialect == "sqlite":
                 from riskmap.store import gpkg
 
-                gpkg.refresh_contents(s.connection().connection.driver_connection, tables=[spec.table])
+                gpkg.refresh_contents(conn.connection.driver_connection, tables=[spec.table])
             prog(1.0, "提交")
     except IntegrityError as exc:
         raise RiskmapError(f"写入被数据库拒绝，项目未改动：{exc.orig}", f"the database refused the rows; "
@@ -214,29 +334,53 @@ def commit_import(project, plan: Prepared, *, skip_bad_rows: bool = False, progr
     return ImportResult(plan, ids, True)
 
 
-def _enterprise_assessments(s, plan: Prepared, keep, ids, levels, src_rows, user) -> None:
-    """An Assessment (method 'import', inputs = the source row) for each imported enterprise level."""
+def _insert_assessments(conn, cols: dict[str, list]) -> None:
+    bulk_insert(conn, "assessments", cols)
+
+
+def _enterprise_levels(conn, plan: Prepared, keep, cols: dict[str, list], src_rows, user, cancel) -> dict | None:
+    """Assessment columns (method 'import', inputs = the source row) for each imported level; the
+    enterprise columns are made to point at them (level_assessment_id, level_basis). The assessments go
+    in after the enterprises (their foreign key)."""
+    levels = cols.get("level")
+    if not levels:
+        return None
     has = [i for i, lv in enumerate(levels) if lv is not None]
     if not has:
-        return
-    cells = _source_cells(plan, keep)
+        return None
+    if cancel and cancel():
+        raise ImportCancelled()
+    aids = _reserve_ids(conn, "assessments", len(has))
+    keep_idx = np.flatnonzero(keep)
+    cells = _cells_json(plan, keep_idx[has])
     fname = plan.source.path.name
     col = plan.mapping.fields.get("level", "level")
-    now = utcnow()
-    recs = []
-    for i in has:
-        raw = cells[i].get(col)
-        recs.append({"enterprise_id": ids[i], "risk_point_id": None, "method": "import",
-                     "inputs": {"file": fname, "sheet": plan.mapping.sheet, "row": src_rows[i], "cells": cells[i]},
-                     "score": None, "level": int(levels[i]),
-                     "explanation": f"导入：{fname} 第{src_rows[i]}行 {col}=“{raw}” → {level_info(int(levels[i])).name_zh}",
-                     "assessor": user, "note": None, "assessed_at": now})
-    at = Assessment.__table__
-    aids = s.execute(insert(at).returning(at.c.id, sort_by_parameter_order=True), recs).scalars().all()
-    et = class_for_table("enterprises").__table__
-    s.execute(update(et).where(et.c.id == bindparam("b_id")).values(
-        level_assessment_id=bindparam("b_aid"), level_basis=bindparam("b_basis")),
-        [{"b_id": ids[i], "b_aid": aid, "b_basis": rec["explanation"]} for i, aid, rec in zip(has, aids, recs)])
+    raw = (plan.source.frame[col].to_numpy(dtype=object)[keep_idx[has]] if col in plan.source.frame
+           else [None] * len(has))
+    names = {n: level_info(n).name_zh for n in (1, 2, 3, 4)}
+    raw_text = {v: text_of(v) for v in set(raw)}
+    head = (f'{{"file": {json.dumps(fname, ensure_ascii=False)}, '
+            f'"sheet": {json.dumps(plan.mapping.sheet, ensure_ascii=False)}')
+    ent_ids = cols["id"]
+    basis = [None] * len(levels)
+    link = [None] * len(levels)
+    inputs, explanations, out_levels, enterprise_ids = [], [], [], []
+    for k, (i, aid) in enumerate(zip(has, aids)):
+        lv = int(levels[i])
+        explanation = f"导入：{fname} 第{src_rows[i]}行 {col}=“{raw_text[raw[k]]}” → {names[lv]}"
+        row_no = src_rows[i] if isinstance(src_rows[i], int) else json.dumps(src_rows[i], ensure_ascii=False)
+        inputs.append(f'{head}, "row": {row_no}, "cells": {cells[k]}}}')
+        explanations.append(explanation)
+        out_levels.append(lv)
+        enterprise_ids.append(ent_ids[i])
+        basis[i] = explanation
+        link[i] = aid
+    cols["level_assessment_id"] = link
+    cols["level_basis"] = basis
+    m = len(has)
+    return {"id": aids, "enterprise_id": enterprise_ids, "risk_point_id": [None] * m, "method": ["import"] * m,
+            "inputs": inputs, "score": [None] * m, "level": out_levels, "explanation": explanations,
+            "assessor": [user] * m, "note": [None] * m, "assessed_at": [utcnow()] * m}
 
 
 def _ranges(ids: list[int]) -> list[list[int]]:

@@ -224,7 +224,9 @@ def _plain(v):
 
 
 def _blank(raw: pd.Series) -> np.ndarray:
-    return np.fromiter((is_blank(v) for v in raw.to_numpy(dtype=object)), dtype=bool, count=len(raw))
+    from riskmap.io.values import _blank_mask
+
+    return _blank_mask(raw)
 
 
 def _centre_text(g) -> str:
@@ -567,7 +569,8 @@ def _fill_towns(values: pd.DataFrame, geoms: np.ndarray, ctx: ProjectContext, re
         return
     by_name = {normalise_name(nm): int(i) for i, nm in zip(towns["id"], towns["name"])}
     names = np.array(values["town"].to_numpy(dtype=object)) if "town" in values else np.full(n, None, dtype=object)
-    zone_ids = np.array([by_name.get(normalise_name(t)) if t else None for t in names] + [None], dtype=object)[:-1]
+    lookup = {t: by_name.get(normalise_name(t)) if t else None for t in set(names)}
+    zone_ids = np.array([lookup[t] for t in names] + [None], dtype=object)[:-1]
     need = np.fromiter((z is None and g is not None for z, g in zip(zone_ids, geoms)), dtype=bool, count=n)
     if need.any():
         tpolys = towns.geometry.to_numpy()

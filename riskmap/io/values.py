@@ -50,7 +50,10 @@ def is_blank(v) -> bool:
 
 
 def _blank_mask(s: pd.Series) -> np.ndarray:
-    return np.fromiter((is_blank(v) for v in s.to_numpy(dtype=object)), dtype=bool, count=len(s))
+    """is_blank over a column (inline: this runs over every cell of a big sheet)."""
+    arr = s.to_numpy(dtype=object) if isinstance(s, pd.Series) else s
+    return np.array([v is None or v != v or v is pd.NaT or (v.__class__ is str and not v.strip()) for v in arr],
+                    dtype=bool)
 
 
 def text_of(v) -> str | None:
@@ -191,7 +194,8 @@ def convert(s: pd.Series, spec: FieldSpec, enterprises: dict[str, int] | None = 
     t = spec.type
     if t == "text":
         arr = s.to_numpy(dtype=object)
-        return np.array([text_of(v) for v in arr] + [None], dtype=object)[:-1], np.zeros(len(arr), dtype=bool)
+        out = [(" ".join(v.split()) or None) if v.__class__ is str else text_of(v) for v in arr]
+        return np.array(out + [None], dtype=object)[:-1], np.zeros(len(arr), dtype=bool)
     if t in ("int", "float"):
         vals, blank, bad = _numbers(s, spec.unit)
         with np.errstate(invalid="ignore"):
@@ -228,7 +232,7 @@ def normalise_name(value) -> str:
     """Names compared for duplicates: NFKC, no spaces, case-folded (brackets kept: 一厂 ≠ 二厂)."""
     if is_blank(value):
         return ""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value))).casefold()
+    return "".join(unicodedata.normalize("NFKC", str(value)).split()).casefold()
 
 
 def describe(spec: FieldSpec) -> tuple[str, str]:

@@ -34,7 +34,7 @@ def test_failure_inside_the_transaction_leaves_file_unchanged(project_path, twel
     def boom(*args, **kwargs):
         raise RuntimeError("disk full (simulated)")
 
-    monkeypatch.setattr(importer, "_enterprise_assessments", boom)
+    monkeypatch.setattr(importer, "_insert_assessments", boom)
     monkeypatch.setattr(importer, "BATCH", 5)  # several insert batches before the failure
     with Project.open(project_path) as p:
         before = p.counts()
@@ -111,3 +111,34 @@ def test_locked_project_is_refused_cleanly(project_path, twelve):
             other.rollback()
             other.close()
         assert p.counts()["enterprises"] == before
+
+
+def test_rtree_filled_and_trigger_back(project_path, twelve):
+    """The GeoPackage R-tree holds the imported rows (filled in bulk) and indexes later edits again."""
+    import sqlite3
+
+    import pyogrio
+    import shapely
+
+    from riskmap.model import Enterprise
+
+    with Project.open(project_path) as p:
+        res = import_file(p, twelve, "enterprises")
+        got = p.read_table("enterprises", where=f"id >= {min(res.ids)}")
+        with p.session() as s:  # an ordinary edit after the import
+            s.add(Enterprise(name="导入后新增", industry="gas_station", geom=shapely.Point(105.1, 35.8)))
+    con = sqlite3.connect(project_path)
+    trig = con.execute("SELECT count(*) FROM sqlite_master WHERE name = 'rtree_enterprises_geom_insert'").fetchone()
+    rt = dict((r[0], r[1:]) for r in con.execute("SELECT id, minx, maxx, miny, maxy FROM rtree_enterprises_geom"))
+    n_rows = con.execute("SELECT count(*) FROM enterprises WHERE geom IS NOT NULL").fetchone()[0]
+    last = con.execute("SELECT max(id) FROM enterprises").fetchone()[0]
+    con.close()
+    assert trig == (1,)
+    assert len(rt) == n_rows and last in rt
+    for i, g in zip(got["id"], got.geometry):
+        minx, maxx, miny, maxy = rt[int(i)]  # float32, rounded outwards
+        assert minx <= g.x <= maxx and miny <= g.y <= maxy and maxx - minx < 1e-4 and maxy - miny < 1e-4
+    # GDAL's spatial filter goes through the R-tree
+    g0 = got.geometry.iat[0]
+    hit = pyogrio.read_dataframe(project_path, layer="enterprises", bbox=(g0.x - 1e-4, g0.y - 1e-4, g0.x + 1e-4, g0.y + 1e-4))
+    assert got["name"].iat[0] in set(hit["name"])
