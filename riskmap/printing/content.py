@@ -92,9 +92,27 @@ def padded(bounds, margin: float = EXTENT_MARGIN) -> tuple[float, float, float, 
 
 
 def _zone_rule(src: ExportSource) -> str:
+    """The rule that coloured the towns, in words: from the zoning run's settings when the project has them."""
     towns = src.get("towns")
-    if towns is None or "level_rule" not in towns.gdf or towns.gdf["level_rule"].isna().all():
+    if towns is None or "level" not in towns.gdf or towns.gdf["level"].isna().all():
         return "未分区定级（镇街无等级）"
+    if src.project is not None:
+        from riskmap.grading.zoning import zoned_units
+
+        try:
+            cfg = zoned_units(src.project).get("town")
+        except (RiskmapError, KeyError, ValueError):  # unreadable settings: fall back to the stored rule name
+            cfg = None
+        if cfg is not None:
+            if cfg.rule == "max":
+                text = f"镇街按“{cfg.label_zh()}”原则定级（取镇街内企业的最高风险等级）"
+            else:
+                text = f"镇街按{cfg.label_zh()}定级"
+            if cfg.count_rules:
+                text += "；" + "；".join(c.zh for c in cfg.count_rules)
+            return text
+    if "level_rule" not in towns.gdf or towns.gdf["level_rule"].isna().all():
+        return "镇街等级为导入或人工确定"
     rules = Counter(str(v) for v in towns.gdf["level_rule"].dropna())
     rule = rules.most_common(1)[0][0]
     return RULE_ZH.get(rule, rule)
