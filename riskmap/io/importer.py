@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,9 +25,9 @@ from sqlalchemy.types import NullType
 from sqlalchemy.exc import DatabaseError, IntegrityError
 
 from riskmap.errors import RiskmapError
-from riskmap.io.fieldmap import Mapping, auto_mapping, header_score, resolve_layer
+from riskmap.io.fieldmap import Mapping, TargetSpec, auto_mapping, header_score, resolve_layer
 from riskmap.io.issues import Report
-from riskmap.io.readers import read_source
+from riskmap.io.readers import Source, read_source
 from riskmap.io.validate import Prepared, ProjectContext, prepare
 from riskmap.io.values import plain, text_of
 from riskmap.levels import level_info
@@ -62,6 +62,40 @@ def _scaled(progress: Progress | None, lo: float, hi: float) -> Progress:
     return lambda f, m: progress(lo + (hi - lo) * min(max(f, 0.0), 1.0), m)
 
 
+def read_for(path, spec: TargetSpec, *, sheet: str | None = None, header_row: int | None = None) -> Source:
+    """Read ``path`` for the target ``spec`` (the header row is found by ``spec``'s synonyms)."""
+    path = Path(path)
+    source = read_source(path, sheet=sheet, header_row=header_row,
+                         scorer=lambda cells: header_score(cells, spec), report=Report(path.name))
+    source.read_issues = list(source.report.issues)
+    return source
+
+
+def plan_from_source(project, source: Source, spec: TargetSpec, mapping: Mapping, *, crs=None,
+                     repair: bool = True, progress: Progress | None = None, cancel: Cancel | None = None) -> Prepared:
+    """Validate an already read ``source`` under ``mapping`` (a fresh report each time: the wizard may
+    go back, change the mapping and validate again)."""
+    report = Report(source.path.name, list(getattr(source, "read_issues", [])))
+    src = replace(source, report=report)
+    m = replace(mapping, fields=dict(mapping.fields), constants=dict(mapping.constants))
+    if source.layers and len(source.layers) > 1 and source.layer:
+        m.sheet = source.layer
+    if source.is_table:
+        m.header_row = source.header_row
+    if crs is not None:
+        m.crs = str(crs)
+    pairs = [f"{f}←{c}" for f, c in m.fields.items()]
+    if m.x:
+        pairs.append(f"x←{m.x}, y←{m.y}")
+    elif m.xy:
+        pairs.append(f"x,y←{m.xy}")
+    pairs += [f"{k}={v}" for k, v in m.constants.items()]
+    head = f"表头在第{source.header_row}行；" if source.is_table and source.header_row else ""
+    report.note(f"{head}字段对应：{'；'.join(pairs) or '无'}", f"field mapping: {'; '.join(pairs) or 'none'}")
+    ctx = ProjectContext.of(project, spec, m.constants)
+    return prepare(src, spec, m, ctx, crs=crs, repair=repair, progress=progress, cancel=cancel)
+
+
 def plan_import(project, path, layer: str, *, crs=None, mapping: Mapping | str | Path | dict | None = None,
                 sheet: str | None = None, kind: str | None = None, header_row: int | None = None,
                 repair: bool = True, progress: Progress | None = None, cancel: Cancel | None = None) -> Prepared:
@@ -86,29 +120,13 @@ def plan_import(project, path, layer: str, *, crs=None, mapping: Mapping | str |
         crs = crs if crs is not None else given.crs
     prog = _scaled(progress, 0.0, 1.0)
     prog(0.0, "读取文件")
-    report = Report(path.name)
-    source = read_source(path, sheet=sheet, header_row=header_row,
-                         scorer=lambda cells: header_score(cells, spec), report=report)
+    source = read_for(path, spec, sheet=sheet, header_row=header_row)
     if cancel and cancel():
         raise ImportCancelled()
     prog(0.4, "字段对应")
     m = given or auto_mapping(source.columns, spec, constants)
-    if source.layers and len(source.layers) > 1 and source.layer:
-        m.sheet = source.layer
-    if source.is_table:
-        m.header_row = source.header_row
-    if crs is not None:
-        m.crs = str(crs)
-    pairs = [f"{f}←{c}" for f, c in m.fields.items()]
-    if m.x:
-        pairs.append(f"x←{m.x}, y←{m.y}")
-    elif m.xy:
-        pairs.append(f"x,y←{m.xy}")
-    pairs += [f"{k}={v}" for k, v in m.constants.items()]
-    head = f"表头在第{source.header_row}行；" if source.is_table and source.header_row else ""
-    report.note(f"{head}字段对应：{'；'.join(pairs) or '无'}", f"field mapping: {'; '.join(pairs) or 'none'}")
-    ctx = ProjectContext.of(project, spec, m.constants)
-    return prepare(source, spec, m, ctx, crs=crs, repair=repair, progress=_scaled(progress, 0.4, 1.0), cancel=cancel)
+    return plan_from_source(project, source, spec, m, crs=crs, repair=repair,
+                            progress=_scaled(progress, 0.4, 1.0), cancel=cancel)
 
 
 # ------------------------------------------------------------------------------------ commit

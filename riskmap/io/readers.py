@@ -51,6 +51,7 @@ class Source:
     header_row: int | None = None  # spreadsheet row of the headers (1-based)
     encoding: str | None = None
     report: Report | None = None
+    read_issues: list = field(default_factory=list)  # what reading found (kept when validating again)
 
     @property
     def is_table(self) -> bool:
