@@ -55,9 +55,28 @@ def from_gpkg_blob(blob: bytes | None):
     return shapely.from_wkb(bytes(blob[gpkg_wkb_offset(blob):]))
 
 
+_POINT_BLOB_LEN = 8 + 32 + 21  # header, xy envelope, little-endian 2-D WKB point
+
+
+def _points_fast(blobs) -> np.ndarray | None:
+    """Decode blobs that are all 2-D points with an xy envelope, as riskmap writes them, in bulk."""
+    if not blobs or any(b is None or len(b) != _POINT_BLOB_LEN for b in blobs):
+        return None
+    raw = np.frombuffer(b"".join(blobs), dtype=np.uint8).reshape(len(blobs), _POINT_BLOB_LEN)
+    wkb_head = raw[:, 40:45]
+    if not ((raw[:, 3] == 0b11).all() and (wkb_head == np.array([1, 1, 0, 0, 0], dtype=np.uint8)).all()):
+        return None
+    xy = np.ascontiguousarray(raw[:, 45:61]).view("<f8")
+    return shapely.points(xy[:, 0], xy[:, 1])
+
+
 def from_gpkg_blobs(blobs) -> np.ndarray:
     """Vectorised decode of many blobs (None allowed) to an array of shapely geometries."""
-    wkbs = [None if b is None else bytes(b[gpkg_wkb_offset(b):]) for b in blobs]
+    blobs = [None if b is None else bytes(b) for b in blobs]
+    fast = _points_fast(blobs)
+    if fast is not None:
+        return fast
+    wkbs = [None if b is None else b[gpkg_wkb_offset(b):] for b in blobs]
     return shapely.from_wkb(np.array(wkbs, dtype=object))
 
 

@@ -339,10 +339,15 @@ class Project:
                 sql += " ORDER BY id"  # as a GeoPackage reads (rowid order); PostgreSQL moves updated rows
             sql = sql.replace("%", "%%")  # psycopg reads % as a placeholder (e.g. in LIKE '%镇')
         with self.engine.connect() as conn:
-            # plain tuples: pandas probes each Row's attributes, 5× slower for 100k rows
-            rows = [tuple(r) for r in conn.exec_driver_sql(sql).fetchall()]
+            if self.dialect == "sqlite":
+                # the DB-API cursor gives plain tuples, without a Row object per row
+                rows = conn.connection.driver_connection.execute(sql).fetchall()
+            else:
+                rows = [tuple(r) for r in conn.exec_driver_sql(sql).fetchall()]
         names = [c.name for c in cols]
-        df = pd.DataFrame.from_records(rows, columns=names)
+        columns_data = list(zip(*rows)) if rows else [()] * len(names)
+        df = pd.DataFrame({n: pd.Series(v, dtype=object if n == "geom" else None) for n, v in zip(names, columns_data)},
+                          columns=names)
         for c in cols:
             if c.name != "geom" and c.type.python_type is bool and len(df):
                 df[c.name] = df[c.name].astype("boolean")
