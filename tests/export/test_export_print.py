@@ -28,8 +28,9 @@ def pdftext(path, page: int | None = None) -> str:
     return subprocess.run(args, capture_output=True, text=True, check=True).stdout
 
 
-@pytest.fixture(scope="module")
-def qapp():
+@pytest.fixture
+def gui(qapp):
+    """pytest-qt's QApplication (a widgets one, so UI tests can follow in the same run) with the fonts."""
     from riskmap.printing.export import ensure_app
 
     return ensure_app()
@@ -37,6 +38,9 @@ def qapp():
 
 @pytest.fixture(scope="module")
 def a3_pdf(demo_open, qapp, tmp_path_factory):
+    from riskmap.printing.export import ensure_app
+
+    ensure_app()
     from riskmap.printing.export import export_print
 
     out = tmp_path_factory.mktemp("print") / "一张图.pdf"
@@ -69,7 +73,7 @@ def test_pdf_map_is_vector(a3_pdf):
 
 
 @needs_poppler
-def test_atlas_has_one_page_per_town(demo_open, demo_tables, qapp, tmp_path):
+def test_atlas_has_one_page_per_town(demo_open, demo_tables, gui, tmp_path):
     from riskmap.printing.export import export_print
 
     out = tmp_path / "atlas.pdf"
@@ -114,7 +118,7 @@ def _check_enterprise_pixels(img, pp, demo_source, dpi_scale: float = 1.0):
     assert checked[1] >= 1 and checked[4] >= 3
 
 
-def test_png_pixels_at_red_and_blue_enterprises(demo_open, demo_source, qapp, tmp_path):
+def test_png_pixels_at_red_and_blue_enterprises(demo_open, demo_source, gui, tmp_path):
     from PySide6.QtGui import QImage
 
     from riskmap.printing.export import export_print, page_painters, prepare
@@ -130,7 +134,7 @@ def test_png_pixels_at_red_and_blue_enterprises(demo_open, demo_source, qapp, tm
 
 
 @pytest.mark.skipif(not shutil.which("pdftoppm"), reason="poppler-utils not installed")
-def test_pdf_pixels_at_red_and_blue_enterprises(a3_pdf, demo_source, qapp, tmp_path):
+def test_pdf_pixels_at_red_and_blue_enterprises(a3_pdf, demo_source, gui, tmp_path):
     """Rasterised by poppler, the vector PDF shows the same colours where the enterprises are."""
     from PySide6.QtGui import QImage
 
@@ -144,7 +148,7 @@ def test_pdf_pixels_at_red_and_blue_enterprises(a3_pdf, demo_source, qapp, tmp_p
     _check_enterprise_pixels(img, page_painters(content, template, texts, opts)[0], demo_source, 100 / 300)
 
 
-def test_png_strips_match_a_whole_page_render(demo_source, qapp, tmp_path, monkeypatch):
+def test_png_strips_match_a_whole_page_render(demo_source, gui, tmp_path, monkeypatch):
     from PySide6.QtGui import QImage, QPainter
 
     from riskmap.printing import output
@@ -175,7 +179,7 @@ def test_png_strips_match_a_whole_page_render(demo_source, qapp, tmp_path, monke
     assert differ.mean() < 0.0005  # only antialiasing differs (a 1-px seam shift differs at 0.2 %)
 
 
-def test_svg_is_vector_with_title_and_demo_note(demo_open, qapp, tmp_path):
+def test_svg_is_vector_with_title_and_demo_note(demo_open, gui, tmp_path):
     from riskmap.printing.export import export_print
 
     out = tmp_path / "a.svg"
@@ -228,7 +232,7 @@ def test_export_command_writes_a3_landscape_pdf(demo_path, tmp_path):
     assert r.returncode == 2 and "PDF" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_cancelled_print_leaves_nothing(demo_open, qapp, tmp_path):
+def test_cancelled_print_leaves_nothing(demo_open, gui, tmp_path):
     from riskmap.io.export_common import ExportCancelled
     from riskmap.printing.export import export_print
 
