@@ -241,6 +241,9 @@ class Project:
             sess.rollback()
             if "readonly" in str(exc).lower() or "read-only" in str(exc).lower():
                 raise RiskmapError(f"项目文件只读，不能写入: {self.target}", f"project file is read-only: {self.target}") from exc
+            err = self._refusal(exc)  # e.g. the database connection was lost
+            if err is not None:
+                raise err from exc
             raise
         except DBAPIError as exc:
             sess.rollback()

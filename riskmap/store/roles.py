@@ -276,6 +276,12 @@ def explain_refusal(project, exc: BaseException) -> RiskmapError | None:
         return RiskmapError(
             f"数据库拒绝写入“{title}”：用户 {who} 没有此权限（角色：{roles}）",
             f"the database refused to write {table or 'data'}: user {who} lacks the privilege (roles: {roles_en})")
+    if project.dialect == "postgresql" and (
+            (state or "").startswith(("08", "57P")) or "server closed the connection" in msg
+            or "terminating connection" in msg or "consuming input failed" in msg):
+        return RiskmapError(f"与数据库的连接中断，未保存的修改已撤销，请重试: {project.target}",
+                            f"the connection to the database was lost; unsaved changes were undone, "
+                            f"try again: {project.target}")
     if state == "25006" or "read-only transaction" in msg or "readonly database" in msg:
         return RiskmapError(f"项目以只读方式打开，不能修改: {project.target}", f"project is read-only: {project.target}")
     return None

@@ -82,3 +82,18 @@ def test_gpkg_listen_is_a_no_op(demo_project):
     with demo_project.session() as s:
         s.get(Enterprise, 1).phone = "1"
     assert demo_project.poll_changes(timeout=0.1) == []
+
+
+def test_lost_connection_is_reported_and_nothing_is_half_saved(pg_server, pg_demo_url):
+    from sqlalchemy.engine import make_url
+
+    db = make_url(pg_demo_url).database
+    with Project.open(pg_demo_url) as p:
+        with pytest.raises(RiskmapError) as err, p.session() as s:
+            s.get(Enterprise, 9).phone = "0943-9999999"
+            s.flush()
+            pid = s.execute(text("SELECT pg_backend_pid()")).scalar()
+            pg_server.sql("SELECT pg_terminate_backend(%s)", database=db, params=(pid,))  # the server goes away
+        assert "连接中断" in err.value.zh and "connection to the database was lost" in err.value.en
+        with p.reader() as s:  # the pool reconnects; the edit was not saved
+            assert s.get(Enterprise, 9).phone != "0943-9999999"
