@@ -334,8 +334,10 @@ def _choose_crs(x, y, given, ctx: ProjectContext, report: Report, inside) -> coo
                            "cannot tell the coordinate system: give it with --crs (such as 4544 or gcj02)")
             return None if finite.any() else coords.parse_crs(4490)
     if choice.is_4490:
-        report.note("坐标按 CGCS2000/WGS84 经纬度读取；若取自高德/腾讯地图请用 --crs gcj02，百度地图用 --crs bd09",
-                    "coordinates read as CGCS2000/WGS84 degrees; for Amap/Tencent use --crs gcj02, for Baidu --crs bd09")
+        report.note("坐标按 CGCS2000/WGS84 经纬度读取；取自高德/腾讯地图的坐标应选 GCJ-02（--crs gcj02），"
+                    "取自百度地图的选 BD-09（--crs bd09）",
+                    "coordinates read as CGCS2000/WGS84 degrees; coordinates from Amap/Tencent are GCJ-02 "
+                    "(--crs gcj02), from Baidu BD-09 (--crs bd09)")
     else:
         report.note(f"自动识别坐标系为 {choice.label}（{share:.0%} 的点落在县域内）",
                     f"coordinate system detected as {choice.label} ({share:.0%} of points inside the county)", "warning")

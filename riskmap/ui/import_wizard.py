@@ -1,0 +1,769 @@
+"""The import wizard (文件 → 导入数据…): choose file and layer → map fields → coordinate system → preview
+in a table and on a small map → validation report → import in one transaction.
+
+The wizard holds no import logic: it calls :mod:`riskmap.io.importer` (read_for, auto_mapping,
+plan_from_source, commit_import) — the same functions as ``riskmap import`` — in the background.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import shapely
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPointF, Qt, Signal
+from PySide6.QtGui import QAction, QBrush, QColor, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
+    QLineEdit, QPushButton, QSpinBox, QSplitter, QTableView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QWizard, QWizardPage,
+)
+
+from riskmap.errors import RiskmapError
+from riskmap.io.fieldmap import Mapping, auto_mapping, load_synonyms, resolve_layer
+from riskmap.ui import tasks
+from riskmap.ui.errors import show_error
+from riskmap.ui.i18n import current_language, tr
+
+FILE_FILTER = "*.xlsx *.xls *.xlsm *.ods *.csv *.txt *.shp *.zip *.gpkg *.geojson *.json *.kml *.kmz *.dxf"
+NONE = "—"
+STATUS_COLOURS = {"error": "#D32F2F", "repaired": "#F57C00", "warning": "#F9A825", "ok": "#202020",
+                  "skipped": "#9E9E9E"}
+
+
+def zone_kind_titles() -> dict[str, str]:
+    return {"county": tr("县（区）界"), "town": tr("乡镇/街道"), "village": tr("村/社区"), "grid": tr("网格"),
+            "chemical_park": tr("化工园区"), "industrial_park": tr("工业园区"), "functional": tr("功能区"),
+            "custom": tr("自定义区域")}
+
+
+def importable_layers() -> list[tuple[str, str]]:
+    """(layer id, Chinese title) of every catalogue layer that import can fill, in drawing order."""
+    from riskmap.layers import load_catalogue
+
+    targets = load_synonyms().targets
+    return [(d.id, d.name_zh) for d in reversed(load_catalogue().values()) if d.table in targets]
+
+
+def field_title(spec, name: str) -> str:
+    """A field's Chinese name: the layer catalogue's, else its first header synonym."""
+    from riskmap.layers import load_catalogue
+
+    for d in load_catalogue().values():
+        if d.table == spec.table:
+            for f in d.fields:
+                if f.name == name:
+                    return f.zh
+    f = spec.fields[name]
+    return f.headers[0] if f.headers else name
+
+
+# ====================================================================== pages
+
+
+class FilePage(QWizardPage):
+    """Step 1: the file, the target layer, and (for spreadsheets) the sheet and header row."""
+
+    def __init__(self, wizard: ImportWizard):
+        super().__init__()
+        self.wiz = wizard
+        self.setTitle(tr("选择文件和图层"))
+        self.setSubTitle(tr("支持 Excel、CSV、Shapefile、GeoPackage、GeoJSON、KML/KMZ、DXF。"))
+        self.path_edit = QLineEdit()
+        self.path_edit.setObjectName("import_path")
+        browse = QPushButton(tr("浏览…"))
+        browse.clicked.connect(self.browse)
+        row = QHBoxLayout()
+        row.addWidget(self.path_edit, 1)
+        row.addWidget(browse)
+        self.layer_combo = QComboBox()
+        for lid, title in importable_layers():
+            self.layer_combo.addItem(tr(title), lid)
+        self.kind_combo = QComboBox()
+        self.sheet_combo = QComboBox()
+        self.sheet_combo.addItem(tr("（自动）"), None)
+        self.header_spin = QSpinBox()
+        self.header_spin.setRange(0, 1000)
+        self.header_spin.setSpecialValueText(tr("自动识别"))
+        form = QFormLayout(self)
+        form.addRow(tr("文件"), row)
+        form.addRow(tr("导入到图层"), self.layer_combo)
+        form.addRow(tr("分区类型"), self.kind_combo)
+        form.addRow(tr("工作表/源图层"), self.sheet_combo)
+        form.addRow(tr("表头所在行"), self.header_spin)
+        self.layer_combo.currentIndexChanged.connect(self._layer_changed)
+        self.path_edit.textChanged.connect(self._path_changed)
+        self._layer_changed()
+
+    def browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, tr("选择要导入的文件"), self.path_edit.text() or str(Path.home()),
+                                              f"{tr('数据文件')} ({FILE_FILTER});;{tr('所有文件')} (*)")
+        if path:
+            self.path_edit.setText(path)
+
+    def _path_changed(self) -> None:
+        self.sheet_combo.clear()
+        self.sheet_combo.addItem(tr("（自动）"), None)
+        self.completeChanged.emit()
+
+    def _layer_changed(self) -> None:
+        lid = self.layer_combo.currentData()
+        spec, constants = resolve_layer(lid)
+        self.kind_combo.clear()
+        needs_kind = "kind" in spec.fields and spec.table == "zones" and "kind" not in constants
+        if needs_kind:
+            titles = zone_kind_titles()
+            kinds = ["chemical_park", "industrial_park"] if lid == "parks" else list(titles)
+            for k in kinds:
+                self.kind_combo.addItem(titles[k], k)
+            self.kind_combo.addItem(tr("按文件中的类型列"), None)
+        self.kind_combo.setEnabled(needs_kind)
+
+    def isComplete(self) -> bool:  # noqa: N802 (Qt name)
+        return bool(self.path_edit.text().strip())
+
+    def choice(self) -> dict:
+        return {"path": self.path_edit.text().strip(), "layer": self.layer_combo.currentData(),
+                "kind": self.kind_combo.currentData() if self.kind_combo.isEnabled() else None,
+                "sheet": self.sheet_combo.currentData(), "header_row": self.header_spin.value() or None}
+
+    def validatePage(self) -> bool:  # noqa: N802
+        """Leave only once the file is read (in the background); reading again when anything changed."""
+        choice = self.choice()
+        if self.wiz.source is not None and self.wiz.read_choice == choice:
+            return True
+        self.wiz.read_file(choice, on_done=self.wiz.next)
+        return False
+
+    def show_sheets(self, names: list[str], chosen: str | None) -> None:
+        self.sheet_combo.blockSignals(True)
+        self.sheet_combo.clear()
+        self.sheet_combo.addItem(tr("（自动）"), None)
+        for n in names:
+            self.sheet_combo.addItem(n, n)
+        if chosen and len(names) > 1:
+            self.sheet_combo.setCurrentIndex(self.sheet_combo.findData(chosen))
+        self.sheet_combo.blockSignals(False)
+
+
+class MappingPage(QWizardPage):
+    """Step 2: which column fills which field (detected from the headers; can be loaded and saved)."""
+
+    def __init__(self, wizard: ImportWizard):
+        super().__init__()
+        self.wiz = wizard
+        self.setTitle(tr("字段对应"))
+        self.setSubTitle(tr("已按表头自动对应，带 * 的为必填字段。可调整，也可载入或保存对应关系。"))
+        self.table = QTableWidget(0, 3)
+        self.table.setObjectName("mapping_table")
+        self.table.setHorizontalHeaderLabels([tr("字段"), tr("文件中的列"), tr("示例值")])
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        load = QPushButton(tr("载入对应…"))
+        save = QPushButton(tr("保存对应…"))
+        load.clicked.connect(self.load)
+        save.clicked.connect(self.save)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(load)
+        buttons.addWidget(save)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addLayout(buttons)
+        self.combos: dict[str, QComboBox] = {}
+
+    def initializePage(self) -> None:  # noqa: N802
+        self.fill(self.wiz.mapping)
+
+    def roles(self) -> list[tuple[str, str]]:
+        """(role, title): the fields, then the coordinate columns for points from a table."""
+        spec = self.wiz.spec
+        out = [(name, field_title(spec, name) + (" *" if f.required else ""))
+               for name, f in spec.fields.items() if name not in self.wiz.mapping.constants]
+        if self.wiz.source.is_table and spec.geometry == "point":
+            out += [("@x", tr("经度 / X")), ("@y", tr("纬度 / Y")), ("@xy", tr("经纬度（同一列）"))]
+        return out
+
+    def fill(self, mapping: Mapping) -> None:
+        columns = self.wiz.source.columns
+        roles = self.roles()
+        self.table.setRowCount(len(roles))
+        self.combos = {}
+        for r, (role, title) in enumerate(roles):
+            item = QTableWidgetItem(title)
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            self.table.setItem(r, 0, item)
+            combo = QComboBox()
+            combo.addItem(NONE, None)
+            for c in columns:
+                combo.addItem(c, c)
+            current = {"@x": mapping.x, "@y": mapping.y, "@xy": mapping.xy}.get(role, mapping.fields.get(role))
+            combo.setCurrentIndex(max(combo.findData(current), 0) if current else 0)
+            combo.currentIndexChanged.connect(lambda _i, r=r: self._show_sample(r))
+            self.table.setCellWidget(r, 1, combo)
+            self.combos[role] = combo
+            self._show_sample(r)
+
+    def _show_sample(self, r: int) -> None:
+        combo = self.table.cellWidget(r, 1)
+        col = combo.currentData()
+        text = ""
+        if col is not None:
+            values = self.wiz.source.frame[col]
+            nonblank = values[values.notna()]
+            text = str(nonblank.iloc[0]) if len(nonblank) else ""
+        item = QTableWidgetItem(text[:40])
+        item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+        self.table.setItem(r, 2, item)
+
+    def mapping(self) -> Mapping:
+        m = Mapping(table=self.wiz.spec.table, constants=dict(self.wiz.mapping.constants))
+        for role, combo in self.combos.items():
+            col = combo.currentData()
+            if col is None:
+                continue
+            if role.startswith("@"):
+                setattr(m, role[1:], col)
+            else:
+                m.fields[role] = col
+        return m
+
+    def validatePage(self) -> bool:  # noqa: N802
+        self.wiz.mapping = self.mapping()
+        return True
+
+    def load(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, tr("载入字段对应"), str(Path.home()), "*.json")
+        if not path:
+            return
+        try:
+            m = Mapping.load(path)
+            m.check(self.wiz.spec, self.wiz.source.columns, where=Path(path).name)
+        except RiskmapError as exc:
+            show_error(self, exc)
+            return
+        m.constants = {**m.constants, **self.wiz.mapping.constants}
+        self.fill(m)
+
+    def save(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, tr("保存字段对应"), str(Path.home() / "字段对应.json"), "*.json")
+        if path:
+            self.mapping().save(path)
+
+
+class CrsPage(QWizardPage):
+    """Step 3: the coordinate system of the file (or: detect it), and whether to repair."""
+
+    def __init__(self, wizard: ImportWizard):
+        super().__init__()
+        self.wiz = wizard
+        self.setTitle(tr("坐标系"))
+        self.setSubTitle(tr("坐标取自高德、腾讯地图的选 GCJ-02，取自百度地图的选 BD-09。"))
+        self.crs_combo = QComboBox()
+        self.crs_combo.setObjectName("crs_combo")
+        self.code_edit = QLineEdit()
+        self.code_edit.setPlaceholderText(tr("EPSG 代码，如 4523"))
+        self.declared = QLabel()
+        self.repair_box = QCheckBox(tr("自动修复无效几何（如自相交）和颠倒的经纬度"))
+        self.repair_box.setChecked(True)
+        form = QFormLayout(self)
+        form.addRow(tr("坐标系"), self.crs_combo)
+        form.addRow(tr("其他坐标系"), self.code_edit)
+        form.addRow(tr("文件声明"), self.declared)
+        form.addRow("", self.repair_box)
+        self.crs_combo.currentIndexChanged.connect(
+            lambda: self.code_edit.setEnabled(self.crs_combo.currentData() == "other"))
+
+    def initializePage(self) -> None:  # noqa: N802
+        self.crs_combo.clear()
+        self.crs_combo.addItem(tr("自动（按文件声明，或按县域识别）"), None)
+        self.crs_combo.addItem(tr("CGCS2000 经纬度（EPSG:4490）"), "4490")
+        self.crs_combo.addItem(tr("WGS84 经纬度（EPSG:4326，GPS）"), "4326")
+        self.crs_combo.addItem(tr("GCJ-02（高德、腾讯地图）"), "gcj02")
+        self.crs_combo.addItem(tr("BD-09（百度地图）"), "bd09")
+        epsg = self.wiz.project.metric_epsg
+        if epsg:
+            self.crs_combo.addItem(tr("本县高斯-克吕格 3 度带（EPSG:{code}）").format(code=epsg), str(epsg))
+        self.crs_combo.addItem(tr("Web 墨卡托（EPSG:3857）"), "3857")
+        self.crs_combo.addItem(tr("其他 EPSG 代码…"), "other")
+        given = self.wiz.mapping.crs
+        if given:
+            i = self.crs_combo.findData(str(given))
+            if i < 0:
+                self.crs_combo.setCurrentIndex(self.crs_combo.findData("other"))
+                self.code_edit.setText(str(given))
+            else:
+                self.crs_combo.setCurrentIndex(i)
+        self.code_edit.setEnabled(self.crs_combo.currentData() == "other")
+        src = self.wiz.source
+        self.declared.setText(src.crs.name if src.crs is not None else tr("（无）"))
+
+    def crs(self) -> str | None:
+        value = self.crs_combo.currentData()
+        if value == "other":
+            return self.code_edit.text().strip() or None
+        return value
+
+    def validatePage(self) -> bool:  # noqa: N802
+        value = self.crs()
+        if value is not None:
+            from riskmap.io.coords import parse_crs
+
+            try:
+                parse_crs(value)
+            except RiskmapError as exc:
+                show_error(self, exc)
+                return False
+        self.wiz.crs = value
+        self.wiz.repair = self.repair_box.isChecked()
+        return True
+
+
+class PreviewModel(QAbstractTableModel):
+    """Rows of a validated import: row number, status, then the mapped fields."""
+
+    def __init__(self, plan, parent=None):
+        super().__init__(parent)
+        self.plan = plan
+        self.fields = [f for f in plan.spec.fields if f in plan.mapping.fields or f in plan.mapping.constants]
+        self.titles = [tr("行"), tr("状态")] + [field_title(plan.spec, f) for f in self.fields] + [tr("位置")]
+        self.status = row_status(plan)
+        self.tips = {}
+        for i in plan.report.issues:
+            if i.row is not None:
+                self.tips.setdefault(i.row, []).append(f"{i.field}: {i.zh}")
+        self.values = {f: plan.values[f].to_numpy(dtype=object) for f in self.fields}
+        self.enum_names = {}  # (field, code) -> the first spelling of the code in field_synonyms.toml
+        vocabularies = load_synonyms().vocabularies
+        for f in self.fields:
+            spec = plan.spec.fields[f]
+            if spec.type == "enum":
+                for spelling, code in vocabularies[spec.vocab].values.items():
+                    self.enum_names.setdefault((f, code), spelling)
+        if "kind" in self.fields and plan.spec.table == "zones":
+            self.enum_names.update({("kind", k): t for k, t in zone_kind_titles().items()})
+
+    def shown(self, field: str, v) -> str:
+        """A value as the user knows it: levels and industries by their Chinese names."""
+        if v is None:
+            return ""
+        ftype = self.plan.spec.fields[field].type
+        if ftype == "level":
+            from riskmap.levels import level_name
+
+            return level_name(v)
+        if ftype == "industry":
+            from riskmap.industries import industry_name
+
+            return industry_name(v)
+        if ftype == "enum":
+            return self.enum_names.get((field, v), str(v))
+        return str(v)
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.plan.bad)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.titles)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.titles[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        r, c = index.row(), index.column()
+        status = self.status[r]
+        if role == Qt.ItemDataRole.DisplayRole:
+            if c == 0:
+                return str(self.plan.source.rows[r])
+            if c == 1:
+                return {"ok": tr("可导入"), "error": tr("错误"), "repaired": tr("已修复"), "warning": tr("警告"),
+                        "skipped": tr("跳过")}[status]
+            if c == len(self.titles) - 1:
+                g = self.plan.geoms[r]
+                if g is None:
+                    return ""
+                p = g if g.geom_type == "Point" else g.centroid
+                return f"{p.x:.6f}, {p.y:.6f}"
+            f = self.fields[c - 2]
+            return self.shown(f, self.values[f][r])
+        if role == Qt.ItemDataRole.ForegroundRole and c == 1:
+            return QBrush(QColor(STATUS_COLOURS[status]))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return "\n".join(self.tips.get(_plain(self.plan.source.rows[r]), [])) or None
+        return None
+
+
+def _plain(v):
+    return v.item() if hasattr(v, "item") else v
+
+
+def row_status(plan) -> list[str]:
+    """'ok', 'error', 'repaired', 'warning' or 'skipped' for each row of a plan."""
+    rows = [_plain(r) for r in plan.source.rows]
+    sev = {}
+    rank = {"repaired": 1, "warning": 2}
+    for i in plan.report.issues:
+        if i.row is not None and i.severity in rank and rank[i.severity] > rank.get(sev.get(i.row), 0):
+            sev[i.row] = i.severity
+    out = []
+    skipped = plan.skipped if plan.skipped is not None else np.zeros(len(rows), dtype=bool)
+    for k, r in enumerate(rows):
+        if skipped[k]:
+            out.append("skipped")
+        elif plan.bad[k]:
+            out.append("error")
+        else:
+            out.append(sev.get(r, "ok"))
+    return out
+
+
+class PreviewMap(QWidget):
+    """The rows on a small map over the county boundary: black good, orange repaired, red errors."""
+
+    MAX_SHOWN = 5000
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setMinimumSize(260, 220)
+        self.setObjectName("preview_map")
+        self.background = []
+        self.features: list[tuple[object, str]] = []
+        self.extent = None
+
+    def set_data(self, boundary, geoms, status) -> None:
+        self.background = [] if boundary is None else [boundary]
+        idx = [i for i, g in enumerate(geoms) if g is not None]
+        if len(idx) > self.MAX_SHOWN:
+            idx = [idx[i] for i in np.linspace(0, len(idx) - 1, self.MAX_SHOWN).astype(int)]
+        self.features = [(geoms[i], status[i]) for i in idx]
+        allg = [g for g, _s in self.features] + self.background
+        self.extent = shapely.total_bounds(np.array(allg, dtype=object)) if allg else None
+        self.update()
+
+    def _transform(self):
+        minx, miny, maxx, maxy = self.extent
+        k = np.cos(np.radians((miny + maxy) / 2))  # metres per degree of longitude shrink with latitude
+        w, h = max(maxx - minx, 1e-9) * k, max(maxy - miny, 1e-9)
+        m = 8
+        s = min((self.width() - 2 * m) / w, (self.height() - 2 * m) / h)
+        ox = m + (self.width() - 2 * m - w * s) / 2
+        oy = m + (self.height() - 2 * m - h * s) / 2
+
+        def to_px(xy):
+            return np.column_stack([ox + (xy[:, 0] - minx) * k * s, oy + (maxy - xy[:, 1]) * s])
+
+        return to_px
+
+    def _path(self, geom, to_px) -> QPainterPath:
+        path = QPainterPath()
+        for part in shapely.get_parts(geom):
+            rings = [part.exterior, *part.interiors] if part.geom_type == "Polygon" else [part]
+            for ring in rings:
+                pts = to_px(np.asarray(ring.coords)[:, :2])
+                path.moveTo(*pts[0])
+                for x, y in pts[1:]:
+                    path.lineTo(x, y)
+        return path
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor("#FFFFFF"))
+        if self.extent is None:
+            return
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        to_px = self._transform()
+        p.setPen(QPen(QColor("#606060"), 1.2))
+        for g in self.background:
+            p.drawPath(self._path(g, to_px))
+        for order in ("ok", "warning", "repaired", "error"):
+            colour = QColor(STATUS_COLOURS[order])
+            p.setPen(QPen(colour, 1.5))
+            p.setBrush(QBrush(colour))
+            for g, s in self.features:
+                if s != order:
+                    continue
+                if g.geom_type in ("Point", "MultiPoint"):
+                    for x, y in to_px(shapely.get_coordinates(g)):
+                        p.drawEllipse(QPointF(x, y), 2.5, 2.5)
+                else:
+                    p.setBrush(Qt.BrushStyle.NoBrush)
+                    p.drawPath(self._path(g, to_px))
+                    p.setBrush(QBrush(colour))
+        p.end()
+
+
+class PreviewPage(QWizardPage):
+    """Step 4: every row with its status, in a table and on a small map (validated in the background)."""
+
+    def __init__(self, wizard: ImportWizard):
+        super().__init__()
+        self.wiz = wizard
+        self.setTitle(tr("预览"))
+        self.setSubTitle(tr("红色为有错误的行，橙色为已自动修复的行；把鼠标停在行上可看原因。"))
+        self.view = QTableView()
+        self.view.setObjectName("preview_table")
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.map = PreviewMap()
+        self.summary = QLabel()
+        self.summary.setObjectName("preview_summary")
+        self.show_button = QPushButton(tr("在主窗口地图上显示"))
+        self.show_button.clicked.connect(self.show_on_main_map)
+        split = QSplitter()
+        split.addWidget(self.view)
+        split.addWidget(self.map)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.summary, 1)
+        bottom.addWidget(self.show_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(split, 1)
+        layout.addLayout(bottom)
+
+    def initializePage(self) -> None:  # noqa: N802
+        self.view.setModel(None)
+        self.summary.setText(tr("正在校验……"))
+        self.wiz.validate(on_done=self.show_plan)
+
+    def show_plan(self, plan) -> None:
+        model = PreviewModel(plan, self.view)
+        self.view.setModel(model)
+        self.view.resizeColumnsToContents()
+        self.map.set_data(self.wiz.county(), list(plan.geoms), model.status)
+        c = plan.report.counts()
+        self.summary.setText(tr("共 {n} 行：可导入 {good} 行，有错误 {bad} 行，已修复 {rep} 处").format(
+            n=plan.n_rows, good=plan.n_good, bad=plan.n_bad, rep=c["repaired"]))
+        self.show_button.setEnabled(self.wiz.main_window is not None)
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:  # noqa: N802
+        return self.wiz.plan is not None
+
+    def show_on_main_map(self) -> None:
+        w = self.wiz.main_window
+        plan = self.wiz.plan
+        if w is None or plan is None:
+            return
+        from riskmap.ui.workspace import project_geoms
+
+        geoms = [g for g in plan.geoms if g is not None]
+        if not geoms:
+            return
+        shown = project_geoms(np.array(geoms, dtype=object), w.workspace.map_epsg)
+        w.canvas.set_extent(tuple(shapely.total_bounds(shown)), margin=0.2)
+        w.canvas.flash(list(shown[:2000]))
+
+
+class ReportPage(QWizardPage):
+    """Step 5: the validation report; import all rows, or only the good ones."""
+
+    def __init__(self, wizard: ImportWizard):
+        super().__init__()
+        self.wiz = wizard
+        self.setTitle(tr("校验报告"))
+        self.table = QTableWidget(0, 5)
+        self.table.setObjectName("report_table")
+        self.table.setHorizontalHeaderLabels([tr("行"), tr("字段"), tr("值"), tr("级别"), tr("原因")])
+        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.counts = QLabel()
+        self.counts.setObjectName("report_counts")
+        self.counts.setWordWrap(True)
+        self.skip_box = QCheckBox(tr("跳过有错误的行，只导入正确的行"))
+        self.skip_box.setObjectName("skip_bad_rows")
+        self.skip_box.toggled.connect(self.completeChanged)
+        export = QPushButton(tr("导出报告…"))
+        export.clicked.connect(self.export_csv)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.skip_box, 1)
+        bottom.addWidget(export)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.counts)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(bottom)
+
+    def initializePage(self) -> None:  # noqa: N802
+        plan = self.wiz.plan
+        issues = plan.report.sorted()
+        sev = {"error": tr("错误"), "repaired": tr("已修复"), "warning": tr("警告"), "info": tr("说明")}
+        shown = issues[:5000]
+        self.table.setRowCount(len(shown))
+        for r, i in enumerate(shown):
+            value = "" if i.value is None else str(i.value)
+            reason = i.en if current_language() == "en" else i.zh  # core messages carry both languages
+            cells = ["" if i.row is None else str(i.row), i.field, value, sev[i.severity], reason]
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if c == 3:
+                    item.setForeground(QBrush(QColor(STATUS_COLOURS.get(i.severity, "#202020"))))
+                self.table.setItem(r, c, item)
+        self.table.resizeColumnsToContents()
+        if plan.n_bad:
+            text = tr("{bad} 行有错误，{good} 行可导入。改正文件后重新导入，或勾选下方选项只导入正确的行。").format(
+                bad=plan.n_bad, good=plan.n_good)
+        else:
+            text = tr("全部 {good} 行可导入，将在一次操作中写入项目。").format(good=plan.n_good)
+        self.counts.setText(text)
+        self.skip_box.setEnabled(plan.n_bad > 0 and plan.n_good > 0)
+        self.skip_box.setChecked(False)
+        self.wiz.setButtonText(QWizard.WizardButton.FinishButton, tr("导入"))
+
+    def isComplete(self) -> bool:  # noqa: N802
+        plan = self.wiz.plan
+        if plan is None or plan.n_good == 0:
+            return False
+        return plan.n_bad == 0 or self.skip_box.isChecked()
+
+    def export_csv(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, tr("导出校验报告"), str(Path.home() / "校验报告.csv"), "*.csv")
+        if path:
+            self.wiz.plan.report.write_csv(path)
+
+
+# ====================================================================== the wizard
+
+
+class ImportWizard(QWizard):
+    """The import steps over one project; ``main_window`` (optional) gets the new features shown."""
+
+    imported = Signal(object)  # the ImportResult, after the commit
+
+    def __init__(self, project, parent=None, main_window=None):
+        super().__init__(parent)
+        self.setObjectName("import_wizard")
+        self.setWindowTitle(tr("导入数据"))
+        self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
+        self.resize(900, 620)
+        self.project = project
+        self.main_window = main_window
+        self.source = None
+        self.read_choice: dict | None = None
+        self.spec = None
+        self.mapping: Mapping | None = None
+        self.crs: str | None = None
+        self.repair = True
+        self.plan = None
+        self.result = None
+        self.task = None
+        self._county = False
+        self.file_page = FilePage(self)
+        self.mapping_page = MappingPage(self)
+        self.crs_page = CrsPage(self)
+        self.preview_page = PreviewPage(self)
+        self.report_page = ReportPage(self)
+        for page in (self.file_page, self.mapping_page, self.crs_page, self.preview_page, self.report_page):
+            self.addPage(page)
+        for button, text in ((QWizard.WizardButton.BackButton, tr("< 上一步")),
+                             (QWizard.WizardButton.NextButton, tr("下一步 >")),
+                             (QWizard.WizardButton.CancelButton, tr("取消")),
+                             (QWizard.WizardButton.FinishButton, tr("导入"))):
+            self.setButtonText(button, text)
+
+    # ---- background steps
+    def _run(self, title: str, fn, on_done):
+        self.task = tasks.run_task(self, title, fn, on_done=on_done)
+        return self.task
+
+    def read_file(self, choice: dict, on_done=None):
+        """Read the chosen file (background); then detect the mapping."""
+        from riskmap.io.importer import read_for
+
+        spec, constants = resolve_layer(choice["layer"], choice["kind"])
+
+        def work(progress, cancelled):
+            progress(0.1, tr("正在读取文件"))
+            return read_for(choice["path"], spec, sheet=choice["sheet"], header_row=choice["header_row"])
+
+        def done(source):
+            self.source, self.spec, self.read_choice = source, spec, choice
+            self.mapping = auto_mapping(source.columns, spec, constants)
+            self.plan = None
+            self.file_page.show_sheets(source.layers, source.layer)
+            self.read_choice = self.file_page.choice()
+            if on_done is not None:
+                on_done()
+
+        return self._run(tr("正在读取文件"), work, done)
+
+    def validate(self, on_done=None):
+        """Check every row (background) under the current mapping and CRS."""
+        from riskmap.io.importer import plan_from_source
+
+        self.plan = None
+        source, spec, mapping, crs, repair = self.source, self.spec, self.mapping, self.crs, self.repair
+
+        def work(progress, cancelled):
+            return plan_from_source(self.project, source, spec, mapping, crs=crs, repair=repair,
+                                    progress=progress, cancel=cancelled)
+
+        def done(plan):
+            self.plan = plan
+            if on_done is not None:
+                on_done(plan)
+
+        return self._run(tr("正在校验"), work, done)
+
+    def county(self):
+        """The project's county boundary (EPSG:4490) for the preview map, read once."""
+        if self._county is False:
+            zones = self.project.read_table("zones", where="kind = 'county'", columns=["id"])
+            self._county = shapely.union_all(zones.geometry.to_numpy()) if len(zones) else None
+        return self._county
+
+    def accept(self) -> None:
+        """导入: write in one transaction in the background; close when done."""
+        from riskmap.io.importer import commit_import
+
+        plan = self.plan
+        if plan is None:
+            return
+        skip = self.report_page.skip_box.isChecked()
+        project = self.project
+        self.button(QWizard.WizardButton.FinishButton).setEnabled(False)
+
+        def work(progress, cancelled):
+            return commit_import(project, plan, skip_bad_rows=skip, progress=progress, cancel=cancelled)
+
+        def done(result):
+            self.result = result
+            w = self.main_window
+            if w is not None:
+                w.workspace.reload_table(plan.spec.table)
+                w.show_message(tr("已导入 {n} 行到“{layer}”").format(
+                    n=len(result.ids), layer=self.file_page.layer_combo.currentText()))
+            self.imported.emit(result)
+            QWizard.accept(self)
+
+        self.task = tasks.run_task(self, tr("正在导入"), work, on_done=done,
+                                   on_error=lambda exc: (show_error(self, exc), self.button(
+                                       QWizard.WizardButton.FinishButton).setEnabled(True)))
+
+
+def open_import_wizard(window) -> ImportWizard | None:
+    """Open the wizard on the window's project (it must be open and writable)."""
+    project = window.project
+    if project is None:
+        window.show_message(tr("请先打开项目"))
+        return None
+    if project.readonly:
+        show_error(window, RiskmapError("项目以只读方式打开，不能导入", "the project is read-only: cannot import"))
+        return None
+    wiz = ImportWizard(project, window, main_window=window)
+    window.import_wizard = wiz
+    wiz.show()
+    return wiz
+
+
+def install(window) -> None:
+    """文件 → 导入数据…"""
+    action = QAction(tr("导入数据…"), window)
+    action.setObjectName("action_import_data")
+    action.triggered.connect(lambda: open_import_wizard(window))
+    window.register_action("file", action)
+    window.action_import_data = action
+
+
+__all__ = ["ImportWizard", "open_import_wizard", "install", "importable_layers", "row_status"]
