@@ -18,6 +18,7 @@ import threading
 from dataclasses import dataclass
 
 import numpy as np
+import shapely
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QImage, QPainter, QPainterPath, QPen
 
@@ -145,10 +146,13 @@ def _layer_candidates(settings: MapSettings, layer, scale: float, max_per_layer:
         return None
     xy = layer.label_xy[order]
     inside = settings.contains_xy(xy[:, 0], xy[:, 1])
-    order = order[inside]
+    if layer.kind == "polygon" and getattr(layer, "geoms", None) is not None:
+        xy = _reanchor(settings, layer, order, inside, xy)
+        inside = np.isfinite(xy[:, 0])
+    order, xy = order[inside], xy[inside]
     if not len(order):
         return None
-    px = settings.map_to_pixel(layer.label_xy[order])
+    px = settings.map_to_pixel(xy)
     # thin dense candidates: keep the first few per label-sized cell (later ones would collide anyway)
     size_px = label.size_pt * settings.dpi / 72.0
     cw, ch = max(8.0, 6 * size_px), max(4.0, 2.0 * size_px)
@@ -161,6 +165,26 @@ def _layer_candidates(settings: MapSettings, layer, scale: float, max_per_layer:
     rank[grouped] = np.arange(n) - np.maximum.accumulate(np.where(start, np.arange(n), 0))
     keep = rank < len(POSITIONS) if layer.kind == "point" else rank < 2
     return order[keep][:max_per_layer], px[keep][:max_per_layer]
+
+
+def _reanchor(settings: MapSettings, layer, order, inside, xy, limit: int = 200) -> np.ndarray:
+    """Polygons whose label point is off screen, or too near its edge, but which show in the view get a
+    label point on their visible part (a zoomed-in town keeps its name)."""
+    xmin, ymin, xmax, ymax = settings.extent
+    margin = 0.1 * min(xmax - xmin, ymax - ymin)
+    near_edge = ~settings.contains_xy(xy[:, 0], xy[:, 1], margin=-margin)
+    b = layer.bounds[order]
+    shows = (b[:, 2] >= xmin) & (b[:, 0] <= xmax) & (b[:, 3] >= ymin) & (b[:, 1] <= ymax)
+    redo = np.flatnonzero(near_edge & shows)[:limit]
+    out = np.where(inside[:, None], xy, np.nan)
+    if len(redo):
+        view = shapely.box(xmin + margin / 2, ymin + margin / 2, xmax - margin / 2, ymax - margin / 2)
+        part = shapely.intersection(layer.geoms[order[redo]], view)
+        ok = ~shapely.is_empty(part)
+        pts = shapely.point_on_surface(part[ok])
+        out[redo[ok], 0] = shapely.get_x(pts)
+        out[redo[ok], 1] = shapely.get_y(pts)
+    return out
 
 
 def place_labels(settings: MapSettings, layers, *, max_labels: int = 300, max_candidates: int = 5000,
@@ -180,9 +204,9 @@ def place_labels(settings: MapSettings, layers, *, max_labels: int = 300, max_ca
     W, H = settings.width_px, settings.height_px
     c = grid.cell
     last_row, last_col = len(grid.rows) - 1, grid.n_cols - 1
-    # point labels also avoid every point symbol on the map (tested for all candidates at once on a summed
-    # area table of the symbols' cells); area and line names may cross symbols
-    symbols = _symbol_table(settings, layers, grid) if any(lay.kind == "point" for lay, _ in batches) else None
+    # point labels also avoid every point symbol on the map (tested for all candidates at once on summed
+    # area tables of the symbols' centres); area and line names may cross symbols
+    symbols = _symbol_tables(settings, layers, grid) if any(lay.kind == "point" for lay, _ in batches) else None
     rows = grid.rows
     for layer, (feats, px) in batches:
         if (cancel is not None and cancel()) or budget <= 0 or len(placed) >= max_labels:
@@ -231,12 +255,12 @@ def place_labels(settings: MapSettings, layers, *, max_labels: int = 300, max_ca
             cx1 = np.clip(np.floor(rx1 / c), 0, last_col).astype(np.int64)
             cy0 = np.clip(np.floor(ry0 / c), 0, last_row).astype(np.int64)
             cy1 = np.clip(np.floor(ry1 / c), 0, last_row).astype(np.int64)
-            if symbols is not None and layer.kind == "point":
-                t = symbols  # t[i, j] = symbol cells in rows < i and columns < j
-                hits = t[cy1 + 1, cx1 + 1] - t[cy0, cx1 + 1] - t[cy1 + 1, cx0] + t[cy0, cx0]
-                inside &= hits == 0
-            cand.append((pos, x0.tolist(), y0.tolist(), inside.tolist(), cx0.tolist(), (cx1 - cx0 + 1).tolist(),
-                         cy0.tolist(), cy1.tolist()))
+            if symbols and layer.kind == "point":
+                inside &= _symbol_hits(symbols, cx0, cx1, cy0, cy1) == 0
+            cand.append((pos, x0, y0, inside, cx0, cx1 - cx0 + 1, cy0, cy1))
+        viable = np.flatnonzero(np.logical_or.reduce([c_[3] for c_ in cand]))  # some position is free of symbols
+        cand = [(pos, *(a[viable].tolist() for a in arrays)) for pos, *arrays in cand]
+        feats, w = feats[viable], w[viable]
         lid, prio, size_pt = layer.id, int(label.priority), float(label.size_pt)
         wl = w.tolist()
         for i, f in enumerate(feats.tolist()):
@@ -260,13 +284,14 @@ def place_labels(settings: MapSettings, layers, *, max_labels: int = 300, max_ca
     return placed
 
 
-def _symbol_table(settings: MapSettings, layers, grid: OccupancyGrid) -> np.ndarray:
-    """Summed-area table of the grid cells covered by visible point symbols (cells only grazed by a
-    symbol's antialiased edge are left free)."""
+def _symbol_tables(settings: MapSettings, layers, grid: OccupancyGrid) -> list[tuple[np.ndarray, int]]:
+    """Per point layer: a summed-area table of symbol centres per grid cell, and the symbol's reach in
+    cells. A label rectangle meets a symbol when the symbol's centre lies in the rectangle widened by that
+    reach (cells only grazed by a symbol's antialiased edge do not count)."""
     n_rows, n_cols = len(grid.rows), grid.n_cols
-    occ = np.zeros((n_rows, n_cols), dtype=bool)
     c = grid.cell
     ppmm = settings.px_per_mm()
+    out = []
     for layer in layers:
         if layer.kind != "point" or not len(layer.coords):
             continue
@@ -277,19 +302,27 @@ def _symbol_table(settings: MapSettings, layers, grid: OccupancyGrid) -> np.ndar
         if not inside.any():
             continue
         px = settings.map_to_pixel(xy[inside])
-        inner = max(half - c / 2, 0.0)
-        cx0 = np.clip(np.floor((px[:, 0] - inner) / c), 0, n_cols - 1).astype(np.int64)
-        cy0 = np.clip(np.floor((px[:, 1] - inner) / c), 0, n_rows - 1).astype(np.int64)
-        cx1 = np.clip(np.floor((px[:, 0] + inner) / c), 0, n_cols - 1).astype(np.int64)
-        cy1 = np.clip(np.floor((px[:, 1] + inner) / c), 0, n_rows - 1).astype(np.int64)
-        k = int(math.ceil(2 * inner / c)) + 1
-        for dy in range(k):
-            for dx in range(k):
-                ok = (cx0 + dx <= cx1) & (cy0 + dy <= cy1)
-                occ[(cy0 + dy)[ok], (cx0 + dx)[ok]] = True
-    table = np.zeros((n_rows + 1, n_cols + 1), dtype=np.int32)
-    np.cumsum(np.cumsum(occ, axis=0, dtype=np.int32), axis=1, out=table[1:, 1:])
-    return table
+        reach = int(max(half - c / 2, 0.0) // c)
+        cx = np.clip(np.floor(px[:, 0] / c), 0, n_cols - 1).astype(np.int64)
+        cy = np.clip(np.floor(px[:, 1] / c), 0, n_rows - 1).astype(np.int64)
+        counts = np.bincount(cy * n_cols + cx, minlength=n_rows * n_cols).reshape(n_rows, n_cols)
+        table = np.zeros((n_rows + 1, n_cols + 1), dtype=np.int32)
+        np.cumsum(np.cumsum(counts, axis=0, dtype=np.int32), axis=1, out=table[1:, 1:])
+        out.append((table, reach))
+    return out
+
+
+def _symbol_hits(tables, cx0, cx1, cy0, cy1) -> np.ndarray:
+    """Number of symbols meeting each label rectangle (cell spans, vectorised)."""
+    hits = np.zeros(len(cx0), dtype=np.int64)
+    for t, r in tables:
+        n_rows, n_cols = t.shape[0] - 1, t.shape[1] - 1
+        x0 = np.clip(cx0 - r, 0, n_cols - 1)
+        x1 = np.clip(cx1 + r, 0, n_cols - 1) + 1
+        y0 = np.clip(cy0 - r, 0, n_rows - 1)
+        y1 = np.clip(cy1 + r, 0, n_rows - 1) + 1
+        hits += t[y1, x1] - t[y0, x1] - t[y1, x0] + t[y0, x0]
+    return hits
 
 
 # ---------------------------------------------------------------------------------------- drawing
@@ -388,12 +421,10 @@ def _draw_masked(painter, settings, placed, font_of, colour, halo, halo_px) -> N
         grown = np.zeros((h, stride), dtype=np.uint8)  # scanline padding stays zero
         grown[:, :w] = _dilate(a, halo_px)
         halo_c = QColor(halo)
-        if halo_c.rgb() == 0xFFFFFFFF:  # white: 'screen' a grey image whose level is the halo's alpha
-            grey = QImage(grown.data, w, h, stride, QImage.Format.Format_Grayscale8)
-            painter.save()
-            painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Screen)
-            painter.drawImage(QPointF(x0, y0), grey)
-            painter.restore()
+        if halo_c.rgb() == 0xFFFFFFFF:  # premultiplied white: all four channels equal the alpha
+            white = grown[:, :w].astype(np.uint32) * 0x01010101
+            painter.drawImage(QPointF(x0, y0), QImage(white.data, w, h, 4 * w,
+                                                      QImage.Format.Format_ARGB32_Premultiplied))
         else:
             grown_img = QImage(grown.data, w, h, stride, QImage.Format.Format_Alpha8)
             painter.drawImage(QPointF(x0, y0), _coloured(grown_img, halo_c))

@@ -567,10 +567,14 @@ def _fill_groups(ctx: _Ctx, layer, px, offs, pcs, groups, cancelled, colour_over
         return
     opacity = 1.0 if colour_override is not None else float(style.fill_opacity)
     has_stroke = any(layer.stroke_colours[c] for c, _, _ in groups)
-    antialias = not has_stroke  # an outline covers the aliased edge; aliased fills tile without seams
+    # an outline covers the aliased edge, and aliased fills tile without seams or overlaps, so a stroked
+    # layer fills directly with translucent colours; without outlines the antialiased fills go opaque into
+    # a layer image drawn once with the fill opacity (no seams between neighbours)
+    antialias = not has_stroke
     chunk = AA_FILL_CHUNK_RINGS if antialias else FILL_CHUNK_RINGS
     if ctx.raster and colour_override is None:
-        if opacity < 1.0:  # opaque fills into a layer image, drawn once with the fill opacity
+        layered = antialias and opacity < 1.0
+        if layered:
             img = ctx.layer_image()
             p = QPainter(img)
         else:
@@ -580,14 +584,17 @@ def _fill_groups(ctx: _Ctx, layer, px, offs, pcs, groups, cancelled, colour_over
         p.setPen(Qt.PenStyle.NoPen)
         try:
             for c, a, b in fills:
-                p.setBrush(QBrush(QColor(layer.fill_colours[c])))
+                colour = QColor(layer.fill_colours[c])
+                if not layered:
+                    colour.setAlphaF(colour.alphaF() * opacity)
+                p.setBrush(QBrush(colour))
                 _fill_rings(p, px, offs, pcs, a, b, chunk, cancelled)
         finally:
-            if opacity < 1.0:
+            if layered:
                 p.end()
             else:
                 p.restore()
-        if opacity < 1.0:
+        if layered:
             ctx.painter.save()
             ctx.painter.setOpacity(ctx.painter.opacity() * opacity)
             ctx.painter.drawImage(QPointF(0, 0), img)

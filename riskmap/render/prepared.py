@@ -167,7 +167,7 @@ class PreparedLayer:
         coords (m, 2), offsets (p + 1), part_feature (p,), part_bounds (p, 4)
         feature_parts (n + 1): parts of feature i are feature_parts[i]:feature_parts[i + 1]
         label_text (n,) object or None, label_xy (n, 2), label_order (feature indices, best first)
-        source: the GeoDataFrame it was made from
+        source: the GeoDataFrame it was made from; geoms: projected shapely geometries (None for points)
     """
 
     def __init__(self, layer_def: LayerDef, crs_epsg: int):
@@ -198,12 +198,14 @@ class PreparedLayer:
                 geoms = shapely.orient_polygons(geoms, exterior_cw=False)
             self.bounds = shapely.bounds(geoms)
             self._build_parts(geoms)
+            self.geoms = geoms  # projected; polygon labels are re-anchored on the visible part
         self.ids = _feature_ids(gdf)
         self._classify(gdf)
         self._prepare_labels(gdf, geoms)
         return self
 
     def _build_points(self, geoms: np.ndarray, crs, projected: bool) -> None:
+        self.geoms = None
         coords, feat = shapely.get_coordinates(geoms, return_index=True)
         if not projected and len(coords):
             x, y = _transformer(crs, self.crs_epsg, self.id).transform(coords[:, 0], coords[:, 1])

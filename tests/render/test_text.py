@@ -109,3 +109,13 @@ def test_rendered_labels_have_ink_and_halo(app):
     arr = np.frombuffer(ptr, dtype=np.uint8, count=img.sizeInBytes()).reshape(300, 300, 4)
     box = arr[y0:y1, x0:x1, 1]
     assert (box < 60).sum() > 30  # dark glyph pixels
+
+
+def test_zoomed_in_polygon_keeps_its_name(app):
+    towns = _poly_layer("towns", 2, "示例青石镇")  # the box (400, 400)–(600, 600), label point at its centre
+    corner = MapSettings((560, 560, 640, 640), 300, 300, crs_epsg=MAP_EPSG)  # only a corner of it shows
+    placed = place_labels(corner, [towns])
+    assert [p.text for p in placed] == ["示例青石镇"]
+    x0, y0, x1, y1 = placed[0].rect
+    mx, my = corner.pixel_to_map((x0 + x1) / 2, (y0 + y1) / 2)
+    assert mx < 600 and my < 600  # on the visible part of the town
