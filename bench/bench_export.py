@@ -71,6 +71,7 @@ def run_case(case: str, folder: Path) -> dict:
         pp = PagePainter(template.page(paper, "landscape" if paper == "A3" else "portrait"), content, Texts(),
                          template, 300)
         result["prepare_s"] = time.perf_counter() - t
+        result["rss_before_write_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         out = folder / f"{case}.{'pdf' if case == 'big-pdf' else 'png'}"
         t = time.perf_counter()
         if case == "big-pdf":
@@ -95,6 +96,7 @@ def main(argv=None) -> None:
         return
     with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:
         folder = Path(args.folder or tmp)
+        folder.mkdir(parents=True, exist_ok=True)
         for case in CASES:
             r = subprocess.run([sys.executable, __file__, "--case", case, "--folder", str(folder)],
                                capture_output=True, text=True)
