@@ -151,11 +151,13 @@ def make_engine(url: str | URL, *, readonly: bool = False) -> Engine:
     u = parse_url(url)
     # jit=off: LLVM compilation costs ~0.5 s on the mid-size spatial joins an interactive map runs
     options = "-c jit=off" + (" -c default_transaction_read_only=on" if readonly else "")
+    if u.query.get("options"):  # the user's own libpq options come first
+        options = f"{u.query['options']} {options}"
     connect_args = {"application_name": "riskmap", "connect_timeout": 10, "options": options}
     for attempt in range(2):
         try:
             engine = create_engine(u, connect_args=connect_args, hide_parameters=True, pool_pre_ping=True)
-        except NoSuchModuleError as exc:  # pragma: no cover - psycopg is a dependency of the extra
+        except (NoSuchModuleError, ModuleNotFoundError) as exc:  # pragma: no cover - psycopg: the extra
             raise RiskmapError("缺少 PostgreSQL 驱动：请安装 riskmap[postgis]（psycopg）",
                                "PostgreSQL driver missing: install riskmap[postgis] (psycopg)") from exc
         try:
@@ -170,9 +172,6 @@ def make_engine(url: str | URL, *, readonly: bool = False) -> Engine:
                     u = u.set(password=pw)
                     continue
             raise connection_error(exc, u) from None
-        except ModuleNotFoundError as exc:  # pragma: no cover
-            raise RiskmapError("缺少 PostgreSQL 驱动：请安装 riskmap[postgis]（psycopg）",
-                               "PostgreSQL driver missing: install riskmap[postgis] (psycopg)") from exc
     raise AssertionError("unreachable")
 
 
