@@ -82,7 +82,7 @@
         <translation>Exported {n} rows to {path}</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/canvas.py" line="+421"/>
+        <location filename="../../riskmap/ui/canvas.py" line="+418"/>
         <source>在线底图“{name}”不可用（{reason}），地图仍使用本地边界显示。</source>
         <translation>Online base map “{name}” is unavailable ({reason}); the map keeps showing the project&apos;s own boundaries.</translation>
     </message>
@@ -143,16 +143,17 @@
     <message>
         <location line="+0"/>
         <location filename="../../riskmap/ui/identify_panel.py" line="+0"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="+329"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+36"/>
         <source>未知</source>
         <translation>Unknown</translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+21"/>
         <source>企业共 {n} 家，未定级 {u} 家</source>
         <translation>{n} enterprises, {u} not graded</translation>
     </message>
@@ -167,7 +168,7 @@
         <translation>No data</translation>
     </message>
     <message>
-        <location line="+65"/>
+        <location line="+77"/>
         <source>地图已筛选：{what}（{n} 家企业）</source>
         <translation>Map filtered: {what} ({n} enterprises)</translation>
     </message>
@@ -235,15 +236,79 @@
         <translation>OK</translation>
     </message>
     <message>
+        <location filename="../../riskmap/ui/export_dialog.py" line="+36"/>
+        <location line="+48"/>
+        <source>导出数据</source>
+        <translation>Export data</translation>
+    </message>
+    <message>
+        <location line="-41"/>
+        <source>GBK（旧版软件）</source>
+        <translation>GBK (older software)</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>格式</source>
+        <translation>Format</translation>
+    </message>
+    <message>
         <location line="+1"/>
+        <source>Shapefile 编码</source>
+        <translation>Shapefile encoding</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>保存到</source>
+        <translation>Save to</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>导出</source>
+        <translation>Export</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location filename="../../riskmap/ui/filter_dialog.py" line="+1"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="+332"/>
         <location filename="../../riskmap/ui/settings_dialog.py" line="+1"/>
         <location filename="../../riskmap/ui/tasks.py" line="+93"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+34"/>
+        <source>请至少选择一个图层</source>
+        <translation>Choose at least one layer</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <location filename="../../riskmap/ui/print_dialog.py" line="+319"/>
+        <location line="+1"/>
+        <source>已导出：{path}</source>
+        <translation>Exported: {path}</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>正在导出数据</source>
+        <translation>Exporting data</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="+88"/>
+        <location filename="../../riskmap/ui/print_dialog.py" line="+34"/>
+        <source>请先打开项目</source>
+        <translation>Open a project first</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>导出数据…</source>
+        <translation>Export data…</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/filter_dialog.py" line="+4"/>
         <location filename="../../riskmap/ui/identify_panel.py" line="-6"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="-590"/>
+        <location line="+409"/>
         <source>字段</source>
         <translation>Field</translation>
     </message>
@@ -263,19 +328,21 @@
         <translation>Feature</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location filename="../../riskmap/ui/export_dialog.py" line="-68"/>
+        <location filename="../../riskmap/ui/identify_panel.py" line="+0"/>
         <location filename="../../riskmap/ui/main_window.py" line="+56"/>
-        <location line="+191"/>
+        <location line="+197"/>
         <source>图层</source>
         <translation>Layers</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location filename="../../riskmap/ui/identify_panel.py" line="+5"/>
         <source>使用“识别”工具单击地图上的要素</source>
         <translation>Click a feature on the map with the Identify tool</translation>
     </message>
     <message>
         <location line="+3"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="+0"/>
         <source>值</source>
         <translation>Value</translation>
     </message>
@@ -317,6 +384,7 @@
     </message>
     <message>
         <location line="+0"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="+23"/>
         <source>说明</source>
         <translation>Explanation</translation>
     </message>
@@ -456,7 +524,7 @@
     </message>
     <message>
         <location line="-254"/>
-        <location filename="../../riskmap/ui/main_window.py" line="+345"/>
+        <location filename="../../riskmap/ui/main_window.py" line="+408"/>
         <source>属性表</source>
         <translation>Attribute table</translation>
     </message>
@@ -487,7 +555,7 @@
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../../riskmap/ui/main_window.py" line="-276"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-339"/>
         <source>打开属性表</source>
         <translation>Open attribute table</translation>
     </message>
@@ -512,7 +580,7 @@
         <translation>Move group down</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/legend_panel.py" line="+26"/>
+        <location filename="../../riskmap/ui/legend_panel.py" line="+24"/>
         <location filename="../../riskmap/ui/main_window.py" line="-68"/>
         <source>图例</source>
         <translation>Legend</translation>
@@ -528,12 +596,384 @@
         <translation>Count only the current view</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/main_window.py" line="-192"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="-556"/>
+        <source>县（区）界</source>
+        <translation>County boundary</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>乡镇/街道</source>
+        <translation>Towns</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>村/社区</source>
+        <translation>Villages</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>网格</source>
+        <translation>Grids</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>化工园区</source>
+        <translation>Chemical park</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>工业园区</source>
+        <translation>Industrial park</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>功能区</source>
+        <translation>Functional area</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>自定义区域</source>
+        <translation>Custom area</translation>
+    </message>
+    <message>
+        <location line="+33"/>
+        <source>选择文件和图层</source>
+        <translation>Choose file and layer</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>支持 Excel、CSV、Shapefile、GeoPackage、GeoJSON、KML/KMZ、DXF。</source>
+        <translation>Excel, CSV, Shapefile, GeoPackage, GeoJSON, KML/KMZ and DXF are supported.</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <location line="+22"/>
+        <location line="+35"/>
+        <source>（自动）</source>
+        <translation>(automatic)</translation>
+    </message>
+    <message>
+        <location line="-54"/>
+        <source>自动识别</source>
+        <translation>Detect automatically</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-198"/>
         <source>文件</source>
         <translation>File</translation>
     </message>
     <message>
+        <location line="+1"/>
+        <source>导入到图层</source>
+        <translation>Import into layer</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>分区类型</source>
+        <translation>Zone kind</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>工作表/源图层</source>
+        <translation>Sheet / source layer</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>表头所在行</source>
+        <translation>Header row</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>选择要导入的文件</source>
+        <translation>Choose the file to import</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>按文件中的类型列</source>
+        <translation>From the kind column in the file</translation>
+    </message>
+    <message>
+        <location line="+36"/>
+        <source>字段对应</source>
+        <translation>Field mapping</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>已按表头自动对应，带 * 的为必填字段。可调整，也可载入或保存对应关系。</source>
+        <translation>Fields were matched by their headers; * marks required fields. Adjust them, or load or save the mapping.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>文件中的列</source>
+        <translation>Column in the file</translation>
+    </message>
+    <message>
         <location line="+0"/>
+        <source>示例值</source>
+        <translation>Sample values</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>载入对应…</source>
+        <translation>Load mapping…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>保存对应…</source>
+        <translation>Save mapping…</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>经度 / X</source>
+        <translation>Longitude / X</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>纬度 / Y</source>
+        <translation>Latitude / Y</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>经纬度（同一列）</source>
+        <translation>Lon/lat (one column)</translation>
+    </message>
+    <message>
+        <location line="+52"/>
+        <source>载入字段对应</source>
+        <translation>Load field mapping</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>保存字段对应</source>
+        <translation>Save field mapping</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <location line="+10"/>
+        <source>坐标系</source>
+        <translation>Coordinate system</translation>
+    </message>
+    <message>
+        <location line="-9"/>
+        <source>坐标取自高德、腾讯地图的选 GCJ-02，取自百度地图的选 BD-09。</source>
+        <translation>Choose GCJ-02 for coordinates taken from Amap or Tencent maps, BD-09 for Baidu maps.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>EPSG 代码，如 4523</source>
+        <translation>EPSG code, e.g. 4523</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>自动修复无效几何（如自相交）和颠倒的经纬度</source>
+        <translation>Repair invalid geometry (e.g. self-intersections) and swapped lon/lat automatically</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>其他坐标系</source>
+        <translation>Other coordinate system</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>文件声明</source>
+        <translation>As the file declares</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>自动（按文件声明，或按县域识别）</source>
+        <translation>Automatic (as declared, or recognised from the county)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>CGCS2000 经纬度（EPSG:4490）</source>
+        <translation>CGCS2000 lon/lat (EPSG:4490)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>WGS84 经纬度（EPSG:4326，GPS）</source>
+        <translation>WGS84 lon/lat (EPSG:4326, GPS)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>GCJ-02（高德、腾讯地图）</source>
+        <translation>GCJ-02 (Amap, Tencent maps)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>BD-09（百度地图）</source>
+        <translation>BD-09 (Baidu maps)</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>本县高斯-克吕格 3 度带（EPSG:{code}）</source>
+        <translation>The county&apos;s Gauss–Krüger 3° zone (EPSG:{code})</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Web 墨卡托（EPSG:3857）</source>
+        <translation>Web Mercator (EPSG:3857)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>其他 EPSG 代码…</source>
+        <translation>Other EPSG code…</translation>
+    </message>
+    <message>
+        <location line="+41"/>
+        <location line="+239"/>
+        <source>行</source>
+        <translation>Row</translation>
+    </message>
+    <message>
+        <location line="-239"/>
+        <source>位置</source>
+        <translation>Location</translation>
+    </message>
+    <message>
+        <location line="+52"/>
+        <source>可导入</source>
+        <translation>Importable</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <location line="+210"/>
+        <source>错误</source>
+        <translation>Errors</translation>
+    </message>
+    <message>
+        <location line="-210"/>
+        <location line="+210"/>
+        <source>已修复</source>
+        <translation>Repaired</translation>
+    </message>
+    <message>
+        <location line="-210"/>
+        <location line="+210"/>
+        <source>警告</source>
+        <translation>Warning</translation>
+    </message>
+    <message>
+        <location line="-209"/>
+        <source>跳过</source>
+        <translation>Skipped</translation>
+    </message>
+    <message>
+        <location line="+121"/>
+        <location filename="../../riskmap/ui/print_dialog.py" line="-221"/>
+        <location line="+152"/>
+        <source>预览</source>
+        <translation>Preview</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>红色为有错误的行，橙色为已自动修复的行；把鼠标停在行上可看原因。</source>
+        <translation>Red rows have errors, orange rows were repaired; hover over a row to see why.</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>在主窗口地图上显示</source>
+        <translation>Show on the main map</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>正在校验……</source>
+        <translation>Checking…</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>共 {n} 行：可导入 {good} 行，有错误 {bad} 行，已修复 {rep} 处</source>
+        <translation>{n} rows: {good} importable, {bad} with errors, {rep} repairs</translation>
+    </message>
+    <message>
+        <location line="+29"/>
+        <source>校验报告</source>
+        <translation>Check report</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>级别</source>
+        <translation>Severity</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>原因</source>
+        <translation>Reason</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>跳过有错误的行，只导入正确的行</source>
+        <translation>Skip rows with errors and import only the correct ones</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>导出报告…</source>
+        <translation>Export report…</translation>
+    </message>
+    <message>
+        <location line="+27"/>
+        <source>{bad} 行有错误，{good} 行可导入。改正文件后重新导入，或勾选下方选项只导入正确的行。</source>
+        <translation>{bad} rows have errors, {good} can be imported. Correct the file and import again, or tick the option below to import only the correct rows.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>全部 {good} 行可导入，将在一次操作中写入项目。</source>
+        <translation>All {good} rows can be imported; they are written to the project in one operation.</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <location line="+50"/>
+        <source>导入</source>
+        <translation>Import</translation>
+    </message>
+    <message>
+        <location line="-41"/>
+        <source>导出校验报告</source>
+        <translation>Export check report</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>导入数据</source>
+        <translation>Import data</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>&lt; 上一步</source>
+        <translation>&lt; Back</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>下一步 &gt;</source>
+        <translation>Next &gt;</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <location line="+12"/>
+        <source>正在读取文件</source>
+        <translation>Reading the file</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>正在校验</source>
+        <translation>Checking</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>已导入 {n} 行到“{layer}”</source>
+        <translation>{n} rows imported into “{layer}”</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>正在导入</source>
+        <translation>Importing</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>导入数据…</source>
+        <translation>Import data…</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/main_window.py" line="+0"/>
         <source>视图</source>
         <translation>View</translation>
     </message>
@@ -558,7 +998,7 @@
         <translation>Help</translation>
     </message>
     <message>
-        <location line="+192"/>
+        <location line="+198"/>
         <source>识别结果</source>
         <translation>Identify</translation>
     </message>
@@ -712,12 +1152,12 @@
     </message>
     <message>
         <location line="+9"/>
-        <location line="+372"/>
+        <location line="+435"/>
         <source>关于 riskmap</source>
         <translation>About riskmap</translation>
     </message>
     <message>
-        <location line="-367"/>
+        <location line="-430"/>
         <source>地图工具</source>
         <translation>Map tools</translation>
     </message>
@@ -727,7 +1167,7 @@
         <translation>Scale (type e.g. 1:25000)</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+15"/>
         <source>示例数据</source>
         <translation>Demo data</translation>
     </message>
@@ -752,27 +1192,33 @@
         <translation>riskmap projects (*.gpkg);;All files (*)</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+22"/>
         <source>正在读取项目</source>
         <translation>Reading the project</translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+35"/>
         <source>正在打开项目</source>
         <translation>Opening the project</translation>
     </message>
     <message>
-        <location line="+31"/>
+        <location line="+8"/>
+        <source>正在加载：</source>
+        <translation>Loading: </translation>
+    </message>
+    <message>
+        <location line="+63"/>
         <source>正在创建示例项目（会宁县，虚构数据）</source>
         <translation>Creating the demo project (Huining, fictitious data)</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="-463"/>
+        <location filename="../../riskmap/ui/main_window.py" line="+6"/>
         <source>（无）</source>
         <translation>(none)</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location filename="../../riskmap/ui/main_window.py" line="+7"/>
         <source>riskmap 安全风险一张图</source>
         <translation>riskmap safety-risk map</translation>
     </message>
@@ -888,6 +1334,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
     </message>
     <message>
         <location line="+1"/>
+        <location filename="../../riskmap/ui/print_dialog.py" line="-147"/>
         <source>导出 PDF…</source>
         <translation>Export PDF…</translation>
     </message>
@@ -918,6 +1365,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
     </message>
     <message>
         <location line="+0"/>
+        <location filename="../../riskmap/ui/print_dialog.py" line="+160"/>
         <source>PDF 文件 (*.pdf)</source>
         <translation>PDF file (*.pdf)</translation>
     </message>
@@ -932,12 +1380,14 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>Import individual-risk contours</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location filename="../../riskmap/ui/export_dialog.py" line="-8"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="-225"/>
+        <location filename="../../riskmap/ui/planning.py" line="+2"/>
         <source>浏览…</source>
         <translation>Browse…</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location filename="../../riskmap/ui/planning.py" line="+6"/>
         <source>如 IR；DXF 文件留空则用图层名</source>
         <translation>e.g. IR; for DXF leave empty to use the layer name</translation>
     </message>
@@ -1277,12 +1727,12 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>Search enterprise name, address or town</translation>
     </message>
     <message>
-        <location line="+40"/>
+        <location line="+51"/>
         <source>……另有 {n} 项，请输入更多文字</source>
         <translation>… {n} more; type more to narrow down</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/main_window.py" line="-649"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-718"/>
         <location filename="../../riskmap/ui/settings_dialog.py" line="-13"/>
         <source>设置</source>
         <translation>Settings</translation>
@@ -1497,6 +1947,178 @@ Perimeter {p}</translation>
 末段 {s}</source>
         <translation>Distance {d}
 Last segment {s}</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/print_dialog.py" line="-237"/>
+        <source>打印出图</source>
+        <translation>Print layout</translation>
+    </message>
+    <message>
+        <location line="+27"/>
+        <source>横向</source>
+        <translation>Landscape</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>纵向</source>
+        <translation>Portrait</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>使用标准底图时填写</source>
+        <translation>Fill in when a standard base map is used</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>经纬网</source>
+        <translation>Graticule</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>按当前地图视图出图</source>
+        <translation>Use the current map view</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>单页</source>
+        <translation>Single page</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>分幅图集：每个镇街一页</source>
+        <translation>Atlas: one page per town</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>分幅图集：每个网格一页</source>
+        <translation>Atlas: one page per grid</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>分幅图集：每个园区一页</source>
+        <translation>Atlas: one page per park</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>模板</source>
+        <translation>Template</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>纸张</source>
+        <translation>Paper</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>方向</source>
+        <translation>Orientation</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>分辨率</source>
+        <translation>Resolution</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>图名</source>
+        <translation>Title</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>副标题</source>
+        <translation>Subtitle</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>编制单位</source>
+        <translation>Prepared by</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>编制日期</source>
+        <translation>Date</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>审图号</source>
+        <translation>Map approval number</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>出图方式</source>
+        <translation>Output</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>保存为我的模板…</source>
+        <translation>Save as my template…</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <location line="+126"/>
+        <location line="+40"/>
+        <source>正在生成预览…</source>
+        <translation>Making the preview…</translation>
+    </message>
+    <message>
+        <location line="-153"/>
+        <source>导出 PNG…</source>
+        <translation>Export PNG…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>导出 SVG…</source>
+        <translation>Export SVG…</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>关闭</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <location line="+141"/>
+        <source>预览：分幅图集第 1 页</source>
+        <translation>Preview: atlas page 1</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>PNG 图片 (*.png)</source>
+        <translation>PNG image (*.png)</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>SVG 矢量图 (*.svg)</source>
+        <translation>SVG vector image (*.svg)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>导出图件</source>
+        <translation>Export map</translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>正在导出图件</source>
+        <translation>Exporting the map</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>保存为我的模板</source>
+        <translation>Save as my template</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>模板名称</source>
+        <translation>Template name</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>模板已保存：{path}</source>
+        <translation>Template saved: {path}</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>打印出图…</source>
+        <translation>Print layout…</translation>
     </message>
 </context>
 </TS>

@@ -12,7 +12,6 @@ Map tools (pan, zoom box, identify, select, and the planning tools of other modu
 
 from __future__ import annotations
 
-import copy
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -279,10 +278,8 @@ class MapCanvas(QWidget):
     def render_layers(self):
         """(prepared layers in the user's drawing order, opacity map) of the visible layers."""
         out, opacity = [], {}
-        for i, layer in enumerate(self.workspace.visible_layers()):
-            prep = copy.copy(layer.prepared)
-            prep.z = i  # the renderer draws by z: the user's order decides
-            out.append(prep)
+        for layer in self.workspace.visible_layers():
+            out.append(layer.prepared)  # its z is its place in the user's order (Workspace.sync_z)
             if layer.opacity < 1.0:
                 opacity[layer.id] = layer.opacity
         return out, opacity

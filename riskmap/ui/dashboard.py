@@ -106,9 +106,20 @@ class Dashboard(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll)
-        workspace.layersReset.connect(self.refresh)
-        workspace.layerChanged.connect(lambda lid, what: lid == ENTERPRISES and what == "data" and self.refresh())
-        self.refresh()
+        self._stale = True
+        workspace.layersReset.connect(self.mark_stale)
+        workspace.layerChanged.connect(lambda lid, what: lid == ENTERPRISES and what == "data" and self.mark_stale())
+
+    def mark_stale(self) -> None:
+        """Recompute now if shown, else when the dock is next shown (keeps project opening fast)."""
+        self._stale = True
+        if self.isVisible():
+            self.refresh()
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
 
     # ---- data
     def enterprise_frame(self) -> pd.DataFrame | None:
@@ -129,6 +140,7 @@ class Dashboard(QWidget):
         return list(tab.index), tab.to_numpy(dtype=np.int64)
 
     def refresh(self) -> None:
+        self._stale = False
         self.lang = current_language()
         df = self.enterprise_frame()
         colours = [level_info(n).colour for n in LEVELS]
@@ -185,16 +197,28 @@ class Dashboard(QWidget):
         self.indicators.setColumnStretch(1, 2)
 
     def overdue_major(self) -> pd.DataFrame:
+        """Open 重大隐患 past their deadline (riskmap.dangers' rule), newest deadline last; enterprise names
+        come from the layer in memory, so the 100k-row enterprise table is not read again."""
         project = self.workspace.project
         if project is None:
             return pd.DataFrame()
-        from riskmap.dangers import danger_table
+        from riskmap.dangers import STATUS_ZH, overdue_mask
 
         today = self.today or dt.date.today()
-        d = danger_table(project, today, only_overdue=True)
-        d = d[d["grade"] == "major"].copy()
-        d["days"] = [(today - pd.Timestamp(x).date()).days if x is not None and not pd.isna(x) else None
-                     for x in d["deadline"]]
+        d = project.read_table("hidden_dangers", where="grade = 'major'",
+                               columns=["id", "enterprise_id", "title", "grade", "status", "deadline"])
+        d = pd.DataFrame(d.drop(columns="geometry", errors="ignore"))
+        if not len(d):
+            return d
+        d = d[overdue_mask(d["status"], d["deadline"], today)].copy()
+        names = {}
+        if self.workspace.has_layer(ENTERPRISES) and len(d):
+            ents = self.workspace.layer(ENTERPRISES).gdf
+            idx = pd.Index(ents["id"]).get_indexer(d["enterprise_id"].fillna(-1).astype(int))
+            names = {int(e): ents["name"].iloc[i] for e, i in zip(d["enterprise_id"].fillna(-1), idx) if i >= 0}
+        d["enterprise"] = [names.get(int(e)) if pd.notna(e) else None for e in d["enterprise_id"]]
+        d["status_zh"] = [STATUS_ZH.get(x, x) if self.lang != "en" else x for x in d["status"]]
+        d["days"] = [(today - pd.Timestamp(x).date()).days for x in d["deadline"]]
         return d.sort_values("days", ascending=False)
 
     def _refresh_overdue(self) -> None:

@@ -6,8 +6,6 @@ Counts follow filters and data changes at once; with "当前视图" they count o
 
 from __future__ import annotations
 
-import copy
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QHeaderView, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
@@ -44,11 +42,7 @@ class LegendPanel(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        layers = []
-        for i, layer in enumerate(self.workspace.visible_layers()):
-            prep = copy.copy(layer.prepared)
-            prep.z = i
-            layers.append(prep)
+        layers = [layer.prepared for layer in self.workspace.visible_layers()]
         settings = self.canvas.view if (self.canvas is not None and self.in_view.isChecked()) else None
         self.entries = legend_entries(layers, current_language(), settings=settings)
         self.tree.clear()

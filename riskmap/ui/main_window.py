@@ -41,7 +41,7 @@ from riskmap.ui.icons import icon
 from riskmap.ui.map_tools import IdentifyTool, SelectTool, ZoomBoxTool
 from riskmap.ui.prefs import Prefs, cache_dir, data_dir
 from riskmap.ui.tiles import TileLayer, TileSource, TileStore
-from riskmap.ui.workspace import Workspace, load_layers, map_epsg_for
+from riskmap.ui.workspace import Workspace, empty_layer, layer_sizes, load_layers, map_epsg_for
 
 log = logging.getLogger("riskmap.ui")
 
@@ -61,6 +61,7 @@ EXTENSION_PREFIXES = ("import_wizard", "export", "print", "planning")
 EXTENSION_PACKAGES = ("riskmap.ui.tools",)
 SCALES = (1_000, 2_000, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000)
 DEMO_PLACE = "会宁县"
+BIG_LAYER = 10_000  # rows: larger layers load after the first map frame
 
 
 def discover_extensions() -> list[str]:
@@ -79,6 +80,10 @@ def discover_extensions() -> list[str]:
 
 def demo_path() -> Path:
     return data_dir() / "demo" / f"{DEMO_PLACE}示例.gpkg"
+
+
+class _LayerTask(tasks.Task):
+    layer_ready = Signal(object)
 
 
 class MessageBar(QFrame):
@@ -136,6 +141,7 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         self.tables: dict[str, QDockWidget] = {}
         self.opening: tasks.Task | None = None
+        self.loading_rest: tasks.Task | None = None
         self._handing_off = False
         self._build_tools()
         self._build_docks()
@@ -372,6 +378,9 @@ class MainWindow(QMainWindow):
         self.render_bar.setMaximumHeight(14)
         self.render_bar.setTextVisible(False)
         self.render_bar.hide()
+        self.loading_label = QLabel()
+        self.loading_label.hide()
+        sb.addWidget(self.loading_label)
         self.demo_label = QLabel(tr("示例数据"))
         self.demo_label.setStyleSheet("color:#C00000; font-weight:bold")
         self.demo_label.hide()
@@ -388,7 +397,7 @@ class MainWindow(QMainWindow):
         c.viewChanged.connect(self._view_changed)
         c.extentChanged.connect(self._update_nav)
         c.renderStarted.connect(self.render_bar.show)
-        c.renderFinished.connect(lambda s: self.render_bar.hide())
+        c.renderFinished.connect(lambda s: self.loading_rest is None and self.render_bar.hide())
         c.featuresIdentified.connect(self._identified)
         c.tilesUnavailable.connect(self._tiles_unavailable)
         self.layers_panel.openTableRequested.connect(self.open_table)
@@ -427,8 +436,18 @@ class MainWindow(QMainWindow):
         if path:
             self.open_project(path)
 
+    @property
+    def loading(self) -> bool:
+        """True while a project is being opened (also while its large layers load after the first frame)."""
+        return self.opening is not None or self.loading_rest is not None
+
     def open_project(self, path, on_done=None) -> tasks.Task:
-        """Open a project file in the background (progress after 0.5 s); errors become dialogs."""
+        """Open a project file in the background (progress after 0.5 s); errors become dialogs.
+
+        Layers of up to BIG_LAYER rows are read first and shown at once; larger ones (a county's 100k
+        enterprises) follow in the background, each drawn as soon as it is ready.
+        """
+        from riskmap.layers import load_catalogue
         from riskmap.store import Project
 
         crs_choice = self.prefs.map_crs()
@@ -439,17 +458,27 @@ class MainWindow(QMainWindow):
             project = Project.open(target)
             try:
                 epsg = map_epsg_for(project, crs_choice)
-                layers = load_layers(project, epsg, lambda f, m: progress(0.05 + 0.95 * f, m), cancelled)
+                catalogue = load_catalogue()
+                sizes = layer_sizes(project, catalogue.values())
+                small = {k: d for k, d in catalogue.items() if sizes[k] <= BIG_LAYER}
+                loaded = {layer.id: layer for layer in
+                          load_layers(project, epsg, lambda f, m: progress(0.05 + 0.95 * f, m), cancelled, small)}
+                big = [d for k, d in catalogue.items() if k not in small]
+                for d in big:
+                    loaded[d.id] = empty_layer(project, d, epsg)
             except BaseException:
                 project.close()
                 raise
-            return project, epsg, layers
+            return project, epsg, [loaded[k] for k in catalogue], big, sizes
 
         def done(result):
             self.opening = None
-            self._set_project(*result)
+            project, epsg, layers, big, sizes = result
+            self._set_project(project, epsg, layers)
             self.prefs.add_recent(target)
-            if on_done is not None:
+            if big:
+                self._load_rest(project, epsg, big, sizes, on_done)
+            elif on_done is not None:
                 on_done()
 
         def failed(exc):
@@ -463,7 +492,47 @@ class MainWindow(QMainWindow):
         self.opening = self.run_task(tr("正在打开项目"), work, done, failed)
         return self.opening
 
+    def _load_rest(self, project, epsg: int, defs, sizes: dict, on_done=None) -> None:
+        """Read the large layers one by one in the background; each replaces its empty stand-in when ready."""
+        from riskmap.ui.workspace import load_layer
+
+        names = "、".join(f"{d.title(self.lang)}（{sizes[d.id]:,}）" for d in defs)
+        self.loading_label.setText(tr("正在加载：") + names)
+        self.loading_label.show()
+        self.render_bar.show()
+
+        def work(progress, cancelled):
+            for d in defs:
+                if cancelled():
+                    raise tasks.Cancelled()
+                layer = load_layer(project, d, epsg)
+                task.layer_ready.emit(layer)
+            return len(defs)
+
+        def ready(layer):
+            if self.workspace.project is project:
+                self.workspace.replace_layer(layer)
+
+        def finished(*_):
+            self.loading_rest = None
+            self.loading_label.hide()
+            if not self.canvas.is_rendering():
+                self.render_bar.hide()
+            if on_done is not None and self.workspace.project is project:
+                on_done()
+
+        task = _LayerTask(work)
+        task.layer_ready.connect(ready)
+        task.succeeded.connect(finished)
+        task.failed.connect(lambda exc: (finished(), isinstance(exc, tasks.Cancelled) or ui_errors.show_error(self, exc)))
+        self.loading_rest = task
+        tasks.start(task)
+
     def _set_project(self, project, epsg: int, layers) -> None:
+        if self.loading_rest is not None:
+            self.loading_rest.cancel()
+            self.loading_rest = None
+            self.loading_label.hide()
         old = self.workspace.project
         for dock in list(self.tables.values()):
             dock.close()

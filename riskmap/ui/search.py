@@ -72,11 +72,22 @@ class SearchBox(QLineEdit):
         self.completer_.activated.connect(self.search)
         self.returnPressed.connect(lambda: self.search(self.text()))
         self.last_hits: list[SearchHit] = []
-        workspace.layersReset.connect(self.reload)
-        workspace.layerChanged.connect(lambda lid, what: what == "data" and self.reload())
-        self.reload()
+        self._stale = True
+        workspace.layersReset.connect(self.mark_stale)
+        workspace.layerChanged.connect(lambda lid, what: what == "data" and self.mark_stale())
+        self.textEdited.connect(lambda _t: self._stale and self.reload())
+
+    def mark_stale(self) -> None:
+        """The suggestions are rebuilt when the user next types (200k names take a while to sort)."""
+        self._stale = True
+
+    def focusInEvent(self, event) -> None:  # noqa: N802
+        super().focusInEvent(event)
+        if self._stale:
+            self.reload()
 
     def reload(self) -> None:
+        self._stale = False
         words: list[str] = []
         if self.workspace.has_layer("towns"):
             words += self.workspace.layer("towns").gdf["name"].dropna().astype(str).tolist()

@@ -185,20 +185,50 @@ def load_layer(project, layer_def: LayerDef, epsg: int) -> MapLayer:
     return layer
 
 
+def empty_layer(project, layer_def: LayerDef, epsg: int) -> MapLayer:
+    """A layer with the table's columns and no rows: shown while the real one loads."""
+    where = f"({layer_def.where}) AND 0" if layer_def.where else "0"
+    gdf = project.read_table(layer_def.table, where=where)
+    layer = MapLayer(layer_def, gdf, np.empty(0, dtype=object), epsg)
+    layer.prepare()
+    return layer
+
+
+def layer_sizes(project, defs) -> dict[str, int]:
+    """Rows of each layer (its table filtered by its ``where``)."""
+    out = {}
+    with project.engine.connect() as conn:
+        for d in defs:
+            sql = f"SELECT count(*) FROM {d.table}" + (f" WHERE {d.where}" if d.where else "")
+            out[d.id] = int(conn.exec_driver_sql(sql).scalar() or 0)
+    return out
+
+
 def load_layers(project, epsg: int, progress: Callable | None = None, cancelled: Callable | None = None,
-                catalogue: dict | None = None) -> list[MapLayer]:
-    """Read, project and prepare every catalogue layer (in drawing order). Runs off the GUI thread."""
+                catalogue: dict | None = None, threads: int = 2) -> list[MapLayer]:
+    """Read, project and prepare every catalogue layer (returned in drawing order). Runs off the GUI thread;
+    layers are read on ``threads`` threads (SQLite reads and shapely release the GIL), largest tables first."""
+    from concurrent.futures import ThreadPoolExecutor
+
     catalogue = catalogue or load_catalogue()
     defs = list(catalogue.values())
-    out = []
-    for i, layer_def in enumerate(defs):
+    done = [0]
+
+    def one(layer_def):
         if cancelled is not None and cancelled():
             from riskmap.ui.tasks import Cancelled
 
             raise Cancelled()
+        layer = load_layer(project, layer_def, epsg)
+        done[0] += 1
         if progress is not None:
-            progress(i / len(defs), layer_def.name_zh)
-        out.append(load_layer(project, layer_def, epsg))
+            progress(done[0] / len(defs), layer_def.name_zh)
+        return layer
+
+    big_first = sorted(defs, key=lambda d: (d.table not in ("enterprises", "lifelines"), d.table != "enterprises"))
+    with ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="riskmap-load") as pool:
+        futures = {d.id: pool.submit(one, d) for d in big_first}
+        out = [futures[d.id].result() for d in defs]
     if progress is not None:
         progress(1.0, "")
     return out
@@ -233,7 +263,14 @@ class Workspace(QObject):
                 layer.visible, layer.opacity = old_state[layer.id]
         self.layers = layers
         self.selection = {}
+        self.sync_z()
         self.layersReset.emit()
+
+    def sync_z(self) -> None:
+        """Give every prepared layer its place in the user's order as ``z`` (the renderer draws by z)."""
+        for i, layer in enumerate(self.layers):
+            if layer.prepared is not None:
+                layer.prepared.z = i
 
     def layer(self, layer_id: str) -> MapLayer:
         for layer in self.layers:
@@ -272,6 +309,7 @@ class Workspace(QObject):
         new = rest + given
         if [layer.id for layer in new] != self.layer_ids():
             self.layers = new
+            self.sync_z()
             self.orderChanged.emit()
 
     def set_filter(self, layer_id: str, flt: LayerFilter | None) -> None:
@@ -280,6 +318,7 @@ class Workspace(QObject):
         layer.filter = flt
         layer.mask = flt.mask(layer) if not flt.is_empty() else np.ones(len(layer.gdf), dtype=bool)
         layer.prepare()
+        self.sync_z()
         self.layerChanged.emit(layer_id, "filter")
 
     def set_labels(self, on: bool) -> None:
@@ -300,9 +339,11 @@ class Workspace(QObject):
                 sel = self.selection.get(new.id)
                 if sel is not None:
                     self.selection[new.id] = np.intersect1d(sel, new.ids)
+                self.sync_z()
                 self.layerChanged.emit(new.id, "data")
                 return
         self.layers.append(new)
+        self.sync_z()
         self.layerChanged.emit(new.id, "data")
 
     def reload_layer(self, layer_id: str) -> MapLayer:

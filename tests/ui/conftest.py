@@ -55,7 +55,7 @@ def window(app, qtbot, demo_copy, prefs):
     w.show()
     qtbot.waitExposed(w)
     w.open_project(demo_copy)
-    qtbot.waitUntil(lambda: w.project is not None, timeout=30000)
+    qtbot.waitUntil(lambda: w.project is not None and not w.loading, timeout=30000)
     wait_render(qtbot, w.canvas)
     yield w
     import shiboken6
