@@ -121,3 +121,23 @@ def test_label_glyphs_scale_with_dpi(app):
         assert len(stats[0].labels) == 2
         ink.append((np.abs(with_labels - without).sum(axis=2) > 60).sum())
     assert 3.0 < ink[1] / ink[0] < 5.0  # twice the size in each direction on the 192 dpi image
+
+
+def test_svg_output(app, tmp_path):
+    from PySide6.QtCore import QRect, QSize
+    from PySide6.QtSvg import QSvgGenerator
+
+    layers = _layers()
+    out = tmp_path / "map.svg"
+    gen = QSvgGenerator()
+    gen.setFileName(str(out))
+    gen.setSize(QSize(400, 400))
+    gen.setViewBox(QRect(0, 0, 400, 400))
+    gen.setResolution(96)
+    s = MapSettings((0, 0, 1000, 1000), 400, 400, dpi=96, crs_epsg=MAP_EPSG)
+    p = QPainter(gen)
+    stats = render(p, s, layers)
+    p.end()
+    text = out.read_text(encoding="utf-8")
+    assert stats.features["enterprises"] == 60 and "<path" in text
+    assert "示例东镇" in text  # labels stay text
