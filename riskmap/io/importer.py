@@ -306,7 +306,9 @@ def commit_import(project, plan: Prepared, *, skip_bad_rows: bool = False, progr
     try:
         with project.session() as s:
             conn = s.connection()
+            old_cache = None
             if dialect == "sqlite":  # room for the indexes of a big import, else pages spill mid-transaction
+                old_cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
                 conn.exec_driver_sql(f"PRAGMA cache_size = -{CACHE_KIB}")
             ids = _reserve_ids(conn, spec.table, n_good)
             cols = _columns(plan, keep, ids, geoms)
@@ -340,6 +342,7 @@ def commit_import(project, plan: Prepared, *, skip_bad_rows: bool = False, progr
                 from riskmap.store import gpkg
 
                 gpkg.refresh_contents(conn.connection.driver_connection, tables=[spec.table])
+                conn.exec_driver_sql(f"PRAGMA cache_size = {int(old_cache)}")  # the pooled connection lives on
             prog(1.0, "提交")
     except IntegrityError as exc:
         raise RiskmapError(f"写入被数据库拒绝，项目未改动：{exc.orig}", f"the database refused the rows; "
