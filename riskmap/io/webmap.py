@@ -38,11 +38,15 @@ LIST_KINDS = (("basic", "基础信息"), ("responsibility", "防控责任"), ("m
 LIST_KEY_ZH = {"external_distance_insufficient": "外部安全防护距离不足"}
 
 
-def script_json(obj) -> str:
-    """JSON safe to place inside an HTML ``<script>`` block: no ``</script>``, no ``<!--``, no markup."""
-    s = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return (s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+def escape_script_text(text: str) -> str:
+    """JSON text made safe inside an HTML ``<script>`` block: no ``</script>``, no ``<!--``, no markup."""
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def script_json(obj) -> str:
+    """``obj`` as JSON safe to place inside an HTML ``<script>`` block."""
+    return escape_script_text(json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False))
 
 
 def _text_colour_on(hex_colour: str) -> str:
@@ -99,7 +103,8 @@ def _enterprise_lists(project, ids) -> dict[int, list]:
     return out
 
 
-def _layer_data(x: ExportLayer, lists: dict[int, list]) -> dict:
+def _layer_json(x: ExportLayer, lists: dict[int, list]) -> str:
+    """One layer as JSON text: its style and a FeatureCollection (features joined as text, not as objects)."""
     st = x.layer.style
     gdf = x.gdf
     classes = style_classes(x.layer)
@@ -111,28 +116,30 @@ def _layer_data(x: ExportLayer, lists: dict[int, list]) -> dict:
     values = [gdf[c].map(text_value).tolist() for c, _ in fields]
     names = gdf[name_col].map(text_value).tolist() if name_col else [""] * len(gdf)
     ids = gdf["id"].tolist() if "id" in gdf else [None] * len(gdf)
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
     features = []
     for i in range(len(gdf)):
         props = {"_c": cls[i], "_n": names[i], "_v": [v[i] for v in values]}
         if lists and ids[i] is not None and int(ids[i]) in lists:
             props["_l"] = lists[int(ids[i])]
-        features.append({"type": "Feature", "geometry": json.loads(geo_json[i]), "properties": props})
+        features.append(f'{{"type":"Feature","geometry":{geo_json[i] or "null"},"properties":{dumps(props)}}}')
     fill = x.layer.geometry == "polygon" and (st.fill is not None if st.type == "single" else not declares_no_fill(x.layer))
     class_map = {v: {"colour": c, "label": lbl, "text": _text_colour_on(c)} for v, lbl, c in classes}
     other = class_map.get("", {"colour": st.other_colour, "label": "其他", "text": "#000000"})
-    return {
+    meta = {
         "id": x.id, "name": x.layer.name_zh, "geometry": x.layer.geometry, "visible": x.layer.visible,
         "count": len(gdf), "styleType": st.type, "fields": [t for _, t in fields],
         "classes": class_map, "other": other,
         "style": {"radius": round(st.size_mm * 96 / 25.4 / 2 + 0.5, 1), "stroke": st.stroke,
                   "weight": round(max(0.6, st.stroke_width_mm * 96 / 25.4), 1), "fill": fill,
                   "fillOpacity": st.fill_opacity, "dash": DASH.get(st.dash)},
-        "features": {"type": "FeatureCollection", "features": features},
     }
+    head = dumps(meta)[:-1]
+    return head + ',"features":{"type":"FeatureCollection","features":[' + ",".join(features) + "]}}"
 
 
-def page_data(src: ExportSource, *, title: str | None = None, subtitle: str = "", steps: Steps | None = None) -> dict:
-    """Everything the page's script needs, as plain JSON-able data."""
+def page_json(src: ExportSource, *, title: str | None = None, subtitle: str = "", steps: Steps | None = None) -> str:
+    """Everything the page's script needs, as JSON text (not yet escaped for a script block)."""
     steps = steps or Steps(None, None)
     ents = src.get("enterprises")
     lists = _enterprise_lists(src.project, ents.gdf["id"]) if ents is not None and "id" in ents.gdf else {}
@@ -141,15 +148,17 @@ def page_data(src: ExportSource, *, title: str | None = None, subtitle: str = ""
         steps.check()
         if not len(x.gdf):
             continue
-        layers.append(_layer_data(x, lists if x.id == "enterprises" else {}))
+        layers.append(_layer_json(x, lists if x.id == "enterprises" else {}))
     counts = level_counts(ents.gdf["level"]) if ents is not None and "level" in ents.gdf else {}
     levels = [{"n": n, "name": lv.name_zh, "colour": lv.colour, "count": counts.get(n, 0)}
               for n, lv in load_levels().levels.items()]
-    return {
+    meta = {
         "title": title or src.name, "subtitle": subtitle, "demo": DEMO_NOTE if src.is_demo else "",
         "legendTitle": f"企业风险等级（共 {len(ents.gdf) if ents is not None else 0} 家）",
-        "levels": levels, "note": "离线地图：无需联网。坐标系 CGCS2000。", "layers": layers,
+        "levels": levels, "note": "离线地图：无需联网。坐标系 CGCS2000。",
     }
+    text = json.dumps(meta, ensure_ascii=False, separators=(",", ":"))
+    return text[:-1] + ',"layers":[' + ",".join(layers) + "]}"
 
 
 HASH_SEARCH_JS = """
@@ -171,13 +180,14 @@ HASH_SEARCH_JS = """
 def build_html(src: ExportSource, *, title: str | None = None, subtitle: str = "", steps: Steps | None = None) -> str:
     """The whole page as one string."""
     import folium
-    from branca.element import Element, MacroElement
+    from branca.element import MacroElement
     from jinja2 import Template
 
-    data = page_data(src, title=title, subtitle=subtitle, steps=steps)
+    data_text = page_json(src, title=title, subtitle=subtitle, steps=steps)
     bounds = _bounds(src)
     centre = [(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2]
-    page_title = data["title"] + (f"（{DEMO_MARK}）" if src.is_demo and DEMO_MARK not in data["title"] else "")
+    shown_title = title or src.name
+    page_title = shown_title + (f"（{DEMO_MARK}）" if src.is_demo and DEMO_MARK not in shown_title else "")
     fig = folium.Figure(title=html.escape(page_title))
     m = folium.Map(location=centre, zoom_start=10, tiles=None, prefer_canvas=True, control_scale=False,
                    max_zoom=19, zoom_snap=0.25)
@@ -189,11 +199,11 @@ def build_html(src: ExportSource, *, title: str | None = None, subtitle: str = "
     if "</script" in leaflet_js.lower():
         raise RiskmapError("Leaflet 文件内容异常", "unexpected </script> in leaflet.js")
     own_css = (WEB_DIR / "webmap.css").read_text(encoding="utf-8")
-    fig.header.add_child(Element(f"<style>/* Leaflet 1.9.4, BSD-2-Clause */\n{leaflet_css}</style>"), name="leaflet_css")
-    fig.header.add_child(Element(f"<script>{leaflet_js}</script>"), name="leaflet_js")
-    fig.header.add_child(Element(f"<style>{own_css}</style>"), name="riskmap_css")
+    fig.header.add_child(_raw(f"<style>/* Leaflet 1.9.4, BSD-2-Clause */\n{leaflet_css}</style>"), name="leaflet_css")
+    fig.header.add_child(_raw(f"<script>{leaflet_js}</script>"), name="leaflet_js")
+    fig.header.add_child(_raw(f"<style>{own_css}</style>"), name="riskmap_css")
     code = (WEB_DIR / "webmap.js").read_text(encoding="utf-8")
-    code = code.replace("MAP_VARIABLE, RISKMAP_DATA", f"{m.get_name()}, {script_json(data)}") + HASH_SEARCH_JS
+    code = code.replace("MAP_VARIABLE, RISKMAP_DATA", f"{m.get_name()}, {escape_script_text(data_text)}") + HASH_SEARCH_JS
     if re.search(r"</script|<!--", code, re.I):  # would end the script block early
         raise RiskmapError("网页脚本含有非法片段", "page script contains a closing script tag")
 
@@ -206,8 +216,23 @@ def build_html(src: ExportSource, *, title: str | None = None, subtitle: str = "
 
     m.add_child(_Script(code))
     if src.is_demo:
-        fig.html.add_child(Element(f'<div style="display:none" id="riskmap-demo">{DEMO_MARK}</div>'))
+        fig.html.add_child(_raw(f'<div style="display:none" id="riskmap-demo">{DEMO_MARK}</div>'))
     return fig.render()
+
+
+def _raw(text: str):
+    """A branca element that outputs ``text`` as it is (a Jinja variable, never parsed as a template)."""
+    from branca.element import Element
+    from jinja2 import Template
+
+    class _Raw(Element):
+        _template = Template("{{ this.text }}")
+
+        def __init__(self, text):
+            super().__init__()
+            self.text = text
+
+    return _Raw(text)
 
 
 def _bounds(src: ExportSource) -> tuple[float, float, float, float]:
