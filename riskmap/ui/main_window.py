@@ -153,6 +153,7 @@ class MainWindow(QMainWindow):
         self.extensions: list[str] = []
         if install_extensions:
             self._install_extensions()
+        self.docks["identify"].raise_()
         self._restore_state()
         self._update_title()
 

@@ -126,14 +126,18 @@ class MapLayer:
                 self._search = s.str.lower()
         return self._search
 
-    def prepare(self) -> None:
-        """(Re)build the drawing arrays from the features the filter lets through."""
+    def make_prepared(self, mask: np.ndarray | None = None):
+        """Drawing arrays of the features ``mask`` (default: the filter's) lets through; thread-safe."""
         from riskmap.render.prepared import PreparedLayer
 
-        sub = self.gdf if self.mask.all() else self.gdf[self.mask]
-        geoms = self.projected if self.mask.all() else self.projected[self.mask]
-        frame = _with_geometry(sub, geoms)
-        self.prepared = PreparedLayer.from_gdf(self.layer_def, frame, self.map_epsg, projected=True)
+        mask = self.mask if mask is None else mask
+        sub = self.gdf if mask.all() else self.gdf[mask]
+        geoms = self.projected if mask.all() else self.projected[mask]
+        return PreparedLayer.from_gdf(self.layer_def, _with_geometry(sub, geoms), self.map_epsg, projected=True)
+
+    def prepare(self) -> None:
+        """(Re)build the drawing arrays from the features the filter lets through."""
+        self.prepared = self.make_prepared()
         self.version = next(_VERSIONS)  # unique across layers and re-reads
 
     def row_of(self, ids) -> np.ndarray:
@@ -252,6 +256,7 @@ class Workspace(QObject):
         self.labels = True
         self.lang = "zh"
         self.zoning_rule: str | None = None
+        self._pending_filters: dict = {}
 
     # ---- project and layers
     def set_project(self, project, map_epsg: int, layers: list[MapLayer]) -> None:
@@ -313,13 +318,36 @@ class Workspace(QObject):
             self.orderChanged.emit()
 
     def set_filter(self, layer_id: str, flt: LayerFilter | None) -> None:
+        """Show only the features ``flt`` lets through (None: all). Large layers are prepared on a worker
+        thread; the map changes when that is done (``layerChanged(id, "filter")``)."""
         layer = self.layer(layer_id)
         flt = flt or LayerFilter()
+        mask = flt.mask(layer) if not flt.is_empty() else np.ones(len(layer.gdf), dtype=bool)
         layer.filter = flt
-        layer.mask = flt.mask(layer) if not flt.is_empty() else np.ones(len(layer.gdf), dtype=bool)
-        layer.prepare()
+        layer.mask = mask
+        if len(layer.gdf) <= SMALL_LAYER:
+            layer.prepare()
+            self._filtered(layer, layer.prepared)
+            return
+        from riskmap.ui import tasks
+
+        task = tasks.Task(lambda progress, cancelled: layer.make_prepared(mask))
+        self._pending_filters[layer_id] = task
+        task.succeeded.connect(lambda prep: self._pending_filters.get(layer_id) is task and self._filtered(layer, prep))
+        tasks.start(task)
+
+    def _filtered(self, layer: MapLayer, prepared) -> None:
+        self._pending_filters.pop(layer.id, None)
+        if layer not in self.layers:
+            return
+        layer.prepared = prepared
+        layer.version = next(_VERSIONS)
         self.sync_z()
-        self.layerChanged.emit(layer_id, "filter")
+        self.layerChanged.emit(layer.id, "filter")
+
+    def busy(self) -> bool:
+        """True while a filter is being applied in the background."""
+        return bool(self._pending_filters)
 
     def set_labels(self, on: bool) -> None:
         if self.labels != bool(on):

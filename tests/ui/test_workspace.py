@@ -89,3 +89,24 @@ def test_order_and_reload_only_the_changed_layer(ws, demo_project):
         if lid != "enterprises":
             assert ws.layer(lid).prepared is prep  # untouched layers are not prepared again
     assert ws.layer_ids()[-1] == "enterprises"
+
+
+def test_large_layer_filter_is_prepared_off_the_gui_thread(ws, qtbot, monkeypatch):
+    import threading
+
+    import riskmap.ui.workspace as workspace_mod
+
+    monkeypatch.setattr(workspace_mod, "SMALL_LAYER", 10)  # the demo's 239 enterprises count as large here
+    ents = ws.layer("enterprises")
+    threads = []
+    original = ents.make_prepared
+    monkeypatch.setattr(ents, "make_prepared", lambda mask=None: threads.append(threading.current_thread())
+                        or original(mask))
+    old = ents.prepared
+    with qtbot.waitSignal(ws.layerChanged, timeout=10000) as sig:
+        ws.set_filter("enterprises", LayerFilter({"level": frozenset({3})}))
+        assert ents.prepared is old and ws.busy()  # the map keeps its old drawing until the new one is ready
+    assert sig.args == ["enterprises", "filter"]
+    assert not ws.busy()
+    assert ents.prepared.n == int((ents.gdf["level"] == 3).sum())
+    assert threads and threads[0] is not threading.main_thread()
