@@ -51,7 +51,7 @@
     </message>
     <message>
         <location line="+0"/>
-        <location filename="../../riskmap/ui/identify_panel.py" line="+271"/>
+        <location filename="../../riskmap/ui/identify_panel.py" line="+273"/>
         <source>未定级</source>
         <translation>Not graded</translation>
     </message>
@@ -118,20 +118,20 @@
     </message>
     <message>
         <location line="+2"/>
-        <location filename="../../riskmap/ui/identify_panel.py" line="-191"/>
-        <location line="+25"/>
+        <location filename="../../riskmap/ui/identify_panel.py" line="-193"/>
+        <location line="+26"/>
         <source>隐患</source>
         <translation>Hidden dangers</translation>
     </message>
     <message>
         <location line="+0"/>
-        <location filename="../../riskmap/ui/identify_panel.py" line="+144"/>
+        <location filename="../../riskmap/ui/identify_panel.py" line="+145"/>
         <source>企业</source>
         <translation>Enterprise</translation>
     </message>
     <message>
         <location line="+0"/>
-        <location filename="../../riskmap/ui/identify_panel.py" line="-169"/>
+        <location filename="../../riskmap/ui/identify_panel.py" line="-171"/>
         <source>整改期限</source>
         <translation>Deadline</translation>
     </message>
@@ -143,6 +143,7 @@
     <message>
         <location line="+0"/>
         <location filename="../../riskmap/ui/identify_panel.py" line="+0"/>
+        <location line="+2"/>
         <location filename="../../riskmap/ui/import_wizard.py" line="+329"/>
         <source>状态</source>
         <translation>Status</translation>
@@ -306,7 +307,7 @@
     </message>
     <message>
         <location filename="../../riskmap/ui/filter_dialog.py" line="+4"/>
-        <location filename="../../riskmap/ui/identify_panel.py" line="-6"/>
+        <location filename="../../riskmap/ui/identify_panel.py" line="-8"/>
         <location filename="../../riskmap/ui/import_wizard.py" line="-590"/>
         <location line="+409"/>
         <source>字段</source>
@@ -331,7 +332,7 @@
         <location filename="../../riskmap/ui/export_dialog.py" line="-68"/>
         <location filename="../../riskmap/ui/identify_panel.py" line="+0"/>
         <location filename="../../riskmap/ui/main_window.py" line="+56"/>
-        <location line="+197"/>
+        <location line="+198"/>
         <source>图层</source>
         <translation>Layers</translation>
     </message>
@@ -358,11 +359,12 @@
     </message>
     <message>
         <location line="+2"/>
+        <location line="+4"/>
         <source>时间</source>
         <translation>Time</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="-4"/>
         <source>对象</source>
         <translation>Object</translation>
     </message>
@@ -384,12 +386,13 @@
     </message>
     <message>
         <location line="+0"/>
+        <location line="+4"/>
         <location filename="../../riskmap/ui/import_wizard.py" line="+23"/>
         <source>说明</source>
         <translation>Explanation</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="-4"/>
         <source>评估人</source>
         <translation>Assessor</translation>
     </message>
@@ -406,12 +409,12 @@
     </message>
     <message>
         <location line="+0"/>
-        <location line="+192"/>
+        <location line="+194"/>
         <source>风险等级</source>
         <translation>Risk level</translation>
     </message>
     <message>
-        <location line="-192"/>
+        <location line="-194"/>
         <source>重大危险源</source>
         <translation>Major hazard</translation>
     </message>
@@ -429,6 +432,11 @@
         <location line="+1"/>
         <source>督办部门</source>
         <translation>Supervising dept.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>经办人</source>
+        <translation>By</translation>
     </message>
     <message>
         <location line="+8"/>
@@ -460,6 +468,11 @@
         <location line="+2"/>
         <source>定级依据</source>
         <translation>Level basis</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>处置过程</source>
+        <translation>Lifecycle</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -659,7 +672,7 @@
     </message>
     <message>
         <location line="+2"/>
-        <location filename="../../riskmap/ui/main_window.py" line="-198"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-199"/>
         <source>文件</source>
         <translation>File</translation>
     </message>
@@ -998,7 +1011,7 @@
         <translation>Help</translation>
     </message>
     <message>
-        <location line="+198"/>
+        <location line="+199"/>
         <source>识别结果</source>
         <translation>Identify</translation>
     </message>
@@ -1732,7 +1745,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>… {n} more; type more to narrow down</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/main_window.py" line="-718"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-719"/>
         <location filename="../../riskmap/ui/settings_dialog.py" line="-13"/>
         <source>设置</source>
         <translation>Settings</translation>

@@ -79,6 +79,7 @@ class IdentifyPanel(QWidget):
         self.points = _table([tr("名称"), tr("类型"), tr("风险等级"), tr("重大危险源")])
         self.dangers = _table([tr("隐患"), tr("等级"), tr("状态"), tr("发现日期"), tr("整改期限"), tr("责任人"),
                                tr("督办部门")])
+        self.events = _table([tr("时间"), tr("状态"), tr("经办人"), tr("说明")])
         self.reason = QTextBrowser()
         self.qr_label = QLabel()
         self.qr_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -104,6 +105,7 @@ class IdentifyPanel(QWidget):
             "history": (self.history, tr("评估记录")),
             "dangers": (self.dangers, tr("隐患")),
             "reason": (self.reason, tr("定级依据")),
+            "events": (self.events, tr("处置过程")),
             "qr": (self.qr_page, tr("一企一码")),
         }
         split = QSplitter(Qt.Orientation.Vertical)
@@ -173,7 +175,7 @@ class IdentifyPanel(QWidget):
             self._add("reason")
         elif table == "hidden_dangers":
             self._danger_events(project, int(feature_id))
-            self._add("history")
+            self._add("events")
 
     def _add(self, key: str) -> None:
         widget, title = self.pages[key]
@@ -301,9 +303,9 @@ class IdentifyPanel(QWidget):
         ev = project.read_table("hidden_danger_events", where=f"danger_id = {did}")
         rows = []
         for _, e in (ev.sort_values("id").iterrows() if len(ev) else []):
-            rows.append([format_value(e["at"], lang)[:16], "", word("hidden_dangers", "status", e["to_status"], lang),
-                         "", "", e["note"] or "", e["by"] or ""])
-        _fill(self.history, rows)
+            rows.append([format_value(e["at"], lang)[:16], word("hidden_dangers", "status", e["to_status"], lang),
+                         e["by"] or "", e["note"] or ""])
+        _fill(self.events, rows)
 
     def _save_qr(self) -> None:
         if not self.qr_content:

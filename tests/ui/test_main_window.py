@@ -329,3 +329,15 @@ def test_language_switch_rebuilds_in_english_and_is_remembered(window, qtbot, pr
     qtbot.addWidget(back)
     assert [a.text() for a in back.menuBar().actions()][:2] == ["文件", "视图"]
     back.close()
+
+
+def test_identify_hidden_danger_shows_its_lifecycle(window, qtbot):
+    ws, panel = window.workspace, window.identify_panel
+    d = ws.layer("hidden_dangers").gdf.iloc[0]
+    panel.show_feature("hidden_dangers", int(d["id"]))
+    assert [panel.tabs.tabText(i) for i in range(panel.tabs.count())] == ["属性", "处置过程"]
+    ev = window.project.read_table("hidden_danger_events", where=f"danger_id = {int(d['id'])}")
+    assert panel.events.rowCount() == len(ev) > 0
+    from riskmap.ui.fields import word
+
+    assert panel.events.item(len(ev) - 1, 1).text() == word("hidden_dangers", "status", d["status"])
