@@ -789,6 +789,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802
         self._save_state()
+        for task in (self.opening, self.loading_rest):
+            if task is not None and not self._handing_off:
+                task.cancel()
         self.canvas.shutdown()
         if not self._handing_off and self.workspace.project is not None:
             self.workspace.project.close()

@@ -9,11 +9,10 @@ overlay. Other modules (editing, measuring, site checks) subclass :class:`MapToo
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal, QObject
-from PySide6.QtGui import QColor, QPainter, QPen
-
 import numpy as np
 import shapely
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPen
 
 CLICK_SLOP_PX = 4
 
