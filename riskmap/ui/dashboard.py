@@ -62,6 +62,7 @@ class Dashboard(QWidget):
         self.today = today
         self.lang = current_language()
         self.industry_keys: list[str] = []
+        self.town_scope: str | None = None  # a town clicked in the town chart narrows the industry chart
         self.town_keys: list[str] = []
         inner = QWidget()
         lay = QVBoxLayout(inner)
@@ -74,7 +75,8 @@ class Dashboard(QWidget):
         lay.addLayout(boxes)
         self.total_label = QLabel()
         lay.addWidget(self.total_label)
-        lay.addWidget(_title(tr("按行业")))
+        self.industry_title = _title(tr("按行业"))
+        lay.addWidget(self.industry_title)
         self.by_industry = StackedBarChart()
         self.by_industry.barClicked.connect(lambda i, j: self._bar("industry", self.industry_keys, i, j))
         lay.addWidget(self.by_industry)
@@ -150,8 +152,10 @@ class Dashboard(QWidget):
                 b.set_count(int((df["level"] == n).sum()), self.lang)
             ungraded = int(df["level"].isna().sum())
             self.total_label.setText(tr("企业共 {n} 家，未定级 {u} 家").format(n=len(df), u=ungraded))
-        self.industry_keys, vals = self.crosstab(df, "industry")
+        scoped = df if df is None or self.town_scope is None else df[df["town"] == self.town_scope]
+        self.industry_keys, vals = self.crosstab(scoped, "industry")
         self.by_industry.set_data([industry_name(k, self.lang) for k in self.industry_keys], vals, colours, names)
+        self.industry_title.setText(tr("按行业") + (f"（{self.town_scope}）" if self.town_scope else ""))
         self.town_keys, vals = self.crosstab(df, "town")
         self.by_town.set_data(list(self.town_keys), vals, colours, names)
         self._refresh_indicators()
@@ -240,9 +244,17 @@ class Dashboard(QWidget):
 
     # ---- filtering the map
     def _bar(self, field: str, keys: list, i: int, j: int) -> None:
+        """A click on a chart: level × industry (within the chosen town) or level × town."""
         values = {field: keys[i]}
+        if field == "industry" and self.town_scope is not None:
+            values = {"town": self.town_scope, **values}
         if j >= 0:
             values["level"] = LEVELS[j]
+        if field == "town":
+            self.town_scope = keys[i]
+            highlight = self.by_town.highlight
+            self.refresh()
+            self.by_town.highlight = highlight
         self.apply(values)
 
     def apply(self, values: dict) -> None:
@@ -266,6 +278,8 @@ class Dashboard(QWidget):
     def clear_filter(self) -> None:
         if self.workspace.has_layer(ENTERPRISES):
             self.workspace.set_filter(ENTERPRISES, None)
+            self.town_scope = None
+            self.refresh()
             self.by_industry.highlight = self.by_town.highlight = None
             self.by_industry.update()
             self.by_town.update()

@@ -294,7 +294,18 @@ def test_dashboard_bar_filters_the_map(window, qtbot):
     x, y = dash.by_town.click_point(0, -1)
     qtbot.mouseClick(dash.by_town, Qt.MouseButton.LeftButton, pos=QPoint(round(x), round(y)))
     assert layer.shown_count() == int((gdf["town"] == town).sum())
+    # level × industry × town: the industry chart now counts within that town; its bars filter all three
+    in_town = gdf[gdf["town"] == town]
+    assert dash.industry_keys[0] == in_town["industry"].value_counts().index[0]
+    assert dash.by_industry.values.sum() == int(in_town["level"].notna().sum())
+    ind = dash.industry_keys[0]
+    level = int(in_town[in_town["industry"] == ind]["level"].dropna().iloc[0])
+    x, y = dash.by_industry.click_point(0, level - 1)
+    qtbot.mouseClick(dash.by_industry, Qt.MouseButton.LeftButton, pos=QPoint(round(x), round(y)))
+    assert layer.shown_count() == int(((in_town["industry"] == ind) & (in_town["level"] == level)).sum())
+    assert set(layer.gdf[layer.mask]["town"]) == {town}
     dash.clear_filter()
+    assert dash.town_scope is None and dash.by_industry.values.sum() == int(gdf["level"].notna().sum())
     assert layer.shown_count() == len(gdf)
     # counts per level in the boxes, the overdue 重大隐患 list as in the data
     for n, box in dash.level_boxes.items():
