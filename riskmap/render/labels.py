@@ -305,10 +305,12 @@ def _symbol_tables(settings: MapSettings, layers, grid: OccupancyGrid) -> list[t
         reach = int(max(half - c / 2, 0.0) // c)
         cx = np.clip(np.floor(px[:, 0] / c), 0, n_cols - 1).astype(np.int64)
         cy = np.clip(np.floor(px[:, 1] / c), 0, n_rows - 1).astype(np.int64)
-        counts = np.bincount(cy * n_cols + cx, minlength=n_rows * n_cols).reshape(n_rows, n_cols)
-        table = np.zeros((n_rows + 1, n_cols + 1), dtype=np.int32)
-        np.cumsum(np.cumsum(counts, axis=0, dtype=np.int32), axis=1, out=table[1:, 1:])
-        out.append((table, reach))
+        counts = np.bincount(cy * n_cols + cx, minlength=n_rows * n_cols).astype(np.int32)
+        rows = np.zeros((n_rows + 1, n_cols + 1), dtype=np.int32)
+        np.cumsum(counts.reshape(n_rows, n_cols), axis=1, out=rows[1:, 1:])
+        table = np.ascontiguousarray(rows.T)  # the second cumulative sum runs along contiguous memory
+        np.cumsum(table, axis=1, out=table)
+        out.append((table, reach))  # table[x, y] = symbols in columns < x and rows < y
     return out
 
 
@@ -316,12 +318,12 @@ def _symbol_hits(tables, cx0, cx1, cy0, cy1) -> np.ndarray:
     """Number of symbols meeting each label rectangle (cell spans, vectorised)."""
     hits = np.zeros(len(cx0), dtype=np.int64)
     for t, r in tables:
-        n_rows, n_cols = t.shape[0] - 1, t.shape[1] - 1
+        n_cols, n_rows = t.shape[0] - 1, t.shape[1] - 1
         x0 = np.clip(cx0 - r, 0, n_cols - 1)
         x1 = np.clip(cx1 + r, 0, n_cols - 1) + 1
         y0 = np.clip(cy0 - r, 0, n_rows - 1)
         y1 = np.clip(cy1 + r, 0, n_rows - 1) + 1
-        hits += t[y1, x1] - t[y0, x1] - t[y1, x0] + t[y0, x0]
+        hits += t[x1, y1] - t[x0, y1] - t[x1, y0] + t[x0, y0]
     return hits
 
 

@@ -354,12 +354,27 @@ def pass_plan(width_px: float):
     return _pass_plan_cached(int(round(width_px * 100)))
 
 
-def _draw_offset_passes(painter, xy, offs, normals, colour, width_px, cancelled) -> None:
-    """A wide stroke as k 1-px passes offset along the vertex normals (pixel axes: y flips)."""
-    k, alpha, spacing = pass_plan(width_px)
-    c = np.maximum(np.abs(normals[:, 0]), np.abs(normals[:, 1])) / np.maximum(np.hypot(normals[:, 0], normals[:, 1]),
-                                                                               1e-12)
-    step = np.interp(c, _C_GRID, spacing)[:, None] * (normals * np.array([1.0, -1.0]))
+def pass_steps(layer: PreparedLayer, width_px: float) -> np.ndarray:
+    """Per vertex of the layer: the pixel offset between two neighbouring passes of a ``width_px`` stroke
+    (normal × spacing for the segment's angle); cached on the layer per width."""
+    cache = layer.__dict__.setdefault("_pass_steps", {})
+    key = int(round(width_px * 100))
+    steps = cache.get(key)
+    if steps is None:
+        normals = layer.normals()
+        length = np.maximum(np.hypot(normals[:, 0], normals[:, 1]), 1e-12)
+        c = np.maximum(np.abs(normals[:, 0]), np.abs(normals[:, 1])) / length
+        _, _, spacing = pass_plan(width_px)
+        steps = np.interp(c, _C_GRID, spacing)[:, None] * (normals * np.array([1.0, -1.0]))  # y flips
+        if len(cache) > 8:
+            cache.clear()
+        cache[key] = steps
+    return steps
+
+
+def _draw_offset_passes(painter, xy, offs, steps, colour, width_px, cancelled) -> None:
+    """A wide stroke as k 1-px passes offset by ``steps`` (see :func:`pass_steps`) along the normals."""
+    k, alpha, _ = pass_plan(width_px)
     types = polyline_types(offs)
     base = QColor(colour)
     painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -372,7 +387,7 @@ def _draw_offset_passes(painter, xy, offs, normals, colour, width_px, cancelled)
         for s, e in _vertex_chunks(offs, PATH_CHUNK_VERTICES):
             if cancelled():
                 return
-            painter.drawPath(make_path(xy[s:e] + step[s:e] * f, types[s:e]))
+            painter.drawPath(make_path(xy[s:e] + steps[s:e] * f, types[s:e]))
 
 
 def _dash_pen(pen: QPen, dash: str, width_mm: float, ppmm: float, unit_px: float) -> None:
@@ -386,29 +401,32 @@ def _dash_pen(pen: QPen, dash: str, width_mm: float, ppmm: float, unit_px: float
     pen.setCapStyle(Qt.PenCapStyle.FlatCap)
 
 
-def _stroke(ctx: _Ctx, xy: np.ndarray, offs: np.ndarray, normals: np.ndarray | None, colour: str,
+def _stroke(ctx: _Ctx, xy: np.ndarray, offs: np.ndarray, geo, colour: str,
             width_px: float, width_mm: float, dash: str, cancelled) -> None:
-    """Stroke parts (pixel coordinates) in one colour, choosing the fastest way that looks the same."""
+    """Stroke parts (pixel coordinates) in one colour, choosing the fastest way that looks the same.
+
+    ``geo``: (layer, source vertex index of each row of xy), for the offset passes; None on vector devices.
+    """
     if len(offs) < 2 or colour is None or width_px <= 0:
         return
     painter = ctx.painter
-    n_parts = len(offs) - 1
     if ctx.raster:
         keep = None
         if width_px <= 4:
             xy, offs, keep = thin_vertices(xy, offs)
-            if normals is not None and keep is not None:
-                normals = normals[keep]
         if width_px <= 1.05:
             pen = make_pen(colour, width_px)
             _dash_pen(pen, dash, width_mm, ctx.ppmm, 1.0)
             painter.setPen(pen)
             painter.setBrush(Qt.BrushStyle.NoBrush)
-            _draw_parts_chunked(painter, xy, offs, PATH_CHUNK_VERTICES, n_parts, cancelled)
+            _draw_parts_chunked(painter, xy, offs, PATH_CHUNK_VERTICES, len(offs) - 1, cancelled)
             return
-        if dash == "solid" and normals is not None and (
+        if dash == "solid" and geo is not None and (
                 width_px <= OFFSET_PASS_MAX_PX or (ctx.fast_strokes and len(xy) >= OFFSET_PASS_MIN_VERTICES)):
-            _draw_offset_passes(painter, xy, offs, normals, colour, width_px, cancelled)
+            layer, idx = geo
+            if keep is not None:
+                idx = idx[keep]
+            _draw_offset_passes(painter, xy, offs, pass_steps(layer, width_px)[idx], colour, width_px, cancelled)
             return
         # real wide pen: small paths keep Qt's antialiased rasteriser fast
         pen = make_pen(colour, width_px)
@@ -467,13 +485,12 @@ def _paint_lines(ctx: _Ctx, layer: PreparedLayer, cancelled, only: np.ndarray | 
     parts = parts[order]
     coords, offs, idx = _gather(layer, parts)
     px = ctx.settings.map_to_pixel(coords)
-    normals = layer.normals()[idx] if ctx.raster else None
     for c, a, b in groups:
         if cancelled():
             break
         sub = offs[a:b + 1]
         s, e = int(sub[0]), int(sub[-1])
-        nrm = normals[s:e] if normals is not None else None
+        nrm = (layer, idx[s:e]) if ctx.raster else None
         if halo:
             hw = width_px + 2 * SELECTION_HALO_MM * ctx.ppmm
             _stroke(ctx, px[s:e], sub - s, nrm, halo, hw, hw / ctx.ppmm, "solid", cancelled)
@@ -540,20 +557,20 @@ def _paint_polygons(ctx: _Ctx, layer: PreparedLayer, cancelled, only: np.ndarray
             _fill_groups(ctx, layer, px, offs, pcs, groups, cancelled, colour_override=SELECTION_FILL)
         else:
             _fill_groups(ctx, layer, px, offs, pcs, groups, cancelled)
-        normals = layer.normals()[idx] if ctx.raster else None
+        geo = (layer, idx) if ctx.raster else None
         if halo:
             hw = max(width_px, 0.5 * ctx.ppmm) + 2 * SELECTION_HALO_MM * ctx.ppmm
-            _stroke(ctx, px, offs, normals, halo, hw, hw / ctx.ppmm, "solid", cancelled)
+            _stroke(ctx, px, offs, geo, halo, hw, hw / ctx.ppmm, "solid", cancelled)
         strokes = [layer.stroke_colours[c] for c, _, _ in groups]
         if any(strokes):
             if len(set(strokes)) == 1:
-                _stroke(ctx, px, offs, normals, strokes[0], width_px, width_mm, style.dash, cancelled)
+                _stroke(ctx, px, offs, geo, strokes[0], width_px, width_mm, style.dash, cancelled)
             else:
                 for c, a, bb in groups:
                     s_part, e_part = pcs[a], pcs[bb]
                     sub = offs[s_part:e_part + 1]
                     s, e = int(sub[0]), int(sub[-1])
-                    _stroke(ctx, px[s:e], sub - s, None if normals is None else normals[s:e],
+                    _stroke(ctx, px[s:e], sub - s, None if geo is None else (layer, idx[s:e]),
                             layer.stroke_colours[c], width_px, width_mm, style.dash, cancelled)
     if len(small):  # sub-pixel polygons: a dot in the class colour so they stay visible
         _draw_dots(ctx, layer, small, halo)
@@ -567,13 +584,13 @@ def _fill_groups(ctx: _Ctx, layer, px, offs, pcs, groups, cancelled, colour_over
         return
     opacity = 1.0 if colour_override is not None else float(style.fill_opacity)
     has_stroke = any(layer.stroke_colours[c] for c, _, _ in groups)
-    # an outline covers the aliased edge, and aliased fills tile without seams or overlaps, so a stroked
-    # layer fills directly with translucent colours; without outlines the antialiased fills go opaque into
-    # a layer image drawn once with the fill opacity (no seams between neighbours)
+    # translucent fills go opaque into a layer image drawn once with the fill opacity: faster than blending
+    # every polygon, no double blending where they overlap and no seams between neighbours. An outline
+    # covers the aliased edge, so stroked layers fill without antialiasing (faster, tiles exactly).
     antialias = not has_stroke
     chunk = AA_FILL_CHUNK_RINGS if antialias else FILL_CHUNK_RINGS
     if ctx.raster and colour_override is None:
-        layered = antialias and opacity < 1.0
+        layered = opacity < 1.0
         if layered:
             img = ctx.layer_image()
             p = QPainter(img)

@@ -119,3 +119,16 @@ def test_zoomed_in_polygon_keeps_its_name(app):
     x0, y0, x1, y1 = placed[0].rect
     mx, my = corner.pixel_to_map((x0 + x1) / 2, (y0 + y1) / 2)
     assert mx < 600 and my < 600  # on the visible part of the town
+
+
+def test_point_labels_avoid_other_symbols(app):
+    d = layer_def("enterprises", "point", 60, {"type": "level", "field": "level", "size_mm": 2.4},
+                  label={"field": "name", "size_pt": 7, "priority": 5, "show_below_scale": 50_000})
+    # B sits where A's label would go on the right (18 px away at 3.3 m per pixel); B has no name
+    prep = PreparedLayer.from_gdf(d, frame([shapely.Point(500, 500), shapely.Point(560, 500)], level=[1, 4],
+                                           name=["重大企业", None]), MAP_EPSG, projected=True)
+    (lab,) = place_labels(SETTINGS, [prep])
+    assert lab.position == "left"
+    alone = PreparedLayer.from_gdf(d, frame([shapely.Point(500, 500)], level=[1], name=["重大企业"]), MAP_EPSG,
+                                   projected=True)
+    assert place_labels(SETTINGS, [alone])[0].position == "right"
