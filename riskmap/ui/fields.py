@@ -92,6 +92,19 @@ def format_value(value, lang: str = "zh") -> str:
     return str(value)
 
 
+def format_timestamp(value) -> str:
+    """A stored timestamp (UTC, datetime or ISO text) in local time, 'YYYY-MM-DD HH:MM'."""
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if ts.tzinfo is None:
+        ts = ts.tz_localize("UTC")
+    return ts.tz_convert(dt.datetime.now().astimezone().tzinfo).strftime("%Y-%m-%d %H:%M")
+
+
 def value_mapping(layer_def: LayerDef, field: str, lang: str = "zh") -> dict | None:
     """code → words for a field of a layer, or None when values are shown as they are."""
     style = layer_def.style

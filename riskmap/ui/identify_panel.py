@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QTableWidgetItem, QTabWidget, QTextBrowser, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
-from riskmap.ui.fields import LIST_KINDS, display_column, format_value, word
+from riskmap.ui.fields import LIST_KINDS, display_column, format_timestamp, format_value, word
 from riskmap.ui.i18n import current_language, tr
 from riskmap.ui.qr import enterprise_qr_content, qr_image
 
@@ -198,7 +198,7 @@ class IdentifyPanel(QWidget):
                  "found_date": ("发现日期", "Found"), "updated_at": ("更新时间", "Updated")}
         for name, (zh, en) in extra.items():
             if name in row.index and name not in shown:
-                v = format_value(row[name], lang)
+                v = format_timestamp(row[name]) if name == "updated_at" else format_value(row[name], lang)
                 if v:
                     rows.append([en if lang == "en" else zh, v])
         rows.append(["ID", str(int(row["id"]))])
@@ -249,7 +249,7 @@ class IdentifyPanel(QWidget):
         hrows = []
         for _, a in hist.iterrows():
             obj = names.get(_int(a["risk_point_id"]), tr("企业")) if pd.notna(a["risk_point_id"]) else tr("企业")
-            hrows.append([format_value(a["assessed_at"], lang)[:16], obj, word("assessments", "method", a["method"], lang),
+            hrows.append([format_timestamp(a["assessed_at"]), obj, word("assessments", "method", a["method"], lang),
                           _level(a["level"], lang), format_value(a["score"], lang), a["explanation"] or "",
                           a["assessor"] or ""])
         _fill(self.history, hrows)
@@ -303,7 +303,7 @@ class IdentifyPanel(QWidget):
         ev = project.read_table("hidden_danger_events", where=f"danger_id = {did}")
         rows = []
         for _, e in (ev.sort_values("id").iterrows() if len(ev) else []):
-            rows.append([format_value(e["at"], lang)[:16], word("hidden_dangers", "status", e["to_status"], lang),
+            rows.append([format_timestamp(e["at"]), word("hidden_dangers", "status", e["to_status"], lang),
                          e["by"] or "", e["note"] or ""])
         _fill(self.events, rows)
 

@@ -117,6 +117,9 @@ def test_identify_known_enterprise_with_lists_history_dangers_and_qr(window, qtb
     n_hist = len(project.read_table("assessments", where=f"enterprise_id = {rid} OR risk_point_id IN "
                                                          f"(SELECT id FROM risk_points WHERE enterprise_id = {rid})"))
     assert panel.history.rowCount() == n_hist > 0
+    import re
+
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", panel.history.item(0, 0).text())
     n_dangers = len(project.read_table("hidden_dangers", where=f"enterprise_id = {rid}"))
     assert panel.dangers.rowCount() == n_dangers
     # the QR code encodes riskmap://enterprise/<qr_id>?id=<id>: compare the image with segno's modules
