@@ -3,8 +3,9 @@
 Candidates come from the layers' catalogue labels (field, size, bold, priority, show_below_scale):
 town names at every scale, enterprise names only at large scales. Lower ``priority`` numbers place
 first; within a level-styled layer the higher risk places first. Point labels try right, left,
-above and below the symbol; polygon labels sit on a point inside the polygon; line labels on the
-line's midpoint. An occupancy grid of placed rectangles rejects overlaps.
+above and below the symbol and never cover a point symbol; polygon labels sit on a point inside the
+polygon's visible part; line labels on the line's midpoint. An occupancy grid of placed rectangles
+rejects overlaps; dense candidates are thinned per cell and the count is capped, for speed.
 
 >>> placed = place_labels(settings, prepared_layers)        # doctest: +SKIP
 >>> [(p.layer_id, p.text, p.position) for p in placed][:2]  # doctest: +SKIP
