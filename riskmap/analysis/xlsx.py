@@ -9,8 +9,6 @@ failure leaves no half-written file.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import pandas as pd
 from riskmap.analysis.encroachment import OBJECT_ZH, format_risk
 from riskmap.analysis.standards import STATUS_ZH
 from riskmap.errors import RiskmapError
+from riskmap.io.export_common import atomic_path
 
 DEMO_MARK = "示例数据"
 
@@ -114,18 +113,8 @@ def write_sheets_xlsx(path, sheets: list[Sheet], *, demo: bool = False) -> Path:
     wb = Workbook()
     for i, sheet in enumerate(sheets):
         _fill_sheet(wb.active if i == 0 else wb.create_sheet(), sheet, demo)
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-        os.close(fd)
-    except OSError as exc:
-        raise RiskmapError(f"无法在此位置写入: {folder} ({exc.strerror})", f"cannot write to {folder}") from None
-    try:
+    with atomic_path(path) as tmp:
         wb.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 
