@@ -7,7 +7,6 @@ titles, landscape, fit to page width, page numbers; 示例数据 in title and pa
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from dataclasses import dataclass
 

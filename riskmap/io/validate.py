@@ -20,7 +20,7 @@ from riskmap.io import coords
 from riskmap.io.fieldmap import Mapping, TargetSpec, load_synonyms
 from riskmap.io.issues import Report
 from riskmap.io.readers import Source
-from riskmap.io.values import convert, describe, is_blank, normalise_name, text_of
+from riskmap.io.values import convert, describe, normalise_name, text_of
 
 POINT, LINE, POLYGON = "point", "line", "polygon"
 _MULTI = {POINT: None, LINE: shapely.MultiLineString, POLYGON: shapely.MultiPolygon}

@@ -7,7 +7,6 @@ import json
 import pytest
 import shapely
 
-from riskmap.analysis.geodesy import to_metric
 from riskmap.analysis.measure import geodesic_area
 from riskmap.analysis.nearby import nearby
 from riskmap.analysis.sitecheck import site_check
@@ -18,7 +17,7 @@ from riskmap.model import (
     Zone,
 )
 from riskmap.store import Project
-from tests.analysis.conftest import EPSG, at, circle, geodesic, multi, square
+from tests.analysis.conftest import at, circle, geodesic, multi, square
 
 
 @pytest.fixture

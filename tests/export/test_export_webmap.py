@@ -42,7 +42,7 @@ def test_single_file_with_no_remote_reference(demo_html):
 
 
 def test_chromium_loads_draws_and_logs_no_error(demo_html, demo_source, chromium, tmp_path):
-    from PySide6.QtGui import QColor, QImage
+    from PySide6.QtGui import QImage
 
     from riskmap.levels import load_levels
 
