@@ -100,3 +100,16 @@ def test_failed_build_leaves_nothing(tmp_path, monkeypatch):
 def test_help_is_bilingual():
     r = run("--help")
     assert r.returncode == 0 and "示例项目" in r.stdout and "demo project" in r.stdout
+
+
+def test_new_project_has_the_usual_file_mode(tmp_path):
+    import stat
+
+    from riskmap.store import Project
+
+    umask = os.umask(0o022)
+    try:
+        Project.create(tmp_path / "m.gpkg", name="权限").close()
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "m.gpkg").stat().st_mode) == 0o644

@@ -91,6 +91,13 @@ def _sqlite_engine(path: Path, readonly: bool) -> Engine:
     return engine
 
 
+def _default_permissions(path: Path) -> None:
+    """mkstemp makes files private (0600); a project file gets the usual mode of a new file."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+
+
 class Project:
     """An open project store. Use ``Project.open`` or ``Project.create``; close when done."""
 
@@ -173,6 +180,7 @@ class Project:
                 build(project)
             project.refresh_extents()
             project.engine.dispose()
+            _default_permissions(tmp)
             os.replace(tmp, path)
         except BaseException:
             if project is not None:
