@@ -259,6 +259,9 @@ def atomic_path(out: str | os.PathLike, *, directory: bool = False) -> Iterator[
         if directory:
             if out.exists():
                 out.rmdir()  # checked empty above
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes folders private
             os.replace(tmp, out)
         else:
             os.replace(target, out)
