@@ -26,9 +26,11 @@ def make_application(argv: list[str] | None = None):
     app.setOrganizationName(APP_NAME)
     app.setApplicationName(APP_NAME)
     ensure_fonts()
-    font = app.font()
-    font.setFamilies([*font_families(), *font.families()])
-    app.setFont(font)
+    if not app.property("riskmap_fonts"):  # once: a font change is sent to every widget alive
+        font = app.font()
+        font.setFamilies([*font_families(), *font.families()])
+        app.setFont(font)
+        app.setProperty("riskmap_fonts", True)
     install_language(Prefs().language())
     return app
 

@@ -209,30 +209,24 @@ def layer_sizes(project, defs) -> dict[str, int]:
 
 
 def load_layers(project, epsg: int, progress: Callable | None = None, cancelled: Callable | None = None,
-                catalogue: dict | None = None, threads: int = 2) -> list[MapLayer]:
-    """Read, project and prepare every catalogue layer (returned in drawing order). Runs off the GUI thread;
-    layers are read on ``threads`` threads (SQLite reads and shapely release the GIL), largest tables first."""
-    from concurrent.futures import ThreadPoolExecutor
+                catalogue: dict | None = None) -> list[MapLayer]:
+    """Read, project and prepare every catalogue layer (in drawing order). Runs off the GUI thread.
 
+    One thread on purpose: reading layers on several threads gained nothing (pandas holds the GIL), and
+    the SQLite store keeps one connection per thread in a pool of five, closing one when a sixth thread
+    comes, so the UI touches the project from few, long-lived threads only (GUI + riskmap.ui.tasks).
+    """
     catalogue = catalogue or load_catalogue()
     defs = list(catalogue.values())
-    done = [0]
-
-    def one(layer_def):
+    out = []
+    for i, layer_def in enumerate(defs):
         if cancelled is not None and cancelled():
             from riskmap.ui.tasks import Cancelled
 
             raise Cancelled()
-        layer = load_layer(project, layer_def, epsg)
-        done[0] += 1
         if progress is not None:
-            progress(done[0] / len(defs), layer_def.name_zh)
-        return layer
-
-    big_first = sorted(defs, key=lambda d: (d.table not in ("enterprises", "lifelines"), d.table != "enterprises"))
-    with ThreadPoolExecutor(max_workers=max(1, threads), thread_name_prefix="riskmap-load") as pool:
-        futures = {d.id: pool.submit(one, d) for d in big_first}
-        out = [futures[d.id].result() for d in defs]
+            progress(i / len(defs), layer_def.name_zh)
+        out.append(load_layer(project, layer_def, epsg))
     if progress is not None:
         progress(1.0, "")
     return out

@@ -62,6 +62,10 @@ def window(app, qtbot, demo_copy, prefs):
 
     if shiboken6.isValid(w):  # a language switch replaces the window
         w.close()
+        w.deleteLater()
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 def isolated_feature(workspace, canvas, layer_id: str, level: int, min_px: float = 14.0) -> tuple[int, float, float]:
