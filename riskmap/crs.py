@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import threading
 from typing import Any, Callable
 
 import numpy as np
@@ -121,8 +122,9 @@ def _crs_key(crs: Any) -> str:
     return text.upper() if text.lower().startswith("epsg:") else text
 
 
-@functools.lru_cache(maxsize=64)
-def _cached_transformer(src: str, dst: str) -> pyproj.Transformer:
+@functools.lru_cache(maxsize=256)
+def _cached_transformer(src: str, dst: str, thread: int) -> pyproj.Transformer:
+    # one Transformer per thread: sharing one across threads crashed inside PROJ on Qt worker threads
     try:
         return pyproj.Transformer.from_crs(src, dst, always_xy=True)
     except pyproj.exceptions.CRSError as exc:
@@ -132,13 +134,13 @@ def _cached_transformer(src: str, dst: str) -> pyproj.Transformer:
 
 
 def transformer(src: Any, dst: Any) -> pyproj.Transformer:
-    """A cached pyproj Transformer (always_xy=True: lon/x first). Thread-safe since pyproj 3.1.
+    """A cached pyproj Transformer (always_xy=True: lon/x first), one per thread.
 
     >>> x, y = transformer(4490, 4544).transform(105.0, 35.0)
     >>> round(x)
     500000
     """
-    return _cached_transformer(_crs_key(src), _crs_key(dst))
+    return _cached_transformer(_crs_key(src), _crs_key(dst), threading.get_ident())
 
 
 def _xy_func(fn: Callable[[np.ndarray, np.ndarray], tuple]) -> Callable[[np.ndarray], np.ndarray]:

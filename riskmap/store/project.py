@@ -20,6 +20,7 @@ from sqlalchemy import Date, create_engine, event, func, inspect, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.orm.exc import StaleDataError
 
 from riskmap.errors import RiskmapError
@@ -86,7 +87,8 @@ def _sqlite_engine(path: Path, readonly: bool) -> Engine:
     def connect():
         return sqlite3.connect(uri, uri=True, check_same_thread=False)
 
-    engine = create_engine("sqlite://", creator=connect)
+    # "sqlite://" alone would get SingletonThreadPool, which closes connections other threads still use
+    engine = create_engine("sqlite://", creator=connect, poolclass=QueuePool, pool_size=4, max_overflow=16)
     gpkg.install_connect_hooks(engine)
     return engine
 
