@@ -21,6 +21,7 @@ from PySide6.QtCore import QObject, Signal
 from riskmap.errors import RiskmapError
 from riskmap.layers import GROUPS, LayerDef, load_catalogue
 from riskmap.ui.fields import display_column
+from riskmap.ui.i18n import current_language
 
 WEB_MERCATOR = 3857
 _VERSIONS = itertools.count(1)
@@ -225,7 +226,7 @@ def load_layers(project, epsg: int, progress: Callable | None = None, cancelled:
 
             raise Cancelled()
         if progress is not None:
-            progress(i / len(defs), layer_def.name_zh)
+            progress(i / len(defs), layer_def.title(current_language()))
         out.append(load_layer(project, layer_def, epsg))
     if progress is not None:
         progress(1.0, "")
