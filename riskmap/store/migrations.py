@@ -9,6 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlalchemy import Connection
+from sqlalchemy.engine import Engine
+
+from riskmap.errors import RiskmapError
 
 SCHEMA_VERSION = 1
 
@@ -19,3 +22,25 @@ MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
 def pending(version: int) -> list[Callable[[Connection], None]]:
     """The steps that bring ``version`` up to SCHEMA_VERSION, in order."""
     return [MIGRATIONS[v] for v in range(version, SCHEMA_VERSION)]
+
+
+def upgrade(engine: Engine, version: int, *, readonly: bool, where: str, what_zh: str = "项目文件",
+            what_en: str = "project") -> None:
+    """Refuse a newer schema; bring an older one up to SCHEMA_VERSION in one transaction."""
+    from riskmap.model import ProjectMeta
+
+    if version > SCHEMA_VERSION:
+        raise RiskmapError(
+            f"{what_zh}由更新版本的 riskmap 创建（结构版本 {version}，本程序支持 {SCHEMA_VERSION}），请升级 riskmap",
+            f"{what_en} was made by a newer riskmap (schema {version}, this one reads {SCHEMA_VERSION}); upgrade riskmap")
+    steps = pending(version)
+    if not steps:
+        return
+    if readonly:
+        raise RiskmapError(f"{what_zh}需要升级结构，但以只读方式打开: {where}",
+                           f"{what_en} needs a schema upgrade but was opened read-only: {where}")
+    with engine.begin() as conn:
+        for step in steps:
+            step(conn)
+        conn.execute(ProjectMeta.__table__.update().where(ProjectMeta.key == "schema_version")
+                     .values(value=str(SCHEMA_VERSION)))

@@ -27,7 +27,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from riskmap.errors import RiskmapError
 from riskmap.model import FEATURE_CLASSES, MODEL_CLASSES, Base, ProjectMeta
-from riskmap.store.migrations import SCHEMA_VERSION, pending
+from riskmap.store.migrations import SCHEMA_VERSION, upgrade
 
 CHANNEL = "riskmap_changes"
 NOTIFY_MAX_IDS = 500  # more rows in one statement: the notice says "reload the table" (ids None)
@@ -290,20 +290,7 @@ def _check_project(project, u: URL) -> None:
             raise RiskmapError(f"数据库中没有 riskmap 项目（先运行 riskmap db init 或 db push）: {where}",
                                f"no riskmap project in this database (run riskmap db init or db push first): {where}")
         version = int(conn.execute(text("SELECT value FROM project_meta WHERE key = 'schema_version'")).scalar() or 0)
-    if version > SCHEMA_VERSION:
-        raise RiskmapError(
-            f"数据库由更新版本的 riskmap 创建（结构版本 {version}，本程序支持 {SCHEMA_VERSION}），请升级 riskmap",
-            f"database was made by a newer riskmap (schema {version}, this one reads {SCHEMA_VERSION}); upgrade riskmap")
-    steps = pending(version)
-    if steps:
-        if project.readonly:
-            raise RiskmapError(f"数据库需要升级结构，但以只读方式打开: {where}",
-                               f"database needs a schema upgrade but was opened read-only: {where}")
-        with project.engine.begin() as conn:
-            for step in steps:
-                step(conn)
-            conn.execute(ProjectMeta.__table__.update().where(ProjectMeta.key == "schema_version")
-                         .values(value=str(SCHEMA_VERSION)))
+    upgrade(project.engine, version, readonly=project.readonly, where=where, what_zh="数据库", what_en="database")
 
 
 def _db_user(engine: Engine) -> str:

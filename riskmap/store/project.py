@@ -29,7 +29,7 @@ from riskmap.model.base import Timestamp
 from riskmap.model.geometry import from_gpkg_blobs
 from riskmap.store import gpkg
 from riskmap.store.history import current_user, track
-from riskmap.store.migrations import SCHEMA_VERSION, pending
+from riskmap.store.migrations import SCHEMA_VERSION, upgrade
 
 DEMO_MARK = "示例数据"
 
@@ -203,21 +203,7 @@ class Project:
         except DatabaseError as exc:
             raise RiskmapError(f"项目文件已损坏或无法读取: {self.target}",
                                f"project file is damaged or unreadable: {self.target}") from exc
-        version = int(row or 0)
-        if version > SCHEMA_VERSION:
-            raise RiskmapError(
-                f"项目文件由更新版本的 riskmap 创建（结构版本 {version}，本程序支持 {SCHEMA_VERSION}），请升级 riskmap",
-                f"project was made by a newer riskmap (schema {version}, this one reads {SCHEMA_VERSION}); upgrade riskmap")
-        steps = pending(version)
-        if steps:
-            if self.readonly:
-                raise RiskmapError(f"项目需要升级结构，但文件只读: {self.target}",
-                                   f"project needs a schema upgrade but is read-only: {self.target}")
-            with self.engine.begin() as conn:
-                for step in steps:
-                    step(conn)
-                conn.execute(ProjectMeta.__table__.update().where(ProjectMeta.key == "schema_version")
-                             .values(value=str(SCHEMA_VERSION)))
+        upgrade(self.engine, int(row or 0), readonly=self.readonly, where=self.target)
 
     def close(self) -> None:
         if self._listener is not None:
