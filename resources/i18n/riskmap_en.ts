@@ -51,7 +51,8 @@
     </message>
     <message>
         <location line="+0"/>
-        <location filename="../../riskmap/ui/identify_panel.py" line="+273"/>
+        <location filename="../../riskmap/ui/identify_panel.py" line="+276"/>
+        <location filename="../../riskmap/ui/planning.py" line="+99"/>
         <source>未定级</source>
         <translation>Not graded</translation>
     </message>
@@ -67,7 +68,7 @@
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../../riskmap/ui/planning.py" line="+227"/>
+        <location filename="../../riskmap/ui/planning.py" line="+143"/>
         <source>Excel 工作簿 (*.xlsx)</source>
         <translation>Excel workbook (*.xlsx)</translation>
     </message>
@@ -87,17 +88,18 @@
         <translation>Online base map “{name}” is unavailable ({reason}); the map keeps showing the project&apos;s own boundaries.</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/dashboard.py" line="+68"/>
+        <location filename="../../riskmap/ui/dashboard.py" line="+70"/>
         <source>企业风险等级</source>
         <translation>Enterprise risk levels</translation>
     </message>
     <message>
         <location line="+9"/>
+        <location line="+81"/>
         <source>按行业</source>
         <translation>By industry</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="-76"/>
         <source>按镇街</source>
         <translation>By town</translation>
     </message>
@@ -118,20 +120,20 @@
     </message>
     <message>
         <location line="+2"/>
-        <location filename="../../riskmap/ui/identify_panel.py" line="-193"/>
+        <location filename="../../riskmap/ui/identify_panel.py" line="-196"/>
         <location line="+26"/>
         <source>隐患</source>
         <translation>Hidden dangers</translation>
     </message>
     <message>
         <location line="+0"/>
-        <location filename="../../riskmap/ui/identify_panel.py" line="+145"/>
+        <location filename="../../riskmap/ui/identify_panel.py" line="+146"/>
         <source>企业</source>
         <translation>Enterprise</translation>
     </message>
     <message>
         <location line="+0"/>
-        <location filename="../../riskmap/ui/identify_panel.py" line="-171"/>
+        <location filename="../../riskmap/ui/identify_panel.py" line="-172"/>
         <source>整改期限</source>
         <translation>Deadline</translation>
     </message>
@@ -144,7 +146,7 @@
         <location line="+0"/>
         <location filename="../../riskmap/ui/identify_panel.py" line="+0"/>
         <location line="+2"/>
-        <location filename="../../riskmap/ui/import_wizard.py" line="+329"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="+334"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
@@ -159,7 +161,12 @@
         <translation>{n} enterprises, {u} not graded</translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+4"/>
+        <source>按行业（{town}）</source>
+        <translation>By industry ({town})</translation>
+    </message>
+    <message>
+        <location line="+22"/>
         <source>项目中暂无规划指标</source>
         <translation>The project has no plan indicators yet</translation>
     </message>
@@ -169,12 +176,12 @@
         <translation>No data</translation>
     </message>
     <message>
-        <location line="+77"/>
+        <location line="+86"/>
         <source>地图已筛选：{what}（{n} 家企业）</source>
         <translation>Map filtered: {what} ({n} enterprises)</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+10"/>
         <source>已清除地图筛选</source>
         <translation>Map filter cleared</translation>
     </message>
@@ -185,8 +192,13 @@
     </message>
     <message>
         <location line="+3"/>
-        <source>文件操作失败</source>
-        <translation>File operation failed</translation>
+        <source>文件操作失败：{path}（{reason}）</source>
+        <translation>File operation failed: {path} ({reason})</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>文件操作失败（{reason}）</source>
+        <translation>File operation failed ({reason})</translation>
     </message>
     <message>
         <location line="+3"/>
@@ -237,7 +249,37 @@
         <translation>OK</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/export_dialog.py" line="+36"/>
+        <location filename="../../riskmap/ui/export_dialog.py" line="+21"/>
+        <source>GeoPackage（含 QGIS 样式）</source>
+        <translation>GeoPackage (with QGIS styles)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Shapefile（压缩包）</source>
+        <translation>Shapefile (zipped)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>KMZ（奥维、Google Earth）</source>
+        <translation>KMZ (Ovital, Google Earth)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>DXF（CAD）</source>
+        <translation>DXF (CAD)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Excel 工作簿</source>
+        <translation>Excel workbook</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>离线网页地图</source>
+        <translation>Offline web map</translation>
+    </message>
+    <message>
+        <location line="+9"/>
         <location line="+48"/>
         <source>导出数据</source>
         <translation>Export data</translation>
@@ -248,7 +290,13 @@
         <translation>GBK (older software)</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+5"/>
+        <location filename="../../riskmap/ui/main_window.py" line="+500"/>
+        <source>{name}（{n}）</source>
+        <translation>{name} ({n})</translation>
+    </message>
+    <message>
+        <location line="+12"/>
         <source>格式</source>
         <translation>Format</translation>
     </message>
@@ -270,7 +318,7 @@
     <message>
         <location line="+1"/>
         <location filename="../../riskmap/ui/filter_dialog.py" line="+1"/>
-        <location filename="../../riskmap/ui/import_wizard.py" line="+332"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="+333"/>
         <location filename="../../riskmap/ui/settings_dialog.py" line="+1"/>
         <location filename="../../riskmap/ui/tasks.py" line="+93"/>
         <source>取消</source>
@@ -283,7 +331,7 @@
     </message>
     <message>
         <location line="+10"/>
-        <location filename="../../riskmap/ui/print_dialog.py" line="+319"/>
+        <location filename="../../riskmap/ui/print_dialog.py" line="+320"/>
         <location line="+1"/>
         <source>已导出：{path}</source>
         <translation>Exported: {path}</translation>
@@ -308,8 +356,8 @@
     <message>
         <location filename="../../riskmap/ui/filter_dialog.py" line="+4"/>
         <location filename="../../riskmap/ui/identify_panel.py" line="-8"/>
-        <location filename="../../riskmap/ui/import_wizard.py" line="-590"/>
-        <location line="+409"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="-591"/>
+        <location line="+410"/>
         <source>字段</source>
         <translation>Field</translation>
     </message>
@@ -331,8 +379,8 @@
     <message>
         <location filename="../../riskmap/ui/export_dialog.py" line="-68"/>
         <location filename="../../riskmap/ui/identify_panel.py" line="+0"/>
-        <location filename="../../riskmap/ui/main_window.py" line="+56"/>
-        <location line="+198"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-451"/>
+        <location line="+205"/>
         <source>图层</source>
         <translation>Layers</translation>
     </message>
@@ -405,16 +453,15 @@
     <message>
         <location line="+0"/>
         <source>类型</source>
-        <translation>Kind</translation>
+        <translation>Type</translation>
     </message>
     <message>
         <location line="+0"/>
-        <location line="+194"/>
         <source>风险等级</source>
         <translation>Risk level</translation>
     </message>
     <message>
-        <location line="-194"/>
+        <location line="+0"/>
         <source>重大危险源</source>
         <translation>Major hazard</translation>
     </message>
@@ -436,7 +483,7 @@
     <message>
         <location line="+1"/>
         <source>经办人</source>
-        <translation>By</translation>
+        <translation>Handled by</translation>
     </message>
     <message>
         <location line="+8"/>
@@ -445,7 +492,7 @@
     </message>
     <message>
         <location line="+12"/>
-        <location filename="../../riskmap/ui/tools/editing.py" line="+320"/>
+        <location filename="../../riskmap/ui/tools/editing.py" line="+321"/>
         <source>属性</source>
         <translation>Attributes</translation>
     </message>
@@ -500,22 +547,57 @@
         <translation>External safety distance insufficient</translation>
     </message>
     <message>
-        <location line="+41"/>
-        <source>分级规则</source>
-        <translation>Zoning rule</translation>
+        <location line="+10"/>
+        <source>一级</source>
+        <translation>Grade 1</translation>
     </message>
     <message>
         <location line="+0"/>
-        <source>定级理由</source>
-        <translation>Reason</translation>
+        <source>二级</source>
+        <translation>Grade 2</translation>
     </message>
     <message>
-        <location line="+9"/>
-        <source>决定等级的对象</source>
-        <translation>Objects that decided the level</translation>
+        <location line="+0"/>
+        <source>三级</source>
+        <translation>Grade 3</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+0"/>
+        <source>四级</source>
+        <translation>Grade 4</translation>
+    </message>
+    <message>
+        <location line="+33"/>
+        <source>{name}（{kind}）</source>
+        <translation>{name} ({kind})</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>风险等级：{level}</source>
+        <translation>Risk level: {level}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>分级规则：{rule}</source>
+        <translation>Grading rule: {rule}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>定级理由：{reason}</source>
+        <translation>Reason for the level: {reason}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>&lt;b&gt;决定等级的对象&lt;/b&gt;（{n}）：</source>
+        <translation>&lt;b&gt;Objects deciding the level&lt;/b&gt; ({n}):</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>{name}：{level}</source>
+        <translation>{name}: {level}</translation>
+    </message>
+    <message>
+        <location line="+4"/>
         <source>该区域尚未分级：在“风险分区”面板选择单元和规则后计算。</source>
         <translation>This zone is not graded yet: choose a unit and a rule in the Risk zoning panel.</translation>
     </message>
@@ -537,7 +619,6 @@
     </message>
     <message>
         <location line="-254"/>
-        <location filename="../../riskmap/ui/main_window.py" line="+408"/>
         <source>属性表</source>
         <translation>Attribute table</translation>
     </message>
@@ -568,7 +649,7 @@
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../../riskmap/ui/main_window.py" line="-339"/>
+        <location filename="../../riskmap/ui/main_window.py" line="+69"/>
         <source>打开属性表</source>
         <translation>Open attribute table</translation>
     </message>
@@ -609,7 +690,7 @@
         <translation>Count only the current view</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/import_wizard.py" line="-556"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="-562"/>
         <source>县（区）界</source>
         <translation>County boundary</translation>
     </message>
@@ -649,7 +730,7 @@
         <translation>Custom area</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+38"/>
         <source>选择文件和图层</source>
         <translation>Choose file and layer</translation>
     </message>
@@ -672,7 +753,7 @@
     </message>
     <message>
         <location line="+2"/>
-        <location filename="../../riskmap/ui/main_window.py" line="-199"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-206"/>
         <source>文件</source>
         <translation>File</translation>
     </message>
@@ -684,7 +765,7 @@
     <message>
         <location line="+1"/>
         <source>分区类型</source>
-        <translation>Zone kind</translation>
+        <translation>Zone type</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -702,17 +783,23 @@
         <translation>Choose the file to import</translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+1"/>
+        <source>数据文件 ({patterns});;所有文件 (*)</source>
+        <translation>Data files ({patterns});;All files (*)</translation>
+    </message>
+    <message>
+        <location line="+19"/>
         <source>按文件中的类型列</source>
-        <translation>From the kind column in the file</translation>
+        <translation>From the type column in the file</translation>
     </message>
     <message>
         <location line="+36"/>
+        <location line="+94"/>
         <source>字段对应</source>
         <translation>Field mapping</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-93"/>
         <source>已按表头自动对应，带 * 的为必填字段。可调整，也可载入或保存对应关系。</source>
         <translation>Fields were matched by their headers; * marks required fields. Adjust them, or load or save the mapping.</translation>
     </message>
@@ -724,7 +811,7 @@
     <message>
         <location line="+0"/>
         <source>示例值</source>
-        <translation>Sample values</translation>
+        <translation>Sample value</translation>
     </message>
     <message>
         <location line="+3"/>
@@ -790,7 +877,7 @@
     <message>
         <location line="+1"/>
         <source>文件声明</source>
-        <translation>As the file declares</translation>
+        <translation>Declared in the file</translation>
     </message>
     <message>
         <location line="+7"/>
@@ -834,17 +921,17 @@
     </message>
     <message>
         <location line="+41"/>
-        <location line="+239"/>
+        <location line="+240"/>
         <source>行</source>
         <translation>Row</translation>
     </message>
     <message>
-        <location line="-239"/>
+        <location line="-240"/>
         <source>位置</source>
         <translation>Location</translation>
     </message>
     <message>
-        <location line="+52"/>
+        <location line="+53"/>
         <source>可导入</source>
         <translation>Importable</translation>
     </message>
@@ -852,7 +939,7 @@
         <location line="+0"/>
         <location line="+210"/>
         <source>错误</source>
-        <translation>Errors</translation>
+        <translation>Error</translation>
     </message>
     <message>
         <location line="-210"/>
@@ -900,11 +987,12 @@
     </message>
     <message>
         <location line="+29"/>
+        <location line="+56"/>
         <source>校验报告</source>
         <translation>Check report</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="-53"/>
         <source>级别</source>
         <translation>Severity</translation>
     </message>
@@ -996,22 +1084,22 @@
         <translation>Map</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="+1"/>
         <source>分析</source>
         <translation>Analysis</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+0"/>
         <source>工具</source>
         <translation>Tools</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="+1"/>
         <source>帮助</source>
         <translation>Help</translation>
     </message>
     <message>
-        <location line="+199"/>
+        <location line="+205"/>
         <source>识别结果</source>
         <translation>Identify</translation>
     </message>
@@ -1216,8 +1304,8 @@
     </message>
     <message>
         <location line="+8"/>
-        <source>正在加载：</source>
-        <translation>Loading: </translation>
+        <source>正在加载：{names}</source>
+        <translation>Loading: {names}</translation>
     </message>
     <message>
         <location line="+63"/>
@@ -1225,7 +1313,7 @@
         <translation>Creating the demo project (Huining, fictitious data)</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/import_wizard.py" line="-463"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="-464"/>
         <location filename="../../riskmap/ui/main_window.py" line="+6"/>
         <source>（无）</source>
         <translation>(none)</translation>
@@ -1246,7 +1334,12 @@
         <translation>Changing the coordinate system</translation>
     </message>
     <message>
-        <location line="+100"/>
+        <location line="+71"/>
+        <source>属性表：{layer}</source>
+        <translation>Attribute table: {layer}</translation>
+    </message>
+    <message>
+        <location line="+29"/>
         <source>请先在图层面板中选择一个图层</source>
         <translation>Choose a layer in the Layers panel first</translation>
     </message>
@@ -1275,8 +1368,8 @@ Desktop GIS for county four-colour safety-risk maps.
 Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/planning.py" line="-154"/>
-        <location line="+19"/>
+        <location filename="../../riskmap/ui/planning.py" line="-166"/>
+        <location line="+28"/>
         <source>无</source>
         <translation>None</translation>
     </message>
@@ -1286,14 +1379,14 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>, {n} people</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="+2"/>
         <source>（按类型/人数推定）</source>
-        <translation> (inferred from kind/people)</translation>
+        <translation> (inferred from type/people)</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+5"/>
         <source>位于</source>
-        <translation>inside </translation>
+        <translation> is inside </translation>
     </message>
     <message>
         <location line="+0"/>
@@ -1301,12 +1394,12 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>, {d:.1f} m from its boundary</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>；{s}装置风险基准 {t}/年</source>
         <translation>; {s} installation risk criterion {t}/year</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>依据：</source>
         <translation>Source: </translation>
     </message>
@@ -1318,7 +1411,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
     <message>
         <location line="+2"/>
         <source>（Φ{d:g} mm，{p:g} MPa，{pir}准则 {rule}，识别半径 {rad:.1f} m）：</source>
-        <translation> (Φ{d:g} mm, {p:g} MPa, {pir} rule {rule}, search radius {rad:.1f} m): </translation>
+        <translation> (Φ{d:g} mm, {p:g} MPa, {pir}rule {rule}, identification radius {rad:.1f} m): </translation>
     </message>
     <message>
         <location line="+8"/>
@@ -1331,12 +1424,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation> crosses </translation>
     </message>
     <message>
-        <location line="+4"/>
-        <source>规划检查</source>
-        <translation>Planning check</translation>
-    </message>
-    <message>
-        <location line="+15"/>
+        <location line="+20"/>
         <source>使用“分析”菜单中的规划工具，结果显示在这里</source>
         <translation>Use the planning tools in the Analysis menu; results appear here</translation>
     </message>
@@ -1416,7 +1504,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location filename="../../riskmap/ui/tools/editing.py" line="+52"/>
+        <location filename="../../riskmap/ui/tools/editing.py" line="+53"/>
         <source>在役装置</source>
         <translation>In service</translation>
     </message>
@@ -1513,7 +1601,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
     </message>
     <message>
         <location line="+3"/>
-        <location filename="../../riskmap/ui/tools/editing.py" line="-368"/>
+        <location filename="../../riskmap/ui/tools/editing.py" line="-370"/>
         <source>停止编辑</source>
         <translation>Stop editing</translation>
     </message>
@@ -1539,7 +1627,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../../riskmap/ui/tools/editing.py" line="+257"/>
+        <location filename="../../riskmap/ui/tools/editing.py" line="+258"/>
         <source>绘制洞</source>
         <translation>Draw hole</translation>
     </message>
@@ -1622,7 +1710,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
     <message>
         <location line="+1"/>
         <source>一点即现</source>
-        <translation>What is around here</translation>
+        <translation>What&apos;s here</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -1660,12 +1748,58 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>Planning check: {a} encroachments, {b} high-consequence segments, {c} crossings</translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="-431"/>
+        <location line="+451"/>
         <source>新建</source>
         <translation>New</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="-502"/>
+        <source>{mark}：本页内容为虚构演示数据。</source>
+        <translation>{mark}: this page shows fictitious demo data.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>（{mark}）</source>
+        <translation> ({mark})</translation>
+    </message>
+    <message>
+        <location line="+46"/>
+        <source>{target}（{cls}{people}）</source>
+        <translation>{target} ({cls}{people})</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>在役</source>
+        <translation>In-service</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>一、防护目标侵占（GB 36894）：{n}</source>
+        <translation>1. Protected targets encroached on (GB 36894): {n}</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>二、输气管道高后果区（GB 32167）：{n}</source>
+        <translation>2. High-consequence areas of gas pipelines (GB 32167): {n}</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>（{what}）{length}</source>
+        <translation> ({what}) {length}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>三、生命线穿越红橙风险区及安全控制线：{n}</source>
+        <translation>3. Lifelines crossing red/orange risk zones and safety control lines: {n}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>规划检查：{project}</source>
+        <translation>Planning check: {project}</translation>
+    </message>
+    <message>
+        <location line="+426"/>
         <source>更新</source>
         <translation>Update</translation>
     </message>
@@ -1745,7 +1879,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>… {n} more; type more to narrow down</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/main_window.py" line="-719"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-726"/>
         <location filename="../../riskmap/ui/settings_dialog.py" line="-13"/>
         <source>设置</source>
         <translation>Settings</translation>
@@ -1821,7 +1955,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>Please wait</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/zoning_panel.py" line="+48"/>
+        <location filename="../../riskmap/ui/zoning_panel.py" line="+49"/>
         <source>重新计算</source>
         <translation>Recompute</translation>
     </message>
@@ -1846,33 +1980,33 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>Zoning is not available: showing the zone levels stored in the project.</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+16"/>
         <source>正在计算风险分区</source>
         <translation>Computing risk zones</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+11"/>
         <location line="+11"/>
         <source>未分级</source>
         <translation>Not graded</translation>
     </message>
     <message>
-        <location line="+2"/>
-        <source>规则</source>
-        <translation>Rule</translation>
+        <location line="+3"/>
+        <source>{unit} · 规则：{rule}</source>
+        <translation>{unit} · rule: {rule}</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+4"/>
         <source>风险分区已更新：{unit}，{rule}</source>
         <translation>Risk zones updated: {unit}, {rule}</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/tools/editing.py" line="-285"/>
+        <location filename="../../riskmap/ui/tools/editing.py" line="-286"/>
         <source>有未保存的编辑，是否保存？</source>
         <translation>There are unsaved edits. Save them?</translation>
     </message>
     <message>
-        <location line="+145"/>
+        <location line="+146"/>
         <source>{problem}。是否自动修复？</source>
         <translation>{problem}. Repair it automatically?</translation>
     </message>
@@ -1913,7 +2047,12 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>Merge {n} features</translation>
     </message>
     <message>
-        <location line="+62"/>
+        <location line="+42"/>
+        <source>{text}（{code}）</source>
+        <translation>{text} ({code})</translation>
+    </message>
+    <message>
+        <location line="+21"/>
         <source>草稿</source>
         <translation>Draft</translation>
     </message>
@@ -1924,8 +2063,8 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
     </message>
     <message>
         <location line="+39"/>
-        <source>请填写：</source>
-        <translation>Please fill in: </translation>
+        <source>请填写：{fields}</source>
+        <translation>Please fill in: {fields}</translation>
     </message>
     <message>
         <location line="+24"/>
@@ -1962,6 +2101,11 @@ Perimeter {p}</translation>
 Last segment {s}</translation>
     </message>
     <message>
+        <location line="+9"/>
+        <source>，</source>
+        <translation>, </translation>
+    </message>
+    <message>
         <location filename="../../riskmap/ui/print_dialog.py" line="-237"/>
         <source>打印出图</source>
         <translation>Print layout</translation>
@@ -1977,7 +2121,12 @@ Last segment {s}</translation>
         <translation>Portrait</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+10"/>
+        <source>yyyy年M月d日</source>
+        <translation>yyyy-MM-dd</translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>使用标准底图时填写</source>
         <translation>Fill in when a standard base map is used</translation>
     </message>
@@ -2132,6 +2281,46 @@ Last segment {s}</translation>
         <location line="+16"/>
         <source>打印出图…</source>
         <translation>Print layout…</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/i18n.py" line="+31"/>
+        <source>、</source>
+        <translation>, </translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/tiles.py" line="+74"/>
+        <source>瓦片</source>
+        <translation>Tiles</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>天地图矢量</source>
+        <translation>Tianditu vector</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>天地图矢量注记</source>
+        <translation>Tianditu vector labels</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>天地图影像</source>
+        <translation>Tianditu imagery</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>天地图影像注记</source>
+        <translation>Tianditu imagery labels</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>天地图地形</source>
+        <translation>Tianditu terrain</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>天地图地形注记</source>
+        <translation>Tianditu terrain labels</translation>
     </message>
 </context>
 </TS>

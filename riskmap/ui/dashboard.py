@@ -17,7 +17,8 @@ from PySide6.QtWidgets import (
 from riskmap.industries import industry_name
 from riskmap.levels import level_info
 from riskmap.ui.charts import StackedBarChart
-from riskmap.ui.i18n import current_language, tr
+from riskmap.ui.fields import level_title, word
+from riskmap.ui.i18n import current_language, joined, tr
 from riskmap.ui.workspace import LayerFilter
 
 LEVELS = (1, 2, 3, 4)
@@ -46,8 +47,7 @@ class LevelBox(QPushButton):
         self.setMinimumHeight(44)
 
     def set_count(self, count: int, lang: str) -> None:
-        info = level_info(self.n)
-        self.setText(f"{info.name_en if lang == 'en' else info.name_zh}\n{count:,}")
+        self.setText(f"{level_title(self.n, lang)}\n{count:,}")
 
 
 class Dashboard(QWidget):
@@ -146,7 +146,7 @@ class Dashboard(QWidget):
         self.lang = current_language()
         df = self.enterprise_frame()
         colours = [level_info(n).colour for n in LEVELS]
-        names = [level_info(n).name_en if self.lang == "en" else level_info(n).name_zh for n in LEVELS]
+        names = [level_title(n, self.lang) for n in LEVELS]
         if df is not None:
             for n, b in self.level_boxes.items():
                 b.set_count(int((df["level"] == n).sum()), self.lang)
@@ -155,7 +155,8 @@ class Dashboard(QWidget):
         scoped = df if df is None or self.town_scope is None else df[df["town"] == self.town_scope]
         self.industry_keys, vals = self.crosstab(scoped, "industry")
         self.by_industry.set_data([industry_name(k, self.lang) for k in self.industry_keys], vals, colours, names)
-        self.industry_title.setText(tr("按行业") + (f"（{self.town_scope}）" if self.town_scope else ""))
+        self.industry_title.setText(tr("按行业（{town}）").format(town=self.town_scope) if self.town_scope
+                                    else tr("按行业"))
         self.town_keys, vals = self.crosstab(df, "town")
         self.by_town.set_data(list(self.town_keys), vals, colours, names)
         self._refresh_indicators()
@@ -221,7 +222,8 @@ class Dashboard(QWidget):
             idx = pd.Index(ents["id"]).get_indexer(d["enterprise_id"].fillna(-1).astype(int))
             names = {int(e): ents["name"].iloc[i] for e, i in zip(d["enterprise_id"].fillna(-1), idx) if i >= 0}
         d["enterprise"] = [names.get(int(e)) if pd.notna(e) else None for e in d["enterprise_id"]]
-        d["status_zh"] = [STATUS_ZH.get(x, x) if self.lang != "en" else x for x in d["status"]]
+        d["status_zh"] = [STATUS_ZH.get(x, x) if self.lang != "en" else word("hidden_dangers", "status", x, "en")
+                          for x in d["status"]]
         d["days"] = [(today - pd.Timestamp(x).date()).days for x in d["deadline"]]
         return d.sort_values("days", ascending=False)
 
@@ -267,13 +269,13 @@ class Dashboard(QWidget):
         parts = []
         for k, v in values.items():
             if k == "level":
-                parts.append(level_info(v).name_en if self.lang == "en" else level_info(v).name_zh)
+                parts.append(level_title(v, self.lang))
             elif k == "industry":
                 parts.append(industry_name(v, self.lang))
             else:
                 parts.append(str(v))
         layer = self.workspace.layer(ENTERPRISES)
-        self.filterApplied.emit(tr("地图已筛选：{what}（{n} 家企业）").format(what="，".join(parts), n=layer.shown_count()))
+        self.filterApplied.emit(tr("地图已筛选：{what}（{n} 家企业）").format(what=joined(parts), n=layer.shown_count()))
 
     def clear_filter(self) -> None:
         if self.workspace.has_layer(ENTERPRISES):

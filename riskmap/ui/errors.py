@@ -46,8 +46,9 @@ def error_text(exc: BaseException) -> str:
     if isinstance(exc, MemoryError):
         return tr("内存不足，操作未完成。")
     if isinstance(exc, OSError) and exc.strerror:
-        name = f"：{exc.filename}" if exc.filename else ""
-        return tr("文件操作失败") + f"{name}（{exc.strerror}）"
+        if exc.filename:
+            return tr("文件操作失败：{path}（{reason}）").format(path=exc.filename, reason=exc.strerror)
+        return tr("文件操作失败（{reason}）").format(reason=exc.strerror)
     where = _state["log_path"]
     detail = f"{type(exc).__name__}: {exc}"[:300]
     text = tr("程序内部错误，操作未完成。") + "\n" + detail

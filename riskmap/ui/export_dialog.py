@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QT_TR_NOOP, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QListWidget,
@@ -15,16 +15,16 @@ from PySide6.QtWidgets import (
 from riskmap.io.export import ExportOptions, export_project
 from riskmap.layers import load_catalogue
 from riskmap.ui import tasks
-from riskmap.ui.i18n import tr
+from riskmap.ui.i18n import current_language, tr
 
-FORMATS = (  # (format, suffix, title)
-    ("gpkg", ".gpkg", "GeoPackage（含 QGIS 样式）"),
-    ("shp", ".zip", "Shapefile（压缩包）"),
+FORMATS = (  # (format, suffix, title to translate)
+    ("gpkg", ".gpkg", QT_TR_NOOP("GeoPackage（含 QGIS 样式）")),
+    ("shp", ".zip", QT_TR_NOOP("Shapefile（压缩包）")),
     ("geojson", ".geojson", "GeoJSON"),
-    ("kml", ".kmz", "KMZ（奥维、Google Earth）"),
-    ("dxf", ".dxf", "DXF（CAD）"),
-    ("xlsx", ".xlsx", "Excel 工作簿"),
-    ("html", ".html", "离线网页地图"),
+    ("kml", ".kmz", QT_TR_NOOP("KMZ（奥维、Google Earth）")),
+    ("dxf", ".dxf", QT_TR_NOOP("DXF（CAD）")),
+    ("xlsx", ".xlsx", QT_TR_NOOP("Excel 工作簿")),
+    ("html", ".html", QT_TR_NOOP("离线网页地图")),
 )
 
 
@@ -45,7 +45,7 @@ class ExportDialog(QDialog):
         ws = window.workspace
         for d in load_catalogue().values():
             n = len(ws.layer(d.id).gdf) if ws.has_layer(d.id) else 0
-            item = QListWidgetItem(f"{d.name_zh}（{n}）")
+            item = QListWidgetItem(tr("{name}（{n}）").format(name=d.title(current_language()), n=n))
             item.setData(Qt.ItemDataRole.UserRole, d.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if n else Qt.CheckState.Unchecked)

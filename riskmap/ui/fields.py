@@ -67,10 +67,16 @@ def word(table: str, field: str, code, lang: str = "zh") -> str:
     return "" if code is None else str(code)
 
 
-def _level_names(lang: str) -> dict:
+def level_title(n: int, lang: str = "zh") -> str:
+    """A level's name as a label: 重大风险, or in English "Major risk" (the standard's name_en, capitalised)."""
     from riskmap.levels import level_info
 
-    return {n: (level_info(n).name_en if lang == "en" else level_info(n).name_zh) for n in (1, 2, 3, 4)}
+    info = level_info(n)
+    return info.name_en[:1].upper() + info.name_en[1:] if lang == "en" else info.name_zh
+
+
+def _level_names(lang: str) -> dict:
+    return {n: level_title(n, lang) for n in (1, 2, 3, 4)}
 
 
 def format_value(value, lang: str = "zh") -> str:
@@ -88,7 +94,7 @@ def format_value(value, lang: str = "zh") -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dict):
-        return "；".join(f"{k}: {format_value(v, lang)}" for k, v in value.items())
+        return ("; " if lang == "en" else "；").join(f"{k}: {format_value(v, lang)}" for k, v in value.items())
     return str(value)
 
 

@@ -10,6 +10,8 @@ the main window then rebuilds itself (see ``MainWindow.set_language``).
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
 
 from riskmap.paths import I18N_DIR
@@ -19,11 +21,22 @@ DEFAULT_LANGUAGE = "zh"
 CONTEXT = ""  # pyside6-lupdate files bare tr("…") calls under the empty context
 
 _state: dict = {"lang": DEFAULT_LANGUAGE, "translator": None}
+_CJK = re.compile(r"[\u3400-\u9fff\u3000-\u303f\uff00-\uffef]")
 
 
 def tr(text: str) -> str:
     """The text in the current UI language (Chinese is the source language)."""
     return QCoreApplication.translate(CONTEXT, text)
+
+
+def has_chinese(text: str) -> bool:
+    """Whether ``text`` has Chinese characters (or full-width punctuation)."""
+    return bool(_CJK.search(text or ""))
+
+
+def joined(items) -> str:
+    """Items listed in the current language: 甲、乙 in Chinese, "a, b" in English."""
+    return tr("、").join(str(i) for i in items)
 
 
 def qm_path(lang: str):

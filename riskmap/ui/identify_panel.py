@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QTableWidgetItem, QTabWidget, QTextBrowser, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
-from riskmap.ui.fields import LIST_KINDS, display_column, format_timestamp, format_value, word
+from riskmap.ui.fields import LIST_KINDS, display_column, format_timestamp, format_value, level_title, word
 from riskmap.ui.i18n import current_language, tr
 from riskmap.ui.qr import enterprise_qr_content, qr_image
 
@@ -239,7 +239,8 @@ class IdentifyPanel(QWidget):
         prow = []
         for _, p in points.iterrows():
             prow.append([p["name"], word("risk_points", "kind", p["kind"], lang), _level(p["level"], lang),
-                         {1: "一级", 2: "二级", 3: "三级", 4: "四级"}.get(_int(p["major_hazard_grade"]), "")])
+                         {1: tr("一级"), 2: tr("二级"), 3: tr("三级"), 4: tr("四级")}.get(
+                             _int(p["major_hazard_grade"]), "")])
         _fill(self.points, prow)
         rp_ids = ",".join(str(int(i)) for i in points["id"]) if len(points) else ""
         where = f"enterprise_id = {eid}" + (f" OR risk_point_id IN ({rp_ids})" if rp_ids else "")
@@ -270,17 +271,16 @@ class IdentifyPanel(QWidget):
 
     def _zone(self, project, zid: int, row) -> None:
         lang = current_language()
-        t_level, t_none, t_rule, t_reason = tr("风险等级"), tr("未定级"), tr("分级规则"), tr("定级理由")
-        parts = [f"<b>{row['name']}</b>（{word('zones', 'kind', row['kind'], lang)}）",
-                 f"{t_level}：{_level(row['level'], lang) or t_none}"]
+        kind = word("zones", "kind", row["kind"], lang)
+        parts = [tr("{name}（{kind}）").format(name=f"<b>{row['name']}</b>", kind=kind),
+                 tr("风险等级：{level}").format(level=_level(row["level"], lang) or tr("未定级"))]
         if isinstance(row.get("level_rule"), str) and row["level_rule"]:
-            parts.append(f"{t_rule}：{word('zones', 'level_rule', row['level_rule'], lang)}")
+            parts.append(tr("分级规则：{rule}").format(rule=word("zones", "level_rule", row["level_rule"], lang)))
         if isinstance(row.get("level_reason"), str) and row["level_reason"]:
-            parts.append(f"{t_reason}：{row['level_reason']}")
+            parts.append(tr("定级理由：{reason}").format(reason=row["level_reason"]))
         dec = project.read_table("zone_decisions", where=f"zone_id = {zid}")
         if len(dec):
-            t_objects = tr("决定等级的对象")
-            parts.append(f"<b>{t_objects}</b>（{len(dec)}）：")
+            parts.append(tr("<b>决定等级的对象</b>（{n}）：").format(n=len(dec)))
             ent_ids = dec.loc[dec["object_table"] == "enterprises", "object_id"].astype(int).tolist()
             names = {}
             if ent_ids:
@@ -292,7 +292,8 @@ class IdentifyPanel(QWidget):
                 label = names.get(int(d["object_id"])) if d["object_table"] == "enterprises" else None
                 label = label or f"{d['object_table']} #{int(d['object_id'])}"
                 extra = f" — {d['note']}" if isinstance(d["note"], str) and d["note"] else ""
-                items.append(f"<li>{label}：{_level(d['object_level'], lang)}{extra}</li>")
+                items.append("<li>" + tr("{name}：{level}").format(name=label, level=_level(d["object_level"], lang))
+                             + extra + "</li>")
             parts.append("<ul>" + "".join(items) + "</ul>")
         elif row.get("level") is None or pd.isna(row.get("level")):
             parts.append(tr("该区域尚未分级：在“风险分区”面板选择单元和规则后计算。"))
@@ -323,13 +324,10 @@ def _int(v):
 
 
 def _level(v, lang: str) -> str:
-    from riskmap.levels import level_info
-
     n = _int(v) if v is not None and not (isinstance(v, float) and pd.isna(v)) else None
     if n not in (1, 2, 3, 4):
         return ""
-    info = level_info(n)
-    return info.name_en if lang == "en" else info.name_zh
+    return level_title(n, lang)
 
 
 def _industry(code, lang: str) -> str:

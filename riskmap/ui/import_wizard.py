@@ -38,23 +38,28 @@ def zone_kind_titles() -> dict[str, str]:
 
 
 def importable_layers() -> list[tuple[str, str]]:
-    """(layer id, Chinese title) of every catalogue layer that import can fill, in drawing order."""
+    """(layer id, title in the UI language) of every catalogue layer that import can fill, in drawing order."""
     from riskmap.layers import load_catalogue
 
     targets = load_synonyms().targets
-    return [(d.id, d.name_zh) for d in reversed(load_catalogue().values()) if d.table in targets]
+    lang = current_language()
+    return [(d.id, d.title(lang)) for d in reversed(load_catalogue().values()) if d.table in targets]
 
 
 def field_title(spec, name: str) -> str:
-    """A field's Chinese name: the layer catalogue's, else its first header synonym."""
+    """A field's name in the UI language: the layer catalogue's, else its first header synonym (in English:
+    its first header without Chinese, else the field's own name)."""
     from riskmap.layers import load_catalogue
 
+    en = current_language() == "en"
     for d in load_catalogue().values():
         if d.table == spec.table:
             for f in d.fields:
                 if f.name == name:
-                    return f.zh
+                    return f.en if en else f.zh
     f = spec.fields[name]
+    if en:
+        return next((h for h in f.headers if h.isascii()), name)
     return f.headers[0] if f.headers else name
 
 
@@ -78,7 +83,7 @@ class FilePage(QWizardPage):
         row.addWidget(browse)
         self.layer_combo = QComboBox()
         for lid, title in importable_layers():
-            self.layer_combo.addItem(tr(title), lid)
+            self.layer_combo.addItem(title, lid)
         self.kind_combo = QComboBox()
         self.sheet_combo = QComboBox()
         self.sheet_combo.addItem(tr("（自动）"), None)
@@ -97,7 +102,7 @@ class FilePage(QWizardPage):
 
     def browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, tr("选择要导入的文件"), self.path_edit.text() or str(Path.home()),
-                                              f"{tr('数据文件')} ({FILE_FILTER});;{tr('所有文件')} (*)")
+                                              tr("数据文件 ({patterns});;所有文件 (*)").format(patterns=FILE_FILTER))
         if path:
             self.path_edit.setText(path)
 
@@ -246,7 +251,7 @@ class MappingPage(QWizardPage):
         self.fill(m)
 
     def save(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, tr("保存字段对应"), str(Path.home() / "字段对应.json"), "*.json")
+        path, _ = QFileDialog.getSaveFileName(self, tr("保存字段对应"), str(Path.home() / (tr("字段对应") + ".json")), "*.json")
         if path:
             self.mapping().save(path)
 
@@ -331,7 +336,7 @@ class PreviewModel(QAbstractTableModel):
         self.tips = {}
         for i in plan.report.issues:
             if i.row is not None:
-                self.tips.setdefault(i.row, []).append(f"{i.field}: {i.zh}")
+                self.tips.setdefault(i.row, []).append(f"{i.field}: {i.en if current_language() == 'en' else i.zh}")
         self.values = {f: plan.values[f].to_numpy(dtype=object) for f in self.fields}
         self.enum_names = {}  # (field, code) -> the first spelling of the code in field_synonyms.toml
         vocabularies = load_synonyms().vocabularies
@@ -344,18 +349,18 @@ class PreviewModel(QAbstractTableModel):
             self.enum_names.update({("kind", k): t for k, t in zone_kind_titles().items()})
 
     def shown(self, field: str, v) -> str:
-        """A value as the user knows it: levels and industries by their Chinese names."""
+        """A value as the user knows it: levels and industries by their names in the UI language."""
         if v is None:
             return ""
         ftype = self.plan.spec.fields[field].type
         if ftype == "level":
-            from riskmap.levels import level_name
+            from riskmap.ui.fields import level_title
 
-            return level_name(v)
+            return level_title(v, current_language())
         if ftype == "industry":
             from riskmap.industries import industry_name
 
-            return industry_name(v)
+            return industry_name(v, current_language())
         if ftype == "enum":
             return self.enum_names.get((field, v), str(v))
         return str(v)
@@ -618,7 +623,7 @@ class ReportPage(QWizardPage):
         return plan.n_bad == 0 or self.skip_box.isChecked()
 
     def export_csv(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, tr("导出校验报告"), str(Path.home() / "校验报告.csv"), "*.csv")
+        path, _ = QFileDialog.getSaveFileName(self, tr("导出校验报告"), str(Path.home() / (tr("校验报告") + ".csv")), "*.csv")
         if path:
             self.wiz.plan.report.write_csv(path)
 

@@ -25,7 +25,7 @@ import logging
 import pkgutil
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import QT_TR_NOOP, QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox, QDockWidget, QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar,
@@ -36,7 +36,7 @@ from riskmap import __version__
 from riskmap.ui import errors as ui_errors
 from riskmap.ui import tasks
 from riskmap.ui.canvas import MapCanvas
-from riskmap.ui.i18n import current_language, install_language, tr
+from riskmap.ui.i18n import LANGUAGES, current_language, install_language, joined, tr
 from riskmap.ui.icons import icon
 from riskmap.ui.map_tools import IdentifyTool, SelectTool, ZoomBoxTool
 from riskmap.ui.prefs import Prefs, cache_dir, data_dir
@@ -45,16 +45,16 @@ from riskmap.ui.workspace import Workspace, empty_layer, layer_sizes, load_layer
 
 log = logging.getLogger("riskmap.ui")
 
-MENUS = {  # key → Chinese title (translated at build time)
-    "file": "文件", "view": "视图", "map": "地图", "layer": "图层", "analysis": "分析", "tools": "工具",
-    "settings": "设置", "help": "帮助",
+MENUS = {  # key → Chinese title (marked for the translation tools, translated at build time)
+    "file": QT_TR_NOOP("文件"), "view": QT_TR_NOOP("视图"), "map": QT_TR_NOOP("地图"), "layer": QT_TR_NOOP("图层"),
+    "analysis": QT_TR_NOOP("分析"), "tools": QT_TR_NOOP("工具"), "settings": QT_TR_NOOP("设置"),
+    "help": QT_TR_NOOP("帮助"),
 }
 
 
 def menu_titles() -> dict[str, str]:
-    """The menus' titles in the current language (tr() literals, so the translation tools find them)."""
-    return {"file": tr("文件"), "view": tr("视图"), "map": tr("地图"), "layer": tr("图层"), "analysis": tr("分析"),
-            "tools": tr("工具"), "settings": tr("设置"), "help": tr("帮助")}
+    """The menus' titles in the current language."""
+    return {key: tr(zh) for key, zh in MENUS.items()}
 
 
 EXTENSION_PREFIXES = ("import_wizard", "export", "print", "planning")
@@ -331,7 +331,7 @@ class MainWindow(QMainWindow):
         s.addAction(self._action(tr("设置…"), self.open_settings, "settings"))
         lang_menu = s.addMenu(tr("界面语言"))
         lg = QActionGroup(self)
-        for key, name in (("zh", "中文"), ("en", "English")):
+        for key, name in LANGUAGES.items():  # each language by its own name
             a = self._action(name, lambda _=False, k=key: self.set_language(k), checkable=True)
             a.setChecked(self.lang == key)
             lg.addAction(a)
@@ -497,8 +497,8 @@ class MainWindow(QMainWindow):
         """Read the large layers one by one in the background; each replaces its empty stand-in when ready."""
         from riskmap.ui.workspace import load_layer
 
-        names = "、".join(f"{d.title(self.lang)}（{sizes[d.id]:,}）" for d in defs)
-        self.loading_label.setText(tr("正在加载：") + names)
+        names = joined(tr("{name}（{n}）").format(name=d.title(self.lang), n=f"{sizes[d.id]:,}") for d in defs)
+        self.loading_label.setText(tr("正在加载：{names}").format(names=names))
         self.loading_label.show()
         self.render_bar.show()
 
@@ -659,7 +659,7 @@ class MainWindow(QMainWindow):
             return dock.widget()
         table = AttributeTable(self.workspace, layer_id)
         table.zoomRequested.connect(self.canvas.zoom_to_selection)
-        title = tr("属性表") + "：" + self.workspace.layer(layer_id).title(self.lang)
+        title = tr("属性表：{layer}").format(layer=self.workspace.layer(layer_id).title(self.lang))
         others = list(self.tables.values())
         dock = self.add_dock(table, title, Qt.DockWidgetArea.BottomDockWidgetArea, f"table_{layer_id}")
         if others:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from riskmap.errors import RiskmapError
 from riskmap.ui.errors import show_error
-from riskmap.ui.i18n import tr
+from riskmap.ui.i18n import current_language, tr
 from riskmap.ui.tools.capture import svg_icon
 from riskmap.ui.tools.editing import EDITABLE_LAYERS, DrawTool, EditController, SplitTool, VertexTool
 from riskmap.ui.tools.measure import MeasureTool
@@ -62,10 +62,13 @@ def _e(x) -> str:
 
 
 def html_page(title: str, body: str, demo: bool) -> str:
-    mark = f"<p style='color:#C00000;font-weight:bold'>{DEMO_MARK}：本页内容为虚构演示数据。</p>" if demo else ""
+    mark = ""
+    if demo:  # the Chinese mark stays in every language (demo exports carry 示例数据)
+        mark = tr("{mark}：本页内容为虚构演示数据。").format(mark=DEMO_MARK)
+        mark = f"<p style='color:#C00000;font-weight:bold'>{_e(mark)}</p>"
+    suffix = tr("（{mark}）").format(mark=DEMO_MARK) if demo and DEMO_MARK not in title else ""
     return (f"<html><head><meta charset='utf-8'><title>{_e(title)}</title></head><body>"
-            f"<h2>{_e(title)}{'（' + DEMO_MARK + '）' if demo and DEMO_MARK not in title else ''}</h2>"
-            f"{mark}{body}</body></html>")
+            f"<h2>{_e(title + suffix)}</h2>{mark}{body}</body></html>")
 
 
 def html_table(headers: list[str], rows: list[list[str]]) -> str:
@@ -84,8 +87,15 @@ def check_html(report) -> str:
     """The planning check as HTML (numbered items, links to the features); the XLSX export is the table."""
     from riskmap.analysis.encroachment import format_risk
     from riskmap.analysis.measure import format_distance
-    from riskmap.analysis.sitecheck import level_name
-    from riskmap.analysis.standards import STATUS_ZH
+    from riskmap.ui.fields import level_title, word
+
+    lang = current_language()
+
+    def level_name(level) -> str:
+        try:
+            return level_title(int(level), lang)
+        except (TypeError, ValueError):
+            return tr("未定级")
 
     def items(rows: list[str]) -> str:
         return "<ol>" + "".join(f"<li style='margin-bottom:4px'>{r}</li>" for r in rows) + "</ol>" if rows else \
@@ -95,18 +105,20 @@ def check_html(report) -> str:
     rows = []
     for r in enc.to_dict("records"):
         people = "" if r["people"] is None or r["people"] != r["people"] else tr("，{n} 人").format(n=int(r["people"]))
-        cls = r["class_zh"] + (tr("（按类型/人数推定）") if r["class_derived"] else "")
+        cls = (word("protected_targets", "gb36894_class", r["target_class"], lang) if lang == "en" else r["class_zh"]) \
+            + (tr("（按类型/人数推定）") if r["class_derived"] else "")
         obj = link("control_lines" if r["object_type"] == "control_line" else "risk_contours", r["object_id"],
                    r["object_name"])
-        text = (f"{link('protected_targets', r['target_id'], r['target_name'])}（{_e(cls)}{_e(people)}）"
+        target = link("protected_targets", r["target_id"], r["target_name"])
+        text = (tr("{target}（{cls}{people}）").format(target=target, cls=_e(cls), people=_e(people))
                 + _e(tr("位于")) + obj + _e(tr("内，距边界 {d:.1f} m").format(d=-r["distance_m"])))
         if r["object_type"] == "contour":
-            text += _e(tr("；{s}装置风险基准 {t}/年").format(s=STATUS_ZH.get(r["installation_status"], ""),
-                                                         t=format_risk(r["threshold"])))
+            status = {"new": tr("新建"), "in_service": tr("在役")}.get(r["installation_status"], "")
+            text += _e(tr("；{s}装置风险基准 {t}/年").format(s=status, t=format_risk(r["threshold"])))
         if r["source_doc"]:
             text += "<br><span style='color:#555'>" + _e(tr("依据：")) + _e(r["source_doc"]) + "</span>"
         rows.append(text)
-    body = f"<h3>{_e(tr('一、防护目标侵占（GB 36894）'))}：{len(enc)}</h3>" + items(rows)
+    body = "<h3>" + _e(tr("一、防护目标侵占（GB 36894）：{n}").format(n=len(enc))) + "</h3>" + items(rows)
     hca = report.high_consequence
     rows = []
     for r in hca.to_dict("records"):
@@ -115,17 +127,18 @@ def check_html(report) -> str:
             tr("（Φ{d:g} mm，{p:g} MPa，{pir}准则 {rule}，识别半径 {rad:.1f} m）：").format(
                 d=r["diameter_mm"], p=r["pressure_mpa"], pir=pir, rule=r["rule"], rad=r["radius_m"]))
             + link("protected_targets", r["target_id"], r["target_name"]) + _e(" " + format_distance(r["distance_m"])))
-    body += (f"<h3>{_e(tr('二、输气管道高后果区（GB 32167）'))}：{hca['segment_id'].nunique() if len(hca) else 0}</h3>"
-             + items(rows))
+    n_hca = hca["segment_id"].nunique() if len(hca) else 0
+    body += "<h3>" + _e(tr("二、输气管道高后果区（GB 32167）：{n}").format(n=n_hca)) + "</h3>" + items(rows)
     cr = report.crossings
     rows = []
     for r in cr.to_dict("records"):
         what = tr("安全控制线") if r["object_type"] == "control_line" else level_name(r["object_level"])
         rows.append(link("lifelines", r["segment_id"], r["segment_name"] or r["segment_id"]) + _e(tr(" 穿越 "))
                     + link("control_lines" if r["object_type"] == "control_line" else "zones", r["object_id"],
-                           r["object_name"]) + _e(f"（{what}）{format_distance(r['length_m'])}"))
-    body += f"<h3>{_e(tr('三、生命线穿越红橙风险区及安全控制线'))}：{len(cr)}</h3>" + items(rows)
-    return html_page(tr("规划检查") + "：" + report.project_name, body, report.demo)
+                           r["object_name"]) + _e(tr("（{what}）{length}").format(
+                        what=what, length=format_distance(r["length_m"]))))
+    body += "<h3>" + _e(tr("三、生命线穿越红橙风险区及安全控制线：{n}").format(n=len(cr))) + "</h3>" + items(rows)
+    return html_page(tr("规划检查：{project}").format(project=report.project_name), body, report.demo)
 
 
 def text_html(title: str, text: str, demo: bool) -> str:

@@ -9,6 +9,7 @@ What the canvas shows is what prints: the visible layers in the user's order, wi
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 
 from PySide6.QtCore import QDate, Qt, QTimer
@@ -26,9 +27,10 @@ from riskmap.printing.content import Texts, atlas_pages, build_content
 from riskmap.printing.template import PAPER_MM, Template, load_template, save_user_template, template_files
 from riskmap.ui import tasks
 from riskmap.ui.errors import show_error
-from riskmap.ui.i18n import tr
+from riskmap.ui.i18n import current_language, tr
 
 PREVIEW_PX = 760  # the preview's long side
+SHEET_DATE = "yyyy年M月d日"  # the date as printed on the sheet (the print templates are Chinese)
 _GENERATIONS = itertools.count(1)
 
 
@@ -40,6 +42,18 @@ def workspace_source(workspace, project) -> ExportSource:
         layers.append(ExportLayer(layer.layer_def, derive_columns(layer.layer_def, gdf)))
     return ExportSource(name=project.name, is_demo=project.is_demo, metric_epsg=project.metric_epsg or 4544,
                         layers=layers, place=project.place, project=project)
+
+
+def template_title(template: Template) -> str:
+    """A template's name in the UI language (template files may carry an English ``name_en``)."""
+    if current_language() == "en" and template.path is not None:
+        try:
+            en = json.loads(Path(template.path).read_text(encoding="utf-8")).get("name_en")
+        except (OSError, ValueError):
+            en = None
+        if en:
+            return str(en)
+    return template.title
 
 
 def canvas_extent(canvas, workspace, metric_epsg: int):
@@ -96,7 +110,7 @@ class PrintDialog(QDialog):
         self.unit_edit = QLineEdit()
         self.date_edit = QDateEdit(QDate.currentDate())
         self.date_edit.setCalendarPopup(True)
-        self.date_edit.setDisplayFormat("yyyy年M月d日")
+        self.date_edit.setDisplayFormat(tr("yyyy年M月d日"))
         self.approval_edit = QLineEdit()
         self.approval_edit.setPlaceholderText(tr("使用标准底图时填写"))
         self.grid_check = QCheckBox(tr("经纬网"))
@@ -171,7 +185,7 @@ class PrintDialog(QDialog):
         self.template_combo.clear()
         for name in template_files():
             try:
-                title = load_template(name).title
+                title = template_title(load_template(name))
             except RiskmapError:
                 continue  # a broken user template is skipped, not fatal
             self.template_combo.addItem(title, name)
@@ -210,7 +224,7 @@ class PrintDialog(QDialog):
         return Texts(title=self.title_edit.text().strip() or None,
                      subtitle=self.subtitle_edit.text().strip() or None,
                      unit=self.unit_edit.text().strip() or None,
-                     date=f"{d.year()}年{d.month()}月{d.day()}日",
+                     date=d.toString(SHEET_DATE),
                      approval_no=self.approval_edit.text().strip() or None)
 
     def options(self, out="") -> ExportOptions:

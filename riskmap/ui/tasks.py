@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from riskmap.ui.errors import show_error
-from riskmap.ui.i18n import tr
+from riskmap.ui.i18n import current_language, has_chinese, tr
 
 PROGRESS_DELAY_MS = 500
 _running: set = set()
@@ -104,7 +104,7 @@ def run_task(parent: QWidget | None, title: str, fn: Callable, *, on_done: Calla
     def progressed(fraction, message):
         if dialog is not None and not task.finished:
             dialog.setValue(int(max(0.0, min(1.0, fraction)) * 1000))
-            if message:
+            if message and not (current_language() == "en" and has_chinese(message)):  # core steps speak Chinese
                 dialog.setLabelText(f"{title}\n{message}")
 
     def finish():

@@ -24,6 +24,7 @@ from PySide6.QtGui import QImage, QPainter, QPolygonF, QTransform
 from PySide6.QtNetwork import QNetworkAccessManager, QNetworkReply, QNetworkRequest
 
 from riskmap.errors import RiskmapError
+from riskmap.ui.i18n import tr
 
 TILE = 256
 ORIGIN = 20037508.342789244  # half the Web Mercator world width (m)
@@ -70,9 +71,12 @@ class TileSource:
 
     @classmethod
     def from_dict(cls, d: dict) -> "TileSource":
-        return cls(name=str(d.get("name") or "瓦片"), url=str(d["url"]), subdomains=str(d.get("subdomains") or ""),
+        return cls(name=str(d.get("name") or tr("瓦片")), url=str(d["url"]), subdomains=str(d.get("subdomains") or ""),
                    min_zoom=int(d.get("min_zoom") or 1), max_zoom=int(d.get("max_zoom") or 18),
                    attribution=str(d.get("attribution") or ""))
+
+
+TIANDITU_ATTRIBUTION = "天地图 © 国家地理信息公共服务平台"  # the provider's own wording, in every language
 
 
 def tianditu_sources(key: str, kind: str = "vec") -> list[TileSource]:
@@ -87,10 +91,11 @@ def tianditu_sources(key: str, kind: str = "vec") -> list[TileSource]:
                 f"&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{TileMatrix}}"
                 f"&TILEROW={{TileRow}}&TILECOL={{TileCol}}&tk={key}")
 
-    names = {"vec": "天地图矢量", "img": "天地图影像", "ter": "天地图地形"}
-    attr = "天地图 © 国家地理信息公共服务平台"
-    return [TileSource(names[kind], url(base), "01234567", 1, 18, attr),
-            TileSource(names[kind] + "注记", url(note), "01234567", 1, 18, attr)]
+    names = {"vec": (tr("天地图矢量"), tr("天地图矢量注记")), "img": (tr("天地图影像"), tr("天地图影像注记")),
+             "ter": (tr("天地图地形"), tr("天地图地形注记"))}[kind]
+    attr = TIANDITU_ATTRIBUTION
+    return [TileSource(names[0], url(base), "01234567", 1, 18, attr),
+            TileSource(names[1], url(note), "01234567", 1, 18, attr)]
 
 
 # ---- tile math ---------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from riskmap.levels import level_info
-from riskmap.ui.i18n import current_language, tr
+from riskmap.ui.fields import level_title, word
+from riskmap.ui.i18n import current_language, joined, tr
 
 UNITS = {  # unit → (layer id, zh, en)
     "town": ("towns", "镇/街道", "Towns"),
@@ -97,7 +98,8 @@ class ZoningPanel(QWidget):
         def done(result):
             self.last_result = result
             self.workspace.reload_layer(UNITS[unit][0])
-            self._summarise(unit, result.summary(), result.settings.label_zh())
+            label = RULES[rule_key][3] if current_language() == "en" else result.settings.label_zh()
+            self._summarise(unit, result.summary(), label)
             self.zoned.emit(unit, rule_key)
 
         if self.run is None:
@@ -113,7 +115,8 @@ class ZoningPanel(QWidget):
         counts = {str(n): int((gdf["level"] == n).sum()) for n in (1, 2, 3, 4)}
         counts["none"] = int(gdf["level"].isna().sum())
         rules = gdf["level_rule"].dropna().unique().tolist() if "level_rule" in gdf else []
-        self._summarise(unit, counts, "、".join(map(str, rules)) or tr("未分级"), note)
+        names = [word("zones", "level_rule", r, current_language()) for r in rules]
+        self._summarise(unit, counts, joined(names) or tr("未分级"), note)
         self.zoned.emit(unit, "stored")
 
     def _summarise(self, unit: str, summary: dict, rule_label: str, note: str = "") -> None:
@@ -122,12 +125,12 @@ class ZoningPanel(QWidget):
         for n in (1, 2, 3, 4):
             info = level_info(n)
             parts.append(f"<span style='color:{info.colour}'>■</span> "
-                         f"{info.name_en if lang == 'en' else info.name_zh} {summary.get(str(n), 0)}")
+                         f"{level_title(n, lang)} {summary.get(str(n), 0)}")
         if summary.get("none"):
             parts.append(tr("未分级") + f" {summary['none']}")
         _, zh, en = UNITS[unit][0], UNITS[unit][1], UNITS[unit][2]
-        t_rule = tr("规则")
-        text = f"<b>{en if lang == 'en' else zh}</b> · {t_rule}：{rule_label}<br>" + "<br>".join(parts)
+        unit_name = f"<b>{en if lang == 'en' else zh}</b>"
+        text = tr("{unit} · 规则：{rule}").format(unit=unit_name, rule=rule_label) + "<br>" + "<br>".join(parts)
         if note:
             text += f"<br><i>{note}</i>"
         self.summary.setText(text)

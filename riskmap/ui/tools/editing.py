@@ -33,9 +33,9 @@ from riskmap.analysis.editing import (
 )
 from riskmap.crs import transformer
 from riskmap.errors import RiskmapError
-from riskmap.ui.errors import show_error
+from riskmap.ui.errors import error_text, show_error
 from riskmap.ui.fields import value_mapping
-from riskmap.ui.i18n import tr
+from riskmap.ui.i18n import current_language, joined, tr
 from riskmap.ui.map_tools import MapTool
 from riskmap.ui.tools.capture import CaptureTool, Snapper, paint_snap_marker
 from riskmap.ui.workspace import MapLayer
@@ -424,7 +424,8 @@ class EditController(QObject):
             if chk.repaired is None:
                 show_error(self.window, RiskmapError(chk.problem_zh, chk.problem_en))
                 return None
-            if not self.confirm(tr("{problem}。是否自动修复？").format(problem=chk.problem_zh)):
+            problem = chk.problem_en if current_language() == "en" else chk.problem_zh
+            if not self.confirm(tr("{problem}。是否自动修复？").format(problem=problem)):
                 return None
             geom_map = chk.repaired
         return e.to_geo(geom_map)
@@ -601,7 +602,7 @@ class AttributeForm(QDialog):
         self.required = set(required_columns(edits.table))
         names = [f.name for f in edits.layer_def.fields if f.name in self.columns]
         names += [n for n in self.required if n not in names]
-        self.labels = {f.name: f.zh for f in edits.layer_def.fields}
+        self.labels = {f.name: f.en if current_language() == "en" else f.zh for f in edits.layer_def.fields}
         self.editors: dict[str, QLineEdit | QComboBox] = {}
         self.initial = dict(values)
         lay = QVBoxLayout(self)
@@ -619,13 +620,14 @@ class AttributeForm(QDialog):
         lay.addWidget(buttons)
 
     def _editor(self, name: str, value):
-        choices = value_mapping(self.edits.layer_def, name) or self._model_choices(name)
+        choices = value_mapping(self.edits.layer_def, name, current_language()) or self._model_choices(name)
         if choices:
             box = QComboBox()
             if name not in self.required:
                 box.addItem("", None)
             for code, text in choices.items():
-                box.addItem(f"{text}" if str(text) == str(code) else f"{text}（{code}）", code)
+                box.addItem(f"{text}" if str(text) == str(code) else tr("{text}（{code}）").format(text=text, code=code),
+                            code)
             idx = box.findData(value)
             if idx < 0 and value is not None:
                 box.addItem(str(value), value)
@@ -680,11 +682,11 @@ class AttributeForm(QDialog):
         try:
             vals = self.values()
         except RiskmapError as exc:
-            self.message.setText(exc.zh)
+            self.message.setText(error_text(exc))
             return
         missing = [self.labels.get(n, n) for n in self.required if vals.get(n) is None]
         if missing:
-            self.message.setText(tr("请填写：") + "、".join(missing))
+            self.message.setText(tr("请填写：{fields}").format(fields=joined(missing)))
             return
         super().accept()
 

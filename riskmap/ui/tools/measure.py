@@ -55,7 +55,7 @@ class MeasureTool(CaptureTool):
     def finished(self, pts) -> None:
         text = self.text_for(pts)
         self.result = (pts, text)
-        self.measured.emit(text.replace("\n", "，"))
+        self.measured.emit(text.replace("\n", tr("，")))
         self.canvas.update()
 
     def paint_extra(self, painter: QPainter) -> None:
