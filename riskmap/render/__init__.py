@@ -10,14 +10,15 @@ from riskmap.render.decorations import (
     LegendEntry, draw_legend, draw_north_arrow, draw_scale_bar, legend_entries, nice_scale_length, scale_text,
 )
 from riskmap.render.fonts import ensure_fonts, map_font
-from riskmap.render.image import RenderJob, new_image, render_image
+from riskmap.render.image import LabelJob, RenderJob, new_image, render_image
 from riskmap.render.labels import PlacedLabel, place_labels
-from riskmap.render.painter import RenderStats, render
+from riskmap.render.painter import RenderStats, render, render_labels
 from riskmap.render.prepared import PreparedLayer, StyleClass
 from riskmap.render.settings import MapSettings
 
 __all__ = [
-    "LegendEntry", "MapSettings", "PlacedLabel", "PreparedLayer", "RenderJob", "RenderStats", "StyleClass",
-    "draw_legend", "draw_north_arrow", "draw_scale_bar", "ensure_fonts", "legend_entries", "map_font",
-    "new_image", "nice_scale_length", "place_labels", "render", "render_image", "scale_text",
+    "LabelJob", "LegendEntry", "MapSettings", "PlacedLabel", "PreparedLayer", "RenderJob", "RenderStats",
+    "StyleClass", "draw_legend", "draw_north_arrow", "draw_scale_bar", "ensure_fonts", "legend_entries",
+    "map_font", "new_image", "nice_scale_length", "place_labels", "render", "render_image", "render_labels",
+    "scale_text",
 ]

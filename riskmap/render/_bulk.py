@@ -103,3 +103,88 @@ def thin_vertices(xy: np.ndarray, offsets: np.ndarray, tol: float = 0.5):
     csum = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(keep, out=csum[1:])
     return xy[keep], csum[offsets], keep
+
+
+FAR_PX = 4096.0  # run ends farther than this outside the frame are moved along their segment to this box
+CULL_OUTSIDE_SHARE = 0.3  # cut polylines when at least this share of their vertices lies outside the frame
+CULL_MIN_VERTICES = 1500  # fewer vertices cost less to draw than to cut
+
+
+def cull_segments(xy: np.ndarray, offsets: np.ndarray, width: float, height: float, margin: float,
+                  far: float = FAR_PX, min_outside: float = CULL_OUTSIDE_SHARE):
+    """Polylines (pixel coordinates) cut to the part that can show in a ``width`` × ``height`` frame.
+
+    Vertices whose segments all miss the frame widened by ``margin`` are dropped, and a part splits where
+    it leaves the frame; a run end farther than ``far`` px outside moves along its segment onto that box
+    (the drawn segment is the same line, and coordinates stay small for Qt's fixed-point rasteriser).
+    Few vertices (under CULL_MIN_VERTICES), and lines mostly in the frame (less than ``min_outside`` of the
+    vertices outside), are left alone unless a vertex lies beyond ``far``: Qt's own clipping of a few
+    outside segments costs less than cutting.
+    Returns None when nothing changes, else ``(xy, offsets, rows, towards, t)``: output vertex ``i`` is
+    ``xy[rows[i]] + t[i] * (xy[towards[i]] - xy[rows[i]])`` of the input, so per-vertex data (normals)
+    interpolate the same way.
+    """
+    n = len(xy)
+    if n < 2 or len(offsets) < 2:
+        return None
+    x, y = xy[:, 0], xy[:, 1]
+    lo_x, lo_y, hi_x, hi_y = -margin, -margin, width + margin, height + margin
+    beyond = (x < -far) | (x > width + far) | (y < -far) | (y > height + far)
+    if not beyond.any():
+        if n < CULL_MIN_VERTICES:
+            return None
+        outside = n - np.count_nonzero((x >= lo_x) & (x <= hi_x) & (y >= lo_y) & (y <= hi_y))
+        if outside < min_outside * n:
+            return None
+    xa, xb, ya, yb = x[:-1], x[1:], y[:-1], y[1:]
+    seg = ((np.maximum(xa, xb) >= lo_x) & (np.minimum(xa, xb) <= hi_x)
+           & (np.maximum(ya, yb) >= lo_y) & (np.minimum(ya, yb) <= hi_y))
+    starts = offsets[:-1]
+    is_start = np.zeros(n, dtype=bool)
+    is_start[starts[starts < n]] = True
+    seg &= ~is_start[1:]  # the step from one part's last vertex to the next part's first is no segment
+    keep = np.zeros(n, dtype=bool)
+    keep[:-1] |= seg
+    keep[1:] |= seg
+    rows = np.flatnonzero(keep)
+    if not len(rows):
+        return xy[:0], np.zeros(1, dtype=np.int64), rows, rows, np.zeros(0)
+    run_start = is_start[rows]
+    run_start[0] = True
+    run_start[1:] |= rows[1:] != rows[:-1] + 1
+    new_off = np.append(np.flatnonzero(run_start), len(rows)).astype(np.int64)
+    first_pos, last_pos = new_off[:-1], new_off[1:] - 1
+    first, last = rows[first_pos], rows[last_pos]
+    clip_first, clip_last = beyond[first], beyond[last]
+    if len(rows) == n and not clip_first.any() and not clip_last.any():
+        return None
+    out = xy[rows]
+    towards = rows.copy()
+    t = np.zeros(len(rows))
+    box = (-far, -far, width + far, height + far)
+    for pos, p, step in ((first_pos[clip_first], first[clip_first], 1), (last_pos[clip_last], last[clip_last], -1)):
+        if not len(p):
+            continue
+        q = p + step  # the run's next vertex inwards
+        tt = _entry(xy[p], xy[q], box)
+        out[pos] = xy[p] + tt[:, None] * (xy[q] - xy[p])
+        towards[pos] = q
+        t[pos] = tt
+    return out, new_off, rows, towards, t
+
+
+def _entry(p: np.ndarray, q: np.ndarray, box) -> np.ndarray:
+    """Where segments p→q enter ``box`` (parameter 0..1, Liang–Barsky); 0 when they miss it."""
+    x0, y0, x1, y1 = box
+    t_in = np.zeros(len(p))
+    t_out = np.ones(len(p))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for k, lo, hi in ((0, x0, x1), (1, y0, y1)):
+            d = q[:, k] - p[:, k]
+            a = (lo - p[:, k]) / d
+            b = (hi - p[:, k]) / d
+            moving = d != 0
+            inside = (p[:, k] >= lo) & (p[:, k] <= hi)
+            t_in = np.maximum(t_in, np.where(moving, np.minimum(a, b), np.where(inside, -np.inf, np.inf)))
+            t_out = np.minimum(t_out, np.where(moving, np.maximum(a, b), np.where(inside, np.inf, -np.inf)))
+    return np.where(t_in <= t_out, t_in, 0.0)

@@ -1,11 +1,16 @@
 """Render to an image, on any thread.
 
-QImage painting is thread-safe, so the canvas runs a :class:`RenderJob` in a QThreadPool (see
+QImage painting is thread-safe, so the canvas runs a :class:`RenderJob` on a worker thread (see
 :meth:`RenderJob.runnable`) and shows the finished image; a newer job cancels the older one. Call
 :func:`riskmap.render.fonts.ensure_fonts` once on the GUI thread before the first job.
 
+The canvas renders in two passes, as QGIS does: the map without labels (``RenderJob(..., labels=False)``),
+then a :class:`LabelJob` painting only the labels into a transparent image of the same view, drawn over
+the map when ready. The two composited equal one ``render_image(..., labels=True)`` (print and export).
+
 >>> img = render_image(settings, prepared_layers)             # doctest: +SKIP
 >>> job = RenderJob(settings, prepared_layers); job.run()     # doctest: +SKIP
+>>> labels = LabelJob(settings, prepared_layers); labels.run()  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import threading
 from PySide6.QtCore import QRunnable, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 
-from riskmap.render.painter import RenderStats, render
+from riskmap.render.painter import RenderStats, render, render_labels
 from riskmap.render.settings import MapSettings
 
 
@@ -92,3 +97,27 @@ class RenderJob:
                 done(self)
 
         return QRunnable.create(work)
+
+
+class LabelJob(RenderJob):
+    """The labels of a view alone, on a transparent image (:func:`riskmap.render.painter.render_labels`).
+
+    Keyword arguments: ``opacity`` (layers at 0 are not labelled) and ``max_labels``; ``stats.labels``
+    lists what was placed.
+    """
+
+    def run(self) -> QImage | None:
+        if self._cancel.is_set():
+            return None
+        try:
+            img = new_image(self.settings, "")
+            p = QPainter(img)
+            try:
+                self.stats = render_labels(p, self.settings, self.layers, cancel=self._cancel.is_set, **self.kw)
+            finally:
+                p.end()
+        except BaseException as exc:  # reported to the caller through .error, never lost in a thread
+            self.error = exc
+            return None
+        self.image = None if self.stats.cancelled else img
+        return self.image

@@ -6,6 +6,7 @@ first; within a level-styled layer the higher risk places first. Point labels tr
 above and below the symbol and never cover a point symbol; polygon labels sit on a point inside the
 polygon's visible part; line labels on the line's midpoint. An occupancy grid of placed rectangles
 rejects overlaps; dense candidates are thinned per cell and the count is capped, for speed.
+Outline-only polygons (the county boundary) keep their label point and are named only when it is in view.
 
 >>> placed = place_labels(settings, prepared_layers)        # doctest: +SKIP
 >>> [(p.layer_id, p.text, p.position) for p in placed][:2]  # doctest: +SKIP
@@ -147,7 +148,7 @@ def _layer_candidates(settings: MapSettings, layer, scale: float, max_per_layer:
         return None
     xy = layer.label_xy[order]
     inside = settings.contains_xy(xy[:, 0], xy[:, 1])
-    if layer.kind == "polygon" and getattr(layer, "geoms", None) is not None:
+    if layer.kind == "polygon" and getattr(layer, "geoms", None) is not None and not is_boundary(layer):
         xy = _reanchor(settings, layer, order, inside, xy)
         inside = np.isfinite(xy[:, 0])
     order, xy = order[inside], xy[inside]
@@ -166,6 +167,13 @@ def _layer_candidates(settings: MapSettings, layer, scale: float, max_per_layer:
     rank[grouped] = np.arange(n) - np.maximum.accumulate(np.where(start, np.arange(n), 0))
     keep = rank < len(POSITIONS) if layer.kind == "point" else rank < 2
     return order[keep][:max_per_layer], px[keep][:max_per_layer]
+
+
+def is_boundary(layer) -> bool:
+    """An outline-only polygon layer (the county boundary): its name stays at the polygon's own label point
+    (QGIS-like), shown only when that point is in view, never moved onto the visible part (zoomed in,
+    that would be the centre of the view, over whatever was searched for)."""
+    return not any(layer.fill_colours)
 
 
 def _reanchor(settings: MapSettings, layer, order, inside, xy, limit: int = 200) -> np.ndarray:
@@ -341,8 +349,11 @@ def draw_labels(painter: QPainter, settings: MapSettings, placed: list[PlacedLab
     """Draw placed labels with a halo.
 
     On images the glyphs are painted once into an alpha mask, the mask is grown by the halo radius and
-    both are drawn as images (cost independent of the label count); few labels use offset copies. On
-    PDF/SVG the halo is the stroked glyph outline and the text stays text.
+    both are drawn as images (cost independent of the label count). Composited that way, labels painted
+    onto the map and labels painted onto a transparent image of their own (the canvas's label pass) that is
+    then drawn over the map give the same pixels (text drawn straight onto the map would blend its glyph
+    edges with the map's colours instead). On PDF/SVG the halo is the stroked glyph outline and the text
+    stays text.
     """
     if not placed:
         return
@@ -363,18 +374,10 @@ def draw_labels(painter: QPainter, settings: MapSettings, placed: list[PlacedLab
     try:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-        if raster and (len(placed) > 40 or halo_px > 1.6):
+        if raster:
             _draw_masked(painter, settings, placed, font_of, colour, halo, halo_px)
             return
-        if halo and raster:
-            painter.setPen(QColor(halo))
-            r = max(1.0, round(halo_px))
-            offsets = [(dx * r, dy * r) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if dx or dy]
-            for lab in placed:
-                painter.setFont(font_of(lab))
-                for dx, dy in offsets:
-                    painter.drawText(QPointF(lab.x + dx, lab.y + dy), lab.text)
-        elif halo:
+        if halo:
             pen = QPen(QColor(halo), 2 * halo_px)
             pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
             for lab in placed:

@@ -31,7 +31,9 @@ import shiboken6
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QPaintEngine, QPainter, QPen
 
-from riskmap.render._bulk import draw_fragments, fragments, make_path, polyline_types, thin_vertices
+from riskmap.render._bulk import (
+    cull_segments, draw_fragments, fragments, make_path, polyline_types, thin_vertices,
+)
 from riskmap.render.labels import PlacedLabel, draw_labels, place_labels
 from riskmap.render.prepared import PreparedLayer
 from riskmap.render.settings import MapSettings
@@ -114,8 +116,7 @@ def render(painter: QPainter, settings: MapSettings, layers: list[PreparedLayer]
     stats = RenderStats()
     is_cancelled = cancel_function(cancel)
     ctx = _Ctx(painter, settings, fast_strokes=fast_strokes)
-    ordered = [lay for lay in sorted(layers, key=lambda lay: lay.z)
-               if (opacity or {}).get(lay.id, 1.0) > 0]
+    ordered = drawn_layers(layers, opacity)
     steps = len(ordered) + (1 if labels else 0) + (1 if selection else 0)
     done = 0
     painter.save()
@@ -144,8 +145,7 @@ def render(painter: QPainter, settings: MapSettings, layers: list[PreparedLayer]
                 progress(done / steps)
         if labels and not stats.cancelled and not is_cancelled():
             t = time.perf_counter()
-            stats.labels = place_labels(settings, ordered, max_labels=max_labels, cancel=is_cancelled)
-            draw_labels(painter, settings, stats.labels, raster=ctx.raster)
+            stats.labels = _place_and_draw_labels(painter, settings, ordered, max_labels, is_cancelled, ctx.raster)
             stats.label_seconds = time.perf_counter() - t
             if progress:
                 progress(1.0)
@@ -155,6 +155,44 @@ def render(painter: QPainter, settings: MapSettings, layers: list[PreparedLayer]
         painter.restore()
     stats.elapsed_s = time.perf_counter() - t0
     return stats
+
+
+def drawn_layers(layers: list[PreparedLayer], opacity: dict | None = None) -> list[PreparedLayer]:
+    """The layers a render draws (opacity above zero), in drawing order (by z)."""
+    return [lay for lay in sorted(layers, key=lambda lay: lay.z) if (opacity or {}).get(lay.id, 1.0) > 0]
+
+
+def render_labels(painter: QPainter, settings: MapSettings, layers: list[PreparedLayer], *,
+                  opacity: dict | None = None, cancel=None, max_labels: int = MAX_LABELS) -> RenderStats:
+    """Place and paint only the labels of ``layers``: the last step of :func:`render` on its own.
+
+    The canvas draws the map without labels first and this into a transparent image of the same view,
+    shown over the map when ready (QGIS's label pass); composited, the two equal one :func:`render`.
+    """
+    t0 = time.perf_counter()
+    stats = RenderStats()
+    is_cancelled = cancel_function(cancel)
+    raster = _Ctx(painter, settings).raster
+    painter.save()
+    try:
+        painter.setClipRect(QRectF(0, 0, settings.width_px, settings.height_px))
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        if not is_cancelled():
+            stats.labels = _place_and_draw_labels(painter, settings, drawn_layers(layers, opacity), max_labels,
+                                                  is_cancelled, raster)
+        stats.cancelled = is_cancelled()
+    finally:
+        painter.restore()
+    stats.label_seconds = stats.elapsed_s = time.perf_counter() - t0
+    return stats
+
+
+def _place_and_draw_labels(painter, settings, ordered, max_labels, is_cancelled, raster) -> list[PlacedLabel]:
+    placed = place_labels(settings, ordered, max_labels=max_labels, cancel=is_cancelled)
+    if not is_cancelled():
+        draw_labels(painter, settings, placed, raster=raster)
+    return placed
 
 
 def _paint_layer(ctx: _Ctx, layer: PreparedLayer, op: float, cancelled) -> int:
@@ -411,6 +449,11 @@ def _stroke(ctx: _Ctx, xy: np.ndarray, offs: np.ndarray, geo, colour: str,
         return
     painter = ctx.painter
     if ctx.raster:
+        steps = None
+        if dash == "solid":  # dashes keep whole parts: a cut would restart their pattern
+            xy, offs, steps = _cull(ctx, xy, offs, geo, width_px)
+            if len(offs) < 2:
+                return
         keep = None
         if width_px <= 4:
             xy, offs, keep = thin_vertices(xy, offs)
@@ -423,10 +466,14 @@ def _stroke(ctx: _Ctx, xy: np.ndarray, offs: np.ndarray, geo, colour: str,
             return
         if dash == "solid" and geo is not None and (
                 width_px <= OFFSET_PASS_MAX_PX or (ctx.fast_strokes and len(xy) >= OFFSET_PASS_MIN_VERTICES)):
-            layer, idx = geo
+            if steps is None:
+                layer, idx = geo
+                steps = pass_steps(layer, width_px)[idx]
+            else:
+                steps = steps(width_px)
             if keep is not None:
-                idx = idx[keep]
-            _draw_offset_passes(painter, xy, offs, pass_steps(layer, width_px)[idx], colour, width_px, cancelled)
+                steps = steps[keep]
+            _draw_offset_passes(painter, xy, offs, steps, colour, width_px, cancelled)
             return
         # real wide pen: small paths keep Qt's antialiased rasteriser fast
         pen = make_pen(colour, width_px)
@@ -440,6 +487,29 @@ def _stroke(ctx: _Ctx, xy: np.ndarray, offs: np.ndarray, geo, colour: str,
     painter.setPen(pen)
     painter.setBrush(Qt.BrushStyle.NoBrush)
     _draw_parts_chunked(painter, xy, offs, PATH_CHUNK_VERTICES, 5000, cancelled)
+
+
+def _cull(ctx: _Ctx, xy, offs, geo, width_px: float):
+    """Solid strokes cut to what can show in the frame (:func:`cull_segments`): (xy, offsets, steps), where
+    ``steps(width)`` gives the offset-pass steps of the kept vertices (None when nothing was cut)."""
+    cut = cull_segments(xy, offs, ctx.w, ctx.h, width_px + 2.0)
+    if cut is None:
+        return xy, offs, None
+    xy, offs, rows, towards, t = cut
+    if geo is None:
+        return xy, offs, None
+    layer, idx = geo
+    src, dst = idx[rows], idx[towards]
+    moved = np.flatnonzero(t > 0)
+
+    def steps(width: float) -> np.ndarray:
+        all_steps = pass_steps(layer, width)
+        out = all_steps[src]
+        if len(moved):  # a clipped end: the step interpolates like its position
+            out[moved] += t[moved, None] * (all_steps[dst[moved]] - out[moved])
+        return out
+
+    return xy, offs, steps
 
 
 def _vertex_chunks(offs: np.ndarray, max_vertices: int, max_parts: int | None = None):
@@ -541,7 +611,6 @@ def _paint_polygons(ctx: _Ctx, layer: PreparedLayer, cancelled, only: np.ndarray
     b = layer.bounds[feats]
     tiny = np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]) < MIN_FEATURE_PX * ctx.res
     small, feats = feats[tiny], feats[~tiny]
-    painter = ctx.painter
     if len(feats):
         order, groups = _class_groups(layer, layer.cls[feats])
         feats = feats[order]

@@ -3,8 +3,12 @@
 QGIS-style: every view is rendered off the GUI thread into an image (``riskmap.render.image.RenderJob``
 on a worker thread); the widget shows the latest finished image, moved and scaled to the current view while
 the user pans or zooms, and asks for a new render when the movement ends. A newer render cancels the
-older one. Decorations (scale bar, north arrow), the selection flash, rubber bands and map-tool overlays
-are painted on top by the widget itself.
+older one. Rendering takes two passes: the map frame without labels is shown as soon as it is done, then
+the labels, placed and painted off the GUI thread into a transparent image of their own
+(``riskmap.render.image.LabelJob``), are drawn over it; a zoom cancels labels still being placed, and the
+label image is kept while only the selection or the frame changes. Frame and labels together equal the
+one-pass ``render`` that print and export use. Decorations (scale bar, north arrow), the selection flash,
+rubber bands and map-tool overlays are painted on top by the widget itself.
 
 Map tools (pan, zoom box, identify, select, and the planning tools of other modules) are
 :class:`riskmap.ui.map_tools.MapTool` objects set with :meth:`MapCanvas.set_map_tool`.
@@ -22,7 +26,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from riskmap.render.fonts import ensure_fonts, map_font
-from riskmap.render.image import RenderJob
+from riskmap.render.image import LabelJob, RenderJob
 from riskmap.render.settings import MapSettings
 from riskmap.ui.i18n import tr
 from riskmap.ui.tiles import TileLayer, TileStore, ViewGeometry, draw_tiles, tiles_for_view
@@ -70,7 +74,8 @@ class MapCanvas(QWidget):
     viewChanged = Signal()  # any change of the view, also during a drag
     cursorMoved = Signal(float, float)  # map coordinates under the mouse
     renderStarted = Signal()
-    renderFinished = Signal(float)  # seconds the render took
+    renderFinished = Signal(float)  # seconds the render took (the map frame; labels follow)
+    labelsFinished = Signal(float)  # seconds from the render's start until its labels were shown
     featuresIdentified = Signal(list, float, float)  # [(layer id, feature id)], map x, y
     tilesUnavailable = Signal(str)  # message, once per tile source
 
@@ -92,6 +97,11 @@ class MapCanvas(QWidget):
         self._seq = 0
         self._job: RenderJob | None = None
         self._job_seq = -1
+        self._labels: QImage | None = None  # the label pass: its image, view, layer state and job
+        self._labels_view: MapSettings | None = None
+        self._labels_key = None
+        self._label_job: LabelJob | None = None
+        self._image_key = None  # the label key of the frame shown
         self._relay = _Relay()
         self._relay.finished.connect(self._job_done)
         self._futures: list = []
@@ -146,6 +156,8 @@ class MapCanvas(QWidget):
         hi = MAX_SCALE * 0.0254 / view.dpi
         if res < lo or res > hi:
             view = view.zoomed(res / min(max(res, lo), hi))
+        if self._label_job is not None and abs(view.resolution / self.view.resolution - 1.0) > 1e-9:
+            self._label_job.cancel()  # labels of another scale are of no use (a pan keeps them: they move along)
         self.view = view
         self.viewChanged.emit()
         self.update()
@@ -261,6 +273,8 @@ class MapCanvas(QWidget):
     def _layers_reset(self) -> None:
         self._image = None
         self._image_view = None
+        self._labels = None
+        self._labels_view = self._labels_key = None
         self._tile_image = None
         self._geom_cache = None
         self.view = MapSettings(self.view.extent, self.view.width_px, self.view.height_px, self.view.dpi,
@@ -272,6 +286,7 @@ class MapCanvas(QWidget):
     def refresh(self, delay: int = 0) -> None:
         """Ask for a new render of the current view (``delay`` ms later, coalescing requests)."""
         self._render_timer.start(max(0, int(delay)))
+        self._gate(True)
         if self.tile_layers:
             self._tile_timer.start(max(0, int(delay)))
 
@@ -284,35 +299,76 @@ class MapCanvas(QWidget):
                 opacity[layer.id] = layer.opacity
         return out, opacity
 
-    def render_job(self, view: MapSettings | None = None) -> RenderJob:
+    def render_job(self, view: MapSettings | None = None, *, labels: bool | None = None) -> RenderJob:
+        """A one-pass render of ``view`` (default: the current one) as print and export draw it; with
+        ``labels=False`` the map frame of the canvas's first pass."""
         view = view or self.view
         dpr = self.devicePixelRatioF() or 1.0
         rview = view if dpr == 1.0 else view.with_dpi(view.dpi * dpr)
         layers, opacity = self.render_layers()
         selection = {k: set(v.tolist()) for k, v in self.workspace.selection.items() if len(v)}
-        job = RenderJob(rview, layers, background="", labels=self.workspace.labels, opacity=opacity,
-                        selection=selection)
+        job = RenderJob(rview, layers, background="", labels=self.workspace.labels if labels is None else labels,
+                        opacity=opacity, selection=selection)
         job.view = view
         job.dpr = dpr
         return job
 
+    def label_job(self, view: MapSettings | None = None) -> LabelJob:
+        """The canvas's second pass: the labels of ``view`` alone on a transparent image."""
+        view = view or self.view
+        dpr = self.devicePixelRatioF() or 1.0
+        rview = view if dpr == 1.0 else view.with_dpi(view.dpi * dpr)
+        layers, opacity = self.render_layers()
+        job = LabelJob(rview, layers, opacity=opacity)
+        job.view = view
+        job.dpr = dpr
+        job.key = self._label_key(view)
+        return job
+
+    def _label_key(self, view: MapSettings):
+        """What the labels depend on (the view, the labelled layers and their data), None when labels are off.
+        The selection is not part of it: selecting keeps the label image."""
+        if not self.workspace.labels:
+            return None
+        state = tuple((layer.id, layer.version, id(layer.prepared), layer.prepared.version, layer.prepared.z,
+                       layer.opacity > 0) for layer in self.workspace.visible_layers())
+        return view, self.devicePixelRatioF() or 1.0, state
+
     def _start_render(self) -> None:
         if not self.workspace.layers or self.width() < 2:
+            self._gate(self._job is not None)
             return
         if self._job is not None:
             self._job.cancel()
         self._seq += 1
-        job = self.render_job()
+        job = self.render_job(labels=False)
         job.seq = self._seq
         job.t0 = time.perf_counter()
+        job.label_key = self._label_key(self.view)
         self._job = job
         self.renderStarted.emit()
         self._futures = [f for f in self._futures if not f.done()]
         self._futures.append(_render_executor().submit(_run_job, job, self._relay))
+        self._gate(True)
+        key = job.label_key
+        pending = self._label_job
+        if pending is not None and (pending.key != key or pending.cancelled):
+            pending.cancel()
+            pending = self._label_job = None
+        if key is None or key == self._labels_key or pending is not None:
+            return  # no labels, the label image is still right, or its job is on the way
+        ljob = self.label_job()
+        ljob.t0 = job.t0
+        self._label_job = ljob
+        self._futures.append(_render_executor().submit(_run_job, ljob, self._relay))
 
     def _job_done(self, job: RenderJob) -> None:
+        if isinstance(job, LabelJob):
+            self._labels_done(job)
+            return
         if job is self._job:
             self._job = None
+            self._gate(self._render_timer.isActive())
         if job.error is not None:
             from riskmap.ui.errors import show_error
 
@@ -324,6 +380,19 @@ class MapCanvas(QWidget):
         self.last_render_s = time.perf_counter() - job.t0
         self.renderFinished.emit(self.last_render_s)
 
+    def _labels_done(self, job: LabelJob) -> None:
+        if job is self._label_job:
+            self._label_job = None
+        if job.error is not None:
+            from riskmap.ui.errors import show_error
+
+            show_error(self, job.error)
+            return
+        if job.image is None or job.key != self._image_key:
+            return  # cancelled, or the frame shown now has other labels
+        self._accept_labels(job)
+        self.labelsFinished.emit(time.perf_counter() - job.t0)
+
     def _accept(self, job: RenderJob) -> None:
         img = job.image
         if job.dpr != 1.0:
@@ -331,25 +400,49 @@ class MapCanvas(QWidget):
         self._image = img
         self._image_view = job.view
         self._image_seq = getattr(job, "seq", self._seq)
+        key = self._image_key = getattr(job, "label_key", None)
+        if key != self._labels_key:  # labels of another view or other layers: gone until the new ones come
+            self._labels = None
+            self._labels_view = self._labels_key = None
         self.render_count += 1
         self.update()
 
+    def _accept_labels(self, job: LabelJob) -> None:
+        img = job.image
+        if job.dpr != 1.0:
+            img.setDevicePixelRatio(job.dpr)
+        self._labels = img
+        self._labels_view = job.view
+        self._labels_key = job.key
+        self.update()
+
     def render_now(self) -> float:
-        """Render the current view on this thread (tests, export of the view); returns seconds."""
+        """Render the current view (both passes) on this thread (tests, export of the view); returns seconds."""
         self._render_timer.stop()
-        if self._job is not None:
-            self._job.cancel()
+        for pending in (self._job, self._label_job):
+            if pending is not None:
+                pending.cancel()
+        self._job = self._label_job = None
         t = time.perf_counter()
         self._seq += 1
-        job = self.render_job()
+        job = self.render_job(labels=False)
         job.seq = self._seq
+        job.label_key = self._label_key(self.view)
         job.run()
         if job.error is not None:
             raise job.error
         if job.image is not None:
             self._accept(job)
+        if job.label_key is not None and job.label_key != self._labels_key:
+            ljob = self.label_job()
+            ljob.run()
+            if ljob.error is not None:
+                raise ljob.error
+            if ljob.image is not None:
+                self._accept_labels(ljob)
         if self.tile_layers:
             self._compose_tiles()
+        self._gate(False)
         self.last_render_s = time.perf_counter() - t
         return self.last_render_s
 
@@ -358,8 +451,10 @@ class MapCanvas(QWidget):
         self._render_timer.stop()
         self._tile_timer.stop()
         self._flash_timer.stop()
-        if self._job is not None:
-            self._job.cancel()
+        for pending in (self._job, self._label_job):
+            if pending is not None:
+                pending.cancel()
+        self._gate(False)
         for f in self._futures:
             try:
                 f.result(timeout=5)
@@ -368,10 +463,18 @@ class MapCanvas(QWidget):
         self._futures = []
 
     def is_rendering(self) -> bool:
-        return self._job is not None or self._render_timer.isActive()
+        """A render (map frame or labels) is asked for or running."""
+        return self._job is not None or self._label_job is not None or self._render_timer.isActive()
 
     def has_current_image(self) -> bool:
+        """The canvas shows the finished render of its current view, labels included."""
         return self._image is not None and self._image_view == self.view and not self.is_rendering()
+
+    def _gate(self, busy: bool) -> None:
+        """Background layer reads wait while a map frame is on the way (see workspace.map_drawing)."""
+        from riskmap.ui.workspace import map_drawing
+
+        map_drawing(self, busy)
 
     # ------------------------------------------------------------------ tiles
     def set_tile_layers(self, layers: list[TileLayer]) -> None:
@@ -482,6 +585,7 @@ class MapCanvas(QWidget):
             painter.fillRect(self.rect(), self.background)
             self._draw_cached(painter, self._tile_image, self._tile_view)
             self._draw_cached(painter, self._image, self._image_view)
+            self._draw_cached(painter, self._labels, self._labels_view)
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             if self.flash_geoms and self._flash_on:
                 pen = QPen(QColor("#FF1744"), 3)
