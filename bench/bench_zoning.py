@@ -1,5 +1,6 @@
 """Benchmark zoning: 100k enterprises into 5k grid cells from scratch, and the incremental update after one
-enterprise changes level or moves. Targets (issue 3): from scratch ≤ 1 s, incremental ≤ 20 ms.
+enterprise changes level or moves. Targets (issue 3): from scratch ≤ 1 s, incremental ≤ 20 ms. Prints the load
+average first: the figures are only comparable on an otherwise idle machine.
 
 Data: bench/make_big_data.py (fictitious, around 会宁县), written into a riskmap project once (cached in
 the folder given by --work). Run from the repository root: ``python bench/bench_zoning.py``.
@@ -8,6 +9,7 @@ the folder given by --work). Run from the repository root: ``python bench/bench_
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -22,6 +24,7 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.make_big_data import METRIC_EPSG, make_big_layers  # noqa: E402
+from riskmap.crs import to_metric  # noqa: E402
 from riskmap.grading import zoning_rules  # noqa: E402
 from riskmap.grading.zoning import compute, recolour_for_enterprises, relocate_enterprise, zone_project  # noqa: E402
 from riskmap.model import Enterprise, Zone  # noqa: E402
@@ -77,29 +80,32 @@ def main(argv=None) -> None:
     path = work / f"zoning_{args.seed}_run.gpkg"
     shutil.copy(base, path)  # every run starts from the same data
     project = Project.open(path)
+    print("load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} CPUs")
     zones = project.read_table("zones", where="kind = 'grid'", columns=["id"])
-    ents = project.read_table("enterprises", columns=["id", "level"])
-    print(f"{len(ents)} enterprises, {len(zones)} grid cells")
-    levels = np.array([0 if v is None or v != v else int(v) for v in ents["level"]])
-    zg, eg = zones.geometry.values, ents.geometry.values
+    ents = project.read_arrays("enterprises", ["id", "level"], xy=True)
+    print(f"{len(ents['id'])} enterprises, {len(zones)} grid cells")
+    levels = np.array([0 if v is None else int(v) for v in ents["level"]])
+    xy = np.column_stack([ents["x"], ents["y"]])
+    zg = np.asarray(zones.geometry.values, dtype=object)
 
     for rule in ("max", "weighted"):
         cfg = zoning_rules.settings(rule)
-        div = (shapely.area(__import__("riskmap.crs", fromlist=["to_metric"]).to_metric(np.asarray(zg), METRIC_EPSG)) / 1e6
-               if rule == "weighted" else None)
-        _, ts = timed(lambda: compute(zg, eg, levels, cfg, div), args.repeat)
+        div = shapely.area(to_metric(zg, METRIC_EPSG)) / 1e6 if rule == "weighted" else None
+        _, ts = timed(lambda: compute(zg, xy, levels, cfg, div), args.repeat)
         print(f"from scratch, assign + rule ({rule:8}):        {fmt(ts)}")
 
     for rule in ("max", "weighted"):
-        result, ts = timed(lambda: zone_project(project, "grid", rule), max(2, args.repeat // 2))
+        result, ts = timed(lambda: zone_project(project, "grid", rule), max(3, args.repeat // 2))
         tm = result.timings
+        kept = project.counts()["zone_decisions"]
         print(f"from scratch, zone_project ({rule:8}) total:   {fmt(ts)}  "
               f"[read {tm['read'] * 1000:.0f}, assign+rule {tm['assign_and_rules'] * 1000:.0f}, "
-              f"reasons {tm['reasons'] * 1000:.0f}, write {tm['write'] * 1000:.0f} ms]  zones per level {result.summary()}")
+              f"reasons {tm['reasons'] * 1000:.0f}, write {tm['write'] * 1000:.0f} ms]  zones per level {result.summary()}, "
+              f"{kept} decisions kept")
 
     zone_project(project, "grid", "max")
     rng = np.random.default_rng(1)
-    ids = rng.choice(ents["id"].to_numpy(), size=args.repeat * 4, replace=False)
+    ids = rng.choice(ents["id"], size=args.repeat * 4, replace=False)
     rec_ts, tx_ts, touched = [], [], []
     for eid in ids:
         t0 = time.perf_counter()

@@ -238,46 +238,56 @@ class Names:
         return cls({k: v.name_zh for k, v in infos.items()}, {k: v.colour_zh for k, v in infos.items()})
 
 
-def count_text(row, names: Names | None = None) -> str:
-    """``红1 橙0 黄3 蓝2`` (+ ``未定级n`` when there are any)."""
-    names = names or Names.load()
-    text = " ".join(f"{names.colour[k + 1]}{int(row[k])}" for k in range(4))
-    if len(row) > 4 and row[4]:
-        text += f" 未定级{int(row[4])}"
-    return text
+def reason_texts(out: Outcome, counts: np.ndarray, cfg: RuleSettings, divisor, named: list[list[str]],
+                 n_deciders, names: Names | None = None) -> list[str]:
+    """The readable reason of every zone (Chinese). ``named``: per zone the names of the first enterprises of
+    the highest level inside, ``n_deciders``: how many enterprises of that level there are.
 
-
-def reason_text(i: int, out: Outcome, counts: np.ndarray, cfg: RuleSettings, divisor, deciders: list[str],
-                n_deciders: int, names: Names | None = None) -> str:
-    """The readable reason for zone ``i`` (Chinese)."""
+    Under 加权密度 every graded enterprise adds its weight to the score, so the reason says that all of them
+    are counted and kept as the objects that decided the level."""
     names = names or Names.load()
-    row = counts[i]
-    lv = int(out.level[i])
-    inside = f"区内企业 {count_text(row, names)}"
-    if row[:4].sum() == 0:
-        if lv:
-            return f"区内无已定级企业，按{names.name[lv]}（zoning.toml general.empty_level）；{inside}"
-        return f"区内无已定级企业，未定级；{inside}"
-    who = "、".join(deciders) + (f"等{n_deciders}家" if n_deciders > len(deciders) else "")
-    parts = []
-    base = int(out.base_level[i])
-    if cfg.rule == "max":
-        parts.append(f"就高：区内最高为{names.name[base]}（{who}）")
-    else:
-        w = cfg.weights
-        terms = "+".join(f"{fmt(w[k])}×{int(row[k])}" for k in range(4) if row[k])
-        score = float(out.score[i])
-        if cfg.per == "zone":
-            formula = f"{terms} = {fmt(round(score, 3))}"
+    rows = np.asarray(counts).tolist()
+    levels, bases = out.level.tolist(), out.base_level.tolist()
+    scores = np.asarray(out.score, dtype=float).tolist()
+    divs = None if divisor is None else np.asarray(divisor, dtype=float).tolist()
+    fired = out.fired.tolist()
+    colour = [names.colour[k] for k in (1, 2, 3, 4)]
+    empty_note = "（zoning.toml general.empty_level）"
+    weights = [fmt(w) for w in cfg.weights] if cfg.rule == "weighted" else None
+    if cfg.rule == "weighted":
+        band = {lv: f"≥ {fmt(cfg.bands[lv - 1])}" for lv in (1, 2, 3)} | {4: f"< {fmt(cfg.bands[2])}"}
+        unit = "km²" if cfg.per == "km2" else "万人"
+        head = f"加权密度（{PER_ZH[cfg.per]}）："
+    effects = [({lv: (f"→ {names.name[cr.at_least]}" if cr.at_least < lv else "（未改变等级）") for lv in (1, 2, 3, 4)},
+                f"计数规则：{cr.zh} ") for cr in cfg.count_rules]
+    texts = []
+    for i, row in enumerate(rows):
+        inside = "区内企业 " + " ".join(f"{colour[k]}{row[k]}" for k in range(4)) + (
+            f" 未定级{row[4]}" if len(row) > 4 and row[4] else "")
+        graded = row[0] + row[1] + row[2] + row[3]
+        lv = levels[i]
+        if graded == 0:
+            texts.append(f"区内无已定级企业，按{names.name[lv]}{empty_note}；{inside}" if lv
+                         else f"区内无已定级企业，未定级；{inside}")
+            continue
+        base = bases[i]
+        if cfg.rule == "max":
+            who = "、".join(named[i]) + (f"等{n_deciders[i]}家" if n_deciders[i] > len(named[i]) else "")
+            parts = [f"就高：区内最高为{names.name[base]}（{who}）"]
         else:
-            unit = "km²" if cfg.per == "km2" else "万人"
-            formula = (f"({terms}) ÷ {fmt(round(float(divisor[i]), 3))}{unit} = {fmt(round(score, 3))}"
-                       if math.isfinite(score) else f"({terms}) ÷ 0{unit}：无法计算")
-        band = f"≥ {fmt(cfg.bands[base - 1])}" if base < 4 else f"< {fmt(cfg.bands[2])}"
-        parts.append(f"加权密度（{PER_ZH[cfg.per]}）：{formula} {band} → {names.name[base]}")
-    for j, cr in enumerate(cfg.count_rules):
-        if out.fired[i, j]:
-            effect = f"→ {names.name[cr.at_least]}" if cr.at_least < base else "（未改变等级）"
-            parts.append(f"计数规则：{cr.zh} {effect}")
-    parts.append(inside)
-    return "；".join(parts)
+            terms = "+".join(f"{weights[k]}×{row[k]}" for k in range(4) if row[k])
+            score = scores[i]
+            if cfg.per == "zone":
+                formula = f"{terms} = {fmt(round(score, 3))}"
+            elif math.isfinite(score):
+                formula = f"({terms}) ÷ {fmt(round(divs[i], 3))}{unit} = {fmt(round(score, 3))}"
+            else:
+                formula = f"({terms}) ÷ 0{unit}：无法计算"
+            parts = [f"{head}{formula} {band[base]} → {names.name[base]}（得分计入区内全部 {graded} 家已定级企业，"
+                     f"均保存为定级依据）"]
+        for j, (effect, label) in enumerate(effects):
+            if fired[i][j]:
+                parts.append(label + effect[base])
+        parts.append(inside)
+        texts.append("；".join(parts))
+    return texts

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import sqlite3
@@ -367,6 +368,58 @@ class Project:
         """The features of a catalogue layer (its table filtered by its ``where``)."""
         return self.read_table(layer.table, where=layer.where)
 
+    def read_arrays(self, table: str, columns: list[str], *, where: str | None = None, ids=None,
+                    xy: bool = False) -> dict[str, np.ndarray]:
+        """Columns of ``table`` as numpy arrays, in id order: the bulk path for computations over 100k rows
+        (no DataFrame, no shapely objects). A column holding NULLs comes as an object array with None.
+        ``xy``: also ``x`` and ``y`` of the point geometry (NaN where missing or empty); ``ids``: only those
+        rows, in one query."""
+        cls = class_for_table(table)
+        tbl = cls.__table__
+        quote = self.engine.dialect.identifier_preparer.quote
+        sql_cols = [quote(tbl.c[c].name) for c in columns]
+        pg = self.dialect == "postgresql"
+        if xy:
+            if cls.__geometry__ != "POINT":
+                raise ValueError(f"{table} is not a point table")
+            sql_cols += ["ST_X(geom)", "ST_Y(geom)"] if pg else ["geom"]
+        conds, params = [f"({where})"] if where else [], None
+        if ids is not None:
+            id_list = [int(i) for i in ids]
+            if pg:
+                conds = [c.replace("%", "%%") for c in conds] + ["id = ANY(%s)"]
+                params = (id_list,)
+            else:
+                conds.append("id IN (SELECT value FROM json_each(?))")
+                params = (json.dumps(id_list),)
+        sql = f"SELECT {', '.join(sql_cols)} FROM {tbl.name}" + (f" WHERE {' AND '.join(conds)}" if conds else "")
+        if pg and "id" not in columns:
+            sql += " ORDER BY id"  # else sorted here, cheaper than on the server
+        with self.engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            try:
+                if pg:  # binary: numbers arrive as numbers, twice as fast as text for 100k rows
+                    with raw.cursor(binary=True) as cur:
+                        rows = cur.execute(sql, params).fetchall()
+                else:  # plain tuples, without a Row object per row
+                    rows = raw.execute(sql, params or ()).fetchall()
+            except Exception as exc:
+                raise _raw_error(conn, sql, exc) from exc
+        data = list(zip(*rows)) if rows else [()] * len(sql_cols)
+        out = {}
+        for name, values in zip(columns, data):
+            arr = np.array(values)
+            out[name] = np.array(values, dtype=object) if arr.dtype.kind in "OSU" else arr
+        if xy and pg:
+            out["x"] = np.array(data[-2], dtype=float)
+            out["y"] = np.array(data[-1], dtype=float)
+        elif xy:
+            out["x"], out["y"] = gpkg_points_xy(data[-1]).T
+        if pg and "id" in columns:
+            order = np.argsort(out["id"], kind="stable")
+            out = {k: v[order] for k, v in out.items()}
+        return out
+
     def refresh_extents(self) -> None:
         """Keep gpkg_contents extents and change times current (GeoPackage only)."""
         if self.dialect != "sqlite" or self.readonly:
@@ -420,3 +473,120 @@ class Project:
 
 open_project = Project.open
 create_project = Project.create
+
+
+# ---- bulk writes inside a transaction ---------------------------------------------------------
+def gpkg_points_xy(blobs) -> np.ndarray:
+    """(n, 2) x, y of GeoPackage point blobs (NaN for None, empty or not a point): riskmap's own
+    little-endian blobs with an xy envelope are read as one numpy array, any other blob one by one."""
+    import shapely
+
+    blobs = list(blobs)
+    n = len(blobs)
+    out = np.full((n, 2), np.nan)
+    size = 8 + 32 + 21  # header, xy envelope, 2-D WKB point
+    if None in blobs:
+        fast = np.array([b is not None and len(b) == size for b in blobs], dtype=bool)
+        joined = b"".join(blobs[i] for i in np.flatnonzero(fast))
+    else:
+        fast = np.fromiter(map(len, blobs), dtype=np.int64, count=n) == size
+        joined = b"".join(blobs) if fast.all() else b"".join(blobs[i] for i in np.flatnonzero(fast))
+    if fast.any():
+        raw = np.frombuffer(joined, dtype=np.uint8).reshape(-1, size)
+        ok = ((raw[:, 0] == 0x47) & (raw[:, 1] == 0x50) & (raw[:, 3] == 0b11)
+              & (raw[:, 40:45] == np.array([1, 1, 0, 0, 0], dtype=np.uint8)).all(axis=1))
+        idx = np.flatnonzero(fast)
+        out[idx[ok]] = np.ascontiguousarray(raw[ok, 45:61]).view("<f8")
+        fast[idx[~ok]] = False
+    for i in np.flatnonzero(~fast):
+        if blobs[i] is not None:
+            g = from_gpkg_blobs([blobs[i]])[0]
+            if g is not None and g.geom_type == "Point" and not g.is_empty:
+                out[i] = (shapely.get_x(g), shapely.get_y(g))
+    return out
+
+
+def _bulk_columns(conn, table: str, values: dict) -> tuple[list[str], list[list]]:
+    """Column names and per-column Python lists (scalars repeated), after each column type's bind processing."""
+    tbl = class_for_table(table).__table__
+    n = max((len(v) for v in values.values() if isinstance(v, (list, tuple, np.ndarray, pd.Series))), default=0)
+    names, cols = [], []
+    for name, v in values.items():
+        proc = tbl.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        if isinstance(v, (list, tuple, np.ndarray, pd.Series)):
+            v = v.tolist() if hasattr(v, "tolist") else list(v)
+            if len(v) != n:
+                raise ValueError(f"column {name}: {len(v)} values, expected {n}")
+            cols.append([proc(x) for x in v] if proc else v)
+        else:
+            cols.append([proc(v) if proc else v] * n)
+        names.append(name)
+    return names, cols
+
+
+def _raw_error(conn, sql: str, exc: BaseException) -> BaseException:
+    """A DB-API error raised on the driver connection, as SQLAlchemy would raise it (so the session's
+    handlers treat it alike)."""
+    dbapi = conn.dialect.loaded_dbapi
+    if isinstance(exc, dbapi.Error):
+        return DBAPIError.instance(sql, None, exc, dbapi.Error, hide_parameters=True, dialect=conn.dialect)
+    return exc
+
+
+def bulk_insert(conn, table: str, values: dict) -> int:
+    """Insert many rows through ``conn`` (a SQLAlchemy Connection, inside its transaction). ``values`` maps
+    column names to sequences of one length, or to one value for every row; plain columns only (no geometry).
+    SQLite: multi-row ``INSERT … VALUES`` statements (half the cost of one statement per row); PostgreSQL:
+    ``COPY … FROM STDIN``. Returns the number of rows."""
+    names, cols = _bulk_columns(conn, table, values)
+    n = len(cols[0]) if cols else 0
+    if not n:
+        return 0
+    quote = conn.dialect.identifier_preparer.quote
+    col_sql = ", ".join(quote(c) for c in names)
+    if conn.dialect.name == "postgresql":
+        sql = f"COPY {table} ({col_sql}) FROM STDIN"
+        try:
+            with conn.connection.driver_connection.cursor() as cur, cur.copy(sql) as copy:
+                for row in zip(*cols):
+                    copy.write_row(row)
+        except Exception as exc:
+            raise _raw_error(conn, sql, exc) from exc
+        return n
+    per = max(1, 999 // len(names))  # rows per statement within SQLite's oldest limit of bound variables
+    one = "(" + ", ".join(["?"] * len(names)) + ")"
+    flat = np.empty((n, len(names)), dtype=object)
+    for j, c in enumerate(cols):
+        flat[:, j] = c
+    full = n // per * per
+    if full:
+        conn.exec_driver_sql(f"INSERT INTO {table} ({col_sql}) VALUES " + ", ".join([one] * per),
+                             list(map(tuple, flat[:full].reshape(-1, per * len(names)).tolist())))
+    if full < n:
+        conn.exec_driver_sql(f"INSERT INTO {table} ({col_sql}) VALUES " + ", ".join([one] * (n - full)),
+                             tuple(flat[full:].reshape(-1).tolist()))
+    return n
+
+
+def bulk_update(conn, table: str, values: dict, key: str = "id") -> int:
+    """Set columns of many rows, each found by ``values[key]``, through ``conn`` inside its transaction:
+    SQLite ``executemany`` of plain tuples, PostgreSQL one ``UPDATE … FROM unnest(…)`` (one statement, so one
+    change notice). ``values`` as for :func:`bulk_insert`. Returns the number of rows given."""
+    names, cols = _bulk_columns(conn, table, values)
+    n = len(cols[0]) if cols else 0
+    if not n:
+        return 0
+    quote = conn.dialect.identifier_preparer.quote
+    k = names.index(key)
+    others = [i for i in range(len(names)) if i != k]
+    if conn.dialect.name == "postgresql":
+        tbl = class_for_table(table).__table__
+        arrays = ", ".join(f"%s::{tbl.c[c].type.compile(dialect=conn.dialect)}[]" for c in names)
+        sets = ", ".join(f"{quote(names[i])} = v.{quote(names[i])}" for i in others)
+        conn.exec_driver_sql(f"UPDATE {table} AS t SET {sets} FROM unnest({arrays}) AS v({', '.join(map(quote, names))}) "
+                             f"WHERE t.{quote(key)} = v.{quote(key)}", tuple(cols))
+        return n
+    sets = ", ".join(f"{quote(names[i])} = ?" for i in others)
+    conn.exec_driver_sql(f"UPDATE {table} SET {sets} WHERE {quote(key)} = ?",
+                         list(zip(*[cols[i] for i in others], cols[k])))
+    return n

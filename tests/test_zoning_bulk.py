@@ -1,0 +1,141 @@
+"""The bulk paths zoning uses: point-in-polygon on coordinate arrays, reading columns as arrays, writing many
+rows at once (both stores), and what the weighted rule keeps per zone."""
+
+import numpy as np
+import pytest
+import shapely
+from sqlalchemy.exc import IntegrityError
+
+from riskmap.grading.zoning import assign, assign_xy, zone_project, zone_table
+from riskmap.store.project import bulk_insert, bulk_update
+
+
+def brute_force(xy, polygons):
+    pairs = set()
+    for j, poly in enumerate(polygons):
+        if poly is None or poly.is_empty:
+            continue
+        for i, (x, y) in enumerate(xy):
+            if np.isfinite(x) and poly.intersects(shapely.Point(x, y)):
+                pairs.add((i, j))
+    return pairs
+
+
+def test_assign_xy_equals_point_by_point_intersects():
+    rng = np.random.default_rng(7)
+    cells = [shapely.box(x, y, x + 1, y + 1) for x in range(8) for y in range(6)]
+    cells[5] = cells[5].difference(shapely.box(0.3, 5.3, 0.7, 5.7))  # a hole
+    cells[9] = shapely.MultiPolygon([shapely.box(1, 3, 1.4, 3.4), shapely.box(1.6, 3.6, 2, 4)])
+    polygons = cells + [None, shapely.Polygon(), shapely.Polygon([(2, 2), (5, 2), (2, 5)])]
+    xy = np.vstack([rng.uniform(-0.5, 8.5, (400, 2)),
+                    [[1.0, 1.0], [3.0, 2.5], [0.5, 5.5], [0.3, 5.5], [1.5, 3.5], [2.0, 4.0]],  # corner, edges, hole
+                    [[np.nan, np.nan], [np.nan, 1.0]]])
+    pt, pg = assign_xy(xy, np.asarray(polygons, dtype=object))
+    got = set(zip(pt.tolist(), pg.tolist()))
+    assert len(got) == len(pt)  # no pair twice
+    assert got == brute_force(xy, polygons)
+    assert {(400, 0), (400, 1), (400, 6), (400, 7)} <= got  # the shared corner (1, 1) is in all four cells
+    assert not any(i == 402 and j == 5 for i, j in got)  # inside the hole
+    assert (403, 5) in got  # on the hole's edge
+
+
+def test_assign_xy_with_a_few_huge_polygons_among_small_ones(monkeypatch):
+    from riskmap.grading import zoning
+
+    used_tree = []
+    tree = zoning._assign_tree
+    monkeypatch.setattr(zoning, "_assign_tree", lambda *a: used_tree.append(1) or tree(*a))
+    rng = np.random.default_rng(3)
+    small = [shapely.box(x / 10, y / 10, x / 10 + 0.1, y / 10 + 0.1) for x in range(20) for y in range(20)]
+    huge = [shapely.box(-1, -1, 3, 3).buffer(-k * 0.02) for k in range(40)]  # enough to leave the buckets
+    polygons = np.asarray(small + huge, dtype=object)
+    xy = rng.uniform(-0.2, 2.2, (300, 2))
+    pt, pg = assign_xy(xy, polygons)
+    assert used_tree  # too many buckets under the huge ones: the tree of points takes over
+    assert set(zip(pt.tolist(), pg.tolist())) == brute_force(xy, polygons)
+
+
+def test_assign_takes_shapely_points_and_other_geometries():
+    polys = shapely.box(np.array([0, 1]), 0, np.array([1, 2]), 1)
+    pts = np.array([shapely.Point(0.5, 0.5), None, shapely.Point(), shapely.Point(1.5, 1.0)], dtype=object)
+    assert sorted(zip(*(a.tolist() for a in assign(pts, polys)))) == [(0, 0), (3, 1)]
+    lines = np.array([shapely.LineString([(0.5, 0.5), (1.5, 0.5)])], dtype=object)
+    assert sorted(zip(*(a.tolist() for a in assign(lines, polys)))) == [(0, 0), (0, 1)]
+
+
+def test_read_arrays_equals_read_table(any_store):
+    project = any_store
+    table = project.read_table("enterprises", columns=["id", "name", "level"])
+    arrays = project.read_arrays("enterprises", ["id", "name", "level"], xy=True)
+    assert arrays["id"].tolist() == sorted(table["id"].tolist())
+    by_id = table.set_index("id")
+    assert arrays["name"].tolist() == by_id.loc[arrays["id"], "name"].tolist()
+    want_levels = [None if v != v else int(v) for v in by_id.loc[arrays["id"], "level"]]
+    assert [None if v is None else int(v) for v in arrays["level"]] == want_levels
+    geoms = by_id.loc[arrays["id"]].geometry.values
+    assert np.allclose(arrays["x"], shapely.get_x(geoms)) and np.allclose(arrays["y"], shapely.get_y(geoms))
+    pick = arrays["id"][[5, 1, 9]].tolist()
+    some = project.read_arrays("enterprises", ["id", "name"], ids=pick)
+    assert some["id"].tolist() == sorted(pick)
+    assert some["name"].tolist() == by_id.loc[sorted(pick), "name"].tolist()
+    assert len(project.read_arrays("enterprises", ["id"], ids=[])["id"]) == 0
+    like = project.read_arrays("zones", ["id", "name"], where="name LIKE '%镇'")
+    assert like["name"].tolist() and all(n.endswith("镇") for n in like["name"])
+
+
+def test_bulk_insert_and_update_on_each_store(any_store):
+    project = any_store
+    zones = project.read_table("zones", where="kind = 'town'", columns=["id", "level"])
+    zid = zones["id"].astype(int).tolist()
+    n = 401  # more than one multi-row statement on SQLite, and a remainder
+    rows = {"zone_id": np.array([zid[i % len(zid)] for i in range(n)]), "rule": "test",
+            "object_table": "enterprises", "object_id": np.arange(n) + 10_000,
+            "object_level": [None if i % 7 == 0 else 1 + i % 4 for i in range(n)],
+            "note": [f"备注\t{i}\\" for i in range(n)]}  # a tab and a backslash survive COPY
+    import datetime as dt
+    at = dt.datetime(2024, 5, 6, 7, 8, 9)
+    with project.session(history=False) as s:
+        conn = s.connection()
+        assert bulk_insert(conn, "zone_decisions", rows) == n
+        bulk_update(conn, "zones", {"id": zid, "level": [None] * len(zid), "level_rule": "测试",
+                                    "level_reason": [f"理由{i}" for i in zid], "level_updated_at": at})
+    dec = project.read_table("zone_decisions", where="rule = 'test'").sort_values("object_id")
+    assert dec["object_id"].tolist() == list(range(10_000, 10_000 + n))
+    assert dec["zone_id"].tolist() == rows["zone_id"].tolist()
+    assert [None if v != v else int(v) for v in dec["object_level"]] == rows["object_level"]
+    assert dec["note"].tolist() == rows["note"]
+    after = project.read_table("zones", where="kind = 'town'",
+                               columns=["id", "level", "level_rule", "level_reason", "level_updated_at"])
+    assert after["level"].isna().all() and set(after["level_rule"]) == {"测试"}
+    assert after["level_reason"].tolist() == [f"理由{i}" for i in after["id"]]
+    assert set(after["level_updated_at"]) == {"2024-05-06T07:08:09.000Z"}  # as the ORM writes it
+
+    # a refused row (no such zone) fails the whole transaction with the usual SQLAlchemy error
+    with pytest.raises(IntegrityError):
+        with project.session(history=False) as s:
+            conn = s.connection()
+            bulk_update(conn, "zones", {"id": zid, "level_rule": "改过"})
+            bulk_insert(conn, "zone_decisions", {"zone_id": [zid[0], 999_999], "rule": "bad",
+                                                 "object_table": "enterprises", "object_id": [1, 2]})
+    assert len(project.read_table("zone_decisions", where="rule = 'bad'")) == 0
+    assert set(project.read_table("zones", where="kind = 'town'", columns=["level_rule"])["level_rule"]) == {"测试"}
+
+
+def test_weighted_keeps_every_graded_enterprise(small_project):
+    project, ids = small_project
+    zone_project(project, "town", "weighted", per="zone")
+    rows = {z["name"]: z for z in zone_table(project, "town")}
+    e = ids["ents"]
+    a = rows["测试A镇"]  # levels 2 (border), 3, 3, 4, 4, 4, 4: all seven add to the score, all seven kept
+    weighted = [d for d in a["decisions"] if d["rule"] == "weighted"]
+    assert len(weighted) == 7 and len({d["object_id"] for d in weighted}) == 7
+    assert sorted(d["level"] for d in weighted) == [2, 3, 3, 4, 4, 4, 4]
+    assert {d["note"] for d in weighted if d["level"] == 2} == {"权重 5"}
+    assert [d["name"] for d in weighted if d["object_id"] == e["A|B"]] == ["测试企业A|B"]
+    assert "全部 7 家已定级企业" in a["reason"] and "均保存为定级依据" in a["reason"]
+    c = rows["测试C镇"]  # one ungraded enterprise: nothing added, nothing kept, counted in the reason
+    assert c["decisions"] == [] and "未定级1" in c["reason"]
+    # 就高 keeps only the highest level: D's three reds, not its blue
+    zone_project(project, "town", "max")
+    d = {z["name"]: z for z in zone_table(project, "town")}["测试D镇"]
+    assert sorted(x["object_id"] for x in d["decisions"]) == sorted(e[k] for k in ("D1a", "D1b", "D1c"))
