@@ -13,7 +13,10 @@ box tests and grouped by colour, so each colour is one or a few Qt calls:
 - strokes up to 1 px: one path per colour (Qt's fast cosmetic stroker);
 - solid strokes up to 2 px, and wider ones of large layers at screen resolution: the line drawn as a
   few 1-px passes offset along the vertex normals, spaced so that the ink matches the real width at
-  every angle (many times faster than Qt's antialiased wide pen); dashes and the rest use a real pen.
+  every angle (many times faster than Qt's antialiased wide pen); dashes and the rest use a real pen;
+- on images, solid strokes of many vertices mostly outside the view are first cut to it (long lines
+  after a zoom).
+Labels come last; :func:`render_labels` paints them alone, for the canvas's second pass.
 On vector devices (PDF, SVG) everything is drawn as vector paths with real pens, text stays text.
 
 >>> img = QImage(800, 600, QImage.Format.Format_ARGB32_Premultiplied)   # doctest: +SKIP
