@@ -18,16 +18,8 @@ from riskmap.analysis.encroachment import OBJECT_ZH, format_risk
 from riskmap.analysis.standards import STATUS_ZH
 from riskmap.errors import RiskmapError
 from riskmap.io.export_common import atomic_path
+from riskmap.io.xlsx_sheet import Column, fill_printable_sheet
 
-DEMO_MARK = "示例数据"
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    header: str
-    width: float
-    number_format: str | None = None
 
 
 @dataclass
@@ -42,65 +34,18 @@ class Sheet:
     notes: list[str] | None = None
 
 
-def _fill_sheet(ws, sheet: Sheet, demo: bool) -> None:
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-    from openpyxl.utils import get_column_letter
+def _cell_value(row: dict, c: Column):
+    v = row.get(c.key)
+    if v is not None and not isinstance(v, (str, list, dict)) and pd.isna(v):
+        return None
+    return "；".join(map(str, v)) if isinstance(v, list) else v
 
-    title = sheet.title
-    if demo and DEMO_MARK not in title:
-        title = f"{title}（{DEMO_MARK}）"
+
+def _fill_sheet(ws, sheet: Sheet, demo: bool) -> None:
     ws.title = sheet.name[:31]
-    last = get_column_letter(len(sheet.columns))
-    ws.append([title])
-    ws.merge_cells(f"A1:{last}1")
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
-    ws.row_dimensions[1].height = 26
-    ws.append([sheet.subtitle or f"生成日期：{dt.date.today().isoformat()}"])
-    ws.merge_cells(f"A2:{last}2")
-    ws.append([c.header for c in sheet.columns])
-    thin = Side(style="thin", color="808080")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    for i, c in enumerate(sheet.columns, start=1):
-        cell = ws.cell(row=3, column=i)
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="D9D9D9")
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        cell.border = border
-        ws.column_dimensions[get_column_letter(i)].width = c.width
-    for r in sheet.rows:
-        values = []
-        for c in sheet.columns:
-            v = r.get(c.key)
-            if v is not None and not isinstance(v, (str, list, dict)) and pd.isna(v):
-                v = None
-            values.append("；".join(map(str, v)) if isinstance(v, list) else v)
-        ws.append(values)
-        row = ws.max_row
-        for i, c in enumerate(sheet.columns, start=1):
-            cell = ws.cell(row=row, column=i)
-            cell.border = border
-            cell.alignment = Alignment(vertical="top", wrap_text=True)
-            if c.number_format:
-                cell.number_format = c.number_format
-    if not sheet.rows:
-        ws.append(["（无）"])
-    for note in sheet.notes or []:
-        ws.append([note])
-        ws.merge_cells(f"A{ws.max_row}:{last}{ws.max_row}")
-        ws.cell(row=ws.max_row, column=1).alignment = Alignment(wrap_text=True, vertical="top")
-        ws.row_dimensions[ws.max_row].height = 30
-    ws.freeze_panes = "A4"
-    ws.print_title_rows = "3:3"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.horizontalCentered = True
-    ws.oddFooter.center.text = "第 &P 页，共 &N 页"
-    if demo:
-        ws.oddHeader.right.text = DEMO_MARK
+    fill_printable_sheet(ws, title=sheet.title, subtitle=sheet.subtitle or f"生成日期：{dt.date.today().isoformat()}",
+                         columns=sheet.columns, rows=sheet.rows, value=_cell_value, notes=sheet.notes or (),
+                         demo=demo, empty_text="（无）")
 
 
 def write_sheets_xlsx(path, sheets: list[Sheet], *, demo: bool = False) -> Path:

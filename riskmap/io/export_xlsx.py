@@ -8,7 +8,6 @@ titles, landscape, fit to page width, page numbers; 示例数据 in title and pa
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -16,6 +15,7 @@ import shapely
 
 from riskmap.io.export_common import DEMO_MARK, DEMO_NOTE, ExportSource, Steps, atomic_path, plain_value, text_value
 from riskmap.io.export_stats import TOTAL, level_numbers, level_table
+from riskmap.io.xlsx_sheet import Column, fill_printable_sheet
 from riskmap.levels import load_levels
 
 STATUS_ZH = {"registered": "登记", "rectifying": "整改中", "supervised": "挂牌督办", "rectified": "整改完成",
@@ -27,12 +27,7 @@ LIST_KINDS = (("basic", "基础信息"), ("responsibility", "防控责任"), ("m
               ("measures", "防范措施"), ("emergency", "应急处置"))
 
 
-@dataclass(frozen=True)
-class Col:
-    key: str
-    header: str
-    width: float
-    number_format: str | None = None
+Col = Column
 
 
 def _text_colour_on(hex_colour: str) -> str:
@@ -53,63 +48,21 @@ class _Book:
 
     def sheet(self, name: str, title: str, cols: list[Col], rows: list[dict], *, subtitle: str = "",
               notes: list[str] | None = None, level_key: str | None = None, paper: str = "A4"):
-        from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-        from openpyxl.utils import get_column_letter
+        from openpyxl.styles import Font, PatternFill
 
         ws = self.wb.create_sheet(name[:31])
-        if self.src.is_demo and DEMO_MARK not in title:
-            title = f"{title}（{DEMO_MARK}）"
-        last = get_column_letter(max(1, len(cols)))
-        ws.append([title])
-        ws.merge_cells(f"A1:{last}1")
-        ws["A1"].font = Font(bold=True, size=14)
-        ws["A1"].alignment = Alignment(horizontal="center", vertical="center")
-        ws.row_dimensions[1].height = 28
-        ws.append([subtitle or f"{self.src.name}    导出日期：{self.src.created.isoformat()}"])
-        ws.merge_cells(f"A2:{last}2")
-        ws.append([c.header for c in cols])
-        thin = Side(style="thin", color="808080")
-        border = Border(left=thin, right=thin, top=thin, bottom=thin)
-        for i, c in enumerate(cols, start=1):
-            cell = ws.cell(row=3, column=i)
-            cell.font = Font(bold=True)
-            cell.fill = PatternFill("solid", fgColor="D9D9D9")
-            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-            cell.border = border
-            ws.column_dimensions[get_column_letter(i)].width = c.width
         fills = {n: (PatternFill("solid", fgColor=lv.colour[1:]), Font(color=_text_colour_on(lv.colour), bold=True))
                  for n, lv in self.levels.items()}
         level_col = next((i for i, c in enumerate(cols, start=1) if c.key == level_key), None)
-        for r in rows:
-            ws.append([_cell(r.get(c.key)) for c in cols])
-            row = ws.max_row
-            for i, c in enumerate(cols, start=1):
-                cell = ws.cell(row=row, column=i)
-                cell.border = border
-                cell.alignment = Alignment(vertical="top", wrap_text=True)
-                if c.number_format:
-                    cell.number_format = c.number_format
+
+        def style_row(sheet, row: int, r: dict) -> None:
             if level_col and r.get("_level") in fills:
-                cell = ws.cell(row=row, column=level_col)
+                cell = sheet.cell(row=row, column=level_col)
                 cell.fill, cell.font = fills[r["_level"]]
-        for note in notes or []:
-            ws.append([note])
-            ws.merge_cells(f"A{ws.max_row}:{last}{ws.max_row}")
-            ws.cell(row=ws.max_row, column=1).alignment = Alignment(wrap_text=True, vertical="top")
-            ws.row_dimensions[ws.max_row].height = 32
-        ws.freeze_panes = "A4"
-        ws.print_title_rows = "1:3"
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = ws.PAPERSIZE_A3 if paper == "A3" else ws.PAPERSIZE_A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.print_options.horizontalCentered = True
-        ws.page_margins.left = ws.page_margins.right = 0.4
-        ws.oddFooter.center.text = "第 &P 页，共 &N 页"
-        ws.oddFooter.left.text = self.src.name[:60]
-        if self.src.is_demo:
-            ws.oddHeader.right.text = DEMO_MARK
+
+        fill_printable_sheet(ws, title=title, subtitle=subtitle or f"{self.src.name}    导出日期：{self.src.created.isoformat()}",
+                             columns=cols, rows=rows, value=lambda r, c: _cell(r.get(c.key)), notes=notes or (),
+                             demo=self.src.is_demo, paper=paper, footer_left=self.src.name, style_row=style_row)
         return ws
 
 

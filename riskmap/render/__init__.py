@@ -1,4 +1,4 @@
-"""The shared renderer (QtGui only, never QtWidgets): what the canvas shows is what the paper prints.
+"""The shared renderer (QtGui only, never the widget module): what the canvas shows is what the paper prints.
 
 >>> from riskmap.render import MapSettings, PreparedLayer, render_image
 >>> ensure_fonts()                                                   # doctest: +SKIP
