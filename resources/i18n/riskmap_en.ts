@@ -52,7 +52,7 @@
     <message>
         <location line="+0"/>
         <location filename="../../riskmap/ui/identify_panel.py" line="+276"/>
-        <location filename="../../riskmap/ui/planning.py" line="+99"/>
+        <location filename="../../riskmap/ui/planning.py" line="+98"/>
         <source>未定级</source>
         <translation>Not graded</translation>
     </message>
@@ -68,7 +68,7 @@
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../../riskmap/ui/planning.py" line="+143"/>
+        <location filename="../../riskmap/ui/planning.py" line="+142"/>
         <source>Excel 工作簿 (*.xlsx)</source>
         <translation>Excel workbook (*.xlsx)</translation>
     </message>
@@ -83,12 +83,12 @@
         <translation>Exported {n} rows to {path}</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/canvas.py" line="+418"/>
+        <location filename="../../riskmap/ui/canvas.py" line="+521"/>
         <source>在线底图“{name}”不可用（{reason}），地图仍使用本地边界显示。</source>
         <translation>Online base map “{name}” is unavailable ({reason}); the map keeps showing the project&apos;s own boundaries.</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/dashboard.py" line="+70"/>
+        <location filename="../../riskmap/ui/dashboard.py" line="+69"/>
         <source>企业风险等级</source>
         <translation>Enterprise risk levels</translation>
     </message>
@@ -212,7 +212,7 @@
     </message>
     <message>
         <location line="+22"/>
-        <location filename="../../riskmap/ui/tools/editing.py" line="+278"/>
+        <location filename="../../riskmap/ui/tools/editing.py" line="+279"/>
         <source>riskmap 提示</source>
         <translation>riskmap</translation>
     </message>
@@ -291,7 +291,7 @@
     </message>
     <message>
         <location line="+5"/>
-        <location filename="../../riskmap/ui/main_window.py" line="+500"/>
+        <location filename="../../riskmap/ui/main_window.py" line="+515"/>
         <source>{name}（{n}）</source>
         <translation>{name} ({n})</translation>
     </message>
@@ -318,7 +318,7 @@
     <message>
         <location line="+1"/>
         <location filename="../../riskmap/ui/filter_dialog.py" line="+1"/>
-        <location filename="../../riskmap/ui/import_wizard.py" line="+333"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="+332"/>
         <location filename="../../riskmap/ui/settings_dialog.py" line="+1"/>
         <location filename="../../riskmap/ui/tasks.py" line="+93"/>
         <source>取消</source>
@@ -331,7 +331,7 @@
     </message>
     <message>
         <location line="+10"/>
-        <location filename="../../riskmap/ui/print_dialog.py" line="+320"/>
+        <location filename="../../riskmap/ui/print_dialog.py" line="+333"/>
         <location line="+1"/>
         <source>已导出：{path}</source>
         <translation>Exported: {path}</translation>
@@ -356,8 +356,8 @@
     <message>
         <location filename="../../riskmap/ui/filter_dialog.py" line="+4"/>
         <location filename="../../riskmap/ui/identify_panel.py" line="-8"/>
-        <location filename="../../riskmap/ui/import_wizard.py" line="-591"/>
-        <location line="+410"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="-590"/>
+        <location line="+409"/>
         <source>字段</source>
         <translation>Field</translation>
     </message>
@@ -379,8 +379,8 @@
     <message>
         <location filename="../../riskmap/ui/export_dialog.py" line="-68"/>
         <location filename="../../riskmap/ui/identify_panel.py" line="+0"/>
-        <location filename="../../riskmap/ui/main_window.py" line="-451"/>
-        <location line="+205"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-462"/>
+        <location line="+212"/>
         <source>图层</source>
         <translation>Layers</translation>
     </message>
@@ -492,7 +492,7 @@
     </message>
     <message>
         <location line="+12"/>
-        <location filename="../../riskmap/ui/tools/editing.py" line="+321"/>
+        <location filename="../../riskmap/ui/tools/editing.py" line="+323"/>
         <source>属性</source>
         <translation>Attributes</translation>
     </message>
@@ -690,7 +690,7 @@
         <translation>Count only the current view</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/import_wizard.py" line="-562"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="-561"/>
         <source>县（区）界</source>
         <translation>County boundary</translation>
     </message>
@@ -753,7 +753,7 @@
     </message>
     <message>
         <location line="+2"/>
-        <location filename="../../riskmap/ui/main_window.py" line="-206"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-213"/>
         <source>文件</source>
         <translation>File</translation>
     </message>
@@ -921,17 +921,17 @@
     </message>
     <message>
         <location line="+41"/>
-        <location line="+240"/>
+        <location line="+239"/>
         <source>行</source>
         <translation>Row</translation>
     </message>
     <message>
-        <location line="-240"/>
+        <location line="-239"/>
         <source>位置</source>
         <translation>Location</translation>
     </message>
     <message>
-        <location line="+53"/>
+        <location line="+52"/>
         <source>可导入</source>
         <translation>Importable</translation>
     </message>
@@ -1099,7 +1099,27 @@
         <translation>Help</translation>
     </message>
     <message>
-        <location line="+205"/>
+        <location line="+15"/>
+        <source>查看者</source>
+        <translation>viewer</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>编辑者</source>
+        <translation>editor</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>评估者</source>
+        <translation>assessor</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>管理员</source>
+        <translation>administrator</translation>
+    </message>
+    <message>
+        <location line="+196"/>
         <source>识别结果</source>
         <translation>Identify</translation>
     </message>
@@ -1253,12 +1273,12 @@
     </message>
     <message>
         <location line="+9"/>
-        <location line="+435"/>
+        <location line="+541"/>
         <source>关于 riskmap</source>
         <translation>About riskmap</translation>
     </message>
     <message>
-        <location line="-430"/>
+        <location line="-536"/>
         <source>地图工具</source>
         <translation>Map tools</translation>
     </message>
@@ -1273,7 +1293,7 @@
         <translation>Demo data</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+9"/>
         <source>比例尺</source>
         <translation>Scale</translation>
     </message>
@@ -1308,12 +1328,57 @@
         <translation>Loading: {names}</translation>
     </message>
     <message>
-        <location line="+63"/>
+        <location line="+66"/>
+        <source>项目以只读方式打开，不能修改</source>
+        <translation>The project is open read-only: it cannot be changed</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>当前用户无权修改风险等级和分区（需要评估者角色）</source>
+        <translation>You may not change risk levels or zoning (needs the assessor role)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>当前用户无权编辑要素（需要编辑者角色）</source>
+        <translation>You may not edit features (needs the editor role)</translation>
+    </message>
+    <message>
+        <location line="+34"/>
+        <source>只读：项目以只读方式打开</source>
+        <translation>Read-only: the project is open read-only</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>只读：当前用户为查看者</source>
+        <translation>Read-only: you are a viewer</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>编辑者：可编辑要素，不能修改风险等级和分区</source>
+        <translation>Editor: you may edit features but not risk levels or zoning</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>评估者：可修改风险等级和分区，不能编辑要素</source>
+        <translation>Assessor: you may change risk levels and zoning but not edit features</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>用户：{user}；角色：{roles}</source>
+        <translation>User: {user}; roles: {roles}</translation>
+    </message>
+    <message>
+        <location line="+39"/>
+        <source>数据库中的数据已更新，已重新加载：{names}</source>
+        <translation>Data changed in the database; reloaded: {names}</translation>
+    </message>
+    <message>
+        <location line="+17"/>
         <source>正在创建示例项目（会宁县，虚构数据）</source>
         <translation>Creating the demo project (Huining, fictitious data)</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/import_wizard.py" line="-464"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="-463"/>
         <location filename="../../riskmap/ui/main_window.py" line="+6"/>
         <source>（无）</source>
         <translation>(none)</translation>
@@ -1368,8 +1433,8 @@ Desktop GIS for county four-colour safety-risk maps.
 Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/planning.py" line="-166"/>
-        <location line="+28"/>
+        <location filename="../../riskmap/ui/planning.py" line="-164"/>
+        <location line="+26"/>
         <source>无</source>
         <translation>None</translation>
     </message>
@@ -1601,7 +1666,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
     </message>
     <message>
         <location line="+3"/>
-        <location filename="../../riskmap/ui/tools/editing.py" line="-370"/>
+        <location filename="../../riskmap/ui/tools/editing.py" line="-372"/>
         <source>停止编辑</source>
         <translation>Stop editing</translation>
     </message>
@@ -1627,7 +1692,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../../riskmap/ui/tools/editing.py" line="+258"/>
+        <location filename="../../riskmap/ui/tools/editing.py" line="+260"/>
         <source>绘制洞</source>
         <translation>Draw hole</translation>
     </message>
@@ -1754,7 +1819,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>New</translation>
     </message>
     <message>
-        <location line="-502"/>
+        <location line="-500"/>
         <source>{mark}：本页内容为虚构演示数据。</source>
         <translation>{mark}: this page shows fictitious demo data.</translation>
     </message>
@@ -1764,7 +1829,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation> ({mark})</translation>
     </message>
     <message>
-        <location line="+46"/>
+        <location line="+44"/>
         <source>{target}（{cls}{people}）</source>
         <translation>{target} ({cls}{people})</translation>
     </message>
@@ -1879,7 +1944,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>… {n} more; type more to narrow down</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/main_window.py" line="-726"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-839"/>
         <location filename="../../riskmap/ui/settings_dialog.py" line="-13"/>
         <source>设置</source>
         <translation>Settings</translation>
@@ -1970,9 +2035,14 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>Grading rule</translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+33"/>
         <source>项目只读，显示项目中保存的分区等级。</source>
         <translation>The project is read-only: showing the zone levels stored in it.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>当前用户无权修改分区等级，显示项目中保存的分区等级。</source>
+        <translation>You may not change zone levels; showing the zone levels stored in the project.</translation>
     </message>
     <message>
         <location line="+5"/>
@@ -2001,12 +2071,12 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>Risk zones updated: {unit}, {rule}</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/tools/editing.py" line="-286"/>
+        <location filename="../../riskmap/ui/tools/editing.py" line="-288"/>
         <source>有未保存的编辑，是否保存？</source>
         <translation>There are unsaved edits. Save them?</translation>
     </message>
     <message>
-        <location line="+146"/>
+        <location line="+148"/>
         <source>{problem}。是否自动修复？</source>
         <translation>{problem}. Repair it automatically?</translation>
     </message>
@@ -2283,7 +2353,7 @@ Last segment {s}</translation>
         <translation>Print layout…</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/i18n.py" line="+31"/>
+        <location filename="../../riskmap/ui/i18n.py" line="+39"/>
         <source>、</source>
         <translation>, </translation>
     </message>

@@ -11,7 +11,11 @@ API for other modules (import wizard, exports, print layouts, planning tools):
   go into the section above 最近打开/退出 (where 导入/导出/打印 belong);
 - ``window.add_toolbar_action(action)``; ``window.run_task(title, fn, on_done)`` for background work;
 - ``window.workspace.reload_layer(layer_id)`` / ``reload_table(table)`` after an edit (only that layer is
-  read and prepared again).
+  read and prepared again);
+- ``window.permissions`` (what the current user may do, :class:`~riskmap.store.roles.Permissions`) and
+  ``window.apply_permissions()``: after a project opens, actions the user may not use are disabled with a
+  tooltip saying why; on PostgreSQL other users' changes are polled every CHANGE_POLL_MS and their layers
+  reloaded.
 
 Extensions: every module ``riskmap/ui/{import_wizard,export,print,planning}*.py`` and every module of the
 package ``riskmap.ui.tools`` that defines ``install(window)`` is imported and installed when a window is
@@ -62,6 +66,9 @@ EXTENSION_PACKAGES = ("riskmap.ui.tools",)
 SCALES = (1_000, 2_000, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000)
 DEMO_PLACE = "会宁县"
 BIG_LAYER = 10_000  # rows: larger layers load after the first map frame
+CHANGE_POLL_MS = 3000  # how often a shared database is asked for other users' changes
+ROLE_NAMES = {"viewer": QT_TR_NOOP("查看者"), "editor": QT_TR_NOOP("编辑者"), "assessor": QT_TR_NOOP("评估者"),
+              "admin": QT_TR_NOOP("管理员")}
 
 
 def discover_extensions() -> list[str]:
@@ -143,6 +150,10 @@ class MainWindow(QMainWindow):
         self.opening: tasks.Task | None = None
         self.loading_rest: tasks.Task | None = None
         self._handing_off = False
+        self.permissions = None  # the current user's Permissions once a project is open
+        self._change_timer = QTimer(self)
+        self._change_timer.setInterval(CHANGE_POLL_MS)
+        self._change_timer.timeout.connect(self.poll_changes)
         self._build_tools()
         self._build_docks()
         self._build_menus()
@@ -385,6 +396,10 @@ class MainWindow(QMainWindow):
         self.demo_label = QLabel(tr("示例数据"))
         self.demo_label.setStyleSheet("color:#C00000; font-weight:bold")
         self.demo_label.hide()
+        self.perm_label = QLabel()
+        self.perm_label.setStyleSheet("color:#8A5A00")
+        self.perm_label.hide()
+        sb.addPermanentWidget(self.perm_label)
         sb.addPermanentWidget(self.demo_label)
         sb.addPermanentWidget(self.coord_label)
         sb.addPermanentWidget(QLabel(tr("比例尺")))
@@ -442,7 +457,7 @@ class MainWindow(QMainWindow):
         """True while a project is being opened (also while its large layers load after the first frame)."""
         return self.opening is not None or self.loading_rest is not None
 
-    def open_project(self, path, on_done=None) -> tasks.Task:
+    def open_project(self, path, on_done=None, *, readonly: bool = False) -> tasks.Task:
         """Open a project file in the background (progress after 0.5 s); errors become dialogs.
 
         Layers of up to BIG_LAYER rows are read first and shown at once; larger ones (a county's 100k
@@ -456,7 +471,7 @@ class MainWindow(QMainWindow):
 
         def work(progress, cancelled):
             progress(0.0, tr("正在读取项目"))
-            project = Project.open(target)
+            project = Project.open(target, readonly=readonly)
             try:
                 epsg = map_epsg_for(project, crs_choice)
                 catalogue = load_catalogue()
@@ -545,7 +560,109 @@ class MainWindow(QMainWindow):
         self.canvas.demo_mark = bool(project.is_demo)
         self.demo_label.setVisible(bool(project.is_demo))
         self._update_crs_label()
+        self.apply_permissions()
+        self._watch_changes(project)
         self.projectOpened.emit()
+
+    # ================================================================== permissions and changes
+    def _permission_targets(self) -> dict[str, list]:
+        """Actions and buttons by the permission they need (those of extensions only when installed)."""
+        planning = getattr(self, "planning", None)
+        edit, assess = [], []
+        if planning is not None:
+            edit += [planning.start_menu.menuAction(), planning.act_lines, planning.act_contours]
+            assess.append(planning.act_grade)
+        if getattr(self, "action_import_data", None) is not None:
+            edit.append(self.action_import_data)
+        assess.append(self.zoning_panel.recompute)
+        return {"edit_features": edit, "assess": assess}
+
+    def _why_not(self, perm: str) -> str:
+        if self.project is not None and self.project.readonly:
+            return tr("项目以只读方式打开，不能修改")
+        if perm == "assess":
+            return tr("当前用户无权修改风险等级和分区（需要评估者角色）")
+        return tr("当前用户无权编辑要素（需要编辑者角色）")
+
+    def may(self, perm: str) -> bool:
+        """True when the current user has ``perm`` (a Permissions field, e.g. "edit_features"); False without a project."""
+        return self.permissions is not None and bool(getattr(self.permissions, perm, False))
+
+    def apply_permissions(self) -> None:
+        """Ask the project what the user may do; disable what they may not, with tooltips and a status note."""
+        project = self.project
+        perms = None
+        if project is not None:
+            try:
+                perms = project.permissions()
+            except Exception:  # an unreachable server must not stop the window: fall back to the file rule
+                log.exception("cannot read permissions")
+                from riskmap.store.roles import _file_permissions
+
+                perms = _file_permissions(project)
+        self.permissions = perms
+        for perm, targets in self._permission_targets().items():
+            ok = perms is None or bool(getattr(perms, perm))
+            for t in targets:
+                if t.property("riskmap_tip") is None:
+                    t.setProperty("riskmap_tip", t.toolTip())
+                t.setEnabled(ok)
+                t.setToolTip(t.property("riskmap_tip") if ok else self._why_not(perm))
+        planning = getattr(self, "planning", None)
+        if planning is not None and not self.may("edit_features"):
+            for a in planning.edit_actions:
+                a.setEnabled(False)
+        self.zoning_panel.can_compute = perms is None or perms.assess
+        note = ""
+        if perms is not None and not (perms.edit_features and perms.assess):
+            if not perms.edit_features and not perms.assess:
+                note = tr("只读：项目以只读方式打开") if project.readonly else tr("只读：当前用户为查看者")
+            elif perms.edit_features:
+                note = tr("编辑者：可编辑要素，不能修改风险等级和分区")
+            else:
+                note = tr("评估者：可修改风险等级和分区，不能编辑要素")
+        self.perm_label.setText(note)
+        self.perm_label.setToolTip("" if perms is None else tr("用户：{user}；角色：{roles}").format(
+            user=perms.user, roles=joined(tr(ROLE_NAMES.get(r, r)) for r in perms.roles) or "-"))
+        self.perm_label.setVisible(bool(note))
+        if note:
+            self.show_message(note)
+
+    def _watch_changes(self, project) -> None:
+        """On a shared database, listen for other users' changes and poll them every CHANGE_POLL_MS."""
+        self._change_timer.stop()
+        if project.dialect != "postgresql":
+            return
+        try:
+            project.listen()
+        except Exception:
+            log.exception("cannot listen for changes")
+            return
+        self._change_timer.start()
+
+    def poll_changes(self) -> list[str]:
+        """Reload the layers whose tables others changed; returns the reloaded layer ids."""
+        project = self.project
+        if project is None or self.loading:
+            return []
+        try:
+            changes = project.poll_changes()
+        except Exception:
+            log.exception("cannot poll changes")
+            return []
+        tables = dict.fromkeys(c.table for c in changes)
+        planning = getattr(self, "planning", None)
+        edits = getattr(getattr(planning, "controller", None), "edits", {})
+        dirty = {lid for lid, e in edits.items() if e.is_dirty()}  # unsaved edits are not overwritten
+        reloaded = []
+        for layer in list(self.workspace.layers):
+            if layer.layer_def.table in tables and layer.id not in dirty:
+                self.workspace.reload_layer(layer.id)
+                reloaded.append(layer.id)
+        if reloaded:
+            names = joined(self.workspace.layer(lid).title(self.lang) for lid in reloaded)
+            self.show_message(tr("数据库中的数据已更新，已重新加载：{names}").format(names=names))
+        return reloaded
 
     def open_demo(self) -> None:
         """Open the bundled demo (会宁县, fictitious data), creating it in the user's data folder once."""
@@ -793,6 +910,7 @@ class MainWindow(QMainWindow):
             if task is not None and not self._handing_off:
                 task.cancel()
         self.canvas.shutdown()
+        self._change_timer.stop()
         if not self._handing_off and self.workspace.project is not None:
             self.workspace.project.close()
         super().closeEvent(event)

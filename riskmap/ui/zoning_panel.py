@@ -59,6 +59,7 @@ class ZoningPanel(QWidget):
         lay.addWidget(self.summary)
         lay.addStretch(1)
         self.last_result = None
+        self.can_compute = True  # False: the user may not write zone levels (the window sets it)
 
     def current(self) -> tuple[str, str]:
         return self.unit.currentData(), self.rule.currentData()
@@ -85,6 +86,9 @@ class ZoningPanel(QWidget):
         rule, per, _, _ = RULES[rule_key]
         if project.readonly:
             self._show_stored(unit, tr("项目只读，显示项目中保存的分区等级。"))
+            return
+        if not self.can_compute:
+            self._show_stored(unit, tr("当前用户无权修改分区等级，显示项目中保存的分区等级。"))
             return
         try:
             from riskmap.grading.zoning import zone_project
