@@ -31,6 +31,7 @@ from riskmap.errors import RiskmapError
 EDITABLE_TABLES = ("control_lines", "zones", "protected_targets", "enterprises", "lifelines", "lifeline_points",
                    "emergency_resources", "risk_contours")
 SYSTEM_COLUMNS = ("id", "geom", "version", "created_at", "updated_at")
+RECOLOUR_CHUNK = 400  # enterprises per incremental zone recolouring (SQLite caps an expression at depth 1000)
 
 Address = tuple[int, int, int]
 
@@ -333,6 +334,8 @@ def save_edits(project, table: str, changes: list[Change], labels: dict[str, str
     """Write the changes in one transaction; returns the id of each change's feature (None when deleted).
 
     A failure (a missing required value, a bad number) rolls everything back and raises RiskmapError.
+    Enterprises added, moved, deleted or given another level recolour the zones that contain them (old
+    and new place) in the same transaction.
     """
     from riskmap.model import class_for_table
 
@@ -343,6 +346,8 @@ def save_edits(project, table: str, changes: list[Change], labels: dict[str, str
     labels = labels or {}
     required = required_columns(table)
     out: list[int | None] = []
+    moved: list[int] = []  # enterprises whose zones need recolouring
+    old_geoms: dict[int, shapely.Geometry] = {}
     with project.session() as s:
         for ch in changes:
             values = {}
@@ -353,6 +358,9 @@ def save_edits(project, table: str, changes: list[Change], labels: dict[str, str
                 if ch.fid is not None:
                     obj = s.get(cls, int(ch.fid))
                     if obj is not None:
+                        if table == "enterprises":
+                            moved.append(int(obj.id))
+                            old_geoms[int(obj.id)] = obj.geom
                         s.delete(obj)
                 out.append(None)
                 continue
@@ -365,11 +373,14 @@ def save_edits(project, table: str, changes: list[Change], labels: dict[str, str
                                        where=table)
                 obj = cls(**values, geom=geom)
                 s.add(obj)
+                new_obj = True
             else:
+                new_obj = False
                 obj = s.get(cls, int(ch.fid))
                 if obj is None:
                     raise RiskmapError(f"要素已被删除或不存在: {table} #{ch.fid}",
                                        f"feature {table} #{ch.fid} no longer exists")
+                old_geom, old_level = obj.geom, getattr(obj, "level", None)
                 for k, v in values.items():
                     if k in required and v is None:
                         raise RiskmapError(f"缺少必填项: {labels.get(k, k)}", f"required value missing: {k}",
@@ -380,5 +391,18 @@ def save_edits(project, table: str, changes: list[Change], labels: dict[str, str
                     obj.geom = geom
             s.flush()
             out.append(int(obj.id))
+            if table == "enterprises":
+                if new_obj:
+                    moved.append(int(obj.id))
+                elif obj.geom is not old_geom or obj.level != old_level:
+                    moved.append(int(obj.id))
+                    if obj.geom is not old_geom and old_geom is not None:
+                        old_geoms[int(obj.id)] = old_geom
+        if moved:
+            from riskmap.grading.zoning import recolour_for_enterprises
+
+            for i in range(0, len(moved), RECOLOUR_CHUNK):  # one bounding box per point in each query
+                part = moved[i:i + RECOLOUR_CHUNK]
+                recolour_for_enterprises(s, part, {k: old_geoms[k] for k in part if k in old_geoms})
     project.refresh_extents()
     return out

@@ -324,6 +324,8 @@ def commit_import(project, plan: Prepared, *, skip_bad_rows: bool = False, progr
                         progress=lambda f, m: prog(0.8 * f, m))
             if assessments:
                 _insert_assessments(conn, assessments)
+            if spec.table == "enterprises":
+                _recolour_zones(s, ids, plan.geoms[keep])
             prog(0.9, "评估记录")
             if spec.table == "hidden_dangers":
                 n = len(ids)
@@ -353,6 +355,29 @@ def commit_import(project, plan: Prepared, *, skip_bad_rows: bool = False, progr
                                "program; the project is unchanged", where=str(project.target)) from None
         raise
     return ImportResult(plan, ids, True)
+
+
+RECOLOUR_CHUNK = 400  # enterprises per incremental recolouring: one bounding box each in an OR of the query
+
+
+def _recolour_zones(session, ids: list[int], geoms) -> None:
+    """Recolour the zones (of every unit levelled so far) that contain the new enterprises, in the import's
+    transaction; the enterprises go in spatially compact chunks (Hilbert order) so each touches few zones."""
+    import geopandas as gpd
+    import shapely
+
+    from riskmap.grading.zoning import recolour_for_enterprises, zoned_units
+
+    if not ids or not zoned_units(session.connection()):
+        return
+    geoms = np.asarray(geoms, dtype=object)
+    idx = np.flatnonzero(~shapely.is_missing(geoms) & ~shapely.is_empty(geoms))
+    if not len(idx):
+        return
+    order = idx[np.argsort(gpd.GeoSeries(list(geoms[idx])).hilbert_distance().to_numpy(), kind="stable")]
+    ids_arr = np.asarray(ids, dtype=np.int64)
+    for i in range(0, len(order), RECOLOUR_CHUNK):
+        recolour_for_enterprises(session, ids_arr[order[i:i + RECOLOUR_CHUNK]].tolist())  # SQLite: depth 1000
 
 
 def _insert_assessments(conn, cols: dict[str, list]) -> None:

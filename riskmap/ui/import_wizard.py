@@ -737,6 +737,8 @@ class ImportWizard(QWizard):
             w = self.main_window
             if w is not None:
                 w.workspace.reload_table(plan.spec.table)
+                if plan.spec.table == "enterprises":
+                    w.workspace.reload_table("zones")  # the import recoloured the zones around them
                 w.show_message(tr("已导入 {n} 行到“{layer}”").format(
                     n=len(result.ids), layer=self.file_page.layer_combo.currentText()))
             self.imported.emit(result)

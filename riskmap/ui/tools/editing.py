@@ -33,6 +33,7 @@ from riskmap.analysis.editing import (
 )
 from riskmap.crs import transformer
 from riskmap.errors import RiskmapError
+from riskmap.grading.zoning import zoned_units
 from riskmap.ui.errors import error_text, show_error
 from riskmap.ui.fields import value_mapping
 from riskmap.ui.i18n import current_language, joined, tr
@@ -412,6 +413,8 @@ class EditController(QObject):
         for other in list(self.workspace.layers):  # other layers of the same table (zones) show it too
             if other.layer_def.table == e.table and other.id != e.layer_id:
                 self.workspace.reload_layer(other.id)
+        if e.table == "enterprises" and zoned_units(self.workspace.project):
+            self.workspace.reload_table("zones")  # the save recoloured the zones around the enterprises
         self.saved.emit(e.layer_id, len(changes))
         return True
 
