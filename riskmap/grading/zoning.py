@@ -389,10 +389,14 @@ def _gc_paused():
 
 
 def zone_project(project, unit: str = "town", rule: str = "max", *, per: str | None = None, standard=None,
-                 progress: Progress | None = None, cancel: Cancel | None = None) -> ZoningResult:
-    """Level every zone of ``unit`` under ``rule`` from scratch and write the result in one transaction."""
+                 settings: RuleSettings | None = None, progress: Progress | None = None,
+                 cancel: Cancel | None = None) -> ZoningResult:
+    """Level every zone of ``unit`` under ``rule`` from scratch and write the result in one transaction.
+
+    ``settings`` (e.g. from :func:`zoned_units`) replaces ``rule``/``per``/``standard`` to redo a unit exactly
+    as it was levelled before."""
     kinds = check_unit(unit)
-    cfg = zoning_rules.settings(rule, per=per, standard=standard)
+    cfg = settings if settings is not None else zoning_rules.settings(rule, per=per, standard=standard)
     progress = progress or (lambda f, m: None)
     with _gc_paused():
         t0 = time.perf_counter()
