@@ -502,6 +502,14 @@ class Planning(QObject):
             raise RiskmapError("请先打开项目", "open a project first")
         return p
 
+    def _project_or_warn(self):
+        """The open project, or None after telling the user to open one."""
+        try:
+            return self._project()
+        except RiskmapError as exc:
+            show_error(self.window, exc)
+            return None
+
     def _project_changed(self) -> None:
         self.data = None
 
@@ -530,10 +538,8 @@ class Planning(QObject):
         self.window.go_to_feature(layer, fid)
 
     def run_check(self) -> None:
-        try:
-            project = self._project()
-        except RiskmapError as exc:
-            show_error(self.window, exc)
+        project = self._project_or_warn()
+        if project is None:
             return
         from riskmap.analysis.check import run_check
 
@@ -552,10 +558,8 @@ class Planning(QObject):
         self.last_report = report
 
     def make_control_lines(self) -> None:
-        try:
-            project = self._project()
-        except RiskmapError as exc:
-            show_error(self.window, exc)
+        project = self._project_or_warn()
+        if project is None:
             return
         from riskmap.analysis.controlline import control_lines_from_distances
 
@@ -573,10 +577,8 @@ class Planning(QObject):
         self.window.run_task(tr("正在生成安全控制线"), work, done)
 
     def import_contours(self, options: dict | None = None) -> None:
-        try:
-            project = self._project()
-        except RiskmapError as exc:
-            show_error(self.window, exc)
+        project = self._project_or_warn()
+        if project is None:
             return
         if options is None:
             ents = self.workspace.layer("enterprises").gdf if self.workspace.has_layer("enterprises") else None
@@ -606,10 +608,8 @@ class Planning(QObject):
         self.window.run_task(tr("正在导入等值线"), work, done)
 
     def grade_lifelines(self) -> None:
-        try:
-            project = self._project()
-        except RiskmapError as exc:
-            show_error(self.window, exc)
+        project = self._project_or_warn()
+        if project is None:
             return
         from riskmap.analysis.lifelines import apply_lifeline_levels
 
