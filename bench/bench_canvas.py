@@ -169,7 +169,7 @@ def measure():
         label_t.append(time.perf_counter() - t)
     out["canvas_zoom_frame_s"] = (min(frame_t), sorted(frame_t)[len(frame_t) // 2], max(frame_t))
     out["canvas_zoom_labels_s"] = (min(label_t), sorted(label_t)[len(label_t) // 2], max(label_t))
-    c.grab().save(os.environ.get("BENCH_SHOT", "/tmp/zoom_after.png"))
+    c.grab().save(os.environ.get("BENCH_SHOT", os.path.join(tempfile.gettempdir(), "zoom_after.png")))
     # pan frames: the canvas paints its cached full-view image shifted (no render while dragging)
     c._accept(render(full))
     img = QImage(W, H, QImage.Format.Format_ARGB32_Premultiplied)

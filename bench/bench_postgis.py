@@ -16,6 +16,7 @@ import argparse
 import shutil
 import statistics
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -123,7 +124,7 @@ def sql_rows(project, sql: str) -> list:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--work", default="/tmp/riskmap-bench", help="folder for the benchmark project")
+    ap.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "riskmap-bench"), help="folder for the benchmark project")
     ap.add_argument("--url", help="an empty PostgreSQL + PostGIS database (default: a throwaway server)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--repeat", type=int, default=3)

@@ -13,6 +13,7 @@ import os
 import shutil
 import statistics
 import sys
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -66,7 +67,7 @@ def fmt(ts) -> str:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--work", default="/tmp/riskmap-bench", help="folder for the benchmark project")
+    ap.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "riskmap-bench"), help="folder for the benchmark project")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args(argv)

@@ -14,7 +14,8 @@ for _k in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
     os.environ[_k] = os.path.join(_HOME, _k.lower())
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-SHOTS = "/tmp"
+# Screenshots of the main states, for a person to look at (not compared by the tests).
+SHOTS = os.environ.get("RISKMAP_SHOTS", tempfile.gettempdir())
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 from riskmap.store.roles import Permissions
+from tests.ui.conftest import SHOTS
 
 
 def _open_window(app, qtbot, prefs, target, readonly=False):
@@ -49,7 +50,7 @@ def test_readonly_gpkg_disables_edit_and_import(app, qtbot, prefs, demo_copy):
     assert w.zoning_panel.last_result is None
     # view tools stay usable
     assert w.act_identify.isEnabled() and w.planning.act_measure.isEnabled()
-    w.grab().save("/tmp/permissions_readonly.png")
+    w.grab().save(f"{SHOTS}/permissions_readonly.png")
     w.close()
 
 

@@ -15,6 +15,7 @@ for _k in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
     os.environ.setdefault(_k, os.path.join(tempfile.mkdtemp(prefix="riskmap-planning-tests-"), _k.lower()))
 
 from riskmap.store import Project  # noqa: E402
+from tests.ui.conftest import SHOTS
 
 NAME = "测试绘制控制线"
 
@@ -97,7 +98,7 @@ def test_draw_snap_undo_redo_save_reopen(pwin, qtbot, demo_copy, qapp):
     # the click 3.6 px away from the park corner snapped onto it
     assert np.hypot(first[0] - vx, first[1] - vy) < 1e-6
     w.canvas.render_now()
-    w.canvas.to_image().save("/tmp/ui_planning_drawn.png")
+    w.canvas.to_image().save(f"{SHOTS}/ui_planning_drawn.png")
 
     # undo and redo through the menu actions
     w.planning.act_undo.trigger()

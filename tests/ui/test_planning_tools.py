@@ -23,6 +23,7 @@ from riskmap.crs import transformer  # noqa: E402
 from riskmap.store import Project  # noqa: E402
 from tests.analysis.conftest import GEOD  # noqa: E402
 from tests.ui.test_planning_edit import _click, pwin  # noqa: E402,F401  (fixture)
+from tests.ui.conftest import SHOTS
 
 
 def _geo(w, x, y):
@@ -105,7 +106,7 @@ def test_measure_distance_and_area(pwin, qtbot):
     expected = GEOD.inv(lon0, lat0, lon1, lat1)[2]
     assert format_distance(expected) in w.planning.measure_line.result[1]
     canvas.render_now()
-    canvas.to_image().save("/tmp/ui_planning_measure.png")
+    canvas.to_image().save(f"{SHOTS}/ui_planning_measure.png")
     w.planning.act_area.trigger()
     tri = [(cx - 100, cy - 100), (cx + 150, cy - 80), (cx, cy + 120)]
     for x, y in tri:
@@ -132,7 +133,7 @@ def test_nearby_click_panel_and_printable_summary(pwin, qtbot, tmp_path):
     assert fid in set(int(i) for i in w.workspace.selected_ids("protected_targets"))
     assert "示例数据" in pl.panel.page
     canvas.render_now()
-    w.grab().save("/tmp/ui_planning_nearby.png")
+    w.grab().save(f"{SHOTS}/ui_planning_nearby.png")
     html = pl.panel.save_html(str(tmp_path / "n.html"))
     assert "一点即现" in open(html, encoding="utf-8").read()
     pdf = pl.panel.save_pdf(str(tmp_path / "n.pdf"))

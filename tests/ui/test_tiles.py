@@ -12,6 +12,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
 from PySide6.QtGui import QColor, QImage
 
 from tests.ui.conftest import close_to, pixel, wait_render
+from tests.ui.conftest import SHOTS
 
 TILE_COLOURS = ("#C8E6C9", "#D1C4E9")  # chequerboard: (x + y) even / odd
 
@@ -95,7 +96,7 @@ def test_tiles_drawn_under_the_map_and_cached_on_disk(window, qtbot, tile_server
     canvas._compose_tiles()
     wait_render(qtbot, canvas)
     img = canvas.to_image()
-    img.save("/tmp/ui_tiles.png")
+    img.save(f"{SHOTS}/ui_tiles.png")
     # a pixel outside the county (no vector feature) shows the tile under it
     for px, py in ((30, 120), (canvas.width() - 30, canvas.height() - 120)):
         want, _ = _expected_colour(canvas, px, py, z)
