@@ -3,8 +3,9 @@
 Nothing is fetched from the internet: folium's CDN links are dropped, Leaflet 1.9.4 (``resources/web``)
 and its images are inlined, there is no tile layer. Each layer is one ``L.geoJSON`` (circle markers on a
 canvas), with four-colour styles, a layer control, a legend with counts, popups with the record and an
-enterprise's 5个清单, and search by name. User text travels as JSON inside a script block with ``<``,
-``>`` and ``&`` escaped, and reaches the page only through ``textContent``.
+enterprise's 5个清单, and search by name. User text travels as JSON in a ``<script type="application/json">`` block
+with ``<``, ``>`` and ``&`` escaped, is never part of a template, and reaches the page only through
+``textContent``.
 
 ``page.html#q=NAME`` opens the page with the search for NAME run and its first hit's popup open.
 
@@ -35,6 +36,7 @@ DECIMALS = 6  # about 0.1 m
 DASH = {"solid": None, "dash": "6 4", "dot": "2 3", "dashdot": "6 3 2 3"}
 LIST_KINDS = (("basic", "基础信息"), ("responsibility", "防控责任"), ("monitoring", "监测监控"),
               ("measures", "防范措施"), ("emergency", "应急处置"))
+DATA_ELEMENT_ID = "riskmap-data"
 LIST_KEY_ZH = {"external_distance_insufficient": "外部安全防护距离不足"}
 
 
@@ -178,10 +180,13 @@ HASH_SEARCH_JS = """
 
 
 def build_html(src: ExportSource, *, title: str | None = None, subtitle: str = "", steps: Steps | None = None) -> str:
-    """The whole page as one string."""
+    """The whole page as one string.
+
+    folium lays out the page, but no user text and none of riskmap's own code goes through a folium
+    element whose output branca compiles as a Jinja template (every ``MacroElement`` script is): the data
+    is a ``<script type="application/json">`` block and the code a raw element, both output as they are.
+    """
     import folium
-    from branca.element import MacroElement
-    from jinja2 import Template
 
     data_text = page_json(src, title=title, subtitle=subtitle, steps=steps)
     bounds = _bounds(src)
@@ -202,26 +207,23 @@ def build_html(src: ExportSource, *, title: str | None = None, subtitle: str = "
     fig.header.add_child(_raw(f"<style>/* Leaflet 1.9.4, BSD-2-Clause */\n{leaflet_css}</style>"), name="leaflet_css")
     fig.header.add_child(_raw(f"<script>{leaflet_js}</script>"), name="leaflet_js")
     fig.header.add_child(_raw(f"<style>{own_css}</style>"), name="riskmap_css")
+    fig.html.add_child(_raw(f'<script type="application/json" id="{DATA_ELEMENT_ID}">'
+                            f"{escape_script_text(data_text)}</script>"), name="riskmap_data")
     code = (WEB_DIR / "webmap.js").read_text(encoding="utf-8")
-    code = code.replace("MAP_VARIABLE, RISKMAP_DATA", f"{m.get_name()}, {escape_script_text(data_text)}") + HASH_SEARCH_JS
+    data_expr = f'JSON.parse(document.getElementById("{DATA_ELEMENT_ID}").textContent)'
+    code = code.replace("MAP_VARIABLE, RISKMAP_DATA", f"{m.get_name()}, {data_expr}") + HASH_SEARCH_JS
     if re.search(r"</script|<!--", code, re.I):  # would end the script block early
         raise RiskmapError("网页脚本含有非法片段", "page script contains a closing script tag")
-
-    class _Script(MacroElement):
-        _template = Template("{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}")
-
-        def __init__(self, code):
-            super().__init__()
-            self.code = code
-
-    m.add_child(_Script(code))
+    # Figure's script block holds the map's own script after this one: run once the page has loaded.
+    fig.script.add_child(_raw(f'document.addEventListener("DOMContentLoaded", function () {{\n{code}\n}});'),
+                         name="riskmap_script")
     if src.is_demo:
         fig.html.add_child(_raw(f'<div style="display:none" id="riskmap-demo">{DEMO_MARK}</div>'))
     return fig.render()
 
 
 def _raw(text: str):
-    """A branca element that outputs ``text`` as it is (a Jinja variable, never parsed as a template)."""
+    """A branca element that outputs ``text`` as it is: a Jinja variable's value, never parsed as a template."""
     from branca.element import Element
     from jinja2 import Template
 

@@ -19,7 +19,7 @@ from riskmap.io.export_stats import NONE_COLUMN, TOTAL
 from riskmap.levels import load_levels
 from riskmap.printing.content import PageContent, Texts
 from riskmap.printing.grid import draw_grid
-from riskmap.printing.template import MIN_TEXT_PT, Item, Page, Template
+from riskmap.printing.template import MIN_TEXT_PT, Item, Page, Template, fill_placeholders
 from riskmap.render.decorations import draw_legend, draw_north_arrow, draw_scale_bar, legend_entries, measure_legend
 from riskmap.render.fonts import ensure_fonts, map_font
 from riskmap.render.labels import draw_labels, place_labels
@@ -199,10 +199,7 @@ class PagePainter:
         painter.drawText(rect, int(flags | Qt.AlignmentFlag.AlignVCenter), text)
 
     def _fill(self, template: str) -> str:
-        try:
-            return template.format(**self.values)
-        except (KeyError, IndexError, ValueError):
-            return template
+        return fill_placeholders(template, self.values)
 
     def _item_frame(self, painter: QPainter, item: Item) -> None:
         pen = QPen(INK, max(self.px(item.get("width_mm", 0.6)), 0.8))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -27,6 +28,19 @@ ORIENTATIONS = ("landscape", "portrait")
 ITEM_TYPES = ("frame", "title", "subtitle", "map", "north_arrow", "scalebar", "inset", "legend", "stats", "note",
               "text")
 MIN_TEXT_PT = 4.5
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def fill_placeholders(text: str, values: dict) -> str:
+    """``text`` with each ``{name}`` replaced by ``values[name]``; unknown names stay as written.
+
+    Only plain names are placeholders (no attribute, index or format spec, unlike ``str.format``), and the
+    values are inserted as they are, never read as placeholders themselves: user text is data.
+
+    >>> fill_placeholders("编制单位：{unit} {x.__class__} {missing}", {"unit": "{title}"})
+    '编制单位：{title} {x.__class__} {missing}'
+    """
+    return _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0), text)
 
 
 def paper_size_mm(paper: str, orientation: str) -> tuple[float, float]:

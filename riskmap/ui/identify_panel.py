@@ -7,6 +7,8 @@ objects that decided it. Several features under the cursor are all listed.
 
 from __future__ import annotations
 
+from html import escape
+
 import json
 
 import pandas as pd
@@ -272,12 +274,12 @@ class IdentifyPanel(QWidget):
     def _zone(self, project, zid: int, row) -> None:
         lang = current_language()
         kind = word("zones", "kind", row["kind"], lang)
-        parts = [tr("{name}（{kind}）").format(name=f"<b>{row['name']}</b>", kind=kind),
+        parts = [tr("{name}（{kind}）").format(name=f"<b>{escape(str(row['name']))}</b>", kind=escape(kind)),
                  tr("风险等级：{level}").format(level=_level(row["level"], lang) or tr("未定级"))]
         if isinstance(row.get("level_rule"), str) and row["level_rule"]:
             parts.append(tr("分级规则：{rule}").format(rule=word("zones", "level_rule", row["level_rule"], lang)))
         if isinstance(row.get("level_reason"), str) and row["level_reason"]:
-            parts.append(tr("定级理由：{reason}").format(reason=row["level_reason"]))
+            parts.append(tr("定级理由：{reason}").format(reason=escape(row["level_reason"])))
         dec = project.read_table("zone_decisions", where=f"zone_id = {zid}")
         if len(dec):
             parts.append(tr("<b>决定等级的对象</b>（{n}）：").format(n=len(dec)))
@@ -291,8 +293,8 @@ class IdentifyPanel(QWidget):
             for _, d in dec.head(200).iterrows():
                 label = names.get(int(d["object_id"])) if d["object_table"] == "enterprises" else None
                 label = label or f"{d['object_table']} #{int(d['object_id'])}"
-                extra = f" — {d['note']}" if isinstance(d["note"], str) and d["note"] else ""
-                items.append("<li>" + tr("{name}：{level}").format(name=label, level=_level(d["object_level"], lang))
+                extra = f" — {escape(d['note'])}" if isinstance(d["note"], str) and d["note"] else ""
+                items.append("<li>" + tr("{name}：{level}").format(name=escape(str(label)), level=_level(d["object_level"], lang))
                              + extra + "</li>")
             parts.append("<ul>" + "".join(items) + "</ul>")
         elif row.get("level") is None or pd.isna(row.get("level")):

@@ -6,6 +6,8 @@ which identify shows); a read-only project shows the levels stored in it.
 
 from __future__ import annotations
 
+from html import escape
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -136,6 +138,6 @@ class ZoningPanel(QWidget):
         unit_name = f"<b>{en if lang == 'en' else zh}</b>"
         text = tr("{unit} · 规则：{rule}").format(unit=unit_name, rule=rule_label) + "<br>" + "<br>".join(parts)
         if note:
-            text += f"<br><i>{note}</i>"
+            text += f"<br><i>{escape(note)}</i>"
         self.summary.setText(text)
         self.message.emit(tr("风险分区已更新：{unit}，{rule}").format(unit=en if lang == "en" else zh, rule=rule_label))
