@@ -25,7 +25,7 @@ CASES = ("demo-pdf", "big-pdf", "big-png", "big-png-a0")
 
 
 def _opts(out, paper="A3", orientation="landscape", dpi=300):
-    from riskmap.io.export import ExportOptions
+    from riskmap.export.options import ExportOptions
 
     return ExportOptions(out=out, paper=paper, orientation=orientation, dpi=dpi)
 
@@ -54,7 +54,7 @@ def run_case(case: str, folder: Path) -> dict:
         sys.path.insert(0, str(ROOT / "bench"))
         from make_big_data import make_big_layers
 
-        from riskmap.io.export_common import source_from_frames
+        from riskmap.export.base import source_from_frames
         from riskmap.printing.compose import PagePainter
         from riskmap.printing.content import Texts, build_content
         from riskmap.printing.output import write_pdf, write_png

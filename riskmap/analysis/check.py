@@ -1,7 +1,7 @@
 """The planning check of a whole project: encroachments (GB 36894), high-consequence gas-pipeline segments
 (GB 32167) and lifeline segments crossing red/orange zones or control lines — as text, JSON and XLSX.
 
->>> # report = run_check(project); print(report.to_text()); report.to_xlsx("check.xlsx")
+>>> # report = run_check(project); print(report.to_text()); write_check_xlsx(report, "check.xlsx")
 """
 
 from __future__ import annotations
@@ -82,13 +82,6 @@ class CheckReport:
             first = grp.iloc[0]
             out.append(f"  {first['segment_name'] or sid}（#{sid}）穿越 " + "；".join(parts))
         return "\n".join(out)
-
-    def to_xlsx(self, path):
-        from riskmap.analysis.xlsx import crossing_sheet, encroachment_sheet, hca_sheet, write_sheets_xlsx
-
-        return write_sheets_xlsx(path, [encroachment_sheet(self.encroachments, self.project_name),
-                                        hca_sheet(self.high_consequence, self.project_name),
-                                        crossing_sheet(self.crossings, self.project_name)], demo=self.demo)
 
 
 def run_check(project, *, progress: Progress | None = None, cancel: Cancel | None = None) -> CheckReport:

@@ -52,7 +52,9 @@ def run(args) -> int:
         report = run_check(project, progress=bar)
         bar.done()
     if args.xlsx:
-        report.to_xlsx(args.xlsx)
+        from riskmap.export.check_xlsx import write_check_xlsx
+
+        write_check_xlsx(report, args.xlsx)
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:

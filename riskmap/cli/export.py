@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from riskmap.cli.progress import ProgressBar
-from riskmap.io.export import FORMATS, ExportOptions, export_project, resolve_format
+from riskmap.export.options import FORMATS, ExportOptions, resolve_format
+from riskmap.printing.dispatch import export_project
 from riskmap.store import Project
 
 PAPERS = ("A4", "A3", "A2", "A1", "A0")

@@ -14,8 +14,8 @@ import shapely
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
 
-from riskmap.io.export_common import DEMO_MARK
-from riskmap.io.export_stats import NONE_COLUMN, TOTAL
+from riskmap.export.base import DEMO_MARK
+from riskmap.export.stats import NONE_COLUMN, TOTAL
 from riskmap.levels import load_levels
 from riskmap.printing.content import PageContent, Texts
 from riskmap.printing.grid import draw_grid

@@ -1,6 +1,6 @@
 """What a printed page shows: prepared map layers, extent, overview, statistics and texts.
 
-Built once per export from an :class:`~riskmap.io.export_common.ExportSource`; atlas pages are
+Built once per export from an :class:`~riskmap.export.base.ExportSource`; atlas pages are
 derived from it with :meth:`PageContent.for_unit`.
 """
 
@@ -16,8 +16,8 @@ import pandas as pd
 import shapely
 
 from riskmap.errors import RiskmapError
-from riskmap.io.export_common import DEMO_MARK, ExportSource
-from riskmap.io.export_stats import TOTAL, level_numbers, level_table
+from riskmap.export.base import DEMO_MARK, ExportSource
+from riskmap.export.stats import TOTAL, level_numbers, level_table
 from riskmap.layers import load_catalogue
 from riskmap.render.prepared import PreparedLayer
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from riskmap.errors import RiskmapError
-from riskmap.io.export_common import DEMO_MARK, DEMO_NOTE, ExportSource, Steps, atomic_path, collect_layers
+from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportSource, Steps, atomic_path, collect_layers
 from riskmap.layers import load_catalogue
 from riskmap.printing.compose import PagePainter
 from riskmap.printing.content import ATLAS_KINDS, PageContent, Texts, atlas_pages, build_content

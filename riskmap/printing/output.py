@@ -15,7 +15,7 @@ from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 from PySide6.QtSvg import QSvgGenerator
 
 from riskmap.errors import RiskmapError
-from riskmap.io.export_common import DEMO_NOTE, ExportCancelled, Steps
+from riskmap.export.base import DEMO_NOTE, ExportCancelled, Steps
 from riskmap.printing.compose import PagePainter
 from riskmap.printing.pdf_fix import fix_pdf
 

@@ -1,4 +1,4 @@
-"""The data export dialog (文件 → 导出数据…): format, layers and file; runs :func:`riskmap.io.export.export_project`
+"""The data export dialog (文件 → 导出数据…): format, layers and file; runs :func:`riskmap.printing.dispatch.export_project`
 in the background with a cancellable progress dialog."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from PySide6.QtWidgets import (
     QListWidgetItem, QPushButton, QVBoxLayout,
 )
 
-from riskmap.io.export import ExportOptions, export_project
+from riskmap.export.options import ExportOptions
+from riskmap.printing.dispatch import export_project
 from riskmap.layers import load_catalogue
 from riskmap.ui import tasks
 from riskmap.ui.i18n import current_language, tr

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from riskmap.errors import RiskmapError
+from riskmap.export.check_xlsx import write_check_xlsx
 from riskmap.ui.errors import show_error
 from riskmap.ui.i18n import current_language, tr
 from riskmap.ui.tools.capture import svg_icon
@@ -552,7 +553,7 @@ class Planning(QObject):
         enc = report.encroachments
         self._show("check", tr("规划检查：侵占 {a} 处，高后果区 {b} 处，穿越 {c} 处").format(
             a=len(enc), b=len(report.high_consequence), c=len(report.crossings)),
-            check_html(report), report.to_xlsx)
+            check_html(report), lambda path: write_check_xlsx(report, path))
         if self.workspace.has_layer("protected_targets"):
             self.workspace.select("protected_targets", sorted(set(int(i) for i in enc["target_id"])), "replace")
         self.last_report = report

@@ -12,7 +12,7 @@ from riskmap.analysis.encroachment import (
     check_encroachments, find_encroachments, format_risk, parse_applies_to,
 )
 from riskmap.analysis.standards import load_gb36894
-from riskmap.analysis.xlsx import export_encroachments_xlsx
+from riskmap.export.check_xlsx import export_encroachments_xlsx
 from riskmap.errors import RiskmapError
 from riskmap.store import Project
 from tests.analysis.conftest import EPSG, at, circle, multi

@@ -21,7 +21,7 @@ def demo_open(demo_path):
 
 @pytest.fixture(scope="module")
 def demo_source(demo_open):
-    from riskmap.io.export_common import collect_layers
+    from riskmap.export.base import collect_layers
 
     return collect_layers(demo_open)
 

@@ -13,7 +13,7 @@ import pytest
 import shapely
 
 from riskmap.errors import RiskmapError
-from riskmap.io.export_common import ExportCancelled
+from riskmap.export.base import ExportCancelled
 from riskmap.levels import load_levels
 
 KML = {"k": "http://www.opengis.net/kml/2.2"}
@@ -29,7 +29,7 @@ def rgb(hex_colour):
 
 # ---------------------------------------------------------------------------------------- GeoPackage
 def test_gpkg_reopens_in_gdal_with_counts_and_qgis_styles(demo_source, demo_tables, tmp_path):
-    from riskmap.io.export_gpkg import export_gpkg
+    from riskmap.export.gpkg import export_gpkg
 
     out = tmp_path / "一张图.gpkg"
     export_gpkg(demo_source, out)
@@ -65,7 +65,7 @@ def test_gpkg_reopens_in_gdal_with_counts_and_qgis_styles(demo_source, demo_tabl
 
 
 def test_gpkg_of_demo_says_demo(demo_source, tmp_path):
-    from riskmap.io.export_gpkg import export_gpkg
+    from riskmap.export.gpkg import export_gpkg
 
     out = tmp_path / "d.gpkg"
     export_gpkg(demo_source, out)
@@ -77,8 +77,8 @@ def test_gpkg_of_demo_says_demo(demo_source, tmp_path):
 
 # ---------------------------------------------------------------------------------------- Shapefile
 def test_shapefile_utf8_and_gbk(demo_source, demo_tables, tmp_path):
-    from riskmap.io.export_common import ExportSource
-    from riskmap.io.export_shp import export_shp
+    from riskmap.export.base import ExportSource
+    from riskmap.export.shp import export_shp
 
     src = ExportSource(demo_source.name, demo_source.is_demo, demo_source.metric_epsg,
                        [demo_source.get("enterprises"), demo_source.get("towns")])
@@ -101,8 +101,8 @@ def test_shapefile_utf8_and_gbk(demo_source, demo_tables, tmp_path):
 
 
 def test_gbk_refuses_characters_it_cannot_hold(demo_source, tmp_path):
-    from riskmap.io.export_common import ExportLayer, ExportSource
-    from riskmap.io.export_shp import export_shp
+    from riskmap.export.base import ExportLayer, ExportSource
+    from riskmap.export.shp import export_shp
 
     x = demo_source.get("enterprises")
     gdf = x.gdf.copy()
@@ -115,7 +115,7 @@ def test_gbk_refuses_characters_it_cannot_hold(demo_source, tmp_path):
 
 # ---------------------------------------------------------------------------------------- GeoJSON
 def test_geojson_counts_per_layer(demo_source, demo_tables, tmp_path):
-    from riskmap.io.export_geojson import export_geojson
+    from riskmap.export.geojson import export_geojson
 
     out = tmp_path / "a.geojson"
     export_geojson(demo_source, out)
@@ -133,7 +133,7 @@ def test_geojson_counts_per_layer(demo_source, demo_tables, tmp_path):
 
 # ---------------------------------------------------------------------------------------- KML / KMZ
 def test_kmz_keeps_colours_and_counts(demo_source, demo_tables, tmp_path):
-    from riskmap.io.export_kml import export_kml
+    from riskmap.export.kml import export_kml
 
     out = tmp_path / "a.kmz"
     export_kml(demo_source, out)
@@ -165,7 +165,7 @@ def test_kmz_keeps_colours_and_counts(demo_source, demo_tables, tmp_path):
 
 
 def test_kml_beside_its_icons(demo_source, tmp_path):
-    from riskmap.io.export_kml import export_kml
+    from riskmap.export.kml import export_kml
 
     out = tmp_path / "b.kml"
     export_kml(demo_source, out)
@@ -181,7 +181,7 @@ def test_dxf_layers_colours_counts_metric(demo_source, demo_tables, tmp_path):
     import ezdxf
 
     from riskmap.crs import to_metric
-    from riskmap.io.export_dxf import export_dxf
+    from riskmap.export.dxf import export_dxf
 
     out = tmp_path / "a.dxf"
     export_dxf(demo_source, out)
@@ -215,7 +215,7 @@ def test_dxf_layers_colours_counts_metric(demo_source, demo_tables, tmp_path):
 def test_xlsx_sheets_counts_and_print_setup(demo_source, demo_tables, tmp_path):
     import openpyxl
 
-    from riskmap.io.export_xlsx import export_xlsx
+    from riskmap.export.xlsx import export_xlsx
 
     out = tmp_path / "a.xlsx"
     export_xlsx(demo_source, out)
@@ -250,7 +250,7 @@ def test_xlsx_sheets_counts_and_print_setup(demo_source, demo_tables, tmp_path):
 
 # ---------------------------------------------------------------------------------------- safety
 def test_cancel_leaves_nothing(demo_source, tmp_path):
-    from riskmap.io.export_gpkg import export_gpkg
+    from riskmap.export.gpkg import export_gpkg
 
     calls = []
 
@@ -264,7 +264,7 @@ def test_cancel_leaves_nothing(demo_source, tmp_path):
 
 
 def test_existing_file_survives_a_failed_export(demo_source, tmp_path):
-    from riskmap.io.export_xlsx import export_xlsx
+    from riskmap.export.xlsx import export_xlsx
 
     out = tmp_path / "keep.xlsx"
     out.write_bytes(b"old")
@@ -274,7 +274,7 @@ def test_existing_file_survives_a_failed_export(demo_source, tmp_path):
 
 
 def test_missing_folder_is_a_user_error(demo_source, tmp_path):
-    from riskmap.io.export_geojson import export_geojson
+    from riskmap.export.geojson import export_geojson
 
     with pytest.raises(RiskmapError, match="目标文件夹不存在"):
         export_geojson(demo_source, tmp_path / "nope" / "a.geojson")

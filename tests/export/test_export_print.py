@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from riskmap.errors import RiskmapError
-from riskmap.io.export import ExportOptions
+from riskmap.export.options import ExportOptions
 
 POPPLER = all(shutil.which(t) for t in ("pdfinfo", "pdftotext", "pdffonts", "pdfimages"))
 needs_poppler = pytest.mark.skipif(not POPPLER, reason="poppler-utils not installed (scripts/system-deps.sh test)")
@@ -233,7 +233,7 @@ def test_export_command_writes_a3_landscape_pdf(demo_path, tmp_path):
 
 
 def test_cancelled_print_leaves_nothing(demo_open, gui, tmp_path):
-    from riskmap.io.export_common import ExportCancelled
+    from riskmap.export.base import ExportCancelled
     from riskmap.printing.export import export_print
 
     calls = []

@@ -24,7 +24,7 @@ def console_lines(stderr: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def demo_html(demo_source, tmp_path_factory):
-    from riskmap.io.webmap import export_html
+    from riskmap.export.webmap import export_html
 
     out = tmp_path_factory.mktemp("web") / "一张图.html"
     export_html(demo_source, out)
@@ -86,8 +86,8 @@ def test_search_opens_popup_with_the_five_lists(demo_html, demo_source, chromium
 @pytest.fixture
 def evil_html(demo_copy, tmp_path):
     """A demo project where two enterprises are named like markup, exported as a web map."""
-    from riskmap.io.export_common import collect_layers
-    from riskmap.io.webmap import export_html
+    from riskmap.export.base import collect_layers
+    from riskmap.export.webmap import export_html
     from riskmap.model import Enterprise
     from riskmap.store import Project
 

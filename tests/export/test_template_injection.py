@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from riskmap.io.export import ExportOptions
+from riskmap.export.options import ExportOptions
 
 POPPLER = shutil.which("pdftotext") is not None
 
@@ -52,8 +52,8 @@ def page_data(page: str) -> dict:
 
 
 def test_web_map_writes_template_names_as_text(hostile_project, tmp_path):
-    from riskmap.io.export_common import collect_layers
-    from riskmap.io.webmap import export_html
+    from riskmap.export.base import collect_layers
+    from riskmap.export.webmap import export_html
     from riskmap.store import Project
 
     path, names, marker = hostile_project
@@ -77,8 +77,8 @@ def test_web_map_writes_template_names_as_text(hostile_project, tmp_path):
 def test_web_map_template_names_in_chromium(hostile_project, tmp_path, chromium):
     from urllib.parse import quote
 
-    from riskmap.io.export_common import collect_layers
-    from riskmap.io.webmap import export_html
+    from riskmap.export.base import collect_layers
+    from riskmap.export.webmap import export_html
     from riskmap.store import Project
 
     path, names, marker = hostile_project

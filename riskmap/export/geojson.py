@@ -12,7 +12,7 @@ import os
 import numpy as np
 import shapely
 
-from riskmap.io.export_common import DEMO_MARK, DEMO_NOTE, ExportSource, Steps, atomic_path, plain_value, typed_frame
+from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportSource, Steps, atomic_path, plain_value, typed_frame
 
 DECIMALS = 7  # about 1 cm
 

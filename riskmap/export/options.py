@@ -1,5 +1,5 @@
-"""One entry point for every export: data formats, the offline web map and (through riskmap.printing)
-the print layouts. The CLI and the UI both call :func:`export_project`.
+"""What an export writes: the formats, the format a file name implies, and the options of one export.
+:func:`riskmap.printing.dispatch.export_project` writes it.
 
 >>> guess_format("一张图.kmz"), guess_format("out/shp.zip"), guess_format("map.PDF")
 ('kml', 'shp', 'pdf')
@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from riskmap.errors import RiskmapError
-from riskmap.io.export_common import Cancel, Progress, Steps, collect_layers
 
 DATA_FORMATS = ("gpkg", "shp", "geojson", "kml", "dxf", "xlsx")
 PRINT_FORMATS = ("pdf", "png", "svg")
@@ -65,42 +64,3 @@ def resolve_format(opts: ExportOptions) -> str:
     if opts.atlas and fmt != "pdf":
         raise RiskmapError("分幅图集（--atlas）只能导出为 PDF", "an atlas (--atlas) is written as PDF only")
     return fmt
-
-
-def export_project(project, opts: ExportOptions, *, progress: Progress | None = None,
-                   cancel: Cancel | None = None) -> Path:
-    """Export an open project as ``opts`` says; returns the path written. Nothing is left half-written."""
-    fmt = resolve_format(opts)
-    steps = Steps(progress, cancel)
-    out = Path(opts.out)
-    if fmt in PRINT_FORMATS:
-        from riskmap.printing.export import export_print  # QtGui: loaded only for print formats
-
-        return export_print(project, fmt, opts, progress=progress, cancel=cancel)
-    read = steps.sub(0.0, 0.3)
-    src = collect_layers(project, opts.layers, progress=read.report, cancel=cancel)
-    write = steps.sub(0.3, 1.0)
-    kw = {"progress": write.report, "cancel": cancel}
-    if fmt == "gpkg":
-        from riskmap.io.export_gpkg import export_gpkg
-        export_gpkg(src, out, **kw)
-    elif fmt == "shp":
-        from riskmap.io.export_shp import export_shp
-        export_shp(src, out, encoding=opts.encoding, **kw)
-    elif fmt == "geojson":
-        from riskmap.io.export_geojson import export_geojson
-        export_geojson(src, out, **kw)
-    elif fmt == "kml":
-        from riskmap.io.export_kml import export_kml
-        export_kml(src, out, **kw)
-    elif fmt == "dxf":
-        from riskmap.io.export_dxf import export_dxf
-        export_dxf(src, out, **kw)
-    elif fmt == "xlsx":
-        from riskmap.io.export_xlsx import export_xlsx
-        export_xlsx(src, out, **kw)
-    elif fmt == "html":
-        from riskmap.io.webmap import export_html
-        export_html(src, out, title=opts.title, subtitle=opts.subtitle or "", **kw)
-    steps.report(1.0, "完成")
-    return out

@@ -18,7 +18,7 @@ import pandas as pd
 import pyogrio
 
 from riskmap.errors import RiskmapError
-from riskmap.io.export_common import DEMO_MARK, DEMO_NOTE, ExportSource, Steps, atomic_path, typed_frame
+from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportSource, Steps, atomic_path, typed_frame
 
 ENCODINGS = {"utf-8": ("UTF-8", "utf-8"), "utf8": ("UTF-8", "utf-8"), "gbk": ("GBK", "gbk"),
              "cp936": ("GBK", "gbk"), "gb18030": ("GBK", "gbk")}

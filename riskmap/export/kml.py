@@ -20,8 +20,8 @@ from xml.sax.saxutils import escape
 import numpy as np
 import shapely
 
-from riskmap.io.export_common import DEMO_NOTE, ExportLayer, ExportSource, Steps, atomic_path, text_value, typed_frame
-from riskmap.io.qgis_style import class_series, declares_no_fill, style_classes
+from riskmap.export.base import DEMO_NOTE, ExportLayer, ExportSource, Steps, atomic_path, text_value, typed_frame
+from riskmap.export.qgis_style import class_series, declares_no_fill, style_classes
 
 ICON_PX = 32
 KML_NS = "http://www.opengis.net/kml/2.2"

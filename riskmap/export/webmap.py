@@ -25,9 +25,9 @@ import numpy as np
 import shapely
 
 from riskmap.errors import RiskmapError
-from riskmap.io.export_common import DEMO_MARK, DEMO_NOTE, ExportLayer, ExportSource, Steps, atomic_path, text_value
-from riskmap.io.export_stats import level_counts
-from riskmap.io.qgis_style import class_series, declares_no_fill, style_classes
+from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportLayer, ExportSource, Steps, atomic_path, text_value
+from riskmap.export.stats import level_counts
+from riskmap.export.qgis_style import class_series, declares_no_fill, style_classes
 from riskmap.levels import load_levels
 from riskmap.paths import WEB_DIR
 

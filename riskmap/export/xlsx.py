@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from riskmap.io.export_common import DEMO_MARK, DEMO_NOTE, ExportSource, Steps, atomic_path, plain_value, text_value
-from riskmap.io.export_stats import TOTAL, level_numbers, level_table
-from riskmap.io.xlsx_sheet import Column, fill_printable_sheet
+from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportSource, Steps, atomic_path, plain_value, text_value
+from riskmap.export.stats import TOTAL, level_numbers, level_table
+from riskmap.export.sheet import Column, fill_printable_sheet
 from riskmap.levels import load_levels
 
 STATUS_ZH = {"registered": "登记", "rectifying": "整改中", "supervised": "挂牌督办", "rectified": "整改完成",
@@ -184,7 +184,7 @@ def _encroachment_sheet(book: _Book, steps: Steps) -> None:
     else:
         try:
             from riskmap.analysis.encroachment import check_encroachments
-            from riskmap.analysis.xlsx import ENCROACHMENT_COLUMNS, encroachment_rows
+            from riskmap.export.check_xlsx import ENCROACHMENT_COLUMNS, encroachment_rows
         except ImportError:  # the analysis package is optional for this workbook
             note = ["（本版本未提供侵占检查）"]
         else:

@@ -17,8 +17,8 @@ import pandas as pd
 from riskmap.analysis.encroachment import OBJECT_ZH, format_risk
 from riskmap.analysis.standards import STATUS_ZH
 from riskmap.errors import RiskmapError
-from riskmap.io.export_common import atomic_path
-from riskmap.io.xlsx_sheet import Column, fill_printable_sheet
+from riskmap.export.base import atomic_path
+from riskmap.export.sheet import Column, fill_printable_sheet
 
 
 
@@ -142,3 +142,10 @@ def crossing_sheet(df: pd.DataFrame, project_name: str = "") -> Sheet:
                      else ZONE_KIND_ZH.get(r["object_kind"], r["object_kind"]),
                      "level_name": level_name(r["object_level"]) if r["object_type"] == "zone" else ""})
     return Sheet("生命线穿越红橙风险区及安全控制线", CROSSING_SHEET_COLUMNS, rows, "穿越", _subtitle(project_name, len(df), "处"))
+
+
+def write_check_xlsx(report, path) -> Path:
+    """A :class:`~riskmap.analysis.check.CheckReport` as one workbook: encroachments, HCA segments, crossings."""
+    return write_sheets_xlsx(path, [encroachment_sheet(report.encroachments, report.project_name),
+                                    hca_sheet(report.high_consequence, report.project_name),
+                                    crossing_sheet(report.crossings, report.project_name)], demo=report.demo)

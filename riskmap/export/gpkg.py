@@ -10,8 +10,8 @@ import sqlite3
 
 import pyogrio
 
-from riskmap.io.export_common import DEMO_NOTE, ExportSource, Steps, atomic_path, typed_frame
-from riskmap.io.qgis_style import write_layer_styles
+from riskmap.export.base import DEMO_NOTE, ExportSource, Steps, atomic_path, typed_frame
+from riskmap.export.qgis_style import write_layer_styles
 
 
 def export_gpkg(src: ExportSource, out: str | os.PathLike, *, progress=None, cancel=None) -> None:

@@ -19,8 +19,8 @@ import numpy as np
 import shapely
 from ezdxf import colors as dxf_colors
 
-from riskmap.io.export_common import DEMO_MARK, DEMO_NOTE, ExportLayer, ExportSource, Steps, atomic_path, text_value
-from riskmap.io.qgis_style import class_series, declares_no_fill, style_classes
+from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportLayer, ExportSource, Steps, atomic_path, text_value
+from riskmap.export.qgis_style import class_series, declares_no_fill, style_classes
 from riskmap.levels import hex_to_rgb
 
 LEVEL_ACI = {"1": 1, "2": 30, "3": 2, "4": 5}  # red, orange, yellow, blue
