@@ -357,6 +357,44 @@ class Change:
     pid: int = 0  # server process of the connection that made the change
 
 
+_TABLES = frozenset(c.__tablename__ for c in MODEL_CLASSES)
+_OPS = frozenset({"insert", "update", "delete"})
+_MAX_ID = 2**63 - 1
+# the server caps a payload at 8000 bytes; riskmap's own hold at most NOTIFY_MAX_IDS ids of ≤ 19 digits
+_MAX_PAYLOAD = 8000
+
+
+def parse_change(payload: str, pid: int = 0) -> Change | None:
+    """The Change a notice announces, or None when it is not one riskmap's triggers send.
+
+    Any role that may connect can ``pg_notify`` on the channel, so a notice is data from a stranger:
+    anything else than ``{"table": <riskmap table>, "op": insert|update|delete, "ids": null | [int, …]}``
+    (≤ NOTIFY_MAX_IDS ids) is skipped, never raised on, and does not cost the notices around it.
+
+    >>> parse_change('{"table": "enterprises", "op": "update", "ids": [3]}')
+    Change(table='enterprises', op='update', ids=(3,), pid=0)
+    >>> parse_change('"x"') is None
+    True
+    """
+    if not isinstance(payload, str) or len(payload) > _MAX_PAYLOAD:
+        return None
+    try:
+        data = json.loads(payload)
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
+        return None
+    if not isinstance(data, dict) or set(data) != {"table", "op", "ids"}:
+        return None
+    table, op, ids = data["table"], data["op"], data["ids"]
+    if not (isinstance(table, str) and table in _TABLES and isinstance(op, str) and op in _OPS):
+        return None
+    if ids is not None:
+        if not (isinstance(ids, list) and 0 < len(ids) <= NOTIFY_MAX_IDS and all(
+                type(i) is int and 0 < i <= _MAX_ID for i in ids)):
+            return None
+        ids = tuple(ids)
+    return Change(table, op, ids, pid)
+
+
 class ChangeListener:
     """A dedicated connection that LISTENs on ``riskmap_changes``; ``poll()`` returns what arrived."""
 
@@ -374,15 +412,12 @@ class ChangeListener:
         return self.conn.fileno()
 
     def poll(self, timeout: float = 0.0) -> list[Change]:
+        """The changes announced since the last poll; notices not of riskmap's own shape are skipped."""
         out = []
         for note in self.conn.notifies(timeout=timeout):
-            try:
-                data = json.loads(note.payload)
-                ids = data.get("ids")
-                change = Change(data["table"], data["op"], None if ids is None else tuple(ids), note.pid)
-            except (ValueError, KeyError, TypeError):
-                continue
-            out.append(change)
+            change = parse_change(note.payload, note.pid)
+            if change is not None:
+                out.append(change)
         for change in out:
             for cb in list(self.callbacks):
                 cb(change)
