@@ -20,9 +20,8 @@ import numpy as np
 import pandas as pd
 
 from riskmap.errors import RiskmapError
-from riskmap.industries import load_industries
+from riskmap.fields import derive_columns, field_title
 from riskmap.layers import LayerDef, load_catalogue
-from riskmap.levels import load_levels
 
 DEMO_MARK = "示例数据"
 DEMO_NOTE = "示例数据：本文件内容为虚构示例，不代表任何真实地点或企业的风险评估结论。"
@@ -53,23 +52,7 @@ class ExportLayer:
 
     def field_title(self, name: str, lang: str = "zh") -> str:
         """The catalogue's title of a column (or a derived column), else the name itself."""
-        for f in self.layer.fields:
-            if f.name == name:
-                return f.en if lang == "en" else f.zh
-        return DERIVED_TITLES.get(name, (name, name))[1 if lang == "en" else 0]
-
-
-DERIVED_TITLES = {
-    "id": ("编号", "ID"),
-    "level_name": ("风险等级", "Risk level"),
-    "industry_name": ("行业", "Industry"),
-    "kind_name": ("类型", "Kind"),
-    "category_name": ("类别", "Category"),
-    "grade_name": ("隐患等级", "Grade"),
-    "individual_risk_name": ("个人风险", "Individual risk"),
-    "created_at": ("创建时间", "Created"),
-    "updated_at": ("更新时间", "Updated"),
-}
+        return field_title(self.layer, name, lang)
 
 
 @dataclass
@@ -124,30 +107,6 @@ class Steps:
         """Steps covering the fraction [share_from, share_to] of this range."""
         span = self.stop - self.start
         return Steps(self.progress, self.cancel, 1, self.start + span * share_from, self.start + span * share_to)
-
-
-def derive_columns(layer: LayerDef, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Add readable Chinese columns beside coded ones: level_name, industry_name, <category>_name."""
-    gdf = gdf.copy()
-    st = layer.style
-    if st.type == "level" and st.field in gdf:
-        levels = load_levels().levels
-        names = {n: lv.name_zh for n, lv in levels.items()}
-        gdf["level_name"] = gdf[st.field].map(lambda v: names.get(int(v)) if pd.notna(v) else None)
-    if st.type == "category" and st.field in gdf and st.categories:
-        labels = {c.value: c.zh for c in st.categories}
-        col = f"{st.field}_name"
-        gdf[col] = gdf[st.field].map(lambda v: labels.get(_cat_key(v)) if pd.notna(v) else None)
-    if "industry" in gdf:
-        inds = load_industries()
-        gdf["industry_name"] = gdf["industry"].map(lambda c: inds[c].zh if c in inds else c)
-    return gdf
-
-
-def _cat_key(value) -> str:
-    from riskmap.layers import _category_key
-
-    return _category_key(value)
 
 
 def export_columns(x: ExportLayer) -> list[str]:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
-from riskmap.ui.fields import display_column, field_title, value_mapping
+from riskmap.fields import display_column, field_title, value_mapping
 from riskmap.ui.i18n import current_language, tr
 from riskmap.ui.icons import icon
 from riskmap.ui.workspace import LayerFilter

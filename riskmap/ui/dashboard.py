@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 from riskmap.industries import industry_name
 from riskmap.levels import level_info
 from riskmap.ui.charts import StackedBarChart
-from riskmap.ui.fields import level_title, word
+from riskmap.fields import level_title, word
 from riskmap.ui.i18n import current_language, joined, tr
 from riskmap.ui.workspace import LayerFilter
 

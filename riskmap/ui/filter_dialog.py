@@ -9,7 +9,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from riskmap.ui.fields import field_title, value_mapping
+from riskmap.fields import field_title, value_mapping
 from riskmap.ui.i18n import current_language, tr
 from riskmap.ui.workspace import LayerFilter
 

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QTableWidgetItem, QTabWidget, QTextBrowser, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
-from riskmap.ui.fields import LIST_KINDS, display_column, format_timestamp, format_value, level_title, word
+from riskmap.fields import LIST_KINDS, display_column, format_timestamp, format_value, level_title, word
 from riskmap.ui.i18n import current_language, tr
 from riskmap.ui.qr import enterprise_qr_content, qr_image
 

@@ -354,7 +354,7 @@ class PreviewModel(QAbstractTableModel):
             return ""
         ftype = self.plan.spec.fields[field].type
         if ftype == "level":
-            from riskmap.ui.fields import level_title
+            from riskmap.fields import level_title
 
             return level_title(v, current_language())
         if ftype == "industry":

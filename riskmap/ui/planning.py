@@ -88,7 +88,7 @@ def check_html(report) -> str:
     """The planning check as HTML (numbered items, links to the features); the XLSX export is the table."""
     from riskmap.analysis.encroachment import format_risk
     from riskmap.analysis.measure import format_distance
-    from riskmap.ui.fields import level_title, word
+    from riskmap.fields import level_title, word
 
     lang = current_language()
 

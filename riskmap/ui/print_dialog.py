@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
 
 from riskmap.errors import RiskmapError
 from riskmap.export.options import ExportOptions
-from riskmap.export.base import ExportLayer, ExportSource, derive_columns
+from riskmap.export.base import ExportLayer, ExportSource
+from riskmap.fields import derive_columns
 from riskmap.printing.compose import PagePainter
 from riskmap.printing.content import Texts, atlas_pages, build_content
 from riskmap.printing.template import PAPER_MM, Template, load_template, save_user_template, template_files

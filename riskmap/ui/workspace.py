@@ -24,7 +24,7 @@ from PySide6.QtCore import QObject, Signal
 
 from riskmap.errors import RiskmapError
 from riskmap.layers import GROUPS, LayerDef, load_catalogue
-from riskmap.ui.fields import display_column
+from riskmap.fields import display_column
 from riskmap.ui.i18n import current_language
 
 WEB_MERCATOR = 3857

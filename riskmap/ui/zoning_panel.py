@@ -12,7 +12,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from riskmap.levels import level_info
-from riskmap.ui.fields import level_title, word
+from riskmap.fields import level_title, word
 from riskmap.ui.i18n import current_language, joined, tr
 
 UNITS = {  # unit → (layer id, zh, en)

@@ -352,6 +352,6 @@ def test_identify_hidden_danger_shows_its_lifecycle(window, qtbot):
     assert [panel.tabs.tabText(i) for i in range(panel.tabs.count())] == ["属性", "处置过程"]
     ev = window.project.read_table("hidden_danger_events", where=f"danger_id = {int(d['id'])}")
     assert panel.events.rowCount() == len(ev) > 0
-    from riskmap.ui.fields import word
+    from riskmap.fields import word
 
     assert panel.events.item(len(ev) - 1, 1).text() == word("hidden_dangers", "status", d["status"])

@@ -35,7 +35,7 @@ from riskmap.crs import transformer
 from riskmap.errors import RiskmapError
 from riskmap.grading.zoning import zoned_units
 from riskmap.ui.errors import error_text, show_error
-from riskmap.ui.fields import value_mapping
+from riskmap.fields import value_mapping
 from riskmap.ui.i18n import current_language, joined, tr
 from riskmap.ui.map_tools import MapTool
 from riskmap.ui.tools.capture import CaptureTool, Snapper, paint_snap_marker

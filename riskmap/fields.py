@@ -1,10 +1,12 @@
-"""How field values read on screen: codes to Chinese (or English) names, vectorised per column.
+"""Field labels and values in words, for the screen and for exports: column titles (catalogue fields and the
+derived ``*_name`` columns), stored codes (level 1–4, industry codes, zone kinds, hidden-danger status …) in
+Chinese or English, vectorised per column.
 
-The catalogue names fields; this module turns stored codes (level 1–4, industry codes, zone kinds,
-hidden-danger status …) into the words users know.
-
->>> display_column(load_catalogue()["enterprises"], "level", pd.Series([1, None])).tolist()   # doctest: +SKIP
+>>> from riskmap.layers import load_catalogue
+>>> display_column(load_catalogue()["enterprises"], "level", pd.Series([1, None])).tolist()
 ['重大风险', '']
+>>> field_title(load_catalogue()["enterprises"], "level_name", "en")
+'Risk level'
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from riskmap.industries import load_industries
-from riskmap.layers import LayerDef
+from riskmap.layers import LayerDef, _category_key
+from riskmap.levels import level_info
 
 # code → (zh, en) for fields whose stored values are codes
 VOCAB: dict[str, dict[str, tuple[str, str]]] = {
@@ -69,8 +73,6 @@ def word(table: str, field: str, code, lang: str = "zh") -> str:
 
 def level_title(n: int, lang: str = "zh") -> str:
     """A level's name as a label: 重大风险, or in English "Major risk" (the standard's name_en, capitalised)."""
-    from riskmap.levels import level_info
-
     info = level_info(n)
     return info.name_en[:1].upper() + info.name_en[1:] if lang == "en" else info.name_zh
 
@@ -147,8 +149,40 @@ def display_column(layer_def: LayerDef, field: str, values: pd.Series, lang: str
     return out_u[codes]
 
 
+# titles of columns that are not catalogue fields: the store's own and the readable twins of coded ones
+DERIVED_TITLES = {
+    "id": ("编号", "ID"),
+    "level_name": ("风险等级", "Risk level"),
+    "industry_name": ("行业", "Industry"),
+    "kind_name": ("类型", "Kind"),
+    "category_name": ("类别", "Category"),
+    "grade_name": ("隐患等级", "Grade"),
+    "individual_risk_name": ("个人风险", "Individual risk"),
+    "created_at": ("创建时间", "Created"),
+    "updated_at": ("更新时间", "Updated"),
+}
+
+
 def field_title(layer_def: LayerDef, field: str, lang: str = "zh") -> str:
+    """A column's title: the catalogue's, else a derived column's, else the name itself."""
     for f in layer_def.fields:
         if f.name == field:
             return f.en if lang == "en" else f.zh
-    return field
+    return DERIVED_TITLES.get(field, (field, field))[1 if lang == "en" else 0]
+
+
+def derive_columns(layer: LayerDef, gdf: gpd.GeoDataFrame, lang: str = "zh") -> gpd.GeoDataFrame:
+    """A copy of ``gdf`` with readable columns beside coded ones: level_name, industry_name, <category>_name."""
+    gdf = gdf.copy()
+    st = layer.style
+    if st.type == "level" and st.field in gdf:
+        names = _level_names(lang)
+        gdf["level_name"] = gdf[st.field].map(lambda v: names.get(int(v)) if pd.notna(v) else None)
+    if st.type == "category" and st.field in gdf and st.categories:
+        labels = {c.value: (c.en if lang == "en" else c.zh) for c in st.categories}
+        gdf[f"{st.field}_name"] = gdf[st.field].map(lambda v: labels.get(_category_key(v)) if pd.notna(v) else None)
+    if "industry" in gdf:
+        inds = load_industries()
+        gdf["industry_name"] = gdf["industry"].map(
+            lambda c: (inds[c].en if lang == "en" else inds[c].zh) if c in inds else c)
+    return gdf
