@@ -14,8 +14,8 @@ import csv
 import io
 import json
 import shutil
+import struct
 import tempfile
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +25,7 @@ import pandas as pd
 
 from riskmap.errors import RiskmapError
 from riskmap.io.encoding import decode_bytes, guess_encoding, shapefile_encoding
+from riskmap.io.guard import check_spreadsheet, open_zip
 from riskmap.io.issues import Report
 
 SPREADSHEETS = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
@@ -105,6 +106,7 @@ def _read_spreadsheet(path: Path, sheet, header_row, scorer, report: Report) -> 
         from python_calamine import CalamineWorkbook
     except ImportError as exc:  # pragma: no cover - a dependency of riskmap
         raise RiskmapError("缺少 python-calamine，无法读取表格", "python-calamine is missing") from exc
+    check_spreadsheet(path)  # bombs are refused before calamine sees them
     try:
         wb = CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises its own error types for damaged files
@@ -332,6 +334,8 @@ def _read_vector(path: Path, sheet, report: Report) -> Source:
     suffix = path.suffix.lower()
     if suffix == ".zip":
         return _read_zip(path, sheet, report)
+    if suffix == ".kmz":
+        open_zip(path).close()  # GDAL unpacks it: refuse a bomb first
     encoding = None
     open_path = path
     tmp = None
@@ -345,6 +349,7 @@ def _read_vector(path: Path, sheet, report: Report) -> Source:
                 report.note(f"DXF 文字编码：{enc}", f"DXF text encoding: {enc}")
     try:
         if suffix == ".shp":
+            check_shapefile_counts(path)
             enc, how = shapefile_encoding(path)
             if how == "detected":
                 encoding = enc
@@ -416,12 +421,68 @@ def _read_vector(path: Path, sheet, report: Report) -> Source:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _part(shp: Path, suffix: str) -> Path | None:
+    return next((p for p in (shp.with_suffix(suffix), shp.with_suffix(suffix.upper())) if p.is_file()), None)
+
+
+def _shape_count(shp: Path) -> int:
+    """Records in a .shp: from its .shx (8 bytes a record), else by walking the record headers."""
+    shx = _part(shp, ".shx")
+    if shx is not None:
+        size = shx.stat().st_size
+        with open(shx, "rb") as fh:
+            head = fh.read(28)
+        declared = struct.unpack(">i", head[24:28])[0] * 2 if len(head) == 28 else -1
+        if size < 100 or declared != size or (size - 100) % 8:
+            raise RiskmapError(f"{shx.name} 已损坏或不完整（头部记为 {declared} 字节，实际 {size} 字节）",
+                               f"{shx.name} is damaged or truncated (its header says {declared} bytes, the file "
+                               f"has {size})", where=shp.name)
+        return (size - 100) // 8
+    n, pos, size = 0, 100, shp.stat().st_size
+    with open(shp, "rb") as fh:
+        while pos + 8 <= size:
+            fh.seek(pos)
+            words = struct.unpack(">2i", fh.read(8))[1]
+            if words < 0:
+                break
+            pos += 8 + 2 * words
+            n += 1
+    return n
+
+
+def check_shapefile_counts(shp: Path) -> None:
+    """A shapefile whose .shp and .dbf hold different numbers of records is refused with both counts
+    (GDAL would read the shorter one and drop the rest without a word)."""
+    dbf = _part(shp, ".dbf")
+    if dbf is None:
+        return
+    try:
+        with open(dbf, "rb") as fh:
+            head = fh.read(12)
+        if len(head) < 12:
+            raise RiskmapError(f"{dbf.name} 已损坏（不足 12 字节）", f"{dbf.name} is damaged (under 12 bytes)",
+                               where=shp.name)
+        records, header_len, record_len = struct.unpack("<IHH", head[4:12])
+        size = dbf.stat().st_size
+        if header_len + records * record_len > size:
+            have = max(size - header_len, 0) // max(record_len, 1)
+            raise RiskmapError(f"{dbf.name} 不完整：头部记为 {records} 行，文件只容得下 {have} 行",
+                               f"{dbf.name} is truncated: its header says {records} rows, the file holds {have}",
+                               where=shp.name)
+        shapes = _shape_count(shp)
+    except OSError as exc:
+        raise RiskmapError(f"无法读取文件（{exc.strerror}）", f"cannot read the file ({exc.strerror})",
+                           where=shp.name) from None
+    if shapes != records:
+        raise RiskmapError(f"{shp.name} 有 {shapes} 个图形，而 {dbf.name} 有 {records} 行属性，两者应一一对应"
+                           "（文件不完整或不配套）",
+                           f"{shp.name} holds {shapes} shapes but {dbf.name} holds {records} attribute rows; they "
+                           "must match one to one (a truncated or mismatched file)", where=shp.name)
+
+
 def _read_zip(path: Path, sheet, report: Report) -> Source:
     """A zipped shapefile (or any single vector file in a zip): unpacked to a temporary folder."""
-    try:
-        zf = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        raise RiskmapError("ZIP 文件已损坏", "damaged ZIP file", where=_where(path)) from None
+    zf = open_zip(path)  # members too big or too compressed are refused
     with zf, tempfile.TemporaryDirectory(prefix="riskmap-zip-") as tmp:
         members = [m for m in zf.infolist() if not m.is_dir()]
         inner = [m for m in members if Path(m.filename).suffix.lower() in VECTORS - {".zip"}]
