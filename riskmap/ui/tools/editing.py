@@ -3,8 +3,8 @@
 - :class:`EditController` — which layer is being edited, one ``QUndoStack`` per layer in a ``QUndoGroup``
   (kept until the project is closed, so undo/redo work across saves), saving, and the display of unsaved
   edits (the layer on the map shows the working copy).
-- :class:`LayerEdits` — the working copy: the state of every touched feature (geometry in the map CRS and
-  attributes), the state last saved, and the database id of each.
+- :class:`~riskmap.edit.LayerEdits` (Qt-free, in :mod:`riskmap.edit`) — the working copy; here it keeps its
+  ``QUndoStack`` and is drawn through :func:`display_layer`.
 - Tools: :class:`DrawTool` (points, lines, polygons; holes), :class:`VertexTool` (select features; move,
   add and delete vertices; move points), :class:`SplitTool`.
 - :class:`AttributeForm` — the layer's fields from the catalogue (required ones marked).
@@ -15,11 +15,8 @@ Saving writes all changed features in one ``project.session()`` (the edit histor
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPen, QUndoCommand, QUndoGroup, QUndoStack
@@ -28,10 +25,10 @@ from PySide6.QtWidgets import (
 )
 
 from riskmap.analysis.editing import (
-    Change, check_geometry, coerce_value, delete_vertex, editable_columns, insert_vertex, merge_geometries,
+    check_geometry, coerce_value, delete_vertex, editable_columns, insert_vertex, merge_geometries,
     move_vertex, nearest_edge, nearest_vertex, required_columns, rings_of, save_edits, split_geometry,
 )
-from riskmap.crs import transformer
+from riskmap.edit import FeatureState, LayerEdits
 from riskmap.errors import RiskmapError
 from riskmap.grading.zoning import zoned_units
 from riskmap.ui.errors import error_text, show_error
@@ -46,184 +43,15 @@ EDITABLE_LAYERS = ("control_lines", "parks", "towns", "villages", "grids", "prot
 VERTEX_TOL_PX = 8.0
 
 
-# ------------------------------------------------------------------------------------------ states
+# ------------------------------------------------------------------------------------------ display
 
-@dataclass(frozen=True)
-class FeatureState:
-    """A feature: geometry in EPSG:4490 (as stored; map CRS switches leave it alone) and attribute values."""
-
-    geom: shapely.Geometry
-    attrs: dict = field(default_factory=dict)
-
-    def same_as(self, other: FeatureState | None) -> bool:
-        if other is None:
-            return False
-        return shapely.equals_exact(self.geom, other.geom, 0.0) and _clean(self.attrs) == _clean(other.attrs)
-
-
-def _clean(attrs: dict) -> dict:
-    out = {}
-    for k, v in attrs.items():
-        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-            v = None
-        elif isinstance(v, np.generic):
-            v = v.item()
-        out[k] = v
-    return out
-
-
-def _same(a: FeatureState | None, b: FeatureState | None) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    return a.same_as(b)
-
-
-class LayerEdits:
-    """The working copy of one layer being edited."""
-
-    def __init__(self, layer: MapLayer, stack: QUndoStack):
-        self.layer_id = layer.id
-        self.layer_def = layer.layer_def
-        self.table = layer.layer_def.table
-        self.kind = layer.layer_def.geometry
-        self.stack = stack
-        self.columns = [c.name for c in editable_columns(self.table)]
-        self.working: dict[int, FeatureState | None] = {}
-        self.saved: dict[int, FeatureState | None] = {}
-        self.fid: dict[int, int | None] = {}
-        self._next_new = -1
-        self.set_base(layer)
-
-    def set_base(self, layer: MapLayer) -> None:
-        """The layer as stored in the project (read after opening or saving)."""
-        self.base_gdf = layer.gdf
-        self.base_projected = layer.projected
-        self.map_epsg = layer.map_epsg
-        self._row = pd.Index(layer.ids)
-        self.display = None  # the MapLayer this session last put on the map
-
-    def to_map(self, geom):
-        tr_ = transformer(4490, self.map_epsg)
-        return shapely.transform(geom, lambda c: np.column_stack(tr_.transform(c[:, 0], c[:, 1])))
-
-    def to_geo(self, geom):
-        tr_ = transformer(self.map_epsg, 4490)
-        return shapely.transform(geom, lambda c: np.column_stack(tr_.transform(c[:, 0], c[:, 1])))
-
-    # ---- keys and states
-    def new_key(self) -> int:
-        k = self._next_new
-        self._next_new -= 1
-        return k
-
-    def key_for_display_id(self, fid: int) -> int:
-        """The key of a feature shown with id ``fid`` (its database id, or a negative key when unsaved)."""
-        fid = int(fid)
-        if fid < 0:
-            return fid
-        for k, v in self.fid.items():
-            if v == fid:
-                return k
-        return fid
-
-    def base_state(self, fid: int) -> FeatureState | None:
-        pos = self._row.get_indexer([fid])[0]
-        if pos < 0:
-            return None
-        row = self.base_gdf.iloc[int(pos)]
-        attrs = {c: row[c] for c in self.columns if c in row.index}
-        return FeatureState(self.base_gdf.geometry.iloc[int(pos)], _clean(attrs))
-
-    def state_in_base(self, key: int) -> FeatureState | None:
-        """The feature of ``key`` as the base layer (the project) has it."""
-        fid = self.fid.get(key, key if key > 0 else None)
-        return self.base_state(fid) if fid else None
-
-    def state(self, key: int) -> FeatureState | None:
-        if key in self.working:
-            return self.working[key]
-        return self.base_state(key) if key > 0 else None
-
-    def touch(self, key: int) -> None:
-        if key not in self.working:
-            st = self.state(key)
-            self.working[key] = st
-            self.saved[key] = st
-            self.fid[key] = key if key > 0 and st is not None else None
-
-    def set_state(self, key: int, st: FeatureState | None) -> None:
-        self.touch(key)
-        self.working[key] = st
-
-    def dirty_keys(self) -> list[int]:
-        return [k for k in self.working if not _same(self.working[k], self.saved.get(k))]
-
-    def is_dirty(self) -> bool:
-        return bool(self.dirty_keys())
-
-    def display_ids(self) -> list[int]:
-        return [int(i) for i in self.display_gdf()[0]["id"]]
-
-    # ---- saving
-    def changes(self) -> tuple[list[int], list[Change]]:
-        """(keys, changes) of the features whose working state differs from the saved one."""
-        keys, out = [], []
-        for k in self.dirty_keys():
-            st, fid = self.working[k], self.fid.get(k)
-            if st is None:
-                if fid is None:
-                    continue
-                out.append(Change(fid, None, {}))
-            else:
-                old = self.saved.get(k) if fid is not None else None
-                attrs = dict(st.attrs) if old is None else {a: v for a, v in st.attrs.items()
-                                                           if _clean({a: v}) != _clean({a: old.attrs.get(a)})}
-                out.append(Change(fid, st.geom, attrs))
-            keys.append(k)
-        return keys, out
-
-    def mark_saved(self, keys: list[int], ids: list[int | None]) -> None:
-        for k, i in zip(keys, ids):
-            self.saved[k] = self.working[k]
-            self.fid[k] = i
-
-    # ---- display
-    def display_gdf(self) -> tuple[gpd.GeoDataFrame, np.ndarray]:
-        """The layer as the working copy has it: (features in EPSG:4490, their geometry in the map CRS)."""
-        from riskmap.ui.workspace import project_geoms
-
-        gdf = self.base_gdf
-        gname = gdf.geometry.name
-        touched = {v for k, v in self.fid.items() if v is not None and k in self.working}
-        keep = ~gdf["id"].isin(touched).to_numpy() if len(gdf) else np.zeros(0, dtype=bool)
-        rows = []
-        for k, st in self.working.items():
-            if st is None:
-                continue
-            rec = {c: None for c in gdf.columns if c != gname}
-            rec.update(st.attrs)
-            rec["id"] = self.fid.get(k) or k
-            rec[gname] = st.geom
-            rows.append(rec)
-        out, proj = gdf[keep], self.base_projected[keep]
-        if rows:
-            extra = gpd.GeoDataFrame(pd.DataFrame(rows), geometry=gname, crs=gdf.crs)
-            extra.index = extra["id"].to_numpy()
-            out = gpd.GeoDataFrame(pd.concat([out, extra[list(gdf.columns)]]), geometry=gname, crs=gdf.crs)
-            proj = np.concatenate([proj, project_geoms(extra.geometry.array, self.map_epsg)])
-        return out, proj
-
-    def display_layer(self) -> MapLayer:
-        gdf, proj = self.display_gdf()
-        layer = MapLayer(self.layer_def, gdf, proj, self.map_epsg)
-        layer.prepare()
-        self.display = layer
-        return layer
-
-    def display_geometry(self, display_id: int):
-        """A feature's geometry in the map CRS (None when it does not exist)."""
-        st = self.state(self.key_for_display_id(display_id))
-        return None if st is None else self.to_map(st.geom)
+def display_layer(edits: LayerEdits) -> MapLayer:
+    """The layer as the working copy has it, ready to draw; remembered as ``edits.display``."""
+    gdf, proj = edits.display_gdf()
+    layer = MapLayer(edits.layer_def, gdf, proj, edits.map_epsg)
+    layer.prepare()
+    edits.display = layer
+    return layer
 
 
 class FeatureCommand(QUndoCommand):
@@ -315,7 +143,7 @@ class EditController(QObject):
         if layer is e.display:
             return
         e.set_base(layer)
-        if any(not _same(e.working[k], e.state_in_base(k)) for k in e.working):
+        if e.differs_from_base():
             self.refresh(e)
 
     @property
@@ -373,14 +201,12 @@ class EditController(QObject):
         e = self._need()
         if e.stack.cleanIndex() >= 0:
             e.stack.setIndex(e.stack.cleanIndex())
-        if e.is_dirty():
-            for k in list(e.working):
-                e.working[k] = e.saved.get(k)
+        if e.revert():
             self.refresh(e)
 
     def refresh(self, edits: LayerEdits) -> None:
         if self.workspace.has_layer(edits.layer_id):
-            self.workspace.replace_layer(edits.display_layer())
+            self.workspace.replace_layer(display_layer(edits))
         self.edited.emit(edits.layer_id)
 
     def push(self, text: str, changes: list[tuple[int, FeatureState | None, FeatureState | None]]) -> None:
