@@ -1,4 +1,10 @@
-"""Edit history: every ORM insert, update and delete of a feature is recorded (who, when, what)."""
+"""Edit history: every ORM insert, update and delete of a feature is recorded (who, when, what).
+
+Who and when: on PostgreSQL the server writes them (a trigger sets the session user and its own time
+whatever the client sends; editors may insert history, never change or delete it). A GeoPackage file has
+one local user, the login name of whoever has it open: anyone who may write the file may write any of it,
+so its history is a record kept in good faith, not proof against its own user.
+"""
 
 from __future__ import annotations
 

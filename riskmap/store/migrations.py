@@ -10,13 +10,24 @@ from collections.abc import Callable
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 from riskmap.errors import RiskmapError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+
+def _history_stamped_by_server(conn: Connection) -> None:
+    """1 → 2: on PostgreSQL the server names the user and time of each history row (a trigger), so an
+    editor cannot write history in someone else's name. A GeoPackage has one local user: nothing to do."""
+    if conn.dialect.name == "postgresql":
+        from riskmap.store.postgis import HISTORY_STAMP
+
+        conn.exec_driver_sql(HISTORY_STAMP)
+
 
 # MIGRATIONS[n] upgrades a project from version n to n + 1.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _history_stamped_by_server}
 
 
 def pending(version: int) -> list[Callable[[Connection], None]]:
@@ -39,8 +50,18 @@ def upgrade(engine: Engine, version: int, *, readonly: bool, where: str, what_zh
     if readonly:
         raise RiskmapError(f"{what_zh}需要升级结构，但以只读方式打开: {where}",
                            f"{what_en} needs a schema upgrade but was opened read-only: {where}")
-    with engine.begin() as conn:
-        for step in steps:
-            step(conn)
-        conn.execute(ProjectMeta.__table__.update().where(ProjectMeta.key == "schema_version")
-                     .values(value=str(SCHEMA_VERSION)))
+    try:
+        with engine.begin() as conn:
+            for step in steps:
+                step(conn)
+            conn.execute(ProjectMeta.__table__.update().where(ProjectMeta.key == "schema_version")
+                         .values(value=str(SCHEMA_VERSION)))
+    except DBAPIError as exc:
+        text = str(getattr(exc, "orig", None) or exc)
+        if getattr(getattr(exc, "orig", None), "sqlstate", None) != "42501" and "must be owner" not in text:
+            raise
+        raise RiskmapError(
+            f"{what_zh}需要升级结构（版本 {version} → {SCHEMA_VERSION}），当前用户无权升级；"
+            f"请{what_zh}所有者（建立它的管理员）先打开一次: {where}",
+            f"{what_en} needs a schema upgrade ({version} → {SCHEMA_VERSION}) this user may not make; "
+            f"its owner (the administrator who created it) must open it once first: {where}") from exc

@@ -1,7 +1,8 @@
 """The shared-database backend: a project in PostgreSQL + PostGIS, opened from a SQLAlchemy URL.
 
 The same tables as the GeoPackage store (``riskmap.model``), with PostGIS ``geometry(TYPE, 4490)``
-columns and a GiST index on each; a trigger keeps assessments immutable; statement triggers send
+columns and a GiST index on each; a trigger keeps assessments immutable, another stamps each history row
+with the session user and the server's time; statement triggers send
 ``NOTIFY riskmap_changes`` with the table and the ids changed, so other users can refresh.
 
 Credentials are never stored: the password comes from the URL (kept in memory only), PGPASSWORD,
@@ -209,6 +210,26 @@ CREATE TRIGGER assessments_immutable BEFORE UPDATE ON assessments
   FOR EACH ROW EXECUTE FUNCTION riskmap_assessments_immutable();
 """
 
+# Who and when of a history row come from the server, never from the client: an editor may INSERT history
+# but could otherwise name anyone. session_user is the login (SET ROLE does not change it). Only a copy of
+# recorded history (db push sets riskmap.copy_history) keeps its names and times, and only for a user who
+# may rewrite history anyway (UPDATE on edit_history: the owner and riskmap_admin).
+HISTORY_STAMP = """
+CREATE OR REPLACE FUNCTION riskmap_history_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF current_setting('riskmap.copy_history', true) = 'on'
+     AND has_table_privilege(session_user, TG_RELID, 'UPDATE') THEN
+    RETURN NEW;
+  END IF;
+  NEW."user" := session_user;
+  NEW.at := date_trunc('second', now() AT TIME ZONE 'UTC');
+  RETURN NEW;
+END $$;
+DROP TRIGGER IF EXISTS riskmap_history_stamp ON edit_history;
+CREATE TRIGGER riskmap_history_stamp BEFORE INSERT ON edit_history
+  FOR EACH ROW EXECUTE FUNCTION riskmap_history_stamp();
+"""
+
 NOTIFY_FUNCTIONS = f"""
 CREATE OR REPLACE FUNCTION riskmap_notify_rows() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE n bigint; ids json;
@@ -260,6 +281,7 @@ def create_schema(conn: Connection, where: str) -> None:
         t = cls.__tablename__
         conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS ix_{t}_geom_gist ON {t} USING gist (geom)")
     conn.exec_driver_sql(IMMUTABLE_ASSESSMENTS)
+    conn.exec_driver_sql(HISTORY_STAMP)
     conn.exec_driver_sql(level_guard_ddl())
     conn.exec_driver_sql(NOTIFY_FUNCTIONS)
     for cls in MODEL_CLASSES:
@@ -272,7 +294,8 @@ def create_schema(conn: Connection, where: str) -> None:
 def drop_schema(conn: Connection) -> None:
     """Remove every riskmap table and function (used to undo a failed create)."""
     Base.metadata.drop_all(conn)
-    for fn in ("riskmap_assessments_immutable", "riskmap_notify_rows", "riskmap_notify_table", "riskmap_level_guard"):
+    for fn in ("riskmap_assessments_immutable", "riskmap_notify_rows", "riskmap_notify_table", "riskmap_level_guard",
+               "riskmap_history_stamp"):
         conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {fn}() CASCADE")
 
 

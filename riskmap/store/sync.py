@@ -122,6 +122,8 @@ def push(source, url: str, *, replace: bool = False, progress: Progress | None =
                         raise RiskmapError(f"数据库中已有项目数据（用 --replace 替换）: {where}",
                                            f"the database holds project data already (use --replace to replace it): {where}")
                 dst.exec_driver_sql(f"TRUNCATE {', '.join(t.name for t in tables)}")  # counters: set below
+            # the recorded history keeps its names and times (the trigger stamps new rows otherwise)
+            dst.exec_driver_sql("SET LOCAL riskmap.copy_history = 'on'")
             pg = dst.connection.driver_connection
             with src.engine.connect() as sconn:
                 seqs = _sqlite_sequences(sconn)

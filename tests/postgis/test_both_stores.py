@@ -83,6 +83,8 @@ def test_every_model_class_round_trips(any_store):
             for col in cls.__table__.columns:
                 if col.name in ("id", "version", "created_at", "updated_at", "parent_id", "key"):
                     continue
+                if table == "edit_history" and col.name in ("user", "at") and any_store.dialect == "postgresql":
+                    continue  # the server names who and when (test_history_stamp)
                 want = _value(col, list(cls.__table__.columns).index(col), ids)
                 if cls is ProjectMeta:
                     want = "值 ✓ %"

@@ -101,11 +101,12 @@ def test_older_schema_is_migrated(demo_copy, monkeypatch):
     def add_column(conn):
         conn.execute(text("ALTER TABLE enterprises ADD COLUMN migrated_note TEXT DEFAULT '已迁移'"))
 
-    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr(project_mod, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(migrations.MIGRATIONS, 1, add_column)
+    now = migrations.SCHEMA_VERSION
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", now + 1)
+    monkeypatch.setattr(project_mod, "SCHEMA_VERSION", now + 1)
+    monkeypatch.setitem(migrations.MIGRATIONS, now, add_column)
     with Project.open(demo_copy) as p:
-        assert p.schema_version == 2
+        assert p.schema_version == now + 1
     conn = sqlite3.connect(demo_copy)
     assert conn.execute("SELECT migrated_note FROM enterprises LIMIT 1").fetchone() == ("已迁移",)
 
@@ -119,9 +120,10 @@ def test_failed_migration_changes_nothing(demo_copy, monkeypatch):
         raise RiskmapError("迁移失败", "migration failed")
 
     before = demo_copy.read_bytes()
-    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr(project_mod, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(migrations.MIGRATIONS, 1, broken)
+    now = migrations.SCHEMA_VERSION
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", now + 1)
+    monkeypatch.setattr(project_mod, "SCHEMA_VERSION", now + 1)
+    monkeypatch.setitem(migrations.MIGRATIONS, now, broken)
     with pytest.raises(RiskmapError):
         Project.open(demo_copy)
     assert demo_copy.read_bytes() == before
