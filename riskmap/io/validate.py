@@ -356,6 +356,15 @@ def _vector_geoms(source: Source, spec: TargetSpec, ctx: ProjectContext, report:
     geoms[~has] = None
     if has.any():
         geoms[has] = shapely.force_2d(np.asarray(geoms[has], dtype=object))
+        xy, owner = shapely.get_coordinates(np.asarray(geoms[has], dtype=object), return_index=True)
+        nonfinite = np.zeros(n, dtype=bool)
+        nonfinite[np.flatnonzero(has)[np.unique(owner[~np.isfinite(xy).all(axis=1)])]] = True
+        if nonfinite.any():  # NaN or infinite coordinates break every GEOS operation after this
+            m = nonfinite & ~skipped
+            report.add_rows(source.rows[m], "几何", [g.wkt[:60] for g in geoms[m]],
+                            "坐标不是有效数值（NaN 或无穷大）", "a coordinate is not a number (NaN or infinite)")
+            bad |= nonfinite
+            geoms[nonfinite] = None
     geoms, wrong, converted = coerce_geometry(geoms, spec.geometry)
     dxf = source.format == "DXF"
     if wrong.any():
