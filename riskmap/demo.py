@@ -24,9 +24,8 @@ from riskmap.model import (
     LifelinePoint, LifelineSegment, ProtectedTarget, RiskPoint, SafetyDistance, Substance, Zone,
 )
 from riskmap.places import Place, find_place
+from riskmap.progress import Progress
 from riskmap.store import Project
-
-Progress = Callable[[float, str], None]
 
 # Enterprise counts per industry. 会宁县 follows its plan (003 L22): 危化 174 = 加油站 24 + 氧气站 1 +
 # 烟花爆竹批发 1 + 零售 148; 工贸 23; 非煤矿山 5. The other places have no such count in their plans:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from riskmap.analysis.encroachment import check_encroachments, describe_row
-from riskmap.analysis.geodesy import Cancel, Progress, check_cancel
+from riskmap.progress import Cancel, Progress, check_cancel
 from riskmap.analysis.lifelines import high_consequence_segments, lifeline_crossings
 from riskmap.analysis.measure import format_distance
 from riskmap.analysis.sitecheck import level_name

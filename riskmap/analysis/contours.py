@@ -24,11 +24,12 @@ import pandas as pd
 import shapely
 from shapely import STRtree
 
-from riskmap.analysis.geodesy import Cancel, Progress, check_cancel, project_epsg, to_geographic
+from riskmap.analysis.geodesy import project_epsg, to_geographic
 from riskmap.analysis.measure import geodesic_area
 from riskmap.analysis.standards import load_gb36894, normalise_status
 from riskmap.errors import RiskmapError
 from riskmap.model import RiskContour
+from riskmap.progress import Cancel, Progress, check_cancel
 
 SUPERSCRIPTS = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
 _SCI = re.compile(r"(\d+(?:\.\d+)?)\s*[x×X*]\s*10\s*\^?\s*(-\s*\d+)")

@@ -18,12 +18,11 @@ import pandas as pd
 import shapely
 from shapely import STRtree
 
-from riskmap.analysis.geodesy import (
-    Cancel, Progress, check_cancel, ground_buffer, project_epsg, to_geographic, to_metric,
-)
+from riskmap.analysis.geodesy import ground_buffer, project_epsg, to_geographic, to_metric
 from riskmap.analysis.measure import geodesic_area
 from riskmap.errors import RiskmapError
 from riskmap.model import ControlLine
+from riskmap.progress import Cancel, Progress, check_cancel
 
 SOURCE_KIND_ZH = {"safety_report": "安全评价报告", "standard": "标准规范", "consequence": "事故后果计算"}
 PARK_KINDS = ("chemical_park", "industrial_park")

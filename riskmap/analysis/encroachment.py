@@ -21,8 +21,9 @@ import pandas as pd
 import shapely
 from shapely import STRtree
 
-from riskmap.analysis.geodesy import Cancel, Progress, check_cancel, ground_distance, project_epsg, to_metric
+from riskmap.analysis.geodesy import ground_distance, project_epsg, to_metric
 from riskmap.analysis.standards import STATUS_ZH, GB36894, load_gb36894, normalise_status
+from riskmap.progress import Cancel, Progress, check_cancel
 
 COLUMNS = ["target_id", "target_name", "target_kind", "target_class", "class_zh", "class_derived", "people",
            "object_type", "object_id", "object_name", "enterprise_id", "owner_name", "facility",

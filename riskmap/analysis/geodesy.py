@@ -13,7 +13,6 @@ so that results agree with geodesic distances on the CGCS2000 ellipsoid to a few
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
@@ -24,22 +23,7 @@ from riskmap.crs import CGCS2000, gk_zone_epsg_for, to_geographic, to_metric, tr
 from riskmap.errors import RiskmapError
 
 __all__ = ["project_epsg", "scale_factor", "ground_distance", "ground_buffer", "geod", "to_metric",
-           "to_geographic", "Cancelled", "check_cancel", "Progress", "Cancel"]
-
-Progress = Callable[[float, str], None]
-Cancel = Callable[[], bool]
-
-
-class Cancelled(RiskmapError):
-    """Raised when the user cancels long work; nothing has been written."""
-
-    def __init__(self):
-        super().__init__("已取消", "cancelled")
-
-
-def check_cancel(cancel: Cancel | None) -> None:
-    if cancel is not None and cancel():
-        raise Cancelled()
+           "to_geographic"]
 
 
 @lru_cache(maxsize=1)

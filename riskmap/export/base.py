@@ -18,6 +18,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from riskmap.progress import EXPORT_CANCELLED, Cancel, Progress, Steps
 
 from riskmap.errors import RiskmapError
 from riskmap.fields import derive_columns, field_title
@@ -27,17 +28,6 @@ DEMO_MARK = "示例数据"
 DEMO_NOTE = "示例数据：本文件内容为虚构示例，不代表任何真实地点或企业的风险评估结论。"
 DEMO_NOTE_EN = "Demo data: fictitious content, not an assessment of any real place or company."
 INTERNAL_COLUMNS = ("version",)  # columns of the store that mean nothing outside it
-
-Progress = Callable[[float, str], None]
-Cancel = Callable[[], bool]
-
-
-class ExportCancelled(RiskmapError):
-    """The user cancelled an export; nothing was written."""
-
-    def __init__(self):
-        super().__init__("导出已取消，未写入文件", "export cancelled; nothing was written")
-
 
 @dataclass
 class ExportLayer:
@@ -78,35 +68,9 @@ class ExportSource:
         return DEMO_MARK if self.is_demo else ""
 
 
-class Steps:
-    """Progress reporting and cancel checks for a sequence of ``total`` steps."""
-
-    def __init__(self, progress: Progress | None, cancel: Cancel | None, total: int = 1,
-                 start: float = 0.0, stop: float = 1.0):
-        self.progress = progress
-        self.cancel = cancel
-        self.total = max(1, total)
-        self.start, self.stop = start, stop
-        self.done = 0
-
-    def check(self) -> None:
-        if self.cancel is not None and self.cancel():
-            raise ExportCancelled()
-
-    def report(self, fraction: float, message: str = "") -> None:
-        self.check()
-        if self.progress is not None:
-            self.progress(self.start + (self.stop - self.start) * min(max(fraction, 0.0), 1.0), message)
-
-    def step(self, message: str = "") -> None:
-        """One step done."""
-        self.done += 1
-        self.report(self.done / self.total, message)
-
-    def sub(self, share_from: float, share_to: float) -> Steps:
-        """Steps covering the fraction [share_from, share_to] of this range."""
-        span = self.stop - self.start
-        return Steps(self.progress, self.cancel, 1, self.start + span * share_from, self.start + span * share_to)
+def export_steps(progress: Progress | None, cancel: Cancel | None, total: int = 1) -> Steps:
+    """Steps of an export: a cancel says that nothing was written."""
+    return Steps(progress, cancel, total, message=EXPORT_CANCELLED)
 
 
 def export_columns(x: ExportLayer) -> list[str]:
@@ -141,7 +105,7 @@ def collect_layers(project, layer_ids: Sequence[str] | None = None, *, visible_o
         chosen = [cat[i] for i in cat if i in set(layer_ids)]
     else:
         chosen = [d for d in cat.values() if d.visible or not visible_only]
-    steps = Steps(progress, cancel, len(chosen))
+    steps = export_steps(progress, cancel, len(chosen))
     layers = []
     for d in chosen:
         gdf = project.read_layer(d)
@@ -191,42 +155,6 @@ def text_value(v) -> str:
     if isinstance(v, float):
         return f"{v:g}"
     return str(v)
-
-
-@contextlib.contextmanager
-def atomic_path(out: str | os.PathLike, *, directory: bool = False) -> Iterator[Path]:
-    """Yield a temporary path beside ``out``; on success it replaces ``out``, on failure it is removed.
-
-    So a failed or cancelled export never leaves a half-written file under the chosen name.
-    """
-    out = Path(out)
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.exists():
-        raise RiskmapError(f"目标文件夹不存在: {folder}", f"output folder does not exist: {folder}")
-    if out.is_dir() and not directory:
-        raise RiskmapError(f"这是一个文件夹，不能写成文件: {out}", f"a folder, not a file: {out}")
-    if directory and out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise RiskmapError(f"目标已存在且不是空文件夹: {out}", f"output exists and is not an empty folder: {out}")
-    try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=folder))
-    except OSError as exc:
-        raise RiskmapError(f"无法在此位置写入: {folder} ({exc.strerror})",
-                           f"cannot write to this location: {folder} ({exc.strerror})") from exc
-    target = tmp if directory else tmp / out.name
-    try:
-        yield target
-        if directory:
-            if out.exists():
-                out.rmdir()  # checked empty above
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes folders private
-            os.replace(tmp, out)
-        else:
-            os.replace(target, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def typed_frame(x: ExportLayer, columns: Sequence[str] | None = None) -> gpd.GeoDataFrame:

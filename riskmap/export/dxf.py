@@ -19,7 +19,7 @@ import numpy as np
 import shapely
 from ezdxf import colors as dxf_colors
 
-from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportLayer, ExportSource, Steps, atomic_path, text_value
+from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportLayer, ExportSource, Steps, atomic_path, export_steps, text_value
 from riskmap.export.qgis_style import class_series, declares_no_fill, style_classes
 from riskmap.levels import hex_to_rgb
 
@@ -55,7 +55,7 @@ def _rings(geom) -> list[np.ndarray]:
 def export_dxf(src: ExportSource, out: str | os.PathLike, *, reference_scale: float = 10_000, labels: bool = True,
                progress=None, cancel=None) -> None:
     """Write the layers of ``src`` to a DXF (R2010, UTF-8) in the project's metric CRS."""
-    steps = Steps(progress, cancel, len(src.layers) + 1)
+    steps = export_steps(progress, cancel, len(src.layers) + 1)
     doc = ezdxf.new("R2010", setup=True)
     doc.units = ezdxf.units.M
     doc.header["$INSUNITS"] = 6

@@ -12,7 +12,7 @@ import os
 import numpy as np
 import shapely
 
-from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportSource, Steps, atomic_path, plain_value, typed_frame
+from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportSource, atomic_path, export_steps, plain_value, typed_frame
 
 DECIMALS = 7  # about 1 cm
 
@@ -25,7 +25,7 @@ def geometry_json(geoms, decimals: int = DECIMALS) -> np.ndarray:
 
 
 def export_geojson(src: ExportSource, out: str | os.PathLike, *, progress=None, cancel=None) -> None:
-    steps = Steps(progress, cancel, len(src.layers))
+    steps = export_steps(progress, cancel, len(src.layers))
     head = {"type": "FeatureCollection", "name": src.name}
     if src.is_demo:
         head["description"] = DEMO_NOTE

@@ -10,7 +10,7 @@ import sqlite3
 
 import pyogrio
 
-from riskmap.export.base import DEMO_NOTE, ExportSource, Steps, atomic_path, typed_frame
+from riskmap.export.base import DEMO_NOTE, ExportSource, atomic_path, export_steps, typed_frame
 from riskmap.export.qgis_style import write_layer_styles
 
 
@@ -19,7 +19,7 @@ def export_gpkg(src: ExportSource, out: str | os.PathLike, *, progress=None, can
 
     On demo projects every table description and a ``readme`` table say 示例数据.
     """
-    steps = Steps(progress, cancel, len(src.layers) + 1)
+    steps = export_steps(progress, cancel, len(src.layers) + 1)
     with atomic_path(out) as tmp:
         styles = {}
         for x in src.layers:

@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 import shapely
 
-from riskmap.export.base import DEMO_NOTE, ExportLayer, ExportSource, Steps, atomic_path, text_value, typed_frame
+from riskmap.export.base import DEMO_NOTE, ExportLayer, ExportSource, Steps, atomic_path, export_steps, text_value, typed_frame
 from riskmap.export.qgis_style import class_series, declares_no_fill, style_classes
 
 ICON_PX = 32
@@ -193,7 +193,7 @@ def write_kml(fh, src: ExportSource, icon_dir: str, steps: Steps) -> set[str]:
 def export_kml(src: ExportSource, out: str | os.PathLike, *, progress=None, cancel=None) -> None:
     """Write ``out`` as KMZ (zip with doc.kml and its icons) when it ends in .kmz, else as KML."""
     out = Path(out)
-    steps = Steps(progress, cancel, len(src.layers))
+    steps = export_steps(progress, cancel, len(src.layers))
     if out.suffix.lower() == ".kmz":
         with atomic_path(out) as tmp:
             doc = tmp.parent / "doc.kml"

@@ -18,7 +18,7 @@ import pandas as pd
 import pyogrio
 
 from riskmap.errors import RiskmapError
-from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportSource, Steps, atomic_path, typed_frame
+from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportSource, atomic_path, export_steps, typed_frame
 
 ENCODINGS = {"utf-8": ("UTF-8", "utf-8"), "utf8": ("UTF-8", "utf-8"), "gbk": ("GBK", "gbk"),
              "cp936": ("GBK", "gbk"), "gb18030": ("GBK", "gbk")}
@@ -48,7 +48,7 @@ def export_shp(src: ExportSource, out: str | os.PathLike, *, encoding: str = "ut
     gdal_enc, py_enc = enc
     out = Path(out)
     as_zip = out.suffix.lower() == ".zip"
-    steps = Steps(progress, cancel, len(src.layers) + 1)
+    steps = export_steps(progress, cancel, len(src.layers) + 1)
     with atomic_path(out, directory=not as_zip) as tmp:
         folder = tmp.parent / "shp" if as_zip else tmp
         folder.mkdir(exist_ok=True)

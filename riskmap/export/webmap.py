@@ -25,7 +25,7 @@ import numpy as np
 import shapely
 
 from riskmap.errors import RiskmapError
-from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportLayer, ExportSource, Steps, atomic_path, text_value
+from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportLayer, ExportSource, Steps, atomic_path, export_steps, text_value
 from riskmap.export.stats import level_counts
 from riskmap.export.qgis_style import class_series, declares_no_fill, style_classes
 from riskmap.levels import load_levels
@@ -248,7 +248,7 @@ def _bounds(src: ExportSource) -> tuple[float, float, float, float]:
 def export_html(src: ExportSource, out: str | os.PathLike, *, title: str | None = None, subtitle: str = "",
                 progress=None, cancel=None) -> None:
     """Write the offline web map as one self-contained HTML file."""
-    steps = Steps(progress, cancel, 2)
+    steps = export_steps(progress, cancel, 2)
     page = build_html(src, title=title, subtitle=subtitle, steps=steps)
     steps.step("页面")
     with atomic_path(out) as tmp:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportSource, Steps, atomic_path, plain_value, text_value
+from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportSource, Steps, atomic_path, export_steps, plain_value, text_value
 from riskmap.export.stats import TOTAL, level_numbers, level_table
 from riskmap.export.sheet import Column, fill_printable_sheet
 from riskmap.levels import load_levels

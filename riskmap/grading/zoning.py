@@ -46,12 +46,9 @@ from riskmap.errors import RiskmapError
 from riskmap.grading import zoning_rules
 from riskmap.grading.zoning_rules import RuleSettings, counts_by_level, evaluate, reason_texts
 from riskmap.levels import level_info
-from riskmap.model import Enterprise, ProjectMeta, Zone, ZoneDecision, utcnow
-from riskmap.model.geometry import from_gpkg_blobs
-from riskmap.store.project import bulk_insert, bulk_update
-
-Progress = Callable[[float, str], None]
-Cancel = Callable[[], bool]
+from riskmap.model import Enterprise
+from riskmap.progress import Cancel, Cancelled, Progress, check_cancel  # noqa: F401 - Cancelled: callers catch it
+from riskmap.store import zoning as zstore
 
 UNIT_KINDS = {
     "county": ("county",), "town": ("town",), "village": ("village",), "grid": ("grid",),
@@ -62,13 +59,6 @@ UNIT_ZH = {"county": "县", "town": "镇/街道", "village": "村/社区", "grid
 META_PREFIX = "zoning."
 MAX_NAMED = 3  # deciding enterprises named in a reason
 MAX_LISTED = 50  # deciding enterprises listed in a ZoneResult
-
-
-class Cancelled(RiskmapError):
-    """The user cancelled; nothing was written."""
-
-    def __init__(self):
-        super().__init__("已取消", "cancelled")
 
 
 def check_unit(unit: str) -> tuple[str, ...]:
@@ -388,13 +378,15 @@ def _gc_paused():
             gc.enable()
 
 
-def zone_project(project, unit: str = "town", rule: str = "max", *, per: str | None = None, standard=None,
-                 settings: RuleSettings | None = None, progress: Progress | None = None,
-                 cancel: Cancel | None = None) -> ZoningResult:
-    """Level every zone of ``unit`` under ``rule`` from scratch and write the result in one transaction.
+def _columns(rows: list[tuple], k: int) -> np.ndarray:
+    return np.array([r[k] for r in rows], dtype=object)
 
-    ``settings`` (e.g. from :func:`zoned_units`) replaces ``rule``/``per``/``standard`` to redo a unit exactly
-    as it was levelled before."""
+
+def level_unit(conn, unit: str, cfg: RuleSettings, *, metric_epsg: int | None = None, required: bool = True,
+               progress: Progress | None = None, cancel: Cancel | None = None) -> ZoningResult:
+    """Level every zone of ``unit`` under ``cfg`` from scratch through ``conn``, inside its transaction (the
+    reads see that transaction's own rows, e.g. an import's new enterprises), and keep ``cfg`` for the unit.
+    ``required``: a unit without zones is an error (else an empty result, nothing written)."""
     kinds = check_unit(unit)
     cfg = settings if settings is not None else zoning_rules.settings(rule, per=per, standard=standard)
     progress = progress or (lambda f, m: None)
@@ -407,7 +399,7 @@ def zone_project(project, unit: str = "town", rule: str = "max", *, per: str | N
                                where=f"zones.kind={unit}")
         ents = project.read_arrays("enterprises", ["id", "level"], xy=True)
         t1 = time.perf_counter()
-        _check_cancel(cancel)
+        check_cancel(cancel)
         progress(0.3, "计算")
         zone_geoms = np.asarray(zones.geometry.values, dtype=object)
         divisor = _divisor(cfg, zone_geoms, zones["population"].tolist(), zones["name"].to_numpy(),
@@ -421,7 +413,7 @@ def zone_project(project, unit: str = "town", rule: str = "max", *, per: str | N
                                 ent_ids, ent_levels, dict(zip(named["id"].tolist(), named["name"].tolist())))
         dec = _decisions(c, cfg)
         t3 = time.perf_counter()
-        _check_cancel(cancel)
+        check_cancel(cancel)
         progress(0.7, "写入")
         with project.session(history=False) as s:
             conn = s.connection()
@@ -435,9 +427,26 @@ def zone_project(project, unit: str = "town", rule: str = "max", *, per: str | N
                                                      "reasons": t3 - t2, "write": t4 - t3, "total": t4 - t0})
 
 
-def _check_cancel(cancel: Cancel | None) -> None:
-    if cancel is not None and cancel():
-        raise Cancelled()
+def zone_project(project, unit: str = "town", rule: str = "max", *, per: str | None = None, standard=None,
+                 settings: RuleSettings | None = None, progress: Progress | None = None,
+                 cancel: Cancel | None = None) -> ZoningResult:
+    """Level every zone of ``unit`` under ``rule`` from scratch, read and written in one transaction.
+
+    ``settings`` (e.g. from :func:`zoned_units`) replaces ``rule``/``per``/``standard`` to redo a unit exactly
+    as it was levelled before."""
+    check_unit(unit)
+    cfg = settings if settings is not None else zoning_rules.settings(rule, per=per, standard=standard)
+    t0 = time.perf_counter()
+    with _gc_paused():
+        with project.session(history=False) as s:
+            result = level_unit(s.connection(), unit, cfg, metric_epsg=project.metric_epsg, progress=progress,
+                                cancel=cancel)
+            t1 = time.perf_counter()
+        if hasattr(project, "_meta_cache"):
+            project._meta_cache = None  # project_meta was written in the same transaction as the zones
+    t2 = time.perf_counter()
+    result.timings.update(commit=t2 - t1, total=t2 - t0)
+    return result
 
 
 # ---------------------------------------------------------------- reading back

@@ -34,15 +34,9 @@ from riskmap.levels import level_info
 from riskmap.model import EditRecord, Geometry, JSONText, class_for_table, utcnow
 from riskmap.model.geometry import to_gpkg_blobs
 
-Progress = Callable[[float, str], None]
-Cancel = Callable[[], bool]
+from riskmap.progress import IMPORT_CANCELLED, Cancel, Progress, check_cancel, scaled
 BATCH = 5000
 CACHE_KIB = 256 * 1024  # SQLite page cache during a commit
-
-
-class ImportCancelled(RiskmapError):
-    def __init__(self):
-        super().__init__("导入已取消，项目未改动", "import cancelled; the project is unchanged")
 
 
 @dataclass
@@ -54,12 +48,6 @@ class ImportResult:
     @property
     def report(self) -> Report:
         return self.plan.report
-
-
-def _scaled(progress: Progress | None, lo: float, hi: float) -> Progress:
-    if progress is None:
-        return lambda f, m: None
-    return lambda f, m: progress(lo + (hi - lo) * min(max(f, 0.0), 1.0), m)
 
 
 def read_for(path, spec: TargetSpec, *, sheet: str | None = None, header_row: int | None = None) -> Source:
@@ -118,15 +106,14 @@ def plan_import(project, path, layer: str, *, crs=None, mapping: Mapping | str |
         sheet = sheet if sheet is not None else given.sheet
         header_row = header_row if header_row is not None else given.header_row
         crs = crs if crs is not None else given.crs
-    prog = _scaled(progress, 0.0, 1.0)
+    prog = scaled(progress, 0.0, 1.0)
     prog(0.0, "读取文件")
     source = read_for(path, spec, sheet=sheet, header_row=header_row)
-    if cancel and cancel():
-        raise ImportCancelled()
+    check_cancel(cancel, IMPORT_CANCELLED)
     prog(0.4, "字段对应")
     m = given or auto_mapping(source.columns, spec, constants)
     return plan_from_source(project, source, spec, m, crs=crs, repair=repair,
-                            progress=_scaled(progress, 0.4, 1.0), cancel=cancel)
+                            progress=scaled(progress, 0.4, 1.0), cancel=cancel)
 
 
 # ------------------------------------------------------------------------------------ commit
@@ -227,8 +214,7 @@ def bulk_insert(conn, table: str, cols: dict[str, list], *, batch: int = 0, prog
     sql = str(compiled)
     rtree = _suspend_rtree_trigger(conn, table) if dialect.name == "sqlite" and "geom" in cols else None
     for start in range(0, n, step):
-        if cancel and cancel():
-            raise ImportCancelled()
+        check_cancel(cancel, IMPORT_CANCELLED)
         part = [d[start:start + step] for d in data]
         if order is not None:
             params = list(zip(*(part[i] for i in order)))
@@ -285,7 +271,7 @@ def _cells_json(plan: Prepared, idx: np.ndarray) -> list[str]:
 def commit_import(project, plan: Prepared, *, skip_bad_rows: bool = False, progress: Progress | None = None,
                   cancel: Cancel | None = None) -> ImportResult:
     """Write the good rows in one transaction (all of them, or nothing)."""
-    prog = _scaled(progress, 0.0, 1.0)
+    prog = scaled(progress, 0.0, 1.0)
     n_good, n_bad = plan.n_good, plan.n_bad
     if n_good == 0:
         raise RiskmapError(f"没有可导入的行（{n_bad} 行有错误），项目未改动",
@@ -334,8 +320,7 @@ def commit_import(project, plan: Prepared, *, skip_bad_rows: bool = False, progr
                     "id": _reserve_ids(conn, "hidden_danger_events", n), "danger_id": ids, "from_status": [None] * n,
                     "to_status": cols["status"], "at": [utcnow()] * n, "by": [project.user] * n,
                     "note": [f"导入：{fname} 第{r}行" for r in src_rows]})
-            if cancel and cancel():
-                raise ImportCancelled()
+            check_cancel(cancel, IMPORT_CANCELLED)
             s.add(EditRecord(user=project.user, table_name=spec.table, row_id=None, action="import", changes={
                 "file": fname, "sheet": plan.mapping.sheet, "layer": spec.table, "rows": len(ids),
                 "skipped_bad_rows": n_bad, "ids": _ranges(ids), "crs": plan.crs.label if plan.crs else None,
@@ -408,8 +393,7 @@ def _enterprise_levels(conn, plan: Prepared, keep, cols: dict[str, list], src_ro
     has = [i for i, lv in enumerate(levels) if lv is not None]
     if not has:
         return None
-    if cancel and cancel():
-        raise ImportCancelled()
+    check_cancel(cancel, IMPORT_CANCELLED)
     aids = _reserve_ids(conn, "assessments", len(has))
     keep_idx = np.flatnonzero(keep)
     cells = _cells_json(plan, keep_idx[has])
@@ -457,8 +441,8 @@ def _ranges(ids: list[int]) -> list[list[int]]:
 def import_file(project, path, layer: str, *, dry_run: bool = False, skip_bad_rows: bool = False,
                 progress: Progress | None = None, cancel: Cancel | None = None, **options) -> ImportResult:
     """Plan and, unless ``dry_run``, commit. Raises RiskmapError when nothing may be written."""
-    plan = plan_import(project, path, layer, progress=_scaled(progress, 0.0, 0.6), cancel=cancel, **options)
+    plan = plan_import(project, path, layer, progress=scaled(progress, 0.0, 0.6), cancel=cancel, **options)
     if dry_run:
         return ImportResult(plan, [], False)
-    return commit_import(project, plan, skip_bad_rows=skip_bad_rows, progress=_scaled(progress, 0.6, 1.0),
+    return commit_import(project, plan, skip_bad_rows=skip_bad_rows, progress=scaled(progress, 0.6, 1.0),
                          cancel=cancel)

@@ -21,6 +21,7 @@ from riskmap.io.fieldmap import Mapping, TargetSpec, load_synonyms
 from riskmap.io.issues import Report
 from riskmap.io.readers import Source
 from riskmap.io.values import convert, describe, normalise_name, text_of
+from riskmap.progress import IMPORT_CANCELLED, Cancelled
 
 POINT, LINE, POLYGON = "point", "line", "polygon"
 _MULTI = {POINT: None, LINE: shapely.MultiLineString, POLYGON: shapely.MultiPolygon}
@@ -246,9 +247,7 @@ def _metric_for(ctx: ProjectContext, geoms) -> int | None:
 
 
 def raise_cancelled():
-    from riskmap.io.importer import ImportCancelled
-
-    raise ImportCancelled()
+    raise Cancelled(IMPORT_CANCELLED)
 
 
 # --------------------------------------------------------------------------------- tables (XY)

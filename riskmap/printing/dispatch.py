@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from riskmap.export.base import Cancel, Progress, Steps, collect_layers
+from riskmap.export.base import collect_layers, export_steps
+from riskmap.progress import Cancel, Progress
 from riskmap.export.options import PRINT_FORMATS, ExportOptions, resolve_format
 
 
@@ -14,7 +15,7 @@ def export_project(project, opts: ExportOptions, *, progress: Progress | None = 
                    cancel: Cancel | None = None) -> Path:
     """Export an open project as ``opts`` says; returns the path written. Nothing is left half-written."""
     fmt = resolve_format(opts)
-    steps = Steps(progress, cancel)
+    steps = export_steps(progress, cancel)
     out = Path(opts.out)
     if fmt in PRINT_FORMATS:
         from riskmap.printing.export import export_print  # QtGui: loaded only for print formats

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from riskmap.errors import RiskmapError
-from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportSource, Steps, atomic_path, collect_layers
+from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportSource, atomic_path, collect_layers, export_steps
 from riskmap.layers import load_catalogue
 from riskmap.printing.compose import PagePainter
 from riskmap.printing.content import ATLAS_KINDS, PageContent, Texts, atlas_pages, build_content
@@ -66,7 +66,7 @@ def export_print(project, fmt: str, opts, *, progress=None, cancel=None, source:
     filters, view, visible layers and drawing order).
     """
     ensure_app()
-    steps = Steps(progress, cancel)
+    steps = export_steps(progress, cancel)
     if source is None:
         wanted = set(visible_layer_ids(opts.layers)) | set(SUPPORT_LAYERS)
         if opts.atlas:

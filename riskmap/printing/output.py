@@ -15,7 +15,8 @@ from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 from PySide6.QtSvg import QSvgGenerator
 
 from riskmap.errors import RiskmapError
-from riskmap.export.base import DEMO_NOTE, ExportCancelled, Steps
+from riskmap.export.base import DEMO_NOTE
+from riskmap.progress import EXPORT_CANCELLED, Steps, check_cancel
 from riskmap.printing.compose import PagePainter
 from riskmap.printing.pdf_fix import fix_pdf
 
@@ -181,8 +182,7 @@ def _paint_strips(pp: PagePainter, out: PngRowWriter, w: int, h: int, sh: int, d
     img.setDotsPerMeterY(dpm)
     for y0 in range(0, h, sh):
         y1 = min(h, y0 + sh)
-        if steps.cancel is not None and steps.cancel():
-            raise ExportCancelled()
+        check_cancel(steps.cancel, EXPORT_CANCELLED)
         painter = QPainter(img)
         try:
             painter.translate(0, -y0)

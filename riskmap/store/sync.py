@@ -23,10 +23,9 @@ from sqlalchemy.exc import DBAPIError
 
 from riskmap.errors import RiskmapError
 from riskmap.model import SRID, Base, JSONText
+from riskmap.progress import SYNC_CANCELLED, Cancel, Progress, check_cancel
 from riskmap.model.geometry import Geometry, from_gpkg_blobs, to_gpkg_blobs
 
-Progress = Callable[[float, str], None]
-Cancel = Callable[[], bool]
 
 
 @dataclass(frozen=True)
@@ -34,11 +33,6 @@ class SyncResult:
     rows: dict[str, int]  # rows copied per table
     source: str
     target: str
-
-
-class Cancelled(RiskmapError):
-    def __init__(self):
-        super().__init__("已取消，目标未改变", "cancelled; the target is unchanged")
 
 
 def _tables() -> list[Table]:
@@ -61,11 +55,6 @@ def _transport(table: Table) -> Table:
 
 def _order(table: Table):
     return [c for c in table.primary_key.columns]
-
-
-def _check(cancel: Cancel | None) -> None:
-    if cancel is not None and cancel():
-        raise Cancelled()
 
 
 # ---- GeoPackage → PostgreSQL ----------------------------------------------------------------------
@@ -128,7 +117,7 @@ def push(source, url: str, *, replace: bool = False, progress: Progress | None =
             with src.engine.connect() as sconn:
                 seqs = _sqlite_sequences(sconn)
                 for i, table in enumerate(tables):
-                    _check(cancel)
+                    check_cancel(cancel, SYNC_CANCELLED)
                     progress(0.05 + 0.9 * i / len(tables), table.name)
                     names, rows = _gpkg_rows(sconn, table)
                     counts[table.name] = len(rows)
@@ -139,7 +128,7 @@ def push(source, url: str, *, replace: bool = False, progress: Progress | None =
                                 copy.write_row(row)
                     if "id" in table.c:
                         _set_pg_sequence(dst, table.name, seqs.get(table.name, 0))
-            _check(cancel)
+            check_cancel(cancel, SYNC_CANCELLED)
             owner = dst.execute(text("SELECT pg_has_role(tableowner, 'USAGE') FROM pg_tables "
                                      "WHERE tablename = 'project_meta'")).scalar()
             if owner:  # planner statistics for the new rows (only the owner may ANALYZE)
@@ -216,7 +205,7 @@ def pull(url: str, path, *, overwrite: bool = False, progress: Progress | None =
                 dconn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
                 dconn.execute(Base.metadata.tables["project_meta"].delete())
                 for i, table in enumerate(tables):
-                    _check(cancel)
+                    check_cancel(cancel, SYNC_CANCELLED)
                     progress(0.02 + 0.9 * i / len(tables), table.name)
                     names, rows = _pg_rows(sconn, table)
                     counts[table.name] = len(rows)

@@ -16,16 +16,13 @@ from concurrent.futures import ThreadPoolExecutor
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
+from riskmap.progress import Cancelled  # noqa: F401  (work raises it; callers test for it here)
 from riskmap.ui.errors import show_error
 from riskmap.ui.i18n import current_language, has_chinese, tr
 
 PROGRESS_DELAY_MS = 500
 _running: set = set()
 _executor: ThreadPoolExecutor | None = None
-
-
-class Cancelled(Exception):
-    """Raised by work that noticed the user's cancel."""
 
 
 class Task(QObject):

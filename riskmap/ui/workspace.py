@@ -260,7 +260,7 @@ def load_layers(project, epsg: int, progress: Callable | None = None, cancelled:
     out = []
     for i, layer_def in enumerate(defs):
         if cancelled is not None and cancelled():
-            from riskmap.ui.tasks import Cancelled
+            from riskmap.progress import Cancelled
 
             raise Cancelled()
         if progress is not None:

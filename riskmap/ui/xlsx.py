@@ -47,7 +47,7 @@ def write_rows(path: str | os.PathLike, sheet: str, headers: Sequence[str], colu
         ws.append([_cell(v) for v in row])
         if i % step == 0:
             if cancelled is not None and cancelled():
-                from riskmap.ui.tasks import Cancelled
+                from riskmap.progress import Cancelled
 
                 raise Cancelled()
             if progress is not None:

@@ -13,8 +13,8 @@ import pytest
 import shapely
 
 from riskmap.errors import RiskmapError
-from riskmap.export.base import ExportCancelled
 from riskmap.levels import load_levels
+from riskmap.progress import Cancelled
 
 KML = {"k": "http://www.opengis.net/kml/2.2"}
 
@@ -258,7 +258,7 @@ def test_cancel_leaves_nothing(demo_source, tmp_path):
         calls.append(1)
         return len(calls) > 3
 
-    with pytest.raises(ExportCancelled):
+    with pytest.raises(Cancelled, match="导出已取消，未写入文件"):
         export_gpkg(demo_source, tmp_path / "c.gpkg", cancel=cancel)
     assert list(tmp_path.iterdir()) == []
 
@@ -268,7 +268,7 @@ def test_existing_file_survives_a_failed_export(demo_source, tmp_path):
 
     out = tmp_path / "keep.xlsx"
     out.write_bytes(b"old")
-    with pytest.raises(ExportCancelled):
+    with pytest.raises(Cancelled, match="导出已取消，未写入文件"):
         export_xlsx(demo_source, out, cancel=lambda: True)
     assert out.read_bytes() == b"old" and sorted(p.name for p in tmp_path.iterdir()) == ["keep.xlsx"]
 

@@ -233,7 +233,7 @@ def test_export_command_writes_a3_landscape_pdf(demo_path, tmp_path):
 
 
 def test_cancelled_print_leaves_nothing(demo_open, gui, tmp_path):
-    from riskmap.export.base import ExportCancelled
+    from riskmap.progress import Cancelled
     from riskmap.printing.export import export_print
 
     calls = []
@@ -242,6 +242,6 @@ def test_cancelled_print_leaves_nothing(demo_open, gui, tmp_path):
         calls.append(1)
         return len(calls) > 5
 
-    with pytest.raises(ExportCancelled):
+    with pytest.raises(Cancelled, match="导出已取消"):
         export_print(demo_open, "pdf", ExportOptions(out=tmp_path / "c.pdf"), cancel=cancel)
     assert list(tmp_path.iterdir()) == []

@@ -8,7 +8,8 @@ import openpyxl
 import pytest
 
 import riskmap.io.importer as importer
-from riskmap.io.importer import ImportCancelled, commit_import, import_file, plan_import
+from riskmap.io.importer import commit_import, import_file, plan_import
+from riskmap.progress import Cancelled
 from riskmap.store import Project
 
 
@@ -55,10 +56,10 @@ def test_cancel_during_commit(project_path, twelve, monkeypatch, unchanged):
     with Project.open(project_path) as p:
         before = p.counts()
         plan = plan_import(p, twelve, "enterprises")
-        with unchanged(project_path), pytest.raises(ImportCancelled):
+        with unchanged(project_path), pytest.raises(Cancelled, match="导入已取消，项目未改动"):
             commit_import(p, plan, cancel=cancel)
         assert p.counts() == before
-        with unchanged(project_path), pytest.raises(ImportCancelled):
+        with unchanged(project_path), pytest.raises(Cancelled, match="导入已取消，项目未改动"):
             plan_import(p, twelve, "enterprises", cancel=lambda: True)
 
 
