@@ -120,10 +120,7 @@ def open_export_dialog(window) -> ExportDialog | None:
     if window.project is None:
         window.show_message(tr("请先打开项目"))
         return None
-    dlg = ExportDialog(window)
-    window.export_dialog = dlg
-    dlg.show()
-    return dlg
+    return window.show_dialog("export_dialog", ExportDialog(window))
 
 
 def install(window) -> None:
@@ -132,4 +129,3 @@ def install(window) -> None:
     action.setObjectName("action_export_data")
     action.triggered.connect(lambda: open_export_dialog(window))
     window.register_action("file", action)
-    window.action_export_data = action

@@ -758,10 +758,7 @@ def open_import_wizard(window) -> ImportWizard | None:
     if project.readonly:
         show_error(window, RiskmapError("项目以只读方式打开，不能导入", "the project is read-only: cannot import"))
         return None
-    wiz = ImportWizard(project, window, main_window=window)
-    window.import_wizard = wiz
-    wiz.show()
-    return wiz
+    return window.show_dialog("import_wizard", ImportWizard(project, window, main_window=window))
 
 
 def install(window) -> None:
@@ -769,8 +766,7 @@ def install(window) -> None:
     action = QAction(tr("导入数据…"), window)
     action.setObjectName("action_import_data")
     action.triggered.connect(lambda: open_import_wizard(window))
-    window.register_action("file", action)
-    window.action_import_data = action
+    window.register_action("file", action, permission="edit_features")
 
 
 __all__ = ["ImportWizard", "open_import_wizard", "install", "importable_layers", "row_status"]

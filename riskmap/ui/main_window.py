@@ -6,16 +6,24 @@ API for other modules (import wizard, exports, print layouts, planning tools):
 - ``window.canvas`` (:class:`~riskmap.ui.canvas.MapCanvas`), ``window.workspace``
   (:class:`~riskmap.ui.workspace.Workspace`), ``window.project`` (the open Project or None);
 - ``window.add_dock(widget, title, area=…, name=…)`` → QDockWidget;
-- ``window.register_action(menu_name, action)``: menu_name is a key of :data:`MENUS` ("file", "view",
-  "map", "layer", "analysis", "tools", "settings", "help") or its Chinese title ("文件" …); in 文件 actions
-  go into the section above 最近打开/退出 (where 导入/导出/打印 belong);
-- ``window.add_toolbar_action(action)``; ``window.run_task(title, fn, on_done)`` for background work;
+- ``window.register_action(menu_name, action, id=…, permission=…, managed=…)`` declares an action in the
+  window's :class:`~riskmap.ui.registry.ActionRegistry` and puts it into its menu: menu_name is a key of
+  :data:`MENUS` ("file", "view", "map", "layer", "edit", "analysis", "tools", "settings", "help"), its
+  Chinese title ("文件" …) or None; in 文件 actions go into the section above 最近打开/退出 (where
+  导入/导出/打印 belong); permission is a key of :data:`~riskmap.ui.registry.PERMISSIONS`;
+- ``window.add_toolbar_action(action, toolbar="map")`` ("map": the main toolbar; another key names a toolbar
+  made by ``window.add_toolbar(key, title)``); ``window.run_task(title, fn, on_done)`` for background work;
+- ``window.register_extension(name, obj)`` / ``window.extension(name)``; ``window.show_dialog(name, dialog)``
+  shows a dialog and keeps it as ``window.dialogs[name]``. Registered actions, extensions and dialogs read as
+  attributes too (``window.action_print``, ``window.planning``); extensions never set attributes on the window;
+- ``window.unsaved_layers()``: layers with unsaved edits, from every extension that is an
+  :class:`~riskmap.ui.registry.EditSession`;
 - ``window.workspace.reload_layer(layer_id)`` / ``reload_table(table)`` after an edit (only that layer is
   read and prepared again);
 - ``window.permissions`` (what the current user may do, :class:`~riskmap.store.roles.Permissions`) and
-  ``window.apply_permissions()``: after a project opens, actions the user may not use are disabled with a
-  tooltip saying why; on PostgreSQL other users' changes are polled every CHANGE_POLL_MS and their layers
-  reloaded.
+  ``window.apply_permissions()``: after a project opens, registered actions the user may not use are disabled
+  with a tooltip saying why; on PostgreSQL ``window.change_poller``
+  (:class:`~riskmap.ui.workspace.ChangePoller`) reloads the layers other users changed.
 
 Extensions: every module ``riskmap/ui/{import_wizard,export,print,planning}*.py`` and every module of the
 package ``riskmap.ui.tools`` that defines ``install(window)`` is imported and installed when a window is
@@ -44,14 +52,15 @@ from riskmap.ui.i18n import LANGUAGES, current_language, install_language, joine
 from riskmap.ui.icons import icon
 from riskmap.ui.map_tools import IdentifyTool, SelectTool, ZoomBoxTool
 from riskmap.ui.prefs import Prefs, cache_dir, data_dir
+from riskmap.ui.registry import PERMISSIONS, ActionRegistry, Entry
 from riskmap.ui.tiles import TileLayer, TileSource, TileStore
-from riskmap.ui.workspace import Workspace, empty_layer, layer_sizes, load_layers, map_epsg_for
+from riskmap.ui.workspace import ChangePoller, Workspace, empty_layer, layer_sizes, load_layers, map_epsg_for
 
 log = logging.getLogger("riskmap.ui")
 
 MENUS = {  # key → Chinese title (marked for the translation tools, translated at build time)
     "file": QT_TR_NOOP("文件"), "view": QT_TR_NOOP("视图"), "map": QT_TR_NOOP("地图"), "layer": QT_TR_NOOP("图层"),
-    "analysis": QT_TR_NOOP("分析"), "tools": QT_TR_NOOP("工具"), "settings": QT_TR_NOOP("设置"),
+    "edit": QT_TR_NOOP("编辑"), "analysis": QT_TR_NOOP("分析"), "tools": QT_TR_NOOP("工具"), "settings": QT_TR_NOOP("设置"),
     "help": QT_TR_NOOP("帮助"),
 }
 
@@ -66,7 +75,7 @@ EXTENSION_PACKAGES = ("riskmap.ui.tools",)
 SCALES = (1_000, 2_000, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000)
 DEMO_PLACE = "会宁县"
 BIG_LAYER = 10_000  # rows: larger layers load after the first map frame
-CHANGE_POLL_MS = 3000  # how often a shared database is asked for other users' changes
+ON_DEMAND_MENUS = ("edit", "analysis", "tools")  # created when an extension first puts an action there
 ROLE_NAMES = {"viewer": QT_TR_NOOP("查看者"), "editor": QT_TR_NOOP("编辑者"), "assessor": QT_TR_NOOP("评估者"),
               "admin": QT_TR_NOOP("管理员")}
 
@@ -144,16 +153,19 @@ class MainWindow(QMainWindow):
         cl.addWidget(self.canvas, 1)
         self.setCentralWidget(central)
         self.setDockNestingEnabled(True)
+        self.registry = ActionRegistry()
         self.menus: dict[str, QMenu] = {}
+        self.toolbars: dict[str, QToolBar] = {}
         self.docks: dict[str, QDockWidget] = {}
+        self.dialogs: dict[str, QWidget] = {}
         self.tables: dict[str, QDockWidget] = {}
         self.opening: tasks.Task | None = None
         self.loading_rest: tasks.Task | None = None
         self._handing_off = False
         self.permissions = None  # the current user's Permissions once a project is open
-        self._change_timer = QTimer(self)
-        self._change_timer.setInterval(CHANGE_POLL_MS)
-        self._change_timer.timeout.connect(self.poll_changes)
+        self.change_poller = ChangePoller(self.workspace, busy=lambda: self.loading, unsaved=self.unsaved_layers,
+                                          parent=self)
+        self.change_poller.reloaded.connect(self._changes_reloaded)
         self._build_tools()
         self._build_docks()
         self._build_menus()
@@ -191,7 +203,7 @@ class MainWindow(QMainWindow):
     def menu(self, menu_name: str) -> QMenu:
         """The menu by key ("file") or Chinese title ("文件"); created before 帮助 if new."""
         titles = menu_titles()
-        key = next((k for k, zh in MENUS.items() if menu_name in (k, zh, titles[k])), menu_name)
+        key = self._menu_key(menu_name)
         if key not in self.menus:
             title = titles[key] if key in MENUS else menu_name
             m = QMenu(title, self)
@@ -204,22 +216,82 @@ class MainWindow(QMainWindow):
             self.menus[key] = m
         return self.menus[key]
 
-    def register_action(self, menu_name: str, action: QAction, before: QAction | None = None) -> QAction:
-        """Put ``action`` into a menu (in 文件: the section for 导入/导出/打印)."""
-        m = self.menu(menu_name)
-        if before is None and m is self.menus.get("file"):
-            before = self._file_tail
-        if before is not None:
-            m.insertAction(before, action)
-        else:
-            m.addAction(action)
-        if action.parent() is None:
+    def _menu_key(self, menu_name: str) -> str:
+        titles = menu_titles()
+        return next((k for k, zh in MENUS.items() if menu_name in (k, zh, titles[k])), menu_name)
+
+    def register_action(self, menu_name: str | None, action, before: QAction | None = None, *,
+                        id: str | None = None, permission: str | None = None, managed: bool = False):  # noqa: A002
+        """Declare ``action`` (a QAction, or a button when ``menu_name`` is None) under ``id`` (default: its
+        objectName) and put it into a menu (in 文件: the section for 导入/导出/打印). ``permission``: what the
+        user needs to use it; ``managed``: its owner enables it, the window only disables it without the
+        permission. Returns the action."""
+        key = None if menu_name is None else self._menu_key(menu_name)
+        entry_id = id or action.objectName()
+        self.registry.add(Entry(entry_id, action, menu=key, permission=permission, managed=managed))
+        if key is not None:
+            m = self.menu(key)
+            if before is None and m is self.menus.get("file"):
+                before = self._file_tail
+            if before is not None:
+                m.insertAction(before, action)
+            else:
+                m.addAction(action)
+        if isinstance(action, QAction) and action.parent() is None:
             action.setParent(self)
+        if self.project is not None and permission is not None:
+            self._gate(self.registry[entry_id], self.permissions)
         return action
 
-    def add_toolbar_action(self, action: QAction) -> QAction:
-        self.toolbar.insertAction(self._toolbar_tail, action)
+    def add_toolbar(self, key: str, title: str) -> QToolBar:
+        """The toolbar ``key`` ("map" is the main one), made with ``title`` if new."""
+        if key not in self.toolbars:
+            bar = QToolBar(title, self)
+            bar.setObjectName(f"{key}_toolbar")
+            self.addToolBar(bar)
+            self.toolbars[key] = bar
+        return self.toolbars[key]
+
+    def add_toolbar_action(self, action: QAction, toolbar: str = "map") -> QAction:
+        """Put ``action`` on a toolbar (the main one: before the search box); a registered action records it."""
+        bar = self.toolbars[toolbar]
+        if toolbar == "map":
+            bar.insertAction(self._toolbar_tail, action)
+        else:
+            bar.addAction(action)
+        entry = self.registry.entry_of(action)
+        if entry is not None:
+            entry.toolbar = toolbar
         return action
+
+    def register_extension(self, name: str, obj):
+        """Keep an extension's object under ``name`` (read back with :meth:`extension`); returns it."""
+        return self.registry.add_extension(name, obj)
+
+    def extension(self, name: str):
+        """A registered extension by name, or None."""
+        return self.registry.extension(name)
+
+    def show_dialog(self, name: str, dialog: QWidget) -> QWidget:
+        """Show a modeless dialog and keep it (the last one of each name) in ``self.dialogs``."""
+        self.dialogs[name] = dialog
+        dialog.show()
+        return dialog
+
+    def unsaved_layers(self) -> set[str]:
+        """Ids of the layers with unsaved edits (asked of every extension that is an EditSession)."""
+        return self.registry.unsaved_layers()
+
+    def __getattr__(self, name: str):
+        """Registered actions (by id), extensions and dialogs (by name) read as attributes."""
+        d = self.__dict__
+        registry = d.get("registry")
+        found = registry.lookup(name) if registry is not None else None
+        if found is None:
+            found = d.get("dialogs", {}).get(name)
+        if found is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return found
 
     def run_task(self, title: str, fn, on_done=None, on_error=None) -> tasks.Task:
         """Run ``fn(progress, cancelled)`` off the GUI thread with a progress dialog after 0.5 s."""
@@ -267,14 +339,15 @@ class MainWindow(QMainWindow):
         self.add_dock(self.identify_panel, tr("识别结果"), R, "identify")
         self.add_dock(self.dashboard, tr("统计看板"), R, "dashboard", tabify_with="identify")
         self.add_dock(self.zoning_panel, tr("风险分区"), R, "zoning", tabify_with="identify")
+        self.register_action(None, self.zoning_panel.recompute, id="zoning_recompute", permission="assess")
         self.docks["identify"].raise_()
         self.resize(1440, 900)
 
     def _build_menus(self) -> None:
         mb = self.menuBar()
         for key in MENUS:
-            if key in ("analysis", "tools"):
-                continue  # created on demand by extensions
+            if key in ON_DEMAND_MENUS:
+                continue
             m = QMenu(menu_titles()[key], self)
             m.setObjectName(f"menu_{key}")
             mb.addMenu(m)
@@ -358,7 +431,7 @@ class MainWindow(QMainWindow):
         tb.setObjectName("toolbar_map")
         tb.setMovable(True)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
-        self.toolbar = tb
+        self.toolbar = self.toolbars["map"] = tb
         for a in (self.act_open, None, self.act_pan, self.act_zoom_in, self.act_zoom_out, self.act_zoom_box,
                   self.act_full, self.act_zoom_layer, self.act_zoom_sel, self.act_prev, self.act_next, None,
                   self.act_identify, self.act_select, self.act_clear_sel, None, self.act_table):
@@ -561,32 +634,30 @@ class MainWindow(QMainWindow):
         self.demo_label.setVisible(bool(project.is_demo))
         self._update_crs_label()
         self.apply_permissions()
-        self._watch_changes(project)
+        self.change_poller.watch(project)
         self.projectOpened.emit()
 
     # ================================================================== permissions and changes
-    def _permission_targets(self) -> dict[str, list]:
-        """Actions and buttons by the permission they need (those of extensions only when installed)."""
-        planning = getattr(self, "planning", None)
-        edit, assess = [], []
-        if planning is not None:
-            edit += [planning.start_menu.menuAction(), planning.act_lines, planning.act_contours]
-            assess.append(planning.act_grade)
-        if getattr(self, "action_import_data", None) is not None:
-            edit.append(self.action_import_data)
-        assess.append(self.zoning_panel.recompute)
-        return {"edit_features": edit, "assess": assess}
-
     def _why_not(self, perm: str) -> str:
         if self.project is not None and self.project.readonly:
             return tr("项目以只读方式打开，不能修改")
-        if perm == "assess":
-            return tr("当前用户无权修改风险等级和分区（需要评估者角色）")
-        return tr("当前用户无权编辑要素（需要编辑者角色）")
+        return tr(PERMISSIONS[perm])
 
     def may(self, perm: str) -> bool:
         """True when the current user has ``perm`` (a Permissions field, e.g. "edit_features"); False without a project."""
         return self.permissions is not None and bool(getattr(self.permissions, perm, False))
+
+    def _gate(self, entry: Entry, perms) -> None:
+        """Enable a registered action by the user's permissions, or disable it with a tooltip saying why."""
+        t = entry.target
+        ok = perms is None or bool(getattr(perms, entry.permission))
+        if t.property("riskmap_tip") is None:
+            t.setProperty("riskmap_tip", t.toolTip())
+        if not ok:
+            t.setEnabled(False)
+        elif not entry.managed:
+            t.setEnabled(True)
+        t.setToolTip(t.property("riskmap_tip") if ok else self._why_not(entry.permission))
 
     def apply_permissions(self) -> None:
         """Ask the project what the user may do; disable what they may not, with tooltips and a status note."""
@@ -601,17 +672,8 @@ class MainWindow(QMainWindow):
 
                 perms = _file_permissions(project)
         self.permissions = perms
-        for perm, targets in self._permission_targets().items():
-            ok = perms is None or bool(getattr(perms, perm))
-            for t in targets:
-                if t.property("riskmap_tip") is None:
-                    t.setProperty("riskmap_tip", t.toolTip())
-                t.setEnabled(ok)
-                t.setToolTip(t.property("riskmap_tip") if ok else self._why_not(perm))
-        planning = getattr(self, "planning", None)
-        if planning is not None and not self.may("edit_features"):
-            for a in planning.edit_actions:
-                a.setEnabled(False)
+        for entry in self.registry.gated():
+            self._gate(entry, perms)
         self.zoning_panel.can_compute = perms is None or perms.assess
         note = ""
         if perms is not None and not (perms.edit_features and perms.assess):
@@ -628,41 +690,13 @@ class MainWindow(QMainWindow):
         if note:
             self.show_message(note)
 
-    def _watch_changes(self, project) -> None:
-        """On a shared database, listen for other users' changes and poll them every CHANGE_POLL_MS."""
-        self._change_timer.stop()
-        if project.dialect != "postgresql":
-            return
-        try:
-            project.listen()
-        except Exception:
-            log.exception("cannot listen for changes")
-            return
-        self._change_timer.start()
-
     def poll_changes(self) -> list[str]:
-        """Reload the layers whose tables others changed; returns the reloaded layer ids."""
-        project = self.project
-        if project is None or self.loading:
-            return []
-        try:
-            changes = project.poll_changes()
-        except Exception:
-            log.exception("cannot poll changes")
-            return []
-        tables = dict.fromkeys(c.table for c in changes)
-        planning = getattr(self, "planning", None)
-        edits = getattr(getattr(planning, "controller", None), "edits", {})
-        dirty = {lid for lid, e in edits.items() if e.is_dirty()}  # unsaved edits are not overwritten
-        reloaded = []
-        for layer in list(self.workspace.layers):
-            if layer.layer_def.table in tables and layer.id not in dirty:
-                self.workspace.reload_layer(layer.id)
-                reloaded.append(layer.id)
-        if reloaded:
-            names = joined(self.workspace.layer(lid).title(self.lang) for lid in reloaded)
-            self.show_message(tr("数据库中的数据已更新，已重新加载：{names}").format(names=names))
-        return reloaded
+        """Reload now the layers whose tables others changed (see ChangePoller); returns their ids."""
+        return self.change_poller.poll()
+
+    def _changes_reloaded(self, layer_ids: list[str]) -> None:
+        names = joined(self.workspace.layer(lid).title(self.lang) for lid in layer_ids)
+        self.show_message(tr("数据库中的数据已更新，已重新加载：{names}").format(names=names))
 
     def open_demo(self) -> None:
         """Open the bundled demo (会宁县, fictitious data), creating it in the user's data folder once."""
@@ -910,7 +944,7 @@ class MainWindow(QMainWindow):
             if task is not None and not self._handing_off:
                 task.cancel()
         self.canvas.shutdown()
-        self._change_timer.stop()
+        self.change_poller.stop()
         if not self._handing_off and self.workspace.project is not None:
             self.workspace.project.close()
         super().closeEvent(event)

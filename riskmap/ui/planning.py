@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QKeySequence, QTextDocument
 from PySide6.QtWidgets import (
     QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QMenu,
-    QPushButton, QSpinBox, QTextBrowser, QToolBar, QVBoxLayout, QWidget,
+    QPushButton, QSpinBox, QTextBrowser, QVBoxLayout, QWidget,
 )
 
 from riskmap.errors import RiskmapError
@@ -377,10 +377,8 @@ class Planning(QObject):
 
     def _build_actions(self) -> None:
         w, c = self.window, self.controller
-        edit = w.menu(tr("编辑"))
         self.start_menu = QMenu(tr("开始编辑"), w)
         self.start_menu.aboutToShow.connect(self._fill_start_menu)
-        edit.addMenu(self.start_menu)
         self.act_save = QAction(icon_for("save"), tr("保存编辑"), w)
         self.act_save.setShortcut(QKeySequence.StandardKey.Save)
         self.act_save.triggered.connect(c.save)
@@ -408,14 +406,22 @@ class Planning(QObject):
         self.act_snap.setCheckable(True)
         self.act_snap.setChecked(True)
         self.act_snap.toggled.connect(lambda on: setattr(c.snapper, "enabled", on))
-        for a in (self.act_save, self.act_stop, None, self.act_undo, self.act_redo, None, self.act_draw,
-                  self.act_hole, self.act_vertex, self.act_split, self.act_merge, self.act_delete, self.act_attrs,
-                  None, self.act_snap):
-            edit.addSeparator() if a is None else edit.addAction(a)
         self.edit_actions = [self.act_save, self.act_stop, self.act_draw, self.act_hole, self.act_vertex,
                              self.act_split, self.act_merge, self.act_delete, self.act_attrs]
+        # the edit actions are managed: the controller enables them while a layer is being edited
+        w.register_action("edit", self.start_menu.menuAction(), id="edit_start", permission="edit_features")
+        for item in (("save", self.act_save), ("stop", self.act_stop), None, ("undo", self.act_undo),
+                     ("redo", self.act_redo), None, ("draw", self.act_draw), ("hole", self.act_hole),
+                     ("vertex", self.act_vertex), ("split", self.act_split), ("merge", self.act_merge),
+                     ("delete", self.act_delete), ("attributes", self.act_attrs), None, ("snap", self.act_snap)):
+            if item is None:
+                w.menu("edit").addSeparator()
+                continue
+            name, a = item
+            managed = a in self.edit_actions
+            w.register_action("edit", a, id=f"edit_{name}", permission="edit_features" if managed else None,
+                              managed=managed)
 
-        an = w.menu("analysis")
         self.act_check = QAction(icon_for("check"), tr("规划检查（侵占、高后果区、穿越）"), w)
         self.act_check.triggered.connect(self.run_check)
         self.act_lines = QAction(tr("按外部安全距离生成控制线"), w)
@@ -430,17 +436,26 @@ class Planning(QObject):
                                             tr("单击地图，查看周边对象、人员和最近的应急资源"))
         self.act_measure = self._tool_action(tr("量算距离"), self.measure_line, "measure", "M")
         self.act_area = self._tool_action(tr("量算面积"), self.measure_area, "area")
-        for a in (self.act_check, self.act_lines, self.act_contours, self.act_grade, None, self.act_site,
-                  self.act_site_area, self.act_nearby, None, self.act_measure, self.act_area):
-            an.addSeparator() if a is None else an.addAction(a)
+        for item in (("check", self.act_check, None), ("control_lines", self.act_lines, "edit_features"),
+                     ("contours", self.act_contours, "edit_features"), ("grade_lifelines", self.act_grade, "assess"),
+                     None, ("site_point", self.act_site, None), ("site_area", self.act_site_area, None),
+                     ("nearby", self.act_nearby, None), None, ("measure_distance", self.act_measure, None),
+                     ("measure_area", self.act_area, None)):
+            if item is None:
+                w.menu("analysis").addSeparator()
+                continue
+            name, a, perm = item
+            w.register_action("analysis", a, id=f"planning_{name}", permission=perm)
 
-        bar = QToolBar(tr("规划工具"), w)
-        bar.setObjectName("planning_toolbar")
+        bar = w.add_toolbar("planning", tr("规划工具"))
         for a in (self.act_draw, self.act_hole, self.act_vertex, self.act_split, self.act_merge, self.act_save, None,
                   self.act_measure, self.act_area, self.act_site, self.act_nearby, self.act_check):
-            bar.addSeparator() if a is None else bar.addAction(a)
-        w.addToolBar(bar)
+            bar.addSeparator() if a is None else w.add_toolbar_action(a, "planning")
         self.toolbar = bar
+
+    def unsaved_layers(self) -> set[str]:
+        """Layers with unsaved edits (the window's EditSession question)."""
+        return {lid for lid, e in self.controller.edits.items() if e.is_dirty()}
 
     def _fill_start_menu(self) -> None:
         self.start_menu.clear()
@@ -648,4 +663,4 @@ class Planning(QObject):
 
 def install(window) -> None:
     """Add the planning tools to a main window (called by the window's extension loader)."""
-    window.planning = Planning(window)
+    window.register_extension("planning", Planning(window))

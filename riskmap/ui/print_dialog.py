@@ -368,10 +368,7 @@ def open_print_dialog(window) -> PrintDialog | None:
     if window.project is None:
         window.show_message(tr("请先打开项目"))
         return None
-    dlg = PrintDialog(window)
-    window.print_dialog = dlg
-    dlg.show()
-    return dlg
+    return window.show_dialog("print_dialog", PrintDialog(window))
 
 
 def install(window) -> None:
@@ -381,4 +378,3 @@ def install(window) -> None:
     action.setShortcut(QKeySequence(QKeySequence.StandardKey.Print))
     action.triggered.connect(lambda: open_print_dialog(window))
     window.register_action("file", action)
-    window.action_print = action

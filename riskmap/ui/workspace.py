@@ -10,6 +10,7 @@ Drawing order: ``workspace.layers[0]`` is drawn first (bottom), the last one on 
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import time
 import weakref
@@ -20,14 +21,16 @@ import numpy as np
 import pandas as pd
 import shapely
 import shiboken6
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from riskmap.errors import RiskmapError
 from riskmap.layers import GROUPS, LayerDef, load_catalogue
 from riskmap.fields import display_column
 from riskmap.ui.i18n import current_language
 
+log = logging.getLogger("riskmap.ui")
 WEB_MERCATOR = 3857
+CHANGE_POLL_MS = 3000  # how often a shared database is asked for other users' changes
 _VERSIONS = itertools.count(1)
 SMALL_LAYER = 20_000  # layers up to this size are re-prepared on the GUI thread (a few ms)
 MAP_WAIT_S = 2.0  # the longest a background layer read waits for a map frame
@@ -525,3 +528,62 @@ class Workspace(QObject):
 
     def groups(self) -> dict[str, tuple[str, str]]:
         return dict(GROUPS)
+
+
+class ChangePoller(QObject):
+    """On a shared database (PostgreSQL), asks every ``interval_ms`` for other users' changes and reloads the
+    layers drawn from the changed tables, except those with unsaved edits (``unsaved()``: layer ids) and
+    while ``busy()`` (a project still loading). ``reloaded`` carries the reloaded layer ids."""
+
+    reloaded = Signal(list)
+
+    def __init__(self, workspace: Workspace, interval_ms: int = CHANGE_POLL_MS, *,
+                 busy: Callable[[], bool] = lambda: False, unsaved: Callable[[], set] = set,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self.workspace = workspace
+        self.busy = busy
+        self.unsaved = unsaved
+        self.timer = QTimer(self)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self.poll)
+
+    def watch(self, project) -> bool:
+        """Start polling ``project`` when it is shared (returns whether it polls); a file project stops it."""
+        self.timer.stop()
+        if project is None or project.dialect != "postgresql":
+            return False
+        try:
+            project.listen()
+        except Exception:
+            log.exception("cannot listen for changes")
+            return False
+        self.timer.start()
+        return True
+
+    def is_active(self) -> bool:
+        return self.timer.isActive()
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+    def poll(self) -> list[str]:
+        """Reload the layers whose tables others changed; returns the reloaded layer ids."""
+        project = self.workspace.project
+        if project is None or self.busy():
+            return []
+        try:
+            changes = project.poll_changes()
+        except Exception:
+            log.exception("cannot poll changes")
+            return []
+        tables = {c.table for c in changes}
+        keep = set(self.unsaved())  # unsaved edits are not overwritten
+        reloaded = []
+        for layer in list(self.workspace.layers):
+            if layer.layer_def.table in tables and layer.id not in keep:
+                self.workspace.reload_layer(layer.id)
+                reloaded.append(layer.id)
+        if reloaded:
+            self.reloaded.emit(reloaded)
+        return reloaded

@@ -118,7 +118,7 @@ def test_postgis_viewer_and_change_notices(app, qtbot, prefs, pg_server, pg_demo
     for a in _edit_actions(w) + _assess_targets(w):
         assert not a.isEnabled(), a.text()
     assert w.perm_label.text() == "只读：当前用户为查看者"
-    assert w._change_timer.isActive()
+    assert w.change_poller.is_active()
     # another user renames an enterprise: the timer's poll reloads the layer and says so
     with Project.open(pg_demo_url) as other, other.session() as s:
         s.get(Enterprise, 3).name = "示例通知界面测试有限公司"
