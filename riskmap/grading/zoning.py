@@ -32,7 +32,7 @@ import contextlib
 import gc
 import json
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -46,9 +46,11 @@ from riskmap.errors import RiskmapError
 from riskmap.grading import zoning_rules
 from riskmap.grading.zoning_rules import RuleSettings, counts_by_level, evaluate, reason_texts
 from riskmap.levels import level_info
-from riskmap.model import Enterprise
+from riskmap.model import Enterprise, ProjectMeta, Zone, ZoneDecision, utcnow
+from riskmap.model.geometry import from_gpkg_blobs
 from riskmap.progress import Cancel, Cancelled, Progress, check_cancel  # noqa: F401 - Cancelled: callers catch it
-from riskmap.store import zoning as zstore
+from riskmap.store.project import bulk_insert, bulk_update
+
 
 UNIT_KINDS = {
     "county": ("county",), "town": ("town",), "village": ("village",), "grid": ("grid",),
@@ -378,15 +380,13 @@ def _gc_paused():
             gc.enable()
 
 
-def _columns(rows: list[tuple], k: int) -> np.ndarray:
-    return np.array([r[k] for r in rows], dtype=object)
+def zone_project(project, unit: str = "town", rule: str = "max", *, per: str | None = None, standard=None,
+                 settings: RuleSettings | None = None, progress: Progress | None = None,
+                 cancel: Cancel | None = None) -> ZoningResult:
+    """Level every zone of ``unit`` under ``rule`` from scratch and write the result in one transaction.
 
-
-def level_unit(conn, unit: str, cfg: RuleSettings, *, metric_epsg: int | None = None, required: bool = True,
-               progress: Progress | None = None, cancel: Cancel | None = None) -> ZoningResult:
-    """Level every zone of ``unit`` under ``cfg`` from scratch through ``conn``, inside its transaction (the
-    reads see that transaction's own rows, e.g. an import's new enterprises), and keep ``cfg`` for the unit.
-    ``required``: a unit without zones is an error (else an empty result, nothing written)."""
+    ``settings`` (e.g. from :func:`zoned_units`) replaces ``rule``/``per``/``standard`` to redo a unit exactly
+    as it was levelled before."""
     kinds = check_unit(unit)
     cfg = settings if settings is not None else zoning_rules.settings(rule, per=per, standard=standard)
     progress = progress or (lambda f, m: None)
@@ -425,28 +425,6 @@ def level_unit(conn, unit: str, cfg: RuleSettings, *, metric_epsg: int | None = 
     progress(1.0, "完成")
     return ZoningResult(unit, cfg, results, timings={"read": t1 - t0, "assign_and_rules": t2 - t1,
                                                      "reasons": t3 - t2, "write": t4 - t3, "total": t4 - t0})
-
-
-def zone_project(project, unit: str = "town", rule: str = "max", *, per: str | None = None, standard=None,
-                 settings: RuleSettings | None = None, progress: Progress | None = None,
-                 cancel: Cancel | None = None) -> ZoningResult:
-    """Level every zone of ``unit`` under ``rule`` from scratch, read and written in one transaction.
-
-    ``settings`` (e.g. from :func:`zoned_units`) replaces ``rule``/``per``/``standard`` to redo a unit exactly
-    as it was levelled before."""
-    check_unit(unit)
-    cfg = settings if settings is not None else zoning_rules.settings(rule, per=per, standard=standard)
-    t0 = time.perf_counter()
-    with _gc_paused():
-        with project.session(history=False) as s:
-            result = level_unit(s.connection(), unit, cfg, metric_epsg=project.metric_epsg, progress=progress,
-                                cancel=cancel)
-            t1 = time.perf_counter()
-        if hasattr(project, "_meta_cache"):
-            project._meta_cache = None  # project_meta was written in the same transaction as the zones
-    t2 = time.perf_counter()
-    result.timings.update(commit=t2 - t1, total=t2 - t0)
-    return result
 
 
 # ---------------------------------------------------------------- reading back
