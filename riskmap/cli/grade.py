@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 from riskmap.errors import RiskmapError
@@ -24,6 +25,46 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
+MAX_INPUT_CHARS = 1_000_000  # one case's inputs are a few hundred characters
+MAX_DEPTH = 32
+MAX_DIGITS = 30
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+class _BadNumber(ValueError):
+    def __init__(self, zh: str, en: str):
+        super().__init__(en)
+        self.zh, self.en = zh, en
+
+
+def _small_int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > MAX_DIGITS:
+        raise _BadNumber(f"{digits} 位的整数过大（上限 {MAX_DIGITS} 位）",
+                         f"a {digits}-digit integer is too large (at most {MAX_DIGITS} digits)")
+    return int(text)
+
+
+def _no_constant(name: str):
+    raise _BadNumber(f"{name} 不是有效数值", f"{name} is not a valid number")
+
+
+def _depth(text: str) -> int:
+    """How deep arrays and objects nest in ``text`` (brackets inside strings not counted).
+
+    >>> _depth('{"a": [1, "]]"]}')
+    2
+    """
+    depth = deepest = 0
+    for ch in _STRINGS.sub("", text):
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
 def read_json(name: str):
     """The JSON document in file ``name`` (``-``: stdin); a bad file is a RiskmapError naming it."""
     where = "stdin" if name == "-" else name
@@ -33,8 +74,17 @@ def read_json(name: str):
         raise RiskmapError(f"找不到输入文件: {name}", f"input file not found: {name}", where=where) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RiskmapError(f"无法读取输入文件: {exc}", f"cannot read the input file: {exc}", where=where) from None
+    if len(text) > MAX_INPUT_CHARS:
+        raise RiskmapError(f"输入超过 {MAX_INPUT_CHARS} 个字符", f"the input is over {MAX_INPUT_CHARS} characters",
+                           where=where)
+    depth = _depth(text)
+    if depth > MAX_DEPTH:
+        raise RiskmapError(f"JSON 嵌套 {depth} 层，超过上限 {MAX_DEPTH}", f"JSON nested {depth} deep, over the "
+                           f"limit of {MAX_DEPTH}", where=where)
     try:
-        return json.loads(text)
+        return json.loads(text, parse_int=_small_int, parse_constant=_no_constant)
+    except _BadNumber as exc:
+        raise RiskmapError(exc.zh, exc.en, where=where) from None
     except json.JSONDecodeError as exc:
         raise RiskmapError(f"JSON 格式错误（第{exc.lineno}行第{exc.colno}列）: {exc.msg}",
                            f"invalid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}", where=where) from None
