@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.make_big_data import METRIC_EPSG, make_big_layers  # noqa: E402
 from riskmap.crs import to_metric  # noqa: E402
 from riskmap.grading import zoning_rules  # noqa: E402
-from riskmap.grading.zoning import compute, recolour_for_enterprises, relocate_enterprise, zone_project  # noqa: E402
+from riskmap.grading.zoning import compute, enterprises_changed, relocate_enterprise, zone_project  # noqa: E402
 from riskmap.model import Enterprise, Zone  # noqa: E402
 from riskmap.store import Project  # noqa: E402
 
@@ -101,7 +101,8 @@ def main(argv=None) -> None:
         kept = project.counts()["zone_decisions"]
         print(f"from scratch, zone_project ({rule:8}) total:   {fmt(ts)}  "
               f"[read {tm['read'] * 1000:.0f}, assign+rule {tm['assign_and_rules'] * 1000:.0f}, "
-              f"reasons {tm['reasons'] * 1000:.0f}, write {tm['write'] * 1000:.0f} ms]  zones per level {result.summary()}, "
+              f"reasons {tm['reasons'] * 1000:.0f}, write {tm['write'] * 1000:.0f}, "
+              f"commit {tm['commit'] * 1000:.0f} ms]  zones per level {result.summary()}, "
               f"{kept} decisions kept")
 
     zone_project(project, "grid", "max")
@@ -114,7 +115,7 @@ def main(argv=None) -> None:
             e = s.get(Enterprise, int(eid))
             e.level = 1 if e.level != 1 else 4
             t1 = time.perf_counter()
-            done = recolour_for_enterprises(s, [e.id])
+            done = enterprises_changed(s, [e.id])
             t2 = time.perf_counter()
         t3 = time.perf_counter()
         rec_ts.append(t2 - t1)

@@ -144,14 +144,13 @@ def _after_change(session: Session, d: HiddenDanger, by: str | None) -> None:
     if d.grade != "major" or d.enterprise_id is None:
         return
     from riskmap.grading.enterprise import derive_level
-    from riskmap.grading.zoning import recolour_for_enterprises
+    from riskmap.grading.zoning import enterprises_changed
 
     session.flush()
     ent = session.get(Enterprise, d.enterprise_id)
     before = ent.level
     derive_level(session, ent, assessor=by, only_if_changed=True)
-    if ent.level != before:
-        recolour_for_enterprises(session, [ent.id])
+    enterprises_changed(session, [ent.id], old_levels={ent.id: before})
 
 
 def register(session: Session, *, title: str, grade: str = "general", enterprise_id: int | None = None,

@@ -31,7 +31,6 @@ from riskmap.errors import RiskmapError
 EDITABLE_TABLES = ("control_lines", "zones", "protected_targets", "enterprises", "lifelines", "lifeline_points",
                    "emergency_resources", "risk_contours")
 SYSTEM_COLUMNS = ("id", "geom", "version", "created_at", "updated_at")
-RECOLOUR_CHUNK = 400  # enterprises per incremental zone recolouring (SQLite caps an expression at depth 1000)
 
 Address = tuple[int, int, int]
 
@@ -399,10 +398,8 @@ def save_edits(project, table: str, changes: list[Change], labels: dict[str, str
                     if obj.geom is not old_geom and old_geom is not None:
                         old_geoms[int(obj.id)] = old_geom
         if moved:
-            from riskmap.grading.zoning import recolour_for_enterprises
+            from riskmap.grading.zoning import enterprises_changed
 
-            for i in range(0, len(moved), RECOLOUR_CHUNK):  # one bounding box per point in each query
-                part = moved[i:i + RECOLOUR_CHUNK]
-                recolour_for_enterprises(s, part, {k: old_geoms[k] for k in part if k in old_geoms})
+            enterprises_changed(s, moved, old_geoms)
     project.refresh_extents()
     return out

@@ -249,7 +249,7 @@ def regrade_risk_point(session: Session, rp: RiskPoint, method: str, inputs: dic
     before = ent.level
     point_record = grade_risk_point(session, rp, method, inputs, assessor=assessor, note=note)
     ent_record = derive_level(session, ent, assessor=assessor)
-    if recolour and ent.level != before:
-        from riskmap.grading.zoning import recolour_for_enterprises
-        recolour_for_enterprises(session, [ent.id])
+    if recolour:
+        from riskmap.grading.zoning import enterprises_changed
+        enterprises_changed(session, [ent.id], old_levels={ent.id: before})
     return point_record, ent_record

@@ -3,7 +3,8 @@
 >>> # plan = plan_import(project, "企业清单.xlsx", "enterprises", crs="gcj02")
 >>> # print("\\n".join(plan.report.lines())); commit_import(project, plan, skip_bad_rows=True)
 
-The commit is one transaction: every good row, or nothing. Rows go in with Core ``insert()`` in
+The commit is one transaction: every good row, or nothing; new enterprises and the levels of the zones
+they fall in (every zoned unit, :func:`riskmap.grading.zoning.enterprises_changed`) commit together. Rows go in with Core ``insert()`` in
 batches (executemany), not as ORM objects one by one; ids are reserved first (sqlite_sequence, or the
 PostgreSQL sequence) so that enterprises, their assessments and events go in without a second pass. The edit history gets ONE record per import
 (action ``import``: file, sheet, row count and the new ids); imported enterprise levels become
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +25,7 @@ from sqlalchemy.types import NullType
 from sqlalchemy.exc import DatabaseError, IntegrityError
 
 from riskmap.errors import RiskmapError
+from riskmap.grading.zoning import enterprises_changed
 from riskmap.io.fieldmap import Mapping, TargetSpec, auto_mapping, header_score, resolve_layer
 from riskmap.io.issues import Report
 from riskmap.io.readers import Source, read_source
@@ -33,8 +34,8 @@ from riskmap.io.values import plain, text_of
 from riskmap.levels import level_info
 from riskmap.model import EditRecord, Geometry, JSONText, class_for_table, utcnow
 from riskmap.model.geometry import to_gpkg_blobs
-
 from riskmap.progress import IMPORT_CANCELLED, Cancel, Progress, check_cancel, scaled
+
 BATCH = 5000
 CACHE_KIB = 256 * 1024  # SQLite page cache during a commit
 
@@ -310,9 +311,9 @@ def commit_import(project, plan: Prepared, *, skip_bad_rows: bool = False, progr
                         progress=lambda f, m: prog(0.8 * f, m))
             if assessments:
                 _insert_assessments(conn, assessments)
-            rezone_after = spec.table == "enterprises" and len(ids) > RECOLOUR_INCREMENTAL_MAX
-            if spec.table == "enterprises" and not rezone_after:
-                _recolour_zones(s, ids, plan.geoms[keep])
+            if spec.table == "enterprises":  # the zones they fall in, committed with them
+                prog(0.85, "分区定级")
+                enterprises_changed(s, ids)
             prog(0.9, "评估记录")
             if spec.table == "hidden_dangers":
                 n = len(ids)
@@ -340,43 +341,7 @@ def commit_import(project, plan: Prepared, *, skip_bad_rows: bool = False, progr
             raise RiskmapError("项目文件正被其他程序使用（已锁定），项目未改动", "the project file is locked by another "
                                "program; the project is unchanged", where=str(project.target)) from None
         raise
-    if rezone_after:
-        _rezone_all(project)
     return ImportResult(plan, ids, True)
-
-
-RECOLOUR_CHUNK = 400  # enterprises per incremental recolouring: one bounding box each in an OR of the query
-# Above this many new enterprises, levelling the zoned units again from scratch (under 1 s for 100k
-# enterprises) is faster than recolouring around each one (about 0.45 ms per enterprise).
-RECOLOUR_INCREMENTAL_MAX = 2000
-
-
-def _rezone_all(project) -> None:
-    """Level again every unit zoned so far, with the settings it was zoned with (after a large import)."""
-    from riskmap.grading.zoning import zone_project, zoned_units
-
-    for unit, cfg in zoned_units(project).items():
-        zone_project(project, unit, cfg.rule, settings=cfg)
-
-
-def _recolour_zones(session, ids: list[int], geoms) -> None:
-    """Recolour the zones (of every unit levelled so far) that contain the new enterprises, in the import's
-    transaction; the enterprises go in spatially compact chunks (Hilbert order) so each touches few zones."""
-    import geopandas as gpd
-    import shapely
-
-    from riskmap.grading.zoning import recolour_for_enterprises, zoned_units
-
-    if not ids or not zoned_units(session.connection()):
-        return
-    geoms = np.asarray(geoms, dtype=object)
-    idx = np.flatnonzero(~shapely.is_missing(geoms) & ~shapely.is_empty(geoms))
-    if not len(idx):
-        return
-    order = idx[np.argsort(gpd.GeoSeries(list(geoms[idx])).hilbert_distance().to_numpy(), kind="stable")]
-    ids_arr = np.asarray(ids, dtype=np.int64)
-    for i in range(0, len(order), RECOLOUR_CHUNK):
-        recolour_for_enterprises(session, ids_arr[order[i:i + RECOLOUR_CHUNK]].tolist())  # SQLite: depth 1000
 
 
 def _insert_assessments(conn, cols: dict[str, list]) -> None:

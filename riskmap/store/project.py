@@ -370,55 +370,9 @@ class Project:
 
     def read_arrays(self, table: str, columns: list[str], *, where: str | None = None, ids=None,
                     xy: bool = False) -> dict[str, np.ndarray]:
-        """Columns of ``table`` as numpy arrays, in id order: the bulk path for computations over 100k rows
-        (no DataFrame, no shapely objects). A column holding NULLs comes as an object array with None.
-        ``xy``: also ``x`` and ``y`` of the point geometry (NaN where missing or empty); ``ids``: only those
-        rows, in one query."""
-        cls = class_for_table(table)
-        tbl = cls.__table__
-        quote = self.engine.dialect.identifier_preparer.quote
-        sql_cols = [quote(tbl.c[c].name) for c in columns]
-        pg = self.dialect == "postgresql"
-        if xy:
-            if cls.__geometry__ != "POINT":
-                raise ValueError(f"{table} is not a point table")
-            sql_cols += ["ST_X(geom)", "ST_Y(geom)"] if pg else ["geom"]
-        conds, params = [f"({where})"] if where else [], None
-        if ids is not None:
-            id_list = [int(i) for i in ids]
-            if pg:
-                conds = [c.replace("%", "%%") for c in conds] + ["id = ANY(%s)"]
-                params = (id_list,)
-            else:
-                conds.append("id IN (SELECT value FROM json_each(?))")
-                params = (json.dumps(id_list),)
-        sql = f"SELECT {', '.join(sql_cols)} FROM {tbl.name}" + (f" WHERE {' AND '.join(conds)}" if conds else "")
-        if pg and "id" not in columns:
-            sql += " ORDER BY id"  # else sorted here, cheaper than on the server
+        """Columns of ``table`` as numpy arrays, in id order (see :func:`read_arrays`)."""
         with self.engine.connect() as conn:
-            raw = conn.connection.driver_connection
-            try:
-                if pg:  # binary: numbers arrive as numbers, twice as fast as text for 100k rows
-                    with raw.cursor(binary=True) as cur:
-                        rows = cur.execute(sql, params).fetchall()
-                else:  # plain tuples, without a Row object per row
-                    rows = raw.execute(sql, params or ()).fetchall()
-            except Exception as exc:
-                raise _raw_error(conn, sql, exc) from exc
-        data = list(zip(*rows)) if rows else [()] * len(sql_cols)
-        out = {}
-        for name, values in zip(columns, data):
-            arr = np.array(values)
-            out[name] = np.array(values, dtype=object) if arr.dtype.kind in "OSU" else arr
-        if xy and pg:
-            out["x"] = np.array(data[-2], dtype=float)
-            out["y"] = np.array(data[-1], dtype=float)
-        elif xy:
-            out["x"], out["y"] = gpkg_points_xy(data[-1]).T
-        if pg and "id" in columns:
-            order = np.argsort(out["id"], kind="stable")
-            out = {k: v[order] for k, v in out.items()}
-        return out
+            return read_arrays(conn, table, columns, where=where, ids=ids, xy=xy)
 
     def refresh_extents(self) -> None:
         """Keep gpkg_contents extents and change times current (GeoPackage only)."""
@@ -473,6 +427,60 @@ class Project:
 
 open_project = Project.open
 create_project = Project.create
+
+
+# ---- bulk reads through a connection (inside its transaction) -----------------------------------
+def read_arrays(conn, table: str, columns: list[str], *, where: str | None = None, ids=None,
+                xy: bool = False) -> dict[str, np.ndarray]:
+    """Columns of ``table`` as numpy arrays, in id order: the bulk path for computations over 100k rows
+    (no DataFrame, no shapely objects), through ``conn`` (a SQLAlchemy Connection; inside a transaction it
+    sees that transaction's own rows). A column holding NULLs comes as an object array with None.
+    ``xy``: also ``x`` and ``y`` of the point geometry (NaN where missing or empty); ``ids``: only those
+    rows, in one query."""
+    cls = class_for_table(table)
+    tbl = cls.__table__
+    quote = conn.dialect.identifier_preparer.quote
+    sql_cols = [quote(tbl.c[c].name) for c in columns]
+    pg = conn.dialect.name == "postgresql"
+    if xy:
+        if cls.__geometry__ != "POINT":
+            raise ValueError(f"{table} is not a point table")
+        sql_cols += ["ST_X(geom)", "ST_Y(geom)"] if pg else ["geom"]
+    conds, params = [f"({where})"] if where else [], None
+    if ids is not None:
+        id_list = [int(i) for i in ids]
+        if pg:
+            conds = [c.replace("%", "%%") for c in conds] + ["id = ANY(%s)"]
+            params = (id_list,)
+        else:
+            conds.append("id IN (SELECT value FROM json_each(?))")
+            params = (json.dumps(id_list),)
+    sql = f"SELECT {', '.join(sql_cols)} FROM {tbl.name}" + (f" WHERE {' AND '.join(conds)}" if conds else "")
+    if pg and "id" not in columns:
+        sql += " ORDER BY id"  # else sorted here, cheaper than on the server
+    raw = conn.connection.driver_connection
+    try:
+        if pg:  # binary: numbers arrive as numbers, twice as fast as text for 100k rows
+            with raw.cursor(binary=True) as cur:
+                rows = cur.execute(sql, params).fetchall()
+        else:  # plain tuples, without a Row object per row
+            rows = raw.execute(sql, params or ()).fetchall()
+    except Exception as exc:
+        raise _raw_error(conn, sql, exc) from exc
+    data = list(zip(*rows)) if rows else [()] * len(sql_cols)
+    out = {}
+    for name, values in zip(columns, data):
+        arr = np.array(values)
+        out[name] = np.array(values, dtype=object) if arr.dtype.kind in "OSU" else arr
+    if xy and pg:
+        out["x"] = np.array(data[-2], dtype=float)
+        out["y"] = np.array(data[-1], dtype=float)
+    elif xy:
+        out["x"], out["y"] = gpkg_points_xy(data[-1]).T
+    if pg and "id" in columns:
+        order = np.argsort(out["id"], kind="stable")
+        out = {k: v[order] for k, v in out.items()}
+    return out
 
 
 # ---- bulk writes inside a transaction ---------------------------------------------------------

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from riskmap.errors import RiskmapError
 from riskmap.grading import zoning_rules
-from riskmap.grading.zoning import assign, recolour_for_enterprises, relocate_enterprise, zone_project, zone_table
+from riskmap.grading.zoning import assign, enterprises_changed, relocate_enterprise, zone_project, zone_table
 from riskmap.model import Enterprise, ZoneDecision
 from riskmap.paths import STANDARDS_DIR
 
@@ -180,7 +180,7 @@ def test_level_change_recolours_only_containing_zones(small_project):
     with project.session() as s:
         ent = s.get(Enterprise, e["E43"])  # at (105.0535, 35.504): town E, grid E西 (x < 105.055)
         ent.level = 1
-        done = recolour_for_enterprises(s, [ent.id])
+        done = enterprises_changed(s, [ent.id])
     assert done == {"town": [z["E"]], "grid": [z["E西"]]}
     after = stored_zones(project)
     changed = {k for k in after if after[k] != before[k]}
@@ -214,7 +214,7 @@ def test_incremental_uses_the_stored_rule(small_project):
     z, e = ids["zones"], ids["ents"]
     with project.session() as s:
         s.get(Enterprise, e["E40"]).level = 3  # E: 2 + 6 = 8 ≥ 8 → 一般
-        recolour_for_enterprises(s, [e["E40"]])
+        enterprises_changed(s, [e["E40"]])
     row = stored_zones(project)[z["E"]]
     assert row[0] == 3 and row[1] == "weighted" and "每区域" in row[2]
 
@@ -222,7 +222,7 @@ def test_incremental_uses_the_stored_rule(small_project):
 def test_nothing_zoned_nothing_recoloured(small_project):
     project, ids = small_project
     with project.session() as s:
-        assert recolour_for_enterprises(s, [ids["ents"]["E40"]]) == {}
+        assert enterprises_changed(s, [ids["ents"]["E40"]]) == {}
 
 
 # ---------------------------------------------------------------- pure functions

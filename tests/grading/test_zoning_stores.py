@@ -4,7 +4,7 @@ import shapely
 from sqlalchemy import select
 
 from riskmap.dangers import register
-from riskmap.grading.zoning import recolour_for_enterprises, relocate_enterprise, zone_project, zone_table
+from riskmap.grading.zoning import enterprises_changed, relocate_enterprise, zone_project, zone_table
 from riskmap.model import Enterprise, Zone
 
 
@@ -54,4 +54,4 @@ def test_zone_and_recolour_on_each_store(any_store):
         done = relocate_enterprise(s, e, shapely.Point(target.x, target.y))
         assert sorted(done["town"]) == sorted([town_id, other.id])
     with project.session() as s:
-        assert recolour_for_enterprises(s, []) == {}
+        assert enterprises_changed(s, []) == {}

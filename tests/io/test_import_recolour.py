@@ -41,11 +41,11 @@ def test_one_red_enterprise_makes_a_blue_town_red(demo_copy, tmp_path):
 
 
 def test_a_large_import_levels_the_zoned_units_again(demo_copy, tmp_path, monkeypatch):
-    """Above RECOLOUR_INCREMENTAL_MAX new enterprises the zoned units are levelled again from scratch,
-    with the settings they were zoned with; the result is the same as recolouring around each one."""
-    from riskmap.io import importer
+    """Above RELEVEL_ABOVE new enterprises the zoned units are levelled again from scratch, with the
+    settings they were zoned with; the result is the same as recolouring around each one."""
+    from riskmap.grading import zoning
 
-    monkeypatch.setattr(importer, "RECOLOUR_INCREMENTAL_MAX", 0)
+    monkeypatch.setattr(zoning, "RELEVEL_ABOVE", 0)
     with Project.open(demo_copy) as p:
         before_units = zoned_units(p)
         towns = p.read_table("zones", where="kind = 'town'").set_index("id")
