@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from riskmap.errors import RiskmapError
@@ -57,9 +57,15 @@ def _enterprise_records(ent: Enterprise):
                    Assessment.method.in_(ENTERPRISE_METHODS)))
 
 
-def enterprise_history(session: Session, ent: Enterprise) -> list[Assessment]:
-    """All enterprise-level records of ``ent``, oldest first."""
-    return list(session.scalars(_enterprise_records(ent).order_by(Assessment.assessed_at, Assessment.id)))
+def enterprise_history(session: Session, ent: Enterprise, *, every_record: bool = False) -> list[Assessment]:
+    """All enterprise-level records of ``ent``, oldest first; ``every_record``: every record about it (imports
+    too) and its risk points' records."""
+    if every_record:
+        points = select(RiskPoint.id).where(RiskPoint.enterprise_id == ent.id)
+        query = select(Assessment).where(or_(Assessment.enterprise_id == ent.id, Assessment.risk_point_id.in_(points)))
+    else:
+        query = _enterprise_records(ent)
+    return list(session.scalars(query.order_by(Assessment.assessed_at, Assessment.id)))
 
 
 def current_record(session: Session, ent: Enterprise) -> Assessment | None:

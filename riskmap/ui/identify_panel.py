@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from html import escape
 
-import json
-
 import pandas as pd
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
@@ -20,6 +18,9 @@ from PySide6.QtWidgets import (
 )
 
 from riskmap.fields import LIST_KINDS, display_column, format_timestamp, format_value, level_title, word
+from riskmap.records import (
+    assessment_history, danger_events, enterprise_dangers, enterprise_lists, risk_points, zone_decisions,
+)
 from riskmap.ui.i18n import current_language, tr
 from riskmap.ui.qr import enterprise_qr_content, qr_image
 
@@ -210,26 +211,19 @@ class IdentifyPanel(QWidget):
         lang = current_language()
         # 5个清单
         self.lists.clear()
-        lists = project.read_table("enterprise_lists", where=f"enterprise_id = {eid}")
-        by_kind = {k: g for k, g in lists.groupby("kind")} if len(lists) else {}
+        lists = enterprise_lists(project, eid)
         for kind, (zh, en) in LIST_KINDS.items():
             top = QTreeWidgetItem([en if lang == "en" else zh, ""])
             f = top.font(0)
             f.setBold(True)
             top.setFont(0, f)
             self.lists.addTopLevelItem(top)
-            g = by_kind.get(kind)
-            if g is None or not len(g):
+            contents = lists.get(kind)
+            if not contents:
                 top.setText(1, tr("（未填写）"))
                 continue
-            for content in g["content"]:
-                data = content
-                if isinstance(data, str):
-                    try:
-                        data = json.loads(data)
-                    except ValueError:
-                        data = {"": data}
-                for k, v in (data or {}).items():
+            for data in contents:
+                for k, v in data.items():
                     if k == "external_distance_insufficient":
                         k = tr("外部安全防护距离不足")
                     if k == "行业":
@@ -237,27 +231,22 @@ class IdentifyPanel(QWidget):
                     top.addChild(QTreeWidgetItem([str(k), format_value(v, lang)]))
             top.setExpanded(True)
         # risk points and history
-        points = project.read_table("risk_points", where=f"enterprise_id = {eid}")
+        points = risk_points(project, eid)
         prow = []
         for _, p in points.iterrows():
             prow.append([p["name"], word("risk_points", "kind", p["kind"], lang), _level(p["level"], lang),
                          {1: tr("一级"), 2: tr("二级"), 3: tr("三级"), 4: tr("四级")}.get(
                              _int(p["major_hazard_grade"]), "")])
         _fill(self.points, prow)
-        rp_ids = ",".join(str(int(i)) for i in points["id"]) if len(points) else ""
-        where = f"enterprise_id = {eid}" + (f" OR risk_point_id IN ({rp_ids})" if rp_ids else "")
-        hist = project.read_table("assessments", where=where)
-        names = {int(i): n for i, n in zip(points["id"], points["name"])} if len(points) else {}
-        hist = hist.sort_values(["assessed_at", "id"], ascending=False) if len(hist) else hist
         hrows = []
-        for _, a in hist.iterrows():
-            obj = names.get(_int(a["risk_point_id"]), tr("企业")) if pd.notna(a["risk_point_id"]) else tr("企业")
+        for _, a in assessment_history(project, eid).iterrows():
+            obj = a["point_name"] if pd.notna(a["risk_point_id"]) and a["point_name"] else tr("企业")
             hrows.append([format_timestamp(a["assessed_at"]), obj, word("assessments", "method", a["method"], lang),
                           _level(a["level"], lang), format_value(a["score"], lang), a["explanation"] or "",
                           a["assessor"] or ""])
         _fill(self.history, hrows)
         # hidden dangers
-        dangers = project.read_table("hidden_dangers", where=f"enterprise_id = {eid}")
+        dangers = enterprise_dangers(project, eid)
         drows = []
         for _, d in dangers.iterrows():
             drows.append([d["title"], word("hidden_dangers", "grade", d["grade"], lang),
@@ -280,19 +269,12 @@ class IdentifyPanel(QWidget):
             parts.append(tr("分级规则：{rule}").format(rule=word("zones", "level_rule", row["level_rule"], lang)))
         if isinstance(row.get("level_reason"), str) and row["level_reason"]:
             parts.append(tr("定级理由：{reason}").format(reason=escape(row["level_reason"])))
-        dec = project.read_table("zone_decisions", where=f"zone_id = {zid}")
-        if len(dec):
-            parts.append(tr("<b>决定等级的对象</b>（{n}）：").format(n=len(dec)))
-            ent_ids = dec.loc[dec["object_table"] == "enterprises", "object_id"].astype(int).tolist()
-            names = {}
-            if ent_ids:
-                ents = project.read_table("enterprises", where=f"id IN ({','.join(map(str, ent_ids[:500]))})",
-                                          columns=["id", "name"])
-                names = dict(zip(ents["id"].astype(int), ents["name"]))
+        n_dec, dec = zone_decisions(project, zid)
+        if n_dec:
+            parts.append(tr("<b>决定等级的对象</b>（{n}）：").format(n=n_dec))
             items = []
-            for _, d in dec.head(200).iterrows():
-                label = names.get(int(d["object_id"])) if d["object_table"] == "enterprises" else None
-                label = label or f"{d['object_table']} #{int(d['object_id'])}"
+            for _, d in dec.iterrows():
+                label = d["name"] or f"{d['object_table']} #{int(d['object_id'])}"
                 extra = f" — {escape(d['note'])}" if isinstance(d["note"], str) and d["note"] else ""
                 items.append("<li>" + tr("{name}：{level}").format(name=escape(str(label)), level=_level(d["object_level"], lang))
                              + extra + "</li>")
@@ -303,9 +285,8 @@ class IdentifyPanel(QWidget):
 
     def _danger_events(self, project, did: int) -> None:
         lang = current_language()
-        ev = project.read_table("hidden_danger_events", where=f"danger_id = {did}")
         rows = []
-        for _, e in (ev.sort_values("id").iterrows() if len(ev) else []):
+        for _, e in danger_events(project, did).iterrows():
             rows.append([format_timestamp(e["at"]), word("hidden_dangers", "status", e["to_status"], lang),
                          e["by"] or "", e["note"] or ""])
         _fill(self.events, rows)
