@@ -135,10 +135,29 @@ def push(source, url: str, *, replace: bool = False, progress: Progress | None =
                 for table in tables:
                     dst.exec_driver_sql(f"ANALYZE {table.name}")
         progress(1.0, "完成")
+    except Exception as exc:
+        refusal = _privilege_refusal(exc, u.username, where)
+        if refusal is None:
+            raise
+        raise refusal from None
     finally:
         src.close()
         engine.dispose()
     return SyncResult(counts, str(source), where)
+
+
+def _privilege_refusal(exc: BaseException, user: str | None, where: str) -> RiskmapError | None:
+    """A RiskmapError naming the right ``user`` lacks, when the server refused for want of a privilege."""
+    import re
+
+    orig = getattr(exc, "orig", None) or exc
+    if getattr(orig, "sqlstate", None) != "42501":
+        return None
+    m = re.search(r"permission denied for (?:table|relation|sequence|schema|database) (\w+)", str(orig))
+    what = m.group(1) if m else "?"
+    return RiskmapError(f"用户 {user} 没有写入 {what} 的权限：上传项目需要管理员角色（admin）或数据库所有者: {where}",
+                        f"user {user} lacks the right to write {what}: pushing a project takes the admin role or "
+                        f"the database owner: {where}")
 
 
 def _set_pg_sequence(conn: Connection, table: str, high_water: int) -> None:
