@@ -38,6 +38,7 @@ __all__ = [
     "gk_zone_epsg",
     "gk_zone_epsg_for",
     "transformer",
+    "reproject",
     "to_metric",
     "to_geographic",
     "out_of_china",
@@ -172,12 +173,25 @@ def _pyproj_func(src: Any, dst: Any) -> Callable[[np.ndarray, np.ndarray], tuple
     return fn
 
 
-def _reproject(geoms_or_gdf: Any, src: Any, dst: Any) -> Any:
-    if hasattr(geoms_or_gdf, "to_crs"):  # GeoSeries / GeoDataFrame: their own CRS is the source
-        if geoms_or_gdf.crs is None:
-            geoms_or_gdf = geoms_or_gdf.set_crs(src)
-        return geoms_or_gdf.to_crs(dst)
-    return _transform_geoms(geoms_or_gdf, _pyproj_func(src, dst))
+def reproject(geoms: Any, src: Any, dst: Any) -> Any:
+    """Geometries from CRS ``src`` to ``dst`` (EPSG codes, 'EPSG:n', WKT or pyproj.CRS).
+
+    ``geoms`` is a shapely geometry, an array of them (its shape is kept) or a GeoSeries/GeoDataFrame, whose
+    own CRS, when set, is the source. Arrays go through :func:`transformer` (one cached Transformer per
+    thread); empty geometries and empty arrays come back as they are.
+
+    >>> round(reproject(shapely.Point(105.0, 35.0), 4490, 4544).x)
+    500000
+    >>> reproject(np.array([shapely.Point(105.0, 35.0), shapely.Point()]), 4490, 4544)[1].is_empty
+    True
+    >>> reproject(np.array([], dtype=object), 4490, 4544).shape
+    (0,)
+    """
+    if hasattr(geoms, "to_crs"):  # GeoSeries / GeoDataFrame: their own CRS is the source
+        if geoms.crs is None:
+            geoms = geoms.set_crs(src)
+        return geoms.to_crs(dst)
+    return _transform_geoms(geoms, _pyproj_func(src, dst))
 
 
 def to_metric(geoms_or_gdf: Any, epsg: int | None = None) -> Any:
@@ -191,12 +205,12 @@ def to_metric(geoms_or_gdf: Any, epsg: int | None = None) -> Any:
     """
     if epsg is None:
         epsg = gk_zone_epsg_for(geoms_or_gdf)
-    return _reproject(geoms_or_gdf, CGCS2000, epsg)
+    return reproject(geoms_or_gdf, CGCS2000, epsg)
 
 
 def to_geographic(geoms_or_gdf: Any, epsg: int) -> Any:
     """Bring geometries in a metric CRS ``epsg`` (or a GeoSeries/GeoDataFrame) back to EPSG:4490."""
-    return _reproject(geoms_or_gdf, epsg, CGCS2000)
+    return reproject(geoms_or_gdf, epsg, CGCS2000)
 
 
 # --------------------------------------------------------------------------- GCJ-02 / BD-09

@@ -300,3 +300,43 @@ def test_core_modules_do_not_import_qt():
             else:
                 continue
             assert not any(m.split(".")[0] in ("PySide6", "PyQt5", "PyQt6", "shiboken6") for m in mods), name
+
+
+def test_reproject_arrays_frames_and_empties():
+    import threading
+
+    import geopandas as gpd
+
+    pts = np.array([[Point(105.0, 35.0), Point()], [LineString([(105, 35), (105.01, 35)]), None]], dtype=object)
+    out = crs.reproject(pts, 4490, 4544)
+    assert out.shape == (2, 2) and out[0, 1].is_empty and out[1, 1] is None
+    assert round(out[0, 0].x) == 500000 and round(out[1, 0].length) == 913  # 0.01° of longitude at 35°N (geodesic 912.9 m)
+    assert crs.reproject(np.array([], dtype=object), 4490, 4544).shape == (0,)
+    back = crs.reproject(out[0, 0], 4544, "EPSG:4490")
+    assert abs(back.x - 105.0) < 1e-9 and abs(back.y - 35.0) < 1e-9
+    gdf = gpd.GeoDataFrame({"n": [1]}, geometry=[Point(105.0, 35.0)], crs=4490)
+    m = crs.reproject(gdf, 4326, 4544)  # the frame's own CRS wins over ``src``
+    assert m.crs.to_epsg() == 4544 and round(m.geometry.iloc[0].x) == 500000 and list(m["n"]) == [1]
+    bare = crs.reproject(gpd.GeoSeries([Point(105.0, 35.0)]), 4490, 4544)  # no CRS: ``src`` is used
+    assert round(bare.iloc[0].x) == 500000
+    with pytest.raises(RiskmapError):
+        crs.reproject(Point(1, 1), "EPSG:999999", 4490)
+    # one Transformer per thread
+    mine = crs.transformer(4490, 4544)
+    other = []
+    t = threading.Thread(target=lambda: other.append(crs.transformer(4490, 4544)))
+    t.start()
+    t.join()
+    assert crs.transformer(4490, 4544) is mine and other[0] is not mine
+
+
+def test_no_hand_written_reprojection_outside_crs():
+    """Geometries are reprojected by crs.reproject only (one place with the empty-array guard)."""
+    import re
+    from pathlib import Path
+
+    root = Path(crs.__file__).parent
+    pattern = re.compile(r"Transformer\.from_crs|\.transform\(c\[:, 0\], c\[:, 1\]\)")
+    found = [str(p.relative_to(root)) for p in root.rglob("*.py")
+             if p.name != "crs.py" and pattern.search(p.read_text(encoding="utf-8"))]
+    assert found == []

@@ -25,22 +25,12 @@ import pandas as pd
 import shapely
 
 from riskmap.analysis.editing import Change, editable_columns
-from riskmap.crs import transformer
+from riskmap.crs import reproject
 from riskmap.layers import LayerDef
 
 
 def _transform(geom, src: int, dst: int):
-    if src == dst:
-        return geom
-    tr_ = transformer(src, dst)
-
-    def fn(c):
-        if len(c) == 0:
-            return c
-        x, y = tr_.transform(c[:, 0], c[:, 1])
-        return np.column_stack([x, y])
-
-    return shapely.transform(geom, fn)
+    return geom if src == dst else reproject(geom, src, dst)
 
 
 class LayerData:

@@ -19,6 +19,7 @@ import numpy as np
 import shapely
 from ezdxf import colors as dxf_colors
 
+from riskmap.crs import to_metric
 from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportLayer, ExportSource, Steps, atomic_path, export_steps, text_value
 from riskmap.export.qgis_style import class_series, declares_no_fill, style_classes
 from riskmap.levels import hex_to_rgb
@@ -74,7 +75,7 @@ def export_dxf(src: ExportSource, out: str | os.PathLike, *, reference_scale: fl
 
 def _add_layer(doc, msp, x: ExportLayer, epsg: int, reference_scale: float, labels: bool, all_bounds: list) -> None:
     st = x.layer.style
-    gdf = x.gdf.to_crs(epsg)
+    gdf = to_metric(x.gdf, epsg)
     if not len(gdf):
         return
     all_bounds.append(gdf.total_bounds)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from riskmap.crs import to_metric
 from riskmap.errors import RiskmapError
 from riskmap.export.base import DEMO_MARK, ExportSource
 from riskmap.export.stats import TOTAL, level_numbers, level_table
@@ -187,11 +188,11 @@ def atlas_pages(content: PageContent, kind: str) -> list[PageContent]:
     units = src.get(layer_id)
     if units is None or not len(units.gdf):
         raise RiskmapError(f"项目中没有{word}，无法生成图集", f"the project has no {layer_id}: no atlas")
-    metric = units.gdf.to_crs(content.epsg)
+    metric = to_metric(units.gdf, content.epsg)
     ents = src.get("enterprises")
-    ents_m = ents.gdf.to_crs(content.epsg) if ents is not None else None
+    ents_m = to_metric(ents.gdf, content.epsg) if ents is not None else None
     villages = src.get("villages")
-    villages_m = villages.gdf.to_crs(content.epsg) if (kind == "town" and villages is not None
+    villages_m = to_metric(villages.gdf, content.epsg) if (kind == "town" and villages is not None
                                                        and len(villages.gdf)) else None
     pages = []
     order = np.argsort(metric["name"].astype(str).to_numpy(), kind="stable") if kind != "grid" else np.arange(len(metric))

@@ -413,15 +413,10 @@ def _transformer(crs, epsg: int, where: str):
 
 
 def _project(geoms: np.ndarray, crs, epsg: int, where: str) -> np.ndarray:
-    tr = _transformer(crs, epsg, where)
+    from riskmap.crs import reproject
 
-    def fn(c: np.ndarray) -> np.ndarray:
-        if len(c) == 0:
-            return c
-        x, y = tr.transform(c[:, 0], c[:, 1])
-        return np.column_stack([x, y])
-
-    return shapely.transform(geoms, fn)
+    _transformer(crs, epsg, where)  # an unknown CRS is an error naming the layer
+    return reproject(geoms, 4490 if crs is None else crs, epsg)
 
 
 def _feature_ids(gdf) -> np.ndarray:

@@ -195,17 +195,9 @@ def _with_geometry(sub, geoms):
 
 def project_geoms(geoms, epsg: int) -> np.ndarray:
     """EPSG:4490 geometries → map CRS, vectorised."""
-    from riskmap.crs import transformer
+    from riskmap.crs import reproject
 
-    tr = transformer(4490, epsg)
-
-    def fn(c):
-        if len(c) == 0:
-            return c
-        x, y = tr.transform(c[:, 0], c[:, 1])
-        return np.column_stack([x, y])
-
-    return shapely.transform(np.asarray(geoms, dtype=object), fn)
+    return reproject(np.asarray(geoms, dtype=object), 4490, epsg)
 
 
 def map_epsg_for(project, crs_choice: str = "gk") -> int:

@@ -13,18 +13,16 @@ from PySide6.QtCore import QPointF, Signal
 from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 
 from riskmap.analysis.geodesy import geod
-from riskmap.crs import transformer
+from riskmap.crs import reproject
 from riskmap.ui.tools.capture import CaptureTool, Snapper
 
 
 def to_geo(canvas, geom):
-    tr_ = transformer(canvas.workspace.map_epsg, 4490)
-    return shapely.transform(geom, lambda c: np.column_stack(tr_.transform(c[:, 0], c[:, 1])))
+    return reproject(geom, canvas.workspace.map_epsg, 4490)
 
 
 def to_map(canvas, geom):
-    tr_ = transformer(4490, canvas.workspace.map_epsg)
-    return shapely.transform(geom, lambda c: np.column_stack(tr_.transform(c[:, 0], c[:, 1])))
+    return reproject(geom, 4490, canvas.workspace.map_epsg)
 
 
 def geodesic_circle(lon: float, lat: float, radius_m: float, n: int = 128) -> shapely.Polygon:
