@@ -6,19 +6,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from riskmap.atomic import atomic_path  # noqa: F401  (the one atomic write, re-exported for the writers)
 from riskmap.errors import RiskmapError
 from riskmap.fields import derive_columns, field_title
 from riskmap.layers import LayerDef, load_catalogue
@@ -155,42 +151,6 @@ def text_value(v) -> str:
     if isinstance(v, float):
         return f"{v:g}"
     return str(v)
-
-
-@contextlib.contextmanager
-def atomic_path(out: str | os.PathLike, *, directory: bool = False) -> Iterator[Path]:
-    """Yield a temporary path beside ``out``; on success it replaces ``out``, on failure it is removed.
-
-    So a failed or cancelled export never leaves a half-written file under the chosen name.
-    """
-    out = Path(out)
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.exists():
-        raise RiskmapError(f"目标文件夹不存在: {folder}", f"output folder does not exist: {folder}")
-    if out.is_dir() and not directory:
-        raise RiskmapError(f"这是一个文件夹，不能写成文件: {out}", f"a folder, not a file: {out}")
-    if directory and out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise RiskmapError(f"目标已存在且不是空文件夹: {out}", f"output exists and is not an empty folder: {out}")
-    try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=folder))
-    except OSError as exc:
-        raise RiskmapError(f"无法在此位置写入: {folder} ({exc.strerror})",
-                           f"cannot write to this location: {folder} ({exc.strerror})") from exc
-    target = tmp if directory else tmp / out.name
-    try:
-        yield target
-        if directory:
-            if out.exists():
-                out.rmdir()  # checked empty above
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes folders private
-            os.replace(tmp, out)
-        else:
-            os.replace(target, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def typed_frame(x: ExportLayer, columns: Sequence[str] | None = None) -> gpd.GeoDataFrame:

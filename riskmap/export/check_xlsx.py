@@ -18,7 +18,7 @@ from riskmap.analysis.encroachment import OBJECT_ZH, format_risk
 from riskmap.analysis.standards import STATUS_ZH
 from riskmap.errors import RiskmapError
 from riskmap.export.base import atomic_path
-from riskmap.export.sheet import Column, fill_printable_sheet
+from riskmap.export.sheet import Column, fill_printable_sheet, streaming_workbook
 
 
 
@@ -42,7 +42,6 @@ def _cell_value(row: dict, c: Column):
 
 
 def _fill_sheet(ws, sheet: Sheet, demo: bool) -> None:
-    ws.title = sheet.name[:31]
     fill_printable_sheet(ws, title=sheet.title, subtitle=sheet.subtitle or f"生成日期：{dt.date.today().isoformat()}",
                          columns=sheet.columns, rows=sheet.rows, value=_cell_value, notes=sheet.notes or (),
                          demo=demo, empty_text="（无）")
@@ -50,15 +49,12 @@ def _fill_sheet(ws, sheet: Sheet, demo: bool) -> None:
 
 def write_sheets_xlsx(path, sheets: list[Sheet], *, demo: bool = False) -> Path:
     """Write one workbook with one printable sheet per table (atomically)."""
-    from openpyxl import Workbook
-
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise RiskmapError(f"文件应以 .xlsx 结尾: {path}", f"the file must end in .xlsx: {path}")
-    wb = Workbook()
-    for i, sheet in enumerate(sheets):
-        _fill_sheet(wb.active if i == 0 else wb.create_sheet(), sheet, demo)
-    with atomic_path(path) as tmp:
+    with streaming_workbook() as wb, atomic_path(path) as tmp:
+        for sheet in sheets:
+            _fill_sheet(wb.create_sheet(sheet.name[:31]), sheet, demo)
         wb.save(tmp)
     return path
 

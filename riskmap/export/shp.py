@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 
+from riskmap.atomic import csv_cell
 from riskmap.errors import RiskmapError
 from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportSource, atomic_path, export_steps, typed_frame
 
@@ -73,7 +74,7 @@ def export_shp(src: ExportSource, out: str | os.PathLike, *, encoding: str = "ut
         with open(folder / "fields.csv", "w", newline="", encoding="utf-8-sig") as fh:
             w = csv.writer(fh)
             w.writerow(["layer", "shp_field", "field", "title"])
-            w.writerows(mapping)
+            w.writerows([csv_cell(v) for v in row] for row in mapping)
         readme = ["riskmap Shapefile 导出 / export", f"项目 project: {src.name}", "坐标系 CRS: EPSG:4490 (CGCS2000)",
                   f"字符编码 encoding: {gdal_enc}"]
         if src.is_demo:

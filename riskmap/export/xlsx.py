@@ -15,7 +15,7 @@ import shapely
 
 from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportSource, Steps, atomic_path, export_steps, plain_value, text_value
 from riskmap.export.stats import TOTAL, level_numbers, level_table
-from riskmap.export.sheet import Column, fill_printable_sheet
+from riskmap.export.sheet import Column, fill_printable_sheet, streaming_workbook
 from riskmap.levels import load_levels
 
 STATUS_ZH = {"registered": "登记", "rectifying": "整改中", "supervised": "挂牌督办", "rectified": "整改完成",
@@ -38,12 +38,9 @@ def _text_colour_on(hex_colour: str) -> str:
 class _Book:
     """A workbook whose sheets share the print formatting."""
 
-    def __init__(self, src: ExportSource):
-        from openpyxl import Workbook
-
+    def __init__(self, src: ExportSource, wb):
         self.src = src
-        self.wb = Workbook()
-        self.wb.remove(self.wb.active)
+        self.wb = wb  # write-only: rows stream out, linear time, little memory
         self.levels = load_levels().levels
 
     def sheet(self, name: str, title: str, cols: list[Col], rows: list[dict], *, subtitle: str = "",
@@ -55,9 +52,9 @@ class _Book:
                  for n, lv in self.levels.items()}
         level_col = next((i for i, c in enumerate(cols, start=1) if c.key == level_key), None)
 
-        def style_row(sheet, row: int, r: dict) -> None:
+        def style_row(cells: list, r: dict) -> None:
             if level_col and r.get("_level") in fills:
-                cell = sheet.cell(row=row, column=level_col)
+                cell = cells[level_col - 1]
                 cell.fill, cell.font = fills[r["_level"]]
 
         fill_printable_sheet(ws, title=title, subtitle=subtitle or f"{self.src.name}    导出日期：{self.src.created.isoformat()}",
@@ -80,27 +77,28 @@ def _level_name(n) -> str:
 
 def export_xlsx(src: ExportSource, out: str | os.PathLike, *, progress=None, cancel=None) -> None:
     """Write the workbook. Sheets without data are still written, with a line saying so."""
-    steps = Steps(progress, cancel, 7)
-    book = _Book(src)
-    _readme_sheet(book)
-    steps.step("说明")
-    _enterprise_sheet(book)
-    steps.step("企业")
-    _stats_sheet(book)
-    steps.step("统计")
-    _zone_sheet(book)
-    steps.step("分区")
-    _encroachment_sheet(book, steps)
-    steps.step("侵占")
-    _danger_sheet(book)
-    steps.step("隐患")
-    _indicator_sheet(book)
-    with atomic_path(out) as tmp:
-        book.wb.properties.title = src.name + (f"（{DEMO_MARK}）" if src.is_demo and DEMO_MARK not in src.name else "")
-        book.wb.properties.creator = "riskmap"
-        if src.is_demo:
-            book.wb.properties.description = DEMO_NOTE
-        book.wb.save(tmp)
+    steps = export_steps(progress, cancel, 7)
+    with streaming_workbook() as wb:
+        book = _Book(src, wb)
+        _readme_sheet(book)
+        steps.step("说明")
+        _enterprise_sheet(book)
+        steps.step("企业")
+        _stats_sheet(book)
+        steps.step("统计")
+        _zone_sheet(book)
+        steps.step("分区")
+        _encroachment_sheet(book, steps)
+        steps.step("侵占")
+        _danger_sheet(book)
+        steps.step("隐患")
+        _indicator_sheet(book)
+        with atomic_path(out) as tmp:
+            book.wb.properties.title = src.name + (f"（{DEMO_MARK}）" if src.is_demo and DEMO_MARK not in src.name else "")
+            book.wb.properties.creator = "riskmap"
+            if src.is_demo:
+                book.wb.properties.description = DEMO_NOTE
+            book.wb.save(tmp)
     steps.step("完成")
 
 

@@ -8,11 +8,11 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
+
+from riskmap.atomic import write_csv
 
 SEVERITIES = ("error", "repaired", "warning", "info")
 SEVERITY_ZH = {"error": "错误", "repaired": "已修复", "warning": "警告", "info": "说明"}
@@ -112,13 +112,10 @@ class Report:
         return out
 
     def write_csv(self, path) -> None:
-        """The report as a CSV (UTF-8 with BOM so that Excel shows the Chinese)."""
-        with open(Path(path), "w", encoding="utf-8-sig", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(["文件 file", "行 row", "字段 field", "值 value", "级别 severity", "原因", "reason"])
-            for i in self.sorted():
-                w.writerow([i.file, "" if i.row is None else i.row, i.field, "" if _blank(i.value) else i.value,
-                            i.severity, i.zh, i.en])
+        """The report as a CSV (UTF-8 with BOM so that Excel shows the Chinese; cells never start a formula)."""
+        write_csv(path, ["文件 file", "行 row", "字段 field", "值 value", "级别 severity", "原因", "reason"],
+                  ([i.file, "" if i.row is None else i.row, i.field, "" if _blank(i.value) else _plain(i.value),
+                    i.severity, i.zh, i.en] for i in self.sorted()))
 
 
 def _plain(value):

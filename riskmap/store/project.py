@@ -10,7 +10,6 @@ import json
 import os
 import re
 import sqlite3
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.orm.exc import StaleDataError
 
+from riskmap.atomic import atomic_path
 from riskmap.errors import RiskmapError
 from riskmap.model import MODEL_CLASSES, SRID, Base, ProjectMeta, class_for_table
 from riskmap.model.base import Timestamp
@@ -94,13 +94,6 @@ def _sqlite_engine(path: Path, readonly: bool) -> Engine:
     return engine
 
 
-def _default_permissions(path: Path) -> None:
-    """mkstemp makes files private (0600); a project file gets the usual mode of a new file."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
-
-
 class Project:
     """An open project store. Use ``Project.open`` or ``Project.create``; close when done."""
 
@@ -161,35 +154,23 @@ class Project:
             raise RiskmapError(f"项目文件应以 .gpkg 结尾: {path}", f"a project file must end in .gpkg: {path}")
         if path.exists() and not overwrite:
             raise RiskmapError(f"文件已存在: {path}", f"file exists already: {path}")
-        folder = path.parent if str(path.parent) else Path(".")
-        try:
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-            os.close(fd)
-        except OSError as exc:
-            raise RiskmapError(f"无法在此位置写入: {folder} ({exc.strerror})",
-                               f"cannot write to this location: {folder} ({exc.strerror})") from exc
-        tmp = Path(tmp_name)
-        project = None
-        try:
-            conn = sqlite3.connect(tmp)
-            conn.close()
-            project = cls(_sqlite_engine(tmp, False), str(tmp))
-            Base.metadata.create_all(project.engine)
-            with project.engine.begin() as c:
-                gpkg.initialize(c.connection.driver_connection)
-            project.set_meta(schema_version=str(SCHEMA_VERSION), name=name, place=place or "",
-                             demo="1" if demo else "0", metric_epsg=str(metric_epsg or ""), created_by=project.user)
-            if build is not None:
-                build(project)
-            project.refresh_extents()
-            project.engine.dispose()
-            _default_permissions(tmp)
-            os.replace(tmp, path)
-        except BaseException:
-            if project is not None:
-                project.engine.dispose()
-            tmp.unlink(missing_ok=True)
-            raise
+        with atomic_path(path) as tmp:
+            project = None
+            try:
+                conn = sqlite3.connect(tmp)
+                conn.close()
+                project = cls(_sqlite_engine(tmp, False), str(tmp))
+                Base.metadata.create_all(project.engine)
+                with project.engine.begin() as c:
+                    gpkg.initialize(c.connection.driver_connection)
+                project.set_meta(schema_version=str(SCHEMA_VERSION), name=name, place=place or "",
+                                 demo="1" if demo else "0", metric_epsg=str(metric_epsg or ""), created_by=project.user)
+                if build is not None:
+                    build(project)
+                project.refresh_extents()
+            finally:
+                if project is not None:
+                    project.engine.dispose()
         return cls.open(path)
 
     def _check_schema(self) -> None:

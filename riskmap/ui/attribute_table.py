@@ -307,7 +307,7 @@ class AttributeTable(QWidget):
         return headers, columns
 
     def export_xlsx(self, path, progress=None, cancelled=None) -> int:
-        from riskmap.ui.xlsx import write_rows
+        from riskmap.export.table import write_rows
 
         headers, columns = self.export_columns()
         layer = self.model.layer
@@ -327,7 +327,7 @@ class AttributeTable(QWidget):
         demo = bool(self.workspace.project is not None and self.workspace.project.is_demo)
 
         def work(progress, cancelled):
-            from riskmap.ui.xlsx import write_rows
+            from riskmap.export.table import write_rows
 
             return write_rows(path, layer.title(self.lang), headers, columns, demo=demo, progress=progress,
                               cancelled=cancelled)
