@@ -39,11 +39,12 @@ def _by(df: pd.DataFrame, col: str) -> dict:
     return {str(k): {lk: int(v) for lk, v in row.items()} | {"total": int(row.sum())} for k, row in tab.iterrows()}
 
 
-def project_stats(project, today: dt.date | None = None) -> dict:
+def project_stats(project, today: dt.date | None = None, *, frame: pd.DataFrame | None = None) -> dict:
     """Counts by level, by level × industry, by level × town, the full level × industry × town table,
-    and hidden dangers: open (not 销号) and overdue (relative to ``today``) by grade and status."""
+    and hidden dangers: open (not 销号) and overdue (relative to ``today``) by grade and status.
+    ``frame``: the project's :func:`enterprise_frame` when the caller has it already."""
     today = today or dt.date.today()
-    df = enterprise_frame(project)
+    df = enterprise_frame(project) if frame is None else frame
     by_level = {k: int((df["level_key"] == k).sum()) for k in LEVEL_KEYS}
     triples = (df.groupby(["level_key", "industry", "town"]).size().reset_index(name="count")
                .sort_values(["level_key", "industry", "town"]))

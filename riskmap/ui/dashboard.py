@@ -14,10 +14,12 @@ from PySide6.QtWidgets import (
     QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
+from riskmap.dangers import STATUS_ZH
+from riskmap.fields import level_title, word
 from riskmap.industries import industry_name
 from riskmap.levels import level_info
+from riskmap.stats import UNKNOWN_TOWN, enterprise_frame, project_stats
 from riskmap.ui.charts import StackedBarChart
-from riskmap.fields import level_title, word
 from riskmap.ui.i18n import current_language, joined, tr
 from riskmap.ui.workspace import LayerFilter
 
@@ -64,6 +66,8 @@ class Dashboard(QWidget):
         self.industry_keys: list[str] = []
         self.town_scope: str | None = None  # a town clicked in the town chart narrows the industry chart
         self.town_keys: list[str] = []
+        self.frame: pd.DataFrame | None = None  # id, industry, town (by location), level_key per enterprise
+        self.stats: dict | None = None  # riskmap.stats.project_stats
         inner = QWidget()
         lay = QVBoxLayout(inner)
         lay.addWidget(_title(tr("企业风险等级")))
@@ -123,44 +127,59 @@ class Dashboard(QWidget):
         if self._stale:
             self.refresh()
 
-    # ---- data
-    def enterprise_frame(self) -> pd.DataFrame | None:
-        if not self.workspace.has_layer(ENTERPRISES):
-            return None
-        gdf = self.workspace.layer(ENTERPRISES).gdf
-        lv = pd.to_numeric(gdf["level"], errors="coerce")
-        return pd.DataFrame({"industry": gdf["industry"].fillna("").to_numpy(),
-                             "town": gdf["town"].fillna(tr("未知")).to_numpy(), "level": lv.to_numpy()})
+    # ---- data (riskmap.stats: the numbers of ``riskmap stats``, towns by location)
+    def compute(self) -> None:
+        """Read the project's statistics (``self.stats``) and each enterprise's town (``self.frame``)."""
+        project = self.workspace.project
+        if project is None or not self.workspace.has_layer(ENTERPRISES):
+            self.frame, self.stats = None, None
+            return
+        self.frame = enterprise_frame(project)
+        self.stats = project_stats(project, self.today or dt.date.today(), frame=self.frame)
 
     @staticmethod
-    def crosstab(df: pd.DataFrame, by: str) -> tuple[list, np.ndarray]:
-        """(keys sorted by total, descending; counts per level 1–4) of enterprises grouped by ``by``."""
-        if df is None or not len(df):
-            return [], np.zeros((0, 4), dtype=np.int64)
-        tab = pd.crosstab(df[by], df["level"]).reindex(columns=[1.0, 2.0, 3.0, 4.0], fill_value=0)
-        tab = tab.loc[tab.sum(axis=1).sort_values(ascending=False, kind="stable").index]
-        return list(tab.index), tab.to_numpy(dtype=np.int64)
+    def level_rows(counts: dict) -> tuple[list, np.ndarray]:
+        """(keys by graded total, descending; counts per level 1–4) of ``riskmap stats``' rows
+        (key → {"1": n, … "none": n}); keys without a graded enterprise are left out."""
+        keys = list(counts)
+        vals = np.array([[counts[k].get(str(n), 0) for n in LEVELS] for k in keys], dtype=np.int64).reshape(-1, 4)
+        order = [i for i in np.argsort(-vals.sum(axis=1), kind="stable") if vals[i].sum()]
+        return [keys[i] for i in order], vals[order]
+
+    def industry_counts(self) -> dict:
+        """Level counts per industry, within the chosen town if one is chosen."""
+        if self.town_scope is None:
+            return self.stats["by_industry"]
+        out: dict = {}
+        for r in self.stats["level_industry_town"]:
+            if r["town"] == self.town_scope:
+                out.setdefault(r["industry"], {})[r["level"]] = r["count"]
+        return out
 
     def refresh(self) -> None:
         self._stale = False
         self.lang = current_language()
-        df = self.enterprise_frame()
+        self.compute()
         colours = [level_info(n).colour for n in LEVELS]
         names = [level_title(n, self.lang) for n in LEVELS]
-        if df is not None:
+        st = self.stats
+        if st is not None:
             for n, b in self.level_boxes.items():
-                b.set_count(int((df["level"] == n).sum()), self.lang)
-            ungraded = int(df["level"].isna().sum())
-            self.total_label.setText(tr("企业共 {n} 家，未定级 {u} 家").format(n=len(df), u=ungraded))
-        scoped = df if df is None or self.town_scope is None else df[df["town"] == self.town_scope]
-        self.industry_keys, vals = self.crosstab(scoped, "industry")
+                b.set_count(st["by_level"][str(n)], self.lang)
+            self.total_label.setText(tr("企业共 {n} 家，未定级 {u} 家").format(n=st["enterprises"],
+                                                                          u=st["by_level"]["none"]))
+        self.industry_keys, vals = self.level_rows(self.industry_counts() if st else {})
         self.by_industry.set_data([industry_name(k, self.lang) for k in self.industry_keys], vals, colours, names)
-        self.industry_title.setText(tr("按行业（{town}）").format(town=self.town_scope) if self.town_scope
+        self.industry_title.setText(tr("按行业（{town}）").format(town=self._town_label(self.town_scope)) if self.town_scope
                                     else tr("按行业"))
-        self.town_keys, vals = self.crosstab(df, "town")
-        self.by_town.set_data(list(self.town_keys), vals, colours, names)
+        self.town_keys, vals = self.level_rows(st["by_town"] if st else {})
+        self.by_town.set_data([self._town_label(k) for k in self.town_keys], vals, colours, names)
         self._refresh_indicators()
         self._refresh_overdue()
+
+    @staticmethod
+    def _town_label(town: str) -> str:
+        return tr("未知") if town == UNKNOWN_TOWN else town
 
     def _refresh_indicators(self) -> None:
         while self.indicators.count():
@@ -202,30 +221,14 @@ class Dashboard(QWidget):
         self.indicators.setColumnStretch(1, 2)
 
     def overdue_major(self) -> pd.DataFrame:
-        """Open 重大隐患 past their deadline (riskmap.dangers' rule), newest deadline last; enterprise names
-        come from the layer in memory, so the 100k-row enterprise table is not read again."""
-        project = self.workspace.project
-        if project is None:
-            return pd.DataFrame()
-        from riskmap.dangers import STATUS_ZH, overdue_mask
-
+        """Open 重大隐患 past their deadline (``riskmap stats``' overdue list), longest overdue first."""
         today = self.today or dt.date.today()
-        d = project.read_table("hidden_dangers", where="grade = 'major'",
-                               columns=["id", "enterprise_id", "title", "grade", "status", "deadline"])
-        d = pd.DataFrame(d.drop(columns="geometry", errors="ignore"))
-        if not len(d):
-            return d
-        d = d[overdue_mask(d["status"], d["deadline"], today)].copy()
-        names = {}
-        if self.workspace.has_layer(ENTERPRISES) and len(d):
-            ents = self.workspace.layer(ENTERPRISES).gdf
-            idx = pd.Index(ents["id"]).get_indexer(d["enterprise_id"].fillna(-1).astype(int))
-            names = {int(e): ents["name"].iloc[i] for e, i in zip(d["enterprise_id"].fillna(-1), idx) if i >= 0}
-        d["enterprise"] = [names.get(int(e)) if pd.notna(e) else None for e in d["enterprise_id"]]
+        rows = [r for r in (self.stats or {}).get("hidden_dangers", {}).get("overdue_list", []) if r["grade"] == "major"]
+        d = pd.DataFrame(rows, columns=["id", "title", "enterprise", "grade", "status", "deadline"])
         d["status_zh"] = [STATUS_ZH.get(x, x) if self.lang != "en" else word("hidden_dangers", "status", x, "en")
                           for x in d["status"]]
-        d["days"] = [(today - pd.Timestamp(x).date()).days for x in d["deadline"]]
-        return d.sort_values("days", ascending=False)
+        d["days"] = [(today - dt.date.fromisoformat(x[:10])).days for x in d["deadline"]]
+        return d.sort_values("days", ascending=False, kind="stable")
 
     def _refresh_overdue(self) -> None:
         d = self.overdue_major()
@@ -263,7 +266,11 @@ class Dashboard(QWidget):
         """Filter the enterprises on the map, e.g. ``{"industry": "gas_station", "level": 1}``."""
         if not self.workspace.has_layer(ENTERPRISES):
             return
-        flt = LayerFilter({k: frozenset({v}) for k, v in values.items()})
+        allowed = {k: frozenset({v}) for k, v in values.items() if k != "town"}
+        if "town" in values:  # the town by location, as counted (the record's town may say otherwise)
+            ids = self.frame.loc[self.frame["town"] == values["town"], "id"] if self.frame is not None else []
+            allowed["id"] = frozenset(int(i) for i in ids)
+        flt = LayerFilter(allowed)
         self.workspace.set_filter(ENTERPRISES, flt)
         self.workspace.set_visible(ENTERPRISES, True)
         parts = []
@@ -273,7 +280,7 @@ class Dashboard(QWidget):
             elif k == "industry":
                 parts.append(industry_name(v, self.lang))
             else:
-                parts.append(str(v))
+                parts.append(self._town_label(str(v)))
         layer = self.workspace.layer(ENTERPRISES)
         self.filterApplied.emit(tr("地图已筛选：{what}（{n} 家企业）").format(what=joined(parts), n=layer.shown_count()))
 
