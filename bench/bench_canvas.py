@@ -16,6 +16,7 @@ labels shown, each time about another point, so label widths are measured afresh
 Targets (issue 4): full ≤ 0.5 s, 10× zoom ≤ 0.05 s, pan frame ≤ 16 ms, cold start ≤ 2 s, memory ≤ 1 GB.
 
     .venv/bin/python bench/bench_canvas.py [--project big.gpkg] [--repeat 5]
+    .venv/bin/python bench/bench_canvas.py --quick     # 400 enterprises, 960×540, one repeat, in seconds
 """
 
 from __future__ import annotations
@@ -34,18 +35,18 @@ DEFAULT_PROJECT = Path(tempfile.gettempdir()) / "riskmap-bench" / "canvas_big.gp
 W, H = 1920, 1080
 
 
-def make_project(path: Path) -> None:
+def make_project(path: Path, quick: bool = False) -> None:
     """Write the generated layers into a riskmap project (bulk inserts, one transaction)."""
     import pandas as pd
     import shapely
 
     sys.path.insert(0, str(ROOT))
-    from bench.make_big_data import METRIC_EPSG, make_big_layers
+    from bench.make_big_data import METRIC_EPSG, QUICK, make_big_layers
     from riskmap.model import Enterprise, LifelineSegment, Zone
     from riskmap.store import Project
 
     t = time.perf_counter()
-    layers = make_big_layers(seed=0)
+    layers = make_big_layers(seed=0, **(QUICK if quick else {}))
     ents, grids, lines = layers["enterprises"], layers["grids"], layers["lifelines"]
     county = shapely.coverage_union_all(grids.geometry.array)
 
@@ -72,7 +73,7 @@ def make_project(path: Path) -> None:
 
 
 CHILD = r"""
-import json, os, resource, sys, time
+import json, os, resource, sys, tempfile, time
 T0 = float(os.environ["BENCH_T0"])
 from riskmap.ui.app import make_application
 app = make_application([])
@@ -191,8 +192,9 @@ app.exec()
 """
 
 
-def run_child(project: Path, repeat: int) -> dict:
-    env = dict(os.environ, BENCH_T0=repr(time.time()), BENCH_W=str(W), BENCH_H=str(H), BENCH_REPEAT=str(repeat),
+def run_child(project: Path, repeat: int, size: tuple[int, int] = (W, H)) -> dict:
+    env = dict(os.environ, BENCH_T0=repr(time.time()), BENCH_W=str(size[0]), BENCH_H=str(size[1]),
+               BENCH_REPEAT=str(repeat),
                PYTHONPATH=str(ROOT), QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
     with tempfile.TemporaryDirectory() as home:  # fresh settings: no remembered window state
         for k in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
@@ -213,15 +215,27 @@ def main(argv=None) -> None:
     ap.add_argument("--remake", action="store_true", help="generate the project again")
     ap.add_argument("--shot", type=Path, default=Path(tempfile.gettempdir()) / "zoom_after.png",
                     help="save the canvas after the last measured zoom here")
+    ap.add_argument("--quick", action="store_true",
+                    help="a small project in a temporary folder, 960×540, one repeat, no warm-up run (seconds)")
     args = ap.parse_args(argv)
+    os.environ["BENCH_SHOT"] = str(args.shot)
+    if args.quick:
+        with tempfile.TemporaryDirectory(prefix="bench-canvas-") as tmp:
+            project = Path(tmp) / "canvas_quick.gpkg"
+            make_project(project, quick=True)
+            report(run_child(project, 1, (W // 2, H // 2)), (W // 2, H // 2))
+        return
     if args.remake or not args.project.exists():
         make_project(args.project)
-    os.environ["BENCH_SHOT"] = str(args.shot)
     run_child(args.project, 1)  # warm the disk cache once (the first run after writing is not "cold start")
-    r = run_child(args.project, args.repeat)
+    report(run_child(args.project, args.repeat), (W, H))
+
+
+def report(r: dict, size: tuple[int, int]) -> None:
+    """Print the figures of one measured run."""
     ms = lambda s: f"{s * 1000:.1f} ms"  # noqa: E731
     print(f"load average {os.getloadavg()[0]:.2f} (2 cores: above ~1 the figures are slowed by other work)")
-    print(f"features drawn: {r['features']}  canvas {W}×{H}")
+    print(f"features drawn: {r['features']}  canvas {size[0]}×{size[1]}")
     print(f"cold start to first map frame: {r['first_frame_s']:.2f} s (boundaries, zones and layers ≤ 10k rows; "
           f"render {ms(r['first_render_s'])})   (target ≤ 2 s)")
     print(f"cold start to complete map:    {r['cold_start_s']:.2f} s (all {sum(r['features'].values()):,} features; "

@@ -5,7 +5,8 @@ levels spelt several ways, coordinates inside 会宁县), then imported with the
 ``riskmap import``: read (python-calamine), map, validate (vectorised), commit (Core insert, executemany,
 one transaction). Everything is fictitious.
 
-Run from the repository root: ``python bench/bench_import.py [--rows 100000] [--keep DIR]``.
+Run from the repository root: ``python bench/bench_import.py [--rows 100000] [--keep DIR]``; ``--quick``
+imports 300 rows (seconds; a --keep folder that holds ``huining.gpkg`` spares building the demo).
 """
 
 from __future__ import annotations
@@ -68,11 +69,14 @@ def write_xlsx(path: Path, county, towns: list[str], n: int, seed: int = 0) -> N
     wb.save(path)
 
 
-def main() -> None:
+def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--keep", help="folder to keep the XLSX and project in (reused when present)")
-    args = ap.parse_args()
+    ap.add_argument("--quick", action="store_true", help="300 rows")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.rows = 300
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="bench-import-"))
     folder.mkdir(parents=True, exist_ok=True)
     base = folder / "huining.gpkg"

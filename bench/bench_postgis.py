@@ -8,6 +8,8 @@ shapely equivalents.
 
 Run from the repository root: ``python bench/bench_postgis.py`` — starts a throwaway server (tests/pgserver.py;
 needs PostgreSQL + PostGIS, see scripts/system-deps.sh test) unless ``--url`` names an empty database.
+``--quick``: the small data set (make_big_data.QUICK, 300 targets, 20 control lines, 3×10 contours), one run
+of each, in a temporary folder (seconds).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from bench.make_big_data import METRIC_EPSG, make_big_layers  # noqa: E402
+from bench.make_big_data import METRIC_EPSG, QUICK, make_big_layers  # noqa: E402
 from riskmap.crs import to_metric  # noqa: E402
 from riskmap.model import ControlLine, Enterprise, LifelineSegment, ProtectedTarget, RiskContour, Zone  # noqa: E402
 from riskmap.store import Project  # noqa: E402
@@ -45,22 +47,28 @@ def _geo(metric_geoms):
     return to_geographic(np.asarray(metric_geoms, dtype=object), METRIC_EPSG)
 
 
-def build_project(path: Path, seed: int) -> None:
+FULL_EXTRAS = {"n_targets": 10_000, "n_lines": 600, "n_contours": 300}
+QUICK_EXTRAS = {"n_targets": 300, "n_lines": 20, "n_contours": 10}
+
+
+def build_project(path: Path, seed: int, quick: bool = False) -> None:
     """The 100k project: benchmark layers plus targets, control lines and contours around some enterprises."""
-    layers = make_big_layers(seed)
+    layers = make_big_layers(seed, **(QUICK if quick else {}))
+    extras = QUICK_EXTRAS if quick else FULL_EXTRAS
     ents, grids, lifelines = layers["enterprises"], layers["grids"], layers["lifelines"]
     rng = np.random.default_rng(seed + 1)
     ent_m = to_metric(ents.geometry.values, METRIC_EPSG)
     # protected targets: 10k points near enterprises (so that some fall inside lines and contours)
-    n_t = 10_000
+    n_t = extras["n_targets"]
     near = rng.integers(0, len(ents), n_t)
     xy = shapely.get_coordinates(ent_m[near]) + rng.normal(0, 900, (n_t, 2))
     targets = _geo(shapely.points(xy))
     kinds = rng.choice(TARGET_KINDS, n_t)
     people = rng.integers(5, 400, n_t)
     # control lines around 600 enterprises, 300–1000 m; contours 1e-5 / 3e-6 / 3e-7 around 300 others
-    pick = rng.choice(len(ents), 900, replace=False)
-    line_idx, cont_idx = pick[:600], pick[600:]
+    n_lines = extras["n_lines"]
+    pick = rng.choice(len(ents), n_lines + extras["n_contours"], replace=False)
+    line_idx, cont_idx = pick[:n_lines], pick[n_lines:]
     lines = _geo(shapely.buffer(ent_m[line_idx], rng.uniform(300, 1000, len(line_idx)), quad_segs=16))
     radii = {1e-5: 150.0, 3e-6: 400.0, 3e-7: 900.0}
     contours = []
@@ -124,19 +132,31 @@ def sql_rows(project, sql: str) -> list:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "riskmap-bench"), help="folder for the benchmark project")
+    ap.add_argument("--work", help="folder for the benchmark project (default: riskmap-bench in the temporary "
+                                   "folder; --quick: a new temporary folder)")
     ap.add_argument("--url", help="an empty PostgreSQL + PostGIS database (default: a throwaway server)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="small data, one run of each")
     args = ap.parse_args(argv)
-    work = Path(args.work)
+    if args.quick:
+        args.repeat = 1
+        with tempfile.TemporaryDirectory(prefix="bench-postgis-") as tmp:
+            run(args, Path(args.work or tmp))
+        return
+    run(args, Path(args.work or Path(tempfile.gettempdir()) / "riskmap-bench"))
+
+
+def run(args, work: Path) -> None:
+    """Build (once) or reuse the benchmark project in ``work``, copy it into PostgreSQL, print the figures."""
     work.mkdir(parents=True, exist_ok=True)
-    base = work / f"postgis_{args.seed}.gpkg"
+    name = f"postgis_{'quick_' if args.quick else ''}{args.seed}"
+    base = work / f"{name}.gpkg"
     if not base.exists():
         t = time.perf_counter()
-        build_project(base, args.seed)
+        build_project(base, args.seed, args.quick)
         print(f"built the benchmark project in {time.perf_counter() - t:.1f} s: {base}")
-    path = work / f"postgis_{args.seed}_run.gpkg"
+    path = work / f"{name}_run.gpkg"
     shutil.copy(base, path)
 
     server = None
@@ -151,7 +171,7 @@ def main(argv=None) -> None:
         push(path, url)
         t_push = time.perf_counter() - t
         t = time.perf_counter()
-        pulled = work / f"postgis_{args.seed}_pulled.gpkg"
+        pulled = work / f"{name}_pulled.gpkg"
         pull(url, pulled, overwrite=True)
         t_pull = time.perf_counter() - t
         gp, pg = Project.open(path), Project.open(url)
@@ -163,9 +183,9 @@ def main(argv=None) -> None:
         print(f"  push file → database {t_push:.1f} s; pull database → file {t_pull:.1f} s")
 
         for label, fn in [
-            ("read_table enterprises (100k points)", lambda p: p.read_table("enterprises")),
-            ("read_table zones (5k polygons)", lambda p: p.read_table("zones")),
-            ("read_table lifelines (20k lines)", lambda p: p.read_table("lifelines")),
+            (f"read_table enterprises ({counts['enterprises']:,} points)", lambda p: p.read_table("enterprises")),
+            (f"read_table zones ({counts['zones']:,} polygons)", lambda p: p.read_table("zones")),
+            (f"read_table lifelines ({counts['lifelines']:,} lines)", lambda p: p.read_table("lifelines")),
         ]:
             row(label, timed(lambda: fn(gp), args.repeat)[1], timed(lambda: fn(pg), args.repeat)[1])
 

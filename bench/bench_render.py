@@ -1,6 +1,7 @@
 """Benchmark of the shared renderer on the large data set (run by hand, not in CI).
 
     python bench/bench_render.py [--repeat 5] [--png-dir DIR] [--labels/--no-labels]
+    python bench/bench_render.py --quick     # the small data set (make_big_data.QUICK), one repeat, seconds
 
 Prints the time to prepare the layers, a full redraw at 1920×1080 of the whole county, a redraw
 after a 10× zoom-in, a pan frame from the cached image, and the peak memory (RSS).
@@ -27,7 +28,7 @@ import numpy as np  # noqa: E402
 from PySide6.QtCore import QPointF  # noqa: E402
 from PySide6.QtGui import QGuiApplication, QPainter  # noqa: E402
 
-from bench.make_big_data import make_big_layers  # noqa: E402
+from bench.make_big_data import QUICK, make_big_layers  # noqa: E402
 from riskmap.layers import load_catalogue  # noqa: E402
 from riskmap.render import LabelJob, MapSettings, PreparedLayer, ensure_fonts, new_image, render_image  # noqa: E402
 
@@ -60,14 +61,17 @@ def main(argv=None) -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--png-dir", help="save the rendered frames as PNG here")
     ap.add_argument("--no-labels", action="store_true")
+    ap.add_argument("--quick", action="store_true", help="small data, one repeat")
     args = ap.parse_args(argv)
+    if args.quick:
+        args.repeat = 1
     app = QGuiApplication.instance() or QGuiApplication([])  # noqa: F841
     t = time.perf_counter()
     ensure_fonts()
     print(f"fonts                      {(time.perf_counter() - t) * 1000:7.1f} ms")
 
     t = time.perf_counter()
-    data = make_big_layers(seed=0)
+    data = make_big_layers(seed=0, **(QUICK if args.quick else {}))
     print(f"generate data              {(time.perf_counter() - t):7.2f} s  "
           + ", ".join(f"{k} {len(v):,}" for k, v in data.items()))
     cat = load_catalogue()

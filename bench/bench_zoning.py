@@ -3,7 +3,8 @@ enterprise changes level or moves. Targets (issue 3): from scratch ≤ 1 s, incr
 average first: the figures are only comparable on an otherwise idle machine.
 
 Data: bench/make_big_data.py (fictitious, around 会宁县), written into a riskmap project once (cached in
-the folder given by --work). Run from the repository root: ``python bench/bench_zoning.py``.
+the folder given by --work). Run from the repository root: ``python bench/bench_zoning.py``; ``--quick`` runs the
+same steps once on the small data set (make_big_data.QUICK) in a temporary folder, in seconds.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.make_big_data import METRIC_EPSG, make_big_layers  # noqa: E402
+from bench.make_big_data import METRIC_EPSG, QUICK, make_big_layers  # noqa: E402
 from riskmap.crs import to_metric  # noqa: E402
 from riskmap.grading import zoning_rules  # noqa: E402
 from riskmap.grading.zoning import compute, enterprises_changed, relocate_enterprise, zone_project  # noqa: E402
@@ -32,8 +33,8 @@ from riskmap.model import Enterprise, Zone  # noqa: E402
 from riskmap.store import Project  # noqa: E402
 
 
-def build_project(path: Path, seed: int) -> None:
-    layers = make_big_layers(seed)
+def build_project(path: Path, seed: int, quick: bool = False) -> None:
+    layers = make_big_layers(seed, **(QUICK if quick else {}))
     ents, grids = layers["enterprises"], layers["grids"]
 
     def build(project):
@@ -67,18 +68,30 @@ def fmt(ts) -> str:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "riskmap-bench"), help="folder for the benchmark project")
+    ap.add_argument("--work", help="folder for the benchmark project (default: riskmap-bench in the temporary "
+                                   "folder; --quick: a new temporary folder)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--quick", action="store_true", help="small data, one repeat")
     args = ap.parse_args(argv)
-    work = Path(args.work)
+    if args.quick:
+        args.repeat = 1
+        with tempfile.TemporaryDirectory(prefix="bench-zoning-") as tmp:
+            run(args, Path(args.work or tmp))
+        return
+    run(args, Path(args.work or Path(tempfile.gettempdir()) / "riskmap-bench"))
+
+
+def run(args, work: Path) -> None:
+    """Build (once) or reuse the benchmark project in ``work`` and print the figures."""
     work.mkdir(parents=True, exist_ok=True)
-    base = work / f"zoning_{args.seed}.gpkg"
+    name = f"zoning_{'quick_' if args.quick else ''}{args.seed}"
+    base = work / f"{name}.gpkg"
     if not base.exists():
         t = time.perf_counter()
-        build_project(base, args.seed)
+        build_project(base, args.seed, args.quick)
         print(f"built benchmark project in {time.perf_counter() - t:.1f} s: {base}")
-    path = work / f"zoning_{args.seed}_run.gpkg"
+    path = work / f"{name}_run.gpkg"
     shutil.copy(base, path)  # every run starts from the same data
     project = Project.open(path)
     print("load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} CPUs")

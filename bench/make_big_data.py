@@ -8,7 +8,10 @@ in EPSG:4490. The same seed gives the same data.
 >>> {k: len(v) for k, v in layers.items()}                # doctest: +SKIP
 {'enterprises': 100000, 'grids': 5000, 'lifelines': 20000}
 
-Command line: ``python bench/make_big_data.py [--out big.gpkg] [--seed 0]`` writes the layers to a
+Every benchmark has a quick mode (``--quick``) on :data:`QUICK` sizes (a few hundred features, seconds), which
+tests/test_bench_quick.py runs so that the benchmarks cannot rot; their full runs stay by hand.
+
+Command line: ``python bench/make_big_data.py [--out big.gpkg] [--seed 0] [--quick]`` writes the layers to a
 GeoPackage (one table per layer) or, without --out, prints a summary.
 """
 
@@ -29,6 +32,7 @@ N_ENTERPRISES = 100_000
 N_GRIDS = 5_000
 N_LIFELINES = 20_000
 N_TOWNS = 28
+QUICK = {"n_enterprises": 400, "n_grids": 60, "n_lifelines": 200}  # the benchmarks' --quick sizes
 
 SYLLABLES = list("青石兴安和平东西南北新丰永宁泰康福民川河山林桥湖源阳云华晨星光明盛荣旭")
 COMPANY_WORDS = list("华恒瑞鑫泰昌隆盛宏远达创联信通汇德正元利佳")
@@ -86,12 +90,14 @@ def _levels(rng: np.random.Generator, n: int, none_share: float = 0.08) -> pd.ar
     return pd.array(np.where(lv == 0, None, lv), dtype="Int64")
 
 
-def make_big_layers(seed: int = 0) -> dict[str, gpd.GeoDataFrame]:
+def make_big_layers(seed: int = 0, n_enterprises: int = N_ENTERPRISES, n_grids: int = N_GRIDS,
+                    n_lifelines: int = N_LIFELINES) -> dict[str, gpd.GeoDataFrame]:
     """The benchmark layers, keyed by layer id (``enterprises``, ``grids``, ``lifelines``), in EPSG:4490.
 
     enterprises: 100k points (id, name, industry, town, level 1–4 or missing), clustered around 28 towns;
     grids: 5k Voronoi cells tiling the county (id, name, level 1–4);
     lifelines: 20k LineStrings of 3–20 vertices (id, name, category, diameter_mm).
+    Smaller sets for quick runs: ``make_big_layers(0, **QUICK)``.
     """
     rng = np.random.default_rng(seed)
     county = _county(rng)
@@ -100,12 +106,12 @@ def make_big_layers(seed: int = 0) -> dict[str, gpd.GeoDataFrame]:
     towns = _points_in(shapely.buffer(county, -8000), N_TOWNS, rng)
     town_names = np.array([f"示例{SYLLABLES[i % len(SYLLABLES)]}{SYLLABLES[(7 * i + 3) % len(SYLLABLES)]}镇"
                            for i in range(N_TOWNS)], dtype=object)
-    n_near = int(N_ENTERPRISES * 0.6)
+    n_near = int(n_enterprises * 0.6)
     which = rng.integers(0, N_TOWNS, n_near)
     near = towns[which] + rng.normal(0, 1, (n_near, 2)) * rng.uniform(800, 4000, N_TOWNS)[which][:, None]
     inside = shapely.contains_xy(county, near[:, 0], near[:, 1])
     near = near[inside]
-    far = _points_in(county, N_ENTERPRISES - len(near), rng)
+    far = _points_in(county, n_enterprises - len(near), rng)
     pts = np.vstack([near, far])
     pts = pts[rng.permutation(len(pts))]
     # town of each enterprise: the nearest town centre
@@ -125,7 +131,7 @@ def make_big_layers(seed: int = 0) -> dict[str, gpd.GeoDataFrame]:
     }, geometry=gpd.points_from_xy(lon, lat), crs=4490)
 
     # grids: a Voronoi tessellation of the county; levels follow a smooth random field
-    seeds = _points_in(county, N_GRIDS, rng)
+    seeds = _points_in(county, n_grids, rng)
     cells = shapely.get_parts(shapely.voronoi_polygons(shapely.MultiPoint(seeds), extend_to=county))
     cells = shapely.intersection(cells, county)
     cells = cells[shapely.get_type_id(cells) == 3]  # polygons only (drop rare slivers)
@@ -145,16 +151,16 @@ def make_big_layers(seed: int = 0) -> dict[str, gpd.GeoDataFrame]:
     }, geometry=geo_cells, crs=4490)
 
     # lifelines: random walks with a persistent heading, 80–400 m steps
-    counts = rng.integers(3, 21, N_LIFELINES)
+    counts = rng.integers(3, 21, n_lifelines)
     total = int(counts.sum())
-    starts = np.repeat(_points_in(county, N_LIFELINES, rng), counts, axis=0)
-    heading = np.repeat(rng.uniform(0, 2 * np.pi, N_LIFELINES), counts) + rng.normal(0, 0.35, total)
+    starts = np.repeat(_points_in(county, n_lifelines, rng), counts, axis=0)
+    heading = np.repeat(rng.uniform(0, 2 * np.pi, n_lifelines), counts) + rng.normal(0, 0.35, total)
     step = rng.uniform(80, 400, total)
     first = np.zeros(total, dtype=bool)
     first[np.cumsum(counts) - counts] = True
     dx = np.where(first, 0.0, step * np.cos(heading))
     dy = np.where(first, 0.0, step * np.sin(heading))
-    feature = np.repeat(np.arange(N_LIFELINES), counts)
+    feature = np.repeat(np.arange(n_lifelines), counts)
     cx, cy = np.cumsum(dx), np.cumsum(dy)
     base = np.cumsum(counts) - counts
     x = starts[:, 0] + cx - np.repeat(cx[base], counts)
@@ -163,13 +169,13 @@ def make_big_layers(seed: int = 0) -> dict[str, gpd.GeoDataFrame]:
     lines = shapely.linestrings(np.column_stack([lon, lat]), indices=feature)
     cats = list(LIFELINE_CATEGORIES)
     cw = np.array([LIFELINE_CATEGORIES[k][1] for k in cats])
-    cat = rng.choice(len(cats), size=N_LIFELINES, p=cw / cw.sum())
+    cat = rng.choice(len(cats), size=n_lifelines, p=cw / cw.sum())
     word = np.array([LIFELINE_CATEGORIES[k][0] for k in cats], dtype=object)[cat]
     lifelines = gpd.GeoDataFrame({
-        "id": np.arange(1, N_LIFELINES + 1, dtype=np.int64),
+        "id": np.arange(1, n_lifelines + 1, dtype=np.int64),
         "name": np.array([f"示例{w}{i:05d}" for i, w in enumerate(word, 1)], dtype=object),
         "category": np.array(cats, dtype=object)[cat],
-        "diameter_mm": rng.choice([100, 150, 200, 300, 400, 600], N_LIFELINES),
+        "diameter_mm": rng.choice([100, 150, 200, 300, 400, 600], n_lifelines),
     }, geometry=lines, crs=4490)
     return {"enterprises": enterprises, "grids": grids, "lifelines": lifelines}
 
@@ -178,9 +184,10 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", help="write a GeoPackage with one table per layer")
+    ap.add_argument("--quick", action="store_true", help=f"small sizes {QUICK}")
     args = ap.parse_args(argv)
     t = time.perf_counter()
-    layers = make_big_layers(args.seed)
+    layers = make_big_layers(args.seed, **(QUICK if args.quick else {}))
     print(f"generated in {time.perf_counter() - t:.1f} s")
     for key, gdf in layers.items():
         print(f"  {key}: {len(gdf)} features, bounds {np.round(gdf.total_bounds, 3).tolist()}")

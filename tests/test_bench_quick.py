@@ -1,0 +1,109 @@
+"""Every benchmark runs in its quick mode (small data, seconds) and prints its figures, so none can rot.
+
+No timed assertions: the figures are checked to be there, not how fast they are (DESIGN.md: benchmarks are
+measured by hand). Each bench runs as its own process, as a person would start it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+NUMBER = r"[\d,.]+"
+
+
+def run_bench(name: str, tmp_path: Path, *args: str) -> str:
+    """Run ``bench/<name>.py --quick *args``; returns its output after checking that it exited 0."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", TMPDIR=str(tmp_path))
+    for k in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
+        env[k] = str(tmp_path / k.lower())
+    proc = subprocess.run([sys.executable, str(BENCH / f"{name}.py"), "--quick", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, f"{name} --quick failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc.stdout
+
+
+def has_figure(out: str, pattern: str) -> bool:
+    return re.search(pattern, out, re.MULTILINE) is not None
+
+
+def test_make_big_data(tmp_path):
+    out = run_bench("make_big_data", tmp_path, "--out", str(tmp_path / "layers.gpkg"))
+    for layer, n in (("enterprises", 400), ("grids", None), ("lifelines", 200)):
+        assert has_figure(out, rf"^  {layer}: {n or NUMBER} features"), out
+    assert (tmp_path / "layers.gpkg").exists()
+
+
+def test_bench_canvas(tmp_path):
+    out = run_bench("bench_canvas", tmp_path, "--shot", str(tmp_path / "zoom.png"))
+    for label in ("cold start to first map frame:", "full redraw:", "10× zoom redraw:", "pan frame \\(cache\\):",
+                  "peak memory:"):
+        assert has_figure(out, rf"^{label} .*{NUMBER} (ms|s|MB)"), (label, out)
+    assert has_figure(out, r"'enterprises': 400"), out
+    assert (tmp_path / "zoom.png").stat().st_size > 0
+
+
+def test_bench_render(tmp_path):
+    out = run_bench("bench_render", tmp_path)
+    assert has_figure(out, rf"^full redraw 1920x1080 +median +{NUMBER} ms"), out
+    assert has_figure(out, rf"^10x zoom, centre .* map frame +median +{NUMBER} ms"), out
+    assert has_figure(out, rf"^pan frame from cache +median +{NUMBER} ms"), out
+
+
+def test_bench_encroachment(tmp_path):
+    out = run_bench("bench_encroachment", tmp_path)
+    assert has_figure(out, rf"^check_encroachments \(read tables \+ check\): {NUMBER} s"), out
+    assert has_figure(out, rf"^find_encroachments \(in memory\): +{NUMBER} s"), out
+
+
+def test_bench_zoning(tmp_path):
+    out = run_bench("bench_zoning", tmp_path)
+    assert has_figure(out, r"^400 enterprises, \d+ grid cells"), out
+    for rule in ("max", "weighted"):
+        assert has_figure(out, rf"^from scratch, zone_project \({rule} *\) total: +median +{NUMBER} ms"), out
+    assert has_figure(out, rf"^incremental, level change: recolour +median +{NUMBER} ms"), out
+    assert has_figure(out, rf"^incremental, relocation .* median +{NUMBER} ms"), out
+
+
+def test_bench_import(tmp_path, demo_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copy(demo_path, work / "huining.gpkg")  # the session's demo: the bench does not build its own
+    out = run_bench("bench_import", tmp_path, "--keep", str(work))
+    assert has_figure(out, rf"^  total +{NUMBER}s"), out
+    assert has_figure(out, r"^rows 300: imported 300"), out
+
+
+def test_bench_export(tmp_path, demo_path):
+    sys.path.insert(0, str(BENCH))
+    try:
+        from bench_export import CASES
+    finally:
+        sys.path.remove(str(BENCH))
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copy(demo_path, work / "demo.gpkg")
+    out = run_bench("bench_export", tmp_path, "--folder", str(work))
+    for case in CASES:  # every case, also those added later
+        assert has_figure(out, rf"^{re.escape(case)} +{NUMBER} s +{NUMBER} MB"), (case, out)
+
+
+@pytest.mark.postgis
+def test_bench_postgis(tmp_path, pg_server):
+    url = pg_server.create_database("bench_quick")
+    try:
+        out = run_bench("bench_postgis", tmp_path, "--url", url)
+    finally:
+        pg_server.drop_database("bench_quick")
+    assert has_figure(out, r"^400 enterprises, \d+ grid cells"), out
+    assert has_figure(out, rf"^  read_table enterprises \(400 points\) +{NUMBER} +{NUMBER}"), out
+    assert has_figure(out, rf"^  check_encroachments +{NUMBER} +{NUMBER} .*same result: True"), out
+    assert has_figure(out, r"^  zone_project grid max .*same levels: True"), out
