@@ -34,6 +34,50 @@ def frame_records(df: pd.DataFrame) -> list[dict]:
     return [{k: _json_value(v) for k, v in r.items()} for r in df.to_dict("records")]
 
 
+OBJECT_LAYER = {"control_line": "control_lines", "contour": "risk_contours", "zone": "zones"}
+
+
+def encroachment_rows(df: pd.DataFrame) -> list[dict]:
+    """The encroachments as report rows: the data plus ``n``, ``class_zh`` (推定 marked), ``object_zh``,
+    ``object_layer``, ``status_zh``, ``threshold_text``, ``risk_text``, ``depth_m`` and ``people`` (int or None)."""
+    from riskmap.analysis.encroachment import OBJECT_ZH, format_risk
+    from riskmap.analysis.standards import STATUS_ZH
+
+    rows = []
+    for i, r in enumerate(df.to_dict("records"), start=1):
+        cls = r["class_zh"] + ("（按类型/人数推定）" if r.get("class_derived") else "")
+        people = r.get("people")
+        rows.append({**r, "n": i, "class_zh": cls, "object_zh": OBJECT_ZH.get(r["object_type"], r["object_type"]),
+                     "object_layer": OBJECT_LAYER[r["object_type"]],
+                     "status_zh": STATUS_ZH.get(r.get("installation_status") or "", ""),
+                     "threshold_text": format_risk(r.get("threshold")), "risk_text": format_risk(r.get("risk_at_target")),
+                     "depth_m": -r["distance_m"],
+                     "people": None if people is None or pd.isna(people) else int(people)})
+    return rows
+
+
+def hca_rows(df: pd.DataFrame) -> list[dict]:
+    """The high-consequence segments as report rows: the data plus ``n`` and ``pir_m`` (None when unknown)."""
+    return [{**r, "n": i, "pir_m": None if r.get("pir_m") is None or pd.isna(r["pir_m"]) else r["pir_m"]}
+            for i, r in enumerate(df.to_dict("records"), start=1)]
+
+
+def crossing_rows(df: pd.DataFrame) -> list[dict]:
+    """The crossings as report rows: the data plus ``n``, ``category_zh``, ``object_zh``, ``object_layer`` and
+    ``level_name`` (a zone's level; '' for a control line)."""
+    from riskmap.analysis.nearby import LIFELINE_ZH
+    from riskmap.analysis.sitecheck import ZONE_KIND_ZH
+
+    rows = []
+    for i, r in enumerate(df.to_dict("records"), start=1):
+        line = r["object_type"] == "control_line"
+        rows.append({**r, "n": i, "category_zh": LIFELINE_ZH.get(r["category"], r["category"]),
+                     "object_zh": "安全控制线" if line else ZONE_KIND_ZH.get(r["object_kind"], r["object_kind"]),
+                     "object_layer": OBJECT_LAYER[r["object_type"]],
+                     "level_name": "" if line else level_name(r["object_level"])})
+    return rows
+
+
 @dataclass
 class CheckReport:
     project_name: str
@@ -48,26 +92,32 @@ class CheckReport:
                 "high_consequence_segments": frame_records(self.high_consequence),
                 "crossings": frame_records(self.crossings)}
 
-    def to_text(self) -> str:
-        out = [f"规划检查 Planning check: {self.project_name}" + ("  [示例数据 demo data]" if self.demo else "")]
-        enc = self.encroachments
+    def summary(self) -> dict:
+        """The counts every form of the report gives: encroachments (and the targets and people they
+        concern), high-consequence segments and pairs, crossings and the segments that cross."""
+        enc, hca, cr = self.encroachments, self.high_consequence, self.crossings
         people = int(pd.to_numeric(enc.drop_duplicates("target_id")["people"], errors="coerce").fillna(0).sum()) \
             if len(enc) else 0
-        out.append(f"\n一、防护目标侵占（GB 36894）Encroachments: {len(enc)} 处，涉及防护目标 "
-                   f"{enc['target_id'].nunique() if len(enc) else 0} 个、{people} 人")
-        for i, r in enumerate(enc.to_dict("records"), start=1):
-            out.append(f"  {i}. {describe_row(r)}")
-        hca = self.high_consequence
-        out.append(f"\n二、输气管道高后果区（GB 32167）High-consequence segments: "
-                   f"{hca['segment_id'].nunique() if len(hca) else 0} 段")
-        for r in hca.to_dict("records"):
-            pir = f"潜在影响半径 {r['pir_m']:.1f} m，" if r.get("pir_m") is not None and r["pir_m"] == r["pir_m"] else ""
+        return {"encroachments": len(enc), "targets": int(enc["target_id"].nunique()) if len(enc) else 0,
+                "people": people, "hca_segments": int(hca["segment_id"].nunique()) if len(hca) else 0,
+                "hca_pairs": len(hca), "crossing_segments": int(cr["segment_id"].nunique()) if len(cr) else 0,
+                "crossings": len(cr)}
+
+    def to_text(self) -> str:
+        out = [f"规划检查 Planning check: {self.project_name}" + ("  [示例数据 demo data]" if self.demo else "")]
+        sm = self.summary()
+        out.append(f"\n一、防护目标侵占（GB 36894）Encroachments: {sm['encroachments']} 处，涉及防护目标 "
+                   f"{sm['targets']} 个、{sm['people']} 人")
+        for r in encroachment_rows(self.encroachments):
+            out.append(f"  {r['n']}. {describe_row(r)}")
+        out.append(f"\n二、输气管道高后果区（GB 32167）High-consequence segments: {sm['hca_segments']} 段")
+        for r in hca_rows(self.high_consequence):
+            pir = f"潜在影响半径 {r['pir_m']:.1f} m，" if r["pir_m"] is not None else ""
             out.append(f"  {r['segment_name']}（Φ{r['diameter_mm']:g} mm，{r['pressure_mpa']:g} MPa，{pir}"
                        f"准则 {r['rule']}，识别半径 {r['radius_m']:.1f} m）：{r['target_name']} 距 "
                        f"{format_distance(r['distance_m'])}")
         cr = self.crossings
-        out.append(f"\n三、生命线穿越红橙风险区及安全控制线 Crossings: {cr['segment_id'].nunique() if len(cr) else 0} 段，"
-                   f"{len(cr)} 处")
+        out.append(f"\n三、生命线穿越红橙风险区及安全控制线 Crossings: {sm['crossing_segments']} 段，{sm['crossings']} 处")
         for sid, grp in cr.groupby("segment_id", sort=False):
             parts = []
             for kind, sub in grp.groupby("object_type", sort=False):

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from riskmap.analysis.encroachment import OBJECT_ZH, format_risk
-from riskmap.analysis.standards import STATUS_ZH
+from riskmap.analysis.check import crossing_rows, encroachment_rows, hca_rows
 from riskmap.errors import RiskmapError
 from riskmap.export.base import atomic_path
 from riskmap.export.sheet import Column, fill_printable_sheet, streaming_workbook
@@ -80,17 +79,6 @@ ENCROACHMENT_COLUMNS = [
 ]
 
 
-def encroachment_rows(df: pd.DataFrame) -> list[dict]:
-    rows = []
-    for i, r in enumerate(df.to_dict("records"), start=1):
-        cls = r["class_zh"] + ("（按类型/人数推定）" if r.get("class_derived") else "")
-        rows.append({**r, "n": i, "class_zh": cls, "object_zh": OBJECT_ZH.get(r["object_type"], r["object_type"]),
-                     "status_zh": STATUS_ZH.get(r.get("installation_status") or "", ""),
-                     "threshold_text": format_risk(r.get("threshold")), "risk_text": format_risk(r.get("risk_at_target")),
-                     "depth_m": -r["distance_m"]})
-    return rows
-
-
 def _subtitle(project_name: str, n: int, unit: str) -> str:
     return f"项目：{project_name}    生成日期：{dt.date.today().isoformat()}    共 {n} {unit}"
 
@@ -121,23 +109,15 @@ CROSSING_SHEET_COLUMNS = [
 
 
 def hca_sheet(df: pd.DataFrame, project_name: str = "") -> Sheet:
-    rows = [{**r, "n": i} for i, r in enumerate(df.to_dict("records"), start=1)]
+    rows = hca_rows(df)
     notes = ["潜在影响半径 r = 0.099·√(d²·p)（GB 32167-2015 式 1，d 管道外径 mm，p 最大允许操作压力 MPa）。"]
     return Sheet("输气管道高后果区管段（特定场所）", HCA_SHEET_COLUMNS, rows, "高后果区",
                  _subtitle(project_name, len(df), "对"), notes)
 
 
 def crossing_sheet(df: pd.DataFrame, project_name: str = "") -> Sheet:
-    from riskmap.analysis.nearby import LIFELINE_ZH
-    from riskmap.analysis.sitecheck import ZONE_KIND_ZH, level_name
-
-    rows = []
-    for i, r in enumerate(df.to_dict("records"), start=1):
-        rows.append({**r, "n": i, "category_zh": LIFELINE_ZH.get(r["category"], r["category"]),
-                     "object_zh": "安全控制线" if r["object_type"] == "control_line"
-                     else ZONE_KIND_ZH.get(r["object_kind"], r["object_kind"]),
-                     "level_name": level_name(r["object_level"]) if r["object_type"] == "zone" else ""})
-    return Sheet("生命线穿越红橙风险区及安全控制线", CROSSING_SHEET_COLUMNS, rows, "穿越", _subtitle(project_name, len(df), "处"))
+    return Sheet("生命线穿越红橙风险区及安全控制线", CROSSING_SHEET_COLUMNS, crossing_rows(df), "穿越",
+                 _subtitle(project_name, len(df), "处"))
 
 
 def write_check_xlsx(report, path) -> Path:

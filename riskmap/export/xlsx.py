@@ -182,7 +182,8 @@ def _encroachment_sheet(book: _Book, steps: Steps) -> None:
     else:
         try:
             from riskmap.analysis.encroachment import check_encroachments
-            from riskmap.export.check_xlsx import ENCROACHMENT_COLUMNS, encroachment_rows
+            from riskmap.analysis.check import encroachment_rows
+            from riskmap.export.check_xlsx import ENCROACHMENT_COLUMNS
         except ImportError:  # the analysis package is optional for this workbook
             note = ["（本版本未提供侵占检查）"]
         else:

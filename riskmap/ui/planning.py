@@ -85,8 +85,9 @@ def link(layer: str, fid, text) -> str:
 
 
 def check_html(report) -> str:
-    """The planning check as HTML (numbered items, links to the features); the XLSX export is the table."""
-    from riskmap.analysis.encroachment import format_risk
+    """The planning check as HTML (numbered items, links to the features) in the UI language, from the rows
+    and counts the text and XLSX forms use (riskmap.analysis.check)."""
+    from riskmap.analysis.check import crossing_rows, encroachment_rows, hca_rows
     from riskmap.analysis.measure import format_distance
     from riskmap.fields import level_title, word
 
@@ -102,43 +103,38 @@ def check_html(report) -> str:
         return "<ol>" + "".join(f"<li style='margin-bottom:4px'>{r}</li>" for r in rows) + "</ol>" if rows else \
             "<p>" + _e(tr("无")) + "</p>"
 
-    enc = report.encroachments
+    sm = report.summary()
     rows = []
-    for r in enc.to_dict("records"):
-        people = "" if r["people"] is None or r["people"] != r["people"] else tr("，{n} 人").format(n=int(r["people"]))
-        cls = (word("protected_targets", "gb36894_class", r["target_class"], lang) if lang == "en" else r["class_zh"]) \
-            + (tr("（按类型/人数推定）") if r["class_derived"] else "")
-        obj = link("control_lines" if r["object_type"] == "control_line" else "risk_contours", r["object_id"],
-                   r["object_name"])
+    for r in encroachment_rows(report.encroachments):
+        people = "" if r["people"] is None else tr("，{n} 人").format(n=r["people"])
+        cls = (word("protected_targets", "gb36894_class", r["target_class"], lang)
+               + (tr("（按类型/人数推定）") if r["class_derived"] else "")) if lang == "en" else r["class_zh"]
+        obj = link(r["object_layer"], r["object_id"], r["object_name"])
         target = link("protected_targets", r["target_id"], r["target_name"])
         text = (tr("{target}（{cls}{people}）").format(target=target, cls=_e(cls), people=_e(people))
-                + _e(tr("位于")) + obj + _e(tr("内，距边界 {d:.1f} m").format(d=-r["distance_m"])))
+                + _e(tr("位于")) + obj + _e(tr("内，距边界 {d:.1f} m").format(d=r["depth_m"])))
         if r["object_type"] == "contour":
             status = {"new": tr("新建"), "in_service": tr("在役")}.get(r["installation_status"], "")
-            text += _e(tr("；{s}装置风险基准 {t}/年").format(s=status, t=format_risk(r["threshold"])))
+            text += _e(tr("；{s}装置风险基准 {t}/年").format(s=status, t=r["threshold_text"]))
         if r["source_doc"]:
             text += "<br><span style='color:#555'>" + _e(tr("依据：")) + _e(r["source_doc"]) + "</span>"
         rows.append(text)
-    body = "<h3>" + _e(tr("一、防护目标侵占（GB 36894）：{n}").format(n=len(enc))) + "</h3>" + items(rows)
-    hca = report.high_consequence
+    body = "<h3>" + _e(tr("一、防护目标侵占（GB 36894）：{n}").format(n=sm["encroachments"])) + "</h3>" + items(rows)
     rows = []
-    for r in hca.to_dict("records"):
-        pir = "" if r["pir_m"] is None or r["pir_m"] != r["pir_m"] else tr("潜在影响半径 {p:.1f} m，").format(p=r["pir_m"])
+    for r in hca_rows(report.high_consequence):
+        pir = "" if r["pir_m"] is None else tr("潜在影响半径 {p:.1f} m，").format(p=r["pir_m"])
         rows.append(link("lifelines", r["segment_id"], r["segment_name"]) + _e(
             tr("（Φ{d:g} mm，{p:g} MPa，{pir}准则 {rule}，识别半径 {rad:.1f} m）：").format(
                 d=r["diameter_mm"], p=r["pressure_mpa"], pir=pir, rule=r["rule"], rad=r["radius_m"]))
             + link("protected_targets", r["target_id"], r["target_name"]) + _e(" " + format_distance(r["distance_m"])))
-    n_hca = hca["segment_id"].nunique() if len(hca) else 0
-    body += "<h3>" + _e(tr("二、输气管道高后果区（GB 32167）：{n}").format(n=n_hca)) + "</h3>" + items(rows)
-    cr = report.crossings
+    body += "<h3>" + _e(tr("二、输气管道高后果区（GB 32167）：{n}").format(n=sm["hca_segments"])) + "</h3>" + items(rows)
     rows = []
-    for r in cr.to_dict("records"):
+    for r in crossing_rows(report.crossings):
         what = tr("安全控制线") if r["object_type"] == "control_line" else level_name(r["object_level"])
         rows.append(link("lifelines", r["segment_id"], r["segment_name"] or r["segment_id"]) + _e(tr(" 穿越 "))
-                    + link("control_lines" if r["object_type"] == "control_line" else "zones", r["object_id"],
-                           r["object_name"]) + _e(tr("（{what}）{length}").format(
+                    + link(r["object_layer"], r["object_id"], r["object_name"]) + _e(tr("（{what}）{length}").format(
                         what=what, length=format_distance(r["length_m"]))))
-    body += "<h3>" + _e(tr("三、生命线穿越红橙风险区及安全控制线：{n}").format(n=len(cr))) + "</h3>" + items(rows)
+    body += "<h3>" + _e(tr("三、生命线穿越红橙风险区及安全控制线：{n}").format(n=sm["crossings"])) + "</h3>" + items(rows)
     return html_page(tr("规划检查：{project}").format(project=report.project_name), body, report.demo)
 
 
@@ -565,9 +561,9 @@ class Planning(QObject):
         self.window.run_task(tr("正在进行规划检查"), work, self.show_check)
 
     def show_check(self, report) -> None:
-        enc = report.encroachments
+        enc, sm = report.encroachments, report.summary()
         self._show("check", tr("规划检查：侵占 {a} 处，高后果区 {b} 处，穿越 {c} 处").format(
-            a=len(enc), b=len(report.high_consequence), c=len(report.crossings)),
+            a=sm["encroachments"], b=sm["hca_pairs"], c=sm["crossings"]),
             check_html(report), lambda path: write_check_xlsx(report, path))
         if self.workspace.has_layer("protected_targets"):
             self.workspace.select("protected_targets", sorted(set(int(i) for i in enc["target_id"])), "replace")
