@@ -23,6 +23,7 @@ from riskmap.analysis.proximity import ProjectData
 from riskmap.analysis.sitecheck import ZONE_KIND_ZH, level_name, records
 from riskmap.analysis.standards import STATUS_ZH, load_gb36894
 from riskmap.errors import RiskmapError
+from riskmap.marks import demo_title
 
 RESOURCE_KIND_ZH = {"rescue_team": "应急救援队伍", "fire_station": "消防救援站", "micro_fire_station": "微型消防站",
                     "shelter": "应急避难场所", "supply_depot": "应急物资储备库", "hospital": "医院", "expert": "专家"}
@@ -61,7 +62,7 @@ class NearbyResult:
 
     @property
     def title(self) -> str:
-        return f"一点即现：({self.lon:.6f}, {self.lat:.6f}) 周边 {self.radius_m:g} m" + ("（示例数据）" if self.demo else "")
+        return demo_title(f"一点即现：({self.lon:.6f}, {self.lat:.6f}) 周边 {self.radius_m:g} m", self.demo)
 
     def sections(self) -> list[tuple[str, list[str], list[list[str]]]]:
         """(heading, column headers, rows of text) for the text and HTML summaries."""

@@ -22,6 +22,7 @@ from riskmap.analysis.proximity import ProjectData
 from riskmap.analysis.standards import STATUS_ZH, load_gb36894, normalise_status
 from riskmap.errors import RiskmapError
 from riskmap.levels import level_info
+from riskmap.marks import demo_title
 
 ZONE_KIND_ZH = {"county": "县", "town": "镇/街道", "village": "村/社区", "grid": "网格", "chemical_park": "化工园区",
                 "industrial_park": "工业园区", "functional": "功能区", "custom": "自定义区域"}
@@ -86,7 +87,7 @@ class SiteCheck:
         return f"距边界 {format_distance(abs(c['distance_m']))}"
 
     def to_text(self) -> str:
-        lines = [f"选址检查{'（示例数据）' if self.demo else ''}：{'点位' if self.site_type == 'Point' else '地块'}"
+        lines = [f"{demo_title('选址检查', self.demo)}：{'点位' if self.site_type == 'Point' else '地块'}"
                  + (f"，面积 {format_area(self.area_m2)}" if self.area_m2 else "") + f"；危险源搜索半径 {self.radius_m:g} m"]
         inside = [c for c in self.control_lines if c["inside"]]
         lines.append(f"安全控制线：位于 {len(inside)} 条之内" + ("" if inside else "（无）"))

@@ -18,11 +18,9 @@ from riskmap.atomic import atomic_path  # noqa: F401  (the one atomic write, re-
 from riskmap.errors import RiskmapError
 from riskmap.fields import derive_columns, field_title
 from riskmap.layers import LayerDef, load_catalogue
+from riskmap.marks import DEMO_MARK, DEMO_NOTE, DEMO_NOTE_EN  # noqa: F401  (re-exported for the writers)
 from riskmap.progress import EXPORT_CANCELLED, Cancel, Progress, Steps
 
-DEMO_MARK = "示例数据"
-DEMO_NOTE = "示例数据：本文件内容为虚构示例，不代表任何真实地点或企业的风险评估结论。"
-DEMO_NOTE_EN = "Demo data: fictitious content, not an assessment of any real place or company."
 INTERNAL_COLUMNS = ("version",)  # columns of the store that mean nothing outside it
 
 @dataclass

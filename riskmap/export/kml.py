@@ -21,6 +21,7 @@ import numpy as np
 import shapely
 
 from riskmap.export.base import DEMO_NOTE, ExportLayer, ExportSource, Steps, atomic_path, export_steps, text_value, typed_frame
+from riskmap.marks import demo_title
 from riskmap.export.qgis_style import class_series, declares_no_fill, style_classes
 
 ICON_PX = 32
@@ -147,7 +148,7 @@ def _name_field(x: ExportLayer) -> str:
 
 def write_kml(fh, src: ExportSource, icon_dir: str, steps: Steps) -> set[str]:
     """Write the KML document to the text stream ``fh``; return the marker symbols used."""
-    title = src.name + ("（示例数据）" if src.is_demo and "示例数据" not in src.name else "")
+    title = demo_title(src.name, src.is_demo)
     fh.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="{KML_NS}">\n<Document>\n<name>{escape(title)}</name>\n'
              "<open>1</open>\n")
     desc = DEMO_NOTE + " " if src.is_demo else ""

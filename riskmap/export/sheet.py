@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-DEMO_MARK = "示例数据"
+from riskmap.marks import DEMO_MARK, demo_title
 _PLAIN = (bool, int, float, decimal.Decimal, dt.date, dt.datetime, dt.time, dt.timedelta)
 
 
@@ -100,8 +100,7 @@ def fill_printable_sheet(ws, *, title: str, subtitle: str, columns: Sequence[Col
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.worksheet import Worksheet
 
-    if demo and DEMO_MARK not in title:
-        title = f"{title}（{DEMO_MARK}）"
+    title = demo_title(title, demo)
     ncols = max(1, len(columns))
     last = get_column_letter(ncols)
     thin = Side(style="thin", color="808080")

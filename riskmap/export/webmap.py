@@ -29,6 +29,7 @@ from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportLayer, ExportSource,
 from riskmap.export.stats import level_counts
 from riskmap.export.qgis_style import class_series, declares_no_fill, style_classes
 from riskmap.levels import load_levels
+from riskmap.marks import demo_title
 from riskmap.paths import WEB_DIR
 
 LEAFLET_DIR = WEB_DIR / "leaflet"
@@ -192,7 +193,7 @@ def build_html(src: ExportSource, *, title: str | None = None, subtitle: str = "
     bounds = _bounds(src)
     centre = [(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2]
     shown_title = title or src.name
-    page_title = shown_title + (f"（{DEMO_MARK}）" if src.is_demo and DEMO_MARK not in shown_title else "")
+    page_title = demo_title(shown_title, src.is_demo)
     fig = folium.Figure(title=html.escape(page_title))
     m = folium.Map(location=centre, zoom_start=10, tiles=None, prefer_canvas=True, control_scale=False,
                    max_zoom=19, zoom_snap=0.25)

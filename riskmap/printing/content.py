@@ -17,9 +17,10 @@ import shapely
 
 from riskmap.crs import to_metric
 from riskmap.errors import RiskmapError
-from riskmap.export.base import DEMO_MARK, ExportSource
+from riskmap.export.base import ExportSource
 from riskmap.export.stats import TOTAL, level_numbers, level_table
 from riskmap.layers import load_catalogue
+from riskmap.marks import demo_title
 from riskmap.render.prepared import PreparedLayer
 
 OVERVIEW_LAYERS = ("towns", "county")
@@ -163,7 +164,7 @@ def build_content(src: ExportSource, visible: list[str] | None = None, *, extent
         stats = level_table(ents.gdf, towns.gdf)
         stats_title = "各镇街企业风险等级统计（家）"
     name = src.name
-    title = name if (not src.is_demo or DEMO_MARK in name) else f"{name}（{DEMO_MARK}）"
+    title = demo_title(name, src.is_demo)
     if "安全风险" not in title and "四色" not in title:
         title = f"{title} 安全风险四色图"
     sources = f"riskmap 项目数据库（{src.name}）"
@@ -201,9 +202,7 @@ def atlas_pages(content: PageContent, kind: str) -> list[PageContent]:
         geom = row.geometry
         name = str(row["name"])
         stats, title_word = _unit_stats(ents_m, geom, villages_m, name)
-        title = f"{name}安全风险四色图"
-        if content.is_demo and DEMO_MARK not in title:
-            title += f"（{DEMO_MARK}）"
+        title = demo_title(f"{name}安全风险四色图", content.is_demo)
         pages.append(content.for_unit(name, geom, stats, f"{name}企业风险等级统计（家）{title_word}", title))
     return pages
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from riskmap.errors import RiskmapError
-from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportSource, atomic_path, collect_layers, export_steps
+from riskmap.export.base import DEMO_NOTE, ExportSource, atomic_path, collect_layers, export_steps
 from riskmap.layers import load_catalogue
+from riskmap.marks import demo_title
 from riskmap.printing.compose import PagePainter
 from riskmap.printing.content import ATLAS_KINDS, PageContent, Texts, atlas_pages, build_content
 from riskmap.printing.output import write_pdf, write_png, write_svg
@@ -79,8 +80,7 @@ def export_print(project, fmt: str, opts, *, progress=None, cancel=None, source:
                                        progress=steps.sub(0.15, 0.25).report)
     pages = page_painters(content, template, texts, opts)
     title = pages[0].values["title"] if not opts.atlas else f"{content.default_title}（{len(pages)}幅）"
-    if content.is_demo and DEMO_MARK not in title:
-        title += f"（{DEMO_MARK}）"
+    title = demo_title(title, content.is_demo)
     desc = DEMO_NOTE if content.is_demo else ""
     write = steps.sub(0.25, 1.0)
     out = Path(opts.out)

@@ -25,6 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from riskmap.atomic import atomic_path
 from riskmap.errors import RiskmapError
+from riskmap.marks import DEMO_MARK  # noqa: F401  (riskmap.store exports it)
 from riskmap.model import MODEL_CLASSES, SRID, Base, ProjectMeta, class_for_table
 from riskmap.model.base import Timestamp
 from riskmap.model.geometry import from_gpkg_blobs
@@ -32,7 +33,6 @@ from riskmap.store import gpkg
 from riskmap.store.history import current_user, track
 from riskmap.store.migrations import SCHEMA_VERSION, upgrade
 
-DEMO_MARK = "示例数据"
 
 
 def is_url(target: str | os.PathLike) -> bool:

@@ -25,6 +25,7 @@ from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from riskmap.marks import DEMO_MARK
 from riskmap.render.fonts import ensure_fonts, map_font
 from riskmap.render.image import LabelJob, RenderJob
 from riskmap.render.settings import MapSettings
@@ -617,7 +618,7 @@ class MapCanvas(QWidget):
             painter.setFont(map_font(9))
             painter.setPen(QColor(120, 120, 120))
             painter.drawText(QRectF(0, 0, v.width_px - 10, v.height_px - 6),
-                             int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom), "示例数据")
+                             int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom), DEMO_MARK)
             painter.restore()
 
     # ------------------------------------------------------------------ events

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from riskmap.errors import RiskmapError
+from riskmap.marks import DEMO_MARK
 from riskmap.export.check_xlsx import write_check_xlsx
 from riskmap.ui.errors import show_error
 from riskmap.ui.i18n import current_language, tr
@@ -27,7 +28,6 @@ from riskmap.ui.tools.editing import EDITABLE_LAYERS, DrawTool, EditController, 
 from riskmap.ui.tools.measure import MeasureTool
 from riskmap.ui.tools.query import NearbyTool, SiteCheckTool
 
-DEMO_MARK = "示例数据"
 
 _ICON = ('<svg xmlns="http://www.w3.org/2000/svg" width="24" height="24" viewBox="0 0 24 24" fill="none" '
          'stroke="#37474F" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round">{}</svg>')

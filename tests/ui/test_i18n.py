@@ -42,8 +42,6 @@ LOG_METHODS = {"debug", "info", "warning", "error", "exception", "critical"}
 MATCH_METHODS = {"split", "rsplit", "strip", "lstrip", "rstrip", "startswith", "endswith", "find", "rfind",
                  "index", "count", "partition", "rpartition"}
 ALLOWED = {  # (module, literal): why it stays Chinese in every language
-    ("canvas.py", "示例数据"): "the demo mark drawn on the map of a demo project",
-    ("planning.py", "示例数据"): "the demo mark every exported page of a demo project carries",
     ("i18n.py", "中文"): "each language is named in its own language in the language menu",
     ("main_window.py", "会宁县"): "the demo place (a place name: data)",
     ("main_window.py", "示例.gpkg"): "the demo project's file name (data)",
