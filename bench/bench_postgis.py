@@ -15,10 +15,8 @@ of each, in a temporary folder (seconds).
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -32,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from bench.make_big_data import METRIC_EPSG, QUICK, make_big_layers  # noqa: E402
+from bench.make_big_data import METRIC_EPSG, QUICK, bench_project, make_big_layers  # noqa: E402
 from riskmap.crs import to_metric  # noqa: E402
 from riskmap.model import ControlLine, Enterprise, LifelineSegment, ProtectedTarget, RiskContour, Zone  # noqa: E402
 from riskmap.store import Project  # noqa: E402
@@ -141,23 +139,12 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     if args.quick:
         args.repeat = 1
-        with tempfile.TemporaryDirectory(prefix="bench-postgis-") as tmp:
-            run(args, Path(args.work or tmp))
-        return
-    run(args, Path(args.work or Path(tempfile.gettempdir()) / "riskmap-bench"))
+    with bench_project("postgis", args, build_project) as path:
+        run(args, path)
 
 
-def run(args, work: Path) -> None:
-    """Build (once) or reuse the benchmark project in ``work``, copy it into PostgreSQL, print the figures."""
-    work.mkdir(parents=True, exist_ok=True)
-    name = f"postgis_{'quick_' if args.quick else ''}{args.seed}"
-    base = work / f"{name}.gpkg"
-    if not base.exists():
-        t = time.perf_counter()
-        build_project(base, args.seed, args.quick)
-        print(f"built the benchmark project in {time.perf_counter() - t:.1f} s: {base}")
-    path = work / f"{name}_run.gpkg"
-    shutil.copy(base, path)
+def run(args, path: Path) -> None:
+    """Copy the project at ``path`` into PostgreSQL and print the figures of both stores."""
 
     server = None
     url = args.url
@@ -171,7 +158,7 @@ def run(args, work: Path) -> None:
         push(path, url)
         t_push = time.perf_counter() - t
         t = time.perf_counter()
-        pulled = work / f"{name}_pulled.gpkg"
+        pulled = path.with_name(path.stem.replace("_run", "_pulled") + ".gpkg")
         pull(url, pulled, overwrite=True)
         t_pull = time.perf_counter() - t
         gp, pg = Project.open(path), Project.open(url)

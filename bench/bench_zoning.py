@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -25,7 +23,7 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.make_big_data import METRIC_EPSG, QUICK, make_big_layers  # noqa: E402
+from bench.make_big_data import METRIC_EPSG, QUICK, bench_project, make_big_layers  # noqa: E402
 from riskmap.crs import to_metric  # noqa: E402
 from riskmap.grading import zoning_rules  # noqa: E402
 from riskmap.grading.zoning import compute, enterprises_changed, relocate_enterprise, zone_project  # noqa: E402
@@ -76,23 +74,12 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
     if args.quick:
         args.repeat = 1
-        with tempfile.TemporaryDirectory(prefix="bench-zoning-") as tmp:
-            run(args, Path(args.work or tmp))
-        return
-    run(args, Path(args.work or Path(tempfile.gettempdir()) / "riskmap-bench"))
+    with bench_project("zoning", args, build_project) as path:
+        run(args, path)
 
 
-def run(args, work: Path) -> None:
-    """Build (once) or reuse the benchmark project in ``work`` and print the figures."""
-    work.mkdir(parents=True, exist_ok=True)
-    name = f"zoning_{'quick_' if args.quick else ''}{args.seed}"
-    base = work / f"{name}.gpkg"
-    if not base.exists():
-        t = time.perf_counter()
-        build_project(base, args.seed, args.quick)
-        print(f"built benchmark project in {time.perf_counter() - t:.1f} s: {base}")
-    path = work / f"{name}_run.gpkg"
-    shutil.copy(base, path)  # every run starts from the same data
+def run(args, path: Path) -> None:
+    """Measure on the project copy at ``path`` and print the figures."""
     project = Project.open(path)
     print("load average (1, 5, 15 min): " + ", ".join(f"{x:.2f}" for x in os.getloadavg()) + f" on {os.cpu_count()} CPUs")
     zones = project.read_table("zones", where="kind = 'grid'", columns=["id"])

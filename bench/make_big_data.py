@@ -18,7 +18,12 @@ GeoPackage (one table per layer) or, without --out, prints a summary.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import shutil
+import tempfile
 import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -178,6 +183,30 @@ def make_big_layers(seed: int = 0, n_enterprises: int = N_ENTERPRISES, n_grids: 
         "diameter_mm": rng.choice([100, 150, 200, 300, 400, 600], n_lifelines),
     }, geometry=lines, crs=4490)
     return {"enterprises": enterprises, "grids": grids, "lifelines": lifelines}
+
+
+@contextlib.contextmanager
+def bench_project(kind: str, args, build: Callable[[Path, int, bool], None]) -> Iterator[Path]:
+    """A fresh copy of a benchmark project to run on. The project (``build(path, seed, quick)``) is made once
+    per kind and seed in ``args.work`` (default: riskmap-bench in the temporary folder) and reused; with
+    ``args.quick`` and no --work it lives in a new temporary folder, removed afterwards."""
+    with contextlib.ExitStack() as stack:
+        if args.work:
+            work = Path(args.work)
+        elif args.quick:
+            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"bench-{kind}-")))
+        else:
+            work = Path(tempfile.gettempdir()) / "riskmap-bench"
+        work.mkdir(parents=True, exist_ok=True)
+        name = f"{kind}_{'quick_' if args.quick else ''}{args.seed}"
+        base = work / f"{name}.gpkg"
+        if not base.exists():
+            t = time.perf_counter()
+            build(base, args.seed, args.quick)
+            print(f"built the benchmark project in {time.perf_counter() - t:.1f} s: {base}")
+        path = work / f"{name}_run.gpkg"
+        shutil.copy(base, path)  # every run starts from the same data
+        yield path
 
 
 def main(argv=None) -> None:
