@@ -262,3 +262,79 @@ def test_demo_has_every_zone_levelled(demo_project):
         assert rows and all(r["level"] in (1, 2, 3, 4) and r["reason"] for r in rows), unit
     towns = {r["level"] for r in zone_table(demo_project, "town")}
     assert towns == {1, 2, 3, 4}  # a four-colour town map
+
+
+# ---------------------------------------------------------------- the one hook: enterprises_changed
+
+def test_hook_skips_an_enterprise_whose_level_and_place_did_not_change(small_project):
+    project, ids = small_project
+    zone_project(project, "town", "max")
+    z, e = ids["zones"], ids["ents"]
+    project.execute("UPDATE zones SET level = 3 WHERE id = :i", i=z["E"])  # a marker: recomputing would undo it
+    with project.session() as s:
+        assert enterprises_changed(s, [e["E43"]], old_levels={e["E43"]: 4}) == {}
+    assert stored_zones(project)[z["E"]][0] == 3
+    with project.session() as s:  # a level that did change (4 → 1) recomputes town E
+        s.get(Enterprise, e["E43"]).level = 1
+        assert enterprises_changed(s, [e["E43"]], old_levels={e["E43"]: 4}) == {"town": [z["E"]]}
+    assert stored_zones(project)[z["E"]][0] == 1
+
+
+def test_hook_recolours_the_old_place_of_a_deleted_enterprise(small_project):
+    project, ids = small_project
+    z = ids["zones"]
+    with project.session() as s:  # a red in town C, whose only other enterprise is ungraded
+        red = Enterprise(name="临时红色企业", industry="gas_station", level=1, geom=shapely.Point(105.022, 35.505))
+        s.add(red)
+        s.flush()
+        red_id = red.id
+    zone_project(project, "town", "max")
+    assert stored_zones(project)[z["C"]][0] == 1
+    with project.session() as s:
+        ent = s.get(Enterprise, red_id)
+        old = ent.geom
+        s.delete(ent)
+        done = enterprises_changed(s, [red_id], {red_id: old})
+    assert done == {"town": [z["C"]]}
+    assert stored_zones(project)[z["C"]][0] == 4  # nothing graded inside: 低风险
+
+
+def test_hook_many_changes_level_every_unit_again(small_project, monkeypatch):
+    from riskmap.grading import zoning
+
+    project, ids = small_project
+    zone_project(project, "town", "max")
+    zone_project(project, "grid", "max")
+    z, e = ids["zones"], ids["ents"]
+    monkeypatch.setattr(zoning, "RELEVEL_ABOVE", 1)
+    with project.session() as s:
+        s.get(Enterprise, e["E40"]).level = 2
+        s.get(Enterprise, e["G4"]).level = 1
+        done = enterprises_changed(s, [e["E40"], e["G4"]])
+    towns = sorted(v for k, v in z.items() if len(k) == 1)
+    assert sorted(done["town"]) == towns and len(done["grid"]) == 2 * len(towns)
+    after = stored_zones(project)
+    assert (after[z["E"]][0], after[z["G"]][0], after[z["G东"]][0], after[z["A"]][0]) == (2, 1, 1, 2)
+
+
+def test_hook_in_small_box_queries_equals_levelling_from_scratch(small_project, monkeypatch):
+    """Changes spread over every town, read one bounding box per query: the same levels, reasons and
+    decisions as levelling the unit again from scratch."""
+    from riskmap.store import zoning as zstore
+
+    project, ids = small_project
+    zone_project(project, "grid", "max")
+    e = ids["ents"]
+    monkeypatch.setattr(zstore, "BOXES_PER_QUERY", 1)
+    changed = {"A4a": 1, "B4b": 2, "D1c": 3, "E45": 2, "G4": 3}
+    with project.session() as s:
+        for k, lv in changed.items():
+            s.get(Enterprise, e[k]).level = lv
+        enterprises_changed(s, [e[k] for k in changed])
+    incremental = {k: v[:3] for k, v in stored_zones(project).items()}
+    decisions = sorted(map(tuple, project.read_table("zone_decisions", columns=["zone_id", "object_id", "rule"])
+                           [["zone_id", "object_id", "rule"]].to_numpy().tolist()))
+    zone_project(project, "grid", "max")
+    assert {k: v[:3] for k, v in stored_zones(project).items()} == incremental
+    assert sorted(map(tuple, project.read_table("zone_decisions", columns=["zone_id", "object_id", "rule"])
+                      [["zone_id", "object_id", "rule"]].to_numpy().tolist())) == decisions

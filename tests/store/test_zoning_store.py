@@ -1,0 +1,95 @@
+"""riskmap.store.zoning on both stores: zone levels, decisions and unit settings written through the caller's
+transaction, and the reads zoning makes (zones and enterprise points, all or within bounding boxes)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from riskmap.store import zoning as zstore
+
+
+def town_ids(project) -> list[int]:
+    return sorted(int(i) for i in project.read_table("zones", where="kind = 'town'", columns=["id"])["id"])
+
+
+def test_levels_decisions_and_settings_in_one_transaction(any_store):
+    project = any_store
+    t1, t2 = town_ids(project)[:2]
+    ents = sorted(int(i) for i in project.read_table("enterprises", columns=["id"])["id"])[:3]
+    other_kind = project.read_table("zone_decisions", columns=["zone_id"])
+    grid_zone = int(project.read_table("zones", where="kind = 'grid'", columns=["id"])["id"].iloc[0])
+    with project.session(history=False) as s:
+        conn = s.connection()
+        zstore.write_levels(conn, [t1, t2], [1, None], ["max", "max"], ["就高：测试", "无已定级企业"])
+        n = zstore.replace_decisions(conn, {"zone_id": [t1, t1, grid_zone], "rule": ["max", "max", "max"],
+                                            "object_id": ents[:2] + ents[2:], "object_level": [1, 1, 2],
+                                            "note": ["区内最高等级"] * 3}, zone_ids=[t1, t2, grid_zone])
+        assert n == 3
+        zstore.save_settings(conn, "town", {"unit": "town", "rule": "max", "测试": "是"})
+        assert zstore.read_settings(conn)["town"] == {"unit": "town", "rule": "max", "测试": "是"}
+    zones = project.read_table("zones", columns=["id", "level", "level_rule", "level_reason", "level_updated_at"])
+    zones = zones.set_index("id")
+    assert int(zones.loc[t1, "level"]) == 1 and zones.loc[t1, "level_reason"] == "就高：测试"
+    assert pd.isna(zones.loc[t2, "level"])  # NULL: no level
+    assert zones.loc[t2, "level_rule"] == "max" and zones.loc[t2, "level_updated_at"]
+    dec = project.read_table("zone_decisions", columns=["zone_id", "object_table", "object_id", "object_level"])
+    mine = dec[dec["zone_id"].isin([t1, t2])]
+    assert sorted(zip(mine["zone_id"], mine["object_id"], mine["object_level"], mine["object_table"])) == [
+        (t1, ents[0], 1, "enterprises"), (t1, ents[1], 1, "enterprises")]
+    assert len(dec) == len(other_kind[~other_kind["zone_id"].isin([t1, t2, grid_zone])]) + 3
+
+    # a whole unit: every decision of its zones goes, the other units' stay
+    with project.session(history=False) as s:
+        zstore.replace_decisions(s.connection(), {"zone_id": [t2], "rule": ["max"], "object_id": [ents[0]],
+                                                  "object_level": [4], "note": ["区内最高等级"]}, kinds=("town",))
+    dec = project.read_table("zone_decisions", columns=["zone_id", "object_id"])
+    towns = set(town_ids(project))
+    assert sorted((int(z), int(o)) for z, o in zip(dec["zone_id"], dec["object_id"]) if z in towns) == [(t2, ents[0])]
+    assert grid_zone in set(dec["zone_id"].astype(int))
+    assert zstore.read_settings(project)["town"]["测试"] == "是"
+
+
+def test_a_failed_transaction_writes_no_levels(any_store):
+    project = any_store
+    t1 = town_ids(project)[0]
+    before = project.read_table("zones", columns=["id", "level_reason"]).set_index("id").loc[t1, "level_reason"]
+    with pytest.raises(RuntimeError):
+        with project.session(history=False) as s:
+            zstore.write_levels(s.connection(), [t1], [1], ["max"], ["应回滚"])
+            raise RuntimeError("stop")
+    assert project.read_table("zones", columns=["id", "level_reason"]).set_index("id").loc[t1, "level_reason"] == before
+
+
+def test_reads_within_boxes_equal_a_filter_by_hand(any_store, monkeypatch):
+    """Zones and enterprise points meeting bounding boxes, in queries of at most BOXES_PER_QUERY boxes, are the
+    rows whose own bounding box meets one of them."""
+    project = any_store
+    ents = project.read_table("enterprises", columns=["id", "level"])
+    pick = ents.iloc[:: max(1, len(ents) // 7)]
+    boxes = [(p.x - 0.01, p.y - 0.01, p.x + 0.01, p.y + 0.01) for p in pick.geometry]
+    zones = project.read_table("zones", where="kind = 'town'", columns=["id"])
+
+    def meets(bounds):
+        return np.array([any(b[2] >= x0 and b[0] <= x1 and b[3] >= y0 and b[1] <= y1 for x0, y0, x1, y1 in boxes)
+                         for b in bounds])
+
+    want_zones = sorted(zones["id"][meets(shapely.bounds(zones.geometry.values))].astype(int))
+    xy = shapely.get_coordinates(ents.geometry.values)
+    want_ents = sorted(ents["id"][meets(np.column_stack([xy, xy]))].astype(int))
+    assert len(want_zones) >= 2 and len(want_ents) >= len(pick)
+    for per_query in (400, 2):
+        monkeypatch.setattr(zstore, "BOXES_PER_QUERY", per_query)
+        with project.engine.connect() as conn:
+            rows, geoms = zstore.read_zones(conn, ("town",), boxes)
+            pts = zstore.read_enterprise_points(conn, boxes=boxes)
+            everything = zstore.read_enterprise_points(conn)
+        assert [r[0] for r in rows] == want_zones and len(geoms) == len(rows)
+        assert all(g.geom_type in ("Polygon", "MultiPolygon") for g in geoms)
+        assert pts["id"].tolist() == want_ents
+        at = {int(i): k for k, i in enumerate(everything["id"])}
+        k = np.array([at[int(i)] for i in pts["id"]])
+        assert np.allclose(pts["x"], everything["x"][k]) and np.allclose(pts["y"], everything["y"][k])
+    assert len(everything["id"]) == len(ents)
