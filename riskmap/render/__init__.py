@@ -1,9 +1,16 @@
 """The shared renderer (QtGui only, never the widget module): what the canvas shows is what the paper prints.
 
->>> from riskmap.render import MapSettings, PreparedLayer, render_image
->>> ensure_fonts()                                                   # doctest: +SKIP
->>> prep = PreparedLayer.from_gdf(catalogue["enterprises"], gdf, 4544)  # doctest: +SKIP
->>> img = render_image(MapSettings(prep.total_bounds(), 1920, 1080, crs_epsg=4544), [prep])  # doctest: +SKIP
+>>> import geopandas as gpd, shapely
+>>> from riskmap.layers import load_catalogue
+>>> gdf = gpd.GeoDataFrame({"id": [1, 2, 3], "name": ["甲化工", "乙加油站", "丙"], "level": [1, 2, 4]},
+...                        geometry=shapely.points([[105.0, 35.0], [105.01, 35.0], [105.0, 35.01]]), crs=4490)
+>>> from riskmap.render import MapSettings, PreparedLayer, ensure_fonts, render_image
+>>> bool(ensure_fonts())
+True
+>>> prep = PreparedLayer.from_gdf(load_catalogue()["enterprises"], gdf, 4544)
+>>> img = render_image(MapSettings(prep.total_bounds(), 1920, 1080, crs_epsg=4544), [prep])
+>>> img.width(), img.height()
+(1920, 1080)
 """
 
 from riskmap.render.decorations import (

@@ -3,8 +3,8 @@
 A fresh machine has no Chinese font: Chinese would render as boxes. The fonts in ``resources/fonts``
 are registered with QFontDatabase.addApplicationFont and their family is used by name.
 
->>> family = ensure_fonts()          # doctest: +SKIP (needs a QGuiApplication)
->>> map_font(9, bold=True).bold()    # doctest: +SKIP
+>>> family = ensure_fonts()          # needs a QGuiApplication
+>>> map_font(9, bold=True).bold()
 True
 """
 

@@ -8,9 +8,18 @@ The canvas renders in two passes, as QGIS does: the map without labels (``Render
 then a :class:`LabelJob` painting only the labels into a transparent image of the same view, drawn over
 the map when ready. The two composited equal one ``render_image(..., labels=True)`` (print and export).
 
->>> img = render_image(settings, prepared_layers)             # doctest: +SKIP
->>> job = RenderJob(settings, prepared_layers); job.run()     # doctest: +SKIP
->>> labels = LabelJob(settings, prepared_layers); labels.run()  # doctest: +SKIP
+>>> import geopandas as gpd, shapely
+>>> from riskmap.layers import load_catalogue
+>>> gdf = gpd.GeoDataFrame({"id": [1, 2, 3], "name": ["甲化工", "乙加油站", "丙"], "level": [1, 2, 4]},
+...                        geometry=shapely.points([[105.0, 35.0], [105.01, 35.0], [105.0, 35.01]]), crs=4490)
+>>> from riskmap.render import MapSettings, PreparedLayer
+>>> prepared_layers = [PreparedLayer.from_gdf(load_catalogue()["enterprises"], gdf, 4544)]
+>>> settings = MapSettings(prepared_layers[0].total_bounds(), 400, 300, crs_epsg=4544)
+>>> img = render_image(settings, prepared_layers)
+>>> frame = RenderJob(settings, prepared_layers).run()
+>>> labels = LabelJob(settings, prepared_layers).run()
+>>> (img.width(), img.height()) == (frame.width(), frame.height()) == (labels.width(), labels.height())
+True
 """
 
 from __future__ import annotations

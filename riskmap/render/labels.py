@@ -8,9 +8,16 @@ polygon's visible part; line labels on the line's midpoint. An occupancy grid of
 rejects overlaps; dense candidates are thinned per cell and the count is capped, for speed.
 Outline-only polygons (the county boundary) keep their label point and are named only when it is in view.
 
->>> placed = place_labels(settings, prepared_layers)        # doctest: +SKIP
->>> [(p.layer_id, p.text, p.position) for p in placed][:2]  # doctest: +SKIP
-[('towns', '示例青石镇', 'centre'), ('enterprises', '示例化工', 'right')]
+>>> import geopandas as gpd, shapely
+>>> from riskmap.layers import load_catalogue
+>>> gdf = gpd.GeoDataFrame({"id": [1, 2, 3], "name": ["甲化工", "乙加油站", "丙"], "level": [1, 2, 4]},
+...                        geometry=shapely.points([[105.0, 35.0], [105.01, 35.0], [105.0, 35.01]]), crs=4490)
+>>> from riskmap.render import MapSettings, PreparedLayer
+>>> prepared_layers = [PreparedLayer.from_gdf(load_catalogue()["enterprises"], gdf, 4544)]
+>>> settings = MapSettings(prepared_layers[0].total_bounds(), 400, 300, crs_epsg=4544)
+>>> placed = place_labels(settings, prepared_layers)
+>>> sorted(p.text for p in placed)
+['丙', '乙加油站', '甲化工']
 """
 
 from __future__ import annotations

@@ -19,8 +19,19 @@ box tests and grouped by colour, so each colour is one or a few Qt calls:
 Labels come last; :func:`render_labels` paints them alone, for the canvas's second pass.
 On vector devices (PDF, SVG) everything is drawn as vector paths with real pens, text stays text.
 
->>> img = QImage(800, 600, QImage.Format.Format_ARGB32_Premultiplied)   # doctest: +SKIP
->>> stats = render(QPainter(img), settings, [prepared])                   # doctest: +SKIP
+>>> import geopandas as gpd, shapely
+>>> from riskmap.layers import load_catalogue
+>>> gdf = gpd.GeoDataFrame({"id": [1, 2, 3], "name": ["甲化工", "乙加油站", "丙"], "level": [1, 2, 4]},
+...                        geometry=shapely.points([[105.0, 35.0], [105.01, 35.0], [105.0, 35.01]]), crs=4490)
+>>> from riskmap.render import MapSettings, PreparedLayer
+>>> prepared_layers = [PreparedLayer.from_gdf(load_catalogue()["enterprises"], gdf, 4544)]
+>>> settings = MapSettings(prepared_layers[0].total_bounds(), 400, 300, crs_epsg=4544)
+>>> from PySide6.QtGui import QImage, QPainter
+>>> img = QImage(400, 300, QImage.Format.Format_ARGB32_Premultiplied)
+>>> painter = QPainter(img)
+>>> stats = render(painter, settings, prepared_layers)
+>>> painter.end(), stats.features
+(True, {'enterprises': 3})
 """
 
 from __future__ import annotations

@@ -4,9 +4,13 @@ Painting then works on arrays (cull, transform, group by colour) and never loops
 Python. A change to one layer re-prepares only that layer (:meth:`PreparedLayer.from_gdf`), and a new
 level or category column alone only re-classifies it (:meth:`PreparedLayer.reclassified`).
 
->>> prep = PreparedLayer.from_gdf(load_catalogue()["enterprises"], gdf, 4544)   # doctest: +SKIP
->>> prep.counts()                                                                # doctest: +SKIP
-{1: 12, 2: 40, 3: 80, 4: 150, None: 3}
+>>> import geopandas as gpd, shapely
+>>> from riskmap.layers import load_catalogue
+>>> gdf = gpd.GeoDataFrame({"id": [1, 2, 3], "name": ["甲化工", "乙加油站", "丙"], "level": [1, 2, 4]},
+...                        geometry=shapely.points([[105.0, 35.0], [105.01, 35.0], [105.0, 35.01]]), crs=4490)
+>>> prep = PreparedLayer.from_gdf(load_catalogue()["enterprises"], gdf, 4544)
+>>> prep.counts()
+{1: 1, 2: 1, 3: 0, 4: 1, None: 0}
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Every visible string goes through :func:`tr` (one translation context, so ``pysi
 plain ``tr("…")`` calls anywhere in riskmap/ui). Switching language installs or removes the translator;
 the main window then rebuilds itself (see ``MainWindow.set_language``).
 
->>> tr("文件")   # doctest: +SKIP  (needs a QCoreApplication)
+>>> tr("文件")   # Chinese is the default language (needs a QCoreApplication)
 '文件'
 """
 

@@ -4,7 +4,7 @@ A tool receives the canvas's mouse and key events with the map point under the c
 overlay. Other modules (editing, measuring, site checks) subclass :class:`MapTool` and call
 ``canvas.set_map_tool(tool)``; ``canvas.set_map_tool(None)`` returns to panning.
 
->>> canvas.set_map_tool(IdentifyTool(canvas))   # doctest: +SKIP
+>>> # canvas.set_map_tool(IdentifyTool(canvas))   (a MapCanvas of a main window)
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """User preferences kept between sessions (QSettings): language, recent files, window state, base maps.
 
->>> prefs().language()          # doctest: +SKIP
-'zh'
+>>> prefs().language() in ("zh", "en")
+True
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The work is a function ``fn(progress, cancelled)``: it reports ``progress(fracti
 ``cancelled()`` (a callable returning True once the user pressed Cancel; it may then raise
 :class:`Cancelled`). Results come back on the GUI thread through ``on_done``.
 
->>> run_task(window, tr("正在打开项目"), lambda progress, cancelled: 42, on_done=print)   # doctest: +SKIP
+>>> # run_task(window, tr("正在打开项目"), lambda progress, cancelled: 42, on_done=print)   (needs an event loop)
 """
 
 from __future__ import annotations
