@@ -360,6 +360,33 @@ def _columns(rows: list[tuple], k: int) -> np.ndarray:
     return np.array([r[k] for r in rows], dtype=object)
 
 
+def _level_zones(conn, zrows: list[tuple], zone_geoms, ents: dict, cfg: RuleSettings, *, metric_epsg: int | None,
+                 unit: str | None = None, progress: Progress | None = None, cancel: Cancel | None = None,
+                 times: list | None = None) -> list[ZoneResult]:
+    """Level the zones ``zrows`` (id, name, kind, population) from the enterprise arrays ``ents`` (id, level,
+    x, y) under ``cfg`` and write them through ``conn``: a whole ``unit`` (its decisions replaced, its settings
+    kept), or just these zones. ``times`` gets the clock after the rules, the reasons and the write."""
+    mark = times.append if times is not None else (lambda t: None)
+    zone_ids, zone_names = np.array([r[0] for r in zrows], dtype=np.int64), _columns(zrows, 1)
+    if metric_epsg is None and cfg.rule == "weighted" and cfg.per == "km2":
+        metric_epsg = zstore.read_metric_epsg(conn)
+    divisor = _divisor(cfg, zone_geoms, [r[3] for r in zrows], zone_names, metric_epsg)
+    ent_ids, ent_levels = ents["id"].astype(np.int64), _levels_array(ents["level"])
+    c = compute(zone_geoms, np.column_stack([ents["x"], ents["y"]]), ent_levels, cfg, divisor)
+    mark(time.perf_counter())
+    top = np.unique(ent_ids[_top_enterprises(c, MAX_LISTED)[1]])
+    results = _zone_results(c, cfg, zone_ids, zone_names, _columns(zrows, 2), ent_ids, ent_levels,
+                            zstore.enterprise_names(conn, top.tolist()))
+    dec = _decisions(c, cfg)
+    mark(time.perf_counter())
+    check_cancel(cancel)
+    if progress is not None:
+        progress(0.7, "写入")
+    _write(conn, results, dec, zone_ids, ent_ids, ent_levels, unit=unit, cfg=cfg)
+    mark(time.perf_counter())
+    return results
+
+
 def level_unit(conn, unit: str, cfg: RuleSettings, *, metric_epsg: int | None = None, required: bool = True,
                progress: Progress | None = None, cancel: Cancel | None = None) -> ZoningResult:
     """Level every zone of ``unit`` under ``cfg`` from scratch through ``conn``, inside its transaction (the
@@ -380,22 +407,10 @@ def level_unit(conn, unit: str, cfg: RuleSettings, *, metric_epsg: int | None = 
         t1 = time.perf_counter()
         check_cancel(cancel)
         progress(0.3, "计算")
-        zone_ids, zone_names = np.array([r[0] for r in zrows], dtype=np.int64), _columns(zrows, 1)
-        if metric_epsg is None and cfg.rule == "weighted" and cfg.per == "km2":
-            metric_epsg = zstore.read_metric_epsg(conn)
-        divisor = _divisor(cfg, zone_geoms, [r[3] for r in zrows], zone_names, metric_epsg)
-        ent_ids, ent_levels = ents["id"].astype(np.int64), _levels_array(ents["level"])
-        c = compute(zone_geoms, np.column_stack([ents["x"], ents["y"]]), ent_levels, cfg, divisor)
-        t2 = time.perf_counter()
-        top = np.unique(ent_ids[_top_enterprises(c, MAX_LISTED)[1]])
-        results = _zone_results(c, cfg, zone_ids, zone_names, _columns(zrows, 2), ent_ids, ent_levels,
-                                zstore.enterprise_names(conn, top.tolist()))
-        dec = _decisions(c, cfg)
-        t3 = time.perf_counter()
-        check_cancel(cancel)
-        progress(0.7, "写入")
-        _write(conn, results, dec, zone_ids, ent_ids, ent_levels, unit=unit, cfg=cfg)
-        t4 = time.perf_counter()
+        times: list[float] = []
+        results = _level_zones(conn, zrows, zone_geoms, ents, cfg, metric_epsg=metric_epsg, unit=unit,
+                               progress=progress, cancel=cancel, times=times)
+        t2, t3, t4 = times
     progress(1.0, "完成")
     return ZoningResult(unit, cfg, results, timings={"read": t1 - t0, "assign_and_rules": t2 - t1,
                                                      "reasons": t3 - t2, "write": t4 - t3, "total": t4 - t0})
@@ -467,7 +482,6 @@ def _recolour_around(conn, xy: np.ndarray, zoned: dict[str, RuleSettings]) -> di
     """Recompute, in each unit of ``zoned`` under its settings, only the zones holding one of the points
     ``xy`` (n, 2); returns {unit: zone ids recomputed}."""
     boxes = [(x, y, x, y) for x, y in xy.tolist()]
-    metric_epsg = None
     done: dict[str, list[int]] = {}
     for unit, cfg in zoned.items():
         zrows, zgeoms = zstore.read_zones(conn, UNIT_KINDS[unit], boxes)
@@ -477,17 +491,8 @@ def _recolour_around(conn, xy: np.ndarray, zoned: dict[str, RuleSettings]) -> di
             continue
         zrows, zgeoms = [zrows[i] for i in hit.tolist()], zgeoms[hit]
         ents = zstore.read_enterprise_points(conn, boxes=[tuple(b) for b in shapely.bounds(zgeoms).tolist()])
-        ent_ids, ent_levels = ents["id"], _levels_array(ents["level"])
-        zone_ids, zone_names = np.array([r[0] for r in zrows], dtype=np.int64), _columns(zrows, 1)
-        if metric_epsg is None and cfg.rule == "weighted" and cfg.per == "km2":
-            metric_epsg = zstore.read_metric_epsg(conn)
-        divisor = _divisor(cfg, zgeoms, [r[3] for r in zrows], zone_names, metric_epsg)
-        c = compute(zgeoms, np.column_stack([ents["x"], ents["y"]]), ent_levels, cfg, divisor)
-        top = np.unique(ent_ids[_top_enterprises(c, MAX_LISTED)[1]])
-        results = _zone_results(c, cfg, zone_ids, zone_names, _columns(zrows, 2), ent_ids, ent_levels,
-                                zstore.enterprise_names(conn, top.tolist()))
-        _write(conn, results, _decisions(c, cfg), zone_ids, ent_ids, ent_levels)
-        done[unit] = zone_ids.tolist()
+        results = _level_zones(conn, zrows, zgeoms, ents, cfg, metric_epsg=None)
+        done[unit] = [r.id for r in results]
     return done
 
 
