@@ -263,6 +263,10 @@ def _read_delimited(path: Path, header_row, scorer, report: Report) -> Source:
         raise RiskmapError(f"无法读取文件（{exc.strerror}）", f"cannot read the file ({exc.strerror})",
                            where=_where(path)) from None
     text, enc = decode_bytes(data, where=_where(path))
+    if "\x00" in text:  # a binary file, or one damaged on the way: never a value to keep
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise RiskmapError(f"文件第 {line} 行含有 NUL 字符（\\0），不是正常的文本文件",
+                           f"line {line} holds a NUL character (\\0): not a plain text file", where=_where(path))
     if enc != "UTF-8":
         report.note(f"文本编码：{enc}", f"text encoding: {enc}")
     sample = text[:20000]

@@ -220,6 +220,10 @@ def prepare(source: Source, spec: TargetSpec, mapping: Mapping, ctx: ProjectCont
     return Prepared(spec, mapping, source, report, values, geoms, bad, choice, skipped)
 
 
+_OFF_EARTH = ("坐标超出地球范围（纬度应在 ±90° 之内，经度在 ±180° 之内）",
+              "coordinates off the earth (latitude within ±90°, longitude within ±180°)")
+
+
 def _plain(v):
     return v.item() if hasattr(v, "item") else v
 
@@ -312,6 +316,13 @@ def _table_points(source: Source, spec: TargetSpec, mapping: Mapping, ctx: Proje
         if not repair:
             bad |= res.swapped
     ok = np.isfinite(res.lon) & np.isfinite(res.lat)
+    off = ok & ((np.abs(res.lat) > 90) | (np.abs(res.lon) > 180))
+    if off.any():  # a latitude of 91° is no place on earth (a county boundary would not catch it)
+        m = off & ~skipped
+        report.add_rows(source.rows[m], cols, [f"{a:g},{b:g}" for a, b in zip(x[m], y[m])], _OFF_EARTH[0],
+                        _OFF_EARTH[1])
+        bad |= off
+        ok &= ~off
     pts = shapely.points(res.lon[ok], res.lat[ok])
     geoms[np.flatnonzero(ok)] = pts
     return geoms, choice, bad
@@ -417,6 +428,15 @@ def _vector_geoms(source: Source, spec: TargetSpec, ctx: ProjectContext, report:
     live = np.fromiter((g is not None for g in geoms), dtype=bool, count=n)
     if live.any():
         geoms[live] = coords.geoms_to_4490(geoms[live], choice)
+        b = shapely.bounds(np.asarray(geoms, dtype=object))
+        with np.errstate(invalid="ignore"):
+            off = live & ((b[:, 1] < -90) | (b[:, 3] > 90) | (b[:, 0] < -180) | (b[:, 2] > 180))
+        if off.any():
+            m = off & ~skipped
+            report.add_rows(source.rows[m], "几何", [_centre_text(g) for g in geoms[m]], *_OFF_EARTH)
+            bad |= off
+            geoms[off] = None
+            live &= ~off
     # validity
     if spec.geometry in (LINE, POLYGON) and live.any():
         idx = np.flatnonzero(live)
