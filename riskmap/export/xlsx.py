@@ -15,7 +15,7 @@ import shapely
 
 from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportSource, Steps, atomic_path, export_steps, plain_value, text_value
 from riskmap.export.stats import TOTAL, level_numbers, level_table
-from riskmap.export.sheet import Column, fill_printable_sheet, streaming_workbook
+from riskmap.export.sheet import Column, body_style, fill_printable_sheet, restyle, streaming_workbook
 from riskmap.levels import load_levels
 
 STATUS_ZH = {"registered": "登记", "rectifying": "整改中", "supervised": "挂牌督办", "rectified": "整改完成",
@@ -48,14 +48,16 @@ class _Book:
         from openpyxl.styles import Font, PatternFill
 
         ws = self.wb.create_sheet(name[:31])
-        fills = {n: (PatternFill("solid", fgColor=lv.colour[1:]), Font(color=_text_colour_on(lv.colour), bold=True))
-                 for n, lv in self.levels.items()}
-        level_col = next((i for i, c in enumerate(cols, start=1) if c.key == level_key), None)
+        level_col = next((i for i, c in enumerate(cols) if c.key == level_key), None)
+        styles = {} if level_col is None else {
+            n: body_style(ws, cols[level_col], fill=PatternFill("solid", fgColor=lv.colour[1:]),
+                          font=Font(color=_text_colour_on(lv.colour), bold=True))
+            for n, lv in self.levels.items()}
 
         def style_row(cells: list, r: dict) -> None:
-            if level_col and r.get("_level") in fills:
-                cell = cells[level_col - 1]
-                cell.fill, cell.font = fills[r["_level"]]
+            proto = styles.get(r.get("_level"))
+            if proto is not None:
+                restyle(cells[level_col], proto)
 
         fill_printable_sheet(ws, title=title, subtitle=subtitle or f"{self.src.name}    导出日期：{self.src.created.isoformat()}",
                              columns=cols, rows=rows, value=lambda r, c: _cell(r.get(c.key)), notes=notes or (),
