@@ -3,8 +3,7 @@
 Write-only and streamed, so 100k rows take seconds; written atomically beside the target. Demo projects get
 a first line saying 示例数据, so a demo table is never taken for real data. Text is always a string cell.
 
->>> # write_rows("企业.xlsx", "企业", ["名称", "人数"], [["甲", "乙"], [3, 5]])
-2
+>>> # write_rows("企业.xlsx", "企业", ["名称", "人数"], [["甲", "乙"], [3, 5]])  # returns 2
 """
 
 from __future__ import annotations
