@@ -136,7 +136,8 @@ def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
-def _column_letter(i: int) -> str:
+def column_letter(i: int) -> str:
+    """Excel's letters of 0-based column ``i``: 0 → A, 27 → AB."""
     s, i = "", i + 1
     while i:
         i, r = divmod(i - 1, 26)
@@ -145,7 +146,7 @@ def _column_letter(i: int) -> str:
 
 
 def _cell(sheet: str, row: int, col: int) -> str:
-    return f"{sheet}!{_column_letter(col)}{row + 1}"
+    return f"{sheet}!{column_letter(col)}{row + 1}"
 
 
 class _Extent:

@@ -25,7 +25,7 @@ import pandas as pd
 
 from riskmap.errors import RiskmapError
 from riskmap.io.encoding import decode_bytes, guess_encoding, shapefile_encoding
-from riskmap.io.guard import check_spreadsheet, open_zip
+from riskmap.io.guard import check_spreadsheet, column_letter, open_zip
 from riskmap.io.issues import Report
 
 SPREADSHEETS = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
@@ -189,15 +189,6 @@ def _find_header(grid: list[list], scorer: Scorer | None, header_row: int | None
     return best_i, best_score
 
 
-def _column_letter(i: int) -> str:
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
 def _header_text(v) -> str:
     if isinstance(v, float) and v.is_integer():
         v = int(v)
@@ -220,7 +211,7 @@ def _grid_to_source(path: Path, fmt: str, grid: list[list], first_number: int, h
             start += 1
     names, seen = [], {}
     for i, v in enumerate(header):
-        name = _header_text(v) if not _blank(v) else f"列{_column_letter(i)}"
+        name = _header_text(v) if not _blank(v) else f"列{column_letter(i)}"
         if name in seen:
             seen[name] += 1
             name = f"{name}({seen[name]})"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from files import HEADER, shapefile, write_xlsx, xlsx_table
+from hostile_files import HEADER, shapefile, write_xlsx, xlsx_table
 
 from riskmap.errors import RiskmapError
 from riskmap.io import guard

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from conftest import riskmap
+from hostile_cli import riskmap
 
 from riskmap.cli import main
 

@@ -8,8 +8,8 @@ import shutil
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import riskmap, sha256
-from files import CASES, make_case
+from hostile_cli import riskmap, sha256
+from hostile_files import CASES, make_case
 
 # what each refusal must say (Chinese or English part of the one line)
 SAYS = {

@@ -7,6 +7,8 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from riskmap.io.guard import column_letter
+
 _CT = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
@@ -35,15 +37,6 @@ _WB_RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
 _NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 
 
-def _col(i: int) -> str:
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
 def write_xlsx(path: Path, strings: list[str], rows: list[list[int]], *, prolog: str = "",
                sheet_xml: str | None = None) -> Path:
     """A minimal XLSX: ``strings`` is the shared-string table, ``rows`` hold indexes into it per cell.
@@ -52,7 +45,7 @@ def write_xlsx(path: Path, strings: list[str], rows: list[list[int]], *, prolog:
            f'uniqueCount="{len(strings)}">' + "".join(f"<si><t>{s}</t></si>" for s in strings) + "</sst>")
     if sheet_xml is None:
         body = "".join(
-            f'<row r="{r + 1}">' + "".join(f'<c r="{_col(c)}{r + 1}" t="s"><v>{k}</v></c>' for c, k in enumerate(row))
+            f'<row r="{r + 1}">' + "".join(f'<c r="{column_letter(c)}{r + 1}" t="s"><v>{k}</v></c>' for c, k in enumerate(row))
             + "</row>" for r, row in enumerate(rows))
         sheet_xml = f'<?xml version="1.0" encoding="UTF-8"?><worksheet {_NS}><sheetData>{body}</sheetData></worksheet>'
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
