@@ -12,7 +12,6 @@ the GeoPackage under a temporary name and renames it at the end (``Project.creat
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,8 +22,8 @@ from sqlalchemy.exc import DBAPIError
 
 from riskmap.errors import RiskmapError
 from riskmap.model import SRID, Base, JSONText
-from riskmap.progress import SYNC_CANCELLED, Cancel, Progress, check_cancel
 from riskmap.model.geometry import Geometry, from_gpkg_blobs, to_gpkg_blobs
+from riskmap.progress import SYNC_CANCELLED, Cancel, Progress, check_cancel
 
 
 
