@@ -16,6 +16,26 @@ from sqlalchemy.orm import Session
 
 from riskmap.model import EditRecord, ProjectMeta, ZoneDecision
 
+# Who and when of a history row come from the server, never from the client: an editor may INSERT history
+# but could otherwise name anyone. session_user is the login (SET ROLE does not change it). Only a copy of
+# recorded history (db push sets riskmap.copy_history) keeps its names and times, and only for a user who
+# may rewrite history anyway (UPDATE on edit_history: the owner and riskmap_admin).
+HISTORY_STAMP = """
+CREATE OR REPLACE FUNCTION riskmap_history_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF current_setting('riskmap.copy_history', true) = 'on'
+     AND has_table_privilege(session_user, TG_RELID, 'UPDATE') THEN
+    RETURN NEW;
+  END IF;
+  NEW."user" := session_user;
+  NEW.at := date_trunc('second', now() AT TIME ZONE 'UTC');
+  RETURN NEW;
+END $$;
+DROP TRIGGER IF EXISTS riskmap_history_stamp ON edit_history;
+CREATE TRIGGER riskmap_history_stamp BEFORE INSERT ON edit_history
+  FOR EACH ROW EXECUTE FUNCTION riskmap_history_stamp();
+"""
+
 SKIP = (EditRecord, ProjectMeta, ZoneDecision)
 
 

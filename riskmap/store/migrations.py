@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from riskmap.errors import RiskmapError
+from riskmap.store.history import HISTORY_STAMP
 
 SCHEMA_VERSION = 2
 
@@ -21,8 +22,6 @@ def _history_stamped_by_server(conn: Connection) -> None:
     """1 → 2: on PostgreSQL the server names the user and time of each history row (a trigger), so an
     editor cannot write history in someone else's name. A GeoPackage has one local user: nothing to do."""
     if conn.dialect.name == "postgresql":
-        from riskmap.store.postgis import HISTORY_STAMP
-
         conn.exec_driver_sql(HISTORY_STAMP)
 
 

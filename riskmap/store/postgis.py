@@ -28,6 +28,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
 from riskmap.errors import RiskmapError
 from riskmap.model import FEATURE_CLASSES, MODEL_CLASSES, Base, ProjectMeta
+from riskmap.store.history import HISTORY_STAMP, current_user
 from riskmap.store.migrations import SCHEMA_VERSION, upgrade
 
 CHANNEL = "riskmap_changes"
@@ -210,26 +211,6 @@ CREATE TRIGGER assessments_immutable BEFORE UPDATE ON assessments
   FOR EACH ROW EXECUTE FUNCTION riskmap_assessments_immutable();
 """
 
-# Who and when of a history row come from the server, never from the client: an editor may INSERT history
-# but could otherwise name anyone. session_user is the login (SET ROLE does not change it). Only a copy of
-# recorded history (db push sets riskmap.copy_history) keeps its names and times, and only for a user who
-# may rewrite history anyway (UPDATE on edit_history: the owner and riskmap_admin).
-HISTORY_STAMP = """
-CREATE OR REPLACE FUNCTION riskmap_history_stamp() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF current_setting('riskmap.copy_history', true) = 'on'
-     AND has_table_privilege(session_user, TG_RELID, 'UPDATE') THEN
-    RETURN NEW;
-  END IF;
-  NEW."user" := session_user;
-  NEW.at := date_trunc('second', now() AT TIME ZONE 'UTC');
-  RETURN NEW;
-END $$;
-DROP TRIGGER IF EXISTS riskmap_history_stamp ON edit_history;
-CREATE TRIGGER riskmap_history_stamp BEFORE INSERT ON edit_history
-  FOR EACH ROW EXECUTE FUNCTION riskmap_history_stamp();
-"""
-
 NOTIFY_FUNCTIONS = f"""
 CREATE OR REPLACE FUNCTION riskmap_notify_rows() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE n bigint; ids json;
@@ -339,8 +320,6 @@ def open_postgis(cls, url: str, *, readonly: bool = False):
 def create_postgis(cls, url: str, *, name: str, place: str | None = None, demo: bool = False,
                    metric_epsg: int | None = None, build: Callable | None = None):
     """Create the schema in an existing database and fill it; a failure leaves the database as it was."""
-    from riskmap.store.history import current_user
-
     u = parse_url(url)
     where = mask_url(u)
     engine = make_engine(u)
