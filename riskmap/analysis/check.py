@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from riskmap.analysis.encroachment import check_encroachments, describe_row
@@ -16,22 +15,11 @@ from riskmap.progress import Cancel, Progress, check_cancel
 from riskmap.analysis.lifelines import high_consequence_segments, lifeline_crossings
 from riskmap.analysis.measure import format_distance
 from riskmap.analysis.sitecheck import level_name
-
-
-def _json_value(v):
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating,)):
-        return None if np.isnan(v) else float(v)
-    if isinstance(v, float) and np.isnan(v):
-        return None
-    if isinstance(v, np.bool_):
-        return bool(v)
-    return v
+from riskmap.scalars import plain_scalar
 
 
 def frame_records(df: pd.DataFrame) -> list[dict]:
-    return [{k: _json_value(v) for k, v in r.items()} for r in df.to_dict("records")]
+    return [{k: plain_scalar(v) for k, v in r.items()} for r in df.to_dict("records")]
 
 
 OBJECT_LAYER = {"control_line": "control_lines", "contour": "risk_contours", "zone": "zones"}

@@ -23,6 +23,7 @@ from riskmap.analysis.standards import STATUS_ZH, load_gb36894, normalise_status
 from riskmap.errors import RiskmapError
 from riskmap.levels import level_info
 from riskmap.marks import demo_title
+from riskmap.scalars import plain_scalar
 
 ZONE_KIND_ZH = {"county": "县", "town": "镇/街道", "village": "村/社区", "grid": "网格", "chemical_park": "化工园区",
                 "industrial_park": "工业园区", "functional": "功能区", "custom": "自定义区域"}
@@ -35,20 +36,6 @@ def level_name(level) -> str:
         return "未定级"
 
 
-def _clean(value):
-    if value is None:
-        return None
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
-
-
 INT_COLUMNS = ("id", "level", "major_hazard_grade", "enterprise_id", "park_zone_id", "people", "year_built")
 
 
@@ -56,7 +43,7 @@ def records(df, columns: list[str]) -> list[dict]:
     """Plain-Python dict rows (None for missing; whole numbers in id/level columns as int) of ``columns``."""
     out = []
     for row in df[[c for c in columns if c in df.columns]].to_dict("records"):
-        rec = {k: _clean(v) for k, v in row.items()}
+        rec = {k: plain_scalar(v) for k, v in row.items()}
         for k in INT_COLUMNS:
             if isinstance(rec.get(k), float):
                 rec[k] = int(rec[k])

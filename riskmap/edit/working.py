@@ -27,6 +27,7 @@ import shapely
 from riskmap.analysis.editing import Change, editable_columns
 from riskmap.crs import reproject
 from riskmap.layers import LayerDef
+from riskmap.scalars import plain_scalar
 
 
 def _transform(geom, src: int, dst: int):
@@ -67,14 +68,7 @@ class FeatureState:
 
 
 def _clean(attrs: dict) -> dict:
-    out = {}
-    for k, v in attrs.items():
-        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
-            v = None
-        elif isinstance(v, np.generic):
-            v = v.item()
-        out[k] = v
-    return out
+    return {k: plain_scalar(v) for k, v in attrs.items()}
 
 
 def _same(a: FeatureState | None, b: FeatureState | None) -> bool:

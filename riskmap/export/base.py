@@ -20,6 +20,7 @@ from riskmap.fields import derive_columns, field_title
 from riskmap.layers import LayerDef, load_catalogue
 from riskmap.marks import DEMO_MARK, DEMO_NOTE, DEMO_NOTE_EN  # noqa: F401  (re-exported for the writers)
 from riskmap.progress import EXPORT_CANCELLED, Cancel, Progress, Steps
+from riskmap.scalars import plain_scalar
 
 INTERNAL_COLUMNS = ("version",)  # columns of the store that mean nothing outside it
 
@@ -124,14 +125,7 @@ def source_from_frames(name: str, frames: dict[str, gpd.GeoDataFrame], *, is_dem
 
 def plain_value(v):
     """A cell value as plain Python (None for missing; dates as ISO text; numpy scalars unwrapped)."""
-    if v is None:
-        return None
-    if isinstance(v, float) and np.isnan(v):
-        return None
-    if v is pd.NA or v is pd.NaT:
-        return None
-    if isinstance(v, np.generic):
-        return v.item()
+    v = plain_scalar(v)
     if isinstance(v, (pd.Timestamp, dt.datetime)):
         return v.isoformat(sep=" ", timespec="seconds")
     if isinstance(v, dt.date):

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, field
 
 from riskmap.atomic import write_csv
+from riskmap.scalars import plain_scalar
 
 SEVERITIES = ("error", "repaired", "warning", "info")
 SEVERITY_ZH = {"error": "错误", "repaired": "已修复", "warning": "警告", "info": "说明"}
@@ -72,7 +73,7 @@ class Report:
     def add_rows(self, rows, field_name: str, values, zh: str, en: str, severity: str = "error") -> None:
         """The same finding for many rows (``rows`` and ``values`` of equal length)."""
         for r, v in zip(rows, values):
-            self.issues.append(Issue(_plain(r), field_name, _plain(v), zh, en, severity, self.file))
+            self.issues.append(Issue(plain_scalar(r), field_name, plain_scalar(v), zh, en, severity, self.file))
 
     def note(self, zh: str, en: str, severity: str = "info") -> None:
         self.add(None, "", None, zh, en, severity)
@@ -114,15 +115,5 @@ class Report:
     def write_csv(self, path) -> None:
         """The report as a CSV (UTF-8 with BOM so that Excel shows the Chinese; cells never start a formula)."""
         write_csv(path, ["文件 file", "行 row", "字段 field", "值 value", "级别 severity", "原因", "reason"],
-                  ([i.file, "" if i.row is None else i.row, i.field, "" if _blank(i.value) else _plain(i.value),
+                  ([i.file, "" if i.row is None else i.row, i.field, "" if _blank(i.value) else plain_scalar(i.value),
                     i.severity, i.zh, i.en] for i in self.sorted()))
-
-
-def _plain(value):
-    """numpy scalars to Python values, for JSON and printing."""
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        try:
-            return value.item()
-        except (ValueError, AttributeError):
-            return value
-    return value

@@ -22,6 +22,7 @@ from riskmap.io.issues import Report
 from riskmap.io.readers import Source
 from riskmap.io.values import convert, describe, normalise_name, text_of
 from riskmap.progress import IMPORT_CANCELLED, Cancelled
+from riskmap.scalars import plain_scalar
 
 POINT, LINE, POLYGON = "point", "line", "polygon"
 _MULTI = {POINT: None, LINE: shapely.MultiLineString, POLYGON: shapely.MultiPolygon}
@@ -122,7 +123,7 @@ def prepare(source: Source, spec: TargetSpec, mapping: Mapping, ctx: ProjectCont
         skipped = np.fromiter((isinstance(v, str) and v.strip().replace(" ", "") in words for v in names),
                               dtype=bool, count=n)
         for r in source.rows[skipped]:
-            report.add(_plain(r), spec.name_field, None, "合计行，已跳过", "summary row, left out", "info")
+            report.add(plain_scalar(r), spec.name_field, None, "合计行，已跳过", "summary row, left out", "info")
 
     # ---- fields -------------------------------------------------------------------------------
     for fname, fspec in spec.fields.items():
@@ -222,10 +223,6 @@ def prepare(source: Source, spec: TargetSpec, mapping: Mapping, ctx: ProjectCont
 
 _OFF_EARTH = ("坐标超出地球范围（纬度应在 ±90° 之内，经度在 ±180° 之内）",
               "coordinates off the earth (latitude within ±90°, longitude within ±180°)")
-
-
-def _plain(v):
-    return v.item() if hasattr(v, "item") else v
 
 
 def _blank(raw: pd.Series) -> np.ndarray:
@@ -446,15 +443,15 @@ def _vector_geoms(source: Source, spec: TargetSpec, ctx: ProjectContext, report:
             if repair:
                 fixed = _only_type(shapely.make_valid(geoms[i]), spec.geometry)
                 if fixed is None or fixed.is_empty:
-                    report.add(_plain(source.rows[i]), "几何", reason, "几何无效且无法修复", "invalid geometry that cannot be repaired")
+                    report.add(plain_scalar(source.rows[i]), "几何", reason, "几何无效且无法修复", "invalid geometry that cannot be repaired")
                     bad[i] = True
                     geoms[i] = None
                 else:
                     geoms[i] = fixed
-                    report.add(_plain(source.rows[i]), "几何", reason, "几何无效（如自相交），已用 make_valid 修复",
+                    report.add(plain_scalar(source.rows[i]), "几何", reason, "几何无效（如自相交），已用 make_valid 修复",
                                "invalid geometry (such as a self-intersection): repaired with make_valid", "repaired")
             else:
-                report.add(_plain(source.rows[i]), "几何", reason, "几何无效（如自相交）；--no-repair 时不导入",
+                report.add(plain_scalar(source.rows[i]), "几何", reason, "几何无效（如自相交）；--no-repair 时不导入",
                            "invalid geometry (such as a self-intersection); not imported with --no-repair")
                 bad[i] = True
                 geoms[i] = None
@@ -558,9 +555,9 @@ def _duplicates(source: Source, spec: TargetSpec, mapping: Mapping, values: pd.D
         first_of.setdefault(int(j), int(i))
     for j, i in sorted(first_of.items()):
         rj, ri = idx[j], idx[i]
-        report.add(_plain(source.rows[rj]), col, values[name_f].iat[rj],
-                   f"与第{_plain(source.rows[ri])}行同名且相距不到 {distance:g} 米，疑似重复",
-                   f"same name as row {_plain(source.rows[ri])} within {distance:g} m: a duplicate?")
+        report.add(plain_scalar(source.rows[rj]), col, values[name_f].iat[rj],
+                   f"与第{plain_scalar(source.rows[ri])}行同名且相距不到 {distance:g} 米，疑似重复",
+                   f"same name as row {plain_scalar(source.rows[ri])} within {distance:g} m: a duplicate?")
         bad[rj] = True
     # against the project
     ex = ctx.existing
@@ -581,7 +578,7 @@ def _duplicates(source: Source, spec: TargetSpec, mapping: Mapping, values: pd.D
                     continue
                 seen.add(i)
                 ri = idx[i]
-                report.add(_plain(source.rows[ri]), col, values[name_f].iat[ri],
+                report.add(plain_scalar(source.rows[ri]), col, values[name_f].iat[ri],
                            f"项目中已有同名要素（id={int(ex_ids[j])}）且相距不到 {distance:g} 米，疑似重复",
                            f"the project already has this name (id={int(ex_ids[j])}) within {distance:g} m: a duplicate?")
                 bad[ri] = True

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from riskmap.errors import RiskmapError
 from riskmap.io.fieldmap import Mapping, auto_mapping, load_synonyms, resolve_layer
+from riskmap.scalars import plain_scalar
 from riskmap.ui import tasks
 from riskmap.ui.errors import show_error
 from riskmap.ui.i18n import current_language, tr
@@ -396,17 +397,15 @@ class PreviewModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and c == 1:
             return QBrush(QColor(STATUS_COLOURS[status]))
         if role == Qt.ItemDataRole.ToolTipRole:
-            return "\n".join(self.tips.get(_plain(self.plan.source.rows[r]), [])) or None
+            return "\n".join(self.tips.get(plain_scalar(self.plan.source.rows[r]), [])) or None
         return None
 
 
-def _plain(v):
-    return v.item() if hasattr(v, "item") else v
 
 
 def row_status(plan) -> list[str]:
     """'ok', 'error', 'repaired', 'warning' or 'skipped' for each row of a plan."""
-    rows = [_plain(r) for r in plan.source.rows]
+    rows = [plain_scalar(r) for r in plan.source.rows]
     sev = {}
     rank = {"repaired": 1, "warning": 2}
     for i in plan.report.issues:
