@@ -25,7 +25,10 @@ def _history_stamped_by_server(conn: Connection) -> None:
         conn.exec_driver_sql(HISTORY_STAMP)
 
 
-# MIGRATIONS[n] upgrades a project from version n to n + 1.
+_history_stamped_by_server.dialects = ("postgresql",)
+
+# MIGRATIONS[n] upgrades a project from version n to n + 1; a step's ``dialects`` names the stores it changes
+# (all when absent), so a read-only open of a store that a step leaves alone needs no upgrade.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _history_stamped_by_server}
 
 
@@ -46,6 +49,9 @@ def upgrade(engine: Engine, version: int, *, readonly: bool, where: str, what_zh
     steps = pending(version)
     if not steps:
         return
+    if readonly and not any(engine.dialect.name in getattr(step, "dialects", ("sqlite", "postgresql"))
+                            for step in steps):
+        return  # nothing to change for this store: an old file reads as it is (the version is bumped on a write)
     if readonly:
         raise RiskmapError(f"{what_zh}需要升级结构，但以只读方式打开: {where}",
                            f"{what_en} needs a schema upgrade but was opened read-only: {where}")

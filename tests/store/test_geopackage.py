@@ -127,3 +127,26 @@ def test_failed_migration_changes_nothing(demo_copy, monkeypatch):
     with pytest.raises(RiskmapError):
         Project.open(demo_copy)
     assert demo_copy.read_bytes() == before
+
+
+def test_version_1_file_exports_read_only(demo_copy, tmp_path):
+    """A GeoPackage made before the PostgreSQL-only history step (schema 1) still opens read-only and exports
+    (the step changes nothing in a GeoPackage); opened for writing, it is brought up to the current version."""
+    import subprocess
+    import sys
+
+    from riskmap.store import migrations
+
+    conn = sqlite3.connect(demo_copy)
+    with conn:
+        conn.execute("UPDATE project_meta SET value = '1' WHERE key = 'schema_version'")
+    conn.close()
+    out = tmp_path / "old.geojson"
+    r = subprocess.run([sys.executable, "-m", "riskmap.cli", "export", str(demo_copy), "--format", "geojson",
+                        "--out", str(out), "--layers", "towns"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert len(pyogrio.read_dataframe(out)) > 0
+    with Project.open(demo_copy, readonly=True) as p:
+        assert p.schema_version == 1
+    with Project.open(demo_copy) as p:
+        assert p.schema_version == migrations.SCHEMA_VERSION
