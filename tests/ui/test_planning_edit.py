@@ -21,29 +21,15 @@ NAME = "测试绘制控制线"
 
 
 @pytest.fixture
-def pwin(qapp, qtbot, demo_copy, tmp_path):
-    """A main window (with the planning extension) on a private demo copy, zoomed to the chemical park."""
-    from PySide6.QtCore import QSettings
-
-    from riskmap.ui.app import make_application
-    from riskmap.ui.main_window import MainWindow
-    from riskmap.ui.prefs import Prefs
-
-    make_application([])
-    w = MainWindow(Prefs(QSettings(str(tmp_path / "p.ini"), QSettings.Format.IniFormat)))
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    qtbot.waitExposed(w)
-    w.open_project(demo_copy)
-    qtbot.waitUntil(lambda: w.project is not None, timeout=30000)
+def pwin(window):
+    """The main window (with the planning extension) on a private demo copy, zoomed to the chemical park."""
+    w = window
     park = w.workspace.layer("parks")
     chem = int(np.flatnonzero(park.gdf["kind"].to_numpy() == "chemical_park")[0])
     w.canvas.set_extent(park.projected[chem].buffer(1500).bounds, margin=0.0)
     w.canvas.render_now()
     w.planning.controller.ask_unsaved = lambda: "discard"
-    yield w
-    w.close()
+    return w
 
 
 def _park_vertex(w):

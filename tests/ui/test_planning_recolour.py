@@ -23,24 +23,9 @@ def max_rule_level(town_geom, ents) -> int:
 
 
 @pytest.fixture
-def pwin(qapp, qtbot, demo_copy, tmp_path):
-    from PySide6.QtCore import QSettings
-
-    from riskmap.ui.app import make_application
-    from riskmap.ui.main_window import MainWindow
-    from riskmap.ui.prefs import Prefs
-
-    make_application([])
-    w = MainWindow(Prefs(QSettings(str(tmp_path / "p.ini"), QSettings.Format.IniFormat)))
-    qtbot.addWidget(w)
-    w.resize(1200, 800)
-    w.show()
-    qtbot.waitExposed(w)
-    w.open_project(demo_copy)
-    qtbot.waitUntil(lambda: w.project is not None, timeout=30000)
-    w.planning.controller.ask_unsaved = lambda: "discard"
-    yield w
-    w.close()
+def pwin(window):
+    window.planning.controller.ask_unsaved = lambda: "discard"
+    return window
 
 
 def test_move_red_enterprise_into_blue_town(pwin, demo_copy):
