@@ -14,8 +14,8 @@ API for other modules (import wizard, exports, print layouts, planning tools):
 - ``window.add_toolbar_action(action, toolbar="map")`` ("map": the main toolbar; another key names a toolbar
   made by ``window.add_toolbar(key, title)``); ``window.run_task(title, fn, on_done)`` for background work;
 - ``window.register_extension(name, obj)`` / ``window.extension(name)``; ``window.show_dialog(name, dialog)``
-  shows a dialog and keeps it as ``window.dialogs[name]``. Registered actions, extensions and dialogs read as
-  attributes too (``window.action_print``, ``window.planning``); extensions never set attributes on the window;
+  shows a dialog and keeps it as ``window.dialogs[name]``. ``window.action(id)`` is a registered action; extensions
+  never set attributes on the window;
 - ``window.unsaved_layers()``: layers with unsaved edits, from every extension that is an
   :class:`~riskmap.ui.registry.EditSession`;
 - ``window.workspace.reload_layer(layer_id)`` / ``reload_table(table)`` after an edit (only that layer is
@@ -282,16 +282,9 @@ class MainWindow(QMainWindow):
         """Ids of the layers with unsaved edits (asked of every extension that is an EditSession)."""
         return self.registry.unsaved_layers()
 
-    def __getattr__(self, name: str):
-        """Registered actions (by id), extensions and dialogs (by name) read as attributes."""
-        d = self.__dict__
-        registry = d.get("registry")
-        found = registry.lookup(name) if registry is not None else None
-        if found is None:
-            found = d.get("dialogs", {}).get(name)
-        if found is None:
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        return found
+    def action(self, action_id: str):
+        """The registered action (or button) with ``action_id``; KeyError when none."""
+        return self.registry[action_id].target
 
     def run_task(self, title: str, fn, on_done=None, on_error=None) -> tasks.Task:
         """Run ``fn(progress, cancelled)`` off the GUI thread with a progress dialog after 0.5 s."""

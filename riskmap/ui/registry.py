@@ -112,8 +112,3 @@ class ActionRegistry:
                 out |= set(obj.unsaved_layers())
         return out
 
-    def lookup(self, name: str):
-        """An action's target by id or an extension by name; None when neither."""
-        if name in self._entries:
-            return self._entries[name].target
-        return self._extensions.get(name)

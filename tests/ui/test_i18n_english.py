@@ -187,7 +187,7 @@ def test_planning_tools_speak_english(en_window, qtbot):
     from riskmap.ui.planning import ContourImportDialog
 
     w = en_window
-    pl = w.planning
+    pl = w.extension("planning")
     data = data_values(w)
     dlg = ContourImportDialog([(1, "某化工企业")], w)
     qtbot.addWidget(dlg)
@@ -240,8 +240,8 @@ def test_import_wizard_speaks_english(en_window, qtbot, tmp_path):
     wb.save(path)
     data = data_values(w) + headers + ["英文界面甲公司", "英文界面乙公司", "Sheet"]
 
-    w.action_import_data.trigger()
-    wiz = w.import_wizard
+    w.action("action_import_data").trigger()
+    wiz = w.dialogs["import_wizard"]
     qtbot.addWidget(wiz)
     assert wiz.windowTitle() == "Import data"
     fp = wiz.file_page
@@ -291,8 +291,8 @@ def test_print_and_export_dialogs_speak_english(en_window, qtbot):
 
     w = en_window
     data = data_values(w)
-    w.action_print.trigger()
-    dlg = w.print_dialog
+    w.action("action_print").trigger()
+    dlg = w.dialogs["print_dialog"]
     qtbot.addWidget(dlg)
     qtbot.waitUntil(dlg.preview_ready, timeout=30000)
     assert dlg.windowTitle() == "Print layout"
@@ -313,8 +313,8 @@ def test_print_and_export_dialogs_speak_english(en_window, qtbot):
     shot.save(f"{SHOTS}/en_main_print.png")
     dlg.reject()
 
-    w.action_export_data.trigger()
-    ex = w.export_dialog
+    w.action("action_export_data").trigger()
+    ex = w.dialogs["export_dialog"]
     qtbot.addWidget(ex)
     assert ex.windowTitle() == "Export data"
     items = [ex.layer_list.item(i).text() for i in range(ex.layer_list.count())]

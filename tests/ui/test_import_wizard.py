@@ -42,13 +42,13 @@ def _sheet(window, path):
 def test_import_wizard_end_to_end(window, qtbot, tmp_path):
     from riskmap.ui.import_wizard import ImportWizard
 
-    assert window.action_import_data.text() == "导入数据…"
-    assert window.action_import_data in window.menus["file"].actions()
+    assert window.action("action_import_data").text() == "导入数据…"
+    assert window.action("action_import_data") in window.menus["file"].actions()
     before = window.project.counts()["enterprises"]
     shown_before = len(window.workspace.layer("enterprises").gdf)
     path = _sheet(window, tmp_path / "向导.xlsx")
-    window.action_import_data.trigger()
-    wiz = window.import_wizard
+    window.action("action_import_data").trigger()
+    wiz = window.dialogs["import_wizard"]
     assert isinstance(wiz, ImportWizard)
     fp = wiz.file_page
     fp.path_edit.setText(str(path))
@@ -113,8 +113,8 @@ def test_wizard_refuses_a_broken_file_without_writing(window, qtbot, tmp_path, m
     bad.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "geom', encoding="utf-8")
     target = window.project.target
     digest = hashlib.sha256(open(target, "rb").read()).hexdigest()
-    window.action_import_data.trigger()
-    wiz = window.import_wizard
+    window.action("action_import_data").trigger()
+    wiz = window.dialogs["import_wizard"]
     wiz.file_page.path_edit.setText(str(bad))
     wiz.next()
     qtbot.waitUntil(lambda: bool(shown), timeout=30000)

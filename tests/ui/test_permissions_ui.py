@@ -22,19 +22,19 @@ def _open_window(app, qtbot, prefs, target, readonly=False):
 
 
 def _edit_actions(w):
-    p = w.planning
-    return [p.start_menu.menuAction(), p.act_lines, p.act_contours, w.action_import_data]
+    p = w.extension("planning")
+    return [p.start_menu.menuAction(), p.act_lines, p.act_contours, w.action("action_import_data")]
 
 
 def _assess_targets(w):
-    return [w.planning.act_grade, w.zoning_panel.recompute]
+    return [w.extension("planning").act_grade, w.zoning_panel.recompute]
 
 
 def test_writable_gpkg_allows_everything(window):
     assert window.permissions.edit_features and window.permissions.assess
     assert all(a.isEnabled() for a in _edit_actions(window) + _assess_targets(window))
     assert not window.perm_label.isVisible()
-    assert window.planning.act_lines.toolTip() == window.planning.act_lines.text()  # no refusal note
+    assert window.extension("planning").act_lines.toolTip() == window.extension("planning").act_lines.text()  # no refusal note
 
 
 def test_readonly_gpkg_disables_edit_and_import(app, qtbot, prefs, demo_copy):
@@ -43,13 +43,13 @@ def test_readonly_gpkg_disables_edit_and_import(app, qtbot, prefs, demo_copy):
     for a in _edit_actions(w) + _assess_targets(w):
         assert not a.isEnabled(), a.text()
         assert a.toolTip() == "项目以只读方式打开，不能修改"
-    assert all(not a.isEnabled() for a in w.planning.edit_actions)
+    assert all(not a.isEnabled() for a in w.extension("planning").edit_actions)
     assert w.perm_label.isVisible() and w.perm_label.text() == "只读：项目以只读方式打开"
     # zoning does not try to write: it shows the stored levels
     w.zoning_panel.apply()
     assert w.zoning_panel.last_result is None
     # view tools stay usable
-    assert w.act_identify.isEnabled() and w.planning.act_measure.isEnabled()
+    assert w.act_identify.isEnabled() and w.extension("planning").act_measure.isEnabled()
     w.grab().save(f"{SHOTS}/permissions_readonly.png")
     w.close()
 
@@ -79,7 +79,7 @@ def test_roles_enable_the_matching_actions(window, monkeypatch, role, edit, asse
     monkeypatch.setattr(window.project, "permissions", lambda: full)
     window.apply_permissions()
     assert all(a.isEnabled() for a in _edit_actions(window) + _assess_targets(window))
-    assert window.planning.act_lines.toolTip() == window.planning.act_lines.text()
+    assert window.extension("planning").act_lines.toolTip() == window.extension("planning").act_lines.text()
     assert not window.perm_label.isVisible()
 
 

@@ -28,7 +28,7 @@ def pwin(window):
     chem = int(np.flatnonzero(park.gdf["kind"].to_numpy() == "chemical_park")[0])
     w.canvas.set_extent(park.projected[chem].buffer(1500).bounds, margin=0.0)
     w.canvas.render_now()
-    w.planning.controller.ask_unsaved = lambda: "discard"
+    w.extension("planning").controller.ask_unsaved = lambda: "discard"
     return w
 
 
@@ -48,7 +48,7 @@ def _click(qtbot, canvas, x: float, y: float, button=Qt.MouseButton.LeftButton) 
 
 def _draw_polygon(qtbot, w, name: str = NAME):
     """Start editing control lines and draw a quadrilateral whose first click lands 3 px off a park vertex."""
-    pl, canvas = w.planning, w.canvas
+    pl, canvas = w.extension("planning"), w.canvas
     pl.start_editing("control_lines")
     pl.act_draw.trigger()
     assert canvas.map_tool is pl.draw_tool
@@ -72,7 +72,7 @@ def _draw_polygon(qtbot, w, name: str = NAME):
 
 def test_draw_snap_undo_redo_save_reopen(pwin, qtbot, demo_copy, qapp):
     w = pwin
-    ctrl = w.planning.controller
+    ctrl = w.extension("planning").controller
     layer_before = len(w.workspace.layer("control_lines").gdf)
     _draw_polygon(qtbot, w)
     layer = w.workspace.layer("control_lines")
@@ -87,13 +87,13 @@ def test_draw_snap_undo_redo_save_reopen(pwin, qtbot, demo_copy, qapp):
     w.canvas.to_image().save(f"{SHOTS}/ui_planning_drawn.png")
 
     # undo and redo through the menu actions
-    w.planning.act_undo.trigger()
+    w.extension("planning").act_undo.trigger()
     assert NAME not in list(w.workspace.layer("control_lines").gdf["name"])
-    w.planning.act_redo.trigger()
+    w.extension("planning").act_redo.trigger()
     assert NAME in list(w.workspace.layer("control_lines").gdf["name"])
     assert ctrl.current.is_dirty()
 
-    w.planning.act_save.trigger()
+    w.extension("planning").act_save.trigger()
     assert not ctrl.current.is_dirty()
     with Project.open(demo_copy, readonly=True) as p:
         lines = p.read_table("control_lines")
@@ -124,7 +124,7 @@ def test_draw_snap_undo_redo_save_reopen(pwin, qtbot, demo_copy, qapp):
 
 def test_undo_across_saves(pwin, qtbot, demo_copy):
     w = pwin
-    ctrl = w.planning.controller
+    ctrl = w.extension("planning").controller
     _draw_polygon(qtbot, w)
     ctrl.save()
 
@@ -133,11 +133,11 @@ def test_undo_across_saves(pwin, qtbot, demo_copy):
             return list(p.read_table("control_lines")["name"])
 
     assert NAME in stored()
-    w.planning.act_undo.trigger()  # the add, already saved: now a pending delete
+    w.extension("planning").act_undo.trigger()  # the add, already saved: now a pending delete
     assert ctrl.current.is_dirty()
     ctrl.save()
     assert NAME not in stored()
-    w.planning.act_redo.trigger()
+    w.extension("planning").act_redo.trigger()
     ctrl.save()
     assert stored().count(NAME) == 1
     with Project.open(demo_copy, readonly=True) as p:
@@ -148,7 +148,7 @@ def test_undo_across_saves(pwin, qtbot, demo_copy):
 
 def test_vertex_drag_delete_and_attributes(pwin, qtbot, demo_copy):
     w = pwin
-    pl, ctrl, canvas = w.planning, w.planning.controller, w.canvas
+    pl, ctrl, canvas = w.extension("planning"), w.extension("planning").controller, w.canvas
     pts = _draw_polygon(qtbot, w)
     pl.act_vertex.trigger()
     # select the new line by clicking inside it, then drag its second vertex 40 px to the right
@@ -193,9 +193,9 @@ def test_vertex_drag_delete_and_attributes(pwin, qtbot, demo_copy):
 
 def test_self_intersecting_polygon_repaired_or_refused(pwin, qtbot):
     w = pwin
-    ctrl, canvas = w.planning.controller, w.canvas
-    w.planning.start_editing("control_lines")
-    w.planning.act_draw.trigger()
+    ctrl, canvas = w.extension("planning").controller, w.canvas
+    w.extension("planning").start_editing("control_lines")
+    w.extension("planning").act_draw.trigger()
     cx, cy = canvas.view.width_px / 2, canvas.view.height_px / 2
     bow = [(cx - 100, cy - 100), (cx + 100, cy + 100), (cx + 100, cy - 100), (cx - 100, cy + 100)]
     n0 = len(w.workspace.layer("control_lines").gdf)
@@ -221,4 +221,4 @@ def test_self_intersecting_polygon_repaired_or_refused(pwin, qtbot):
     _click(qtbot, canvas, cx, cy)
     _click(qtbot, canvas, cx + 50, cy)
     qtbot.keyClick(canvas, Qt.Key.Key_Return)
-    assert len(w.planning.draw_tool.points) == 2
+    assert len(w.extension("planning").draw_tool.points) == 2

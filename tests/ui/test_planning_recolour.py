@@ -24,7 +24,7 @@ def max_rule_level(town_geom, ents) -> int:
 
 @pytest.fixture
 def pwin(window):
-    window.planning.controller.ask_unsaved = lambda: "discard"
+    window.extension("planning").controller.ask_unsaved = lambda: "discard"
     return window
 
 
@@ -41,7 +41,7 @@ def test_move_red_enterprise_into_blue_town(pwin, demo_copy):
     new_town = blue[blue["id"] != old_town["id"]].iloc[0]
     target = new_town.geometry.representative_point()
 
-    c = w.planning.controller
+    c = w.extension("planning").controller
     edits = c.start("enterprises")
     assert c.set_geometry(int(ent["id"]), edits.to_map(target))
     assert c.save()
@@ -73,7 +73,7 @@ def test_level_change_recolours(pwin, demo_copy):
     red_towns = towns[towns["level"] == 1]
     town = red_towns.iloc[0]
     inside = ents[shapely.intersects(town.geometry, ents.geometry.values)]
-    c = w.planning.controller
+    c = w.extension("planning").controller
     e = c.start("enterprises")
     changes = []
     for fid in inside[inside["level"] == 1]["id"]:

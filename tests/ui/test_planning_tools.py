@@ -43,7 +43,7 @@ def _seeded_school(w):
 
 def test_split_merge_hole(pwin, qtbot):
     w = pwin
-    pl, ctrl, canvas = w.planning, w.planning.controller, w.canvas
+    pl, ctrl, canvas = w.extension("planning"), w.extension("planning").controller, w.canvas
     pl.start_editing("control_lines")
     cx, cy = canvas.view.width_px / 2, canvas.view.height_px / 2
     square = shapely.Polygon([canvas.map_point(cx + dx, cy + dy) for dx, dy in
@@ -93,8 +93,8 @@ def test_split_merge_hole(pwin, qtbot):
 def test_measure_distance_and_area(pwin, qtbot):
     w = pwin
     canvas = w.canvas
-    w.planning.act_snap.setChecked(False)
-    w.planning.act_measure.trigger()
+    w.extension("planning").act_snap.setChecked(False)
+    w.extension("planning").act_measure.trigger()
     cx, cy = canvas.view.width_px / 2, canvas.view.height_px / 2
     pts = [(cx - 200, cy), (cx + 100, cy - 150)]
     for x, y in pts:
@@ -104,22 +104,22 @@ def test_measure_distance_and_area(pwin, qtbot):
     lon0, lat0 = _geo(w, x0, y0)
     lon1, lat1 = _geo(w, x1, y1)
     expected = GEOD.inv(lon0, lat0, lon1, lat1)[2]
-    assert format_distance(expected) in w.planning.measure_line.result[1]
+    assert format_distance(expected) in w.extension("planning").measure_line.result[1]
     canvas.render_now()
     canvas.to_image().save(f"{SHOTS}/ui_planning_measure.png")
-    w.planning.act_area.trigger()
+    w.extension("planning").act_area.trigger()
     tri = [(cx - 100, cy - 100), (cx + 150, cy - 80), (cx, cy + 120)]
     for x, y in tri:
         _click(qtbot, canvas, x, y)
     qtbot.keyClick(canvas, Qt.Key.Key_Return)
     ll = [_geo(w, *canvas.map_point(int(round(x)), int(round(y)))) for x, y in tri]
     area = abs(GEOD.polygon_area_perimeter([p[0] for p in ll], [p[1] for p in ll])[0])
-    assert format_area(area) in w.planning.measure_area.result[1]
+    assert format_area(area) in w.extension("planning").measure_area.result[1]
 
 
 def test_nearby_click_panel_and_printable_summary(pwin, qtbot, tmp_path):
     w = pwin
-    pl, canvas = w.planning, w.canvas
+    pl, canvas = w.extension("planning"), w.canvas
     fid, x, y = _seeded_school(w)
     pl.panel.radius.setValue(800)
     pl.act_nearby.trigger()
@@ -147,7 +147,7 @@ def test_nearby_click_panel_and_printable_summary(pwin, qtbot, tmp_path):
 
 def test_site_check_polygon(pwin, qtbot):
     w = pwin
-    pl, canvas = w.planning, w.canvas
+    pl, canvas = w.extension("planning"), w.canvas
     pl.act_snap.setChecked(False)
     fid, x, y = _seeded_school(w)
     p = canvas.pixel_point(x, y)
@@ -164,7 +164,7 @@ def test_site_check_polygon(pwin, qtbot):
 
 def test_check_action_and_xlsx(pwin, qtbot, tmp_path, demo_copy):
     w = pwin
-    pl = w.planning
+    pl = w.extension("planning")
     pl.act_check.trigger()
     qtbot.waitUntil(lambda: pl.panel.kind == "check", timeout=30000)
     enc = pl.last_report.encroachments
@@ -187,7 +187,7 @@ def test_check_action_and_xlsx(pwin, qtbot, tmp_path, demo_copy):
 def test_control_lines_from_distances_action(pwin, qtbot):
     w = pwin
     n0 = len(w.workspace.layer("control_lines").gdf)
-    w.planning.act_lines.trigger()
+    w.extension("planning").act_lines.trigger()
     qtbot.waitUntil(lambda: len(w.workspace.layer("control_lines").gdf) == n0 + 1, timeout=30000)
     gdf = w.workspace.layer("control_lines").gdf
     assert gdf["name"].str.contains("按外部安全距离").any()
@@ -204,18 +204,18 @@ def test_import_contours_and_grade_lifelines_actions(pwin, qtbot, tmp_path, demo
 
     gpd.GeoDataFrame({"IR": ["3E-07", "3E-06"]}, geometry=[circle(600, (lon, lat)), circle(200, (lon, lat))],
                      crs="EPSG:4490").to_file(tmp_path / "qra.gpkg", driver="GPKG")
-    w.planning.import_contours({"path": str(tmp_path / "qra.gpkg"), "risk_field": "IR", "risk": None,
+    w.extension("planning").import_contours({"path": str(tmp_path / "qra.gpkg"), "risk_field": "IR", "risk": None,
                                 "value_map": None, "status": "new", "enterprise_id": None, "facility": "罐区",
                                 "source_doc": "《测试 QRA》"})
     qtbot.waitUntil(lambda: len(w.workspace.layer("risk_contours").gdf) == 2, timeout=30000)
-    w.planning.act_check.trigger()
-    qtbot.waitUntil(lambda: w.planning.panel.kind == "check", timeout=30000)
-    enc = w.planning.last_report.encroachments
+    w.extension("planning").act_check.trigger()
+    qtbot.waitUntil(lambda: w.extension("planning").panel.kind == "check", timeout=30000)
+    enc = w.extension("planning").last_report.encroachments
     hit = enc[(enc["target_id"] == school_id) & (enc["object_type"] == "contour")]
     # a school (高敏感) near a new installation: its limit is 3×10⁻⁷, the 600 m circle around it
     assert list(hit["threshold"]) == [3e-7] and hit["distance_m"].iloc[0] == pytest.approx(-600, abs=1.0)
-    assert "个人风险" in w.planning.panel.page
-    w.planning.act_grade.trigger()
+    assert "个人风险" in w.extension("planning").panel.page
+    w.extension("planning").act_grade.trigger()
     qtbot.waitUntil(lambda: w.workspace.layer("lifelines").gdf["level"].notna().all(), timeout=30000)
     with Project.open(demo_copy, readonly=True) as p:
         assert p.read_table("lifelines")["level"].notna().all()

@@ -17,10 +17,10 @@ POPPLER = bool(shutil.which("pdftotext") and shutil.which("pdfinfo"))
 def _open_dialog(window, qtbot):
     from riskmap.ui.print_dialog import PrintDialog
 
-    assert window.action_print.text() == "打印出图…"
-    assert window.action_print in window.menus["file"].actions()
-    window.action_print.trigger()
-    dlg = window.print_dialog
+    assert window.action("action_print").text() == "打印出图…"
+    assert window.action("action_print") in window.menus["file"].actions()
+    window.action("action_print").trigger()
+    dlg = window.dialogs["print_dialog"]
     assert isinstance(dlg, PrintDialog)
     qtbot.addWidget(dlg)
     qtbot.waitUntil(dlg.preview_ready, timeout=30000)
@@ -110,10 +110,10 @@ def test_export_data_dialog_writes_a_workbook(window, qtbot, tmp_path):
 
     from riskmap.ui.export_dialog import ExportDialog
 
-    action = window.action_export_data
+    action = window.action("action_export_data")
     assert action in window.menus["file"].actions()
     action.trigger()
-    dlg = window.export_dialog
+    dlg = window.dialogs["export_dialog"]
     assert isinstance(dlg, ExportDialog)
     qtbot.addWidget(dlg)
     dlg.format_combo.setCurrentIndex(next(i for i in range(dlg.format_combo.count())

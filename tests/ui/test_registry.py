@@ -49,9 +49,11 @@ def test_every_registered_action_is_in_its_menu_and_toolbar(window):
     assert in_menus >= len(EXPECTED) - 1  # all but the zoning panel's button
     assert reg["edit_draw"].toolbar == "planning" and reg["action_print"].menu == "file"
     # read back by id and name, not from attributes planted on the window
-    assert window.action_print is reg["action_print"].target
-    assert window.planning is window.extension("planning")
+    assert window.action("action_print") is reg["action_print"].target
+    assert window.extension("planning") is not None
     assert "planning" not in vars(window) and "action_print" not in vars(window)
+    for name in ("planning", "action_print", "print_dialog"):
+        assert not hasattr(window, name)  # no attribute magic either
 
 
 def test_viewer_sees_every_gated_action_disabled_with_the_reason(window, monkeypatch):
@@ -94,7 +96,7 @@ def test_extensions_set_no_attribute_on_the_window(app, qtbot, prefs, demo_copy,
     assert set(w.dialogs) == {"import_wizard", "export_dialog", "print_dialog"}
     for dlg in w.dialogs.values():
         dlg.close()
-    w.planning.start_editing("control_lines")
+    w.extension("planning").start_editing("control_lines")
     assert planted == []
     assert w.unsaved_layers() == set()
     w.set_from_outside = 1  # the spy sees what an extension would plant
