@@ -1,4 +1,4 @@
-"""Check results as a printable XLSX sheet (openpyxl): title, bold header, widths, frozen header, A4 landscape.
+"""Check results as a printable XLSX sheet (XlsxWriter): title, bold header, widths, frozen header, A4 landscape.
 
 Demo projects get 示例数据 in the title. The file is written under a temporary name and renamed, so a
 failure leaves no half-written file.
@@ -17,7 +17,7 @@ import pandas as pd
 from riskmap.analysis.check import crossing_rows, encroachment_rows, hca_rows
 from riskmap.errors import RiskmapError
 from riskmap.export.base import atomic_path
-from riskmap.export.sheet import Column, fill_printable_sheet, streaming_workbook
+from riskmap.export.sheet import Column, StreamingBook, fill_printable_sheet, streaming_workbook
 
 
 
@@ -40,8 +40,9 @@ def _cell_value(row: dict, c: Column):
     return "；".join(map(str, v)) if isinstance(v, list) else v
 
 
-def _fill_sheet(ws, sheet: Sheet, demo: bool) -> None:
-    fill_printable_sheet(ws, title=sheet.title, subtitle=sheet.subtitle or f"生成日期：{dt.date.today().isoformat()}",
+def _fill_sheet(book: StreamingBook, sheet: Sheet, demo: bool) -> None:
+    fill_printable_sheet(book, book.sheet(sheet.name[:31]), title=sheet.title,
+                         subtitle=sheet.subtitle or f"生成日期：{dt.date.today().isoformat()}",
                          columns=sheet.columns, rows=sheet.rows, value=_cell_value, notes=sheet.notes or (),
                          demo=demo, empty_text="（无）")
 
@@ -51,10 +52,9 @@ def write_sheets_xlsx(path, sheets: list[Sheet], *, demo: bool = False) -> Path:
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise RiskmapError(f"文件应以 .xlsx 结尾: {path}", f"the file must end in .xlsx: {path}")
-    with streaming_workbook() as wb, atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, streaming_workbook(tmp) as book:
         for sheet in sheets:
-            _fill_sheet(wb.create_sheet(sheet.name[:31]), sheet, demo)
-        wb.save(tmp)
+            _fill_sheet(book, sheet, demo)
     return path
 
 

@@ -15,7 +15,7 @@ import shapely
 
 from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportSource, Steps, atomic_path, export_steps, plain_value, text_value
 from riskmap.export.stats import TOTAL, level_numbers, level_table
-from riskmap.export.sheet import Column, body_style, fill_printable_sheet, restyle, streaming_workbook
+from riskmap.export.sheet import Column, StreamingBook, fill_printable_sheet, streaming_workbook
 from riskmap.levels import load_levels
 
 STATUS_ZH = {"registered": "登记", "rectifying": "整改中", "supervised": "挂牌督办", "rectified": "整改完成",
@@ -38,34 +38,35 @@ def _text_colour_on(hex_colour: str) -> str:
 class _Book:
     """A workbook whose sheets share the print formatting."""
 
-    def __init__(self, src: ExportSource, wb):
+    def __init__(self, src: ExportSource, wb: StreamingBook):
         self.src = src
-        self.wb = wb  # write-only: rows stream out, linear time, little memory
+        self.wb = wb  # constant memory: rows stream out, linear time, little memory
         self.levels = load_levels().levels
 
     def sheet(self, name: str, title: str, cols: list[Col], rows: list[dict], *, subtitle: str = "",
               notes: list[str] | None = None, level_key: str | None = None, paper: str = "A4"):
-        from openpyxl.styles import Font, PatternFill
-
-        ws = self.wb.create_sheet(name[:31])
+        ws = self.wb.sheet(name[:31])
         level_col = next((i for i, c in enumerate(cols) if c.key == level_key), None)
         styles = {} if level_col is None else {
-            n: body_style(ws, cols[level_col], fill=PatternFill("solid", fgColor=lv.colour[1:]),
-                          font=Font(color=_text_colour_on(lv.colour), bold=True))
+            n: {level_col: self.wb.body(cols[level_col], pattern=1, bg_color=lv.colour.upper(),
+                                        font_color="#" + _text_colour_on(lv.colour), bold=True)}
             for n, lv in self.levels.items()}
 
-        def style_row(cells: list, r: dict) -> None:
-            proto = styles.get(r.get("_level"))
-            if proto is not None:
-                restyle(cells[level_col], proto)
+        def style_row(r: dict) -> dict | None:
+            return styles.get(r.get("_level"))
 
-        fill_printable_sheet(ws, title=title, subtitle=subtitle or f"{self.src.name}    导出日期：{self.src.created.isoformat()}",
+        fill_printable_sheet(self.wb, ws, title=title, subtitle=subtitle or f"{self.src.name}    导出日期：{self.src.created.isoformat()}",
                              columns=cols, rows=rows, value=lambda r, c: _cell(r.get(c.key)), notes=notes or (),
                              demo=self.src.is_demo, paper=paper, footer_left=self.src.name, style_row=style_row)
         return ws
 
 
 def _cell(v):
+    t = type(v)
+    if t is str or t is int:
+        return v
+    if t is float:
+        return None if v != v else v
     v = plain_value(v)
     if isinstance(v, (dict, list)):
         return text_value(str(v))
@@ -80,7 +81,7 @@ def _level_name(n) -> str:
 def export_xlsx(src: ExportSource, out: str | os.PathLike, *, progress=None, cancel=None) -> None:
     """Write the workbook. Sheets without data are still written, with a line saying so."""
     steps = export_steps(progress, cancel, 7)
-    with streaming_workbook() as wb:
+    with atomic_path(out) as tmp, streaming_workbook(tmp) as wb:
         book = _Book(src, wb)
         _readme_sheet(book)
         steps.step("说明")
@@ -95,12 +96,11 @@ def export_xlsx(src: ExportSource, out: str | os.PathLike, *, progress=None, can
         _danger_sheet(book)
         steps.step("隐患")
         _indicator_sheet(book)
-        with atomic_path(out) as tmp:
-            book.wb.properties.title = src.name + (f"（{DEMO_MARK}）" if src.is_demo and DEMO_MARK not in src.name else "")
-            book.wb.properties.creator = "riskmap"
-            if src.is_demo:
-                book.wb.properties.description = DEMO_NOTE
-            book.wb.save(tmp)
+        props = {"title": src.name + (f"（{DEMO_MARK}）" if src.is_demo and DEMO_MARK not in src.name else ""),
+                 "author": "riskmap"}
+        if src.is_demo:
+            props["comments"] = DEMO_NOTE
+        wb.wb.set_properties(props)
     steps.step("完成")
 
 

@@ -234,6 +234,21 @@ def test_xlsx_sheets_counts_and_print_setup(demo_source, demo_tables, tmp_path):
     assert ws.freeze_panes == "A4" and ws.page_setup.orientation == "landscape"
     assert ws.print_title_rows == "$1:$3" and ws["A3"].font.bold
     assert ws.oddHeader.right.text == "示例数据"
+    _assert_print_layout(ws, ncols=12, paper=ws.PAPERSIZE_A4, footer_left=demo_source.name)
+    # level colours: text colour readable on the fill, bold; other columns plain with a thin border
+    red = ws.cell(row=first_red, column=3)
+    assert red.font.bold and red.fill.fill_type == "solid" and red.border.left.style == "thin"
+    assert ws.cell(row=first_red, column=2).fill.fill_type is None
+    # number formats of the columns: 从业人数 "0", 经度/纬度 "0.000000"
+    assert ws["G4"].number_format == "0" and ws["K4"].number_format == "0.000000" and ws["L4"].number_format == "0.000000"
+    assert ws["B4"].data_type == "s" and ws["A4"].value == 1
+    # notes merged under the table, wrapped, in a taller row
+    st = wb["统计"]
+    note_row = st.max_row
+    assert "空间叠加" in st.cell(row=note_row, column=1).value
+    assert f"A{note_row}:G{note_row}" in {str(r) for r in st.merged_cells.ranges}
+    assert st.cell(row=note_row, column=1).alignment.wrap_text and st.row_dimensions[note_row].height >= 30
+    assert wb.properties.creator == "riskmap" and "示例数据" in wb.properties.title
     # statistics: the 合计 row equals the counts by level
     st = list(wb["统计"].iter_rows(min_row=4, values_only=True))
     total = next(r for r in st if r[0] == "合计")
@@ -246,6 +261,57 @@ def test_xlsx_sheets_counts_and_print_setup(demo_source, demo_tables, tmp_path):
     # encroachments: the demo puts four protected targets inside the park's control line
     enc = [r for r in wb["侵占"].iter_rows(min_row=4, values_only=True) if isinstance(r[0], int)]
     assert len(enc) >= 4
+
+
+def _assert_print_layout(ws, *, ncols: int, paper: int, footer_left: str) -> None:
+    """The shared print layout of riskmap's sheets (riskmap.export.sheet), read back with openpyxl."""
+    from openpyxl.utils import get_column_letter
+
+    last = get_column_letter(ncols)
+    assert {f"A1:{last}1", f"A2:{last}2"} <= {str(r) for r in ws.merged_cells.ranges}
+    assert ws["A1"].font.bold and ws["A1"].font.sz == 14 and ws["A1"].alignment.horizontal == "center"
+    assert ws.row_dimensions[1].height == pytest.approx(28, abs=0.5)
+    hdr = ws["A3"]
+    assert hdr.font.bold and hdr.fill.fill_type == "solid" and hdr.fill.fgColor.rgb.endswith("D9D9D9")
+    assert hdr.border.left.style == hdr.border.bottom.style == "thin" and hdr.alignment.wrap_text
+    body = ws["A4"]
+    assert body.border.top.style == "thin" and body.alignment.vertical == "top" and body.alignment.wrap_text
+    assert all(ws.column_dimensions[get_column_letter(i)].width > 0 for i in range(1, ncols + 1))
+    assert ws.freeze_panes == "A4" and ws.print_title_rows == "$1:$3"
+    assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == int(paper)
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (None, 1)
+    assert ws.page_setup.fitToHeight == 0 and ws.print_options.horizontalCentered
+    assert ws.oddFooter.center.text == "第 &P 页，共 &N 页"
+    assert ws.oddFooter.left.text == footer_left.replace("&", "&&")
+
+
+def test_xlsx_sheet_layout_keeps_hostile_text(tmp_path):
+    """Text that looks like a formula, XML, a header/footer code or holds control characters stays as written."""
+    import openpyxl
+
+    from riskmap.export.sheet import Column, fill_printable_sheet, streaming_workbook
+    from riskmap.atomic import atomic_path
+
+    hostile = ["=1+1", "<r><t>x</t></r>", "a & <b>", "_x0041_", " lead", "甲\x00乙\x1b丙", "x" * 40_000]
+    out = tmp_path / "h.xlsx"
+    cols = [Column("v", "值", 20), Column("n", "数", 8, "0.00")]
+    with atomic_path(out) as tmp, streaming_workbook(tmp) as book:
+        fill_printable_sheet(book, book.sheet("表"), title="=标题", subtitle="<r>副</r>", columns=cols,
+                             rows=[{"v": h, "n": i + 0.5} for i, h in enumerate(hostile)],
+                             value=lambda r, c: r.get(c.key), notes=["=注"], demo=True, paper="A3",
+                             footer_left="A&G &P&[Picture]")
+    ws = openpyxl.load_workbook(out)["表"]
+    assert ws["A1"].value == "=标题（示例数据）" and ws["A1"].data_type == "s"
+    assert ws["A2"].value == "<r>副</r>"
+    got = [ws.cell(row=r, column=1).value for r in range(4, 4 + len(hostile))]
+    # "_x0041_" is stored escaped as "_x005F_x0041_" (Excel shows "_x0041_"; openpyxl reads the escape as is)
+    assert got[3] in ("_x0041_", "_x005F_x0041_")
+    assert got[:3] + got[4:] == hostile[:3] + [hostile[4], "甲乙丙", "x" * 32_767]
+    assert all(ws.cell(row=r, column=1).data_type == "s" for r in range(4, 4 + len(hostile)))
+    assert ws["B4"].value == 0.5 and ws["B4"].number_format == "0.00"
+    assert ws.cell(row=4 + len(hostile), column=1).value == "=注"
+    assert ws.oddHeader.right.text == "示例数据"
+    _assert_print_layout(ws, ncols=2, paper=ws.PAPERSIZE_A3, footer_left="A&G &P&[Picture]")
 
 
 # ---------------------------------------------------------------------------------------- safety
