@@ -16,6 +16,8 @@ riskmap.progress.Cancelled: 导入已取消，项目未改动 / import cancelled
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from collections.abc import Callable
 
 from riskmap.errors import RiskmapError
@@ -80,3 +82,16 @@ class Steps:
         span = self.stop - self.start
         return Steps(self.progress, self.cancel, 1, self.start + span * share_from,
                      self.start + span * share_to, self.message)
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """No cyclic garbage collection during a long loop that makes many short-lived objects but no cycles (its
+    full passes found nothing to free and cost ~10 % of a 100k-row run); the previous state is restored."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()

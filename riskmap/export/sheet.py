@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import decimal
-import gc
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -28,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from riskmap.marks import DEMO_MARK, demo_title
+from riskmap.progress import gc_paused
 
 MAX_CELL_CHARS = 32_767  # Excel's own limit for one cell
 # characters an XLSX cell cannot hold (the same set openpyxl refuses)
@@ -211,19 +211,6 @@ def _clean(text: str) -> str:
     return text if len(text) <= MAX_CELL_CHARS else text[:MAX_CELL_CHARS]
 
 
-@contextlib.contextmanager
-def _gc_paused():
-    """Pause the cyclic garbage collector while rows stream out: its full passes over the many live row objects
-    slow long tables down. Cells and rows form no cycles, so nothing piles up."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def footer_text(text: str) -> str:
     """Text for a page header/footer: ``&`` doubled so that user text is never a formatting code."""
     return text.replace("&", "&&")
@@ -275,7 +262,7 @@ def fill_printable_sheet(book: StreamingBook, ws, *, title: str, subtitle: str, 
     keyed = [(i, c, f) for (i, f), c in zip(body, columns)]
     write, clean = book.write, cell_value
     row_no = 3
-    with _gc_paused():
+    with gc_paused():
         for r in rows:
             fmts = style_row(r) if style_row is not None else None
             if fmts:

@@ -29,8 +29,6 @@ GeoPackage, ``COPY`` and one ``UPDATE … FROM unnest`` on PostgreSQL).
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -46,7 +44,7 @@ from riskmap.grading import zoning_rules
 from riskmap.grading.zoning_rules import RuleSettings, counts_by_level, evaluate, reason_texts
 from riskmap.levels import level_info
 from riskmap.model import Enterprise
-from riskmap.progress import Cancel, Cancelled, Progress, check_cancel  # noqa: F401 - Cancelled: callers catch it
+from riskmap.progress import Cancel, Cancelled, Progress, check_cancel, gc_paused  # noqa: F401 - Cancelled: callers catch it
 from riskmap.store import zoning as zstore
 
 UNIT_KINDS = {
@@ -343,19 +341,6 @@ def _levels_array(values) -> np.ndarray:
     return out
 
 
-@contextlib.contextmanager
-def _gc_paused():
-    """No cyclic garbage collection while 100k-row tuples come and go (it found nothing to free, at ~10 % of
-    the run time); the previous state is restored."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def _columns(rows: list[tuple], k: int) -> np.ndarray:
     return np.array([r[k] for r in rows], dtype=object)
 
@@ -394,7 +379,7 @@ def level_unit(conn, unit: str, cfg: RuleSettings, *, metric_epsg: int | None = 
     ``required``: a unit without zones is an error (else an empty result, nothing written)."""
     kinds = check_unit(unit)
     progress = progress or (lambda f, m: None)
-    with _gc_paused():
+    with gc_paused():
         t0 = time.perf_counter()
         progress(0.0, "读取分区")
         zrows, zone_geoms = zstore.read_zones(conn, kinds)
@@ -426,7 +411,7 @@ def zone_project(project, unit: str = "town", rule: str = "max", *, per: str | N
     check_unit(unit)
     cfg = settings if settings is not None else zoning_rules.settings(rule, per=per, standard=standard)
     t0 = time.perf_counter()
-    with _gc_paused():
+    with gc_paused():
         with project.session(history=False) as s:
             result = level_unit(s.connection(), unit, cfg, metric_epsg=project.metric_epsg, progress=progress,
                                 cancel=cancel)
