@@ -27,6 +27,7 @@ import shapely
 from riskmap.errors import RiskmapError
 from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportLayer, ExportSource, Steps, atomic_path, export_steps, text_value
 from riskmap.export.stats import level_counts
+from riskmap.export.webfont import font_face_css
 from riskmap.export.qgis_style import class_series, declares_no_fill, style_classes
 from riskmap.levels import load_levels
 from riskmap.marks import demo_title
@@ -207,7 +208,6 @@ def build_html(src: ExportSource, *, title: str | None = None, subtitle: str = "
     own_css = (WEB_DIR / "webmap.css").read_text(encoding="utf-8")
     fig.header.add_child(_raw(f"<style>/* Leaflet 1.9.4, BSD-2-Clause */\n{leaflet_css}</style>"), name="leaflet_css")
     fig.header.add_child(_raw(f"<script>{leaflet_js}</script>"), name="leaflet_js")
-    fig.header.add_child(_raw(f"<style>{own_css}</style>"), name="riskmap_css")
     fig.html.add_child(_raw(f'<script type="application/json" id="{DATA_ELEMENT_ID}">'
                             f"{escape_script_text(data_text)}</script>"), name="riskmap_data")
     code = (WEB_DIR / "webmap.js").read_text(encoding="utf-8")
@@ -215,6 +215,8 @@ def build_html(src: ExportSource, *, title: str | None = None, subtitle: str = "
     code = code.replace("MAP_VARIABLE, RISKMAP_DATA", f"{m.get_name()}, {data_expr}") + HASH_SEARCH_JS
     if re.search(r"</script|<!--", code, re.I):  # would end the script block early
         raise RiskmapError("网页脚本含有非法片段", "page script contains a closing script tag")
+    page_text = data_text + code + own_css + page_title + DEMO_MARK
+    fig.header.add_child(_raw(f"<style>{font_face_css(page_text)}\n{own_css}</style>"), name="riskmap_css")
     # Figure's script block holds the map's own script after this one: run once the page has loaded.
     fig.script.add_child(_raw(f'document.addEventListener("DOMContentLoaded", function () {{\n{code}\n}});'),
                          name="riskmap_script")

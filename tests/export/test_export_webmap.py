@@ -113,3 +113,25 @@ def test_markup_in_names_stays_inert(evil_html, chromium):
         assert "data-riskmap-ready" in html_tag and "data-pwned" not in html_tag
         assert EVIL_SCRIPT not in dom and "<img src=\"x\"" not in dom
         assert console_lines(r.stderr) == []
+
+
+def test_page_carries_a_font_for_every_character(demo_html, demo_source):
+    """The page brings its own CJK font (a subset of the bundled one) holding a glyph for every character of
+    every name it shows, so it reads as Chinese on a machine without a Chinese font."""
+    import base64
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    page = demo_html.read_text(encoding="utf-8")
+    m = re.search(r'@font-face\{font-family:"riskmap CJK";[^}]*url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)', page)
+    assert m, "an inlined @font-face"
+    font = TTFont(io.BytesIO(base64.b64decode(m.group(1))))
+    cmap = font.getBestCmap()
+    names = "".join(str(v) for x in demo_source.layers for c in ("name", "title") if c in x.gdf
+                    for v in x.gdf[c].dropna())
+    wanted = {ch for ch in names + "示例数据企业风险等级重大较大一般低" if not ch.isspace()}
+    assert wanted - set(map(chr, cmap)) == set()
+    assert len(cmap) < 5000  # a subset, not the whole 44,810-character font
+    assert "OFL" in " ".join(str(n) for n in font["name"].names) or "Open Font License" in " ".join(
+        str(n) for n in font["name"].names)
