@@ -11,14 +11,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
-from riskmap.atomic import atomic_path  # noqa: F401  (the one atomic write, re-exported for the writers)
 from riskmap.errors import RiskmapError
 from riskmap.fields import derive_columns, field_title
 from riskmap.layers import LayerDef, load_catalogue
-from riskmap.marks import DEMO_MARK, DEMO_NOTE, DEMO_NOTE_EN  # noqa: F401  (re-exported for the writers)
+from riskmap.marks import DEMO_MARK
 from riskmap.progress import EXPORT_CANCELLED, Cancel, Progress, Steps
 from riskmap.scalars import plain_scalar
 

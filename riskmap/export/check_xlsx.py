@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 
 from riskmap.analysis.check import crossing_rows, encroachment_rows, hca_rows
+from riskmap.atomic import atomic_path
 from riskmap.errors import RiskmapError
-from riskmap.export.base import atomic_path
 from riskmap.export.sheet import Column, StreamingBook, fill_printable_sheet, streaming_workbook
 
 

@@ -12,7 +12,9 @@ import os
 import numpy as np
 import shapely
 
-from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportSource, atomic_path, export_steps, plain_value, typed_frame
+from riskmap.atomic import atomic_path
+from riskmap.export.base import ExportSource, export_steps, plain_value, typed_frame
+from riskmap.marks import DEMO_MARK, DEMO_NOTE
 
 DECIMALS = 7  # about 1 cm
 

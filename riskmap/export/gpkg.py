@@ -10,8 +10,10 @@ import sqlite3
 
 import pyogrio
 
-from riskmap.export.base import DEMO_NOTE, ExportSource, atomic_path, export_steps, typed_frame
+from riskmap.atomic import atomic_path
+from riskmap.export.base import ExportSource, export_steps, typed_frame
 from riskmap.export.qgis_style import write_layer_styles
+from riskmap.marks import DEMO_NOTE
 
 
 def export_gpkg(src: ExportSource, out: str | os.PathLike, *, progress=None, cancel=None) -> None:

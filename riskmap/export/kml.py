@@ -20,8 +20,9 @@ from xml.sax.saxutils import escape
 import numpy as np
 import shapely
 
-from riskmap.export.base import DEMO_NOTE, ExportLayer, ExportSource, Steps, atomic_path, export_steps, text_value, typed_frame
-from riskmap.marks import demo_title
+from riskmap.atomic import atomic_path
+from riskmap.export.base import ExportLayer, ExportSource, Steps, export_steps, text_value, typed_frame
+from riskmap.marks import DEMO_NOTE, demo_title
 from riskmap.export.qgis_style import class_series, declares_no_fill, style_classes
 
 ICON_PX = 32

@@ -17,9 +17,11 @@ from pathlib import Path
 import pandas as pd
 import pyogrio
 
+from riskmap.atomic import atomic_path
 from riskmap.atomic import csv_cell
 from riskmap.errors import RiskmapError
-from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportSource, atomic_path, export_steps, typed_frame
+from riskmap.export.base import ExportSource, export_steps, typed_frame
+from riskmap.marks import DEMO_MARK, DEMO_NOTE
 
 ENCODINGS = {"utf-8": ("UTF-8", "utf-8"), "utf8": ("UTF-8", "utf-8"), "gbk": ("GBK", "gbk"),
              "cp936": ("GBK", "gbk"), "gb18030": ("GBK", "gbk")}

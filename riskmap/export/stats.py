@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import shapely
 from shapely import STRtree
 
 from riskmap.levels import load_levels
@@ -75,17 +74,3 @@ def level_table(points, units, *, name_field: str = "name", level_field: str = "
         all_counts = np.bincount(col_of, minlength=5)
         df.loc[TOTAL] = [*all_counts.tolist(), int(all_counts.sum())]
     return df.astype(np.int64)
-
-
-def level_labels() -> list[tuple[int, str, str]]:
-    """(n, name, colour) of the four levels."""
-    return [(n, lv.name_zh, lv.colour) for n, lv in load_levels().levels.items()]
-
-
-def clip_to_unit(gdf, unit_geom):
-    """The rows of ``gdf`` whose geometry intersects ``unit_geom`` (vectorised)."""
-    if not len(gdf):
-        return gdf
-    shapely.prepare(unit_geom)
-    mask = shapely.intersects(unit_geom, gdf.geometry.values)
-    return gdf[mask]

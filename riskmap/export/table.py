@@ -13,8 +13,10 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from riskmap.export.base import DEMO_NOTE, atomic_path, export_steps
+from riskmap.atomic import atomic_path
+from riskmap.export.base import export_steps
 from riskmap.export.sheet import cell_value, streaming_workbook
+from riskmap.marks import DEMO_NOTE
 from riskmap.progress import Cancel, Progress
 
 

@@ -24,13 +24,14 @@ import re
 import numpy as np
 import shapely
 
+from riskmap.atomic import atomic_path
 from riskmap.errors import RiskmapError
-from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportLayer, ExportSource, Steps, atomic_path, export_steps, text_value
+from riskmap.export.base import ExportLayer, ExportSource, Steps, export_steps, text_value
 from riskmap.export.stats import level_counts
 from riskmap.export.webfont import font_face_css
 from riskmap.export.qgis_style import class_series, declares_no_fill, style_classes
 from riskmap.levels import load_levels
-from riskmap.marks import demo_title
+from riskmap.marks import DEMO_MARK, DEMO_NOTE, demo_title
 from riskmap.paths import WEB_DIR
 
 LEAFLET_DIR = WEB_DIR / "leaflet"

@@ -13,10 +13,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from riskmap.export.base import DEMO_MARK, DEMO_NOTE, ExportSource, Steps, atomic_path, export_steps, plain_value, text_value
+from riskmap.atomic import atomic_path
+from riskmap.export.base import ExportSource, Steps, export_steps, plain_value, text_value
 from riskmap.export.stats import TOTAL, level_numbers, level_table
 from riskmap.export.sheet import Column, StreamingBook, fill_printable_sheet, streaming_workbook
 from riskmap.levels import load_levels
+from riskmap.marks import DEMO_MARK, DEMO_NOTE
 
 STATUS_ZH = {"registered": "登记", "rectifying": "整改中", "supervised": "挂牌督办", "rectified": "整改完成",
              "closed": "销号"}

@@ -44,7 +44,7 @@ from riskmap.grading import zoning_rules
 from riskmap.grading.zoning_rules import RuleSettings, counts_by_level, evaluate, reason_texts
 from riskmap.levels import level_info
 from riskmap.model import Enterprise
-from riskmap.progress import Cancel, Cancelled, Progress, check_cancel, gc_paused  # noqa: F401 - Cancelled: callers catch it
+from riskmap.progress import Cancel, Progress, check_cancel, gc_paused
 from riskmap.store import zoning as zstore
 
 UNIT_KINDS = {

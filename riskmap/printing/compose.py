@@ -14,9 +14,9 @@ import shapely
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen, QPolygonF
 
-from riskmap.export.base import DEMO_MARK
 from riskmap.export.stats import NONE_COLUMN, TOTAL
 from riskmap.levels import load_levels
+from riskmap.marks import DEMO_MARK
 from riskmap.printing.content import PageContent, Texts
 from riskmap.printing.grid import draw_grid
 from riskmap.printing.template import MIN_TEXT_PT, Item, Page, Template, fill_placeholders

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from riskmap.atomic import atomic_path
 from riskmap.errors import RiskmapError
-from riskmap.export.base import DEMO_NOTE, ExportSource, atomic_path, collect_layers, export_steps
+from riskmap.export.base import ExportSource, collect_layers, export_steps
 from riskmap.layers import load_catalogue
-from riskmap.marks import demo_title
+from riskmap.marks import DEMO_NOTE, demo_title
 from riskmap.printing.compose import PagePainter
 from riskmap.printing.content import ATLAS_KINDS, PageContent, Texts, atlas_pages, build_content
 from riskmap.printing.output import write_pdf, write_png, write_svg

@@ -15,10 +15,9 @@ from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 from PySide6.QtSvg import QSvgGenerator
 
 from riskmap.errors import RiskmapError
-from riskmap.export.base import DEMO_NOTE
-from riskmap.progress import EXPORT_CANCELLED, Steps, check_cancel
 from riskmap.printing.compose import PagePainter
 from riskmap.printing.pdf_fix import fix_pdf
+from riskmap.progress import EXPORT_CANCELLED, Steps, check_cancel
 
 MM_PER_PT = 25.4 / 72.0
 STRIP_BYTES = 32 * 1024 * 1024  # one strip image: about 32 MB
@@ -197,7 +196,3 @@ def _paint_strips(pp: PagePainter, out: PngRowWriter, w: int, h: int, sh: int, d
         n += 1
         steps.report(y1 / h, f"{y1}/{h} 行")
     return n
-
-
-def demo_description(is_demo: bool) -> str:
-    return DEMO_NOTE if is_demo else ""

@@ -15,7 +15,7 @@ level or category column alone only re-classifies it (:meth:`PreparedLayer.recla
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -357,10 +357,6 @@ class PreparedLayer:
         return em
 
     # ------------------------------------------------------------------ queries
-    @property
-    def title_zh(self) -> str:
-        return self.layer_def.name_zh
-
     def title(self, lang: str = "zh") -> str:
         return self.layer_def.title(lang)
 
@@ -427,9 +423,3 @@ def _feature_ids(gdf) -> np.ndarray:
     if "id" in getattr(gdf, "columns", ()):
         return gdf["id"].to_numpy()
     return np.asarray(gdf.index)
-
-
-def with_layer_def(prep: PreparedLayer, **changes) -> PreparedLayer:
-    """A restyled copy: ``changes`` replace fields of the layer's Style (e.g. ``fill_opacity=0.5``)."""
-    style = replace(prep.layer_def.style, **changes)
-    return prep.reclassified(layer_def=replace(prep.layer_def, style=style))

@@ -25,7 +25,6 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from riskmap.atomic import atomic_path
 from riskmap.errors import RiskmapError
-from riskmap.marks import DEMO_MARK  # noqa: F401  (riskmap.store exports it)
 from riskmap.model import MODEL_CLASSES, SRID, Base, ProjectMeta, class_for_table
 from riskmap.model.base import Timestamp
 from riskmap.model.geometry import from_gpkg_blobs
