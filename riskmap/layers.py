@@ -5,12 +5,16 @@ Core, renderer, UI and exporters all read the same definitions.
 >>> cat = load_catalogue()
 >>> cat["enterprises"].style.type
 'level'
+>>> marked_catalogue({"town"})["towns"].name_zh
+'镇街（示意）'
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -170,3 +174,33 @@ def load_catalogue(directory: Path = LAYERS_DIR) -> dict[str, LayerDef]:
         layers.append(parse_layer(data, path))
     layers.sort(key=lambda layer: layer.z)
     return {layer.id: layer for layer in layers}
+
+
+# ---- approximate (示意) zones ----------------------------------------------------------------------
+# Zones generated from town seats are 示意 until real boundaries replace them: project_meta keeps
+# ``approximate.<kind>`` and every layer drawing that kind carries the mark in its title, on screen (layers
+# panel, legend), on paper and in every export, which all take their titles from :func:`marked_catalogue`.
+APPROXIMATE_PREFIX = "approximate."
+APPROXIMATE_MARK = "示意"
+_KIND_WHERE = re.compile(r"^\s*kind\s*=\s*'(\w+)'\s*$")
+
+
+def approximate_kinds(meta: Mapping[str, str | None]) -> set[str]:
+    """Zone kinds marked approximate in a project's metadata (``approximate.<kind>`` set)."""
+    return {k[len(APPROXIMATE_PREFIX):] for k, v in meta.items() if k.startswith(APPROXIMATE_PREFIX) and v}
+
+
+def layer_kind(layer: LayerDef) -> str | None:
+    """The one zone kind a layer draws (``where = "kind = 'town'"``), else None."""
+    m = _KIND_WHERE.match(layer.where or "") if layer.table == "zones" else None
+    return m.group(1) if m else None
+
+
+def marked_catalogue(kinds: Iterable[str] = ()) -> dict[str, LayerDef]:
+    """The catalogue with the layers of approximate zone ``kinds`` titled 镇街（示意） / Towns (approximate)."""
+    cat = load_catalogue()
+    kinds = set(kinds)
+    if not kinds:
+        return cat
+    return {k: replace(d, name_zh=f"{d.name_zh}（{APPROXIMATE_MARK}）", name_en=f"{d.name_en} (approximate)")
+            if layer_kind(d) in kinds else d for k, d in cat.items()}

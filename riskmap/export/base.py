@@ -89,7 +89,7 @@ def collect_layers(project, layer_ids: Sequence[str] | None = None, *, visible_o
 
     ``layer_ids`` unknown to the catalogue raise RiskmapError naming them.
     """
-    cat = load_catalogue()
+    cat = project.catalogue() if hasattr(project, "catalogue") else load_catalogue()  # 示意 titles
     if layer_ids:
         unknown = [i for i in layer_ids if i not in cat]
         if unknown:

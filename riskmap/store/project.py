@@ -25,6 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from riskmap.atomic import atomic_path
 from riskmap.errors import RiskmapError
+from riskmap.layers import approximate_kinds, marked_catalogue
 from riskmap.model import MODEL_CLASSES, SRID, Base, ProjectMeta, class_for_table
 from riskmap.model.base import Timestamp
 from riskmap.model.geometry import from_gpkg_blobs
@@ -274,6 +275,11 @@ class Project:
     def metric_epsg(self) -> int | None:
         value = self.meta().get("metric_epsg")
         return int(value) if value else None
+
+    def catalogue(self) -> dict:
+        """The layer catalogue as this project titles it: 示意 on the layers of approximate zones (the one
+        place screen, print and exports take layer titles from)."""
+        return marked_catalogue(approximate_kinds(self.meta()))
 
     @property
     def schema_version(self) -> int:
