@@ -1,7 +1,10 @@
 """Statistics of a project: enterprises by level × industry × town, open and overdue hidden dangers.
 
 The town of an enterprise is the town zone that contains its location (so the numbers agree with the map);
-an enterprise outside every town zone keeps the town written in its record, else 未知.
+an enterprise without a location (未定位) is counted in the town zone it is assigned to (its ``zone_id`` or
+the town written in its record, as town zoning counts it); an enterprise outside every town zone keeps the
+town written in its record, else 未知. An enterprise without a level (未评估) is counted in its own bucket
+``none``, never as 低; the four levels and ``none`` add up to the total.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from riskmap.dangers import GRADE_ZH, OPEN, STATUS_ZH, danger_table
-from riskmap.grading.zoning import assign
+from riskmap.grading.zoning import assign, points_xy, unlocated_zones
+from riskmap.store import zoning as zstore
 from riskmap.industries import industry_name, load_industries
 
 LEVEL_KEYS = ("1", "2", "3", "4", "none")
@@ -20,18 +24,50 @@ UNKNOWN_TOWN = "未知"
 
 
 def enterprise_frame(project) -> pd.DataFrame:
-    """Enterprises with ``level_key`` (1–4 or none), ``industry`` and ``town`` (by location)."""
+    """Enterprises with ``level_key`` (1–4 or none), ``industry``, ``town`` (by location, else by assigned
+    zone) and ``located`` (False: 未定位)."""
     ents = project.read_table("enterprises", columns=["id", "name", "industry", "town", "level"])
     towns = project.read_table("zones", where="kind = 'town'", columns=["id", "name"])
     town = np.array([t if isinstance(t, str) and t.strip() else UNKNOWN_TOWN for t in ents["town"]], dtype=object)
+    located = np.isfinite(points_xy(ents.geometry.values)).all(axis=1) if len(ents) else np.zeros(0, dtype=bool)
     if len(towns) and len(ents):
         pt, zn = assign(ents.geometry.values, towns.geometry.values)
         first = pd.Series(zn, index=pt).groupby(level=0).min()  # a point on a shared border: the first town
         town[first.index.to_numpy()] = towns["name"].to_numpy()[first.to_numpy()]
+        if not located.all():
+            with project.engine.connect() as conn:
+                unl = unlocated_zones(conn, "town", zstore.read_unlocated(conn))
+            name_of = dict(zip(towns["id"].tolist(), towns["name"].tolist()))
+            row_of = pd.Series(np.arange(len(ents)), index=ents["id"].to_numpy())
+            for eid, zid in zip(unl["id"].tolist(), unl["zone"].tolist()):
+                if zid >= 0 and eid in row_of.index:
+                    town[int(row_of[eid])] = name_of[zid]
     lv = ents["level"]
     key = np.array(["none" if v is None or v != v else str(int(v)) for v in lv], dtype=object)
     return pd.DataFrame({"id": ents["id"].to_numpy(), "industry": ents["industry"].to_numpy(), "town": town,
-                         "level_key": key})
+                         "level_key": key, "located": located})
+
+
+def unlocated(project) -> pd.DataFrame:
+    """The enterprises without a location (未定位), in id order: id, name, credit_code, town (as counted:
+    the assigned town zone, else the town written in the record), address, industry, level (None: 未评估)."""
+    cols = ["id", "name", "credit_code", "town", "address", "industry", "level"]
+    with project.engine.connect() as conn:
+        unl = unlocated_zones(conn, "town", zstore.read_unlocated(conn))
+    if not len(unl["id"]):
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c == "id" else object) for c in cols})
+    ids = ",".join(str(int(i)) for i in unl["id"].tolist())
+    df = pd.DataFrame(project.read_table("enterprises", where=f"id IN ({ids})",
+                                         columns=["id", "name", "credit_code", "town", "address", "industry",
+                                                  "level"]).drop(columns="geom", errors="ignore"))
+    df = df.sort_values("id").reset_index(drop=True)
+    towns = project.read_table("zones", where="kind = 'town'", columns=["id", "name"])
+    name_of = dict(zip(towns["id"].tolist(), towns["name"].tolist()))
+    zone_of = dict(zip(unl["id"].tolist(), unl["zone"].tolist()))
+    df["town"] = [name_of.get(zone_of.get(int(i), -1), t) for i, t in zip(df["id"].tolist(), df["town"].tolist())]
+    df["level"] = pd.Series([None if v is None or v != v else int(v) for v in df["level"].tolist()], dtype=object)
+    df["id"] = df["id"].astype("int64")
+    return df[cols]
 
 
 def _by(df: pd.DataFrame, col: str) -> dict:
@@ -67,5 +103,6 @@ def project_stats(project, today: dt.date | None = None, *, frame: pd.DataFrame 
                           "status": r.status, "deadline": str(r.deadline)} for r in overdue.itertuples()],
     }
     return {"project": project.name, "demo": project.is_demo, "enterprises": int(len(df)),
-            "by_level": by_level, "by_industry": _by(df, "industry"), "by_town": _by(df, "town"),
+            "unlocated": int((~df["located"]).sum()) if "located" in df else 0,
+            "unassessed": by_level["none"], "by_level": by_level, "by_industry": _by(df, "industry"), "by_town": _by(df, "town"),
             "level_industry_town": table, "hidden_dangers": dangers}

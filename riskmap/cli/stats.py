@@ -33,7 +33,7 @@ def _table(title: str, rows: dict) -> None:
 
     inds = load_industries()
     print(f"\n{title}")
-    print(f"  {'':<18} {'重大':>5} {'较大':>5} {'一般':>5} {'低':>5} {'未定级':>5} {'合计':>5}")
+    print(f"  {'':<18} {'重大':>5} {'较大':>5} {'一般':>5} {'低':>5} {'未评估':>5} {'合计':>5}")
     for key, r in rows.items():
         label = industry_name(key) if key in inds else key
         print(f"  {label:<18} {r['1']:>5} {r['2']:>5} {r['3']:>5} {r['4']:>5} {r['none']:>5} {r['total']:>5}")
@@ -51,7 +51,11 @@ def run(args) -> int:
         return 0
     print(f"项目 Project: {st['project']}" + ("  [示例数据 demo data]" if st["demo"] else ""))
     bl = st["by_level"]
-    print(f"企业 enterprises {st['enterprises']}: 重大 {bl['1']}，较大 {bl['2']}，一般 {bl['3']}，低 {bl['4']}，未定级 {bl['none']}")
+    print(f"企业 enterprises {st['enterprises']}: 重大 {bl['1']}，较大 {bl['2']}，一般 {bl['3']}，低 {bl['4']}，"
+          f"未评估 unassessed {bl['none']}")
+    if st["unlocated"]:
+        print(f"未定位 unlocated {st['unlocated']} 家（无坐标，按所属镇街计入统计；用 riskmap locate 导入坐标 / "
+              f"no coordinates, counted by their town; place them with riskmap locate）")
     _table("按行业 by industry:", st["by_industry"])
     _table("按镇街 by town:", st["by_town"])
     d = st["hidden_dangers"]

@@ -41,6 +41,12 @@ def run(args) -> int:
     print(f"分区定级 Zoning: {args.unit}，规则 rule: {cfg.label_zh()}（{cfg.rule}）" + ("  [示例数据 demo data]" if demo else ""))
     counts = [f"{level_info(n).name_zh} {result.summary()[str(n)]}" for n in (1, 2, 3, 4)]
     print("分区数 zones: " + "，".join(counts) + (f"，未定级 {result.summary()['none']}" if result.summary()["none"] else ""))
+    if result.unlocated_counted:
+        print(f"未定位企业 {result.unlocated_counted} 家按所属分区计入 / {result.unlocated_counted} enterprises without "
+              f"coordinates counted in their assigned zones")
+    if result.unlocated_skipped:
+        print(f"未定位企业 {result.unlocated_skipped} 家无法落入本单元，未计入 / {result.unlocated_skipped} enterprises "
+              f"without coordinates cannot be placed in this unit and were skipped")
     print(f"{'名称 name':<16} {'等级':>4} {'等级名称':<6} {'规则':<8} {'红':>4} {'橙':>4} {'黄':>4} {'蓝':>4} {'未定级':>5}  依据 reason")
     for z in result.zones:
         name = level_info(z.level).name_zh if z.level else "未定级"

@@ -12,6 +12,15 @@ Rules (``max`` 就高, ``weighted`` density, count rules) and their numbers are 
   (未定级n), no row is kept for them.
 * a count rule that fired (``count:<id>``): the enterprises it counted.
 
+An enterprise without a location (未定位, geometry NULL) counts in the zone it is assigned to, not by its
+point: its ``zone_id`` when that zone is of the unit, else the nearest ancestor of that zone (``parent_id``)
+that is; for the town unit, else the one town whose name is its ``town`` (城关镇 = 城关); for the county unit
+of a one-county project, that county. Grids can never hold one: grid zoning (and any unit it cannot be
+placed in) skips it, and :attr:`ZoningResult.unlocated_skipped` says how many. An enterprise without a level
+(未评估) adds to no level: a zone whose enterprises are all 未评估 is levelled as a zone with no graded
+enterprise, i.e. ``empty_level`` of ``zoning.toml`` (低 by default, 0 there leaves it ungraded) — the reason
+counts them (未定级n) and says the zone holds no graded enterprise, and none of them is kept as a decision.
+
 The settings of each run are kept in ``project_meta`` (``zoning.<unit>``) so that when enterprises change
 (added, moved, deleted, given another level) :func:`enterprises_changed`, the one hook every writer calls,
 recomputes only the zones containing them (old and new location) under exactly the same settings, in the
@@ -193,6 +202,8 @@ class ZoningResult:
     settings: RuleSettings
     zones: list[ZoneResult]
     timings: dict = field(default_factory=dict)
+    unlocated_counted: int = 0  # enterprises without a location counted by their assigned zone
+    unlocated_skipped: int = 0  # and those this unit could not place (every one, for grids)
 
     def summary(self) -> dict[str, int]:
         """Number of zones per level (``"none"``: ungraded)."""
@@ -205,7 +216,8 @@ class ZoningResult:
     def to_json(self) -> dict:
         return {"unit": self.unit, "rule": self.settings.rule, "rule_zh": self.settings.zh,
                 "rule_label": self.settings.label_zh(), "settings": self.settings.as_dict(),
-                "summary": self.summary(), "zones": [z.to_json() for z in self.zones]}
+                "summary": self.summary(), "unlocated_counted": self.unlocated_counted,
+                "unlocated_skipped": self.unlocated_skipped, "zones": [z.to_json() for z in self.zones]}
 
 
 @dataclass
@@ -240,12 +252,18 @@ def _divisor(cfg: RuleSettings, zone_geoms, populations, names, metric_epsg: int
     return pop / 1e4
 
 
-def compute(zone_geoms, ent_points, ent_levels, cfg: RuleSettings, divisor=None) -> _Computed:
+def compute(zone_geoms, ent_points, ent_levels, cfg: RuleSettings, divisor=None, ent_zone=None) -> _Computed:
     """Assign enterprises to zones and apply ``cfg``; everything on arrays, nothing written.
-    ``ent_points``: shapely points, or an (n, 2) array of x, y."""
+    ``ent_points``: shapely points, or an (n, 2) array of x, y. ``ent_zone``: for enterprises without a
+    location, the index of the zone they count in (-1: none, or located)."""
     pts = np.asarray(ent_points)
     xy = points_xy(pts) if pts.dtype == object else pts
     pt, zn = assign_xy(xy, zone_geoms)
+    if ent_zone is not None:
+        ent_zone = np.asarray(ent_zone, dtype=np.int64)
+        k = np.flatnonzero((ent_zone >= 0) & ~np.isfinite(xy).all(axis=1))
+        if len(k):
+            pt, zn = np.concatenate([pt, k]), np.concatenate([zn, ent_zone[k]])
     lv = np.asarray(ent_levels, dtype=np.int64)[pt] if len(pt) else np.empty(0, np.int64)
     n = len(zone_geoms)
     counts = counts_by_level(zn, lv, n)
@@ -312,6 +330,65 @@ def _zone_results(c: _Computed, cfg: RuleSettings, zone_ids, zone_names, zone_ki
                        score=scores[i], deciders=listed[i]) for i in range(n)]
 
 
+# ---------------------------------------------------------------- enterprises without a location
+
+_TOWN_SUFFIXES = ("街道办事处", "办事处", "街道", "民族乡", "镇", "乡")
+
+
+def town_key(name) -> str:
+    """A town name as compared: no spaces, without the 镇/乡/街道 suffix.
+
+    >>> town_key(" 城关镇"), town_key("城关"), town_key("明辉路街道")
+    ('城关', '城关', '明辉路')
+    """
+    if not isinstance(name, str):
+        return ""
+    key = "".join(name.split())
+    for suffix in _TOWN_SUFFIXES:
+        if key.endswith(suffix) and len(key) > len(suffix):
+            return key[: -len(suffix)]
+    return key
+
+
+def unlocated_zones(conn, unit: str, unl: dict) -> dict:
+    """``unl`` (arrays id, level, zone_id, town of enterprises without a location) with ``zone``: the id of
+    the zone of ``unit`` each counts in, -1 where it has none (always for grids). See the module's text."""
+    n = len(unl["id"])
+    out = {**unl, "zone": np.full(n, -1, dtype=np.int64)}
+    if not n or unit == "grid":
+        return out
+    rows = zstore.read_zone_rows(conn, UNIT_KINDS[unit])
+    ids = {r[0] for r in rows}
+    parent: dict[int, int | None] = {}
+    wanted = {int(z) for z in unl["zone_id"].tolist() if z is not None}
+    for _ in range(4):  # the zone itself, then up to three ancestors
+        ask = [z for z in wanted if z not in parent]
+        if not ask:
+            break
+        got = zstore.read_zone_rows(conn, None, ids=ask)
+        parent.update({int(r[0]): (None if r[3] is None else int(r[3])) for r in got})
+        parent.update({z: None for z in ask if z not in parent})
+        wanted = {p for p in parent.values() if p is not None}
+    by_name: dict[str, list[int]] = {}
+    if unit == "town":
+        for r in rows:
+            by_name.setdefault(town_key(r[1]), []).append(r[0])
+    only = rows[0][0] if unit == "county" and len(rows) == 1 else -1
+    zone = out["zone"]
+    for k, (zid, town) in enumerate(zip(unl["zone_id"].tolist(), unl["town"].tolist())):
+        z = None if zid is None else int(zid)
+        for _ in range(4):
+            if z is None or z in ids:
+                break
+            z = parent.get(z)
+        if z is not None and z in ids:
+            zone[k] = z
+            continue
+        cands = by_name.get(town_key(town), []) if town_key(town) else []
+        zone[k] = cands[0] if len(cands) == 1 else only
+    return out
+
+
 # ---------------------------------------------------------------- levelling, through the caller's transaction
 
 def _write(conn, results: list[ZoneResult], dec, zone_ids, ent_ids, ent_levels, *, unit: str | None = None,
@@ -345,19 +422,41 @@ def _columns(rows: list[tuple], k: int) -> np.ndarray:
     return np.array([r[k] for r in rows], dtype=object)
 
 
+def _with_unlocated(ents: dict, unl: dict | None, zone_ids: np.ndarray) -> tuple[dict, np.ndarray | None]:
+    """``ents`` with the unlocated enterprises ``unl`` (arrays id, level, zone: the id of the zone each
+    counts in, -1 none) that count in one of ``zone_ids`` put in place of their rows, and for every row the
+    index of that zone (-1: located or not counted)."""
+    if unl is None or not len(unl["id"]):
+        return ents, None
+    pos = {int(z): k for k, z in enumerate(zone_ids.tolist())}
+    where = np.array([pos.get(int(z), -1) for z in unl["zone"].tolist()], dtype=np.int64)
+    keep = where >= 0
+    rest = ~np.isin(ents["id"], unl["id"])
+    n_rest = int(rest.sum())
+    nan = np.full(int(keep.sum()), np.nan)
+    out = {"id": np.concatenate([ents["id"][rest].astype(np.int64), unl["id"][keep].astype(np.int64)]),
+           "level": np.concatenate([np.asarray(ents["level"], dtype=object)[rest],
+                                    np.asarray(unl["level"], dtype=object)[keep]]),
+           "x": np.concatenate([np.asarray(ents["x"], dtype=float)[rest], nan]),
+           "y": np.concatenate([np.asarray(ents["y"], dtype=float)[rest], nan])}
+    return out, np.concatenate([np.full(n_rest, -1, dtype=np.int64), where[keep]])
+
+
 def _level_zones(conn, zrows: list[tuple], zone_geoms, ents: dict, cfg: RuleSettings, *, metric_epsg: int | None,
                  unit: str | None = None, progress: Progress | None = None, cancel: Cancel | None = None,
-                 times: list | None = None) -> list[ZoneResult]:
+                 times: list | None = None, unlocated: dict | None = None) -> list[ZoneResult]:
     """Level the zones ``zrows`` (id, name, kind, population) from the enterprise arrays ``ents`` (id, level,
     x, y) under ``cfg`` and write them through ``conn``: a whole ``unit`` (its decisions replaced, its settings
-    kept), or just these zones. ``times`` gets the clock after the rules, the reasons and the write."""
+    kept), or just these zones. ``unlocated`` (id, level, zone): enterprises without a location and the zone
+    id each counts in. ``times`` gets the clock after the rules, the reasons and the write."""
     mark = times.append if times is not None else (lambda t: None)
     zone_ids, zone_names = np.array([r[0] for r in zrows], dtype=np.int64), _columns(zrows, 1)
     if metric_epsg is None and cfg.rule == "weighted" and cfg.per == "km2":
         metric_epsg = zstore.read_metric_epsg(conn)
     divisor = _divisor(cfg, zone_geoms, [r[3] for r in zrows], zone_names, metric_epsg)
+    ents, ent_zone = _with_unlocated(ents, unlocated, zone_ids)
     ent_ids, ent_levels = ents["id"].astype(np.int64), _levels_array(ents["level"])
-    c = compute(zone_geoms, np.column_stack([ents["x"], ents["y"]]), ent_levels, cfg, divisor)
+    c = compute(zone_geoms, np.column_stack([ents["x"], ents["y"]]), ent_levels, cfg, divisor, ent_zone)
     mark(time.perf_counter())
     top = np.unique(ent_ids[_top_enterprises(c, MAX_LISTED)[1]])
     results = _zone_results(c, cfg, zone_ids, zone_names, _columns(zrows, 2), ent_ids, ent_levels,
@@ -389,16 +488,19 @@ def level_unit(conn, unit: str, cfg: RuleSettings, *, metric_epsg: int | None = 
             raise RiskmapError(f"项目中没有“{UNIT_ZH[unit]}”分区", f"the project has no zones of unit {unit!r}",
                                where=f"zones.kind={unit}")
         ents = zstore.read_enterprise_points(conn)
+        unl = unlocated_zones(conn, unit, zstore.read_unlocated(conn))
         t1 = time.perf_counter()
         check_cancel(cancel)
         progress(0.3, "计算")
         times: list[float] = []
         results = _level_zones(conn, zrows, zone_geoms, ents, cfg, metric_epsg=metric_epsg, unit=unit,
-                               progress=progress, cancel=cancel, times=times)
+                               progress=progress, cancel=cancel, times=times, unlocated=unl)
         t2, t3, t4 = times
     progress(1.0, "完成")
+    counted = int((unl["zone"] >= 0).sum())
     return ZoningResult(unit, cfg, results, timings={"read": t1 - t0, "assign_and_rules": t2 - t1,
-                                                     "reasons": t3 - t2, "write": t4 - t3, "total": t4 - t0})
+                                                     "reasons": t3 - t2, "write": t4 - t3, "total": t4 - t0},
+                        unlocated_counted=counted, unlocated_skipped=len(unl["id"]) - counted)
 
 
 def zone_project(project, unit: str = "town", rule: str = "max", *, per: str | None = None, standard=None,
@@ -463,35 +565,59 @@ def zone_table(project, unit: str) -> list[dict]:
 RELEVEL_ABOVE = 2000
 
 
-def _recolour_around(conn, xy: np.ndarray, zoned: dict[str, RuleSettings]) -> dict[str, list[int]]:
+def _recolour_around(conn, xy: np.ndarray, zoned: dict[str, RuleSettings], unl_changed: dict | None = None,
+                     zone_ids: Iterable[int] = ()) -> dict[str, list[int]]:
     """Recompute, in each unit of ``zoned`` under its settings, only the zones holding one of the points
-    ``xy`` (n, 2); returns {unit: zone ids recomputed}."""
+    ``xy`` (n, 2), those the unlocated enterprises ``unl_changed`` count in, and those of ``zone_ids``;
+    returns {unit: zone ids recomputed}."""
     boxes = [(x, y, x, y) for x, y in xy.tolist()]
+    extra_ids = {int(z) for z in zone_ids}
+    unl_all = None
     done: dict[str, list[int]] = {}
     for unit, cfg in zoned.items():
-        zrows, zgeoms = zstore.read_zones(conn, UNIT_KINDS[unit], boxes)
+        kinds = UNIT_KINDS[unit]
+        zrows, zgeoms = zstore.read_zones(conn, kinds, boxes) if boxes else ([], np.empty(0, dtype=object))
         hit = np.unique(assign_xy(xy, zgeoms)[1]) if zrows else np.empty(0, np.int64)
-        if not len(hit):
+        zrows, zgeoms = [zrows[i] for i in hit.tolist()], zgeoms[hit]
+        more = set(extra_ids)
+        if unl_changed is not None and len(unl_changed["id"]):
+            more.update(z for z in unlocated_zones(conn, unit, unl_changed)["zone"].tolist() if z >= 0)
+        more -= {r[0] for r in zrows}
+        if more:
+            mrows, mgeoms = zstore.read_zones_by_id(conn, kinds, more)
+            if mrows:
+                order = np.argsort([r[0] for r in zrows] + [r[0] for r in mrows], kind="stable")
+                allrows = zrows + mrows
+                zrows = [allrows[i] for i in order.tolist()]
+                zgeoms = np.concatenate([zgeoms, mgeoms])[order]
+        if not zrows:
             done[unit] = []
             continue
-        zrows, zgeoms = [zrows[i] for i in hit.tolist()], zgeoms[hit]
         ents = zstore.read_enterprise_points(conn, boxes=[tuple(b) for b in shapely.bounds(zgeoms).tolist()])
-        results = _level_zones(conn, zrows, zgeoms, ents, cfg, metric_epsg=None)
+        unl = None
+        if unit != "grid":
+            if unl_all is None:
+                unl_all = zstore.read_unlocated(conn)
+            unl = unlocated_zones(conn, unit, unl_all)
+        results = _level_zones(conn, zrows, zgeoms, ents, cfg, metric_epsg=None, unlocated=unl)
         done[unit] = [r.id for r in results]
     return done
 
 
 def enterprises_changed(session: Session, enterprise_ids: Iterable[int], old_geoms: dict | None = None,
-                        old_levels: dict | None = None) -> dict[str, list[int]]:
+                        old_levels: dict | None = None, old_zone_ids: Iterable[int] = ()) -> dict[str, list[int]]:
     """The one hook after enterprises were added, moved, deleted or given another level: in every unit
     levelled so far, under the settings it was levelled with, recompute the zones at their new and old
     places, through ``session`` (the same transaction as the change). Returns {unit: zone ids recomputed}.
 
     ``old_geoms`` {id: point before the change} (a moved or deleted enterprise); ``old_levels`` {id: level
-    before}: an enterprise whose level did not change and that did not move is skipped. More than
+    before}: an enterprise whose level did not change and that did not move is skipped. An enterprise
+    without a location counts by its assigned zone (see the module's text); ``old_zone_ids``: zones to
+    recompute as well (where an enterprise counted before it was located or re-assigned). More than
     :data:`RELEVEL_ABOVE` changed enterprises level every zoned unit again from scratch."""
     ids = sorted({int(i) for i in enterprise_ids})
-    if not ids:
+    old_zone_ids = sorted({int(z) for z in old_zone_ids if z is not None})
+    if not ids and not old_zone_ids:
         return {}
     session.flush()
     conn = session.connection()
@@ -500,7 +626,7 @@ def enterprises_changed(session: Session, enterprise_ids: Iterable[int], old_geo
         return {}
     old_geoms = {int(k): v for k, v in (old_geoms or {}).items() if int(k) in set(ids)}
     now = zstore.read_enterprise_points(conn, ids=ids)
-    if old_levels is not None:
+    if old_levels is not None and not old_zone_ids:
         level_now = dict(zip(now["id"].tolist(), _levels_array(now["level"]).tolist()))
         before = dict(zip(old_levels, _levels_array(list(old_levels.values())).tolist()))
         ids = [i for i in ids if i in old_geoms or i not in before or level_now.get(i) != before[i]]
@@ -511,21 +637,27 @@ def enterprises_changed(session: Session, enterprise_ids: Iterable[int], old_geo
         return {unit: [z.id for z in level_unit(conn, unit, cfg, metric_epsg=epsg, required=False).zones]
                 for unit, cfg in zoned.items()}
     keep = np.isin(now["id"], ids)
-    xy = np.vstack([np.column_stack([now["x"][keep], now["y"][keep]]),
-                    points_xy([old_geoms[i] for i in ids if i in old_geoms]).reshape(-1, 2)])
+    xy_now = np.column_stack([now["x"][keep], now["y"][keep]])
+    nowhere = now["id"][keep][~np.isfinite(xy_now).all(axis=1)]
+    xy = np.vstack([xy_now, points_xy([old_geoms[i] for i in ids if i in old_geoms]).reshape(-1, 2)])
     xy = np.unique(xy[np.isfinite(xy).all(axis=1)], axis=0)
-    if not len(xy):
+    unl = zstore.read_unlocated(conn, ids=nowhere.tolist()) if len(nowhere) else None
+    if not len(xy) and unl is None and not old_zone_ids:
         return {}
-    return _recolour_around(conn, xy, zoned)
+    return _recolour_around(conn, xy, zoned, unl, old_zone_ids)
 
 
 def relocate_enterprise(session: Session, ent: Enterprise, geom) -> dict[str, list[int]]:
-    """Move ``ent`` to ``geom`` (a point in EPSG:4490) and recolour the zones at its old and new places."""
+    """Move ``ent`` to ``geom`` (a point in EPSG:4490) and recolour the zones at its old and new places
+    (for an enterprise that had no location, the zone it was assigned to)."""
     if geom is None or geom.geom_type != "Point" or geom.is_empty:
         raise RiskmapError("企业位置应为一个点", "an enterprise location must be a point", where="enterprises.geom")
     old = ent.geom
+    located = old is not None and not old.is_empty
+    old_zone = ent.zone_id
     ent.geom = geom
-    return enterprises_changed(session, [ent.id], {ent.id: old} if old is not None else None)
+    return enterprises_changed(session, [ent.id], {ent.id: old} if located else None,
+                               old_zone_ids=() if located or old_zone is None else [old_zone])
 
 
 def demo_zoning(project) -> None:

@@ -100,6 +100,47 @@ def read_enterprise_points(conn, *, ids=None, boxes: list[tuple] | None = None) 
             "x": xy[:, 0], "y": xy[:, 1]}
 
 
+def read_unlocated(conn, *, ids=None) -> dict[str, np.ndarray]:
+    """Enterprises without a location (未定位: geometry NULL or empty) as arrays ``id``, ``level``,
+    ``zone_id``, ``town``: all of them, or those of ``ids``. On a GeoPackage a project whose enterprises all
+    have a point answers from two counts (the R-tree holds one row per located enterprise), without a scan."""
+    cols = ["id", "level", "zone_id", "town"]
+    empty = {c: np.empty(0, dtype=np.int64 if c == "id" else object) for c in cols}
+    if conn.dialect.name != "postgresql" and ids is None:
+        n = conn.execute(text("SELECT (SELECT count(*) FROM enterprises) - "
+                              "(SELECT count(*) FROM rtree_enterprises_geom_rowid)")).scalar()
+        if not n:
+            return empty
+    out = read_arrays(conn, "enterprises", cols, where="geom IS NULL OR ST_IsEmpty(geom)", ids=ids)
+    if not len(out["id"]):
+        return empty
+    out["id"] = out["id"].astype(np.int64)
+    return {c: (out[c] if c == "id" else np.asarray(out[c], dtype=object)) for c in cols}
+
+
+def read_zone_rows(conn, kinds: Iterable[str], *, ids=None) -> list[tuple]:
+    """Zones of ``kinds`` (or of any kind when ``kinds`` is None) without their geometry: rows of id, name,
+    kind, parent_id, in id order; only those of ``ids`` when given."""
+    conds = [kinds_where(kinds)] if kinds is not None else []
+    params = {}
+    if ids is not None:
+        id_list = sorted({int(i) for i in ids})
+        if not id_list:
+            return []
+        conds.append("id IN (" + ", ".join(str(i) for i in id_list) + ")")
+    sql = "SELECT id, name, kind, parent_id FROM zones" + (f" WHERE {' AND '.join(conds)}" if conds else "")
+    return [tuple(r) for r in conn.execute(text(sql + " ORDER BY id"), params).fetchall()]
+
+
+def read_zones_by_id(conn, kinds: Iterable[str], ids) -> tuple[list[tuple], np.ndarray]:
+    """:func:`read_zones` for the zones of ``ids`` (and of ``kinds``)."""
+    id_list = sorted({int(i) for i in ids})
+    if not id_list:
+        return [], np.empty(0, dtype=object)
+    where = kinds_where(kinds) + " AND id IN (" + ", ".join(str(i) for i in id_list) + ")"
+    return _query_boxes(conn, "zones", ("id", "name", "kind", "population"), where, None)
+
+
 def enterprise_names(conn, ids) -> dict[int, str]:
     """id → name of the given enterprises (one query)."""
     arr = read_arrays(conn, "enterprises", ["id", "name"], ids=ids)
