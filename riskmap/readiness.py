@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from riskmap.grading.zoning import UNIT_ZH, zoned_units
+from riskmap.layers import approximate_kinds
 
-APPROXIMATE_PREFIX = "approximate."  # project_meta key of zone kinds whose boundaries are 示意
 BOUNDARY_KINDS = ("county", "city", "province")
 UNIT_EN = {"county": "counties", "town": "towns", "village": "villages", "grid": "grid cells", "park": "parks",
            "custom": "custom areas"}
@@ -43,11 +43,6 @@ class Step:
         return self.detail_en if lang == "en" else self.detail_zh
 
 
-def approximate_kinds(project) -> set[str]:
-    """Zone kinds whose boundaries are approximate (示意), from the project's metadata."""
-    return {k[len(APPROXIMATE_PREFIX):] for k, v in project.meta().items() if k.startswith(APPROXIMATE_PREFIX) and v}
-
-
 def counts(project) -> dict[str, int]:
     """The figures the steps are made of: zones by kind, enterprises (all, without a location, without a
     level), control lines, lifelines (lines and points)."""
@@ -69,7 +64,7 @@ def first_steps(project) -> list[Step]:
     c = counts(project)
     meta = project.meta()
     zones = {k[len("zones."):]: n for k, n in c.items() if k.startswith("zones.")}
-    approx = approximate_kinds(project)
+    approx = approximate_kinds(meta)
     steps = []
 
     # boundary

@@ -51,8 +51,8 @@
     </message>
     <message>
         <location line="+0"/>
-        <location filename="../../riskmap/ui/identify_panel.py" line="+276"/>
-        <location filename="../../riskmap/ui/planning.py" line="+98"/>
+        <location filename="../../riskmap/ui/identify_panel.py" line="+267"/>
+        <location filename="../../riskmap/ui/planning.py" line="+100"/>
         <source>未定级</source>
         <translation>Not graded</translation>
     </message>
@@ -68,7 +68,7 @@
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../../riskmap/ui/planning.py" line="+142"/>
+        <location filename="../../riskmap/ui/planning.py" line="+137"/>
         <source>Excel 工作簿 (*.xlsx)</source>
         <translation>Excel workbook (*.xlsx)</translation>
     </message>
@@ -83,23 +83,23 @@
         <translation>Exported {n} rows to {path}</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/canvas.py" line="+521"/>
+        <location filename="../../riskmap/ui/canvas.py" line="+522"/>
         <source>在线底图“{name}”不可用（{reason}），地图仍使用本地边界显示。</source>
         <translation>Online base map “{name}” is unavailable ({reason}); the map keeps showing the project&apos;s own boundaries.</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/dashboard.py" line="+69"/>
+        <location filename="../../riskmap/ui/dashboard.py" line="+73"/>
         <source>企业风险等级</source>
         <translation>Enterprise risk levels</translation>
     </message>
     <message>
         <location line="+9"/>
-        <location line="+81"/>
+        <location line="+92"/>
         <source>按行业</source>
         <translation>By industry</translation>
     </message>
     <message>
-        <location line="-76"/>
+        <location line="-87"/>
         <source>按镇街</source>
         <translation>By town</translation>
     </message>
@@ -120,20 +120,20 @@
     </message>
     <message>
         <location line="+2"/>
-        <location filename="../../riskmap/ui/identify_panel.py" line="-196"/>
+        <location filename="../../riskmap/ui/identify_panel.py" line="-184"/>
         <location line="+26"/>
         <source>隐患</source>
         <translation>Hidden dangers</translation>
     </message>
     <message>
         <location line="+0"/>
-        <location filename="../../riskmap/ui/identify_panel.py" line="+146"/>
+        <location filename="../../riskmap/ui/identify_panel.py" line="+134"/>
         <source>企业</source>
         <translation>Enterprise</translation>
     </message>
     <message>
         <location line="+0"/>
-        <location filename="../../riskmap/ui/identify_panel.py" line="-172"/>
+        <location filename="../../riskmap/ui/identify_panel.py" line="-160"/>
         <source>整改期限</source>
         <translation>Deadline</translation>
     </message>
@@ -146,17 +146,17 @@
         <location line="+0"/>
         <location filename="../../riskmap/ui/identify_panel.py" line="+0"/>
         <location line="+2"/>
-        <location filename="../../riskmap/ui/import_wizard.py" line="+334"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="+335"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+81"/>
         <source>未知</source>
         <translation>Unknown</translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="-13"/>
         <source>企业共 {n} 家，未定级 {u} 家</source>
         <translation>{n} enterprises, {u} not graded</translation>
     </message>
@@ -166,7 +166,7 @@
         <translation>By industry ({town})</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+26"/>
         <source>项目中暂无规划指标</source>
         <translation>The project has no plan indicators yet</translation>
     </message>
@@ -176,7 +176,7 @@
         <translation>No data</translation>
     </message>
     <message>
-        <location line="+86"/>
+        <location line="+74"/>
         <source>地图已筛选：{what}（{n} 家企业）</source>
         <translation>Map filtered: {what} ({n} enterprises)</translation>
     </message>
@@ -212,7 +212,7 @@
     </message>
     <message>
         <location line="+22"/>
-        <location filename="../../riskmap/ui/tools/editing.py" line="+279"/>
+        <location filename="../../riskmap/ui/tools/editing.py" line="+107"/>
         <source>riskmap 提示</source>
         <translation>riskmap</translation>
     </message>
@@ -249,7 +249,7 @@
         <translation>OK</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/export_dialog.py" line="+21"/>
+        <location filename="../../riskmap/ui/export_dialog.py" line="+22"/>
         <source>GeoPackage（含 QGIS 样式）</source>
         <translation>GeoPackage (with QGIS styles)</translation>
     </message>
@@ -291,7 +291,7 @@
     </message>
     <message>
         <location line="+5"/>
-        <location filename="../../riskmap/ui/main_window.py" line="+515"/>
+        <location filename="../../riskmap/ui/main_window.py" line="+582"/>
         <source>{name}（{n}）</source>
         <translation>{name} ({n})</translation>
     </message>
@@ -318,9 +318,12 @@
     <message>
         <location line="+1"/>
         <location filename="../../riskmap/ui/filter_dialog.py" line="+1"/>
-        <location filename="../../riskmap/ui/import_wizard.py" line="+332"/>
+        <location filename="../../riskmap/ui/first_steps.py" line="+186"/>
+        <location line="+41"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="+330"/>
+        <location filename="../../riskmap/ui/new_project_dialog.py" line="+177"/>
         <location filename="../../riskmap/ui/settings_dialog.py" line="+1"/>
-        <location filename="../../riskmap/ui/tasks.py" line="+93"/>
+        <location filename="../../riskmap/ui/tasks.py" line="+90"/>
         <source>取消</source>
         <translation>Cancel</translation>
     </message>
@@ -331,7 +334,7 @@
     </message>
     <message>
         <location line="+10"/>
-        <location filename="../../riskmap/ui/print_dialog.py" line="+333"/>
+        <location filename="../../riskmap/ui/print_dialog.py" line="+334"/>
         <location line="+1"/>
         <source>已导出：{path}</source>
         <translation>Exported: {path}</translation>
@@ -343,21 +346,23 @@
     </message>
     <message>
         <location line="+5"/>
-        <location filename="../../riskmap/ui/import_wizard.py" line="+88"/>
+        <location filename="../../riskmap/ui/first_steps.py" line="+50"/>
+        <location line="+14"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="+97"/>
         <location filename="../../riskmap/ui/print_dialog.py" line="+34"/>
         <source>请先打开项目</source>
         <translation>Open a project first</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+7"/>
         <source>导出数据…</source>
         <translation>Export data…</translation>
     </message>
     <message>
         <location filename="../../riskmap/ui/filter_dialog.py" line="+4"/>
         <location filename="../../riskmap/ui/identify_panel.py" line="-8"/>
-        <location filename="../../riskmap/ui/import_wizard.py" line="-590"/>
-        <location line="+409"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="-597"/>
+        <location line="+407"/>
         <source>字段</source>
         <translation>Field</translation>
     </message>
@@ -377,10 +382,10 @@
         <translation>Feature</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/export_dialog.py" line="-68"/>
+        <location filename="../../riskmap/ui/export_dialog.py" line="-65"/>
         <location filename="../../riskmap/ui/identify_panel.py" line="+0"/>
-        <location filename="../../riskmap/ui/main_window.py" line="-462"/>
-        <location line="+212"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-518"/>
+        <location line="+268"/>
         <source>图层</source>
         <translation>Layers</translation>
     </message>
@@ -446,6 +451,8 @@
     </message>
     <message>
         <location line="+1"/>
+        <location filename="../../riskmap/ui/locate.py" line="+29"/>
+        <location filename="../../riskmap/ui/new_project_dialog.py" line="-52"/>
         <location filename="../../riskmap/ui/settings_dialog.py" line="-14"/>
         <source>名称</source>
         <translation>Name</translation>
@@ -457,6 +464,7 @@
     </message>
     <message>
         <location line="+0"/>
+        <location filename="../../riskmap/ui/locate.py" line="+0"/>
         <source>风险等级</source>
         <translation>Risk level</translation>
     </message>
@@ -492,7 +500,7 @@
     </message>
     <message>
         <location line="+12"/>
-        <location filename="../../riskmap/ui/tools/editing.py" line="+323"/>
+        <location filename="../../riskmap/ui/tools/editing.py" line="+321"/>
         <source>属性</source>
         <translation>Attributes</translation>
     </message>
@@ -537,12 +545,12 @@
         <translation>No feature here</translation>
     </message>
     <message>
-        <location line="+75"/>
+        <location line="+74"/>
         <source>（未填写）</source>
         <translation>(not filled in)</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+5"/>
         <source>外部安全防护距离不足</source>
         <translation>External safety distance insufficient</translation>
     </message>
@@ -567,7 +575,7 @@
         <translation>Grade 4</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location line="+28"/>
         <source>{name}（{kind}）</source>
         <translation>{name} ({kind})</translation>
     </message>
@@ -592,7 +600,7 @@
         <translation>&lt;b&gt;Objects deciding the level&lt;/b&gt; ({n}):</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+5"/>
         <source>{name}：{level}</source>
         <translation>{name}: {level}</translation>
     </message>
@@ -602,7 +610,7 @@
         <translation>This zone is not graded yet: choose a unit and a rule in the Risk zoning panel.</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+14"/>
         <source>保存二维码图片</source>
         <translation>Save QR code image</translation>
     </message>
@@ -649,7 +657,7 @@
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../../riskmap/ui/main_window.py" line="+69"/>
+        <location filename="../../riskmap/ui/main_window.py" line="+70"/>
         <source>打开属性表</source>
         <translation>Open attribute table</translation>
     </message>
@@ -675,7 +683,7 @@
     </message>
     <message>
         <location filename="../../riskmap/ui/legend_panel.py" line="+24"/>
-        <location filename="../../riskmap/ui/main_window.py" line="-68"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-69"/>
         <source>图例</source>
         <translation>Legend</translation>
     </message>
@@ -690,7 +698,7 @@
         <translation>Count only the current view</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/import_wizard.py" line="-561"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="-559"/>
         <source>县（区）界</source>
         <translation>County boundary</translation>
     </message>
@@ -753,7 +761,7 @@
     </message>
     <message>
         <location line="+2"/>
-        <location filename="../../riskmap/ui/main_window.py" line="-213"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-269"/>
         <source>文件</source>
         <translation>File</translation>
     </message>
@@ -921,12 +929,12 @@
     </message>
     <message>
         <location line="+41"/>
-        <location line="+239"/>
+        <location line="+237"/>
         <source>行</source>
         <translation>Row</translation>
     </message>
     <message>
-        <location line="-239"/>
+        <location line="-237"/>
         <source>位置</source>
         <translation>Location</translation>
     </message>
@@ -937,29 +945,29 @@
     </message>
     <message>
         <location line="+0"/>
-        <location line="+210"/>
+        <location line="+208"/>
         <source>错误</source>
         <translation>Error</translation>
     </message>
     <message>
-        <location line="-210"/>
-        <location line="+210"/>
+        <location line="-208"/>
+        <location line="+208"/>
         <source>已修复</source>
         <translation>Repaired</translation>
     </message>
     <message>
-        <location line="-210"/>
-        <location line="+210"/>
+        <location line="-208"/>
+        <location line="+208"/>
         <source>警告</source>
         <translation>Warning</translation>
     </message>
     <message>
-        <location line="-209"/>
+        <location line="-207"/>
         <source>跳过</source>
         <translation>Skipped</translation>
     </message>
     <message>
-        <location line="+121"/>
+        <location line="+119"/>
         <location filename="../../riskmap/ui/print_dialog.py" line="-221"/>
         <location line="+152"/>
         <source>预览</source>
@@ -993,6 +1001,7 @@
     </message>
     <message>
         <location line="-53"/>
+        <location filename="../../riskmap/ui/new_project_dialog.py" line="+0"/>
         <source>级别</source>
         <translation>Severity</translation>
     </message>
@@ -1048,7 +1057,7 @@
         <translation>Next &gt;</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+23"/>
         <location line="+12"/>
         <source>正在读取文件</source>
         <translation>Reading the file</translation>
@@ -1059,7 +1068,7 @@
         <translation>Checking</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+30"/>
         <source>已导入 {n} 行到“{layer}”</source>
         <translation>{n} rows imported into “{layer}”</translation>
     </message>
@@ -1069,7 +1078,7 @@
         <translation>Importing</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+23"/>
         <source>导入数据…</source>
         <translation>Import data…</translation>
     </message>
@@ -1119,7 +1128,7 @@
         <translation>administrator</translation>
     </message>
     <message>
-        <location line="+196"/>
+        <location line="+252"/>
         <source>识别结果</source>
         <translation>Identify</translation>
     </message>
@@ -1134,7 +1143,7 @@
         <translation>Risk zoning</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+17"/>
         <source>打开项目…</source>
         <translation>Open project…</translation>
     </message>
@@ -1273,12 +1282,12 @@
     </message>
     <message>
         <location line="+9"/>
-        <location line="+541"/>
+        <location line="+501"/>
         <source>关于 riskmap</source>
         <translation>About riskmap</translation>
     </message>
     <message>
-        <location line="-536"/>
+        <location line="-496"/>
         <source>地图工具</source>
         <translation>Map tools</translation>
     </message>
@@ -1313,7 +1322,7 @@
         <translation>riskmap projects (*.gpkg);;All files (*)</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+21"/>
         <source>正在读取项目</source>
         <translation>Reading the project</translation>
     </message>
@@ -1328,22 +1337,22 @@
         <translation>Loading: {names}</translation>
     </message>
     <message>
-        <location line="+66"/>
+        <location line="+54"/>
         <source>项目以只读方式打开，不能修改</source>
         <translation>The project is open read-only: it cannot be changed</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location filename="../../riskmap/ui/registry.py" line="+28"/>
         <source>当前用户无权修改风险等级和分区（需要评估者角色）</source>
         <translation>You may not change risk levels or zoning (needs the assessor role)</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-1"/>
         <source>当前用户无权编辑要素（需要编辑者角色）</source>
         <translation>You may not edit features (needs the editor role)</translation>
     </message>
     <message>
-        <location line="+34"/>
+        <location filename="../../riskmap/ui/main_window.py" line="+38"/>
         <source>只读：项目以只读方式打开</source>
         <translation>Read-only: the project is open read-only</translation>
     </message>
@@ -1368,17 +1377,17 @@
         <translation>User: {user}; roles: {roles}</translation>
     </message>
     <message>
-        <location line="+39"/>
+        <location line="+12"/>
         <source>数据库中的数据已更新，已重新加载：{names}</source>
         <translation>Data changed in the database; reloaded: {names}</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+16"/>
         <source>正在创建示例项目（会宁县，虚构数据）</source>
         <translation>Creating the demo project (Huining, fictitious data)</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/import_wizard.py" line="-463"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="-470"/>
         <location filename="../../riskmap/ui/main_window.py" line="+6"/>
         <source>（无）</source>
         <translation>(none)</translation>
@@ -1433,8 +1442,8 @@ Desktop GIS for county four-colour safety-risk maps.
 Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/planning.py" line="-164"/>
-        <location line="+26"/>
+        <location filename="../../riskmap/ui/planning.py" line="-160"/>
+        <location line="+27"/>
         <source>无</source>
         <translation>None</translation>
     </message>
@@ -1449,7 +1458,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation> (inferred from type/people)</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+4"/>
         <source>位于</source>
         <translation> is inside </translation>
     </message>
@@ -1469,7 +1478,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>Source: </translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+5"/>
         <source>潜在影响半径 {p:.1f} m，</source>
         <translation>potential impact radius {p:.1f} m, </translation>
     </message>
@@ -1479,7 +1488,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation> (Φ{d:g} mm, {p:g} MPa, {pir}rule {rule}, identification radius {rad:.1f} m): </translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+6"/>
         <source>安全控制线</source>
         <translation>Safety control line</translation>
     </message>
@@ -1489,7 +1498,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation> crosses </translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+19"/>
         <source>使用“分析”菜单中的规划工具，结果显示在这里</source>
         <translation>Use the planning tools in the Analysis menu; results appear here</translation>
     </message>
@@ -1547,7 +1556,9 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
     </message>
     <message>
         <location filename="../../riskmap/ui/export_dialog.py" line="-8"/>
+        <location filename="../../riskmap/ui/first_steps.py" line="-75"/>
         <location filename="../../riskmap/ui/import_wizard.py" line="-225"/>
+        <location filename="../../riskmap/ui/new_project_dialog.py" line="+29"/>
         <location filename="../../riskmap/ui/planning.py" line="+2"/>
         <source>浏览…</source>
         <translation>Browse…</translation>
@@ -1650,23 +1661,23 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>{n} changes saved</translation>
     </message>
     <message>
-        <location line="+35"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-856"/>
         <source>编辑</source>
         <translation>Edit</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location filename="../../riskmap/ui/planning.py" line="+35"/>
         <source>开始编辑</source>
         <translation>Start editing</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
         <source>保存编辑</source>
         <translation>Save edits</translation>
     </message>
     <message>
         <location line="+3"/>
-        <location filename="../../riskmap/ui/tools/editing.py" line="-372"/>
+        <location filename="../../riskmap/ui/tools/editing.py" line="-370"/>
         <source>停止编辑</source>
         <translation>Stop editing</translation>
     </message>
@@ -1692,7 +1703,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../../riskmap/ui/tools/editing.py" line="+260"/>
+        <location filename="../../riskmap/ui/tools/editing.py" line="+258"/>
         <source>绘制洞</source>
         <translation>Draw hole</translation>
     </message>
@@ -1743,7 +1754,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>Snap to vertices and edges</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+20"/>
         <source>规划检查（侵占、高后果区、穿越）</source>
         <translation>Planning check (encroachment, high-consequence segments, crossings)</translation>
     </message>
@@ -1793,17 +1804,17 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>Measure area</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+12"/>
         <source>规划工具</source>
         <translation>Planning tools</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+30"/>
         <source>正在编辑：{name}</source>
         <translation>Editing: {name}</translation>
     </message>
     <message>
-        <location line="+79"/>
+        <location line="+85"/>
         <source>正在进行规划检查</source>
         <translation>Running the planning check</translation>
     </message>
@@ -1813,13 +1824,13 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>Planning check: {a} encroachments, {b} high-consequence segments, {c} crossings</translation>
     </message>
     <message>
-        <location line="-431"/>
-        <location line="+451"/>
+        <location line="-448"/>
+        <location line="+466"/>
         <source>新建</source>
         <translation>New</translation>
     </message>
     <message>
-        <location line="-500"/>
+        <location line="-515"/>
         <source>{mark}：本页内容为虚构演示数据。</source>
         <translation>{mark}: this page shows fictitious demo data.</translation>
     </message>
@@ -1844,12 +1855,12 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>1. Protected targets encroached on (GB 36894): {n}</translation>
     </message>
     <message>
-        <location line="+10"/>
+        <location line="+8"/>
         <source>二、输气管道高后果区（GB 32167）：{n}</source>
         <translation>2. High-consequence areas of gas pipelines (GB 32167): {n}</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+5"/>
         <source>（{what}）{length}</source>
         <translation> ({what}) {length}</translation>
     </message>
@@ -1864,7 +1875,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>Planning check: {project}</translation>
     </message>
     <message>
-        <location line="+426"/>
+        <location line="+445"/>
         <source>更新</source>
         <translation>Update</translation>
     </message>
@@ -1904,7 +1915,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>Making safety control lines</translation>
     </message>
     <message>
-        <location line="+31"/>
+        <location line="+29"/>
         <source>已导入 {n} 条等值线</source>
         <translation>{n} contours imported</translation>
     </message>
@@ -1914,7 +1925,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>Importing contours</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+10"/>
         <source>生命线分级完成，{n} 段等级有变化</source>
         <translation>Lifeline grading done; {n} segments changed level</translation>
     </message>
@@ -1944,7 +1955,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>… {n} more; type more to narrow down</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/main_window.py" line="-839"/>
+        <location filename="../../riskmap/ui/main_window.py" line="+0"/>
         <location filename="../../riskmap/ui/settings_dialog.py" line="-13"/>
         <source>设置</source>
         <translation>Settings</translation>
@@ -2020,7 +2031,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>Please wait</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/zoning_panel.py" line="+49"/>
+        <location filename="../../riskmap/ui/zoning_panel.py" line="+51"/>
         <source>重新计算</source>
         <translation>Recompute</translation>
     </message>
@@ -2071,12 +2082,12 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>Risk zones updated: {unit}, {rule}</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/tools/editing.py" line="-288"/>
+        <location filename="../../riskmap/ui/tools/editing.py" line="-286"/>
         <source>有未保存的编辑，是否保存？</source>
         <translation>There are unsaved edits. Save them?</translation>
     </message>
     <message>
-        <location line="+148"/>
+        <location line="+146"/>
         <source>{problem}。是否自动修复？</source>
         <translation>{problem}. Repair it automatically?</translation>
     </message>
@@ -2261,12 +2272,150 @@ Last segment {s}</translation>
         <translation>Subtitle</translation>
     </message>
     <message>
+        <location filename="../../riskmap/ui/new_project_dialog.py" line="-128"/>
+        <source>省级</source>
+        <translation>Province</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>地级</source>
+        <translation>Prefecture</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>县级</source>
+        <translation>County</translation>
+    </message>
+    <message>
+        <location line="+59"/>
+        <source>选择地区后在此预览边界</source>
+        <translation>Choose a place to preview its boundary here</translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <location line="+196"/>
+        <source>新建项目</source>
+        <translation>New project</translation>
+    </message>
+    <message>
+        <location line="-186"/>
+        <source>输入地名、地名的一部分或行政区划代码，如 平阴、370124</source>
+        <translation>Type a place name in Chinese, part of one, or an administrative code such as 370124</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>省份</source>
+        <translation>Province</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>地市</source>
+        <translation>City</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <location line="+11"/>
+        <source>代码</source>
+        <translation>Code</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>行政区</source>
+        <translation>Division</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>搜索</source>
+        <translation>Search</translation>
+    </message>
+    <message>
         <location line="+1"/>
+        <source>按行政区划浏览</source>
+        <translation>Browse by division</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>尚未选择地区</source>
+        <translation>No place chosen yet</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>如 某某县应急管理局</source>
+        <translation>e.g. the county emergency management bureau</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>项目标题</source>
+        <translation>Project title</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location filename="../../riskmap/ui/print_dialog.py" line="+1"/>
         <source>编制单位</source>
         <translation>Prepared by</translation>
     </message>
     <message>
         <location line="+1"/>
+        <location line="+119"/>
+        <source>项目文件</source>
+        <translation>Project file</translation>
+    </message>
+    <message>
+        <location line="-105"/>
+        <source>创建</source>
+        <translation>Create</translation>
+    </message>
+    <message>
+        <location line="+39"/>
+        <source>没有找到“{text}”</source>
+        <translation>Nothing found for &quot;{text}&quot;</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>找到 1 个地区</source>
+        <translation>1 place found</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>（只列出前 {n} 个）</source>
+        <translation> (only the first {n} are listed)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>找到 {n} 个同名或相近的地区，请按省份和地市选择{more}</source>
+        <translation>{n} places with this or a similar name: choose by province and city{more}</translation>
+    </message>
+    <message>
+        <location line="+46"/>
+        <source>{name}（{where}，{level}，代码 {adcode}）
+面积 {area} 平方千米；量算坐标系 EPSG:{epsg}（CGCS2000 3 度带高斯-克吕格）</source>
+        <translation>{name} ({where}, {level}, code {adcode})
+Area {area} km²; metric CRS EPSG:{epsg} (CGCS2000 3-degree Gauss-Krüger)</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>{name}安全风险一张图</source>
+        <translation>{name} safety risk map</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>riskmap 项目 (*.gpkg)</source>
+        <translation>riskmap projects (*.gpkg)</translation>
+    </message>
+    <message>
+        <location line="+26"/>
+        <source>文件已存在：{path}
+要覆盖它吗？</source>
+        <translation>The file exists already: {path}
+Overwrite it?</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>正在新建项目：{name}</source>
+        <translation>Creating the project: {name}</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/print_dialog.py" line="+1"/>
         <source>编制日期</source>
         <translation>Date</translation>
     </message>
@@ -2348,7 +2497,7 @@ Last segment {s}</translation>
         <translation>Template saved: {path}</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+13"/>
         <source>打印出图…</source>
         <translation>Print layout…</translation>
     </message>
@@ -2391,6 +2540,291 @@ Last segment {s}</translation>
         <location line="+0"/>
         <source>天地图地形注记</source>
         <translation>Tianditu terrain labels</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/first_steps.py" line="-196"/>
+        <location filename="../../riskmap/ui/new_project_dialog.py" line="+12"/>
+        <source>新建项目…</source>
+        <translation>New project…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>导入镇街边界…</source>
+        <translation>Import town boundaries…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+297"/>
+        <source>由驻地生成示意镇街…</source>
+        <translation>Approximate towns from town seats…</translation>
+    </message>
+    <message>
+        <location line="-296"/>
+        <location line="+291"/>
+        <source>生成网格…</source>
+        <translation>Generate grid…</translation>
+    </message>
+    <message>
+        <location line="-290"/>
+        <source>导入企业名单…</source>
+        <translation>Import enterprise list…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>在地图上定位…</source>
+        <translation>Locate on the map…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location filename="../../riskmap/ui/locate.py" line="+76"/>
+        <source>导入坐标文件…</source>
+        <translation>Import coordinates file…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>查看未评估企业</source>
+        <translation>Show unassessed enterprises</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>风险分区…</source>
+        <translation>Risk zoning…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>生成控制线</source>
+        <translation>Generate control lines</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>导入生命线…</source>
+        <translation>Import lifelines…</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>正方形</source>
+        <translation>Square</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>六边形</source>
+        <translation>Hexagon</translation>
+    </message>
+    <message>
+        <location line="+92"/>
+        <source>请先打开或新建项目</source>
+        <translation>Open or create a project first</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{name}：还有 {n} 项待完善</source>
+        <translation>{name}: {n} steps to go</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{name}：各项均已具备</source>
+        <translation>{name}: every step is done</translation>
+    </message>
+    <message>
+        <location line="+37"/>
+        <source>生成网格</source>
+        <translation>Generate grid</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>替换已有网格</source>
+        <translation>Replace the existing grid</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>网格边长（千米）</source>
+        <translation>Cell size (km)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>形状</source>
+        <translation>Shape</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <location line="+41"/>
+        <source>生成</source>
+        <translation>Generate</translation>
+    </message>
+    <message>
+        <location line="-15"/>
+        <source>由镇街驻地生成示意镇街</source>
+        <translation>Approximate towns from town seats</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>表格中每行一个镇街：名称和驻地坐标（经纬度或高斯-克吕格）。生成的镇街范围为示意，在地图和所有导出中标注“示意”，导入正式镇街边界后替换。</source>
+        <translation>One town per row: its name and the coordinates of its seat (longitude/latitude or Gauss-Krüger). The town areas made are approximate, marked so on the map and in every export, until real town boundaries are imported.</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>替换已有镇街</source>
+        <translation>Replace the existing towns</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+15"/>
+        <source>驻地表格</source>
+        <translation>Town seats table</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location filename="../../riskmap/ui/locate.py" line="+112"/>
+        <source>表格 (*.xlsx *.xls *.csv);;所有文件 (*)</source>
+        <translation>Tables (*.xlsx *.xls *.csv);;All files (*)</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>已生成 {n} 个网格</source>
+        <translation>{n} grid cells generated</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>正在生成网格</source>
+        <translation>Generating the grid</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>已由驻地生成 {n} 个示意镇街</source>
+        <translation>{n} approximate towns made from town seats</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>正在生成示意镇街</source>
+        <translation>Making approximate towns</translation>
+    </message>
+    <message>
+        <location line="+32"/>
+        <source>第一步</source>
+        <translation>First steps</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/locate.py" line="-188"/>
+        <source>统一社会信用代码</source>
+        <translation>Unified social credit code</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>镇街</source>
+        <translation>Town</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>地址</source>
+        <translation>Address</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>行业</source>
+        <translation>Industry</translation>
+    </message>
+    <message>
+        <location line="+73"/>
+        <source>在地图上定位</source>
+        <translation>Locate on the map</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>选中一家企业，再在地图上单击它的位置</source>
+        <translation>Pick an enterprise, then click its place on the map</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>刷新</source>
+        <translation>Refresh</translation>
+    </message>
+    <message>
+        <location line="+30"/>
+        <source>未评估</source>
+        <translation>Not assessed</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>未定位企业 {n} 家：选中一家，点“在地图上定位”后在地图上单击其位置</source>
+        <translation>{n} unlocated enterprises: pick one, press &quot;Locate on the map&quot;, then click its place on the map</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>没有未定位的企业</source>
+        <translation>No unlocated enterprises</translation>
+    </message>
+    <message>
+        <location line="+30"/>
+        <source>请先在未定位表中选中一家企业</source>
+        <translation>Pick an enterprise in the unlocated table first</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>在地图上单击“{name}”的位置（Esc 退出）</source>
+        <translation>Click the place of &quot;{name}&quot; on the map (Esc to stop)</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>定位企业</source>
+        <translation>Locate enterprise</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>将“{name}”定位到
+经度 {lon:.6f}°，纬度 {lat:.6f}°？</source>
+        <translation>Place &quot;{name}&quot; at
+longitude {lon:.6f}°, latitude {lat:.6f}°?</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>已将“{name}”定位到 经度 {lon:.6f}°，纬度 {lat:.6f}°</source>
+        <translation>&quot;{name}&quot; placed at longitude {lon:.6f}°, latitude {lat:.6f}°</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location line="+24"/>
+        <source>正在定位</source>
+        <translation>Locating</translation>
+    </message>
+    <message>
+        <location line="-18"/>
+        <location line="+14"/>
+        <source>导入坐标文件</source>
+        <translation>Import coordinates file</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>{summary}
+
+确定定位这些企业吗？</source>
+        <translation>{summary}
+
+Locate these enterprises?</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>正在检查坐标文件</source>
+        <translation>Checking the coordinates file</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>匹配 {matched} 家；未找到 {missing} 家；不唯一 {ambiguous} 家；在县界外 {outside} 家</source>
+        <translation>{matched} matched; {missing} not found; {ambiguous} ambiguous; {outside} outside the county</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>未定位企业</source>
+        <translation>Unlocated enterprises</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>定位企业（单击地图）</source>
+        <translation>Locate enterprise (click the map)</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>由坐标文件定位企业…</source>
+        <translation>Locate enterprises from a coordinates file…</translation>
     </message>
 </context>
 </TS>

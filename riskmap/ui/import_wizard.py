@@ -666,6 +666,12 @@ class ImportWizard(QWizard):
                              (QWizard.WizardButton.FinishButton, tr("导入"))):
             self.setButtonText(button, text)
 
+    def preset_layer(self, layer_id: str) -> None:
+        """Start with ``layer_id`` as the target layer (the user may still change it)."""
+        i = self.file_page.layer_combo.findData(layer_id)
+        if i >= 0:
+            self.file_page.layer_combo.setCurrentIndex(i)
+
     # ---- background steps
     def _run(self, title: str, fn, on_done):
         self.task = tasks.run_task(self, title, fn, on_done=on_done)
@@ -748,8 +754,9 @@ class ImportWizard(QWizard):
                                        QWizard.WizardButton.FinishButton).setEnabled(True)))
 
 
-def open_import_wizard(window) -> ImportWizard | None:
-    """Open the wizard on the window's project (it must be open and writable)."""
+def open_import_wizard(window, layer: str | None = None) -> ImportWizard | None:
+    """Open the wizard on the window's project (it must be open and writable); ``layer``: the target layer
+    chosen at the start (e.g. "towns")."""
     project = window.project
     if project is None:
         window.show_message(tr("请先打开项目"))
@@ -757,7 +764,10 @@ def open_import_wizard(window) -> ImportWizard | None:
     if project.readonly:
         show_error(window, RiskmapError("项目以只读方式打开，不能导入", "the project is read-only: cannot import"))
         return None
-    return window.show_dialog("import_wizard", ImportWizard(project, window, main_window=window))
+    wizard = ImportWizard(project, window, main_window=window)
+    if layer is not None:
+        wizard.preset_layer(layer)
+    return window.show_dialog("import_wizard", wizard)
 
 
 def install(window) -> None:

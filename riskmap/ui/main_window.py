@@ -25,9 +25,9 @@ API for other modules (import wizard, exports, print layouts, planning tools):
   with a tooltip saying why; on PostgreSQL ``window.change_poller``
   (:class:`~riskmap.ui.workspace.ChangePoller`) reloads the layers other users changed.
 
-Extensions: every module ``riskmap/ui/{import_wizard,export,print,planning}*.py`` and every module of the
-package ``riskmap.ui.tools`` that defines ``install(window)`` is imported and installed when a window is
-built (also after a language switch, which rebuilds the window).
+Extensions: every module ``riskmap/ui/{import_wizard,export,print,planning,new_project,first_steps,locate}*.py``
+and every module of the package ``riskmap.ui.tools`` that defines ``install(window)`` is imported and installed
+when a window is built (also after a language switch, which rebuilds the window).
 """
 
 from __future__ import annotations
@@ -54,7 +54,9 @@ from riskmap.ui.map_tools import IdentifyTool, SelectTool, ZoomBoxTool
 from riskmap.ui.prefs import Prefs, cache_dir, data_dir
 from riskmap.ui.registry import PERMISSIONS, ActionRegistry, Entry
 from riskmap.ui.tiles import TileLayer, TileSource, TileStore
-from riskmap.ui.workspace import ChangePoller, Workspace, empty_layer, layer_sizes, load_layers, map_epsg_for
+from riskmap.ui.workspace import (
+    ChangePoller, Workspace, empty_layer, layer_sizes, load_layers, map_epsg_for, project_catalogue,
+)
 
 log = logging.getLogger("riskmap.ui")
 
@@ -70,7 +72,7 @@ def menu_titles() -> dict[str, str]:
     return {key: tr(zh) for key, zh in MENUS.items()}
 
 
-EXTENSION_PREFIXES = ("import_wizard", "export", "print", "planning")
+EXTENSION_PREFIXES = ("import_wizard", "export", "print", "planning", "new_project", "first_steps", "locate")
 EXTENSION_PACKAGES = ("riskmap.ui.tools",)
 SCALES = (1_000, 2_000, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000)
 DEMO_PLACE = "会宁县"
@@ -529,7 +531,6 @@ class MainWindow(QMainWindow):
         Layers of up to BIG_LAYER rows are read first and shown at once; larger ones (a county's 100k
         enterprises) follow in the background, each drawn as soon as it is ready.
         """
-        from riskmap.layers import load_catalogue
         from riskmap.store import Project
 
         crs_choice = self.prefs.map_crs()
@@ -540,7 +541,7 @@ class MainWindow(QMainWindow):
             project = Project.open(target, readonly=readonly)
             try:
                 epsg = map_epsg_for(project, crs_choice)
-                catalogue = load_catalogue()
+                catalogue = project_catalogue(project)
                 sizes = layer_sizes(project, catalogue.values())
                 small = {k: d for k, d in catalogue.items() if sizes[k] <= BIG_LAYER}
                 loaded = {layer.id: layer for layer in

@@ -214,6 +214,11 @@ def map_epsg_for(project, crs_choice: str = "gk") -> int:
     return WEB_MERCATOR
 
 
+def project_catalogue(project) -> dict[str, LayerDef]:
+    """The layer catalogue as the project titles it (镇街（示意） while its towns are approximate)."""
+    return project.catalogue() if hasattr(project, "catalogue") else load_catalogue()
+
+
 def load_layer(project, layer_def: LayerDef, epsg: int) -> MapLayer:
     """Read, project and prepare one layer; off the GUI thread it first lets a map frame finish."""
     wait_for_map()
@@ -250,7 +255,7 @@ def load_layers(project, epsg: int, progress: Callable | None = None, cancelled:
     the SQLite store keeps one connection per thread in a pool of five, closing one when a sixth thread
     comes, so the UI touches the project from few, long-lived threads only (GUI + riskmap.ui.tasks).
     """
-    catalogue = catalogue or load_catalogue()
+    catalogue = catalogue or project_catalogue(project)
     defs = list(catalogue.values())
     out = []
     for i, layer_def in enumerate(defs):
@@ -404,7 +409,8 @@ class Workspace(QObject):
 
     def reload_layer(self, layer_id: str) -> MapLayer:
         """Read one layer again from the project (after an edit) and re-prepare only that layer."""
-        new = load_layer(self.project, self.layer(layer_id).layer_def, self.map_epsg)
+        layer_def = project_catalogue(self.project).get(layer_id, self.layer(layer_id).layer_def)
+        new = load_layer(self.project, layer_def, self.map_epsg)
         self.replace_layer(new)
         return new
 
