@@ -9,7 +9,9 @@ import sys
 from riskmap.errors import RiskmapError
 
 HELP_INPUTS = ('输入字段 / input fields: lec {"L","E","C"}; ls {"L","S"}; gb18218 {"people_within_500m", '
-               '"substances": [{"name","quantity_t"(,"Q_t","beta")}]}; park {"score"}; '
+               '"substances": [{"name","quantity_t"(,"hazard_class","Q_t","beta")}]} — 表1之外的物质按 hazard_class '
+               '（表2类别，如 柴油 "W5.4"）取临界量，表3毒性气体的 beta 不可改 / a substance outside Table 1 takes Q from '
+               'its hazard_class (a Table 2 class such as "W5.4"), a Table 3 gas keeps its β; park {"score"}; '
                'manual {"level","reason","assessor"}')
 
 

@@ -1,12 +1,18 @@
 """GB 18218-2018 重大危险源: identification S = Σq/Q and grading R = α·Σβq/Q, from ``gb18218.toml``.
 
-Worked example (20 t 液氨 + 3 t 液氯, 120 people within 500 m):
+Q comes from Table 1 for a listed substance, else from Table 2 by the substance's hazard class (``hazard_class``,
+e.g. "W5.4"); β from Table 3 for a named toxic gas (an input β that differs is refused), else from Table 4 by
+class. Worked example (20 t 液氨 + 3 t 液氯, 120 people within 500 m):
 S = 20/10 + 3/5 = 2.6 ≥ 1; R = 2.0 × (2×2 + 4×0.6) = 12.8 → 三级 → 一般风险 (黄).
 
 >>> r = grade({"people_within_500m": 120,
 ...            "substances": [{"name": "液氨", "quantity_t": 20}, {"name": "液氯", "quantity_t": 3}]})
 >>> r.score, r.details["grade"], r.colour
 (12.8, '三级', '#FFE600')
+>>> r = grade({"people_within_500m": 10, "substances": [{"name": "某易燃液体", "quantity_t": 50,
+...                                                      "hazard_class": "W5.3"}]})
+>>> r.details["substances"][0]["Q_t"], r.details["substances"][0]["Q_source"]
+(1000.0, '表2 W5.3')
 """
 
 from __future__ import annotations
@@ -47,6 +53,32 @@ class Substance:
 
 
 @dataclass(frozen=True)
+class ClassRow:
+    """One row of GB 18218-2018 Table 2: a hazard class symbol, its description and critical quantity."""
+
+    symbol: str
+    hazard: str
+    description: str
+    Q_t: float
+    note: str | None = None
+
+    @property
+    def label(self) -> str:
+        """'W5.4 易燃液体：不属于W5.1或W5.2的其他类别3'"""
+        return f"{self.symbol} {self.hazard}：{self.description}"
+
+
+@dataclass(frozen=True)
+class OutsideRow:
+    """A common substance outside Table 1 with the Table 2 class riskmap takes for it by default."""
+
+    name: str
+    aliases: tuple[str, ...]
+    hazard_class: str
+    note: str
+
+
+@dataclass(frozen=True)
 class AlphaRow:
     label: str
     min_people: int
@@ -56,7 +88,7 @@ class AlphaRow:
 
 @dataclass(frozen=True)
 class GB18218Standard:
-    """Everything of ``gb18218.toml``: tables 1, 3, 4, 5, 6 and riskmap's settings."""
+    """Everything of ``gb18218.toml``: tables 1–6 and riskmap's settings."""
 
     path: Path
     source: dict
@@ -70,11 +102,18 @@ class GB18218Standard:
     beta_table4: dict[str, float]
     default_beta: float
     substances: tuple[Substance, ...]
+    table2: dict[str, ClassRow] = field(default_factory=dict)
+    outside_table1: tuple[OutsideRow, ...] = ()
     lookup: dict[str, Substance] = field(default_factory=dict, repr=False, compare=False)
+    outside_lookup: dict[str, OutsideRow] = field(default_factory=dict, repr=False, compare=False)
 
     def find(self, name: str) -> Substance | None:
         """The Table 1 row for a name, alias or CAS number, or ``None``."""
         return self.lookup.get(name_key(name))
+
+    def outside(self, name: str) -> OutsideRow | None:
+        """The default Table 2 class of a common substance outside Table 1 (e.g. 柴油), or ``None``."""
+        return self.outside_lookup.get(name_key(name))
 
     def alpha_for(self, people: int) -> AlphaRow:
         for row in self.alpha:
@@ -166,6 +205,20 @@ def _parse(data: dict, path: Path) -> GB18218Standard:
                                     Q_t=data_number(row, "Q_t", path, here, positive=True), beta=beta,
                                     beta_from=beta_from, hazard_class=hazard_class,
                                     note=data_text(row, "note", path, here, required=False)))
+    table2 = {}
+    for i, row in enumerate(data_list(data, "table2", path)):
+        here = f"table2[{i}]"
+        symbol = data_text(row, "class", path, here)
+        if symbol in table2:
+            raise bad_data(f"表2 类别 {symbol} 重复", f"Table 2 class {symbol} is listed twice", path, f"{here}.class")
+        table2[symbol] = ClassRow(symbol, data_text(row, "hazard", path, here),
+                                  data_text(row, "description", path, here),
+                                  data_number(row, "Q_t", path, here, positive=True),
+                                  data_text(row, "note", path, here, required=False))
+    if set(table2) != set(table4):
+        diff = ", ".join(sorted(set(table2) ^ set(table4)))
+        raise bad_data(f"表2 与表4 的类别不一致：{diff}", f"Table 2 and Table 4 classes differ: {diff}", path, "table2")
+
     lookup: dict[str, Substance] = {}
     for sub in substances:
         cas_numbers = re.findall(r"\d{2,7}-\d{2}-\d", sub.cas)
@@ -175,6 +228,21 @@ def _parse(data: dict, path: Path) -> GB18218Standard:
                 raise bad_data(f"名称“{n}”同时属于 {other.name} 和 {sub.name}",
                                f"name {n!r} is used by {other.name} and {sub.name}", path, "substance")
 
+    outside, outside_lookup = [], {}
+    for i, row in enumerate(data.get("outside_table1", [])):
+        here = f"outside_table1[{i}]"
+        cls = data_text(row, "hazard_class", path, here)
+        if cls not in table2:
+            raise bad_data(f"{here}.hazard_class 应为表2中的类别", f"{here}.hazard_class must be a Table 2 class",
+                           path, f"{here}.hazard_class")
+        entry = OutsideRow(data_text(row, "name", path, here), tuple(row.get("aliases", [])), cls,
+                           data_text(row, "note", path, here))
+        outside.append(entry)
+        for n in (entry.name, *entry.aliases):
+            if name_key(n) in lookup or name_key(n) in outside_lookup:
+                raise bad_data(f"名称“{n}”在表1或 outside_table1 中重复", f"name {n!r} is listed twice", path, here)
+            outside_lookup[name_key(n)] = entry
+
     return GB18218Standard(
         path=path, source=source,
         boundary_in_upper_band=data_bool(settings, "boundary_in_upper_band", path, "settings", True),
@@ -182,7 +250,8 @@ def _parse(data: dict, path: Path) -> GB18218Standard:
         not_major_level=data_level(not_major, "level", path, "not_major"),
         not_major_name=data_text(not_major, "name_zh", path, "not_major"),
         alpha=tuple(alpha_rows), grades=grades, beta_table3=table3, beta_table4=table4,
-        default_beta=default_beta, substances=tuple(substances), lookup=lookup)
+        default_beta=default_beta, substances=tuple(substances), table2=table2, outside_table1=tuple(outside),
+        lookup=lookup, outside_lookup=outside_lookup)
 
 
 load = cached_loader("gb18218.toml", _parse)
@@ -200,6 +269,22 @@ def grade_of(r: float, standard=None) -> tuple[Band, str]:
     return std.grades[i], band_range(std.grades, i, "R", std.boundary_in_upper_band)
 
 
+def _classes(std: GB18218Standard, value, where: str) -> tuple[str, ...]:
+    """The input's hazard_class (one symbol or a list), checked against Table 2."""
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        raise RiskmapError(f"{where} 不能为空", f"{where} must not be empty", where=where)
+    out = []
+    for v in items:
+        cls = as_text(v, where).strip().upper()
+        if cls not in std.table2:
+            listed = ", ".join(std.table2)
+            raise RiskmapError(f"{where} “{cls}” 不是表2/表4中的类别（{listed}）",
+                               f"{where} {cls!r} is not a Table 2/Table 4 class ({listed})", where=where)
+        out.append(cls)
+    return tuple(dict.fromkeys(out))
+
+
 def _substance_terms(std: GB18218Standard, item, i: int) -> tuple[float, float, float, dict]:
     """Resolve one input substance to q, Q, β and a details dict saying where each came from."""
     here = f"substances[{i}]"
@@ -210,32 +295,49 @@ def _substance_terms(std: GB18218Standard, item, i: int) -> tuple[float, float, 
     q = as_number(need(item, "quantity_t", f"{here}.quantity_t"), f"{here}.quantity_t", positive=True)
     row = std.find(name)
 
+    # hazard classes: the input's; else the default class of a common substance outside Table 1 (柴油)
+    hint = std.outside(name) if row is None else None
+    class_note = None
+    if item.get("hazard_class") is not None:
+        classes, class_source = _classes(std, item["hazard_class"], f"{here}.hazard_class"), "input"
+    elif hint is not None:
+        classes, class_source, class_note = (hint.hazard_class,), "default", hint.note
+    else:
+        classes, class_source = (), None
+    # a substance of several classes: the lowest Table 2 Q, and on a tie the higher Table 4 β
+    chosen = min(classes, key=lambda c: (std.table2[c].Q_t, -std.beta_table4[c])) if classes else None
+
     if item.get("Q_t") is not None:
         Q, Q_source = as_number(item["Q_t"], f"{here}.Q_t", positive=True), "input"
     elif row is not None:
         Q, Q_source = row.Q_t, "表1"
+    elif chosen is not None:
+        Q, Q_source = std.table2[chosen].Q_t, f"表2 {chosen}"
     else:
         raise RiskmapError(
-            f"未知物质“{name}”：不在 GB 18218 表1 数据中，请提供 Q_t（临界量，t）和 beta",
-            f"unknown substance {name!r}: not in the GB 18218 Table 1 data; give Q_t (critical quantity, t) and beta",
-            where=f"{here}.name")
+            f"未知物质“{name}”：不在 GB 18218 表1 数据中，请提供 hazard_class（表2类别，如 W5.4、J1），"
+            f"或提供 Q_t（临界量，t）和 beta",
+            f"unknown substance {name!r}: not in the GB 18218 Table 1 data; give hazard_class (a Table 2 class such "
+            f"as W5.4 or J1), or Q_t (critical quantity, t) and beta", where=f"{here}.name")
 
-    # β: the input's beta; else Table 3 for a named toxic gas; else Table 4 by the input's hazard_class;
-    # else the Table 1 row's β (its Table 4 class); else an error (never a silent default).
-    hazard_class = row.hazard_class if row else None
-    b3 = std.table3_beta(row.name) if row else std.table3_beta(name)
+    # β: Table 3 for a named toxic gas (an input β must agree); else the input's beta; else Table 4 by class
+    # (the class that gave Q); else the Table 1 row's β (its Table 4 class); else an error (never a silent default).
+    hazard_class = chosen or (row.hazard_class if row else None)
+    b3_name = row.name if row and std.table3_beta(row.name) is not None else name
+    b3 = std.table3_beta(b3_name)
     if item.get("beta") is not None:
-        beta, beta_source = as_number(item["beta"], f"{here}.beta", positive=True), "input"
+        beta = as_number(item["beta"], f"{here}.beta", positive=True)
+        if b3 is not None and beta != b3:
+            raise RiskmapError(
+                f"{name} 是 GB 18218-2018 表3所列毒性气体（{b3_name}），β 应为 {fmt(b3)}，不能取输入的 {fmt(beta)}；"
+                f"请删去 beta 或改为 {fmt(b3)}",
+                f"{name} is a toxic gas of GB 18218-2018 Table 3 ({b3_name}): its β is {fmt(b3)}, not the input's "
+                f"{fmt(beta)}; leave beta out or set it to {fmt(b3)}", where=f"{here}.beta")
+        beta_source = "表3" if b3 is not None else "input"
     elif b3 is not None:
         beta, beta_source = b3, "表3"
-    elif item.get("hazard_class") is not None:
-        hazard_class = as_text(item["hazard_class"], f"{here}.hazard_class").upper()
-        if hazard_class not in std.beta_table4:
-            listed = ", ".join(std.beta_table4)
-            raise RiskmapError(f"{here}.hazard_class “{hazard_class}” 不是表4中的类别（{listed}）",
-                               f"{here}.hazard_class {hazard_class!r} is not a Table 4 class ({listed})",
-                               where=f"{here}.hazard_class")
-        beta, beta_source = std.beta_table4[hazard_class], f"表4 {hazard_class}"
+    elif chosen is not None:
+        beta, beta_source = std.beta_table4[chosen], f"表4 {chosen}"
     elif row is not None:
         beta, beta_source = row.beta, f"{row.beta_from} {row.hazard_class}"
     else:
@@ -245,19 +347,32 @@ def _substance_terms(std: GB18218Standard, item, i: int) -> tuple[float, float, 
             f"such as W2 or J1)", where=f"{here}.beta")
 
     ratio = q / Q
+    t2 = std.table2.get(chosen) if chosen else None
     details = {"name": name, "table_name": row.name if row else None, "table1_no": row.no if row else None,
                "cas": row.cas if row else None, "quantity_t": tidy(q), "Q_t": tidy(Q), "Q_source": Q_source,
                "q_over_Q": tidy(ratio), "beta": tidy(beta), "beta_source": beta_source,
-               "hazard_class": hazard_class, "beta_q_over_Q": tidy(beta * ratio),
-               "note": row.note if row else None}
+               "hazard_class": hazard_class, "hazard_classes": list(classes) or None, "class_source": class_source,
+               "table2_row": t2.label if t2 else None, "beta_q_over_Q": tidy(beta * ratio),
+               "note": row.note if row else class_note}
     return q, Q, beta, details
+
+
+def _where_from(t: dict) -> str:
+    """'（表1 序号51）', '（表2 W5.4 易燃液体：…）' or '（输入）': the table row that gave Q."""
+    if t["Q_source"] == "input":
+        return "（输入）"
+    if t["Q_source"] == "表1":
+        return f"（表1 序号{t['table1_no']}）"
+    how = "，按默认类别" if t["class_source"] == "default" else ""
+    return f"（表2 {t['table2_row']}{how}）"
 
 
 def grade(inputs: dict, standard=None) -> GradeResult:
     """Grade ``{"people_within_500m", "substances": [{"name", "quantity_t", "Q_t"?, "beta"?, "hazard_class"?}]}``.
 
-    ``score`` is R (always computed); when S < 1 the unit is not a major hazard source and the level is
-    ``[not_major].level`` of the data file (default 4, 低风险).
+    ``hazard_class`` is a Table 2 symbol ("W5.4") or a list of them; it gives Q (Table 2) for a substance not
+    in Table 1 and β (Table 4) for one not in Table 3. ``score`` is R (always computed); when S < 1 the unit is
+    not a major hazard source and the level is ``[not_major].level`` of the data file (default 4, 低风险).
     """
     std = resolve(standard, load)
     inputs = check_inputs(inputs, METHOD)
@@ -278,8 +393,9 @@ def grade(inputs: dict, standard=None) -> GradeResult:
 
     listed = "；".join(
         f"{t['name']}{'（' + t['table_name'] + '）' if t['table_name'] and t['table_name'] != t['name'] else ''} "
-        f"{fmt(t['quantity_t'])} t，Q={fmt(t['Q_t'])} t{'（输入）' if t['Q_source'] == 'input' else ''}，"
+        f"{fmt(t['quantity_t'])} t，Q={fmt(t['Q_t'])} t{_where_from(t)}，"
         f"q/Q={fmt(t['q_over_Q'])}，β={fmt(t['beta'])}（{'输入' if t['beta_source'] == 'input' else t['beta_source']}）"
+        + (f"（{t['note']}）" if t["class_source"] == "default" and t["note"] else "")
         for t in terms)
     s_sum = " + ".join(f"{fmt(t['quantity_t'])}/{fmt(t['Q_t'])}" for t in terms)
     r_sum = " + ".join(f"{fmt(t['beta'])}×{fmt(t['q_over_Q'])}" for t in terms)
