@@ -146,6 +146,24 @@ def _relink_children(conn, old_ids: list[int]) -> None:
         bulk_update(conn, "zones", {"id": ids, "parent_id": parents})
 
 
+def _link_orphans(conn, kind: str) -> None:
+    """Zones that may sit under ``kind`` but hang from the county or nothing (a grid made before the towns):
+    linked to the zone of ``kind`` holding most of them."""
+    below = [k for k, parents in PARENT_KINDS.items() if kind in parents and parents.index(kind) == 0]
+    for k in below:
+        zt = Zone.__table__
+        county = select(zt.c.id).where(zt.c.kind.in_(("county", "city", "province")))
+        rows = conn.execute(select(zt.c.id).where(zt.c.kind == k)
+                            .where(zt.c.parent_id.is_(None) | zt.c.parent_id.in_(county))).all()
+        if not rows:
+            continue
+        ids = {int(r[0]) for r in rows}
+        zrows, geoms = zstore.read_zones(conn, (k,))
+        pick = [(int(r[0]), g) for r, g in zip(zrows, geoms) if int(r[0]) in ids]
+        parents = parents_for(conn, [g for _, g in pick], k)
+        bulk_update(conn, "zones", {"id": [i for i, _ in pick], "parent_id": parents})
+
+
 def _remove_zones(conn, ids: list[int]) -> None:
     """Delete zones and what points at them (decisions, enterprise links, children's parent links)."""
     _relink_children(conn, ids)
@@ -208,6 +226,7 @@ def finish_replacement(session, kind: str, old_ids: list[int], *, approximate: d
     if kind == "town":
         assign_enterprises(conn)
     _remove_zones(conn, old_ids)
+    _link_orphans(conn, kind)
     if approximate is not None:
         value = {"date": dt.date.today().isoformat(), **approximate}
         write_meta(conn, APPROXIMATE_PREFIX + kind, json.dumps(value, ensure_ascii=False))

@@ -26,6 +26,7 @@ from sqlalchemy.exc import DatabaseError, IntegrityError
 
 from riskmap.errors import RiskmapError
 from riskmap.grading.zoning import enterprises_changed
+from riskmap.grading.zone_units import zones_imported
 from riskmap.io.fieldmap import Mapping, TargetSpec, auto_mapping, header_score, resolve_layer
 from riskmap.io.issues import Report
 from riskmap.io.readers import Source, read_source
@@ -314,6 +315,8 @@ def commit_import(project, plan: Prepared, *, skip_bad_rows: bool = False, progr
             if spec.table == "enterprises":  # the zones they fall in, committed with them
                 prog(0.85, "分区定级")
                 enterprises_changed(s, ids)
+            if spec.table == "zones":  # real towns replace approximate (示意) ones; enterprises and levels follow
+                zones_imported(s, ids)
             prog(0.9, "评估记录")
             if spec.table == "hidden_dangers":
                 n = len(ids)
