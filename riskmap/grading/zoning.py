@@ -389,6 +389,43 @@ def unlocated_zones(conn, unit: str, unl: dict) -> dict:
     return out
 
 
+BOUNDARY_KINDS = ("province", "city", "county")  # zones whose union is the project's area
+
+
+@dataclass
+class PointPlaces:
+    """Where points fall: inside the project's boundary (None: the project has no boundary zone) and the
+    id and name of the town zone holding each (-1 / None: no town)."""
+
+    inside: np.ndarray | None
+    town_id: np.ndarray
+    town_name: np.ndarray
+
+
+def place_points(conn, lon, lat) -> PointPlaces:
+    """The boundary test and town zone of points in EPSG:4490 (the first town when on a shared border)."""
+    xy = np.column_stack([np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)])
+    n = len(xy)
+    _, bgeoms = zstore.read_zones(conn, BOUNDARY_KINDS)
+    bgeoms = bgeoms[~(shapely.is_missing(bgeoms) | shapely.is_empty(bgeoms))] if len(bgeoms) else bgeoms
+    inside = None
+    if len(bgeoms):
+        pt, _ = assign_xy(xy, bgeoms)
+        inside = np.zeros(n, dtype=bool)
+        inside[pt] = True
+    trows, tgeoms = zstore.read_zones(conn, ("town",))
+    town_id = np.full(n, -1, dtype=np.int64)
+    town_name = np.full(n, None, dtype=object)
+    if trows:
+        pt, zn = assign_xy(xy, tgeoms)
+        order = np.lexsort((zn, pt))
+        pt, zn = pt[order], zn[order]
+        first = np.r_[True, pt[1:] != pt[:-1]] if len(pt) else np.zeros(0, dtype=bool)
+        town_id[pt[first]] = np.array([trows[i][0] for i in zn[first].tolist()], dtype=np.int64)
+        town_name[pt[first]] = np.array([trows[i][1] for i in zn[first].tolist()], dtype=object)
+    return PointPlaces(inside, town_id, town_name)
+
+
 # ---------------------------------------------------------------- levelling, through the caller's transaction
 
 def _write(conn, results: list[ZoneResult], dec, zone_ids, ent_ids, ent_levels, *, unit: str | None = None,
@@ -658,6 +695,56 @@ def relocate_enterprise(session: Session, ent: Enterprise, geom) -> dict[str, li
     ent.geom = geom
     return enterprises_changed(session, [ent.id], {ent.id: old} if located else None,
                                old_zone_ids=() if located or old_zone is None else [old_zone])
+
+
+@dataclass
+class Placed:
+    """What :func:`locate_enterprises` did to one enterprise: the town it now has, and a note when the
+    point lies in another town than its record names (the record is then kept)."""
+
+    id: int
+    town: str | None
+    zone_id: int | None
+    mismatch: str = ""
+
+
+def locate_enterprises(session: Session, ents: list[Enterprise], lon, lat) -> tuple[list[Placed], dict]:
+    """Give ``ents`` the points ``lon``/``lat`` (EPSG:4490) and recolour the zones they leave and enter, in
+    ``session``'s transaction. Town and ``zone_id`` follow the point when the record names no town (or one
+    the project does not have) or names the town that holds the point; when the point lies in another town
+    the record's town and zone are kept and :attr:`Placed.mismatch` says so. Returns (placed, {unit: zone
+    ids recomputed})."""
+    if not ents:
+        return [], {}
+    conn = session.connection()
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    places = place_points(conn, lon, lat)
+    rec = unlocated_zones(conn, "town", {
+        "id": np.array([e.id for e in ents], dtype=np.int64), "level": np.full(len(ents), None, dtype=object),
+        "zone_id": np.array([e.zone_id for e in ents], dtype=object),
+        "town": np.array([e.town for e in ents], dtype=object)})["zone"]
+    names = dict((r[0], r[1]) for r in zstore.read_zone_rows(conn, ("town",)))
+    old_geoms, old_zones, out = {}, set(), []
+    for k, ent in enumerate(ents):
+        old = ent.geom
+        if old is not None and not old.is_empty:
+            old_geoms[ent.id] = old
+        if ent.zone_id is not None:
+            old_zones.add(int(ent.zone_id))
+        if rec[k] >= 0:
+            old_zones.add(int(rec[k]))
+        ent.geom = shapely.Point(float(lon[k]), float(lat[k]))
+        new = int(places.town_id[k])
+        mismatch = ""
+        if new >= 0 and (rec[k] < 0 or rec[k] == new):
+            if ent.zone_id is None or int(ent.zone_id) in names:  # a village or park zone_id is kept
+                ent.zone_id = new
+            ent.town = names[new]
+        elif new >= 0:
+            mismatch = f"点位在{names[new]}，记录为{names.get(int(rec[k]), ent.town)}，保留记录"
+        out.append(Placed(ent.id, ent.town, ent.zone_id, mismatch))
+    done = enterprises_changed(session, [e.id for e in ents], old_geoms, old_zone_ids=old_zones)
+    return out, done
 
 
 def demo_zoning(project) -> None:
