@@ -15,7 +15,7 @@ import pandas as pd
 
 from riskmap.errors import RiskmapError
 from riskmap.fields import derive_columns, field_title
-from riskmap.layers import LayerDef, load_catalogue
+from riskmap.layers import APPROXIMATE_MARK, LayerDef, load_catalogue
 from riskmap.marks import DEMO_MARK
 from riskmap.progress import EXPORT_CANCELLED, Cancel, Progress, Steps
 from riskmap.scalars import plain_scalar
@@ -59,6 +59,17 @@ class ExportSource:
     @property
     def demo_mark(self) -> str:
         return DEMO_MARK if self.is_demo else ""
+
+    @property
+    def approximate_notes(self) -> list[str]:
+        """One sentence per layer of approximate (示意) zones, for readme tables and sheets."""
+        return [f"{x.layer.name_zh}：范围为示意，由镇街驻地生成（泰森多边形），不是正式边界，仅供参考"
+                for x in self.layers if is_approximate(x.layer)]
+
+
+def is_approximate(layer: LayerDef) -> bool:
+    """A layer titled as approximate (示意) by the project's catalogue."""
+    return layer.name_zh.endswith(f"（{APPROXIMATE_MARK}）")
 
 
 def export_steps(progress: Progress | None, cancel: Cancel | None, total: int = 1) -> Steps:

@@ -12,8 +12,8 @@ import pyogrio
 
 from riskmap.atomic import atomic_path
 from riskmap.export.base import ExportSource, export_steps, typed_frame
-from riskmap.export.qgis_style import write_layer_styles
 from riskmap.marks import DEMO_NOTE
+from riskmap.qml import layer_qml, write_styles
 
 
 def export_gpkg(src: ExportSource, out: str | os.PathLike, *, progress=None, cancel=None) -> None:
@@ -34,11 +34,16 @@ def export_gpkg(src: ExportSource, out: str | os.PathLike, *, progress=None, can
                 geometry_type=geom_type, layer_options={"IDENTIFIER": x.layer.name_zh, "DESCRIPTION": desc},
                 append=tmp.exists())
             aliases = {c: x.field_title(c) for c in df.columns if c != df.geometry.name}
-            styles[x.id] = (x.layer, "geom", aliases)
+            styles[x.id] = ("geom", x.layer.name_zh, layer_qml(x.layer, aliases))
             steps.step(x.layer.name_zh)
         if not src.layers:
             raise_empty()
-        write_layer_styles(tmp, styles, description=DEMO_NOTE if src.is_demo else "")
+        con = sqlite3.connect(tmp)
+        try:
+            with con:
+                write_styles(con, styles, description=DEMO_NOTE if src.is_demo else "")
+        finally:
+            con.close()
         _write_readme(tmp, src)
         steps.step("样式")
 
@@ -59,6 +64,7 @@ def _write_readme(path, src: ExportSource) -> None:
                     ("坐标系 CRS", "EPSG:4490 (CGCS2000)"), ("软件 software", "riskmap")]
             if src.is_demo:
                 rows.insert(0, ("示例数据 demo data", DEMO_NOTE))
+            rows += [("示意 approximate", note) for note in src.approximate_notes]
             con.executemany("INSERT INTO readme (key, value) VALUES (?, ?)", rows)
             con.execute("INSERT INTO gpkg_contents (table_name, data_type, identifier, description)"
                         " VALUES ('readme', 'attributes', '说明', ?)", (DEMO_NOTE if src.is_demo else "",))

@@ -20,7 +20,7 @@ import pyogrio
 from riskmap.atomic import atomic_path
 from riskmap.atomic import csv_cell
 from riskmap.errors import RiskmapError
-from riskmap.export.base import ExportSource, export_steps, typed_frame
+from riskmap.export.base import ExportSource, export_steps, is_approximate, typed_frame
 from riskmap.marks import DEMO_MARK, DEMO_NOTE
 
 ENCODINGS = {"utf-8": ("UTF-8", "utf-8"), "utf8": ("UTF-8", "utf-8"), "gbk": ("GBK", "gbk"),
@@ -81,6 +81,8 @@ def export_shp(src: ExportSource, out: str | os.PathLike, *, encoding: str = "ut
                   f"字符编码 encoding: {gdal_enc}"]
         if src.is_demo:
             readme.insert(0, DEMO_NOTE)
+        readme += [f"{note}（{x.id}.shp）" for x, note in zip([x for x in src.layers if is_approximate(x.layer)],
+                                                              src.approximate_notes)]
         (folder / ("示例数据_说明.txt" if src.is_demo else "说明.txt")).write_text("\n".join(readme) + "\n",
                                                                               encoding="utf-8-sig")
         if as_zip:

@@ -14,7 +14,7 @@ import pandas as pd
 import shapely
 
 from riskmap.atomic import atomic_path
-from riskmap.export.base import ExportSource, Steps, export_steps, plain_value, text_value
+from riskmap.export.base import ExportSource, Steps, export_steps, is_approximate, plain_value, text_value
 from riskmap.export.stats import TOTAL, level_numbers, level_table
 from riskmap.export.sheet import Column, StreamingBook, fill_printable_sheet, streaming_workbook
 from riskmap.levels import load_levels
@@ -114,6 +114,7 @@ def _readme_sheet(book: _Book) -> None:
             {"k": "工作表", "v": "企业、统计、分区、侵占、隐患、指标"}]
     if src.is_demo:
         rows.insert(0, {"k": DEMO_MARK, "v": DEMO_NOTE})
+    rows += [{"k": "示意", "v": note} for note in src.approximate_notes]
     book.sheet("说明", "安全风险“一张图”数据表", [Col("k", "项目", 16), Col("v", "内容", 90)], rows)
 
 
@@ -156,6 +157,8 @@ def _stats_sheet(book: _Book) -> None:
         table = level_table(ents.gdf, towns.gdf)
         rows = [{"unit": unit, **{k: int(v) for k, v in r.items()}} for unit, r in table.iterrows()]
     notes = ["按企业位置落入的镇街统计（空间叠加）；合计行含全部企业。"]
+    if towns is not None and is_approximate(towns.layer):
+        notes += [n for n in book.src.approximate_notes if n.startswith(towns.layer.name_zh)]
     book.sheet("统计", "各镇街企业风险等级统计", cols, rows, notes=notes)
 
 
@@ -168,6 +171,8 @@ def _zone_sheet(book: _Book) -> None:
         x = book.src.get(layer_id)
         if x is None:
             continue
+        if is_approximate(x.layer):
+            kind_zh = f"{kind_zh}（示意）"
         for r in x.gdf.to_dict("records"):
             n = int(level_numbers([r.get("level")])[0])
             kz = {"chemical_park": "化工园区", "industrial_park": "工业园区"}.get(r.get("kind"), kind_zh)
