@@ -60,6 +60,8 @@ class ProjectContext:
                                           (["kind"] if "kind" in spec.fields else []))
             if "kind" in existing and constants.get("kind"):
                 existing = existing[existing["kind"] == constants["kind"]]
+                if project.meta().get(f"approximate.{constants['kind']}"):  # 示意 zones get replaced: no duplicates
+                    existing = existing.iloc[:0]
             ctx.existing = existing
         return ctx
 
