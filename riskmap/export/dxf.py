@@ -22,9 +22,9 @@ from ezdxf import colors as dxf_colors
 from riskmap.atomic import atomic_path
 from riskmap.crs import to_metric
 from riskmap.export.base import ExportLayer, ExportSource, export_steps, text_value
-from riskmap.export.qgis_style import class_series, declares_no_fill, style_classes
 from riskmap.levels import hex_to_rgb
 from riskmap.marks import DEMO_MARK, DEMO_NOTE
+from riskmap.qml import class_series, declares_no_fill, style_classes
 
 LEVEL_ACI = {"1": 1, "2": 30, "3": 2, "4": 5}  # red, orange, yellow, blue
 TEXT_STYLE = "riskmap"

@@ -23,7 +23,7 @@ import shapely
 from riskmap.atomic import atomic_path
 from riskmap.export.base import ExportLayer, ExportSource, Steps, export_steps, text_value, typed_frame
 from riskmap.marks import DEMO_NOTE, demo_title
-from riskmap.export.qgis_style import class_series, declares_no_fill, style_classes
+from riskmap.qml import class_series, declares_no_fill, style_classes
 
 ICON_PX = 32
 KML_NS = "http://www.opengis.net/kml/2.2"

@@ -29,10 +29,10 @@ from riskmap.errors import RiskmapError
 from riskmap.export.base import ExportLayer, ExportSource, Steps, export_steps, text_value
 from riskmap.export.stats import level_counts
 from riskmap.export.webfont import font_face_css
-from riskmap.export.qgis_style import class_series, declares_no_fill, style_classes
 from riskmap.levels import load_levels
 from riskmap.marks import DEMO_MARK, DEMO_NOTE, demo_title
 from riskmap.paths import WEB_DIR
+from riskmap.qml import class_series, declares_no_fill, style_classes
 
 LEAFLET_DIR = WEB_DIR / "leaflet"
 DECIMALS = 6  # about 0.1 m
