@@ -49,6 +49,8 @@ class ExportSource:
     place: str | None = None
     project: object | None = None  # the open Project, for the non-spatial tables (lists, indicators)
     created: dt.date = field(default_factory=dt.date.today)
+    # enterprises without a location (未定位, riskmap.stats.unlocated): on no map layer, counted by their town
+    unlocated: pd.DataFrame | None = None
 
     def get(self, layer_id: str) -> ExportLayer | None:
         for x in self.layers:
@@ -119,8 +121,13 @@ def collect_layers(project, layer_ids: Sequence[str] | None = None, *, visible_o
             continue
         layers.append(ExportLayer(d, derive_columns(d, gdf)))
         steps.step(d.name_zh)
+    unlocated = None
+    if any(d.table == "enterprises" for d in chosen):
+        from riskmap.stats import unlocated as unlocated_table
+
+        unlocated = unlocated_table(project)
     return ExportSource(name=project.name, is_demo=project.is_demo, metric_epsg=project.metric_epsg or 4544,
-                        layers=layers, place=project.place, project=project)
+                        layers=layers, place=project.place, project=project, unlocated=unlocated)
 
 
 def source_from_frames(name: str, frames: dict[str, gpd.GeoDataFrame], *, is_demo: bool = False,

@@ -17,7 +17,7 @@ from shapely import STRtree
 
 from riskmap.levels import load_levels
 
-NONE_COLUMN = "未定级"
+NONE_COLUMN = "未评估"  # enterprises without a level: counted on their own, never as 低
 TOTAL = "合计"
 
 
@@ -53,7 +53,7 @@ def unit_of_points(points, units) -> np.ndarray:
 
 def level_table(points, units, *, name_field: str = "name", level_field: str = "level",
                 total: bool = True) -> pd.DataFrame:
-    """Enterprises by unit × level: columns 重大风险 … 低风险, 未定级, 合计; a 合计 row at the end.
+    """Enterprises by unit × level: columns 重大风险 … 低风险, 未评估, 合计; a 合计 row at the end.
 
     ``points`` and ``units`` are GeoDataFrames in the same CRS. Points outside every unit are
     counted only in the 合计 row.
@@ -74,3 +74,29 @@ def level_table(points, units, *, name_field: str = "name", level_field: str = "
         all_counts = np.bincount(col_of, minlength=5)
         df.loc[TOTAL] = [*all_counts.tolist(), int(all_counts.sum())]
     return df.astype(np.int64)
+
+
+def add_unlocated(table: pd.DataFrame, unlocated: pd.DataFrame | None, *, total: bool = True) -> pd.DataFrame:
+    """A :func:`level_table` with the enterprises without a location (未定位; columns ``town`` and
+    ``level``) added to the row of their town, and to the 合计 row when ``total``.
+
+    >>> t = pd.DataFrame([[0, 0, 0, 1, 0, 1], [0, 0, 0, 1, 0, 1]], index=["甲镇", TOTAL],
+    ...                  columns=["重大风险", "较大风险", "一般风险", "低风险", NONE_COLUMN, TOTAL])
+    >>> u = pd.DataFrame({"town": ["甲镇", "乙镇"], "level": [1, None]})
+    >>> add_unlocated(t, u).loc[["甲镇", TOTAL]].values.tolist()
+    [[1, 0, 0, 1, 0, 2], [1, 0, 0, 1, 1, 3]]
+    """
+    if unlocated is None or not len(unlocated):
+        return table
+    out = table.copy()
+    cols = list(out.columns[:5])
+    lv = level_numbers(unlocated["level"])
+    for town, n in zip(unlocated["town"].tolist(), lv.tolist()):
+        col = cols[n - 1] if n else cols[4]
+        rows = [TOTAL] if total and TOTAL in out.index else []
+        if isinstance(town, str) and town in out.index and town != TOTAL:
+            rows.append(town)
+        for r in rows:
+            out.loc[r, col] += 1
+            out.loc[r, TOTAL] += 1
+    return out.astype(np.int64)

@@ -15,7 +15,7 @@ import shapely
 
 from riskmap.atomic import atomic_path
 from riskmap.export.base import ExportSource, Steps, export_steps, is_approximate, plain_value, text_value
-from riskmap.export.stats import TOTAL, level_numbers, level_table
+from riskmap.export.stats import NONE_COLUMN, TOTAL, add_unlocated, level_numbers, level_table
 from riskmap.export.sheet import Column, StreamingBook, fill_printable_sheet, streaming_workbook
 from riskmap.levels import load_levels
 from riskmap.marks import DEMO_MARK, DEMO_NOTE
@@ -75,20 +75,24 @@ def _cell(v):
     return v
 
 
-def _level_name(n) -> str:
+def _level_name(n, none: str = "未定级") -> str:
+    """The level's name; ``none`` for no level (enterprises: 未评估, zones: 未定级)."""
     lv = load_levels().levels
-    return lv[n].name_zh if n in lv else "未定级"
+    return lv[n].name_zh if n in lv else none
 
 
 def export_xlsx(src: ExportSource, out: str | os.PathLike, *, progress=None, cancel=None) -> None:
     """Write the workbook. Sheets without data are still written, with a line saying so."""
-    steps = export_steps(progress, cancel, 7)
+    steps = export_steps(progress, cancel, 8)
     with atomic_path(out) as tmp, streaming_workbook(tmp) as wb:
         book = _Book(src, wb)
         _readme_sheet(book)
         steps.step("说明")
         _enterprise_sheet(book)
         steps.step("企业")
+        if src.unlocated is not None and len(src.unlocated):
+            _unlocated_sheet(book)
+        steps.step("未定位")
         _stats_sheet(book)
         steps.step("统计")
         _zone_sheet(book)
@@ -111,7 +115,8 @@ def _readme_sheet(book: _Book) -> None:
     rows = [{"k": "项目", "v": src.name}, {"k": "导出日期", "v": src.created.isoformat()},
             {"k": "坐标系", "v": "CGCS2000 (EPSG:4490)"},
             {"k": "风险等级", "v": "；".join(f"{lv.name_zh}（{lv.colour_zh}，{lv.colour}）" for lv in book.levels.values())},
-            {"k": "工作表", "v": "企业、统计、分区、侵占、隐患、指标"}]
+            {"k": "工作表", "v": "企业、" + ("未定位、" if src.unlocated is not None and len(src.unlocated) else "")
+             + "统计、分区、侵占、隐患、指标"}]
     if src.is_demo:
         rows.insert(0, {"k": DEMO_MARK, "v": DEMO_NOTE})
     rows += [{"k": "示意", "v": note} for note in src.approximate_notes]
@@ -136,27 +141,49 @@ def _enterprise_sheet(book: _Book) -> None:
         df = df.sort_values(["_order", "town", "name"], kind="stable")
         for i, r in enumerate(df.to_dict("records"), start=1):
             r["n"] = i
-            r["level_name"] = _level_name(r["_level"])
+            r["level_name"] = _level_name(r["_level"], NONE_COLUMN)
             r["major_hazard"] = "是" if r.get("major_hazard") is True else ("否" if r.get("major_hazard") is False else None)
             rows.append(r)
     counts = pd.Series([r["_level"] for r in rows]).value_counts() if rows else pd.Series(dtype=int)
     summary = "，".join(f"{_level_name(n)} {int(counts.get(n, 0))} 家" for n in (1, 2, 3, 4))
     if rows and int(counts.get(0, 0)):
-        summary += f"，未定级 {int(counts.get(0, 0))} 家"
-    book.sheet("企业", "企业安全风险等级清单", cols, rows, level_key="level_name",
+        summary += f"，{NONE_COLUMN} {int(counts.get(0, 0))} 家"
+    unl = book.src.unlocated
+    n_unl = 0 if unl is None else len(unl)
+    notes = [f"另有未定位企业 {n_unl} 家（无坐标），见“未定位”工作表。"] if n_unl else []
+    book.sheet("企业", "企业安全风险等级清单", cols, rows, level_key="level_name", notes=notes,
                subtitle=f"{book.src.name}    共 {len(rows)} 家：{summary}    导出日期：{book.src.created.isoformat()}")
+
+
+def _unlocated_sheet(book: _Book) -> None:
+    """The enterprises without a location (未定位): on no map, counted in their town's statistics."""
+    from riskmap.industries import industry_name, load_industries
+
+    inds = load_industries()
+    cols = [Col("n", "序号", 6), Col("id", "编号", 8, "0"), Col("name", "企业名称", 30),
+            Col("credit_code", "统一社会信用代码", 22), Col("level_name", "风险等级", 10),
+            Col("industry_name", "行业", 14), Col("town", "镇街", 12), Col("address", "地址", 32)]
+    rows = []
+    for i, r in enumerate(book.src.unlocated.to_dict("records"), start=1):
+        n = int(level_numbers([r.get("level")])[0])
+        ind = r.get("industry")
+        rows.append({**r, "n": i, "_level": n, "level_name": _level_name(n, NONE_COLUMN),
+                     "industry_name": industry_name(ind) if ind in inds else ind})
+    book.sheet("未定位", "未定位企业清单（无坐标）", cols, rows, level_key="level_name",
+               notes=["这些企业没有坐标，未在地图上标绘；按所属镇街计入统计和镇街分区定级。"
+                      "可在桌面程序中用“定位”工具点选位置，或用 riskmap locate 导入坐标文件。"])
 
 
 def _stats_sheet(book: _Book) -> None:
     ents, towns = book.src.get("enterprises"), book.src.get("towns")
     names = [lv.name_zh for lv in book.levels.values()]
     cols = [Col("unit", "镇街", 16)] + [Col(nm, nm, 10, "0") for nm in names] + \
-        [Col("未定级", "未定级", 10, "0"), Col(TOTAL, TOTAL, 10, "0")]
+        [Col(NONE_COLUMN, NONE_COLUMN, 10, "0"), Col(TOTAL, TOTAL, 10, "0")]
     rows = []
     if ents is not None and towns is not None and len(towns.gdf):
-        table = level_table(ents.gdf, towns.gdf)
+        table = add_unlocated(level_table(ents.gdf, towns.gdf), book.src.unlocated)
         rows = [{"unit": unit, **{k: int(v) for k, v in r.items()}} for unit, r in table.iterrows()]
-    notes = ["按企业位置落入的镇街统计（空间叠加）；合计行含全部企业。"]
+    notes = ["按企业位置落入的镇街统计（空间叠加）；未定位企业按所属镇街计入；合计行含全部企业。"]
     if towns is not None and is_approximate(towns.layer):
         notes += [n for n in book.src.approximate_notes if n.startswith(towns.layer.name_zh)]
     book.sheet("统计", "各镇街企业风险等级统计", cols, rows, notes=notes)

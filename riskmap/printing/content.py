@@ -18,7 +18,7 @@ import shapely
 from riskmap.crs import to_metric
 from riskmap.errors import RiskmapError
 from riskmap.export.base import ExportSource
-from riskmap.export.stats import TOTAL, level_numbers, level_table
+from riskmap.export.stats import NONE_COLUMN, TOTAL, add_unlocated, level_numbers, level_table
 from riskmap.layers import load_catalogue
 from riskmap.marks import demo_title
 from riskmap.render.prepared import PreparedLayer
@@ -70,7 +70,7 @@ class PageContent:
     extent: tuple[float, float, float, float]
     overview: list[PreparedLayer]
     overview_extent: tuple[float, float, float, float] | None
-    stats: pd.DataFrame | None  # rows: units (and 合计), columns: level names, 未定级, 合计
+    stats: pd.DataFrame | None  # rows: units (and 合计), columns: level names, 未评估, 合计
     stats_title: str | None = None
     rule_text: str = "未分区定级"
     highlight: object | None = None  # a unit's geometry (metric) emphasised on atlas pages
@@ -161,8 +161,10 @@ def build_content(src: ExportSource, visible: list[str] | None = None, *, extent
     stats, stats_title = None, None
     ents, towns = src.get("enterprises"), src.get("towns")
     if ents is not None and towns is not None and len(towns.gdf):
-        stats = level_table(ents.gdf, towns.gdf)
+        stats = add_unlocated(level_table(ents.gdf, towns.gdf), src.unlocated)  # 未定位: by their town
         stats_title = "各镇街企业风险等级统计（家）"
+        if src.unlocated is not None and len(src.unlocated):
+            stats_title += f"，含未定位 {len(src.unlocated)} 家"
     name = src.name
     title = demo_title(name, src.is_demo)
     if "安全风险" not in title and "四色" not in title:
@@ -225,10 +227,10 @@ def _unit_stats(ents_m, geom, villages_m, name):
 
     levels = load_levels().levels
     lv = level_numbers(inside["level"]) if "level" in inside else np.zeros(len(inside), dtype=int)
-    names = [levels[n].name_zh for n in (1, 2, 3, 4)] + ["未定级"]
+    names = [levels[n].name_zh for n in (1, 2, 3, 4)] + [NONE_COLUMN]
     df = pd.DataFrame(0, index=sorted(set(inside[col].astype(str))), columns=names, dtype=np.int64)
     for key, n in zip(inside[col].astype(str), lv):
-        df.loc[key, names[n - 1] if n else "未定级"] += 1
+        df.loc[key, names[n - 1] if n else NONE_COLUMN] += 1
     df[TOTAL] = df.sum(axis=1)
     df.loc[TOTAL] = df.sum(axis=0)
     return df, "（按行业）"

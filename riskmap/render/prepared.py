@@ -57,6 +57,8 @@ def _classes_for(layer_def: LayerDef) -> list[StyleClass]:
             colour = style.fill or style.stroke or "#000000"
         return [StyleClass(None, colour, layer_def.name_zh, layer_def.name_en)]
     none_zh, none_en = _NONE_NAMES[style.type]
+    if style.type == "level" and layer_def.table == "enterprises":
+        none_zh, none_en = "未评估", "Not assessed"  # an enterprise without a level: grey, never 低
     if style.type == "level":
         lv = _level_api()
         out = []

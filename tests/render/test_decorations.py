@@ -65,7 +65,7 @@ def test_legend_entries_count_levels(app):
     assert entries[0] == LegendEntry("header", None, None, "企业")
     rows = [(e.label, e.count, e.colour) for e in entries[1:]]
     assert rows == [("重大风险", 3, "#FF0000"), ("较大风险", 1, "#FF8C00"), ("一般风险", 0, "#FFE600"),
-                    ("低风险", 1, "#0070FF"), ("未定级", 1, "#9E9E9E")]
+                    ("低风险", 1, "#0070FF"), ("未评估", 1, "#9E9E9E")]
     en = legend_entries([prep], "en")
     assert en[1].label == "Major risk"
     # counts within an extent
