@@ -26,6 +26,7 @@ def project_summary(project: Project) -> dict:
     ents = project.read_table("enterprises", columns=["level", "industry"])
     by_level = {str(n): int((ents["level"] == n).sum()) for n in (1, 2, 3, 4)}
     by_level["none"] = int(ents["level"].isna().sum())
+    unlocated = int((ents.geometry.isna() | ents.geometry.is_empty).sum()) if len(ents) else 0
     by_industry = {k: int(v) for k, v in ents["industry"].value_counts().sort_index().items()}
     inds = load_industries()
     by_plan_group: dict[str, int] = {}
@@ -45,6 +46,7 @@ def project_summary(project: Project) -> dict:
         "demo": project.is_demo, "schema_version": project.schema_version,
         "crs": "EPSG:4490 (CGCS2000)", "metric_crs": f"EPSG:{project.metric_epsg}" if project.metric_epsg else None,
         "tables": counts, "layers": layers, "enterprises_by_level": by_level,
+        "enterprises_unlocated": unlocated,
         "enterprises_by_industry": by_industry, "enterprises_by_plan_group": by_plan_group, "zones_by_kind": zone_kinds,
     }
 
@@ -69,7 +71,9 @@ def run(args) -> int:
         li = level_info(n)
         print(f"  {li.name_zh}({li.colour_zh}) {info['enterprises_by_level'][str(n)]:>6}")
     if info["enterprises_by_level"]["none"]:
-        print(f"  未定级 ungraded {info['enterprises_by_level']['none']:>6}")
+        print(f"  未评估 unassessed {info['enterprises_by_level']['none']:>6}")
+    if info["enterprises_unlocated"]:
+        print(f"  未定位 unlocated {info['enterprises_unlocated']:>6}（无坐标 / no coordinates）")
     print("\n企业行业（规划口径） Enterprises by plan sector:")
     for group, n in info["enterprises_by_plan_group"].items():
         print(f"  {groups()[group]['zh']:<12} {n:>6}")
