@@ -27,6 +27,7 @@ from sqlalchemy.exc import DatabaseError, IntegrityError
 from riskmap.errors import RiskmapError
 from riskmap.grading.zoning import enterprises_changed
 from riskmap.grading.zone_units import zones_imported
+from riskmap.io.cad import name_polygons
 from riskmap.io.fieldmap import Mapping, TargetSpec, auto_mapping, header_score, resolve_layer
 from riskmap.io.issues import Report
 from riskmap.io.readers import Source, read_source
@@ -57,6 +58,8 @@ def read_for(path, spec: TargetSpec, *, sheet: str | None = None, header_row: in
     path = Path(path)
     source = read_source(path, sheet=sheet, header_row=header_row,
                          scorer=lambda cells: header_score(cells, spec), report=Report(path.name))
+    if spec.geometry == "polygon" and source.format == "DXF":  # CAD drawings: each polygon named by its text
+        source = name_polygons(source)
     source.read_issues = list(source.report.issues)
     return source
 
