@@ -33,6 +33,9 @@ def register(sub) -> None:
     p.add_argument("--skip-bad-rows", action="store_true", help="跳过有错误的行，只导入正确的行 / import the good rows only")
     p.add_argument("--no-repair", action="store_true",
                    help="不自动修复无效几何和颠倒的坐标，视为错误 / treat invalid geometry and swapped coordinates as errors")
+    p.add_argument("--delete-missing", action="store_true",
+                   help="企业清单：删除项目中有、新名单中没有的企业（同一事务，逐家列出） / enterprise lists: delete the "
+                        "enterprises of the project the new list no longer names (same transaction, each listed)")
     p.add_argument("--report", metavar="OUT.csv", help="把完整的校验报告写成 CSV / write the full report as CSV")
     p.set_defaults(func=run)
 
@@ -62,12 +65,32 @@ def run(args) -> int:
                 raise RiskmapError(f"{plan.n_bad} 行有错误", f"{plan.n_bad} rows have errors", where=plan.source.path.name)
             return 0
         bar = ProgressBar("写入 / write")
-        result = commit_import(project, plan, skip_bad_rows=args.skip_bad_rows, progress=bar)
+        result = commit_import(project, plan, skip_bad_rows=args.skip_bad_rows, delete_missing=args.delete_missing,
+                               progress=bar)
         bar.done()
         skipped = f"，跳过 {plan.n_bad} 行有错误的行" if plan.n_bad else ""
+        if plan.update is not None:
+            _print_update(plan, result)
         print(f"已导入 {len(result.ids)} 行到 {plan.spec.table}{skipped} / imported {len(result.ids)} rows into "
               f"{plan.spec.table}" + (f", {plan.n_bad} bad rows skipped" if plan.n_bad else ""))
     return 0
+
+
+def _print_update(plan, result) -> None:
+    """Added / changed (with the fields) / unchanged / missing from the new list / deleted."""
+    from riskmap.io.update import FIELD_ZH
+
+    print(f"新增 {len(result.ids)} 家，更新 {len(result.updated)} 家，无变化 {result.unchanged} 家，"
+          f"新名单中没有 {len(result.missing)} 家 / {len(result.ids)} added, {len(result.updated)} changed, "
+          f"{result.unchanged} unchanged, {len(result.missing)} not in the new list")
+    for eid, fields in list(result.updated.items())[:REPORT_LINES]:
+        print(f"  更新 changed id={eid}: {'、'.join(FIELD_ZH.get(f, f) for f in fields)}")
+    deleted = {i for i, _ in result.deleted}
+    for eid, name in result.missing[:REPORT_LINES]:
+        what = "已删除 deleted" if eid in deleted else "保留 kept"
+        print(f"  新名单中没有 not in the list id={eid} {name}: {what}")
+    if result.missing and not deleted:
+        print("  （未删除；要删除请加 --delete-missing / kept; add --delete-missing to delete them）")
 
 
 def _print_report(plan) -> None:

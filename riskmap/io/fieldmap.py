@@ -64,6 +64,7 @@ class TargetSpec:
     fields: dict[str, FieldSpec]
     name_field: str | None = None
     geometry_from_enterprise: bool = False
+    geometry_optional: bool = False  # rows without coordinates are kept (enterprises: 未定位)
 
     @property
     def required(self) -> list[str]:
@@ -130,7 +131,8 @@ def _load(path: str, _mtime: int) -> Synonyms:
             fields[fname] = FieldSpec(fname, ftype, bool(f.get("required", False)), tuple(f.get("headers", ())),
                                       vocab, tuple(f.get("unit", ())))
         targets[table] = TargetSpec(table, geometry, fields, spec.get("name_field"),
-                                    bool(spec.get("geometry_from_enterprise", False)))
+                                    bool(spec.get("geometry_from_enterprise", False)),
+                                    bool(spec.get("geometry_optional", False)))
     coords = {k: tuple(v) for k, v in data.get("coordinates", {}).items()}
     return Synonyms(targets, coords, vocabularies, dict(data.get("checks", {})), p)
 
@@ -225,6 +227,8 @@ class Mapping:
     crs: str | None = None
     sheet: str | None = None
     header_row: int | None = None
+    origin: dict = field(default_factory=dict)  # field or "@x"/"@y"/"@xy" → "given" | "detected" (not saved)
+    excluded: tuple = ()  # fields a given mapping maps to null: never detected
 
     def to_json(self) -> str:
         data = {"table": self.table, "fields": self.fields, "x": self.x, "y": self.y, "xy": self.xy,
@@ -244,10 +248,42 @@ class Mapping:
         if extra:
             raise RiskmapError(f"映射文件有未知的键：{'、'.join(sorted(extra))}",
                                f"unknown keys in mapping file: {', '.join(sorted(extra))}", where=where)
-        return cls(table=str(data.get("table", "")), fields={str(k): str(v) for k, v in data.get("fields", {}).items()},
+        fields = data.get("fields", {})
+        return cls(table=str(data.get("table", "")), fields={str(k): str(v) for k, v in fields.items() if v is not None},
                    x=data.get("x"), y=data.get("y"), xy=data.get("xy"), constants=dict(data.get("constants", {})),
                    crs=None if data.get("crs") is None else str(data["crs"]), sheet=data.get("sheet"),
-                   header_row=data.get("header_row"))
+                   header_row=data.get("header_row"), excluded=tuple(str(k) for k, v in fields.items() if v is None))
+
+    def merged_with(self, detected: Mapping) -> Mapping:
+        """This (given, maybe partial) mapping over the ``detected`` one: given fields, coordinates and
+        constants win; a detected field keeps its column unless a given one took that column or the field
+        is a constant or mapped to null. ``origin`` says which came from where.
+
+        >>> t = target_spec("enterprises")
+        >>> d = auto_mapping(["企业名称", "单位名称", "行业", "经度", "纬度"], t)
+        >>> m = Mapping.from_dict({"fields": {"name": "单位名称"}, "constants": {"industry": "other"}}).merged_with(d)
+        >>> m.fields, m.constants, m.x, m.origin["name"], m.origin["@x"]
+        ({'name': '单位名称'}, {'industry': 'other'}, '经度', 'given', 'detected')
+        """
+        taken = set(self.fields.values()) | {c for c in (self.x, self.y, self.xy) if c}
+        fields = {f: c for f, c in detected.fields.items()
+                  if f not in self.fields and f not in self.constants and f not in self.excluded and c not in taken}
+        origin = {f: "detected" for f in fields}
+        fields.update(self.fields)
+        origin.update({f: "given" for f in self.fields})
+        origin.update({f: "given" for f in self.constants})
+        out = Mapping(table=self.table or detected.table, fields=fields, constants={**detected.constants, **self.constants},
+                      crs=self.crs, sheet=self.sheet, header_row=self.header_row, origin=origin,
+                      excluded=self.excluded)
+        if self.x or self.y or self.xy:
+            out.x, out.y, out.xy = self.x, self.y, self.xy
+            origin.update({f"@{r}": "given" for r in ("x", "y", "xy") if getattr(self, r)})
+        else:
+            out.x, out.y, out.xy = (c if c not in taken else None for c in (detected.x, detected.y, detected.xy))
+            if out.x is None or out.y is None:
+                out.x = out.y = None
+            origin.update({f"@{r}": "detected" for r in ("x", "y", "xy") if getattr(out, r)})
+        return out
 
     @classmethod
     def load(cls, path) -> Mapping:

@@ -45,8 +45,12 @@ CACHE_KIB = 256 * 1024  # SQLite page cache during a commit
 @dataclass
 class ImportResult:
     plan: Prepared
-    ids: list[int] = field(default_factory=list)
+    ids: list[int] = field(default_factory=list)  # the records added
     committed: bool = False
+    updated: dict[int, list[str]] = field(default_factory=dict)  # enterprise id → fields changed
+    unchanged: int = 0  # rows naming an enterprise the list does not change
+    missing: list[tuple[int, str]] = field(default_factory=list)  # (id, name) of enterprises not in the list
+    deleted: list[tuple[int, str]] = field(default_factory=list)  # those of them deleted (--delete-missing)
 
     @property
     def report(self) -> Report:
@@ -273,9 +277,11 @@ def _cells_json(plan: Prepared, idx: np.ndarray) -> list[str]:
     return text_.rstrip("\n").split("\n")
 
 
-def commit_import(project, plan: Prepared, *, skip_bad_rows: bool = False, progress: Progress | None = None,
-                  cancel: Cancel | None = None) -> ImportResult:
-    """Write the good rows in one transaction (all of them, or nothing)."""
+def commit_import(project, plan: Prepared, *, skip_bad_rows: bool = False, delete_missing: bool = False,
+                  progress: Progress | None = None, cancel: Cancel | None = None) -> ImportResult:
+    """Write the good rows in one transaction (all of them, or nothing). Enterprises a row names
+    (:mod:`riskmap.io.update`) are updated in the same transaction; with ``delete_missing`` those the
+    list no longer names are deleted too. Nothing to add, change or delete writes nothing."""
     prog = scaled(progress, 0.0, 1.0)
     n_good, n_bad = plan.n_good, plan.n_bad
     if n_good == 0:
@@ -286,10 +292,19 @@ def commit_import(project, plan: Prepared, *, skip_bad_rows: bool = False, progr
         raise RiskmapError(f"{n_bad} 行有错误，未导入任何数据；改正后重试，或用 --skip-bad-rows 只导入正确的 {n_good} 行",
                            f"{n_bad} rows have errors: nothing imported; fix them, or use --skip-bad-rows to import "
                            f"the {n_good} good rows", where=plan.source.path.name)
-    keep = plan.good
+    keep = plan.good_new
+    n_new = int(keep.sum())
     spec = plan.spec
     dialect = project.dialect
     fname = plan.source.path.name
+    upd = plan.update
+    result = ImportResult(plan)
+    if upd is not None:
+        result.unchanged = len(upd.unchanged)
+        if upd.missing is not None:
+            result.missing = [(int(i), str(nm)) for i, nm in zip(upd.missing["id"], upd.missing["name"])]
+        if not n_new and not upd.changes and not (delete_missing and result.missing):
+            return result  # the list changes nothing: the project stays as it is
     src_rows = [plain(r) for r in plan.source.rows[keep]]
     geoms = plan.geoms[keep]
     geoms = to_gpkg_blobs(geoms) if dialect == "sqlite" else list(geoms)
@@ -301,7 +316,7 @@ def commit_import(project, plan: Prepared, *, skip_bad_rows: bool = False, progr
             if dialect == "sqlite":  # room for the indexes of a big import, else pages spill mid-transaction
                 old_cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
                 conn.exec_driver_sql(f"PRAGMA cache_size = -{CACHE_KIB}")
-            ids = _reserve_ids(conn, spec.table, n_good)
+            ids = _reserve_ids(conn, spec.table, n_new)
             cols = _columns(plan, keep, ids, geoms)
             assessments = None
             if spec.table == "enterprises":
@@ -311,13 +326,21 @@ def commit_import(project, plan: Prepared, *, skip_bad_rows: bool = False, progr
                 cols["level_rule"] = ["import" if h else None for h in has]
                 cols["level_reason"] = [f"导入：{fname} 第{r}行" if h else None for h, r in zip(has, src_rows)]
                 cols["level_updated_at"] = [utcnow() if h else None for h in has]
-            bulk_insert(conn, spec.table, cols, batch=BATCH, cancel=cancel,
-                        progress=lambda f, m: prog(0.8 * f, m))
+            if ids:
+                bulk_insert(conn, spec.table, cols, batch=BATCH, cancel=cancel,
+                            progress=lambda f, m: prog(0.8 * f, m))
             if assessments:
                 _insert_assessments(conn, assessments)
+            old_geoms: dict = {}
+            old_levels: dict = {}
+            touched: list[int] = []
+            if upd is not None and (upd.changes or (delete_missing and result.missing)):
+                check_cancel(cancel, IMPORT_CANCELLED)
+                touched = _apply_updates(conn, plan, project.user, old_geoms, old_levels, result, delete_missing)
             if spec.table == "enterprises":  # the zones they fall in, committed with them
                 prog(0.85, "分区定级")
-                enterprises_changed(s, ids)
+                enterprises_changed(s, ids + touched, old_geoms=old_geoms or None,
+                                    old_levels=old_levels if touched else None)
             if spec.table == "zones":  # real towns replace approximate (示意) ones; enterprises and levels follow
                 zones_imported(s, ids)
             prog(0.9, "评估记录")
@@ -331,7 +354,9 @@ def commit_import(project, plan: Prepared, *, skip_bad_rows: bool = False, progr
             s.add(EditRecord(user=project.user, table_name=spec.table, row_id=None, action="import", changes={
                 "file": fname, "sheet": plan.mapping.sheet, "layer": spec.table, "rows": len(ids),
                 "skipped_bad_rows": n_bad, "ids": _ranges(ids), "crs": plan.crs.label if plan.crs else None,
-                "mapping": plan.mapping.fields}))
+                "mapping": plan.mapping.fields,
+                **({"updated": _ranges(sorted(result.updated)), "unchanged": result.unchanged,
+                    "deleted": _ranges(sorted(i for i, _ in result.deleted))} if upd is not None else {})}))
             s.flush()
             if dialect == "sqlite":
                 from riskmap.store import gpkg
@@ -347,7 +372,121 @@ def commit_import(project, plan: Prepared, *, skip_bad_rows: bool = False, progr
             raise RiskmapError("项目文件正被其他程序使用（已锁定），项目未改动", "the project file is locked by another "
                                "program; the project is unchanged", where=str(project.target)) from None
         raise
-    return ImportResult(plan, ids, True)
+    result.ids, result.committed = ids, True
+    return result
+
+
+def _apply_updates(conn, plan: Prepared, user, old_geoms: dict, old_levels: dict, result: ImportResult,
+                   delete_missing: bool) -> list[int]:
+    """Change the enterprises the list names (only the fields that changed; version + 1) and, when asked,
+    delete those it no longer names; one history record per enterprise. Returns the ids touched."""
+    from riskmap.store.project import bulk_insert as insert_plain, bulk_update
+
+    upd = plan.update
+    rows = sorted(upd.changes)
+    ids = [int(upd.match[i]) for i in rows]
+    gone = [(i, nm) for i, nm in result.missing] if delete_missing else []
+    _check_versions(conn, {i: upd.versions[i] for i in ids + [g for g, _ in gone]}, plan.source.path.name)
+    now = utcnow()
+    level_rows = [k for k, i in enumerate(rows) if "level" in upd.changes[i]]
+    basis: dict[int, tuple] = {}
+    if level_rows:  # a new level is an Assessment, as an imported one is
+        keep = np.zeros(len(plan.bad), dtype=bool)
+        keep[[rows[k] for k in level_rows]] = True
+        order = np.flatnonzero(keep)  # row order, as _enterprise_levels reads it
+        lcols = {"level": [upd.changes[int(i)]["level"][1] for i in order], "id": [int(upd.match[i]) for i in order]}
+        src_rows = [plain(r) for r in plan.source.rows[keep]]
+        assessments = _enterprise_levels(conn, plan, keep, lcols, src_rows, user, None)
+        if assessments:
+            _insert_assessments(conn, assessments)
+        basis = {e: (a, b) for e, a, b in zip(lcols["id"], lcols["level_assessment_id"], lcols["level_basis"])}
+    groups: dict[tuple, list[int]] = {}
+    for k, i in enumerate(rows):
+        groups.setdefault(tuple(sorted(f for f in upd.changes[i] if f != "geom")), []).append(k)
+    for fields_, ks in groups.items():
+        vals: dict[str, list] = {"id": [ids[k] for k in ks]}
+        for f in fields_:
+            vals[f] = [upd.changes[rows[k]][f][1] for k in ks]
+        if "level" in fields_:
+            vals["level_assessment_id"] = [basis[ids[k]][0] for k in ks]
+            vals["level_basis"] = [basis[ids[k]][1] for k in ks]
+        vals["version"] = [upd.versions[ids[k]] + 1 for k in ks]
+        vals["updated_at"] = now
+        bulk_update(conn, "enterprises", vals)
+    moved = [k for k, i in enumerate(rows) if "geom" in upd.changes[i]]
+    if moved:
+        new = [upd.changes[rows[k]]["geom"][1] for k in moved]
+        bulk_update(conn, "enterprises", {"id": [ids[k] for k in moved], "geom": new})
+    for k, i in enumerate(rows):
+        diff = upd.changes[i]
+        result.updated[ids[k]] = list(diff)
+        if "geom" in diff and diff["geom"][0] is not None:
+            old_geoms[ids[k]] = diff["geom"][0]
+        if "geom" not in diff or diff["geom"][0] is not None:  # one newly located is new to the zones
+            old_levels[ids[k]] = diff["level"][0] if "level" in diff else upd.levels.get(ids[k])
+    history = {"at": now, "user": user, "table_name": "enterprises", "row_id": ids, "action": "update",
+               "changes": [{f: [_json_value(o), _json_value(v)] for f, (o, v) in upd.changes[i].items()} | {"version": [upd.versions[e], upd.versions[e] + 1]}
+                           for i, e in zip(rows, ids)]}
+    if ids:
+        insert_plain(conn, "edit_history", history)
+    if gone:
+        gone_ids = [g for g, _ in gone]
+        for g, pt in _points_of(conn, gone_ids).items():
+            old_geoms[g] = pt
+        _delete_enterprises(conn, gone_ids)
+        insert_plain(conn, "edit_history", {"at": now, "user": user, "table_name": "enterprises", "row_id": gone_ids,
+                                            "action": "delete", "changes": [{"name": nm} for _, nm in gone]})
+        result.deleted = list(gone)
+    return ids + [g for g, _ in gone]
+
+
+def _json_value(v):
+    import shapely
+
+    if isinstance(v, shapely.Geometry):
+        return v.wkt
+    return v
+
+
+def _check_versions(conn, versions: dict[int, int], where: str) -> None:
+    """The enterprises about to change are as validation read them (else someone edited them since)."""
+    if not versions:
+        return
+    ids = sorted(versions)
+    now: dict[int, int] = {}
+    for start in range(0, len(ids), 900):
+        part = ids[start:start + 900]
+        rows = conn.execute(text(f"SELECT id, version FROM enterprises WHERE id IN ({', '.join(map(str, part))})"))
+        now.update({int(i): int(v) for i, v in rows})
+    stale = [i for i in ids if now.get(i) != versions[i]]
+    if stale:
+        raise RiskmapError(f"校验之后，项目中有 {len(stale)} 家企业已被修改或删除（如 id={stale[0]}），未导入；请重新校验",
+                           f"{len(stale)} enterprises changed or were deleted since validation (e.g. id={stale[0]}); "
+                           "nothing imported: validate again", where=where)
+
+
+def _points_of(conn, ids: list[int]) -> dict:
+    from riskmap.store.project import read_arrays
+
+    import shapely
+
+    got = read_arrays(conn, "enterprises", ["id"], ids=ids, xy=True)
+    ok = np.isfinite(got["x"]) & np.isfinite(got["y"])
+    return {int(i): shapely.Point(x, y) for i, x, y in zip(got["id"][ok], got["x"][ok], got["y"][ok])}
+
+
+def _delete_enterprises(conn, ids: list[int]) -> None:
+    """Delete enterprises: records that hang off them go with them (ON DELETE CASCADE); records that only
+    name one (hidden dangers, assessments, control lines …) stay and lose the link."""
+    from riskmap.model import Base
+
+    id_list = ", ".join(str(int(i)) for i in ids)
+    for table in Base.metadata.sorted_tables:
+        for c in table.columns:
+            for fk in c.foreign_keys:
+                if fk.column.table.name == "enterprises" and table.name != "enterprises" and fk.ondelete is None:
+                    conn.exec_driver_sql(f"UPDATE {table.name} SET {c.name} = NULL WHERE {c.name} IN ({id_list})")
+    conn.exec_driver_sql(f"DELETE FROM enterprises WHERE id IN ({id_list})")
 
 
 def _insert_assessments(conn, cols: dict[str, list]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
@@ -19,8 +20,10 @@ from riskmap.errors import RiskmapError
 from riskmap.io import coords
 from riskmap.io.fieldmap import Mapping, TargetSpec, load_synonyms
 from riskmap.io.issues import Report
+from riskmap.io.matching import EnterpriseIndex, credit_code_ok, match_rows, name_key, normalise_credit_code, town_key
 from riskmap.io.readers import Source
-from riskmap.io.values import convert, describe, normalise_name, text_of
+from riskmap.io.update import UpdatePlan, current_enterprises, describe_change, plan_updates
+from riskmap.io.values import _blank_mask, convert, describe, normalise_name, text_of
 from riskmap.progress import IMPORT_CANCELLED, Cancelled
 from riskmap.scalars import plain_scalar
 
@@ -40,6 +43,7 @@ class ProjectContext:
     existing: pd.DataFrame | None = None  # id, name, geometry of the target table (duplicates)
     towns: pd.DataFrame | None = None  # id, name, geometry of town zones
     zones: pd.DataFrame | None = None  # id, kind, geometry of all zones (parents)
+    current: pd.DataFrame | None = None  # enterprises: the compared columns of those in the project (updates)
 
     @classmethod
     def of(cls, project, spec: TargetSpec, constants: dict) -> ProjectContext:
@@ -55,7 +59,11 @@ class ProjectContext:
             ents = project.read_table("enterprises", columns=["id", "name"])
             ctx.enterprises = {str(n): int(i) for i, n in zip(ents["id"], ents["name"])}
             ctx.enterprise_geoms = dict(zip(ents["id"].astype(int), ents.geometry.to_numpy()))
-        if spec.name_field:
+        if spec.table == "enterprises":
+            ctx.current = current_enterprises(project)
+            ctx.existing = gpd.GeoDataFrame({"id": ctx.current["id"], "name": ctx.current["name"]},
+                                            geometry=list(ctx.current["geometry"]), crs=4490)
+        elif spec.name_field:
             existing = project.read_table(spec.table, columns=["id", spec.name_field] +
                                           (["kind"] if "kind" in spec.fields else []))
             if "kind" in existing and constants.get("kind"):
@@ -79,6 +87,16 @@ class Prepared:
     bad: np.ndarray  # rows that must not be written
     crs: coords.CrsChoice | None = None
     skipped: np.ndarray | None = None  # summary rows left out entirely
+    update: UpdatePlan | None = None  # enterprises: the list compared with the project's
+    counts: dict = field(default_factory=dict)  # enterprises: unlocated, unassessed, industry_other …
+
+    @property
+    def good_new(self) -> np.ndarray:
+        """Good rows that add a record (for enterprises: those naming no enterprise of the project)."""
+        keep = self.good
+        if self.update is not None:
+            keep = keep & (self.update.match < 0)
+        return keep
 
     @property
     def n_rows(self) -> int:
@@ -116,25 +134,25 @@ def prepare(source: Source, spec: TargetSpec, mapping: Mapping, ctx: ProjectCont
     mapping.check(spec, source.columns, where=source.path.name)
     bad = np.zeros(n, dtype=bool)
     values = pd.DataFrame(index=pd.RangeIndex(n))
+    counts: dict = {}
+    keep_industry = np.zeros(n, dtype=bool)
 
     # ---- summary rows (合计) -----------------------------------------------------------------
     skipped = np.zeros(n, dtype=bool)
     if spec.name_field and spec.name_field in mapping.fields:
-        words = set(checks.get("summary_words", []))
-        names = frame[mapping.fields[spec.name_field]].to_numpy(dtype=object)
-        skipped = np.fromiter((isinstance(v, str) and v.strip().replace(" ", "") in words for v in names),
-                              dtype=bool, count=n)
-        for r in source.rows[skipped]:
-            report.add(plain_scalar(r), spec.name_field, None, "合计行，已跳过", "summary row, left out", "info")
+        skipped = _summary_rows(source, frame[mapping.fields[spec.name_field]], checks, report, spec.name_field)
 
     # ---- fields -------------------------------------------------------------------------------
     for fname, fspec in spec.fields.items():
         if cancel and cancel():
             raise_cancelled()
         if fname in mapping.constants:
-            values[fname] = np.full(n, mapping.constants[fname], dtype=object)
+            values[fname] = np.full(n, _constant(mapping.constants[fname], fspec), dtype=object)
             continue
         col = mapping.fields.get(fname)
+        if fspec.type == "industry" and spec.table == "enterprises":
+            values[fname], keep_industry = _industries(frame, col, source, report, skipped, counts)
+            continue
         if col is None:
             values[fname] = np.full(n, None, dtype=object)
             if fspec.required:
@@ -181,6 +199,14 @@ def prepare(source: Source, spec: TargetSpec, mapping: Mapping, ctx: ProjectCont
             report.note(f"{int(newly.sum())} 行没有坐标，使用所属企业的位置",
                         f"{int(newly.sum())} rows without coordinates take their enterprise's position")
     missing_geom = np.fromiter((g is None for g in geoms), dtype=bool, count=n) & ~gbad
+    if spec.geometry_optional:
+        unlocated = missing_geom & ~skipped
+        counts["unlocated"] = int(unlocated.sum())
+        if unlocated.any():
+            report.note(f"{int(unlocated.sum())} 行没有可用的坐标，作为未定位企业导入（之后可在地图上定位或用 riskmap locate 补坐标）",
+                        f"{int(unlocated.sum())} rows without usable coordinates are imported as unlocated "
+                        "(locate them on the map or with riskmap locate later)", "warning")
+        missing_geom = np.zeros(n, dtype=bool)
     if missing_geom.any():
         report.add_rows(source.rows[missing_geom & ~skipped], "坐标", [None] * int((missing_geom & ~skipped).sum()),
                         "缺少坐标或几何", "no coordinates or geometry")
@@ -210,17 +236,25 @@ def prepare(source: Source, spec: TargetSpec, mapping: Mapping, ctx: ProjectCont
     elif ctx.county is None and has.any():
         report.note("项目没有县界（分区类型 county），未检查是否在县域内",
                     "the project has no county boundary: the place of the features was not checked", "warning")
+    update = None
+    matched = np.zeros(n, dtype=bool)
+    if spec.table == "enterprises":
+        _fill_towns(values, geoms, ctx, report, source)
+        _credit_codes(values, source, mapping, report, bad, skipped)
+        update = _match_list(values, geoms, ctx, source, report, bad, skipped, keep_industry)
+        matched = update.match >= 0
+        _levels_note(values, source, mapping, report, bad, skipped, counts)
     if spec.name_field and metric_epsg:
         _duplicates(source, spec, mapping, values, geoms, ctx, metric_epsg,
-                    float(checks.get("duplicate_distance_m", 50.0)), report, bad, skipped)
+                    float(checks.get("duplicate_distance_m", 50.0)), report, bad, skipped, matched)
     progress(0.7, "检查")
 
     # ---- derived fields -----------------------------------------------------------------------
-    if spec.table == "enterprises":
-        _fill_towns(values, geoms, ctx, report)
+    if update is not None:
+        _update_notes(update, ~bad & ~skipped, source, report)
     if spec.table == "zones":
         _zone_extras(values, geoms, ctx, metric_epsg)
-    return Prepared(spec, mapping, source, report, values, geoms, bad, choice, skipped)
+    return Prepared(spec, mapping, source, report, values, geoms, bad, choice, skipped, update, counts)
 
 
 _OFF_EARTH = ("坐标超出地球范围（纬度应在 ±90° 之内，经度在 ±180° 之内）",
@@ -272,17 +306,35 @@ def _table_points(source: Source, spec: TargetSpec, mapping: Mapping, ctx: Proje
         for col, b in ((mapping.x, bx), (mapping.y, by)):
             if b.any():
                 report.add_rows(source.rows[b & ~skipped], col, frame[col].to_numpy(dtype=object)[b & ~skipped],
-                                "坐标无法识别（应为数字或度分秒，如 105°12′30″）",
-                                "unreadable coordinate (a number or degrees-minutes-seconds such as 105°12′30″)")
-        bad |= bx | by
+                                "坐标无法识别（应为数字或度分秒，如 105°12′30″）" + ("，作为未定位导入" if spec.geometry_optional else ""),
+                                "unreadable coordinate (a number or degrees-minutes-seconds such as 105°12′30″)"
+                                + ("; imported as unlocated" if spec.geometry_optional else ""),
+                                "warning" if spec.geometry_optional else "error")
+        if spec.geometry_optional:
+            x[bx | by] = np.nan
+            y[bx | by] = np.nan
+        else:
+            bad |= bx | by
     elif mapping.xy:
         x, y, bxy = coords.split_pairs(frame[mapping.xy])
         if bxy.any():
+            opt = spec.geometry_optional
             report.add_rows(source.rows[bxy & ~skipped], mapping.xy, frame[mapping.xy].to_numpy(dtype=object)[bxy & ~skipped],
-                            "坐标无法识别（应为“经度,纬度”）", "unreadable coordinates (expected 'lon,lat')")
-        bad |= bxy
+                            "坐标无法识别（应为“经度,纬度”）" + ("，作为未定位导入" if opt else ""),
+                            "unreadable coordinates (expected 'lon,lat')" + ("; imported as unlocated" if opt else ""),
+                            "warning" if opt else "error")
+        if spec.geometry_optional:
+            x[bxy] = np.nan
+            y[bxy] = np.nan
+        else:
+            bad |= bxy
     else:
         if spec.geometry_from_enterprise:
+            return geoms, None, bad
+        if spec.geometry_optional:
+            report.note("找不到坐标列（经度/纬度、X/Y）：全部作为未定位导入；可用 --mapping 指定 x 和 y",
+                        "no coordinate columns (lon/lat, X/Y): every row is imported as unlocated; give x and y "
+                        "with --mapping", "warning")
             return geoms, None, bad
         report.add(None, "坐标", None, "找不到坐标列（经度/纬度、X/Y）；可用 --mapping 指定 x 和 y",
                    "no coordinate columns (lon/lat, X/Y); give x and y with --mapping")
@@ -538,7 +590,7 @@ def coerce_geometry(geoms: np.ndarray, kind: str) -> tuple[np.ndarray, np.ndarra
 
 def _duplicates(source: Source, spec: TargetSpec, mapping: Mapping, values: pd.DataFrame, geoms: np.ndarray,
                 ctx: ProjectContext, epsg: int, distance: float, report: Report, bad: np.ndarray,
-                skipped: np.ndarray) -> None:
+                skipped: np.ndarray, matched: np.ndarray | None = None) -> None:
     """Same name within ``distance`` metres: a later row of the file, or any row already in the project."""
     name_f = spec.name_field
     names = np.array([normalise_name(v) for v in values[name_f].to_numpy(dtype=object)], dtype=object)
@@ -576,7 +628,7 @@ def _duplicates(source: Source, spec: TargetSpec, mapping: Mapping, values: pd.D
             same = names[idx[a]] == ex_names[b]
             seen = set()
             for i, j in zip(a[same], b[same]):
-                if i in seen:
+                if i in seen or (matched is not None and matched[idx[i]]):  # an update of that enterprise
                     continue
                 seen.add(i)
                 ri = idx[i]
@@ -589,17 +641,38 @@ def _duplicates(source: Source, spec: TargetSpec, mapping: Mapping, values: pd.D
 # --------------------------------------------------------------------------------- derived fields
 
 
-def _fill_towns(values: pd.DataFrame, geoms: np.ndarray, ctx: ProjectContext, report: Report) -> None:
-    """Enterprises: zone_id from the town name, or town and zone_id from the town polygon around the point."""
+def _fill_towns(values: pd.DataFrame, geoms: np.ndarray, ctx: ProjectContext, report: Report,
+                source: Source | None = None) -> None:
+    """Enterprises: zone_id from the town name (城关 finds 城关镇), else town and zone_id from the town
+    polygon around the point, else from a town name inside the address (the longest one found)."""
     towns = ctx.towns
     n = len(values)
     values["zone_id"] = np.full(n, None, dtype=object)
     if towns is None or not len(towns):
         return
-    by_name = {normalise_name(nm): int(i) for i, nm in zip(towns["id"], towns["name"])}
+    tids = [int(i) for i in towns["id"]]
+    tnames = [str(nm) for nm in towns["name"]]
+    by_name = {normalise_name(nm): (i, nm) for i, nm in zip(tids, tnames)}
+    by_short: dict[str, list] = {}
+    for i, nm in zip(tids, tnames):
+        by_short.setdefault(town_key(nm), []).append((i, nm))
     names = np.array(values["town"].to_numpy(dtype=object)) if "town" in values else np.full(n, None, dtype=object)
-    lookup = {t: by_name.get(normalise_name(t)) if t else None for t in set(names)}
-    zone_ids = np.array([lookup[t] for t in names] + [None], dtype=object)[:-1]
+
+    def find(t):
+        if not t:
+            return None
+        hit = by_name.get(normalise_name(t))
+        if hit is None:
+            short = by_short.get(town_key(t), [])
+            hit = short[0] if len(short) == 1 else None
+        return hit
+
+    lookup = {t: find(t) for t in set(names)}
+    zone_ids = np.full(n, None, dtype=object)
+    for i, t in enumerate(names):
+        hit = lookup[t]
+        if hit is not None:
+            zone_ids[i], names[i] = hit  # the zone's own spelling: 城关 → 城关镇
     need = np.fromiter((z is None and g is not None for z, g in zip(zone_ids, geoms)), dtype=bool, count=n)
     if need.any():
         tpolys = towns.geometry.to_numpy()
@@ -618,8 +691,227 @@ def _fill_towns(values: pd.DataFrame, geoms: np.ndarray, ctx: ProjectContext, re
                 filled += 1
         if filled:
             report.note(f"{filled} 行没有填写乡镇，按所在位置补为所在乡镇", f"{filled} rows had no town: taken from the town polygon")
+    if "address" in values:
+        _towns_from_address(values["address"].to_numpy(dtype=object), names, zone_ids, geoms, tids, tnames,
+                            report, source)
     values["zone_id"] = zone_ids
     values["town"] = names
+
+
+def _towns_from_address(addresses, names, zone_ids, geoms, tids, tnames, report: Report, source) -> None:
+    """Rows without a town or a point: the town whose name (城关镇) or short form (城关) the address
+    holds; the longest name found wins; two towns found as long: left blank with a warning."""
+    keys: list[tuple[str, int]] = []  # (spelling, town index)
+    for k, nm in enumerate(tnames):
+        full, short = name_key(nm), town_key(nm)
+        keys.append((full, k))
+        if short != full and len(short) >= 2:
+            keys.append((short, k))
+    keys.sort(key=lambda kv: -len(kv[0]))
+    todo = [i for i in range(len(names)) if zone_ids[i] is None and not names[i] and geoms[i] is None
+            and addresses[i]]
+    cache: dict[str, object] = {}
+    filled, ambiguous = 0, []
+    for i in todo:
+        a = name_key(addresses[i])
+        if a not in cache:
+            best_len, hits = 0, set()
+            for key, k in keys:
+                if len(key) < best_len:
+                    break
+                if key and key in a:
+                    best_len = len(key)
+                    hits.add(k)
+            cache[a] = hits
+        hits = cache[a]
+        if len(hits) == 1:
+            k = next(iter(hits))
+            zone_ids[i], names[i] = tids[k], tnames[k]
+            filled += 1
+        elif len(hits) > 1:
+            ambiguous.append((i, "、".join(tnames[k] for k in sorted(hits))))
+    if filled:
+        report.note(f"{filled} 行没有乡镇和坐标，按地址中的乡镇名补为所在乡镇",
+                    f"{filled} rows without a town or a point: town found in the address")
+    for i, which in ambiguous:
+        row = plain_scalar(source.rows[i]) if source is not None else None
+        report.add(row, "address", addresses[i], f"地址中有多个乡镇名（{which}），乡镇留空",
+                   f"the address names several towns ({which}): town left blank", "warning")
+
+
+def _summary_rows(source: Source, names: pd.Series, checks: dict, report: Report, name_field: str) -> np.ndarray:
+    """Rows that are not objects: 合计/小计 (name cell, or any cell when the name is blank) and notes
+    under the list (备注, 填表人 …): left out with a note each."""
+    words = tuple(checks.get("summary_words", []))
+    notes = tuple(checks.get("note_words", []))
+    n = len(names)
+    arr = names.to_numpy(dtype=object)
+    frame = source.frame
+    skipped = np.zeros(n, dtype=bool)
+    kinds = [None] * n
+
+    def kind_of(v):
+        if not isinstance(v, str):
+            return None
+        t = "".join(v.split())
+        if t in words or (t.startswith(words) and not t.endswith(("公司", "厂", "站", "店"))):
+            return "summary"
+        if t.startswith(notes):
+            return "note"
+        return None
+
+    blank = _blank_mask(names)
+    for i in range(n):
+        k = kind_of(arr[i])
+        if k is None and blank[i]:
+            for v in frame.iloc[i].to_numpy(dtype=object):
+                k = kind_of(v)
+                if k is not None:
+                    break
+        if k is not None:
+            skipped[i] = True
+            kinds[i] = k
+    for i in np.flatnonzero(skipped):
+        zh, en = ("合计行，已跳过", "summary row, left out") if kinds[i] == "summary" else ("备注行（非企业），已跳过", "note row (not an object), left out")
+        report.add(plain_scalar(source.rows[i]), name_field, arr[i] if not blank[i] else None, zh, en, "info")
+    return skipped
+
+
+def _constant(value, fspec):
+    """A --mapping constant as the field stores it (其他 → other, 重大 → 1)."""
+    if value is None or fspec.type in ("text", "enterprise"):
+        return value
+    vals, wrong = convert(pd.Series([value], dtype=object), fspec)
+    if wrong.any():
+        zh, en = describe(fspec)
+        raise RiskmapError(f"映射中的固定值 {fspec.name}=“{value}”：{zh}", f"mapping constant {fspec.name}={value!r}: {en}")
+    return vals[0]
+
+
+def _industries(frame: pd.DataFrame, col: str | None, source: Source, report: Report, skipped: np.ndarray,
+                counts: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Industry codes of a list's free text; what names no industry (or a blank cell, or no column) is
+    其他 with a warning, never a refused row. Returns (codes, not named by the list)."""
+    from riskmap.industries import OTHER, industry_name, match_industry
+
+    n = len(frame)
+    if col is None:
+        report.note("找不到行业列：全部记为“其他”（可用 --mapping 指定行业列，或 {\"constants\": {\"industry\": \"…\"}}）",
+                    "no industry column: every row is recorded as 其他 (Other); give one with --mapping", "warning")
+        counts["industry_other"] = int((~skipped).sum())
+        return np.full(n, OTHER, dtype=object), np.ones(n, dtype=bool)
+    raw = frame[col].to_numpy(dtype=object)
+    blank = _blank_mask(frame[col])
+    out = np.full(n, OTHER, dtype=object)
+    unnamed = np.ones(n, dtype=bool)
+    table: dict = {}
+    used: dict = {}
+    for i in np.flatnonzero(~blank):
+        v = raw[i]
+        if v not in table:
+            table[v] = match_industry(text_of(v))
+        code, how = table[v]
+        if code is not None:
+            out[i], unnamed[i] = code, False
+            if how in ("spelling", "keyword"):
+                used.setdefault((text_of(v), code), 0)
+                used[(text_of(v), code)] += 1
+    unknown = ~blank & unnamed & ~skipped
+    if unknown.any():
+        report.add_rows(source.rows[unknown], f"industry（{col}）", raw[unknown],
+                        "无法识别的行业，记为“其他”", "unknown industry: recorded as 其他 (Other)", "warning")
+    empty = blank & ~skipped
+    if empty.any():
+        report.add_rows(source.rows[empty], f"industry（{col}）", [None] * int(empty.sum()),
+                        "行业为空，记为“其他”", "no industry: recorded as 其他 (Other)", "warning")
+    for (text, code), k in sorted(used.items()):
+        report.note(f"行业“{text}”按“{industry_name(code)}”读取（{k} 行）",
+                    f"industry {text!r} read as {industry_name(code, 'en')} ({k} rows)")
+    counts["industry_other"] = int(((unnamed | (out == OTHER)) & ~skipped).sum())
+    return out, unnamed
+
+
+def _credit_codes(values: pd.DataFrame, source: Source, mapping: Mapping, report: Report, bad: np.ndarray,
+                  skipped: np.ndarray) -> None:
+    """统一社会信用代码 stored upper case without spaces; a malformed one is a warning; two rows with one
+    code are an error (the later row)."""
+    if "credit_code" not in values:
+        return
+    codes = np.array([normalise_credit_code(v) for v in values["credit_code"].to_numpy(dtype=object)] + [None],
+                     dtype=object)[:-1]
+    values["credit_code"] = codes
+    col = f"credit_code（{mapping.fields.get('credit_code', '')}）"
+    first: dict[str, int] = {}
+    for i in np.flatnonzero(~skipped):
+        c = codes[i]
+        if not c:
+            continue
+        if not credit_code_ok(c):
+            report.add(plain_scalar(source.rows[i]), col, c, "统一社会信用代码不是有效的18位代码（GB 32100），照原样保存",
+                       "not a valid 18-character unified social credit code (GB 32100): kept as written", "warning")
+        if c in first:
+            report.add(plain_scalar(source.rows[i]), col, c,
+                       f"与第{plain_scalar(source.rows[first[c]])}行的统一社会信用代码相同",
+                       f"same credit code as row {plain_scalar(source.rows[first[c]])}")
+            bad[i] = True
+        else:
+            first[c] = i
+
+
+def _match_list(values: pd.DataFrame, geoms: np.ndarray, ctx: ProjectContext, source: Source, report: Report,
+                bad: np.ndarray, skipped: np.ndarray, keep_industry: np.ndarray) -> UpdatePlan:
+    """Each row against the project's enterprises: a row naming one updates it; two rows naming the same
+    enterprise are an error (the later row)."""
+    current = ctx.current if ctx.current is not None else pd.DataFrame(columns=["id", "version", "name",
+                                                                               "credit_code", "town", "geometry"])
+    match = match_rows(EnterpriseIndex(current), values) if len(current) else np.full(len(values), -1, dtype=np.int64)
+    match[skipped] = -1
+    first: dict[int, int] = {}
+    for i in np.flatnonzero(match >= 0):
+        m = int(match[i])
+        if m in first:
+            report.add(plain_scalar(source.rows[i]), "name", values["name"].iat[i],
+                       f"与第{plain_scalar(source.rows[first[m]])}行指向项目中同一家企业（id={m}）",
+                       f"names the same enterprise of the project (id={m}) as row {plain_scalar(source.rows[first[m]])}")
+            bad[i] = True
+        else:
+            first[m] = i
+    if not len(current):
+        return UpdatePlan(match=match, missing=pd.DataFrame({"id": [], "name": [], "town": []}))
+    return plan_updates(current, values, geoms, ~bad & ~skipped, keep_industry, match=match)
+
+
+def _levels_note(values: pd.DataFrame, source: Source, mapping: Mapping, report: Report, bad, skipped,
+                 counts: dict) -> None:
+    """Rows without a level are 未评估 (stored without one, never as 低)."""
+    levels = values["level"].to_numpy(dtype=object) if "level" in values else np.full(len(values), None)
+    none = np.fromiter((v is None for v in levels), dtype=bool, count=len(levels)) & ~skipped
+    counts["unassessed"] = int((none & ~bad).sum())
+    if none.any():
+        report.note(f"{int(none.sum())} 行没有风险等级，记为未评估（不按低风险计）",
+                    f"{int(none.sum())} rows without a risk level are recorded as not assessed (not as low)", "info")
+
+
+def _update_notes(update: UpdatePlan, ok: np.ndarray, source: Source, report: Report) -> None:
+    """What the list changes in the project: one line per changed enterprise and a summary."""
+    match = update.match
+    for i, diff in sorted(update.changes.items()):
+        report.add(plain_scalar(source.rows[i]), "更新", int(match[i]),
+                   f"项目中已有该企业（id={int(match[i])}），将更新：{describe_change(diff)}",
+                   f"the project has this enterprise (id={int(match[i])}): updates {', '.join(diff)}", "info")
+    added = int((ok & (match < 0)).sum())
+    changed, same = len(update.changes), len(update.unchanged)
+    missing = update.missing if update.missing is not None else pd.DataFrame({"id": [], "name": []})
+    if changed or same or len(missing):
+        report.note(f"与项目比对：新增 {added} 家，更新 {changed} 家，无变化 {same} 家，名单中没有的 {len(missing)} 家",
+                    f"against the project: {added} new, {changed} changed, {same} unchanged, "
+                    f"{len(missing)} not in the list")
+    if len(missing):
+        shown = "、".join(str(v) for v in missing["name"].head(20))
+        more = f" 等 {len(missing)} 家" if len(missing) > 20 else ""
+        report.note(f"项目中有、新名单中没有的企业：{shown}{more}（未删除；用 --delete-missing 删除）",
+                    f"enterprises of the project not in the list: {len(missing)} (kept; --delete-missing deletes them)",
+                    "warning")
 
 
 _PARENT_KINDS = {"town": ("county",), "village": ("town",), "grid": ("village", "town"),

@@ -156,15 +156,18 @@ def parse_date(value) -> dt.date:
 def _industry(value):
     from riskmap.industries import parse_industry
 
-    try:
-        return parse_industry(str(value).strip())
-    except RiskmapError:
-        return load_synonyms().vocabularies["industry"].lookup(value)
+    return parse_industry(str(value).strip())
+
+
+UNASSESSED_WORDS = ("未评估", "待评估", "未定级", "未分级", "暂未评估", "暂无", "无", "/", "-", "—", "－", "——")
 
 
 def _level(value):
+    """A level 1–4, or None for a cell saying 未评估 (blank cells never get here)."""
     from riskmap.levels import parse_level
 
+    if isinstance(value, str) and "".join(unicodedata.normalize("NFKC", value).split()) in UNASSESSED_WORDS:
+        return None
     return parse_level(value.strip() if isinstance(value, str) else value)
 
 

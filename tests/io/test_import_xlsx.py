@@ -166,8 +166,8 @@ def test_duplicates_in_file_and_against_project(project_path, county_facts, tmp_
     name, g = existing["name"].iat[0], existing.geometry.iat[0]
     # ~0.0001° of latitude is 11 m; 0.01° is 1.1 km
     rows = [["企业名称", "行业", "经度", "纬度"],
-            [name, "加油站", g.x, g.y + 0.0001],          # the project has it 11 m away: duplicate
-            [name, "加油站", g.x, g.y + 0.01],            # same name 1.1 km away: a different site
+            [name, "加油站", g.x, g.y + 0.0001],          # the project has it (same name, same town): an update
+            [name, "加油站", g.x, g.y + 0.01],            # the same name again names the same enterprise: error
             ["重名甲", "加油站", g.x + 0.01, g.y],
             ["重名甲", "加油站", g.x + 0.01, g.y + 0.0003],  # 33 m from row 4: duplicate of row 4
             ["重名甲", "加油站", g.x + 0.01, g.y + 0.002]]   # 220 m: fine
@@ -176,9 +176,11 @@ def test_duplicates_in_file_and_against_project(project_path, county_facts, tmp_
         plan = plan_import(p, xlsx, "enterprises")
     errs = [(e.row, e.zh) for e in plan.report.sorted() if e.severity == "error"]
     assert len(errs) == 2
-    assert errs[0][0] == 2 and f"id={int(ents['id'].iat[0])}" in errs[0][1]
+    assert errs[0][0] == 3 and f"与第2行指向项目中同一家企业（id={int(ents['id'].iat[0])}）" in errs[0][1]
     assert errs[1][0] == 5 and "与第4行同名" in errs[1][1]
     assert plan.n_good == 3
+    assert plan.update.match[0] == int(ents["id"].iat[0]) and list(plan.update.changes) == [0]
+    assert set(plan.update.changes[0]) >= {"geom"}
 
 
 def test_sheet_choice_and_errors(project_path, inside_points, tmp_path, cli):
@@ -205,13 +207,20 @@ def test_sheet_choice_and_errors(project_path, inside_points, tmp_path, cli):
 
 def test_missing_required_column(project_path, inside_points, tmp_path, unchanged):
     (x, y), = inside_points(1)
-    xlsx = _sheet(tmp_path / "缺列.xlsx", [["企业名称", "经度", "纬度"], ["缺行业公司", x, y]])
+    xlsx = _sheet(tmp_path / "缺列.xlsx", [["行业", "经度", "纬度"], ["加油站", x, y]])
     with Project.open(project_path) as p:
         plan = plan_import(p, xlsx, "enterprises")
         errs = plan.report.file_errors()
-        assert len(errs) == 1 and errs[0].field == "industry" and "--mapping" in errs[0].zh
+        assert len(errs) == 1 and errs[0].field == "name" and "--mapping" in errs[0].zh
         with unchanged(project_path), pytest.raises(RiskmapError, match="没有可导入的行"):
             commit_import(p, plan, skip_bad_rows=True)
+    # a list without an industry column is not refused: every row is 其他, with a warning naming --mapping
+    xlsx = _sheet(tmp_path / "缺行业.xlsx", [["企业名称", "经度", "纬度"], ["缺行业公司", x, y]])
+    with Project.open(project_path) as p:
+        plan = plan_import(p, xlsx, "enterprises")
+    assert plan.n_good == 1 and plan.values["industry"].tolist() == ["other"]
+    warn = [i for i in plan.report.issues if i.severity == "warning" and "找不到行业列" in i.zh]
+    assert len(warn) == 1 and "--mapping" in warn[0].zh
 
 
 def test_geometry_unchanged_by_roundtrip_through_gdal(project_path, inside_points, tmp_path):
