@@ -25,7 +25,8 @@ UNIT_EN = {"county": "counties", "town": "towns", "village": "villages", "grid":
 @dataclass(frozen=True)
 class Step:
     """One first step: ``done`` when nothing is left to do; ``action`` is the id of the desktop action that
-    fills it, ``more`` further actions that can (e.g. towns: import a file, or generate them)."""
+    fills it ("" while an earlier step must come first, e.g. locating before any enterprise), ``more``
+    further actions that can (e.g. towns: import a file, or generate them)."""
 
     key: str
     title_zh: str
@@ -105,11 +106,11 @@ def first_steps(project) -> list[Step]:
     steps.append(Step("located", "定位", "Located", n > 0 and unlocated == 0,
                       f"已定位 {n - unlocated} / {n} 家；未定位 {unlocated} 家" if n else "尚无企业",
                       f"{n - unlocated} of {n} located; {unlocated} unlocated" if n else "no enterprises yet",
-                      "locate_tool", ("locate_file",)))
+                      "locate_tool" if n else "", ("locate_file",) if n else ()))
     steps.append(Step("graded", "风险等级", "Graded", n > 0 and unassessed == 0,
                       f"已评估 {n - unassessed} / {n} 家；未评估 {unassessed} 家" if n else "尚无企业",
                       f"{n - unassessed} of {n} graded; {unassessed} not assessed" if n else "no enterprises yet",
-                      "unassessed_table", ("import_enterprises",)))
+                      "unassessed_table" if n else "", ("import_enterprises",) if n else ()))
 
     # zoned
     units = [u for u in zoned_units(project) if u in UNIT_ZH]
@@ -124,7 +125,7 @@ def first_steps(project) -> list[Step]:
     k = c["control_lines"]
     steps.append(Step("control_lines", "安全控制线", "Control lines", k > 0,
                       f"{k} 条控制线" if k else "尚无安全控制线", f"{k} control lines" if k else "no control lines yet",
-                      "control_lines"))
+                      "control_lines" if n else ""))
     lines, points = c["lifelines"], c["lifeline_points"]
     steps.append(Step("lifelines", "生命线", "Lifelines", lines + points > 0,
                       f"{lines} 条管线、{points} 个设施" if lines + points else "尚无生命线",

@@ -318,7 +318,7 @@
     <message>
         <location line="+1"/>
         <location filename="../../riskmap/ui/filter_dialog.py" line="+1"/>
-        <location filename="../../riskmap/ui/first_steps.py" line="+186"/>
+        <location filename="../../riskmap/ui/first_steps.py" line="+200"/>
         <location line="+41"/>
         <location filename="../../riskmap/ui/import_wizard.py" line="+330"/>
         <location filename="../../riskmap/ui/new_project_dialog.py" line="+177"/>
@@ -346,7 +346,7 @@
     </message>
     <message>
         <location line="+5"/>
-        <location filename="../../riskmap/ui/first_steps.py" line="+50"/>
+        <location filename="../../riskmap/ui/first_steps.py" line="+51"/>
         <location line="+14"/>
         <location filename="../../riskmap/ui/import_wizard.py" line="+97"/>
         <location filename="../../riskmap/ui/print_dialog.py" line="+34"/>
@@ -1556,7 +1556,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
     </message>
     <message>
         <location filename="../../riskmap/ui/export_dialog.py" line="-8"/>
-        <location filename="../../riskmap/ui/first_steps.py" line="-75"/>
+        <location filename="../../riskmap/ui/first_steps.py" line="-76"/>
         <location filename="../../riskmap/ui/import_wizard.py" line="-225"/>
         <location filename="../../riskmap/ui/new_project_dialog.py" line="+29"/>
         <location filename="../../riskmap/ui/planning.py" line="+2"/>
@@ -2293,12 +2293,12 @@ Last segment {s}</translation>
     </message>
     <message>
         <location line="+26"/>
-        <location line="+196"/>
+        <location line="+198"/>
         <source>新建项目</source>
         <translation>New project</translation>
     </message>
     <message>
-        <location line="-186"/>
+        <location line="-188"/>
         <source>输入地名、地名的一部分或行政区划代码，如 平阴、370124</source>
         <translation>Type a place name in Chinese, part of one, or an administrative code such as 370124</translation>
     </message>
@@ -2356,17 +2356,17 @@ Last segment {s}</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+119"/>
+        <location line="+121"/>
         <source>项目文件</source>
         <translation>Project file</translation>
     </message>
     <message>
-        <location line="-105"/>
+        <location line="-107"/>
         <source>创建</source>
         <translation>Create</translation>
     </message>
     <message>
-        <location line="+39"/>
+        <location line="+41"/>
         <source>没有找到“{text}”</source>
         <translation>Nothing found for &quot;{text}&quot;</translation>
     </message>
@@ -2542,7 +2542,7 @@ Overwrite it?</translation>
         <translation>Tianditu terrain labels</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/first_steps.py" line="-196"/>
+        <location filename="../../riskmap/ui/first_steps.py" line="-208"/>
         <location filename="../../riskmap/ui/new_project_dialog.py" line="+12"/>
         <source>新建项目…</source>
         <translation>New project…</translation>
@@ -2554,18 +2554,18 @@ Overwrite it?</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+297"/>
+        <location line="+310"/>
         <source>由驻地生成示意镇街…</source>
         <translation>Approximate towns from town seats…</translation>
     </message>
     <message>
-        <location line="-296"/>
-        <location line="+291"/>
+        <location line="-309"/>
+        <location line="+304"/>
         <source>生成网格…</source>
         <translation>Generate grid…</translation>
     </message>
     <message>
-        <location line="-290"/>
+        <location line="-303"/>
         <source>导入企业名单…</source>
         <translation>Import enterprise list…</translation>
     </message>
@@ -2611,7 +2611,7 @@ Overwrite it?</translation>
         <translation>Hexagon</translation>
     </message>
     <message>
-        <location line="+92"/>
+        <location line="+101"/>
         <source>请先打开或新建项目</source>
         <translation>Open or create a project first</translation>
     </message>
@@ -2626,7 +2626,7 @@ Overwrite it?</translation>
         <translation>{name}: every step is done</translation>
     </message>
     <message>
-        <location line="+37"/>
+        <location line="+40"/>
         <source>生成网格</source>
         <translation>Generate grid</translation>
     </message>
@@ -2668,13 +2668,13 @@ Overwrite it?</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+15"/>
+        <location line="+13"/>
         <source>驻地表格</source>
         <translation>Town seats table</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../../riskmap/ui/locate.py" line="+112"/>
+        <location filename="../../riskmap/ui/locate.py" line="+115"/>
         <source>表格 (*.xlsx *.xls *.csv);;所有文件 (*)</source>
         <translation>Tables (*.xlsx *.xls *.csv);;All files (*)</translation>
     </message>
@@ -2689,7 +2689,7 @@ Overwrite it?</translation>
         <translation>Generating the grid</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+17"/>
         <source>已由驻地生成 {n} 个示意镇街</source>
         <translation>{n} approximate towns made from town seats</translation>
     </message>
@@ -2699,12 +2699,12 @@ Overwrite it?</translation>
         <translation>Making approximate towns</translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+31"/>
         <source>第一步</source>
         <translation>First steps</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/locate.py" line="-188"/>
+        <location filename="../../riskmap/ui/locate.py" line="-191"/>
         <source>统一社会信用代码</source>
         <translation>Unified social credit code</translation>
     </message>
@@ -2782,6 +2782,11 @@ longitude {lon:.6f}°, latitude {lat:.6f}°?</translation>
     </message>
     <message>
         <location line="+2"/>
+        <source>{text}（{note}）</source>
+        <translation>{text} ({note})</translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <location line="+24"/>
         <source>正在定位</source>
         <translation>Locating</translation>
@@ -2807,12 +2812,12 @@ Locate these enterprises?</translation>
         <translation>Checking the coordinates file</translation>
     </message>
     <message>
-        <location line="+11"/>
-        <source>匹配 {matched} 家；未找到 {missing} 家；不唯一 {ambiguous} 家；在县界外 {outside} 家</source>
-        <translation>{matched} matched; {missing} not found; {ambiguous} ambiguous; {outside} outside the county</translation>
+        <location line="+8"/>
+        <source>匹配 {matched} 家；未找到 {missing} 家；名称不唯一 {ambiguous} 家；在边界外 {outside} 家；无坐标 {blank} 行；重复 {twice} 行</source>
+        <translation>{matched} matched; {missing} not found; {ambiguous} ambiguous names; {outside} outside the boundary; {blank} rows without coordinates; {twice} repeated rows</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+23"/>
         <source>未定位企业</source>
         <translation>Unlocated enterprises</translation>
     </message>
@@ -2822,7 +2827,7 @@ Locate these enterprises?</translation>
         <translation>Locate enterprise (click the map)</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+6"/>
         <source>由坐标文件定位企业…</source>
         <translation>Locate enterprises from a coordinates file…</translation>
     </message>

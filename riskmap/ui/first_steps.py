@@ -6,6 +6,8 @@ towns from town seats (工具 menu).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QT_TR_NOOP, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
@@ -46,6 +48,13 @@ def zones_module():
     return zones
 
 
+def seats_reader() -> bool:
+    """Whether this installation reads town-seat tables (riskmap.io.seats)."""
+    import importlib.util
+
+    return importlib.util.find_spec("riskmap.io.seats") is not None
+
+
 # ---------------------------------------------------------------------------------------------- actions
 def run_step_action(window, action_id: str) -> bool:
     """Do what a step's action id says in ``window``; False when the window cannot do it."""
@@ -82,7 +91,8 @@ def action_available(window, action_id: str) -> bool:
 
 # ---------------------------------------------------------------------------------------------- panel
 class FirstStepsPanel(QWidget):
-    """One row per first step: ✓ or ○, the title, what is there, and buttons that fill it."""
+    """One row per first step: ✓ or ○, the title, what is there, and (while it is not done) the buttons that
+    fill it."""
 
     def __init__(self, window):
         super().__init__()
@@ -98,6 +108,7 @@ class FirstStepsPanel(QWidget):
         self.grid.setColumnStretch(2, 1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.body)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
@@ -139,20 +150,23 @@ class FirstStepsPanel(QWidget):
             detail = QLabel(step.detail(lang))
             detail.setWordWrap(True)
             buttons = QWidget()
-            bl = QHBoxLayout(buttons)
+            bl = QGridLayout(buttons)  # two buttons a row, so the panel stays narrow
             bl.setContentsMargins(0, 0, 0, 0)
-            for action_id in (step.action, *step.more):
-                if not action_available(self.window_, action_id):
+            for action_id in () if step.done else (step.action, *step.more):
+                if not action_id or not action_available(self.window_, action_id):
                     continue
                 b = QPushButton(tr(BUTTONS[action_id]))
                 b.setObjectName(f"step_{step.key}_{action_id}")
                 b.clicked.connect(lambda _=False, a=action_id: run_step_action(self.window_, a))
-                bl.addWidget(b)
+                bl.addWidget(b, bl.count() // 2, bl.count() % 2)
                 self.buttons[f"{step.key}:{action_id}"] = b
-            bl.addStretch(1)
+            bl.setColumnStretch(2, 1)
             for col, w in enumerate((mark, title, detail)):
                 self.grid.addWidget(w, 2 * row, col, Qt.AlignmentFlag.AlignTop)
-            self.grid.addWidget(buttons, 2 * row + 1, 2)
+            if self.buttons and any(k.startswith(f"{step.key}:") for k in self.buttons):
+                self.grid.addWidget(buttons, 2 * row + 1, 2)
+            else:
+                buttons.deleteLater()
         self.grid.setRowStretch(2 * len(self.steps), 1)
         return self.steps
 
@@ -233,8 +247,6 @@ class SeatsDialog(QDialog):
         lay.addWidget(buttons)
 
     def browse(self) -> None:
-        from pathlib import Path
-
         path, _ = QFileDialog.getOpenFileName(self, tr("驻地表格"), self.path_edit.text() or str(Path.home()),
                                               tr("表格 (*.xlsx *.xls *.csv);;所有文件 (*)"))
         if path:
@@ -258,16 +270,19 @@ def make_grid(window, size_km: float, shape: str, replace: bool):
 def towns_from_seats(window, path: str, replace: bool):
     """Make approximate towns from a seats table in the background; the map and the panel follow."""
     from riskmap.edit.zones import towns_from_seats as core_towns
+    from riskmap.io.seats import read_seats
 
     project = window.project
+
+    def work(progress, cancelled):
+        return core_towns(project, read_seats(path, project), replace=replace, source=Path(path).name)
 
     def done(n):
         window.workspace.reload_table("zones")
         window.workspace.reload_table("enterprises")
         window.show_message(tr("已由驻地生成 {n} 个示意镇街").format(n=n))
 
-    return window.run_task(tr("正在生成示意镇街"), lambda progress, cancelled: core_towns(
-        project, path, replace=replace), done)
+    return window.run_task(tr("正在生成示意镇街"), work, done)
 
 
 def _ask_grid(window) -> None:
@@ -315,7 +330,7 @@ def install(window) -> None:
         a.setObjectName("make_grid")
         a.triggered.connect(lambda: _ask_grid(window))
         window.register_action("tools", a, permission="edit_features")
-    if zones_module() is not None and hasattr(zones_module(), "towns_from_seats"):
+    if zones_module() is not None and hasattr(zones_module(), "towns_from_seats") and seats_reader():
         a = QAction(tr("由驻地生成示意镇街…"), window)
         a.setObjectName("towns_from_seats")
         a.triggered.connect(lambda: _ask_seats(window))

@@ -144,7 +144,7 @@ class UnlocatedPanel(QWidget):
         self.note.setText(tr("未定位企业 {n} 家：选中一家，点“在地图上定位”后在地图上单击其位置").format(n=n) if n
                           else tr("没有未定位的企业"))
         self.locate_button.setEnabled(n > 0 and self._writable())
-        self.file_button.setEnabled(project is not None and self._writable())
+        self.file_button.setEnabled(project is not None and self._writable() and available()[1])
         if n:
             ids = self.frame["id"].astype(int).tolist()
             self.select(keep[0] if keep is not None and keep[0] in ids else ids[0])
@@ -200,12 +200,15 @@ class UnlocatedPanel(QWidget):
         project = w.project
         name = self.current()[1] if self.current() else str(enterprise_id)
 
-        def done(_result):
+        def done(result):
             w.workspace.reload_table("enterprises")
             w.workspace.reload_table("zones")
             self.refresh()
             self.located.emit(enterprise_id, lon, lat)
-            w.show_message(tr("已将“{name}”定位到 经度 {lon:.6f}°，纬度 {lat:.6f}°").format(name=name, lon=lon, lat=lat))
+            text = tr("已将“{name}”定位到 经度 {lon:.6f}°，纬度 {lat:.6f}°").format(name=name, lon=lon, lat=lat)
+            if getattr(result, "mismatch", ""):
+                text = tr("{text}（{note}）").format(text=text, note=result.mismatch)
+            w.show_message(text, 15000)
 
         self.task = w.run_task(tr("正在定位"), lambda progress, cancelled: set_location(
             project, enterprise_id, lon, lat), done)
@@ -245,18 +248,31 @@ class UnlocatedPanel(QWidget):
 
 
 def result_summary(result) -> str:
-    """A line about a LocateResult: how many matched, not found, ambiguous, outside the county."""
-    def n(name):
-        value = getattr(result, name, None)
-        return len(value) if isinstance(value, list | tuple | set | dict) else int(value or 0)
+    """A line about a LocateResult: how many rows matched, and how many could not be used and why."""
+    c = result.counts()
+    return tr("匹配 {matched} 家；未找到 {missing} 家；名称不唯一 {ambiguous} 家；在边界外 {outside} 家；"
+              "无坐标 {blank} 行；重复 {twice} 行").format(
+        matched=c.get("matched", 0), missing=c.get("not_found", 0), ambiguous=c.get("ambiguous", 0),
+        outside=c.get("outside", 0), blank=c.get("no_coordinates", 0), twice=c.get("duplicate", 0))
 
-    return tr("匹配 {matched} 家；未找到 {missing} 家；不唯一 {ambiguous} 家；在县界外 {outside} 家").format(
-        matched=n("matched"), missing=n("not_found"), ambiguous=n("ambiguous"), outside=n("outside"))
+
+def available() -> tuple[bool, bool]:
+    """(the table and the 定位 tool work, locating from a file works) in this installation."""
+    import importlib.util
+
+    from riskmap import stats
+
+    tool = hasattr(stats, "unlocated") and importlib.util.find_spec("riskmap.edit.locate") is not None
+    return tool, tool and importlib.util.find_spec("riskmap.io.locate") is not None
 
 
 def install(window) -> None:
     """The 未定位 dock (bottom) and 编辑 → 定位企业 / 由坐标文件定位…"""
+    tool_ok, file_ok = available()
+    if not tool_ok:
+        return
     panel = UnlocatedPanel(window)
+    panel.file_button.setVisible(file_ok)
     dock = window.add_dock(panel, tr("未定位企业"), Qt.DockWidgetArea.BottomDockWidgetArea, "unlocated")
     dock.hide()
     window.register_extension("locate", panel)
@@ -278,6 +294,8 @@ def install(window) -> None:
     a.setObjectName("locate_tool")
     a.triggered.connect(lambda: show_and(panel.start_tool))
     window.register_action("edit", a, permission="edit_features")
+    if not file_ok:
+        return
     b = QAction(tr("由坐标文件定位企业…"), window)
     b.setObjectName("locate_file")
     b.triggered.connect(lambda: show_and(panel.choose_file))

@@ -211,6 +211,8 @@ class NewProjectDialog(QDialog):
             item = QTreeWidgetItem([d.name, d.province, d.city or "", level_text(d.level), d.adcode])
             item.setData(0, ROLE, d)
             self.results.addTopLevelItem(item)
+        for c in range(1, 5):
+            self.results.resizeColumnToContents(c)
         if not found:
             self.results_note.setText(tr("没有找到“{text}”").format(text=text))
         elif len(found) == 1:
