@@ -27,7 +27,7 @@ import shapely
 from riskmap.atomic import atomic_path
 from riskmap.errors import RiskmapError
 from riskmap.export.base import ExportLayer, ExportSource, Steps, export_steps, text_value
-from riskmap.export.stats import level_counts
+from riskmap.export.stats import NONE_COLUMN, level_counts
 from riskmap.export.webfont import font_face_css
 from riskmap.levels import load_levels
 from riskmap.marks import DEMO_MARK, DEMO_NOTE, demo_title
@@ -157,9 +157,15 @@ def page_json(src: ExportSource, *, title: str | None = None, subtitle: str = ""
     counts = level_counts(ents.gdf["level"]) if ents is not None and "level" in ents.gdf else {}
     levels = [{"n": n, "name": lv.name_zh, "colour": lv.colour, "count": counts.get(n, 0)}
               for n, lv in load_levels().levels.items()]
+    if counts.get(0):  # 未评估: grey, on its own, never counted as 低
+        levels.append({"n": 0, "name": NONE_COLUMN, "colour": ents.layer.style.none_colour, "count": counts[0]})
+    shown = len(ents.gdf) if ents is not None else 0
+    unlocated = 0 if src.unlocated is None else len(src.unlocated)
+    legend_title = (f"企业风险等级（共 {shown + unlocated} 家，其中未定位 {unlocated} 家未上图）" if unlocated
+                    else f"企业风险等级（共 {shown} 家）")
     meta = {
         "title": title or src.name, "subtitle": subtitle, "demo": DEMO_NOTE if src.is_demo else "",
-        "legendTitle": f"企业风险等级（共 {len(ents.gdf) if ents is not None else 0} 家）",
+        "legendTitle": legend_title,
         "levels": levels, "note": "离线地图：无需联网。坐标系 CGCS2000。",
     }
     text = json.dumps(meta, ensure_ascii=False, separators=(",", ":"))
