@@ -223,9 +223,9 @@ def finish_replacement(session, kind: str, old_ids: list[int], *, approximate: d
     """After new zones of ``kind`` are in: remove ``old_ids``, re-assign enterprises (towns), set or clear the
     示意 mark, level the zoned units again."""
     conn = session.connection()
+    _remove_zones(conn, old_ids)
     if kind == "town":
         assign_enterprises(conn)
-    _remove_zones(conn, old_ids)
     _link_orphans(conn, kind)
     if approximate is not None:
         value = {"date": dt.date.today().isoformat(), **approximate}
