@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from riskmap.model import FEATURE_CLASSES, MODEL_CLASSES, SRID
 from riskmap.model.geometry import _ENVELOPE_DOUBLES, from_gpkg_blob
+from riskmap.store import domains
 
 APPLICATION_ID = 0x47504B47  # "GPKG"
 USER_VERSION = 10300  # GeoPackage 1.3 (R-tree triggers of 1.3; GDAL 3.6 warns on 1.4)
@@ -194,7 +195,13 @@ def initialize(dbapi_conn: sqlite3.Connection) -> None:
             "INSERT OR IGNORE INTO gpkg_extensions VALUES (?, 'geom', 'gpkg_rtree_index',"
             " 'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')", (t,))
     cur.executescript(IMMUTABLE_ASSESSMENTS)
+    describe(cur)
+
+
+def describe(cur) -> None:
+    """What other GIS read from the file: Chinese column titles, coded-value domains, default QGIS styles."""
     _data_columns(cur)
+    domains.write_all(cur)
 
 
 def _data_columns(cur) -> None:
@@ -234,6 +241,7 @@ def refresh_contents(dbapi_conn: sqlite3.Connection, tables=None) -> None:
         row = cur.execute(f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM rtree_{t}_geom").fetchone()
         cur.execute("UPDATE gpkg_contents SET min_x=?, min_y=?, max_x=?, max_y=?, last_change=? WHERE table_name=?",
                     (*row, stamp, t))
+    domains.sync(cur)  # domains and styles follow the standards and layer files (no write when unchanged)
 
 
 def sniff(path: Path) -> str:

@@ -13,9 +13,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from riskmap.errors import RiskmapError
+from riskmap.store.gpkg import describe
 from riskmap.store.history import HISTORY_STAMP
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _history_stamped_by_server(conn: Connection) -> None:
@@ -27,9 +28,22 @@ def _history_stamped_by_server(conn: Connection) -> None:
 
 _history_stamped_by_server.dialects = ("postgresql",)
 
+
+
+def _domains_and_styles(conn: Connection) -> None:
+    """2 → 3: a GeoPackage gains coded-value field domains and riskmap's default QGIS styles (``layer_styles``),
+    so QGIS and ArcGIS show words and the four colours. PostgreSQL keeps neither: nothing to do there."""
+    if conn.dialect.name == "sqlite":
+        describe(conn.connection.driver_connection.cursor())
+
+
+_domains_and_styles.dialects = ("sqlite",)
+_domains_and_styles.needed_to_read = False  # riskmap itself reads neither: an old file still opens read-only
+
 # MIGRATIONS[n] upgrades a project from version n to n + 1; a step's ``dialects`` names the stores it changes
-# (all when absent), so a read-only open of a store that a step leaves alone needs no upgrade.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _history_stamped_by_server}
+# (all when absent), so a read-only open of a store that a step leaves alone needs no upgrade; nor does one
+# whose steps are all ``needed_to_read = False`` (the version is bumped on the first write).
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _history_stamped_by_server, 2: _domains_and_styles}
 
 
 def pending(version: int) -> list[Callable[[Connection], None]]:
@@ -50,7 +64,7 @@ def upgrade(engine: Engine, version: int, *, readonly: bool, where: str, what_zh
     if not steps:
         return
     if readonly and not any(engine.dialect.name in getattr(step, "dialects", ("sqlite", "postgresql"))
-                            for step in steps):
+                            and getattr(step, "needed_to_read", True) for step in steps):
         return  # nothing to change for this store: an old file reads as it is (the version is bumped on a write)
     if readonly:
         raise RiskmapError(f"{what_zh}需要升级结构，但以只读方式打开: {where}",
