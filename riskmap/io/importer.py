@@ -62,7 +62,7 @@ def read_for(path, spec: TargetSpec, *, sheet: str | None = None, header_row: in
     path = Path(path)
     source = read_source(path, sheet=sheet, header_row=header_row,
                          scorer=lambda cells: header_score(cells, spec), report=Report(path.name))
-    if spec.geometry == "polygon" and source.format == "DXF":  # CAD drawings: each polygon named by its text
+    if spec.table == "zones" and source.format == "DXF":  # CAD drawings: each zone named by the text inside
         source = name_polygons(source)
     source.read_issues = list(source.report.issues)
     return source
