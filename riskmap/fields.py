@@ -28,7 +28,7 @@ VOCAB: dict[str, dict[str, tuple[str, str]]] = {
         "county": ("县（区）", "County"), "town": ("镇/街道", "Town"), "village": ("村/社区", "Village"),
         "grid": ("网格", "Grid"), "chemical_park": ("化工园区", "Chemical park"),
         "industrial_park": ("工业园区", "Industrial park"), "functional": ("功能区", "Functional area"),
-        "custom": ("自定义区域", "Custom area"),
+        "custom": ("自定义区域", "Custom area"), "city": ("地级市", "City"), "province": ("省", "Province"),
     },
     "level_rule@zones": {"max": ("就高", "Highest level"), "weighted": ("加权密度", "Weighted density")},
     "status@hidden_dangers": {

@@ -186,11 +186,15 @@ def find_plan(key: str | Path) -> Plan:
     for plan in plans:
         if key in plan.applies_to:
             return plan
+    from riskmap.gazetteer import find
     from riskmap.places import find_place
     try:
         place = find_place(key)
     except RiskmapError:
-        place = None
+        try:  # any place of China by name or adcode
+            place = find(key)
+        except RiskmapError:
+            place = None
     if place is not None:
         for plan in plans:
             if place.adcode == plan.adcode or place.adcode in plan.applies_to:

@@ -96,6 +96,13 @@ def test_bench_export(tmp_path, demo_path):
         assert has_figure(out, rf"^{re.escape(case)} +{NUMBER} s +{NUMBER} MB"), (case, out)
 
 
+def test_bench_new(tmp_path):
+    out = run_bench("bench_new", tmp_path, "--work", str(tmp_path / "work"))
+    assert has_figure(out, rf"^search worst: {NUMBER} ms"), out
+    for level, name, zones in (("county", "平阴县", 1), ("city", "六安市", 8), ("province", "安徽省", 17)):
+        assert has_figure(out, rf"^new {level} {name}: {NUMBER} s median of 1.*, {zones} zones, {NUMBER} MB"), out
+
+
 @pytest.mark.postgis
 def test_bench_postgis(tmp_path, pg_server):
     url = pg_server.create_database("bench_quick")

@@ -78,17 +78,14 @@ def _url(value: str) -> str:
 
 
 def run_init(args) -> int:
-    from riskmap.places import find_place
+    from riskmap.gazetteer import find
     from riskmap.store import Project
     from riskmap.store.postgis import mask_url, parse_url
 
     url = _url(args.url)
     place, epsg = None, None
     if args.place:
-        try:
-            p = find_place(args.place)
-        except (KeyError, LookupError) as exc:
-            raise RiskmapError(f"未知地点: {args.place}", f"unknown place: {args.place}") from exc
+        p = find(args.place)  # any county, city or province; an unknown or ambiguous name is refused
         place, epsg = p.adcode, p.epsg
     name = args.name or parse_url(url).database or "riskmap"
     with Project.create(url, name=name, place=place, metric_epsg=epsg) as project:

@@ -15,8 +15,8 @@ def register(sub) -> None:
                        description="按规则（就高 max / 加权密度 weighted + 计数规则）重新计算某类分区的风险等级，写入项目并列出 / "
                                    "recompute the levels of every zone of a unit, store them and print the table")
     p.add_argument("project", help="项目文件 .gpkg 或数据库 URL / project file or database URL")
-    p.add_argument("--unit", default="town", choices=[u for u in UNIT_KINDS if u != "county"],
-                   help="分区单元 / zone unit (default town)")
+    p.add_argument("--unit", default="town", choices=list(UNIT_KINDS),
+                   help="分区单元（county：市级项目的各县区） / zone unit (default town; county: the counties of a city project)")
     p.add_argument("--rule", default="max", choices=RULES, help="定级规则 / rule (default max)")
     p.add_argument("--per", choices=PER, help="加权密度口径 / weighted divisor (default from zoning.toml)")
     p.add_argument("--standard", metavar="FILE", help="另一个 zoning.toml / another zoning rules file")

@@ -31,12 +31,14 @@ class ProjectMeta(Base):
 
 
 class Zone(Versioned, Base):
-    """An area unit: county, town (镇/街道), village (村/社区), grid, park or a custom polygon."""
+    """An area unit: county, town (镇/街道), village (村/社区), grid, park, a custom polygon, or the city or province
+    of a city or province project."""
 
     __tablename__ = "zones"
     __table_args__ = AUTOINC
     __geometry__ = "MULTIPOLYGON"
-    KINDS = ("county", "town", "village", "grid", "chemical_park", "industrial_park", "functional", "custom")
+    KINDS = ("county", "town", "village", "grid", "chemical_park", "industrial_park", "functional", "custom",
+             "city", "province")
 
     id: Mapped[int] = _pk()
     name: Mapped[str] = mapped_column(Text, nullable=False)

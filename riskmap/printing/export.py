@@ -46,7 +46,9 @@ def prepare(source: ExportSource, opts, *, extent=None, visible: list[str] | Non
     content = build_content(source, visible if visible is not None else visible_layer_ids(opts.layers),
                             extent=extent, order=order, progress=progress)
     template = load_template(opts.template)
-    texts = Texts(title=opts.title, subtitle=opts.subtitle, unit=opts.unit, date=opts.date,
+    project = getattr(source, "project", None)
+    org = project.meta().get("org") if project is not None else None  # 编制单位 given at riskmap new
+    texts = Texts(title=opts.title, subtitle=opts.subtitle, unit=opts.unit or org or None, date=opts.date,
                   approval_no=opts.approval_no)
     return content, template, texts
 
