@@ -1001,7 +1001,6 @@
     </message>
     <message>
         <location line="-53"/>
-        <location filename="../../riskmap/ui/new_project_dialog.py" line="+0"/>
         <source>级别</source>
         <translation>Severity</translation>
     </message>
@@ -2319,7 +2318,12 @@ Last segment {s}</translation>
         <translation>Code</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="-11"/>
+        <source>行政级别</source>
+        <translation>Level</translation>
+    </message>
+    <message>
+        <location line="+11"/>
         <source>行政区</source>
         <translation>Division</translation>
     </message>

@@ -122,7 +122,7 @@ class NewProjectDialog(QDialog):
         self.search_edit.setClearButtonEnabled(True)
         self.results = QTreeWidget()
         self.results.setObjectName("place_results")
-        self.results.setHeaderLabels([tr("名称"), tr("省份"), tr("地市"), tr("级别"), tr("代码")])
+        self.results.setHeaderLabels([tr("名称"), tr("省份"), tr("地市"), tr("行政级别"), tr("代码")])
         self.results.setRootIsDecorated(False)
         self.results.setColumnWidth(0, 150)
         self.results_note = QLabel()

@@ -113,3 +113,27 @@ def test_nothing_to_locate_hides_the_dock(window):
     panel = window.extension("locate")
     assert panel.table.rowCount() == 0 and not panel.locate_button.isEnabled()
     assert not window.docks["unlocated"].isVisible()
+
+
+def test_coordinates_file_locates_after_the_check(unlocated_window, qtbot, monkeypatch, tmp_path):
+    w, ids = unlocated_window
+    panel = w.extension("locate")
+    ents = w.project.read_table("enterprises", where=f"id IN ({ids[0]}, {ids[1]})").sort_values("id")
+    towns = w.project.read_table("zones", where="kind = 'town'").geometry
+    p0, p1 = towns.iloc[0].representative_point(), towns.iloc[1].representative_point()
+    csv = tmp_path / "coords.csv"
+    csv.write_text("企业名称,经度,纬度\n"
+                   f"{ents['name'].iloc[0]},{p0.x:.6f},{p0.y:.6f}\n"
+                   f"{ents['name'].iloc[1]},{p1.x:.6f},{p1.y:.6f}\n"
+                   "不存在的企业,105.0,35.7\n", encoding="utf-8")
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        staticmethod(lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Yes))
+    panel.locate_file(str(csv))
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 0, timeout=20000)
+    assert asked and asked[0].startswith("匹配 2 家；未找到 1 家")  # the dry run's report, asked before writing
+    back = w.project.read_table("enterprises", where=f"id IN ({ids[0]}, {ids[1]})").sort_values("id")
+    got = [(round(g.x, 6), round(g.y, 6)) for g in back.geometry]
+    assert got == [(round(p0.x, 6), round(p0.y, 6)), (round(p1.x, 6), round(p1.y, 6))]
+    assert w.workspace.layer("enterprises").row_of(ids).size == 2  # drawn again with their points
+    assert "没有未定位的企业" in panel.note.text() and not panel.locate_button.isEnabled()

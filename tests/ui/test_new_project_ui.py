@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import shapely
+from PySide6.QtWidgets import QMessageBox
 
 from tests.ui.conftest import SHOTS, pixel, wait_render
 
@@ -94,7 +95,7 @@ def test_search_pick_create_and_open(app, qtbot, prefs, tmp_path):
     w.grab().save(f"{SHOTS}/ui_new_project_window.png")
 
 
-def test_ambiguous_name_lists_candidates_with_province(app, qtbot, prefs):
+def test_ambiguous_name_lists_candidates_with_province(app, qtbot, prefs, tmp_path, monkeypatch):
     from riskmap.ui.new_project_dialog import open_new_project
 
     w = _empty_window(qtbot, prefs)
@@ -112,6 +113,31 @@ def test_ambiguous_name_lists_candidates_with_province(app, qtbot, prefs):
     lanzhou = next(i for i in range(len(rows)) if rows[i][0] == "城关区" and rows[i][1] == "甘肃省")
     dlg.results.setCurrentItem(dlg.results.topLevelItem(lanzhou))
     assert dlg.division.adcode == "620102" and dlg.title_edit.text() == "城关区安全风险一张图"
+    # an existing file is only replaced on the user's word
+    taken = tmp_path / "taken.gpkg"
+    taken.write_bytes(b"keep me")
+    dlg.path_edit.setText(str(taken))
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.StandardButton.No))
+    assert dlg.create() is None and taken.read_bytes() == b"keep me" and dlg.isVisible()
+
+
+def test_english_interface(app, qtbot, prefs):
+    from riskmap.ui.i18n import install_language
+    from riskmap.ui.new_project_dialog import NewProjectDialog
+
+    install_language("en")
+    dlg = NewProjectDialog()
+    qtbot.addWidget(dlg)
+    header = dlg.results.headerItem()
+    assert [header.text(c) for c in range(5)] == ["Name", "Province", "City", "Level", "Code"]
+    dlg.search_edit.setText("370124")
+    dlg.run_search()
+    assert dlg.results.topLevelItem(0).text(3) == "County"
+    dlg.results.setCurrentItem(dlg.results.topLevelItem(0))
+    assert dlg.title_edit.text() == "平阴县 safety risk map" and dlg.create_button.text() == "Create"
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    dlg.grab().save(f"{SHOTS}/en_new_project_dialog.png")
 
 
 def test_tree_loads_children_when_opened(app, qtbot, prefs):
