@@ -81,12 +81,13 @@ def plan_from_source(project, source: Source, spec: TargetSpec, mapping: Mapping
         m.header_row = source.header_row
     if crs is not None:
         m.crs = str(crs)
-    pairs = [f"{f}←{c}" for f, c in m.fields.items()]
+    tag = {"given": "（指定）", "detected": "（识别）"} if m.origin else {}
+    pairs = [f"{f}←{c}{tag.get(m.origin.get(f), '')}" for f, c in m.fields.items()]
     if m.x:
-        pairs.append(f"x←{m.x}, y←{m.y}")
+        pairs.append(f"x←{m.x}, y←{m.y}{tag.get(m.origin.get('@x'), '')}")
     elif m.xy:
-        pairs.append(f"x,y←{m.xy}")
-    pairs += [f"{k}={v}" for k, v in m.constants.items()]
+        pairs.append(f"x,y←{m.xy}{tag.get(m.origin.get('@xy'), '')}")
+    pairs += [f"{k}={v}{tag.get(m.origin.get(k), '')}" for k, v in m.constants.items()]
     head = f"表头在第{source.header_row}行；" if source.is_table and source.header_row else ""
     report.note(f"{head}字段对应：{'；'.join(pairs) or '无'}", f"field mapping: {'; '.join(pairs) or 'none'}")
     ctx = ProjectContext.of(project, spec, m.constants)
@@ -120,7 +121,9 @@ def plan_import(project, path, layer: str, *, crs=None, mapping: Mapping | str |
     source = read_for(path, spec, sheet=sheet, header_row=header_row)
     check_cancel(cancel, IMPORT_CANCELLED)
     prog(0.4, "字段对应")
-    m = given or auto_mapping(source.columns, spec, constants)
+    m = auto_mapping(source.columns, spec, constants)
+    if given is not None:  # a given mapping, maybe partial, over the detected one
+        m = given.merged_with(auto_mapping(source.columns, spec, {**constants, **given.constants}))
     return plan_from_source(project, source, spec, m, crs=crs, repair=repair,
                             progress=scaled(progress, 0.4, 1.0), cancel=cancel)
 
@@ -433,9 +436,11 @@ def _apply_updates(conn, plan: Prepared, user, old_geoms: dict, old_levels: dict
         gone_ids = [g for g, _ in gone]
         for g, pt in _points_of(conn, gone_ids).items():
             old_geoms[g] = pt
-        _delete_enterprises(conn, gone_ids)
+        assessments = _delete_enterprises(conn, gone_ids)
         insert_plain(conn, "edit_history", {"at": now, "user": user, "table_name": "enterprises", "row_id": gone_ids,
-                                            "action": "delete", "changes": [{"name": nm} for _, nm in gone]})
+                                            "action": "delete", "changes": [
+                                                {"name": nm, "reason": f"不在新名单 {plan.source.path.name} 中",
+                                                 "assessments": assessments.get(g, [])} for g, nm in gone]})
         result.deleted = list(gone)
     return ids + [g for g, _ in gone]
 
@@ -475,18 +480,31 @@ def _points_of(conn, ids: list[int]) -> dict:
     return {int(i): shapely.Point(x, y) for i, x, y in zip(got["id"][ok], got["x"][ok], got["y"][ok])}
 
 
-def _delete_enterprises(conn, ids: list[int]) -> None:
-    """Delete enterprises: records that hang off them go with them (ON DELETE CASCADE); records that only
-    name one (hidden dangers, assessments, control lines …) stay and lose the link."""
+def _delete_enterprises(conn, ids: list[int]) -> dict[int, list]:
+    """Delete enterprises. Records that hang off them go with them (ON DELETE CASCADE); their assessments
+    (immutable, so never unlinked) go too and are returned {enterprise id: [assessment …]} for the history;
+    records that only name one (hidden dangers, control lines …) stay and lose the link."""
     from riskmap.model import Base
 
     id_list = ", ".join(str(int(i)) for i in ids)
+    points = f"SELECT id FROM risk_points WHERE enterprise_id IN ({id_list})"
+    where = f"enterprise_id IN ({id_list}) OR risk_point_id IN ({points})"
+    kept: dict[int, list] = {}
+    rows = conn.exec_driver_sql(f"SELECT id, enterprise_id, risk_point_id, method, level, explanation, assessed_at "
+                                f"FROM assessments WHERE {where} ORDER BY id").fetchall()
+    for aid, eid, rp, method, level, expl, at in rows:
+        kept.setdefault(int(eid) if eid is not None else -1, []).append(
+            {"id": int(aid), "risk_point_id": rp, "method": method, "level": level, "explanation": expl,
+             "assessed_at": str(at)})
+    conn.exec_driver_sql(f"DELETE FROM assessments WHERE {where}")
     for table in Base.metadata.sorted_tables:
         for c in table.columns:
             for fk in c.foreign_keys:
-                if fk.column.table.name == "enterprises" and table.name != "enterprises" and fk.ondelete is None:
+                if (fk.column.table.name == "enterprises" and table.name not in ("enterprises", "assessments")
+                        and fk.ondelete is None):
                     conn.exec_driver_sql(f"UPDATE {table.name} SET {c.name} = NULL WHERE {c.name} IN ({id_list})")
     conn.exec_driver_sql(f"DELETE FROM enterprises WHERE id IN ({id_list})")
+    return kept
 
 
 def _insert_assessments(conn, cols: dict[str, list]) -> None:

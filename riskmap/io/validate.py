@@ -657,6 +657,7 @@ def _fill_towns(values: pd.DataFrame, geoms: np.ndarray, ctx: ProjectContext, re
     for i, nm in zip(tids, tnames):
         by_short.setdefault(town_key(nm), []).append((i, nm))
     names = np.array(values["town"].to_numpy(dtype=object)) if "town" in values else np.full(n, None, dtype=object)
+    names[_blank_mask(names)] = None
 
     def find(t):
         if not t:
@@ -692,7 +693,9 @@ def _fill_towns(values: pd.DataFrame, geoms: np.ndarray, ctx: ProjectContext, re
         if filled:
             report.note(f"{filled} 行没有填写乡镇，按所在位置补为所在乡镇", f"{filled} rows had no town: taken from the town polygon")
     if "address" in values:
-        _towns_from_address(values["address"].to_numpy(dtype=object), names, zone_ids, geoms, tids, tnames,
+        addresses = values["address"].to_numpy(dtype=object).copy()
+        addresses[_blank_mask(addresses)] = None
+        _towns_from_address(addresses, names, zone_ids, geoms, tids, tnames,
                             report, source)
     values["zone_id"] = zone_ids
     values["town"] = names
