@@ -170,3 +170,17 @@ def test_pdf_names_the_county_and_is_not_demo(tmp_path):
                           check=True).stdout
     assert "平阴县安全风险一张图" in text and "平阴县应急管理局" in text
     assert "示例数据" not in text
+
+
+@pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler-utils (pdftotext)")
+def test_city_pdf_prints_its_counties_in_four_colours(tmp_path, capsys):
+    out = tmp_path / "luan.gpkg"
+    assert main(["new", "--place", "341500", "--out", str(out), "--org", "六安市应急管理局"]) == 0
+    assert main(["zone", str(out), "--unit", "county"]) == 0
+    pdf = tmp_path / "luan.pdf"
+    assert main(["export", str(out), "--format", "pdf", "--out", str(pdf)]) == 0
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    for word in ("六安市安全风险一张图", "金寨县", "霍邱县", "县区按“就高”原则定级", "六安市应急管理局", "市界", "县界", "低风险"):
+        assert word in text, word
+    assert "示例数据" not in text

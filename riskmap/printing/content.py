@@ -97,6 +97,16 @@ def _zone_rule(src: ExportSource) -> str:
     """The rule that coloured the towns, in words: from the zoning run's settings when the project has them."""
     towns = src.get("towns")
     if towns is None or "level" not in towns.gdf or towns.gdf["level"].isna().all():
+        counties = src.get("counties")  # a city project levels its counties instead
+        if counties is not None and len(counties.gdf) and src.project is not None:
+            from riskmap.grading.zoning import zoned_units
+
+            try:
+                cfg = zoned_units(src.project).get("county")
+            except (RiskmapError, KeyError, ValueError):
+                cfg = None
+            if cfg is not None:
+                return f"县区按“{cfg.label_zh()}”原则定级" + ("（取县区内企业的最高风险等级）" if cfg.rule == "max" else "")
         return "未分区定级（镇街无等级）"
     if src.project is not None:
         from riskmap.grading.zoning import zoned_units
