@@ -79,9 +79,12 @@ def first_steps(project) -> list[Step]:
 
     # towns (a city project zones its counties instead)
     n_towns, n_grids, n_counties = zones.get("town", 0), zones.get("grid", 0), zones.get("county", 0)
-    city_like = meta.get("place_level") in ("city", "province")
-    if city_like and n_counties:
+    level = meta.get("place_level")
+    if level == "city" and n_counties:
         done, zh, en = True, f"{n_counties} 个区县作为分区单元", f"{n_counties} counties as zoning units"
+    elif level == "province" and zones.get("city", 0):
+        n_cities = zones["city"]
+        done, zh, en = True, f"{n_cities} 个地市作为分区单元", f"{n_cities} cities as zoning units"
     elif n_towns and "town" in approx:
         done = False
         zh = f"{n_towns} 个镇街为示意范围（由驻地生成），导入正式镇街边界后替换"

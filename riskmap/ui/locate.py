@@ -116,6 +116,8 @@ class UnlocatedPanel(QWidget):
         lay.addWidget(self.table, 1)
         lay.addLayout(row)
         window.workspace.layersReset.connect(self.refresh)
+        window.workspace.layerChanged.connect(
+            lambda lid, what: lid == "enterprises" and what == "data" and self.isVisible() and self.refresh())
 
     # ---- the table
     def refresh(self) -> pd.DataFrame:

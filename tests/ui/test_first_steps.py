@@ -124,6 +124,30 @@ def test_panel_shows_what_is_missing_and_follows_the_project(app, qtbot, prefs, 
     wait_render(qtbot, w.canvas)
     w.grab().save(f"{SHOTS}/ui_first_steps_towns.png")
 
+    # an enterprise list with one row without coordinates and one without a level, imported as the wizard does
+    from riskmap.io.importer import import_file
+
+    a, b = _inside_points(w.project, 2)
+    csv = tmp_path / "list.csv"
+    csv.write_text("企业名称,行业,经度,纬度,风险等级\n"
+                   f"甲加油站,加油站,{a.x:.6f},{a.y:.6f},较大\n"
+                   f"乙机械厂,机械,{b.x:.6f},{b.y:.6f},\n"
+                   "丙建材厂,建材,,,一般\n", encoding="utf-8")
+    import_file(w.project, csv, "enterprises")
+    w.workspace.reload_table("enterprises")
+    w.workspace.reload_table("zones")
+    qtbot.waitUntil(lambda: {s.key: s for s in panel.steps}["enterprises"].done, timeout=5000)
+    steps = {s.key: s for s in panel.steps}
+    assert steps["located"].detail_zh == "已定位 2 / 3 家；未定位 1 家"
+    assert {"located:locate_tool", "located:locate_file", "graded:unassessed_table"} <= set(panel.buttons)
+    panel.buttons["graded:unassessed_table"].click()  # the table of the enterprises still to be graded
+    layer = w.workspace.layer("enterprises")
+    assert "enterprises" in w.tables and layer.shown_count() == 1
+    assert layer.gdf["name"][layer.mask].tolist() == ["乙机械厂"]
+    panel.buttons["located:locate_tool"].click()  # the 定位 tool on the unlocated one
+    assert w.docks["unlocated"].isVisible() and w.canvas.map_tool is w.extension("locate").tool
+    assert w.extension("locate").current()[1] == "丙建材厂"
+
 
 def test_complete_demo_keeps_the_panel_hidden(window):
     panel = window.extension("first_steps")
