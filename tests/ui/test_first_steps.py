@@ -153,3 +153,13 @@ def test_complete_demo_keeps_the_panel_hidden(window):
     panel = window.extension("first_steps")
     assert panel.complete()
     assert not window.docks["first_steps"].isVisible()
+
+
+def test_a_city_zones_its_counties(tmp_path):
+    from riskmap.newproject import new_project
+    from riskmap.readiness import first_steps
+
+    with new_project(tmp_path / "la.gpkg", "六安市") as project:
+        towns = {s.key: s for s in first_steps(project)}["towns"]
+    # 金安区, 裕安区, 叶集区, 霍邱县, 舒城县, 金寨县, 霍山县
+    assert towns.done and towns.detail_zh == "7 个区县作为分区单元"
