@@ -163,3 +163,20 @@ def test_a_city_zones_its_counties(tmp_path):
         towns = {s.key: s for s in first_steps(project)}["towns"]
     # 金安区, 裕安区, 叶集区, 霍邱县, 舒城县, 金寨县, 霍山县
     assert towns.done and towns.detail_zh == "7 个区县作为分区单元"
+
+
+def test_tools_menu_grid_dialog(window):
+    import pytest
+
+    from riskmap.errors import RiskmapError
+    from riskmap.ui.first_steps import GridDialog
+
+    tools = window.menus["tools"].actions()
+    assert window.action("make_grid") in tools and window.action("towns_from_seats") in tools
+    dlg = GridDialog(window)
+    dlg.size_combo.setCurrentText("1")
+    dlg.shape_combo.setCurrentIndex(dlg.shape_combo.findData("hex"))
+    assert dlg.values() == (1.0, "hex", False)
+    dlg.size_combo.setCurrentText("两公里")
+    with pytest.raises(RiskmapError):
+        dlg.values()

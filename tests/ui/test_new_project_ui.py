@@ -157,3 +157,19 @@ def test_tree_loads_children_when_opened(app, qtbot, prefs):
     assert dlg.division.adcode == "370124" and dlg.create_button.isEnabled()
     dlg.tree.setCurrentItem(jinan)  # a city can be a project too
     assert dlg.division.level == "city" and dlg.title_edit.text() == "济南市安全风险一张图"
+
+
+def test_a_place_across_two_zones_says_so(app, qtbot, prefs):
+    from riskmap.ui.new_project_dialog import open_new_project
+
+    w = _empty_window(qtbot, prefs)
+    dlg = open_new_project(w)
+    dlg.search_edit.setText("341500")
+    dlg.run_search()
+    assert _results(dlg)[0][:4] == ["六安市", "安徽省", "", "地级"]
+    assert dlg.division.level == "city"  # a single hit is picked
+    assert not dlg.note_label.isHidden()
+    assert "EPSG:4548" in dlg.note_label.text() and "EPSG:4547" in dlg.note_label.text()
+    dlg.search_edit.setText("平阴县")
+    dlg.run_search()
+    assert dlg.division.adcode == "370124" and dlg.note_label.isHidden()  # inside one zone: no note
