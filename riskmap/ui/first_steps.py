@@ -318,11 +318,13 @@ def install(window) -> None:
     dock.hide()
     window.register_extension("first_steps", panel)
 
-    def opened():
+    def opened():  # shown for a project with steps to take, put away for a complete one
         panel.refresh()
         if window.project is not None and not panel.complete():
             dock.show()
             dock.raise_()
+        else:
+            dock.hide()
 
     window.projectOpened.connect(opened)
     if zones_module() is not None and hasattr(zones_module(), "make_grid"):

@@ -281,8 +281,7 @@ def install(window) -> None:
 
     def opened():
         panel.refresh()
-        if len(panel.frame):
-            dock.show()
+        dock.setVisible(bool(len(panel.frame)))
 
     window.projectOpened.connect(opened)
 
