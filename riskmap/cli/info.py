@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from riskmap.industries import groups, industry_name, load_industries
-from riskmap.layers import load_catalogue
 from riskmap.levels import level_info
 from riskmap.store import Project
 from riskmap.store.names import TABLE_TITLES
@@ -36,7 +35,7 @@ def project_summary(project: Project) -> dict:
     zones = project.read_table("zones", columns=["kind"])
     zone_kinds = {k: int(v) for k, v in zones["kind"].value_counts().sort_index().items()}
     layers = []
-    for layer in load_catalogue().values():
+    for layer in project.catalogue().values():  # 镇街（示意） while the towns are approximate
         n = len(project.read_table(layer.table, where=layer.where, columns=["id"])) if layer.where else counts[layer.table]
         layers.append({"id": layer.id, "name": layer.name_zh, "table": layer.table, "geometry": layer.geometry,
                        "count": n})
