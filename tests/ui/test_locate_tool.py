@@ -106,6 +106,10 @@ def test_click_places_the_enterprise(unlocated_window, qtbot, monkeypatch):
     wait_render(qtbot, w.canvas)
     img = w.canvas.grab().toImage()
     assert close_to(pixel(img, px, py), colour(1), tol=40), pixel(img, px, py)
+    steps = w.extension("first_steps")  # the first-steps panel follows
+    n = len(w.workspace.layer("enterprises").gdf)
+    qtbot.waitUntil(lambda: {s.key: s for s in steps.steps}["located"].detail_zh.startswith(f"已定位 {n - 1} / {n} 家"),
+                    timeout=5000)
     w.grab().save(f"{SHOTS}/ui_locate_tool.png")
 
 
