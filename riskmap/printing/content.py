@@ -214,9 +214,30 @@ def atlas_pages(content: PageContent, kind: str) -> list[PageContent]:
         geom = row.geometry
         name = str(row["name"])
         stats, title_word = _unit_stats(ents_m, geom, villages_m, name)
+        if kind == "town" and stats is not None and src.unlocated is not None and len(src.unlocated):
+            stats = _with_unlocated(stats, src.unlocated[src.unlocated["town"] == name], bool(title_word))
         title = demo_title(f"{name}安全风险四色图", content.is_demo)
         pages.append(content.for_unit(name, geom, stats, f"{name}企业风险等级统计（家）{title_word}", title))
     return pages
+
+
+def _with_unlocated(stats: pd.DataFrame, unl: pd.DataFrame, by_industry: bool) -> pd.DataFrame:
+    """A town page's table with the town's 未定位 enterprises: in their industry's row (a table by industry),
+    else in the 合计 row only (no village can be told)."""
+    if not len(unl):
+        return stats
+    if not by_industry:
+        return add_unlocated(stats, unl.assign(town=None))
+    from riskmap.industries import industry_name, load_industries
+
+    inds = load_industries()
+    keys = [industry_name(i) if i in inds else str(i) for i in unl["industry"]]
+    out = stats.copy()
+    for key in keys:
+        if key not in out.index:
+            out.loc[key] = 0
+    out = pd.concat([out.drop(index=TOTAL), out.loc[[TOTAL]]]).astype(np.int64)
+    return add_unlocated(out, unl.assign(town=keys))
 
 
 def _unit_stats(ents_m, geom, villages_m, name):

@@ -207,3 +207,18 @@ def test_rendered_unassessed_enterprise_is_grey_not_blue(qapp):
     blue, grey = pixel(*xy[0]), pixel(*xy[1])
     assert all(abs(a - b) <= 4 for a, b in zip(blue, (0x00, 0x70, 0xFF)))
     assert all(abs(a - b) <= 4 for a, b in zip(grey, (0x9E, 0x9E, 0x9E)))
+
+
+def test_town_atlas_pages_count_their_unlocated(holes, opened):
+    from riskmap.export.base import collect_layers
+    from riskmap.printing.content import atlas_pages, build_content
+    from riskmap.stats import enterprise_frame
+
+    pages = atlas_pages(build_content(collect_layers(opened)), "town")
+    frame = enterprise_frame(opened)
+    per_town = frame.groupby("town").size()
+    unassessed = frame[frame["level_key"] == "none"].groupby("town").size()
+    for page in pages:
+        assert page.stats.loc["合计", "合计"] == per_town.get(page.unit_name, 0), page.unit_name
+        assert page.stats.loc["合计", "未评估"] == unassessed.get(page.unit_name, 0), page.unit_name
+    assert sum(int(p.stats.loc["合计", "合计"]) for p in pages) == len(holes[3])
