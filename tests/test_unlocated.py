@@ -301,3 +301,23 @@ def test_placed_enterprises_are_zoned_by_point_afterwards(county):
     zone_project(county, "town", "max")
     assert zone_levels(county, "town") == inc == {"甲镇": 4, "乙镇": 1, "丙镇": 2}
     assert np.isfinite(county.read_table("enterprises", where=f"id = {ids['测试企业5']}").geometry.x).all()
+
+
+def test_postgis_counts_unlocated_and_places_them(county_path, pg_server):
+    """The same county pushed to PostGIS: town zoning by zone_id / town text, grid skipping, set_location."""
+    from riskmap.edit.locate import set_location
+    from riskmap.stats import project_stats
+    from riskmap.store.sync import push
+
+    url = pg_server.create_database("unlocated_county")
+    push(county_path, url)
+    with Project.open(url) as project:
+        assert {z.name: z.level for z in zone_project(project, "town", "max").zones} == {"甲镇": 2, "乙镇": 1,
+                                                                                       "丙镇": 4}
+        assert zone_project(project, "grid", "max").unlocated_skipped == 2
+        st = project_stats(project)
+        assert (st["unlocated"], st["unassessed"]) == (2, 2)
+        out = set_location(project, ids_by_name(project)["测试企业3"], 105.05, 35.05)  # 甲镇; record says 乙镇
+        assert "甲镇" in out.mismatch
+        assert zone_levels(project, "town") == {"甲镇": 1, "乙镇": 3, "丙镇": 4}
+        assert zone_levels(project, "grid")["网格1"] == 1
