@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import shapely
 from sqlalchemy import delete, exists, or_, select, text
+from sqlalchemy.exc import OperationalError
 
 from riskmap.model import ProjectMeta, Zone, ZoneDecision, utcnow
 from riskmap.model.geometry import from_gpkg_blobs
@@ -107,8 +108,11 @@ def read_unlocated(conn, *, ids=None) -> dict[str, np.ndarray]:
     cols = ["id", "level", "zone_id", "town"]
     empty = {c: np.empty(0, dtype=np.int64 if c == "id" else object) for c in cols}
     if conn.dialect.name != "postgresql" and ids is None:
-        n = conn.execute(text("SELECT (SELECT count(*) FROM enterprises) - "
-                              "(SELECT count(*) FROM rtree_enterprises_geom_rowid)")).scalar()
+        try:
+            n = conn.execute(text("SELECT (SELECT count(*) FROM enterprises) - "
+                                  "(SELECT count(*) FROM rtree_enterprises_geom_rowid)")).scalar()
+        except OperationalError:  # no R-tree: ask the table itself
+            n = 1
         if not n:
             return empty
     out = read_arrays(conn, "enterprises", cols, where="geom IS NULL OR ST_IsEmpty(geom)", ids=ids)
