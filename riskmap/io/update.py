@@ -91,16 +91,29 @@ def plan_updates(current: pd.DataFrame, values: pd.DataFrame, geoms: np.ndarray,
     plan.versions = {int(i): int(v) for i, v in zip(ids, current["version"].to_numpy())}
     plan.levels = {int(i): _plain(v) for i, v in zip(ids, current["level"].to_numpy(dtype=object))}
     cols = {f: current[f].to_numpy(dtype=object) for f in COMPARED}
-    new_cols = {f: values[f].to_numpy(dtype=object) for f in COMPARED if f in values}
+    new_cols = {}
+    for f in COMPARED:  # only the fields the list fills
+        if f in values:
+            col = values[f].to_numpy(dtype=object)
+            if any(v is not None and v == v for v in col):
+                new_cols[f] = col
     old_geoms = current["geometry"].to_numpy()
     for i in np.flatnonzero((match >= 0) & rows_ok):
         k = pos[int(match[i])]
         diff = {}
         for f, new in new_cols.items():
-            v = _plain(new[i])
-            if v is None or (f == "industry" and keep_industry[i]):
+            if f == "industry" and keep_industry[i]:
                 continue
-            old = _plain(cols[f][k])
+            v = new[i]
+            old = cols[f][k]
+            if v.__class__ is str and old.__class__ is str:  # most cells: no conversions
+                if v != old:
+                    diff[f] = (old, v)
+                continue
+            v = _plain(v)
+            if v is None:
+                continue
+            old = _plain(old)
             if not _same(old, v):
                 diff[f] = (old, v)
         g = geoms[i]

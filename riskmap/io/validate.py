@@ -8,6 +8,7 @@ report (file, row, field, value, reason). All checks work on whole columns (nump
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -742,6 +743,9 @@ def _towns_from_address(addresses, names, zone_ids, geoms, tids, tnames, report:
                    f"the address names several towns ({which}): town left blank", "warning")
 
 
+_COUNT = re.compile(r"^(?:共|合计|总计)?[:：]?\d+(?:家|个|户|处|条)$")
+
+
 def _summary_rows(source: Source, names: pd.Series, checks: dict, report: Report, name_field: str) -> np.ndarray:
     """Rows that are not objects: 合计/小计 (name cell, or any cell when the name is blank) and notes
     under the list (备注, 填表人 …): left out with a note each."""
@@ -764,10 +768,15 @@ def _summary_rows(source: Source, names: pd.Series, checks: dict, report: Report
         return None
 
     blank = _blank_mask(names)
+    before = list(frame.columns).index(names.name) if names.name in frame.columns else 0
+    lead = [frame.iloc[:, j].to_numpy(dtype=object) for j in range(before)]  # 序号 … before the name
     for i in range(n):
         k = kind_of(arr[i])
-        if k is None and blank[i]:
-            for v in frame.iloc[i].to_numpy(dtype=object):
+        if k is None and isinstance(arr[i], str) and _COUNT.match("".join(arr[i].split())):
+            k = "summary"  # 共14家
+        if k is None:  # blank name: any cell; else the cells before it (序号 合计)
+            cells = frame.iloc[i].to_numpy(dtype=object) if blank[i] else [c[i] for c in lead]
+            for v in cells:
                 k = kind_of(v)
                 if k is not None:
                     break
