@@ -212,6 +212,7 @@ class Project:
         try:
             yield sess
             sess.commit()
+            self._meta_cache = None  # the work may have written project_meta (zoning settings, the 示意 mark …)
         except StaleDataError as exc:
             sess.rollback()
             raise conflict_error(self.engine, sess.info.get("read_versions", {}), exc) from exc
