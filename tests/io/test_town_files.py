@@ -237,3 +237,38 @@ def test_real_towns_replace_approximate_ones(demo_copy, tmp_path):
         graded = [int(v) for v in inside if v == v and v is not None]
         assert table[name]["rule"] == "max"
         assert table[name]["level"] == (min(graded) if graded else None), name
+
+
+def test_an_open_project_drops_the_mark_when_real_towns_come_in(pingyin, tmp_path):
+    from riskmap.edit.zones import towns_from_seats
+    from riskmap.io.importer import import_file
+
+    county, epsg = county_of(pingyin)
+    q = quarters(county, epsg)
+    shp = write_shapefile(q, tmp_path / "shp", zone_prefix=39, prj=True)
+    seats = [(n, *to_geographic(g.representative_point(), epsg).coords[0]) for n, g in zip(q["乡镇名称"], q.geometry)]
+    with Project.open(pingyin) as p:
+        assert towns_from_seats(p, seats) == 4
+        assert p.catalogue()["towns"].name_zh == "镇街（示意）"
+        import_file(p, shp, "towns")
+        assert p.catalogue()["towns"].name_zh == "镇街"  # no reopening: the cached metadata was dropped
+        assert sorted(p.read_table("zones", where="kind = 'town'", columns=["name"])["name"]) == sorted(TOWNS)
+
+
+def test_approximate_towns_on_each_store(any_store):
+    """Seats → 示意 towns replacing the demo's towns on the GeoPackage and on PostGIS: enterprises follow."""
+    from riskmap.edit.zones import approximate_kinds, towns_from_seats
+
+    p = any_store
+    real = p.read_table("zones", where="kind = 'town'", columns=["id", "name"])
+    seats = [(n, shapely.point_on_surface(g).x, shapely.point_on_surface(g).y) for n, g in zip(real["name"], real.geometry)]
+    assert towns_from_seats(p, seats, replace=True) == len(real)
+    assert approximate_kinds(p) == {"town"}
+    towns = p.read_table("zones", where="kind = 'town'", columns=["id", "name"])
+    assert set(towns["id"]).isdisjoint(real["id"])
+    ents = p.read_table("enterprises", columns=["id", "zone_id", "town"])
+    located = ents[ents.geometry.notna()]
+    pi, ti = shapely.STRtree(towns.geometry.to_numpy()).query(located.geometry.to_numpy(), predicate="within")
+    got = located["zone_id"].to_numpy()[pi]
+    assert (got == towns["id"].to_numpy()[ti]).mean() > 0.99  # points on a shared border may go to either
+    assert set(ents["zone_id"].dropna().astype(int)) <= set(towns["id"])
