@@ -888,6 +888,20 @@ def _match_list(values: pd.DataFrame, geoms: np.ndarray, ctx: ProjectContext, so
             bad[i] = True
         else:
             first[m] = i
+    seen: dict[tuple, int] = {}  # rows without a point cannot be compared by distance: same name + town
+    names, towns = values["name"].to_numpy(dtype=object), values["town"].to_numpy(dtype=object)
+    for i in np.flatnonzero((match < 0) & ~skipped & ~bad):
+        if geoms[i] is not None or not name_key(names[i]):
+            continue
+        key = (name_key(names[i]), town_key(towns[i]))
+        if key in seen:
+            report.add(plain_scalar(source.rows[i]), "name", names[i],
+                       f"与第{plain_scalar(source.rows[seen[key]])}行同名、同乡镇且都没有坐标，疑似重复",
+                       f"same name and town as row {plain_scalar(source.rows[seen[key]])}, both without "
+                       "coordinates: a duplicate?")
+            bad[i] = True
+        else:
+            seen[key] = i
     if not len(current):
         return UpdatePlan(match=match, missing=pd.DataFrame({"id": [], "name": [], "town": []}))
     return plan_updates(current, values, geoms, ~bad & ~skipped, keep_industry, match=match)

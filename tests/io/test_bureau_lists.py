@@ -244,6 +244,16 @@ def test_two_rows_naming_one_enterprise_is_a_row_error(county, tmp_path):
         assert got.tolist() == [yi, -1, -1]  # 甲 is in 城关镇, not 城南镇
 
 
+def test_unlocated_rows_of_one_name_and_town_are_duplicates(county, tmp_path):
+    rows = [[1, "同名厂", None, "城关镇", "机械", None, None, None, None, None],
+            [2, "同名厂", None, "城关", "机械", None, None, None, None, None],  # 城关 = 城关镇: a duplicate
+            [3, "同名厂", None, "城南镇", "机械", None, None, None, None, None]]  # another town: another site
+    with Project.open(county) as p:
+        plan = plan_import(p, _workbook(tmp_path / "同名.xlsx", rows), "enterprises")
+    assert [(e.row, e.zh) for e in plan.report.errors] == [(5, "与第4行同名、同乡镇且都没有坐标，疑似重复")]
+    assert plan.n_good == 2
+
+
 def test_partial_mapping_merges_with_detection(county, tmp_path, cli):
     rows = [["单位名称", "备用名称", "行业", "经度", "纬度"],
             ["午机械厂", "别名一", "机械", 116.3, 35.8],

@@ -42,3 +42,40 @@ def test_import_on_each_store(any_store, inside_points, tmp_path):
         s.add(e)
         s.flush()
         assert e.id > max(res.ids)
+
+
+def test_list_update_on_each_store(any_store, inside_points, tmp_path):
+    """A newer list on both stores: one level changed (version + 1, a new import Assessment), one row
+    moved, one unchanged, one enterprise no longer listed and deleted with --delete-missing."""
+    pts = inside_points(3)
+
+    def sheet(name, rows):
+        wb = openpyxl.Workbook()
+        wb.active.append(["企业名称", "统一社会信用代码", "行业", "风险等级", "经度", "纬度"])
+        for r in rows:
+            wb.active.append(r)
+        wb.save(tmp_path / name)
+        return tmp_path / name
+
+    p = any_store
+    first = sheet("一.xlsx", [[f"更新公司{i}", f"91000000MA000000{i}X", "机械", "黄", x, y] for i, (x, y) in enumerate(pts)])
+    res = commit_import(p, plan_import(p, first, "enterprises"))
+    before = p.read_table("enterprises", where="name LIKE '更新公司%'").set_index("name")
+    n_assess = p.counts()["assessments"]
+    (x0, y0), (x1, y1) = pts[0], pts[1]
+    others = p.read_table("enterprises", where="name NOT LIKE '更新公司%'", columns=["name"])["name"].tolist()
+    newer = sheet("二.xlsx", [["更新公司0", "91000000MA0000000X", "机械", "红", x0, y0],
+                              ["更新公司1", "91000000ma0000001x", "工贸（机械）", "黄", x1 + 0.001, y1]]
+                  + [[n, None, None, None, None, None] for n in others])  # only names: blank cells change nothing
+    plan = plan_import(p, newer, "enterprises")
+    out = commit_import(p, plan, delete_missing=True)
+    assert out.ids == [] and sorted(out.updated.values()) == [["geom"], ["level"]]
+    assert out.unchanged == len(others) and [n for _, n in out.deleted] == ["更新公司2"]
+    after = p.read_table("enterprises", where="name LIKE '更新公司%'").set_index("name")
+    assert sorted(after.index) == ["更新公司0", "更新公司1"]
+    assert after.loc["更新公司0", "level"] == 1 and after.loc["更新公司1", "level"] == 3
+    assert after.loc["更新公司0", "version"] == before.loc["更新公司0", "version"] + 1
+    assert after.loc["更新公司0", "id"] == before.loc["更新公司0", "id"] and res.ids[0] == before.loc["更新公司0", "id"]
+    assert after.loc["更新公司1"].geometry.x == pytest.approx(x1 + 0.001)
+    # one new assessment (更新公司0's 红); 更新公司2's went with it
+    assert p.counts()["assessments"] == n_assess + 1 - 1
