@@ -150,24 +150,43 @@ def class_series(layer: LayerDef, df) -> pd.Series:
     return df[st.field].map(key).astype(object)
 
 
-def _labeling(layer: LayerDef) -> str:
+def _label_settings(layer: LayerDef, indent: str) -> str:
+    """The ``<settings>`` of a layer's labels (font, halo, placement, scale range)."""
     lab = layer.label
-    if lab is None:
-        return ""
-    visibility = (f' scaleVisibility="1" minScale="{lab.show_below_scale:g}" maxScale="0"'
+    visibility = (f' scaleVisibility="1" scaleMin="0" scaleMax="{lab.show_below_scale:g}"'
                   if lab.show_below_scale else ' scaleVisibility="0"')
     placement = {"point": "6", "line": "2", "polygon": "1"}[layer.geometry]  # around point / curved / horizontal
     return (
-        '  <labeling type="simple">\n    <settings calloutType="simple">\n'
-        f'      <text-style fieldName={quoteattr(lab.field)} isExpression="0" fontFamily={quoteattr(CJK_FAMILY_NAME)}'
+        f'{indent}<settings calloutType="simple">\n'
+        f'{indent}  <text-style fieldName={quoteattr(lab.field)} isExpression="0"'
+        f' fontFamily={quoteattr(CJK_FAMILY_NAME)}'
         f' fontSize="{lab.size_pt:g}" fontSizeUnit="Point" fontWeight="{75 if lab.bold else 50}"'
         ' textColor="20,20,20,255" textOpacity="1" namedStyle="">\n'
-        '        <text-buffer bufferDraw="1" bufferSize="0.7" bufferSizeUnits="MM" bufferColor="255,255,255,255"'
+        f'{indent}    <text-buffer bufferDraw="1" bufferSize="0.7" bufferSizeUnits="MM" bufferColor="255,255,255,255"'
         ' bufferOpacity="1" bufferJoinStyle="128"/>\n'
-        '      </text-style>\n'
-        f'      <placement placement="{placement}" dist="0.6" distUnits="MM" priority="{10 - min(lab.priority, 10)}"/>\n'
-        f'      <rendering{visibility} obstacle="1" displayAll="0" labelPerPart="0"/>\n'
-        '    </settings>\n  </labeling>\n')
+        f'{indent}  </text-style>\n'
+        f'{indent}  <placement placement="{placement}" dist="0.6" distUnits="MM"'
+        f' priority="{10 - min(lab.priority, 10)}"/>\n'
+        f'{indent}  <rendering{visibility} obstacle="1" displayAll="0" labelPerPart="0"/>\n'
+        f'{indent}</settings>\n')
+
+
+def _labeling(layer: LayerDef) -> str:
+    if layer.label is None:
+        return ""
+    return '  <labeling type="simple">\n' + _label_settings(layer, "    ") + '  </labeling>\n'
+
+
+def _rule_labeling(table: str, layers: list[LayerDef]) -> str:
+    """Rule-based labels: one rule per labelled layer of a table, with the layer's filter and label settings."""
+    rules = "".join(
+        f'      <rule key="{{{table}-{layer.id}-label}}"' + (f" filter={quoteattr(layer.where)}" if layer.where else "")
+        + f" description={quoteattr(layer.name_zh)}" + ("" if layer.visible else ' active="0"') + ">\n"
+        + _label_settings(layer, "        ") + "      </rule>\n"
+        for layer in layers if layer.label is not None)
+    if not rules:
+        return ""
+    return f'  <labeling type="rule-based">\n    <rules key="{{{table}-labels}}">\n{rules}    </rules>\n  </labeling>\n'
 
 
 def _field_config(value_maps: dict[str, list[tuple[str, str]]] | None) -> str:
@@ -283,9 +302,8 @@ def table_qml(table: str, field_aliases: dict[str, str] | None = None,
     renderer = ('  <renderer-v2 type="RuleRenderer" symbollevels="1" enableorderby="0" forceraster="0">\n'
                 f'    <rules key="{{{table}-root}}">\n{"".join(rules)}    </rules>\n'
                 f'    <symbols>\n{"".join(symbols)}    </symbols>\n  </renderer-v2>\n')
-    labelled = [layer for layer in layers if layer.label is not None]
-    labeling = _labeling(labelled[-1]) if labelled else ""
-    return _document(renderer, labeling, bool(labelled), field_aliases, value_maps)
+    labeling = _rule_labeling(table, layers)
+    return _document(renderer, labeling, bool(labeling), field_aliases, value_maps)
 
 
 LAYER_STYLES_SQL = """

@@ -133,6 +133,10 @@ def test_layer_styles_in_the_four_colours(demo_path):
         assert cats[n][1] == lv["name_zh"]
     # no level: 未评估, grey, never blue
     assert cats[""][1] == "未评估" and colour_of(roots["enterprises"], cats[""][0]) == rgb("#9E9E9E")
+    # labels only when zoomed in: QGIS reads the scale range from scaleMin/scaleMax (as QGIS 3.22 writes them)
+    rendering = roots["enterprises"].find("labeling/settings/rendering")
+    shown_below = toml(LAYERS_DIR / "enterprises.toml")["label"]["show_below_scale"]
+    assert (rendering.get("scaleVisibility"), float(rendering.get("scaleMax"))) == ("1", shown_below)
     aliases = {a.get("field"): a.get("name") for a in roots["enterprises"].iter("alias")}
     assert aliases["industry"] == "行业" and aliases["level"] == "风险等级"
     # the attribute form shows words: a value map from the same domain
@@ -158,6 +162,9 @@ def test_zones_style_is_rule_based_by_kind(demo_path):
     sym = root.find(f"renderer-v2/symbols/symbol[@name='{county.get('symbol')}']/layer")
     assert sym.find("Option/Option[@name='style']").get("value") == "no"  # the county is an outline
     assert "ELSE" in top  # other kinds (a city's zones …) still draw as outlines
+    labels = {r.get("filter"): r for r in root.find("labeling/rules")}  # rule-based labels, one rule per layer
+    assert root.find("labeling").get("type") == "rule-based" and towns["where"] in labels
+    assert labels[toml(LAYERS_DIR / "grids.toml")["where"]].get("active") == "0"
 
 
 # ---- keeping them current ----------------------------------------------------------------------------------
