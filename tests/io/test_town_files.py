@@ -87,7 +87,8 @@ def write_shapefile(gdf: gpd.GeoDataFrame, folder, *, zone_prefix: int | None, p
     out = gdf.copy()
     if zone_prefix is not None:
         out["geometry"] = shapely.transform(out.geometry.values, lambda xy: xy + [zone_prefix * 1_000_000, 0])
-        out = out.set_crs(4513 + zone_prefix - 25, allow_override=True)  # CGCS2000 3° zone with prefix
+        # CGCS2000 with the zone prefix: 3° zones 25–45 are EPSG 4513–4533, 6° zones 13–23 EPSG 4491–4501
+        out = out.set_crs(4513 + zone_prefix - 25 if zone_prefix >= 25 else 4491 + zone_prefix - 13, allow_override=True)
     path = folder / "towns.shp"
     pyogrio.write_dataframe(out, path, encoding="GBK")
     (folder / "towns.cpg").unlink(missing_ok=True)
@@ -107,8 +108,10 @@ def inside_share(towns, county) -> float:
     return t.intersection(county).area / t.area
 
 
-@pytest.mark.parametrize("zone_prefix,prj,expect", [(39, True, "4527"), (39, False, "4527"), (None, False, "4548")],
-                         ids=["prefixed-with-prj", "prefixed-without-prj", "no-prefix-without-prj"])
+@pytest.mark.parametrize("zone_prefix,prj,expect", [(39, True, "4527"), (39, False, "4527"), (None, False, "4548"),
+                                                     (20, False, "4498")],
+                         ids=["prefixed-with-prj", "prefixed-without-prj", "no-prefix-without-prj",
+                              "6-degree-prefixed-without-prj"])
 def test_gbk_shapefile_in_gauss_krueger(pingyin, tmp_path, zone_prefix, prj, expect):
     county, epsg = county_of(pingyin)
     assert epsg == 4548  # 平阴县 (116.4°E): the 3° zone of 117°E, zone 39
@@ -117,7 +120,8 @@ def test_gbk_shapefile_in_gauss_krueger(pingyin, tmp_path, zone_prefix, prj, exp
     assert "东阿镇".encode("gbk") in dbf and "东阿镇".encode("utf-8") not in dbf  # really GBK
     if zone_prefix:
         x = shapely.get_coordinates(pyogrio.read_dataframe(shp).geometry.values)[:, 0]
-        assert (x > 39_000_000).all() and (x < 40_000_000).all()
+        # 平阴县 lies on 117°E, the central meridian of both 3° zone 39 and 6° zone 20: only the prefix differs
+        assert (x > zone_prefix * 1_000_000).all() and (x < (zone_prefix + 1) * 1_000_000).all()
     code, out, err = run("import", pingyin, shp, "--layer", "towns")
     assert code == 0, err
     assert "GB18030" in out or "GBK" in out  # the report says the encoding was detected
