@@ -63,9 +63,13 @@ def upgrade(engine: Engine, version: int, *, readonly: bool, where: str, what_zh
     steps = pending(version)
     if not steps:
         return
-    if readonly and not any(engine.dialect.name in getattr(step, "dialects", ("sqlite", "postgresql"))
-                            and getattr(step, "needed_to_read", True) for step in steps):
-        return  # nothing to change for this store: an old file reads as it is (the version is bumped on a write)
+    applies = [step for step in steps if engine.dialect.name in getattr(step, "dialects", ("sqlite", "postgresql"))]
+    if not applies:
+        # nothing changes in this store: it reads and writes as it is, and a later step that does change it
+        # bumps the version (a shared database at 2 needs no owner's visit for a GeoPackage-only step)
+        return
+    if readonly and not any(getattr(step, "needed_to_read", True) for step in applies):
+        return  # riskmap reads the old file as it is; the first write upgrades it
     if readonly:
         raise RiskmapError(f"{what_zh}需要升级结构，但以只读方式打开: {where}",
                            f"{what_en} needs a schema upgrade but was opened read-only: {where}")

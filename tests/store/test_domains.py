@@ -240,3 +240,19 @@ def test_failed_migration_to_3_changes_nothing(demo_copy, monkeypatch):
     with Project.open(demo_copy, readonly=True) as p:
         assert p.schema_version == 2
     assert not os.path.exists(str(demo_copy) + "-journal")
+
+
+@pytest.mark.postgis
+def test_shared_database_at_2_is_left_as_it_is(pg_server, pg_demo_url):
+    """The 2 → 3 step changes nothing in PostgreSQL, so a shared database is neither written nor refused: an
+    editor (who may not write project_meta) opens it as before; the version moves with a later PostgreSQL step."""
+    from sqlalchemy.engine import make_url
+
+    db = make_url(pg_demo_url).database
+    pg_server.sql("UPDATE project_meta SET value = '2' WHERE key = 'schema_version'", database=db)
+    with Project.open(pg_demo_url, readonly=True) as p:
+        assert p.schema_version == 2
+    with Project.open(pg_demo_url) as p:
+        assert p.schema_version == 2
+        with p.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT to_regclass('layer_styles')").scalar() is None
