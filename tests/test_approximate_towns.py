@@ -178,7 +178,8 @@ def test_the_mark_on_paper_in_the_geopackage_and_the_web_map(with_towns, tmp_pat
     assert "镇街（示意）" in html.read_text(encoding="utf-8")
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", pdf, "-"], capture_output=True, text=True, check=True).stdout
-        assert "镇街（示意）" in text
+        assert "镇街（示意）" in text  # the legend
+        assert "各镇街（示意）企业风险等级统计" in text and "不是正式边界" in text  # statistics title, data source line
         assert "平阴县" in text
 
 
