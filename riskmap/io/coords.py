@@ -192,6 +192,10 @@ def detect_crs(x: np.ndarray, y: np.ndarray, inside, project_epsg: int | None = 
             cands.append(parse_crs(code))
         if project_epsg:
             cands.append(parse_crs(project_epsg))
+            # metres without a zone prefix in a neighbouring 3° zone (a county near a zone edge), which also
+            # covers 6° zones: their central meridians are those of every other 3° zone
+            if 4534 <= project_epsg <= 4554:
+                cands += [parse_crs(c) for c in (project_epsg - 1, project_epsg + 1) if 4534 <= c <= 4554]
         cands.append(parse_crs(3857))
     best, best_share = None, 0.0
     for c in cands:

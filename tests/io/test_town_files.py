@@ -109,13 +109,16 @@ def inside_share(towns, county) -> float:
 
 
 @pytest.mark.parametrize("zone_prefix,prj,expect", [(39, True, "4527"), (39, False, "4527"), (None, False, "4548"),
-                                                     (20, False, "4498")],
+                                                     (20, False, "4498"), (None, False, "4547")],
                          ids=["prefixed-with-prj", "prefixed-without-prj", "no-prefix-without-prj",
-                              "6-degree-prefixed-without-prj"])
+                              "6-degree-prefixed-without-prj", "no-prefix-neighbouring-zone-without-prj"])
 def test_gbk_shapefile_in_gauss_krueger(pingyin, tmp_path, zone_prefix, prj, expect):
     county, epsg = county_of(pingyin)
     assert epsg == 4548  # 平阴县 (116.4°E): the 3° zone of 117°E, zone 39
-    shp = write_shapefile(quarters(county, epsg), tmp_path / "shp", zone_prefix=zone_prefix, prj=prj)
+    towns = quarters(county, epsg)
+    if expect == "4547":  # drawn in the zone of 114°E, the next one west: no prefix, no .prj
+        towns = towns.to_crs(4547)
+    shp = write_shapefile(towns, tmp_path / "shp", zone_prefix=zone_prefix, prj=prj)
     dbf = (tmp_path / "shp" / "towns.dbf").read_bytes()
     assert "东阿镇".encode("gbk") in dbf and "东阿镇".encode("utf-8") not in dbf  # really GBK
     if zone_prefix:
