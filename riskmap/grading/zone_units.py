@@ -280,8 +280,8 @@ def zones_imported(session, ids: Sequence[int]) -> dict[str, int]:
         return {}
     session.flush()
     conn = session.connection()
-    kinds = {str(k) for (k,) in conn.execute(select(Zone.__table__.c.kind).where(Zone.__table__.c.id.in_(ids[:DELETE_CHUNK]))
-                                             .distinct())}
+    zt = Zone.__table__
+    kinds = {str(k) for (k,) in conn.execute(select(zt.c.kind).where(zt.c.id.between(min(ids), max(ids))).distinct())}
     new = set(ids)
     out = {}
     for kind in sorted(kinds):
@@ -292,6 +292,7 @@ def zones_imported(session, ids: Sequence[int]) -> dict[str, int]:
             out[kind] = len(old)
         elif kind == "town":
             assign_enterprises(conn, only_unassigned=True)
+            _link_orphans(conn, kind)
             relevel(conn, {"town"})
     return out
 

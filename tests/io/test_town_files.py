@@ -279,3 +279,33 @@ def test_approximate_towns_on_each_store(any_store):
     got = located["zone_id"].to_numpy()[pi]
     assert (got == towns["id"].to_numpy()[ti]).mean() > 0.99  # points on a shared border may go to either
     assert set(ents["zone_id"].dropna().astype(int)) <= set(towns["id"])
+
+
+def test_towns_imported_after_enterprises_and_a_grid(pingyin, tmp_path):
+    """No approximate towns: the imported towns take the enterprises that had none and become the grid's parents."""
+    from riskmap.edit.zones import make_grid
+
+    county, epsg = county_of(pingyin)
+    q = quarters(county, epsg)
+    pts = [to_geographic(g.representative_point() if g.geom_type == "Polygon"
+                         else max(g.geoms, key=lambda p: p.area).representative_point(), epsg) for g in q.geometry]
+    csv = tmp_path / "企业.csv"
+    csv.write_text("企业名称,风险等级,经度,纬度\n" + "".join(
+        f"企业{k},{['重大', '较大', '一般', '低'][k]},{p.x:.6f},{p.y:.6f}\n" for k, p in enumerate(pts)), encoding="utf-8")
+    assert run("import", pingyin, csv, "--layer", "enterprises")[0] == 0
+    with Project.open(pingyin) as p:
+        make_grid(p, 5)
+        assert p.read_table("enterprises", columns=["zone_id"])["zone_id"].isna().all()
+    shp = write_shapefile(q, tmp_path / "shp", zone_prefix=39, prj=False)
+    code, out, err = run("import", pingyin, shp, "--layer", "towns")
+    assert code == 0, out + err
+    with Project.open(pingyin, readonly=True) as p:
+        towns = p.read_table("zones", where="kind = 'town'", columns=["id", "name"])
+        ents = p.read_table("enterprises", columns=["name", "town", "zone_id"])
+        cells = p.read_table("zones", where="kind = 'grid'", columns=["parent_id"])
+    by_name = dict(zip(towns["name"], towns["id"]))
+    for k, (town, zid) in enumerate(zip(ents["town"], ents["zone_id"])):
+        assert town == TOWNS[k] and zid == by_name[TOWNS[k]]  # enterprise k stands in quarter k
+    tg = towns.geometry.to_numpy()
+    for pid, g in zip(cells["parent_id"], cells.geometry):
+        assert pid == towns["id"].iloc[int(np.argmax(shapely.area(shapely.intersection(g, tg))))]
