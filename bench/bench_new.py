@@ -17,8 +17,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import shapely  # noqa: E402
+
 from riskmap import gazetteer  # noqa: E402
 from riskmap.newproject import new_project  # noqa: E402
+from riskmap.store import Project  # noqa: E402
 
 PLACES = [("county", "平阴县"), ("county", "会宁县"), ("city", "六安市"), ("city", "喀什地区"), ("province", "安徽省"),
           ("province", "新疆维吾尔自治区")]
@@ -53,7 +56,20 @@ def main() -> None:
               f"{max(runs) * 1000:.2f} ms worst")
     print(f"search worst: {max(times) * 1000:.1f} ms (target < 50 ms)")
 
+    runs = []
+    for i in range(repeat):
+        t = time.perf_counter()
+        Project.create(work / f"empty_{i}.gpkg", name="empty", overwrite=True).close()
+        runs.append(time.perf_counter() - t)
+    print(f"empty Project.create (the floor under every new project): {statistics.median(runs):.2f} s median of {repeat}")
+
     for level, name in places:
+        place = gazetteer.find(name)
+        gazetteer._boundary.cache_clear()
+        t = time.perf_counter()
+        parts = [place] + (gazetteer.children(place.adcode) if place.level != "county" else [])
+        vertices = sum(shapely.get_num_coordinates(d.boundary()) for d in parts)
+        print(f"boundaries of {name}: {len(parts)} read in {(time.perf_counter() - t) * 1000:.0f} ms, {vertices:,} vertices")
         runs = []
         for i in range(repeat):
             out = work / f"{level}_{i}.gpkg"

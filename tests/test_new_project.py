@@ -7,6 +7,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 
 import pyogrio
@@ -95,7 +96,7 @@ def test_ambiguous_name_exits_2_listing_candidates(tmp_path, capsys):
 
 def test_unknown_place_exits_2_in_one_line(tmp_path):
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    r = subprocess.run([shutil.which("riskmap") or "riskmap", "new", "--place", "不存在县", "--out",
+    r = subprocess.run([sys.executable, "-m", "riskmap.cli", "new", "--place", "不存在县", "--out",
                         str(tmp_path / "P.gpkg")], capture_output=True, text=True, env=env)
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "不存在县" in r.stderr and "Traceback" not in r.stderr
@@ -163,7 +164,7 @@ def test_pdf_names_the_county_and_is_not_demo(tmp_path):
     new_project(out, "平阴县", org="平阴县应急管理局").close()
     pdf = tmp_path / "P.pdf"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    r = subprocess.run([shutil.which("riskmap") or "riskmap", "export", str(out), "--format", "pdf", "--out", str(pdf)],
+    r = subprocess.run([sys.executable, "-m", "riskmap.cli", "export", str(out), "--format", "pdf", "--out", str(pdf)],
                        capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True,
@@ -184,3 +185,16 @@ def test_city_pdf_prints_its_counties_in_four_colours(tmp_path, capsys):
     for word in ("六安市安全风险一张图", "金寨县", "霍邱县", "县区按“就高”原则定级", "六安市应急管理局", "市界", "县界", "低风险"):
         assert word in text, word
     assert "示例数据" not in text
+
+
+@pytest.mark.postgis
+def test_new_project_in_a_bureau_database(pg_server):
+    url = pg_server.create_database("new_luan")
+    try:
+        with new_project(url, "六安市", org="六安市应急管理局") as p:
+            z = p.read_table("zones", columns=["name", "kind", "code"])
+            assert (z["kind"] == "county").sum() == 7 and list(z.loc[z["kind"] == "city", "code"]) == ["341500"]
+            assert p.metric_epsg == 4548 and not p.is_demo and p.meta()["org"] == "六安市应急管理局"
+            assert p.place == "341500" and p.meta()["place_level"] == "city"
+    finally:
+        pg_server.drop_database("new_luan")

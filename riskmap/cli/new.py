@@ -22,8 +22,9 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def print_candidates(candidates, file=sys.stderr) -> None:
-    """One line per candidate: adcode, name, province, city, level."""
+def print_candidates(candidates, *, err: bool = True) -> None:
+    """One line per candidate (adcode, name, province, city, level), on stderr or stdout."""
+    file = sys.stderr if err else sys.stdout
     print(f"  {'代码 adcode':<12}{'名称 name':<14}{'省 province':<14}{'市 city':<14}级别 level", file=file)
     for d in candidates:
         print(f"  {d.adcode:<12}{d.name:<14}{d.province:<14}{d.city or '-':<14}{d.level_zh} {d.level}", file=file)

@@ -36,5 +36,5 @@ def run(args) -> int:
     if not found:
         print(f"没有找到 / nothing matches: {args.search}")
         return 1
-    print_candidates(found, file=None)
+    print_candidates(found, err=False)
     return 0

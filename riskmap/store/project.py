@@ -82,11 +82,16 @@ def conflict_error(engine: Engine, read_versions: dict, exc: StaleDataError) -> 
         "refresh and redo")
 
 
-def _sqlite_engine(path: Path, readonly: bool) -> Engine:
+def _sqlite_engine(path: Path, readonly: bool, *, unsynced: bool = False) -> Engine:
+    """``unsynced``: no fsync per commit (PRAGMA synchronous = OFF), for a new file under a temporary name
+    that is synced once before it takes its own (see Project.create)."""
     uri = f"file:{path}?mode={'ro' if readonly else 'rw'}"
 
     def connect():
-        return sqlite3.connect(uri, uri=True, check_same_thread=False)
+        conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        if unsynced:
+            conn.execute("PRAGMA synchronous = OFF")
+        return conn
 
     # "sqlite://" alone would get SingletonThreadPool, which closes connections other threads still use
     engine = create_engine("sqlite://", creator=connect, poolclass=QueuePool, pool_size=4, max_overflow=16)
@@ -159,7 +164,9 @@ class Project:
             try:
                 conn = sqlite3.connect(tmp)
                 conn.close()
-                project = cls(_sqlite_engine(tmp, False), str(tmp))
+                # dozens of commits build the file: unsynced they take milliseconds, not seconds on a busy disk;
+                # the file is synced once below, before it replaces ``path``
+                project = cls(_sqlite_engine(tmp, False, unsynced=True), str(tmp))
                 Base.metadata.create_all(project.engine)
                 with project.engine.begin() as c:
                     gpkg.initialize(c.connection.driver_connection)
@@ -171,6 +178,8 @@ class Project:
             finally:
                 if project is not None:
                     project.engine.dispose()
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
         return cls.open(path)
 
     def _check_schema(self) -> None:
