@@ -80,6 +80,9 @@ def test_bench_import(tmp_path, demo_path):
     out = run_bench("bench_import", tmp_path, "--keep", str(work))
     assert has_figure(out, rf"^  total +{NUMBER}s"), out
     assert has_figure(out, r"^rows 300: imported 300"), out
+    # the update run: a newer copy of a 300-row list, matched by credit code
+    assert has_figure(out, rf"^  total +{NUMBER}s +{NUMBER}s +\(target ≤ 10 s\)$"), out
+    assert has_figure(out, r"^  made: 30 changed, 15 new, 15 gone; found: 15 added, 30 changed, 255 unchanged"), out
 
 
 def test_bench_export(tmp_path, demo_path):

@@ -55,7 +55,7 @@ def credit_code_ok(code: str | None) -> bool:
 
 def name_key(value) -> str:
     """An enterprise name as compared: NFKC, no spaces, case-folded (brackets kept: 一厂 ≠ 二厂)."""
-    if _blank(value):
+    if value.__class__ is not str and _blank(value):
         return ""
     return "".join(unicodedata.normalize("NFKC", str(value)).split()).casefold()
 
@@ -136,7 +136,8 @@ def match_rows(index: EnterpriseIndex, rows: pd.DataFrame) -> np.ndarray:
 
     codes = [normalise_credit_code(v) for v in col("credit_code")]
     names = [name_key(v) for v in col("name")]
-    towns = [town_key(v) for v in col("town")]
+    town_of = {}  # few distinct towns: each reduced once
+    towns = [town_of[v] if v in town_of else town_of.setdefault(v, town_key(v)) for v in col("town")]
     return np.fromiter((index.match(c, nm, t) for c, nm, t in zip(codes, names, towns)), dtype=np.int64, count=n)
 
 

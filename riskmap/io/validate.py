@@ -251,8 +251,11 @@ def prepare(source: Source, spec: TargetSpec, mapping: Mapping, ctx: ProjectCont
     progress(0.7, "检查")
 
     # ---- derived fields -----------------------------------------------------------------------
-    if update is not None:
-        _update_notes(update, ~bad & ~skipped, source, report)
+    if update is not None:  # rows found bad after the comparison change nothing
+        ok = ~bad & ~skipped
+        update.changes = {i: d for i, d in update.changes.items() if ok[i]}
+        update.unchanged = [i for i in update.unchanged if ok[i]]
+        _update_notes(update, ok, source, report)
     if spec.table == "zones":
         _zone_extras(values, geoms, ctx, metric_epsg)
     return Prepared(spec, mapping, source, report, values, geoms, bad, choice, skipped, update, counts)
@@ -770,7 +773,12 @@ def _summary_rows(source: Source, names: pd.Series, checks: dict, report: Report
     blank = _blank_mask(names)
     before = list(frame.columns).index(names.name) if names.name in frame.columns else 0
     lead = [frame.iloc[:, j].to_numpy(dtype=object) for j in range(before)]  # 序号 … before the name
-    for i in range(n):
+    firsts = tuple({w[0] for w in words + notes if w} | set("共0123456789"))
+    maybe = blank.copy()  # only names that can begin a summary or a note, or lead cells that are text
+    maybe |= np.fromiter((v.__class__ is str and v.lstrip().startswith(firsts) for v in arr), dtype=bool, count=n)
+    for c in lead:
+        maybe |= np.fromiter((v.__class__ is str for v in c), dtype=bool, count=n)
+    for i in np.flatnonzero(maybe):
         k = kind_of(arr[i])
         if k is None and isinstance(arr[i], str) and _COUNT.match("".join(arr[i].split())):
             k = "summary"  # 共14家
