@@ -25,6 +25,7 @@ import functools
 import re
 import sqlite3
 import struct
+import unicodedata
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -241,7 +242,7 @@ def search(text: str, limit: int = 50, path: Path | None = None) -> list[Divisio
     with its province or city before it (兰州市城关区, "甘肃 城关区"), or part of a name. Best matches first
     (exact names, then names without suffix …), each group by adcode."""
     divs, by_code, _ = _table(str(path or GAZETTEER_PATH))
-    text = str(text).strip()
+    text = unicodedata.normalize("NFKC", str(text)).strip()  # full-width digits and spaces
     if not text:
         return []
     if text.isdigit():
@@ -266,7 +267,7 @@ def search(text: str, limit: int = 50, path: Path | None = None) -> list[Divisio
 
 def find(text: str | int, path: Path | None = None) -> Division:
     """The one division ``text`` names; :class:`AmbiguousPlace` (with ``candidates``) when several do."""
-    raw = str(text).strip()
+    raw = unicodedata.normalize("NFKC", str(text)).strip()
     hits = search(raw, limit=10_000, path=path)
     if not hits:
         raise RiskmapError(f"找不到地方“{raw}”（可输入名称、名称的一部分或六位行政区划代码）",

@@ -56,7 +56,7 @@ def test_search_by_adcode_name_short_name_and_part():
     assert gz.search("999999") == []
     py = gz.find("平阴")
     assert (py.adcode, py.name, py.province, py.city, py.parent) == ("370124", "平阴县", "山东省", "济南市", "370100")
-    assert gz.find("平阴县") == py == gz.find(370124)
+    assert gz.find("平阴县") == py == gz.find(370124) == gz.find(" ３７０１２４ ")  # full-width digits too
     # exact names first, then names without suffix, then names beginning with the text, then the rest
     hits = gz.search("安", limit=10_000)
     assert {"安徽省", "六安市", "西安市", "安康市"} <= {d.name for d in hits}

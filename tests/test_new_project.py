@@ -90,6 +90,9 @@ def test_ambiguous_name_exits_2_listing_candidates(tmp_path, capsys):
     assert not out.exists()
     with pytest.raises(AmbiguousPlace):
         new_project(out, "城关区")
+    assert main(["new", "--place", "41", "--out", str(out)]) == 2  # adcodes beginning 41: 河南 and its 175 divisions
+    err = capsys.readouterr().err
+    assert "410000" in err and "共 " in err and err.count("\n") == 1 + 1 + 40 + 1
     assert main(["new", "--place", "兰州市城关区", "--out", str(out)]) == 0
     assert list(zones(out)["code"]) == ["620102"]
 

@@ -6,6 +6,8 @@ import sys
 
 from riskmap.cli.progress import ProgressBar
 
+MAX_LISTED = 40  # candidates printed for an ambiguous name
+
 
 def register(sub) -> None:
     p = sub.add_parser("new", help="新建项目（全国任一县、市、省） / create a project for any county, city or province",
@@ -26,8 +28,10 @@ def print_candidates(candidates, *, err: bool = True) -> None:
     """One line per candidate (adcode, name, province, city, level), on stderr or stdout."""
     file = sys.stderr if err else sys.stdout
     print(f"  {'代码 adcode':<12}{'名称 name':<14}{'省 province':<14}{'市 city':<14}级别 level", file=file)
-    for d in candidates:
+    for d in candidates[:MAX_LISTED]:
         print(f"  {d.adcode:<12}{d.name:<14}{d.province:<14}{d.city or '-':<14}{d.level_zh} {d.level}", file=file)
+    if len(candidates) > MAX_LISTED:
+        print(f"  … 共 {len(candidates)} 处 / {len(candidates)} in all", file=file)
 
 
 def run(args) -> int:
