@@ -201,3 +201,16 @@ def test_new_project_in_a_bureau_database(pg_server):
             assert p.place == "341500" and p.meta()["place_level"] == "city"
     finally:
         pg_server.drop_database("new_luan")
+
+
+def test_city_and_province_zones_are_not_units_of_a_site_check(tmp_path):
+    from riskmap.analysis.encroachment import owner_names
+    from riskmap.analysis.sitecheck import site_check
+
+    with new_project(tmp_path / "luan.gpkg", "六安市") as p:
+        z = p.read_table("zones", columns=["id", "name", "kind"])
+        jinan = z[z["name"] == "金安区"].geometry.iloc[0]
+        site = jinan.representative_point()
+        assert shapely.contains(p.read_table("zones", where="kind = 'city'").geometry.iloc[0], site)
+        assert site_check(p, site).zones == []  # no town yet; the city and the county are not zoning units
+        assert owner_names(p) == {}  # nor parks owning a control line

@@ -172,8 +172,8 @@ def find_encroachments(targets, contours, lines, epsg: int, *, gb: GB36894 | Non
 
 def owner_names(project) -> dict:
     ents = project.read_table("enterprises", columns=["id", "name"])
-    parks = project.read_table("zones", where="kind NOT IN ('town', 'village', 'grid', 'county')",
-                               columns=["id", "name"])
+    parks = project.read_table("zones", columns=["id", "name"],
+                               where="kind NOT IN ('town', 'village', 'grid', 'county', 'city', 'province')")
     out = {("enterprise", int(i)): n for i, n in zip(ents["id"], ents["name"])}
     out.update({("park", int(i)): n for i, n in zip(parks["id"], parks["name"])})
     return out

@@ -169,7 +169,7 @@ def site_check(project, site, radius_m: float = 1000.0, *, data: ProjectData | N
         if reasons:
             out.restricted_classes.append({"class": code, "class_zh": cls.zh, "reason": "；".join(dict.fromkeys(reasons))})
 
-    zones = data.near("zones", site, 0.0, where="kind != 'county'")
+    zones = data.near("zones", site, 0.0, where="kind NOT IN ('county', 'city', 'province')")
     zones = zones.assign(level_name=[level_name(v) for v in zones["level"]])
     order = {k: i for i, k in enumerate(ZONE_KIND_ZH)}
     zones = zones.assign(_o=[order.get(k, 99) for k in zones["kind"]]).sort_values(["_o", "id"])
