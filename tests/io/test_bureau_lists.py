@@ -279,6 +279,11 @@ def test_partial_mapping_merges_with_detection(county, tmp_path, cli):
     assert len(res.ids) == 2
     df = _read(county)
     assert sorted(df.index) == ["午机械厂", "未纺织厂"] and set(df["industry"]) == {"other"}
+    # a field mapped to null is not detected either
+    with Project.open(county) as p:
+        plan = plan_import(p, xlsx, "enterprises", mapping={"fields": {"industry": None}})
+    assert "industry" not in plan.mapping.fields and plan.mapping.fields["name"] == "单位名称"
+    assert any("找不到行业列" in i.zh for i in plan.report.issues)
 
 
 def test_bureau_list_in_a_demo_project(tmp_path, cli):
