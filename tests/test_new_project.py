@@ -214,3 +214,15 @@ def test_city_and_province_zones_are_not_units_of_a_site_check(tmp_path):
         assert shapely.contains(p.read_table("zones", where="kind = 'city'").geometry.iloc[0], site)
         assert site_check(p, site).zones == []  # no town yet; the city and the county are not zoning units
         assert owner_names(p) == {}  # nor parks owning a control line
+
+
+def test_info_names_the_place_org_and_zones(tmp_path, capsys):
+    out = tmp_path / "luan.gpkg"
+    new_project(out, "六安市", org="六安市应急管理局").close()
+    assert main(["info", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "地方 Place: 安徽省 六安市（341500）；编制单位 六安市应急管理局" in text and "EPSG:4547" in text
+    assert main(["info", str(out), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["zones_by_kind"] == {"city": 1, "county": 7} and info["demo"] is False
+    assert {layer["id"]: layer["count"] for layer in info["layers"]}["city"] == 1

@@ -42,6 +42,8 @@ def project_summary(project: Project) -> dict:
     meta = project.meta()
     return {
         "name": project.name, "target": project.target, "place": meta.get("place"),
+        "place_name": meta.get("place_full_name") or meta.get("place_name"), "org": meta.get("org") or None,
+        "metric_note": meta.get("metric_note") or None,
         "demo": project.is_demo, "schema_version": project.schema_version,
         "crs": "EPSG:4490 (CGCS2000)", "metric_crs": f"EPSG:{project.metric_epsg}" if project.metric_epsg else None,
         "tables": counts, "layers": layers, "enterprises_by_level": by_level,
@@ -58,7 +60,11 @@ def run(args) -> int:
         return 0
     print(f"项目 Project: {info['name']}" + ("  [示例数据 demo data]" if info["demo"] else ""))
     print(f"文件 File: {info['target']}")
+    if info["place_name"]:
+        print(f"地方 Place: {info['place_name']}（{info['place']}）" + (f"；编制单位 {info['org']}" if info["org"] else ""))
     print(f"坐标系 CRS: {info['crs']}; 量算 metric: {info['metric_crs'] or '-'}; 结构版本 schema: {info['schema_version']}")
+    if info["metric_note"]:
+        print(f"  {info['metric_note']}")
     print("\n图层 Layers:")
     for layer in info["layers"]:
         print(f"  {layer['id']:<20} {layer['name']:<12} {layer['geometry']:<8} {layer['count']:>7}")
