@@ -161,9 +161,17 @@ class _Extent:
         if row + rows > MAX_ROWS or col + cols > MAX_COLS:
             raise _err(self.where, f"工作表“{self.sheet}”的单元格超出 Excel 的范围（{_cell(self.sheet, row, col)}）",
                        f"sheet {self.sheet!r} has a cell beyond Excel's sheet size ({_cell(self.sheet, row, col)})")
-        self.r0 = row if self.r0 is None else min(self.r0, row)
-        self.c0 = col if self.c0 is None else min(self.c0, col)
-        self.r1, self.c1 = max(self.r1, row + rows - 1), max(self.c1, col + cols - 1)
+        if self.r0 is None:
+            self.r0, self.c0 = row, col
+        else:
+            if row < self.r0:
+                self.r0 = row
+            if col < self.c0:
+                self.c0 = col
+        if row + rows - 1 > self.r1:
+            self.r1 = row + rows - 1
+        if col + cols - 1 > self.c1:
+            self.c1 = col + cols - 1
 
     def check(self) -> None:
         if self.r0 is None:
@@ -181,6 +189,13 @@ class _Text:
 
     def __init__(self, where: str):
         self.where, self.total = where, 0
+
+    def add_at(self, n: int, sheet: str, row: int, col: int) -> None:
+        """:meth:`add` for one cell, named only when a limit is passed."""
+        self.total += n
+        if n > MAX_CELL_CHARS or self.total > MAX_TEXT_CHARS:
+            self.total -= n
+            self.add(n, _cell(sheet, row, col))
 
     def add(self, n: int, cell: str, times: int = 1) -> None:
         if n > MAX_CELL_CHARS:
@@ -256,17 +271,30 @@ def _shared_lengths(zf: zipfile.ZipFile, where: str) -> array:
 
 def _check_xlsx(zf: zipfile.ZipFile, where: str) -> None:
     lengths = _shared_lengths(zf, where)
+    n_shared = len(lengths)
     total = _Text(where)
+    names: dict[str, str] = {}  # element tag → local name (a sheet has a handful of tags, met ~20 times per cell)
+
+    def local(tag):
+        t = names.get(tag)
+        if t is None:
+            t = names[tag] = _local(tag)
+        return t
+
     for sheet, member in _xlsx_sheets(zf, where):
         ext = _Extent(where, sheet)
         st = {"row": -1, "col": -1, "t": None, "in_v": False, "v": [], "n": 0, "inline": 0, "in_is": False,
               "value": False}
 
-        def start(tag, a, st=st, ext=ext):
-            t = _local(tag)
+        def start(tag, a, st=st):
+            t = local(tag)
             if t == "c":
-                a = _attrs(a)
-                letters, digits = _REF.match(a.get("r", "")).groups() if _REF.match(a.get("r", "")) else ("", "")
+                for k in a:
+                    if "}" in k:  # namespaced attribute names: strip them (cells normally have none)
+                        a = _attrs(a)
+                        break
+                m = _REF.match(a.get("r", ""))
+                letters, digits = m.groups() if m else ("", "")
                 if letters:
                     col = 0
                     for ch in letters.upper():
@@ -276,31 +304,35 @@ def _check_xlsx(zf: zipfile.ZipFile, where: str) -> None:
                     st["col"] += 1
                 if digits:
                     st["row"] = int(digits) - 1
-                st.update(t=a.get("t"), v=[], n=0, inline=0, value=False)
+                st["t"] = a.get("t")
+                st["v"] = []
+                st["n"] = st["inline"] = 0
+                st["value"] = False
             elif t == "row":
                 r = _attrs(a).get("r")
                 st["row"] = int(r) - 1 if r and r.isdigit() else st["row"] + 1
                 st["col"] = -1
             elif t == "v":
-                st["in_v"], st["value"] = True, True
+                st["in_v"] = st["value"] = True
             elif t == "is":
-                st["in_is"], st["value"] = True, True
+                st["in_is"] = st["value"] = True
 
         def end(tag, st=st, ext=ext):
-            t = _local(tag)
+            t = local(tag)
             if t == "v":
                 st["in_v"] = False
             elif t == "is":
                 st["in_is"] = False
             elif t == "c" and st["value"]:
-                row, col = max(st["row"], 0), max(st["col"], 0)
+                row, col = st["row"], st["col"]
+                row, col = (row if row > 0 else 0), (col if col > 0 else 0)
                 ext.add(row, col)
                 if st["t"] == "s":
                     k = "".join(st["v"]).strip()
-                    if k.isdigit() and int(k) < len(lengths):
-                        total.add(lengths[int(k)], _cell(sheet, row, col))
+                    if k.isdigit() and int(k) < n_shared:
+                        total.add_at(lengths[int(k)], sheet, row, col)
                 else:
-                    total.add(st["n"] + st["inline"], _cell(sheet, row, col))
+                    total.add_at(st["n"] + st["inline"], sheet, row, col)
 
         def text(data, st=st):
             if st["in_v"]:
