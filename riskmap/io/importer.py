@@ -9,6 +9,11 @@ batches (executemany), not as ORM objects one by one; ids are reserved first (sq
 PostgreSQL sequence) so that enterprises, their assessments and events go in without a second pass. The edit history gets ONE record per import
 (action ``import``: file, sheet, row count and the new ids); imported enterprise levels become
 immutable Assessment records (method ``import``, inputs = the source row) so the history stays evidence.
+
+An enterprise list naming enterprises the project has (统一社会信用代码, else name + town:
+:mod:`riskmap.io.matching`) updates them in the same transaction (:mod:`riskmap.io.update`): changed
+fields only, version + 1, a new level through an import Assessment, one history record each; with
+``delete_missing`` the enterprises the list no longer names are deleted (and listed) too.
 """
 
 from __future__ import annotations
@@ -567,10 +572,11 @@ def _ranges(ids: list[int]) -> list[list[int]]:
 
 
 def import_file(project, path, layer: str, *, dry_run: bool = False, skip_bad_rows: bool = False,
-                progress: Progress | None = None, cancel: Cancel | None = None, **options) -> ImportResult:
+                delete_missing: bool = False, progress: Progress | None = None, cancel: Cancel | None = None,
+                **options) -> ImportResult:
     """Plan and, unless ``dry_run``, commit. Raises RiskmapError when nothing may be written."""
     plan = plan_import(project, path, layer, progress=scaled(progress, 0.0, 0.6), cancel=cancel, **options)
     if dry_run:
         return ImportResult(plan, [], False)
-    return commit_import(project, plan, skip_bad_rows=skip_bad_rows, progress=scaled(progress, 0.6, 1.0),
-                         cancel=cancel)
+    return commit_import(project, plan, skip_bad_rows=skip_bad_rows, delete_missing=delete_missing,
+                         progress=scaled(progress, 0.6, 1.0), cancel=cancel)
