@@ -50,14 +50,14 @@
         <translation>(empty)</translation>
     </message>
     <message>
-        <location line="+0"/>
+        <location line="+142"/>
         <location filename="../../riskmap/ui/identify_panel.py" line="+267"/>
         <location filename="../../riskmap/ui/planning.py" line="+100"/>
         <source>未定级</source>
         <translation>Not graded</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="-114"/>
         <source>显示 {shown} / {total} 条</source>
         <translation>Showing {shown} / {total} rows</translation>
     </message>
@@ -151,17 +151,17 @@
         <translation>Status</translation>
     </message>
     <message>
-        <location line="+81"/>
+        <location line="+68"/>
+        <source>企业共 {n} 家，未评估 {u} 家，未定位 {l} 家</source>
+        <translation>{n} enterprises, {u} not assessed, {l} not located</translation>
+    </message>
+    <message>
+        <location line="+13"/>
         <source>未知</source>
         <translation>Unknown</translation>
     </message>
     <message>
-        <location line="-13"/>
-        <source>企业共 {n} 家，未定级 {u} 家</source>
-        <translation>{n} enterprises, {u} not graded</translation>
-    </message>
-    <message>
-        <location line="+4"/>
+        <location line="-9"/>
         <source>按行业（{town}）</source>
         <translation>By industry ({town})</translation>
     </message>
@@ -2558,18 +2558,18 @@ Overwrite it?</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+310"/>
+        <location line="+312"/>
         <source>由驻地生成示意镇街…</source>
         <translation>Approximate towns from town seats…</translation>
     </message>
     <message>
-        <location line="-309"/>
-        <location line="+304"/>
+        <location line="-311"/>
+        <location line="+306"/>
         <source>生成网格…</source>
         <translation>Generate grid…</translation>
     </message>
     <message>
-        <location line="-303"/>
+        <location line="-305"/>
         <source>导入企业名单…</source>
         <translation>Import enterprise list…</translation>
     </message>
@@ -2678,7 +2678,7 @@ Overwrite it?</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../../riskmap/ui/locate.py" line="+115"/>
+        <location filename="../../riskmap/ui/locate.py" line="+117"/>
         <source>表格 (*.xlsx *.xls *.csv);;所有文件 (*)</source>
         <translation>Tables (*.xlsx *.xls *.csv);;All files (*)</translation>
     </message>
@@ -2708,7 +2708,7 @@ Overwrite it?</translation>
         <translation>First steps</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/locate.py" line="-191"/>
+        <location filename="../../riskmap/ui/locate.py" line="-193"/>
         <source>统一社会信用代码</source>
         <translation>Unified social credit code</translation>
     </message>
@@ -2743,12 +2743,13 @@ Overwrite it?</translation>
         <translation>Refresh</translation>
     </message>
     <message>
-        <location line="+30"/>
+        <location filename="../../riskmap/ui/attribute_table.py" line="+6"/>
+        <location filename="../../riskmap/ui/locate.py" line="+32"/>
         <source>未评估</source>
         <translation>Not assessed</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location filename="../../riskmap/ui/locate.py" line="+7"/>
         <source>未定位企业 {n} 家：选中一家，点“在地图上定位”后在地图上单击其位置</source>
         <translation>{n} unlocated enterprises: pick one, press &quot;Locate on the map&quot;, then click its place on the map</translation>
     </message>
@@ -2826,7 +2827,7 @@ Locate these enterprises?</translation>
         <translation>Unlocated enterprises</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+16"/>
         <source>定位企业（单击地图）</source>
         <translation>Locate enterprise (click the map)</translation>
     </message>

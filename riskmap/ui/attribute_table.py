@@ -198,7 +198,7 @@ class AttributeTable(QWidget):
                 key = int(key)
             combo.addItem(str(mapping.get(key, mapping.get(str(key), key))), key)
         if col.isna().any():
-            combo.addItem(tr("（空）") if field != "level" else tr("未定级"), NONE)
+            combo.addItem(tr("（空）") if field != "level" else _no_level(layer.layer_def), NONE)
         combo.setMaxVisibleItems(25)
         combo.currentIndexChanged.connect(self.apply_filter)
         return combo
@@ -336,3 +336,8 @@ class AttributeTable(QWidget):
                  on_done=lambda n: self.window().statusBar().showMessage(
                      tr("已导出 {n} 条记录到 {path}").format(n=n, path=path), 8000)
                  if hasattr(self.window(), "statusBar") else None)
+
+
+def _no_level(layer_def) -> str:
+    """An enterprise without a level is 未评估 (not assessed); a zone without one 未定级 (not levelled)."""
+    return tr("未评估") if layer_def.table == "enterprises" else tr("未定级")
