@@ -170,23 +170,10 @@ def _link_orphans(conn, kind: str) -> None:
         bulk_update(conn, "zones", {"id": [i for i, _ in pick], "parent_id": parents})
 
 
-# Columns pointing at zones.id: deleting a zone makes SQLite look each of them up (foreign keys), a full scan
-# per deleted zone without an index (15k grid cells × 17k zones: about a minute). Indexed before a removal.
-REFERENCING = (("zones", "parent_id"), ("enterprises", "zone_id"), ("control_lines", "park_zone_id"))
-
-
-def _index_references(conn) -> None:
-    if conn.dialect.name != "sqlite":
-        return  # PostgreSQL: the schema's own business (an editor may not create indexes)
-    for table, col in REFERENCING:
-        conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS ix_{table}_{col} ON {table} ({col})")
-
-
 def _remove_zones(conn, ids: list[int]) -> None:
     """Delete zones and what points at them (decisions, enterprise links, children's parent links)."""
     if not ids:
         return
-    _index_references(conn)
     _relink_children(conn, ids)
     for k in range(0, len(ids), DELETE_CHUNK):
         part = ",".join(str(int(i)) for i in ids[k:k + DELETE_CHUNK])

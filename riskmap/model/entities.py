@@ -44,7 +44,7 @@ class Zone(Versioned, Base):
     name: Mapped[str] = mapped_column(Text, nullable=False)
     kind: Mapped[str] = mapped_column(Text, nullable=False, index=True)
     code: Mapped[str | None] = mapped_column(Text)
-    parent_id: Mapped[int | None] = mapped_column(ForeignKey("zones.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("zones.id"), index=True)
     population: Mapped[int | None] = mapped_column(Integer)
     area_km2: Mapped[float | None] = mapped_column(Float)
     level: Mapped[int | None] = mapped_column(Integer)
@@ -84,7 +84,7 @@ class Enterprise(Versioned, Base):
     industry: Mapped[str] = mapped_column(Text, nullable=False, index=True)  # code from industries.toml
     industry_detail: Mapped[str | None] = mapped_column(Text)
     town: Mapped[str | None] = mapped_column(Text, index=True)
-    zone_id: Mapped[int | None] = mapped_column(ForeignKey("zones.id"))
+    zone_id: Mapped[int | None] = mapped_column(ForeignKey("zones.id"), index=True)
     address: Mapped[str | None] = mapped_column(Text)
     employees: Mapped[int | None] = mapped_column(Integer)
     department: Mapped[str | None] = mapped_column(Text)  # 监管部门
@@ -203,7 +203,7 @@ class ControlLine(Versioned, Base):
     id: Mapped[int] = _pk()
     name: Mapped[str] = mapped_column(Text, nullable=False)
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))
-    park_zone_id: Mapped[int | None] = mapped_column(ForeignKey("zones.id"))
+    park_zone_id: Mapped[int | None] = mapped_column(ForeignKey("zones.id"), index=True)
     distance_m: Mapped[float | None] = mapped_column(Float)
     applies_to: Mapped[str | None] = mapped_column(Text)  # GB 36894 classes it protects; None = all
     source_doc: Mapped[str | None] = mapped_column(Text)

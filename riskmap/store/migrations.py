@@ -32,10 +32,17 @@ _history_stamped_by_server.dialects = ("postgresql",)
 
 def _domains_and_styles(conn: Connection) -> None:
     """2 → 3: a GeoPackage gains coded-value field domains and riskmap's default QGIS styles (``layer_styles``),
-    so QGIS and ArcGIS show words and the four colours. PostgreSQL keeps neither: nothing to do there."""
+    so QGIS and ArcGIS show words and the four colours; and the columns pointing at ``zones.id`` are indexed (a
+    removed zone is looked up in each of them: a full scan per zone without an index). PostgreSQL keeps neither
+    domains nor styles: nothing to do there."""
     if conn.dialect.name == "sqlite":
         describe(conn.connection.driver_connection.cursor())
+        for table, col in ZONE_REFERENCES:
+            conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS ix_{table}_{col} ON {table} ({col})")
 
+
+# Columns pointing at zones.id; the model indexes them too (ix_<table>_<column>)
+ZONE_REFERENCES = (("zones", "parent_id"), ("enterprises", "zone_id"), ("control_lines", "park_zone_id"))
 
 _domains_and_styles.dialects = ("sqlite",)
 _domains_and_styles.needed_to_read = False  # riskmap itself reads neither: an old file still opens read-only
