@@ -7,9 +7,9 @@ prefix, 3857 …) and "gcj02" (高德/腾讯) or "bd09" (百度), converted by :
 
 >>> parse_crs("gcj02").label, parse_crs("4544").label
 ('GCJ-02（高德/腾讯）', 'EPSG:4544 CGCS2000 / 3-degree Gauss-Kruger CM 105E')
->>> x, bad = parse_coordinates(["105°12′30″", "35.5", None, "东经"])
->>> x[:2].round(6).tolist(), bad.tolist()
-([105.208333, 35.5], [False, False, False, True])
+>>> x, bad = parse_coordinates(["105°12′30″", "35.5", None, "东经", "东经：105.5", "35度54分12.3秒北"])
+>>> x.round(6).tolist()[:2] + x.round(6).tolist()[4:], bad.tolist()
+([105.208333, 35.5, 105.5, 35.903417], [False, False, False, True, False, False])
 """
 
 from __future__ import annotations
@@ -98,6 +98,7 @@ def geoms_to_4490(geoms: np.ndarray, choice: CrsChoice) -> np.ndarray:
 # ------------------------------------------------------------------------------------ cell values
 
 _SEPARATORS = re.compile(r"\s*[,，;；/|]\s*")
+_LABEL = re.compile(r"^\s*(?:经度|纬度)|[:：=]")  # "东经：116.425", "经度=116.425"
 
 
 def parse_coordinates(values) -> tuple[np.ndarray, np.ndarray]:
@@ -114,7 +115,7 @@ def parse_coordinates(values) -> tuple[np.ndarray, np.ndarray]:
         parsed = {}
         for v in pd.unique(s[todo]):
             try:
-                parsed[v] = rcrs.parse_dms(v if isinstance(v, str) else str(v))
+                parsed[v] = rcrs.parse_dms(_LABEL.sub("", v if isinstance(v, str) else str(v)))
             except Exception:
                 parsed[v] = np.nan
         fixed = s[todo].map(parsed).to_numpy(dtype=float)
