@@ -87,6 +87,8 @@ def locate_from_file(project, path, *, dry_run: bool = False, crs=None, sheet: s
     index = EnterpriseIndex(existing)
     ids = match_rows(index, rows)
     geoms = np.asarray(plan.geoms, dtype=object)
+    for i, g in plan.outside.items():  # the importer keeps such rows unlocated; here they are reported outside
+        geoms[i] = g
     lon = np.array([g.x if g is not None and not g.is_empty else np.nan for g in geoms], dtype=float)
     lat = np.array([g.y if g is not None and not g.is_empty else np.nan for g in geoms], dtype=float)
     with project.engine.connect() as conn:

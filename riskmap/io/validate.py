@@ -90,6 +90,7 @@ class Prepared:
     skipped: np.ndarray | None = None  # summary rows left out entirely
     update: UpdatePlan | None = None  # enterprises: the list compared with the project's
     counts: dict = field(default_factory=dict)  # enterprises: unlocated, unassessed, industry_other …
+    outside: dict = field(default_factory=dict)  # row index -> a point outside the county, kept as 未定位
 
     @property
     def good_new(self) -> np.ndarray:
@@ -219,6 +220,7 @@ def prepare(source: Source, spec: TargetSpec, mapping: Mapping, ctx: ProjectCont
     # ---- place and duplicates -----------------------------------------------------------------
     has = np.fromiter((g is not None for g in geoms), dtype=bool, count=n)
     metric_epsg = ctx.metric_epsg or _metric_for(ctx, geoms[has])
+    dropped: dict = {}  # points outside the county of rows kept as 未定位
     if ctx.county is not None and mapping.constants.get("kind") != "county" and has.any():
         tol = float(checks.get("county_tolerance_m", 0.0))
         area = ctx.county
@@ -231,9 +233,18 @@ def prepare(source: Source, spec: TargetSpec, mapping: Mapping, ctx: ProjectCont
         if outside.any():
             where = ctx.county_name or "县域"
             rep = outside & ~skipped
-            report.add_rows(source.rows[rep], "坐标", [_centre_text(g) for g in geoms[rep]],
-                            f"不在项目范围（{where}）内", "outside the project's county")
-            bad |= outside
+            if spec.geometry_optional:  # taken for a wrong point: the row is kept as 未定位, the value reported
+                report.add_rows(source.rows[rep], "坐标", [_centre_text(g) for g in geoms[rep]],
+                                f"不在项目范围（{where}）内，作为未定位导入（之后可在地图上定位或用 riskmap locate 补坐标）",
+                                "outside the project's county: imported as unlocated (locate it on the map or with "
+                                "riskmap locate later)", "warning")
+                dropped = {int(i): geoms[i] for i in np.flatnonzero(outside)}
+                geoms[outside] = None
+                counts["unlocated"] = counts.get("unlocated", 0) + int(rep.sum())
+            else:
+                report.add_rows(source.rows[rep], "坐标", [_centre_text(g) for g in geoms[rep]],
+                                f"不在项目范围（{where}）内", "outside the project's county")
+                bad |= outside
     elif ctx.county is None and has.any():
         report.note("项目没有县界（分区类型 county），未检查是否在县域内",
                     "the project has no county boundary: the place of the features was not checked", "warning")
@@ -258,7 +269,8 @@ def prepare(source: Source, spec: TargetSpec, mapping: Mapping, ctx: ProjectCont
         _update_notes(update, ok, source, report)
     if spec.table == "zones":
         _zone_extras(values, geoms, ctx, metric_epsg)
-    return Prepared(spec, mapping, source, report, values, geoms, bad, choice, skipped, update, counts)
+    return Prepared(spec, mapping, source, report, values, geoms, bad, choice, skipped, update, counts,
+                    dropped)
 
 
 _OFF_EARTH = ("坐标超出地球范围（纬度应在 ±90° 之内，经度在 ±180° 之内）",

@@ -140,9 +140,12 @@ def test_dms_swapped_and_outside(project_path, county_facts, inside_points, tmp_
     xlsx = _sheet(tmp_path / "坐标.xlsx", rows)
     with Project.open(project_path) as p:
         plan = plan_import(p, xlsx, "enterprises")
-    errs = plan.report.errors
-    assert [(e.row, e.field) for e in errs] == [(5, "坐标")]
-    assert "不在项目范围（会宁县）内" in errs[0].zh
+    assert plan.report.errors == []
+    # a point outside the county is taken for a wrong one: the enterprise is kept, unlocated, the value reported
+    outside = [w for w in plan.report.of("warning") if w.row == 5]
+    assert [w.field for w in outside] == ["坐标"] and "不在项目范围（会宁县）内，作为未定位导入" in outside[0].zh
+    assert "116.404" in str(outside[0].value)
+    assert plan.geoms[3] is None and plan.n_good == 4
     repaired = plan.report.of("repaired")
     assert [(r.row, "颠倒" in r.zh) for r in repaired] == [(4, True)]
     g = plan.geoms
