@@ -306,14 +306,6 @@ def table_qml(table: str, field_aliases: dict[str, str] | None = None,
     return _document(renderer, labeling, bool(labeling), field_aliases, value_maps)
 
 
-LAYER_STYLES_SQL = """
-CREATE TABLE IF NOT EXISTS layer_styles (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  f_table_catalog TEXT(256), f_table_schema TEXT(256), f_table_name TEXT(256),
-  f_geometry_column TEXT(256), styleName TEXT(30), styleQML TEXT, styleSLD TEXT,
-  useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30),
-  update_time DATETIME DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
-)"""
 STYLE_OWNER = "riskmap"
 
 

@@ -8,14 +8,15 @@ from pathlib import Path
 from PySide6.QtCore import QT_TR_NOOP, Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QListWidget,
-    QListWidgetItem, QPushButton, QVBoxLayout,
+    QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QListWidget, QListWidgetItem, QPushButton,
+    QVBoxLayout,
 )
 
 from riskmap.export.options import ExportOptions
 from riskmap.printing.dispatch import export_project
 from riskmap.layers import load_catalogue
 from riskmap.ui import tasks
+from riskmap.ui.forms import path_row
 from riskmap.ui.i18n import current_language, tr
 
 FORMATS = (  # (format, suffix, title to translate)
@@ -51,12 +52,7 @@ class ExportDialog(QDialog):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if n else Qt.CheckState.Unchecked)
             self.layer_list.addItem(item)
-        self.path_edit = QLineEdit()
-        browse = QPushButton(tr("浏览…"))
-        browse.clicked.connect(self.browse)
-        row = QHBoxLayout()
-        row.addWidget(self.path_edit, 1)
-        row.addWidget(browse)
+        self.path_edit, row = path_row(self.browse)
         form = QFormLayout()
         form.addRow(tr("格式"), self.format_combo)
         form.addRow(tr("Shapefile 编码"), self.encoding_combo)

@@ -11,10 +11,11 @@ from pathlib import Path
 from PySide6.QtCore import QT_TR_NOOP, Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QGridLayout, QHBoxLayout, QLabel,
-    QLineEdit, QPushButton, QScrollArea, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QDialog, QFileDialog, QFormLayout, QGridLayout, QLabel, QPushButton, QScrollArea,
+    QVBoxLayout, QWidget,
 )
 
+from riskmap.ui.forms import ok_cancel, path_row
 from riskmap.ui.i18n import current_language, tr
 
 REFRESH_MS = 300
@@ -195,11 +196,7 @@ class GridDialog(QDialog):
         form.addRow(tr("网格边长（千米）"), self.size_combo)
         form.addRow(tr("形状"), self.shape_combo)
         form.addRow("", self.replace_box)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(tr("生成"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("取消"))
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self, tr("生成"))
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         lay.addWidget(buttons)
@@ -226,21 +223,12 @@ class SeatsDialog(QDialog):
         note = QLabel(tr("表格中每行一个镇街：名称和驻地坐标（经纬度或高斯-克吕格）。生成的镇街范围为示意，"
                          "在地图和所有导出中标注“示意”，导入正式镇街边界后替换。"))
         note.setWordWrap(True)
-        self.path_edit = QLineEdit()
-        browse = QPushButton(tr("浏览…"))
-        browse.clicked.connect(self.browse)
-        row = QHBoxLayout()
-        row.addWidget(self.path_edit, 1)
-        row.addWidget(browse)
+        self.path_edit, row = path_row(self.browse)
         self.replace_box = QCheckBox(tr("替换已有镇街"))
         form = QFormLayout()
         form.addRow(tr("驻地表格"), row)
         form.addRow("", self.replace_box)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(tr("生成"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("取消"))
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self, tr("生成"))
         lay = QVBoxLayout(self)
         lay.addWidget(note)
         lay.addLayout(form)

@@ -14,13 +14,14 @@ import shapely
 from PySide6.QtCore import QT_TR_NOOP, QPointF, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
-    QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QMessageBox, QPushButton,
-    QSplitter, QTabWidget, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLabel, QLineEdit, QMessageBox, QSplitter, QTabWidget,
+    QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
 from riskmap.errors import RiskmapError
 from riskmap.ui import tasks
 from riskmap.ui.errors import show_error
+from riskmap.ui.forms import path_row
 from riskmap.ui.i18n import tr
 
 LEVELS = {"province": QT_TR_NOOP("省级"), "city": QT_TR_NOOP("地级"), "county": QT_TR_NOOP("县级")}
@@ -150,16 +151,11 @@ class NewProjectDialog(QDialog):
         self.title_edit = QLineEdit()
         self.org_edit = QLineEdit()
         self.org_edit.setPlaceholderText(tr("如 某某县应急管理局"))
-        self.path_edit = QLineEdit()
-        browse = QPushButton(tr("浏览…"))
-        browse.clicked.connect(self.browse)
-        path_row = QHBoxLayout()
-        path_row.addWidget(self.path_edit, 1)
-        path_row.addWidget(browse)
+        self.path_edit, file_row = path_row(self.browse)
         form = QFormLayout()
         form.addRow(tr("项目标题"), self.title_edit)
         form.addRow(tr("编制单位"), self.org_edit)
-        form.addRow(tr("项目文件"), path_row)
+        form.addRow(tr("项目文件"), file_row)
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.addWidget(self.preview, 1)

@@ -22,6 +22,7 @@ from riskmap.errors import RiskmapError
 from riskmap.marks import DEMO_MARK
 from riskmap.export.check_xlsx import write_check_xlsx
 from riskmap.ui.errors import show_error
+from riskmap.ui.forms import path_row
 from riskmap.ui.i18n import current_language, tr
 from riskmap.ui.tools.capture import svg_icon
 from riskmap.ui.tools.editing import EDITABLE_LAYERS, DrawTool, EditController, SplitTool, VertexTool
@@ -251,12 +252,7 @@ class ContourImportDialog(QDialog):
     def __init__(self, enterprises: list[tuple[int, str]], parent=None):
         super().__init__(parent)
         self.setWindowTitle(tr("导入个人风险等值线"))
-        self.path = QLineEdit()
-        browse = QPushButton(tr("浏览…"))
-        browse.clicked.connect(self._browse)
-        row = QHBoxLayout()
-        row.addWidget(self.path, 1)
-        row.addWidget(browse)
+        self.path, row = path_row(self._browse)
         self.risk_field = QLineEdit()
         self.risk_field.setPlaceholderText(tr("如 IR；DXF 文件留空则用图层名"))
         self.risk = QLineEdit()

@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-    QListWidget, QListWidgetItem, QPushButton, QVBoxLayout,
+    QCheckBox, QComboBox, QDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
+    QListWidgetItem, QPushButton, QVBoxLayout,
 )
 from PySide6.QtCore import Qt
 
 from riskmap.errors import RiskmapError
 from riskmap.ui.errors import show_error
+from riskmap.ui.forms import ok_cancel
 from riskmap.ui.i18n import LANGUAGES, tr
 from riskmap.ui.tiles import TileSource, tianditu_sources
 
@@ -72,11 +73,7 @@ class SettingsDialog(QDialog):
         remove = QPushButton(tr("删除选中的底图"))
         remove.clicked.connect(lambda: [self.sources.takeItem(self.sources.row(i)) for i in self.sources.selectedItems()])
         tl.addWidget(remove)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(tr("确定"))
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("取消"))
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self, tr("确定"))
         lay = QVBoxLayout(self)
         lay.addWidget(general)
         lay.addWidget(tiles, 1)
