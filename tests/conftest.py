@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
+from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
 
@@ -183,3 +185,40 @@ def small_project(small_project_path, tmp_path):
     project = Project.open(path)
     yield project, ids
     project.close()
+
+
+def run_cli(*argv) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of ``riskmap ARGV`` run in this process."""
+    from riskmap.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = main([str(a) for a in argv])
+        except SystemExit as exc:
+            code = exc.code
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def cli():
+    """``cli(*args)`` → (exit code, stdout, stderr) of ``riskmap ARGS``."""
+    return run_cli
+
+
+@pytest.fixture(scope="session")
+def pingyin_path(tmp_path_factory):
+    """A new project for 平阴县 (370124, not a demo place: its boundary only), built once; tests copy it."""
+    from riskmap.newproject import new_project
+
+    path = tmp_path_factory.mktemp("pingyin") / "pingyin.gpkg"
+    new_project(path, "370124").close()
+    return path
+
+
+@pytest.fixture
+def pingyin(pingyin_path, tmp_path):
+    """A private copy of the 平阴县 project."""
+    path = tmp_path / "py.gpkg"
+    shutil.copy(pingyin_path, path)
+    return path

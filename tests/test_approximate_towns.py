@@ -4,11 +4,9 @@ and in the web map, the errors a user meets, and grid cells."""
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 import subprocess
-from contextlib import redirect_stderr, redirect_stdout
 
 import numpy as np
 import openpyxl
@@ -16,48 +14,12 @@ import pyogrio
 import pytest
 import shapely
 
-from riskmap.cli import main
+from tests.conftest import run_cli as run
 from riskmap.crs import to_geographic, to_metric
 from riskmap.store import Project
 
 SEATS = ["榆山街道", "锦水街道", "东阿镇", "孝直镇", "玫瑰镇"]
 
-
-def run(*argv):
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            code = main([str(a) for a in argv])
-        except SystemExit as exc:
-            code = exc.code
-    return code, out.getvalue(), err.getvalue()
-
-
-@pytest.fixture(scope="session")
-def pingyin_template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("pingyin_towns") / "pingyin.gpkg"
-    try:
-        from riskmap.newproject import new_project
-    except ImportError:  # pragma: no cover - before `riskmap new` existed: a county drawn by hand
-        from riskmap.model import Zone
-
-        county = shapely.Polygon([(116.25, 36.15), (116.62, 36.13), (116.70, 36.30), (116.55, 36.45),
-                                  (116.30, 36.42), (116.22, 36.28)])
-
-        def build(p):
-            with p.session() as s:
-                s.add(Zone(name="平阴县", kind="county", code="370124", geom=shapely.MultiPolygon([county])))
-        Project.create(path, name="平阴县", place="370124", metric_epsg=4548, build=build).close()
-    else:
-        new_project(path, "370124").close()
-    return path
-
-
-@pytest.fixture
-def pingyin(pingyin_template, tmp_path):
-    path = tmp_path / "py.gpkg"
-    shutil.copy(pingyin_template, path)
-    return path
 
 
 def county_of(path):

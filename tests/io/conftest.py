@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
-from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
 import shapely
@@ -58,20 +56,6 @@ def empty_project(tmp_path):
     path = tmp_path / "empty.gpkg"
     Project.create(path, name="空项目").close()
     return path
-
-
-@pytest.fixture
-def cli():
-    """``cli(*args)`` → (exit code, stdout, stderr) of ``riskmap ARGS``."""
-    from riskmap.cli import main
-
-    def run(*args):
-        out, err = io.StringIO(), io.StringIO()
-        with redirect_stdout(out), redirect_stderr(err):
-            code = main([str(a) for a in args])
-        return code, out.getvalue(), err.getvalue()
-
-    return run
 
 
 @pytest.fixture

@@ -5,10 +5,6 @@ Files are built here: for 平阴县 (370124, outside the five demo places) and f
 
 from __future__ import annotations
 
-import io
-import json
-import shutil
-from contextlib import redirect_stderr, redirect_stdout
 
 import ezdxf
 import geopandas as gpd
@@ -18,49 +14,12 @@ import pytest
 import shapely
 from shapely import box
 
-from riskmap.cli import main
+from tests.conftest import run_cli as run
 from riskmap.crs import to_geographic, to_metric
 from riskmap.store import Project
 
 TOWNS = ["榆山街道", "锦水街道", "东阿镇", "孝直镇"]  # 平阴县's towns (names only; the areas are made up)
 
-
-def run(*argv):
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            code = main([str(a) for a in argv])
-        except SystemExit as exc:
-            code = exc.code
-    return code, out.getvalue(), err.getvalue()
-
-
-@pytest.fixture(scope="session")
-def pingyin_path(tmp_path_factory):
-    """A new project for 平阴县 (no demo data), built once; tests copy it."""
-    path = tmp_path_factory.mktemp("pingyin") / "pingyin.gpkg"
-    try:
-        from riskmap.newproject import new_project
-    except ImportError:  # pragma: no cover - before `riskmap new` existed: a county drawn by hand
-        from riskmap.model import Zone
-
-        county = shapely.Polygon([(116.25, 36.15), (116.62, 36.13), (116.70, 36.30), (116.55, 36.45),
-                                  (116.30, 36.42), (116.22, 36.28)])
-
-        def build(p):
-            with p.session() as s:
-                s.add(Zone(name="平阴县", kind="county", code="370124", geom=shapely.MultiPolygon([county])))
-        Project.create(path, name="平阴县", place="370124", metric_epsg=4548, build=build).close()
-    else:
-        new_project(path, "370124").close()
-    return path
-
-
-@pytest.fixture
-def pingyin(pingyin_path, tmp_path):
-    path = tmp_path / "py.gpkg"
-    shutil.copy(pingyin_path, path)
-    return path
 
 
 def county_of(path):
