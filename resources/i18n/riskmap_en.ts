@@ -46,13 +46,15 @@
     <message>
         <location line="+14"/>
         <location filename="../../riskmap/ui/filter_dialog.py" line="+103"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="+427"/>
+        <location line="+1"/>
         <source>（空）</source>
         <translation>(empty)</translation>
     </message>
     <message>
         <location line="+142"/>
         <location filename="../../riskmap/ui/identify_panel.py" line="+267"/>
-        <location filename="../../riskmap/ui/planning.py" line="+100"/>
+        <location filename="../../riskmap/ui/planning.py" line="+101"/>
         <source>未定级</source>
         <translation>Not graded</translation>
     </message>
@@ -146,7 +148,7 @@
         <location line="+0"/>
         <location filename="../../riskmap/ui/identify_panel.py" line="+0"/>
         <location line="+2"/>
-        <location filename="../../riskmap/ui/import_wizard.py" line="+335"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="-87"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
@@ -249,7 +251,7 @@
         <translation>OK</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/export_dialog.py" line="+22"/>
+        <location filename="../../riskmap/ui/export_dialog.py" line="+23"/>
         <source>GeoPackage（含 QGIS 样式）</source>
         <translation>GeoPackage (with QGIS styles)</translation>
     </message>
@@ -280,12 +282,12 @@
     </message>
     <message>
         <location line="+9"/>
-        <location line="+48"/>
+        <location line="+43"/>
         <source>导出数据</source>
         <translation>Export data</translation>
     </message>
     <message>
-        <location line="-41"/>
+        <location line="-36"/>
         <source>GBK（旧版软件）</source>
         <translation>GBK (older software)</translation>
     </message>
@@ -296,7 +298,7 @@
         <translation>{name} ({n})</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+7"/>
         <source>格式</source>
         <translation>Format</translation>
     </message>
@@ -318,11 +320,9 @@
     <message>
         <location line="+1"/>
         <location filename="../../riskmap/ui/filter_dialog.py" line="+1"/>
-        <location filename="../../riskmap/ui/first_steps.py" line="+200"/>
-        <location line="+41"/>
-        <location filename="../../riskmap/ui/import_wizard.py" line="+330"/>
-        <location filename="../../riskmap/ui/new_project_dialog.py" line="+177"/>
-        <location filename="../../riskmap/ui/settings_dialog.py" line="+1"/>
+        <location filename="../../riskmap/ui/forms.py" line="+25"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="+480"/>
+        <location filename="../../riskmap/ui/new_project_dialog.py" line="+173"/>
         <location filename="../../riskmap/ui/tasks.py" line="+90"/>
         <source>取消</source>
         <translation>Cancel</translation>
@@ -346,9 +346,9 @@
     </message>
     <message>
         <location line="+5"/>
-        <location filename="../../riskmap/ui/first_steps.py" line="+51"/>
+        <location filename="../../riskmap/ui/first_steps.py" line="+280"/>
         <location line="+14"/>
-        <location filename="../../riskmap/ui/import_wizard.py" line="+97"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="+121"/>
         <location filename="../../riskmap/ui/print_dialog.py" line="+34"/>
         <source>请先打开项目</source>
         <translation>Open a project first</translation>
@@ -361,8 +361,8 @@
     <message>
         <location filename="../../riskmap/ui/filter_dialog.py" line="+4"/>
         <location filename="../../riskmap/ui/identify_panel.py" line="-8"/>
-        <location filename="../../riskmap/ui/import_wizard.py" line="-597"/>
-        <location line="+407"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="-775"/>
+        <location line="+496"/>
         <source>字段</source>
         <translation>Field</translation>
     </message>
@@ -440,7 +440,7 @@
     <message>
         <location line="+0"/>
         <location line="+4"/>
-        <location filename="../../riskmap/ui/import_wizard.py" line="+23"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="+51"/>
         <source>说明</source>
         <translation>Explanation</translation>
     </message>
@@ -452,8 +452,8 @@
     <message>
         <location line="+1"/>
         <location filename="../../riskmap/ui/locate.py" line="+29"/>
-        <location filename="../../riskmap/ui/new_project_dialog.py" line="-52"/>
-        <location filename="../../riskmap/ui/settings_dialog.py" line="-14"/>
+        <location filename="../../riskmap/ui/new_project_dialog.py" line="-47"/>
+        <location filename="../../riskmap/ui/settings_dialog.py" line="-12"/>
         <source>名称</source>
         <translation>Name</translation>
     </message>
@@ -698,7 +698,7 @@
         <translation>Count only the current view</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/import_wizard.py" line="-559"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="-676"/>
         <source>县（区）界</source>
         <translation>County boundary</translation>
     </message>
@@ -928,46 +928,92 @@
         <translation>Other EPSG code…</translation>
     </message>
     <message>
-        <location line="+41"/>
-        <location line="+237"/>
+        <location line="+45"/>
+        <location line="+322"/>
         <source>行</source>
         <translation>Row</translation>
     </message>
     <message>
-        <location line="-237"/>
+        <location line="-322"/>
+        <source>与项目比对</source>
+        <translation>Against the project</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+98"/>
         <source>位置</source>
         <translation>Location</translation>
     </message>
     <message>
-        <location line="+52"/>
+        <location line="-41"/>
         <source>可导入</source>
         <translation>Importable</translation>
     </message>
     <message>
         <location line="+0"/>
-        <location line="+208"/>
+        <location line="+315"/>
         <source>错误</source>
         <translation>Error</translation>
     </message>
     <message>
-        <location line="-208"/>
-        <location line="+208"/>
+        <location line="-315"/>
+        <location line="+315"/>
         <source>已修复</source>
         <translation>Repaired</translation>
     </message>
     <message>
-        <location line="-208"/>
-        <location line="+208"/>
+        <location line="-315"/>
+        <location line="+315"/>
         <source>警告</source>
         <translation>Warning</translation>
     </message>
     <message>
-        <location line="-207"/>
+        <location line="-314"/>
         <source>跳过</source>
         <translation>Skipped</translation>
     </message>
     <message>
-        <location line="+119"/>
+        <location line="+24"/>
+        <source>更新项目中的企业（id={id}）：</source>
+        <translation>Updates the enterprise of the project (id={id}):</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{field}：{old} → {new}</source>
+        <translation>{field}: {old} → {new}</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>新增</source>
+        <translation>New</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>无变化</source>
+        <translation>Unchanged</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>所属分区</source>
+        <translation>Zone</translation>
+    </message>
+    <message>
+        <location line="+41"/>
+        <source>（{fields}）</source>
+        <translation> ({fields})</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{field} {n} 家</source>
+        <translation>{field}: {n}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>新增 {new} 家，更新 {changed} 家{fields}，无变化 {same} 家，新名单中没有 {missing} 家；未定位 {unlocated} 家，未评估 {unassessed} 家，行业按“其他” {other} 家</source>
+        <translation>{new} new, {changed} updated{fields}, {same} unchanged, {missing} not in the new list; {unlocated} not located, {unassessed} not assessed, {other} with industry “Other”</translation>
+    </message>
+    <message>
+        <location line="+108"/>
         <location filename="../../riskmap/ui/print_dialog.py" line="-221"/>
         <location line="+152"/>
         <source>预览</source>
@@ -979,7 +1025,7 @@
         <translation>Red rows have errors, orange rows were repaired; hover over a row to see why.</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+8"/>
         <source>在主窗口地图上显示</source>
         <translation>Show on the main map</translation>
     </message>
@@ -994,13 +1040,13 @@
         <translation>{n} rows: {good} importable, {bad} with errors, {rep} repairs</translation>
     </message>
     <message>
-        <location line="+29"/>
-        <location line="+56"/>
+        <location line="+31"/>
+        <location line="+120"/>
         <source>校验报告</source>
         <translation>Check report</translation>
     </message>
     <message>
-        <location line="-53"/>
+        <location line="-117"/>
         <source>级别</source>
         <translation>Severity</translation>
     </message>
@@ -1010,7 +1056,17 @@
         <translation>Reason</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+18"/>
+        <source>企业名称</source>
+        <translation>Enterprise name</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>乡镇</source>
+        <translation>Town</translation>
+    </message>
+    <message>
+        <location line="+15"/>
         <source>跳过有错误的行，只导入正确的行</source>
         <translation>Skip rows with errors and import only the correct ones</translation>
     </message>
@@ -1020,7 +1076,7 @@
         <translation>Export report…</translation>
     </message>
     <message>
-        <location line="+27"/>
+        <location line="+29"/>
         <source>{bad} 行有错误，{good} 行可导入。改正文件后重新导入，或勾选下方选项只导入正确的行。</source>
         <translation>{bad} rows have errors, {good} can be imported. Correct the file and import again, or tick the option below to import only the correct rows.</translation>
     </message>
@@ -1030,13 +1086,23 @@
         <translation>All {good} rows can be imported; they are written to the project in one operation.</translation>
     </message>
     <message>
-        <location line="+4"/>
-        <location line="+50"/>
+        <location line="+8"/>
+        <location line="+83"/>
         <source>导入</source>
         <translation>Import</translation>
     </message>
     <message>
-        <location line="-41"/>
+        <location line="-65"/>
+        <source>查看新名单中没有的 {n} 家企业</source>
+        <translation>Show the {n} enterprises not in the new list</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>删除新名单中没有的 {n} 家企业</source>
+        <translation>Delete the {n} enterprises not in the new list</translation>
+    </message>
+    <message>
+        <location line="+22"/>
         <source>导出校验报告</source>
         <translation>Export check report</translation>
     </message>
@@ -1046,7 +1112,7 @@
         <translation>Import data</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+23"/>
         <source>&lt; 上一步</source>
         <translation>&lt; Back</translation>
     </message>
@@ -1067,12 +1133,32 @@
         <translation>Checking</translation>
     </message>
     <message>
-        <location line="+30"/>
+        <location line="+7"/>
         <source>已导入 {n} 行到“{layer}”</source>
         <translation>{n} rows imported into “{layer}”</translation>
     </message>
     <message>
+        <location line="+1"/>
+        <source>已导入“{layer}”：新增 {added} 家，更新 {updated} 家，无变化 {same} 家，删除 {deleted} 家</source>
+        <translation>Imported into “{layer}”: {added} added, {updated} updated, {same} unchanged, {deleted} deleted</translation>
+    </message>
+    <message>
         <location line="+5"/>
+        <source>；新名单中没有的 {n} 家未删除</source>
+        <translation>; {n} not in the new list kept (not deleted)</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>删除企业</source>
+        <translation>Delete enterprises</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>将从项目中删除新名单中没有的 {n} 家企业（连同其评估记录），确定吗？</source>
+        <translation>Delete from the project the {n} enterprises not in the new list (with their assessments)?</translation>
+    </message>
+    <message>
+        <location line="+23"/>
         <source>正在导入</source>
         <translation>Importing</translation>
     </message>
@@ -1386,7 +1472,7 @@
         <translation>Creating the demo project (Huining, fictitious data)</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/import_wizard.py" line="-470"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="-648"/>
         <location filename="../../riskmap/ui/main_window.py" line="+6"/>
         <source>（无）</source>
         <translation>(none)</translation>
@@ -1554,16 +1640,13 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>Import individual-risk contours</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/export_dialog.py" line="-8"/>
-        <location filename="../../riskmap/ui/first_steps.py" line="-76"/>
+        <location filename="../../riskmap/ui/forms.py" line="-12"/>
         <location filename="../../riskmap/ui/import_wizard.py" line="-225"/>
-        <location filename="../../riskmap/ui/new_project_dialog.py" line="+29"/>
-        <location filename="../../riskmap/ui/planning.py" line="+2"/>
         <source>浏览…</source>
         <translation>Browse…</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/planning.py" line="+6"/>
+        <location filename="../../riskmap/ui/planning.py" line="+3"/>
         <source>如 IR；DXF 文件留空则用图层名</source>
         <translation>e.g. IR; for DXF leave empty to use the layer name</translation>
     </message>
@@ -1823,13 +1906,13 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>Planning check: {a} encroachments, {b} high-consequence segments, {c} crossings</translation>
     </message>
     <message>
-        <location line="-448"/>
-        <location line="+466"/>
+        <location line="-443"/>
+        <location line="+461"/>
         <source>新建</source>
         <translation>New</translation>
     </message>
     <message>
-        <location line="-515"/>
+        <location line="-510"/>
         <source>{mark}：本页内容为虚构演示数据。</source>
         <translation>{mark}: this page shows fictitious demo data.</translation>
     </message>
@@ -1874,12 +1957,13 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>Planning check: {project}</translation>
     </message>
     <message>
-        <location line="+445"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="+352"/>
+        <location filename="../../riskmap/ui/planning.py" line="+440"/>
         <source>更新</source>
         <translation>Update</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location filename="../../riskmap/ui/planning.py" line="+2"/>
         <source>按外部安全距离生成的控制线</source>
         <translation>Control lines from external safety distances</translation>
     </message>
@@ -2020,7 +2104,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>Remove selected base maps</translation>
     </message>
     <message>
-        <location line="+31"/>
+        <location line="+27"/>
         <source>自定义底图</source>
         <translation>Custom base map</translation>
     </message>
@@ -2271,7 +2355,7 @@ Last segment {s}</translation>
         <translation>Subtitle</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/new_project_dialog.py" line="-128"/>
+        <location filename="../../riskmap/ui/new_project_dialog.py" line="-99"/>
         <source>省级</source>
         <translation>Province</translation>
     </message>
@@ -2292,12 +2376,12 @@ Last segment {s}</translation>
     </message>
     <message>
         <location line="+26"/>
-        <location line="+198"/>
+        <location line="+193"/>
         <source>新建项目</source>
         <translation>New project</translation>
     </message>
     <message>
-        <location line="-188"/>
+        <location line="-183"/>
         <source>输入地名、地名的一部分或行政区划代码，如 平阴、370124</source>
         <translation>Type a place name in Chinese, part of one, or an administrative code such as 370124</translation>
     </message>
@@ -2348,7 +2432,7 @@ Last segment {s}</translation>
         <translation>e.g. the county emergency management bureau</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+3"/>
         <source>项目标题</source>
         <translation>Project title</translation>
     </message>
@@ -2546,7 +2630,7 @@ Overwrite it?</translation>
         <translation>Tianditu terrain labels</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/first_steps.py" line="-208"/>
+        <location filename="../../riskmap/ui/first_steps.py" line="-271"/>
         <location filename="../../riskmap/ui/new_project_dialog.py" line="+12"/>
         <source>新建项目…</source>
         <translation>New project…</translation>
@@ -2558,18 +2642,18 @@ Overwrite it?</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+312"/>
+        <location line="+299"/>
         <source>由驻地生成示意镇街…</source>
         <translation>Approximate towns from town seats…</translation>
     </message>
     <message>
-        <location line="-311"/>
-        <location line="+306"/>
+        <location line="-298"/>
+        <location line="+293"/>
         <source>生成网格…</source>
         <translation>Generate grid…</translation>
     </message>
     <message>
-        <location line="-305"/>
+        <location line="-292"/>
         <source>导入企业名单…</source>
         <translation>Import enterprise list…</translation>
     </message>
@@ -2650,13 +2734,13 @@ Overwrite it?</translation>
         <translation>Shape</translation>
     </message>
     <message>
-        <location line="+3"/>
-        <location line="+41"/>
+        <location line="+2"/>
+        <location line="+32"/>
         <source>生成</source>
         <translation>Generate</translation>
     </message>
     <message>
-        <location line="-15"/>
+        <location line="-9"/>
         <source>由镇街驻地生成示意镇街</source>
         <translation>Approximate towns from town seats</translation>
     </message>
@@ -2666,13 +2750,13 @@ Overwrite it?</translation>
         <translation>One town per row: its name and the coordinates of its seat (longitude/latitude or Gauss-Krüger). The town areas made are approximate, marked so on the map and in every export, until real town boundaries are imported.</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+4"/>
         <source>替换已有镇街</source>
         <translation>Replace the existing towns</translation>
     </message>
     <message>
         <location line="+2"/>
-        <location line="+13"/>
+        <location line="+9"/>
         <source>驻地表格</source>
         <translation>Town seats table</translation>
     </message>

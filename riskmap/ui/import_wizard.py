@@ -15,8 +15,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPointF, Qt, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
-    QLineEdit, QPushButton, QSpinBox, QSplitter, QTableView, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
-    QWizard, QWizardPage,
+    QLineEdit, QMessageBox, QPushButton, QSpinBox, QSplitter, QTableView, QTableWidget, QTableWidgetItem, QVBoxLayout,
+    QWidget, QWizard, QWizardPage,
 )
 
 from riskmap.errors import RiskmapError
@@ -24,12 +24,14 @@ from riskmap.io.fieldmap import Mapping, auto_mapping, load_synonyms, resolve_la
 from riskmap.scalars import plain_scalar
 from riskmap.ui import tasks
 from riskmap.ui.errors import show_error
-from riskmap.ui.i18n import current_language, tr
+from riskmap.ui.i18n import current_language, joined, tr
 
 FILE_FILTER = "*.xlsx *.xls *.xlsm *.ods *.csv *.txt *.shp *.zip *.gpkg *.geojson *.json *.kml *.kmz *.dxf"
 NONE = "—"
 STATUS_COLOURS = {"error": "#D32F2F", "repaired": "#F57C00", "warning": "#F9A825", "ok": "#202020",
-                  "skipped": "#9E9E9E"}
+                  "skipped": "#9E9E9E",
+                  # an enterprise list against the project's enterprises (row_change)
+                  "new": "#2E7D32", "updated": "#1565C0", "unchanged": "#757575"}
 
 
 def zone_kind_titles() -> dict[str, str]:
@@ -326,13 +328,18 @@ class CrsPage(QWizardPage):
 
 
 class PreviewModel(QAbstractTableModel):
-    """Rows of a validated import: row number, status, then the mapped fields."""
+    """Rows of a validated import: row number, status, (an enterprise list: 新增 / 更新 / 无变化), then the
+    mapped fields."""
 
     def __init__(self, plan, parent=None):
         super().__init__(parent)
         self.plan = plan
         self.fields = [f for f in plan.spec.fields if f in plan.mapping.fields or f in plan.mapping.constants]
-        self.titles = [tr("行"), tr("状态")] + [field_title(plan.spec, f) for f in self.fields] + [tr("位置")]
+        self.change = row_change(plan) if plan.update is not None else None
+        self.change_col = 2 if self.change is not None else None
+        self.first_field = 3 if self.change is not None else 2
+        self.titles = ([tr("行"), tr("状态")] + ([tr("与项目比对")] if self.change is not None else [])
+                       + [field_title(plan.spec, f) for f in self.fields] + [tr("位置")])
         self.status = row_status(plan)
         self.tips = {}
         for i in plan.report.issues:
@@ -353,6 +360,11 @@ class PreviewModel(QAbstractTableModel):
         """A value as the user knows it: levels and industries by their names in the UI language."""
         if v is None:
             return ""
+        if field == "geom":
+            p = v if v.geom_type == "Point" else v.centroid
+            return f"{p.x:.6f}, {p.y:.6f}"
+        if field not in self.plan.spec.fields:
+            return str(v)
         ftype = self.plan.spec.fields[field].type
         if ftype == "level":
             from riskmap.fields import level_title
@@ -386,21 +398,97 @@ class PreviewModel(QAbstractTableModel):
             if c == 1:
                 return {"ok": tr("可导入"), "error": tr("错误"), "repaired": tr("已修复"), "warning": tr("警告"),
                         "skipped": tr("跳过")}[status]
+            if c == self.change_col:
+                return change_titles().get(self.change[r], "")
             if c == len(self.titles) - 1:
                 g = self.plan.geoms[r]
                 if g is None:
                     return ""
                 p = g if g.geom_type == "Point" else g.centroid
                 return f"{p.x:.6f}, {p.y:.6f}"
-            f = self.fields[c - 2]
+            f = self.fields[c - self.first_field]
             return self.shown(f, self.values[f][r])
         if role == Qt.ItemDataRole.ForegroundRole and c == 1:
             return QBrush(QColor(STATUS_COLOURS[status]))
+        if role == Qt.ItemDataRole.ForegroundRole and c == self.change_col and self.change[r]:
+            return QBrush(QColor(STATUS_COLOURS[self.change[r]]))
         if role == Qt.ItemDataRole.ToolTipRole:
+            if c == self.change_col and self.change[r] == "updated":
+                return self.change_tip(r)
             return "\n".join(self.tips.get(plain_scalar(self.plan.source.rows[r]), [])) or None
         return None
 
+    def change_tip(self, r: int) -> str:
+        """The fields a row changes in the enterprise it names, with the stored and the new value."""
+        upd = self.plan.update
+        lines = [tr("更新项目中的企业（id={id}）：").format(id=int(upd.match[r]))]
+        for f, (old, new) in upd.changes.get(r, {}).items():
+            lines.append(tr("{field}：{old} → {new}").format(
+                field=changed_field_title(self.plan.spec, f), old=self.shown(f, old) or tr("（空）"),
+                new=self.shown(f, new) or tr("（空）")))
+        return "\n".join(lines)
 
+
+def change_titles() -> dict[str, str]:
+    """The 与项目比对 column: what a row of an enterprise list does to the project."""
+    return {"new": tr("新增"), "updated": tr("更新"), "unchanged": tr("无变化")}
+
+
+def changed_field_title(spec, name: str) -> str:
+    """A field an update changes, in the UI language (the point is 位置)."""
+    if name == "geom":
+        return tr("位置")
+    if name == "zone_id":
+        return tr("所属分区")
+    return field_title(spec, name) if name in spec.fields else name
+
+
+def row_change(plan) -> list[str]:
+    """What each row of an enterprise list does to the project: 'new' (added), 'updated' (changes the
+    enterprise it names), 'unchanged', or '' (a row with errors, or left out: nothing)."""
+    upd = plan.update
+    n = len(plan.bad)
+    if upd is None:
+        return [""] * n
+    good = plan.good
+    unchanged = set(upd.unchanged)
+    out = []
+    for k in range(n):
+        if not good[k]:
+            out.append("")
+        elif upd.match[k] < 0:
+            out.append("new")
+        elif k in upd.changes:
+            out.append("updated")
+        elif k in unchanged:
+            out.append("unchanged")
+        else:
+            out.append("")
+    return out
+
+
+def update_summary(plan) -> str | None:
+    """An enterprise list against the project, as ``riskmap import`` prints it: 新增 N 家，更新 M 家（字段…），
+    无变化 K 家，新名单中没有 L 家；未定位 U 家，未评估 V 家，行业按“其他” W 家. None for other layers."""
+    upd = plan.update
+    if upd is None:
+        return None
+    per_field: dict[str, int] = {}
+    for diff in upd.changes.values():
+        for f in diff:
+            per_field[f] = per_field.get(f, 0) + 1
+    ordered = sorted(per_field.items(), key=lambda kv: -kv[1])
+    fields = ""
+    if ordered:
+        fields = tr("（{fields}）").format(fields=joined(
+            tr("{field} {n} 家").format(field=changed_field_title(plan.spec, f), n=n) for f, n in ordered))
+    missing = 0 if upd.missing is None else len(upd.missing)
+    c = plan.counts
+    return tr("新增 {new} 家，更新 {changed} 家{fields}，无变化 {same} 家，新名单中没有 {missing} 家；"
+              "未定位 {unlocated} 家，未评估 {unassessed} 家，行业按“其他” {other} 家").format(
+        new=int(plan.good_new.sum()), changed=len(upd.changes), fields=fields, same=len(upd.unchanged),
+        missing=missing, unlocated=c.get("unlocated", 0), unassessed=c.get("unassessed", 0),
+        other=c.get("industry_other", 0))
 
 
 def row_status(plan) -> list[str]:
@@ -512,6 +600,7 @@ class PreviewPage(QWizardPage):
         self.map = PreviewMap()
         self.summary = QLabel()
         self.summary.setObjectName("preview_summary")
+        self.summary.setWordWrap(True)
         self.show_button = QPushButton(tr("在主窗口地图上显示"))
         self.show_button.clicked.connect(self.show_on_main_map)
         split = QSplitter()
@@ -537,8 +626,10 @@ class PreviewPage(QWizardPage):
         self.view.resizeColumnsToContents()
         self.map.set_data(self.wiz.county(), list(plan.geoms), model.status)
         c = plan.report.counts()
-        self.summary.setText(tr("共 {n} 行：可导入 {good} 行，有错误 {bad} 行，已修复 {rep} 处").format(
-            n=plan.n_rows, good=plan.n_good, bad=plan.n_bad, rep=c["repaired"]))
+        text = tr("共 {n} 行：可导入 {good} 行，有错误 {bad} 行，已修复 {rep} 处").format(
+            n=plan.n_rows, good=plan.n_good, bad=plan.n_bad, rep=c["repaired"])
+        compared = update_summary(plan)
+        self.summary.setText(text if compared is None else text + "\n" + compared)
         self.show_button.setEnabled(self.wiz.main_window is not None)
         self.completeChanged.emit()
 
@@ -576,6 +667,32 @@ class ReportPage(QWizardPage):
         self.counts = QLabel()
         self.counts.setObjectName("report_counts")
         self.counts.setWordWrap(True)
+        self.compare = QLabel()  # an enterprise list against the project's enterprises
+        self.compare.setObjectName("update_summary")
+        self.compare.setWordWrap(True)
+        # enterprises of the project the new list no longer names: listed on demand, deleted only when asked
+        self.missing_button = QPushButton()
+        self.missing_button.setObjectName("missing_button")
+        self.missing_button.setCheckable(True)
+        self.delete_box = QCheckBox()
+        self.delete_box.setObjectName("delete_missing")
+        self.missing_table = QTableWidget(0, 3)
+        self.missing_table.setObjectName("missing_table")
+        self.missing_table.setHorizontalHeaderLabels(["id", tr("企业名称"), tr("乡镇")])
+        self.missing_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.missing_table.verticalHeader().setVisible(False)
+        self.missing_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.missing_table.setMaximumHeight(120)
+        self.missing_table.setVisible(False)
+        self.missing_button.toggled.connect(self._show_missing)
+        missing_row = QHBoxLayout()
+        missing_row.addWidget(self.missing_button)
+        missing_row.addWidget(self.delete_box, 1)
+        self.missing_box = QWidget()
+        box_layout = QVBoxLayout(self.missing_box)
+        box_layout.setContentsMargins(0, 0, 0, 0)
+        box_layout.addLayout(missing_row)
+        box_layout.addWidget(self.missing_table)
         self.skip_box = QCheckBox(tr("跳过有错误的行，只导入正确的行"))
         self.skip_box.setObjectName("skip_bad_rows")
         self.skip_box.toggled.connect(self.completeChanged)
@@ -586,7 +703,9 @@ class ReportPage(QWizardPage):
         bottom.addWidget(export)
         layout = QVBoxLayout(self)
         layout.addWidget(self.counts)
+        layout.addWidget(self.compare)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.missing_box)
         layout.addLayout(bottom)
 
     def initializePage(self) -> None:  # noqa: N802
@@ -611,9 +730,45 @@ class ReportPage(QWizardPage):
         else:
             text = tr("全部 {good} 行可导入，将在一次操作中写入项目。").format(good=plan.n_good)
         self.counts.setText(text)
+        compared = update_summary(plan)
+        self.compare.setText(compared or "")
+        self.compare.setVisible(compared is not None)
+        self._fill_missing(plan)
         self.skip_box.setEnabled(plan.n_bad > 0 and plan.n_good > 0)
         self.skip_box.setChecked(False)
         self.wiz.setButtonText(QWizard.WizardButton.FinishButton, tr("导入"))
+
+    def missing(self):
+        """id, name, town of the project's enterprises the new list does not name (empty for other layers)."""
+        plan = self.wiz.plan
+        if plan is None or plan.update is None or plan.update.missing is None:
+            return None
+        return plan.update.missing
+
+    def _fill_missing(self, plan) -> None:
+        missing = self.missing()
+        n = 0 if missing is None else len(missing)
+        self.missing_box.setVisible(n > 0)
+        self.delete_box.setChecked(False)  # nothing is deleted without the user's word
+        self.missing_button.setChecked(False)
+        self.missing_table.setRowCount(0)
+        if not n:
+            return
+        self.missing_button.setText(tr("查看新名单中没有的 {n} 家企业").format(n=n))
+        self.delete_box.setText(tr("删除新名单中没有的 {n} 家企业").format(n=n))
+        self.missing_table.setRowCount(n)
+        for r, (eid, name, town) in enumerate(zip(missing["id"], missing["name"], missing["town"])):
+            for c, v in enumerate((eid, name, town)):
+                self.missing_table.setItem(r, c, QTableWidgetItem("" if v is None or v != v else str(plain_scalar(v))))
+        self.missing_table.resizeColumnsToContents()
+
+    def _show_missing(self, shown: bool) -> None:
+        self.missing_table.setVisible(shown)
+
+    def delete_missing(self) -> bool:
+        """Whether the user asked to delete the enterprises the new list no longer names."""
+        missing = self.missing()
+        return missing is not None and len(missing) > 0 and self.delete_box.isChecked()
 
     def isComplete(self) -> bool:  # noqa: N802
         plan = self.wiz.plan
@@ -651,6 +806,7 @@ class ImportWizard(QWizard):
         self.repair = True
         self.plan = None
         self.result = None
+        self.message = ""  # what the commit did (shown in the main window's status bar)
         self.task = None
         self._county = False
         self.file_page = FilePage(self)
@@ -716,6 +872,20 @@ class ImportWizard(QWizard):
 
         return self._run(tr("正在校验"), work, done)
 
+    def result_message(self, result) -> str:
+        """What the import did, for the status bar: rows added, or for an enterprise list added / updated /
+        unchanged / deleted (and the missing ones kept)."""
+        layer = self.file_page.layer_combo.currentText()
+        if result.plan.update is None:
+            return tr("已导入 {n} 行到“{layer}”").format(n=len(result.ids), layer=layer)
+        text = tr("已导入“{layer}”：新增 {added} 家，更新 {updated} 家，无变化 {same} 家，删除 {deleted} 家").format(
+            layer=layer, added=len(result.ids), updated=len(result.updated), same=result.unchanged,
+            deleted=len(result.deleted))
+        kept = len(result.missing) - len(result.deleted)
+        if kept > 0:
+            text += tr("；新名单中没有的 {n} 家未删除").format(n=kept)
+        return text
+
     def county(self):
         """The project's county boundary (EPSG:4490) for the preview map, read once."""
         if self._county is False:
@@ -731,21 +901,31 @@ class ImportWizard(QWizard):
         if plan is None:
             return
         skip = self.report_page.skip_box.isChecked()
+        delete = self.report_page.delete_missing()
+        if delete:
+            n = len(self.report_page.missing())
+            answer = QMessageBox.question(
+                self, tr("删除企业"),
+                tr("将从项目中删除新名单中没有的 {n} 家企业（连同其评估记录），确定吗？").format(n=n),
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                return
         project = self.project
         self.button(QWizard.WizardButton.FinishButton).setEnabled(False)
 
         def work(progress, cancelled):
-            return commit_import(project, plan, skip_bad_rows=skip, progress=progress, cancel=cancelled)
+            return commit_import(project, plan, skip_bad_rows=skip, delete_missing=delete, progress=progress,
+                                 cancel=cancelled)
 
         def done(result):
             self.result = result
+            self.message = self.result_message(result)
             w = self.main_window
             if w is not None:
                 w.workspace.reload_table(plan.spec.table)
                 if plan.spec.table == "enterprises":
                     w.workspace.reload_table("zones")  # the import recoloured the zones around them
-                w.show_message(tr("已导入 {n} 行到“{layer}”").format(
-                    n=len(result.ids), layer=self.file_page.layer_combo.currentText()))
+                w.show_message(self.message)
             self.imported.emit(result)
             QWizard.accept(self)
 
@@ -778,4 +958,5 @@ def install(window) -> None:
     window.register_action("file", action, permission="edit_features")
 
 
-__all__ = ["ImportWizard", "open_import_wizard", "install", "importable_layers", "row_status"]
+__all__ = ["ImportWizard", "open_import_wizard", "install", "importable_layers", "row_change", "row_status",
+           "update_summary"]
