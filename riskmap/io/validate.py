@@ -955,8 +955,10 @@ def _update_notes(update: UpdatePlan, ok: np.ndarray, source: Source, report: Re
     if len(missing):
         shown = "、".join(str(v) for v in missing["name"].head(20))
         more = f" 等 {len(missing)} 家" if len(missing) > 20 else ""
-        report.note(f"项目中有、新名单中没有的企业：{shown}{more}（未删除；用 --delete-missing 删除）",
-                    f"enterprises of the project not in the list: {len(missing)} (kept; --delete-missing deletes them)",
+        report.note(f"项目中有、新名单中没有的企业：{shown}{more}（未删除，除非确认删除：命令行加 --delete-missing，"
+                    "导入向导勾选“删除新名单中没有的企业”）",
+                    f"enterprises of the project not in the list: {len(missing)} (kept unless deletion is confirmed: "
+                    "--delete-missing on the command line, the import wizard's check box)",
                     "warning")
 
 
