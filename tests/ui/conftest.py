@@ -45,9 +45,8 @@ def wait_render(qtbot, canvas, timeout=20000):
     qtbot.waitUntil(lambda: canvas.has_current_image(), timeout=timeout)
 
 
-@pytest.fixture
-def window(app, qtbot, demo_copy, prefs):
-    """A main window showing a private copy of the demo project, rendered."""
+def open_window(qtbot, prefs, path):
+    """A shown main window with the project at ``path`` open and rendered."""
     from riskmap.ui.main_window import MainWindow
 
     w = MainWindow(prefs)
@@ -55,9 +54,16 @@ def window(app, qtbot, demo_copy, prefs):
     w.resize(1400, 900)
     w.show()
     qtbot.waitExposed(w)
-    w.open_project(demo_copy)
+    w.open_project(path)
     qtbot.waitUntil(lambda: w.project is not None and not w.loading, timeout=30000)
     wait_render(qtbot, w.canvas)
+    return w
+
+
+@pytest.fixture
+def window(app, qtbot, demo_copy, prefs):
+    """A main window showing a private copy of the demo project, rendered."""
+    w = open_window(qtbot, prefs, demo_copy)
     yield w
     import shiboken6
 

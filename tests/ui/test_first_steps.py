@@ -6,7 +6,7 @@ from __future__ import annotations
 import shapely
 from PySide6.QtCore import Qt
 
-from tests.ui.conftest import SHOTS, wait_render
+from tests.ui.conftest import SHOTS, open_window, wait_render
 
 
 def _new_county(path):
@@ -17,17 +17,7 @@ def _new_county(path):
 
 
 def _open(qtbot, prefs, path):
-    from riskmap.ui.main_window import MainWindow
-
-    w = MainWindow(prefs)
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    qtbot.waitExposed(w)
-    w.open_project(path)
-    qtbot.waitUntil(lambda: w.project is not None and not w.loading, timeout=30000)
-    wait_render(qtbot, w.canvas)
-    return w
+    return open_window(qtbot, prefs, path)
 
 
 def _inside_points(project, n):

@@ -9,7 +9,7 @@ import openpyxl
 import shapely
 from PySide6.QtWidgets import QMessageBox
 
-from tests.ui.conftest import SHOTS, wait_render
+from tests.ui.conftest import SHOTS, open_window
 
 HEADER = ["企业名称", "统一社会信用代码", "行业类别", "风险等级", "经度", "纬度"]
 
@@ -37,17 +37,7 @@ def _sheet(path, rows):
 
 
 def _open(qtbot, prefs, path):
-    from riskmap.ui.main_window import MainWindow
-
-    w = MainWindow(prefs)
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    qtbot.waitExposed(w)
-    w.open_project(path)
-    qtbot.waitUntil(lambda: w.project is not None and not w.loading, timeout=30000)
-    wait_render(qtbot, w.canvas)
-    return w
+    return open_window(qtbot, prefs, path)
 
 
 def _to_report(window, qtbot, path):

@@ -9,7 +9,7 @@ import shapely
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMessageBox
 
-from tests.ui.conftest import SHOTS, close_to, pixel, wait_render
+from tests.ui.conftest import SHOTS, close_to, open_window, pixel, wait_render
 
 
 @pytest.fixture
@@ -17,7 +17,6 @@ def unlocated_window(app, qtbot, demo_copy, prefs):
     """The demo with two enterprises stripped of their point (the first also of its town), opened."""
     from riskmap.model import Enterprise
     from riskmap.store import Project
-    from riskmap.ui.main_window import MainWindow
 
     with Project.open(demo_copy) as project:
         ids = project.read_table("enterprises", where="level = 1", columns=["id"])["id"].tolist()[:2]
@@ -27,14 +26,7 @@ def unlocated_window(app, qtbot, demo_copy, prefs):
                 ent.geom = None
                 if i == 0:  # as from a list without a town column
                     ent.town = ent.zone_id = None
-    w = MainWindow(prefs)
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    qtbot.waitExposed(w)
-    w.open_project(demo_copy)
-    qtbot.waitUntil(lambda: w.project is not None and not w.loading, timeout=30000)
-    wait_render(qtbot, w.canvas)
+    w = open_window(qtbot, prefs, demo_copy)
     yield w, ids
     w.close()
 
