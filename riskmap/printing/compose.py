@@ -88,9 +88,13 @@ class PagePainter:
             for item in self.page.items:
                 if item.type == "map" or not self.rect(item).adjusted(-5, -5, 5, 5).intersects(band):
                     continue
-                getattr(self, f"_item_{item.type}")(painter, item)
+                self.paint_item(painter, item)
         finally:
             painter.restore()
+
+    def paint_item(self, painter: QPainter, item: Item) -> None:
+        """One layout item other than the map (title, legend, scale bar, note …)."""
+        getattr(self, f"_item_{item.type}")(painter, item)
 
     # ------------------------------------------------------------------ the map
     def _paint_map(self, painter: QPainter, rows, cancel, progress) -> None:
@@ -121,18 +125,36 @@ class PagePainter:
                 draw_labels(painter, s, labs, raster=True)
                 painter.restore()
         painter.translate(r.x(), r.y())
-        if c.highlight is not None:
-            self._highlight(painter, c.highlight)
-        if self.grid if self.grid is not None else bool(self.map_item.get("grid", False)):
-            draw_grid(painter, s, size_pt=6.5 * self.page.scale)
-        if c.is_demo:
-            self._watermark(painter, QRectF(0, 0, r.width(), r.height()))
+        self.paint_highlight(painter)
+        self.paint_grid(painter)
+        self.paint_watermark(painter)
         painter.restore()
+        self.paint_frame(painter)
+
+    # The map's overlays, each on its own (a GeoPDF puts some of them in optional content groups). The
+    # painter of highlight, grid and watermark is clipped to the map frame and translated to its corner.
+    def has_grid(self) -> bool:
+        return bool(self.grid if self.grid is not None else self.map_item.get("grid", False))
+
+    def paint_highlight(self, painter: QPainter) -> None:
+        if self.content.highlight is not None:
+            self._highlight(painter, self.content.highlight)
+
+    def paint_grid(self, painter: QPainter) -> None:
+        if self.has_grid():
+            draw_grid(painter, self.settings, size_pt=6.5 * self.page.scale)
+
+    def paint_watermark(self, painter: QPainter) -> None:
+        if self.content.is_demo:
+            self._watermark(painter, QRectF(0, 0, self.map_rect.width(), self.map_rect.height()))
+
+    def paint_frame(self, painter: QPainter) -> None:
+        """The map frame's outline (page coordinates)."""
         pen = QPen(INK, max(self.px(self.map_item.get("frame_mm", 0.4)), 0.8))
         pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
         painter.setPen(pen)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawRect(r)
+        painter.drawRect(self.map_rect)
 
     def _rings_path(self, geom, settings: MapSettings) -> QPainterPath:
         path = QPainterPath()
