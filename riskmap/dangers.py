@@ -238,14 +238,51 @@ def overdue_mask(status: Iterable, deadline: Iterable, today: dt.date) -> np.nda
     return passed & ~np.isin(st, DONE)
 
 
+def states_at(project, at: dt.date) -> pd.DataFrame:
+    """Each hidden danger's lifecycle as of the end of the date ``at``, from its dated events: ``id``,
+    ``status`` (the last step taken by then), ``supervised`` (挂牌督办 by then) and ``exists`` (found by then:
+    ``found_date`` ≤ ``at``, or without one, a first event by then). A danger found but with no event yet is
+    登记 (registered)."""
+    from sqlalchemy import bindparam, text
+
+    from riskmap.model.base import Timestamp
+
+    end = dt.datetime.combine(at + dt.timedelta(days=1), dt.time())
+    d = project.read_table("hidden_dangers", columns=["id", "found_date"])
+    q = text("SELECT danger_id, to_status FROM hidden_danger_events WHERE at < :end ORDER BY danger_id, at, id"
+             ).bindparams(bindparam("end", type_=Timestamp()))
+    with project.engine.connect() as conn:
+        ev = pd.DataFrame(conn.execute(q, {"end": end}).all(), columns=["danger_id", "to_status"])
+    last = ev.groupby("danger_id")["to_status"].last()
+    sup = set(ev.loc[ev["to_status"] == "supervised", "danger_id"].tolist())
+    ids = d["id"].astype("int64").tolist()
+    found = pd.to_datetime(pd.Series(list(d["found_date"]), dtype=object), errors="coerce")
+    found_ok = (found <= pd.Timestamp(at)).to_numpy(dtype=bool, na_value=False)
+    no_date = found.isna().to_numpy()
+    has_event = np.isin(np.asarray(ids, dtype=np.int64), last.index.to_numpy(dtype=np.int64))
+    status = [last.get(i, "registered") for i in ids]
+    return pd.DataFrame({"id": np.asarray(ids, dtype=np.int64), "status": pd.Series(status, dtype=object),
+                         "supervised": np.array([i in sup for i in ids], dtype=bool),
+                         "exists": found_ok | (no_date & has_event)})
+
+
 def danger_table(project, today: dt.date | None = None, *, only_open: bool = False,
-                 only_overdue: bool = False) -> pd.DataFrame:
-    """The hidden dangers with enterprise name, Chinese status and overdue flag (relative to ``today``)."""
-    today = today or dt.date.today()
+                 only_overdue: bool = False, at: dt.date | None = None) -> pd.DataFrame:
+    """The hidden dangers with enterprise name, Chinese status and overdue flag (relative to ``today``).
+    ``at``: as they stood at the end of that date (:func:`states_at`; those not yet found are left out,
+    ``today`` defaults to ``at``)."""
+    today = today or at or dt.date.today()
     d = project.read_table("hidden_dangers", columns=[
         "id", "enterprise_id", "title", "grade", "status", "found_date", "deadline", "responsible_person",
         "measures", "funds_wan", "plan", "supervising_department", "effect_evaluation", "closed_date"])
     d = pd.DataFrame(d.drop(columns="geometry", errors="ignore"))
+    if at is not None:
+        st = states_at(project, at).set_index("id")
+        ids = d["id"].astype("int64")
+        d = d.assign(status=st["status"].reindex(ids).to_numpy(), supervised=st["supervised"].reindex(ids).to_numpy())
+        d = d[st["exists"].reindex(ids).to_numpy(dtype=bool)].reset_index(drop=True)
+        closed = d["status"] == "closed"
+        d["closed_date"] = d["closed_date"].where(closed, None)
     ents = project.read_table("enterprises", columns=["id", "name"])
     names = dict(zip(ents["id"].tolist(), ents["name"].tolist()))
     d["enterprise"] = [names.get(i) for i in d["enterprise_id"].tolist()]

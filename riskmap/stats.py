@@ -23,10 +23,34 @@ LEVEL_KEYS = ("1", "2", "3", "4", "none")
 UNKNOWN_TOWN = "未知"
 
 
-def enterprise_frame(project) -> pd.DataFrame:
+def created_by(created, end: dt.datetime) -> np.ndarray:
+    """Which of the ``created_at`` stamps (UTC; naive or aware; None: unknown, counted as always there) are
+    earlier than ``end`` (naive UTC)."""
+    ts = pd.to_datetime(pd.Series(list(created), dtype=object), errors="coerce", utc=True)
+    return (ts.isna() | (ts < pd.Timestamp(end, tz="UTC"))).to_numpy(dtype=bool)
+
+
+def enterprises_at(project, at: dt.date, ents: pd.DataFrame) -> pd.DataFrame:
+    """``ents`` (rows of the enterprises table with ``id``, ``level`` and ``created_at``) as of the end of the
+    date ``at``: only those created by then, each with the level of its newest enterprise-level record by then
+    (None: 未评估 then). Enterprises deleted since are not in the table and cannot be counted."""
+    from riskmap.grading.enterprise import day_end, levels_at
+
+    ents = ents[created_by(ents["created_at"], day_end(at))].copy()
+    with project.engine.connect() as conn:
+        ids, lv = levels_at(conn, at)
+    level = pd.Series(lv, index=ids, dtype=object).reindex(ents["id"].astype("int64").to_numpy())
+    ents["level"] = [None if v is None or v != v else int(v) for v in level.tolist()]
+    return ents
+
+
+def enterprise_frame(project, *, at: dt.date | None = None) -> pd.DataFrame:
     """Enterprises with ``level_key`` (1–4 or none), ``industry``, ``town`` (by location, else by assigned
-    zone) and ``located`` (False: 未定位)."""
-    ents = project.read_table("enterprises", columns=["id", "name", "industry", "town", "level"])
+    zone) and ``located`` (False: 未定位). ``at``: as of the end of that date (:func:`enterprises_at`)."""
+    ents = project.read_table("enterprises", columns=["id", "name", "industry", "town", "level"]
+                              + (["created_at"] if at is not None else []))
+    if at is not None:
+        ents = enterprises_at(project, at, ents).reset_index(drop=True)
     towns = project.read_table("zones", where="kind = 'town'", columns=["id", "name"])
     town = np.array([t if isinstance(t, str) and t.strip() else UNKNOWN_TOWN for t in ents["town"]], dtype=object)
     located = np.isfinite(points_xy(ents.geometry.values)).all(axis=1) if len(ents) else np.zeros(0, dtype=bool)
@@ -75,12 +99,15 @@ def _by(df: pd.DataFrame, col: str) -> dict:
     return {str(k): {lk: int(v) for lk, v in row.items()} | {"total": int(row.sum())} for k, row in tab.iterrows()}
 
 
-def project_stats(project, today: dt.date | None = None, *, frame: pd.DataFrame | None = None) -> dict:
+def project_stats(project, today: dt.date | None = None, *, frame: pd.DataFrame | None = None,
+                  at: dt.date | None = None) -> dict:
     """Counts by level, by level × industry, by level × town, the full level × industry × town table,
     and hidden dangers: open (not 销号) and overdue (relative to ``today``) by grade and status.
-    ``frame``: the project's :func:`enterprise_frame` when the caller has it already."""
-    today = today or dt.date.today()
-    df = enterprise_frame(project) if frame is None else frame
+    ``frame``: the project's :func:`enterprise_frame` when the caller has it already. ``at``: everything as
+    of the end of that date, from the dated records (levels from the assessments, dangers from their
+    events; ``today`` defaults to ``at``); the result then carries ``"at"``."""
+    today = today or at or dt.date.today()
+    df = enterprise_frame(project, at=at) if frame is None else frame
     by_level = {k: int((df["level_key"] == k).sum()) for k in LEVEL_KEYS}
     triples = (df.groupby(["level_key", "industry", "town"]).size().reset_index(name="count")
                .sort_values(["level_key", "industry", "town"]))
@@ -88,7 +115,7 @@ def project_stats(project, today: dt.date | None = None, *, frame: pd.DataFrame 
     table = [{"level": r.level_key, "industry": r.industry,
               "industry_name": industry_name(r.industry) if r.industry in inds else r.industry,
               "town": r.town, "count": int(r.count)} for r in triples.itertuples()]
-    d = danger_table(project, today)
+    d = danger_table(project, today, at=at)
     open_d = d[d["status"].isin(OPEN)]
     overdue = d[d["overdue"]]
     dangers = {
@@ -102,7 +129,8 @@ def project_stats(project, today: dt.date | None = None, *, frame: pd.DataFrame 
         "overdue_list": [{"id": int(r.id), "title": r.title, "enterprise": r.enterprise, "grade": r.grade,
                           "status": r.status, "deadline": str(r.deadline)} for r in overdue.itertuples()],
     }
-    return {"project": project.name, "demo": project.is_demo, "enterprises": int(len(df)),
+    return {"project": project.name, "demo": project.is_demo, **({"at": at.isoformat()} if at else {}),
+            "enterprises": int(len(df)),
             "unlocated": int((~df["located"]).sum()) if "located" in df else 0,
             "unassessed": by_level["none"], "by_level": by_level, "by_industry": _by(df, "industry"), "by_town": _by(df, "town"),
             "level_industry_town": table, "hidden_dangers": dangers}

@@ -16,7 +16,10 @@ Record methods on the enterprise level (``risk_point_id`` is NULL):
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -78,6 +81,31 @@ def current_level(session: Session, ent: Enterprise) -> int | None:
     """The enterprise's current level, read from its history (``None``: never graded)."""
     rec = current_record(session, ent)
     return None if rec is None else rec.level
+
+
+def day_end(at: dt.date) -> dt.datetime:
+    """The first moment after the date ``at`` (records are stamped in UTC): a record counts on ``at`` when it
+    is earlier than this."""
+    return dt.datetime.combine(at + dt.timedelta(days=1), dt.time())
+
+
+def levels_at(conn, at: dt.date) -> tuple[np.ndarray, np.ndarray]:
+    """Every enterprise's level as of the end of the date ``at``: the level of its newest enterprise-level
+    record (the record :func:`current_record` would have returned then) — arrays (enterprise id, level), in id
+    order, for the enterprises that had a record by then. One query (a window over the records), no loop."""
+    a = Assessment.__table__
+    ranked = (select(a.c.enterprise_id, a.c.level,
+                     func.row_number().over(partition_by=a.c.enterprise_id,
+                                            order_by=(a.c.assessed_at.desc(), a.c.id.desc())).label("rn"))
+              .where(a.c.risk_point_id.is_(None), a.c.enterprise_id.is_not(None),
+                     a.c.method.in_(ENTERPRISE_METHODS), a.c.assessed_at < day_end(at))
+              .subquery())
+    rows = conn.execute(select(ranked.c.enterprise_id, ranked.c.level).where(ranked.c.rn == 1)
+                        .order_by(ranked.c.enterprise_id)).all()
+    if not rows:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    arr = np.array(rows, dtype=np.int64)
+    return arr[:, 0], arr[:, 1]
 
 
 def latest_override(session: Session, ent: Enterprise) -> Assessment | None:

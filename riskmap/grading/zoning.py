@@ -481,11 +481,12 @@ def _with_unlocated(ents: dict, unl: dict | None, zone_ids: np.ndarray) -> tuple
 
 def _level_zones(conn, zrows: list[tuple], zone_geoms, ents: dict, cfg: RuleSettings, *, metric_epsg: int | None,
                  unit: str | None = None, progress: Progress | None = None, cancel: Cancel | None = None,
-                 times: list | None = None, unlocated: dict | None = None) -> list[ZoneResult]:
+                 times: list | None = None, unlocated: dict | None = None, write: bool = True) -> list[ZoneResult]:
     """Level the zones ``zrows`` (id, name, kind, population) from the enterprise arrays ``ents`` (id, level,
     x, y) under ``cfg`` and write them through ``conn``: a whole ``unit`` (its decisions replaced, its settings
     kept), or just these zones. ``unlocated`` (id, level, zone): enterprises without a location and the zone
-    id each counts in. ``times`` gets the clock after the rules, the reasons and the write."""
+    id each counts in. ``times`` gets the clock after the rules, the reasons and the write. ``write=False``:
+    compute only (e.g. the levels as of a past date), nothing is written."""
     mark = times.append if times is not None else (lambda t: None)
     zone_ids, zone_names = np.array([r[0] for r in zrows], dtype=np.int64), _columns(zrows, 1)
     if metric_epsg is None and cfg.rule == "weighted" and cfg.per == "km2":
@@ -503,16 +504,30 @@ def _level_zones(conn, zrows: list[tuple], zone_geoms, ents: dict, cfg: RuleSett
     check_cancel(cancel)
     if progress is not None:
         progress(0.7, "写入")
-    _write(conn, results, dec, zone_ids, ent_ids, ent_levels, unit=unit, cfg=cfg)
+    if write:
+        _write(conn, results, dec, zone_ids, ent_ids, ent_levels, unit=unit, cfg=cfg)
     mark(time.perf_counter())
     return results
 
 
+def _given_levels(ents: dict, levels: dict) -> dict:
+    """The enterprise arrays ``ents`` (id, level, …) restricted to the ids of ``levels`` (id → level or None),
+    with those levels in place of the stored ones."""
+    keep = np.isin(ents["id"], np.fromiter(levels, dtype=np.int64, count=len(levels)))
+    out = {k: np.asarray(v)[keep] for k, v in ents.items()}
+    out["level"] = np.array([levels[int(i)] for i in out["id"].tolist()], dtype=object)
+    return out
+
+
 def level_unit(conn, unit: str, cfg: RuleSettings, *, metric_epsg: int | None = None, required: bool = True,
-               progress: Progress | None = None, cancel: Cancel | None = None) -> ZoningResult:
+               progress: Progress | None = None, cancel: Cancel | None = None, levels: dict | None = None,
+               write: bool = True) -> ZoningResult:
     """Level every zone of ``unit`` under ``cfg`` from scratch through ``conn``, inside its transaction (the
     reads see that transaction's own rows, e.g. an import's new enterprises), and keep ``cfg`` for the unit.
-    ``required``: a unit without zones is an error (else an empty result, nothing written)."""
+    ``required``: a unit without zones is an error (else an empty result, nothing written).
+
+    ``levels`` {enterprise id: level or None}: count only these enterprises, with these levels, instead of the
+    stored ones (e.g. the levels as of a date, :mod:`riskmap.asof`); ``write=False``: compute, write nothing."""
     kinds = check_unit(unit)
     progress = progress or (lambda f, m: None)
     with gc_paused():
@@ -526,12 +541,14 @@ def level_unit(conn, unit: str, cfg: RuleSettings, *, metric_epsg: int | None = 
                                where=f"zones.kind={unit}")
         ents = zstore.read_enterprise_points(conn)
         unl = unlocated_zones(conn, unit, zstore.read_unlocated(conn))
+        if levels is not None:
+            ents, unl = _given_levels(ents, levels), _given_levels(unl, levels)
         t1 = time.perf_counter()
         check_cancel(cancel)
         progress(0.3, "计算")
         times: list[float] = []
         results = _level_zones(conn, zrows, zone_geoms, ents, cfg, metric_epsg=metric_epsg, unit=unit,
-                               progress=progress, cancel=cancel, times=times, unlocated=unl)
+                               progress=progress, cancel=cancel, times=times, unlocated=unl, write=write)
         t2, t3, t4 = times
     progress(1.0, "完成")
     counted = int((unl["zone"] >= 0).sum())
