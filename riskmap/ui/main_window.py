@@ -25,7 +25,8 @@ API for other modules (import wizard, exports, print layouts, planning tools):
   with a tooltip saying why; on PostgreSQL ``window.change_poller``
   (:class:`~riskmap.ui.workspace.ChangePoller`) reloads the layers other users changed.
 
-Extensions: every module ``riskmap/ui/{import_wizard,export,print,planning,new_project,first_steps,locate}*.py``
+Extensions: every module
+``riskmap/ui/{import_wizard,export,print,planning,new_project,first_steps,locate,timeline,briefing}*.py``
 and every module of the package ``riskmap.ui.tools`` that defines ``install(window)`` is imported and installed
 when a window is built (also after a language switch, which rebuilds the window).
 """
@@ -72,7 +73,8 @@ def menu_titles() -> dict[str, str]:
     return {key: tr(zh) for key, zh in MENUS.items()}
 
 
-EXTENSION_PREFIXES = ("import_wizard", "export", "print", "planning", "new_project", "first_steps", "locate")
+EXTENSION_PREFIXES = ("import_wizard", "export", "print", "planning", "new_project", "first_steps", "locate",
+                      "timeline", "briefing")
 EXTENSION_PACKAGES = ("riskmap.ui.tools",)
 SCALES = (1_000, 2_000, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000)
 DEMO_PLACE = "会宁县"
