@@ -33,6 +33,9 @@ def register(sub) -> None:
     p.add_argument("--grid", action="store_true", default=None, help="加经纬网 / draw a coordinate grid")
     p.add_argument("--atlas", choices=("town", "grid", "park"), help="分幅图集：每个镇街/网格/园区一页 / one page per unit")
     p.add_argument("--encoding", default="utf-8", help="Shapefile 编码 UTF-8 或 GBK / shapefile encoding")
+    p.add_argument("--geopdf", action="store_true",
+                   help="GeoPDF：图层可在阅读器中开关，地图带坐标（仅 PDF）/ GeoPDF: layers toggled in a PDF reader, "
+                        "the map georeferenced (PDF only)")
     p.set_defaults(func=run)
 
 
@@ -40,7 +43,8 @@ def run(args) -> int:
     opts = ExportOptions(out=args.out, format=args.format, layers=args.layers, title=args.title,
                          subtitle=args.subtitle, unit=args.unit, date=args.date, approval_no=args.approval_no,
                          template=args.template, paper=args.paper, orientation=args.orientation, dpi=args.dpi,
-                         atlas=args.atlas, encoding=args.encoding, grid=args.grid)
+                         atlas=args.atlas, encoding=args.encoding, grid=args.grid,
+                         geopdf=args.geopdf)
     fmt = resolve_format(opts)  # check before opening the project
     bar = ProgressBar(f"导出 {fmt.upper()}")
     with Project.open(args.project, readonly=True) as project:

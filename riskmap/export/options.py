@@ -42,6 +42,7 @@ class ExportOptions:
     atlas: str | None = None  # town | grid | park
     encoding: str = "utf-8"  # shapefile
     grid: bool | None = None  # coordinate grid on the print layout (None: the template's choice)
+    geopdf: bool = False  # PDF: layers as optional content groups, the map frame georeferenced
     extra: dict = field(default_factory=dict)
 
 
@@ -63,4 +64,6 @@ def resolve_format(opts: ExportOptions) -> str:
                            f"unsupported export format: {fmt} (use {', '.join(FORMATS)})")
     if opts.atlas and fmt != "pdf":
         raise RiskmapError("分幅图集（--atlas）只能导出为 PDF", "an atlas (--atlas) is written as PDF only")
+    if opts.geopdf and fmt != "pdf":
+        raise RiskmapError("GeoPDF（--geopdf）只能导出为 PDF", "--geopdf writes a PDF only")
     return fmt

@@ -88,7 +88,11 @@ def export_print(project, fmt: str, opts, *, progress=None, cancel=None, source:
     write = steps.sub(0.25, 1.0)
     out = Path(opts.out)
     with atomic_path(out) as tmp:
-        if fmt == "pdf":
+        if fmt == "pdf" and getattr(opts, "geopdf", False):
+            from riskmap.printing.geopdf import write_geopdf  # pikepdf: loaded only for a GeoPDF
+
+            write_geopdf(pages, tmp, title=title, steps=write)
+        elif fmt == "pdf":
             write_pdf(pages, tmp, title=title, steps=write)
         elif fmt == "png":
             write_png(pages[0], tmp, title=title, description=desc, steps=write)
