@@ -293,7 +293,7 @@
     </message>
     <message>
         <location line="+5"/>
-        <location filename="../../riskmap/ui/main_window.py" line="+582"/>
+        <location filename="../../riskmap/ui/main_window.py" line="+584"/>
         <source>{name}（{n}）</source>
         <translation>{name} ({n})</translation>
     </message>
@@ -334,7 +334,7 @@
     </message>
     <message>
         <location line="+10"/>
-        <location filename="../../riskmap/ui/print_dialog.py" line="+334"/>
+        <location filename="../../riskmap/ui/print_dialog.py" line="+338"/>
         <location line="+1"/>
         <source>已导出：{path}</source>
         <translation>Exported: {path}</translation>
@@ -384,8 +384,8 @@
     <message>
         <location filename="../../riskmap/ui/export_dialog.py" line="-65"/>
         <location filename="../../riskmap/ui/identify_panel.py" line="+0"/>
-        <location filename="../../riskmap/ui/main_window.py" line="-518"/>
-        <location line="+268"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-519"/>
+        <location line="+269"/>
         <source>图层</source>
         <translation>Layers</translation>
     </message>
@@ -761,7 +761,7 @@
     </message>
     <message>
         <location line="+2"/>
-        <location filename="../../riskmap/ui/main_window.py" line="-269"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-270"/>
         <source>文件</source>
         <translation>File</translation>
     </message>
@@ -1014,8 +1014,8 @@
     </message>
     <message>
         <location line="+108"/>
-        <location filename="../../riskmap/ui/print_dialog.py" line="-221"/>
-        <location line="+152"/>
+        <location filename="../../riskmap/ui/print_dialog.py" line="-222"/>
+        <location line="+153"/>
         <source>预览</source>
         <translation>Preview</translation>
     </message>
@@ -1193,7 +1193,7 @@
         <translation>Help</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+16"/>
         <source>查看者</source>
         <translation>viewer</translation>
     </message>
@@ -1594,7 +1594,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../../riskmap/ui/print_dialog.py" line="-147"/>
+        <location filename="../../riskmap/ui/print_dialog.py" line="-148"/>
         <source>导出 PDF…</source>
         <translation>Export PDF…</translation>
     </message>
@@ -1625,7 +1625,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
     </message>
     <message>
         <location line="+0"/>
-        <location filename="../../riskmap/ui/print_dialog.py" line="+160"/>
+        <location filename="../../riskmap/ui/print_dialog.py" line="+161"/>
         <source>PDF 文件 (*.pdf)</source>
         <translation>PDF file (*.pdf)</translation>
     </message>
@@ -1743,7 +1743,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>{n} changes saved</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/main_window.py" line="-856"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-857"/>
         <source>编辑</source>
         <translation>Edit</translation>
     </message>
@@ -2270,7 +2270,7 @@ Last segment {s}</translation>
         <translation>, </translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/print_dialog.py" line="-237"/>
+        <location filename="../../riskmap/ui/print_dialog.py" line="-241"/>
         <source>打印出图</source>
         <translation>Print layout</translation>
     </message>
@@ -2305,7 +2305,17 @@ Last segment {s}</translation>
         <translation>Use the current map view</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+2"/>
+        <source>GeoPDF：图层可开关，带坐标</source>
+        <translation>GeoPDF: layers can be switched, with coordinates</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>导出的 PDF 中各图层可在阅读器里打开或关闭，地图带经纬度坐标（仅 PDF）</source>
+        <translation>Each layer of the exported PDF can be switched on and off in a PDF reader, and the map carries latitude and longitude (PDF only)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
         <source>单页</source>
         <translation>Single page</translation>
     </message>
@@ -2513,7 +2523,7 @@ Overwrite it?</translation>
         <translation>Map approval number</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+4"/>
         <source>出图方式</source>
         <translation>Output</translation>
     </message>
@@ -2524,13 +2534,13 @@ Overwrite it?</translation>
     </message>
     <message>
         <location line="+4"/>
-        <location line="+126"/>
+        <location line="+127"/>
         <location line="+40"/>
         <source>正在生成预览…</source>
         <translation>Making the preview…</translation>
     </message>
     <message>
-        <location line="-153"/>
+        <location line="-154"/>
         <source>导出 PNG…</source>
         <translation>Export PNG…</translation>
     </message>
@@ -2545,7 +2555,7 @@ Overwrite it?</translation>
         <translation>Close</translation>
     </message>
     <message>
-        <location line="+141"/>
+        <location line="+142"/>
         <source>预览：分幅图集第 1 页</source>
         <translation>Preview: atlas page 1</translation>
     </message>

@@ -117,6 +117,8 @@ class PrintDialog(QDialog):
         self.grid_check = QCheckBox(tr("经纬网"))
         self.view_check = QCheckBox(tr("按当前地图视图出图"))
         self.view_check.setChecked(True)
+        self.geopdf_check = QCheckBox(tr("GeoPDF：图层可开关，带坐标"))
+        self.geopdf_check.setToolTip(tr("导出的 PDF 中各图层可在阅读器里打开或关闭，地图带经纬度坐标（仅 PDF）"))
         self.atlas_combo = QComboBox()
         self.atlas_combo.addItem(tr("单页"), None)
         self.atlas_combo.addItem(tr("分幅图集：每个镇街一页"), "town")
@@ -133,6 +135,7 @@ class PrintDialog(QDialog):
         form.addRow(tr("审图号"), self.approval_edit)
         form.addRow("", self.grid_check)
         form.addRow("", self.view_check)
+        form.addRow("", self.geopdf_check)
         form.addRow(tr("出图方式"), self.atlas_combo)
         self.save_template_button = QPushButton(tr("保存为我的模板…"))
         form.addRow("", self.save_template_button)
@@ -233,7 +236,8 @@ class PrintDialog(QDialog):
         return ExportOptions(out=out, template=self.template_combo.currentData(), paper=self.paper_combo.currentText(),
                              orientation=self.orientation_combo.currentData(), dpi=self.dpi_spin.value(),
                              title=t.title, subtitle=t.subtitle, unit=t.unit, date=t.date, approval_no=t.approval_no,
-                             atlas=self.atlas_combo.currentData(), grid=self.grid_check.isChecked())
+                             atlas=self.atlas_combo.currentData(), grid=self.grid_check.isChecked(),
+                             geopdf=self.geopdf_check.isChecked())
 
     def _load_source(self) -> None:
         ws = self.window.workspace
