@@ -166,6 +166,7 @@ class _Builder:
         self.boundary = to_metric(place.boundary(), self.epsg)
         self.used_names: set[str] = set()
         self.today = dt.date(2026, 11, 1)
+        self.seed = seed
 
     def geo(self, geom):
         return to_geographic(geom, self.epsg)
@@ -466,7 +467,118 @@ class _Builder:
         self.progress(len(steps) / (len(steps) + 1), "分区定级")
         for hook in POST_BUILD_HOOKS:
             hook(project)
+        demo_history(project, self.today, self.seed)
         self.progress(1.0, "完成")
+
+
+HISTORY_DAYS = 730  # the demo's dated history: two years before its "today"
+HISTORY_CHANGED = 0.18  # share of the enterprises present from the start whose level changed during it
+HISTORY_ADDED = 0.06  # share of the enterprises added during it
+
+
+def demo_history(project: Project, today: dt.date, seed: int) -> None:
+    """Give the finished demo a dated, fictitious history (seeded, deterministic) without changing its present
+    state: enterprises created before the two years up to ``today`` (a few during them); the records of their
+    risk points and levels spread after that, the newest enterprise-level record (the current level) last;
+    for some enterprises an earlier assessment of another level (so they were raised or lowered during the
+    two years); hidden-danger events dated from the date found, step by step, before ``today``; protected
+    targets and the control line dated (the targets placed inside the line were added during the two years).
+    Written with plain UPDATE/INSERT: no edit history, no version bump."""
+    from sqlalchemy import bindparam, text
+
+    from riskmap.grading.enterprise import ENTERPRISE_METHODS
+    from riskmap.model.base import Timestamp
+    from riskmap.store.project import bulk_insert
+
+    rng = np.random.default_rng(seed + 1400)  # its own stream: the present state's draws are unchanged
+    start = today - dt.timedelta(days=HISTORY_DAYS)
+
+    def stamp(day: dt.date, k: int = 0) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(8, 0)) + dt.timedelta(minutes=int(rng.integers(0, 540)) + k)
+
+    def day(a: dt.date, b: dt.date) -> dt.date:
+        return a + dt.timedelta(days=int(rng.integers(0, max(1, (b - a).days) + 1)))
+
+    ts = Timestamp()
+    with project.engine.begin() as conn:
+        ents = conn.execute(text("SELECT id FROM enterprises ORDER BY id")).scalars().all()
+        recs: dict[int, list] = {}
+        for aid, eid, rp, method, level in conn.execute(text(
+                "SELECT id, enterprise_id, risk_point_id, method, level FROM assessments ORDER BY id")):
+            recs.setdefault(eid, []).append((aid, rp, method, level))
+        created, assessed, new = [], [], []
+        for eid in ents:
+            added = rng.random() < HISTORY_ADDED
+            c = day(start + dt.timedelta(days=60), today - dt.timedelta(days=20)) if added else \
+                day(start - dt.timedelta(days=400), start - dt.timedelta(days=10))
+            created.append({"i": eid, "t": stamp(c)})
+            rows = recs.get(eid, [])
+            points = [r for r in rows if r[1] is not None]
+            levels = [r for r in rows if r[1] is None and r[2] in ENTERPRISE_METHODS]
+            for k, r in enumerate(points):
+                assessed.append({"i": r[0], "t": stamp(c + dt.timedelta(days=1 + k))})
+            if not levels:
+                continue
+            changed = not added and rng.random() < HISTORY_CHANGED
+            first = c + dt.timedelta(days=len(points) + 2)
+            last = first + dt.timedelta(days=len(levels))  # graded once, soon after it was created
+            if changed or len(levels) > 1:  # changed later (or overridden): the record in force came later
+                last = day(max(first + dt.timedelta(days=10), start + dt.timedelta(days=30)),
+                           today - dt.timedelta(days=5))
+            for k, r in enumerate(levels[:-1]):  # e.g. the derived level before an override
+                assessed.append({"i": r[0], "t": stamp(first + dt.timedelta(days=k))})
+            assessed.append({"i": levels[-1][0], "t": stamp(last, 1)})
+            if changed:
+                now_level = int(levels[-1][3])
+                before = now_level + 1 if now_level < 4 and (now_level == 1 or rng.random() < 0.5) else now_level - 1
+                when = day(first, max(first, min(last - dt.timedelta(days=30), start - dt.timedelta(days=1))))
+                if rng.random() < 0.5:  # the earlier level taken during the two years
+                    when = day(start + dt.timedelta(days=1), last - dt.timedelta(days=20))
+                new.append({"enterprise_id": eid, "method": "max", "level": before, "assessor": "示例评估员",
+                            "explanation": "往期定期评估（示例）", "assessed_at": stamp(min(when, last - dt.timedelta(days=1)))})
+        upd_e = text("UPDATE enterprises SET created_at = :t WHERE id = :i").bindparams(bindparam("t", type_=ts))
+        conn.execute(upd_e, created)
+        # assessments are immutable once written; the demo dates its own fresh records, in its creation
+        # transaction, with the guard lifted for that one statement (GeoPackage, the only store a demo is made in)
+        if conn.dialect.name == "sqlite":
+            from riskmap.store.gpkg import IMMUTABLE_ASSESSMENTS
+
+            conn.exec_driver_sql("DROP TRIGGER IF EXISTS assessments_immutable")
+            conn.execute(text("UPDATE assessments SET assessed_at = :t WHERE id = :i").bindparams(
+                bindparam("t", type_=ts)), assessed)
+            conn.exec_driver_sql(IMMUTABLE_ASSESSMENTS.strip())
+        conn.execute(text("UPDATE risk_points SET created_at = (SELECT created_at FROM enterprises e "
+                          "WHERE e.id = risk_points.enterprise_id)"))
+        if new:
+            bulk_insert(conn, "assessments", {k: [r[k] for r in new] for k in new[0]})
+        # hidden dangers: registered on the date found, each later step after it, all before today
+        events: dict[int, list] = {}
+        for eid_, did, found, deadline in conn.execute(text(
+                "SELECT e.id, d.id, d.found_date, d.deadline FROM hidden_danger_events e "
+                "JOIN hidden_dangers d ON d.id = e.danger_id ORDER BY d.id, e.id")):
+            events.setdefault(did, [found, deadline, []])[2].append(eid_)
+        ev_rows = []
+        for did, (found, deadline, ids) in events.items():
+            found = dt.date.fromisoformat(str(found)[:10])
+            end = today - dt.timedelta(days=1)
+            if deadline is not None:
+                end = min(end, dt.date.fromisoformat(str(deadline)[:10]) + dt.timedelta(days=10))
+            end = max(end, found + dt.timedelta(days=len(ids)))
+            cuts = sorted(int(x) for x in rng.integers(1, max(2, (end - found).days + 1), size=len(ids) - 1))
+            days_ = [found] + [found + dt.timedelta(days=c) for c in cuts]
+            for k, (ev, d_) in enumerate(zip(ids, days_)):
+                ev_rows.append({"i": ev, "t": stamp(min(d_, today - dt.timedelta(days=1)), k)})
+        conn.execute(text("UPDATE hidden_danger_events SET at = :t WHERE id = :i").bindparams(
+            bindparam("t", type_=ts)), ev_rows)
+        # the control line approved before the two years; the targets found inside it were built during them
+        conn.execute(text("UPDATE control_lines SET created_at = :t").bindparams(bindparam("t", type_=ts)),
+                     {"t": stamp(start - dt.timedelta(days=200))})
+        targets = conn.execute(text("SELECT id FROM protected_targets ORDER BY id")).scalars().all()
+        conn.execute(text("UPDATE protected_targets SET created_at = :t WHERE id = :i").bindparams(
+            bindparam("t", type_=ts)),
+            [{"i": t, "t": stamp(day(start + dt.timedelta(days=90), today - dt.timedelta(days=30))
+                                 if k >= len(targets) - 4 else day(start - dt.timedelta(days=600), start))}
+             for k, t in enumerate(targets)])
 
 
 # Functions run on the finished demo (e.g. zoning, indicators); other modules register here.

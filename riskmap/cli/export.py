@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from riskmap.cli.progress import ProgressBar
+from riskmap.cli.stats import parse_date
 from riskmap.export.options import FORMATS, ExportOptions, resolve_format
 from riskmap.printing.dispatch import export_project
 from riskmap.store import Project
@@ -32,6 +33,8 @@ def register(sub) -> None:
     p.add_argument("--approval-no", dest="approval_no", help="审图号 / map approval number")
     p.add_argument("--grid", action="store_true", default=None, help="加经纬网 / draw a coordinate grid")
     p.add_argument("--atlas", choices=("town", "grid", "park"), help="分幅图集：每个镇街/网格/园区一页 / one page per unit")
+    p.add_argument("--at", metavar="YYYY-MM-DD",
+                   help="按某日的状态导出（当日的企业等级、分区等级与隐患）/ the project as of that date")
     p.add_argument("--encoding", default="utf-8", help="Shapefile 编码 UTF-8 或 GBK / shapefile encoding")
     p.add_argument("--geopdf", action="store_true",
                    help="GeoPDF：图层可在阅读器中开关，地图带坐标（仅 PDF）/ GeoPDF: layers toggled in a PDF reader, "
@@ -44,7 +47,7 @@ def run(args) -> int:
                          subtitle=args.subtitle, unit=args.unit, date=args.date, approval_no=args.approval_no,
                          template=args.template, paper=args.paper, orientation=args.orientation, dpi=args.dpi,
                          atlas=args.atlas, encoding=args.encoding, grid=args.grid,
-                         geopdf=args.geopdf)
+                         geopdf=args.geopdf, at=parse_date(args.at, "--at"))
     fmt = resolve_format(opts)  # check before opening the project
     bar = ProgressBar(f"导出 {fmt.upper()}")
     with Project.open(args.project, readonly=True) as project:

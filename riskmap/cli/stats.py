@@ -24,6 +24,8 @@ def register(sub) -> None:
                                    "enterprises by level × industry × town; open and overdue hidden dangers")
     p.add_argument("project", help="项目文件 .gpkg 或数据库 URL / project file or database URL")
     p.add_argument("--today", metavar="YYYY-MM-DD", help="判断逾期的日期（默认今天）/ date for overdue (default today)")
+    p.add_argument("--at", metavar="YYYY-MM-DD",
+                   help="按某日的状态统计（当日的企业等级与隐患状态）/ statistics as of that date")
     p.add_argument("--json", action="store_true", help="输出 JSON / print JSON")
     p.set_defaults(func=run)
 
@@ -43,13 +45,14 @@ def run(args) -> int:
     from riskmap.stats import project_stats
     from riskmap.store import Project
 
-    today = parse_date(args.today)
+    today, at = parse_date(args.today), parse_date(args.at, "--at")
     with Project.open(args.project, readonly=True) as project:
-        st = project_stats(project, today)
+        st = project_stats(project, today, at=at)
     if args.json:
         print(json.dumps(st, ensure_ascii=False, indent=2))
         return 0
-    print(f"项目 Project: {st['project']}" + ("  [示例数据 demo data]" if st["demo"] else ""))
+    print(f"项目 Project: {st['project']}" + ("  [示例数据 demo data]" if st["demo"] else "")
+          + (f"  截至 as of {at.year}年{at.month}月{at.day}日" if at else ""))
     bl = st["by_level"]
     print(f"企业 enterprises {st['enterprises']}: 重大 {bl['1']}，较大 {bl['2']}，一般 {bl['3']}，低 {bl['4']}，"
           f"未评估 unassessed {bl['none']}")

@@ -51,6 +51,7 @@ class ExportSource:
     created: dt.date = field(default_factory=dt.date.today)
     # enterprises without a location (未定位, riskmap.stats.unlocated): on no map layer, counted by their town
     unlocated: pd.DataFrame | None = None
+    at: dt.date | None = None  # the project as of this date (riskmap.asof), None: as it is now
 
     def get(self, layer_id: str) -> ExportLayer | None:
         for x in self.layers:
@@ -97,10 +98,12 @@ def export_columns(x: ExportLayer) -> list[str]:
 
 def collect_layers(project, layer_ids: Sequence[str] | None = None, *, visible_only: bool = False,
                    skip_empty: bool = False, progress: Progress | None = None,
-                   cancel: Cancel | None = None) -> ExportSource:
+                   cancel: Cancel | None = None, at: dt.date | None = None) -> ExportSource:
     """Read the chosen catalogue layers of an open project (all by default, in drawing order).
 
-    ``layer_ids`` unknown to the catalogue raise RiskmapError naming them.
+    ``layer_ids`` unknown to the catalogue raise RiskmapError naming them. ``at``: the project as of the end
+    of that date (:mod:`riskmap.asof`): enterprises created by then with their levels then, zones levelled
+    from those levels, hidden dangers found by then with their status then.
     """
     cat = project.catalogue() if hasattr(project, "catalogue") else load_catalogue()  # 示意 titles
     if layer_ids:
@@ -112,9 +115,17 @@ def collect_layers(project, layer_ids: Sequence[str] | None = None, *, visible_o
     else:
         chosen = [d for d in cat.values() if d.visible or not visible_only]
     steps = export_steps(progress, cancel, len(chosen))
+    snap = None
+    if at is not None:
+        from riskmap.asof import snapshot
+
+        snap = snapshot(project, at)
     layers = []
     for d in chosen:
-        gdf = project.read_layer(d)
+        if snap is not None:  # every hidden danger: one closed now may have been open then
+            gdf = as_of(snap, d, project.read_table(d.table) if d.table == "hidden_dangers" else project.read_layer(d))
+        else:
+            gdf = project.read_layer(d)
         gdf = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
         if skip_empty and not len(gdf):
             steps.step(d.name_zh)
@@ -126,8 +137,40 @@ def collect_layers(project, layer_ids: Sequence[str] | None = None, *, visible_o
         from riskmap.stats import unlocated as unlocated_table
 
         unlocated = unlocated_table(project)
+        if snap is not None and len(unlocated):
+            lv = snap.enterprises.set_index("id")
+            ids = unlocated["id"].astype("int64")
+            unlocated = unlocated[lv["exists"].reindex(ids).fillna(False).to_numpy(dtype=bool)].copy()
+            unlocated["level"] = lv["level"].reindex(unlocated["id"].astype("int64")).to_numpy()
     return ExportSource(name=project.name, is_demo=project.is_demo, metric_epsg=project.metric_epsg or 4544,
-                        layers=layers, place=project.place, project=project, unlocated=unlocated)
+                        layers=layers, place=project.place, project=project, unlocated=unlocated, at=at)
+
+
+_ZONE_UNITS = {"towns": "town", "villages": "village", "grids": "grid", "parks": "park", "counties": "county"}
+
+
+def as_of(snap, d: LayerDef, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A layer's rows as of ``snap`` (a :class:`riskmap.asof.Snapshot`): the enterprises that existed, with
+    their levels then; zones with the levels their unit had then; hidden dangers found by then, with their
+    status then (the 未销号 layer: those not closed then). Other layers are as they are."""
+    gdf = gdf.copy()
+    if d.table == "enterprises":
+        e = snap.enterprises.set_index("id")
+        ids = gdf["id"].astype("int64")
+        gdf = gdf[e["exists"].reindex(ids).fillna(False).to_numpy(dtype=bool)].copy()
+        gdf["level"] = e["level"].reindex(gdf["id"].astype("int64")).to_numpy()
+    elif d.table == "zones" and "level" in gdf and _ZONE_UNITS.get(d.id) in snap.zone_levels:
+        z = snap.zone_levels[_ZONE_UNITS[d.id]].set_index("id")
+        gdf["level"] = z["level"].reindex(gdf["id"].astype("int64")).to_numpy()
+        if d.id == "counties":
+            gdf = gdf[gdf["level"].notna()].copy()
+    elif d.table == "hidden_dangers":
+        h = snap.dangers.set_index("id")
+        ids = gdf["id"].astype("int64")
+        gdf = gdf[ids.isin(h.index).to_numpy()].copy()
+        gdf["status"] = h["status"].reindex(gdf["id"].astype("int64")).to_numpy()
+        gdf = gdf[gdf["status"] != "closed"].copy()
+    return gdf
 
 
 def source_from_frames(name: str, frames: dict[str, gpd.GeoDataFrame], *, is_demo: bool = False,

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,7 @@ class ExportOptions:
     atlas: str | None = None  # town | grid | park
     encoding: str = "utf-8"  # shapefile
     grid: bool | None = None  # coordinate grid on the print layout (None: the template's choice)
+    at: dt.date | None = None  # the project as of this date (riskmap.asof); None: as it is now
     geopdf: bool = False  # PDF: layers as optional content groups, the map frame georeferenced
     extra: dict = field(default_factory=dict)
 
@@ -53,6 +55,18 @@ def guess_format(out: str | os.PathLike) -> str:
         raise RiskmapError(f"无法从文件名判断导出格式: {out}（可用 --format {'|'.join(FORMATS)}）",
                            f"cannot tell the export format from {out}; give --format")
     return SUFFIXES[suffix]
+
+
+def as_of_subtitle(opts: ExportOptions, default: str = "企业与区域安全风险等级分布") -> str | None:
+    """The subtitle of an export as of a date: 截至 YYYY年M月D日 before the given one (or ``default``);
+    without ``opts.at`` the given subtitle.
+
+    >>> as_of_subtitle(ExportOptions(out="a.pdf", at=dt.date(2026, 3, 5)))
+    '截至2026年3月5日 企业与区域安全风险等级分布'
+    """
+    if opts.at is None:
+        return opts.subtitle
+    return f"截至{opts.at.year}年{opts.at.month}月{opts.at.day}日 {opts.subtitle or default}"
 
 
 def resolve_format(opts: ExportOptions) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from riskmap.export.base import collect_layers, export_steps
 from riskmap.progress import Cancel, Progress
-from riskmap.export.options import PRINT_FORMATS, ExportOptions, resolve_format
+from riskmap.export.options import PRINT_FORMATS, ExportOptions, as_of_subtitle, resolve_format
 
 
 def export_project(project, opts: ExportOptions, *, progress: Progress | None = None,
@@ -22,7 +22,7 @@ def export_project(project, opts: ExportOptions, *, progress: Progress | None = 
 
         return export_print(project, fmt, opts, progress=progress, cancel=cancel)
     read = steps.sub(0.0, 0.3)
-    src = collect_layers(project, opts.layers, progress=read.report, cancel=cancel)
+    src = collect_layers(project, opts.layers, progress=read.report, cancel=cancel, at=opts.at)
     write = steps.sub(0.3, 1.0)
     kw = {"progress": write.report, "cancel": cancel}
     if fmt == "gpkg":
@@ -45,6 +45,6 @@ def export_project(project, opts: ExportOptions, *, progress: Progress | None = 
         export_xlsx(src, out, **kw)
     elif fmt == "html":
         from riskmap.export.webmap import export_html
-        export_html(src, out, title=opts.title, subtitle=opts.subtitle or "", **kw)
+        export_html(src, out, title=opts.title, subtitle=as_of_subtitle(opts) or "", **kw)
     steps.report(1.0, "完成")
     return out

@@ -10,6 +10,7 @@ from pathlib import Path
 from riskmap.atomic import atomic_path
 from riskmap.errors import RiskmapError
 from riskmap.export.base import ExportSource, collect_layers, export_steps
+from riskmap.export.options import as_of_subtitle
 from riskmap.layers import load_catalogue
 from riskmap.marks import DEMO_NOTE, demo_title
 from riskmap.printing.compose import PagePainter
@@ -48,7 +49,8 @@ def prepare(source: ExportSource, opts, *, extent=None, visible: list[str] | Non
     template = load_template(opts.template)
     project = getattr(source, "project", None)
     org = project.meta().get("org") if project is not None else None  # 编制单位 given at riskmap new
-    texts = Texts(title=opts.title, subtitle=opts.subtitle, unit=opts.unit or org or None, date=opts.date,
+    subtitle = as_of_subtitle(opts) if getattr(opts, "at", None) else opts.subtitle
+    texts = Texts(title=opts.title, subtitle=subtitle, unit=opts.unit or org or None, date=opts.date,
                   approval_no=opts.approval_no)
     return content, template, texts
 
@@ -76,7 +78,8 @@ def export_print(project, fmt: str, opts, *, progress=None, cancel=None, source:
         if opts.atlas:
             wanted |= {ATLAS_KINDS[opts.atlas][0], "villages"} if opts.atlas in ATLAS_KINDS else set()
         read = steps.sub(0.0, 0.15)
-        source = collect_layers(project, sorted(wanted), progress=read.report, cancel=cancel)
+        source = collect_layers(project, sorted(wanted), progress=read.report, cancel=cancel,
+                                at=getattr(opts, "at", None))
     if opts.atlas and fmt != "pdf":
         raise RiskmapError("分幅图集只能导出为 PDF", "an atlas is written as PDF only")
     content, template, texts = prepare(source, opts, extent=extent, visible=visible, order=order,
