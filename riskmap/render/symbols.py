@@ -15,7 +15,8 @@ from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QPixmap
 
 from riskmap.render._bulk import CURVE, CURVE_DATA, LINE, MOVE, make_path
 
-SYMBOLS = ("circle", "square", "triangle", "diamond", "star", "cross")
+SYMBOLS = ("circle", "square", "triangle", "diamond", "star", "cross", "arrow_up", "arrow_down", "plus", "x_mark",
+           "check")
 _K = 0.5522847498  # cubic Bézier circle constant
 
 
@@ -53,6 +54,17 @@ def _cross(a: float = 0.5, t: float = 0.17) -> tuple[np.ndarray, np.ndarray]:
                      (-a, -t), (-t, -t)])
 
 
+def _rotated(t_xy: tuple[np.ndarray, np.ndarray], degrees: float) -> tuple[np.ndarray, np.ndarray]:
+    t, xy = t_xy
+    a = math.radians(degrees)
+    rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+    return t, xy @ rot.T
+
+
+# Change marks (up / down arrows, plus, ×, check): filled outlines, y down as on screen and on paper.
+_ARROW = [(0, -0.62), (0.52, -0.02), (0.2, -0.02), (0.2, 0.6), (-0.2, 0.6), (-0.2, -0.02), (-0.52, -0.02)]
+_CHECK = [(-0.58, 0.02), (-0.36, -0.2), (-0.14, 0.04), (0.36, -0.5), (0.58, -0.28), (-0.14, 0.46)]
+
 TEMPLATES = {
     "circle": _circle(),
     "square": _polygon([(-0.45, -0.45), (0.45, -0.45), (0.45, 0.45), (-0.45, 0.45)]),
@@ -60,6 +72,11 @@ TEMPLATES = {
     "diamond": _polygon([(0, -0.6), (0.6, 0), (0, 0.6), (-0.6, 0)]),
     "star": _star(),
     "cross": _cross(),
+    "arrow_up": _polygon(_ARROW),
+    "arrow_down": _polygon([(x, -y) for x, y in _ARROW]),
+    "plus": _cross(0.55, 0.16),
+    "x_mark": _rotated(_cross(0.62, 0.15), 45),
+    "check": _polygon(_CHECK),
 }
 
 

@@ -112,6 +112,8 @@ class MapCanvas(QWidget):
         self.render_count = 0
         self.decorations = True
         self.demo_mark = False
+        self.asof_mark = ""  # "截至 YYYY-MM-DD" while the map shows a past date (riskmap.ui.timeline)
+        self.overlays: list = []  # callables (painter, view) painted over the map, e.g. the change layer
         self.history: list[tuple] = []
         self.history_pos = -1
         self._navigating = False
@@ -588,6 +590,10 @@ class MapCanvas(QWidget):
             self._draw_cached(painter, self._image, self._image_view)
             self._draw_cached(painter, self._labels, self._labels_view)
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            for overlay in list(self.overlays):
+                overlay(painter, self.view)
+            if self.asof_mark:
+                self._paint_asof_mark(painter)
             if self.flash_geoms and self._flash_on:
                 pen = QPen(QColor("#FF1744"), 3)
                 painter.setPen(pen)
@@ -620,6 +626,19 @@ class MapCanvas(QWidget):
             painter.drawText(QRectF(0, 0, v.width_px - 10, v.height_px - 6),
                              int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom), DEMO_MARK)
             painter.restore()
+
+    def _paint_asof_mark(self, painter: QPainter) -> None:
+        """The date the map shows, in a small box at the top left (like the 示例数据 mark, always on)."""
+        painter.save()
+        painter.setFont(map_font(10))
+        fm = painter.fontMetrics()
+        w = fm.horizontalAdvance(self.asof_mark) + 16
+        box = QRectF(8, 8, w, fm.height() + 8)
+        painter.setPen(QPen(QColor("#B71C1C"), 1))
+        painter.setBrush(QColor(255, 255, 255, 225))
+        painter.drawRoundedRect(box, 3, 3)
+        painter.drawText(box, int(Qt.AlignmentFlag.AlignCenter), self.asof_mark)
+        painter.restore()
 
     # ------------------------------------------------------------------ events
     def resizeEvent(self, event) -> None:  # noqa: N802

@@ -68,6 +68,7 @@ class Dashboard(QWidget):
         self.town_keys: list[str] = []
         self.frame: pd.DataFrame | None = None  # id, industry, town (by location), level_key per enterprise
         self.stats: dict | None = None  # riskmap.stats.project_stats
+        self.at: dt.date | None = None  # the date shown (riskmap.ui.timeline); None = today
         inner = QWidget()
         lay = QVBoxLayout(inner)
         lay.addWidget(_title(tr("企业风险等级")))
@@ -135,7 +136,16 @@ class Dashboard(QWidget):
             self.frame, self.stats = None, None
             return
         self.frame = enterprise_frame(project)
-        self.stats = project_stats(project, self.today or dt.date.today(), frame=self.frame)
+        if self.at is not None:  # as of a past date: the numbers of ``riskmap stats --at``
+            self.stats = project_stats(project, at=self.at)
+        else:
+            self.stats = project_stats(project, self.today or dt.date.today(), frame=self.frame)
+
+    def set_at(self, at: dt.date | None) -> None:
+        """Show the statistics as of ``at`` (None: today)."""
+        if at != self.at:
+            self.at = at
+            self.mark_stale()
 
     @staticmethod
     def level_rows(counts: dict) -> tuple[list, np.ndarray]:

@@ -378,6 +378,17 @@ class Workspace(QObject):
         self.sync_z()
         self.layerChanged.emit(layer.id, "filter")
 
+    def show_prepared(self, layer_id: str, prepared, mask: np.ndarray | None = None, what: str = "filter") -> None:
+        """Draw ``prepared`` for a layer (made from the rows ``mask`` lets through) without re-reading it: the
+        as-of-date view (riskmap.ui.timeline) substitutes the level column this way."""
+        layer = self.layer(layer_id)
+        if mask is not None:
+            layer.mask = mask
+        layer.prepared = prepared
+        layer.version = next(_VERSIONS)
+        self.sync_z()
+        self.layerChanged.emit(layer_id, what)
+
     def busy(self) -> bool:
         """True while a filter is being applied in the background."""
         return bool(self._pending_filters)

@@ -1,0 +1,221 @@
+"""The desktop date control and the change layer (riskmap.ui.timeline) on a project with a hand-built history.
+
+Two towns side by side at 105°E 35.5°N (甲镇 west, 乙镇 east), seven enterprises, every record dated by hand
+(assessments are immutable, so each is written with its date):
+
+    甲镇: E1 低 (2025-01-10) → 重大 (2025-06-15)   E2 一般 → 低 (2025-08-01)   E5 低   E6 未评估
+    乙镇: E3 重大   E4 较大   E7 created and graded 低 on 2025-09-01
+
+Towns levelled by the highest level in them (max): 甲镇 一般 before 2025-06-15, 重大 since; 乙镇 重大 always.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+
+from tests.ui.conftest import SHOTS, close_to, open_window, pixel, wait_render
+
+CREATED = dt.datetime(2025, 1, 10, 2, 0)
+RAISED_AT = dt.datetime(2025, 6, 15, 3, 0)
+LOWERED_AT = dt.datetime(2025, 8, 1, 3, 0)
+ADDED_AT = dt.datetime(2025, 9, 1, 3, 0)
+BEFORE = dt.date(2025, 3, 1)
+RED, BLUE, YELLOW = "#FF0000", "#0070FF", "#FFE600"
+ARROW_RED, ARROW_GREEN, PLUS = "#D32F2F", "#2E7D32", "#6A1B9A"
+ENTS = {  # name -> (x, y, [(date, level)], created)
+    "E1": (105.006, 35.506, [(CREATED, 4), (RAISED_AT, 1)], CREATED),
+    "E2": (105.014, 35.514, [(CREATED, 3), (LOWERED_AT, 4)], CREATED),
+    "E5": (105.006, 35.514, [(CREATED, 4)], CREATED),
+    "E6": (105.014, 35.506, [], CREATED),
+    "E3": (105.026, 35.506, [(CREATED, 1)], CREATED),
+    "E4": (105.034, 35.514, [(CREATED, 2)], CREATED),
+    "E7": (105.026, 35.514, [(ADDED_AT, 4)], ADDED_AT),
+}
+
+
+def _history_project(tmp_path):
+    """The project of the module's text; returns (path, {name: enterprise id})."""
+    import shapely
+
+    from riskmap.grading.zoning import zone_project
+    from riskmap.model import Assessment, Enterprise, Zone
+    from riskmap.store import Project
+
+    path = tmp_path / "history.gpkg"
+    ids = {}
+
+    def build(project):
+        with project.session(history=False) as s:
+            for name, (a, c) in (("甲镇", (105.0, 105.02)), ("乙镇", (105.02, 105.04))):
+                s.add(Zone(name=name, kind="town", population=10_000, created_at=CREATED,
+                           geom=shapely.MultiPolygon([shapely.box(a, 35.5, c, 35.52)])))
+            for name, (x, y, levels, created) in ENTS.items():
+                e = Enterprise(name=f"测试企业{name}", industry="gas_station", geom=shapely.Point(x, y),
+                               created_at=created, level=levels[-1][1] if levels else None)
+                s.add(e)
+                s.flush()
+                ids[name] = e.id
+                for when, level in levels:
+                    s.add(Assessment(enterprise_id=e.id, method="override", level=level, assessor="测试",
+                                     explanation=f"测试定级 {level}", inputs={"level": level}, assessed_at=when))
+
+    Project.create(path, name="时间测试项目", place="620422", metric_epsg=4544, build=build).close()
+    with Project.open(path) as p:
+        zone_project(p, "town", "max")
+    return path, ids
+
+
+def _px(window, eid):
+    ws, canvas = window.workspace, window.canvas
+    g = ws.geometry_of("enterprises", eid)
+    x, y = canvas.view.map_to_pixel(g.x, g.y)
+    return float(x), float(y)
+
+
+def _lonlat_px(window, lon, lat):
+    from riskmap.crs import transformer
+
+    x, y = transformer(4490, window.workspace.map_epsg).transform(lon, lat)
+    px, py = window.canvas.view.map_to_pixel(x, y)
+    return float(px), float(py)
+
+
+def _washed(hex_colour: str, opacity: float = 0.35) -> str:
+    """A zone fill of ``opacity`` over the white map."""
+    rgb = [int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(c * opacity + 255 * (1 - opacity)):02X}" for c in rgb)
+
+
+def _counts(window) -> dict:
+    return window.workspace.layer("enterprises").prepared.counts()
+
+
+def _shot(window, name):
+    window.grab().save(os.path.join(SHOTS, name))
+
+
+def _open(qtbot, prefs, path):
+    w = open_window(qtbot, prefs, path)
+    w.canvas.set_extent(w.workspace.layer_extent("towns"), margin=0.05)
+    wait_render(qtbot, w.canvas)
+    return w, w.extension("timeline").panel
+
+
+def _show(qtbot, w, panel, at):
+    panel.set_date(at)
+    panel.asof.wait()  # zones and hidden dangers of the date come from a background snapshot
+    wait_render(qtbot, w.canvas)
+    return w.canvas.to_image()
+
+
+def test_date_control_redraws_levels_zones_and_counts(app, qtbot, prefs, tmp_path):
+    path, ids = _history_project(tmp_path)
+    w, panel = _open(qtbot, prefs, path)
+    assert panel.start == CREATED.date()  # the slider begins at the first assessment
+    assert panel.slider.maximum() == (dt.date.today() - CREATED.date()).days
+    x, y = _px(w, ids["E1"])
+    x2, y2 = _px(w, ids["E2"])
+    tx, ty = _lonlat_px(w, 105.003, 35.518)  # inside 甲镇, away from its label and enterprises
+    img = w.canvas.to_image()
+    assert close_to(pixel(img, x, y), RED) and close_to(pixel(img, x2, y2), BLUE)
+    assert close_to(pixel(img, tx, ty), _washed(RED), 12), pixel(img, tx, ty)
+    # today, by hand: 重大 E1 E3, 较大 E4, 一般 none, 低 E2 E5 E7, 未评估 E6
+    assert _counts(w) == {1: 2, 2: 1, 3: 0, 4: 3, None: 1}
+    assert w.legend_panel.counts("重大风险")[0] == 2
+
+    img = _show(qtbot, w, panel, BEFORE)
+    assert close_to(pixel(img, x, y), BLUE), pixel(img, x, y)  # 低 before the raise
+    assert close_to(pixel(img, x2, y2), YELLOW), pixel(img, x2, y2)  # 一般 before the lowering
+    assert close_to(pixel(img, tx, ty), _washed(YELLOW), 12), pixel(img, tx, ty)  # 甲镇 by its highest then: E2
+    # 2025-03-01: 重大 E3, 较大 E4, 一般 E2, 低 E1 E5, 未评估 E6; E7 did not exist yet
+    assert _counts(w) == {1: 1, 2: 1, 3: 1, 4: 2, None: 1}
+    assert w.legend_panel.counts("重大风险")[0] == 1
+    assert ids["E7"] not in set(w.workspace.layer("enterprises").prepared.ids.tolist())
+    assert w.canvas.asof_mark == "截至 2025-03-01"
+    ext = w.extension("timeline")
+    assert ext.status_label.isVisible() and ext.status_label.text() == "截至 2025-03-01"
+    assert panel.date_edit.date().toString("yyyy-MM-dd") == "2025-03-01"
+    edits = [e.target for e in w.registry.gated() if e.permission in ("edit_features", "assess")]
+    assert edits and not any(t.isEnabled() for t in edits)  # editing is off while a past date is shown
+    assert w.dashboard.at == BEFORE
+    _shot(w, "timeline_past.png")
+
+    img = _show(qtbot, w, panel, dt.date(2025, 7, 1))  # after the raise, before the lowering
+    assert close_to(pixel(img, x, y), RED) and close_to(pixel(img, x2, y2), YELLOW)
+    assert _counts(w) == {1: 2, 2: 1, 3: 1, 4: 1, None: 1}
+
+    panel.slider.setValue(panel.slider.maximum())  # the slider's end is today
+    qtbot.waitUntil(lambda: panel.asof.at is None, timeout=5000)
+    wait_render(qtbot, w.canvas)
+    img = w.canvas.to_image()
+    assert close_to(pixel(img, x, y), RED) and close_to(pixel(img, x2, y2), BLUE)
+    assert close_to(pixel(img, tx, ty), _washed(RED), 12)
+    assert _counts(w) == {1: 2, 2: 1, 3: 0, 4: 3, None: 1}
+    assert w.canvas.asof_mark == "" and not ext.status_label.isVisible()
+    assert all(t.isEnabled() for t in edits if w.registry.entry_of(t) and not w.registry.entry_of(t).managed)
+    w.close()
+
+
+def test_change_layer_and_table(app, qtbot, prefs, tmp_path):
+    path, ids = _history_project(tmp_path)
+    w, panel = _open(qtbot, prefs, path)
+    canvas = w.canvas
+    panel.from_edit.setDate(panel.from_edit.date().fromString(BEFORE.isoformat(), "yyyy-MM-dd"))
+    panel.change_box.setChecked(True)
+    panel.wait_changes()
+    ch = panel.changes
+    assert [r["id"] for r in ch.raised] == [ids["E1"]] and [r["id"] for r in ch.lowered] == [ids["E2"]]
+    assert [r["id"] for r in ch.added] == [ids["E7"]]
+    qtbot.wait(50)  # the dock grew by the change table: the canvas settles at its new size
+    wait_render(qtbot, canvas)
+    x, y = _px(w, ids["E1"])
+    x2, y2 = _px(w, ids["E2"])
+    x7, y7 = _px(w, ids["E7"])
+    # a mark (16 px) is centred 0.55 of its size up and left of its enterprise, whose colour stays visible
+    off = 0.55 * 16
+    mx, my = x - off, y - off
+    panel.change_layer.set_visible(False)
+    img = canvas.to_image()
+    assert not close_to(pixel(img, mx, my - 4), ARROW_RED, 40)  # the town's wash of red, not the arrow's red
+    panel.change_layer.set_visible(True)
+    img = canvas.to_image()
+    img.copy(int(x) - 24, int(y) - 24, 40, 40).scaled(400, 400).save(os.path.join(SHOTS, "timeline_arrow.png"))
+    assert close_to(pixel(img, x, y), RED)  # the enterprise, 重大 now
+    # the up arrow: its head (16 px wide) above the mark's centre, its shaft (6 px wide) below; a down arrow is
+    # the mirror image
+    assert close_to(pixel(img, mx, my - 4), ARROW_RED, 40), pixel(img, mx, my - 4)
+    assert close_to(pixel(img, mx, my + 5), ARROW_RED, 40), pixel(img, mx, my + 5)
+    assert not close_to(pixel(img, mx + 5, my + 3), ARROW_RED, 40)  # beside the shaft
+    m2x, m2y = x2 - off, y2 - off
+    assert close_to(pixel(img, m2x, m2y + 4), ARROW_GREEN, 40), pixel(img, m2x, m2y + 4)
+    assert close_to(pixel(img, m2x, m2y - 5), ARROW_GREEN, 40), pixel(img, m2x, m2y - 5)
+    assert not close_to(pixel(img, m2x + 5, m2y - 3), ARROW_GREEN, 40)
+    assert close_to(pixel(img, x7 - off + 6, y7 - off), PLUS, 40), pixel(img, x7 - off + 6, y7 - off)  # plus arm
+    assert panel.change_layer.counts() == {"raised": 1, "lowered": 1, "added": 1, "removed": 0, "danger_closed": 0}
+    rows = panel.table_rows()
+    up = [r for r in rows if r[0] == "等级上升"]
+    assert len(up) == 1 and up[0][1] == "测试企业E1" and up[0][2] == "甲镇"
+    assert (up[0][3], up[0][4], up[0][5]) == ("低风险", "重大风险", "2025-06-15")
+    down = [r for r in rows if r[0] == "等级下降"]
+    assert len(down) == 1 and down[0][1] == "测试企业E2" and (down[0][3], down[0][4]) == ("一般风险", "低风险")
+    new = [r for r in rows if r[0] == "新增企业"]
+    assert len(new) == 1 and new[0][1] == "测试企业E7" and new[0][4] == "低风险"
+    zones = [r for r in rows if r[0] == "分区变色"]
+    assert [(r[1], r[3], r[4]) for r in zones] == [("甲镇", "一般风险", "重大风险")]
+    legend = {panel.legend.topLevelItem(i).text(0): panel.legend.topLevelItem(i).text(1)
+              for i in range(panel.legend.topLevelItemCount())}
+    assert legend["等级上升"] == "1" and legend["等级下降"] == "1" and legend["新增企业"] == "1"
+    assert legend["减少企业"] == "0"
+    _shot(w, "timeline_changes.png")
+    # a row selects its enterprise and centres the map on it
+    panel.table.selectRow(rows.index(up[0]))
+    assert w.workspace.selected_ids("enterprises").tolist() == [ids["E1"]]
+    cx, cy = canvas.view.centre
+    g = w.workspace.geometry_of("enterprises", ids["E1"])
+    assert abs(cx - g.x) < 1 and abs(cy - g.y) < 1
+    panel.change_box.setChecked(False)
+    assert panel.change_layer.paint not in canvas.overlays
+    w.close()
