@@ -117,3 +117,13 @@ def test_bench_postgis(tmp_path, pg_server):
     assert has_figure(out, rf"^  read_table enterprises \(400 points\) +{NUMBER} +{NUMBER}"), out
     assert has_figure(out, rf"^  check_encroachments +{NUMBER} +{NUMBER} .*same result: True"), out
     assert has_figure(out, r"^  zone_project grid max .*same levels: True"), out
+
+
+def test_bench_timeline(tmp_path):
+    out = run_bench("bench_timeline", tmp_path, "--shot", str(tmp_path / "timeline.png"))
+    assert has_figure(out, r"^enterprises: 400; history from 2024-01-01"), out
+    for label in ("date step to redrawn frame \\(dates over the history\\):",
+                  "date step to redrawn frame \\(dragging day by day\\):", "  of which riskmap.asof.levels_at:",
+                  "zones and hidden dangers of the date drawn"):
+        assert has_figure(out, rf"^{label}.* min {NUMBER} ms, median {NUMBER} ms"), (label, out)
+    assert (tmp_path / "timeline.png").stat().st_size > 0
