@@ -2,7 +2,7 @@
 # Installs the Debian/Ubuntu packages riskmap needs and that are missing; does nothing for those present.
 #   scripts/system-deps.sh app    Qt libraries for the desktop application (and offscreen rendering)
 #   scripts/system-deps.sh test   the above + what the tests use: headless Chromium, poppler (PDF to PNG),
-#                                 PostgreSQL with PostGIS, a virtual X server
+#                                 gdalinfo (GeoPDF), PostgreSQL with PostGIS, a virtual X server
 # Chinese text needs no system font: riskmap bundles Noto Sans CJK SC (resources/fonts).
 set -euo pipefail
 what="${1:-app}"
@@ -10,7 +10,7 @@ what="${1:-app}"
 app_pkgs=(libglib2.0-0 libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libgssapi-krb5-2
           libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-randr0
           libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0 libx11-xcb1)
-test_pkgs=(xvfb xauth chromium poppler-utils)
+test_pkgs=(xvfb xauth chromium poppler-utils gdal-bin)
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
     echo "riskmap: not a Debian/Ubuntu system; install the Qt 6 runtime libraries yourself (see README)." >&2

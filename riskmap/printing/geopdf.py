@@ -17,8 +17,8 @@ whose content wraps each layer's XObject in ``/OC /ocN BDC … EMC``:
 The page title, notes, legend text and labels stay text. A demo's 示例数据 mark and note are part of
 the page itself, in no group, so no reader can hide them.
 
->>> layer_name_string("企业").to_bytes()[:2] == b"\\xfe\\xff"
-True
+>>> bytes(layer_name_string("企业"))  # 企 U+4F01, 业 U+4E1A
+b'\\xfe\\xffO\\x01N\\x1a'
 """
 
 from __future__ import annotations
