@@ -219,3 +219,29 @@ def test_change_layer_and_table(app, qtbot, prefs, tmp_path):
     panel.change_box.setChecked(False)
     assert panel.change_layer.paint not in canvas.overlays
     w.close()
+
+
+def test_briefing_menu_writes_docx(app, qtbot, prefs, tmp_path):
+    pytest.importorskip("riskmap.printing.briefing")
+    docx = pytest.importorskip("docx")
+    path, ids = _history_project(tmp_path)
+    w = open_window(qtbot, prefs, path)
+    ext = w.extension("briefing")
+    assert ext is not None and w.action("file_briefing") in w.menus["file"].actions()
+    dlg = ext.dialog()
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    dlg.grab().save(os.path.join(SHOTS, "briefing_dialog.png"))
+    v = dlg.values()
+    assert v["fmt"] == "docx" and v["end"] == dt.date.today() and v["out"].suffix == ".docx"
+    dlg.format_combo.setCurrentIndex(1)
+    assert dlg.values()["out"].suffix == ".pdf"
+    dlg.close()
+    out = tmp_path / "简报.docx"
+    ext.run(out=out, start=BEFORE, end=dt.date.today(), fmt="docx", issue="2026年第1期", org="测试县应急管理局")
+    qtbot.waitUntil(lambda: ext.last is not None, timeout=120000)
+    assert ext.last == out and out.exists()
+    text = "\n".join(p.text for p in docx.Document(str(out)).paragraphs)
+    assert "2026年第1期" in text and "测试县应急管理局" in text
+    assert not list(tmp_path.glob("*.tmp*"))  # nothing half-written beside it
+    w.close()
