@@ -85,23 +85,23 @@
         <translation>Exported {n} rows to {path}</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/canvas.py" line="+522"/>
+        <location filename="../../riskmap/ui/canvas.py" line="+524"/>
         <source>在线底图“{name}”不可用（{reason}），地图仍使用本地边界显示。</source>
         <translation>Online base map “{name}” is unavailable ({reason}); the map keeps showing the project&apos;s own boundaries.</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/dashboard.py" line="+73"/>
+        <location filename="../../riskmap/ui/dashboard.py" line="+74"/>
         <source>企业风险等级</source>
         <translation>Enterprise risk levels</translation>
     </message>
     <message>
         <location line="+9"/>
-        <location line="+92"/>
+        <location line="+101"/>
         <source>按行业</source>
         <translation>By industry</translation>
     </message>
     <message>
-        <location line="-87"/>
+        <location line="-96"/>
         <source>按镇街</source>
         <translation>By town</translation>
     </message>
@@ -153,7 +153,7 @@
         <translation>Status</translation>
     </message>
     <message>
-        <location line="+68"/>
+        <location line="+77"/>
         <source>企业共 {n} 家，未评估 {u} 家，未定位 {l} 家</source>
         <translation>{n} enterprises, {u} not assessed, {l} not located</translation>
     </message>
@@ -298,12 +298,84 @@
         <translation>{name} ({n})</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location filename="../../riskmap/ui/briefing_dialog.py" line="+19"/>
+        <source>DOCX（Word/WPS 可编辑）</source>
+        <translation>DOCX (editable in Word/WPS)</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>生成研判简报</source>
+        <translation>Make risk briefing</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <location line="+72"/>
+        <source>研判简报</source>
+        <translation>Risk briefing</translation>
+    </message>
+    <message>
+        <location line="-65"/>
+        <source>如 2026年第3期</source>
+        <translation>e.g. 2026 No. 3</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>起始日期</source>
+        <translation>Start date</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>截止日期</source>
+        <translation>End date</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>期号</source>
+        <translation>Issue</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location filename="../../riskmap/ui/export_dialog.py" line="+7"/>
         <source>格式</source>
         <translation>Format</translation>
     </message>
     <message>
         <location line="+1"/>
+        <source>保存为</source>
+        <translation>Save as</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>保存研判简报</source>
+        <translation>Save risk briefing</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>生成研判简报…</source>
+        <translation>Make risk briefing…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>两个日期之间的研判简报（DOCX 或 PDF）：一张图、关键数字及变化、分镇街表、升级企业和逾期重大隐患</source>
+        <translation>The risk briefing between two dates (DOCX or PDF): the risk map, key figures and their change, a table by town, raised enterprises and overdue major hidden dangers</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>{name}研判简报</source>
+        <translation>{name} risk briefing</translation>
+    </message>
+    <message>
+        <location line="+27"/>
+        <source>研判简报已保存：{path}</source>
+        <translation>Risk briefing saved: {path}</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>正在生成研判简报</source>
+        <translation>Making the risk briefing</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/export_dialog.py" line="+1"/>
         <source>Shapefile 编码</source>
         <translation>Shapefile encoding</translation>
     </message>
@@ -345,7 +417,8 @@
         <translation>Exporting data</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location filename="../../riskmap/ui/briefing_dialog.py" line="-31"/>
+        <location filename="../../riskmap/ui/export_dialog.py" line="+5"/>
         <location filename="../../riskmap/ui/first_steps.py" line="+280"/>
         <location line="+14"/>
         <location filename="../../riskmap/ui/import_wizard.py" line="+121"/>
@@ -354,7 +427,7 @@
         <translation>Open a project first</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location filename="../../riskmap/ui/export_dialog.py" line="+7"/>
         <source>导出数据…</source>
         <translation>Export data…</translation>
     </message>
@@ -413,6 +486,7 @@
     <message>
         <location line="+2"/>
         <location line="+4"/>
+        <location filename="../../riskmap/ui/timeline.py" line="+749"/>
         <source>时间</source>
         <translation>Time</translation>
     </message>
@@ -441,6 +515,7 @@
         <location line="+0"/>
         <location line="+4"/>
         <location filename="../../riskmap/ui/import_wizard.py" line="+51"/>
+        <location filename="../../riskmap/ui/timeline.py" line="-344"/>
         <source>说明</source>
         <translation>Explanation</translation>
     </message>
@@ -454,6 +529,7 @@
         <location filename="../../riskmap/ui/locate.py" line="+29"/>
         <location filename="../../riskmap/ui/new_project_dialog.py" line="-47"/>
         <location filename="../../riskmap/ui/settings_dialog.py" line="-12"/>
+        <location filename="../../riskmap/ui/timeline.py" line="-1"/>
         <source>名称</source>
         <translation>Name</translation>
     </message>
@@ -689,6 +765,7 @@
     </message>
     <message>
         <location line="+0"/>
+        <location filename="../../riskmap/ui/timeline.py" line="+55"/>
         <source>数量</source>
         <translation>Count</translation>
     </message>
@@ -2447,13 +2524,14 @@ Last segment {s}</translation>
         <translation>Project title</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location filename="../../riskmap/ui/briefing_dialog.py" line="-58"/>
+        <location filename="../../riskmap/ui/new_project_dialog.py" line="+1"/>
         <location filename="../../riskmap/ui/print_dialog.py" line="+1"/>
         <source>编制单位</source>
         <translation>Prepared by</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location filename="../../riskmap/ui/new_project_dialog.py" line="+1"/>
         <location line="+121"/>
         <source>项目文件</source>
         <translation>Project file</translation>
@@ -2744,13 +2822,14 @@ Overwrite it?</translation>
         <translation>Shape</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location filename="../../riskmap/ui/briefing_dialog.py" line="+5"/>
+        <location filename="../../riskmap/ui/first_steps.py" line="+2"/>
         <location line="+32"/>
         <source>生成</source>
         <translation>Generate</translation>
     </message>
     <message>
-        <location line="-9"/>
+        <location filename="../../riskmap/ui/first_steps.py" line="-9"/>
         <source>由镇街驻地生成示意镇街</source>
         <translation>Approximate towns from town seats</translation>
     </message>
@@ -2808,6 +2887,7 @@ Overwrite it?</translation>
     </message>
     <message>
         <location line="+0"/>
+        <location filename="../../riskmap/ui/timeline.py" line="-55"/>
         <source>镇街</source>
         <translation>Town</translation>
     </message>
@@ -2839,6 +2919,7 @@ Overwrite it?</translation>
     <message>
         <location filename="../../riskmap/ui/attribute_table.py" line="+6"/>
         <location filename="../../riskmap/ui/locate.py" line="+32"/>
+        <location filename="../../riskmap/ui/timeline.py" line="-12"/>
         <source>未评估</source>
         <translation>Not assessed</translation>
     </message>
@@ -2929,6 +3010,134 @@ Locate these enterprises?</translation>
         <location line="+6"/>
         <source>由坐标文件定位企业…</source>
         <translation>Locate enterprises from a coordinates file…</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/timeline.py" line="+12"/>
+        <location line="+35"/>
+        <source>变化</source>
+        <translation>Changes</translation>
+    </message>
+    <message>
+        <location line="-35"/>
+        <source>原</source>
+        <translation>From</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>现</source>
+        <translation>To</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+28"/>
+        <source>日期</source>
+        <translation>Date</translation>
+    </message>
+    <message>
+        <location line="-9"/>
+        <source>拖动查看任一日期的风险图（从第一次评估到今天）</source>
+        <translation>Drag to see the risk map on any date (from the first assessment to today)</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>今天</source>
+        <translation>Today</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>回到今天（可编辑）</source>
+        <translation>Back to today (editable)</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>在地图上显示两个日期之间的变化：等级升降、新增与减少企业、隐患销号</source>
+        <translation>Show the changes between two dates on the map: levels raised and lowered, enterprises added and removed, hidden dangers closed</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>计算变化</source>
+        <translation>Compute changes</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>从</source>
+        <translation>From</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>到</source>
+        <translation>to</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>变化图例</source>
+        <translation>Change legend</translation>
+    </message>
+    <message>
+        <location line="+91"/>
+        <location line="+218"/>
+        <source>截至 {date}</source>
+        <translation>As of {date}</translation>
+    </message>
+    <message>
+        <location line="-174"/>
+        <source>正在计算…</source>
+        <translation>Computing…</translation>
+    </message>
+    <message>
+        <location line="+64"/>
+        <source>首次评估</source>
+        <translation>First assessed</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>分区变色</source>
+        <translation>Zone recoloured</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>隐患销号</source>
+        <translation>Hidden danger closed</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>隐患新增</source>
+        <translation>Hidden danger found</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>隐患逾期</source>
+        <translation>Hidden danger overdue</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>挂牌督办</source>
+        <translation>Supervised (listed)</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>{a} 至 {b}：上升 {up}，下降 {down}，新增 {new}，减少 {gone}，销号 {closed}</source>
+        <translation>{a} to {b}: raised {up}, lowered {down}, added {new}, removed {gone}, closed {closed}</translation>
+    </message>
+    <message>
+        <location line="+77"/>
+        <source>已回到今天，可以编辑</source>
+        <translation>Back to today: editing is possible again</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>地图显示历史日期；编辑已停用，点“今天”返回后可编辑</source>
+        <translation>The map shows a past date; editing is off until you return with “Today”</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>地图显示 {date} 的风险状况（编辑已停用，点“今天”返回）</source>
+        <translation>The map shows the risk as of {date} (editing is off; “Today” returns)</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>正在查看历史日期，请先点“今天”返回</source>
+        <translation>A past date is shown: return with “Today” first</translation>
     </message>
 </context>
 </TS>

@@ -7,7 +7,7 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QT_TR_NOOP, QDate
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QComboBox, QDateEdit, QDialog, QFileDialog, QFormLayout, QLineEdit, QVBoxLayout
 
@@ -16,7 +16,7 @@ from riskmap.ui.forms import ok_cancel, path_row
 from riskmap.ui.i18n import tr
 
 log = logging.getLogger("riskmap.ui")
-FORMATS = (("docx", "DOCX（Word/WPS 可编辑）"), ("pdf", "PDF"))
+FORMATS = (("docx", QT_TR_NOOP("DOCX（Word/WPS 可编辑）")), ("pdf", "PDF"))
 
 
 def _qdate(d: dt.date) -> QDate:
@@ -31,12 +31,12 @@ class BriefingDialog(QDialog):
     """Dates, 期号, 编制单位, format and file of a briefing."""
 
     def __init__(self, parent=None, *, start: dt.date, end: dt.date, org: str = "", folder: Path | None = None,
-                 name: str = "研判简报"):
+                 name: str = ""):
         super().__init__(parent)
         self.setWindowTitle(tr("生成研判简报"))
         self.setMinimumWidth(480)
         self.folder = folder or Path.home()
-        self.name = name
+        self.name = name or tr("研判简报")
         self.start_edit = QDateEdit(_qdate(start))
         self.end_edit = QDateEdit(_qdate(end))
         for e in (self.start_edit, self.end_edit):
@@ -49,7 +49,7 @@ class BriefingDialog(QDialog):
         for key, text in FORMATS:
             self.format_combo.addItem(tr(text), key)
         self.path_edit, row = path_row(self._browse)
-        self.path_edit.setText(str(self.folder / f"{name}.docx"))
+        self.path_edit.setText(str(self.folder / f"{self.name}.docx"))
         self.format_combo.currentIndexChanged.connect(self._format_changed)
         form = QFormLayout()
         form.addRow(tr("起始日期"), self.start_edit)
@@ -108,7 +108,7 @@ class BriefingAction:
             start, end = _pydate(timeline.panel.from_edit.date()), _pydate(timeline.panel.to_edit.date())
         org = (project.meta().get("org") or "") if project is not None else ""
         folder = Path(str(project.target)).parent if project is not None and project.dialect == "sqlite" else None
-        name = f"{project.name}研判简报" if project is not None else "研判简报"
+        name = tr("{name}研判简报").format(name=project.name) if project is not None else tr("研判简报")
         return BriefingDialog(w, start=start, end=end, org=org, folder=folder, name=name.replace("/", "_"))
 
     def open_dialog(self) -> None:

@@ -22,7 +22,7 @@ import logging
 import numpy as np
 import pandas as pd
 import shapely
-from PySide6.QtCore import QDate, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QT_TR_NOOP, QDate, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QDateEdit, QHBoxLayout, QLabel, QPushButton, QSlider, QSplitter, QTableWidget,
     QTableWidgetItem, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
@@ -401,7 +401,8 @@ class TimelinePanel(QWidget):
 
     rowActivated = Signal(str, int)  # layer id, feature id
 
-    COLUMNS = ("变化", "名称", "镇街", "原", "现", "日期", "说明")
+    COLUMNS = (QT_TR_NOOP("变化"), QT_TR_NOOP("名称"), QT_TR_NOOP("镇街"), QT_TR_NOOP("原"), QT_TR_NOOP("现"),
+               QT_TR_NOOP("日期"), QT_TR_NOOP("说明"))
 
     def __init__(self, workspace, canvas, dashboard=None, parent=None, today=dt.date.today):
         super().__init__(parent)
@@ -646,22 +647,24 @@ class TimelinePanel(QWidget):
                 kinds.append(kind)
                 xy.append(pos)
 
-        for kind in ("raised", "lowered", "added", "removed"):
+        for kind in ("raised", "lowered", "first_graded", "added", "removed"):
             for e in getattr(ch, kind, []) or []:
                 fid = int(e["id"]) if e.get("id") is not None else None
-                frm = _level_text(e.get("from"), lang) if kind in ("raised", "lowered") else ""
-                to = _level_text(e.get("to"), lang) if kind in ("raised", "lowered") else ""
+                moved = kind in ("raised", "lowered", "first_graded")
+                frm = _level_text(e.get("from"), lang) if moved else ""
+                to = _level_text(e.get("to"), lang) if moved else ""
                 if kind == "added":
                     to = _level_text(e.get("level"), lang) if "level" in e else ""
-                add(kind, ENTERPRISES, fid, exy.get(fid), [change_kind(kind).label(lang), e.get("name") or "",
+                title = tr("首次评估") if kind == "first_graded" else change_kind(kind).label(lang)
+                add(kind, ENTERPRISES, fid, exy.get(fid), [title, e.get("name") or "",
                                                             e.get("town") or "", frm, to, _text(e.get("at")),
                                                             e.get("reason") or ""])
         for z in getattr(ch, "zones", []) or []:
             add("zone", _zone_layer(self.workspace, z.get("unit")), int(z["id"]), None,
                 [tr("分区变色"), z.get("name") or "", "", _level_text(z.get("from"), lang), _level_text(z.get("to"), lang),
                  "", (z.get("unit_zh") if lang == "zh" else z.get("unit")) or ""])
-        for kind, zh in (("dangers_closed", "隐患销号"), ("dangers_opened", "重大隐患新增"),
-                         ("dangers_overdue", "重大隐患逾期")):
+        for kind, zh in (("dangers_closed", QT_TR_NOOP("隐患销号")), ("dangers_opened", QT_TR_NOOP("隐患新增")),
+                         ("dangers_overdue", QT_TR_NOOP("隐患逾期"))):
             for d in getattr(ch, kind, []) or []:
                 fid = int(d["id"])
                 key = "danger_closed" if kind == "dangers_closed" else kind
