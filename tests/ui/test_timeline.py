@@ -7,6 +7,7 @@ Two towns side by side at 105°E 35.5°N (甲镇 west, 乙镇 east), seven enter
     乙镇: E3 重大   E4 较大   E7 created and graded 低 on 2025-09-01
 
 Towns levelled by the highest level in them (max): 甲镇 一般 before 2025-06-15, 重大 since; 乙镇 重大 always.
+One 重大隐患 in 乙镇 (D1): found and registered 2025-02-01, 销号 (closed) 2025-07-10.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ LOWERED_AT = dt.datetime(2025, 8, 1, 3, 0)
 ADDED_AT = dt.datetime(2025, 9, 1, 3, 0)
 BEFORE = dt.date(2025, 3, 1)
 RED, BLUE, YELLOW = "#FF0000", "#0070FF", "#FFE600"
-ARROW_RED, ARROW_GREEN, PLUS = "#D32F2F", "#2E7D32", "#6A1B9A"
+ARROW_RED, ARROW_GREEN, PLUS, CHECK = "#D32F2F", "#2E7D32", "#6A1B9A", "#00838F"
+MAJOR_DANGER = "#B71C1C"
+DANGER_XY = (105.034, 35.506)
 ENTS = {  # name -> (x, y, [(date, level)], created)
     "E1": (105.006, 35.506, [(CREATED, 4), (RAISED_AT, 1)], CREATED),
     "E2": (105.014, 35.514, [(CREATED, 3), (LOWERED_AT, 4)], CREATED),
@@ -41,7 +44,7 @@ def _history_project(tmp_path):
     import shapely
 
     from riskmap.grading.zoning import zone_project
-    from riskmap.model import Assessment, Enterprise, Zone
+    from riskmap.model import Assessment, Enterprise, HiddenDanger, HiddenDangerEvent, Zone
     from riskmap.store import Project
 
     path = tmp_path / "history.gpkg"
@@ -61,6 +64,15 @@ def _history_project(tmp_path):
                 for when, level in levels:
                     s.add(Assessment(enterprise_id=e.id, method="override", level=level, assessor="测试",
                                      explanation=f"测试定级 {level}", inputs={"level": level}, assessed_at=when))
+            d = HiddenDanger(enterprise_id=ids["E4"], title="测试重大隐患D1", grade="major", status="closed",
+                             found_date=dt.date(2025, 2, 1), deadline=dt.date(2025, 6, 30),
+                             closed_date=dt.date(2025, 7, 10), geom=shapely.Point(*DANGER_XY), created_at=CREATED)
+            s.add(d)
+            s.flush()
+            s.add(HiddenDangerEvent(danger_id=d.id, from_status=None, to_status="registered",
+                                    at=dt.datetime(2025, 2, 1, 3, 0)))
+            s.add(HiddenDangerEvent(danger_id=d.id, from_status="registered", to_status="closed",
+                                    at=dt.datetime(2025, 7, 10, 3, 0)))
 
     Project.create(path, name="时间测试项目", place="620422", metric_epsg=4544, build=build).close()
     with Project.open(path) as p:
@@ -119,7 +131,9 @@ def test_date_control_redraws_levels_zones_and_counts(app, qtbot, prefs, tmp_pat
     x, y = _px(w, ids["E1"])
     x2, y2 = _px(w, ids["E2"])
     tx, ty = _lonlat_px(w, 105.003, 35.518)  # inside 甲镇, away from its label and enterprises
+    dx, dy = _lonlat_px(w, *DANGER_XY)
     img = w.canvas.to_image()
+    assert close_to(pixel(img, dx, dy), _washed(RED), 12)  # the hidden danger is closed (销号): not drawn
     assert close_to(pixel(img, x, y), RED) and close_to(pixel(img, x2, y2), BLUE)
     assert close_to(pixel(img, tx, ty), _washed(RED), 12), pixel(img, tx, ty)
     # today, by hand: 重大 E1 E3, 较大 E4, 一般 none, 低 E2 E5 E7, 未评估 E6
@@ -130,6 +144,7 @@ def test_date_control_redraws_levels_zones_and_counts(app, qtbot, prefs, tmp_pat
     assert close_to(pixel(img, x, y), BLUE), pixel(img, x, y)  # 低 before the raise
     assert close_to(pixel(img, x2, y2), YELLOW), pixel(img, x2, y2)  # 一般 before the lowering
     assert close_to(pixel(img, tx, ty), _washed(YELLOW), 12), pixel(img, tx, ty)  # 甲镇 by its highest then: E2
+    assert close_to(pixel(img, dx, dy), MAJOR_DANGER, 40), pixel(img, dx, dy)  # D1 was open then: a dark red star
     # 2025-03-01: 重大 E3, 较大 E4, 一般 E2, 低 E1 E5, 未评估 E6; E7 did not exist yet
     assert _counts(w) == {1: 1, 2: 1, 3: 1, 4: 2, None: 1}
     assert w.legend_panel.counts("重大风险")[0] == 1
@@ -153,6 +168,8 @@ def test_date_control_redraws_levels_zones_and_counts(app, qtbot, prefs, tmp_pat
     img = w.canvas.to_image()
     assert close_to(pixel(img, x, y), RED) and close_to(pixel(img, x2, y2), BLUE)
     assert close_to(pixel(img, tx, ty), _washed(RED), 12)
+    assert close_to(pixel(img, dx, dy), _washed(RED), 12)  # closed again
+    assert len(w.workspace.layer("hidden_dangers").gdf) == 0  # the layer as loaded (open dangers only)
     assert _counts(w) == {1: 2, 2: 1, 3: 0, 4: 3, None: 1}
     assert w.canvas.asof_mark == "" and not ext.status_label.isVisible()
     assert all(t.isEnabled() for t in edits if w.registry.entry_of(t) and not w.registry.entry_of(t).managed)
@@ -194,7 +211,11 @@ def test_change_layer_and_table(app, qtbot, prefs, tmp_path):
     assert close_to(pixel(img, m2x, m2y - 5), ARROW_GREEN, 40), pixel(img, m2x, m2y - 5)
     assert not close_to(pixel(img, m2x + 5, m2y - 3), ARROW_GREEN, 40)
     assert close_to(pixel(img, x7 - off + 6, y7 - off), PLUS, 40), pixel(img, x7 - off + 6, y7 - off)  # plus arm
-    assert panel.change_layer.counts() == {"raised": 1, "lowered": 1, "added": 1, "removed": 0, "danger_closed": 0}
+    ddx, ddy = _lonlat_px(w, *DANGER_XY)
+    # the check of the closed danger: inside its lower stroke, (-0.14, 0.25) mark sizes from the mark's centre
+    ck = pixel(img, ddx - off - 2.2, ddy - off + 4)
+    assert close_to(ck, CHECK, 40), ck
+    assert panel.change_layer.counts() == {"raised": 1, "lowered": 1, "added": 1, "removed": 0, "danger_closed": 1}
     rows = panel.table_rows()
     up = [r for r in rows if r[0] == "等级上升"]
     assert len(up) == 1 and up[0][1] == "测试企业E1" and up[0][2] == "甲镇"
@@ -208,7 +229,9 @@ def test_change_layer_and_table(app, qtbot, prefs, tmp_path):
     legend = {panel.legend.topLevelItem(i).text(0): panel.legend.topLevelItem(i).text(1)
               for i in range(panel.legend.topLevelItemCount())}
     assert legend["等级上升"] == "1" and legend["等级下降"] == "1" and legend["新增企业"] == "1"
-    assert legend["减少企业"] == "0"
+    assert legend["减少企业"] == "0" and legend["隐患销号"] == "1"
+    closed = [r for r in rows if r[0] == "隐患销号"]
+    assert [(r[1], r[2], r[4]) for r in closed] == [("测试重大隐患D1", "测试企业E4", "销号")]
     _shot(w, "timeline_changes.png")
     # a row selects its enterprise and centres the map on it
     panel.table.selectRow(rows.index(up[0]))
