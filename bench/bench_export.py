@@ -3,6 +3,7 @@
 Cases, each in its own process so that peak memory (max RSS) is its own:
   demo-pdf      the 会宁县 demo project as an A3 landscape 300 dpi PDF
   big-pdf       100k enterprises + 5k grid cells + 20k lifelines (bench/make_big_data.py) as A3 300 dpi PDF
+  big-geopdf    the same as GeoPDF (layers as optional content groups, georeferenced; issue 14)
   big-png       the same as A3 300 dpi PNG
   big-png-a0    the same as A0 300 dpi PNG (9933 × 14043 px), painted in strips
   xlsx-5k, xlsx-50k, xlsx-100k   the "一张图" XLSX workbook of 5k / 50k / 100k enterprises (+ 5k grid cells);
@@ -27,7 +28,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CASES = ("demo-pdf", "big-pdf", "big-png", "big-png-a0", "xlsx-5k", "xlsx-50k", "xlsx-100k")
+CASES = ("demo-pdf", "big-pdf", "big-geopdf", "big-png", "big-png-a0", "xlsx-5k", "xlsx-50k", "xlsx-100k")
 XLSX_SIZES = {"xlsx-5k": 5_000, "xlsx-50k": 50_000, "xlsx-100k": 100_000}
 QUICK_DPI = 72
 
@@ -83,10 +84,14 @@ def run_case(case: str, folder: Path, quick: bool = False) -> dict:
                          template, dpi)
         result["prepare_s"] = time.perf_counter() - t
         result["rss_before_write_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        out = folder / f"{case}.{'pdf' if case == 'big-pdf' else 'png'}"
+        out = folder / f"{case}.{'pdf' if case in ('big-pdf', 'big-geopdf') else 'png'}"
         t = time.perf_counter()
         if case == "big-pdf":
             write_pdf([pp], out, title="bench")
+        elif case == "big-geopdf":
+            from riskmap.printing.geopdf import write_geopdf
+
+            result["groups"] = len(write_geopdf([pp], out, title="bench")["groups"])
         else:
             info = write_png(pp, out, title="bench")
             result.update(info)

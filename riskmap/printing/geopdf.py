@@ -230,6 +230,25 @@ def viewport(pdf: pikepdf.Pdf, pp: PagePainter, scale: float, y0: float, x0: flo
 
 
 # ------------------------------------------------------------------------------------------ combining
+def _form_of(pdf: pikepdf.Pdf, page: pikepdf.Page) -> pikepdf.Stream:
+    """The page as a Form XObject; Qt's one compressed content stream is copied as it is (qpdf's own
+    conversion decodes it, and compressing it again costs seconds on a large map)."""
+    contents = page.obj.get("/Contents")
+    if not isinstance(contents, pikepdf.Stream):
+        return page.as_form_xobject()
+    form = pdf.make_stream(b"")
+    filt, parms = contents.get("/Filter"), contents.get("/DecodeParms")
+    if filt is None:
+        form.write(contents.read_raw_bytes())
+    else:
+        form.write(contents.read_raw_bytes(), filter=filt, decode_parms=parms)
+    form.Type = pikepdf.Name.XObject
+    form.Subtype = pikepdf.Name.Form
+    form.BBox = page.obj.MediaBox
+    form.Resources = page.obj.Resources
+    return form
+
+
 def _combine(src: Path, out: Path, plans: list[PagePlan]) -> dict:
     """Draw each page's part pages as Form XObjects on one page; OCGs and viewports; write ``out``."""
     groups: dict[str, pikepdf.Object] = {}
@@ -246,7 +265,7 @@ def _combine(src: Path, out: Path, plans: list[PagePlan]) -> dict:
                 page = parts_pages[i + k]
                 if not part.drawn:
                     continue
-                form = page.as_form_xobject()
+                form = _form_of(pdf, page)
                 name = f"/P{k}"
                 if part.group is None:
                     xobjects[name] = form
@@ -286,8 +305,10 @@ def _combine(src: Path, out: Path, plans: list[PagePlan]) -> dict:
                                  BaseState=pikepdf.Name.ON))
         if pdf.pdf_version < "1.5":
             pdf.force_version = "1.5"
-        pdf.remove_unreferenced_resources()
-        pdf.save(out, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        # Qt's streams are written as they are (already compressed: decoding and compressing them again
+        # would double the time), the new page contents compressed; objects nobody references are dropped
+        pdf.save(out, compress_streams=True, stream_decode_level=pikepdf.StreamDecodeLevel.none,
+                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
     return {"groups": order, "pages": len(plans)}
 
 
