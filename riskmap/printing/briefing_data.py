@@ -92,6 +92,7 @@ class BriefingData:
     towns: list[dict]  # name, 1..4, none, total, level, before
     raised: list[dict]
     lowered: list[dict]
+    first_graded: list[dict]  # 未评估 at the start, graded by the end
     overdue: list[dict]  # overdue 重大隐患 at the end date
     indicators: list  # riskmap.indicators.Progress
     encroachments: list[dict]
@@ -189,7 +190,8 @@ def collect(project, start: dt.date, end: dt.date, *, issue: str | None = None, 
     data = BriefingData(place=place, title=title, issue_line=issue_line, org=org, date_text=values["date"],
                         start=start, end=end, is_demo=project.is_demo, unit_word=unit_word, figures=figures,
                         summary=summary, towns=towns, raised=[dict(r) for r in ch.raised],
-                        lowered=[dict(r) for r in ch.lowered], overdue=overdue, indicators=list(indicators),
+                        lowered=[dict(r) for r in ch.lowered],
+                        first_graded=[dict(r) for r in getattr(ch, "first_graded", [])], overdue=overdue, indicators=list(indicators),
                         encroachments=encroach, values=values, stats_start=st0, stats_end=st1)
     steps.report(1.0, "数据")
     return data
@@ -202,8 +204,9 @@ def _summary(place, start, end, figures, st0, st1, ch, overdue, unit_word) -> li
         f"截至{date_zh(end)}，{place}共有纳入管理的企业{st1['enterprises']}家（较{date_zh(start)}"
         f"{_delta_words(st0['enterprises'], st1['enterprises'], '家')}），其中重大风险{b1['1']}家、较大风险{b1['2']}家、"
         f"一般风险{b1['3']}家、低风险{b1['4']}家" + (f"、未评估{b1['none']}家" if b1["none"] else "") + "。",
-        f"本期风险等级上升企业{len(ch.raised)}家、下降{len(ch.lowered)}家，新增企业{len(ch.added)}家、"
-        f"减少{len(ch.removed)}家；红色{unit_word}{f[f'红色（重大风险）{unit_word}'].after}个"
+        f"本期风险等级上升企业{len(ch.raised)}家、下降{len(ch.lowered)}家"
+        + (f"、首次评估定级{len(ch.first_graded)}家" if getattr(ch, "first_graded", None) else "")
+        + f"，新增企业{len(ch.added)}家、减少{len(ch.removed)}家；红色{unit_word}{f[f'红色（重大风险）{unit_word}'].after}个"
         f"（{_delta_words(f[f'红色（重大风险）{unit_word}'].before, f[f'红色（重大风险）{unit_word}'].after, '个')}），"
         f"橙色{unit_word}{f[f'橙色（较大风险）{unit_word}'].after}个"
         f"（{_delta_words(f[f'橙色（较大风险）{unit_word}'].before, f[f'橙色（较大风险）{unit_word}'].after, '个')}）。",

@@ -105,6 +105,14 @@ def _set_style(doc, name: str, spec, *, force: bool) -> None:
     pf.space_before, pf.space_after = Pt(before), Pt(after)
     if name.startswith("Heading"):
         pf.keep_with_next = True
+    ppr, rpr = style.element.get_or_add_pPr(), style.element.get_or_add_rPr()
+    for el in ppr.findall(qn("w:pBdr")) + rpr.findall(qn("w:spacing")) + rpr.findall(qn("w:kern")):
+        el.getparent().remove(el)  # the default Title's blue rule and letter spacing
+    szcs = rpr.find(qn("w:szCs"))
+    if szcs is None:
+        szcs = OxmlElement("w:szCs")
+        rpr.append(szcs)
+    szcs.set(qn("w:val"), str(int(size * 2)))
 
 
 def ensure_styles(doc, *, force: bool = False) -> None:
@@ -157,6 +165,10 @@ def make_template(path: str | Path) -> Path:
     header.paragraph_format.first_line_indent = Pt(0)
     for p in list(doc.paragraphs):
         p._element.getparent().remove(p._element)
+    pkg = doc.part.package
+    for key, rel in list(pkg.rels.items()):
+        if rel.reltype.endswith("/thumbnail"):  # python-docx's sample preview picture
+            del pkg.rels[key]
     core = doc.core_properties
     core.title, core.author, core.comments = "研判简报模板", "riskmap", "研判简报模板：样式、页面设置、页眉页脚"
     doc.save(str(path))
