@@ -142,7 +142,24 @@ def page_parts(pp: PagePainter, *, cancel=None, lang: str = "zh") -> list[Part]:
             return True
 
         parts.append(Part(LEGEND_GROUP if item.type == "legend" else None, one_item, f"item:{item.type}"))
-    return parts
+    return _merged(parts)
+
+
+def _merged(parts: list[Part]) -> list[Part]:
+    """Neighbouring parts outside any group painted as one (fewer pages and XObjects, same drawing)."""
+    out: list[Part] = []
+    for part in parts:
+        if out and part.group is None and out[-1].group is None:
+            prev = out[-1]
+
+            def both(painter, a=prev.paint, b=part.paint):
+                first = a(painter)
+                return b(painter) or first
+
+            out[-1] = Part(None, both, f"{prev.key}+{part.key}")
+        else:
+            out.append(part)
+    return out
 
 
 def _paint_parts(plans: list[PagePlan], path: Path, title: str, steps: Steps) -> None:
