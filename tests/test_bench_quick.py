@@ -123,7 +123,8 @@ def test_bench_timeline(tmp_path):
     out = run_bench("bench_timeline", tmp_path, "--shot", str(tmp_path / "timeline.png"))
     assert has_figure(out, r"^enterprises: 400; history from 2024-01-01"), out
     for label in ("date step to redrawn frame \\(dates over the history\\):",
-                  "date step to redrawn frame \\(dragging day by day\\):", "  of which riskmap.asof.levels_at:",
+                  "date step to redrawn frame \\(dragging day by day\\):", "riskmap.asof.levels_at alone",
                   "zones and hidden dangers of the date drawn"):
         assert has_figure(out, rf"^{label}.* min {NUMBER} ms, median {NUMBER} ms"), (label, out)
+    assert has_figure(out, rf"^dated records read into memory .*: {NUMBER} ms"), out
     assert (tmp_path / "timeline.png").stat().st_size > 0

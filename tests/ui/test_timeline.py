@@ -268,3 +268,33 @@ def test_briefing_menu_writes_docx(app, qtbot, prefs, tmp_path):
     assert "2026年第1期" in text and "测试县应急管理局" in text
     assert not list(tmp_path.glob("*.tmp*"))  # nothing half-written beside it
     w.close()
+
+
+def test_level_history_in_memory_equals_asof_levels_at(tmp_path, demo_path):
+    """The date control's in-memory levels are riskmap.asof.levels_at's, on the hand-built history and on the
+    demo's two years, every 10 days (and the day before and of each record)."""
+    from riskmap.asof import levels_at
+    from riskmap.store import Project
+    from riskmap.ui.timeline import LevelHistory, history_start
+
+    path, ids = _history_project(tmp_path)
+    with Project.open(path, readonly=True) as p:
+        hist = LevelHistory(p)
+        days = [CREATED.date() - dt.timedelta(days=1)] + [w.date() + dt.timedelta(days=k) for w in
+                                                          (CREATED, RAISED_AT, LOWERED_AT, ADDED_AT) for k in (-1, 0)]
+        for d in days + [dt.date.today()]:
+            assert hist.levels_at(d) == levels_at(p, d), d
+        assert hist.levels_at(BEFORE)[ids["E1"]] == 4 and ids["E7"] not in hist.levels_at(BEFORE)
+    with Project.open(demo_path, readonly=True) as p:
+        hist = LevelHistory(p)
+        start = history_start(p)
+        assert start is not None and start < dt.date.today() - dt.timedelta(days=300)  # the demo has a history
+        n_changed = 0
+        previous = None
+        for k in range(0, (dt.date.today() - start).days + 10, 10):
+            d = start + dt.timedelta(days=k)
+            mine = hist.levels_at(d)
+            assert mine == levels_at(p, d), d
+            n_changed += previous is not None and mine != previous
+            previous = mine
+        assert n_changed > 3  # the levels do move over the demo's history
