@@ -320,12 +320,12 @@ def _combine(src: Path, out: Path, plans: list[PagePlan]) -> dict:
             D=pikepdf.Dictionary(Name=layer_name_string("图层"), Order=pikepdf.Array(list(reversed(ocgs))),
                                  ON=pikepdf.Array(ocgs), OFF=pikepdf.Array([]),
                                  BaseState=pikepdf.Name.ON))
-        if pdf.pdf_version < "1.5":
-            pdf.force_version = "1.5"
         # Qt's streams are written as they are (already compressed: decoding and compressing them again
-        # would double the time), the new page contents compressed; objects nobody references are dropped
+        # would double the time), the new page contents compressed; objects nobody references are dropped.
+        # Optional content is PDF 1.5; the geospatial measure Adobe's extension level 3 to PDF 1.7 (qpdf
+        # writes the catalogue's /Extensions /ADBE for it), ISO 32000-2 §12.10 since.
         pdf.save(out, compress_streams=True, stream_decode_level=pikepdf.StreamDecodeLevel.none,
-                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
+                 object_stream_mode=pikepdf.ObjectStreamMode.generate, min_version=("1.7", 3))
     return {"groups": order, "pages": len(plans)}
 
 

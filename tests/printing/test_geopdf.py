@@ -200,6 +200,7 @@ def test_measure_gives_the_frame_corners_in_latitude_and_longitude(exported):
         want += [lat, lon]
     w_pt, h_pt = (v * 72 / 25.4 for v in PAPER_MM["A3"])
     with pikepdf.open(exported["geo"]) as pdf:
+        assert (pdf.pdf_version, pdf.extension_level) == ("1.7", 3)  # Adobe's geospatial extension level
         page = pdf.pages[0]
         assert float(page.obj.MediaBox[2]) == pytest.approx(w_pt, abs=0.01)
         (vp,) = list(page.obj.VP)
