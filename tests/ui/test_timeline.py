@@ -298,3 +298,45 @@ def test_level_history_in_memory_equals_asof_levels_at(tmp_path, demo_path):
             n_changed += previous is not None and mine != previous
             previous = mine
         assert n_changed > 3  # the levels do move over the demo's history
+
+
+def test_demo_as_of_a_date_counts_what_stats_at_counts(window, qtbot):
+    """On the demo (a two-year dated history): the legend's enterprise counts and the dashboard for a past date
+    are those of ``riskmap stats --at`` (project_stats(at=)) for that date."""
+    from riskmap.stats import project_stats
+
+    panel = window.extension("timeline").panel
+    today = dt.date.today()
+    at = panel.start + dt.timedelta(days=(today - panel.start).days // 3)
+    want = project_stats(window.project, at=at)["by_level"]
+    now = project_stats(window.project)["by_level"]
+    assert want != now  # the date shows another picture
+    panel.set_date(at)
+    panel.asof.wait()
+    wait_render(qtbot, window.canvas)
+    counts = window.workspace.layer("enterprises").prepared.counts()
+    assert {("none" if k is None else str(k)): v for k, v in counts.items()} == want
+    assert [window.legend_panel.counts(n)[0] for n in ("重大风险", "较大风险", "一般风险", "低风险")] == [
+        want[str(k)] for k in (1, 2, 3, 4)]
+    window.docks["dashboard"].show()
+    window.docks["dashboard"].raise_()
+    window.dashboard.refresh()
+    assert window.dashboard.at == at and window.dashboard.stats["by_level"] == want
+    assert window.dashboard.level_boxes[1].text().endswith(f"\n{want['1']:,}")
+    _shot(window, "timeline_demo_past.png")
+    panel.from_edit.setDate(panel.date_edit.date())
+    panel.change_box.setChecked(True)
+    panel.wait_changes()
+    ch = panel.changes
+    c = panel.change_layer.counts()
+    assert c["raised"] == len(ch.raised) and c["lowered"] == len(ch.lowered) and c["added"] == len(ch.added)
+    assert panel.table.rowCount() == sum(len(getattr(ch, k)) for k in (
+        "raised", "lowered", "first_graded", "added", "removed", "zones", "dangers_closed", "dangers_opened",
+        "dangers_overdue"))
+    qtbot.wait(50)
+    wait_render(qtbot, window.canvas)
+    _shot(window, "timeline_demo_changes.png")
+    panel.go_today()
+    wait_render(qtbot, window.canvas)
+    counts = window.workspace.layer("enterprises").prepared.counts()
+    assert {("none" if k is None else str(k)): v for k, v in counts.items()} == now
