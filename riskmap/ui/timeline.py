@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -114,6 +115,35 @@ class LevelHistory:
         keep = np.isin(self.eid[last], ids)
         out.update(zip(self.eid[last][keep].tolist(), self.level[last][keep].tolist()))
         return out
+
+
+class _Snapshot(NamedTuple):
+    at: dt.date
+    enterprises: pd.DataFrame | None
+    zone_levels: dict
+    dangers: pd.DataFrame
+
+
+def _snapshot(project, at: dt.date, history: LevelHistory | None):
+    """The zones and hidden dangers as of ``at``: :func:`riskmap.asof.snapshot`, or with the level history in
+    memory the same zone levelling (every zoned unit with its stored settings, nothing written) from its levels
+    and the dangers' states then (:func:`riskmap.dangers.danger_table`), without reading the levels by SQL."""
+    if history is None:
+        from riskmap.asof import snapshot
+
+        return snapshot(project, at)
+    from riskmap.dangers import danger_table
+    from riskmap.grading.zoning import level_unit, zoned_units
+
+    levels = history.levels_at(at)
+    zones = {}
+    with project.engine.connect() as conn:
+        for unit, cfg in zoned_units(conn).items():
+            res = level_unit(conn, unit, cfg, metric_epsg=project.metric_epsg, required=False, levels=levels,
+                             write=False)
+            zones[unit] = pd.DataFrame({"id": pd.Series([z.id for z in res.zones], dtype="int64"),
+                                        "level": pd.Series([z.level for z in res.zones], dtype=object)})
+    return _Snapshot(at, None, zones, danger_table(project, at=at))
 
 
 def _level_array(ids: np.ndarray, levels: dict) -> pd.array:
@@ -266,10 +296,10 @@ class AsOfView(QObject):
         need_dangers = self.workspace.has_layer(DANGERS) and (self._dangers_all is None
                                                                 or self._dangers_all[2] != epsg)
 
-        def work(progress, cancelled):
-            from riskmap.asof import snapshot
+        history = self.history
 
-            snap = snapshot(project, at)
+        def work(progress, cancelled):
+            snap = _snapshot(project, at, history)
             dangers = None
             if need_dangers:
                 gdf = project.read_table(DANGERS)

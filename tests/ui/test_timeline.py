@@ -298,6 +298,17 @@ def test_level_history_in_memory_equals_asof_levels_at(tmp_path, demo_path):
             n_changed += previous is not None and mine != previous
             previous = mine
         assert n_changed > 3  # the levels do move over the demo's history
+        # the zones and dangers drawn for a date from the levels in memory are riskmap.asof.snapshot's
+        from riskmap.asof import snapshot
+        from riskmap.ui.timeline import _snapshot
+
+        for d in (start + dt.timedelta(days=100), start + dt.timedelta(days=400), dt.date.today()):
+            a, b = snapshot(p, d), _snapshot(p, d, hist)
+            assert set(a.zone_levels) == set(b.zone_levels) and a.zone_levels
+            for unit in a.zone_levels:
+                za, zb = a.zone_levels[unit], b.zone_levels[unit]
+                assert dict(zip(za["id"], za["level"])) == dict(zip(zb["id"], zb["level"])), (d, unit)
+            assert dict(zip(a.dangers["id"], a.dangers["status"])) == dict(zip(b.dangers["id"], b.dangers["status"]))
 
 
 def test_demo_as_of_a_date_counts_what_stats_at_counts(window, qtbot):
