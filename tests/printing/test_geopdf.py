@@ -260,6 +260,25 @@ def test_atlas_pages_each_carry_their_own_frame(demo_open, qapp, tmp_path):
             assert any(str(op.operator) == "BDC" for op in pikepdf.parse_content_stream(page))
 
 
+@needs_poppler
+def test_user_text_stays_text(demo_open, qapp, tmp_path):
+    """A title written in PDF syntax (and template syntax) is the document's title and a line on the page,
+    never a dictionary entry or an action."""
+    from riskmap.printing.export import export_print
+
+    # (no digits: Qt's ToUnicode map leaves out some digit glyphs, so pdftotext may drop them)
+    title = "{{x*y}}) >> /OpenAction << /S /JavaScript /JS (app.alert(x)) >> \\ ( 风险图"
+    out = tmp_path / "t.pdf"
+    export_print(demo_open, "pdf", ExportOptions(out=out, paper="A4", geopdf=True, title=title))
+    with pikepdf.open(out) as pdf:
+        assert "/OpenAction" not in pdf.Root and "/AA" not in pdf.Root
+        assert len(pdf.Root.get("/Names", pikepdf.Dictionary())) == 0  # Qt's empty name tree, no scripts
+        assert str(pdf.docinfo.Title) == f"{title}（示例数据）"
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(out), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert title.replace(" ", "") in text.replace(" ", "").replace("\n", "")
+
+
 def test_cli_geopdf(demo_path, cli, tmp_path):
     out = tmp_path / "cli.pdf"
     code, stdout, stderr = cli("export", demo_path, "--out", out, "--paper", "A4", "--geopdf")
