@@ -225,8 +225,10 @@ class PreparedLayer:
         self.bounds = np.full((self.n, 4), np.nan)
         self.bounds[self.part_feature] = self.part_bounds
 
-    def reclassified(self, gdf=None, layer_def: LayerDef | None = None) -> "PreparedLayer":
-        """A copy with new style classes (new level/category values, or a new style), same geometry."""
+    def reclassified(self, gdf=None, layer_def: LayerDef | None = None, *, labels: bool = True) -> "PreparedLayer":
+        """A copy with new style classes (new level/category values, or a new style), same geometry.
+        ``labels=False``: the label texts stay (only their order by level follows the new classes), so ``gdf``
+        needs only the style field."""
         new = object.__new__(PreparedLayer)
         new.__dict__.update(self.__dict__)
         if layer_def is not None:
@@ -239,7 +241,45 @@ class PreparedLayer:
         new.source = gdf
         new._classify(gdf)
         if new.layer_def.label is not None:
-            new._prepare_labels(gdf, None, keep_anchors=True)
+            if labels:
+                new._prepare_labels(gdf, None, keep_anchors=True)
+            else:
+                new._label_em = dict(self._label_em)
+                new._order_labels()
+        new.version = self.version + 1
+        return new
+
+    def subset(self, keep: np.ndarray, gdf) -> "PreparedLayer":
+        """The features ``keep`` (boolean, n) lets through, classed by ``gdf`` (their rows, with the style field),
+        without preparing the geometry again: point layers only (the as-of-date map hides enterprises not yet
+        created this way). Label texts and anchors are kept."""
+        if self.kind != "point" or self.geoms is not None:
+            raise RiskmapError("只能对点图层取子集", "subset works on point layers only", where=self.id)
+        keep = np.asarray(keep, dtype=bool)
+        if len(keep) != self.n or len(gdf) != int(keep.sum()):
+            raise RiskmapError("要素数量不符", "feature count does not match", where=self.id)
+        new = object.__new__(PreparedLayer)
+        new.__dict__.update(self.__dict__)
+        kp = keep[self.part_feature]
+        renumber = np.cumsum(keep) - 1
+        new.n = int(keep.sum())
+        new.coords = np.ascontiguousarray(self.coords[kp])
+        new.offsets = np.arange(len(new.coords) + 1, dtype=np.int64)
+        new.part_feature = renumber[self.part_feature[kp]].astype(np.int64)
+        new.feature_parts = np.searchsorted(new.part_feature, np.arange(new.n + 1)).astype(np.int64)
+        new.part_bounds = self.part_bounds[kp]
+        new.bounds = self.bounds[keep]
+        new.ids = self.ids[keep]
+        new._normals = None
+        new._id_index = None
+        new._label_em = {b: em[keep] for b, em in self._label_em.items()}
+        if self.label_text is not None:
+            new.label_text = self.label_text[keep]
+            new.label_xy = self.label_xy[keep]
+        new.source = gdf
+        new._classify(gdf)
+        if self.label_text is not None:
+            new._order_labels()
         new.version = self.version + 1
         return new
 
@@ -344,7 +384,12 @@ class PreparedLayer:
                     xy[sel[ok], 0] = shapely.get_x(anchors)
                     xy[sel[ok], 1] = shapely.get_y(anchors)
             self.label_xy = xy
-        # label order: by level (highest risk first) for level layers, then by feature order
+        self._order_labels(has)
+
+    def _order_labels(self, has: np.ndarray | None = None) -> None:
+        """Label order: by level (highest risk first) for level layers, then by feature order."""
+        if has is None:
+            has = np.not_equal(self.label_text, None)
         candidates = np.flatnonzero(has & np.isfinite(self.label_xy[:, 0]))
         if self.layer_def.style.type == "level":
             rank = self.cls[candidates]

@@ -351,3 +351,36 @@ def test_demo_as_of_a_date_counts_what_stats_at_counts(window, qtbot):
     wait_render(qtbot, window.canvas)
     counts = window.workspace.layer("enterprises").prepared.counts()
     assert {("none" if k is None else str(k)): v for k, v in counts.items()} == now
+
+
+def test_level_history_arrays_and_point_subset(tmp_path):
+    """The arrays a date step uses equal levels_at's dictionary; a point layer's subset draws like a layer
+    prepared from those rows."""
+    import numpy as np
+    import pandas as pd
+
+    from riskmap.asof import levels_at
+    from riskmap.render.prepared import PreparedLayer
+    from riskmap.store import Project
+    from riskmap.ui.timeline import LevelHistory
+    from riskmap.ui.workspace import load_layer, project_catalogue
+
+    path, ids = _history_project(tmp_path)
+    with Project.open(path, readonly=True) as p:
+        hist = LevelHistory(p)
+        layer = load_layer(p, project_catalogue(p)["enterprises"], 4544)
+        query = np.r_[layer.ids, 999_999]  # an id the project does not have
+        exists, lv = hist.arrays_at(BEFORE, query)
+        want = levels_at(p, BEFORE)
+        assert exists.tolist() == [int(i) in want for i in query]
+        assert [None if np.isnan(v) else int(v) for v in lv] == [want.get(int(i)) for i in query]
+        prep = layer.prepared
+        keep = exists[:-1]
+        frame = pd.DataFrame({"level": pd.array(lv[:-1][keep], dtype="Int64")})
+        sub = prep.subset(keep, frame)
+        rows = layer.gdf[keep].assign(level=frame["level"].to_numpy())
+        ref = PreparedLayer.from_gdf(layer.layer_def, rows, 4544)
+        assert sub.n == ref.n == 6 and sub.ids.tolist() == ref.ids.tolist()
+        assert np.allclose(sub.coords, ref.coords) and sub.cls.tolist() == ref.cls.tolist()
+        assert sub.counts() == ref.counts() == {1: 1, 2: 1, 3: 1, 4: 2, None: 1}
+        assert list(sub.label_text) == list(ref.label_text) and sub.label_order.tolist() == ref.label_order.tolist()
