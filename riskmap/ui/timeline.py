@@ -891,6 +891,20 @@ class TimelineExtension(QObject):
         self.panel.asof.dateChanged.connect(self._date_shown)
         self.panel.rowActivated.connect(window.go_to_feature)
         self._disabled: list = []
+        window.windowReplaced.connect(self._replaced)
+
+    def _replaced(self, new) -> None:
+        """A language switch rebuilt the window around the same layers: put today's drawing back into them,
+        then let the new window show the same date."""
+        asof = self.panel.asof
+        at, changed = asof.at, list(asof._saved)
+        asof.set_date(None)
+        for layer_id in changed:
+            if new.workspace.has_layer(layer_id):
+                new.workspace.layerChanged.emit(layer_id, "filter")
+        ext = new.extension("timeline")
+        if ext is not None and at is not None:
+            ext.panel.set_date(at)
 
     def _date_shown(self, at) -> None:
         w = self.window

@@ -384,3 +384,21 @@ def test_level_history_arrays_and_point_subset(tmp_path):
         assert np.allclose(sub.coords, ref.coords) and sub.cls.tolist() == ref.cls.tolist()
         assert sub.counts() == ref.counts() == {1: 1, 2: 1, 3: 1, 4: 2, None: 1}
         assert list(sub.label_text) == list(ref.label_text) and sub.label_order.tolist() == ref.label_order.tolist()
+
+
+def test_language_switch_keeps_the_date(app, qtbot, prefs, tmp_path):
+    path, ids = _history_project(tmp_path)
+    w, panel = _open(qtbot, prefs, path)
+    _show(qtbot, w, panel, BEFORE)
+    assert _counts(w) == {1: 1, 2: 1, 3: 1, 4: 2, None: 1}
+    new = w.set_language("en")
+    qtbot.addWidget(new)
+    try:
+        ext = new.extension("timeline")
+        assert ext.panel.asof.at == BEFORE and new.canvas.asof_mark == "As of 2025-03-01"
+        assert _counts(new) == {1: 1, 2: 1, 3: 1, 4: 2, None: 1}
+        ext.panel.go_today()
+        assert _counts(new) == {1: 2, 2: 1, 3: 0, 4: 3, None: 1} and new.canvas.asof_mark == ""
+        assert [ext.panel.legend.topLevelItem(i).text(0) for i in range(2)] == ["Raised", "Lowered"]
+    finally:
+        new.set_language("zh").close()
