@@ -154,8 +154,12 @@ def collect(project, start: dt.date, end: dt.date, *, issue: str | None = None, 
     steps.report(0.2, "上期统计")
     st1 = project_stats(project, at=end)
     steps.report(0.4, "本期统计")
-    unit, zones1 = _zone_levels(snapshot(project, end))
-    _, zones0 = _zone_levels(snapshot(project, start))
+    unit, zones1, zones0 = None, {}, {}
+    for units in (("town",), None):  # towns when they are zoned, else the first zoned unit
+        unit, zones1 = _zone_levels(snapshot(project, end, units=units))
+        if unit is not None:
+            zones0 = _zone_levels(snapshot(project, start, units=(unit,)))[1]
+            break
     steps.report(0.6, "区域等级")
     ch = changes(project, start, end)
     steps.report(0.8, "变化")

@@ -183,8 +183,18 @@ def _clear_body(doc) -> None:
             body.remove(child)
 
 
+def _style_id(doc, name: str) -> str:
+    """A paragraph style's id, looked up once per document (python-docx looks it up on every assignment)."""
+    cache = doc.__dict__.setdefault("_riskmap_style_ids", {})
+    if name not in cache:
+        cache[name] = doc.styles[name].style_id
+    return cache[name]
+
+
 def _para(doc, text: str = "", style: str | None = None, *, align=None, indent: bool | None = None):
-    p = doc.add_paragraph(style=style)
+    p = doc.add_paragraph()
+    if style is not None:
+        p._p.style = _style_id(doc, style)
     if text:
         p.add_run(clean(text))
     if align is not None:
@@ -224,11 +234,18 @@ def _table(doc, table, width_mm: float):
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
     t.autofit = False
     _borders(t)
+    style = _style_id(doc, TABLE_STYLE)
+    total_w = sum(table.widths)
+    widths = [Mm(width_mm * w / total_w) for w in table.widths]
+    for j, col in enumerate(t.columns):
+        col.width = widths[j]
+    grid = [r.cells for r in t.rows]  # python-docx rebuilds a row's cells on each access
     for j, text in enumerate(header):
-        cell = t.rows[0].cells[j]
+        cell = grid[0][j]
+        cell.width = widths[j]
         _shade(cell, HEADER_GREY)
         p = cell.paragraphs[0]
-        p.style = doc.styles[TABLE_STYLE]
+        p._p.style = style
         run = p.add_run(clean(text))
         run.bold = True
     trpr = t.rows[0]._tr.get_or_add_trPr()
@@ -238,23 +255,17 @@ def _table(doc, table, width_mm: float):
     for i, row in enumerate(rows, start=1):
         last = total and i == len(rows)
         for j, value in enumerate(row):
-            cell = t.rows[i].cells[j]
+            cell = grid[i][j]
+            cell.width = widths[j]
             p = cell.paragraphs[0]
-            p.style = doc.styles[TABLE_STYLE]
+            p._p.style = style
             if j in left:
                 p.alignment = WD_ALIGN_PARAGRAPH.LEFT
             run = p.add_run(clean(value))
             if last:
                 run.bold = True
                 _shade(cell, TOTAL_GREY)
-    total_w = sum(table.widths)
-    widths = [Mm(width_mm * w / total_w) for w in table.widths]
-    for j, col in enumerate(t.columns):
-        col.width = widths[j]
-    for row in t.rows:
-        for j, w in enumerate(widths):
-            row.cells[j].width = w
-    doc.add_paragraph(style=NOTE_STYLE)  # space after the table
+    _para(doc, table.note, style=NOTE_STYLE)  # space (or the note) after the table
     return t
 
 

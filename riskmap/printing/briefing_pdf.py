@@ -118,6 +118,8 @@ class _Builder:
                 cc.setBlockFormat(bf)
                 cc.insertText(clean(value), self._char(TABLE_PT, head or last))
         self.cur.movePosition(QTextCursor.MoveOperation.End)
+        if t.note:
+            self.para(t.note, pt=TABLE_PT, indent=0, after_mm=2)
 
     def image(self, image, width_mm: float, caption: str) -> None:
         self.images += 1

@@ -13,6 +13,7 @@ from riskmap.layers import load_catalogue
 from riskmap.printing.briefing_data import LEVEL_KEYS, date_zh, level_word
 
 TOTAL = "合计"
+MAX_ROWS = 50  # a list longer than this shows its most serious rows and says how many there are
 
 
 @dataclass
@@ -25,6 +26,16 @@ class Table:
     widths: tuple[float, ...]
     left: tuple[int, ...] = ()
     total: bool = False
+    note: str = ""  # said under the table (e.g. that a long list is cut)
+
+
+def _cut(rows: list, key, what: str, order: str) -> tuple[list, str]:
+    """At most MAX_ROWS of ``rows`` (the first by ``key`` when cut) and the sentence saying so."""
+    if len(rows) <= MAX_ROWS:
+        return rows, ""
+    kept = sorted(rows, key=key)[:MAX_ROWS]
+    return kept, (f"注：共{len(rows)}{what}，表中列出{order}的{MAX_ROWS}{what}；完整名单可用 riskmap changes --json "
+                  f"导出。")
 
 
 def period_text(data) -> str:
@@ -74,10 +85,12 @@ def raised_text(data) -> str:
 
 def raised_table(data) -> Table:
     header = ["序号", "企业", "镇街", "行业", "原等级", "现等级", "变更日期", "依据"]
+    raised, note = _cut(data.raised, lambda r: (r.get("to") or 9, (r.get("to") or 9) - (r.get("from") or 9),
+                                                r.get("id") or 0), "家", "现等级最高、升幅最大")
     rows = [[i, r.get("name", ""), r.get("town") or "", _industry(r.get("industry")), level_word(r.get("from")),
              level_word(r.get("to")), _day(r.get("at")), r.get("reason") or ""]
-            for i, r in enumerate(data.raised, start=1)]
-    return Table(header, rows, (6, 20, 11, 11, 12, 12, 12, 16), left=(1, 2, 3, 7))
+            for i, r in enumerate(raised, start=1)]
+    return Table(header, rows, (6, 20, 11, 11, 12, 12, 12, 16), left=(1, 2, 3, 7), note=note)
 
 
 def dangers_text(data) -> str:
@@ -90,8 +103,10 @@ def dangers_text(data) -> str:
 
 def dangers_table(data) -> Table:
     header = ["序号", "隐患", "企业", "状态", "整改期限", "逾期天数", "挂牌督办"]
+    overdue, note = _cut(data.overdue, lambda r: (_day(r.get("deadline")) or "9999", r.get("id") or 0), "项",
+                         "逾期最久")
     rows = []
-    for i, r in enumerate(data.overdue, start=1):
+    for i, r in enumerate(overdue, start=1):
         deadline = _day(r.get("deadline"))
         try:
             days = (data.end - dt.date.fromisoformat(deadline)).days if deadline else ""
@@ -99,7 +114,7 @@ def dangers_table(data) -> Table:
             days = ""
         rows.append([i, r.get("title", ""), r.get("enterprise") or "", DANGER_STATUS_ZH.get(r.get("status"), r.get("status") or ""),
                      deadline, days, "是" if r.get("supervised") else "否"])
-    return Table(header, rows, (6, 27, 25, 11, 13, 9, 9), left=(1, 2))
+    return Table(header, rows, (6, 27, 25, 11, 13, 9, 9), left=(1, 2), note=note)
 
 
 def indicators_text(data) -> str:
@@ -155,7 +170,9 @@ def encroachments_table(data) -> Table:
             names += [k for k in r if k not in names]
         keys = [(k, k) for k in names]
     header = ["序号"] + [t for _, t in keys]
+    shown, note = _cut(data.encroachments, lambda r: (r.get("distance_m") if isinstance(r.get("distance_m"), (int, float))
+                                                      else 0.0), "处", "侵入最深")
     rows = [[i] + ["" if r.get(k) is None else (_target_kind(r[k]) if k == "target_kind" else r[k]) for k, _ in keys]
-            for i, r in enumerate(data.encroachments, 1)]
+            for i, r in enumerate(shown, 1)]
     rest = 92.0 / max(len(keys), 1)
-    return Table(header, rows, (8,) + (rest,) * len(keys), left=tuple(range(1, len(keys))))
+    return Table(header, rows, (8,) + (rest,) * len(keys), left=tuple(range(1, len(keys))), note=note)

@@ -346,3 +346,42 @@ def test_new_project_without_data(pingyin_path, tmp_path):
     fig = {r[0]: r[1:] for r in _find_table(doc, "指标")[1:]}
     assert fig["企业总数（家）"] == ["0", "0", "持平"]
     assert len(doc.inline_shapes) == 1  # the map (the county boundary); no indicators, no chart
+
+
+def test_long_lists_show_the_most_serious_rows_and_say_how_many():
+    from types import SimpleNamespace
+
+    from riskmap.printing import briefing_rows as rows
+
+    raised = [{"id": i, "name": f"企业{i}", "from": 4, "to": 3 if i % 7 else 1, "at": "2026-05-01"}
+              for i in range(1, 61)]
+    t = rows.raised_table(SimpleNamespace(raised=raised))
+    assert len(t.body) == rows.MAX_ROWS == 50
+    to_red = [r["name"] for r in raised if r["to"] == 1]
+    assert [r[1] for r in t.body[:len(to_red)]] == to_red  # raised to 重大 first
+    assert "共60家" in t.note and "50家" in t.note
+    short = rows.raised_table(SimpleNamespace(raised=raised[:5]))
+    assert [r[1] for r in short.body] == [r["name"] for r in raised[:5]] and short.note == ""
+
+
+def test_levels_are_read_once_per_date_and_the_reader_restored(demo_path, tmp_path, monkeypatch):
+    import riskmap.asof as asof
+    import riskmap.grading.enterprise as ge
+    from riskmap.printing.briefing import make_briefing
+    from riskmap.store import Project
+
+    original, calls = ge.levels_at, []
+
+    def counting(conn, at):
+        calls.append(at)
+        return original(conn, at)
+
+    monkeypatch.setattr(ge, "levels_at", counting)
+    monkeypatch.setattr(asof, "_levels_arrays", counting)
+    with Project.open(demo_path, readonly=True) as project:
+        make_briefing(project, tmp_path / "m.docx", start=dt.date(2026, 5, 1), end=dt.date(2026, 11, 1))
+        assert sorted(calls) == [dt.date(2026, 5, 1), dt.date(2026, 11, 1)]
+        assert ge.levels_at is counting and asof._levels_arrays is counting
+        calls.clear()
+        asof.levels_at(project, dt.date(2026, 11, 1))  # outside a briefing: read again
+        assert calls == [dt.date(2026, 11, 1)]
