@@ -69,6 +69,7 @@ class Dashboard(QWidget):
         self.frame: pd.DataFrame | None = None  # id, industry, town (by location), level_key per enterprise
         self.stats: dict | None = None  # riskmap.stats.project_stats
         self.at: dt.date | None = None  # the date shown (riskmap.ui.timeline); None = today
+        self._task = None  # statistics of another date being computed
         inner = QWidget()
         lay = QVBoxLayout(inner)
         lay.addWidget(_title(tr("企业风险等级")))
@@ -142,10 +143,43 @@ class Dashboard(QWidget):
             self.stats = project_stats(project, self.today or dt.date.today(), frame=self.frame)
 
     def set_at(self, at: dt.date | None) -> None:
-        """Show the statistics as of ``at`` (None: today)."""
-        if at != self.at:
-            self.at = at
-            self.mark_stale()
+        """Show the statistics as of ``at`` (None: today). While shown, they are computed in the background
+        (a county's history takes seconds) and drawn when ready; the date control does not wait for them."""
+        if at == self.at:
+            return
+        self.at = at
+        self._stale = True
+        if not self.isVisible() or self.workspace.project is None:
+            return
+        from riskmap.ui import tasks
+
+        project, today = self.workspace.project, self.today or dt.date.today()
+
+        def work(progress, cancelled):
+            frame = enterprise_frame(project)
+            stats = project_stats(project, at=at) if at is not None else project_stats(project, today, frame=frame)
+            return frame, stats
+
+        if self._task is not None:
+            self._task.cancel()
+        task = self._task = tasks.Task(work)
+
+        def done(result):
+            import shiboken6
+
+            if not shiboken6.isValid(self):  # the window closed meanwhile
+                return
+            if self._task is task and self.at == at and self.workspace.project is project:
+                self._task = None
+                self.frame, self.stats = result
+                self.refresh(compute=False)
+
+        task.succeeded.connect(done)
+        tasks.start(task)
+
+    def busy(self) -> bool:
+        """True while statistics of another date are being computed."""
+        return self._task is not None
 
     @staticmethod
     def level_rows(counts: dict) -> tuple[list, np.ndarray]:
@@ -166,10 +200,11 @@ class Dashboard(QWidget):
                 out.setdefault(r["industry"], {})[r["level"]] = r["count"]
         return out
 
-    def refresh(self) -> None:
+    def refresh(self, compute: bool = True) -> None:
         self._stale = False
         self.lang = current_language()
-        self.compute()
+        if compute:
+            self.compute()
         colours = [level_info(n).colour for n in LEVELS]
         names = [level_title(n, self.lang) for n in LEVELS]
         st = self.stats

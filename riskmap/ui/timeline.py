@@ -23,6 +23,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 import shapely
+import shiboken6
 from PySide6.QtCore import QT_TR_NOOP, QDate, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView, QCheckBox, QDateEdit, QHBoxLayout, QLabel, QPushButton, QSlider, QSplitter, QTableWidget,
@@ -243,6 +244,8 @@ class AsOfView(QObject):
         self._history_task = task
 
         def done(history):
+            if not shiboken6.isValid(self):
+                return
             if self._history_task is task and self.workspace.project is project:
                 self._history_task = None
                 self.history = history
@@ -330,6 +333,8 @@ class AsOfView(QObject):
         self._task = task
 
         def done(result):
+            if not shiboken6.isValid(self):  # the window closed meanwhile
+                return
             if self._task is task:
                 self._task = None
             if self.at != at or self.workspace.project is not project:
@@ -342,6 +347,8 @@ class AsOfView(QObject):
             self.completed.emit(at)
 
         def failed(exc):
+            if not shiboken6.isValid(self):
+                return
             if self._task is task:
                 self._task = None
             if not isinstance(exc, tasks.Cancelled):
@@ -731,11 +738,15 @@ class TimelinePanel(QWidget):
         self.summary_label.setText(tr("正在计算…"))
 
         def done(result):
+            if not shiboken6.isValid(self):
+                return
             if self._change_task is task:
                 self._change_task = None
                 self.show_changes(*result)
 
         def failed(exc):
+            if not shiboken6.isValid(self):
+                return
             if self._change_task is task:
                 self._change_task = None
             self.summary_label.setText("")

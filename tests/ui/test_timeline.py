@@ -334,6 +334,16 @@ def test_demo_as_of_a_date_counts_what_stats_at_counts(window, qtbot):
     window.dashboard.refresh()
     assert window.dashboard.at == at and window.dashboard.stats["by_level"] == want
     assert window.dashboard.level_boxes[1].text().endswith(f"\n{want['1']:,}")
+    # while the dashboard is shown, another date's statistics come from the background
+    later = at + dt.timedelta(days=200)
+    panel.set_date(later)
+    qtbot.waitUntil(lambda: not window.dashboard.busy(), timeout=30000)
+    assert window.dashboard.at == later
+    assert window.dashboard.stats["by_level"] == project_stats(window.project, at=later)["by_level"]
+    panel.set_date(at)
+    panel.asof.wait()
+    qtbot.waitUntil(lambda: not window.dashboard.busy(), timeout=30000)
+    wait_render(qtbot, window.canvas)
     _shot(window, "timeline_demo_past.png")
     panel.from_edit.setDate(panel.date_edit.date())
     panel.change_box.setChecked(True)
