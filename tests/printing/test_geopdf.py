@@ -26,6 +26,13 @@ DPI = 100  # pdftoppm resolution of the checks
 PAPER_MM = {"A3": (420.0, 297.0), "A4": (297.0, 210.0)}  # landscape
 
 
+@pytest.fixture(autouse=True)
+def _widgets_application(qapp):
+    """pytest-qt's QApplication before anything here paints: riskmap.printing's ensure_app makes a bare
+    QGuiApplication when there is none, and no widget (the print dialog test) could use that."""
+    return qapp
+
+
 @pytest.fixture(scope="module")
 def demo_open(demo_path):
     project = Project.open(demo_path, readonly=True)
@@ -293,11 +300,15 @@ def test_cli_geopdf(demo_path, cli, tmp_path):
 def test_print_dialog_check_box_writes_a_geopdf(qtbot, demo_path, tmp_path):
     from PySide6.QtCore import QSettings
 
+    from PySide6.QtWidgets import QApplication
+
     from riskmap.ui.app import make_application
     from riskmap.ui.i18n import install_language
     from riskmap.ui.prefs import Prefs
     from tests.ui.conftest import open_window
 
+    if not isinstance(QApplication.instance(), QApplication):  # a test before made a bare QGuiApplication
+        pytest.skip("this run has a QGuiApplication without widgets (a test before did not use qapp)")
     make_application([])
     install_language("zh")
     prefs = Prefs(QSettings(str(tmp_path / "riskmap.ini"), QSettings.Format.IniFormat))
