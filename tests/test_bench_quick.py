@@ -128,3 +128,13 @@ def test_bench_timeline(tmp_path):
         assert has_figure(out, rf"^{label}.* min {NUMBER} ms, median {NUMBER} ms"), (label, out)
     assert has_figure(out, rf"^dated records read into memory .*: {NUMBER} ms"), out
     assert (tmp_path / "timeline.png").stat().st_size > 0
+
+
+def test_bench_briefing(tmp_path):
+    out = run_bench("bench_briefing", tmp_path, "--out", str(tmp_path / "out"))
+    assert has_figure(out, r"^  400 enterprises, [\d,]+ dated assessments, \d+ towns"), out
+    for fmt in ("DOCX", "PDF "):
+        assert has_figure(out, rf"^briefing {fmt}: +{NUMBER} s +\[layers as of the end date {NUMBER} s, "
+                               rf"figures and changes {NUMBER} s, map {NUMBER} s"), out
+    assert has_figure(out, rf"^target: ≤ 10 s per briefing — slowest {NUMBER} s"), out
+    assert (tmp_path / "out" / "briefing.docx").stat().st_size > 0 and (tmp_path / "out" / "briefing.pdf").exists()

@@ -87,15 +87,18 @@ def make_briefing(project, out: str | Path, *, start: dt.date, end: dt.date, fmt
                            where="--format")
     tpl = load_briefing_template(template)
     steps = Steps(progress, cancel, message=EXPORT_CANCELLED)
-    from riskmap.printing.briefing_paint import ensure_app, indicator_chart, map_image
+    from riskmap.printing.briefing_paint import ensure_app, indicator_chart, map_image, map_source
 
     ensure_app()
     kinds = {s.kind for s in tpl.sections}
     images = {}
     with levels_read_once():
-        data = collect(project, start, end, issue=issue, org=org, template=tpl, steps=steps.sub(0.0, 0.35))
-        if "map" in kinds:
-            images["map"] = map_image(project, end, steps=steps.sub(0.35, 0.8))
+        source = map_source(project, end) if "map" in kinds else None
+        steps.report(0.2, "读取图层")
+        data = collect(project, start, end, issue=issue, org=org, template=tpl, steps=steps.sub(0.2, 0.6),
+                       source=source)
+        if source is not None:
+            images["map"] = map_image(project, end, source=source, steps=steps.sub(0.6, 0.8))
     if "indicators" in kinds and data.indicators:
         images["indicators"] = indicator_chart(data.indicators)
     steps.report(0.85, "写入")

@@ -124,14 +124,36 @@ def place_name(project) -> str:
     return name
 
 
-def _zone_levels(snapshot) -> tuple[str | None, dict[str, object]]:
-    """The zoning unit the briefing reports (towns first) and its zones' levels by name."""
-    units = getattr(snapshot, "zone_levels", None) or {}
-    for unit in ("town", "county", "grid", "village", "park"):
-        df = units.get(unit)
+ZONE_LAYERS = (("town", "towns"), ("county", "counties"), ("grid", "grids"), ("village", "villages"),
+               ("park", "parks"))  # zoning units the briefing reports, in order of preference, and their layers
+
+
+def _levels(ids, names, levels) -> dict[int, tuple[str, int | None]]:
+    return {int(i): (str(n), None if lv is None or lv != lv else int(lv)) for i, n, lv in zip(ids, names, levels)}
+
+
+def zone_levels_at(project, at: dt.date, source=None) -> tuple[str | None, dict[int, tuple[str, int | None]]]:
+    """The zoning unit the briefing reports (towns first) and its zones' levels as of ``at``: {id: (name,
+    level)}. ``source``: the map's layers as of ``at`` (riskmap.export.base.collect_layers(at=…)), whose zone
+    levels are those of the same snapshot, so they are not computed twice."""
+    from riskmap.asof import snapshot
+    from riskmap.grading.zoning import zoned_units
+
+    zoned = set(zoned_units(project))
+    for unit, layer_id in ZONE_LAYERS:
+        if unit not in zoned:
+            continue
+        x = source.get(layer_id) if source is not None else None
+        if x is not None and "level" in x.gdf:
+            return unit, _levels(x.gdf["id"], x.gdf["name"], x.gdf["level"])
+        df = snapshot(project, at, units=(unit,)).zone_levels.get(unit)
         if df is not None and len(df):
-            return unit, {str(n): (None if lv is None or lv != lv else int(lv)) for n, lv in zip(df["name"], df["level"])}
+            return unit, _levels(df["id"], df["name"], df["level"])
     return None, {}
+
+
+def _by_name(zones: dict) -> dict[str, int | None]:
+    return {name: lv for name, lv in zones.values()}
 
 
 def _count(levels: dict, n: int) -> int:
@@ -139,9 +161,10 @@ def _count(levels: dict, n: int) -> int:
 
 
 def collect(project, start: dt.date, end: dt.date, *, issue: str | None = None, org: str | None = None,
-            template: BriefingTemplate | None = None, steps: Steps | None = None) -> BriefingData:
-    """Gather the figures, tables and lists of a briefing for the period ``start`` → ``end``."""
-    from riskmap.asof import changes, snapshot
+            template: BriefingTemplate | None = None, steps: Steps | None = None, source=None) -> BriefingData:
+    """Gather the figures, tables and lists of a briefing for the period ``start`` → ``end``. ``source``: the
+    map's layers as of ``end`` when the caller has read them (their zone levels are used)."""
+    from riskmap.asof import changes
     from riskmap.indicators import project_progress
     from riskmap.stats import project_stats
 
@@ -154,15 +177,15 @@ def collect(project, start: dt.date, end: dt.date, *, issue: str | None = None, 
     steps.report(0.2, "上期统计")
     st1 = project_stats(project, at=end)
     steps.report(0.4, "本期统计")
-    unit, zones1, zones0 = None, {}, {}
-    for units in (("town",), None):  # towns when they are zoned, else the first zoned unit
-        unit, zones1 = _zone_levels(snapshot(project, end, units=units))
-        if unit is not None:
-            zones0 = _zone_levels(snapshot(project, start, units=(unit,)))[1]
-            break
+    unit, at_end = zone_levels_at(project, end, source)
     steps.report(0.6, "区域等级")
     ch = changes(project, start, end)
     steps.report(0.8, "变化")
+    at_start = dict(at_end)  # the zones whose level changed, as they were at the start
+    for z in ch.zones:
+        if z.get("unit") == unit and int(z["id"]) in at_start:
+            at_start[int(z["id"])] = (at_start[int(z["id"])][0], z.get("from"))
+    zones1, zones0 = _by_name(at_end), _by_name(at_start)
     try:
         indicators = project_progress(project, end.year)
     except RiskmapError:

@@ -19,7 +19,7 @@ from riskmap.printing.template import Item, Page, Template
 from riskmap.progress import EXPORT_CANCELLED, Steps
 from riskmap.render.fonts import map_font
 
-__all__ = ["ensure_app", "map_image", "indicator_chart", "source_at"]
+__all__ = ["ensure_app", "map_image", "map_source", "indicator_chart", "source_at"]
 
 INK = QColor("#000000")
 CHART_DPI = 200
@@ -40,16 +40,21 @@ def source_at(project, at: dt.date, layer_ids: list[str]):
     return collect_layers(project, layer_ids, at=at)
 
 
+def map_source(project, at: dt.date):
+    """The layers the briefing's map draws (the catalogue's visible ones, towns and county), as of ``at``."""
+    return source_at(project, at, sorted(set(visible_layer_ids(None)) | set(SUPPORT_LAYERS)))
+
+
 def map_image(project, at: dt.date, *, size_mm: tuple[float, float] = (160.0, 120.0), dpi: float = 200,
-              steps: Steps | None = None) -> QImage:
-    """The 一张图 as of ``at``: map frame, legend (with counts) at the right, scale bar and north arrow."""
+              source=None, steps: Steps | None = None) -> QImage:
+    """The 一张图 as of ``at``: map frame, legend (with counts) at the right, scale bar and north arrow.
+    ``source``: :func:`map_source` when the caller has read it."""
     ensure_app()
     steps = steps or Steps(None, None, message=EXPORT_CANCELLED)
-    visible = visible_layer_ids(None)
-    wanted = sorted(set(visible) | set(SUPPORT_LAYERS))
-    source = source_at(project, at, wanted)
+    if source is None:
+        source = map_source(project, at)
     steps.report(0.4, "读取图层")
-    content = build_content(source, visible)
+    content = build_content(source, visible_layer_ids(None))
     w, h = size_mm
     legend_w = 42.0
     map_w = w - legend_w - 2.0
