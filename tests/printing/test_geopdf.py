@@ -286,6 +286,27 @@ def test_user_text_stays_text(demo_open, qapp, tmp_path):
     assert title.replace(" ", "") in text.replace(" ", "").replace("\n", "")
 
 
+@pytest.mark.parametrize("after", [1, 13])  # parts painted (of 14 on this page): the background; all but one
+def test_cancelled_geopdf_leaves_nothing(demo_open, tmp_path, after):
+    from riskmap.printing.export import export_print
+    from riskmap.progress import Cancelled
+
+    painted = []  # parts painted so far, from the progress messages (第 k/n 部分)
+
+    def progress(fraction, message=""):
+        if "部分" in str(message):
+            painted.append(int(str(message).split("第 ")[1].split("/")[0]))
+
+    def cancel():
+        return bool(painted) and painted[-1] >= after
+
+    with pytest.raises(Cancelled, match="导出已取消"):
+        export_print(demo_open, "pdf", ExportOptions(out=tmp_path / "c.pdf", geopdf=True), progress=progress,
+                     cancel=cancel)
+    assert painted and painted[-1] == after  # cancelled while Qt painted the parts
+    assert list(tmp_path.iterdir()) == []  # neither the PDF nor the temporary folder of Qt's pages
+
+
 def test_cli_geopdf(demo_path, cli, tmp_path):
     out = tmp_path / "cli.pdf"
     code, stdout, stderr = cli("export", demo_path, "--out", out, "--paper", "A4", "--geopdf")
