@@ -40,14 +40,26 @@ def _change(before: int, after: int) -> str:
     return "持平" if d == 0 else (f"+{d}" if d > 0 else f"−{-d}")
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _widgets_app(qapp):
+    """pytest-qt's QApplication (a widgets one) before the briefing paints, so UI tests can follow in the
+    same run (a QGuiApplication made first would be the process's only application)."""
+    return qapp
+
+
 @pytest.fixture(scope="module")
-def demo_docx(demo_path, tmp_path_factory):
-    from conftest import run_cli
+def demo_docx(_widgets_app, demo_path, tmp_path_factory):
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from riskmap.cli import main
 
     out = tmp_path_factory.mktemp("briefing") / "简报.docx"
-    code, _, err = run_cli("report", demo_path, "--from", D1, "--to", D2, "--format", "docx", "--out", out,
-                       "--issue", "7", "--org", "会宁县应急管理局")
-    assert code == 0, err
+    err = io.StringIO()
+    with redirect_stdout(io.StringIO()), redirect_stderr(err):
+        code = main(["report", str(demo_path), "--from", D1, "--to", D2, "--format", "docx", "--out", str(out),
+                     "--issue", "7", "--org", "会宁县应急管理局"])
+    assert code == 0, err.getvalue()
     return out
 
 
