@@ -204,6 +204,12 @@ def _para(doc, text: str = "", style: str | None = None, *, align=None, indent: 
     return p
 
 
+def _sub(doc, text: str) -> None:
+    """A level-2 heading (楷体_GB2312), when the template gives one."""
+    if text:
+        _para(doc, text, "Heading 2")
+
+
 def _shade(cell, fill: str) -> None:
     tcpr = cell._element.get_or_add_tcPr()
     shd = OxmlElement("w:shd")
@@ -337,9 +343,12 @@ def write_docx(data, template, images: dict, path: str | Path) -> None:
     for sec in template.sections:
         if sec.heading:
             _para(doc, data.fill(sec.heading), "Heading 1")
+        subs = [data.fill(x) for x in sec.subheadings] + ["", ""]
         if sec.kind == "summary":
+            _sub(doc, subs[0])
             for text in data.summary:
                 _para(doc, text)
+            _sub(doc, subs[1])
             _table(doc, rows.figures_table(data), width)
         elif sec.kind == "map":
             if "map" in images:
@@ -358,9 +367,11 @@ def write_docx(data, template, images: dict, path: str | Path) -> None:
             if not data.indicators:
                 _para(doc, "项目中没有规划指标。")
                 continue
+            _sub(doc, subs[0])
             _para(doc, rows.indicators_text(data))
             _table(doc, rows.indicators_table(data), width)
             if "indicators" in images:
+                _sub(doc, subs[1])
                 _picture(doc, png_bytes(images["indicators"]), width, data.fill(sec.caption))
         elif sec.kind == "encroachments":
             _para(doc, rows.encroachments_text(data))

@@ -84,6 +84,10 @@ class _Builder:
     def heading(self, text: str) -> None:
         self.para(text, pt=H1_PT, bold=True, align=Qt.AlignmentFlag.AlignLeft, indent=0, before_mm=3, after_mm=2)
 
+    def subheading(self, text: str) -> None:
+        if text:
+            self.para(text, pt=BODY_PT, bold=True, align=Qt.AlignmentFlag.AlignLeft, indent=2, before_mm=1, after_mm=1)
+
     def table(self, t) -> None:
         """A :class:`~riskmap.printing.briefing_rows.Table`: borders, grey header row repeated on every page."""
         header, body, left, total = t.header, t.body, t.left, t.total
@@ -163,9 +167,12 @@ def build_document(data, template, images: dict, device) -> QTextDocument:
     for sec in template.sections:
         if sec.heading:
             b.heading(data.fill(sec.heading))
+        subs = [data.fill(x) for x in sec.subheadings] + ["", ""]
         if sec.kind == "summary":
+            b.subheading(subs[0])
             for text in data.summary:
                 b.para(text)
+            b.subheading(subs[1])
             b.table(rows.figures_table(data))
         elif sec.kind == "map":
             if "map" in images:
@@ -184,9 +191,11 @@ def build_document(data, template, images: dict, device) -> QTextDocument:
             if not data.indicators:
                 b.para("项目中没有规划指标。")
                 continue
+            b.subheading(subs[0])
             b.para(rows.indicators_text(data))
             b.table(rows.indicators_table(data))
             if "indicators" in images:
+                b.subheading(subs[1])
                 b.image(images["indicators"], 160.0, data.fill(sec.caption))
         elif sec.kind == "encroachments":
             b.para(rows.encroachments_text(data))

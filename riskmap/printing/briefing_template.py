@@ -32,6 +32,7 @@ class Section:
     heading: str
     text: str = ""
     caption: str = ""
+    subheadings: tuple[str, ...] = ()  # level-2 headings (楷体): before the text and before the table or chart
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,11 @@ def read_sections(path: Path, docx: Path | None = None) -> BriefingTemplate:
             kind = s.get("kind") if isinstance(s, dict) else s
             raise RiskmapError(f"未知的章节类型: {kind!r}（可用 {'、'.join(SECTION_KINDS)}）",
                                f"unknown section kind {kind!r} (use {', '.join(SECTION_KINDS)})", where=here)
+        subs = s.get("subheadings", [])
+        if not isinstance(subs, list) or not all(isinstance(x, str) for x in subs):
+            raise RiskmapError("subheadings 应为文字列表", "subheadings must be a list of texts", where=here)
         sections.append(Section(s["kind"], _str(s, "heading", "", here), _str(s, "text", "", here),
-                                _str(s, "caption", "", here)))
+                                _str(s, "caption", "", here), tuple(subs)))
     if docx is None:
         name = _str(data, "docx", DEFAULT_DOCX.name, where)
         docx = (path.parent / name) if name else DEFAULT_DOCX

@@ -172,6 +172,8 @@ def test_docx_map_picture_fonts_and_demo_mark(demo_docx):
     assert first[2].startswith("编制单位：会宁县应急管理局")
     headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
     assert headings[:3] == ["一、总体情况", "二、安全风险“一张图”", "三、各镇街风险情况"]
+    assert [p.text for p in doc.paragraphs if p.style.name == "Heading 2"][:2] == ["（一）总体态势",
+                                                                                  "（二）主要数字与上期比较"]
     for sec in doc.sections:  # every page of a demo: the header and the footer say 示例数据
         assert "示例数据" in "".join(p.text for p in sec.header.paragraphs)
         assert "示例数据" in "".join(p.text for p in sec.footer.paragraphs)
