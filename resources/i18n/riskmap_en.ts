@@ -90,18 +90,18 @@
         <translation>Online base map “{name}” is unavailable ({reason}); the map keeps showing the project&apos;s own boundaries.</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/dashboard.py" line="+74"/>
+        <location filename="../../riskmap/ui/dashboard.py" line="+75"/>
         <source>企业风险等级</source>
         <translation>Enterprise risk levels</translation>
     </message>
     <message>
         <location line="+9"/>
-        <location line="+101"/>
+        <location line="+135"/>
         <source>按行业</source>
         <translation>By industry</translation>
     </message>
     <message>
-        <location line="-96"/>
+        <location line="-130"/>
         <source>按镇街</source>
         <translation>By town</translation>
     </message>
@@ -153,7 +153,7 @@
         <translation>Status</translation>
     </message>
     <message>
-        <location line="+77"/>
+        <location line="+111"/>
         <source>企业共 {n} 家，未评估 {u} 家，未定位 {l} 家</source>
         <translation>{n} enterprises, {u} not assessed, {l} not located</translation>
     </message>
@@ -315,8 +315,8 @@
     </message>
     <message>
         <location line="-65"/>
-        <source>如 2026年第3期</source>
-        <translation>e.g. 2026 No. 3</translation>
+        <source>如 3（印为“2026年第3期”）</source>
+        <translation>e.g. 3 (printed as “2026 No. 3”)</translation>
     </message>
     <message>
         <location line="+9"/>
@@ -486,7 +486,7 @@
     <message>
         <location line="+2"/>
         <location line="+4"/>
-        <location filename="../../riskmap/ui/timeline.py" line="+749"/>
+        <location filename="../../riskmap/ui/timeline.py" line="+901"/>
         <source>时间</source>
         <translation>Time</translation>
     </message>
@@ -515,7 +515,7 @@
         <location line="+0"/>
         <location line="+4"/>
         <location filename="../../riskmap/ui/import_wizard.py" line="+51"/>
-        <location filename="../../riskmap/ui/timeline.py" line="-344"/>
+        <location filename="../../riskmap/ui/timeline.py" line="-348"/>
         <source>说明</source>
         <translation>Explanation</translation>
     </message>
@@ -3075,17 +3075,17 @@ Locate these enterprises?</translation>
     </message>
     <message>
         <location line="+91"/>
-        <location line="+218"/>
+        <location line="+236"/>
         <source>截至 {date}</source>
         <translation>As of {date}</translation>
     </message>
     <message>
-        <location line="-174"/>
+        <location line="-192"/>
         <source>正在计算…</source>
         <translation>Computing…</translation>
     </message>
     <message>
-        <location line="+64"/>
+        <location line="+68"/>
         <source>首次评估</source>
         <translation>First assessed</translation>
     </message>
@@ -3120,7 +3120,7 @@ Locate these enterprises?</translation>
         <translation>{a} to {b}: raised {up}, lowered {down}, added {new}, removed {gone}, closed {closed}</translation>
     </message>
     <message>
-        <location line="+77"/>
+        <location line="+91"/>
         <source>已回到今天，可以编辑</source>
         <translation>Back to today: editing is possible again</translation>
     </message>

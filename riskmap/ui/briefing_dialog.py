@@ -43,7 +43,7 @@ class BriefingDialog(QDialog):
             e.setCalendarPopup(True)
             e.setDisplayFormat("yyyy-MM-dd")
         self.issue_edit = QLineEdit()
-        self.issue_edit.setPlaceholderText(tr("如 2026年第3期"))
+        self.issue_edit.setPlaceholderText(tr("如 3（印为“2026年第3期”）"))
         self.org_edit = QLineEdit(org)
         self.format_combo = QComboBox()
         for key, text in FORMATS:
@@ -97,6 +97,7 @@ class BriefingAction:
         self.action.triggered.connect(self.open_dialog)
         self.task = None
         self.last: Path | None = None
+        self.error: BaseException | None = None  # of the last run
 
     def dialog(self) -> BriefingDialog:
         w = self.window
@@ -127,6 +128,7 @@ class BriefingAction:
         if not str(out) or out.name in ("", "."):
             raise RiskmapError("请选择保存位置", "choose where to save the briefing", where="out")
         project = w.project
+        self.last = self.error = None
 
         def work(progress, cancelled):
             return self.make_briefing(project, out, start=start, end=end, fmt=fmt, issue=issue, org=org,
@@ -139,6 +141,7 @@ class BriefingAction:
 
         def failed(exc):
             self.task = None
+            self.error = exc
             from riskmap.ui import errors as ui_errors
 
             if not isinstance(exc, Cancelled):

@@ -261,11 +261,12 @@ def test_briefing_menu_writes_docx(app, qtbot, prefs, tmp_path):
     assert dlg.values()["out"].suffix == ".pdf"
     dlg.close()
     out = tmp_path / "简报.docx"
-    ext.run(out=out, start=BEFORE, end=dt.date.today(), fmt="docx", issue="2026年第1期", org="测试县应急管理局")
-    qtbot.waitUntil(lambda: ext.last is not None, timeout=120000)
+    ext.run(out=out, start=BEFORE, end=dt.date.today(), fmt="docx", issue="7", org="测试县应急管理局")
+    qtbot.waitUntil(lambda: ext.last is not None or ext.error is not None, timeout=120000)
+    assert ext.error is None, ext.error
     assert ext.last == out and out.exists()
     text = "\n".join(p.text for p in docx.Document(str(out)).paragraphs)
-    assert "2026年第1期" in text and "测试县应急管理局" in text
+    assert f"{dt.date.today().year}年第7期" in text and "测试县应急管理局" in text
     assert not list(tmp_path.glob("*.tmp*"))  # nothing half-written beside it
     w.close()
 
