@@ -141,17 +141,17 @@ class Changes:
 
 
 def _records_at(conn, ids: list[int], at: dt.date) -> dict[int, tuple]:
-    """{enterprise id: (assessed_at, explanation)} of the record each level of ``ids`` came from at ``at``."""
-    out: dict[int, tuple] = {}
+    """{enterprise id: (assessed_at, explanation)} of the record each level of ``ids`` came from at ``at`` (one
+    window query, as :func:`riskmap.grading.enterprise.levels_at` reads the levels)."""
+    if not ids:
+        return {}
     methods = ", ".join(f"'{m}'" for m in ENTERPRISE_METHODS)
-    for k in range(0, len(ids), 500):
-        chunk = ", ".join(str(int(i)) for i in ids[k:k + 500])
-        q = text(f"SELECT enterprise_id, assessed_at, explanation FROM assessments WHERE risk_point_id IS NULL "
-                 f"AND method IN ({methods}) AND enterprise_id IN ({chunk}) AND assessed_at < :end "
-                 f"ORDER BY enterprise_id, assessed_at, id").bindparams(bindparam("end", type_=Timestamp()))
-        for eid, when, why in conn.execute(q, {"end": day_end(at)}):
-            out[int(eid)] = (when, why)
-    return out
+    q = text(f"SELECT enterprise_id, assessed_at, explanation FROM (SELECT enterprise_id, assessed_at, explanation, "
+             f"ROW_NUMBER() OVER (PARTITION BY enterprise_id ORDER BY assessed_at DESC, id DESC) AS rn "
+             f"FROM assessments WHERE risk_point_id IS NULL AND enterprise_id IS NOT NULL AND method IN ({methods}) "
+             f"AND assessed_at < :end) AS ranked WHERE rn = 1").bindparams(bindparam("end", type_=Timestamp()))
+    wanted = set(int(i) for i in ids)
+    return {int(eid): (when, why) for eid, when, why in conn.execute(q, {"end": day_end(at)}) if int(eid) in wanted}
 
 
 def _when(value) -> str | None:
@@ -185,15 +185,20 @@ def _removed(project, start: dt.date, end: dt.date) -> list[dict]:
     return out
 
 
-def _encroachments(project, at: dt.date) -> pd.DataFrame:
+def _encroachment_check(project, enterprises: pd.DataFrame):
+    """``check(at)`` → the GB 36894 encroachments among the targets, contours and lines created by ``at``
+    (the tables and owner names read once for both dates)."""
     from riskmap.analysis.encroachment import find_encroachments, owner_names
     from riskmap.analysis.geodesy import project_epsg
 
-    frames = []
-    for table in ("protected_targets", "risk_contours", "control_lines"):
-        df = project.read_table(table)
-        frames.append(df[created_by(df["created_at"], day_end(at))] if "created_at" in df else df)
-    return find_encroachments(*frames, project_epsg(project), owner_names=owner_names(project))
+    tables = [project.read_table(t) for t in ("protected_targets", "risk_contours", "control_lines")]
+    owners, epsg = owner_names(project, enterprises), project_epsg(project)
+
+    def check(at: dt.date) -> pd.DataFrame:
+        frames = [df[created_by(df["created_at"], day_end(at))] if "created_at" in df else df for df in tables]
+        return find_encroachments(*frames, epsg, owner_names=owners)
+
+    return check
 
 
 def _encroachment_dicts(df: pd.DataFrame, keys: set) -> list[dict]:
@@ -220,9 +225,8 @@ def changes(project, start: dt.date, end: dt.date, *, encroachments: bool = True
     a, b = levels_at(project, start), levels_at(project, end)
     frame = enterprise_frame(project)  # town by location, as the map and the statistics count them
     town = dict(zip(frame["id"].tolist(), frame["town"].tolist()))
-    ents = project.read_table("enterprises", columns=["id", "name", "industry"])
-    name = dict(zip(ents["id"].tolist(), ents["name"].tolist()))
-    industry = dict(zip(ents["id"].tolist(), ents["industry"].tolist()))
+    name = dict(zip(frame["id"].tolist(), frame["name"].tolist()))
+    industry = dict(zip(frame["id"].tolist(), frame["industry"].tolist()))
     out = Changes(start, end)
     moved = [i for i, lv in b.items() if i in a and a[i] != lv and lv is not None]
     with project.engine.connect() as conn:
@@ -256,7 +260,8 @@ def changes(project, start: dt.date, end: dt.date, *, encroachments: bool = True
         if r.overdue:
             out.dangers_overdue.append(_danger_dict(r))
     if encroachments:
-        ea, eb = _encroachments(project, start), _encroachments(project, end)
+        check = _encroachment_check(project, frame)
+        ea, eb = check(start), check(end)
 
         def keys(df):
             return {(int(t), o, int(i)) for t, o, i in zip(df["target_id"], df["object_type"], df["object_id"])}

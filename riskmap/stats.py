@@ -68,7 +68,8 @@ def enterprise_frame(project, *, at: dt.date | None = None) -> pd.DataFrame:
                     town[int(row_of[eid])] = name_of[zid]
     lv = ents["level"]
     key = np.array(["none" if v is None or v != v else str(int(v)) for v in lv], dtype=object)
-    return pd.DataFrame({"id": ents["id"].to_numpy(), "industry": ents["industry"].to_numpy(), "town": town,
+    return pd.DataFrame({"id": ents["id"].to_numpy(), "name": ents["name"].to_numpy(),
+                         "industry": ents["industry"].to_numpy(), "town": town,
                          "level_key": key, "located": located})
 
 

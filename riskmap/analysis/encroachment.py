@@ -170,8 +170,9 @@ def find_encroachments(targets, contours, lines, epsg: int, *, gb: GB36894 | Non
     return df
 
 
-def owner_names(project) -> dict:
-    ents = project.read_table("enterprises", columns=["id", "name"])
+def owner_names(project, enterprises: pd.DataFrame | None = None) -> dict:
+    """{("enterprise"|"park", id): name}; ``enterprises`` (id, name) when the caller has read them already."""
+    ents = project.read_table("enterprises", columns=["id", "name"]) if enterprises is None else enterprises
     parks = project.read_table("zones", columns=["id", "name"],
                                where="kind NOT IN ('town', 'village', 'grid', 'county', 'city', 'province')")
     out = {("enterprise", int(i)): n for i, n in zip(ents["id"], ents["name"])}
