@@ -5,7 +5,7 @@ created on 2024-01-01, the rest on days spread over the following two years; eve
 created, 30 % graded again and 10 % a third time on random later days (about 140k dated assessment records);
 the grids levelled (max). In one process with the main window's map canvas (1920×1080), the layers loaded:
 
-- reading the dated records into memory (``riskmap.ui.timeline.LevelHistory``, in the background after the
+- reading the dated records into memory (``riskmap.asof.LevelHistory``, in the background after the
   project opens);
 - a date step: from setting the date control to the redrawn map frame shown (enterprise colours of that
   date and their legend counts: the levels from the records in memory, the level column substituted), for
@@ -108,9 +108,9 @@ def measure(project_path: Path, size: tuple[int, int], steps: int) -> dict:
         app = make_application([])
         from PySide6.QtCore import QEventLoop, QTimer
 
-        from riskmap.asof import levels_at
+        from riskmap.asof import LevelHistory, levels_at
         from riskmap.ui.main_window import MainWindow
-        from riskmap.ui.timeline import LevelHistory, TimelinePanel
+        from riskmap.ui.timeline import TimelinePanel
 
         win = MainWindow(install_extensions=False)
         for d in win.docks.values():

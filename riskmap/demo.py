@@ -359,7 +359,9 @@ class _Builder:
             derive_level(s, e, assessor="示例评估员")
         # one assessor override with its reason, as bureaus do
         e0 = self.enterprise_objs[0][0]
-        override_level(s, e0, 2, reason="企业已完成自动化改造，经专家论证下调（示例）", assessor="示例专家")
+        reason = ("经专家现场核查，工艺风险高于评估结果，上调（示例）" if e0.level is None or e0.level > 2
+                  else "企业已完成自动化改造，经专家论证下调（示例）")
+        override_level(s, e0, 2, reason=reason, assessor="示例专家")
 
     # ---- control lines, targets, lifelines, resources ------------------------------------------
     def control_lines(self, s):

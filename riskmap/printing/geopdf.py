@@ -30,11 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pikepdf
-from pyproj import CRS, Transformer
+from pyproj import CRS
 from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QColor, QPageLayout, QPageSize, QPainter, QPdfWriter
 
 from riskmap.atomic import temp_prefix
+from riskmap.crs import transformer
 from riskmap.errors import RiskmapError
 from riskmap.printing.compose import PagePainter
 from riskmap.printing.output import page_size_pt
@@ -205,8 +206,7 @@ def _paint_parts(plans: list[PagePlan], path: Path, title: str, steps: Steps) ->
 def frame_corners_lonlat(pp: PagePainter) -> dict[str, tuple[float, float]]:
     """Longitude and latitude (CGCS2000) of the map frame's corners: ul, ll, lr, ur."""
     xmin, ymin, xmax, ymax = pp.settings.extent
-    crs = CRS.from_epsg(pp.content.epsg)
-    to_geo = Transformer.from_crs(crs, crs.geodetic_crs, always_xy=True)
+    to_geo = transformer(pp.content.epsg, CRS.from_epsg(pp.content.epsg).geodetic_crs)
     corners = {"ul": (xmin, ymax), "ll": (xmin, ymin), "lr": (xmax, ymin), "ur": (xmax, ymax)}
     return {k: tuple(float(v) for v in to_geo.transform(x, y)) for k, (x, y) in corners.items()}
 

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QTableWidgetItem, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
+from riskmap.asof import LevelHistory
 from riskmap.fields import level_title
 from riskmap.render.changes import CHANGE_KINDS, change_kind, change_legend, draw_change_marks
 from riskmap.ui import tasks
@@ -69,73 +70,6 @@ def history_start(project) -> dt.date | None:
                 log.debug("no %s", sql)
     out = [d for d in out if d is not None]
     return min(out) if out else None
-
-
-def _utc_naive(values) -> np.ndarray:
-    """Timestamps (GeoPackage strings ``…Z`` or datetimes) as naive UTC datetime64 (NaT for missing)."""
-    t = pd.to_datetime(pd.Series(list(values), dtype=object), utc=True, errors="coerce", format="mixed")
-    return t.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
-
-
-class LevelHistory:
-    """Every enterprise-level record and every enterprise's creation time, read once and held in memory, so a
-    date step takes milliseconds at 100k enterprises. The rules are those of :func:`riskmap.asof.levels_at`
-    (the newest record of :data:`~riskmap.grading.enterprise.ENTERPRISE_METHODS` stamped before the end of the
-    day; an enterprise exists once created), and the tests check both give the same levels."""
-
-    def __init__(self, project):
-        from riskmap.grading.enterprise import ENTERPRISE_METHODS
-
-        methods = ", ".join(f"'{m}'" for m in ENTERPRISE_METHODS)  # constants of the code, not user text
-        with project.engine.connect() as conn:
-            rows = conn.exec_driver_sql(
-                "SELECT enterprise_id, level, assessed_at, id FROM assessments WHERE risk_point_id IS NULL "
-                f"AND enterprise_id IS NOT NULL AND method IN ({methods})").fetchall()
-            ents = conn.exec_driver_sql("SELECT id, created_at FROM enterprises ORDER BY id").fetchall()
-        rec = pd.DataFrame(rows, columns=["eid", "level", "at", "id"])
-        rec["at"] = _utc_naive(rec["at"])
-        rec = rec.sort_values(["eid", "at", "id"], kind="stable")
-        self.eid = rec["eid"].to_numpy(dtype=np.int64)
-        self.level = rec["level"].to_numpy(dtype=np.int64)
-        self.at = rec["at"].to_numpy()
-        ent = pd.DataFrame(ents, columns=["id", "created_at"])
-        self.ids = ent["id"].to_numpy(dtype=np.int64)
-        self.created = _utc_naive(ent["created_at"])
-
-    def _state(self, at: dt.date) -> tuple[np.ndarray, np.ndarray]:
-        """(exists, level as float with NaN for 未评估) per enterprise of ``self.ids`` as of the end of ``at``."""
-        from riskmap.grading.enterprise import day_end
-
-        end = np.datetime64(day_end(at), "us")
-        exists = np.isnat(self.created) | (self.created < end)
-        idx = np.flatnonzero(self.at < end)  # records by then; each enterprise's newest is its last row
-        e = self.eid[idx]
-        last = idx[np.r_[e[1:] != e[:-1], True]] if len(idx) else idx
-        level = np.full(len(self.ids), np.nan)
-        pos = np.searchsorted(self.ids, self.eid[last])
-        ok = pos < len(self.ids)
-        ok[ok] = self.ids[pos[ok]] == self.eid[last][ok]  # records of enterprises deleted since are left out
-        level[pos[ok]] = self.level[last][ok]
-        level[~exists] = np.nan
-        return exists, level
-
-    def levels_at(self, at: dt.date) -> dict[int, int | None]:
-        """{enterprise id: level as of the end of ``at`` (None: 未评估)} of the enterprises existing then."""
-        exists, level = self._state(at)
-        return {int(i): (None if np.isnan(v) else int(v)) for i, v in zip(self.ids[exists], level[exists])}
-
-    def arrays_at(self, at: dt.date, ids) -> tuple[np.ndarray, np.ndarray]:
-        """(exists, level: float, NaN = 未评估 or not existing) for the enterprise ``ids``, as of ``at``: what
-        :meth:`levels_at` says, aligned to the rows of a layer without a dictionary (a step at 100k in ms)."""
-        exists, level = self._state(at)
-        ids = np.asarray(ids, dtype=np.int64)
-        pos = np.searchsorted(self.ids, ids)
-        found = pos < len(self.ids)
-        found[found] = self.ids[pos[found]] == ids[found]
-        pos = np.where(found, pos, 0)
-        ex = found & exists[pos] if len(self.ids) else np.zeros(len(ids), dtype=bool)
-        lv = np.where(ex, level[pos] if len(self.ids) else np.nan, np.nan)
-        return ex, lv
 
 
 class _Snapshot(NamedTuple):

@@ -274,9 +274,9 @@ def test_briefing_menu_writes_docx(app, qtbot, prefs, tmp_path):
 def test_level_history_in_memory_equals_asof_levels_at(tmp_path, demo_path):
     """The date control's in-memory levels are riskmap.asof.levels_at's, on the hand-built history and on the
     demo's two years, every 10 days (and the day before and of each record)."""
-    from riskmap.asof import levels_at
+    from riskmap.asof import LevelHistory, levels_at
     from riskmap.store import Project
-    from riskmap.ui.timeline import LevelHistory, history_start
+    from riskmap.ui.timeline import history_start
 
     path, ids = _history_project(tmp_path)
     with Project.open(path, readonly=True) as p:
@@ -373,7 +373,7 @@ def test_level_history_arrays_and_point_subset(tmp_path):
     from riskmap.asof import levels_at
     from riskmap.render.prepared import PreparedLayer
     from riskmap.store import Project
-    from riskmap.ui.timeline import LevelHistory
+    from riskmap.asof import LevelHistory
     from riskmap.ui.workspace import load_layer, project_catalogue
 
     path, ids = _history_project(tmp_path)
