@@ -37,13 +37,12 @@ TARGET_S = 10.0
 def build_project(path: Path, seed: int, quick: bool = False) -> None:
     """The generated county with towns, grids, a dated history of levels and hidden dangers (bulk inserts)."""
     import numpy as np
-    import pandas as pd
     import shapely
 
-    from bench.make_big_data import METRIC_EPSG, QUICK, make_big_layers
+    from bench.make_big_data import METRIC_EPSG, QUICK, dated_history, insert_dated_enterprises, make_big_layers
     from riskmap.grading.zoning import zone_project
     from riskmap.indicators import demo_indicators
-    from riskmap.model import Assessment, Enterprise, HiddenDanger, HiddenDangerEvent, Zone
+    from riskmap.model import HiddenDanger, HiddenDangerEvent, Zone
     from riskmap.store import Project
 
     layers = make_big_layers(seed, **(QUICK if quick else {}))
@@ -56,9 +55,7 @@ def build_project(path: Path, seed: int, quick: bool = False) -> None:
     cell_town = ents["town"].to_numpy()[nearest]
     towns = {t: shapely.union_all(grids.geometry.array[cell_town == t]) for t in sorted(set(cell_town))}
     county = shapely.union_all(list(towns.values()))
-    created = np.where(rng.random(n) < 0.95, 0, rng.integers(1, DAYS, n))
-    final = ents["level"].astype(object).to_numpy()
-    n_records = np.where(rng.random(n) < 0.1, 3, np.where(rng.random(n) < 0.3 / 0.9, 2, 1))
+    history = dated_history(ents, DAYS, rng)
 
     def when(day, minutes=0) -> dt.datetime:
         return START + dt.timedelta(days=int(day), minutes=int(minutes))
@@ -73,23 +70,7 @@ def build_project(path: Path, seed: int, quick: bool = False) -> None:
                                                 for t, g in towns.items()])
             s.execute(Zone.__table__.insert(), [{"name": name, "kind": "grid", "geom": multi(g), "version": 1}
                                                 for name, g in zip(grids["name"], grids.geometry.array)])
-            s.execute(Enterprise.__table__.insert(), [
-                {"name": name, "industry": ind, "town": town, "level": None if pd.isna(lv) else int(lv), "geom": g,
-                 "version": 1, "created_at": when(c)}
-                for name, ind, town, lv, g, c in zip(ents["name"], ents["industry"], ents["town"], final,
-                                                     ents.geometry.array, created)])
-            ids = [r[0] for r in s.execute(Enterprise.__table__.select().with_only_columns(
-                Enterprise.__table__.c.id).order_by(Enterprise.__table__.c.id))]
-            rows = []
-            for eid, lv, c, k in zip(ids, final, created, n_records):
-                if pd.isna(lv):
-                    continue  # 未评估 to this day
-                days = sorted(rng.integers(c + 1, DAYS + 1, k - 1).tolist()) if k > 1 and c + 1 < DAYS else []
-                levels = [int(x) for x in rng.integers(1, 5, len(days))] + [int(lv)]
-                for day, level in zip([c] + days, levels):
-                    rows.append({"enterprise_id": eid, "method": "override", "level": level,
-                                 "explanation": "基准测试定级", "assessor": "基准", "assessed_at": when(day)})
-            s.execute(Assessment.__table__.insert(), rows)
+            ids, n_rows = insert_dated_enterprises(s, ents, history, DAYS, rng, when)
             n_d = 30 if quick else 600
             owners = rng.choice(ids, n_d, replace=False)
             dangers, events = [], []
@@ -108,7 +89,7 @@ def build_project(path: Path, seed: int, quick: bool = False) -> None:
                                    "at": when(min(found + 9 * j, DAYS), j)})
             s.execute(HiddenDanger.__table__.insert(), dangers)
             s.execute(HiddenDangerEvent.__table__.insert(), events)
-        print(f"  {n:,} enterprises, {len(rows):,} dated assessments, {len(towns)} towns, {len(grids):,} grids, "
+        print(f"  {n:,} enterprises, {n_rows:,} dated assessments, {len(towns)} towns, {len(grids):,} grids, "
               f"{len(dangers)} hidden dangers")
 
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -41,13 +41,12 @@ DAYS = 730
 def make_project(path: Path, quick: bool = False) -> None:
     """The generated county with a dated history (bulk inserts, one transaction), grids levelled."""
     import numpy as np
-    import pandas as pd
     import shapely
 
     sys.path.insert(0, str(ROOT))
-    from bench.make_big_data import METRIC_EPSG, QUICK, make_big_layers
+    from bench.make_big_data import METRIC_EPSG, QUICK, dated_history, insert_dated_enterprises, make_big_layers
     from riskmap.grading.zoning import zone_project
-    from riskmap.model import Assessment, Enterprise, Zone
+    from riskmap.model import Zone
     from riskmap.store import Project
 
     t = time.perf_counter()
@@ -56,9 +55,7 @@ def make_project(path: Path, quick: bool = False) -> None:
     county = shapely.coverage_union_all(grids.geometry.array)
     rng = np.random.default_rng(0)
     n = len(ents)
-    created_day = np.where(rng.random(n) < 0.95, 0, rng.integers(1, DAYS, n))
-    final = ents["level"].astype(object).to_numpy()
-    n_records = np.where(rng.random(n) < 0.1, 3, np.where(rng.random(n) < 0.3 / 0.9, 2, 1))
+    history = dated_history(ents, DAYS, rng)
 
     def when(day) -> dt.datetime:
         return START + dt.timedelta(days=int(day))
@@ -70,24 +67,8 @@ def make_project(path: Path, quick: bool = False) -> None:
             s.execute(Zone.__table__.insert(), [
                 {"name": name, "kind": "grid", "geom": g, "version": 1}
                 for name, g in zip(grids["name"], grids.geometry.array)])
-            s.execute(Enterprise.__table__.insert(), [
-                {"name": name, "industry": ind, "town": town, "level": None if pd.isna(lv) else int(lv), "geom": g,
-                 "version": 1, "created_at": when(c)}
-                for name, ind, town, lv, g, c in zip(ents["name"], ents["industry"], ents["town"], final,
-                                                     ents.geometry.array, created_day)])
-            ids = [r[0] for r in s.execute(Enterprise.__table__.select().with_only_columns(
-                Enterprise.__table__.c.id).order_by(Enterprise.__table__.c.id))]
-            rows = []
-            for eid, lv, c, k in zip(ids, final, created_day, n_records):
-                if pd.isna(lv):
-                    continue  # 未评估 to this day
-                days = sorted(rng.integers(c + 1, DAYS + 1, k - 1).tolist()) if k > 1 and c + 1 < DAYS else []
-                levels = [int(x) for x in rng.integers(1, 5, len(days))] + [int(lv)]
-                for day, level in zip([c] + days, levels):
-                    rows.append({"enterprise_id": eid, "method": "override", "level": level,
-                                 "explanation": "基准测试定级", "assessor": "基准", "assessed_at": when(day)})
-            s.execute(Assessment.__table__.insert(), rows)
-        print(f"  {n:,} enterprises, {len(rows):,} dated assessments, {len(grids):,} grids")
+            _, n_rows = insert_dated_enterprises(s, ents, history, DAYS, rng, when)
+        print(f"  {n:,} enterprises, {n_rows:,} dated assessments, {len(grids):,} grids")
 
     path.parent.mkdir(parents=True, exist_ok=True)
     Project.create(path, name="基准测试大县（示例数据）", demo=True, metric_epsg=METRIC_EPSG, build=build,

@@ -56,6 +56,43 @@ LIFELINE_CATEGORIES = {  # category -> (name word, weight)
 LEVEL_P = (0.03, 0.10, 0.27, 0.52)  # levels 1..4; the rest (8 %) has no level yet
 
 
+
+def dated_history(ents: gpd.GeoDataFrame, days: int, rng: np.random.Generator) -> tuple:
+    """A generated history for ``ents`` over ``days``: (creation day — 95 % there from day 0 —, final level,
+    number of level records — 1, 2 or 3 —) per enterprise."""
+    n = len(ents)
+    created = np.where(rng.random(n) < 0.95, 0, rng.integers(1, days, n))
+    final = ents["level"].astype(object).to_numpy()
+    n_records = np.where(rng.random(n) < 0.1, 3, np.where(rng.random(n) < 0.3 / 0.9, 2, 1))
+    return created, final, n_records
+
+
+def insert_dated_enterprises(session, ents: gpd.GeoDataFrame, history: tuple, days: int, rng: np.random.Generator,
+                             when: Callable) -> tuple[list[int], int]:
+    """Bulk-insert ``ents`` and their dated level records (random earlier levels, the last one the enterprise's
+    level; 未评估 ones have none) in ``session``; ``when(day)`` stamps a day. Returns (ids, records written)."""
+    from riskmap.model import Assessment, Enterprise
+
+    created, final, n_records = history
+    session.execute(Enterprise.__table__.insert(), [
+        {"name": name, "industry": ind, "town": town, "level": None if pd.isna(lv) else int(lv), "geom": g,
+         "version": 1, "created_at": when(c)}
+        for name, ind, town, lv, g, c in zip(ents["name"], ents["industry"], ents["town"], final,
+                                             ents.geometry.array, created)])
+    ids = [r[0] for r in session.execute(Enterprise.__table__.select().with_only_columns(
+        Enterprise.__table__.c.id).order_by(Enterprise.__table__.c.id))]
+    rows = []
+    for eid, lv, c, k in zip(ids, final, created, n_records):
+        if pd.isna(lv):
+            continue  # 未评估 to this day
+        moves = sorted(rng.integers(c + 1, days + 1, k - 1).tolist()) if k > 1 and c + 1 < days else []
+        levels = [int(x) for x in rng.integers(1, 5, len(moves))] + [int(lv)]
+        for day, level in zip([c] + moves, levels):
+            rows.append({"enterprise_id": eid, "method": "override", "level": level,
+                         "explanation": "基准测试定级", "assessor": "基准", "assessed_at": when(day)})
+    session.execute(Assessment.__table__.insert(), rows)
+    return ids, len(rows)
+
 def _to_geographic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     tr = pyproj.Transformer.from_crs(METRIC_EPSG, 4490, always_xy=True)
     return tr.transform(x, y)
