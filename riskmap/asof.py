@@ -31,7 +31,7 @@ from sqlalchemy import bindparam, text
 
 from riskmap.dangers import GRADE_ZH, danger_table
 from riskmap.grading.enterprise import ENTERPRISE_METHODS, day_end
-from riskmap.grading.enterprise import levels_at as _levels_arrays
+from riskmap.grading.enterprise import project_levels_at
 from riskmap.grading.zoning import UNIT_ZH, level_unit, zoned_units
 from riskmap.levels import level_info
 from riskmap.model.base import Timestamp
@@ -64,7 +64,7 @@ def levels_at(project, at: dt.date) -> dict[int, int | None]:
     Two queries (one window over the assessments), no loop over enterprises."""
     with project.engine.connect() as conn:
         ids = _existing_ids(conn, at)
-        eids, lv = _levels_arrays(conn, at)
+    eids, lv = project_levels_at(project, at)
     out = dict.fromkeys(ids.tolist())
     keep = np.isin(eids, ids)
     out.update(zip(eids[keep].tolist(), lv[keep].tolist()))

@@ -34,11 +34,10 @@ def enterprises_at(project, at: dt.date, ents: pd.DataFrame) -> pd.DataFrame:
     """``ents`` (rows of the enterprises table with ``id``, ``level`` and ``created_at``) as of the end of the
     date ``at``: only those created by then, each with the level of its newest enterprise-level record by then
     (None: 未评估 then). Enterprises deleted since are not in the table and cannot be counted."""
-    from riskmap.grading.enterprise import day_end, levels_at
+    from riskmap.grading.enterprise import day_end, project_levels_at
 
     ents = ents[created_by(ents["created_at"], day_end(at))].copy()
-    with project.engine.connect() as conn:
-        ids, lv = levels_at(conn, at)
+    ids, lv = project_levels_at(project, at)
     level = pd.Series(lv, index=ids, dtype=object).reindex(ents["id"].astype("int64").to_numpy())
     ents["level"] = [None if v is None or v != v else int(v) for v in level.tolist()]
     return ents

@@ -108,6 +108,16 @@ def levels_at(conn, at: dt.date) -> tuple[np.ndarray, np.ndarray]:
     return (np.fromiter((r[0] for r in rows), np.int64, n), np.fromiter((r[1] for r in rows), np.int64, n))
 
 
+def project_levels_at(project, at: dt.date) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`levels_at` on ``project`` (read once per date inside ``project.shared_reads()``); copies."""
+    def read():
+        with project.engine.connect() as conn:
+            return levels_at(conn, at)
+
+    ids, lv = project.memo(("levels_at", at), read)
+    return ids.copy(), lv.copy()
+
+
 def latest_override(session: Session, ent: Enterprise) -> Assessment | None:
     """The assessor's override in force: the newest ``override`` not followed by a derived (``max``) record."""
     last = session.scalars(

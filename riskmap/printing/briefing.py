@@ -13,9 +13,7 @@ the end date. The command line (``riskmap report``) and the desktop (文件 → 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import threading
 from pathlib import Path
 
 from riskmap.atomic import atomic_path
@@ -27,53 +25,6 @@ from riskmap.progress import EXPORT_CANCELLED, Cancel, Progress, Steps
 __all__ = ["FORMATS", "BriefingData", "collect", "make_briefing"]
 
 FORMATS = ("docx", "pdf")
-_memo = threading.local()
-_memo_lock = threading.Lock()
-_memo_users = [0, None]  # briefings running, the original function
-
-
-@contextlib.contextmanager
-def levels_read_once():
-    """Within a briefing, the levels of a date are read from the assessments once.
-
-    The statistics, the snapshot, the changes and the map of a briefing each ask
-    :func:`riskmap.grading.enterprise.levels_at` for the same two dates (seven reads of the dated records,
-    each a window over every assessment). While this is active, the calls made on this thread are answered
-    from the first read of each (database, date); other threads read as usual.
-    """
-    import riskmap.asof as asof
-    import riskmap.grading.enterprise as ge
-
-    def cached(conn, at):
-        cache = getattr(_memo, "cache", None)
-        if cache is None:
-            return _memo_users[1](conn, at)
-        key = (id(conn.engine), str(conn.engine.url), at)
-        if key not in cache:
-            cache[key] = _memo_users[1](conn, at)
-        ids, lv = cache[key]
-        return ids.copy(), lv.copy()
-
-    with _memo_lock:
-        if _memo_users[0] == 0:
-            _memo_users[1] = ge.levels_at
-            ge.levels_at = cached
-            if getattr(asof, "_levels_arrays", None) is _memo_users[1]:
-                asof._levels_arrays = cached
-        _memo_users[0] += 1
-    _memo.cache = {}
-    try:
-        yield
-    finally:
-        _memo.cache = None
-        with _memo_lock:
-            _memo_users[0] -= 1
-            if _memo_users[0] == 0:
-                if getattr(asof, "_levels_arrays", None) is ge.levels_at:
-                    asof._levels_arrays = _memo_users[1]
-                ge.levels_at = _memo_users[1]
-
-
 def make_briefing(project, out: str | Path, *, start: dt.date, end: dt.date, fmt: str | None = None,
                   template: str | Path | None = None, issue: str | None = None, org: str | None = None,
                   progress: Progress | None = None, cancel: Cancel | None = None) -> Path:
@@ -92,7 +43,7 @@ def make_briefing(project, out: str | Path, *, start: dt.date, end: dt.date, fmt
     ensure_app()
     kinds = {s.kind for s in tpl.sections}
     images = {}
-    with levels_read_once():
+    with project.shared_reads():  # the statistics, changes and map of the two dates read each table once
         source = map_source(project, end) if "map" in kinds else None
         steps.report(0.2, "读取图层")
         data = collect(project, start, end, issue=issue, org=org, template=tpl, steps=steps.sub(0.2, 0.6),

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 import json
 import os
 import re
@@ -110,6 +111,7 @@ class Project:
         self._sessionmaker = sessionmaker(engine, expire_on_commit=False)
         self._meta_cache: dict[str, str | None] | None = None
         self._listener = None  # PostgreSQL change notices (see listen)
+        self._reads = threading.local()  # this thread's shared reads (see shared_reads)
 
     # ---- opening and creating -------------------------------------------------------------
     @classmethod
@@ -308,11 +310,40 @@ class Project:
                 out[cls.__tablename__] = conn.execute(select(func.count()).select_from(cls.__table__)).scalar()
         return out
 
+    @contextlib.contextmanager
+    def shared_reads(self) -> Iterator[None]:
+        """Within the block, this thread reads each table (:meth:`read_table`, same arguments) and each
+        :meth:`memo` value once: for work that reads one state of the project many times, such as a briefing
+        (statistics, changes and map for the same dates). Nothing may be written meanwhile."""
+        outer = getattr(self._reads, "cache", None)
+        if outer is None:
+            self._reads.cache = {}
+        try:
+            yield
+        finally:
+            if outer is None:
+                self._reads.cache = None
+
+    def memo(self, key, compute):
+        """``compute()``, made once per ``key`` inside :meth:`shared_reads` (else every time)."""
+        cache = getattr(self._reads, "cache", None)
+        if cache is None:
+            return compute()
+        if key not in cache:
+            cache[key] = compute()
+        return cache[key]
+
     def read_table(self, table: str, where: str | None = None, columns: list[str] | None = None) -> gpd.GeoDataFrame | pd.DataFrame:
         """A whole table as a (Geo)DataFrame indexed by ``id``; geometry in EPSG:4490.
 
         Geometry is decoded in bulk, not per row, so a 100k-row layer reads in well under a second.
         """
+        if getattr(self._reads, "cache", None) is not None:
+            key = ("read_table", table, where, None if columns is None else tuple(columns))
+            return self.memo(key, lambda: self._read_table(table, where, columns)).copy()
+        return self._read_table(table, where, columns)
+
+    def _read_table(self, table: str, where: str | None, columns: list[str] | None):
         cls = class_for_table(table)
         tbl = cls.__table__
         cols = [c for c in tbl.columns if columns is None or c.name in columns or c.name in ("id", "geom")]

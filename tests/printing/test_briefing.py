@@ -378,7 +378,7 @@ def test_long_lists_show_the_most_serious_rows_and_say_how_many():
     assert [r[1] for r in short.body] == [r["name"] for r in raised[:5]] and short.note == ""
 
 
-def test_levels_are_read_once_per_date_and_the_reader_restored(demo_path, tmp_path, monkeypatch):
+def test_levels_and_tables_are_read_once_per_briefing(demo_path, tmp_path, monkeypatch):
     import riskmap.asof as asof
     import riskmap.grading.enterprise as ge
     from riskmap.printing.briefing import make_briefing
@@ -391,11 +391,15 @@ def test_levels_are_read_once_per_date_and_the_reader_restored(demo_path, tmp_pa
         return original(conn, at)
 
     monkeypatch.setattr(ge, "levels_at", counting)
-    monkeypatch.setattr(asof, "_levels_arrays", counting)
     with Project.open(demo_path, readonly=True) as project:
+        reads = []
+        real = project._read_table
+        monkeypatch.setattr(project, "_read_table",
+                            lambda t, w, c: reads.append((t, w, c and tuple(c))) or real(t, w, c))
         make_briefing(project, tmp_path / "m.docx", start=dt.date(2026, 5, 1), end=dt.date(2026, 11, 1))
-        assert sorted(calls) == [dt.date(2026, 5, 1), dt.date(2026, 11, 1)]
-        assert ge.levels_at is counting and asof._levels_arrays is counting
+        assert sorted(calls) == [dt.date(2026, 5, 1), dt.date(2026, 11, 1)]  # once per date
+        assert len(reads) == len(set(reads))  # each table (and selection) read once
         calls.clear()
-        asof.levels_at(project, dt.date(2026, 11, 1))  # outside a briefing: read again
-        assert calls == [dt.date(2026, 11, 1)]
+        asof.levels_at(project, dt.date(2026, 11, 1))  # outside a briefing: read again, nothing kept
+        asof.levels_at(project, dt.date(2026, 11, 1))
+        assert calls == [dt.date(2026, 11, 1)] * 2
