@@ -81,7 +81,14 @@ class Snapshot:
     dangers: pd.DataFrame  # id, title, grade, status, deadline, overdue, enterprise_id, enterprise, supervised
 
 
-def _zone_levels(project, levels: dict, units=None) -> dict[str, pd.DataFrame]:
+def _zone_levels(project, levels: dict, at: dt.date, units=None) -> dict[str, pd.DataFrame]:
+    """Every zoned unit (or ``units``) levelled in memory from ``levels`` (those of the date ``at``; made once
+    per date inside ``project.shared_reads()``)."""
+    key = ("zone_levels", at, None if units is None else tuple(sorted(units)))
+    return {u: f.copy() for u, f in project.memo(key, lambda: _level_units(project, levels, units)).items()}
+
+
+def _level_units(project, levels: dict, units=None) -> dict[str, pd.DataFrame]:
     out = {}
     epsg = project.metric_epsg
     with project.engine.connect() as conn:
@@ -106,7 +113,7 @@ def snapshot(project, at: dt.date, *, units=None) -> Snapshot:
     d = danger_table(project, at=at)
     dangers = d[["id", "title", "grade", "status", "deadline", "overdue", "enterprise_id", "enterprise",
                  "supervised"]].reset_index(drop=True)
-    return Snapshot(at, ents, _zone_levels(project, levels, units), dangers)
+    return Snapshot(at, ents, _zone_levels(project, levels, at, units), dangers)
 
 
 # ---------------------------------------------------------------- changes between two dates
@@ -241,7 +248,7 @@ def changes(project, start: dt.date, end: dt.date, *, encroachments: bool = True
         out.added.append({"id": i, "name": name.get(i), "town": town.get(i), "industry": industry.get(i),
                           "level": b[i], "level_zh": _level_zh(b[i])})
     out.removed = _removed(project, start, end)
-    za, zb = _zone_levels(project, a), _zone_levels(project, b)
+    za, zb = _zone_levels(project, a, start), _zone_levels(project, b, end)
     for unit, fb in zb.items():
         fa = za.get(unit)
         before = dict(zip(fa["id"].tolist(), fa["level"].tolist())) if fa is not None else {}

@@ -272,6 +272,13 @@ def danger_table(project, today: dt.date | None = None, *, only_open: bool = Fal
     ``at``: as they stood at the end of that date (:func:`states_at`; those not yet found are left out,
     ``today`` defaults to ``at``)."""
     today = today or at or dt.date.today()
+    if at is not None:  # read once per date inside project.shared_reads()
+        key = ("danger_table", today, only_open, only_overdue, at)
+        return project.memo(key, lambda: _danger_table(project, today, only_open, only_overdue, at)).copy()
+    return _danger_table(project, today, only_open, only_overdue, at)
+
+
+def _danger_table(project, today: dt.date, only_open: bool, only_overdue: bool, at) -> pd.DataFrame:
     d = project.read_table("hidden_dangers", columns=[
         "id", "enterprise_id", "title", "grade", "status", "found_date", "deadline", "responsible_person",
         "measures", "funds_wan", "plan", "supervising_department", "effect_evaluation", "closed_date"])

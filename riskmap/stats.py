@@ -48,8 +48,24 @@ def enterprise_frame(project, *, at: dt.date | None = None) -> pd.DataFrame:
     zone) and ``located`` (False: 未定位). ``at``: as of the end of that date (:func:`enterprises_at`)."""
     ents = project.read_table("enterprises", columns=["id", "name", "industry", "town", "level"]
                               + (["created_at"] if at is not None else []))
+    town, located = project.memo(("enterprise_towns",), lambda: _enterprise_towns(project, ents))
+    town, located = town.copy(), located.copy()
     if at is not None:
+        ids_all = ents["id"].to_numpy()
         ents = enterprises_at(project, at, ents).reset_index(drop=True)
+        pos = pd.Index(ids_all).get_indexer(ents["id"].to_numpy())
+        town, located = town[pos], located[pos]
+    lv = ents["level"]
+    key = np.array(["none" if v is None or v != v else str(int(v)) for v in lv], dtype=object)
+    return pd.DataFrame({"id": ents["id"].to_numpy(), "name": ents["name"].to_numpy(),
+                         "industry": ents["industry"].to_numpy(), "town": town,
+                         "level_key": key, "located": located})
+
+
+
+def _enterprise_towns(project, ents: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(town, located) of each row of ``ents``: the town zone holding its point, else the town zone it is
+    assigned to (未定位), else the town written in the record."""
     towns = project.read_table("zones", where="kind = 'town'", columns=["id", "name"])
     town = np.array([t if isinstance(t, str) and t.strip() else UNKNOWN_TOWN for t in ents["town"]], dtype=object)
     located = np.isfinite(points_xy(ents.geometry.values)).all(axis=1) if len(ents) else np.zeros(0, dtype=bool)
@@ -65,12 +81,7 @@ def enterprise_frame(project, *, at: dt.date | None = None) -> pd.DataFrame:
             for eid, zid in zip(unl["id"].tolist(), unl["zone"].tolist()):
                 if zid >= 0 and eid in row_of.index:
                     town[int(row_of[eid])] = name_of[zid]
-    lv = ents["level"]
-    key = np.array(["none" if v is None or v != v else str(int(v)) for v in lv], dtype=object)
-    return pd.DataFrame({"id": ents["id"].to_numpy(), "name": ents["name"].to_numpy(),
-                         "industry": ents["industry"].to_numpy(), "town": town,
-                         "level_key": key, "located": located})
-
+    return town, located
 
 def unlocated(project) -> pd.DataFrame:
     """The enterprises without a location (未定位), in id order: id, name, credit_code, town (as counted:
