@@ -338,9 +338,11 @@ class Project:
 
         Geometry is decoded in bulk, not per row, so a 100k-row layer reads in well under a second.
         """
-        if getattr(self._reads, "cache", None) is not None:
-            key = ("read_table", table, where, None if columns is None else tuple(columns))
-            return self.memo(key, lambda: self._read_table(table, where, columns)).copy()
+        if getattr(self._reads, "cache", None) is not None:  # the whole table once, the columns asked from it
+            full = self.memo(("read_table", table, where), lambda: self._read_table(table, where, None))
+            if columns is not None:
+                full = full[[c for c in full.columns if c in columns or c in ("id", "geometry")]]
+            return full.copy()
         return self._read_table(table, where, columns)
 
     def _read_table(self, table: str, where: str | None, columns: list[str] | None):

@@ -398,7 +398,7 @@ def test_levels_and_tables_are_read_once_per_briefing(demo_path, tmp_path, monke
                             lambda t, w, c: reads.append((t, w, c and tuple(c))) or real(t, w, c))
         make_briefing(project, tmp_path / "m.docx", start=dt.date(2026, 5, 1), end=dt.date(2026, 11, 1))
         assert sorted(calls) == [dt.date(2026, 5, 1), dt.date(2026, 11, 1)]  # once per date
-        assert len(reads) == len(set(reads))  # each table (and selection) read once
+        assert len(reads) == len(set(reads)) and all(c is None for _, _, c in reads)  # each table read once, whole
         calls.clear()
         asof.levels_at(project, dt.date(2026, 11, 1))  # outside a briefing: read again, nothing kept
         asof.levels_at(project, dt.date(2026, 11, 1))
