@@ -30,6 +30,16 @@ def demo_copy(demo_path, tmp_path):
     return path
 
 
+@pytest.fixture(scope="module")
+def demo_open(demo_path):
+    """The shared demo project, open read-only for the module."""
+    from riskmap.store import Project
+
+    project = Project.open(demo_path, readonly=True)
+    yield project
+    project.close()
+
+
 @pytest.fixture
 def demo_project(demo_copy):
     """The demo copy, open."""

@@ -8,15 +8,6 @@ import tempfile
 
 import pytest
 
-from riskmap.store import Project
-
-
-@pytest.fixture(scope="module")
-def demo_open(demo_path):
-    """The shared demo project, open read-only for the module."""
-    project = Project.open(demo_path, readonly=True)
-    yield project
-    project.close()
 
 
 @pytest.fixture(scope="module")

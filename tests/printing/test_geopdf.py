@@ -17,7 +17,6 @@ import pytest
 from pyproj import CRS, Transformer
 
 from riskmap.export.options import ExportOptions
-from riskmap.store import Project
 
 POPPLER = all(shutil.which(t) for t in ("pdftoppm", "pdftotext"))
 needs_poppler = pytest.mark.skipif(not POPPLER, reason="poppler-utils not installed (scripts/system-deps.sh test)")
@@ -31,13 +30,6 @@ def _widgets_application(qapp):
     """pytest-qt's QApplication before anything here paints: riskmap.printing's ensure_app makes a bare
     QGuiApplication when there is none, and no widget (the print dialog test) could use that."""
     return qapp
-
-
-@pytest.fixture(scope="module")
-def demo_open(demo_path):
-    project = Project.open(demo_path, readonly=True)
-    yield project
-    project.close()
 
 
 @pytest.fixture(scope="module")
