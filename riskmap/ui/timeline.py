@@ -299,14 +299,7 @@ class AsOfView(QObject):
 
     def wait(self, timeout_s: float = 60.0) -> None:
         """Process events until the snapshot of the date shown is drawn (tests, benchmarks)."""
-        import time
-
-        from PySide6.QtWidgets import QApplication
-
-        end = time.monotonic() + timeout_s
-        while self._task is not None and time.monotonic() < end:
-            QApplication.processEvents()
-            time.sleep(0.005)
+        _process_events_while(lambda: self._task is not None, timeout_s)
 
     def _apply_snapshot(self) -> None:
         snap = self.snapshot
@@ -699,14 +692,7 @@ class TimelinePanel(QWidget):
 
     def wait_changes(self, timeout_s: float = 60.0) -> None:
         """Process events until the changes asked for are shown (tests, benchmarks)."""
-        import time
-
-        from PySide6.QtWidgets import QApplication
-
-        end = time.monotonic() + timeout_s
-        while self._change_task is not None and time.monotonic() < end:
-            QApplication.processEvents()
-            time.sleep(0.005)
+        _process_events_while(lambda: self._change_task is not None, timeout_s)
 
     def _enterprise_xy(self) -> dict:
         ws = self.workspace
@@ -891,3 +877,15 @@ def install(window) -> TimelineExtension:
     view = window.menu("view")
     view.addAction(ext.dock.toggleViewAction())
     return ext
+
+
+def _process_events_while(busy, timeout_s: float) -> None:
+    """Process Qt events while ``busy()`` holds, for at most ``timeout_s`` seconds."""
+    import time
+
+    from PySide6.QtWidgets import QApplication
+
+    end = time.monotonic() + timeout_s
+    while busy() and time.monotonic() < end:
+        QApplication.processEvents()
+        time.sleep(0.005)
