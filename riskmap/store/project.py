@@ -6,11 +6,11 @@
 from __future__ import annotations
 
 import contextlib
-import threading
 import json
 import os
 import re
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
