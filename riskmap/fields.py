@@ -45,6 +45,10 @@ VOCAB: dict[str, dict[str, tuple[str, str]]] = {
         "general_3": ("一般防护目标（三类）", "General, class 3"),
     },
     "kind@risk_points": {"risk_point": ("风险点", "Risk point"), "hazard_source": ("危险源", "Hazard source")},
+    "category@risk_points": {"area": ("区域", "Area"), "device": ("装置", "Device"), "facility": ("设施", "Facility"),
+                             "place": ("场所", "Place"), "post": ("岗位", "Post")},
+    "method@plant_plans": {"similarity": ("相似变换（两点）", "Similarity (2 points)"),
+                           "affine": ("仿射变换（三点及以上）", "Affine (3 or more points)")},
     "method@assessments": {
         "lec": ("LEC 作业条件危险性分析", "LEC"), "ls": ("LS 风险矩阵", "LS matrix"),
         "gb18218": ("GB 18218 重大危险源辨识", "GB 18218"), "park": ("化工园区评分", "Park score"),

@@ -3,7 +3,7 @@
 from riskmap.model.base import Base, JSONText, utcnow
 from riskmap.model.entities import (
     Assessment, ControlLine, EditRecord, EmergencyResource, Enterprise, EnterpriseList, HiddenDanger,
-    HiddenDangerEvent, Indicator, IndicatorActual, LifelinePoint, LifelineSegment, ProjectMeta,
+    HiddenDangerEvent, Indicator, IndicatorActual, LifelinePoint, LifelineSegment, PlantPlan, ProjectMeta,
     ProtectedTarget, RiskContour, RiskPoint, SafetyDistance, Substance, Zone, ZoneDecision,
 )
 from riskmap.model.geometry import SRID, Geometry
@@ -11,7 +11,7 @@ from riskmap.model.geometry import SRID, Geometry
 MODEL_CLASSES = (
     ProjectMeta, Zone, ZoneDecision, Enterprise, EnterpriseList, RiskPoint, Substance, Assessment,
     ProtectedTarget, ControlLine, SafetyDistance, RiskContour, LifelineSegment, LifelinePoint,
-    EmergencyResource, HiddenDanger, HiddenDangerEvent, Indicator, IndicatorActual, EditRecord,
+    EmergencyResource, HiddenDanger, HiddenDangerEvent, Indicator, IndicatorActual, EditRecord, PlantPlan,
 )
 FEATURE_CLASSES = tuple(c for c in MODEL_CLASSES if c.__geometry__)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, Text
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, LargeBinary, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from riskmap.model.base import Base, JSONText, Timestamp, Versioned, utcnow
@@ -119,12 +119,15 @@ class EnterpriseList(Base):
 
 
 class RiskPoint(Versioned, Base):
-    """A risk point (风险点) or hazard source (危险源) of an enterprise."""
+    """A risk point (风险点) or hazard source (危险源) of an enterprise: a point or an area inside the plant."""
 
     __tablename__ = "risk_points"
     __table_args__ = AUTOINC
-    __geometry__ = "POINT"
+    __geometry__ = "GEOMETRY"  # Point, Polygon or MultiPolygon (schema 4; a point before)
     KINDS = ("risk_point", "hazard_source")
+    CATEGORIES = ("area", "device", "facility", "place", "post")  # 区域 装置 设施 场所 岗位
+    CARD_FIELDS = ("hazard_factors", "accident_types", "control_measures", "emergency_measures",
+                   "responsible_person", "responsible_phone", "signs")
 
     id: Mapped[int] = _pk()
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"), index=True)
@@ -134,10 +137,44 @@ class RiskPoint(Versioned, Base):
     major_hazard_grade: Mapped[int | None] = mapped_column(Integer)  # GB 18218: 1 一级 … 4 四级
     level: Mapped[int | None] = mapped_column(Integer)
     level_assessment_id: Mapped[int | None] = mapped_column(Integer)
-    geom = mapped_column(Geometry("POINT"))
+    category: Mapped[str | None] = mapped_column(Text)  # one of CATEGORIES
+    # the 风险告知卡 (安全风险告知卡) of the point
+    hazard_factors: Mapped[str | None] = mapped_column(Text)  # 危险有害因素
+    accident_types: Mapped[str | None] = mapped_column(Text)  # 可能导致的事故类型
+    control_measures: Mapped[str | None] = mapped_column(Text)  # 管控措施
+    emergency_measures: Mapped[str | None] = mapped_column(Text)  # 应急处置措施
+    responsible_person: Mapped[str | None] = mapped_column(Text)  # 责任人
+    responsible_phone: Mapped[str | None] = mapped_column(Text)  # 联系电话
+    signs: Mapped[list | None] = mapped_column(JSONText)  # GB 2894 sign codes, e.g. ["W001", "P003"]
+    geom = mapped_column(Geometry("GEOMETRY"))
 
     enterprise: Mapped[Enterprise] = relationship(back_populates="risk_points")
     substances: Mapped[list[Substance]] = relationship(back_populates="risk_point", cascade="all, delete-orphan")
+
+
+class PlantPlan(Versioned, Base):
+    """The georeferenced plant layout (厂区平面图) of an enterprise: an image and its pixel → map transform."""
+
+    __tablename__ = "plant_plans"
+    __table_args__ = AUTOINC
+    METHODS = ("similarity", "affine")
+
+    id: Mapped[int] = _pk()
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"), unique=True,
+                                               nullable=False)
+    image: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)  # PNG or JPEG
+    media_type: Mapped[str] = mapped_column(Text, nullable=False)  # image/png, image/jpeg
+    width: Mapped[int] = mapped_column(Integer, nullable=False)  # pixels
+    height: Mapped[int] = mapped_column(Integer, nullable=False)
+    source_name: Mapped[str | None] = mapped_column(Text)  # the file it came from
+    page: Mapped[int | None] = mapped_column(Integer)  # PDF page (1-based), else NULL
+    crs: Mapped[int] = mapped_column(Integer, nullable=False)  # EPSG of the metric CRS of ``transform``
+    # GDAL geotransform order, pixel corners: x = a + b*col + c*row, y = d + e*col + f*row
+    transform: Mapped[list] = mapped_column(JSONText, nullable=False)
+    gcps: Mapped[list | None] = mapped_column(JSONText)  # [{col, row, x, y, lon, lat, residual_m}, …]
+    rms_m: Mapped[float | None] = mapped_column(Float)
+    max_residual_m: Mapped[float | None] = mapped_column(Float)
+    method: Mapped[str | None] = mapped_column(Text)  # similarity (2 points) | affine (3 or more)
 
 
 class Substance(Base):

@@ -34,7 +34,8 @@ MODEL_CODES = {("zones", "kind"): "KINDS", ("protected_targets", "kind"): "KINDS
                ("protected_targets", "gb36894_class"): "CLASSES", ("lifelines", "category"): "CATEGORIES",
                ("emergency_resources", "kind"): "KINDS", ("hidden_dangers", "grade"): "GRADES",
                ("hidden_dangers", "status"): "STATUSES", ("risk_points", "kind"): "KINDS",
-               ("enterprise_lists", "kind"): "KINDS"}
+               ("risk_points", "category"): "CATEGORIES", ("enterprise_lists", "kind"): "KINDS",
+               ("plant_plans", "method"): "METHODS"}
 
 
 def _major_hazard_grades() -> list[tuple[str, str]]:

@@ -49,6 +49,8 @@ def current_user() -> str:
 def _plain(value):
     if isinstance(value, shapely.Geometry):
         return value.wkt if len(value.wkt) <= 200 else f"{value.geom_type} ({shapely.get_num_coordinates(value)} points)"
+    if isinstance(value, (bytes, bytearray, memoryview)):  # a plan's image: its size, not its bytes
+        return f"{len(value)} bytes"
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value

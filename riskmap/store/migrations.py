@@ -16,7 +16,7 @@ from riskmap.errors import RiskmapError
 from riskmap.store.gpkg import describe
 from riskmap.store.history import HISTORY_STAMP
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _history_stamped_by_server(conn: Connection) -> None:
@@ -47,10 +47,51 @@ ZONE_REFERENCES = (("zones", "parent_id"), ("enterprises", "zone_id"), ("control
 _domains_and_styles.dialects = ("sqlite",)
 _domains_and_styles.needed_to_read = False  # riskmap itself reads neither: an old file still opens read-only
 
+# schema 4: the columns risk points gained (all TEXT; ``signs`` holds a JSON list)
+RISK_POINT_COLUMNS_4 = ("category", "hazard_factors", "accident_types", "control_measures", "emergency_measures",
+                        "responsible_person", "responsible_phone", "signs")
+
+
+def _plant_layouts(conn: Connection) -> None:
+    """3 → 4: risk points become points or areas (geometry type GEOMETRY) with a category and the content of
+    their 风险告知卡; enterprises gain a georeferenced plant layout (``plant_plans``). Safe to run again on a
+    store that has them already."""
+    from riskmap.model import PlantPlan
+
+    if conn.dialect.name == "sqlite":
+        have = {r[1] for r in conn.exec_driver_sql("PRAGMA table_info(risk_points)")}
+        for col in RISK_POINT_COLUMNS_4:
+            if col not in have:
+                conn.exec_driver_sql(f"ALTER TABLE risk_points ADD COLUMN {col} TEXT")
+        conn.exec_driver_sql("UPDATE gpkg_geometry_columns SET geometry_type_name = 'GEOMETRY'"
+                             " WHERE table_name = 'risk_points' AND column_name = 'geom'")
+        PlantPlan.__table__.create(conn, checkfirst=True)
+        cur = conn.connection.driver_connection.cursor()
+        from riskmap.store.gpkg import _identifier, now_iso
+
+        cur.execute("INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description, last_change)"
+                    " VALUES (?, 'attributes', ?, ?, ?)",
+                    ("plant_plans", _identifier("plant_plans"), (PlantPlan.__doc__ or "").strip().splitlines()[0],
+                     now_iso()))
+        describe(cur)  # the new coded column (category) gets its domain
+        return
+    from riskmap.store.notices import QUIET_TABLES, notify_triggers
+    from riskmap.store.roles import grant_privileges
+
+    conn.exec_driver_sql("ALTER TABLE risk_points ALTER COLUMN geom TYPE geometry(GEOMETRY, 4490)")
+    for col in RISK_POINT_COLUMNS_4:
+        conn.exec_driver_sql(f"ALTER TABLE risk_points ADD COLUMN IF NOT EXISTS {col} TEXT")
+    PlantPlan.__table__.create(conn, checkfirst=True)
+    if "plant_plans" not in QUIET_TABLES:
+        conn.exec_driver_sql(notify_triggers("plant_plans", True))
+    grant_privileges(conn)  # the roles' privileges on the new table and columns
+
+
 # MIGRATIONS[n] upgrades a project from version n to n + 1; a step's ``dialects`` names the stores it changes
 # (all when absent), so a read-only open of a store that a step leaves alone needs no upgrade; nor does one
 # whose steps are all ``needed_to_read = False`` (the version is bumped on the first write).
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _history_stamped_by_server, 2: _domains_and_styles}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _history_stamped_by_server, 2: _domains_and_styles,
+                                                       3: _plant_layouts}
 
 
 def pending(version: int) -> list[Callable[[Connection], None]]:

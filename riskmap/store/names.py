@@ -21,4 +21,5 @@ TABLE_TITLES = {
     "indicators": "规划指标",
     "indicator_actuals": "指标年度实际值",
     "edit_history": "编辑历史",
+    "plant_plans": "厂区平面图",
 }

@@ -29,13 +29,9 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from riskmap.errors import RiskmapError
 from riskmap.model import FEATURE_CLASSES, MODEL_CLASSES, Base, ProjectMeta
 from riskmap.store.history import HISTORY_STAMP, current_user
+from riskmap.store.notices import CHANNEL, NOTIFY_FUNCTIONS, NOTIFY_MAX_IDS, QUIET_TABLES, notify_triggers
 from riskmap.store.migrations import SCHEMA_VERSION, upgrade
 
-CHANNEL = "riskmap_changes"
-NOTIFY_MAX_IDS = 500  # more rows in one statement: the notice says "reload the table" (ids None)
-# no change notices: every edit writes history too; zone decisions change only with their zone's level
-# (which is announced), and zoning writes them row by row (100k notices would cost ~6 s)
-QUIET_TABLES = ("edit_history", "zone_decisions")
 _SCHEMES = {"postgresql", "postgres", "postgresql+psycopg", "postgres+psycopg"}
 
 # Asked for a password when the server wants one and none was found; returns None to give up.
@@ -211,43 +207,6 @@ CREATE TRIGGER assessments_immutable BEFORE UPDATE ON assessments
   FOR EACH ROW EXECUTE FUNCTION riskmap_assessments_immutable();
 """
 
-NOTIFY_FUNCTIONS = f"""
-CREATE OR REPLACE FUNCTION riskmap_notify_rows() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE n bigint; ids json;
-BEGIN
-  IF TG_OP = 'DELETE' THEN
-    SELECT count(*), json_agg(id ORDER BY id) INTO n, ids FROM (SELECT id FROM old_rows LIMIT {NOTIFY_MAX_IDS + 1}) s;
-  ELSE
-    SELECT count(*), json_agg(id ORDER BY id) INTO n, ids FROM (SELECT id FROM new_rows LIMIT {NOTIFY_MAX_IDS + 1}) s;
-  END IF;
-  IF n = 0 THEN RETURN NULL; END IF;
-  IF n > {NOTIFY_MAX_IDS} THEN ids := NULL; END IF;
-  PERFORM pg_notify('{CHANNEL}', json_build_object('table', TG_TABLE_NAME, 'op', lower(TG_OP), 'ids', ids)::text);
-  RETURN NULL;
-END $$;
-CREATE OR REPLACE FUNCTION riskmap_notify_table() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM pg_notify('{CHANNEL}', json_build_object('table', TG_TABLE_NAME, 'op', lower(TG_OP), 'ids', NULL)::text);
-  RETURN NULL;
-END $$;
-"""
-
-
-def _notify_triggers(table: str, has_id: bool) -> str:
-    out = []
-    for op, ref in (("insert", "NEW TABLE AS new_rows"), ("update", "NEW TABLE AS new_rows"),
-                    ("delete", "OLD TABLE AS old_rows")):
-        name = f"riskmap_notify_{op}"
-        out.append(f"DROP TRIGGER IF EXISTS {name} ON {table};")
-        if has_id:
-            out.append(f"CREATE TRIGGER {name} AFTER {op.upper()} ON {table} REFERENCING {ref} "
-                       "FOR EACH STATEMENT EXECUTE FUNCTION riskmap_notify_rows();")
-        else:
-            out.append(f"CREATE TRIGGER {name} AFTER {op.upper()} ON {table} "
-                       "FOR EACH STATEMENT EXECUTE FUNCTION riskmap_notify_table();")
-    return "\n".join(out)
-
-
 def has_schema(conn: Connection) -> bool:
     return bool(conn.execute(text("SELECT to_regclass('project_meta') IS NOT NULL")).scalar())
 
@@ -268,7 +227,7 @@ def create_schema(conn: Connection, where: str) -> None:
     for cls in MODEL_CLASSES:
         t = cls.__tablename__
         if t not in QUIET_TABLES:
-            conn.exec_driver_sql(_notify_triggers(t, "id" in cls.__table__.c))
+            conn.exec_driver_sql(notify_triggers(t, "id" in cls.__table__.c))
     setup_roles(conn)
 
 

@@ -42,7 +42,7 @@ VERSION_COLUMNS = ("version", "updated_at")
 # Tables editors change freely.
 EDITOR_TABLES = ("enterprise_lists", "substances", "protected_targets", "control_lines", "safety_distances",
                  "risk_contours", "lifeline_points", "emergency_resources", "hidden_dangers",
-                 "hidden_danger_events", "indicators", "indicator_actuals")
+                 "hidden_danger_events", "indicators", "indicator_actuals", "plant_plans")
 DANGER_TABLES = ("hidden_dangers", "hidden_danger_events")
 # Tables assessors write: the assessment records (insert only: they are immutable) and zone decisions.
 ASSESSOR_INSERT = ("assessments",)
