@@ -13,7 +13,7 @@ import sys
 from riskmap import __version__
 from riskmap.errors import RiskmapError
 
-COMMANDS = ["demo", "info", "db", "controlline", "contours", "check", "nearby", "grade", "zone", "stats", "changes", "report", "danger", "indicator", "importcmd", "export", "grid", "towns", "locate", "new", "places"]
+COMMANDS = ["demo", "info", "db", "controlline", "contours", "check", "nearby", "grade", "zone", "stats", "changes", "report", "danger", "indicator", "importcmd", "export", "grid", "towns", "locate", "new", "places", "plant"]
 
 
 class _Parser(argparse.ArgumentParser):

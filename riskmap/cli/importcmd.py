@@ -21,7 +21,8 @@ def register(sub) -> None:
     p.add_argument("--layer", required=True,
                    help="目标图层或数据表 / target layer or table: enterprises, protected_targets, emergency_resources, "
                         "hidden_dangers, lifelines, lifeline_points, zones (--kind), towns, villages, grids, parks, "
-                        "county, control_lines, risk_contours")
+                        "county, control_lines, risk_contours, plant（企业厂区风险包 / an enterprise's plant package, riskmap plant "
+                        "--pack）")
     p.add_argument("--crs", help="源坐标系 / source CRS: EPSG 代码 (4490, 4326, 4544, 4523, 3857 …) 或 gcj02（高德/腾讯）、"
                                  "bd09（百度）；默认按文件声明或自动识别 / default: declared by the file or detected")
     p.add_argument("--mapping", help="字段对应 JSON 文件 / field mapping JSON {\"fields\": {字段: 列名}, \"x\": …, \"y\": …}")
@@ -37,13 +38,38 @@ def register(sub) -> None:
                    help="企业清单：删除项目中有、新名单中没有的企业（同一事务，逐家列出） / enterprise lists: delete the "
                         "enterprises of the project the new list no longer names (same transaction, each listed)")
     p.add_argument("--report", metavar="OUT.csv", help="把完整的校验报告写成 CSV / write the full report as CSV")
+    p.add_argument("--create", action="store_true",
+                   help="厂区风险包：项目中没有该统一社会信用代码的企业时新建它 / plant package: add the enterprise when "
+                        "the project has none with its credit code")
+    p.add_argument("--assessor", help="厂区风险包：重新定级记录的评估人（默认当前用户） / plant package: the assessor named "
+                                      "on the re-derived level (default: the current user)")
+    p.add_argument("--json", action="store_true", help="厂区风险包：报告输出为 JSON / plant package: print the report as JSON")
     p.set_defaults(func=run)
+
+
+def run_plant(args) -> int:
+    """``--layer plant``: a plant package (riskmap plant --pack) into the project, with its report."""
+    import json
+
+    from riskmap.io.plant_package import import_package
+    from riskmap.store import Project
+
+    with Project.open(args.project) as project:
+        report = import_package(project, args.file, dry_run=args.dry_run, assessor=args.assessor, create=args.create,
+                                delete_missing=args.delete_missing)
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(report.lines(limit=REPORT_LINES)))
+    return 0
 
 
 def run(args) -> int:
     from riskmap.io.importer import commit_import, plan_import
     from riskmap.store import Project
 
+    if args.layer == "plant":
+        return run_plant(args)
     bar = ProgressBar("导入 / import")
     with Project.open(args.project) as project:
         plan = plan_import(project, args.file, args.layer, crs=args.crs, mapping=args.mapping, sheet=args.sheet,
