@@ -325,7 +325,7 @@ class PagePainter:
         if df is None or not len(df):
             return
         draw_stats_table(painter, self.rect(item), df, self.content.stats_title or item.get("title", ""),
-                         float(item.get("size_pt", 6.5)), self.px(1))
+                         float(item.get("size_pt", 6.5)), self.px(1), first_header=item.get("unit_header", "单位"))
 
 
 def _legend_width(painter, entries, font: QFont, title: str, height: float) -> float:
@@ -340,9 +340,11 @@ def _legend_width(painter, entries, font: QFont, title: str, height: float) -> f
     return one.width() * cols + gap
 
 
-def draw_stats_table(painter: QPainter, rect: QRectF, df, title: str, size_pt: float, pad: float) -> None:
+def draw_stats_table(painter: QPainter, rect: QRectF, df, title: str, size_pt: float, pad: float, *,
+                     first_header: str = "单位") -> None:
     """Counts by unit × level, header cells in the level colours, a 合计 row; long tables keep the units
-    with the most high-risk enterprises and fold the rest into one row."""
+    with the most high-risk enterprises and fold the rest into one row. ``first_header``: the heading of the
+    rows' names (a template's ``unit_header``: 单位, 类别 …)."""
     levels = load_levels().levels
     level_cols = [levels[n].name_zh for n in (1, 2, 3, 4)]
     cols = level_cols + ([NONE_COLUMN] if NONE_COLUMN in df and df[NONE_COLUMN].sum() > 0 else []) + [TOTAL]
@@ -376,7 +378,7 @@ def draw_stats_table(painter: QPainter, rect: QRectF, df, title: str, size_pt: f
         painter.setPen(INK)
         painter.drawText(QRectF(rect.left(), y, rect.width(), title_h), int(Qt.AlignmentFlag.AlignVCenter), title)
         y += title_h
-    header = ["单位"] + [c.replace("风险", "") for c in cols]
+    header = [first_header] + [c.replace("风险", "") for c in cols]
     name_w = max([fm.horizontalAdvance(str(n)) for n, _ in rows] + [fm.horizontalAdvance("合计")]) + 2 * pad
     name_w = min(name_w, rect.width() * 0.42)
     num_w = (rect.width() - name_w) / len(cols)
