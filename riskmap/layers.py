@@ -22,6 +22,7 @@ from riskmap.errors import RiskmapError
 from riskmap.paths import LAYERS_DIR
 
 GEOMETRIES = ("point", "line", "polygon")
+RASTER = "raster"  # an image layer (the plant plans, riskmap.render.plans): not in load_catalogue()
 STYLE_TYPES = ("single", "level", "category")
 GROUPS = {
     "basemap": ("底图", "Base map"),
@@ -31,6 +32,7 @@ GROUPS = {
     "lifeline": ("生命线", "Lifelines"),
     "resource": ("应急资源", "Emergency resources"),
     "danger": ("隐患", "Hidden dangers"),
+    "plant": ("厂区", "Plant"),
 }
 
 
@@ -56,6 +58,7 @@ class Style:
     none_colour: str = "#9E9E9E"
     other_colour: str = "#9E9E9E"
     categories: tuple[Category, ...] = ()
+    stroke_by_class: bool = False  # polygons: outline in each class's colour too (fill and outline)
 
     def category(self, value) -> Category | None:
         key = _category_key(value)
@@ -99,9 +102,14 @@ class LayerDef:
     label: Label | None = None
     fields: tuple[FieldDef, ...] = field(default_factory=tuple)
     path: Path | None = None
+    show_below_scale: float = 0.0  # drawn only at scales 1:N with N ≤ this (0 = at every scale)
 
     def title(self, lang: str = "zh") -> str:
         return self.name_en if lang == "en" else self.name_zh
+
+    def visible_at(self, scale_denominator: float) -> bool:
+        """Whether the layer draws at the scale 1:``scale_denominator`` (its ``show_below_scale``)."""
+        return self.show_below_scale <= 0 or scale_denominator <= self.show_below_scale
 
 
 def _category_key(value) -> str:
@@ -129,7 +137,7 @@ def parse_layer(data: dict, path: Path | None = None) -> LayerDef:
         return data[key]
 
     geometry = need("geometry")
-    if geometry not in GEOMETRIES:
+    if geometry not in (*GEOMETRIES, RASTER):
         raise RiskmapError(f"几何类型无效: {geometry}", f"bad geometry '{geometry}'", where=where)
     st = dict(need("style"))
     if st.get("type") not in STYLE_TYPES:
@@ -159,12 +167,30 @@ def parse_layer(data: dict, path: Path | None = None) -> LayerDef:
         label=Label(**lab) if lab else None,
         fields=tuple(FieldDef(f["name"], f["zh"], f["en"]) for f in data.get("fields", [])),
         path=path,
+        show_below_scale=float(data.get("show_below_scale", 0.0)),
     )
 
 
 @lru_cache(maxsize=4)
 def load_catalogue(directory: Path = LAYERS_DIR) -> dict[str, LayerDef]:
-    """All layer definitions, keyed by id, in drawing order (lowest z first)."""
+    """All vector layer definitions, keyed by id, in drawing order (lowest z first).
+
+    Image layers (``geometry = "raster"``: the plant plans) are in :func:`raster_catalogue`: they have no
+    features to export, style in QGIS or import into."""
+    return {k: d for k, d in _all_layers(directory).items() if d.geometry != RASTER}
+
+
+def raster_catalogue(directory: Path = LAYERS_DIR) -> dict[str, LayerDef]:
+    """The image layers of ``layers/`` (the plant plans), keyed by id.
+
+    >>> raster_catalogue()["plant_plans"].group
+    'plant'
+    """
+    return {k: d for k, d in _all_layers(directory).items() if d.geometry == RASTER}
+
+
+@lru_cache(maxsize=4)
+def _all_layers(directory: Path = LAYERS_DIR) -> dict[str, LayerDef]:
     layers = []
     for path in sorted(Path(directory).glob("*.toml")):
         try:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from riskmap.errors import RiskmapError
 from riskmap.fields import derive_columns, field_title
-from riskmap.layers import APPROXIMATE_MARK, LayerDef, load_catalogue
+from riskmap.layers import APPROXIMATE_MARK, LayerDef, load_catalogue, raster_catalogue
 from riskmap.marks import DEMO_MARK
 from riskmap.progress import EXPORT_CANCELLED, Cancel, Progress, Steps
 from riskmap.scalars import plain_scalar
@@ -107,7 +107,7 @@ def collect_layers(project, layer_ids: Sequence[str] | None = None, *, visible_o
     """
     cat = project.catalogue() if hasattr(project, "catalogue") else load_catalogue()  # 示意 titles
     if layer_ids:
-        unknown = [i for i in layer_ids if i not in cat]
+        unknown = [i for i in layer_ids if i not in cat and i not in raster_catalogue()]  # plans: no features
         if unknown:
             raise RiskmapError(f"未知图层: {', '.join(unknown)}（可用: {', '.join(cat)}）",
                                f"unknown layers: {', '.join(unknown)} (known: {', '.join(cat)})")

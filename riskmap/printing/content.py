@@ -19,7 +19,7 @@ from riskmap.crs import to_metric
 from riskmap.errors import RiskmapError
 from riskmap.export.base import ExportSource, is_approximate
 from riskmap.export.stats import NONE_COLUMN, TOTAL, add_unlocated, level_numbers, level_table
-from riskmap.layers import load_catalogue
+from riskmap.layers import load_catalogue, raster_catalogue
 from riskmap.marks import demo_title
 from riskmap.render.prepared import PreparedLayer
 
@@ -140,12 +140,14 @@ def build_content(src: ExportSource, visible: list[str] | None = None, *, extent
     """
     epsg = src.metric_epsg
     cat = load_catalogue()
-    wanted = visible if visible is not None else [x.id for x in src.layers if x.layer.visible]
-    unknown = [v for v in wanted if v not in cat]
+    rasters = raster_catalogue()
+    wanted = visible if visible is not None else [x.id for x in src.layers if x.layer.visible] + [
+        k for k, d in rasters.items() if d.visible]
+    unknown = [v for v in wanted if v not in cat and v not in rasters]
     if unknown:
         raise RiskmapError(f"未知图层: {', '.join(unknown)}", f"unknown layers: {', '.join(unknown)}")
     layers = []
-    chosen = [x for x in src.layers if x.id in set(wanted) and len(x.gdf)]
+    chosen = [x for x in src.layers if x.id in set(wanted) and len(x.gdf) and x.id in cat]
     for i, x in enumerate(chosen):
         prep = PreparedLayer.from_gdf(x.layer, x.gdf, epsg)
         if order is not None and x.id in order:
@@ -153,6 +155,14 @@ def build_content(src: ExportSource, visible: list[str] | None = None, *, extent
         layers.append(prep)
         if progress:
             progress((i + 1) / max(1, len(chosen)), x.layer.name_zh)
+    if "plant_plans" in wanted and src.project is not None:  # the plant plans, under the plant's features
+        from riskmap.render.plans import plan_layer
+
+        plans = plan_layer(src.project, epsg)
+        if plans.n:
+            if order is not None and plans.id in order:
+                plans.z = order.index(plans.id)
+            layers.append(plans)
     if not layers:
         raise RiskmapError("没有可打印的图层（所选图层均无要素）", "nothing to print: the chosen layers are empty")
     overview = []

@@ -11,7 +11,7 @@ from riskmap.atomic import atomic_path
 from riskmap.errors import RiskmapError
 from riskmap.export.base import ExportSource, collect_layers, export_steps
 from riskmap.export.options import as_of_subtitle
-from riskmap.layers import load_catalogue
+from riskmap.layers import load_catalogue, raster_catalogue
 from riskmap.marks import DEMO_NOTE, demo_title
 from riskmap.printing.compose import PagePainter
 from riskmap.printing.content import ATLAS_KINDS, PageContent, Texts, atlas_pages, build_content
@@ -37,7 +37,7 @@ def ensure_app():
 
 
 def visible_layer_ids(layers: list[str] | None) -> list[str]:
-    cat = load_catalogue()
+    cat = {**load_catalogue(), **raster_catalogue()}  # the plant plans too
     return list(layers) if layers else [k for k, d in cat.items() if d.visible]
 
 

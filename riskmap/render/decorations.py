@@ -186,7 +186,10 @@ def legend_entries(layers: list[PreparedLayer], lang: str = "zh", *, settings: M
     listed when present. With ``settings`` the counts cover only features within its extent.
     """
     out: list[LegendEntry] = []
+    scale = settings.scale_denominator() if settings is not None else None
     for layer in sorted(layers, key=lambda lay: -lay.z):
+        if scale is not None and not layer.layer_def.visible_at(scale):
+            continue  # not drawn at this scale (the plant's layers on a county map)
         style = layer.layer_def.style
         mask = layer.visible_mask(settings.extent) if settings is not None else None
         counts = layer.counts(mask)

@@ -130,7 +130,7 @@ def render(painter: QPainter, settings: MapSettings, layers: list[PreparedLayer]
     stats = RenderStats()
     is_cancelled = cancel_function(cancel)
     ctx = _Ctx(painter, settings, fast_strokes=fast_strokes)
-    ordered = drawn_layers(layers, opacity)
+    ordered = drawn_layers(layers, opacity, settings)
     steps = len(ordered) + (1 if labels else 0) + (1 if selection else 0)
     done = 0
     painter.save()
@@ -171,9 +171,13 @@ def render(painter: QPainter, settings: MapSettings, layers: list[PreparedLayer]
     return stats
 
 
-def drawn_layers(layers: list[PreparedLayer], opacity: dict | None = None) -> list[PreparedLayer]:
-    """The layers a render draws (opacity above zero), in drawing order (by z)."""
-    return [lay for lay in sorted(layers, key=lambda lay: lay.z) if (opacity or {}).get(lay.id, 1.0) > 0]
+def drawn_layers(layers: list[PreparedLayer], opacity: dict | None = None,
+                 settings: MapSettings | None = None) -> list[PreparedLayer]:
+    """The layers a render draws (opacity above zero and, with ``settings``, shown at its scale: a layer's
+    ``show_below_scale``), in drawing order (by z)."""
+    scale = settings.scale_denominator() if settings is not None else None
+    return [lay for lay in sorted(layers, key=lambda lay: lay.z) if (opacity or {}).get(lay.id, 1.0) > 0
+            and (scale is None or lay.layer_def.visible_at(scale))]
 
 
 def render_labels(painter: QPainter, settings: MapSettings, layers: list[PreparedLayer], *,
@@ -193,7 +197,7 @@ def render_labels(painter: QPainter, settings: MapSettings, layers: list[Prepare
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
         if not is_cancelled():
-            stats.labels = _place_and_draw_labels(painter, settings, drawn_layers(layers, opacity), max_labels,
+            stats.labels = _place_and_draw_labels(painter, settings, drawn_layers(layers, opacity, settings), max_labels,
                                                   is_cancelled, raster)
         stats.cancelled = is_cancelled()
     finally:
@@ -235,6 +239,8 @@ def _paint_layer(ctx: _Ctx, layer: PreparedLayer, op: float, cancelled) -> int:
 def _paint_body(ctx: _Ctx, layer: PreparedLayer, cancelled) -> int:
     if layer.n == 0:
         return 0
+    if layer.kind == "raster":  # an image layer (riskmap.render.plans.PlanLayer) paints itself
+        return layer.paint(ctx.painter, ctx.settings, cancelled)
     if layer.kind == "point":
         return _paint_points(ctx, layer, cancelled)
     if layer.kind == "line":
@@ -744,7 +750,7 @@ def _draw_dots(ctx: _Ctx, layer, feats, halo) -> None:
 
 
 def _paint_selection(ctx: _Ctx, layer: PreparedLayer, feats: np.ndarray) -> None:
-    if not len(feats):
+    if not len(feats) or layer.kind == "raster":
         return
     never = lambda: False  # noqa: E731
     ctx.painter.save()

@@ -338,6 +338,9 @@ class PreparedLayer:
         elif style.type == "single":
             self.fill_colours = [style.fill]
             self.stroke_colours = [style.stroke]
+        elif style.stroke_by_class:  # level/category polygons filled and outlined in their class colour
+            self.fill_colours = colours
+            self.stroke_colours = colours
         elif style.stroke is None:  # level/category polygons without an outline colour: coloured outlines
             self.fill_colours = [None] * len(colours)
             self.stroke_colours = colours

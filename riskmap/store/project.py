@@ -35,6 +35,8 @@ from riskmap.store.history import current_user, track
 from riskmap.store.migrations import SCHEMA_VERSION, upgrade
 
 
+_LAYER_TYPE_IDS = {"point": (0, 4), "line": (1, 2, 5), "polygon": (3, 6)}  # shapely type ids per layer kind
+
 
 def is_url(target: str | os.PathLike) -> bool:
     return isinstance(target, str) and "://" in target
@@ -394,8 +396,23 @@ class Project:
         return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, index=df.index, crs=f"EPSG:{SRID}"))
 
     def read_layer(self, layer) -> gpd.GeoDataFrame:
-        """The features of a catalogue layer (its table filtered by its ``where``)."""
-        return self.read_table(layer.table, where=layer.where)
+        """The features of a catalogue layer (its table filtered by its ``where``).
+
+        A table holding several geometry kinds (risk points: points and areas) gives each layer the rows of
+        its own kind (and, to point layers, the rows without a place)."""
+        import shapely
+
+        gdf = self.read_table(layer.table, where=layer.where)
+        kinds = _LAYER_TYPE_IDS.get(getattr(layer, "geometry", None))
+        try:
+            mixed = class_for_table(layer.table).__geometry__ == "GEOMETRY"
+        except KeyError:
+            mixed = False
+        if not mixed or kinds is None or not isinstance(gdf, gpd.GeoDataFrame) or not len(gdf):
+            return gdf
+        types = shapely.get_type_id(gdf.geometry.array)
+        keep = np.isin(types, kinds) | ((types == -1) & (layer.geometry == "point"))
+        return gdf if keep.all() else gdf[keep]
 
     def read_arrays(self, table: str, columns: list[str], *, where: str | None = None, ids=None,
                     xy: bool = False) -> dict[str, np.ndarray]:

@@ -39,6 +39,8 @@ def workspace_source(workspace, project) -> ExportSource:
     """The canvas's layers (with their filters) as an export source in EPSG:4490."""
     layers = []
     for layer in workspace.layers:
+        if layer.layer_def.geometry == "raster":  # the plant plans: build_content reads them from the project
+            continue
         gdf = layer.gdf if layer.mask.all() else layer.gdf[layer.mask]
         layers.append(ExportLayer(layer.layer_def, derive_columns(layer.layer_def, gdf)))
     return ExportSource(name=project.name, is_demo=project.is_demo, metric_epsg=project.metric_epsg or 4544,

@@ -24,7 +24,7 @@ import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from riskmap.errors import RiskmapError
-from riskmap.layers import GROUPS, LayerDef, load_catalogue
+from riskmap.layers import GROUPS, RASTER, LayerDef, load_catalogue, raster_catalogue
 from riskmap.fields import display_column
 from riskmap.ui.i18n import current_language
 
@@ -215,13 +215,50 @@ def map_epsg_for(project, crs_choice: str = "gk") -> int:
 
 
 def project_catalogue(project) -> dict[str, LayerDef]:
-    """The layer catalogue as the project titles it (镇街（示意） while its towns are approximate)."""
-    return project.catalogue() if hasattr(project, "catalogue") else load_catalogue()
+    """The layer catalogue as the project titles it (镇街（示意） while its towns are approximate), with the
+    image layers (the plant plans) of a project that has their table, in drawing order."""
+    cat = project.catalogue() if hasattr(project, "catalogue") else load_catalogue()
+    rasters = {k: d for k, d in raster_catalogue().items() if _has_table(project, d.table)}
+    if not rasters:
+        return cat
+    return dict(sorted({**cat, **rasters}.items(), key=lambda kv: kv[1].z))
+
+
+def _has_table(project, table: str) -> bool:
+    from sqlalchemy import inspect
+
+    try:
+        return inspect(project.engine).has_table(table)
+    except Exception:  # no engine (a stand-in project in tests)
+        return False
+
+
+class RasterMapLayer(MapLayer):
+    """An image layer (the plant plans): its rows are the images' outlines (EPSG:4490, no image bytes), its
+    prepared drawing a :class:`riskmap.render.plans.PlanLayer` reading each image when first in view."""
+
+    def __init__(self, layer_def: LayerDef, gdf, projected: np.ndarray, map_epsg: int, fetch):
+        super().__init__(layer_def, gdf, projected, map_epsg)
+        self.fetch = fetch
+
+    def make_prepared(self, mask: np.ndarray | None = None):
+        from riskmap.render.plans import PlanLayer
+
+        mask = self.mask if mask is None else mask
+        return PlanLayer.from_gdf(self.layer_def, self.gdf if mask.all() else self.gdf[mask], self.map_epsg,
+                                  fetch=self.fetch)
 
 
 def load_layer(project, layer_def: LayerDef, epsg: int) -> MapLayer:
     """Read, project and prepare one layer; off the GUI thread it first lets a map frame finish."""
     wait_for_map()
+    if layer_def.geometry == RASTER:
+        from riskmap.render.plans import project_fetch, read_plans
+
+        gdf = read_plans(project)
+        layer = RasterMapLayer(layer_def, gdf, project_geoms(gdf.geometry.array, epsg), epsg, project_fetch(project))
+        layer.prepare()
+        return layer
     gdf = project.read_layer(layer_def)
     layer = MapLayer(layer_def, gdf, project_geoms(gdf.geometry.array, epsg), epsg)
     layer.prepare()
@@ -230,6 +267,8 @@ def load_layer(project, layer_def: LayerDef, epsg: int) -> MapLayer:
 
 def empty_layer(project, layer_def: LayerDef, epsg: int) -> MapLayer:
     """A layer with the table's columns and no rows: shown while the real one loads."""
+    if layer_def.geometry == RASTER:
+        return load_layer(project, layer_def, epsg)  # a few outlines: read at once
     where = f"({layer_def.where}) AND 0" if layer_def.where else "0"
     gdf = project.read_table(layer_def.table, where=where)
     layer = MapLayer(layer_def, gdf, np.empty(0, dtype=object), epsg)
@@ -507,6 +546,8 @@ class Workspace(QObject):
         pt = shapely.Point(x, y)
         for layer in reversed(self.layers):
             if not layer.visible or (layers is not None and layer.id not in layers) or not len(layer.gdf):
+                continue
+            if layer.geometry not in hits:  # an image layer: nothing to identify
                 continue
             b = layer.bounds()
             cand = np.flatnonzero(layer.mask & (b[:, 0] - tolerance <= x) & (b[:, 2] + tolerance >= x)

@@ -96,10 +96,13 @@ def test_layer_names_read_back_in_chinese(exported):
 
     names = group_names(exported["geo"])
     cat = load_catalogue()
-    drawn = [lay for lay in exported["content"].layers if lay.n]
+    scale = frame(exported)["res"] * 300 / 0.0254  # the sheet's scale denominator (300 dpi)
+    drawn = [lay for lay in exported["content"].layers if lay.n and lay.layer_def.visible_at(scale)]
     # every catalogue layer the map draws, by its Chinese name, and the labels, grid and legend
     for lay in drawn:
         assert cat[lay.id].name_zh in names, (lay.id, names)
+    # the plant's layers (shown below 1:25 000) are not drawn on the county sheet: no PDF layer for them
+    assert scale > 25_000 and not {cat["risk_points"].name_zh, cat["hazard_sources"].name_zh} & set(names)
     assert {"企业", "镇街", "县界", "隐患", "注记", "经纬网", "图例"} <= set(names)
     assert len(names) == len(set(names))
     with pikepdf.open(exported["geo"]) as pdf:
