@@ -38,11 +38,13 @@ def register(sub) -> None:
                         f"(metres, default {DEFAULT_MAX_RMS_M:g})")
     p.add_argument("--force", action="store_true", help="RMS 超限仍保存 / keep the plan even above --max-rms")
     p.add_argument("--export-cards", metavar="PDF", help="风险告知卡 PDF（每个风险点一张） / risk notice cards PDF")
-    p.add_argument("--board", action="store_true", help="另加安全风险公告栏 / add the plant's notice board poster")
+    p.add_argument("--board", action="store_true",
+                   help="与 --export-cards 一起：改为输出整个厂区的安全风险公告栏（A3|A2|A1，默认 A3） / with "
+                        "--export-cards: write the plant's notice board poster instead (A3|A2|A1, default A3)")
     p.add_argument("--print", dest="print_pdf", metavar="PDF",
                    help="厂区安全风险四色分布图 PDF / the plant's four-colour map as PDF")
-    p.add_argument("--paper", help="纸张：告知卡 A4|A5（默认 A4），厂区图 A3|A4（默认 A3） / paper: cards A4|A5, "
-                                   "plant map A3|A4")
+    p.add_argument("--paper", help="纸张：告知卡 A4|A5（默认 A4），公告栏 A3|A2|A1（默认 A3），厂区图 A3|A4（默认 A3） / "
+                                   "paper: cards A4|A5, notice board A3|A2|A1, plant map A3|A4")
     p.add_argument("--pack", metavar="OUT.gpkg", help="导出厂区风险包 / write the plant package")
     p.add_argument("--overwrite", action="store_true", help="覆盖已有的输出文件 / replace an existing package")
     p.add_argument("--bureau-phone", metavar="TEL",
@@ -200,6 +202,8 @@ def run(args) -> int:
         raise RiskmapError("请用 --enterprise 指定企业", "name the enterprise with --enterprise", where="--enterprise")
     if args.page is not None and not args.plan:
         raise RiskmapError("--page 只用于 --plan", "--page goes with --plan", where="--page")
+    if args.board and not args.export_cards:
+        raise RiskmapError("--board 只用于 --export-cards", "--board goes with --export-cards", where="--board")
     if args.gcp and not args.plan:
         raise RiskmapError("--gcp 只用于 --plan", "--gcp goes with --plan", where="--gcp")
     readonly = args.list or bool(args.export_cards or args.print_pdf or args.pack)
@@ -227,23 +231,25 @@ def run(args) -> int:
                 _print_plan(out)
             return 0
         if args.export_cards:
+            allowed = ("A3", "A2", "A1") if args.board else ("A4", "A5")
+            paper = (args.paper or allowed[0]).upper()
+            if paper not in allowed:
+                what_zh, what_en = ("公告栏", "the notice board") if args.board else ("告知卡", "cards")
+                raise RiskmapError(f"{what_zh}纸张应为 {' 或 '.join(allowed)}，收到 {args.paper}",
+                                   f"{what_en} paper is {' or '.join(allowed)}, got {args.paper}", where="--paper")
             from riskmap.printing.cards import export_cards
 
-            paper = (args.paper or "A4").upper()
-            if paper not in ("A4", "A5"):
-                raise RiskmapError(f"告知卡纸张应为 A4 或 A5，收到 {args.paper}", f"cards paper is A4 or A5, got {args.paper}",
-                                   where="--paper")
             path = export_cards(project, eid, args.export_cards, paper=paper, board=args.board)
-            out = {"enterprise_id": eid, "enterprise": name, "cards": str(path or args.export_cards), "paper": paper,
-                   "board": args.board}
-            msg = f"风险告知卡已写入 / cards written: {out['cards']}"
+            out = {"enterprise_id": eid, "enterprise": name, "pdf": str(path), "paper": paper, "board": args.board}
+            msg = (f"安全风险公告栏已写入 / notice board written: {path}" if args.board
+                   else f"风险告知卡已写入 / cards written: {path}")
         elif args.print_pdf:
-            from riskmap.printing.plant_print import print_plant
-
             paper = (args.paper or "A3").upper()
             if paper not in ("A3", "A4"):
                 raise RiskmapError(f"厂区图纸张应为 A3 或 A4，收到 {args.paper}", f"plant map paper is A3 or A4, got {args.paper}",
                                    where="--paper")
+            from riskmap.printing.plant_print import print_plant
+
             path = print_plant(project, eid, args.print_pdf, paper=paper)
             out = {"enterprise_id": eid, "enterprise": name, "pdf": str(path or args.print_pdf), "paper": paper}
             msg = f"厂区四色分布图已写入 / plant map written: {out['pdf']}"

@@ -41,7 +41,7 @@ from riskmap import __version__
 from riskmap.errors import RiskmapError
 from riskmap.grading.enterprise import ENTERPRISE_METHODS, derive_level
 from riskmap.io.matching import name_key, normalise_credit_code
-from riskmap.marks import DEMO_NOTE, demo_title
+from riskmap.marks import DEMO_MARK, DEMO_NOTE, demo_title
 from riskmap.model import (
     Assessment, EditRecord, Enterprise, EnterpriseList, HiddenDanger, HiddenDangerEvent, PlantPlan, RiskPoint,
     SafetyDistance, Substance, Zone,
@@ -402,6 +402,7 @@ class PackageReport:
     credit_code: str
     created: bool = False
     dry_run: bool = False
+    demo: bool = False  # the package is demo data (示例数据)
     points_added: list[str] = field(default_factory=list)
     points_changed: dict[str, list[str]] = field(default_factory=dict)  # name → changed fields
     points_unchanged: list[str] = field(default_factory=list)
@@ -441,6 +442,8 @@ class PackageReport:
                f"{self.exported_at or '-'}）",
                f"企业 Enterprise: {self.enterprise_name}（id {self.enterprise_id}，统一社会信用代码 {self.credit_code}）"
                + ("  新建 created" if self.created else "")]
+        if self.demo:
+            out.append(f"注意：这是示例数据包（{DEMO_MARK}），不是企业的真实数据 / note: a demo package, not real data")
         out.append(f"风险点 Risk points: 新增 {len(self.points_added)}，更新 {len(self.points_changed)}，"
                    f"无变化 {len(self.points_unchanged)}，包中没有 {len(self.points_missing)} / {len(self.points_added)} "
                    f"added, {len(self.points_changed)} changed, {len(self.points_unchanged)} unchanged, "
@@ -608,7 +611,7 @@ def _merge(session, data: dict, meta: dict, code: str, *, where: str, assessor: 
     before = ent.level
     rep = PackageReport(package=where, source=meta.get("package_source"), exported_at=meta.get("package_exported_at"),
                         enterprise_id=ent.id, enterprise_name=ent.name, credit_code=code, created=created,
-                        level_before=None if created else before)
+                        demo=meta.get("demo") == "1", level_before=None if created else before)
     if not created:
         for f in ENTERPRISE_FIELDS:
             mine, theirs = _norm(getattr(ent, f)), _norm(row.get(f))
