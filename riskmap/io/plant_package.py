@@ -61,6 +61,7 @@ ENTERPRISE_FIELDS = ("name", "industry", "industry_detail", "town", "address", "
                      "legal_person", "contact", "phone", "major_hazard")
 DANGER_FIELDS = ("description", "grade", "status", "deadline", "responsible_person", "measures", "funds_wan", "plan",
                  "supervising_department", "effect_evaluation", "closed_date")
+MAX_PACKAGE_BYTES = 1 << 30  # a plant package is a few MB at most: a bigger file is refused before it is read
 SAME_GEOM_DEG = 1e-9  # a geometry read back from a package is the same geometry
 
 FIELD_ZH = {
@@ -213,6 +214,11 @@ def _package_meta(path: Path) -> dict[str, str | None]:
         raise RiskmapError(f"无法读取文件（{exc.strerror}）", f"cannot read the file ({exc.strerror})", where=where) from exc
     if kind != "gpkg":
         raise RiskmapError("不是 GeoPackage 文件，不是厂区风险包", "not a GeoPackage: not a plant package", where=where)
+    size = path.stat().st_size
+    if size > MAX_PACKAGE_BYTES:
+        raise RiskmapError(f"文件 {size >> 20} MB，超过厂区风险包上限 {MAX_PACKAGE_BYTES >> 20} MB",
+                           f"a file of {size >> 20} MB is over the plant package limit of {MAX_PACKAGE_BYTES >> 20} MB",
+                           where=where)
     try:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
