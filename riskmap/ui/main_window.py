@@ -41,11 +41,10 @@ from pathlib import Path
 from PySide6.QtCore import QT_TR_NOOP, QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox, QDockWidget, QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWindow, QMenu, QMessageBox, QProgressBar,
+    QComboBox, QDockWidget, QFileDialog, QFrame, QHBoxLayout, QLabel, QMainWindow, QMenu, QProgressBar,
     QPushButton, QToolBar, QVBoxLayout, QWidget,
 )
 
-from riskmap import __version__
 from riskmap.ui import errors as ui_errors
 from riskmap.ui import tasks
 from riskmap.ui.canvas import MapCanvas
@@ -86,8 +85,10 @@ ROLE_NAMES = {"viewer": QT_TR_NOOP("查看者"), "editor": QT_TR_NOOP("编辑者
 
 def discover_extensions() -> list[str]:
     """Module names that may extend the window (see the module docstring)."""
-    here = Path(__file__).parent
-    names = sorted(f"riskmap.ui.{p.stem}" for p in here.glob("*.py") if p.stem.startswith(EXTENSION_PREFIXES))
+    # pkgutil, not a glob of *.py: in the bundle the modules sit in PyInstaller's archive, not as files
+    here = [str(Path(__file__).parent)]
+    names = sorted(f"riskmap.ui.{m.name}" for m in pkgutil.iter_modules(here)
+                   if m.name.startswith(EXTENSION_PREFIXES))
     for pkg in EXTENSION_PACKAGES:
         try:
             mod = importlib.import_module(pkg)
@@ -920,8 +921,9 @@ class MainWindow(QMainWindow):
         self.act_next.setEnabled(self.canvas.can_go_forward())
 
     def _about(self) -> None:
-        QMessageBox.about(self, tr("关于 riskmap"), tr("riskmap {v}\n县域安全风险四色图“一张图”桌面程序。\n"
-                                                      "内置字体：Noto Sans CJK SC（SIL OFL）。").format(v=__version__))
+        from riskmap.ui.about_dialog import AboutDialog
+
+        self.show_dialog("about", AboutDialog(self))
 
     # ================================================================== window state
     def _restore_state(self) -> None:
