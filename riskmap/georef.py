@@ -99,29 +99,31 @@ def fit(pixels, world) -> Fit:
                            where="gcps")
     _check_distinct(px, "像素位置", "pixel position")
     _check_distinct(wd, "地图位置", "map position")
-    col, row = px[:, 0], px[:, 1]
     n = len(px)
+    # solved about the points' centres: map coordinates of millions of metres keep their precision
+    pm, wm = px.mean(axis=0), wd.mean(axis=0)
+    col, row = (px - pm).T
+    wx, wy = (wd - wm).T
     if n == 2:
-        # x = a + p*col + q*row, y = d + q*col - p*row (rotation and one scale, the image's rows run down)
-        one, zero = np.ones(n), np.zeros(n)
-        m = np.vstack([np.column_stack([one, zero, col, row]), np.column_stack([zero, one, -row, col])])
-        rhs = np.concatenate([wd[:, 0], wd[:, 1]])
-        (a, d, p, q), *_ = np.linalg.lstsq(m, rhs, rcond=None)
-        t = (a, p, q, d, q, -p)
+        # x = p*col + q*row, y = q*col - p*row about the centres (rotation and one scale; the rows run down)
+        m = np.vstack([np.column_stack([col, row]), np.column_stack([-row, col])])
+        (p, q), *_ = np.linalg.lstsq(m, np.concatenate([wx, wy]), rcond=None)
+        b, c, e, f = p, q, q, -p
         method = "similarity"
     else:
         _check_not_collinear(px, "像素位置", "pixel positions")
         _check_not_collinear(wd, "地图位置", "map positions")
-        m = np.column_stack([np.ones(n), col, row])
-        (a, b, c), *_ = np.linalg.lstsq(m, wd[:, 0], rcond=None)
-        (d, e, f), *_ = np.linalg.lstsq(m, wd[:, 1], rcond=None)
-        t = (a, b, c, d, e, f)
+        m = np.column_stack([col, row])
+        (b, c), *_ = np.linalg.lstsq(m, wx, rcond=None)
+        (e, f), *_ = np.linalg.lstsq(m, wy, rcond=None)
         method = "affine"
-    t = tuple(float(v) for v in t)
+    a = wm[0] - b * pm[0] - c * pm[1]
+    d = wm[1] - e * pm[0] - f * pm[1]
+    t = tuple(float(v) for v in (a, b, c, d, e, f))
     if abs(determinant(t)) < 1e-18:
         raise RiskmapError("控制点无法确定变换（比例为零）", "the control points give no transform (zero scale)", where="gcps")
-    x, y = apply(t, col, row)
-    res = np.hypot(x - wd[:, 0], y - wd[:, 1])
+    # residuals about the centres too (the same numbers, without the rounding of the large offsets)
+    res = np.hypot(b * col + c * row - wx, e * col + f * row - wy)
     return Fit(t, res, float(np.sqrt(np.mean(res ** 2))), float(res.max()), method)
 
 
