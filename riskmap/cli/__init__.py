@@ -23,13 +23,33 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def _version_text() -> str:
+    from riskmap.about import build_info
+
+    info = build_info()  # the bundle's build date and commit; None when run from source
+    if not info:
+        return f"riskmap {__version__}"
+    return f"riskmap {__version__} (bundle {info.get('date', '?')} {info.get('commit', '')})".replace(" )", ")")
+
+
+class _Licences(argparse.Action):
+    def __call__(self, parser, namespace, values, option_string=None):
+        from riskmap.about import licence_table
+
+        print(licence_table())
+        print("全文见 帮助 → 关于 / full texts: Help → About")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="riskmap",
         description="安全风险四色图“一张图” / county safety-risk four-colour map. "
                     "不带子命令时打开桌面程序 / without a subcommand, opens the desktop application.",
     )
-    parser.add_argument("--version", action="version", version=f"riskmap {__version__}")
+    parser.add_argument("--version", action="version", version=_version_text())
+    parser.add_argument("--licences", nargs=0, action=_Licences,
+                        help="列出所含软件、字体和数据及其许可证 / list the bundled components and their licences")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMANDS:
         importlib.import_module(f"riskmap.cli.{name}").register(sub)
