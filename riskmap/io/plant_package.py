@@ -39,7 +39,7 @@ from sqlalchemy.exc import DatabaseError
 
 from riskmap import __version__
 from riskmap.errors import RiskmapError
-from riskmap.grading.enterprise import ENTERPRISE_METHODS, derive_level
+from riskmap.grading.enterprise import ENTERPRISE_METHODS, derive_level, latest_override
 from riskmap.io.matching import name_key, normalise_credit_code
 from riskmap.marks import DEMO_MARK, DEMO_NOTE, demo_title
 from riskmap.model import (
@@ -417,6 +417,10 @@ class PackageReport:
     plan: str = "none"  # added | replaced | unchanged | none (the package has none)
     assessments_added: int = 0
     assessments_present: int = 0
+    # the enterprise's own level records dated after an override the bureau has in force (not imported: the
+    # override stays in force until the bureau ends it)
+    assessments_skipped: int = 0
+    override: str | None = None  # the override in force: "level, date, assessor"
     lists_changed: list[str] = field(default_factory=list)
     dangers_added: list[str] = field(default_factory=list)
     dangers_differing: dict[str, list[str]] = field(default_factory=dict)  # kept as the project has them
@@ -468,6 +472,10 @@ class PackageReport:
         out.append(f"平面图 Plan: {plan_zh}")
         out.append(f"评估记录 Assessments: 新增 {self.assessments_added}，已有 {self.assessments_present} / "
                    f"{self.assessments_added} added, {self.assessments_present} already present")
+        if self.assessments_skipped:
+            out.append(f"  企业自定级记录 {self.assessments_skipped} 条晚于本局的评估人覆盖（{self.override}），未导入，覆盖仍有效 / "
+                       f"{self.assessments_skipped} enterprise-level records newer than the bureau's override "
+                       f"({self.override}) not imported: the override stays in force")
         if self.lists_changed:
             out.append(f"五个清单 Lists updated: {'、'.join(self.lists_changed)}")
         if self.dangers_added:
@@ -673,6 +681,12 @@ def _merge(session, data: dict, meta: dict, code: str, *, where: str, assessor: 
         or_(Assessment.enterprise_id == ent.id, Assessment.risk_point_id.in_(pids)) if pids
         else Assessment.enterprise_id == ent.id)))
     have = {_record_key(a.risk_point_id, a.method, a.inputs, a.assessed_at, a.level): a for a in existing}
+    override = None if created else latest_override(session, ent)
+    if override is not None:
+        from riskmap.levels import level_info
+
+        rep.override = (f"{level_info(override.level).name_zh}，{override.assessed_at:%Y-%m-%d}，"
+                        f"{override.assessor or '-'}")
     rp_ids = {str(k): str(v.id) for k, v in point_map.items()}
     record_map: dict[int, int] = {}
     added_per_point: dict[int, int] = {}
@@ -691,6 +705,10 @@ def _merge(session, data: dict, meta: dict, code: str, *, where: str, assessor: 
         if key in have:
             record_map[a["id"]] = have[key].id
             rep.assessments_present += 1
+            continue
+        if override is not None and target_rp is None and a["method"] in ENTERPRISE_METHODS \
+                and a["assessed_at"] >= override.assessed_at:
+            rep.assessments_skipped += 1
             continue
         rec = Assessment(enterprise_id=ent.id, risk_point_id=None if target_rp is None else target_rp.id,
                          method=a["method"], inputs=inputs, score=a.get("score"), level=a["level"],

@@ -371,3 +371,29 @@ def test_oversized_package_refused_before_reading(plant, demo_copy, monkeypatch)
     with Project.open(demo_copy) as dst, pytest.raises(RiskmapError, match="上限"):
         import_package(dst, pkg)
     assert _hash(demo_copy) == h
+
+
+def test_the_bureaus_override_stays_in_force(plant, demo_path, demo_copy, tmp_path):
+    """The bureau overrode the enterprise to 重大; the enterprise then re-grades a point in its own project (its
+    own derived record, newer than the override). The import keeps the point's record, not the enterprise's
+    derived one: the override stays in force and the report says so."""
+    from riskmap.grading.enterprise import override_level
+    from riskmap.model import Enterprise
+    from riskmap.plant import grade_point
+
+    eid, _ = plant
+    with Project.open(demo_copy) as dst, dst.session() as s:
+        override_level(s, s.get(Enterprise, eid), 1, reason="重大事故隐患未整改", assessor="局领导")
+    src_path = tmp_path / "src.gpkg"
+    shutil.copy(demo_path, src_path)
+    with Project.open(src_path) as src:
+        pts = src.read_table("risk_points", where=f"enterprise_id = {eid}").sort_values("id")
+        grade_point(src, int(pts["id"].iloc[0]), "ls", {"L": 1, "S": 2}, assessor="企业安全员")  # R = 2: 低
+        newer = tmp_path / "newer.gpkg"
+        export_package(src, eid, newer)
+    with Project.open(demo_copy) as dst:
+        rep = import_package(dst, newer)
+        assert rep.assessments_skipped == 1 and rep.assessments_added == 1
+        assert rep.level_after == 1 and "局领导" in rep.override
+        assert any("覆盖仍有效" in line for line in rep.lines())
+        assert dst.read_table("enterprises", where=f"id = {eid}").iloc[0]["level"] == 1
