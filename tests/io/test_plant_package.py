@@ -64,7 +64,8 @@ def _history(project, eid) -> list[tuple]:
             "SELECT r.name, a.method, a.assessed_at, a.level, a.score, a.assessor FROM assessments a "
             "LEFT JOIN risk_points r ON r.id = a.risk_point_id WHERE a.enterprise_id = :e "
             "OR a.risk_point_id IN (SELECT id FROM risk_points WHERE enterprise_id = :e)"), {"e": eid}).all()
-    return sorted((tuple(r) for r in rows), key=repr)
+    rows = [(r[0], r[1], str(r[2])[:19].replace(" ", "T"), *r[3:]) for r in rows]  # PostGIS gives datetimes
+    return sorted(rows, key=repr)
 
 
 def _credit(project, eid) -> str:
@@ -74,7 +75,12 @@ def _credit(project, eid) -> str:
 
 def _strip_plant(path, eid) -> None:
     """Remove an enterprise's plant data (points, history, plan, lists, dangers) from a project file."""
-    with Project.open(path) as p, p.engine.begin() as c:
+    with Project.open(path) as p:
+        _strip(p, eid)
+
+
+def _strip(p, eid) -> None:
+    with p.engine.begin() as c:
         pts = "(SELECT id FROM risk_points WHERE enterprise_id = :e)"
         c.execute(text(f"UPDATE safety_distances SET risk_point_id = NULL WHERE risk_point_id IN {pts}"), {"e": eid})
         c.execute(text(f"DELETE FROM assessments WHERE enterprise_id = :e OR risk_point_id IN {pts}"), {"e": eid})
@@ -397,3 +403,22 @@ def test_the_bureaus_override_stays_in_force(plant, demo_path, demo_copy, tmp_pa
         assert rep.level_after == 1 and "局领导" in rep.override
         assert any("覆盖仍有效" in line for line in rep.lines())
         assert dst.read_table("enterprises", where=f"id = {eid}").iloc[0]["level"] == 1
+
+
+def test_on_each_store(plant, demo_path, any_store, tmp_path):
+    """The package imports into, and exports from, the shared PostGIS database as into a GeoPackage."""
+    eid, pkg = plant
+    assert not import_package(any_store, pkg).changed  # the demo holds it already
+    _strip(any_store, eid)
+    rep = import_package(any_store, pkg)
+    assert rep.plan == "added" and len(rep.points_added) >= 5
+    with Project.open(demo_path, readonly=True) as src:
+        _same_plant(src, eid, any_store, eid)
+    assert not import_package(any_store, pkg).changed
+    out = tmp_path / "from_store.gpkg"
+    export_package(any_store, eid, out)
+    _, a = read_package(pkg)
+    _, b = read_package(out)
+    assert [p["name"] for p in a["risk_points"]] == [p["name"] for p in b["risk_points"]]
+    assert bytes(a["plant_plans"][0]["image"]) == bytes(b["plant_plans"][0]["image"])
+    assert len(a["assessments"]) == len(b["assessments"])
