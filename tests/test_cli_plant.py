@@ -225,6 +225,10 @@ def test_import_plant_package(cli, demo_path, plant_ent, tmp_path):
     _one_error_line(rc, out, err)
     rc, out, err = cli("import", target, demo_path, "--layer", "plant")
     assert "不是厂区风险包" in _one_error_line(rc, out, err)
+    rc, out, err = cli("import", target, pkg, "--layer", "plant", "--crs", "4326")
+    assert "--crs" in _one_error_line(rc, out, err)
+    rc, out, err = cli("import", target, pkg, "--layer", "enterprises", "--create")
+    assert "--create" in _one_error_line(rc, out, err)
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils")

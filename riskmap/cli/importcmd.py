@@ -68,8 +68,19 @@ def run(args) -> int:
     from riskmap.io.importer import commit_import, plan_import
     from riskmap.store import Project
 
+    plant_only = [o for o, v in (("--create", args.create), ("--assessor", args.assessor), ("--json", args.json)) if v]
     if args.layer == "plant":
+        other = [o for o, v in (("--crs", args.crs), ("--mapping", args.mapping), ("--save-mapping", args.save_mapping),
+                                ("--sheet", args.sheet), ("--kind", args.kind), ("--header-row", args.header_row),
+                                ("--skip-bad-rows", args.skip_bad_rows), ("--no-repair", args.no_repair),
+                                ("--report", args.report)) if v]
+        if other:
+            raise RiskmapError(f"{other[0]} 不用于厂区风险包（--layer plant）", f"{other[0]} does not apply to a plant "
+                               "package (--layer plant)", where=other[0])
         return run_plant(args)
+    if plant_only:
+        raise RiskmapError(f"{plant_only[0]} 只用于厂区风险包（--layer plant）", f"{plant_only[0]} applies to a plant "
+                           "package only (--layer plant)", where=plant_only[0])
     bar = ProgressBar("导入 / import")
     with Project.open(args.project) as project:
         plan = plan_import(project, args.file, args.layer, crs=args.crs, mapping=args.mapping, sheet=args.sheet,
