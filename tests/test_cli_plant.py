@@ -258,3 +258,13 @@ def test_cards_board_and_print(cli, demo_copy, plant_ent, tmp_path):
     assert rc == 0, err
     words = subprocess.run(["pdftotext", plan_pdf, "-"], capture_output=True, text=True).stdout
     assert name in words.replace("\n", "") and "示例数据" in words
+
+
+def test_pack_without_credit_code_warns(cli, demo_copy, plant_ent, tmp_path):
+    eid, *_ = plant_ent
+    with Project.open(demo_copy) as p, p.engine.begin() as c:
+        c.exec_driver_sql(f"UPDATE enterprises SET credit_code = NULL WHERE id = {eid}")
+    rc, out, err = cli("plant", demo_copy, "--enterprise", eid, "--pack", tmp_path / "p.gpkg")
+    assert rc == 0 and "没有统一社会信用代码" in out
+    rc, out, err = cli("import", demo_copy, tmp_path / "p.gpkg", "--layer", "plant")
+    assert "没有统一社会信用代码" in _one_error_line(rc, out, err)

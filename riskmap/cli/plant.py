@@ -261,6 +261,9 @@ def run(args) -> int:
             msg = (f"厂区风险包已写入 / plant package written: {info.path}（风险点 points {info.points}，评估记录 "
                    f"assessments {info.assessments}，平面图 plan {'有 yes' if info.has_plan else '无 no'}，隐患 dangers "
                    f"{info.dangers}，{info.size_bytes / 1024:.0f} KB）" + ("  [示例数据 demo data]" if info.demo else ""))
+            if not info.credit_code:
+                msg += ("\n注意：企业没有统一社会信用代码，应急管理局导入时无法对应，请先填写 / note: the enterprise has no "
+                        "credit code, by which the bureau's import finds it: fill it in first")
     if args.json:
         print(json.dumps(out, ensure_ascii=False, indent=2))
     else:
