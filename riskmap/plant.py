@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -141,7 +142,9 @@ def _read_raster(data: bytes, name: str) -> PlanImage:
         raise _bad(f"不是可识别的图像或 PDF 文件: {name}", f"not an image or PDF file riskmap can read: {name}",
                    name) from exc
     except Image.DecompressionBombError as exc:
-        raise _bad(f"平面图像素过多，拒绝读取: {name}", f"plan image has too many pixels: {name}", name) from exc
+        raise _bad(f"平面图像素过多（上限 {MAX_PIXELS // 1_000_000} 百万像素），可能是图像炸弹: {name}",
+                   f"plan image has too many pixels (limit {MAX_PIXELS // 1_000_000} megapixels): a bomb? {name}",
+                   name) from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:  # truncated, broken chunks, bad header fields
         raise _bad(f"平面图文件已损坏或不完整: {name}（{exc}）", f"plan image is damaged or truncated: {name} ({exc})",
                    name) from exc
@@ -167,7 +170,7 @@ def _read_pdf_page(data: bytes, name: str, page: int | None) -> PlanImage:
             if not (w_pt > 0 and h_pt > 0):
                 raise _bad(f"PDF 第 {number} 页没有尺寸: {name}", f"PDF page {number} has no size: {name}", name)
             scale = min(PDF_DPI / 72.0, PDF_MAX_SIDE / max(w_pt, h_pt))
-            w, h = int(round(w_pt * scale)), int(round(h_pt * scale))
+            w, h = math.ceil(w_pt * scale), math.ceil(h_pt * scale)  # as pdfium sizes the bitmap
             if w < 1 or h < 1 or w * h > MAX_PIXELS:
                 raise _bad(f"PDF 第 {number} 页形状异常（{w_pt:.0f}×{h_pt:.0f} 点）: {name}",
                            f"PDF page {number} has an odd shape ({w_pt:.0f}×{h_pt:.0f} pt): {name}", name)
