@@ -25,14 +25,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QMarginsF, QPointF, QRectF, QSizeF, Qt
-from PySide6.QtGui import QColor, QFontMetricsF, QPageLayout, QPageSize, QPainter, QPdfWriter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPageLayout, QPageSize, QPainter, QPdfWriter, QPen
 
 from riskmap.atomic import atomic_path
 from riskmap.errors import RiskmapError
 from riskmap.levels import load_levels
 from riskmap.marks import DEMO_MARK, demo_title
+from riskmap.plant import plant_data
 from riskmap.printing.card_template import CardTemplate, Section, load_card_template
+from riskmap.printing.export import ensure_app
 from riskmap.printing.pdf_fix import fix_pdf
+from riskmap.printing.plant_print import plant_map_painter
 from riskmap.printing.template import fill_placeholders
 from riskmap.render.fonts import ensure_fonts, map_font
 from riskmap.render.pictograms import draw_sign, load_signs, sorted_codes
@@ -196,6 +199,14 @@ def text_on(colour: str) -> QColor:
 
 
 # ------------------------------------------------------------------------------------------ text in boxes
+def card_font(pt: float, bold: bool = False) -> QFont:
+    """The map font without the OpenType ``locl`` feature: with it, Qt's PDF writer gives digits after a space
+    (``D = 900``) substituted glyphs that have no ToUnicode entry, so a PDF reader cannot copy or find them."""
+    font = map_font(pt, bold)
+    font.setFeature(QFont.Tag("locl"), 0)
+    return font
+
+
 WRAP = int(Qt.AlignmentFlag.AlignTop) | int(Qt.TextFlag.TextWordWrap)
 ANYWHERE = int(Qt.AlignmentFlag.AlignTop) | int(Qt.TextFlag.TextWrapAnywhere)
 
@@ -203,7 +214,7 @@ ANYWHERE = int(Qt.AlignmentFlag.AlignTop) | int(Qt.TextFlag.TextWrapAnywhere)
 def _measure(painter: QPainter, width: float, text: str, pt: float, bold: bool):
     """Height of ``text`` wrapped to ``width`` at ``pt``, and the flags to draw it (anywhere-wrap when a run
     of letters is wider than the box)."""
-    font = map_font(pt, bold)
+    font = card_font(pt, bold)
     fm = QFontMetricsF(font, painter.device())
     big = QRectF(0, 0, max(width, 1.0), 1e7)
     flags = WRAP
@@ -276,7 +287,7 @@ class _Sheet:
         self.inner = QRectF(m, m, self.w - 2 * m, self.h - 2 * m)
         self.line = max(self.px(tpl.mm(tpl.layout.get("line_mm", 0.35))), 0.5)
         self.pad = self.px(tpl.mm(1.6))
-        self.min_pt = tpl.min_font_pt * min(1.0, tpl.scale) if tpl.scale < 1 else tpl.min_font_pt
+        self.min_pt = tpl.min_font_pt  # the smallest legible size, on every sheet
 
     def px(self, mm: float) -> float:
         return mm * self.dpi / 25.4
@@ -424,6 +435,7 @@ class CardPainter:
     def __init__(self, tpl: CardTemplate, ctx: Context, dpi: float = DPI):
         self.tpl, self.ctx, self.dpi = tpl, ctx, dpi
         self.sheet = _Sheet(tpl, dpi)
+        self.boxes: dict[str, tuple[QRectF, Fitted]] = {}  # the last card's text cells and what they hold
 
     def label(self, s: Section) -> str:
         return s.title(self.ctx.lang)
@@ -456,6 +468,7 @@ class CardPainter:
     def paint(self, painter: QPainter, card: Card) -> None:
         ensure_fonts()
         tpl, sh, ctx = self.tpl, self.sheet, self.ctx
+        self.boxes = {}
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
@@ -523,9 +536,10 @@ class CardPainter:
             cell = cell.adjusted(sw.width() + sh.pad * 2, 0, 0, 0)
         fixed = bool(s.height_mm)
         pt = tpl.font("body_pt", 11) * (1.1 if s.key == "name" else 1.0) if fixed else body_pt
-        draw_fitted(painter, cell, text, pt, sh.min_pt, bold=s.key in ("name", "level", "phones"),
-                    colour="#808080" if empty else ("#C00000" if s.key == "phones" else sh.colour("text", "#000000")),
-                    valign="center" if fixed else "top")
+        f = draw_fitted(painter, cell, text, pt, sh.min_pt, bold=s.key in ("name", "level", "phones"),
+                        colour="#808080" if empty else ("#C00000" if s.key == "phones" else sh.colour("text", "#000000")),
+                        valign="center" if fixed else "top")
+        self.boxes[s.key] = (cell, f)
 
 
 # ------------------------------------------------------------------------------------------ the poster
@@ -750,9 +764,6 @@ def export_cards(project, enterprise_id: int, out_pdf, *, paper: str | None = "A
         poster = str(paper or "A3").upper()
         return export_board(project, enterprise_id, out_pdf, paper="A3" if poster in ("A4", "A5") else poster,
                             lang=lang, template=template, date=date)
-    from riskmap.plant import plant_data
-    from riskmap.printing.export import ensure_app
-
     _check_lang(lang)
     tpl = load_card_template(template, "card").scaled_to(paper or "A4")
     ensure_app()
@@ -773,10 +784,6 @@ def export_cards(project, enterprise_id: int, out_pdf, *, paper: str | None = "A
 def export_board(project, enterprise_id: int, out_pdf, *, paper: str = "A3", lang: str = "zh", template=None,
                  date: str | None = None) -> Path:
     """The 安全风险公告栏 poster of an enterprise (A3, A2 or A1): its 四色分布图, table, measures, phones, signs."""
-    from riskmap.plant import plant_data
-    from riskmap.printing.export import ensure_app
-    from riskmap.printing.plant_print import plant_map_painter
-
     _check_lang(lang)
     tpl = load_card_template(template if template is not None else "board", "board").scaled_to(paper)
     ensure_app()

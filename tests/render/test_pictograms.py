@@ -58,21 +58,21 @@ def test_frame_colour_and_ink(app, code):
         assert close(at(img, 50 + d, 50 + d), hexrgb(col["red"]), 8)
         assert close(at(img, 50 - d, 50 - d), hexrgb(col["red"]), 8)
         assert not close(at(img, 50 + d, 50 - d), hexrgb(col["red"]), 60)
-        ink, ground = (0, 0, 0), hexrgb(col["white"])
+        ink = (0, 0, 0)
     elif kind == "W":
         assert close(at(img, 50, 30), hexrgb(col["yellow"]), 8)
         assert close(at(img, 50, 87), (0, 0, 0), 8)  # the black border along the base
         assert close(at(img, 50, 3), (255, 255, 255), 8)  # outside the triangle's apex: paper
-        ink, ground = (0, 0, 0), hexrgb(col["yellow"])
+        ink = (0, 0, 0)
     elif kind == "M":
         assert close(at(img, 50, 5), hexrgb(col["blue"]), 8)
         assert close(at(img, 8, 50), hexrgb(col["blue"]), 8)
         assert close(at(img, 2, 2), (255, 255, 255), 8)  # a disc: the corner is paper
-        ink, ground = (255, 255, 255), hexrgb(col["blue"])
+        ink = (255, 255, 255)
     else:
         assert close(at(img, 8, 8), hexrgb(col["green"]), 8)
         assert close(at(img, 92, 92), hexrgb(col["green"]), 8)
-        ink, ground = (255, 255, 255), hexrgb(col["green"])
+        ink = (255, 255, 255)
     box = _PICTO_BOX[kind]
     n_ink = n = 0
     for yy in range(int(box.top()), int(box.bottom()), 2):
