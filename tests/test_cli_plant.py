@@ -64,9 +64,14 @@ def test_pack_by_id_code_or_name(cli, demo_path, plant_ent, tmp_path, how):
     meta, data = read_package(out_path)
     assert data["enterprises"][0]["name"] == name and len(data["risk_points"]) == info["points"]
     rc, out, err = cli("plant", demo_path, "--enterprise", which, "--pack", out_path)
-    _one_error_line(rc, out, err)  # exists: not overwritten without --overwrite
-    rc, out, err = cli("plant", demo_path, "--enterprise", which, "--pack", out_path, "--overwrite")
-    assert rc == 0 and "示例数据" in out
+    assert rc == 0 and "示例数据" in out  # an older package is replaced
+    other = tmp_path / "other.gpkg"
+    shutil.copy(demo_path, other)
+    h = _hash(other)
+    for project in (demo_path, other):  # another project, the project itself: never replaced
+        rc, out, err = cli("plant", project, "--enterprise", which, "--pack", other)
+        assert "不" in _one_error_line(rc, out, err)
+    assert _hash(other) == h
 
 
 def _plan_image(tmp_path, fmt="PNG"):

@@ -46,7 +46,6 @@ def register(sub) -> None:
     p.add_argument("--paper", help="纸张：告知卡 A4|A5（默认 A4），公告栏 A3|A2|A1（默认 A3），厂区图 A3|A4（默认 A3） / "
                                    "paper: cards A4|A5, notice board A3|A2|A1, plant map A3|A4")
     p.add_argument("--pack", metavar="OUT.gpkg", help="导出厂区风险包 / write the plant package")
-    p.add_argument("--overwrite", action="store_true", help="覆盖已有的输出文件 / replace an existing package")
     p.add_argument("--bureau-phone", metavar="TEL",
                    help="设置告知卡上应急管理局的电话（保存在项目中） / set the bureau's phone printed on the cards "
                         "(kept in the project)")
@@ -256,7 +255,7 @@ def run(args) -> int:
         else:
             from riskmap.io.plant_package import export_package
 
-            info = export_package(project, eid, args.pack, overwrite=args.overwrite)
+            info = export_package(project, eid, args.pack)
             out = info.to_dict()
             msg = (f"厂区风险包已写入 / plant package written: {info.path}（风险点 points {info.points}，评估记录 "
                    f"assessments {info.assessments}，平面图 plan {'有 yes' if info.has_plan else '无 no'}，隐患 dangers "

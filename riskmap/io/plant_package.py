@@ -142,11 +142,26 @@ def _readme_table(project: Project, rows: list[tuple[str, str]], demo: bool) -> 
                     " VALUES ('readme', 'attributes', '说明', ?)", (DEMO_NOTE if demo else "",))
 
 
+def _check_replaceable(project: Project, out: Path, overwrite: bool) -> None:
+    """An existing file is replaced only when it is an older plant package (never the project itself, another
+    project or any other file)."""
+    if not overwrite:
+        raise RiskmapError(f"文件已存在: {out}", f"file exists already: {out}")
+    if not project.target.count("://") and out.resolve() == Path(project.target).resolve():
+        raise RiskmapError(f"厂区风险包不能写到项目文件本身: {out}", f"the package cannot replace the project itself: {out}")
+    try:
+        _package_meta(out)
+    except RiskmapError:
+        raise RiskmapError(f"文件已存在且不是厂区风险包，不覆盖: {out}",
+                           f"the file exists and is not a plant package: not replaced: {out}") from None
+
+
 def export_package(project: Project, enterprise_id: int, out_gpkg: str | os.PathLike, *,
-                   overwrite: bool = False) -> PackageInfo:
+                   overwrite: bool = True) -> PackageInfo:
     """Write the plant package of one enterprise: a riskmap project file holding that enterprise only.
 
-    Written under a temporary name and renamed at the end (never a half-written package). The rows keep
+    Written under a temporary name and renamed at the end (never a half-written package); an existing file is
+    replaced only when it is a plant package (and ``overwrite``), never a project or another file. The rows keep
     their ids and dates; the enterprise's zone is left out (the county's zones are not in the package).
     A demo project's package says 示例数据 in its name, its metadata and its ``readme`` table.
     """
@@ -183,8 +198,8 @@ def export_package(project: Project, enterprise_id: int, out_gpkg: str | os.Path
             readme.insert(0, ("示例数据 demo data", DEMO_NOTE))
         _readme_table(pkg, readme, demo)
 
-    if out.exists() and not overwrite:
-        raise RiskmapError(f"文件已存在（覆盖请加 --overwrite）: {out}", f"file exists already (add --overwrite): {out}")
+    if out.exists():
+        _check_replaceable(project, out, overwrite)
     Project.create(out, name=title, place=project.place, demo=demo, metric_epsg=project.metric_epsg, build=build,
                    overwrite=True).close()
     return PackageInfo(path=str(out), enterprise_id=int(ent["id"]), enterprise_name=ent["name"],

@@ -358,14 +358,20 @@ def test_export_refuses_to_overwrite(plant, demo_path, tmp_path):
     out = tmp_path / "x.gpkg"
     out.write_bytes(b"keep me")
     with Project.open(demo_path, readonly=True) as p:
-        with pytest.raises(RiskmapError, match="已存在"):
+        with pytest.raises(RiskmapError, match="不是厂区风险包，不覆盖"):
             export_package(p, eid, out)
         assert out.read_bytes() == b"keep me"
+        pkg = tmp_path / "pkg.gpkg"
+        export_package(p, eid, pkg)
+        with pytest.raises(RiskmapError, match="已存在"):
+            export_package(p, eid, pkg, overwrite=False)
+        with pytest.raises(RiskmapError, match="项目文件本身"):
+            export_package(p, eid, demo_path)
         with pytest.raises(RiskmapError, match="没有 id"):
             export_package(p, 10**9, tmp_path / "y.gpkg")
         assert not (tmp_path / "y.gpkg").exists()
-        export_package(p, eid, out, overwrite=True)
-    assert read_package(out)[0]["package_kind"] == "plant"
+        export_package(p, eid, pkg)  # an older package is replaced
+    assert read_package(pkg)[0]["package_kind"] == "plant"
 
 
 def test_oversized_package_refused_before_reading(plant, demo_copy, monkeypatch):
