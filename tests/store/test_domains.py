@@ -209,10 +209,14 @@ def test_schema_2_project_gains_domains_and_styles(demo_copy):
     _make_v2(demo_copy)
     assert gdal_domain(demo_copy, "enterprises", "level")[2] is None
     assert "layer_styles" not in dict(pyogrio.list_layers(demo_copy))
-    with Project.open(demo_copy, readonly=True) as p:  # riskmap reads neither: read-only still opens
-        assert p.schema_version == 2 and len(p.read_table("enterprises"))
+    from riskmap.store import migrations
+
+    with pytest.MonkeyPatch.context() as mp:  # riskmap 3 reads neither: read-only still opens (4 needs columns)
+        mp.setattr(migrations, "SCHEMA_VERSION", 3)
+        with Project.open(demo_copy, readonly=True) as p:
+            assert p.schema_version == 2 and len(p.read_table("enterprises"))
     with Project.open(demo_copy) as p:
-        assert p.schema_version == SCHEMA_VERSION == 3
+        assert p.schema_version == SCHEMA_VERSION == 4
     assert gdal_domain(demo_copy, "enterprises", "level")[2] == {n: lv["name_zh"] for n, lv in LEVELS.items()}
     assert gdal_domain(demo_copy, "enterprises", "industry")[2] == {c: ind["zh"] for c, ind in INDUSTRIES.items()}
     roots = styles_of(demo_copy)
@@ -237,22 +241,33 @@ def test_failed_migration_to_3_changes_nothing(demo_copy, monkeypatch):
         Project.open(demo_copy)
     assert demo_copy.read_bytes() == before
     monkeypatch.undo()
-    with Project.open(demo_copy, readonly=True) as p:
-        assert p.schema_version == 2
+    con = sqlite3.connect(demo_copy)
+    assert con.execute("SELECT value FROM project_meta WHERE key = 'schema_version'").fetchone() == ("2",)
+    con.close()
     assert not os.path.exists(str(demo_copy) + "-journal")
 
 
 @pytest.mark.postgis
-def test_shared_database_at_2_is_left_as_it_is(pg_server, pg_demo_url):
+def test_shared_database_at_2_is_left_as_it_is(pg_server, pg_demo_url, monkeypatch):
     """The 2 → 3 step changes nothing in PostgreSQL, so a shared database is neither written nor refused: an
-    editor (who may not write project_meta) opens it as before; the version moves with a later PostgreSQL step."""
+    editor (who may not write project_meta) opens it as before; the version moves with a later PostgreSQL step
+    (3 → 4, the plant layouts, is one: here without it, as riskmap 3 was)."""
     from sqlalchemy.engine import make_url
 
+    from riskmap.store import migrations, postgis
+
+    monkeypatch.setattr(migrations, "SCHEMA_VERSION", 3)
+    monkeypatch.setattr(postgis, "SCHEMA_VERSION", 3)
     db = make_url(pg_demo_url).database
     pg_server.sql("UPDATE project_meta SET value = '2' WHERE key = 'schema_version'", database=db)
     with Project.open(pg_demo_url, readonly=True) as p:
         assert p.schema_version == 2
     with Project.open(pg_demo_url) as p:
         assert p.schema_version == 2
+        with p.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT to_regclass('layer_styles')").scalar() is None
+    monkeypatch.undo()  # with 3 → 4: the owner's open brings it to 4, and still no styles in PostgreSQL
+    with Project.open(pg_demo_url) as p:
+        assert p.schema_version == 4
         with p.engine.connect() as conn:
             assert conn.exec_driver_sql("SELECT to_regclass('layer_styles')").scalar() is None
