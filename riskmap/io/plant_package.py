@@ -329,6 +329,28 @@ def _check_plan_image(plan: dict, where: str) -> None:
         raise _bad(where, "平面图坐标系应为 EPSG 代码", "the plan CRS must be an EPSG code")
 
 
+def _check_inside_plant(data: dict, where: str) -> None:
+    """The package's risk points lie in its enterprise's plant, as riskmap.plant would have let them be drawn
+    (within 3 km of the enterprise's point, at most 10 km² each)."""
+    from riskmap.crs import gk_zone_epsg
+    from riskmap.plant import check_geometry
+
+    row = data["enterprises"][0]
+    home = row.get("geom")
+    if home is None or home.is_empty:
+        return
+    ent = Enterprise(name=row["name"], geom=home)
+    epsg = gk_zone_epsg(home.x)
+    for p in data["risk_points"]:
+        if p.get("geom") is None:
+            continue
+        try:
+            check_geometry(p["geom"], ent, epsg)
+        except RiskmapError as exc:
+            raise _bad(f"{where}: risk_points[{p['id']}]", f"风险点“{p['name']}”: {exc.zh}",
+                       f"risk point {p['name']!r}: {exc.en}") from None
+
+
 def _validate(data: dict, where: str) -> None:
     """Refuse a package whose content riskmap would not have written (a damaged or hand-made file)."""
     if len(data["enterprises"]) != 1:
@@ -354,6 +376,7 @@ def _validate(data: dict, where: str) -> None:
             raise _bad(w, "安全标志应为代码列表", "signs must be a list of codes")
         _check_level(p.get("level"), w, required=False)
         _check_geom(p.get("geom"), w, ("Point", "Polygon", "MultiPolygon"))
+    _check_inside_plant(data, where)
     for s in data["substances"]:
         q = s.get("quantity_t")
         if not isinstance(s.get("name"), str) or not isinstance(q, (int, float)) or not math.isfinite(q):
@@ -646,6 +669,8 @@ def _merge(session, data: dict, meta: dict, code: str, *, where: str, assessor: 
             mine, theirs = _norm(getattr(ent, f)), _norm(row.get(f))
             if theirs is not None and mine != theirs:
                 rep.enterprise_differences[f] = [getattr(ent, f), row.get(f)]
+        if row.get("geom") is not None and not _same_geom(ent.geom, row["geom"]):
+            rep.enterprise_differences["geom"] = [None if ent.geom is None else ent.geom.wkt, row["geom"].wkt]
 
     # -- risk points: matched by name and kind, in id order where a name repeats
     subs_of: dict[int, list] = {}

@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from riskmap.errors import RiskmapError
 from riskmap.io.plant_package import export_package, import_package, read_package
+from riskmap.model.geometry import to_gpkg_blob
 from riskmap.store import Project
 
 CARD = ("category", "hazard_factors", "accident_types", "control_measures", "emergency_measures",
@@ -195,7 +196,7 @@ def test_import_into_another_county_by_credit_code(plant, demo_path, pingyin):
             s.flush()
             did = e.id
         rep = import_package(dst, pkg)
-        assert rep.enterprise_id == did and "name" in rep.enterprise_differences
+        assert rep.enterprise_id == did and {"name", "geom"} <= set(rep.enterprise_differences)
         with Project.open(demo_path, readonly=True) as src:
             _same_plant(src, eid, dst, did)
         assert dst.read_table("enterprises", where=f"id = {did}").iloc[0]["name"] == "平阴县的同一家企业"
@@ -300,12 +301,15 @@ def test_refused_packages_leave_the_project_unchanged(plant, demo_path, demo_cop
         ("bad_kind", "UPDATE risk_points SET kind = 'x'", ()),
         ("bad_json", "UPDATE risk_points SET signs = '[not json'", ()),
         ("bad_geom", "UPDATE risk_points SET geom = X'00'", ()),
+        ("far_point", "UPDATE risk_points SET geom = ? WHERE id = (SELECT min(id) FROM risk_points)",
+         (to_gpkg_blob(shapely.Point(110.0, 30.0)),)),
     ]:
         bad[name] = tmp_path / f"{name}.gpkg"
         _edit_package(pkg, bad[name], sql, params)
     expected = {"truncated": "损坏", "text": "不是 GeoPackage", "project": "不是厂区风险包", "other_kind": "不是厂区风险包",
                 "newer": "更新版本", "no_code": "没有统一社会信用代码", "unknown_code": "--create", "bad_image": "平面图",
-                "bad_level": "风险等级", "bad_kind": "类型", "bad_json": "损坏", "bad_geom": "损坏"}
+                "bad_level": "风险等级", "bad_kind": "类型", "bad_json": "损坏", "bad_geom": "损坏",
+                "far_point": "应在厂区内"}
     h = _hash(demo_copy)
     with Project.open(demo_copy) as dst:
         for name, path in bad.items():
