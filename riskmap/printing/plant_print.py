@@ -143,7 +143,7 @@ def plant_content(project, enterprise_id: int, *, plant=None, lang: str = "zh",
         sources = ["厂区平面图与风险点均为虚构示例数据"]
     content.default_sources = "；".join(sources)
     meta = project.meta()
-    texts = Texts(title=title, unit=meta.get("org") or None)
+    texts = Texts(title=demo_title(title, content.is_demo) if title else None, unit=meta.get("org") or None)
     return content, texts
 
 

@@ -77,6 +77,10 @@ def map_font(size_pt: float, bold: bool = False) -> QFont:
     font.setBold(bool(bold))
     font.setHintingPreference(QFont.HintingPreference.PreferNoHinting)
     font.setStyleStrategy(QFont.StyleStrategy.PreferAntialias)
+    # Without OpenType ``locl``: with it, digits after a space or a CJK character (``EPSG:4544``, ``D = 900``)
+    # are shaped into substituted glyphs that Qt's PDF writer gives no ToUnicode entry, so a PDF reader can
+    # neither copy nor find them. The digits look the same either way.
+    font.setFeature(QFont.Tag("locl"), 0)
     return font
 
 
