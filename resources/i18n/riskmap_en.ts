@@ -293,7 +293,7 @@
     </message>
     <message>
         <location line="+5"/>
-        <location filename="../../riskmap/ui/main_window.py" line="+584"/>
+        <location filename="../../riskmap/ui/main_window.py" line="+585"/>
         <source>{name}（{n}）</source>
         <translation>{name} ({n})</translation>
     </message>
@@ -309,12 +309,12 @@
     </message>
     <message>
         <location line="+3"/>
-        <location line="+72"/>
+        <location line="+73"/>
         <source>研判简报</source>
         <translation>Risk briefing</translation>
     </message>
     <message>
-        <location line="-65"/>
+        <location line="-66"/>
         <source>如 3（印为“2026年第3期”）</source>
         <translation>e.g. 3 (printed as “2026 No. 3”)</translation>
     </message>
@@ -360,17 +360,17 @@
         <translation>The risk briefing between two dates (DOCX or PDF): the risk map, key figures and their change, a table by town, raised enterprises and overdue major hidden dangers</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+16"/>
         <source>{name}研判简报</source>
         <translation>{name} risk briefing</translation>
     </message>
     <message>
-        <location line="+27"/>
+        <location line="+28"/>
         <source>研判简报已保存：{path}</source>
         <translation>Risk briefing saved: {path}</translation>
     </message>
     <message>
-        <location line="+9"/>
+        <location line="+10"/>
         <source>正在生成研判简报</source>
         <translation>Making the risk briefing</translation>
     </message>
@@ -406,7 +406,7 @@
     </message>
     <message>
         <location line="+10"/>
-        <location filename="../../riskmap/ui/print_dialog.py" line="+338"/>
+        <location filename="../../riskmap/ui/print_dialog.py" line="+340"/>
         <location line="+1"/>
         <source>已导出：{path}</source>
         <translation>Exported: {path}</translation>
@@ -417,7 +417,7 @@
         <translation>Exporting data</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/briefing_dialog.py" line="-31"/>
+        <location filename="../../riskmap/ui/briefing_dialog.py" line="-33"/>
         <location filename="../../riskmap/ui/export_dialog.py" line="+5"/>
         <location filename="../../riskmap/ui/first_steps.py" line="+280"/>
         <location line="+14"/>
@@ -457,8 +457,8 @@
     <message>
         <location filename="../../riskmap/ui/export_dialog.py" line="-65"/>
         <location filename="../../riskmap/ui/identify_panel.py" line="+0"/>
-        <location filename="../../riskmap/ui/main_window.py" line="-519"/>
-        <location line="+269"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-521"/>
+        <location line="+271"/>
         <source>图层</source>
         <translation>Layers</translation>
     </message>
@@ -486,7 +486,7 @@
     <message>
         <location line="+2"/>
         <location line="+4"/>
-        <location filename="../../riskmap/ui/timeline.py" line="+901"/>
+        <location filename="../../riskmap/ui/timeline.py" line="+821"/>
         <source>时间</source>
         <translation>Time</translation>
     </message>
@@ -515,7 +515,7 @@
         <location line="+0"/>
         <location line="+4"/>
         <location filename="../../riskmap/ui/import_wizard.py" line="+51"/>
-        <location filename="../../riskmap/ui/timeline.py" line="-348"/>
+        <location filename="../../riskmap/ui/timeline.py" line="-341"/>
         <source>说明</source>
         <translation>Explanation</translation>
     </message>
@@ -838,7 +838,7 @@
     </message>
     <message>
         <location line="+2"/>
-        <location filename="../../riskmap/ui/main_window.py" line="-270"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-272"/>
         <source>文件</source>
         <translation>File</translation>
     </message>
@@ -1290,7 +1290,7 @@
         <translation>administrator</translation>
     </message>
     <message>
-        <location line="+252"/>
+        <location line="+254"/>
         <source>识别结果</source>
         <translation>Identify</translation>
     </message>
@@ -1443,13 +1443,48 @@
         <translation>Interface language</translation>
     </message>
     <message>
-        <location line="+9"/>
-        <location line="+501"/>
+        <location filename="../../riskmap/ui/about_dialog.py" line="+28"/>
+        <source>独立安装包，构建于 {date}</source>
+        <translation>Self-contained bundle, built {date}</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>（提交 {commit}）</source>
+        <translation> (commit {commit})</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>独立安装包</source>
+        <translation>Self-contained bundle</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>从源代码运行</source>
+        <translation>Running from source</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <location filename="../../riskmap/ui/main_window.py" line="+9"/>
         <source>关于 riskmap</source>
         <translation>About riskmap</translation>
     </message>
     <message>
-        <location line="-496"/>
+        <location line="+11"/>
+        <source>县域安全风险四色图“一张图”桌面程序。下面是它所包含的软件、字体和数据及其许可证全文。</source>
+        <translation>Desktop program for the county safety-risk four-colour map. Below: the software, fonts and data it carries, with the full texts of their licences.</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>所含组件（{n} 项）</source>
+        <translation>Components ({n})</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>（未找到许可证文本）</source>
+        <translation>(licence text not found)</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/main_window.py" line="+5"/>
         <source>地图工具</source>
         <translation>Map tools</translation>
     </message>
@@ -1593,15 +1628,6 @@
         <location line="+15"/>
         <source>地图显示坐标系；数据保存为 CGCS2000（EPSG:4490）</source>
         <translation>Display coordinate system; data are stored in CGCS2000 (EPSG:4490)</translation>
-    </message>
-    <message>
-        <location line="+7"/>
-        <source>riskmap {v}
-县域安全风险四色图“一张图”桌面程序。
-内置字体：Noto Sans CJK SC（SIL OFL）。</source>
-        <translation>riskmap {v}
-Desktop GIS for county four-colour safety-risk maps.
-Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
     </message>
     <message>
         <location filename="../../riskmap/ui/planning.py" line="-160"/>
@@ -1820,7 +1846,7 @@ Bundled font: Noto Sans CJK SC (SIL OFL).</translation>
         <translation>{n} changes saved</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/main_window.py" line="-857"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-852"/>
         <source>编辑</source>
         <translation>Edit</translation>
     </message>
@@ -2524,7 +2550,7 @@ Last segment {s}</translation>
         <translation>Project title</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/briefing_dialog.py" line="-58"/>
+        <location filename="../../riskmap/ui/briefing_dialog.py" line="-59"/>
         <location filename="../../riskmap/ui/new_project_dialog.py" line="+1"/>
         <location filename="../../riskmap/ui/print_dialog.py" line="+1"/>
         <source>编制单位</source>
@@ -2628,12 +2654,13 @@ Overwrite it?</translation>
         <translation>Export SVG…</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location filename="../../riskmap/ui/about_dialog.py" line="-20"/>
+        <location filename="../../riskmap/ui/print_dialog.py" line="+4"/>
         <source>关闭</source>
         <translation>Close</translation>
     </message>
     <message>
-        <location line="+142"/>
+        <location filename="../../riskmap/ui/print_dialog.py" line="+142"/>
         <source>预览：分幅图集第 1 页</source>
         <translation>Preview: atlas page 1</translation>
     </message>
@@ -3075,17 +3102,17 @@ Locate these enterprises?</translation>
     </message>
     <message>
         <location line="+91"/>
-        <location line="+236"/>
+        <location line="+229"/>
         <source>截至 {date}</source>
         <translation>As of {date}</translation>
     </message>
     <message>
-        <location line="-192"/>
+        <location line="-185"/>
         <source>正在计算…</source>
         <translation>Computing…</translation>
     </message>
     <message>
-        <location line="+68"/>
+        <location line="+61"/>
         <source>首次评估</source>
         <translation>First assessed</translation>
     </message>
