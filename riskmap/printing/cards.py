@@ -616,10 +616,13 @@ class BoardPainter:
     def _part_measures(self, painter: QPainter, s: Section, body: QRectF) -> None:
         sh = self.sheet
         key = [c for c in self.cards if c.level in (1, 2) and c.control_measures]
-        if not key:
+        lead = ""
+        if not key:  # no 重大 or 较大 point: say so, and list the measures of every point
             key = [c for c in self.cards if c.control_measures]
-        text = "\n".join(f"【{c.name}】{c.control_measures}" for c in key) or (EMPTY_EN if self.ctx.lang == "en"
-                                                                             else EMPTY_ZH)
+            lead = ("No major or significant risk point; the measures of every point:\n" if self.ctx.lang == "en"
+                    else "本企业无重大、较大风险点，以下为各风险点的管控措施：\n")
+        text = lead + "\n".join(f"【{c.name}】{c.control_measures}" for c in key) if key else (
+            EMPTY_EN if self.ctx.lang == "en" else EMPTY_ZH)
         draw_fitted(painter, body.adjusted(sh.pad * 2, sh.pad, -sh.pad * 2, -sh.pad), text,
                     self.tpl.font("body_pt", 10), sh.min_pt)
 
