@@ -138,3 +138,12 @@ def test_bench_briefing(tmp_path):
                                rf"figures and changes {NUMBER} s, map {NUMBER} s"), out
     assert has_figure(out, rf"^target: ≤ 10 s per briefing — slowest {NUMBER} s"), out
     assert (tmp_path / "out" / "briefing.docx").stat().st_size > 0 and (tmp_path / "out" / "briefing.pdf").exists()
+
+
+def test_bench_bundle(tmp_path):
+    if not (ROOT / "dist" / "riskmap" / ("riskmap.exe" if os.name == "nt" else "riskmap")).exists():
+        pytest.skip("dist/riskmap is not built (scripts/build-bundle.sh builds it, ~3 min)")
+    out = run_bench("bench_bundle", tmp_path)
+    assert has_figure(out, rf"^cold process start to first map frame: {NUMBER} s median of 1"), out
+    assert has_figure(out, rf"^riskmap --version: {NUMBER} s"), out
+    assert has_figure(out, rf"^bundle: .* \({NUMBER} MB unpacked\)"), out
