@@ -354,11 +354,19 @@ def _watermark(painter: QPainter, rect: QRectF) -> None:
     painter.restore()
 
 
+def _t(table: dict, key: str, lang: str, default=""):
+    """A layout text in the language: ``<key>_en`` for English when the layout has it, else ``<key>``."""
+    if lang == "en" and f"{key}_en" in table:
+        return table[f"{key}_en"]
+    return table.get(key, default)
+
+
 def _phones_text(tpl: CardTemplate, ctx: Context) -> str:
-    fixed = tpl.phones.get("fixed", ["报警电话 119", "急救电话 120"])
+    fixed = _t(tpl.phones, "fixed", ctx.lang, ["报警电话 119", "急救电话 120"])
     parts = [clean(x) for x in (fixed if isinstance(fixed, list) else [fixed])]
     if ctx.bureau_phone:
-        parts.append(fill_placeholders(str(tpl.phones.get("bureau", "{org}值班电话 {bureau_phone}")), ctx.values()))
+        parts.append(fill_placeholders(str(_t(tpl.phones, "bureau", ctx.lang, "{org}值班电话 {bureau_phone}")),
+                                       ctx.values()))
     return "　　".join(p for p in parts if p)
 
 
@@ -391,9 +399,9 @@ def _footer(painter: QPainter, sheet: _Sheet, rect: QRectF, ctx: Context, card: 
     values = ctx.values(card)
     third = rect.width() / 3
     draw_fitted(painter, QRectF(rect.left(), rect.top(), third * 1.3, rect.height()),
-                fill_placeholders(tpl.footer.get("left", ""), values), pt, sheet.min_pt, valign="center")
+                fill_placeholders(str(_t(tpl.footer, "left", ctx.lang)), values), pt, sheet.min_pt, valign="center")
     draw_fitted(painter, QRectF(rect.right() - third * 1.3, rect.top(), third * 1.3, rect.height()),
-                fill_placeholders(tpl.footer.get("right", ""), values), pt, sheet.min_pt, align="right",
+                fill_placeholders(str(_t(tpl.footer, "right", ctx.lang)), values), pt, sheet.min_pt, align="right",
                 valign="center")
     if ctx.is_demo:
         draw_fitted(painter, QRectF(rect.left() + third * 1.3, rect.top(), third * 0.4, rect.height()),
@@ -476,7 +484,7 @@ class CardPainter:
         r = sh.inner
         band_h = sh.px(tpl.mm(tpl.band.get("height_mm", 28)))
         fill = level_colour(card.level)
-        title = tpl.band.get("title_en" if ctx.lang == "en" else "title", tpl.band.get("title", "安全风险告知卡"))
+        title = _t(tpl.band, "title", ctx.lang, "安全风险告知卡")
         _band(painter, sh, QRectF(r.left(), r.top(), r.width(), band_h), fill,
               fill_placeholders(str(title), ctx.values(card)), level_name(card.level, ctx.lang),
               tpl.mm(float(tpl.band.get("title_pt", 28))), tpl.mm(float(tpl.band.get("level_pt", 20))))
@@ -564,9 +572,9 @@ class BoardPainter:
         values = ctx.values()
         level_word = ("Enterprise level: " if ctx.lang == "en" else "企业风险等级：") + level_name(ctx.level, ctx.lang)
         _band(painter, sh, QRectF(r.left(), r.top(), r.width(), band_h), level_colour(ctx.level),
-              fill_placeholders(str(tpl.band.get("title", "安全风险公告栏")), values), level_word,
+              fill_placeholders(str(_t(tpl.band, "title", ctx.lang, "安全风险公告栏")), values), level_word,
               tpl.mm(float(tpl.band.get("title_pt", 34))), tpl.font("heading_pt", 13),
-              subtitle=fill_placeholders(str(tpl.band.get("subtitle", "{enterprise}")), values),
+              subtitle=fill_placeholders(str(_t(tpl.band, "subtitle", ctx.lang, "{enterprise}")), values),
               subtitle_pt=tpl.mm(float(tpl.band.get("subtitle_pt", 14))))
         foot_h = sh.px(tpl.mm(tpl.layout.get("footer_height_mm", 8)))
         gap = sh.px(tpl.mm(2.5))

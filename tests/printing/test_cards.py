@@ -250,3 +250,20 @@ def test_layout_paper_checked():
         load_card_template("card").scaled_to("A3")
     board = load_card_template("board")
     assert board.scaled_to("A1").scale == pytest.approx(594 / 297)
+
+
+def test_english_cards(plant, tmp_path):
+    from riskmap.printing.cards import export_cards
+    from riskmap.store import Project
+
+    out = tmp_path / "en.pdf"
+    with Project.open(plant[0], readonly=True) as project:
+        export_cards(project, plant[1], out, lang="en")
+        with pytest.raises(RiskmapError, match="zh or en"):
+            export_cards(project, plant[1], tmp_path / "fr.pdf", lang="fr")
+    text = " ".join(pdf_text(out, 1).split())
+    for word in ("Safety risk notice card", "Risk point", "Hazards", "Control", "measures", "Emergency", "major risk",
+                 "Area", "LEC, D = 900", "液氨储罐区", "Warning", "poisoning", "Fire 119", "Ambulance 120", "duty phone",
+                 "Date: 20"):
+        assert word in text, word
+    assert not (tmp_path / "fr.pdf").exists()
