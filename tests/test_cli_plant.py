@@ -264,6 +264,11 @@ def test_cards_board_and_print(cli, demo_copy, plant_ent, tmp_path):
     assert rc == 0, err
     words = subprocess.run(["pdftotext", plan_pdf, "-"], capture_output=True, text=True).stdout
     assert name in words.replace("\n", "") and "示例数据" in words
+    english = tmp_path / "cards_en.pdf"
+    rc, out, err = cli("plant", demo_copy, "--enterprise", eid, "--export-cards", english, "--lang", "en")
+    assert rc == 0, err
+    words = subprocess.run(["pdftotext", english, "-"], capture_output=True, text=True).stdout
+    assert "Safety risk notice card" in words and "安全风险告知卡" not in words
 
 
 def test_pack_without_credit_code_warns(cli, demo_copy, plant_ent, tmp_path):

@@ -45,6 +45,8 @@ def register(sub) -> None:
                    help="厂区安全风险四色分布图 PDF / the plant's four-colour map as PDF")
     p.add_argument("--paper", help="纸张：告知卡 A4|A5（默认 A4），公告栏 A3|A2|A1（默认 A3），厂区图 A3|A4（默认 A3） / "
                                    "paper: cards A4|A5, notice board A3|A2|A1, plant map A3|A4")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh",
+                   help="告知卡、公告栏和厂区图的语言（默认中文） / language of the cards, board and plant map (default zh)")
     p.add_argument("--pack", metavar="OUT.gpkg", help="导出厂区风险包 / write the plant package")
     p.add_argument("--bureau-phone", metavar="TEL",
                    help="设置告知卡上应急管理局的电话（保存在项目中） / set the bureau's phone printed on the cards "
@@ -238,7 +240,7 @@ def run(args) -> int:
                                    f"{what_en} paper is {' or '.join(allowed)}, got {args.paper}", where="--paper")
             from riskmap.printing.cards import export_cards
 
-            path = export_cards(project, eid, args.export_cards, paper=paper, board=args.board)
+            path = export_cards(project, eid, args.export_cards, paper=paper, board=args.board, lang=args.lang)
             out = {"enterprise_id": eid, "enterprise": name, "pdf": str(path), "paper": paper, "board": args.board}
             msg = (f"安全风险公告栏已写入 / notice board written: {path}" if args.board
                    else f"风险告知卡已写入 / cards written: {path}")
@@ -249,7 +251,7 @@ def run(args) -> int:
                                    where="--paper")
             from riskmap.printing.plant_print import print_plant
 
-            path = print_plant(project, eid, args.print_pdf, paper=paper)
+            path = print_plant(project, eid, args.print_pdf, paper=paper, lang=args.lang)
             out = {"enterprise_id": eid, "enterprise": name, "pdf": str(path or args.print_pdf), "paper": paper}
             msg = f"厂区四色分布图已写入 / plant map written: {out['pdf']}"
         else:
