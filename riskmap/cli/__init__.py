@@ -71,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         except RiskmapError as exc:
             print(f"riskmap: {exc.message()}", file=sys.stderr)
             return 2
+    if argv == ["--version"]:  # at once, without importing every command (a bundle's smoke test runs it)
+        print(_version_text())
+        return 0
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
