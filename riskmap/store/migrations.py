@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -87,9 +87,30 @@ def _plant_layouts(conn: Connection) -> None:
     grant_privileges(conn)  # the roles' privileges on the new table and columns
 
 
+def _plant_layouts_read_only(dbapi_conn) -> None:
+    """A GeoPackage of schema 3 opened read-only reads as schema 4, each connection through temporary objects
+    that shadow the file's own (SQLite looks in ``temp`` first; the file is not written): risk points with the
+    new columns empty, and no plans."""
+    from sqlalchemy.dialects import sqlite
+    from sqlalchemy.schema import CreateTable
+
+    from riskmap.model import PlantPlan
+
+    have = {r[1] for r in dbapi_conn.execute("PRAGMA main.table_info(risk_points)")}
+    extra = ", ".join(f"NULL AS {c}" for c in RISK_POINT_COLUMNS_4 if c not in have)
+    if extra:
+        dbapi_conn.execute(f"CREATE TEMP VIEW IF NOT EXISTS risk_points AS SELECT *, {extra} FROM main.risk_points")
+    if not dbapi_conn.execute("SELECT 1 FROM main.sqlite_master WHERE name = 'plant_plans'").fetchone():
+        ddl = str(CreateTable(PlantPlan.__table__).compile(dialect=sqlite.dialect()))
+        dbapi_conn.execute(ddl.replace("CREATE TABLE", "CREATE TEMP TABLE IF NOT EXISTS", 1))
+
+
+_plant_layouts.read_only = {"sqlite": _plant_layouts_read_only}
+
 # MIGRATIONS[n] upgrades a project from version n to n + 1; a step's ``dialects`` names the stores it changes
 # (all when absent), so a read-only open of a store that a step leaves alone needs no upgrade; nor does one
-# whose steps are all ``needed_to_read = False`` (the version is bumped on the first write).
+# whose steps are all ``needed_to_read = False`` (the version is bumped on the first write), or that can be
+# read as upgraded without writing (``read_only``: dialect -> a function run on each new read-only connection).
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _history_stamped_by_server, 2: _domains_and_styles,
                                                        3: _plant_layouts}
 
@@ -116,8 +137,20 @@ def upgrade(engine: Engine, version: int, *, readonly: bool, where: str, what_zh
         # nothing changes in this store: it reads and writes as it is, and a later step that does change it
         # bumps the version (a shared database at 2 needs no owner's visit for a GeoPackage-only step)
         return
-    if readonly and not any(getattr(step, "needed_to_read", True) for step in applies):
-        return  # riskmap reads the old file as it is; the first write upgrades it
+    dialect = engine.dialect.name
+    shims = [getattr(step, "read_only", {}).get(dialect) for step in applies]
+    if readonly and all(shim is not None or not getattr(step, "needed_to_read", True)
+                        for step, shim in zip(applies, shims)):
+        # riskmap reads the old file as it is (through the steps' read-only views); the first write upgrades it
+        shims = [shim for shim in shims if shim is not None]
+        if shims:
+            @event.listens_for(engine, "connect")
+            def _read_as_upgraded(dbapi_conn, _record):
+                for shim in shims:
+                    shim(dbapi_conn)
+
+            engine.dispose()  # the connection already open reconnects with the views
+        return
     if readonly:
         raise RiskmapError(f"{what_zh}需要升级结构，但以只读方式打开: {where}",
                            f"{what_en} needs a schema upgrade but was opened read-only: {where}")

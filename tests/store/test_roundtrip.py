@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 import shapely
-from sqlalchemy import Boolean, Date, Float, Integer, Text, select
+from sqlalchemy import Boolean, Date, Float, Integer, LargeBinary, Text, select
 
 from riskmap.model import MODEL_CLASSES, Base, Enterprise, HiddenDanger, Indicator, RiskPoint, Zone
 from riskmap.model.base import JSONText, Timestamp
@@ -19,6 +19,8 @@ GEOMS = {
         [(105.0, 35.0), (105.2, 35.0), (105.2, 35.2), (105.0, 35.2)],
         holes=[[(105.05, 35.05), (105.1, 35.05), (105.1, 35.1), (105.05, 35.1)]])]),
     "MULTILINESTRING": shapely.MultiLineString([[(105.0, 35.0), (105.1, 35.05), (105.3, 35.1)]]),
+    # any type (risk points: a point or an area): a polygon stays a polygon
+    "GEOMETRY": shapely.Polygon([(105.0, 35.0), (105.01, 35.0), (105.01, 35.01), (105.0, 35.0)]),
 }
 
 
@@ -43,6 +45,8 @@ def sample_value(col, i: int):
         return 3.25 + i
     if isinstance(t, Text):
         return f"测试值-{col.name}-{i}"
+    if isinstance(t, LargeBinary):
+        return bytes(range(256)) + "图像✓".encode()
     raise AssertionError(f"no sample for {col}")
 
 

@@ -123,9 +123,29 @@ def test_the_upgraded_file_takes_areas_and_plans(v3):
     assert len(plans) == 1 and plans["media_type"].iloc[0] == "image/png"
 
 
-def test_read_only_open_of_schema_3_asks_for_the_upgrade(v3):
-    with pytest.raises(RiskmapError, match="升级"):
-        Project.open(v3, readonly=True)
+def test_a_schema_3_file_reads_read_only_without_being_written(v3, tmp_path, cli):
+    """Read-only (a file on a read-only share, or any command that only reads: export, info, stats …) an old
+    file reads as schema 4 — the new columns empty, no plans — and its bytes stay as they were."""
+    from riskmap import plant
+
+    before = v3.read_bytes()
+    os.chmod(v3, 0o444)
+    try:
+        with Project.open(v3, readonly=True) as p:
+            assert p.schema_version == 3 and p.readonly
+            rps = p.read_table("risk_points")
+            assert len(rps) and set(RISK_POINT_COLUMNS_4) <= set(rps.columns)
+            assert rps["category"].isna().all() and (rps.geom_type == "Point").all()
+            eid = int(rps["enterprise_id"].iloc[0])
+            data = plant.plant_data(p, eid)
+            assert data.plan is None and len(data.points) == (rps["enterprise_id"] == eid).sum()
+            assert plant.plants(p).empty
+        code, out, err = cli("export", str(v3), "--format", "geojson", "--out", str(tmp_path / "rp.geojson"),
+                                 "--layers", "towns")
+        assert code == 0, err
+    finally:
+        os.chmod(v3, 0o644)
+    assert v3.read_bytes() == before
 
 
 def test_the_upgrade_runs_twice_without_harm(demo_copy):
