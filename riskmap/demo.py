@@ -715,16 +715,18 @@ def draw_plant_plan(title: str, north_deg: float) -> bytes:
         d.rectangle((sx + k * seg, sy, sx + (k + 1) * seg, sy + 10), fill=ink if k == 0 else "white", outline=ink)
     for k, label in enumerate(("0", "25", "50 米")):
         d.text((sx + k * seg, sy - 6), label, font=small, fill=ink, anchor="ms")
-    # north arrow
-    cx, cy, r = 1290, 1013, 28
+    # north arrow: a ring and an arrowhead, its left half black, pointing to true north
+    cx, cy, r = 1290, 1012, 27
     a = math.radians(north_deg)
     ux, uy = math.sin(a), -math.cos(a)  # north in the drawing (x right, y down)
-    vx, vy = -uy, ux
-    tip, tail = (cx + ux * r, cy + uy * r), (cx - ux * r * 0.6, cy - uy * r * 0.6)
-    d.polygon([tip, (tail[0] + vx * 12, tail[1] + vy * 12), (cx, cy), (tail[0] - vx * 12, tail[1] - vy * 12)],
-              outline=ink, fill="white")
-    d.polygon([tip, (cx, cy), (tail[0] - vx * 12, tail[1] - vy * 12)], fill=ink)
-    d.text((cx + ux * (r + 16), cy + uy * (r + 16)), "北", font=mid, fill=ink, anchor="mm")
+    vx, vy = -uy, ux  # to the arrow's right
+    d.ellipse((cx - r, cy - r, cx + r, cy + r), outline=ink, width=2)
+    tip = (cx + ux * (r + 4), cy + uy * (r + 4))
+    base, notch = (cx - ux * r * 0.75, cy - uy * r * 0.75), (cx - ux * r * 0.3, cy - uy * r * 0.3)
+    right, left = (base[0] + vx * 15, base[1] + vy * 15), (base[0] - vx * 15, base[1] - vy * 15)
+    d.polygon([tip, right, notch], outline=ink, fill="white", width=2)
+    d.polygon([tip, notch, left], outline=ink, fill=ink)
+    d.text((cx + 48, cy), "北", font=mid, fill=ink, anchor="mm")
     d.text((1230, PLAN_SIZE[1] - 12), "示例数据", font=small, fill=(150, 150, 150), anchor="rs")
     buf = io.BytesIO()
     img.save(buf, format="PNG", compress_level=6)
