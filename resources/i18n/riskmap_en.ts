@@ -53,7 +53,7 @@
     </message>
     <message>
         <location line="+142"/>
-        <location filename="../../riskmap/ui/identify_panel.py" line="+267"/>
+        <location filename="../../riskmap/ui/identify_panel.py" line="+308"/>
         <location filename="../../riskmap/ui/planning.py" line="+101"/>
         <source>未定级</source>
         <translation>Not graded</translation>
@@ -122,20 +122,24 @@
     </message>
     <message>
         <location line="+2"/>
-        <location filename="../../riskmap/ui/identify_panel.py" line="-184"/>
+        <location filename="../../riskmap/ui/identify_panel.py" line="-218"/>
         <location line="+26"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="+173"/>
+        <location line="+7"/>
         <source>隐患</source>
         <translation>Hidden dangers</translation>
     </message>
     <message>
         <location line="+0"/>
-        <location filename="../../riskmap/ui/identify_panel.py" line="+134"/>
+        <location filename="../../riskmap/ui/identify_panel.py" line="+168"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="+469"/>
         <source>企业</source>
         <translation>Enterprise</translation>
     </message>
     <message>
         <location line="+0"/>
-        <location filename="../../riskmap/ui/identify_panel.py" line="-160"/>
+        <location filename="../../riskmap/ui/identify_panel.py" line="-194"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="-476"/>
         <source>整改期限</source>
         <translation>Deadline</translation>
     </message>
@@ -149,6 +153,7 @@
         <location filename="../../riskmap/ui/identify_panel.py" line="+0"/>
         <location line="+2"/>
         <location filename="../../riskmap/ui/import_wizard.py" line="-87"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="+0"/>
         <source>状态</source>
         <translation>Status</translation>
     </message>
@@ -246,6 +251,8 @@
     </message>
     <message>
         <location line="+2"/>
+        <location filename="../../riskmap/ui/georef_dialog.py" line="+252"/>
+        <location filename="../../riskmap/ui/risk_point_dialog.py" line="+170"/>
         <location filename="../../riskmap/ui/settings_dialog.py" line="+76"/>
         <source>确定</source>
         <translation>OK</translation>
@@ -393,8 +400,10 @@
         <location line="+1"/>
         <location filename="../../riskmap/ui/filter_dialog.py" line="+1"/>
         <location filename="../../riskmap/ui/forms.py" line="+25"/>
+        <location filename="../../riskmap/ui/georef_dialog.py" line="+3"/>
         <location filename="../../riskmap/ui/import_wizard.py" line="+480"/>
         <location filename="../../riskmap/ui/new_project_dialog.py" line="+173"/>
+        <location filename="../../riskmap/ui/risk_point_dialog.py" line="+1"/>
         <location filename="../../riskmap/ui/tasks.py" line="+90"/>
         <source>取消</source>
         <translation>Cancel</translation>
@@ -450,7 +459,7 @@
         <translation>{n} / {total} features will be shown</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/identify_panel.py" line="-8"/>
+        <location filename="../../riskmap/ui/identify_panel.py" line="-14"/>
         <source>要素</source>
         <translation>Feature</translation>
     </message>
@@ -463,7 +472,19 @@
         <translation>Layers</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/identify_panel.py" line="+5"/>
+        <location filename="../../riskmap/ui/identify_panel.py" line="+7"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="+472"/>
+        <location line="+4"/>
+        <source>厂区图</source>
+        <translation>Plant map</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>打开该企业的厂区平面图、风险点和告知卡</source>
+        <translation>Open the enterprise&apos;s plant layout, risk points and cards</translation>
+    </message>
+    <message>
+        <location line="+3"/>
         <source>使用“识别”工具单击地图上的要素</source>
         <translation>Click a feature on the map with the Identify tool</translation>
     </message>
@@ -475,11 +496,13 @@
     </message>
     <message>
         <location line="+2"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="-478"/>
         <source>项目</source>
         <translation>Item</translation>
     </message>
     <message>
         <location line="+0"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="+0"/>
         <source>内容</source>
         <translation>Content</translation>
     </message>
@@ -497,17 +520,23 @@
     </message>
     <message>
         <location line="+0"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="-4"/>
+        <location line="+8"/>
+        <location filename="../../riskmap/ui/risk_point_dialog.py" line="-24"/>
         <source>方法</source>
         <translation>Method</translation>
     </message>
     <message>
         <location line="+0"/>
         <location line="+2"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="-2"/>
         <source>等级</source>
         <translation>Level</translation>
     </message>
     <message>
         <location line="-2"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="-6"/>
+        <location line="+8"/>
         <source>分值</source>
         <translation>Score</translation>
     </message>
@@ -521,6 +550,7 @@
     </message>
     <message>
         <location line="-4"/>
+        <location filename="../../riskmap/ui/risk_point_dialog.py" line="+7"/>
         <source>评估人</source>
         <translation>Assessor</translation>
     </message>
@@ -528,6 +558,9 @@
         <location line="+1"/>
         <location filename="../../riskmap/ui/locate.py" line="+29"/>
         <location filename="../../riskmap/ui/new_project_dialog.py" line="-47"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="-8"/>
+        <location line="+8"/>
+        <location filename="../../riskmap/ui/risk_point_dialog.py" line="-13"/>
         <location filename="../../riskmap/ui/settings_dialog.py" line="-12"/>
         <location filename="../../riskmap/ui/timeline.py" line="-1"/>
         <source>名称</source>
@@ -535,17 +568,22 @@
     </message>
     <message>
         <location line="+0"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="-8"/>
+        <location filename="../../riskmap/ui/risk_point_dialog.py" line="+1"/>
         <source>类型</source>
         <translation>Type</translation>
     </message>
     <message>
         <location line="+0"/>
         <location filename="../../riskmap/ui/locate.py" line="+0"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="+0"/>
+        <location line="+8"/>
         <source>风险等级</source>
         <translation>Risk level</translation>
     </message>
     <message>
         <location line="+0"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="+0"/>
         <source>重大危险源</source>
         <translation>Major hazard</translation>
     </message>
@@ -556,6 +594,8 @@
     </message>
     <message>
         <location line="+0"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="-2"/>
+        <location filename="../../riskmap/ui/risk_point_dialog.py" line="+21"/>
         <source>责任人</source>
         <translation>Responsible</translation>
     </message>
@@ -587,6 +627,9 @@
     </message>
     <message>
         <location line="+1"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="+5"/>
+        <location filename="../../riskmap/ui/risk_point_dialog.py" line="-131"/>
+        <location line="+134"/>
         <source>风险点</source>
         <translation>Risk points</translation>
     </message>
@@ -611,7 +654,7 @@
         <translation>QR code</translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+38"/>
         <source>找到 {n} 个要素</source>
         <translation>{n} features found</translation>
     </message>
@@ -621,7 +664,14 @@
         <translation>No feature here</translation>
     </message>
     <message>
-        <location line="+74"/>
+        <location line="+63"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="+484"/>
+        <source>厂区图…</source>
+        <translation>Plant map…</translation>
+    </message>
+    <message>
+        <location line="+43"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="-321"/>
         <source>（未填写）</source>
         <translation>(not filled in)</translation>
     </message>
@@ -632,21 +682,25 @@
     </message>
     <message>
         <location line="+10"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="-37"/>
         <source>一级</source>
         <translation>Grade 1</translation>
     </message>
     <message>
         <location line="+0"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="+0"/>
         <source>二级</source>
         <translation>Grade 2</translation>
     </message>
     <message>
         <location line="+0"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="+0"/>
         <source>三级</source>
         <translation>Grade 3</translation>
     </message>
     <message>
         <location line="+0"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="+0"/>
         <source>四级</source>
         <translation>Grade 4</translation>
     </message>
@@ -1005,13 +1059,169 @@
         <translation>Other EPSG code…</translation>
     </message>
     <message>
-        <location line="+45"/>
+        <location filename="../../riskmap/ui/georef_dialog.py" line="-221"/>
+        <source>左上</source>
+        <translation>top left</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>右上</source>
+        <translation>top right</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>右下</source>
+        <translation>bottom right</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>左下</source>
+        <translation>bottom left</translation>
+    </message>
+    <message>
+        <location line="+102"/>
+        <source>打开厂区平面图（图像或 PDF）</source>
+        <translation>Open a plant layout (image or PDF)</translation>
+    </message>
+    <message>
+        <location line="+59"/>
+        <source>配准厂区平面图</source>
+        <translation>Georeference the plant layout</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>打开平面图…</source>
+        <translation>Open layout…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>（未打开）</source>
+        <translation>(none open)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>页码</source>
+        <translation>Page</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>控制点</source>
+        <translation>Control points</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>四角</source>
+        <translation>Corners</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="+45"/>
         <location line="+322"/>
         <source>行</source>
         <translation>Row</translation>
     </message>
     <message>
-        <location line="-322"/>
+        <location line="+0"/>
+        <source>点</source>
+        <translation>Point</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>列</source>
+        <translation>Column</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>经度</source>
+        <translation>Longitude</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>纬度</source>
+        <translation>Latitude</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>残差(m)</source>
+        <translation>Residual (m)</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>删除点</source>
+        <translation>Delete point</translation>
+    </message>
+    <message>
+        <location line="+46"/>
+        <source>平面图 (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.pdf);;PDF (*.pdf);;图像 (*.png *.jpg *.jpeg *.tif *.tiff *.bmp)</source>
+        <translation>Layouts (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.pdf);;PDF (*.pdf);;Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>打开厂区平面图</source>
+        <translation>Open a plant layout</translation>
+    </message>
+    <message>
+        <location line="+27"/>
+        <source>无法显示该平面图</source>
+        <translation>This layout cannot be shown</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>（共 {n} 页）</source>
+        <translation> ({n} pages)</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>正在读取平面图</source>
+        <translation>Reading the layout</translation>
+    </message>
+    <message>
+        <location line="+72"/>
+        <source>经纬度应为十进制度数，如 105.3771</source>
+        <translation>Longitude and latitude are decimal degrees, e.g. 105.3771</translation>
+    </message>
+    <message>
+        <location line="+45"/>
+        <source>相似变换</source>
+        <translation>Similarity</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>仿射变换</source>
+        <translation>Affine</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{method}，{n} 个控制点：中误差 RMS {rms:.2f} m，最大残差 {max:.2f} m，比例 {scale:.3f} m/像素</source>
+        <translation>{method}, {n} control points: RMS {rms:.2f} m, largest residual {max:.2f} m, scale {scale:.3f} m/pixel</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>先打开厂区平面图（PNG、JPEG、TIFF、BMP 或 PDF）。</source>
+        <translation>Open the plant layout first (PNG, JPEG, TIFF, BMP or PDF).</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>在右侧地图上依次单击厂区的{corners}角。</source>
+        <translation>On the map at the right, click the plant&apos;s corners in turn: {corners}.</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>四角已定：检查预览后单击“确定”。</source>
+        <translation>All four corners set: check the preview, then click OK.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>在左侧平面图上单击一个明显的点（墙角、路口），再在右侧地图上单击同一点；至少 2 个点，3 个以上可看残差。也可在表中输入经纬度。</source>
+        <translation>Click a clear point on the layout at the left (a wall corner, a crossing), then the same point on the map at the right; at least 2 points, 3 or more show residuals. Longitude and latitude can also be typed in the table.</translation>
+    </message>
+    <message>
+        <location line="+72"/>
+        <source>正在保存平面图</source>
+        <translation>Saving the layout</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/import_wizard.py" line="-322"/>
         <source>与项目比对</source>
         <translation>Against the project</translation>
     </message>
@@ -1090,14 +1300,15 @@
         <translation>{new} new, {changed} updated{fields}, {same} unchanged, {missing} not in the new list; {unlocated} not located, {unassessed} not assessed, {other} with industry “Other”</translation>
     </message>
     <message>
-        <location line="+108"/>
+        <location filename="../../riskmap/ui/georef_dialog.py" line="-308"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="+108"/>
         <location filename="../../riskmap/ui/print_dialog.py" line="-222"/>
         <location line="+153"/>
         <source>预览</source>
         <translation>Preview</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location filename="../../riskmap/ui/import_wizard.py" line="+1"/>
         <source>红色为有错误的行，橙色为已自动修复的行；把鼠标停在行上可看原因。</source>
         <translation>Red rows have errors, orange rows were repaired; hover over a row to see why.</translation>
     </message>
@@ -2946,6 +3157,8 @@ Overwrite it?</translation>
     <message>
         <location filename="../../riskmap/ui/attribute_table.py" line="+6"/>
         <location filename="../../riskmap/ui/locate.py" line="+32"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="-238"/>
+        <location line="+1"/>
         <location filename="../../riskmap/ui/timeline.py" line="-12"/>
         <source>未评估</source>
         <translation>Not assessed</translation>
@@ -3165,6 +3378,308 @@ Locate these enterprises?</translation>
         <location line="+9"/>
         <source>正在查看历史日期，请先点“今天”返回</source>
         <translation>A past date is shown: return with “Today” first</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/plant_view.py" line="+100"/>
+        <location filename="../../riskmap/ui/risk_point_dialog.py" line="-23"/>
+        <source>类别</source>
+        <translation>Category</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>5个清单</source>
+        <translation>Five lists</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <location filename="../../riskmap/ui/risk_point_dialog.py" line="-111"/>
+        <source>危险源</source>
+        <translation>Hazard sources</translation>
+    </message>
+    <message>
+        <location line="+32"/>
+        <source>厂区全图</source>
+        <translation>Whole plant</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>配准平面图…</source>
+        <translation>Georeference layout…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>绘制风险点（区域）</source>
+        <translation>Draw risk point (area)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>绘制风险点（点位）</source>
+        <translation>Draw risk point (point)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>评估…</source>
+        <translation>Assess…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>重绘范围</source>
+        <translation>Redraw area</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>删除</source>
+        <translation>Delete</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>厂区</source>
+        <translation>Plant</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>打印厂区图…</source>
+        <translation>Print plant map…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>风险告知卡…</source>
+        <translation>Risk cards…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>导出厂区包…</source>
+        <translation>Export plant package…</translation>
+    </message>
+    <message>
+        <location line="+24"/>
+        <source>单击添加顶点，双击、回车或右键结束；Backspace 撤销上一点，Esc 重来</source>
+        <translation>Click to add vertices; double-click, Enter or right-click to finish; Backspace undoes the last point, Esc starts again</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>单击风险点的位置</source>
+        <translation>Click the risk point&apos;s place</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>厂区图 — {name}</source>
+        <translation>Plant map — {name}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>企业风险等级：{level}</source>
+        <translation>Enterprise risk level: {level}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>平面图配准中误差 {rms:.2f} m（{n} 个控制点）</source>
+        <translation>Layout georeferenced to RMS {rms:.2f} m ({n} control points)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>尚无厂区平面图：用“配准平面图…”加入</source>
+        <translation>No plant layout yet: add one with “Georeference layout…”</translation>
+    </message>
+    <message>
+        <location line="+205"/>
+        <source>正在保存风险点</source>
+        <translation>Saving the risk point</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>正在保存评估</source>
+        <translation>Saving the assessment</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>正在保存风险点范围</source>
+        <translation>Saving the risk point&apos;s area</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>删除风险点</source>
+        <translation>Delete risk point</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>删除风险点“{name}”？其评估记录随之删除（保留在编辑历史中），企业等级重新判定。</source>
+        <translation>Delete risk point “{name}”? Its assessments go with it (kept in the edit history) and the enterprise&apos;s level is derived again.</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>正在删除风险点</source>
+        <translation>Deleting the risk point</translation>
+    </message>
+    <message>
+        <location line="+20"/>
+        <source>打印厂区图</source>
+        <translation>Print plant map</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>正在打印厂区图</source>
+        <translation>Printing the plant map</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>风险告知卡</source>
+        <translation>Risk cards</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>正在生成风险告知卡</source>
+        <translation>Making the risk cards</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>导出厂区包</source>
+        <translation>Export plant package</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>正在导出厂区包</source>
+        <translation>Exporting the plant package</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>已保存：{path}</source>
+        <translation>Saved: {path}</translation>
+    </message>
+    <message>
+        <location line="+27"/>
+        <source>企业“{name}”尚未定位，无法打开厂区图：请先在地图上定位</source>
+        <translation>Enterprise “{name}” has no location yet: locate it on the map before opening its plant map</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/risk_point_dialog.py" line="-5"/>
+        <source>区域</source>
+        <translation>Area</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>装置</source>
+        <translation>Installation</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>设施</source>
+        <translation>Facility</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>场所</source>
+        <translation>Place</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>岗位</source>
+        <translation>Post</translation>
+    </message>
+    <message>
+        <location line="+52"/>
+        <source>风险点评估</source>
+        <translation>Risk point assessment</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>新风险点</source>
+        <translation>New risk point</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>LEC 作业条件危险性分析</source>
+        <translation>LEC (job hazard analysis)</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>LS 风险矩阵</source>
+        <translation>LS risk matrix</translation>
+    </message>
+    <message>
+        <location line="+48"/>
+        <source>风险评估</source>
+        <translation>Assessment</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>危险有害因素</source>
+        <translation>Hazard factors</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>可能导致的事故类型</source>
+        <translation>Possible accidents</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>管控措施</source>
+        <translation>Control measures</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>应急处置措施</source>
+        <translation>Emergency measures</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>联系电话</source>
+        <translation>Phone</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>告知卡</source>
+        <translation>Card</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>安全标志</source>
+        <translation>Safety signs</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>L 事故发生的可能性</source>
+        <translation>L likelihood of an accident</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>E 暴露于危险环境的频繁程度</source>
+        <translation>E exposure frequency</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>C 事故后果</source>
+        <translation>C consequences</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>L 可能性</source>
+        <translation>L likelihood</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>S 严重性</source>
+        <translation>S severity</translation>
+    </message>
+    <message>
+        <location line="+86"/>
+        <source>请填写风险点名称</source>
+        <translation>Enter the risk point’s name</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>请填写评估人</source>
+        <translation>Enter the assessor’s name</translation>
+    </message>
+    <message>
+        <location filename="../../riskmap/ui/plant_view.py" line="+29"/>
+        <source>项目中还没有厂区数据。用“识别要素”单击一家企业，再点“厂区图”，即可配准平面图、绘制风险点。</source>
+        <translation>The project has no plant data yet. Identify an enterprise, then click “Plant map” to georeference its layout and draw risk points.</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{name}（{code}）</source>
+        <translation>{name} ({code})</translation>
     </message>
 </context>
 </TS>

@@ -77,6 +77,19 @@ def map_transform(transform, plan_crs: int, map_epsg: int, width: int, height: i
             float(y0), float((y1 - y0) / width), float((y3 - y0) / height))
 
 
+def extent_in(epsg: int, extent_4490) -> tuple[float, float, float, float]:
+    """An EPSG:4490 extent (lon/lat bounds) as bounds in ``epsg`` (its four corners projected).
+
+    >>> [round(v) for v in extent_in(4544, (105.0, 35.0, 105.001, 35.001))]
+    [500000, 3874593, 500091, 3874704]
+    """
+    from riskmap.crs import transformer
+
+    x0, y0, x1, y1 = extent_4490
+    xs, ys = transformer(4490, int(epsg)).transform([x0, x1, x1, x0], [y0, y0, y1, y1])
+    return float(min(xs)), float(min(ys)), float(max(xs)), float(max(ys))
+
+
 def footprints_4490(gdf: pd.DataFrame) -> np.ndarray:
     """The plans' outlines (the image's four corners) as polygons in EPSG:4490."""
     from riskmap.crs import transformer
@@ -114,7 +127,7 @@ def read_plans(project, enterprise_ids=None) -> gpd.GeoDataFrame:
         df = pd.DataFrame(conn.execute(text(sql), params).mappings().all(), columns=[*PLAN_COLUMNS, "enterprise_name"])
     if not len(df):
         return empty
-    df["transform"] = [_json_list(t) for t in df["transform"]]
+    df["transform"] = [t if isinstance(t, str) else json.dumps(t) for t in df["transform"]]  # text: cells are scalars
     df.index = df["id"].to_numpy()
     return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(footprints_4490(df), index=df.index, crs=4490))
 

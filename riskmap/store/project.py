@@ -27,7 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from riskmap.atomic import atomic_path
 from riskmap.errors import RiskmapError
 from riskmap.layers import approximate_kinds, marked_catalogue
-from riskmap.model import MODEL_CLASSES, SRID, Base, ProjectMeta, class_for_table
+from riskmap.model import MODEL_CLASSES, SRID, Base, JSONText, ProjectMeta, class_for_table
 from riskmap.model.base import Timestamp
 from riskmap.model.geometry import from_gpkg_blobs
 from riskmap.store import gpkg
@@ -405,10 +405,14 @@ class Project:
         gdf = self.read_table(layer.table, where=layer.where)
         kinds = _LAYER_TYPE_IDS.get(getattr(layer, "geometry", None))
         try:
-            mixed = class_for_table(layer.table).__geometry__ == "GEOMETRY"
+            cls = class_for_table(layer.table)
         except KeyError:
-            mixed = False
-        if not mixed or kinds is None or not isinstance(gdf, gpd.GeoDataFrame) or not len(gdf):
+            return gdf
+        for c in cls.__table__.columns:  # JSON values (a risk point's signs) as text: a layer's cells are scalars
+            if isinstance(c.type, JSONText) and c.name in gdf.columns and len(gdf):
+                gdf[c.name] = [json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v
+                               for v in gdf[c.name]]
+        if cls.__geometry__ != "GEOMETRY" or kinds is None or not isinstance(gdf, gpd.GeoDataFrame) or not len(gdf):
             return gdf
         types = shapely.get_type_id(gdf.geometry.array)
         keep = np.isin(types, kinds) | ((types == -1) & (layer.geometry == "point"))

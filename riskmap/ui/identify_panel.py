@@ -13,7 +13,7 @@ import pandas as pd
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
-    QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSplitter, QTableWidget,
+    QAbstractItemView, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QMenu, QPushButton, QSplitter, QTableWidget,
     QTableWidgetItem, QTabWidget, QTextBrowser, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
@@ -59,6 +59,7 @@ class IdentifyPanel(QWidget):
     """Results list + record tabs."""
 
     featureActivated = Signal(str, int)  # layer id, feature id (zoom and flash)
+    plantRequested = Signal(int)  # enterprise id: open its plant view (厂区图)
 
     def __init__(self, workspace, parent=None):
         super().__init__(parent)
@@ -71,6 +72,12 @@ class IdentifyPanel(QWidget):
         self.results.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.results.currentItemChanged.connect(self._picked)
         self.results.itemDoubleClicked.connect(lambda it, c: self.featureActivated.emit(*it.data(0, ROLE)))
+        self.results.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.results.customContextMenuRequested.connect(self._results_menu)
+        self.plant_button = QPushButton(tr("厂区图"))
+        self.plant_button.setToolTip(tr("打开该企业的厂区平面图、风险点和告知卡"))
+        self.plant_button.clicked.connect(self._plant_clicked)
+        self.plant_button.hide()
         self.hint = QLabel(tr("使用“识别”工具单击地图上的要素"))
         self.hint.setStyleSheet("color:#666")
         self.tabs = QTabWidget()
@@ -117,6 +124,7 @@ class IdentifyPanel(QWidget):
         tl.setContentsMargins(0, 0, 0, 0)
         tl.addWidget(self.hint)
         tl.addWidget(self.results)
+        tl.addWidget(self.plant_button)
         split.addWidget(top)
         split.addWidget(self.tabs)
         split.setStretchFactor(1, 3)
@@ -130,6 +138,7 @@ class IdentifyPanel(QWidget):
         self.results.clear()
         self.tabs.clear()
         self.current = None
+        self.plant_button.hide()
 
     def show_hits(self, hits: list[tuple[str, int]]) -> None:
         """List the features found under a click; the first one is shown."""
@@ -152,6 +161,7 @@ class IdentifyPanel(QWidget):
         else:
             self.tabs.clear()
             self.current = None
+            self.plant_button.hide()
 
     def _picked(self, item, prev) -> None:
         if item is not None:
@@ -163,6 +173,7 @@ class IdentifyPanel(QWidget):
         layer = self.workspace.layer(layer_id)
         row = self.workspace.record(layer_id, feature_id)
         self.tabs.clear()
+        self.plant_button.setVisible(row is not None and self.plant_enterprise(layer_id, row) is not None)
         if row is None:
             return
         self._attributes(layer, row)
@@ -179,6 +190,36 @@ class IdentifyPanel(QWidget):
         elif table == "hidden_dangers":
             self._danger_events(project, int(feature_id))
             self._add("events")
+
+    # ---- the plant view (厂区图) of an enterprise or of the enterprise of a risk point
+    def plant_enterprise(self, layer_id: str, row) -> int | None:
+        table = self.workspace.layer(layer_id).layer_def.table
+        if table == "enterprises":
+            return int(row["id"])
+        if table == "risk_points" and "enterprise_id" in row.index and pd.notna(row["enterprise_id"]):
+            return int(row["enterprise_id"])
+        return None
+
+    def _plant_clicked(self) -> None:
+        if self.current is None:
+            return
+        row = self.workspace.record(*self.current)
+        eid = None if row is None else self.plant_enterprise(self.current[0], row)
+        if eid is not None:
+            self.plantRequested.emit(eid)
+
+    def _results_menu(self, pos) -> None:
+        item = self.results.itemAt(pos)
+        if item is None:
+            return
+        lid, fid = item.data(0, ROLE)
+        row = self.workspace.record(lid, fid)
+        eid = None if row is None else self.plant_enterprise(lid, row)
+        if eid is None:
+            return
+        menu = QMenu(self)
+        menu.addAction(tr("厂区图…")).triggered.connect(lambda: self.plantRequested.emit(eid))
+        menu.exec(self.results.viewport().mapToGlobal(pos))
 
     def _add(self, key: str) -> None:
         widget, title = self.pages[key]

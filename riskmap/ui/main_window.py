@@ -26,7 +26,7 @@ API for other modules (import wizard, exports, print layouts, planning tools):
   (:class:`~riskmap.ui.workspace.ChangePoller`) reloads the layers other users changed.
 
 Extensions: every module
-``riskmap/ui/{import_wizard,export,print,planning,new_project,first_steps,locate,timeline,briefing}*.py``
+``riskmap/ui/{import_wizard,export,print,planning,new_project,first_steps,locate,timeline,briefing,plant_view}*.py``
 and every module of the package ``riskmap.ui.tools`` that defines ``install(window)`` is imported and installed
 when a window is built (also after a language switch, which rebuilds the window).
 """
@@ -73,7 +73,7 @@ def menu_titles() -> dict[str, str]:
 
 
 EXTENSION_PREFIXES = ("import_wizard", "export", "print", "planning", "new_project", "first_steps", "locate",
-                      "timeline", "briefing")
+                      "timeline", "briefing", "plant_view")
 EXTENSION_PACKAGES = ("riskmap.ui.tools",)
 SCALES = (1_000, 2_000, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000)
 DEMO_PLACE = "会宁县"

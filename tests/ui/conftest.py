@@ -83,7 +83,8 @@ def isolated_feature(workspace, canvas, layer_id: str, level: int, min_px: float
     px = canvas.view.map_to_pixel(xy)
     others = [px]
     for other in workspace.layers:
-        if other.visible and other.geometry == "point" and other.id != layer_id and len(other.gdf):
+        if (other.visible and other.geometry == "point" and other.id != layer_id and len(other.gdf)
+                and other.layer_def.visible_at(canvas.scale())):  # the plant's points show only zoomed in
             oxy = np.array([[g.x, g.y] for g in other.projected])
             others.append(canvas.view.map_to_pixel(oxy))
     allpx = np.vstack(others)
