@@ -209,3 +209,34 @@ def test_plan_on_a_pdf_page(app, tmp_path):
     assert close(rgb(page, *px(1100, 1940)), expected, tol=6)
     assert rgb(page, *px(950, 1950)) == (255, 255, 255)
 
+
+
+def test_county_print_zoomed_to_the_plant_draws_the_plan(demo_open, app, tmp_path):
+    """The normal print path (collect_layers → build_content → PDF) adds the plans: zoomed to the demo's plant
+    the page embeds the plan image and the content holds it under the risk-point areas; the whole county
+    (far above the plant scales) neither draws nor reads it."""
+    from riskmap.export.options import ExportOptions
+    from riskmap.plant import plant_data, plants
+    from riskmap.printing.export import export_print, prepare, visible_layer_ids
+    from riskmap.export.base import collect_layers
+    from riskmap.render.plans import extent_in
+
+    eid = int(plants(demo_open)["id"].iloc[0])
+    plant = plant_data(demo_open, eid)
+    epsg = demo_open.metric_epsg
+    extent = extent_in(epsg, plant.extent_4490)
+    out = tmp_path / "plant.pdf"
+    opts = ExportOptions(out=out, paper="A4", dpi=150)
+    export_print(demo_open, "pdf", opts, extent=extent)
+    listing = subprocess.run(["pdfimages", "-list", str(out)], capture_output=True, text=True, check=True).stdout
+    sizes = {tuple(int(v) for v in line.split()[3:5]) for line in listing.splitlines()[2:]}
+    assert (plant.plan.width, plant.plan.height) in sizes, listing  # the plan, embedded at its own pixels
+    src = collect_layers(demo_open, visible_layer_ids(None))
+    content, _, _ = prepare(src, opts, extent=extent)
+    ids = [lay.id for lay in sorted(content.layers, key=lambda lay: lay.z)]
+    assert "plant_plans" in ids and ids.index("plant_plans") < ids.index("risk_points")
+    county = tmp_path / "county.pdf"
+    export_print(demo_open, "pdf", ExportOptions(out=county, paper="A4", dpi=150))
+    listing = subprocess.run(["pdfimages", "-list", str(county)], capture_output=True, text=True, check=True).stdout
+    sizes = {tuple(int(v) for v in line.split()[3:5]) for line in listing.splitlines()[2:]}
+    assert (plant.plan.width, plant.plan.height) not in sizes
