@@ -26,6 +26,15 @@ HOSTILE_NAME = "{{7*7}}储罐<b>区</b>${x}{title}"
 LONG = ("液氨泄漏遇明火爆炸" * 60)[:500]  # 500 characters
 
 
+def sheet_image(sheet) -> QImage:
+    """An image of a card's or poster's sheet at its painter's dpi (so that points are points)."""
+    img = QImage(round(sheet.w), round(sheet.h), QImage.Format.Format_RGB32)
+    img.setDotsPerMeterX(round(sheet.dpi / 0.0254))
+    img.setDotsPerMeterY(round(sheet.dpi / 0.0254))
+    img.fill(0xFFFFFFFF)
+    return img
+
+
 @pytest.fixture(autouse=True)
 def _app(qapp):
     return qapp
@@ -130,7 +139,7 @@ def test_hostile_card_layout_keeps_every_text_in_its_cell(qapp):
     for paper in ("A4", "A5"):
         tpl = load_card_template("card").scaled_to(paper)
         cp = CardPainter(tpl, Context("{{7*7}}化工", is_demo=True), dpi=100)
-        img = QImage(round(cp.sheet.w), round(cp.sheet.h), QImage.Format.Format_RGB32)
+        img = sheet_image(cp.sheet)
         p = QPainter(img)
         try:
             cp.paint(p, Card(name=HOSTILE_NAME * 5, level=1, hazard_factors=LONG, accident_types=LONG,
@@ -267,3 +276,28 @@ def test_english_cards(plant, tmp_path):
                  "Date: 20"):
         assert word in text, word
     assert not (tmp_path / "fr.pdf").exists()
+
+
+def test_board_table_of_many_points_says_what_it_left_out(qapp):
+    """60 points with long texts on an A3 poster: the table shrinks to the smallest size, shortens its cells,
+    then leaves rows out and says how many (the cards have them all)."""
+    from riskmap.printing.card_template import load_card_template
+    from riskmap.printing.cards import BoardPainter, Card, Context
+
+    tpl = load_card_template("board").scaled_to("A3")
+    cards = [Card(name=f"风险点{i:02d}", level=1 + i % 4, category="device", hazard_factors=LONG,
+                  control_measures=LONG, responsible_person="张三", responsible_phone="13800000000") for i in range(60)]
+    few = cards[:5]
+    for these, left_out in ((few, 0), (cards, None)):
+        bp = BoardPainter(tpl, Context("示例化工", level=1), these, None, dpi=60)
+        img = sheet_image(bp.sheet)
+        p = QPainter(img)
+        try:
+            bp.paint(p)
+        finally:
+            p.end()
+        if left_out == 0:
+            assert bp.table_note == ""
+        else:
+            n = int(bp.table_note.split("另有 ")[1].split(" ")[0])
+            assert 0 < n < 60 and "未列出" in bp.table_note
