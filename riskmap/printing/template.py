@@ -168,9 +168,14 @@ def read_template(path: str | os.PathLike) -> Template:
     return _parse(data, p, p.stem)
 
 
-def template_files() -> dict[str, Path]:
-    """Template name → file: bundled ones, then user ones (which win on equal names)."""
-    out = {p.stem: p for p in sorted(TEMPLATES_DIR.glob("*.json"))}
+OWN_PRINT_TEMPLATES = ("plant",)  # layouts of a print of their own (the plant map), not of the county map
+
+
+def template_files(*, own_prints: bool = False) -> dict[str, Path]:
+    """Template name → file: bundled ones, then user ones (which win on equal names). The layouts of other
+    prints (``plant``: the plant map of riskmap.printing.plant_print) only with ``own_prints``."""
+    out = {p.stem: p for p in sorted(TEMPLATES_DIR.glob("*.json"))
+           if own_prints or p.stem not in OWN_PRINT_TEMPLATES}
     user = user_templates_dir()
     if user.is_dir():
         out.update({p.stem: p for p in sorted(user.glob("*.json"))})
@@ -184,7 +189,7 @@ def load_template(name_or_path: str | os.PathLike | None = None) -> Template:
     text = str(name_or_path)
     if text.endswith(".json") or os.sep in text or "/" in text:
         return read_template(text)
-    files = template_files()
+    files = template_files(own_prints=True)
     if text not in files:
         raise RiskmapError(f"没有名为“{text}”的模板（可用：{'、'.join(files)}）",
                            f"no template named {text!r} (available: {', '.join(files)})")

@@ -141,3 +141,30 @@ def test_refusals(real, tmp_path):
         with pytest.raises(RiskmapError):
             print_plant(project, 10 ** 9, tmp_path / "a.pdf")
     assert not list(tmp_path.iterdir())  # nothing half written
+
+
+def test_plant_layout_is_not_offered_for_the_county_map():
+    from riskmap.printing.template import load_template, template_files
+
+    assert "plant" not in template_files() and "standard" in template_files()
+    page = load_template("plant").page("A3", "landscape")
+    assert [i.type for i in page.items if i.type in ("map", "legend", "stats", "north_arrow", "scalebar")] == \
+        ["map", "north_arrow", "scalebar", "legend", "stats"]
+
+
+def test_without_a_plan_the_areas_still_print(demo_path, tmp_path):
+    from riskmap.plant import delete_plan
+    from riskmap.printing.plant_print import print_plant
+    from riskmap.store import Project
+
+    path, eid, plant = build(demo_path, tmp_path, demo=False)
+    out = tmp_path / "noplan.pdf"
+    with Project.open(path) as project:
+        assert delete_plan(project, eid)
+        print_plant(project, eid, out)
+        x, y, _ = _pixel(project, eid, plant.lonlat(200 + 25, 30 + 20))  # inside the red area
+    img = pdf_pages(out, DPI, tmp_path)[0]
+    assert count_colour(img, plan_on_paper(), 12) == 0
+    op = float(load_catalogue()["risk_points"].style.fill_opacity)
+    red = hexrgb(load_levels().levels[1].colour)
+    assert near(img[y, x], [op * c + (1 - op) * 255 for c in red], 10), img[y, x]
