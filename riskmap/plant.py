@@ -35,7 +35,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from riskmap import georef
-from riskmap.crs import gk_zone_epsg, transformer
+from riskmap.crs import gk_zone_epsg, reproject, transformer
 from riskmap.errors import RiskmapError
 from riskmap.model import SRID, Assessment, EditRecord, Enterprise, EnterpriseList, PlantPlan, RiskPoint, SafetyDistance
 
@@ -230,8 +230,7 @@ def _located(ent: Enterprise) -> shapely.Point:
 
 
 def _to_metric(epsg: int):
-    tr = transformer(SRID, epsg)
-    return lambda g: shapely.transform(g, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+    return lambda g: reproject(g, SRID, epsg)
 
 
 # ---------------------------------------------------------------------------------------- set_plan
@@ -368,9 +367,7 @@ class PlanInfo:
 
     def footprint_4490(self) -> shapely.Polygon:
         """The plan's outline (its four corners) in EPSG:4490."""
-        c = self.corners()
-        lon, lat = transformer(self.crs, SRID).transform(c[:, 0], c[:, 1])
-        return shapely.Polygon(np.column_stack([lon, lat]))
+        return reproject(shapely.Polygon(self.corners()), self.crs, SRID)
 
 
 @dataclass
