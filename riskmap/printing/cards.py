@@ -372,7 +372,6 @@ def _phones_text(tpl: CardTemplate, ctx: Context) -> str:
 
 def _band(painter: QPainter, sheet: _Sheet, rect: QRectF, fill: str, title: str, right: str, title_pt: float,
           right_pt: float, subtitle: str = "", subtitle_pt: float = 0) -> None:
-    tpl = sheet.tpl
     painter.fillRect(rect, QColor(fill))
     ink = text_on(fill)
     inner = rect.adjusted(sheet.pad * 2, sheet.pad, -sheet.pad * 2, -sheet.pad)
@@ -390,7 +389,6 @@ def _band(painter: QPainter, sheet: _Sheet, rect: QRectF, fill: str, title: str,
                     right_pt, sheet.min_pt, bold=True, colour=ink, align="right", valign="center")
     sheet.pen(painter)
     painter.drawRect(rect)
-    _ = tpl
 
 
 def _footer(painter: QPainter, sheet: _Sheet, rect: QRectF, ctx: Context, card: Card | None) -> None:
@@ -496,7 +494,6 @@ class CardPainter:
         body_pt = tpl.font("body_pt", 11)
         weighted = [s for s in tpl.sections if s.weight]
         texts = {id(s): self.value(s, card)[0] for s in weighted}
-        need = None
         for_pt = body_pt
         while True:  # one body size for every text section, the largest that lets them all fit
             needs = {id(s): max(_measure(painter, value_w, texts[id(s)], for_pt, False)[0],
