@@ -480,12 +480,17 @@ def plants(project) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     id_list = ", ".join(map(str, ids))
     ents = project.read_table("enterprises", where=f"id IN ({id_list})", columns=["id", "name", "credit_code", "level"])
-    rps = project.read_table("risk_points", where=f"enterprise_id IN ({id_list})", columns=["id", "enterprise_id"])
+    rps = project.read_table("risk_points", where=f"enterprise_id IN ({id_list})",
+                             columns=["id", "enterprise_id", "category"])
     kinds = np.array([None if g is None else g.geom_type for g in rps.geometry], dtype=object)
     rps = pd.DataFrame({"enterprise_id": rps["enterprise_id"].to_numpy(),
-                        "area": np.isin(kinds, ["Polygon", "MultiPolygon"])})
+                        "area": np.isin(kinds, ["Polygon", "MultiPolygon"]),
+                        "placed": rps["category"].notna().to_numpy()})
     n_points = rps.groupby("enterprise_id").size()
     n_areas = rps.groupby("enterprise_id")["area"].sum()
+    # a point blob of another writer (big-endian, with Z …) is no area: only plans, areas and categories count
+    has_plant = set(plan_ids) | set(rps.loc[rps["area"] | rps["placed"], "enterprise_id"].astype(int))
+    ents = ents[ents["id"].astype(int).isin(has_plant)]
     out = pd.DataFrame({
         "id": ents["id"].astype(int).to_numpy(), "name": ents["name"].to_numpy(),
         "credit_code": ents["credit_code"].to_numpy(), "level": ents["level"].to_numpy(),

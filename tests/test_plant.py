@@ -393,3 +393,18 @@ def test_unknown_enterprise_and_point_are_named(demo_project):
         plant.plant_data(demo_project, 999999)
     with pytest.raises(RiskmapError, match="888888"):
         plant.grade_point(demo_project, 888888, "lec", {"L": 1, "E": 1, "C": 1}, assessor="x")
+
+
+def test_plants_lists_enterprises_with_a_plan_an_area_or_a_placed_point(demo_project):
+    p = demo_project
+    ents = p.read_table("enterprises")
+    plant_id = demo_plant_id(p)
+    other = ents[(ents["id"] != plant_id) & ents.geometry.notna()].iloc[10]
+    oid = int(other["id"])
+    n_before = len(p.read_table("risk_points", where=f"enterprise_id = {oid}"))
+    assert oid not in set(plant.plants(p)["id"])  # its points are plain points without a category
+    plant.add_risk_point(p, oid, name="值班岗", category="post", geom=offset(other.geometry, 5, 5, p.metric_epsg),
+                         method="lec", inputs={"L": 1, "E": 6, "C": 7}, assessor="测试")
+    row = plant.plants(p).set_index("id").loc[oid]
+    assert (bool(row["has_plan"]), row["n_points"], row["n_areas"]) == (False, n_before + 1, 0)
+    assert list(plant.plants(p)["id"]) == sorted([plant_id, oid])
