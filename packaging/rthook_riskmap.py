@@ -16,3 +16,8 @@ if os.path.isdir(_gdal):
 if os.path.isdir(_proj):
     os.environ["PROJ_DATA"] = _proj
     os.environ.pop("PROJ_LIB", None)
+# a minimal Linux without fontconfig's configuration (fontconfig-config): the bundle's own, quiet one
+_fc = os.path.join(_base, "fontconfig", "fonts.conf")
+if sys.platform.startswith("linux") and "FONTCONFIG_FILE" not in os.environ \
+        and not os.path.exists("/etc/fonts/fonts.conf") and os.path.exists(_fc):
+    os.environ["FONTCONFIG_FILE"] = _fc

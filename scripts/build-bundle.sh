@@ -12,6 +12,10 @@
 #                                      ordinary user, with no network, with an empty HOME (version, demo, PDF
 #                                      export read back, window grabbed to build/bundle-check/window.png, cold
 #                                      start to the first map frame); nothing may be written into the bundle
+#   scripts/build-bundle.sh --check --reuse   the checks on the existing build even if sources changed since
+#   scripts/build-bundle.sh --for-tests    build unless fresh and smoke-run, no packing (scripts/test.sh with
+#                                      RISKMAP_BUILD_BUNDLE=1: tests/test_bundle.py then runs the bundle); a
+#                                      Python that cannot be frozen is reported and skipped, not an error
 #   scripts/build-bundle.sh --check --deb   the same checks after `dpkg -i` of the .deb in a fresh, minimal
 #                                      Debian 12 (debootstrap into $RISKMAP_DEB_ROOT, default
 #                                      /var/tmp/riskmap-bookworm; root only; the first run downloads ~50 MB)
@@ -20,12 +24,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-check=0; deb=0
+check=0; deb=0; for_tests=0; reuse=0
 for arg in "$@"; do
     case "$arg" in
         --check) check=1 ;;
+        --for-tests) for_tests=1 ;;
+        --reuse) reuse=1 ;;
         --deb) deb=1 ;;
-        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
         *) echo "build-bundle: unknown option $arg" >&2; exit 2 ;;
     esac
 done
@@ -131,7 +137,7 @@ pack_deb() {
     echo "Depends: $depends" >&2
     sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$debarch/" -e "s/@DEPENDS@/$depends/" \
         -e "s/@SIZE@/$(du -sk "$stage" | cut -f1)/" packaging/linux/control.in > "$stage/DEBIAN/control"
-    dpkg-deb --root-owner-group -Zxz --build "$stage" "$DEB" >/dev/null
+    dpkg-deb --root-owner-group -Zxz -z3 --build "$stage" "$DEB" >/dev/null
     ls -l "$DEB"
 }
 
@@ -141,7 +147,6 @@ as_user() {  # run "$@" as the ordinary user, with no network, an empty HOME and
     local home=$1; shift
     local pre=()
     if [ "$(id -u)" = 0 ]; then
-        id "$CHECK_USER" >/dev/null 2>&1 || useradd --no-create-home --shell /usr/sbin/nologin "$CHECK_USER"
         pre=(setpriv "--reuid=$CHECK_USER" "--regid=$CHECK_USER" --init-groups)
     fi
     unshare_cmd=(unshare -n)
@@ -153,8 +158,15 @@ as_user() {  # run "$@" as the ordinary user, with no network, an empty HOME and
         QT_QPA_PLATFORM=offscreen "${RISKMAP_EXTRA_ENV[@]}" "$@"
 }
 
+ensure_user() {
+    if [ "$(id -u)" = 0 ] && ! id "$CHECK_USER" >/dev/null 2>&1; then
+        useradd --no-create-home --shell /usr/sbin/nologin "$CHECK_USER"
+    fi
+}
+
 check_bundle() {  # $1: the riskmap executable to run; $2: a writable work folder; $3: the bundle folder
     local exe=$1 work=$2 bundle=$3 home="$2/home"
+    ensure_user
     mkdir -p "$home"
     if [ "$(id -u)" = 0 ]; then chown -R "$CHECK_USER:$CHECK_USER" "$work"; fi
     touch "$work/.start"
@@ -171,6 +183,12 @@ check_bundle() {  # $1: the riskmap executable to run; $2: a writable work folde
     RISKMAP_EXTRA_ENV=(RISKMAP_SCREENSHOT="$work/window.png")
     as_user "$home" "$exe" || die "the window"
     [ -s "$work/window.png" ] || die "no window grab"
+    if command -v xvfb-run >/dev/null 2>&1; then  # a real X display: Qt's xcb platform plugin and its libraries
+        say "the window on an X display (Xvfb, xcb) grabbed to $work/window-xcb.png"
+        RISKMAP_EXTRA_ENV=(QT_QPA_PLATFORM=xcb RISKMAP_SCREENSHOT="$work/window-xcb.png")
+        as_user "$home" xvfb-run -a -s "-screen 0 1400x900x24" "$exe" || die "the window on X (xcb)"
+        [ -s "$work/window-xcb.png" ] || die "no window grab on X"
+    fi
     RISKMAP_EXTRA_ENV=()
     say "where it wrote"
     (cd "$home" && find . -mindepth 1 -maxdepth 4 | sort)
@@ -201,6 +219,7 @@ check_here() {
     mkdir -p "$base/work"
     check_bundle "$place/riskmap/riskmap" "$base/work" "$place/riskmap"
     mkdir -p build/bundle-check && cp "$base/work/window.png" build/bundle-check/window.png
+    if [ -f "$base/work/window-xcb.png" ]; then cp "$base/work/window-xcb.png" build/bundle-check/window-xcb.png; fi
     cp "$base/work/一张图.pdf" build/bundle-check/export.pdf
     rm -rf "$base"
     echo "bundle checks passed; window grab: build/bundle-check/window.png" >&2
@@ -251,8 +270,16 @@ check_deb() {
     echo "the .deb installs and runs on a fresh Debian 12; window grab: build/bundle-check/window-deb.png" >&2
 }
 
-if [ "$check" = 1 ] && fresh; then
-    say "reusing $DIST (newer than every source)"
+if [ "$for_tests" = 1 ]; then
+    if ! "$python" -c 'import sysconfig, sys; sys.exit(0 if sysconfig.get_config_var("Py_ENABLE_SHARED") else 1)'; then
+        echo "build-bundle: $python has no shared libpython: no bundle, its tests are skipped" >&2
+        exit 0
+    fi
+    if fresh; then echo "build-bundle: $DIST is fresh" >&2; else build; smoke; sizes; fi
+    exit 0
+fi
+if [ "$check" = 1 ] && { fresh || { [ "$reuse" = 1 ] && [ -x "$DIST/riskmap" ]; }; }; then
+    say "reusing $DIST ($(if fresh; then echo "newer than every source"; else echo "--reuse: sources changed since"; fi))"
 else
     build
     smoke
