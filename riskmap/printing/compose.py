@@ -293,7 +293,7 @@ class PagePainter:
         if self.settings is None:
             return
         r = self.rect(item)
-        entries = legend_entries(self.content.layers, settings=self.settings)
+        entries = legend_entries(self.content.layers, item.get("lang", "zh"), settings=self.settings)
         title = item.get("title", "图例")
         size = float(item.get("size_pt", 8))
         while size > MIN_TEXT_PT:

@@ -13,6 +13,8 @@ across the map of a demo project. The 公告栏 poster (riskmap.printing.cards) 
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -143,13 +145,35 @@ def plant_content(project, enterprise_id: int, *, plant=None, lang: str = "zh",
         sources = ["厂区平面图与风险点均为虚构示例数据"]
     content.default_sources = "；".join(sources)
     meta = project.meta()
-    texts = Texts(title=demo_title(title, content.is_demo) if title else None, unit=meta.get("org") or None)
+    texts = Texts(title=demo_title(title, content.is_demo) if title else None, unit=meta.get("org") or None,
+                  date=dt.date.today().isoformat() if lang == "en" else None)
     return content, texts
 
 
-def plant_page(paper: str = "A3", orientation: str = "landscape") -> tuple[Template, Page]:
+EN_TEXTS = {"编制单位：": "By: ", "编制日期：": "Date: ", "审图号：": "Map approval: "}
+
+
+def _english(item: Item) -> Item:
+    """A layout item speaking English: the legend's rows and title, the texts' fixed words."""
+    opts = dict(item.options)
+    if item.type == "legend":
+        opts.update(lang="en", title="Legend" if opts.get("title", "图例") == "图例" else opts["title"])
+    elif item.type == "text":
+        text = str(opts.get("text", ""))
+        for zh, en in EN_TEXTS.items():
+            text = text.replace(zh, en)
+        opts["text"] = text
+    elif item.type == "stats":
+        opts["unit_header"] = "Category"
+    return replace(item, options=opts)
+
+
+def plant_page(paper: str = "A3", orientation: str = "landscape", lang: str = "zh") -> tuple[Template, Page]:
     tpl = load_template(PLANT_TEMPLATE)
-    return tpl, tpl.page(paper, orientation)
+    page = tpl.page(paper, orientation)
+    if lang == "en":
+        page = replace(page, items=tuple(_english(i) for i in page.items))
+    return tpl, page
 
 
 def print_plant(project, enterprise_id: int, out_pdf, *, paper: str = "A3", orientation: str = "landscape",
@@ -161,7 +185,7 @@ def print_plant(project, enterprise_id: int, out_pdf, *, paper: str = "A3", orie
         raise RiskmapError(f"语言应为 zh 或 en: {lang}", f"language must be zh or en: {lang}")
     ensure_app()
     content, texts = plant_content(project, enterprise_id, lang=lang, title=title)
-    template, page = plant_page(str(paper).upper(), orientation)
+    template, page = plant_page(str(paper).upper(), orientation, lang)
     pp = PagePainter(page, content, texts, template, dpi)
     doc_title = demo_title(pp.values["title"], content.is_demo)
     out = Path(out_pdf)
@@ -204,6 +228,8 @@ def plant_map_painter(project, enterprise_id: int, *, plant=None, dpi: float = 3
                  Item("legend", (x + mw + 2 * scale, y, side, h * 0.55), {"size_pt": 8 * scale, "title": "图例"}),
                  Item("stats", (x + mw + 2 * scale, y + h * 0.57, side, h * 0.3), {"size_pt": 7 * scale, "unit_header": "类别"}),
                  Item("note", (x + mw + 2 * scale, y + h * 0.88, side, h * 0.12), {"size_pt": 6.5 * scale})]
+        if lang == "en":
+            items = [_english(i) for i in items]
         page = Page("A3", "portrait", (x + w, y + h), tuple(items), scale)
         _RegionPainter(page, content, texts, template, dpi).paint_region(painter)
 

@@ -168,3 +168,17 @@ def test_without_a_plan_the_areas_still_print(demo_path, tmp_path):
     op = float(load_catalogue()["risk_points"].style.fill_opacity)
     red = hexrgb(load_levels().levels[1].colour)
     assert near(img[y, x], [op * c + (1 - op) * 255 for c in red], 10), img[y, x]
+
+
+def test_english_plant_map(real, tmp_path):
+    from riskmap.printing.plant_print import print_plant
+    from riskmap.store import Project
+
+    path, eid, _, _ = real
+    out = tmp_path / "en.pdf"
+    with Project.open(path, readonly=True) as project:
+        print_plant(project, eid, out, lang="en")
+    text = " ".join(pdf_text(out).split())
+    for word in ("safety risk four-colour layout", "Legend", "Risk point areas", "Major risk", "Category", "Areas",
+                 "By: 会宁县应急管理局", "Date: 20"):
+        assert word in text, word
