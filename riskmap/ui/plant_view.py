@@ -247,6 +247,9 @@ class PlantView(QMainWindow):
             tb.addAction(a)
         self.addToolBar(tb)
         self.toolbar = tb
+        asof = self._asof()
+        if asof is not None:
+            asof.dateChanged.connect(self._update_actions)  # editing off while a past date is shown
         self._update_actions()
 
     def _set_tool(self, tool, on: bool) -> None:
@@ -265,11 +268,25 @@ class PlantView(QMainWindow):
             a.setChecked(False)
         self.canvas.set_map_tool(self.pick_tool)
 
-    def _update_actions(self) -> None:
+    def _asof(self):
+        ext = self.main.extension("timeline") if hasattr(self.main, "extension") else None
+        return getattr(getattr(ext, "panel", None), "asof", None)
+
+    def editable(self) -> bool:
+        """The user may change the plant now: allowed to edit and assess, and the map shows today (a past date is
+        for looking, as on the county map)."""
+        asof = self._asof()
+        return self.may_edit and not (asof is not None and asof.is_past())
+
+    def _update_actions(self, *_) -> None:
         sel = self.selected() is not None
-        for a in (self.act_assess, self.act_delete):
-            a.setEnabled(self.may_edit and sel)
-        self.act_reshape.setEnabled(self.may_edit and sel)
+        ok = self.editable()
+        for a in (self.act_georef, self.act_area, self.act_point):
+            a.setEnabled(ok)
+        for a in (self.act_assess, self.act_delete, self.act_reshape):
+            a.setEnabled(ok and sel)
+        if not ok and self.canvas.map_tool is not self.pick_tool:
+            self._end_tool()
 
     # ------------------------------------------------------------------ data
     def reload(self) -> None:

@@ -259,6 +259,33 @@ def test_reassess_appends_to_the_history(window, qtbot):
     qtbot.waitUntil(lambda: int(view.point_row(rp_id)["level"]) == 2, timeout=30000)
     assert view.point_row(rp_id)["method"] == "ls"
     assert len(assessment_history(window.project, eid)) > n
+    # its area redrawn: a new outline clicked around the old one's centre
+    from riskmap.crs import reproject
+
+    old = view.point_row(rp_id).geometry
+    cen = reproject(old, 4490, window.workspace.map_epsg).centroid
+    view.select_point(rp_id)
+    view.act_reshape.trigger()
+    c = view.canvas
+    for dx, dy in ((-8, -6), (8, -6), (8, 6), (-8, 6)):
+        click(c, c.pixel_point(cen.x + dx, cen.y + dy))
+    QTest.keyClick(c, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: view.busy is None and not view.point_row(rp_id).geometry.equals(old), timeout=30000)
+    new = reproject(view.point_row(rp_id).geometry, 4490, window.workspace.map_epsg)
+    assert abs(new.area - 16 * 12) < 4 and new.centroid.distance(cen) < 0.5
+
+
+def test_no_editing_while_a_past_date_is_shown(window, qtbot):
+    import datetime as dt
+
+    view, eid = open_view(window, qtbot)
+    assert view.act_area.isEnabled() and view.act_georef.isEnabled()
+    asof = window.extension("timeline").panel.asof
+    asof.set_date(dt.date.today() - dt.timedelta(days=400))
+    qtbot.waitUntil(lambda: asof.is_past() and not view.act_area.isEnabled(), timeout=30000)
+    assert not view.act_georef.isEnabled() and not view.act_point.isEnabled()
+    asof.set_date(None)
+    qtbot.waitUntil(lambda: view.act_area.isEnabled(), timeout=30000)
 
 
 def quadrant_png(path, w=400, h=300):
