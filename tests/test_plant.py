@@ -408,3 +408,16 @@ def test_plants_lists_enterprises_with_a_plan_an_area_or_a_placed_point(demo_pro
     row = plant.plants(p).set_index("id").loc[oid]
     assert (bool(row["has_plan"]), row["n_points"], row["n_areas"]) == (False, n_before + 1, 0)
     assert list(plant.plants(p)["id"]) == sorted([plant_id, oid])
+
+
+def test_delete_plan_and_unknown_fields(demo_project):
+    p = demo_project
+    eid = demo_plant_id(p)
+    rp_id = int(plant.plant_data(p, eid).points.index[0])
+    with pytest.raises(RiskmapError, match="level"):
+        plant.update_risk_point(p, rp_id, level=1)  # levels change by grading only
+    assert plant.delete_plan(p, eid) is True
+    assert plant.plant_data(p, eid).plan is None and p.counts()["plant_plans"] == 0
+    assert plant.delete_plan(p, eid) is False
+    row = plant.plants(p).set_index("id").loc[eid]
+    assert not row["has_plan"] and row["n_areas"] >= 5  # still a plant: its areas stay
