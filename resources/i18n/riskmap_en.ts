@@ -132,14 +132,14 @@
     <message>
         <location line="+0"/>
         <location filename="../../riskmap/ui/identify_panel.py" line="+168"/>
-        <location filename="../../riskmap/ui/plant_view.py" line="+469"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="+494"/>
         <source>企业</source>
         <translation>Enterprise</translation>
     </message>
     <message>
         <location line="+0"/>
         <location filename="../../riskmap/ui/identify_panel.py" line="-194"/>
-        <location filename="../../riskmap/ui/plant_view.py" line="-476"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="-501"/>
         <source>整改期限</source>
         <translation>Deadline</translation>
     </message>
@@ -473,7 +473,7 @@
     </message>
     <message>
         <location filename="../../riskmap/ui/identify_panel.py" line="+7"/>
-        <location filename="../../riskmap/ui/plant_view.py" line="+472"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="+497"/>
         <location line="+4"/>
         <source>厂区图</source>
         <translation>Plant map</translation>
@@ -496,7 +496,7 @@
     </message>
     <message>
         <location line="+2"/>
-        <location filename="../../riskmap/ui/plant_view.py" line="-478"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="-503"/>
         <source>项目</source>
         <translation>Item</translation>
     </message>
@@ -568,7 +568,6 @@
     </message>
     <message>
         <location line="+0"/>
-        <location filename="../../riskmap/ui/plant_view.py" line="-8"/>
         <location filename="../../riskmap/ui/risk_point_dialog.py" line="+1"/>
         <source>类型</source>
         <translation>Type</translation>
@@ -576,7 +575,7 @@
     <message>
         <location line="+0"/>
         <location filename="../../riskmap/ui/locate.py" line="+0"/>
-        <location filename="../../riskmap/ui/plant_view.py" line="+0"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="-8"/>
         <location line="+8"/>
         <source>风险等级</source>
         <translation>Risk level</translation>
@@ -665,13 +664,13 @@
     </message>
     <message>
         <location line="+63"/>
-        <location filename="../../riskmap/ui/plant_view.py" line="+484"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="+509"/>
         <source>厂区图…</source>
         <translation>Plant map…</translation>
     </message>
     <message>
         <location line="+43"/>
-        <location filename="../../riskmap/ui/plant_view.py" line="-321"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="-329"/>
         <source>（未填写）</source>
         <translation>(not filled in)</translation>
     </message>
@@ -3157,7 +3156,7 @@ Overwrite it?</translation>
     <message>
         <location filename="../../riskmap/ui/attribute_table.py" line="+6"/>
         <location filename="../../riskmap/ui/locate.py" line="+32"/>
-        <location filename="../../riskmap/ui/plant_view.py" line="-238"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="-255"/>
         <location line="+1"/>
         <location filename="../../riskmap/ui/timeline.py" line="-12"/>
         <source>未评估</source>
@@ -3452,7 +3451,7 @@ Locate these enterprises?</translation>
         <translation>Export plant package…</translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+27"/>
         <source>单击添加顶点，双击、回车或右键结束；Backspace 撤销上一点，Esc 重来</source>
         <translation>Click to add vertices; double-click, Enter or right-click to finish; Backspace undoes the last point, Esc starts again</translation>
     </message>
@@ -3462,7 +3461,7 @@ Locate these enterprises?</translation>
         <translation>Click the risk point&apos;s place</translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+37"/>
         <source>厂区图 — {name}</source>
         <translation>Plant map — {name}</translation>
     </message>
@@ -3672,7 +3671,7 @@ Locate these enterprises?</translation>
         <translation>Enter the assessor’s name</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/plant_view.py" line="+29"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="+37"/>
         <source>项目中还没有厂区数据。用“识别要素”单击一家企业，再点“厂区图”，即可配准平面图、绘制风险点。</source>
         <translation>The project has no plant data yet. Identify an enterprise, then click “Plant map” to georeference its layout and draw risk points.</translation>
     </message>

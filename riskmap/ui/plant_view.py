@@ -31,7 +31,7 @@ from riskmap.ui import errors as ui_errors
 from riskmap.ui.canvas import MapCanvas
 from riskmap.ui.i18n import current_language, tr
 from riskmap.ui.map_tools import CLICK_SLOP_PX, PanTool
-from riskmap.ui.risk_point_dialog import RiskPointDialog, category_title, kind_title
+from riskmap.ui.risk_point_dialog import RiskPointDialog, category_title
 from riskmap.ui.tools.capture import CaptureTool
 
 PLANT_LAYERS = ("risk_points", "risk_point_points", "hazard_sources")  # the layers a pick selects in
@@ -164,7 +164,7 @@ class PlantView(QMainWindow):
         self.reshape_tool = RiskPointCaptureTool(self.canvas, "polygon", self._reshaped)
         self._zoomed = False
         # side panel
-        self.points = _table([tr("名称"), tr("类别"), tr("类型"), tr("风险等级"), tr("方法"), tr("分值")])
+        self.points = _table([tr("名称"), tr("类别"), tr("风险等级"), tr("方法"), tr("分值")])
         self.points.itemSelectionChanged.connect(self._row_selected)
         self.points.itemDoubleClicked.connect(lambda *_: self.assess())
         self.lists = QTreeWidget()
@@ -313,10 +313,10 @@ class PlantView(QMainWindow):
             k = target.rowCount()
             target.insertRow(k)
             if target is self.points:
-                cells = [_text(r["name"]), category_title(r["category"]), kind_title(r["kind"]),
-                         _level_text(r["level"]), word("assessments", "method", r["method"], lang) if _text(r["method"])
-                         else "", format_value(r["score"], lang)]
-                level_col = 3
+                cells = [_text(r["name"]), category_title(r["category"]), _level_text(r["level"]),
+                         word("assessments", "method", r["method"], lang) if _text(r["method"]) else "",
+                         format_value(r["score"], lang)]
+                level_col = 2
             else:
                 grade = {1: tr("一级"), 2: tr("二级"), 3: tr("三级"), 4: tr("四级")}
                 try:
@@ -650,6 +650,14 @@ class PlantViews:
     def open(self, enterprise_id: int):
         return open_plant_view(self.window, enterprise_id, self.views)
 
+    def close_all(self) -> None:
+        for view in list(self.views.values()):
+            try:
+                view.close()
+            except RuntimeError:  # already deleted
+                pass
+        self.views.clear()
+
     def choose(self) -> None:
         """Pick one of the project's enterprises with plant data (a plan or risk points drawn in it)."""
         from riskmap.plant import plants
@@ -680,3 +688,5 @@ def install(window) -> None:
     action.setObjectName("map_plant_view")
     action.triggered.connect(views.choose)
     window.register_action("map", action, id="map_plant_view")
+    if hasattr(window, "windowReplaced"):  # a language switch rebuilds the window: the views belong to the old one
+        window.windowReplaced.connect(lambda *_: views.close_all())

@@ -151,7 +151,7 @@ def test_identify_opens_the_plant_view_with_plan_and_areas(window, qtbot):
     rows = view.points.rowCount() + view.hazards.rowCount()
     assert rows == len(data.points)
     k = 0
-    cell = view.points.item(k, 3)
+    cell = view.points.item(k, 2)
     assert cell.background().color().name().upper() == QColor(colour(int(data.points[
         data.points["kind"] != "hazard_source"].iloc[0]["level"]))).name().upper()
     # selecting a row selects the area on the map
