@@ -132,14 +132,14 @@
     <message>
         <location line="+0"/>
         <location filename="../../riskmap/ui/identify_panel.py" line="+168"/>
-        <location filename="../../riskmap/ui/plant_view.py" line="+494"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="+513"/>
         <source>企业</source>
         <translation>Enterprise</translation>
     </message>
     <message>
         <location line="+0"/>
         <location filename="../../riskmap/ui/identify_panel.py" line="-194"/>
-        <location filename="../../riskmap/ui/plant_view.py" line="-501"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="-520"/>
         <source>整改期限</source>
         <translation>Deadline</translation>
     </message>
@@ -473,7 +473,7 @@
     </message>
     <message>
         <location filename="../../riskmap/ui/identify_panel.py" line="+7"/>
-        <location filename="../../riskmap/ui/plant_view.py" line="+497"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="+516"/>
         <location line="+4"/>
         <source>厂区图</source>
         <translation>Plant map</translation>
@@ -496,7 +496,7 @@
     </message>
     <message>
         <location line="+2"/>
-        <location filename="../../riskmap/ui/plant_view.py" line="-503"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="-522"/>
         <source>项目</source>
         <translation>Item</translation>
     </message>
@@ -664,13 +664,13 @@
     </message>
     <message>
         <location line="+63"/>
-        <location filename="../../riskmap/ui/plant_view.py" line="+509"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="+528"/>
         <source>厂区图…</source>
         <translation>Plant map…</translation>
     </message>
     <message>
         <location line="+43"/>
-        <location filename="../../riskmap/ui/plant_view.py" line="-329"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="-348"/>
         <source>（未填写）</source>
         <translation>(not filled in)</translation>
     </message>
@@ -3521,12 +3521,23 @@ Locate these enterprises?</translation>
         <translation>Printing the plant map</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+9"/>
+        <location line="+14"/>
         <source>风险告知卡</source>
         <translation>Risk cards</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="-14"/>
+        <source>应急管理局值班电话（印在每张告知卡上，可留空）</source>
+        <translation>The bureau&apos;s duty phone (printed on every card; may be left empty)</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>电话应为 1–40 个字符</source>
+        <translation>A phone number is 1–40 characters</translation>
+    </message>
+    <message>
+        <location line="+11"/>
         <source>正在生成风险告知卡</source>
         <translation>Making the risk cards</translation>
     </message>

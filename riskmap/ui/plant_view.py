@@ -590,7 +590,26 @@ class PlantView(QMainWindow):
             self._output(tr("正在打印厂区图"), lambda: fn(self.project, self.eid, path, paper="A3",
                                                             lang=current_language()), path)
 
+    def ask_bureau_phone(self) -> bool:
+        """The bureau's duty phone printed on the cards (project setting ``bureau_phone``): asked once when the
+        project has none and may be written; False when the user cancels."""
+        meta = self.project.meta()
+        if meta.get("bureau_phone") or self.project.readonly:
+            return True
+        text, ok = QInputDialog.getText(self, tr("风险告知卡"), tr("应急管理局值班电话（印在每张告知卡上，可留空）"))
+        if not ok:
+            return False
+        phone = text.strip()
+        if phone:
+            if len(phone) > 40:
+                ui_errors.show_error(self, tr("电话应为 1–40 个字符"))
+                return False
+            self.project.set_meta(bureau_phone=phone)
+        return True
+
     def export_cards(self) -> None:
+        if not self.ask_bureau_phone():
+            return
         path = self._save_path(tr("风险告知卡"), f"{self._stem()}_风险告知卡.pdf", "PDF (*.pdf)")
         if path:
             fn = _optional("riskmap.printing.cards", "export_cards")

@@ -394,3 +394,31 @@ def test_georeference_by_control_points_and_pdf_pages(window, qtbot, tmp_path):
     dlg.delete_selected()
     assert len(dlg.gcps) == 2 and dlg.fit.method == "similarity"
     dlg.reject()
+
+
+def test_outputs_from_the_plant_view(window, qtbot, tmp_path, monkeypatch):
+    """打印厂区图…, 风险告知卡… (asking the bureau's phone once) and 导出厂区包… write their files."""
+    import subprocess
+
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+    view, eid = open_view(window, qtbot)
+    assert set(view.output_actions) == {"print_plant", "export_cards", "export_package"}
+    outs = {"print": tmp_path / "plant.pdf", "cards": tmp_path / "cards.pdf", "pack": tmp_path / "plant.gpkg"}
+    asked = []
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: (asked.append(a) or "0943-1234567", True)))
+    for key, action in (("print", "print_plant"), ("cards", "export_cards"), ("pack", "export_package")):
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, _p=outs[key], **k: (str(_p), "")))
+        view.output_actions[action].trigger()
+        qtbot.waitUntil(lambda _p=outs[key]: _p.exists() and _p.stat().st_size > 0, timeout=60000)
+    assert len(asked) == 1 and window.project.meta()["bureau_phone"] == "0943-1234567"
+    listing = subprocess.run(["pdfimages", "-list", str(outs["print"])], capture_output=True, text=True,
+                             check=True).stdout
+    plan = view.data.plan
+    assert any(line.split()[3:5] == [str(plan.width), str(plan.height)] for line in listing.splitlines()[2:]), listing
+    text = subprocess.run(["pdftotext", str(outs["cards"]), "-"], capture_output=True, text=True, check=True).stdout
+    assert "0943-1234567" in text
+    # asked once: the phone is kept in the project (the file dialog cancelled this time)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: ("", "")))
+    view.output_actions["export_cards"].trigger()
+    assert len(asked) == 1
