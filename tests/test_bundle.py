@@ -137,6 +137,7 @@ def test_spec_bundles_every_riskmap_module_and_the_listed_data():
     assert "data_files()" in spec and "bundle_data" in spec
     assert "rthook_riskmap.py" in spec and (PACKAGING / "rthook_riskmap.py").is_file()
     assert (PACKAGING / "entry.py").is_file()
+    assert 'OPTIONS = [("X utf8", None, "OPTION")]' in spec  # Chinese output through Windows pipes
 
 
 # ---- licences ---------------------------------------------------------------------------------------------------
