@@ -287,8 +287,9 @@ else
     pack_tar
     pack_deb
 fi
-[ -f "$TARBALL" ] || pack_tar
-[ -f "$DEB" ] || pack_deb
+# packed from this build (a reused build may be newer than the packages made before)
+if [ ! -f "$TARBALL" ] || [ "$DIST/riskmap" -nt "$TARBALL" ]; then pack_tar; fi
+if [ ! -f "$DEB" ] || [ "$DIST/riskmap" -nt "$DEB" ]; then pack_deb; fi
 if [ "$check" = 1 ]; then
     check_here
     if [ "$deb" = 1 ]; then check_deb; fi
