@@ -131,8 +131,13 @@ pack_deb() {
         [ -n "$pkg" ] || die "no Debian package provides $lib (needed by the bundle)"
         pkgs+=("$pkg")
     done < <(system_libs)
-    local depends
-    depends=$(printf '%s\n' "${pkgs[@]}" | sort -u | paste -sd, - | sed 's/,/, /g')
+    local depends glibc
+    # the newest glibc symbol version any ELF file asks for: libc6 (>= it), so that dpkg refuses an older system
+    # with a clear message instead of a program that does not start
+    glibc=$(find "$DIST" -type f \( -name '*.so*' -o -name riskmap \) -exec objdump -T {} + 2>/dev/null \
+            | grep -o 'GLIBC_2\.[0-9]*' | sed 's/GLIBC_//' | sort -t. -k2 -n -u | tail -n 1)
+    depends=$(printf '%s\n' "${pkgs[@]}" | sort -u | sed "s/^libc6\$/libc6 (>= $glibc)/" | paste -sd, - \
+              | sed 's/,/, /g')
     echo "system libraries left to the system: $(system_libs | paste -sd' ' -)" >&2
     echo "Depends: $depends" >&2
     sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$debarch/" -e "s/@DEPENDS@/$depends/" \
