@@ -256,6 +256,15 @@ def test_mime_type_xml():
     assert int(inner.get("value"), 16).to_bytes(4, "big") == b"GPKG" and inner.get("offset") == "68"
 
 
+@pytest.mark.skipif(not shutil.which("update-mime-database"), reason="shared-mime-info is not installed")
+def test_mime_type_is_accepted_by_update_mime_database(tmp_path):
+    (tmp_path / "packages").mkdir()
+    shutil.copy(PACKAGING / "linux" / "riskmap-mime.xml", tmp_path / "packages" / "riskmap.xml")
+    subprocess.run(["update-mime-database", str(tmp_path)], check=True, capture_output=True)
+    assert (tmp_path / "application" / "geopackage+sqlite3.xml").is_file()
+    assert "application/geopackage+sqlite3:*.gpkg" in (tmp_path / "globs2").read_text(encoding="utf-8")
+
+
 def test_deb_control_template():
     text = (PACKAGING / "linux" / "control.in").read_text(encoding="utf-8")
     filled = (text.replace("@VERSION@", __version__).replace("@ARCH@", "amd64").replace("@SIZE@", "1")
