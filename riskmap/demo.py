@@ -585,9 +585,13 @@ def demo_history(project: Project, today: dt.date, seed: int) -> None:
              for k, t in enumerate(targets)])
 
 
-# ---- the demo plant: one chemical enterprise's 厂区平面图 and its risk points as areas ----------------------
+# ---- the demo plant: one enterprise's 厂区平面图 and its risk points as areas ----------------------------------
+#
+# A layout per kind of site (PlantLayout): the chemical plant (hazchem producers and stores; the fallback for the
+# other industries holding a hazard source) and the 加油站. Each draws its plan with Pillow and names the blocks of
+# the drawing the risk points take their outlines from.
 
-PLAN_SIZE = (1400, 1050)  # pixels of the drawn plan
+PLAN_SIZE = (1400, 1050)  # pixels of the drawn chemical plan
 PLAN_M_PER_PX = 0.2  # the drawing's scale: 1 px = 0.2 m (the wall is 256 m × 172 m)
 PLAN_WALL = (60, 90, 1340, 950)  # the boundary wall (围墙), pixels
 # (name, pixel box, fill) of the plan's blocks; the risk points take their outlines from here
@@ -603,11 +607,15 @@ PLAN_BLOCKS = {
 }
 PLAN_ROADS = ((60, 460, 1340, 520), (670, 90, 730, 950))  # a cross road, the vertical one from the gate
 PLAN_TANKS = [(865 + 113 * i, 235 + 110 * j) for j in range(2) for i in range(4)]  # tank centres, radius 42
-PLANT_PREFERENCE = ("hazchem_production", "hazchem_storage")  # the enterprise that gets the plant
+# the industries whose enterprise gets the demo plant first (else the most severe level of any other industry
+# holding a hazard source), and among those of one level, the kinds of site with a layout of their own first
+PLANT_PREFERENCE = ("hazchem_production", "hazchem_storage")
+PLANT_OWN_LAYOUT = ("gas_station",)
 
-# The demo's risk points in the plant: (name, category, block, typical level, card). The hazard source (its 储罐区)
-# takes the 罐区; the enterprise's other risk points take the first blocks (and keep their grades), more points are
-# added up to 6 risk points, graded at their typical level or the enterprise's, whichever is less severe.
+# The demo's risk points in the plant: (name, category, block, typical level or None for the enterprise's own,
+# card). The hazard source (its 储罐区) takes the tank block; the enterprise's other risk points take the points of
+# the nearest typical level (and keep their grades); the rest are added, graded at their typical level or the
+# enterprise's, whichever is less severe.
 PLANT_POINTS = [
     ("生产装置区", "device", "生产装置区", 1, dict(
         hazard_factors="反应釜、换热器、机泵及管道内{subs}泄漏；超温超压；静电、明火",
@@ -658,25 +666,160 @@ HAZARD_CARD = dict(
     emergency_measures="立即报告并启动紧急切断；佩戴正压式空气呼吸器从上风向处置；疏散下风向人员，设警戒区；"
                        "着火时喷淋冷却储罐，拨打 119、120",
     signs=["W002", "W003", "W005", "P002", "M004", "E007"])
+
+# The 加油站: a site of 60 m × 45 m drawn at 20 px a metre (0.05 m/px), its front on the road to the south.
+GAS_SIZE = (1320, 1240)
+GAS_M_PER_PX = 0.05
+GAS_ORIGIN = (60, 100)  # the pixel of the site's north-west corner
+GAS_SITE_M = (60.0, 45.0)
+
+
+def _gas_px(x: float, y: float) -> tuple[float, float]:
+    """The pixel of a point of the 加油站 site given in metres east and south of its north-west corner."""
+    return GAS_ORIGIN[0] + x / GAS_M_PER_PX, GAS_ORIGIN[1] + y / GAS_M_PER_PX
+
+
+def _gas_box(x0: float, y0: float, x1: float, y1: float) -> tuple[int, int, int, int]:
+    (a, b), (c, d) = _gas_px(x0, y0), _gas_px(x1, y1)
+    return round(a), round(b), round(c), round(d)
+
+
+GAS_WALL = _gas_box(0, 0, *GAS_SITE_M)
+GAS_BLOCKS = {  # in metres from the site's north-west corner
+    "站房": (_gas_box(6, 3, 36, 13), "#dde6f0"),
+    "配电室": (_gas_box(37, 3, 43, 13), "#ece4f2"),
+    "发电机房": (_gas_box(44, 3, 50, 13), "#f2e6d4"),
+    "油气回收装置": (_gas_box(52, 3, 58, 9), "#e3ecdc"),
+    "罩棚": (_gas_box(8, 17, 44, 33), "#fbf1dc"),
+    "埋地油罐区": (_gas_box(47, 16, 59, 30), "#f7eeee"),
+    "卸油区": (_gas_box(47, 31.5, 59, 38.5), "#fff6cf"),
+}
+GAS_GREEN = [(16, 40.5, 34, 44.5), (48, 40.5, 59.5, 44.5), (0.5, 3, 4.5, 14)]  # 绿化, metres
+GAS_ISLANDS = [(x, y) for y in (22.0, 28.0) for x in (12.0, 28.0)]  # 加油岛 west ends (8 m × 1.4 m), metres
+GAS_TANKS = [47.8 + 2.8 * i for i in range(4)]  # 埋地油罐 west sides (2.4 m × 8 m, 30 m³), metres
+GAS_GATES = ((3.0, 15.0), (35.0, 47.0))  # 入口, 出口 in the front wall, metres east
+
+GAS_POINTS = [
+    ("卸油作业岗位", "post", "卸油区", None, dict(
+        hazard_factors="油罐车卸油时油气挥发外溢；卸油软管、快速接头泄漏；静电积聚；混油、溢油；罐车溜车；雷雨天气作业",
+        accident_types="火灾、爆炸、中毒和窒息、车辆伤害",
+        control_measures="罐车到站静置 15 分钟后连接静电接地报警器再卸油；核对油品与罐号，液位仪监视防止溢油；"
+                         "密闭卸油并接通卸油油气回收管；卸油期间该罐停止加油，专人全程监护，现场备 35 kg 推车式"
+                         "干粉灭火器和灭火毯；雷雨天气禁止卸油",
+        emergency_measures="发生泄漏立即关闭罐车紧急切断阀和卸油阀，停止全站加油作业并切断电源；用吸油毡、沙土围堵"
+                           "回收，禁止使用铁器；着火时用灭火毯、干粉灭火器扑救，疏散人员车辆，拨打 119、120 并"
+                           "报告应急管理局",
+        signs=["W002", "W003", "P003", "M015", "M010"])),
+    ("加油作业区", "area", "罩棚", 3, dict(
+        hazard_factors="加油机、加油枪及胶管渗漏；加油时油气挥发；车辆未熄火、顾客吸烟或使用手机；静电；车辆碰撞加油机",
+        accident_types="火灾、爆炸、车辆伤害",
+        control_measures="加油前确认车辆熄火，禁止向塑料桶加注汽油；加油机设紧急切断阀和防撞柱；加油油气回收正常"
+                         "投用；员工穿防静电工作服，罩棚下禁止吸烟、使用手机；每日检查加油机、加油枪和胶管",
+        emergency_measures="跑冒油时立即停机并按下紧急停机按钮，用吸油毡回收；车辆或加油机着火时切断电源，用干粉灭火器、"
+                           "灭火毯扑救，疏导车辆驶离，拨打 119",
+        signs=["W002", "P001", "P002", "P031", "M015"])),
+    ("油气回收装置", "device", "油气回收装置", 3, dict(
+        hazard_factors="油气处理装置及管线内汽油蒸气泄漏；真空泵、压缩机电气火花；通气管阻火器失效；雷击",
+        accident_types="火灾、爆炸、中毒和窒息",
+        control_measures="装置及通气管阻火器、呼吸阀每季度检查；防雷防静电接地每年检测；在线监测系统报警时停止卸油"
+                         "并排查；检修前置换并检测可燃气体浓度，动火作业审批",
+        emergency_measures="发现油气泄漏或报警时停止卸油、加油，切断装置电源，禁止开关电器；加强通风并设警戒区；"
+                           "着火时用干粉灭火器扑救，拨打 119",
+        signs=["W002", "W003", "P002", "M015"])),
+    ("配电室", "facility", "配电室", 4, dict(
+        hazard_factors="低压配电柜带电部位；绝缘老化、短路；误操作；小动物进入",
+        accident_types="触电、电气火灾",
+        control_measures="持证电工操作，停送电执行工作票和操作票；门口设挡鼠板；绝缘工具、接地每年检测；"
+                         "室内禁放杂物，配二氧化碳灭火器",
+        emergency_measures="发生触电先切断电源，再用绝缘物使伤员脱离，立即心肺复苏并拨打 120；电气着火时断电后用"
+                           "二氧化碳或干粉灭火器扑救，禁止用水",
+        signs=["W007", "P008", "P004", "M011"])),
+    ("发电机房", "facility", "发电机房", 3, dict(
+        hazard_factors="柴油发电机组及日用油箱内柴油；排烟管高温；转动部位；蓄电池；通风不良",
+        accident_types="火灾、触电、机械伤害、灼烫",
+        control_measures="每月试机一次并记录；日用油箱不超过 1 m³，设围堰；排烟管隔热并引出室外；转动部位设防护罩；"
+                         "机房保持通风，禁止堆放杂物，配干粉灭火器",
+        emergency_measures="机组着火时停机、关闭油箱阀门，用干粉灭火器扑救；烫伤时用冷水冲洗后送医；机械伤害时"
+                           "停机止血，拨打 120",
+        signs=["W002", "W018", "W010", "P002"])),
+    ("站房", "place", "站房", 4, dict(
+        hazard_factors="营业室、便利店人员密集；电气线路、用电设备；疏散通道堵塞；可燃商品",
+        accident_types="火灾、触电",
+        control_measures="便利店不售易燃易爆品，商品与电气设备保持距离；每月检查消防设施和疏散通道；禁止私拉电线、"
+                         "使用明火；每半年组织一次疏散演练",
+        emergency_measures="发生火灾时组织顾客从安全出口撤离到应急集合点；切断电源，用灭火器扑救初起火灾；拨打 119 "
+                           "并报告应急管理局",
+        signs=["P001", "P002", "E001", "E003"])),
+]
+GAS_HAZARD_CARD = dict(
+    hazard_factors="埋地油罐储存{subs}；油罐、管线、人孔井渗漏；卸油溢油；通气管油气排放；静电、雷击",
+    accident_types="火灾、爆炸、中毒和窒息",
+    control_measures="双层油罐及渗漏在线监测；液位仪高液位报警并防溢；人孔井、卸油口加盖上锁；通气管设阻火器、"
+                     "呼吸阀；罐区禁止停车和动火，进入人孔井作业须审批并检测可燃气体",
+    emergency_measures="发现渗漏或报警时停止卸油和该罐加油，切断电源；设警戒区，禁止车辆进出；用沙土、吸油毡围堵，"
+                       "防止油品进入下水道；着火时用干粉灭火器、灭火毯扑救，拨打 119、120 并报告应急管理局",
+    signs=["W002", "W003", "P002", "P003", "M015", "E007"])
+
 # grading inputs that give each level (1 … 4) by LEC and by the LS matrix
 DEMO_LEC = {1: {"L": 6, "E": 6, "C": 15}, 2: {"L": 3, "E": 6, "C": 15}, 3: {"L": 3, "E": 6, "C": 7},
             4: {"L": 1, "E": 6, "C": 7}}
 DEMO_LS = {1: {"L": 4, "S": 5}, 2: {"L": 3, "S": 4}, 3: {"L": 2, "S": 3}, 4: {"L": 1, "S": 3}}
 
 
-def draw_plant_plan(title: str, north_deg: float) -> bytes:
-    """A 厂区总平面布置图 drawn like a real drawing (PNG, ~1400×1050 px at 0.2 m/px): wall, gate, roads, the blocks
-    of PLAN_BLOCKS with Chinese labels, tanks, a title, a scale bar and a north arrow pointing ``north_deg``
-    clockwise from the drawing's up."""
-    import io
-    import math
-
-    from PIL import Image, ImageDraw, ImageFont
+def _fonts(*sizes):
+    from PIL import ImageFont
 
     from riskmap.paths import RESOURCES_DIR
 
     font_path = str(RESOURCES_DIR / "fonts" / "NotoSansSC-Regular.otf")
-    big, mid, small = (ImageFont.truetype(font_path, size) for size in (30, 22, 16))
+    return tuple(ImageFont.truetype(font_path, size) for size in sizes)
+
+
+def _plan_furniture(d, size, m_per_px: float, title: str, north_deg: float, *, scale_at, scale_m: float,
+                    arrow_at, mark_at) -> None:
+    """A plan's title, scale bar (0 – scale_m – 2·scale_m metres), north arrow pointing ``north_deg`` clockwise from
+    the drawing's up, and the 示例数据 mark."""
+    import math
+
+    big, mid, small = _fonts(30, 22, 16)
+    ink = (40, 40, 40)
+    d.text((size[0] / 2, 42), title, font=big, fill=ink, anchor="mm")
+    sx, sy = scale_at
+    seg = scale_m / m_per_px
+    for k in range(2):
+        d.rectangle((sx + k * seg, sy, sx + (k + 1) * seg, sy + 10), fill=ink if k == 0 else "white", outline=ink)
+    for k, label in enumerate(("0", f"{scale_m:g}", f"{2 * scale_m:g} 米")):
+        d.text((sx + k * seg, sy - 6), label, font=small, fill=ink, anchor="ms")
+    # north arrow: a ring and an arrowhead, its left half black, pointing to true north
+    (cx, cy), r = arrow_at, 27
+    a = math.radians(north_deg)
+    ux, uy = math.sin(a), -math.cos(a)  # north in the drawing (x right, y down)
+    vx, vy = -uy, ux  # to the arrow's right
+    d.ellipse((cx - r, cy - r, cx + r, cy + r), outline=ink, width=2)
+    tip = (cx + ux * (r + 4), cy + uy * (r + 4))
+    base, notch = (cx - ux * r * 0.75, cy - uy * r * 0.75), (cx - ux * r * 0.3, cy - uy * r * 0.3)
+    right, left = (base[0] + vx * 15, base[1] + vy * 15), (base[0] - vx * 15, base[1] - vy * 15)
+    d.polygon([tip, right, notch], outline=ink, fill="white", width=2)
+    d.polygon([tip, notch, left], outline=ink, fill=ink)
+    d.text((cx + 48, cy), "北", font=mid, fill=ink, anchor="mm")
+    d.text(mark_at, "示例数据", font=small, fill=(150, 150, 150), anchor="rs")
+
+
+def _png(img) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", compress_level=6)
+    return buf.getvalue()
+
+
+def draw_plant_plan(title: str, north_deg: float) -> bytes:
+    """A 厂区总平面布置图 drawn like a real drawing (PNG, ~1400×1050 px at 0.2 m/px): wall, gate, roads, the blocks
+    of PLAN_BLOCKS with Chinese labels, tanks, a title, a scale bar and a north arrow pointing ``north_deg``
+    clockwise from the drawing's up."""
+    from PIL import Image, ImageDraw
+
+    _, mid, small = _fonts(30, 22, 16)
     img = Image.new("RGB", PLAN_SIZE, "white")
     d = ImageDraw.Draw(img)
     ink = (40, 40, 40)
@@ -708,64 +851,243 @@ def draw_plant_plan(title: str, north_deg: float) -> bytes:
                 [(x0, y1), (x0, y0)]):
         d.line(seg, fill=ink, width=6)
     d.text((700, y1 + 22), "大门", font=mid, fill=ink, anchor="mm")
-    d.text((PLAN_SIZE[0] / 2, 42), title, font=big, fill=ink, anchor="mm")
-    # scale bar: 0 – 25 – 50 m
-    sx, sy, seg = 90, 1000, 25 / PLAN_M_PER_PX
-    for k in range(2):
-        d.rectangle((sx + k * seg, sy, sx + (k + 1) * seg, sy + 10), fill=ink if k == 0 else "white", outline=ink)
-    for k, label in enumerate(("0", "25", "50 米")):
-        d.text((sx + k * seg, sy - 6), label, font=small, fill=ink, anchor="ms")
-    # north arrow: a ring and an arrowhead, its left half black, pointing to true north
-    cx, cy, r = 1290, 1012, 27
-    a = math.radians(north_deg)
-    ux, uy = math.sin(a), -math.cos(a)  # north in the drawing (x right, y down)
-    vx, vy = -uy, ux  # to the arrow's right
-    d.ellipse((cx - r, cy - r, cx + r, cy + r), outline=ink, width=2)
-    tip = (cx + ux * (r + 4), cy + uy * (r + 4))
-    base, notch = (cx - ux * r * 0.75, cy - uy * r * 0.75), (cx - ux * r * 0.3, cy - uy * r * 0.3)
-    right, left = (base[0] + vx * 15, base[1] + vy * 15), (base[0] - vx * 15, base[1] - vy * 15)
-    d.polygon([tip, right, notch], outline=ink, fill="white", width=2)
-    d.polygon([tip, notch, left], outline=ink, fill=ink)
-    d.text((cx + 48, cy), "北", font=mid, fill=ink, anchor="mm")
-    d.text((1230, PLAN_SIZE[1] - 12), "示例数据", font=small, fill=(150, 150, 150), anchor="rs")
-    buf = io.BytesIO()
-    img.save(buf, format="PNG", compress_level=6)
-    return buf.getvalue()
+    _plan_furniture(d, PLAN_SIZE, PLAN_M_PER_PX, title, north_deg, scale_at=(90, 1000), scale_m=25,
+                    arrow_at=(1290, 1012), mark_at=(1230, PLAN_SIZE[1] - 12))
+    return _png(img)
 
 
-def _pick_plant_enterprise(s) -> tuple | None:
-    """The park enterprise that gets the demo plant: one holding a 储罐区 hazard source, a chemical producer or
-    store first, then the most severe level, then one with hidden dangers; its level must be the 就高 of its
-    points (method ``max``), so that the new areas can keep it."""
+def _dashed(d, a, b, fill, width=2, dash=14, gap=9) -> None:
+    """A dashed straight line from a to b."""
+    import math
+
+    (ax, ay), (bx, by) = a, b
+    n = math.hypot(bx - ax, by - ay)
+    if n == 0:
+        return
+    ux, uy = (bx - ax) / n, (by - ay) / n
+    t = 0.0
+    while t < n:
+        e = min(t + dash, n)
+        d.line([(ax + ux * t, ay + uy * t), (ax + ux * e, ay + uy * e)], fill=fill, width=width)
+        t = e + gap
+
+
+def _dashed_box(d, box, fill, width=2) -> None:
+    x0, y0, x1, y1 = box
+    for a, b in (((x0, y0), (x1, y0)), ((x1, y0), (x1, y1)), ((x1, y1), (x0, y1)), ((x0, y1), (x0, y0))):
+        _dashed(d, a, b, fill, width)
+
+
+def _arrow(d, a, b, fill, width=4) -> None:
+    """A straight arrow from a to b (the head at b)."""
+    import math
+
+    (ax, ay), (bx, by) = a, b
+    n = math.hypot(bx - ax, by - ay)
+    ux, uy = (bx - ax) / n, (by - ay) / n
+    d.line([a, (bx - ux * 14, by - uy * 14)], fill=fill, width=width)
+    d.polygon([(bx, by), (bx - ux * 22 - uy * 10, by - uy * 22 + ux * 10),
+               (bx - ux * 22 + uy * 10, by - uy * 22 - ux * 10)], fill=fill)
+
+
+def draw_gas_station_plan(title: str, north_deg: float) -> bytes:
+    """A 加油站总平面布置图 (PNG, 1320×1240 px at 0.05 m/px; the site 60 m × 45 m) drawn like the chemical plan:
+    the wall with 入口 and 出口 on the road, 站房 (营业室、便利店), 配电室, 发电机房, 罩棚 with four 加油岛 of two
+    加油机 each, the 埋地油罐区 with its four tanks, 卸油区 with 卸油口 and the tanker's stand, 油气回收装置 and the
+    通气管, 绿化, a title, a scale bar and a north arrow pointing ``north_deg`` clockwise from the drawing's up."""
+    from PIL import Image, ImageDraw
+
+    _, mid, small = _fonts(30, 22, 16)
+    img = Image.new("RGB", GAS_SIZE, "white")
+    d = ImageDraw.Draw(img)
+    ink, grey = (40, 40, 40), (120, 120, 120)
+    px, box = _gas_px, _gas_box
+    w_m, h_m = GAS_SITE_M
+    # the road in front (south) of the site, its sidewalk, and the paved forecourt
+    d.rectangle((0, px(0, h_m + 1.5)[1], GAS_SIZE[0], px(0, h_m + 7.5)[1]), fill="#d9d9d9")
+    for x in range(0, GAS_SIZE[0], 60):
+        d.line([(x, px(0, h_m + 4.5)[1]), (x + 34, px(0, h_m + 4.5)[1])], fill="white", width=3)
+    d.text((px(0, 0)[0] + 10, px(0, h_m + 6.6)[1]), "示例路", font=mid, fill=ink, anchor="lm")
+    d.rectangle(box(0, 0, w_m, h_m), fill="#f4f4f4")
+    for gx0, gx1 in GAS_GATES:  # the driveways across the sidewalk
+        d.rectangle(box(gx0, h_m, gx1, h_m + 1.5), fill="#ebebeb")
+    # 绿化 with a few trees
+    for gx0, gy0, gx1, gy1 in GAS_GREEN:
+        d.rectangle(box(gx0, gy0, gx1, gy1), fill="#cfe6c2", outline=(110, 150, 100), width=2)
+        n = max(1, int((max(gx1 - gx0, gy1 - gy0)) // 4))
+        for k in range(n):
+            t = (k + 0.5) / n
+            cx, cy = px(gx0 + (gx1 - gx0) * (t if gx1 - gx0 >= gy1 - gy0 else 0.5),
+                        gy0 + (gy1 - gy0) * (0.5 if gx1 - gx0 >= gy1 - gy0 else t))
+            d.ellipse((cx - 16, cy - 16, cx + 16, cy + 16), fill="#a9d18e", outline=(90, 130, 80), width=2)
+    g0, g1 = GAS_GREEN[0], GAS_GREEN[1]
+    d.text(px((g0[0] + g0[2]) / 2, (g0[1] + g0[3]) / 2), "绿化", font=small, fill=(60, 100, 50), anchor="mm")
+    d.text(px((g1[0] + g1[2]) / 2, (g1[1] + g1[3]) / 2), "绿化", font=small, fill=(60, 100, 50), anchor="mm")
+    # the blocks
+    for name, (bb, fill) in GAS_BLOCKS.items():
+        if name in ("罩棚", "卸油区"):
+            d.rectangle(bb, fill=fill)
+            _dashed_box(d, bb, ink, width=3)
+        else:
+            d.rectangle(bb, fill=fill, outline=ink, width=3)
+    # 站房: 营业室 and 便利店
+    d.line([px(21, 6.4), px(21, 13)], fill=ink, width=3)
+    d.line([px(6, 6.4), px(36, 6.4)], fill=grey, width=1)
+    d.text(px(21, 4.7), "站房", font=mid, fill=ink, anchor="mm")
+    d.text(px(13.5, 9.7), "营业室", font=mid, fill=ink, anchor="mm")
+    d.text(px(28.5, 9.7), "便利店", font=mid, fill=ink, anchor="mm")
+    d.text(px(40, 8), "配电室", font=mid, fill=ink, anchor="mm")
+    d.text(px(47, 8), "发电机房", font=mid, fill=ink, anchor="mm")
+    d.text(px(55, 5.2), "油气回收", font=small, fill=ink, anchor="mm")
+    d.text(px(55, 6.4), "装置", font=small, fill=ink, anchor="mm")
+    # 通气管 by the east wall, beside the vapour recovery unit
+    for k in range(4):
+        cx, cy = px(58.9, 10.5 + 1.0 * k)
+        d.ellipse((cx - 7, cy - 7, cx + 7, cy + 7), fill="white", outline=ink, width=2)
+    d.text(px(56.2, 12), "通气管", font=small, fill=ink, anchor="mm")
+    # 罩棚 (its outline dashed: a roof seen from above) with four 加油岛 of two 加油机 each
+    d.text(px(26, 18.4), "罩棚（加油作业区）", font=mid, fill=ink, anchor="mm")
+    for k, (ix, iy) in enumerate(GAS_ISLANDS):
+        d.rectangle(box(ix, iy - 0.7, ix + 8, iy + 0.7), fill="#e6e6e6", outline=ink, width=2)
+        for pxm in (ix + 1.5, ix + 5.3):  # 加油机
+            d.rectangle(box(pxm, iy - 0.45, pxm + 1.2, iy + 0.45), fill="#4a6fa5", outline=ink, width=1)
+        for ex in (ix - 0.5, ix + 8.5):  # 防撞柱
+            cx, cy = px(ex, iy)
+            d.ellipse((cx - 6, cy - 6, cx + 6, cy + 6), fill="#f2c200", outline=ink, width=1)
+        d.text(px(ix + 4, iy - 1.6), f"{k + 1}号加油岛", font=small, fill=ink, anchor="mm")
+    d.text(px(26, 31.6), "加油机 8 台（每岛 2 台）", font=small, fill=grey, anchor="mm")
+    # 埋地油罐区: four tanks under a slab, with their manholes
+    tx0, ty0, tx1, ty1 = GAS_BLOCKS["埋地油罐区"][0]
+    d.text(((tx0 + tx1) / 2, ty0 + 22), "埋地油罐区", font=mid, fill=ink, anchor="mm")
+    for k, x in enumerate(GAS_TANKS):
+        d.rounded_rectangle(box(x, 19, x + 2.4, 27), radius=24, fill="#efe3e3", outline=ink, width=2)
+        cx, cy = px(x + 1.2, 20.4)
+        d.ellipse((cx - 9, cy - 9, cx + 9, cy + 9), outline=ink, width=2)  # 人孔井
+        d.text(px(x + 1.2, 24.5), f"{k + 1}#", font=small, fill=ink, anchor="mm")
+    d.text(((tx0 + tx1) / 2, ty1 - 26), "汽油罐×3  柴油罐×1", font=small, fill=ink, anchor="mm")
+    # 卸油区: the 卸油口 box by the tanks and the tanker's stand
+    ux0, uy0, ux1, uy1 = GAS_BLOCKS["卸油区"][0]
+    d.rectangle(box(48, 32, 53, 33.2), fill="white", outline=ink, width=2)
+    for k in range(4):
+        cx, cy = px(48.6 + 1.25 * k, 32.6)
+        d.ellipse((cx - 6, cy - 6, cx + 6, cy + 6), outline=ink, width=2)
+    d.text(px(55.6, 32.6), "卸油口", font=small, fill=ink, anchor="mm")
+    _dashed_box(d, box(48, 35.6, 58.5, 38), grey, width=2)
+    d.text(px(53.2, 36.8), "油罐车停车位", font=small, fill=grey, anchor="mm")
+    d.text(px(50.2, 34.4), "卸油区", font=mid, fill=ink, anchor="mm")
+    # traffic: in at the 入口, out at the 出口
+    red = (180, 40, 40)
+    _arrow(d, px(9, h_m + 1.2), px(9, 34.5), red)
+    _arrow(d, px(41, 34.5), px(41, h_m + 1.2), red)
+    # the wall: west, north and east, the front wall between the two gates
+    x0, y0, x1, y1 = GAS_WALL
+    (ga, gb), (gc, gd) = GAS_GATES
+    for seg in ([(x0, y1), (x0, y0)], [(x0, y0), (x1, y0)], [(x1, y0), (x1, y1)], [(x1, y1), px(gd, h_m)],
+                [px(gc, h_m), px(gb, h_m)], [px(ga, h_m), (x0, y1)]):
+        d.line(seg, fill=ink, width=6)
+    d.text(px((ga + gb) / 2, h_m + 3), "入口", font=mid, fill=ink, anchor="mm")
+    d.text(px((gc + gd) / 2, h_m + 3), "出口", font=mid, fill=ink, anchor="mm")
+    _plan_furniture(d, GAS_SIZE, GAS_M_PER_PX, title, north_deg, scale_at=(90, GAS_SIZE[1] - 40), scale_m=5,
+                    arrow_at=(GAS_SIZE[0] - 100, GAS_SIZE[1] - 50), mark_at=(GAS_SIZE[0] - 170, GAS_SIZE[1] - 12))
+    return _png(img)
+
+
+@dataclass(frozen=True)
+class PlantLayout:
+    """A kind of site the demo can draw: its plan, the blocks the risk points take, their points and cards."""
+
+    kind: str
+    size: tuple[int, int]
+    m_per_px: float
+    wall: tuple[int, int, int, int]  # the control points: the wall's corners (pixels)
+    blocks: dict  # name -> ((x0, y0, x1, y1) pixels, fill)
+    points: list  # PLANT_POINTS-like rows
+    hazard_card: dict
+    hazard_block: str  # the block the hazard source (储罐区) takes
+    hazard_name: str | None  # its name on this plan (None: the name it has)
+    danger_block: str  # where the hidden dangers that do not concern the tanks are placed
+    centre: tuple[int, int]  # the pixel on the enterprise's point
+    draw: Callable[[str, float], bytes]
+    title: str  # after the enterprise's name
+    source_name: str
+    survey_sd_m: float  # the control points' survey error (metres, each axis)
+    danger_step_deg: float  # hidden dangers placed this far apart
+
+
+LAYOUTS = {
+    "chemical": PlantLayout(
+        kind="chemical", size=PLAN_SIZE, m_per_px=PLAN_M_PER_PX, wall=PLAN_WALL, blocks=PLAN_BLOCKS,
+        points=PLANT_POINTS, hazard_card=HAZARD_CARD, hazard_block="罐区", hazard_name=None, danger_block="生产装置区",
+        centre=(700, 490), draw=draw_plant_plan, title="厂区总平面布置图", source_name="厂区总平面布置图（示例）.png",
+        survey_sd_m=0.25, danger_step_deg=0.0001),
+    "gas_station": PlantLayout(
+        kind="gas_station", size=GAS_SIZE, m_per_px=GAS_M_PER_PX, wall=GAS_WALL, blocks=GAS_BLOCKS,
+        points=GAS_POINTS, hazard_card=GAS_HAZARD_CARD, hazard_block="埋地油罐区", hazard_name="埋地油罐区",
+        danger_block="罩棚",
+        centre=tuple(round(v) for v in _gas_px(GAS_SITE_M[0] / 2, GAS_SITE_M[1] / 2)), draw=draw_gas_station_plan,
+        title="总平面布置图", source_name="加油站总平面布置图（示例）.png", survey_sd_m=0.08,
+        danger_step_deg=0.00002),
+}
+
+
+def plant_layout(industry: str | None) -> PlantLayout:
+    """The demo layout drawn for an enterprise of ``industry``: a 加油站's own, else the chemical plant's.
+
+    >>> plant_layout("gas_station").kind, plant_layout("ammonia_refrigeration").kind
+    ('gas_station', 'chemical')
+    """
+    return LAYOUTS.get(industry or "", LAYOUTS["chemical"])
+
+
+def _pick_plant_enterprise(s) -> Enterprise | None:
+    """The enterprise that gets the demo plant, among those holding a hazard source whose level is the 就高 of
+    their points (current record ``max`` without rules, so that the new areas can keep it): a chemical producer
+    or store first (the park's); else the most severe level of any other industry (加油站, 涉氨制冷 …), a kind of
+    site with a layout of its own first; then the one with the most hidden dangers, (for the other industries)
+    the one with the most risk points (the fewest invented), and the smallest id."""
     from sqlalchemy import func, select
 
     from riskmap.grading.enterprise import current_record
 
-    park = s.scalars(select(Zone).where(Zone.kind == "chemical_park").order_by(Zone.id)).first()
-    if park is None:
-        return None
-    shapely.prepare(park.geom)
     danger_count = dict(s.execute(select(HiddenDanger.enterprise_id, func.count()).group_by(HiddenDanger.enterprise_id)).all())
     best = None
     for e in s.scalars(select(Enterprise).join(RiskPoint).where(RiskPoint.kind == "hazard_source").distinct()):
-        if e.geom is None or e.level is None or not park.geom.contains(e.geom):
+        if e.geom is None or e.level is None:
             continue
         levels = [rp.level for rp in e.risk_points if rp.level is not None]
         rec = current_record(s, e)
         if not levels or min(levels) != e.level or rec is None or rec.method != "max" or (rec.inputs or {}).get("rules"):
             continue
         pref = PLANT_PREFERENCE.index(e.industry) if e.industry in PLANT_PREFERENCE else len(PLANT_PREFERENCE)
-        key = (pref, e.level, -danger_count.get(e.id, 0), e.id)
+        own = 0 if e.industry in PLANT_OWN_LAYOUT else 1
+        fewest_new = -len(e.risk_points) if pref == len(PLANT_PREFERENCE) else 0
+        key = (pref, e.level, own, -danger_count.get(e.id, 0), fewest_new, e.id)
         if best is None or key < best[0]:
             best = (key, e)
     return None if best is None else best[1]
 
 
+def _match_points(others: list, layout_points: list, level0: int) -> dict[int, int]:
+    """Which of the layout's points each existing risk point becomes: the one of the nearest typical level (the
+    enterprise's own for None), in the layout's order on ties; the most severe existing points choose first."""
+    free = list(range(len(layout_points)))
+    out = {}
+    for i in sorted(range(len(others)), key=lambda i: (others[i].level or 5, others[i].id)):
+        if not free:
+            break
+        lv = others[i].level or 4
+        k = min(free, key=lambda k: (abs((layout_points[k][3] or level0) - lv), k))
+        free.remove(k)
+        out[k] = i
+    return out
+
+
 def demo_plant(project: Project, today: dt.date, seed: int) -> None:
-    """Give one chemical enterprise of the park its plant: a drawn 厂区平面图 georeferenced by its four wall
-    corners (surveyed to a few decimetres), its risk points and hazard source redrawn as areas of the plan with
-    their 风险告知卡 and more risk points up to six, graded by LEC and LS (dated, after its earlier records),
-    never above the enterprise's level, which stays what it was (就高); its hidden dangers placed in the plant.
+    """Give one enterprise holding a hazard source its plant (a chemical producer or store of the park, else e.g.
+    a 加油站): a drawn 总平面布置图 of its kind of site georeferenced by its four wall corners (surveyed to a few
+    centimetres or decimetres), its risk points and hazard source redrawn as areas of the plan with their
+    风险告知卡, and more risk points up to six, graded by LEC and LS (dated, after its earlier records), never
+    above the enterprise's level, which stays what it was (就高); its hidden dangers placed in the plant.
     Seeded and deterministic; no edit history (a demo is made, not edited)."""
     from sqlalchemy import func, select
 
@@ -780,30 +1102,31 @@ def demo_plant(project: Project, today: dt.date, seed: int) -> None:
         ent = _pick_plant_enterprise(s)
         if ent is None:
             return
+        lay = plant_layout(ent.industry)
         epsg = project.metric_epsg
         ex, ey = to_metric(ent.geom, epsg).coords[0]
         theta = float(rng.uniform(8, 16))  # the drawing's up is this many degrees west of north
-        sc, t = PLAN_M_PER_PX, np.radians(theta)
+        sc, t = lay.m_per_px, np.radians(theta)
         b, c, e_, f = sc * np.cos(t), sc * np.sin(t), sc * np.sin(t), -sc * np.cos(t)
-        mid_col, mid_row = 700, 490  # the road crossing sits on the enterprise's point
+        mid_col, mid_row = lay.centre  # this pixel sits on the enterprise's point
         a = ex - (b * mid_col + c * mid_row)
         d = ey - (e_ * mid_col + f * mid_row)
         transform = (a, b, c, d, e_, f)
 
         def block_geom(name, inset=6):  # a block of the plan, a little inside its outline, in EPSG:4490
-            (bx0, by0, bx1, by1), _ = PLAN_BLOCKS[name]
+            (bx0, by0, bx1, by1), _ = lay.blocks[name]
             x, y = georef.apply(transform, np.array([bx0, bx1, bx1, bx0], float) + [inset, -inset, -inset, inset],
                                 np.array([by0, by0, by1, by1], float) + [inset, inset, -inset, -inset])
             return to_geographic(shapely.Polygon(np.column_stack([x, y])), epsg)
 
-        # control points: the wall's four corners, surveyed with a few decimetres of error
-        x0, y0, x1, y1 = PLAN_WALL
+        # control points: the wall's four corners, surveyed with a few centimetres or decimetres of error
+        x0, y0, x1, y1 = lay.wall
         px = np.array([(x0, y0), (x1, y0), (x1, y1), (x0, y1)], dtype=float)
         wx, wy = georef.apply(transform, px[:, 0], px[:, 1])
-        wx, wy = wx + rng.normal(0, 0.25, 4), wy + rng.normal(0, 0.25, 4)
+        wx, wy = wx + rng.normal(0, lay.survey_sd_m, 4), wy + rng.normal(0, lay.survey_sd_m, 4)
         lonlat = shapely.get_coordinates(to_geographic(shapely.points(wx, wy), epsg))
-        png = draw_plant_plan(f"{ent.name}厂区总平面布置图", theta)
-        image = PlanImage(png, "image/png", PLAN_SIZE[0], PLAN_SIZE[1], "厂区总平面布置图（示例）.png", None)
+        png = lay.draw(f"{ent.name}{lay.title}", theta)
+        image = PlanImage(png, "image/png", lay.size[0], lay.size[1], lay.source_name, None)
         plan, _ = store_plan(s, ent, image, [(c_, r_, lo, la) for (c_, r_), (lo, la) in zip(px, lonlat)], epsg)
 
         level0 = ent.level
@@ -811,18 +1134,21 @@ def demo_plant(project: Project, today: dt.date, seed: int) -> None:
         hazard = [rp for rp in ent.risk_points if rp.kind == "hazard_source"]
         others = sorted((rp for rp in ent.risk_points if rp.kind != "hazard_source"), key=lambda r: r.id)
         for rp in hazard[:1]:
-            rp.geom, rp.category = block_geom("罐区", 14), "area"
-            for key, value in HAZARD_CARD.items():
+            rp.geom, rp.category = block_geom(lay.hazard_block, 14), "area"
+            if lay.hazard_name:  # 储罐区 → 埋地油罐区, 重大危险源（储罐区） → 重大危险源（埋地油罐区）
+                rp.name = rp.name.replace("储罐区", lay.hazard_name)
+            for key, value in lay.hazard_card.items():
                 setattr(rp, key, value.format(subs=subs) if isinstance(value, str) else list(value))
-        person = [f"示例{rng.choice(SYLLABLES)}{rng.choice(SYLLABLES)}" for _ in PLANT_POINTS]
+        person = [f"示例{rng.choice(SYLLABLES)}{rng.choice(SYLLABLES)}" for _ in lay.points]
         # the new points graded after the enterprise's earlier records and before the demo's today
         last = s.scalar(select(func.max(Assessment.assessed_at)).where(Assessment.enterprise_id == ent.id))
         start = max(dt.datetime.combine(today - dt.timedelta(days=120), dt.time(9)), last + dt.timedelta(hours=1))
-        step = (dt.datetime.combine(today, dt.time(0)) - start) / (len(PLANT_POINTS) + 2)
+        step = (dt.datetime.combine(today, dt.time(0)) - start) / (len(lay.points) + 2)
+        reused = _match_points(others, lay.points, level0)
         new_records = []
-        for k, (name, category, block, typical, card) in enumerate(PLANT_POINTS):
-            if k < len(others):
-                rp = others[k]
+        for k, (name, category, block, typical, card) in enumerate(lay.points):
+            if k in reused:
+                rp = others[reused[k]]
                 rp.name = name
             else:
                 rp = RiskPoint(enterprise_id=ent.id, name=name, kind="risk_point", created_at=start)
@@ -832,15 +1158,15 @@ def demo_plant(project: Project, today: dt.date, seed: int) -> None:
                 setattr(rp, key, value.format(subs=subs) if isinstance(value, str) else list(value))
             rp.responsible_person = person[k]
             rp.responsible_phone = f"0000-{int(rng.integers(1000000, 9999999))}"
-            if k < len(others):
+            if k in reused:
                 continue
-            # graded at most as severe as the enterprise (its level stays): the first one exactly at it
-            level = level0 if k == len(others) else max(level0, typical)
+            # graded at most as severe as the enterprise (its level stays)
+            level = max(level0, typical or level0)
             method = "lec" if k % 2 == 0 else "ls"
             inputs = (DEMO_LEC if method == "lec" else DEMO_LS)[level]
             result = grade(method, inputs)
             s.flush()
-            at = (start + step * (k - len(others) + 1)).replace(microsecond=0)
+            at = (start + step * (len(new_records) + 1)).replace(microsecond=0)
             rec = Assessment(enterprise_id=ent.id, risk_point_id=rp.id, method=method, inputs=dict(inputs),
                              score=result.score, level=result.level, explanation=result.explanation,
                              assessor="示例评估员", assessed_at=at)
@@ -865,14 +1191,16 @@ def demo_plant(project: Project, today: dt.date, seed: int) -> None:
             s.add(rec)
             s.flush()
             ent.level_basis, ent.level_assessment_id = decision.explanation, rec.id
-        # hidden dangers found in the plant: at the tank area when they concern it, else in the process area
-        tank = next(rp.geom for rp in ent.risk_points if rp.kind == "hazard_source") if hazard else block_geom("罐区")
-        process = block_geom("生产装置区")
+        # hidden dangers found in the plant: at the tanks when they concern them, else in the danger block
+        tank = next(rp.geom for rp in ent.risk_points if rp.kind == "hazard_source") if hazard \
+            else block_geom(lay.hazard_block)
+        other = block_geom(lay.danger_block)
+        step_deg = lay.danger_step_deg
         for k, dgr in enumerate(s.scalars(select(HiddenDanger).where(HiddenDanger.enterprise_id == ent.id)
                                           .order_by(HiddenDanger.id))):
-            area = tank if any(w in dgr.title for w in ("储罐", "液氨", "罐区")) else process
+            area = tank if any(w in dgr.title for w in ("储罐", "液氨", "罐区", "油罐")) else other
             cx, cy = area.centroid.coords[0]
-            dgr.geom = shapely.Point(cx + 0.0001 * (k % 3), cy - 0.00008 * (k // 3))
+            dgr.geom = shapely.Point(cx + step_deg * (k % 3), cy - 0.8 * step_deg * (k // 3))
         plan.created_at = start - dt.timedelta(days=2)
 
 

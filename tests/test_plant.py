@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import struct
+import tomllib
 import zlib
 
 import numpy as np
@@ -18,6 +19,7 @@ from sqlalchemy import event
 from riskmap import georef, plant
 from riskmap.crs import transformer
 from riskmap.errors import RiskmapError
+from riskmap.paths import RESOURCES_DIR
 from riskmap.store import Project
 
 
@@ -70,9 +72,25 @@ def test_demo_plant_level_is_the_highest_of_its_points(demo_open):
     data = plant.plant_data(demo_open, eid)
     pts = data.points
     assert 5 <= len(pts) <= 8
-    assert data.enterprise["industry"] in ("hazchem_production", "hazchem_storage", "ammonia_refrigeration")
+    # 会宁县 has no chemical producer or store: the plant is a 加油站's, of the most severe level such a site has
+    assert data.enterprise["industry"] == "gas_station"
+    # … its level the 就高 of its points: the only more severe 加油站 is 重大 by a rule (an open 重大事故隐患)
+    ents = demo_open.read_table("enterprises", columns=["id", "industry", "level", "level_assessment_id"])
+    assert data.enterprise["level"] == 2
+    above = ents[(ents["industry"] == "gas_station") & (ents["level"] < 2)]
+    records = demo_open.read_table("assessments").loc[above["level_assessment_id"].astype(int)]
+    assert len(above) == 1 and all(json.loads(i)["rules"] for i in records["inputs"])
     # 就高: the enterprise's level is the most severe (smallest number) of its graded points
     assert data.enterprise["level"] == int(pts["level"].min())
+    # the plant shows several colours: 较大 (the 卸油 post), 一般 and 低 areas
+    assert set(pts["level"].astype(int)) == {2, 3, 4}
+    by_name = dict(zip(pts["name"], pts["level"].astype(int)))
+    assert by_name["卸油作业岗位"] == 2 and by_name["加油作业区"] == 3 and by_name["站房"] == 4
+    assert set(by_name) == {"卸油作业岗位", "加油作业区", "油气回收装置", "配电室", "发电机房", "站房", "埋地油罐区"}
+    # the hazard source keeps its GB 18218 record and level (汽油 of a 加油站 is far below its 200 t threshold)
+    tank = pts[pts["kind"] == "hazard_source"].iloc[0]
+    assert tank["name"] == "埋地油罐区" and tank["method"] == "gb18218" and int(tank["level"]) == 4
+    assert "汽油" in tank["hazard_factors"]
     assert (pts["kind"] == "hazard_source").sum() == 1
     assert set(pts["category"]) >= {"area", "device", "facility", "place", "post"}
     assert set(pts["method"]) >= {"lec", "ls"}
@@ -83,9 +101,12 @@ def test_demo_plant_level_is_the_highest_of_its_points(demo_open):
     for col in ("hazard_factors", "accident_types", "control_measures", "emergency_measures", "responsible_person",
                 "responsible_phone"):
         assert pts[col].str.len().min() > 1, col
-    assert all(len(s) >= 2 and all(c[0] in "WPME" for c in s) for s in pts["signs"])
-    # the hidden dangers lie in the plant, in one of its risk areas
-    assert len(data.dangers)
+    # every sign a code of the sign table the cards draw
+    codes = {sign["code"] for sign in tomllib.loads((RESOURCES_DIR / "standards" / "safety_signs.toml")
+                                                    .read_text("utf-8"))["sign"]}
+    assert all(len(s) >= 2 and set(s) <= codes for s in pts["signs"])
+    assert "P031" in pts.set_index("name").loc["加油作业区", "signs"]  # no mobile phones where fuel is pumped
+    # the hidden dangers lie in the plant, in one of its risk areas (this 加油站 has none)
     assert shapely.contains(shapely.union_all(pts.geometry.values), data.dangers.geometry.values).all()
     # the current enterprise record derives from all of these points (就高), dated after them
     assessments = demo_open.read_table("assessments", where=f"enterprise_id = {eid}")
@@ -112,8 +133,13 @@ def test_demo_plan_is_georeferenced_within_a_metre(demo_open):
     img.load()
     assert (img.format, img.size) == ("PNG", (plan.width, plan.height)) and plan.media_type == "image/png"
     assert len(plan.image) <= 300_000
-    # about 0.2 m a pixel, the enterprise's point inside the plan, the extent holding plan and points
-    assert georef.Fit(tuple(plan.transform), np.zeros(1), 0, 0, "affine").scale == pytest.approx(0.2, rel=0.01)
+    # the 加油站 drawn at 0.05 m a pixel: its wall corners (the control points) 60 m × 45 m apart on the ground
+    assert georef.Fit(tuple(plan.transform), np.zeros(1), 0, 0, "affine").scale == pytest.approx(0.05, rel=0.01)
+    xy = np.array([to_m.transform(g["lon"], g["lat"]) for g in plan.gcps])  # TL, TR, BR, BL of the wall
+    sides = np.hypot(*(xy - np.roll(xy, -1, axis=0)).T)
+    assert sides == pytest.approx([60, 45, 60, 45], abs=0.5)
+    assert (plan.gcps[1]["col"] - plan.gcps[0]["col"]) * 0.05 == pytest.approx(60)
+    # the enterprise's point inside the plan, the extent holding plan and points
     assert plan.footprint_4490().contains(data.enterprise["geometry"])
     assert shapely.box(*data.extent_4490).contains(plan.footprint_4490())
 
@@ -160,50 +186,49 @@ def test_add_grade_delete_an_area_follows_就高_and_recolours_zones(demo_projec
     p = demo_project
     eid = demo_plant_id(p)
     ent = p.read_table("enterprises").loc[eid]
-    assert ent["level"] == 4  # 会宁县's demo plant: every point low (blue)
+    assert ent["level"] == 2  # 会宁县's demo plant: a 加油站 whose 卸油作业岗位 is 较大 (orange)
     before_zones = zone_levels(p, ent.geometry)
-    park = [z for z, k in p.read_table("zones", columns=["id", "kind"])[["id", "kind"]].values if k == "chemical_park"]
-    assert park and park[0] in before_zones and before_zones[park[0]] == 3  # its 烟花爆竹 neighbour is 一般
-    area = square(ent.geometry, 15, p.metric_epsg, dx=40, dy=-30)
+    levelled = {z: lv for z, lv in before_zones.items() if lv is not None}
+    assert len(levelled) >= 3 and all(lv <= 2 for lv in levelled.values())  # town, village, grid: 就高
+    area = square(ent.geometry, 4, p.metric_epsg, dx=10, dy=-5)
     n_hist = p.counts()["edit_history"]
 
-    # L=3 × E=6 × C=15 = 270: 160 ≤ D < 320 → 较大 (2, orange)
+    # L=6 × E=6 × C=15 = 540: D ≥ 320 → 重大 (1, red)
     rp_id, rec, ent_rec = plant.add_risk_point(
-        p, eid, name="液氨压缩机房", category="device", geom=area, method="lec", inputs={"L": 3, "E": 6, "C": 15},
-        assessor="测试评估员", hazard_factors="液氨泄漏", signs="W005, P002 m004")
-    assert (rec.score, rec.level, rec.method) == (270.0, 2, "lec")
-    assert ent_rec.level == 2 and ent_rec.method == "max" and "液氨压缩机房" in ent_rec.explanation
-    assert p.read_table("enterprises").loc[eid, "level"] == 2
-    after = zone_levels(p, ent.geometry)
-    # 就高 in every levelled zone holding it: orange unless something red was there already
-    assert after == {z: None if lv is None else min(lv, 2) for z, lv in before_zones.items()}
-    assert after[park[0]] == 2
+        p, eid, name="撬装式加油装置", category="device", geom=area, method="lec", inputs={"L": 6, "E": 6, "C": 15},
+        assessor="测试评估员", hazard_factors="汽油泄漏", signs="W002, P002 m015")
+    assert (rec.score, rec.level, rec.method) == (540.0, 1, "lec")
+    assert ent_rec.level == 1 and ent_rec.method == "max" and "撬装式加油装置" in ent_rec.explanation
+    assert p.read_table("enterprises").loc[eid, "level"] == 1
+    # 就高 in every levelled zone holding it: red
+    assert zone_levels(p, ent.geometry) == {z: None if lv is None else 1 for z, lv in before_zones.items()}
     row = p.read_table("risk_points").loc[rp_id]
-    assert row["signs"] == '["W005", "P002", "M004"]' and row["category"] == "device"
+    assert row["signs"] == '["W002", "P002", "M015"]' and row["category"] == "device"
     assert row.geometry.equals_exact(area, 1e-12)
     hist = p.read_table("edit_history").iloc[n_hist:]
     assert ("risk_points", rp_id, "insert") in set(zip(hist["table_name"], hist["row_id"], hist["action"]))
     assert ("enterprises", eid, "update") in set(zip(hist["table_name"], hist["row_id"], hist["action"]))
 
-    # re-graded by LS: L=1 × S=3 = 3 → 低 (4): the enterprise and the zones go back
+    # re-graded by LS: L=1 × S=3 = 3 → 低 (4): the enterprise (its 卸油作业岗位 is 较大) and the zones go back
     rec2, ent_rec2 = plant.grade_point(p, rp_id, "ls", {"L": 1, "S": 3}, assessor="测试评估员")
-    assert (rec2.score, rec2.level) == (3.0, 4) and ent_rec2.level == 4
+    assert (rec2.score, rec2.level) == (3.0, 4) and ent_rec2.level == 2
     assert zone_levels(p, ent.geometry) == before_zones
     records = p.read_table("assessments", where=f"risk_point_id = {rp_id}")
     assert sorted(records["method"]) == ["lec", "ls"]  # both kept, in order
 
-    # graded 重大 (L=6 × E=6 × C=15 = 540) and then deleted: the level comes back to what the others give
-    plant.grade_point(p, rp_id, "lec", {"L": 6, "E": 6, "C": 15}, assessor="测试评估员")
-    assert p.read_table("enterprises").loc[eid, "level"] == 1
-    assert zone_levels(p, ent.geometry) == {z: None if lv is None else 1 for z, lv in before_zones.items()}
-    ent_rec3 = plant.delete_risk_point(p, rp_id, assessor="测试评估员")
-    assert ent_rec3.level == 4 and p.read_table("enterprises").loc[eid, "level"] == 4
+    # graded 较大 (L=3 × E=6 × C=15 = 270, 160 ≤ D < 320): as severe as the post, nothing changes colour
+    rec3, ent_rec3 = plant.grade_point(p, rp_id, "lec", {"L": 3, "E": 6, "C": 15}, assessor="测试评估员")
+    assert (rec3.score, rec3.level) == (270.0, 2) and ent_rec3.level == 2
+    assert p.read_table("enterprises").loc[eid, "level"] == 2 and zone_levels(p, ent.geometry) == before_zones
+    # deleted: the level is what the others give
+    ent_rec4 = plant.delete_risk_point(p, rp_id, assessor="测试评估员")
+    assert ent_rec4.level == 2 and p.read_table("enterprises").loc[eid, "level"] == 2
     assert zone_levels(p, ent.geometry) == before_zones
     assert rp_id not in p.read_table("risk_points").index
     assert p.read_table("assessments", where=f"risk_point_id = {rp_id}").empty
     gone = p.read_table("edit_history", where="table_name = 'assessments' AND action = 'delete'")
     kept = json.loads(gone["changes"].iloc[-1])
-    assert kept["risk_point_id"] == rp_id and [r["score"] for r in kept["records"]] == [270.0, 3.0, 540.0]
+    assert kept["risk_point_id"] == rp_id and [r["score"] for r in kept["records"]] == [540.0, 3.0, 270.0]
 
 
 def test_update_reshapes_and_rewrites_the_card(demo_project):
@@ -231,7 +256,10 @@ def test_a_point_risk_point_is_allowed(demo_project):
                                          inputs={"L": 2, "S": 3}, assessor="测试")
     assert rec.level == 3  # L=2 × S=3 = 6: 4–8 → 一般
     assert p.read_table("risk_points").loc[rp_id].geometry.geom_type == "Point"
-    assert p.read_table("enterprises").loc[eid, "level"] == 3
+    assert p.read_table("enterprises").loc[eid, "level"] == 2  # 就高: its 卸油作业岗位 stays the most severe
+    # 重大 by LS (L=4 × S=5 = 20): the point raises the enterprise
+    plant.grade_point(p, rp_id, "ls", {"L": 4, "S": 5}, assessor="测试")
+    assert p.read_table("enterprises").loc[eid, "level"] == 1
 
 
 @pytest.mark.parametrize("geom, kwargs, words", [
