@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/system-deps.sh test
 scripts/venv.sh test
-# CI builds the self-contained bundle first (~2-4 min on two cores), so tests/test_bundle.py runs it
-# (otherwise those tests are skipped with their reason); by hand: RISKMAP_BUILD_BUNDLE=1 scripts/test.sh
+# With RISKMAP_BUILD_BUNDLE=1 the self-contained bundle is built first (~2-4 min on two cores), so
+# tests/test_bundle.py runs it; otherwise those tests are skipped with their reason
 if [ "${RISKMAP_BUILD_BUNDLE:-}" = 1 ]; then scripts/build-bundle.sh --for-tests; fi
 export QT_QPA_PLATFORM=offscreen
 exec .venv/bin/python -m pytest "$@"
