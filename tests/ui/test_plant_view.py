@@ -66,11 +66,11 @@ def open_view(window, qtbot):
     return view, eid
 
 
-def inside_pixels(window, canvas, geom_4490, inset_m: float = 3.0, step_px: float = 6.0):
-    """Canvas pixels on a grid inside an area (map CRS), ``inset_m`` away from its outline."""
+def inside_pixels(window, canvas, geom_4490, inset_px: float = 6.0, step_px: float = 2.0):
+    """Canvas pixels on a grid inside an area (map CRS), ``inset_px`` away from its outline."""
     from riskmap.crs import reproject
 
-    g = reproject(geom_4490, 4490, window.workspace.map_epsg).buffer(-inset_m)
+    g = reproject(geom_4490, 4490, window.workspace.map_epsg).buffer(-inset_px * canvas.view.resolution)
     x0, y0, x1, y1 = g.bounds
     step = step_px * canvas.view.resolution
     xs, ys = np.meshgrid(np.arange(x0, x1, step), np.arange(y0, y1, step))
@@ -121,11 +121,11 @@ def test_identify_opens_the_plant_view_with_plan_and_areas(window, qtbot):
     img = c.to_image()
     img.save(os.path.join(SHOTS, "riskmap_plant_view.png"))
     view.grab().save(os.path.join(SHOTS, "riskmap_plant_view_window.png"))
-    # the plan: a pixel of the drawing where no risk point lies (the 消防水池 block) shows the drawing's colour
+    # the plan: a pixel of the drawing where no risk point lies (the demo 加油站's front 绿化) shows its colour
     from riskmap.georef import apply
 
     plan_img = decode(data.plan.image)
-    col, row = 1140, 860  # inside 消防水池 (990–1290, 710–910) and away from its label
+    col, row = 470, 950  # inside the 绿化 strip (380–740, 910–990) between two trees
     px_colour = QColor(plan_img.pixel(col, row))
     xm, ym = apply(data.plan.transform, col + 0.5, row + 0.5)
     from riskmap.crs import transformer
@@ -185,14 +185,14 @@ def test_draw_a_red_area_turns_the_enterprise_red(window, qtbot):
     assert before_level != 1
     n_before = len(view.data.points)
     c = view.canvas
-    # a square of 30 m around the 消防水池's middle, drawn with four clicks and Enter
+    # a strip of the 加油站's forecourt in front of the 罩棚 (30 m × 4.5 m), drawn with four clicks and Enter
     from riskmap.georef import apply
 
     plan = view.data.plan
     from riskmap.crs import transformer
 
     to_map_crs = transformer(plan.crs, window.workspace.map_epsg)
-    corners = [(1000, 720), (1280, 720), (1280, 900), (1000, 900)]
+    corners = [(300, 810), (900, 810), (900, 900), (300, 900)]
     view.act_area.trigger()
     assert c.map_tool is view.area_tool
     for col, row in corners:
@@ -202,10 +202,10 @@ def test_draw_a_red_area_turns_the_enterprise_red(window, qtbot):
     shown = []
 
     def fill(dlg):
-        dlg.name.setText("消防水池区域")
+        dlg.name.setText("洗车区域")
         dlg.set_inputs("lec", {"L": 6, "E": 6, "C": 15})  # D = 540 ≥ 320: 重大风险
         shown.append((dlg.level.text(), dlg.level.property("level")))
-        dlg.texts["hazard_factors"].setPlainText("溺水")
+        dlg.texts["hazard_factors"].setPlainText("车辆伤害")
         dlg.person.setText("张三")
         dlg.signs.item(0).setCheckState(Qt.CheckState.Checked)
         dlg.grab().save(os.path.join(SHOTS, "riskmap_risk_point_dialog.png"))
@@ -214,7 +214,7 @@ def test_draw_a_red_area_turns_the_enterprise_red(window, qtbot):
     QTest.keyClick(c, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: done and view.busy is None and len(view.data.points) == n_before + 1, timeout=30000)
     assert shown[0][1] == 1 and "重大风险" in shown[0][0] and "540" in shown[0][0]
-    new = view.data.points[view.data.points["name"] == "消防水池区域"].iloc[0]
+    new = view.data.points[view.data.points["name"] == "洗车区域"].iloc[0]
     assert int(new["level"]) == 1 and new["method"] == "lec" and new.geometry.geom_type == "Polygon"
     assert new["responsible_person"] == "张三" and len(new["signs"]) == 1
     # the enterprise follows its highest risk point (就高): red in the workspace and on the county canvas
@@ -267,6 +267,8 @@ def test_reassess_appends_to_the_history(window, qtbot):
     view.select_point(rp_id)
     view.act_reshape.trigger()
     c = view.canvas
+    c.set_extent((cen.x - 15, cen.y - 15, cen.x + 15, cen.y + 15))  # the clicks off the neighbours' snapping
+    wait_render(qtbot, c)
     for dx, dy in ((-8, -6), (8, -6), (8, 6), (-8, 6)):
         click(c, c.pixel_point(cen.x + dx, cen.y + dy))
     QTest.keyClick(c, Qt.Key.Key_Return)
@@ -313,12 +315,12 @@ def test_georeference_by_the_plant_corners(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: dlg.image is not None, timeout=20000)
     dlg.mode_corners.setChecked(True)
     assert [g["col"] for g in dlg.gcps] == [0, 400, 400, 0]
-    # the truth: 0.5 m per pixel, turned 20°, its top-left corner 100 m west and 75 m north of the enterprise
+    # the truth: 0.2 m per pixel, turned 20°, its top-left corner 40 m west and 30 m north of the enterprise
     ent = dlg.enterprise
     x0, y0 = transformer(4490, dlg.metric_epsg).transform(ent["lon"], ent["lat"])
     a = np.radians(20)
-    s = 0.5
-    truth = (x0 - 100, s * np.cos(a), s * np.sin(a), y0 + 75, s * np.sin(a), -s * np.cos(a))
+    s = 0.2
+    truth = (x0 - 40, s * np.cos(a), s * np.sin(a), y0 + 30, s * np.sin(a), -s * np.cos(a))
     qtbot.waitUntil(lambda: dlg.canvas.view.width_px == dlg.canvas.width(), timeout=10000)
     QApplication.processEvents()
     dlg.zoom_to_plant()
