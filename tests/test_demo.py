@@ -101,3 +101,22 @@ def test_other_places_build(tmp_path, place):
         counts = p.counts()
         assert counts["enterprises"] > 100 and counts["control_lines"] == 1
         assert p.place in ("370112", "370126")
+        # the plant: a chemical producer of the park (重大), its plant drawn at 0.2 m a pixel, levels 就高, its
+        # existing points keeping their grades where a point of that level is drawn (a 配电室 is never 重大)
+        from riskmap.georef import Fit
+        from riskmap.plant import plant_data, plants
+
+        table = plants(p)
+        assert len(table) == 1
+        data = plant_data(p, int(table["id"].iloc[0]))
+        ents = p.read_table("enterprises", columns=["industry", "level"])
+        assert data.enterprise["industry"] == "hazchem_production"
+        assert data.enterprise["level"] == 1 == ents[ents["industry"] == "hazchem_production"]["level"].min()
+        pts = data.points
+        assert int(pts["level"].min()) == data.enterprise["level"] and len(pts) == 7
+        assert Fit(tuple(data.plan.transform), [0], 0, 0, "affine").scale == pytest.approx(0.2, rel=0.01)
+        levels = dict(zip(pts["name"], pts["level"].astype(int)))
+        assert levels["生产装置区"] == 1 and levels["配电室"] >= 3 and levels["办公楼"] == 4
+        # its hidden danger lies in the plant, in one of its areas
+        assert len(data.dangers) >= 1
+        assert shapely.contains(shapely.union_all(pts.geometry.values), data.dangers.geometry.values).all()

@@ -21,7 +21,7 @@ def test_enterprise_records(demo_copy, demo_project):
     eid = _sql(demo_copy, "SELECT enterprise_id FROM risk_points GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1")[0][0]
     pts = risk_points(demo_project, eid)
     want = _sql(demo_copy, "SELECT id, name FROM risk_points WHERE enterprise_id = ? ORDER BY id", eid)
-    # the enterprise with the most points is the demo plant's: its 储罐区 and six risk areas
+    # the enterprise with the most points is the demo plant's (a 加油站): its 埋地油罐区 and six risk areas
     assert list(zip(pts["id"].astype(int), pts["name"])) == want and len(want) == 7
     lists = enterprise_lists(demo_project, eid)
     assert set(lists) == {"basic", "responsibility", "monitoring", "measures", "emergency"}
