@@ -68,10 +68,10 @@ def map_transform(transform, plan_crs: int, map_epsg: int, width: int, height: i
     t = tuple(float(v) for v in _json_list(transform))
     if int(plan_crs) == int(map_epsg):
         return t
-    from riskmap.crs import transformer
+    from riskmap.crs import reproject
 
-    c = corners(t, width, height)
-    x, y = transformer(int(plan_crs), int(map_epsg)).transform(c[:, 0], c[:, 1])
+    c = shapely.get_coordinates(reproject(shapely.LineString(corners(t, width, height)), int(plan_crs), int(map_epsg)))
+    x, y = c[:, 0], c[:, 1]
     (x0, y0), (x1, y1), (x3, y3) = (x[0], y[0]), (x[1], y[1]), (x[3], y[3])
     return (float(x0), float((x1 - x0) / width), float((x3 - x0) / height),
             float(y0), float((y1 - y0) / width), float((y3 - y0) / height))
@@ -92,13 +92,12 @@ def extent_in(epsg: int, extent_4490) -> tuple[float, float, float, float]:
 
 def footprints_4490(gdf: pd.DataFrame) -> np.ndarray:
     """The plans' outlines (the image's four corners) as polygons in EPSG:4490."""
-    from riskmap.crs import transformer
+    from riskmap.crs import reproject
 
     out = np.empty(len(gdf), dtype=object)
     for i, (t, crs, w, h) in enumerate(zip(gdf["transform"], gdf["crs"], gdf["width"], gdf["height"])):
-        c = corners(tuple(float(v) for v in _json_list(t)), int(w), int(h))
-        lon, lat = transformer(int(crs), 4490).transform(c[:, 0], c[:, 1])
-        out[i] = shapely.Polygon(np.column_stack([lon, lat]))
+        outline = shapely.Polygon(corners(tuple(float(v) for v in _json_list(t)), int(w), int(h)))
+        out[i] = reproject(outline, int(crs), 4490)
     return out
 
 
