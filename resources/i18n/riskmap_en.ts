@@ -664,13 +664,13 @@
     </message>
     <message>
         <location line="+63"/>
-        <location filename="../../riskmap/ui/plant_view.py" line="+528"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="+592"/>
         <source>厂区图…</source>
         <translation>Plant map…</translation>
     </message>
     <message>
         <location line="+43"/>
-        <location filename="../../riskmap/ui/plant_view.py" line="-348"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="-412"/>
         <source>（未填写）</source>
         <translation>(not filled in)</translation>
     </message>
@@ -3562,6 +3562,57 @@ Locate these enterprises?</translation>
         <translation>Enterprise “{name}” has no location yet: locate it on the map before opening its plant map</translation>
     </message>
     <message>
+        <location line="+52"/>
+        <location line="+12"/>
+        <location line="+19"/>
+        <location line="+3"/>
+        <source>导入厂区包</source>
+        <translation>Import plant package</translation>
+    </message>
+    <message>
+        <location line="-21"/>
+        <source>项目中没有与厂区包统一社会信用代码相同的企业。
+
+{msg}
+
+是否在项目中新建这家企业？</source>
+        <translation>The project has no enterprise with the package&apos;s unified social credit code.
+
+{msg}
+
+Add this enterprise to the project?</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>正在检查厂区包</source>
+        <translation>Checking the plant package</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>厂区包与项目一致，没有需要导入的内容。</source>
+        <translation>The plant package matches the project: nothing to import.</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>导入后项目将有以下变化，是否导入？</source>
+        <translation>Importing makes these changes to the project. Import?</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>厂区包已导入：{name}</source>
+        <translation>Plant package imported: {name}</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>正在导入厂区包</source>
+        <translation>Importing the plant package</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>导入厂区包…</source>
+        <translation>Import plant package…</translation>
+    </message>
+    <message>
         <location filename="../../riskmap/ui/risk_point_dialog.py" line="-5"/>
         <source>区域</source>
         <translation>Area</translation>
@@ -3682,7 +3733,7 @@ Locate these enterprises?</translation>
         <translation>Enter the assessor’s name</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/plant_view.py" line="+37"/>
+        <location filename="../../riskmap/ui/plant_view.py" line="-84"/>
         <source>项目中还没有厂区数据。用“识别要素”单击一家企业，再点“厂区图”，即可配准平面图、绘制风险点。</source>
         <translation>The project has no plant data yet. Identify an enterprise, then click “Plant map” to georeference its layout and draw risk points.</translation>
     </message>

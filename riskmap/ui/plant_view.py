@@ -695,6 +695,70 @@ class PlantViews:
             self.open(int(table["id"].iloc[names.index(name)]))
 
 
+    def import_package(self, path: str | None = None) -> None:
+        """文件 → 导入厂区包…: a plant package an enterprise sent. What it would change is worked out first (a dry
+        run, nothing written) and shown; the import runs, in one transaction, only when the user confirms."""
+        window = self.window
+        if window.project is None:
+            return
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(window, tr("导入厂区包"), str(Path.home()), "GeoPackage (*.gpkg)")
+        if not path:
+            return
+        self._check_package(path, create=False)
+
+    def _check_package(self, path: str, *, create: bool) -> None:
+        from riskmap.io.plant_package import import_package
+
+        window = self.window
+
+        def failed(exc):
+            if isinstance(exc, RiskmapError) and "--create" in exc.en and not create:
+                answer = QMessageBox.question(window, tr("导入厂区包"), tr(
+                    "项目中没有与厂区包统一社会信用代码相同的企业。\n\n{msg}\n\n是否在项目中新建这家企业？").format(
+                    msg=exc.en if current_language() == "en" else exc.zh))
+                if answer == QMessageBox.StandardButton.Yes:
+                    self._check_package(path, create=True)
+                return
+            ui_errors.show_error(window, exc)
+
+        window.run_task(tr("正在检查厂区包"),
+                        lambda progress, cancelled: import_package(window.project, path, dry_run=True, create=create),
+                        lambda report: self._confirm_package(path, report, create), failed)
+
+    def _confirm_package(self, path: str, report, create: bool) -> None:
+        from riskmap.io.plant_package import import_package
+
+        window = self.window
+        lines = report.lines()
+        self.last_report = report
+        if not report.changed:
+            QMessageBox.information(window, tr("导入厂区包"), tr("厂区包与项目一致，没有需要导入的内容。") + "\n\n"
+                                    + "\n".join(lines[:12]))
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, tr("导入厂区包"), tr("导入后项目将有以下变化，是否导入？"),
+                          QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel, window)
+        box.setInformativeText("\n".join(lines[:12]) + ("\n…" if len(lines) > 12 else ""))
+        box.setDetailedText("\n".join(lines))
+        self.confirm_box = box
+        if box.exec() != QMessageBox.StandardButton.Ok:
+            return
+
+        def done(final):
+            self.last_report = final
+            for table in ("risk_points", "plant_plans", "enterprises", "zones", "hidden_dangers"):
+                window.workspace.reload_table(table)
+            window.show_message(tr("厂区包已导入：{name}").format(name=final.enterprise_name), 15000)
+
+        from riskmap.ui import tasks
+
+        # one transaction that is not stopped half way: no cancel button
+        tasks.run_task(window, tr("正在导入厂区包"),
+                       lambda progress, cancelled: import_package(window.project, path, create=create,
+                                                                  assessor=getattr(window.project, "user", None)),
+                       on_done=done, cancellable=False)
+
+
 def install(window) -> None:
     """Connect the identify panel's 厂区图 button and context menu to the plant view and add 地图 → 厂区图…
     (called by the main window's extension loader)."""
@@ -707,5 +771,9 @@ def install(window) -> None:
     action.setObjectName("map_plant_view")
     action.triggered.connect(views.choose)
     window.register_action("map", action, id="map_plant_view")
+    imp = QAction(tr("导入厂区包…"), window)
+    imp.setObjectName("file_import_plant_package")
+    imp.triggered.connect(lambda: views.import_package())
+    window.register_action("file", imp, id="file_import_plant_package", permission="edit_features")
     if hasattr(window, "windowReplaced"):  # a language switch rebuilds the window: the views belong to the old one
         window.windowReplaced.connect(lambda *_: views.close_all())
