@@ -210,16 +210,21 @@ def metric_epsg(project, lon: float | None = None) -> int:
     return gk_zone_epsg(lon)
 
 
-def _enterprise(session: Session, enterprise_id) -> Enterprise:
+def _row(session: Session, model, row_id, zh: str, en: str):
+    """The row of ``model`` with id ``row_id``; a clear error for an id that is not a number or not there."""
     try:
-        eid = int(enterprise_id)
+        rid = int(row_id)
     except (TypeError, ValueError):
-        raise RiskmapError(f"企业编号应为整数: {enterprise_id!r}", f"enterprise id must be a number: {enterprise_id!r}",
-                           where="enterprise") from None
-    ent = session.get(Enterprise, eid)
-    if ent is None:
-        raise RiskmapError(f"没有编号为 {eid} 的企业", f"no enterprise with id {eid}", where=f"enterprises[{eid}]")
-    return ent
+        raise RiskmapError(f"{zh}编号应为整数: {row_id!r}", f"{en} id must be a number: {row_id!r}",
+                           where=en.replace(" ", "_")) from None
+    row = session.get(model, rid)
+    if row is None:
+        raise RiskmapError(f"没有编号为 {rid} 的{zh}", f"no {en} with id {rid}", where=f"{model.__tablename__}[{rid}]")
+    return row
+
+
+def _enterprise(session: Session, enterprise_id) -> Enterprise:
+    return _row(session, Enterprise, enterprise_id, "企业", "enterprise")
 
 
 def _located(ent: Enterprise) -> shapely.Point:
@@ -642,15 +647,7 @@ def _assessor(assessor) -> str:
 
 
 def _risk_point(s: Session, rp_id) -> RiskPoint:
-    try:
-        rid = int(rp_id)
-    except (TypeError, ValueError):
-        raise RiskmapError(f"风险点编号应为整数: {rp_id!r}", f"risk point id must be a number: {rp_id!r}",
-                           where="risk_point") from None
-    rp = s.get(RiskPoint, rid)
-    if rp is None:
-        raise RiskmapError(f"没有编号为 {rid} 的风险点", f"no risk point with id {rid}", where=f"risk_points[{rid}]")
-    return rp
+    return _row(s, RiskPoint, rp_id, "风险点", "risk point")
 
 
 def update_risk_point(project, rp_id: int, *, geom=None, **fields) -> dict:

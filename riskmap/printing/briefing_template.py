@@ -20,6 +20,7 @@ from pathlib import Path
 
 from riskmap.errors import RiskmapError
 from riskmap.paths import TEMPLATES_DIR
+from riskmap.printing.template import choice
 
 DEFAULT_SECTIONS = TEMPLATES_DIR / "briefing.toml"
 DEFAULT_DOCX = TEMPLATES_DIR / "briefing.docx"
@@ -69,10 +70,7 @@ def read_sections(path: Path, docx: Path | None = None) -> BriefingTemplate:
     sections = []
     for i, s in enumerate(raw):
         here = f"{where}: sections[{i}]"
-        if not isinstance(s, dict) or s.get("kind") not in SECTION_KINDS:
-            kind = s.get("kind") if isinstance(s, dict) else s
-            raise RiskmapError(f"未知的章节类型: {kind!r}（可用 {'、'.join(SECTION_KINDS)}）",
-                               f"unknown section kind {kind!r} (use {', '.join(SECTION_KINDS)})", where=here)
+        choice(s, "kind", SECTION_KINDS, here, "章节类型", "section kind")
         subs = s.get("subheadings", [])
         if not isinstance(subs, list) or not all(isinstance(x, str) for x in subs):
             raise RiskmapError("subheadings 应为文字列表", "subheadings must be a list of texts", where=here)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from riskmap.errors import RiskmapError
 from riskmap.paths import TEMPLATES_DIR
-from riskmap.printing.template import PAPER_MM
+from riskmap.printing.template import PAPER_MM, choice
 
 CARD_KEYS = ("name", "category", "level", "hazard_factors", "accident_types", "control_measures",
              "emergency_measures", "responsible", "phones", "signs", "enterprise", "text")
@@ -152,10 +152,7 @@ def parse_card_template(data: dict, kind: str, path: Path | None = None) -> Card
     sections = []
     for i, s in enumerate(raw):
         here = f"{where}: section[{i}]"
-        if not isinstance(s, dict) or s.get("key") not in keys:
-            got = s.get("key") if isinstance(s, dict) else s
-            raise RiskmapError(f"未知的栏目: {got!r}（可用 {'、'.join(keys)}）",
-                               f"unknown section key {got!r} (use {', '.join(keys)})", where=here)
+        choice(s, "key", keys, here, "栏目", "section key")
         unknown = set(s) - {"key", "label", "label_en", "height_mm", "weight", "text", "columns"}
         if unknown:
             raise RiskmapError(f"栏目中有未知的设置: {', '.join(sorted(unknown))}",
@@ -177,10 +174,7 @@ def parse_card_template(data: dict, kind: str, path: Path | None = None) -> Card
             out = []
             for j, c in enumerate(cols):
                 there = f"{here}.columns[{j}]"
-                if not isinstance(c, dict) or c.get("key") not in TABLE_KEYS:
-                    got = c.get("key") if isinstance(c, dict) else c
-                    raise RiskmapError(f"未知的列: {got!r}（可用 {'、'.join(TABLE_KEYS)}）",
-                                       f"unknown column {got!r} (use {', '.join(TABLE_KEYS)})", where=there)
+                choice(c, "key", TABLE_KEYS, there, "列", "column")
                 out.append(Column(c["key"], str(c.get("label", c["key"])), _num(c.get("width", 1.0), there, "width"),
                                   str(c.get("label_en", ""))))
             columns = tuple(out)

@@ -211,3 +211,14 @@ def save_user_template(template: Template, name: str, defaults: dict | None = No
     tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
     os.replace(tmp, path)
     return path
+
+
+def choice(entry, key: str, allowed, where: str, what_zh: str, what_en: str) -> None:
+    """``entry`` is a table whose ``key`` is one of ``allowed``; else a clear error naming what is allowed.
+
+    >>> choice({"key": "band"}, "key", ("band", "table"), "card.toml", "栏目", "section key")
+    """
+    if not isinstance(entry, dict) or entry.get(key) not in allowed:
+        got = entry.get(key) if isinstance(entry, dict) else entry
+        raise RiskmapError(f"未知的{what_zh}: {got!r}（可用 {'、'.join(allowed)}）",
+                           f"unknown {what_en} {got!r} (use {', '.join(allowed)})", where=where)
