@@ -38,6 +38,7 @@ from PySide6.QtGui import QImage, QImageReader, QPainter, QTransform
 
 from riskmap.georef import corners
 from riskmap.layers import LayerDef, raster_catalogue
+from riskmap.render.prepared import bounds_touch
 from riskmap.render.settings import MapSettings
 
 PLAN_COLUMNS = ["id", "enterprise_id", "version", "width", "height", "crs", "transform", "source_name", "page",
@@ -264,10 +265,7 @@ class PlanLayer:
         return {}
 
     def visible_mask(self, extent, margin: float = 0.0) -> np.ndarray:
-        xmin, ymin, xmax, ymax = extent
-        b = self.bounds
-        return ((b[:, 2] >= xmin - margin) & (b[:, 0] <= xmax + margin)
-                & (b[:, 3] >= ymin - margin) & (b[:, 1] <= ymax + margin))
+        return bounds_touch(self.bounds, extent, margin)
 
     def indices_of(self, ids) -> np.ndarray:
         idx = pd.Index(self.ids).get_indexer(list(ids))

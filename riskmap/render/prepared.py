@@ -163,6 +163,18 @@ def _vertex_normals(coords: np.ndarray, offsets: np.ndarray, closed: bool) -> np
     return unit / np.clip(cos_half, 0.5, 1.0)[:, None]
 
 
+def bounds_touch(bounds: np.ndarray, extent, margin: float = 0.0) -> np.ndarray:
+    """Rows of ``bounds`` (xmin, ymin, xmax, ymax) that touch ``extent`` widened by ``margin``.
+
+    >>> bounds_touch(np.array([[0, 0, 1, 1], [5, 5, 6, 6]]), (0.5, 0.5, 2, 2)).tolist()
+    [True, False]
+    """
+    xmin, ymin, xmax, ymax = extent
+    b = bounds
+    return ((b[:, 2] >= xmin - margin) & (b[:, 0] <= xmax + margin)
+            & (b[:, 3] >= ymin - margin) & (b[:, 1] <= ymax + margin))
+
+
 class PreparedLayer:
     """A layer ready to paint: projected coordinates, bounds, style classes, labels and ids as arrays.
 
@@ -417,10 +429,7 @@ class PreparedLayer:
 
     def visible_mask(self, extent, margin: float = 0.0) -> np.ndarray:
         """Features whose bounds touch ``extent`` widened by ``margin`` map units."""
-        xmin, ymin, xmax, ymax = extent
-        b = self.bounds
-        return ((b[:, 2] >= xmin - margin) & (b[:, 0] <= xmax + margin)
-                & (b[:, 3] >= ymin - margin) & (b[:, 1] <= ymax + margin))
+        return bounds_touch(self.bounds, extent, margin)
 
     def indices_of(self, ids) -> np.ndarray:
         """Feature indices of the given ids (unknown ids are ignored)."""
