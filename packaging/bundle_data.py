@@ -15,7 +15,7 @@ LIST = ROOT / "packaging" / "bundle-data.txt"
 
 
 def data_list(path: Path = LIST) -> tuple[list[str], list[str]]:
-    """(folders, exclusion globs): the folders relative to the repository root; "!glob" lines leave out files."""
+    """(folders, exclusion globs): the folders (or single files) relative to the repository root; "!glob" lines leave out files."""
     folders, excludes = [], []
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         line = line.split("#", 1)[0].strip()
@@ -31,6 +31,9 @@ def data_files(root: Path = ROOT) -> list[tuple[str, str]]:
     folders, excludes = data_list(root / "packaging" / "bundle-data.txt")
     out = []
     for folder in folders:
+        if (root / folder).is_file():  # a single file (riskmap's own LICENSE) beside the folders
+            out.append((str(root / folder), "."))
+            continue
         for p in sorted((root / folder).rglob("*")):
             if p.is_file() and "__pycache__" not in p.parts and not any(fnmatch.fnmatch(p.name, g) for g in excludes):
                 out.append((str(p), p.parent.relative_to(root).as_posix()))

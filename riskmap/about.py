@@ -36,6 +36,7 @@ INDEX = "index.json"
 # that distribution; ("root", path) — a file of the repository's data folders; ("packaging", name) — a
 # file in packaging/licences; ("python",) — the interpreter's LICENSE.txt.
 COMPONENTS: tuple[tuple[str, str, str | None, tuple], ...] = (
+    ("riskmap", "MIT", None, (("root", "LICENSE"),)),
     ("Python", "PSF-2.0", None, (("python",),)),
     ("Qt 6 (PySide6)", "LGPL-3.0-only", "PySide6-Essentials",
      (("packaging", "LGPL-3.0.txt"), ("packaging", "GPL-3.0.txt"))),
