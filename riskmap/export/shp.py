@@ -55,7 +55,7 @@ def export_shp(src: ExportSource, out: str | os.PathLike, *, encoding: str = "ut
     with atomic_path(out, directory=not as_zip) as tmp:
         folder = tmp.parent / "shp" if as_zip else tmp
         folder.mkdir(exist_ok=True)
-        mapping = []
+        mapping, truncated = [], []
         for x in src.layers:
             steps.check()
             df = typed_frame(x)
@@ -68,6 +68,9 @@ def export_shp(src: ExportSource, out: str | os.PathLike, *, encoding: str = "ut
                 if str(df[c].dtype) == "boolean":
                     df[c] = df[c].astype("Int64")
             _check_encodable(df, short, py_enc, x.layer.name_zh)
+            for c, full in zip(short, cols):
+                if _fit_dbf_text(df, c, py_enc):
+                    truncated.append(f"{x.layer.name_zh} {x.id}.shp: {full} ({c})")
             pyogrio.write_dataframe(df, folder / f"{x.id}.shp", driver="ESRI Shapefile", encoding=gdal_enc,
                                     promote_to_multi=x.layer.geometry != "point")
             mapping += [(x.id, s, c, "示例数据标记" if c == "demo_note" else x.field_title(c))
@@ -83,6 +86,10 @@ def export_shp(src: ExportSource, out: str | os.PathLike, *, encoding: str = "ut
             readme.insert(0, DEMO_NOTE)
         readme += [f"{note}（{x.id}.shp）" for x, note in zip([x for x in src.layers if is_approximate(x.layer)],
                                                               src.approximate_notes)]
+        if truncated:
+            readme += [f"以下文字字段有超过 {DBF_TEXT_BYTES} 字节（Shapefile 上限）的值，已截断并以“…”结尾，完整内容见 GeoPackage 或 "
+                       f"XLSX 导出 / these text fields had values over the format's {DBF_TEXT_BYTES} bytes, cut and "
+                       "ended with '…' (GeoPackage or XLSX exports keep them whole):", *truncated]
         (folder / ("示例数据_说明.txt" if src.is_demo else "说明.txt")).write_text("\n".join(readme) + "\n",
                                                                               encoding="utf-8-sig")
         if as_zip:
@@ -90,6 +97,35 @@ def export_shp(src: ExportSource, out: str | os.PathLike, *, encoding: str = "ut
                 for f in sorted(folder.iterdir()):
                     zf.write(f, f.name)
         steps.step("完成")
+
+
+DBF_TEXT_BYTES = 254  # a dBASE character field holds at most 254 bytes
+
+
+def fit_text(value: str, encoding: str, limit: int = DBF_TEXT_BYTES) -> str:
+    """``value`` cut to at most ``limit`` bytes in ``encoding`` on a character boundary, ending with "…" when cut.
+
+    >>> fit_text("安全" * 200, "utf-8").endswith("…"), len(fit_text("安全" * 200, "utf-8").encode("utf-8")) <= 254
+    (True, True)
+    >>> fit_text("加油站", "gbk")
+    '加油站'
+    """
+    if len(value.encode(encoding)) <= limit:
+        return value
+    room = limit - len("…".encode(encoding))
+    return value.encode(encoding)[:room].decode(encoding, errors="ignore") + "…"
+
+
+def _fit_dbf_text(df, column: str, py_enc: str) -> bool:
+    """Cut the text values of ``column`` that a DBF field cannot hold (GDAL would cut them mid-character);
+    whether any was cut."""
+    if not (df[column].dtype == object or pd.api.types.is_string_dtype(df[column].dtype)):
+        return False
+    long = df[column].map(lambda v: isinstance(v, str) and len(v.encode(py_enc)) > DBF_TEXT_BYTES)
+    if not long.any():
+        return False
+    df.loc[long, column] = df.loc[long, column].map(lambda v: fit_text(v, py_enc))
+    return True
 
 
 def _check_encodable(df, columns, py_enc: str, layer_title: str) -> None:

@@ -113,6 +113,29 @@ def test_gbk_refuses_characters_it_cannot_hold(demo_source, tmp_path):
     assert not (tmp_path / "g").exists()
 
 
+def test_long_text_cut_on_a_character_and_said_in_the_readme(demo_source, tmp_path):
+    """A DBF text field holds 254 bytes: a longer value is cut on a character boundary, ends with "…", reads back
+    as valid text in both encodings, and 说明.txt names the field; short values are untouched."""
+    from riskmap.export.base import ExportLayer, ExportSource
+    from riskmap.export.shp import export_shp
+
+    x = demo_source.get("enterprises")
+    gdf = x.gdf.copy()
+    long = "罐车卸油时静电接地" * 30  # 270 characters: 810 bytes in UTF-8, 540 in GBK
+    gdf.loc[gdf.index[0], "address"] = long
+    src = ExportSource("t", False, 4544, [ExportLayer(x.layer, gdf)])
+    for enc, codec in (("utf-8", "utf-8"), ("GBK", "gbk")):
+        folder = tmp_path / codec
+        export_shp(src, folder, encoding=enc)
+        back = pyogrio.read_dataframe(folder / "enterprises.shp")
+        cut = back.loc[back["id"] == gdf["id"].iloc[0], "address"].iloc[0]
+        assert cut.endswith("…") and long.startswith(cut[:-1]) and len(cut.encode(codec)) <= 254
+        assert len(cut.encode(codec)) > 254 - 3 - len("…".encode(codec))  # as much as fits, not less
+        assert sorted(back["name"]) == sorted(gdf["name"])
+        readme = (folder / "说明.txt").read_text(encoding="utf-8-sig")
+        assert "254" in readme and "address" in readme
+
+
 # ---------------------------------------------------------------------------------------- GeoJSON
 def test_geojson_counts_per_layer(demo_source, demo_tables, tmp_path):
     from riskmap.export.geojson import export_geojson
