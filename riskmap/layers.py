@@ -75,9 +75,16 @@ class Label:
     bold: bool = False
     priority: int = 5
     show_below_scale: float = 0.0  # 0 = at every scale
+    show_above_scale: float = 0.0  # drawn only at 1:N with N ≥ this (an area's name would sit on a plant); 0 = none
 
     def visible_at(self, scale_denominator: float) -> bool:
-        return self.show_below_scale <= 0 or scale_denominator <= self.show_below_scale
+        """Whether the label is drawn at 1:``scale_denominator`` (QGIS's scale-based label visibility).
+
+        >>> Label("name", show_above_scale=5000).visible_at(1000), Label("name").visible_at(1000)
+        (False, True)
+        """
+        return (self.show_below_scale <= 0 or scale_denominator <= self.show_below_scale) \
+            and scale_denominator >= self.show_above_scale
 
 
 @dataclass(frozen=True)

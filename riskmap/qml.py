@@ -153,8 +153,8 @@ def class_series(layer: LayerDef, df) -> pd.Series:
 def _label_settings(layer: LayerDef, indent: str) -> str:
     """The ``<settings>`` of a layer's labels (font, halo, placement, scale range)."""
     lab = layer.label
-    visibility = (f' scaleVisibility="1" scaleMin="0" scaleMax="{lab.show_below_scale:g}"'
-                  if lab.show_below_scale else ' scaleVisibility="0"')
+    visibility = (f' scaleVisibility="1" scaleMin="{lab.show_above_scale:g}" scaleMax="{lab.show_below_scale:g}"'
+                  if lab.show_below_scale or lab.show_above_scale else ' scaleVisibility="0"')
     placement = {"point": "6", "line": "2", "polygon": "1"}[layer.geometry]  # around point / curved / horizontal
     return (
         f'{indent}<settings calloutType="simple">\n'
