@@ -94,7 +94,8 @@ def test_frame_shows_first_labels_follow_and_a_zoom_cancels_them(window, qtbot, 
     assert first.cancelled
     wait_render(qtbot, canvas)
     assert canvas._labels_view == canvas.view and canvas._labels is not None
-    assert first.image is None
+    # the cancelled job's labels never reach the screen (it may have finished just before the zoom cancelled it)
+    assert first.image is None or canvas._labels is not first.image
     # labels off: no label pass, no label image
     n = len(jobs)
     ws.set_labels(False)
