@@ -142,7 +142,8 @@ def test_spec_bundles_every_riskmap_module_and_the_listed_data():
 
 
 # ---- licences ---------------------------------------------------------------------------------------------------
-REQUIRED = {  # component → a phrase of its licence text
+REQUIRED = {  # component → a phrase of its licence text (tests/ui/test_about_dialog.py checks the same)
+    "riskmap": "Permission is hereby granted",
     "Python": "PYTHON SOFTWARE FOUNDATION LICENSE",
     "Qt 6 (PySide6)": "GNU LESSER GENERAL PUBLIC LICENSE",
     "Leaflet": "Redistribution and use in source and binary forms",
