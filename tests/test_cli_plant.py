@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from riskmap.store import Project
+from tests.test_kill import _kill_after
 
 
 def _hash(path) -> str:
@@ -281,28 +282,6 @@ def test_pack_without_credit_code_warns(cli, demo_copy, plant_ent, tmp_path):
     assert "没有统一社会信用代码" in _one_error_line(rc, out, err)
 
 
-def _kill_at(args, moment) -> bool:
-    """Run ``riskmap ARGS`` in a subprocess and SIGKILL it at ``moment`` (seconds, or a callable that says when);
-    True when it was still running."""
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    proc = subprocess.Popen([sys.executable, "-m", "riskmap.cli", *map(str, args)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.perf_counter() + (60 if callable(moment) else moment)
-    while proc.poll() is None:
-        if (moment() if callable(moment) else False) or time.perf_counter() >= deadline:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            return True
-        time.sleep(0.002)
-    return False
-
-
 @pytest.mark.slow
 def test_killed_pack_and_import_leave_whole_files(demo_path, plant_ent, tmp_path):
     """SIGKILL part way through --pack leaves no package or a whole one; through an import, the project holds the
@@ -315,13 +294,13 @@ def test_killed_pack_and_import_leave_whole_files(demo_path, plant_ent, tmp_path
     eid, *_ = plant_ent
     pkg = tmp_path / "pkg.gpkg"
     t0 = time.perf_counter()
-    assert _kill_at(["plant", demo_path, "--enterprise", eid, "--pack", pkg], 120) is False
+    assert _kill_after(["plant", demo_path, "--enterprise", eid, "--pack", pkg], tmp_path, 120) is False
     full = time.perf_counter() - t0
     n_points = len(read_package(pkg)[1]["risk_points"])
     killed = 0
     for k, f in enumerate((0.4, 0.6, 0.8, 0.95)):
         out = tmp_path / f"k{k}.gpkg"
-        killed += _kill_at(["plant", demo_path, "--enterprise", eid, "--pack", out], full * f)
+        killed += _kill_after(["plant", demo_path, "--enterprise", eid, "--pack", out], tmp_path, full * f)
         assert not out.exists() or len(read_package(out)[1]["risk_points"]) == n_points
     base = tmp_path / "base.gpkg"
     shutil.copy(demo_path, base)
@@ -333,7 +312,7 @@ def test_killed_pack_and_import_leave_whole_files(demo_path, plant_ent, tmp_path
     t0 = time.perf_counter()
     done = tmp_path / "done.gpkg"
     shutil.copy(base, done)
-    assert _kill_at(["import", done, pkg, "--layer", "plant"], 120) is False
+    assert _kill_after(["import", done, pkg, "--layer", "plant"], tmp_path, 120) is False
     full = time.perf_counter() - t0
     moments = [full * f for f in (0.5, 0.7, 0.85, 0.95)]
     for k, moment in enumerate(moments + ["journal"]):
@@ -341,7 +320,7 @@ def test_killed_pack_and_import_leave_whole_files(demo_path, plant_ent, tmp_path
         shutil.copy(base, target)
         if moment == "journal":  # as soon as the write transaction holds the file
             moment = (lambda t=target: Path(f"{t}-journal").exists())
-        killed += _kill_at(["import", target, pkg, "--layer", "plant"], moment)
+        killed += _kill_after(["import", target, pkg, "--layer", "plant"], tmp_path, moment)
         con = sqlite3.connect(target)  # rolls a hot journal back, as the next open would
         try:
             assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
