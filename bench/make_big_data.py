@@ -93,20 +93,26 @@ def insert_dated_enterprises(session, ents: gpd.GeoDataFrame, history: tuple, da
     session.execute(Assessment.__table__.insert(), rows)
     return ids, len(rows)
 
-def _to_geographic(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    tr = pyproj.Transformer.from_crs(METRIC_EPSG, 4490, always_xy=True)
+def _to_geographic(x: np.ndarray, y: np.ndarray, epsg: int = METRIC_EPSG) -> tuple[np.ndarray, np.ndarray]:
+    tr = pyproj.Transformer.from_crs(epsg, 4490, always_xy=True)
     return tr.transform(x, y)
 
 
-def _county(rng: np.random.Generator) -> shapely.Polygon:
-    """A smooth, irregular county-like outline filling most of the bounding box (metres)."""
-    tr = pyproj.Transformer.from_crs(4490, METRIC_EPSG, always_xy=True)
-    x0, y0 = tr.transform(LON_MIN, LAT_MIN)
-    x1, y1 = tr.transform(LON_MAX, LAT_MAX)
+def outline(rng: np.random.Generator, bbox: tuple[float, float, float, float] = (LON_MIN, LAT_MIN, LON_MAX, LAT_MAX),
+            epsg: int = METRIC_EPSG) -> shapely.Polygon:
+    """A smooth, irregular county-like outline filling most of ``bbox`` (lon/lat), in metres of ``epsg``."""
+    tr = pyproj.Transformer.from_crs(4490, epsg, always_xy=True)
+    x0, y0 = tr.transform(bbox[0], bbox[1])
+    x1, y1 = tr.transform(bbox[2], bbox[3])
     cx, cy, rx, ry = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 2, (y1 - y0) / 2
     t = np.linspace(0, 2 * np.pi, 360, endpoint=False)
     r = 0.86 + sum(rng.uniform(0.01, 0.05) * np.sin(k * t + rng.uniform(0, 6.3)) for k in range(2, 9))
     return shapely.Polygon(np.column_stack([cx + rx * r * np.cos(t), cy + ry * r * np.sin(t)]))
+
+
+def _county(rng: np.random.Generator) -> shapely.Polygon:
+    """The county outline of the 100k data set (metres)."""
+    return outline(rng)
 
 
 def _points_in(poly, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -132,6 +138,79 @@ def _levels(rng: np.random.Generator, n: int, none_share: float = 0.08) -> pd.ar
     return pd.array(np.where(lv == 0, None, lv), dtype="Int64")
 
 
+def clustered_points(region, centres: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` points (metres) in ``region``: 60 % around the ``centres`` (normal, 0.8–4 km per centre), the rest
+    anywhere; shuffled."""
+    n_near = int(n * 0.6)
+    which = rng.integers(0, len(centres), n_near)
+    near = centres[which] + rng.normal(0, 1, (n_near, 2)) * rng.uniform(800, 4000, len(centres))[which][:, None]
+    inside = shapely.contains_xy(region, near[:, 0], near[:, 1])
+    near = near[inside]
+    far = _points_in(region, n - len(near), rng)
+    pts = np.vstack([near, far])
+    return pts[rng.permutation(len(pts))]
+
+
+def enterprise_attributes(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """industry, name and level (1–4 or missing, 8 %) of ``n`` generated enterprises."""
+    keys = list(INDUSTRIES)
+    weights = np.array([INDUSTRIES[k][1] for k in keys])
+    ind = rng.choice(len(keys), size=n, p=weights / weights.sum())
+    suffix = np.array([INDUSTRIES[k][0] for k in keys])[ind]
+    return {"name": _names(rng, n, suffix), "industry": np.array(keys, dtype=object)[ind], "level": _levels(rng, n)}
+
+
+def voronoi_cells(region, n: int, rng: np.random.Generator) -> np.ndarray:
+    """About ``n`` Voronoi cells tiling ``region`` (metres; polygons only, rare slivers dropped)."""
+    seeds = _points_in(region, n, rng)
+    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.MultiPoint(seeds), extend_to=region))
+    cells = shapely.intersection(cells, region)
+    return cells[shapely.get_type_id(cells) == 3]
+
+
+def field_levels(cells: np.ndarray, centres: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Levels 1–4 of ``cells`` following a smooth random field (bumps at 12 of the ``centres``)."""
+    cent = shapely.get_coordinates(shapely.centroid(cells))
+    field = np.zeros(len(cells))
+    for _ in range(12):
+        c = centres[rng.integers(0, len(centres))]
+        field += rng.uniform(0.5, 1.0) * np.exp(-((cent - c) ** 2).sum(axis=1) / (2 * rng.uniform(3e3, 9e3) ** 2))
+    field += rng.normal(0, 0.08, len(cells))
+    grid_level = np.digitize(field, [0.08, 0.3, 0.6])  # 0..3 → level 4..1
+    return (4 - grid_level).astype(np.int64)
+
+
+def random_walks(region, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``n`` lines of 3–20 vertices starting in ``region``: random walks with a persistent heading, 80–400 m
+    steps. Returns (x, y, feature index of each vertex), metres."""
+    counts = rng.integers(3, 21, n)
+    total = int(counts.sum())
+    starts = np.repeat(_points_in(region, n, rng), counts, axis=0)
+    heading = np.repeat(rng.uniform(0, 2 * np.pi, n), counts) + rng.normal(0, 0.35, total)
+    step = rng.uniform(80, 400, total)
+    first = np.zeros(total, dtype=bool)
+    first[np.cumsum(counts) - counts] = True
+    dx = np.where(first, 0.0, step * np.cos(heading))
+    dy = np.where(first, 0.0, step * np.sin(heading))
+    feature = np.repeat(np.arange(n), counts)
+    cx, cy = np.cumsum(dx), np.cumsum(dy)
+    base = np.cumsum(counts) - counts
+    x = starts[:, 0] + cx - np.repeat(cx[base], counts)
+    y = starts[:, 1] + cy - np.repeat(cy[base], counts)
+    return x, y, feature
+
+
+def lifeline_attributes(n: int, rng: np.random.Generator, first_id: int = 1) -> dict[str, np.ndarray]:
+    """name, category and diameter_mm of ``n`` generated lifeline segments (numbered from ``first_id``)."""
+    cats = list(LIFELINE_CATEGORIES)
+    cw = np.array([LIFELINE_CATEGORIES[k][1] for k in cats])
+    cat = rng.choice(len(cats), size=n, p=cw / cw.sum())
+    word = np.array([LIFELINE_CATEGORIES[k][0] for k in cats], dtype=object)[cat]
+    return {"name": np.array([f"示例{w}{i:05d}" for i, w in enumerate(word, first_id)], dtype=object),
+            "category": np.array(cats, dtype=object)[cat],
+            "diameter_mm": rng.choice([100, 150, 200, 300, 400, 600], n)}
+
+
 def make_big_layers(seed: int = 0, n_enterprises: int = N_ENTERPRISES, n_grids: int = N_GRIDS,
                     n_lifelines: int = N_LIFELINES) -> dict[str, gpd.GeoDataFrame]:
     """The benchmark layers, keyed by layer id (``enterprises``, ``grids``, ``lifelines``), in EPSG:4490.
@@ -148,43 +227,23 @@ def make_big_layers(seed: int = 0, n_enterprises: int = N_ENTERPRISES, n_grids: 
     towns = _points_in(shapely.buffer(county, -8000), N_TOWNS, rng)
     town_names = np.array([f"示例{SYLLABLES[i % len(SYLLABLES)]}{SYLLABLES[(7 * i + 3) % len(SYLLABLES)]}镇"
                            for i in range(N_TOWNS)], dtype=object)
-    n_near = int(n_enterprises * 0.6)
-    which = rng.integers(0, N_TOWNS, n_near)
-    near = towns[which] + rng.normal(0, 1, (n_near, 2)) * rng.uniform(800, 4000, N_TOWNS)[which][:, None]
-    inside = shapely.contains_xy(county, near[:, 0], near[:, 1])
-    near = near[inside]
-    far = _points_in(county, n_enterprises - len(near), rng)
-    pts = np.vstack([near, far])
-    pts = pts[rng.permutation(len(pts))]
+    pts = clustered_points(county, towns, n_enterprises, rng)
     # town of each enterprise: the nearest town centre
     d2 = ((pts[:, None, :] - towns[None, :, :]) ** 2).sum(axis=2)
     town_of = town_names[d2.argmin(axis=1)]
-    keys = list(INDUSTRIES)
-    weights = np.array([INDUSTRIES[k][1] for k in keys])
-    ind = rng.choice(len(keys), size=len(pts), p=weights / weights.sum())
-    suffix = np.array([INDUSTRIES[k][0] for k in keys])[ind]
+    attrs = enterprise_attributes(len(pts), rng)
     lon, lat = _to_geographic(pts[:, 0], pts[:, 1])
     enterprises = gpd.GeoDataFrame({
         "id": np.arange(1, len(pts) + 1, dtype=np.int64),
-        "name": _names(rng, len(pts), suffix),
-        "industry": np.array(keys, dtype=object)[ind],
+        "name": attrs["name"],
+        "industry": attrs["industry"],
         "town": town_of,
-        "level": _levels(rng, len(pts)),
+        "level": attrs["level"],
     }, geometry=gpd.points_from_xy(lon, lat), crs=4490)
 
     # grids: a Voronoi tessellation of the county; levels follow a smooth random field
-    seeds = _points_in(county, n_grids, rng)
-    cells = shapely.get_parts(shapely.voronoi_polygons(shapely.MultiPoint(seeds), extend_to=county))
-    cells = shapely.intersection(cells, county)
-    cells = cells[shapely.get_type_id(cells) == 3]  # polygons only (drop rare slivers)
-    cent = shapely.get_coordinates(shapely.centroid(cells))
-    field = np.zeros(len(cells))
-    for _ in range(12):
-        c = towns[rng.integers(0, N_TOWNS)]
-        field += rng.uniform(0.5, 1.0) * np.exp(-((cent - c) ** 2).sum(axis=1) / (2 * rng.uniform(3e3, 9e3) ** 2))
-    field += rng.normal(0, 0.08, len(cells))
-    grid_level = np.digitize(field, [0.08, 0.3, 0.6])  # 0..3 → level 4..1
-    grid_level = (4 - grid_level).astype(np.int64)
+    cells = voronoi_cells(county, n_grids, rng)
+    grid_level = field_levels(cells, towns, rng)
     geo_cells = shapely.transform(cells, lambda c: np.column_stack(_to_geographic(c[:, 0], c[:, 1])))
     grids = gpd.GeoDataFrame({
         "id": np.arange(1, len(cells) + 1, dtype=np.int64),
@@ -193,32 +252,11 @@ def make_big_layers(seed: int = 0, n_enterprises: int = N_ENTERPRISES, n_grids: 
     }, geometry=geo_cells, crs=4490)
 
     # lifelines: random walks with a persistent heading, 80–400 m steps
-    counts = rng.integers(3, 21, n_lifelines)
-    total = int(counts.sum())
-    starts = np.repeat(_points_in(county, n_lifelines, rng), counts, axis=0)
-    heading = np.repeat(rng.uniform(0, 2 * np.pi, n_lifelines), counts) + rng.normal(0, 0.35, total)
-    step = rng.uniform(80, 400, total)
-    first = np.zeros(total, dtype=bool)
-    first[np.cumsum(counts) - counts] = True
-    dx = np.where(first, 0.0, step * np.cos(heading))
-    dy = np.where(first, 0.0, step * np.sin(heading))
-    feature = np.repeat(np.arange(n_lifelines), counts)
-    cx, cy = np.cumsum(dx), np.cumsum(dy)
-    base = np.cumsum(counts) - counts
-    x = starts[:, 0] + cx - np.repeat(cx[base], counts)
-    y = starts[:, 1] + cy - np.repeat(cy[base], counts)
+    x, y, feature = random_walks(county, n_lifelines, rng)
     lon, lat = _to_geographic(x, y)
     lines = shapely.linestrings(np.column_stack([lon, lat]), indices=feature)
-    cats = list(LIFELINE_CATEGORIES)
-    cw = np.array([LIFELINE_CATEGORIES[k][1] for k in cats])
-    cat = rng.choice(len(cats), size=n_lifelines, p=cw / cw.sum())
-    word = np.array([LIFELINE_CATEGORIES[k][0] for k in cats], dtype=object)[cat]
-    lifelines = gpd.GeoDataFrame({
-        "id": np.arange(1, n_lifelines + 1, dtype=np.int64),
-        "name": np.array([f"示例{w}{i:05d}" for i, w in enumerate(word, 1)], dtype=object),
-        "category": np.array(cats, dtype=object)[cat],
-        "diameter_mm": rng.choice([100, 150, 200, 300, 400, 600], n_lifelines),
-    }, geometry=lines, crs=4490)
+    lifelines = gpd.GeoDataFrame({"id": np.arange(1, n_lifelines + 1, dtype=np.int64),
+                                  **lifeline_attributes(n_lifelines, rng)}, geometry=lines, crs=4490)
     return {"enterprises": enterprises, "grids": grids, "lifelines": lifelines}
 
 
