@@ -363,35 +363,28 @@ def search(project, layer_def: LayerDef, text: str, limit: int = SEARCH_LIMIT, *
     with project.engine.connect() as conn:
         conds, params = _where_parts(conn, layer_def, where)
         addr = _q(address) if address else "NULL"
-        inner = f"SELECT id, {_q(name)} AS s_name, {addr} AS s_addr FROM {tbl.name}"
-        if conn.dialect.name == "postgresql":
-            inner = inner.replace(" FROM", ", (ST_XMin(geom) + ST_XMax(geom)) / 2 AS s_x, "
-                                           "(ST_YMin(geom) + ST_YMax(geom)) / 2 AS s_y FROM", 1)
-            head = "SELECT t.id, t.s_name, t.s_addr, t.s_x, t.s_y FROM ({inner}) t"
-        else:
-            head = (f"SELECT t.id, t.s_name, t.s_addr, (r.minx + r.maxx) / 2, (r.miny + r.maxy) / 2 FROM ({{inner}}) t"
-                    f" LEFT JOIN rtree_{tbl.name}_geom r ON r.id = t.id")
+        head = f"SELECT id, {_q(name)}, {addr}, {_geom_select(conn)} FROM {tbl.name}"
         params.update({"s_text": text, "s_pat": like_pattern(text), "s_lim": int(limit)})
-        exact = _run(conn, head.format(inner=inner + _where_sql(conds + [f"{_q(name)} = :s_text"]))
-                     + " ORDER BY t.id LIMIT :s_lim", params)
+        exact = _run(conn, head + _where_sql(conds + [f"{_q(name)} = :s_text"]) + " ORDER BY id LIMIT :s_lim", params)
         found.update((int(r[0]), r) for r in exact)
         if len(found) < limit:
             like = f"{_q(name)} LIKE :s_pat ESCAPE '\\'"
             if address:
                 like = f"({like} OR {_q(address)} LIKE :s_pat ESCAPE '\\')"
             params["s_lim"] = int(limit) + len(found)
-            part = _run(conn, head.format(inner=inner + _where_sql(conds + [like])) + " ORDER BY t.id LIMIT :s_lim",
-                        params)
+            part = _run(conn, head + _where_sql(conds + [like]) + " ORDER BY id LIMIT :s_lim", params)
             for r in part:
                 if len(found) >= limit:
                     break
                 found.setdefault(int(r[0]), r)
-    rows = list(found.values())
+        rows = list(found.values())
+        geoms = _decode(conn, [r[3] for r in rows])
+    b = shapely.bounds(geoms).reshape(-1, 4)  # NaN without a place
     return pd.DataFrame({
         "id": np.array([int(r[0]) for r in rows], dtype=np.int64),
         "label": pd.Series([f"{r[1]} — {r[2] or ''}" if address else str(r[1]) for r in rows], dtype=object),
-        "lon": np.array([np.nan if r[3] is None else float(r[3]) for r in rows], dtype=float),
-        "lat": np.array([np.nan if r[4] is None else float(r[4]) for r in rows], dtype=float),
+        "lon": (b[:, 0] + b[:, 2]) / 2,
+        "lat": (b[:, 1] + b[:, 3]) / 2,
     }, columns=cols)
 
 
