@@ -26,6 +26,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from riskmap.errors import RiskmapError
 from riskmap.layers import GROUPS, RASTER, LayerDef, load_catalogue, raster_catalogue
 from riskmap.fields import display_column
+from riskmap.ui import lazy_query
 from riskmap.ui.i18n import current_language
 
 log = logging.getLogger("riskmap.ui")
@@ -448,7 +449,7 @@ class Workspace(QObject):
                     new.prepare()
                 self.layers[i] = new
                 sel = self.selection.get(new.id)
-                if sel is not None:
+                if sel is not None and not lazy_query.is_lazy(new):  # a lazy layer holds only the view's rows
                     self.selection[new.id] = np.intersect1d(sel, new.ids)
                 self.sync_z()
                 self.layerChanged.emit(new.id, "data")
@@ -518,6 +519,8 @@ class Workspace(QObject):
 
     def layer_extent(self, layer_id: str, ids=None) -> tuple[float, float, float, float] | None:
         layer = self.layer(layer_id)
+        if lazy_query.is_lazy(layer):  # asked of the project's spatial index, not of the cached rows
+            return lazy_query.extent(self, layer, ids)
         b = layer.bounds()
         if ids is not None:
             b = b[layer.row_of(ids)]
@@ -545,9 +548,14 @@ class Workspace(QObject):
         hits = {"point": [], "line": [], "polygon": []}
         pt = shapely.Point(x, y)
         for layer in reversed(self.layers):
-            if not layer.visible or (layers is not None and layer.id not in layers) or not len(layer.gdf):
+            if not layer.visible or (layers is not None and layer.id not in layers):
                 continue
             if layer.geometry not in hits:  # an image layer: nothing to identify
+                continue
+            if lazy_query.is_lazy(layer):  # too large to hold: asked of the project, not of the cached rows
+                hits[layer.geometry].extend((layer.id, i) for i in lazy_query.features_at(self, layer, x, y, tolerance))
+                continue
+            if not len(layer.gdf):
                 continue
             b = layer.bounds()
             cand = np.flatnonzero(layer.mask & (b[:, 0] - tolerance <= x) & (b[:, 2] + tolerance >= x)
@@ -567,12 +575,16 @@ class Workspace(QObject):
 
     def record(self, layer_id: str, feature_id: int) -> pd.Series | None:
         layer = self.layer(layer_id)
+        if lazy_query.is_lazy(layer):
+            return lazy_query.record(self, layer, feature_id)
         rows = layer.row_of([feature_id])
         return layer.gdf.iloc[int(rows[0])] if len(rows) else None
 
     def geometry_of(self, layer_id: str, feature_id: int):
         """The feature's geometry in the map CRS, or None."""
         layer = self.layer(layer_id)
+        if lazy_query.is_lazy(layer):
+            return lazy_query.geometry_of(self, layer, feature_id)
         rows = layer.row_of([feature_id])
         return layer.projected[int(rows[0])] if len(rows) else None
 
