@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 from riskmap.layers import GROUPS
 from riskmap.ui.i18n import current_language, tr
 from riskmap.ui.icons import icon
+from riskmap.ui.lazy_query import exact_counts, shown_and_total
 from riskmap.ui.swatches import layer_icon
 
 ROLE_ID = Qt.ItemDataRole.UserRole
@@ -90,6 +91,7 @@ class LayersPanel(QWidget):
         workspace.layersReset.connect(self.rebuild)
         workspace.orderChanged.connect(self.rebuild)
         workspace.layerChanged.connect(self._layer_changed)
+        exact_counts(workspace).ready.connect(self._counts_ready)
         self.rebuild()
 
     # ---- building
@@ -150,9 +152,20 @@ class LayersPanel(QWidget):
 
     def _layer_text(self, layer) -> str:
         title = layer.title(current_language())
-        total = len(layer.gdf)
-        shown = layer.shown_count()
+        shown, total = shown_and_total(self.workspace, layer)  # a lazy layer: counted in the project
+        if total is None or shown is None:
+            return f"{title} (…)"
         return f"{title} ({shown}/{total})" if shown != total else f"{title} ({total})"
+
+    def _counts_ready(self, layer_id: str) -> None:
+        item = self.item_for(layer_id)
+        if item is None or not self.workspace.has_layer(layer_id):
+            return
+        self._building = True
+        item.setText(0, self._layer_text(self.workspace.layer(layer_id)))
+        self._building = False
+        if self.current_layer() == layer_id:
+            self._sync_controls()
 
     def _layer_tip(self, layer) -> str:
         tip = layer.title(current_language())
@@ -303,8 +316,9 @@ class LayersPanel(QWidget):
         if layer.filter.is_empty():
             self.filter_label.setText("")
         else:
-            self.filter_label.setText(tr("筛选：显示 {shown} / {total}").format(shown=layer.shown_count(),
-                                                                          total=len(layer.gdf)))
+            shown, total = shown_and_total(self.workspace, layer)
+            self.filter_label.setText(tr("筛选：显示 {shown} / {total}").format(
+                shown="…" if shown is None else shown, total="…" if total is None else total))
 
     def _opacity_changed(self, value: int) -> None:
         lid = self.current_layer()
