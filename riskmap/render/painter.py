@@ -49,6 +49,7 @@ from riskmap.render._bulk import (
     cull_segments, draw_fragments, fragments, make_path, polyline_types, thin_vertices,
 )
 from riskmap.render.labels import PlacedLabel, draw_labels, place_labels
+from riskmap.render.lazy import resolve_layers
 from riskmap.render.prepared import PreparedLayer
 from riskmap.render.settings import MapSettings
 from riskmap.render.symbols import STAMPS, extent_factor, make_pen, symbols_path
@@ -77,6 +78,7 @@ class RenderStats:
     labels: list[PlacedLabel] = field(default_factory=list)
     label_seconds: float = 0.0
     cancelled: bool = False
+    aggregated: list[str] = field(default_factory=list)  # layers drawn as aggregates (riskmap.render.lazy)
 
 
 def cancel_function(cancel):
@@ -130,6 +132,8 @@ def render(painter: QPainter, settings: MapSettings, layers: list[PreparedLayer]
     stats = RenderStats()
     is_cancelled = cancel_function(cancel)
     ctx = _Ctx(painter, settings, fast_strokes=fast_strokes)
+    layers = resolve_layers(drawn_layers(layers, opacity, settings), settings, labels=labels, cancel=is_cancelled)
+    stats.aggregated = [lay.id for lay in layers if getattr(lay, "aggregated", False)]
     ordered = drawn_layers(layers, opacity, settings)
     steps = len(ordered) + (1 if labels else 0) + (1 if selection else 0)
     done = 0
@@ -197,8 +201,9 @@ def render_labels(painter: QPainter, settings: MapSettings, layers: list[Prepare
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
         if not is_cancelled():
-            stats.labels = _place_and_draw_labels(painter, settings, drawn_layers(layers, opacity, settings), max_labels,
-                                                  is_cancelled, raster)
+            ordered = resolve_layers(drawn_layers(layers, opacity, settings), settings, labels=True, cancel=is_cancelled)
+            stats.aggregated = [lay.id for lay in ordered if getattr(lay, "aggregated", False)]
+            stats.labels = _place_and_draw_labels(painter, settings, ordered, max_labels, is_cancelled, raster)
         stats.cancelled = is_cancelled()
     finally:
         painter.restore()

@@ -79,6 +79,7 @@ class MapCanvas(QWidget):
     labelsFinished = Signal(float)  # seconds from the render's start until its labels were shown
     featuresIdentified = Signal(list, float, float)  # [(layer id, feature id)], map x, y
     tilesUnavailable = Signal(str)  # message, once per tile source
+    lodChanged = Signal()  # the layers drawn as aggregates changed (see ``aggregated``)
 
     def __init__(self, workspace, parent: QWidget | None = None, tile_store: TileStore | None = None):
         super().__init__(parent)
@@ -113,6 +114,7 @@ class MapCanvas(QWidget):
         self.decorations = True
         self.demo_mark = False
         self.asof_mark = ""  # "截至 YYYY-MM-DD" while the map shows a past date (riskmap.ui.timeline)
+        self.aggregated: tuple[str, ...] = ()  # ids of the layers the shown frame draws as aggregates
         self.overlays: list = []  # callables (painter, view) painted over the map, e.g. the change layer
         self.history: list[tuple] = []
         self.history_pos = -1
@@ -403,12 +405,30 @@ class MapCanvas(QWidget):
         self._image = img
         self._image_view = job.view
         self._image_seq = getattr(job, "seq", self._seq)
+        self._set_aggregated(tuple(job.stats.aggregated) if job.stats is not None else ())
         key = self._image_key = getattr(job, "label_key", None)
         if key != self._labels_key:  # labels of another view or other layers: gone until the new ones come
             self._labels = None
             self._labels_view = self._labels_key = None
         self.render_count += 1
         self.update()
+
+    def _set_aggregated(self, ids: tuple[str, ...]) -> None:
+        """Lazy layers drawn as aggregates in the frame shown: their titles (legend) and the canvas's note say so."""
+        for layer in self.workspace.layers:
+            if getattr(layer, "lazy", False):
+                layer.prepared.aggregated = layer.id in ids
+        if ids != self.aggregated:
+            self.aggregated = ids
+            self.lodChanged.emit()
+
+    def aggregated_note(self) -> str:
+        """The canvas's note while symbols are aggregated ('' when none is)."""
+        if not self.aggregated:
+            return ""
+        names = "、".join(self.workspace.layer(i).title(self.workspace.lang) for i in self.aggregated
+                         if self.workspace.has_layer(i))
+        return tr("{names}已聚合：每个符号为一片区域内的最高等级，数字为其中的数量").format(names=names)
 
     def _accept_labels(self, job: LabelJob) -> None:
         img = job.image
@@ -594,6 +614,8 @@ class MapCanvas(QWidget):
                 overlay(painter, self.view)
             if self.asof_mark:
                 self._paint_asof_mark(painter)
+            if self.aggregated:
+                self._paint_lod_note(painter)
             if self.flash_geoms and self._flash_on:
                 pen = QPen(QColor("#FF1744"), 3)
                 painter.setPen(pen)
@@ -626,6 +648,22 @@ class MapCanvas(QWidget):
             painter.drawText(QRectF(0, 0, v.width_px - 10, v.height_px - 6),
                              int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom), DEMO_MARK)
             painter.restore()
+
+    def _paint_lod_note(self, painter: QPainter) -> None:
+        """The aggregation note at the top left (below the date mark), like the legend's title says it."""
+        text = self.aggregated_note()
+        painter.save()
+        painter.setFont(map_font(9))
+        fm = painter.fontMetrics()
+        w = min(fm.horizontalAdvance(text) + 16, max(self.width() - 60, 80))
+        top = 8 + (fm.height() + 16 if self.asof_mark else 0)
+        box = QRectF(8, top, w, fm.height() + 8)
+        painter.setPen(QPen(QColor("#5D4037"), 1))
+        painter.setBrush(QColor(255, 248, 225, 230))
+        painter.drawRoundedRect(box, 3, 3)
+        painter.drawText(box.adjusted(6, 0, -6, 0), int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
+                         fm.elidedText(text, Qt.TextElideMode.ElideRight, int(w - 12)))
+        painter.restore()
 
     def _paint_asof_mark(self, painter: QPainter) -> None:
         """The date the map shows, in a small box at the top left (like the 示例数据 mark, always on)."""

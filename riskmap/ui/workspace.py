@@ -112,6 +112,8 @@ class LayerFilter:
 class MapLayer:
     """A catalogue layer with its data (EPSG:4490), projected geometry, state and prepared drawing."""
 
+    lazy = False  # read whole (see LazyMapLayer)
+
     def __init__(self, layer_def: LayerDef, gdf, projected: np.ndarray, map_epsg: int):
         self.layer_def = layer_def
         self.id = layer_def.id
@@ -250,9 +252,87 @@ class RasterMapLayer(MapLayer):
                                   fetch=self.fetch)
 
 
+class LazyMapLayer(MapLayer):
+    """A layer too large to read whole (more than ``riskmap.store.viewport.LAZY_ROWS`` rows): its
+    ``prepared`` is a :class:`riskmap.render.lazy.LazyPrepared` that the renderer asks, on the render worker,
+    for each view's features (aggregates at small scales, the exact features of the view closer in). ``gdf``
+    holds no rows (never the whole table): exact answers are asked of the project (riskmap.store.layer_query).
+    """
+
+    lazy = True
+
+    def __init__(self, project, layer_def: LayerDef, map_epsg: int, row_count: int, gdf=None):
+        from riskmap.render.lazy import LazyPrepared
+
+        if gdf is None:
+            where = f"({layer_def.where}) AND 0" if layer_def.where else "0"
+            gdf = project.read_table(layer_def.table, where=where)
+        super().__init__(layer_def, gdf, np.empty(0, dtype=object), map_epsg)
+        self.project = project
+        self.row_count = int(row_count)
+        self.prepared = LazyPrepared(project, layer_def, map_epsg, row_count)
+        self.version = next(_VERSIONS)
+
+    def shown_count(self) -> int:
+        return self.row_count
+
+    def make_prepared(self, mask: np.ndarray | None = None):
+        return self.prepared
+
+    def prepare(self) -> None:
+        self.version = next(_VERSIONS)
+
+    def set_where(self, where) -> None:
+        """Draw only the rows ``where`` (``(sql, params)``, e.g. a filter; None: all) lets through."""
+        from riskmap.render.lazy import LazyPrepared
+
+        old = self.prepared
+        self.prepared = LazyPrepared(self.project, self.layer_def, self.map_epsg, self.row_count, where=where)
+        self.prepared.z = old.z
+        self.version = next(_VERSIONS)
+
+    def drop_cache(self) -> None:
+        """Forget what was read (after an edit or another user's change): the next frame reads again."""
+        self.prepared.drop()
+        self.version = next(_VERSIONS)
+
+    def extent(self) -> tuple[float, float, float, float] | None:
+        return self.prepared.total_bounds()
+
+
+def _filter_where(layer_def: LayerDef, flt: LayerFilter):
+    """A filter as ``(sql, params)`` for a lazy layer (values bound, never spliced), None when empty."""
+    if flt is None or flt.is_empty():
+        return None
+    from riskmap.store.layer_query import filter_sql
+
+    return filter_sql(layer_def, flt)
+
+
+def lazy_rows(project, layer_def: LayerDef) -> int | None:
+    """The layer's row count when it is to be read by view (more than LAZY_ROWS rows), else None."""
+    from riskmap.store.viewport import LAZY_ROWS, layer_rows
+
+    if layer_def.geometry == RASTER or not hasattr(project, "engine"):
+        return None
+    try:
+        n = layer_rows(project, layer_def)
+    except RiskmapError:
+        return None
+    return n if n > LAZY_ROWS else None
+
+
 def load_layer(project, layer_def: LayerDef, epsg: int) -> MapLayer:
-    """Read, project and prepare one layer; off the GUI thread it first lets a map frame finish."""
+    """Read, project and prepare one layer; off the GUI thread it first lets a map frame finish. A layer of
+    more than LAZY_ROWS rows becomes a :class:`LazyMapLayer` (off the GUI thread its compact arrays are read
+    here, so that its first frame does not wait for them)."""
     wait_for_map()
+    rows = lazy_rows(project, layer_def)
+    if rows is not None:
+        layer = LazyMapLayer(project, layer_def, epsg, rows)
+        if threading.current_thread() is not threading.main_thread():
+            layer.prepared.load()
+        return layer
     if layer_def.geometry == RASTER:
         from riskmap.render.plans import project_fetch, read_plans
 
@@ -395,6 +475,12 @@ class Workspace(QObject):
         thread; the map changes when that is done (``layerChanged(id, "filter")``)."""
         layer = self.layer(layer_id)
         flt = flt or LayerFilter()
+        if layer.lazy:  # drawn through a parameterised WHERE, never a mask over cached rows
+            layer.filter = flt
+            layer.set_where(_filter_where(layer.layer_def, flt))
+            self.sync_z()
+            self.layerChanged.emit(layer.id, "filter")
+            return
         mask = flt.mask(layer) if not flt.is_empty() else np.ones(len(layer.gdf), dtype=bool)
         layer.filter = flt
         layer.mask = mask
@@ -444,7 +530,9 @@ class Workspace(QObject):
             if old.id == new.id:
                 new.visible, new.opacity = old.visible, old.opacity
                 new.filter = old.filter
-                if not old.filter.is_empty():
+                if new.lazy and not old.filter.is_empty():
+                    new.set_where(_filter_where(new.layer_def, old.filter))
+                elif not old.filter.is_empty():
                     new.mask = old.filter.mask(new)
                     new.prepare()
                 self.layers[i] = new

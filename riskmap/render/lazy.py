@@ -1,0 +1,411 @@
+"""Layers too large to read whole (a city's million enterprises), drawn by view.
+
+A :class:`LazyPrepared` stands in the renderer's layer list for such a layer. :func:`resolve_layers`, called
+by :func:`riskmap.render.painter.render` and :func:`~riskmap.render.painter.render_labels` on the thread that
+paints (the canvas's render worker, never the GUI thread), asks it for the :class:`PreparedLayer` of the view:
+
+- **points**: the layer is held as compact arrays (id, x, y in the map CRS, style class: about 25 bytes a
+  feature, read once through :func:`riskmap.store.viewport.read_points`). When more than
+  :data:`POINT_BUDGET` points lie in the view, the view shows the level of detail: the points binned into
+  cells of :data:`CELL_MM` on a grid fixed to the map (so a pan does not move them), each cell drawn as one
+  symbol at the mean of its points in the colour of its highest class (the highest risk level: a red
+  enterprise is never hidden) and labelled with its count; the layer's title then says so
+  (:func:`aggregated_title`). Closer in, the exact points of the view, labelled with their names read by tile
+  (:data:`TILE_PX`) through the spatial index, the last :data:`NAME_TILES` tiles kept (panning back is free).
+- **lines and polygons**: the features of each tile read through the spatial index
+  (:func:`riskmap.store.viewport.query_simplified`), simplified to about a pixel at small scales and the
+  sub-pixel ones left out, the last :data:`SHAPE_TILES` tiles kept.
+
+Every number is exact: counts (:meth:`LazyPrepared.counts`) come from all rows, not from what is drawn.
+
+>>> from riskmap.layers import load_catalogue
+>>> aggregated_title(load_catalogue()["enterprises"])
+'企业（已聚合：每个符号为一片区域内最高等级）'
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from riskmap.render.prepared import PreparedLayer, classify
+from riskmap.render.settings import MapSettings
+
+POINT_BUDGET = 50_000  # exact points per view; more draw as aggregates
+CELL_MM = 3.2  # aggregate cell side on screen or paper (a 2.4 mm symbol and a gap)
+TILE_PX = 512  # name and shape tiles: about this many pixels of the view across
+NAME_TILES = 64
+SHAPE_TILES = 48
+VIEWS = 4  # resolved views kept (the frame and its label pass share one)
+AGG_ZH = "（已聚合：每个符号为一片区域内最高等级）"
+AGG_EN = " (aggregated: each symbol shows the highest level in its area)"
+
+
+def aggregated_title(layer_def, lang: str = "zh") -> str:
+    """A layer's title while its symbols are aggregates."""
+    return layer_def.title(lang) + (AGG_EN if lang == "en" else AGG_ZH)
+
+
+def resolve_layers(layers, settings: MapSettings, *, labels: bool = True, cancel=None) -> list:
+    """The layers to paint for ``settings``: lazy ones replaced by their :class:`PreparedLayer` of that view
+    (None results dropped), the others as they are."""
+    out = []
+    for layer in layers:
+        if getattr(layer, "lazy", False):
+            layer = layer.for_view(settings, labels=labels, cancel=cancel)
+            if layer is None:
+                continue
+        out.append(layer)
+    return out
+
+
+def points_prepared(layer_def, crs_epsg: int, xy: np.ndarray, cls: np.ndarray, ids: np.ndarray,
+                    label_text=None) -> PreparedLayer:
+    """A point :class:`PreparedLayer` straight from arrays (map-CRS coordinates, class indices, ids and
+    optional label texts), without a GeoDataFrame or shapely objects."""
+    prep = PreparedLayer(layer_def, crs_epsg)
+    n = len(xy)
+    prep.n = n
+    prep.geoms = None
+    prep.skipped_parts = 0
+    prep.coords = np.ascontiguousarray(np.asarray(xy, dtype=np.float64).reshape(n, 2))
+    prep.offsets = np.arange(n + 1, dtype=np.int64)
+    prep.part_feature = np.arange(n, dtype=np.int64)
+    prep.feature_parts = np.arange(n + 1, dtype=np.int64)
+    prep.part_bounds = np.column_stack([prep.coords, prep.coords])
+    prep.bounds = prep.part_bounds.copy()
+    prep.ids = np.asarray(ids)
+    frame = pd.DataFrame(index=pd.RangeIndex(n))
+    prep._classify(frame)  # colours and drawing order of the classes
+    prep.cls = np.asarray(cls, dtype=np.int32)
+    prep._counts = np.bincount(prep.cls, minlength=len(prep.classes))
+    label = layer_def.label
+    if label is not None and label_text is not None:
+        prep._prepare_labels(pd.DataFrame({label.field: pd.Series(label_text, dtype=object)}), None)
+    else:
+        prep._label_em = {}
+        prep.label_text = None
+        prep.label_xy = None
+        prep.label_order = np.zeros(0, dtype=np.int64)
+    prep.source = pd.DataFrame({"id": prep.ids})
+    return prep
+
+
+class LazyPrepared:
+    """A large layer in the renderer's list: exact counts for the legend, and :meth:`for_view` for drawing.
+
+    ``project``: the open store; ``where``: an extra condition ``(sql, params)`` (a layer filter) or None.
+    Thread-safe: the render worker resolves views while the GUI thread asks for counts.
+    """
+
+    lazy = True
+
+    def __init__(self, project, layer_def, crs_epsg: int, row_count: int, *, where=None):
+        self.project = project
+        self.layer_def = layer_def
+        self.id = layer_def.id
+        self.z = layer_def.z
+        self.kind = layer_def.geometry
+        self.crs_epsg = int(crs_epsg)
+        self.row_count = int(row_count)
+        self.where = where
+        self.version = 0
+        self.aggregated = False  # the canvas's last frame showed aggregates (the legend's title follows it)
+        template = PreparedLayer(layer_def, crs_epsg)
+        template.n = 0
+        template._classify(pd.DataFrame())
+        self.classes = template.classes
+        self.fill_colours = template.fill_colours
+        self.stroke_colours = template.stroke_colours
+        self.class_order = template.class_order
+        self._rank_of = np.empty(len(self.classes), dtype=np.int64)
+        self._rank_of[self.class_order] = np.arange(len(self.class_order))
+        self._lock = threading.RLock()
+        self._points: dict | None = None
+        self._counts: np.ndarray | None = None
+        self._sql: np.ndarray | None = None  # counts by one GROUP BY, before the arrays are read
+        self._views: OrderedDict = OrderedDict()
+        self._tiles: OrderedDict = OrderedDict()
+        self._to_geo = None
+
+    # ------------------------------------------------------------------ state
+    @property
+    def n(self) -> int:
+        return self.row_count
+
+    @property
+    def point_arrays(self) -> bool:
+        """Points held as compact arrays (a point table); other layers are read by tile."""
+        if self.kind != "point":
+            return False
+        from riskmap.model import class_for_table
+
+        try:
+            return class_for_table(self.layer_def.table).__geometry__ == "POINT"
+        except KeyError:
+            return False
+
+    def title(self, lang: str = "zh") -> str:
+        return aggregated_title(self.layer_def, lang) if self.aggregated else self.layer_def.title(lang)
+
+    def drop(self) -> None:
+        """Forget everything read (after an edit or another user's change)."""
+        with self._lock:
+            self._points = None
+            self._counts = None
+            self._sql = None
+            self._views.clear()
+            self._tiles.clear()
+            self.version += 1
+
+    def load(self) -> None:
+        """Read what every view needs (the compact point arrays); call it off the GUI thread."""
+        if self.point_arrays:
+            self._arrays()
+
+    def loaded(self) -> bool:
+        return self._points is not None or not self.point_arrays
+
+    def _arrays(self) -> dict:
+        with self._lock:
+            if self._points is None:
+                from riskmap.crs import transformer
+                from riskmap.store.viewport import read_points
+
+                pts = read_points(self.project, self.layer_def, where=self.where)
+                x, y = pts["x"], pts["y"]
+                ok = np.isfinite(x) & np.isfinite(y)
+                mx = np.full(len(x), np.nan)
+                my = np.full(len(y), np.nan)
+                if ok.any():
+                    mx[ok], my[ok] = transformer(4490, self.crs_epsg).transform(x[ok], y[ok])
+                values = pts.get("value")
+                cls = classify(self.layer_def, values if values is not None else None) if len(x) else \
+                    np.zeros(0, dtype=np.int32)
+                if values is None and self.layer_def.style.type != "single":
+                    cls = np.full(len(x), len(self.classes) - 1, dtype=np.int32)
+                self._points = {"id": pts["id"], "x": mx, "y": my, "cls": cls.astype(np.int8),
+                                "located": np.isfinite(mx) & np.isfinite(my)}
+                self._counts = np.bincount(cls, minlength=len(self.classes))
+                self.row_count = len(pts["id"])
+            return self._points
+
+    # ------------------------------------------------------------------ legend and extents
+    def counts(self, mask: np.ndarray | None = None) -> dict:
+        """Features per class key over every row of the layer (``mask``: over :meth:`visible_mask`'s rows)."""
+        if self.point_arrays and (mask is not None or self._points is not None):
+            pts = self._arrays()
+            counts = self._counts if mask is None else np.bincount(pts["cls"][mask], minlength=len(self.classes))
+        elif self.point_arrays:  # not read yet (the render worker reads the arrays): one GROUP BY, exact
+            counts = self._sql_counts()
+        else:
+            counts = self._sql_counts() if mask is None else np.zeros(len(self.classes), dtype=np.int64)
+        return {c.key: int(k) for c, k in zip(self.classes, counts)}
+
+    def _sql_counts(self) -> np.ndarray:
+        with self._lock:
+            if self._points is not None and self._counts is not None:
+                return self._counts
+            if self._sql is None:
+                from riskmap.store.viewport import class_values
+
+                values, n = class_values(self.project, self.layer_def, where=self.where)
+                cls = classify(self.layer_def, values) if len(values) else np.zeros(0, dtype=np.int32)
+                self._sql = np.bincount(cls, weights=n, minlength=len(self.classes)).astype(np.int64)
+            return self._sql
+
+    def visible_mask(self, extent, margin: float = 0.0) -> np.ndarray:
+        """Rows (of the compact arrays) located within ``extent`` widened by ``margin``."""
+        if not self.point_arrays:
+            return np.zeros(0, dtype=bool)
+        pts = self._arrays()
+        xmin, ymin, xmax, ymax = extent
+        x, y = pts["x"], pts["y"]
+        with np.errstate(invalid="ignore"):
+            return (x >= xmin - margin) & (x <= xmax + margin) & (y >= ymin - margin) & (y <= ymax + margin)
+
+    def total_bounds(self) -> tuple[float, float, float, float] | None:
+        if self.point_arrays:
+            pts = self._arrays()
+            if not pts["located"].any():
+                return None
+            x, y = pts["x"][pts["located"]], pts["y"][pts["located"]]
+            return float(x.min()), float(y.min()), float(x.max()), float(y.max())
+        from riskmap.crs import transformer
+        from riskmap.store.viewport import layer_extent
+
+        ext = layer_extent(self.project, self.layer_def)
+        if ext is None:
+            return None
+        return tuple(float(v) for v in transformer(4490, self.crs_epsg).transform_bounds(*ext))
+
+    def is_aggregated(self, settings: MapSettings) -> bool:
+        """Whether the view ``settings`` shows aggregates (more than POINT_BUDGET points in it)."""
+        if not self.point_arrays:
+            return False
+        return int(np.count_nonzero(self.visible_mask(settings.extent, self._margin(settings)))) > POINT_BUDGET
+
+    def _margin(self, settings: MapSettings) -> float:
+        return (self.layer_def.style.size_mm * settings.px_per_mm() + 2) * settings.resolution
+
+    # ------------------------------------------------------------------ views
+    def for_view(self, settings: MapSettings, *, labels: bool = True, cancel=None) -> PreparedLayer | None:
+        """The PreparedLayer of this view: aggregates or exact points, or the shapes of its tiles."""
+        with_labels = bool(labels) and self._labelled_at(settings)
+        key = (settings.extent, settings.width_px, settings.height_px, settings.dpi, with_labels, self.version)
+        with self._lock:
+            hit = self._views.get(key)
+            if hit is not None:
+                self._views.move_to_end(key)
+                return hit
+        if self.point_arrays:
+            prep = self._points_view(settings, with_labels)
+        else:
+            prep = self._shapes_view(settings, with_labels, cancel)
+        if prep is None:
+            return None
+        prep.z = self.z
+        prep.version = self.version
+        with self._lock:
+            self._views[key] = prep
+            while len(self._views) > VIEWS:
+                self._views.popitem(last=False)
+        return prep
+
+    def _labelled_at(self, settings: MapSettings) -> bool:
+        label = self.layer_def.label
+        return label is not None and label.visible_at(settings.scale_denominator())
+
+    def _points_view(self, settings: MapSettings, with_labels: bool) -> PreparedLayer:
+        pts = self._arrays()
+        inside = np.flatnonzero(self.visible_mask(settings.extent, self._margin(settings)))
+        if len(inside) > POINT_BUDGET:
+            return self._aggregates(settings, pts, inside)
+        ids = pts["id"][inside]
+        xy = np.column_stack([pts["x"][inside], pts["y"][inside]])
+        names = self._names(settings, ids) if with_labels else None
+        prep = points_prepared(self.layer_def, self.crs_epsg, xy, pts["cls"][inside], ids, names)
+        prep.aggregated = False
+        return prep
+
+    def _aggregates(self, settings: MapSettings, pts: dict, inside: np.ndarray) -> PreparedLayer:
+        from riskmap.store.viewport import bin_points
+
+        cell = CELL_MM * settings.px_per_mm() * settings.resolution
+        xmin, ymin, xmax, ymax = settings.extent
+        pad = cell
+        box = (math.floor((xmin - pad) / cell) * cell, math.floor((ymin - pad) / cell) * cell, xmax + pad, ymax + pad)
+        rank = self._rank_of[pts["cls"][inside]]
+        x, y, count, top = bin_points(pts["x"][inside], pts["y"][inside], rank, box, cell)
+        cls = np.asarray(self.class_order, dtype=np.int64)[top]
+        label = self.layer_def.label or _count_label()
+        agg_def = replace(self.layer_def, name_zh=aggregated_title(self.layer_def, "zh"),
+                          name_en=aggregated_title(self.layer_def, "en"),
+                          label=replace(label, show_below_scale=0.0, show_above_scale=0.0))
+        text = np.array([str(c) if c > 1 else None for c in count.tolist()], dtype=object)
+        order = np.argsort(-count, kind="stable")  # busiest cells first: their labels are placed first
+        prep = points_prepared(agg_def, self.crs_epsg, np.column_stack([x, y])[order], cls[order],
+                               -1 - np.arange(len(x), dtype=np.int64), text[order])
+        prep.aggregated = True
+        prep.counts_drawn = count[order]
+        return prep
+
+    def _tile_keys(self, settings: MapSettings):
+        size = 2.0 ** round(math.log2(max(TILE_PX * settings.resolution, 1e-6)))
+        xmin, ymin, xmax, ymax = settings.extent
+        for i in range(math.floor(xmin / size), math.floor(xmax / size) + 1):
+            for j in range(math.floor(ymin / size), math.floor(ymax / size) + 1):
+                yield size, i, j
+
+    def _tile_box_4490(self, size: float, i: int, j: int):
+        from riskmap.crs import transformer
+
+        if self._to_geo is None:
+            self._to_geo = transformer(self.crs_epsg, 4490)
+        return self._to_geo.transform_bounds(i * size, j * size, (i + 1) * size, (j + 1) * size)
+
+    def _tile(self, key, read):
+        with self._lock:
+            hit = self._tiles.get(key)
+            if hit is not None:
+                self._tiles.move_to_end(key)
+                return hit
+        value = read()
+        with self._lock:
+            self._tiles[key] = value
+            bound = NAME_TILES if self.point_arrays else SHAPE_TILES
+            while len(self._tiles) > bound:
+                self._tiles.popitem(last=False)
+        return value
+
+    def _names(self, settings: MapSettings, ids: np.ndarray) -> np.ndarray:
+        """Label texts of the points ``ids`` (in view), read by tile."""
+        from riskmap.store.viewport import read_points
+
+        field = self.layer_def.label.field
+        got_ids, got_text = [], []
+        for key in self._tile_keys(settings):
+            def read(key=key):
+                pts = read_points(self.project, self.layer_def, self._tile_box_4490(*key), field=field,
+                                  where=self.where)
+                return pts["id"], pts["value"]
+            tid, ttext = self._tile(("names", *key), read)
+            got_ids.append(tid)
+            got_text.append(ttext)
+        out = np.full(len(ids), None, dtype=object)
+        if not got_ids:
+            return out
+        all_ids = np.concatenate(got_ids)
+        all_text = np.concatenate([np.asarray(t, dtype=object) for t in got_text])
+        uniq, first = np.unique(all_ids, return_index=True)
+        pos = np.searchsorted(uniq, ids)
+        pos = np.clip(pos, 0, max(len(uniq) - 1, 0))
+        found = (len(uniq) > 0) & (uniq[pos] == ids) if len(uniq) else np.zeros(len(ids), dtype=bool)
+        out[found] = all_text[first[pos[found]]]
+        return out
+
+    def _shapes_view(self, settings: MapSettings, with_labels: bool, cancel) -> PreparedLayer | None:
+        import geopandas as gpd
+
+        from riskmap.crs import reproject
+        from riskmap.store.viewport import query_simplified
+
+        cols = [c for c in {self.layer_def.style.field if self.layer_def.style.type != "single" else None,
+                            self.layer_def.label.field if self.layer_def.label is not None else None} if c]
+        parts = []
+        for key in self._tile_keys(settings):
+            if cancel is not None and cancel():
+                return None
+            size = key[0]
+
+            def read(key=key, size=size):
+                box = self._tile_box_4490(*key)
+                px_deg = (box[2] - box[0]) / TILE_PX  # about a pixel of this tile's zoom, in degrees
+                gdf = query_simplified(self.project, self.layer_def, box, px_deg, cols, min_size_deg=px_deg,
+                                       where=self.where)
+                geoms = reproject(np.asarray(gdf.geometry.array, dtype=object), 4490, self.crs_epsg)
+                return gpd.GeoDataFrame(gdf.drop(columns="geometry"), geometry=gpd.GeoSeries(geoms, index=gdf.index))
+            parts.append(self._tile(("shapes", *key), read))
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            frame = gpd.GeoDataFrame({"id": pd.Series([], dtype=np.int64)}, geometry=gpd.GeoSeries([]))
+        else:
+            frame = pd.concat(parts)
+            frame = frame[~frame.index.duplicated()]
+        prep = PreparedLayer.from_gdf(self.layer_def, frame, self.crs_epsg, projected=True)
+        prep.aggregated = False
+        return prep
+
+    def __repr__(self) -> str:
+        return f"<LazyPrepared {self.id} {self.kind} rows={self.row_count}>"
+
+
+def _count_label():
+    from riskmap.layers import Label
+
+    return Label("count", size_pt=7.0, priority=5)
