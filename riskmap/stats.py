@@ -145,3 +145,91 @@ def project_stats(project, today: dt.date | None = None, *, frame: pd.DataFrame 
             "unlocated": int((~df["located"]).sum()) if "located" in df else 0,
             "unassessed": by_level["none"], "by_level": by_level, "by_industry": _by(df, "industry"), "by_town": _by(df, "town"),
             "level_industry_town": table, "hidden_dangers": dangers}
+
+
+# ---- a city's counties in one database: statistics by county, town and grid --------------------------
+CITY_UNITS = ("county", "town", "grid")
+LEVEL_COLUMNS = ("1", "2", "3", "4", "none", "total")
+
+
+def _level_table(unit_of: np.ndarray, level: np.ndarray, n_units: int) -> np.ndarray:
+    """(n_units + 1, 6) counts of levels 1–4, none, total per unit index (``unit_of``; -1: the last row)."""
+    lv = np.asarray(level, dtype=np.int64)  # 0: 未评估
+    col = np.where((lv >= 1) & (lv <= 4), lv - 1, 4)
+    idx = np.where(unit_of < 0, n_units, unit_of)
+    out = np.zeros((n_units + 1, 6), dtype=np.int64)
+    np.add.at(out, (idx, col), 1)
+    out[:, 5] = out[:, :5].sum(axis=1)
+    return out
+
+
+def city_stats(project, by: str = "county") -> pd.DataFrame:
+    """Enterprises per level (1–4, ``none`` 未评估) and ``total``, one row per county, town or grid of the
+    project — a city's database of several counties, or a single county — exact, from the store.
+
+    ``by="county"``: columns county (adcode), name, 1, 2, 3, 4, none, total; each enterprise counts in the
+    county its row belongs to (``enterprises.county``; a file's rows without one in the file's county).
+    ``by="town"`` / ``"grid"``: columns id (zone id), name, county, 1 … total; an enterprise counts in the
+    zone holding its point (the first by id on a shared border), an unlocated one in the town it is assigned
+    to (as :func:`project_stats` counts; grids never hold one). Enterprises in no unit make a last row with
+    id -1 and name 未知 (county: a NULL county). The counts are those ``riskmap stats --by`` prints."""
+    from riskmap.grading.zoning import _levels_array, assign_xy, unlocated_zones
+    from riskmap.store.counties import list_counties
+    from riskmap.store.project import read_arrays
+
+    if by not in CITY_UNITS:
+        from riskmap.errors import RiskmapError
+
+        raise RiskmapError(f"统计单元应为 {'、'.join(CITY_UNITS)} 之一，收到 {by!r}",
+                           f"the unit must be one of {', '.join(CITY_UNITS)}, got {by!r}", where="--by")
+    with project.engine.connect() as conn:
+        counties = list_counties(conn)
+        own = counties[0][0] if len(counties) == 1 else None
+        if by == "county":
+            rows = conn.exec_driver_sql(
+                "SELECT county, CASE WHEN level BETWEEN 1 AND 4 THEN level ELSE 0 END AS lv, count(*) "
+                "FROM enterprises GROUP BY 1, 2").fetchall()
+            codes = [a for a, _ in counties]
+            pos = {a: i for i, a in enumerate(codes)}
+            table = np.zeros((len(codes) + 1, 6), dtype=np.int64)
+            for county, lv, n in rows:
+                county = county if county is not None else own
+                i = pos.get(county, len(codes))
+                table[i, (int(lv) - 1) if lv else 4] += int(n)
+            table[:, 5] = table[:, :5].sum(axis=1)
+            df = pd.DataFrame(table, columns=list(LEVEL_COLUMNS))
+            df.insert(0, "name", [n for _, n in counties] + [UNKNOWN_TOWN])
+            df.insert(0, "county", codes + [None])
+            return _drop_empty_unknown(df)
+        kind = by
+        zrows = conn.exec_driver_sql(f"SELECT id, name, county FROM zones WHERE kind = '{kind}' ORDER BY id").fetchall()
+        _, zgeoms = zstore.read_zones(conn, (kind,))
+        ents = read_arrays(conn, "enterprises", ["id", "level"], xy=True)
+        n = len(ents["id"])
+        unit_of = np.full(n, -1, dtype=np.int64)
+        if len(zrows) and n:
+            pt, zn = assign_xy(np.column_stack([ents["x"], ents["y"]]), zgeoms)
+            order = np.lexsort((zn, pt))  # the first zone (by id) of a point on a shared border
+            pt, zn = pt[order], zn[order]
+            first = np.r_[True, pt[1:] != pt[:-1]] if len(pt) else np.zeros(0, dtype=bool)
+            unit_of[pt[first]] = zn[first]
+        if kind == "town" and n:
+            unl = unlocated_zones(conn, "town", zstore.read_unlocated(conn))
+            if len(unl["id"]):
+                zpos = {int(r[0]): k for k, r in enumerate(zrows)}
+                epos = pd.Index(ents["id"]).get_indexer(np.asarray(unl["id"], dtype=np.int64))
+                for e, z in zip(epos.tolist(), unl["zone"].tolist()):
+                    if e >= 0 and z >= 0:
+                        unit_of[e] = zpos[int(z)]
+    table = _level_table(unit_of, _levels_array(ents["level"]), len(zrows))
+    df = pd.DataFrame(table, columns=list(LEVEL_COLUMNS))
+    df.insert(0, "county", [r[2] if r[2] is not None else own for r in zrows] + [None])
+    df.insert(0, "name", [r[1] for r in zrows] + [UNKNOWN_TOWN])
+    df.insert(0, "id", [int(r[0]) for r in zrows] + [-1])
+    return _drop_empty_unknown(df)
+
+
+def _drop_empty_unknown(df: pd.DataFrame) -> pd.DataFrame:
+    if len(df) and df["total"].iloc[-1] == 0:
+        df = df.iloc[:-1]
+    return df.reset_index(drop=True)

@@ -220,8 +220,14 @@ def bulk_insert(conn, table: str, cols: dict[str, list], *, batch: int = 0, prog
     On a GeoPackage the R-tree is filled in one pass after the rows (from bounds computed in bulk, in
     Hilbert order) instead of by the per-row trigger; the trigger is back before the transaction ends.
     """
+    from riskmap.store.counties import with_county
+
     dialect = conn.dialect
     t = _bulk_table(table, dialect.name)
+    if "county" in t.c and "county" not in cols and cols:  # schema 5: the file's county (PostgreSQL: a trigger)
+        own = with_county(conn, table, {}).get("county")
+        if own is not None:
+            cols = {**cols, "county": [own] * len(next(iter(cols.values())))}
     names = list(cols)
     compiled = insert(t).compile(dialect=dialect, column_keys=names)
     data = [_processed(t.c[name].type.dialect_impl(dialect).bind_processor(dialect), cols[name]) for name in names]

@@ -2,6 +2,16 @@
 
 Feature tables carry ``__geometry__`` (the GeoPackage geometry type of column ``geom``);
 the others are GeoPackage ``attributes`` tables.
+
+County-owned tables (schema 5): every table but ``project_meta`` and ``counties`` carries ``county``, the
+6-digit adcode of the county the row belongs to, so one PostgreSQL database can hold a city's counties
+and row-level security can limit an editor to his county's rows by looking at the row alone (no join):
+the features (zones, enterprises, targets, lines, lifelines, resources, hidden dangers) because they lie in
+a county; the rows hanging off them (lists, risk points, plans, substances, assessments, distances, danger
+events, zone decisions) because they are edited with their parent and must be refused with it; indicators
+and their actuals because each county bureau sets its own plan; and the edit history so that a county's
+history travels with its rows (push, pull, replace). A GeoPackage holds one county (its rows carry the
+project's place, or NULL when the place is a city or none).
 """
 
 from __future__ import annotations
@@ -20,6 +30,31 @@ AUTOINC = {"sqlite_autoincrement": True}
 
 def _pk() -> Mapped[int]:
     return mapped_column(Integer, primary_key=True)
+
+
+COUNTY_INFO_KEY = "riskmap.county"  # Connection.info key: the county a GeoPackage's new rows belong to
+
+
+def county_default(context) -> str | None:
+    """The county of a new row whose caller did not name one: in a GeoPackage the file's only county (its
+    ``counties`` row, remembered per connection); on PostgreSQL None, which a BEFORE INSERT trigger fills
+    (riskmap.store.counties)."""
+    conn = context.connection
+    if conn.dialect.name != "sqlite":
+        return None
+    info = conn.info
+    if COUNTY_INFO_KEY not in info:
+        try:
+            rows = conn.exec_driver_sql("SELECT adcode FROM counties LIMIT 2").fetchall()
+        except Exception:  # a file of schema 4 (read as it is): no counties
+            rows = []
+        info[COUNTY_INFO_KEY] = rows[0][0] if len(rows) == 1 else None
+    return info[COUNTY_INFO_KEY]
+
+
+def _county() -> Mapped[str | None]:
+    """The county (6-digit adcode) a row belongs to (schema 5): set by the store, never by the caller."""
+    return mapped_column(Text, index=True, default=county_default)
 
 
 class ProjectMeta(Base):
@@ -53,6 +88,7 @@ class Zone(Versioned, Base):
     level_updated_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     note: Mapped[str | None] = mapped_column(Text)
     geom = mapped_column(Geometry("MULTIPOLYGON"))
+    county: Mapped[str | None] = _county()
 
     parent: Mapped[Zone | None] = relationship(remote_side="Zone.id")
 
@@ -69,6 +105,7 @@ class ZoneDecision(Base):
     object_id: Mapped[int] = mapped_column(Integer)
     object_level: Mapped[int | None] = mapped_column(Integer)
     note: Mapped[str | None] = mapped_column(Text)
+    county: Mapped[str | None] = _county()
 
 
 class Enterprise(Versioned, Base):
@@ -97,6 +134,7 @@ class Enterprise(Versioned, Base):
     level_basis: Mapped[str | None] = mapped_column(Text)  # how the current level was decided
     level_assessment_id: Mapped[int | None] = mapped_column(Integer)
     geom = mapped_column(Geometry("POINT"))
+    county: Mapped[str | None] = _county()
 
     risk_points: Mapped[list[RiskPoint]] = relationship(back_populates="enterprise", cascade="all, delete-orphan")
     lists: Mapped[list[EnterpriseList]] = relationship(back_populates="enterprise", cascade="all, delete-orphan")
@@ -114,6 +152,7 @@ class EnterpriseList(Base):
     kind: Mapped[str] = mapped_column(Text, nullable=False)
     content: Mapped[dict | None] = mapped_column(JSONText)
     updated_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow, onupdate=utcnow)
+    county: Mapped[str | None] = _county()
 
     enterprise: Mapped[Enterprise] = relationship(back_populates="lists")
 
@@ -147,6 +186,7 @@ class RiskPoint(Versioned, Base):
     responsible_phone: Mapped[str | None] = mapped_column(Text)  # 联系电话
     signs: Mapped[list | None] = mapped_column(JSONText)  # GB 2894 sign codes, e.g. ["W001", "P003"]
     geom = mapped_column(Geometry("GEOMETRY"))
+    county: Mapped[str | None] = _county()
 
     enterprise: Mapped[Enterprise] = relationship(back_populates="risk_points")
     substances: Mapped[list[Substance]] = relationship(back_populates="risk_point", cascade="all, delete-orphan")
@@ -175,6 +215,7 @@ class PlantPlan(Versioned, Base):
     rms_m: Mapped[float | None] = mapped_column(Float)
     max_residual_m: Mapped[float | None] = mapped_column(Float)
     method: Mapped[str | None] = mapped_column(Text)  # similarity (2 points) | affine (3 or more)
+    county: Mapped[str | None] = _county()
 
 
 class Substance(Base):
@@ -188,6 +229,7 @@ class Substance(Base):
     cas: Mapped[str | None] = mapped_column(Text)
     quantity_t: Mapped[float] = mapped_column(Float, nullable=False)
     design_max_t: Mapped[float | None] = mapped_column(Float)
+    county: Mapped[str | None] = _county()
 
     risk_point: Mapped[RiskPoint] = relationship(back_populates="substances")
 
@@ -208,6 +250,7 @@ class Assessment(Base):
     assessor: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
     assessed_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow, nullable=False)
+    county: Mapped[str | None] = _county()
 
 
 class ProtectedTarget(Versioned, Base):
@@ -228,6 +271,7 @@ class ProtectedTarget(Versioned, Base):
     town: Mapped[str | None] = mapped_column(Text)
     address: Mapped[str | None] = mapped_column(Text)
     geom = mapped_column(Geometry("POINT"))
+    county: Mapped[str | None] = _county()
 
 
 class ControlLine(Versioned, Base):
@@ -246,6 +290,7 @@ class ControlLine(Versioned, Base):
     source_doc: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text, default="draft")  # draft, approved
     geom = mapped_column(Geometry("MULTIPOLYGON"))
+    county: Mapped[str | None] = _county()
 
 
 class SafetyDistance(Base):
@@ -261,6 +306,7 @@ class SafetyDistance(Base):
     distance_m: Mapped[float] = mapped_column(Float, nullable=False)
     source_kind: Mapped[str] = mapped_column(Text, default="safety_report")
     source_doc: Mapped[str | None] = mapped_column(Text)
+    county: Mapped[str | None] = _county()
 
 
 class RiskContour(Versioned, Base):
@@ -277,6 +323,7 @@ class RiskContour(Versioned, Base):
     installation_status: Mapped[str] = mapped_column(Text, default="in_service")  # new, in_service
     source_doc: Mapped[str | None] = mapped_column(Text)
     geom = mapped_column(Geometry("MULTIPOLYGON"))
+    county: Mapped[str | None] = _county()
 
 
 class LifelineSegment(Versioned, Base):
@@ -300,6 +347,7 @@ class LifelineSegment(Versioned, Base):
     monitoring: Mapped[str | None] = mapped_column(Text)
     level: Mapped[int | None] = mapped_column(Integer)
     geom = mapped_column(Geometry("MULTILINESTRING"))
+    county: Mapped[str | None] = _county()
 
 
 class LifelinePoint(Versioned, Base):
@@ -316,6 +364,7 @@ class LifelinePoint(Versioned, Base):
     year_built: Mapped[int | None] = mapped_column(Integer)
     monitoring: Mapped[str | None] = mapped_column(Text)
     geom = mapped_column(Geometry("POINT"))
+    county: Mapped[str | None] = _county()
 
 
 class EmergencyResource(Versioned, Base):
@@ -335,6 +384,7 @@ class EmergencyResource(Versioned, Base):
     phone: Mapped[str | None] = mapped_column(Text)
     town: Mapped[str | None] = mapped_column(Text)
     geom = mapped_column(Geometry("POINT"))
+    county: Mapped[str | None] = _county()
 
 
 class HiddenDanger(Versioned, Base):
@@ -362,6 +412,7 @@ class HiddenDanger(Versioned, Base):
     effect_evaluation: Mapped[str | None] = mapped_column(Text)  # 整改效果评价
     closed_date: Mapped[dt.date | None] = mapped_column(Date)
     geom = mapped_column(Geometry("POINT"))
+    county: Mapped[str | None] = _county()
 
     events: Mapped[list[HiddenDangerEvent]] = relationship(back_populates="danger", cascade="all, delete-orphan")
 
@@ -378,6 +429,7 @@ class HiddenDangerEvent(Base):
     at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
     by: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
+    county: Mapped[str | None] = _county()
 
     danger: Mapped[HiddenDanger] = relationship(back_populates="events")
 
@@ -401,6 +453,7 @@ class Indicator(Base):
     binding: Mapped[str | None] = mapped_column(Text)  # 约束性 / 预期性
     target_text: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str | None] = mapped_column(Text)
+    county: Mapped[str | None] = _county()
 
     actuals: Mapped[list[IndicatorActual]] = relationship(back_populates="indicator", cascade="all, delete-orphan")
 
@@ -416,6 +469,7 @@ class IndicatorActual(Base):
     value: Mapped[float | None] = mapped_column(Float)
     achieved: Mapped[bool | None] = mapped_column(Boolean)  # for qualitative targets
     note: Mapped[str | None] = mapped_column(Text)
+    county: Mapped[str | None] = _county()
 
     indicator: Mapped[Indicator] = relationship(back_populates="actuals")
 
@@ -432,3 +486,17 @@ class EditRecord(Base):
     row_id: Mapped[int | None] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(Text, nullable=False)  # insert, update, delete
     changes: Mapped[dict | None] = mapped_column(JSONText)
+    county: Mapped[str | None] = _county()
+
+
+class County(Base):
+    """A county (区县) whose rows a shared database holds (schema 5): one row in a county's own file, one per
+    pushed county in a city's database. Not county-owned itself: the list of counties."""
+
+    __tablename__ = "counties"
+    adcode: Mapped[str] = mapped_column(Text, primary_key=True)  # 6-digit 行政区划代码
+    name: Mapped[str] = mapped_column(Text, nullable=False)
+    metric_epsg: Mapped[int | None] = mapped_column(Integer)
+    pushed_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    pushed_by: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(Text)  # the file it was pushed from (its name only)

@@ -16,7 +16,7 @@ from riskmap.errors import RiskmapError
 from riskmap.store.gpkg import describe
 from riskmap.store.history import HISTORY_STAMP
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _history_stamped_by_server(conn: Connection) -> None:
@@ -107,12 +107,42 @@ def _plant_layouts_read_only(dbapi_conn) -> None:
 
 _plant_layouts.read_only = {"sqlite": _plant_layouts_read_only}
 
+def _counties(conn: Connection) -> None:
+    """4 → 5: counties in one store. Every county-owned table gains ``county`` (the 6-digit adcode, indexed;
+    see riskmap.model.entities for which tables and why), its rows filled with the project's place when that
+    is a county — a project whose place is a city, a province or none keeps NULL (its rows belong to no
+    county until ``riskmap db push`` keys them; such a store lists no county). A ``counties`` table lists the
+    counties held (one in a county's file). PostgreSQL also gains the trigger giving new rows their county
+    and row-level security on every county-owned table (riskmap.store.counties). Safe to run again."""
+    from riskmap.store import counties
+
+    if conn.dialect.name == "sqlite":
+        place = conn.exec_driver_sql("SELECT value FROM project_meta WHERE key = 'place'").scalar()
+        counties.sqlite_add_columns(conn, place)
+        return
+    from riskmap.store.notices import QUIET_TABLES, notify_triggers
+    from riskmap.store.roles import grant_privileges
+
+    counties.pg_add_columns(conn)
+    if "counties" not in QUIET_TABLES:
+        conn.exec_driver_sql(notify_triggers("counties", False))
+    grant_privileges(conn)
+
+
+def _counties_read_only(dbapi_conn) -> None:
+    from riskmap.store.counties import sqlite_read_as_5
+
+    sqlite_read_as_5(dbapi_conn)
+
+
+_counties.read_only = {"sqlite": _counties_read_only}
+
 # MIGRATIONS[n] upgrades a project from version n to n + 1; a step's ``dialects`` names the stores it changes
 # (all when absent), so a read-only open of a store that a step leaves alone needs no upgrade; nor does one
 # whose steps are all ``needed_to_read = False`` (the version is bumped on the first write), or that can be
 # read as upgraded without writing (``read_only``: dialect -> a function run on each new read-only connection).
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _history_stamped_by_server, 2: _domains_and_styles,
-                                                       3: _plant_layouts}
+                                                       3: _plant_layouts, 4: _counties}
 
 
 def pending(version: int) -> list[Callable[[Connection], None]]:

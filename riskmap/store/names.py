@@ -2,6 +2,7 @@
 
 TABLE_TITLES = {
     "project_meta": "项目信息",
+    "counties": "区县",
     "zones": "分区",
     "zone_decisions": "分区定级依据",
     "enterprises": "企业",

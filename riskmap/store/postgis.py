@@ -213,6 +213,7 @@ def has_schema(conn: Connection) -> bool:
 
 def create_schema(conn: Connection, where: str) -> None:
     """Tables, GiST indexes, triggers and role grants, inside the caller's transaction."""
+    from riskmap.store.counties import pg_setup
     from riskmap.store.roles import level_guard_ddl, setup_roles
 
     ensure_postgis(conn, where)
@@ -223,6 +224,7 @@ def create_schema(conn: Connection, where: str) -> None:
     conn.exec_driver_sql(IMMUTABLE_ASSESSMENTS)
     conn.exec_driver_sql(HISTORY_STAMP)
     conn.exec_driver_sql(level_guard_ddl())
+    pg_setup(conn)  # county of new rows, row-level security (schema 5)
     conn.exec_driver_sql(NOTIFY_FUNCTIONS)
     for cls in MODEL_CLASSES:
         t = cls.__tablename__
@@ -234,8 +236,10 @@ def create_schema(conn: Connection, where: str) -> None:
 def drop_schema(conn: Connection) -> None:
     """Remove every riskmap table and function (used to undo a failed create)."""
     Base.metadata.drop_all(conn)
+    conn.exec_driver_sql("DROP TABLE IF EXISTS county_grants")
+    conn.exec_driver_sql("DROP FUNCTION IF EXISTS riskmap_may_write(text) CASCADE")
     for fn in ("riskmap_assessments_immutable", "riskmap_notify_rows", "riskmap_notify_table", "riskmap_level_guard",
-               "riskmap_history_stamp"):
+               "riskmap_history_stamp", "riskmap_county_fill"):
         conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {fn}() CASCADE")
 
 
@@ -291,6 +295,12 @@ def create_postgis(cls, url: str, *, name: str, place: str | None = None, demo: 
             meta = dict(schema_version=str(SCHEMA_VERSION), name=name, place=place or "",
                         demo="1" if demo else "0", metric_epsg=str(metric_epsg or ""), created_by=user)
             conn.execute(ProjectMeta.__table__.insert(), [{"key": k, "value": v} for k, v in meta.items()])
+            from riskmap.model import County
+            from riskmap.store.counties import file_county
+
+            own = file_county(place, metric_epsg)
+            if own is not None:
+                conn.execute(County.__table__.insert().values(**own))
     except BaseException:
         engine.dispose()
         raise

@@ -176,6 +176,7 @@ class Project:
                     gpkg.initialize(c.connection.driver_connection)
                 project.set_meta(schema_version=str(SCHEMA_VERSION), name=name, place=place or "",
                                  demo="1" if demo else "0", metric_epsg=str(metric_epsg or ""), created_by=project.user)
+                project._add_own_county(place, metric_epsg)
                 if build is not None:
                     build(project)
                 project.refresh_extents()
@@ -199,6 +200,24 @@ class Project:
             raise RiskmapError(f"项目文件已损坏或无法读取: {self.target}",
                                f"project file is damaged or unreadable: {self.target}") from exc
         upgrade(self.engine, int(row or 0), readonly=self.readonly, where=self.target)
+
+    def _add_own_county(self, place: str | None, metric_epsg: int | None) -> None:
+        """A new county project lists its own county (schema 5: its rows get it from the model's default)."""
+        from riskmap.model import County
+        from riskmap.store.counties import file_county
+
+        row = file_county(place, metric_epsg)
+        if row is not None:
+            with self.engine.begin() as conn:
+                conn.execute(County.__table__.insert().values(**row))
+
+    def counties(self) -> list[tuple[str, str]]:
+        """(adcode, name) of the counties this project holds: a county file its own place; a city's shared
+        database each county pushed into it; [] when none (a file whose place is a city or none)."""
+        from riskmap.store.counties import list_counties
+
+        with self.engine.connect() as conn:
+            return list_counties(conn)
 
     def close(self) -> None:
         if self._listener is not None:
@@ -596,7 +615,9 @@ def bulk_insert(conn, table: str, values: dict) -> int:
     column names to sequences of one length, or to one value for every row; plain columns only (no geometry).
     SQLite: multi-row ``INSERT … VALUES`` statements (half the cost of one statement per row); PostgreSQL:
     ``COPY … FROM STDIN``. Returns the number of rows."""
-    names, cols = _bulk_columns(conn, table, values)
+    from riskmap.store.counties import with_county
+
+    names, cols = _bulk_columns(conn, table, with_county(conn, table, values))
     n = len(cols[0]) if cols else 0
     if not n:
         return 0

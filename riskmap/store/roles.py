@@ -175,6 +175,11 @@ def grant_privileges(conn: Connection) -> None:
         if seqs:
             conn.exec_driver_sql(f"GRANT USAGE, SELECT ON SEQUENCE {', '.join(seqs)} TO {group}")
     conn.exec_driver_sql(f"GRANT ALL PRIVILEGES ON SEQUENCE {', '.join(all_seqs)} TO {admin}")  # push sets them
+    if conn.execute(text("SELECT to_regclass('county_grants') IS NOT NULL")).scalar():
+        # who may write which counties (schema 5): read by the county trigger as the user, handed out by admins
+        conn.exec_driver_sql(f"REVOKE ALL ON county_grants FROM {all_groups}")
+        conn.exec_driver_sql(f"GRANT SELECT ON county_grants TO {viewer}")
+        conn.exec_driver_sql(f"GRANT ALL PRIVILEGES ON county_grants TO {admin}")
 
 
 # ---- what the current user may do ---------------------------------------------------------------
@@ -190,6 +195,11 @@ class Permissions:
     assess: bool = False  # record assessments and change risk levels
     admin: bool = False  # change project settings and give roles to users
     writable_tables: frozenset[str] = field(default_factory=frozenset)
+    counties: tuple[str, ...] | None = None  # the counties whose rows the user may change; None: all
+
+    def may_write_county(self, county: str | None) -> bool:
+        """Whether a row of ``county`` may be changed (as far as the county limit goes)."""
+        return self.counties is None or county in self.counties
 
     def can_write(self, table: str) -> bool:
         return table in self.writable_tables
@@ -199,7 +209,8 @@ class Permissions:
         can = [zh for ok, zh in ((self.edit_features, "要素"), (self.edit_hidden_dangers, "隐患"),
                                  (self.assess, "风险等级"), (self.admin, "项目设置与角色")) if ok]
         roles = "、".join(ROLE_ZH.get(r, r) for r in self.roles) or "无角色"
-        return f"用户 {self.user}：{roles}（" + (f"可编辑{'、'.join(can)}" if can else "只读") + "）"
+        limit = f"，限区县 {'、'.join(self.counties)}" if self.counties and can else ""
+        return f"用户 {self.user}：{roles}（" + (f"可编辑{'、'.join(can)}" if can else "只读") + limit + "）"
 
 
 def _file_permissions(project) -> Permissions:
@@ -234,17 +245,21 @@ def permissions(project) -> Permissions:
                 held.append(role)
         owner = conn.execute(text(
             "SELECT pg_has_role(tableowner, 'USAGE') FROM pg_tables WHERE tablename = 'project_meta'")).scalar()
+        from riskmap.store.counties import user_counties
+
+        counties = None if owner else user_counties(conn)
     if owner and "admin" not in held:
         held.append("admin")
     if ro:
-        return Permissions(user=user, roles=tuple(held), read=bool(priv["project_meta"][0]))
+        return Permissions(user=user, roles=tuple(held), read=bool(priv["project_meta"][0]), counties=counties)
     writable = frozenset(t for t, (_, ins, upd, dele, any_upd, any_ins) in priv.items() if ins or upd or dele or any_upd or any_ins)
     features = bool(name_ok) and all(priv[t][3] for t in ("enterprises", "protected_targets", "control_lines"))
     dangers = all(priv[t][1] and priv[t][2] for t in DANGER_TABLES)
     assess = bool(priv["assessments"][1]) and bool(level_ok)
     admin = bool(priv["project_meta"][2]) and bool(priv["project_meta"][1])
     return Permissions(user=user, roles=tuple(held), read=bool(priv["project_meta"][0]), edit_features=features,
-                       edit_hidden_dangers=dangers, assess=assess, admin=admin, writable_tables=writable)
+                       edit_hidden_dangers=dangers, assess=assess, admin=admin, writable_tables=writable,
+                       counties=counties)
 
 
 # ---- refusals by the database, in words -----------------------------------------------------------
@@ -346,3 +361,32 @@ def list_roles(conn: Connection) -> list[tuple[str, str]]:
         " ORDER BY u.rolname, g.rolname"), {"groups": list(GROUP.values())}).all()
     back = {g: r for r, g in GROUP.items()}
     return [(u, back[g]) for u, g in rows]
+
+
+def grant(conn_or_project, user: str, role: str, *, county=None, password: str | None = None,
+          create: bool = False) -> None:
+    """Give ``user`` riskmap role ``role`` and limit his writes to ``county`` (an adcode, a list of them, or
+    None: every county), in one transaction. The limit is enforced by row-level security (riskmap.store.counties);
+    it applies to editors and assessors (a viewer writes nothing, an admin everything)."""
+    from riskmap.store.counties import parse_counties, set_user_counties
+
+    counties = parse_counties([county] if isinstance(county, str) else county)
+    if counties and role not in ("editor", "assessor"):
+        raise RiskmapError(f"区县限制只用于编辑（editor）与评估（assessor）角色，不用于 {role}",
+                           f"a county limit applies to the editor and assessor roles only, not {role}",
+                           where="--county")
+    if hasattr(conn_or_project, "engine"):
+        with conn_or_project.engine.begin() as conn:
+            grant(conn, user, role, county=counties, password=password, create=create)
+        return
+    conn = conn_or_project
+    grant_role(conn, user, role, password=password, create=create)
+    try:
+        with conn.begin_nested():
+            set_user_counties(conn, user, counties)
+    except RiskmapError:
+        raise
+    except Exception as exc:
+        if "permission denied" in str(exc) or _sqlstate(exc) == "42501":
+            raise RiskmapError("无权分配区县：需要 riskmap_admin 角色", "not allowed to limit counties: needs riskmap_admin") from exc
+        raise

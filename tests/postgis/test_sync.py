@@ -65,6 +65,9 @@ def test_push_pull_round_trips_every_row(pg_server, pg_empty_url, demo_path, tmp
                 assert len(ra) == len(rb), cls.__tablename__
                 for x, y in zip(ra, rb):
                     for key in x:
+                        if cls.__tablename__ == "counties" and key in ("pushed_at", "pushed_by", "source"):
+                            assert y[key] is not None  # the database says when, by whom and from which file
+                            continue
                         if isinstance(x[key], shapely.Geometry):
                             assert shapely.equals_exact(x[key], y[key], 1e-9), (cls.__tablename__, key)
                         else:
@@ -91,6 +94,8 @@ def test_push_pull_round_trips_every_row(pg_server, pg_empty_url, demo_path, tmp
         if table == "edit_history":
             rb = [r for r in rb if r[cols.index("table_name")] != "protected_targets" or r[cols.index("action")] != "insert"]
         assert len(ra) == len(rb), table
+        if table == "counties":  # the pull keeps the push's stamp (when, by whom, from which file)
+            ra, rb = [r[:3] for r in ra], [r[:3] for r in rb]
         for x, y in zip(ra, rb):
             assert all(_same(p, q, c) for p, q, c in zip(x, y, cols)), (table, x, y)
     seq_a = dict(sqlite3.connect(src).execute("SELECT name, seq FROM sqlite_sequence").fetchall())

@@ -1,5 +1,5 @@
-"""Schema 4 (plant layouts): a schema-3 project file — made here from the current demo by undoing what schema 4
-added — is upgraded on opening: risk points become GEOMETRY with the category and card columns, plant_plans
+"""Schema 4 (plant layouts): a schema-3 project file — made here from the current demo by undoing what schemas 5
+and 4 added — is upgraded on opening: risk points become GEOMETRY with the category and card columns, plant_plans
 appears as an attributes table, the category gets its domain; GDAL reads the result; a failed upgrade changes
 nothing; and the upgraded file takes areas and plans."""
 
@@ -20,9 +20,29 @@ from riskmap.store.gpkg import register_functions
 from riskmap.store.migrations import RISK_POINT_COLUMNS_4, SCHEMA_VERSION
 
 
+def make_schema_4(path) -> None:
+    """Turn a project file of the current schema into the file riskmap 4 would have written: no ``county``
+    columns (nor their indexes), no ``counties`` table."""
+    from riskmap.model import COUNTY_TABLES
+
+    con = sqlite3.connect(path)
+    register_functions(con)
+    with con:
+        for t in COUNTY_TABLES:
+            con.execute(f"DROP INDEX IF EXISTS ix_{t}_county")
+            con.execute(f"ALTER TABLE {t} DROP COLUMN county")
+        con.execute("DROP TABLE counties")
+        con.execute("DELETE FROM gpkg_contents WHERE table_name = 'counties'")
+        con.execute("DELETE FROM gpkg_data_columns WHERE table_name = 'counties' OR column_name = 'county'")
+        con.execute("UPDATE project_meta SET value = '4' WHERE key = 'schema_version'")
+    con.execute("VACUUM")
+    con.close()
+
+
 def make_schema_3(path) -> None:
-    """Turn a schema-4 project file into the file riskmap 3 would have written: point risk points (an area
-    becomes its representative point), no category or card columns, no plant_plans."""
+    """Turn a project file of the current schema into the file riskmap 3 would have written: point risk points
+    (an area becomes its representative point), no category or card columns, no plant_plans."""
+    make_schema_4(path)
     con = sqlite3.connect(path)
     register_functions(con)  # the R-tree triggers call ST_MinX …
     with con:
@@ -72,7 +92,7 @@ def test_the_schema_3_file_is_what_riskmap_3_wrote(v3):
 def test_opening_upgrades_to_4(v3):
     n_points = len(pyogrio.read_dataframe(v3, layer="risk_points"))
     with Project.open(v3) as p:
-        assert p.schema_version == SCHEMA_VERSION == 4
+        assert p.schema_version == SCHEMA_VERSION >= 4
         rps = p.read_table("risk_points")
         assert len(rps) == n_points and rps["category"].isna().all()
     assert set(RISK_POINT_COLUMNS_4) <= columns(v3, "risk_points")
@@ -155,7 +175,7 @@ def test_the_upgrade_runs_twice_without_harm(demo_copy):
         con.execute("UPDATE project_meta SET value = '3' WHERE key = 'schema_version'")
     con.close()
     with Project.open(demo_copy) as p:
-        assert p.schema_version == 4
+        assert p.schema_version == SCHEMA_VERSION
         assert len(p.read_table("risk_points"))
 
 
@@ -176,4 +196,4 @@ def test_failed_upgrade_to_4_changes_nothing(v3, monkeypatch):
     assert not os.path.exists(str(v3) + "-journal")
     monkeypatch.undo()
     with Project.open(v3) as p:
-        assert p.schema_version == 4
+        assert p.schema_version == SCHEMA_VERSION
