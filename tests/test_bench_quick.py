@@ -147,3 +147,58 @@ def test_bench_bundle(tmp_path):
     assert has_figure(out, rf"^cold process start to first map frame: {NUMBER} s median of 1"), out
     assert has_figure(out, rf"^riskmap --version: {NUMBER} s"), out
     assert has_figure(out, rf"^bundle: .* \({NUMBER} MB unpacked\)"), out
+
+
+def test_make_city_data(tmp_path):
+    import pyogrio
+    import shapely
+
+    out = run_bench("make_city_data", tmp_path, "--work", str(tmp_path / "work"))
+    assert has_figure(out, r"^  enterprises: 400$"), out
+    assert has_figure(out, r"^  counties: 2$"), out
+    folder = tmp_path / "work" / "city_liuan_quick_0"
+    files = sorted(folder.glob("county_*.gpkg"))
+    assert [f.name for f in files] == ["county_341502.gpkg", "county_341503.gpkg"]  # 金安区, 裕安区 of 六安市
+    total = 0
+    for f in files:  # each county file holds its own county only, every enterprise inside its boundary
+        adcode = f.stem.split("_")[1]
+        zones = pyogrio.read_dataframe(f, layer="zones")
+        ents = pyogrio.read_dataframe(f, layer="enterprises")
+        county = zones[zones["kind"] == "county"]
+        assert county["code"].tolist() == [adcode]
+        assert shapely.contains(county.geometry.iloc[0].buffer(1e-9), ents.geometry.values).all()
+        assert set(ents["county"]) == {adcode} and ents["name"].str.startswith("示例").all()
+        assert has_figure(out, rf"^  county {adcode} ..区: towns \d+, grids \d+, enterprises {len(ents)}, "
+                               rf"lifelines"), out
+        total += len(ents)
+    assert total == 400
+    city = pyogrio.read_dataframe(folder / "city.gpkg", layer="enterprises")
+    assert len(city) == 400 and sorted(set(city["county"])) == ["341502", "341503"]
+    meta = dict(pyogrio.read_dataframe(folder / "city.gpkg", layer="project_meta")[["key", "value"]].values)
+    assert meta["place"] == "341500" and meta["demo"] == "1" and "示例数据" in meta["name"]
+
+
+@pytest.mark.postgis
+def test_bench_city(tmp_path, pg_server):
+    url = pg_server.create_database("bench_city_quick")
+    try:
+        out = run_bench("bench_city", tmp_path, "--url", url, "--json", str(tmp_path / "city.json"),
+                        "--shots", str(tmp_path / "shots"))
+    finally:
+        pg_server.drop_database("bench_city_quick")
+    assert has_figure(out, r"^data: \{'counties': 2, 'towns': 8, 'grids': \d+, 'enterprises': 400"), out
+    assert has_figure(out, rf"^push into PostGIS \((counties|city)\): total {NUMBER} s"), out
+    for label in ("open to first frame", "full redraw \\(median\\)", "10× zoom redraw \\(median\\)",
+                  "pan frame, full view \\(cache\\)", "redraw settled after a pan at 10×",
+                  "zoning grid, rule max \\(median\\)"):
+        assert has_figure(out, rf"^  {label} +{NUMBER} (ms|s) .* +{NUMBER} (ms|s)"), (label, out)  # both stores
+    assert has_figure(out, rf"^  peak memory +{NUMBER} MB .* +{NUMBER} MB"), out
+    assert "ERROR" not in out, out
+    assert has_figure(out, r"^QGIS not available") or has_figure(
+        out, rf"^  full redraw parallel \(median\) +{NUMBER} (ms|s) +{NUMBER} (ms|s)"), out
+    import json
+
+    figures = json.loads((tmp_path / "city.json").read_text(encoding="utf-8"))
+    assert figures["stores"]["gpkg"]["canvas"]["layers"]["enterprises"]["rows"] == 400
+    assert figures["stores"]["postgis"]["canvas"]["layers"]["enterprises"]["rows"] == 400
+    assert (tmp_path / "shots" / "gpkg" / "full.png").stat().st_size > 0

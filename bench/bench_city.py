@@ -1,0 +1,695 @@
+"""Benchmark riskmap at city scale on both stores: 1M enterprises, 50k grid cells, 200k lifelines.
+
+Data: bench/make_city_data.py (六安市's 7 counties filled with fictitious data, made once per seed in the
+work folder and reused). The GeoPackage store is the city file; the PostgreSQL + PostGIS store is a database
+holding the county files pushed one by one with riskmap.store.sync.push (timed) — on a throwaway server
+(tests/pgserver.py) unless ``--url`` names an empty database.
+
+Measured for each store in a fresh process of its own (so that its peak memory, ru_maxrss, is its own), with
+a 1920×1080 offscreen canvas opened the way the application opens a project (MainWindow.open_project):
+
+- open to first frame (open_project → the first map frame shown) and to the complete map (every layer drawn,
+  labels too), also counted from the process start;
+- full redraw (a render job of the whole city, min/median of --repeat; the first, cold one beside it);
+- 10× zoom: a render job of the centre at 10× (cold: first time there; warm: median), and through the canvas
+  (zoom_by about another point each time → frame shown);
+- pan: the frame painted from the cached image while dragging, and the settled redraw after a pan at 10×
+  (set_view → frame shown; new ground each time);
+- peak memory of that process;
+- in another process per store: city zoning (riskmap.grading.zoning.zone_project, grid unit, rule max: 1M
+  enterprises into 50k cells; town and county units too) and city statistics (riskmap.stats.city_stats by
+  county, town and grid), their county totals checked against the generated data.
+
+QGIS on the same data where the machine has it (a python3 on PATH that imports qgis, e.g. Debian's
+python3-qgis 3.22; never a dependency of riskmap): the same layers (enterprises and grid cells categorised by
+level in the four colours, lifelines, county outlines) from the city GeoPackage and from the PostGIS tables,
+rendered at 1920×1080 with QgsMapRendererParallelJob and SequentialJob, full extent and 10× zoom.
+
+Targets (issue 15): first frame ≤ 1 s, full redraw ≤ 0.3 s, 10× zoom ≤ 50 ms, pan frame ≤ 16 ms, memory
+≤ 1 GB on both stores; city zoning ≤ 3 s; city statistics ≤ 1 s. A benchmark, never a timed test.
+
+    .venv/bin/python bench/bench_city.py [--work DIR] [--url URL] [--repeat 3] [--json out.json] [--eager]
+    .venv/bin/python bench/bench_city.py --quick     # 2 counties, a few hundred features, 960×540, seconds
+
+``--eager`` also measures the canvas with every layer read whole (today's loading before lazy layers:
+LAZY_ROWS raised above the data), the baseline of the note. ``--stores gpkg`` / ``postgis`` runs one store.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from bench.make_city_data import DEFAULT_WORK, METRIC_EPSG, push_counties, write_city  # noqa: E402
+
+W, H = 1920, 1080
+TARGETS = {"first_frame": 1.0, "full_redraw": 0.3, "zoom10": 0.05, "pan_frame": 0.016, "memory_mb": 1024,
+           "zoning": 3.0, "stats": 1.0}
+
+# ---------------------------------------------------------------------------------------------- canvas child
+CANVAS_CHILD = r"""
+import json, os, random, resource, sys, time
+T0 = float(os.environ["BENCH_T0"])
+from riskmap.ui.app import make_application
+app = make_application([])
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtGui import QImage
+from riskmap.ui.main_window import MainWindow
+W, H, REPEAT = int(os.environ["BENCH_W"]), int(os.environ["BENCH_H"]), int(os.environ["BENCH_REPEAT"])
+out = {"lazy_available": False}
+try:
+    import riskmap.store.viewport as viewport
+    out["lazy_available"] = True
+    out["lazy_rows"] = viewport.LAZY_ROWS
+except ImportError:
+    viewport = None
+if os.environ.get("BENCH_EAGER") == "1":  # today's whole-layer loading: no layer is big enough to be lazy
+    import riskmap.ui.workspace as workspace
+    for mod in (viewport, workspace):
+        if mod is not None and hasattr(mod, "LAZY_ROWS"):
+            mod.LAZY_ROWS = 10 ** 12
+    out["lazy_rows"] = "raised above the data (eager)"
+win = MainWindow(install_extensions=False)
+for d in win.docks.values():
+    d.hide()
+win.menuBar().hide(); win.toolbar.hide(); win.statusBar().hide()
+win.canvas.setFixedSize(W, H)
+win.show()
+app.processEvents()
+
+def done_loading():
+    return win.project is not None and not win.loading and not win.canvas.is_rendering()
+
+def on_frame(seconds, labels=False):
+    if win.project is None:
+        return
+    now = time.perf_counter()
+    if "first_frame_s" not in out and not labels:
+        out["first_frame_s"] = now - T_OPEN
+        out["first_render_s"] = seconds
+    if done_loading() and "complete_s" not in out:
+        out["complete_s"] = now - T_OPEN
+        out["process_complete_s"] = time.time() - T0
+        out["complete_render_s"] = win.canvas.last_render_s
+        QTimer.singleShot(0, measure)
+
+win.canvas.renderFinished.connect(on_frame)
+win.canvas.labelsFinished.connect(lambda s: on_frame(s, True))
+
+def on_open():
+    ws = win.workspace
+    for lid in ("grids", "enterprises", "lifelines"):
+        ws.set_visible(lid, True)  # grids are off in the catalogue; the benchmark draws all three
+
+win.projectOpened.connect(on_open)
+out["process_to_open_s"] = time.time() - T0
+T_OPEN = time.perf_counter()
+win.open_project(sys.argv[1])
+
+def timed(fn, n):
+    ts = []
+    for _ in range(n):
+        t = time.perf_counter(); fn(); ts.append(time.perf_counter() - t)
+    return [min(ts), sorted(ts)[len(ts) // 2], max(ts)]
+
+def wait_for(signal, timeout_ms=60000):
+    loop = QEventLoop()
+    signal.connect(loop.quit)
+    QTimer.singleShot(timeout_ms, loop.quit)
+    loop.exec()
+    signal.disconnect(loop.quit)
+
+def settle(c):
+    while c.is_rendering():
+        wait_for(c.labelsFinished if c._label_job is not None else c.renderFinished, 5000)
+
+def measure():
+    try:
+        _measure()
+    except BaseException as exc:
+        import traceback
+        out["error"] = traceback.format_exc()
+    print("BENCH " + json.dumps(out), flush=True)
+    win.close()
+    app.quit()
+
+def _measure():
+    c, ws = win.canvas, win.workspace
+    out["layers"] = {l.id: {"rows": int(getattr(l, "row_count", len(l.gdf))), "lazy": bool(getattr(l, "lazy", False)),
+                            "held": len(l.gdf)} for l in ws.layers if l.visible}
+    c.zoom_full()
+    c._render_timer.stop()
+    settle(c)
+    full = c.view
+    def render(view):  # the canvas's map frame (no labels), as the canvas runs it on its worker
+        job = c.render_job(view, labels=False); job.run()
+        if job.error: raise job.error
+        return job
+    out["full_redraw_s"] = timed(lambda: render(full), REPEAT)
+    job = render(full)
+    out["full_stats"] = {k: round(v, 4) for k, v in job.stats.layer_seconds.items() if v > 0.0005}
+    c._accept(job)
+    c.grab().save(os.path.join(os.environ["BENCH_SHOTS"], "full.png"))
+    zoomed = full.zoomed(10.0)
+    t = time.perf_counter(); render(zoomed); out["zoom10_cold_s"] = time.perf_counter() - t
+    out["zoom10_redraw_s"] = timed(lambda: render(zoomed), REPEAT)
+    job = render(zoomed)
+    out["zoom10_stats"] = {k: round(v, 4) for k, v in job.stats.layer_seconds.items() if v > 0.0005}
+    out["zoom10_scale"] = round(zoomed.scale_denominator())
+    # through the canvas: zoom 10x about another point each time (new ground: nothing cached there yet)
+    rnd = random.Random(1)
+    frame_t = []
+    for i in range(REPEAT):
+        c.set_view(full)
+        settle(c)
+        t = time.perf_counter()
+        c.zoom_by(10.0, (rnd.uniform(0.3, 0.7) * W, rnd.uniform(0.3, 0.7) * H))
+        wait_for(c.renderFinished)
+        frame_t.append(time.perf_counter() - t)
+    settle(c)
+    out["canvas_zoom_frame_s"] = [min(frame_t), sorted(frame_t)[len(frame_t) // 2], max(frame_t)]
+    c.grab().save(os.path.join(os.environ["BENCH_SHOTS"], "zoom.png"))
+    # pan frames: while dragging the canvas paints its cached image shifted (no render)
+    img = QImage(W, H, QImage.Format.Format_ARGB32_Premultiplied)
+    def pan_frames(view):
+        c._accept(render(view))
+        frames = []
+        for i in range(60):
+            c.view = view.panned(3 * i, 2 * i)
+            t = time.perf_counter()
+            c.render(img)
+            frames.append(time.perf_counter() - t)
+        frames.sort()
+        return [frames[0], frames[len(frames) // 2], frames[-1]]
+    out["pan_frame_full_s"] = pan_frames(full)
+    out["pan_frame_zoom_s"] = pan_frames(zoomed)
+    # the settled redraw after a pan at 10x: a third of the width each time, onto new ground
+    c.set_view(zoomed)
+    settle(c)
+    settled = []
+    for i in range(REPEAT):
+        t = time.perf_counter()
+        c.set_view(c.view.panned(W / 3, H / 5 * (1 if i % 2 else -1)))
+        wait_for(c.renderFinished)
+        settled.append(time.perf_counter() - t)
+        settle(c)
+    out["pan_settled_s"] = [min(settled), sorted(settled)[len(settled) // 2], max(settled)]
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+QTimer.singleShot(int(os.environ.get("BENCH_TIMEOUT_MS", "900000")), app.quit)
+app.exec()
+if "complete_s" not in out:
+    out["error"] = "the map was not complete before the time-out"
+    print("BENCH " + json.dumps(out), flush=True)
+"""
+
+# ---------------------------------------------------------------------------------------------- core child
+CORE_CHILD = r"""
+import json, resource, sys, time, traceback
+from riskmap.store import Project
+target, repeat = sys.argv[1], int(sys.argv[2])
+out = {}
+project = Project.open(target)
+from riskmap.grading.zoning import zone_project
+def zone(unit):
+    ts, result = [], None
+    for _ in range(repeat if unit == "grid" else 1):
+        t = time.perf_counter()
+        result = zone_project(project, unit, "max")
+        ts.append(time.perf_counter() - t)
+    levels = {}
+    for z in result.zones:
+        levels[str(z.level)] = levels.get(str(z.level), 0) + 1
+    return {"seconds": ts, "zones": len(result.zones), "levels": levels,
+            "timings": {k: round(v, 3) for k, v in result.timings.items()}}
+for unit in ("grid", "town", "county"):
+    try:
+        out[f"zoning_{unit}"] = zone(unit)
+    except Exception as exc:
+        out[f"zoning_{unit}"] = {"error": f"{type(exc).__name__}: {exc}"}
+try:
+    from riskmap.stats import city_stats
+except ImportError:
+    city_stats = None
+if city_stats is None:
+    from riskmap.stats import project_stats
+    t = time.perf_counter(); s = project_stats(project); out["project_stats_s"] = time.perf_counter() - t
+    out["by_level"] = s["by_level"]
+else:
+    for by in ("county", "town", "grid"):
+        try:
+            ts = []
+            for _ in range(repeat):
+                t = time.perf_counter(); df = city_stats(project, by=by); ts.append(time.perf_counter() - t)
+            row = {"seconds": ts, "rows": len(df), "columns": [str(c) for c in df.columns]}
+            if by == "county":
+                row["table"] = json.loads(df.to_json(orient="records", force_ascii=False))
+            out[f"stats_{by}"] = row
+        except Exception as exc:
+            out[f"stats_{by}"] = {"error": traceback.format_exc(limit=3)}
+out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+project.close()
+print("BENCH " + json.dumps(out, ensure_ascii=False), flush=True)
+"""
+
+# ---------------------------------------------------------------------------------------------- QGIS child
+QGIS_CHILD = r"""
+import json, os, resource, sys, time
+cfg = json.loads(sys.argv[1])
+from qgis.core import (Qgis, QgsApplication, QgsCategorizedSymbolRenderer, QgsCoordinateReferenceSystem,
+                       QgsDataSourceUri, QgsMapRendererParallelJob, QgsMapRendererSequentialJob, QgsMapSettings,
+                       QgsRectangle, QgsRendererCategory, QgsSingleSymbolRenderer, QgsSymbol, QgsVectorLayer, QgsWkbTypes)
+from qgis.PyQt.QtCore import QSize
+from qgis.PyQt.QtGui import QColor
+app = QgsApplication([], False)
+app.initQgis()
+out = {"version": Qgis.QGIS_VERSION}
+W, H, REPEAT = cfg["width"], cfg["height"], cfg["repeat"]
+
+def make_layer(table, subset, name, geom_type):
+    if cfg["store"] == "gpkg":
+        uri = f"{cfg['path']}|layername={table}" + (f"|subset={subset}" if subset else "")
+        lyr = QgsVectorLayer(uri, name, "ogr")
+    else:
+        u = QgsDataSourceUri()
+        u.setConnection(cfg["host"], cfg["port"], cfg["dbname"], cfg["user"], cfg["password"])
+        u.setDataSource("public", table, "geom", subset or "", "id")
+        u.setSrid("4490")
+        u.setWkbType(geom_type)
+        lyr = QgsVectorLayer(u.uri(False), name, "postgres")
+    if not lyr.isValid():
+        raise SystemExit(f"QGIS cannot open {table} ({cfg['store']})")
+    return lyr
+
+def by_level(lyr, style):
+    # riskmap's layer styles (layers/enterprises.toml, grids.toml): level colours, grey / white for none
+    cats = []
+    for n, colour in [*cfg["colours"].items(), (None, style["none"])]:
+        sym = QgsSymbol.defaultSymbol(lyr.geometryType())
+        c = QColor(colour)
+        c.setAlphaF(style.get("opacity", 1.0))
+        sym.setColor(c)
+        layer = sym.symbolLayer(0)
+        if "size" in style:
+            sym.setSize(style["size"])
+        layer.setStrokeColor(QColor(style["stroke"]))
+        layer.setStrokeWidth(style["stroke_width"])
+        cats.append(QgsRendererCategory(None if n is None else int(n), sym, str(n)))
+    lyr.setRenderer(QgsCategorizedSymbolRenderer("level", cats))
+
+def outline(lyr, width):
+    sym = QgsSymbol.defaultSymbol(lyr.geometryType())
+    sym.symbolLayer(0).setBrushStyle(0)  # Qt.NoBrush: outlines only
+    sym.symbolLayer(0).setStrokeColor(QColor("#000000"))
+    sym.symbolLayer(0).setStrokeWidth(width)
+    lyr.setRenderer(QgsSingleSymbolRenderer(sym))
+
+t = time.perf_counter()
+grids = make_layer("zones", "kind = 'grid'", "grids", QgsWkbTypes.MultiPolygon)
+towns = make_layer("zones", "kind = 'town'", "towns", QgsWkbTypes.MultiPolygon)
+counties = make_layer("zones", "kind = 'county'", "counties", QgsWkbTypes.MultiPolygon)
+ents = make_layer("enterprises", None, "enterprises", QgsWkbTypes.Point)
+lines = make_layer("lifelines", None, "lifelines", QgsWkbTypes.MultiLineString)
+by_level(grids, {"none": "#FFFFFF", "opacity": 0.35, "stroke": "#8A8A8A", "stroke_width": 0.1})
+by_level(ents, {"none": "#9E9E9E", "size": 2.4, "stroke": "#202020", "stroke_width": 0.2})
+outline(towns, 0.3)
+outline(counties, 0.8)
+lsym = QgsSymbol.defaultSymbol(lines.geometryType())
+lsym.setColor(QColor("#1f78b4"))
+lsym.setWidth(0.35)
+lines.setRenderer(QgsSingleSymbolRenderer(lsym))
+for lyr in (grids, towns, counties, ents, lines):
+    lyr.setLabelsEnabled(False)  # riskmap's map frame has no labels (they come in a second pass)
+out["open_s"] = time.perf_counter() - t
+
+ms = QgsMapSettings()
+ms.setOutputSize(QSize(W, H))
+ms.setOutputDpi(96)
+ms.setDestinationCrs(QgsCoordinateReferenceSystem(f"EPSG:{cfg['epsg']}"))
+ms.setLayers([counties, ents, lines, towns, grids])  # top first
+ms.setBackgroundColor(QColor("white"))
+x0, y0, x1, y1 = cfg["extent"]
+full = QgsRectangle(x0, y0, x1, y1)
+cx, cy, w, h = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) / 20, (y1 - y0) / 20
+zoom = QgsRectangle(cx - w, cy - h, cx + w, cy + h)
+
+def render(extent, parallel, save=None):
+    ms.setExtent(extent)
+    job = QgsMapRendererParallelJob(ms) if parallel else QgsMapRendererSequentialJob(ms)
+    t = time.perf_counter()
+    job.start()
+    job.waitForFinished()
+    dt = time.perf_counter() - t
+    if save:
+        job.renderedImage().save(save)
+    return dt
+
+def timed(extent, parallel, n):
+    ts = sorted(render(extent, parallel) for _ in range(n))
+    return [ts[0], ts[len(ts) // 2], ts[-1]]
+
+out["first_render_s"] = render(full, True, os.path.join(cfg["shots"], "qgis_full.png"))
+out["first_frame_s"] = out["open_s"] + out["first_render_s"]
+out["full_parallel_s"] = timed(full, True, REPEAT)
+out["full_sequential_s"] = timed(full, False, max(1, REPEAT // 2))
+out["zoom10_cold_s"] = render(zoom, True, os.path.join(cfg["shots"], "qgis_zoom.png"))
+out["zoom10_parallel_s"] = timed(zoom, True, REPEAT)
+out["zoom10_sequential_s"] = timed(zoom, False, REPEAT)
+out["features"] = {"enterprises": ents.featureCount(), "grids": sum(1 for _ in grids.getFeatures()),
+                   "lifelines": lines.featureCount()}
+out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print("BENCH " + json.dumps(out), flush=True)
+app.exitQgis()
+"""
+
+
+def find_qgis_python() -> str | None:
+    """A python3 on PATH that imports qgis (checked in that order), or None."""
+    seen = set()
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        for name in ("python3", "python"):
+            exe = os.path.join(folder, name)
+            if not os.path.isfile(exe) or not os.access(exe, os.X_OK):
+                continue
+            real = os.path.realpath(exe)
+            if real in seen:
+                continue
+            seen.add(real)
+            try:
+                ok = subprocess.run([exe, "-c", "import qgis.core"], capture_output=True, timeout=60,
+                                    env=_clean_env()).returncode == 0
+            except (OSError, subprocess.SubprocessError):
+                ok = False
+            if ok:
+                return exe
+    return None
+
+
+def _clean_env(**extra) -> dict:
+    """The environment for a process outside riskmap's virtual environment (QGIS: the system's own Python)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    env["QT_QPA_PLATFORM"] = "offscreen"
+    env.update(extra)
+    return env
+
+
+def _bench_line(proc: subprocess.CompletedProcess, what: str) -> dict:
+    for line in proc.stdout.splitlines():
+        if line.startswith("BENCH "):
+            return json.loads(line[6:])
+    return {"error": f"{what} failed (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"}
+
+
+def run_canvas(target: str, repeat: int, size: tuple[int, int], shots: Path, eager: bool = False) -> dict:
+    shots.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as home:  # fresh settings: no remembered window state
+        env = dict(os.environ, BENCH_W=str(size[0]), BENCH_H=str(size[1]), BENCH_REPEAT=str(repeat),
+                   BENCH_SHOTS=str(shots), BENCH_EAGER="1" if eager else "0", PYTHONPATH=str(ROOT),
+                   QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
+        for k in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
+            env[k] = os.path.join(home, k)
+        env["BENCH_T0"] = repr(time.time())
+        proc = subprocess.run([sys.executable, "-c", CANVAS_CHILD, target], env=env, capture_output=True,
+                              text=True, timeout=1800)
+    return _bench_line(proc, "the canvas process")
+
+
+def run_core(target: str, repeat: int) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-c", CORE_CHILD, target, str(repeat)], env=env, capture_output=True,
+                          text=True, timeout=1800)
+    return _bench_line(proc, "the zoning and statistics process")
+
+
+def run_qgis(python: str, store: str, target: str, extent, repeat: int, size: tuple[int, int], shots: Path) -> dict:
+    from riskmap.levels import colour
+
+    cfg = {"store": store, "epsg": METRIC_EPSG, "extent": list(extent), "width": size[0], "height": size[1],
+           "repeat": repeat, "shots": str(shots / f"qgis_{store}"),
+           "colours": {str(n): colour(n) for n in (1, 2, 3, 4)}, "none_colour": "#9E9E9E"}
+    Path(cfg["shots"]).mkdir(parents=True, exist_ok=True)
+    if store == "gpkg":
+        cfg["path"] = target
+    else:
+        from sqlalchemy.engine import make_url
+
+        u = make_url(target)
+        cfg.update(host=str(u.query.get("host") or u.host or ""), port=str(u.port or 5432), dbname=u.database,
+                   user=u.username or "", password=u.password or "")
+    with tempfile.TemporaryDirectory() as home:
+        proc = subprocess.run([python, "-c", QGIS_CHILD, json.dumps(cfg)], capture_output=True, text=True,
+                              timeout=1800, env=_clean_env(HOME=home), cwd=home)
+    return _bench_line(proc, f"QGIS ({store})")
+
+
+def city_bbox(city_file: str) -> list[float]:
+    """lon/lat bounds of the city's county zones."""
+    import pyogrio
+
+    return list(pyogrio.read_info(city_file, layer="zones")["total_bounds"])
+
+
+def full_extent(bbox_4490, size) -> list[float]:
+    """The city's extent in the metric CRS, 5 % margin, widened to the canvas's aspect (as zoom_full)."""
+    import pyproj
+
+    tr = pyproj.Transformer.from_crs(4490, METRIC_EPSG, always_xy=True)
+    xs, ys = tr.transform([bbox_4490[0], bbox_4490[2], bbox_4490[0], bbox_4490[2]],
+                          [bbox_4490[1], bbox_4490[1], bbox_4490[3], bbox_4490[3]])
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    w, h = (x1 - x0) * 1.1, (y1 - y0) * 1.1
+    aspect = size[0] / size[1]
+    w, h = max(w, h * aspect), max(h, w / aspect)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2]
+
+
+# ---------------------------------------------------------------------------------------------- report
+def _ms(s) -> str:
+    return "-" if s is None else (f"{s * 1000:.0f} ms" if s < 10 else f"{s:.1f} s")
+
+
+def _mid(v):
+    """The median of a [min, median, max] figure, or the figure itself."""
+    return None if v is None else (v[1] if isinstance(v, list) else v)
+
+
+def _verdict(value, target) -> str:
+    if value is None:
+        return ""
+    return "ok" if value <= target else "MISSED"
+
+
+def report(results: dict, quick: bool) -> None:
+    stores = [s for s in ("gpkg", "postgis") if s in results["stores"]]
+    names = {"gpkg": "GeoPackage", "postgis": "PostGIS"}
+    print(f"\nmachine: {os.cpu_count()} cores (shared), load average {os.getloadavg()[0]:.2f}; "
+          f"canvas {results['size'][0]}×{results['size'][1]}; median of {results['repeat']}")
+    print(f"data: {results['sizes']}")
+    if results.get("push"):
+        p = results["push"]
+        print(f"push into PostGIS ({p['mode']}): total {p['total_s']:.1f} s; "
+              + ", ".join(f"{k} {v:.1f} s" for k, v in p["seconds"].items()))
+    rows = [
+        ("open to first frame", "first_frame_s", "first_frame"),
+        ("open to complete map (labels too)", "complete_s", None),
+        ("process start to complete map", "process_complete_s", None),
+        ("full redraw (median)", "full_redraw_s", "full_redraw"),
+        ("10× zoom, first time there", "zoom10_cold_s", "zoom10"),
+        ("10× zoom redraw (median)", "zoom10_redraw_s", "zoom10"),
+        ("10× zoom in the canvas (new point)", "canvas_zoom_frame_s", "zoom10"),
+        ("pan frame, full view (cache)", "pan_frame_full_s", "pan_frame"),
+        ("pan frame, 10× view (cache)", "pan_frame_zoom_s", "pan_frame"),
+        ("redraw settled after a pan at 10×", "pan_settled_s", None),
+    ]
+    for mode in ("canvas", "canvas_eager"):
+        if not any(mode in results["stores"][s] for s in stores):
+            continue
+        title = "riskmap canvas" if mode == "canvas" else "riskmap canvas, every layer read whole (baseline)"
+        print(f"\n{title}")
+        print(f"  {'':<38}" + "".join(f"{names[s]:>14}" for s in stores) + f"{'target':>10}")
+        for label, key, target in rows:
+            vals = [_mid(results["stores"][s].get(mode, {}).get(key)) for s in stores]
+            verdicts = [_verdict(v, TARGETS[target]) if target else "" for v in vals]
+            t = _ms(TARGETS[target]) if target else ""
+            print(f"  {label:<38}" + "".join(f"{_ms(v):>10} {vd:<3}" if vd != "MISSED" else f"{_ms(v):>10} !!!"
+                                             for v, vd in zip(vals, verdicts)) + f"{t:>10}")
+        mem = [results["stores"][s].get(mode, {}).get("peak_rss_mb") for s in stores]
+        print(f"  {'peak memory':<38}" + "".join(f"{(f'{m:.0f} MB' if m else '-'):>10} "
+                                                  f"{_verdict(m, TARGETS['memory_mb']) if m else '':<3}"
+                                                  for m in mem) + f"{'1024 MB':>10}")
+        for s in stores:
+            r = results["stores"][s].get(mode, {})
+            if r.get("error"):
+                print(f"  {names[s]}: ERROR {r['error'][-1500:]}")
+            else:
+                print(f"  {names[s]} layers: {r.get('layers')}; lazy layers available: {r.get('lazy_available')} "
+                      f"({r.get('lazy_rows')})")
+                print(f"    full redraw per layer: {r.get('full_stats')}; 10× per layer: {r.get('zoom10_stats')} "
+                      f"(1:{r.get('zoom10_scale', 0):,})")
+    print("\ncity zoning and statistics")
+    print(f"  {'':<38}" + "".join(f"{names[s]:>14}" for s in stores) + f"{'target':>10}")
+    for label, key, target in [("zoning grid, rule max (median)", "zoning_grid", "zoning"),
+                               ("zoning town", "zoning_town", None), ("zoning county", "zoning_county", None),
+                               ("city_stats by county (median)", "stats_county", "stats"),
+                               ("city_stats by town (median)", "stats_town", "stats"),
+                               ("city_stats by grid (median)", "stats_grid", "stats")]:
+        vals = []
+        for s in stores:
+            r = results["stores"][s].get("core", {}).get(key) or {}
+            ts = r.get("seconds")
+            vals.append(sorted(ts)[len(ts) // 2] if ts else None)
+        print(f"  {label:<38}" + "".join(f"{_ms(v):>10} {_verdict(v, TARGETS[target]) if target else '':<3}"
+                                         for v in vals) + f"{_ms(TARGETS[target]) if target else '':>10}")
+    for s in stores:
+        core = results["stores"][s].get("core", {})
+        if core.get("error"):
+            print(f"  {names[s]}: ERROR {core['error'][-1500:]}")
+            continue
+        for key in ("zoning_grid", "zoning_town", "zoning_county", "stats_county", "stats_town", "stats_grid"):
+            r = core.get(key)
+            if r and r.get("error"):
+                print(f"  {names[s]} {key}: {r['error'].strip().splitlines()[-1]}")
+            elif r and key.startswith("zoning"):
+                print(f"  {names[s]} {key}: {r['zones']} zones, levels {r['levels']}, first run "
+                      f"{_ms(r['seconds'][0])}, steps {r['timings']}")
+            elif r and key.startswith("stats"):
+                print(f"  {names[s]} {key}: {r['rows']} rows, first run {_ms(r['seconds'][0])}")
+        if "project_stats_s" in core:
+            print(f"  {names[s]}: riskmap.stats.city_stats not available; project_stats (whole city, one "
+                  f"table) {_ms(core['project_stats_s'])}: {core['by_level']}")
+        if "counts_match" in core:
+            print(f"  {names[s]}: enterprises per county from city_stats equal the generated ones: "
+                  f"{core['counts_match']}")
+        print(f"  {names[s]}: zoning and statistics process peak memory {core.get('peak_rss_mb', 0):.0f} MB")
+    q = results.get("qgis")
+    print()
+    if not q or q.get("unavailable"):
+        print("QGIS not available" + (f" ({q['unavailable']})" if q and q.get("unavailable") else ""))
+        return
+    print(f"QGIS {q.get('version', '?')} on the same data (same layers, {results['size'][0]}×{results['size'][1]})")
+    print(f"  {'':<38}" + "".join(f"{names[s]:>14}" for s in stores))
+    for label, key in [("open layers + first frame", "first_frame_s"), ("full redraw parallel (median)",
+                                                                        "full_parallel_s"),
+                       ("full redraw sequential (median)", "full_sequential_s"),
+                       ("10× zoom, first time there", "zoom10_cold_s"),
+                       ("10× zoom parallel (median)", "zoom10_parallel_s"),
+                       ("10× zoom sequential (median)", "zoom10_sequential_s")]:
+        print(f"  {label:<38}" + "".join(f"{_ms(_mid(q.get(s, {}).get(key))):>14}" for s in stores))
+    print(f"  {'peak memory':<38}" + "".join(f"{q.get(s, {}).get('peak_rss_mb', 0):>11.0f} MB" for s in stores))
+    for s in stores:
+        if q.get(s, {}).get("error"):
+            print(f"  QGIS {names[s]}: ERROR {q[s]['error'][-1500:]}")
+        elif q.get(s):
+            print(f"  QGIS {names[s]} features: {q[s].get('features')}")
+
+
+def counts_match(core: dict, manifest: dict) -> bool | None:
+    """Whether city_stats by county gives the generated number of enterprises of each county."""
+    table = (core.get("stats_county") or {}).get("table")
+    if not table:
+        return None
+    want = {a: c["enterprises"] for a, c in manifest["per_county"].items()}
+    got = {}
+    for row in table:
+        key = next((str(row[k]) for k in ("county", "adcode", "code", "unit") if k in row), None)
+        if key in want or key is None:
+            key = key if key in want else next((a for a, n in manifest["names"].items() if n in row.values()), None)
+        if key and "total" in row:
+            got[key] = int(row["total"])
+    return got == want
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--work", type=Path, help="folder for the data set (default: riskmap-bench in the temporary "
+                                              "folder; --quick: a new temporary folder)")
+    ap.add_argument("--url", help="an empty PostgreSQL + PostGIS database (default: a throwaway server)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--city", choices=("liuan", "fictitious"), default="liuan",
+                    help="the data set's city (bench/make_city_data.py; default 六安市's 7 counties)")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--stores", default="gpkg,postgis", help="gpkg, postgis or both (default)")
+    ap.add_argument("--eager", action="store_true", help="also measure the canvas with every layer read whole")
+    ap.add_argument("--no-qgis", action="store_true", help="leave QGIS out")
+    ap.add_argument("--shots", type=Path, help="save the canvas grabs here (default: the work folder)")
+    ap.add_argument("--json", type=Path, help="write every figure to this JSON file")
+    ap.add_argument("--quick", action="store_true", help="2 counties, a few hundred features, 960×540, one run")
+    args = ap.parse_args(argv)
+    stores = [s.strip() for s in args.stores.split(",") if s.strip()]
+    if args.quick:
+        args.repeat = 1
+    size = (W // 2, H // 2) if args.quick else (W, H)
+    with tempfile.TemporaryDirectory(prefix="bench-city-") as tmp:
+        work = args.work or (Path(tmp) if args.quick else DEFAULT_WORK)
+        manifest = write_city(work, args.seed, args.quick, city=args.city)
+        city_file = Path(manifest["city_file"])
+        shots = args.shots or city_file.parent / "shots"
+        results = {"size": list(size), "repeat": args.repeat, "sizes": manifest["sizes"], "stores": {},
+                   "machine": {"cores": os.cpu_count(), "load_average": os.getloadavg()}}
+        targets = {}
+        server = None
+        try:
+            if "gpkg" in stores:
+                targets["gpkg"] = str(city_file)
+            if "postgis" in stores:
+                url = args.url
+                if url is None:
+                    from pgserver import PgServer
+
+                    server = PgServer.start()
+                    url = server.create_database("city")
+                print("pushing the county files into PostGIS …", flush=True)
+                results["push"] = push_counties(manifest, url)
+                targets["postgis"] = url
+            for store, target in targets.items():
+                print(f"measuring {store} …", flush=True)
+                r = results["stores"][store] = {}
+                r["canvas"] = run_canvas(target, args.repeat, size, shots / store)
+                if args.eager:
+                    r["canvas_eager"] = run_canvas(target, args.repeat, size, shots / f"{store}_eager", eager=True)
+                if store == "gpkg":  # zoning writes levels: on a copy, the data set stays as generated
+                    copy = Path(tmp) / "city_zoning.gpkg"
+                    shutil.copy(city_file, copy)
+                    r["core"] = run_core(str(copy), args.repeat)
+                    copy.unlink()
+                else:
+                    r["core"] = run_core(target, args.repeat)
+                match = counts_match(r["core"], manifest)
+                if match is not None:
+                    r["core"]["counts_match"] = match
+            if not args.no_qgis:
+                python = find_qgis_python()
+                if python is None:
+                    results["qgis"] = {"unavailable": "no python3 on PATH imports qgis"}
+                else:
+                    results["qgis"] = {}
+                    extent = full_extent(city_bbox(manifest["city_file"]), size)
+                    for store, target in targets.items():
+                        print(f"measuring QGIS on {store} …", flush=True)
+                        results["qgis"][store] = run_qgis(python, store, target, extent, args.repeat, size, shots)
+                    results["qgis"]["version"] = next((v.get("version") for v in results["qgis"].values()
+                                                       if isinstance(v, dict) and v.get("version")), "?")
+        finally:
+            if server is not None:
+                server.stop()
+        report(results, args.quick)
+        print(f"canvas grabs: {shots}")
+        if args.json:
+            args.json.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+            print(f"figures written to {args.json}")
+
+
+if __name__ == "__main__":
+    main()
