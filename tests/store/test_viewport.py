@@ -1,0 +1,242 @@
+"""riskmap.store.viewport on a GeoPackage and on PostGIS: box reads through the spatial index checked against
+shapely/numpy on the same rows, aggregates keeping the highest level (counted by hand), simplified shapes,
+hostile names and values that never reach SQL text."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import shapely
+
+from riskmap.errors import RiskmapError
+from riskmap.layers import load_catalogue
+
+HOSTILE = ["x'); DROP TABLE enterprises;--", "100%_\\'\"", "<b>粗</b>{{ 7*7 }}", "; DELETE FROM zones"]
+BOX = (105.0, 35.5, 105.2, 35.65)  # where the points lie (EPSG:4490)
+RED_CELL = (105.05, 35.55)  # lower-left corner of the 0.01° cell with one red among 2,000 blue
+RED = (105.0543, 35.5571)
+
+
+def point_rows(n: int, seed: int = 1):
+    """``n`` random points in BOX with levels 2–4 or none, then 2,000 level-4 points and one level-1 point in
+    the 0.01° cell at RED_CELL, then a few with hostile names; (lon, lat, level, name) arrays."""
+    rng = np.random.default_rng(seed)
+    lon = rng.uniform(BOX[0], BOX[2], n)
+    lat = rng.uniform(BOX[1], BOX[3], n)
+    level = rng.choice(np.array([2, 3, 4, None], dtype=object), n, p=[0.1, 0.3, 0.5, 0.1])
+    blue_lon = rng.uniform(RED_CELL[0] + 1e-4, RED_CELL[0] + 0.0099, 2000)
+    blue_lat = rng.uniform(RED_CELL[1] + 1e-4, RED_CELL[1] + 0.0099, 2000)
+    lon = np.concatenate([lon, blue_lon, [RED[0]], [105.11, 105.12, 105.13, 105.14]])
+    lat = np.concatenate([lat, blue_lat, [RED[1]], [35.6, 35.6, 35.6, 35.6]])
+    level = np.concatenate([level, np.full(2000, 4, dtype=object), np.array([1], dtype=object),
+                            np.array([3, 3, None, 4], dtype=object)])
+    names = np.array([f"示例企业{i:05d}" for i in range(len(lon))], dtype=object)
+    names[-4:] = HOSTILE
+    return lon, lat, level, names
+
+
+def make_points_project(path, n: int = 3000, seed: int = 1, *, edge: bool = True):
+    """A riskmap project holding the points of :func:`point_rows` (plus, with ``edge``, points exactly on the
+    edges of BOX_Q and one a hair outside), a county polygon around them, towns of two kinds of zone, and
+    three lifelines; returns the arrays (ids are 1..n in insertion order)."""
+    from riskmap.model import Enterprise, LifelineSegment, Zone
+    from riskmap.store import Project
+
+    lon, lat, level, names = point_rows(n, seed)
+    if edge:
+        x0, y0, x1, y1 = BOX_Q
+        lon = np.concatenate([lon, [x0, x1, 105.07, x1 + 1e-9]])
+        lat = np.concatenate([lat, [35.58, y1, y0, 35.58]])
+        level = np.concatenate([level, np.array([2, 3, 4, 2], dtype=object)])
+        names = np.concatenate([names, np.array(["左边上", "右上角", "下边上", "差一点在外"], dtype=object)])
+    pts = shapely.points(lon, lat)
+
+    def build(project):
+        with project.session(history=False) as s:
+            s.add(Zone(name="示例县", kind="county", geom=shapely.box(104.99, 35.49, 105.21, 35.66)))
+            s.add(Zone(name="西镇", kind="town", geom=shapely.box(104.99, 35.49, 105.1, 35.66)))
+            s.add(Zone(name="东镇", kind="town", geom=shapely.box(105.1, 35.49, 105.21, 35.66)))
+            s.flush()
+            s.execute(Enterprise.__table__.insert(), [
+                {"name": nm, "industry": "gas_station", "town": "西镇", "level": lv, "geom": g, "version": 1}
+                for nm, lv, g in zip(names.tolist(), level.tolist(), pts)])
+            s.execute(LifelineSegment.__table__.insert(), [
+                {"name": f"示例管线{i}", "category": "gas", "geom": g, "version": 1}
+                for i, g in enumerate([
+                    shapely.LineString(np.column_stack([np.linspace(105.0, 105.2, 400),
+                                                        35.6 + 0.001 * np.sin(np.linspace(0, 40, 400))])),
+                    shapely.LineString([(105.01, 35.51), (105.0101, 35.5101)]),  # about 1.4 m long
+                    shapely.LineString([(105.3, 35.7), (105.4, 35.8)])])])  # outside every box below
+
+    Project.create(path, name="视图读取测试", metric_epsg=4544, build=build, overwrite=True).close()
+    return {"id": np.arange(1, len(lon) + 1), "lon": lon, "lat": lat, "level": level, "name": names}
+
+
+BOX_Q = (105.03, 35.52, 105.12, 35.61)  # the query box of the tests
+_COUNTER = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def points_gpkg(tmp_path_factory):
+    path = tmp_path_factory.mktemp("viewport") / "points.gpkg"
+    data = make_points_project(path)
+    return path, data
+
+
+@pytest.fixture(params=["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)])
+def store(request, points_gpkg):
+    """(open project, the arrays it was built from) on each store."""
+    from riskmap.store import Project
+
+    path, data = points_gpkg
+    if request.param == "gpkg":
+        target = path
+    else:
+        from riskmap.store.sync import push
+
+        server = request.getfixturevalue("pg_server")
+        name = f"viewport_{next(_COUNTER)}"
+        target = server.create_database(name)
+        push(path, target)
+    project = Project.open(target)
+    yield project, data
+    project.close()
+    if request.param != "gpkg":
+        server.drop_database(name)
+
+
+def _inside(data, box):
+    x0, y0, x1, y1 = box
+    lon, lat = data["lon"], data["lat"]
+    return data["id"][(lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1)]
+
+
+def test_query_bbox_returns_exactly_the_points_in_the_box(store):
+    from riskmap.store.viewport import LAZY_ROWS, layer_rows, query_bbox
+
+    project, data = store
+    ents = load_catalogue()["enterprises"]
+    assert layer_rows(project, ents) == len(data["id"]) < LAZY_ROWS
+    got = query_bbox(project, ents, BOX_Q, columns=["name", "level"])
+    want = _inside(data, BOX_Q)
+    # by hand with shapely: the same rows (points on the edges are in, the one 1e-9° outside is not)
+    by_shapely = data["id"][shapely.intersects(shapely.box(*BOX_Q), shapely.points(data["lon"], data["lat"]))]
+    assert np.array_equal(np.sort(want), np.sort(by_shapely))
+    assert got["id"].tolist() == sorted(want.tolist())
+    assert len(got) > 500
+    names = dict(zip(data["id"].tolist(), data["name"].tolist()))
+    assert {"左边上", "右上角", "下边上"} <= set(got["name"]) and "差一点在外" not in set(got["name"])
+    assert all(names[i] == nm for i, nm in zip(got["id"], got["name"]))
+    assert got.crs.to_epsg() == 4490
+    assert np.allclose(got.geometry.x.to_numpy(), data["lon"][got["id"].to_numpy() - 1])
+    assert list(got.columns) == ["id", "name", "level", "geometry"]
+
+
+def test_query_bbox_applies_the_catalogue_where(store):
+    from riskmap.store.viewport import query_bbox
+
+    project, _ = store
+    towns = load_catalogue()["towns"]  # zones WHERE kind = 'town'
+    got = query_bbox(project, towns, (105.15, 35.5, 105.16, 35.51), ["name", "kind"])
+    assert got["name"].tolist() == ["东镇"] and set(got["kind"]) == {"town"}  # the county zone is not a town
+
+
+def test_read_points_and_the_box(store):
+    from riskmap.store.viewport import read_points
+
+    project, data = store
+    ents = load_catalogue()["enterprises"]
+    pts = read_points(project, ents)
+    assert pts["id"].tolist() == data["id"].tolist()
+    assert np.allclose(pts["x"], data["lon"]) and np.allclose(pts["y"], data["lat"])
+    want_level = np.array([np.nan if v is None else float(v) for v in data["level"]])
+    assert np.array_equal(pts["value"], want_level, equal_nan=True)
+    boxed = read_points(project, ents, BOX_Q, field="name")
+    assert boxed["id"].tolist() == sorted(_inside(data, BOX_Q).tolist())
+    assert set(boxed["value"]) >= {"左边上", "右上角"}
+
+
+def test_aggregate_points_keeps_red_and_counts_by_hand(store):
+    from riskmap.store.viewport import aggregate_points
+
+    project, data = store
+    ents = load_catalogue()["enterprises"]
+    box = (105.0, 35.5, 105.2, 35.65)
+    cell = 0.01
+    agg = aggregate_points(project, ents, box, cell)
+    # by hand: the cell of each point, its count, mean and highest level (smallest number)
+    lon, lat = data["lon"], data["lat"]
+    ok = (lon >= box[0]) & (lon <= box[2]) & (lat >= box[1]) & (lat <= box[3])
+    ix = np.floor((lon[ok] - box[0]) / cell).astype(int)
+    iy = np.floor((lat[ok] - box[1]) / cell).astype(int)
+    assert int(agg["count"].sum()) == int(ok.sum())
+    red_cell = (ix == 5) & (iy == 5)  # the cell at RED_CELL
+    levels = np.array([99 if v is None else v for v in data["level"][ok]])
+    assert int((levels[red_cell] == 1).sum()) == 1 and int((levels[red_cell] == 4).sum()) > 2000
+    row = agg[np.isclose(agg["x"], lon[ok][red_cell].mean()) & np.isclose(agg["y"], lat[ok][red_cell].mean())]
+    assert len(row) == 1
+    assert int(row["count"].iloc[0]) == int(red_cell.sum())  # 2,000 blue + the red + the random ones there
+    assert int(row["level"].iloc[0]) == 1  # one red among thousands of blue: the cell is red
+    assert int((agg["level"] == 1).sum()) == 1  # and no other cell is
+    # every cell: count and highest level as computed by hand
+    keys = iy * 1000 + ix
+    for k in np.unique(keys)[:40]:
+        sel = keys == k
+        r = agg[np.isclose(agg["x"], lon[ok][sel].mean()) & np.isclose(agg["y"], lat[ok][sel].mean())]
+        assert int(r["count"].iloc[0]) == int(sel.sum())
+        top = levels[sel].min()
+        assert (r["level"].isna().iloc[0] and top == 99) or int(r["level"].iloc[0]) == top
+
+
+def test_hostile_values_never_reach_sql(store):
+    from riskmap.store.viewport import aggregate_points, query_bbox, read_points
+
+    project, data = store
+    ents = load_catalogue()["enterprises"]
+    got = query_bbox(project, ents, (105.105, 35.595, 105.145, 35.605), ["name"])
+    assert set(HOSTILE) <= set(got["name"])  # stored and read back as text
+    with pytest.raises(RiskmapError):
+        query_bbox(project, ents, ("105); DROP TABLE enterprises;--", 35, 106, 36))
+    with pytest.raises(RiskmapError):
+        query_bbox(project, ents, BOX_Q, columns=["name FROM enterprises; DROP TABLE zones;--"])
+    with pytest.raises(RiskmapError):
+        read_points(project, ents, field="level); DROP TABLE enterprises;--")
+    with pytest.raises(RiskmapError):
+        aggregate_points(project, ents, BOX_Q, "0.01; DROP TABLE enterprises")
+    hostile = ("name = :n", {"n": HOSTILE[0]})  # a filter's value is bound, never spliced
+    one = query_bbox(project, ents, BOX, ["name"], where=hostile)
+    assert one["name"].tolist() == [HOSTILE[0]]
+    assert len(read_points(project, ents)["id"]) == len(data["id"])  # nothing dropped
+
+
+def test_simplified_lines_and_tiny_ones_left_out(store):
+    from riskmap.store.viewport import query_bbox, query_simplified
+
+    project, _ = store
+    lines = load_catalogue()["lifelines"]
+    full = query_bbox(project, lines, BOX)
+    assert full["name"].tolist() == ["示例管线0", "示例管线1"]  # the third lies outside
+    simple = query_simplified(project, lines, BOX, 0.002, ["name"], min_size_deg=0.001)
+    assert simple["name"].tolist() == ["示例管线0"]  # the 1.4 m line is smaller than a pixel
+    n_full = len(shapely.get_coordinates(full.geometry.iloc[0]))
+    n_simple = len(shapely.get_coordinates(simple.geometry.iloc[0]))
+    assert n_full == 400 and n_simple < 100
+    # simplified within the tolerance: every original vertex lies near the simplified line
+    assert shapely.hausdorff_distance(full.geometry.iloc[0], simple.geometry.iloc[0]) <= 0.002 + 1e-9
+
+
+def test_bin_points_ranks_and_empty_input():
+    from riskmap.store.viewport import bin_points, level_rank
+
+    x = np.array([0.1, 0.2, 0.3, 1.5, np.nan])
+    y = np.array([0.1, 0.2, 0.3, 0.5, 0.5])
+    rank = level_rank(np.array([4.0, 1.0, np.nan, np.nan, 1.0]))
+    mx, my, count, top = bin_points(x, y, rank, (0, 0, 2, 1), 1.0)
+    assert count.tolist() == [3, 1] and top.tolist() == [4, 0]
+    assert np.allclose(mx, [0.2, 1.5]) and np.allclose(my, [0.2, 0.5])
+    mx, my, count, top = bin_points(np.zeros(0), np.zeros(0), np.zeros(0, dtype=int), (0, 0, 1, 1), 0.1)
+    assert len(count) == 0
+    with pytest.raises(RiskmapError):
+        bin_points(x, y, rank, (0, 0, 1, 1), 0.0)
