@@ -1,0 +1,141 @@
+"""A project too large to read whole (LAZY_ROWS lowered so the test stays quick): the full view draws
+aggregates (a lone red enterprise's cell is red, its count as counted by hand), the legend and the canvas say
+so; zoomed in 10× and panned, the exact enterprises of the box appear in their level colours and the count
+labels are gone."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+from tests.store.test_viewport import RED, make_points_project
+from tests.ui.conftest import SHOTS, close_to, open_window, pixel, wait_render
+
+BUDGET = 5000  # exact points per view in this test (the full view holds about 22,000)
+
+
+@pytest.fixture
+def big_window(app, qtbot, prefs, tmp_path, monkeypatch):
+    import riskmap.render.lazy as lazy
+    import riskmap.store.viewport as viewport
+
+    monkeypatch.setattr(viewport, "LAZY_ROWS", 5000)
+    monkeypatch.setattr(lazy, "POINT_BUDGET", BUDGET)
+    data = make_points_project(tmp_path / "big.gpkg", n=20_000, seed=3, edge=False)
+    w = open_window(qtbot, prefs, tmp_path / "big.gpkg")
+    qtbot.waitUntil(lambda: w.workspace.layer("enterprises").lazy, timeout=30000)
+    ws = w.workspace
+    for layer in ws.layers:  # the enterprises alone, so pixels are theirs
+        if layer.id != "enterprises":
+            ws.set_visible(layer.id, False)
+    ws.set_labels(False)
+    wait_render(qtbot, w.canvas)
+    yield w, data
+    w.close()
+    w.deleteLater()
+
+
+def _map_xy(data, epsg):
+    from riskmap.crs import transformer
+
+    x, y = transformer(4490, epsg).transform(data["lon"], data["lat"])
+    return np.column_stack([x, y])
+
+
+def _level_colour(level) -> str:
+    from riskmap.levels import colour
+
+    return "#9E9E9E" if level is None else colour(int(level))
+
+
+def _check_exact(canvas, data, xy, name):
+    """Every enterprise of the view with no other symbol within 12 px shows its level's colour; returns how
+    many were checked (the hand-computed set of the box)."""
+    view = canvas.view
+    inside = np.flatnonzero(view.contains_xy(xy[:, 0], xy[:, 1]))
+    assert 0 < len(inside) < BUDGET
+    px = view.map_to_pixel(xy[inside])
+    img = canvas.to_image()
+    img.save(f"{SHOTS}/{name}.png")
+    w, h = view.width_px, view.height_px
+    checked = 0
+    for k, (x, y) in enumerate(px):
+        if not (8 < x < w - 8 and 8 < y < h - 8) or (x < 420 and y < 40) or (x < 372 and y > h - 66) \
+                or (x > w - 52 and y < 62):  # frame edge, the note, the scale bar, the north arrow
+            continue
+        d = np.hypot(px[:, 0] - x, px[:, 1] - y)
+        if np.sort(d)[1] < 12:
+            continue
+        level = data["level"][inside[k]]
+        assert close_to(pixel(img, x, y), _level_colour(level), tol=40), (inside[k], level, pixel(img, x, y))
+        checked += 1
+    return checked
+
+
+def test_big_project_aggregates_then_exact_features(big_window, qtbot):
+    from riskmap.render.lazy import CELL_MM
+
+    window, data = big_window
+    ws, canvas = window.workspace, window.canvas
+    layer = ws.layer("enterprises")
+    assert layer.lazy and layer.row_count == len(data["id"]) and len(layer.gdf) == 0  # nothing read whole
+    # full view: aggregates, said by the canvas and the legend
+    canvas.zoom_full()
+    wait_render(qtbot, canvas)
+    assert canvas.aggregated == ("enterprises",)
+    assert "已聚合" in canvas.aggregated_note()
+    qtbot.waitUntil(lambda: any(e.kind == "header" and "已聚合" in e.label for e in window.legend_panel.entries),
+                    timeout=10000)
+    # the red enterprise's cell, by hand: the cells are CELL_MM on screen, on a grid fixed to the map
+    view = canvas.view
+    xy = _map_xy(data, ws.map_epsg)
+    cell = CELL_MM * view.px_per_mm() * view.resolution
+    margin = (2.4 * view.px_per_mm() + 2) * view.resolution
+    x0 = math.floor((view.extent[0] - margin - cell) / cell) * cell
+    y0 = math.floor((view.extent[1] - margin - cell) / cell) * cell
+    shown = view.contains_xy(xy[:, 0], xy[:, 1], margin=margin)
+    ix = np.floor((xy[:, 0] - x0) / cell).astype(int)
+    iy = np.floor((xy[:, 1] - y0) / cell).astype(int)
+    red = int(np.flatnonzero(data["level"] == 1)[0])
+    assert np.allclose(data["lon"][red], RED[0])
+    same = shown & (ix == ix[red]) & (iy == iy[red])
+    n_cell = int(same.sum())
+    levels = data["level"][same]
+    assert n_cell > 50 and int((levels == 1).sum()) == 1  # one red among many others
+    mx, my = xy[same].mean(axis=0)
+    rx, ry = view.map_to_pixel(mx, my)
+    img = canvas.to_image()
+    img.save(f"{SHOTS}/ui_big_canvas_aggregated.png")
+    assert close_to(pixel(img, rx, ry), "#FF0000"), pixel(img, rx, ry)
+    prep = layer.prepared.for_view(view, labels=True)  # the aggregate drawn there carries the hand count
+    k = int(np.argmin(np.hypot(prep.coords[:, 0] - mx, prep.coords[:, 1] - my)))
+    assert np.hypot(*(prep.coords[k] - (mx, my))) < 1e-6 * cell
+    assert prep.label_text[k] == str(n_cell)
+    assert prep.classes[prep.cls[k]].key == 1
+    assert (np.array([prep.classes[c].key for c in prep.cls]) == 1).sum() == 1  # no other cell is red
+
+    # 10× zoom about the red enterprise: the exact features of the box, no count labels
+    canvas.zoom_by(10, (float(rx), float(ry)))
+    wait_render(qtbot, canvas)
+    assert canvas.aggregated == ()
+    qtbot.waitUntil(lambda: not any("已聚合" in e.label for e in window.legend_panel.entries), timeout=10000)
+    checked = _check_exact(canvas, data, xy, "ui_big_canvas_zoomed")
+    assert checked >= 20
+    ws.set_labels(True)
+    wait_render(qtbot, canvas)
+    canvas.to_image().save(f"{SHOTS}/ui_big_canvas_zoomed_labels.png")
+    job = canvas.label_job()
+    job.run()
+    texts = [lab.text for lab in job.stats.labels if lab.layer_id == "enterprises"]
+    assert texts and not any(re.fullmatch(r"\d+", t) for t in texts)  # names, no aggregate counts
+    assert any(t.startswith("示例企业") for t in texts)
+
+    # pan: the features of the new box come in (read by view)
+    ws.set_labels(False)
+    canvas.pan_by(-canvas.view.width_px * 0.6, 0)
+    wait_render(qtbot, canvas)
+    assert canvas.aggregated == ()
+    assert _check_exact(canvas, data, xy, "ui_big_canvas_panned") >= 20
