@@ -232,7 +232,10 @@ def filter_sql(layer_def: LayerDef, flt, *, prefix: str = "f") -> tuple[str, dic
             if fd.name not in tbl.c:
                 continue
             col, kind = _q(fd.name), _kind(layer_def, fd.name)
-            like = f"lower(CAST({col} AS TEXT)) LIKE :{prefix}t ESCAPE '\\'"
+            cast = col if kind == "text" else f"CAST({col} AS TEXT)"
+            if text != text.upper():  # letters with a case: compare lower-cased (Chinese has none: no lower())
+                cast = f"lower({cast})"
+            like = f"{cast} LIKE :{prefix}t ESCAPE '\\'"
             if kind == "bool":
                 yes, no = BOOL_WORDS["zh"]
                 if text in yes:
@@ -254,7 +257,7 @@ def filter_sql(layer_def: LayerDef, flt, *, prefix: str = "f") -> tuple[str, dic
                 ors.append(f"{col} IN ({', '.join(':' + k for k in keys)})")
             keys = [f"{prefix}a{j}_{k}" for k in range(len(codes))]  # values without words: as they are
             params.update(zip(keys, codes))
-            ors.append(f"({col} NOT IN ({', '.join(':' + k for k in keys)}) AND {like})")
+            ors.append(f"({like} AND {col} NOT IN ({', '.join(':' + k for k in keys)}))")
         conds.append("(" + " OR ".join(ors) + ")" if ors else "1 = 0")
     return " AND ".join(conds), params
 
@@ -350,9 +353,11 @@ def _label_columns(layer_def: LayerDef) -> tuple[str | None, str | None]:
 
 
 def search(project, layer_def: LayerDef, text: str, limit: int = SEARCH_LIMIT, *, where=None) -> pd.DataFrame:
-    """Features whose name is ``text`` (first) or whose name or address contains it, at most ``limit``, in id
-    order after the exact ones: DataFrame(id, label, lon, lat) — label "name — address" as the search box
-    shows it, lon/lat the centre of the feature's bounding box (EPSG:4490; NaN without a place)."""
+    """Features whose name is ``text``, or when none is, whose name or address contains it (as the search box
+    finds them in memory), at most ``limit``, in id order: DataFrame(id, label, lon, lat) — label
+    "name — address" as the search box shows it, lon/lat the centre of the feature's bounding box
+    (EPSG:4490; NaN without a place). The exact name uses the name's index; a part of a name reads the
+    table until ``limit`` features are found (all of it when fewer are)."""
     cols = ["id", "label", "lon", "lat"]
     text = (text or "").strip()
     name, address = _label_columns(layer_def)
@@ -365,18 +370,14 @@ def search(project, layer_def: LayerDef, text: str, limit: int = SEARCH_LIMIT, *
         addr = _q(address) if address else "NULL"
         head = f"SELECT id, {_q(name)}, {addr}, {_geom_select(conn)} FROM {tbl.name}"
         params.update({"s_text": text, "s_pat": like_pattern(text), "s_lim": int(limit)})
-        exact = _run(conn, head + _where_sql(conds + [f"{_q(name)} = :s_text"]) + " ORDER BY id LIMIT :s_lim", params)
-        found.update((int(r[0]), r) for r in exact)
-        if len(found) < limit:
+        exact = _run(conn, head + _where_sql(conds + [f"{_q(name)} = :s_text"]) + " LIMIT :s_lim", params)
+        found.update((int(r[0]), r) for r in sorted(exact, key=lambda r: r[0]))
+        if not found:
             like = f"{_q(name)} LIKE :s_pat ESCAPE '\\'"
             if address:
                 like = f"({like} OR {_q(address)} LIKE :s_pat ESCAPE '\\')"
-            params["s_lim"] = int(limit) + len(found)
             part = _run(conn, head + _where_sql(conds + [like]) + " ORDER BY id LIMIT :s_lim", params)
-            for r in part:
-                if len(found) >= limit:
-                    break
-                found.setdefault(int(r[0]), r)
+            found.update((int(r[0]), r) for r in part)
         rows = list(found.values())
         geoms = _decode(conn, [r[3] for r in rows])
     b = shapely.bounds(geoms).reshape(-1, 4)  # NaN without a place
@@ -425,21 +426,30 @@ def features_at(project, layer_def: LayerDef, lon: float, lat: float, tol_deg: f
 
 
 # ---- rows ----------------------------------------------------------------------------------------------------
-def _order_sql(layer_def: LayerDef, order_by: str | None, descending: bool) -> str:
-    """ORDER BY of a whitelisted field: missing values last, ties in id order (as a stable pandas sort)."""
+def _order_parts(layer_def: LayerDef, order_by: str | None, descending: bool) -> list[tuple[str | None, str]]:
+    """The order of a sorted layer as (condition, ORDER BY) parts read one after the other: the rows with a
+    value by the column (ties by id; descending: the exact reverse), then those without one in id order —
+    each part walks the column's index where it has one, instead of sorting the table."""
+    d = " DESC" if descending else ""
     if order_by is None or order_by == "id":
-        return " ORDER BY id DESC" if descending and order_by == "id" else " ORDER BY id"
-    col = _q(_column(layer_def, order_by))
-    return f" ORDER BY ({col} IS NULL), {col}{' DESC' if descending else ''}, id"
+        return [(None, f" ORDER BY id{d}")]
+    name = _column(layer_def, order_by)
+    col = _q(name)
+    if not _table(layer_def).c[name].nullable:
+        return [(None, f" ORDER BY {col}{d}, id{d}")]
+    return [(f"{col} IS NOT NULL", f" ORDER BY {col}{d}, id{d}"), (f"{col} IS NULL", " ORDER BY id")]
 
 
 def page(project, layer_def: LayerDef, *, order_by: str | None = None, descending: bool = False, offset: int = 0,
          limit: int = 200, where=None, after_id: int | None = None) -> pd.DataFrame:
-    """``limit`` rows from row ``offset`` of the layer sorted by ``order_by`` (id and the catalogue fields;
-    missing last, ties by id): a DataFrame of id and the catalogue fields the table has. ``after_id``
-    (id order only): keyset paging, the rows after that id, without skipping ``offset`` rows."""
-    cols = _columns(layer_def)
+    """``limit`` rows from row ``offset`` of the layer sorted by ``order_by`` (id or a catalogue field; ties by
+    id, descending the exact reverse; rows without a value last, in id order): a DataFrame of id and the
+    catalogue fields the table has. ``after_id`` (ascending id order only): keyset paging, the rows after
+    that id without skipping ``offset`` rows. The ids are sorted alone (an index walk where the column has
+    one), then their rows read by id."""
     tbl = _table(layer_def)
+    offset, limit = max(0, int(offset)), max(0, int(limit))
+    ids: list[int] = []
     with project.engine.connect() as conn:
         extra = [where]
         if after_id is not None:
@@ -447,12 +457,21 @@ def page(project, layer_def: LayerDef, *, order_by: str | None = None, descendin
                 raise RiskmapError("按编号之后分页只能按编号升序", "after_id pages in ascending id order only",
                                    where=layer_def.id)
             extra.append(("id > :after_id", {"after_id": int(after_id)}))
-        conds, params = _where_parts(conn, layer_def, *extra)
-        params.update({"p_lim": int(limit), "p_off": int(offset)})
-        sql = (f"SELECT {', '.join(_q(c) for c in cols)} FROM {tbl.name}{_where_sql(conds)}"
-               f"{_order_sql(layer_def, order_by, descending)} LIMIT :p_lim OFFSET :p_off")
-        rows = _run(conn, sql, params)
-    return _frame(rows, cols)
+        skip = offset
+        for cond, order in _order_parts(layer_def, order_by, descending):
+            if len(ids) >= limit:
+                break
+            conds, params = _where_parts(conn, layer_def, *extra, cond)
+            if skip:
+                n = int(_run(conn, f"SELECT count(*) FROM {tbl.name}{_where_sql(conds)}", params)[0][0])
+                if n <= skip:
+                    skip -= n
+                    continue
+            params.update({"p_lim": limit - len(ids), "p_off": skip})
+            ids += [int(r[0]) for r in _run(conn, f"SELECT id FROM {tbl.name}{_where_sql(conds)}{order}"
+                                                  " LIMIT :p_lim OFFSET :p_off", params)]
+            skip = 0
+    return rows_by_ids(project, layer_def, ids)
 
 
 def _frame(rows: Sequence[tuple], cols: list[str]) -> pd.DataFrame:
@@ -473,11 +492,13 @@ def ordered_ids(project, layer_def: LayerDef, *, order_by: str | None = None, de
                 where=None) -> np.ndarray:
     """Every id of the layer (``where`` applied) in the order :func:`page` gives them: row N of a table is
     ``ordered_ids(...)[N]`` (8 bytes a row: 8 MB for a million)."""
+    out = []
     with project.engine.connect() as conn:
-        conds, params = _where_parts(conn, layer_def, where)
-        sql = f"SELECT id FROM {_table(layer_def).name}{_where_sql(conds)}{_order_sql(layer_def, order_by, descending)}"
-        rows = _run(conn, sql, params)
-    return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        for cond, order in _order_parts(layer_def, order_by, descending):
+            conds, params = _where_parts(conn, layer_def, where, cond)
+            rows = _run(conn, f"SELECT id FROM {_table(layer_def).name}{_where_sql(conds)}{order}", params)
+            out.append(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
 def rows_by_ids(project, layer_def: LayerDef, ids: Iterable[int], *, columns: list[str] | None = None,
@@ -533,6 +554,8 @@ def extent(project, layer_def: LayerDef, ids: Iterable[int] | None = None,
         if conn.dialect.name == "postgresql":
             sql = (f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
                    f"(SELECT ST_Extent(geom) AS e FROM {tbl.name}{_where_sql(conds)}) s")
+        elif not conds:  # the whole table: its R-tree alone
+            sql = f"SELECT min(minx), min(miny), max(maxx), max(maxy) FROM rtree_{tbl.name}_geom"
         else:
             sql = (f"SELECT min(r.minx), min(r.miny), max(r.maxx), max(r.maxy) FROM "
                    f"(SELECT id FROM {tbl.name}{_where_sql(conds)}) t JOIN rtree_{tbl.name}_geom r ON r.id = t.id")

@@ -137,12 +137,13 @@ def test_search_exact_first_then_contains(store):
     ents = store.read_layer(ENTS).sort_values("id")
     target = ents.iloc[25]
     hits = lq.search(store, ENTS, target["name"])
-    assert int(hits["id"].iloc[0]) == int(target["id"])
+    assert hits["id"].tolist() == ents[ents["name"] == target["name"]]["id"].tolist()  # the exact name only
     assert hits["label"].iloc[0] == f"{target['name']} — {target['address'] or ''}"
     assert hits["lon"].iloc[0] == pytest.approx(target.geometry.x, abs=1e-6)
     assert hits["lat"].iloc[0] == pytest.approx(target.geometry.y, abs=1e-6)
     word = "加油站"
     hand = ents[ents["name"].str.contains(word, regex=False) | ents["address"].fillna("").str.contains(word, regex=False)]
+    assert (hand["name"] != word).all()  # no exact name: the names and addresses that contain it
     got = lq.search(store, ENTS, word, limit=10_000)
     assert got["id"].tolist() == hand["id"].tolist()
     assert lq.search(store, ENTS, word, limit=3)["id"].tolist() == hand["id"].tolist()[:3]
@@ -195,18 +196,24 @@ def test_features_at_in_the_map_crs(store):
     assert sorted(got) == sorted(hand.tolist()) and got[0] == int(target["id"])
 
 
+def _hand_order(df, field, desc):
+    """By hand: rows with a value by it (ties by id; descending the exact reverse), then the others by id."""
+    if field is None:
+        return df.sort_values("id", ascending=not desc)["id"].tolist()
+    has = df[df[field].notna()].sort_values([field, "id"], ascending=not desc)
+    return has["id"].tolist() + df[df[field].isna()].sort_values("id")["id"].tolist()
+
+
 def test_page_order_equals_pandas_sort(store):
     ents = store.read_layer(ENTS)
-    for field, desc in [("name", False), ("level", False), ("level", True), ("employees", True), (None, False)]:
-        if field is None:
-            hand = ents.sort_values("id")
-        else:  # missing last, ties in id order
-            hand = ents.sort_values(["id"]).sort_values(field, ascending=not desc, kind="stable", na_position="last")
-        want = hand["id"].tolist()
+    for field, desc in [("name", False), ("name", True), ("level", False), ("level", True), ("employees", True),
+                        (None, False), ("id", True)]:
+        want = _hand_order(ents, None if field == "id" else field, desc)
         assert lq.ordered_ids(store, ENTS, order_by=field, descending=desc).tolist() == want, field
-        for off in (0, 37, len(want) - 5):
+        for off in (0, 37, len(want) - 5, len(want) - 2):  # the last pages hold the rows without a value
             pg = lq.page(store, ENTS, order_by=field, descending=desc, offset=off, limit=20)
             assert pg["id"].tolist() == want[off:off + 20], (field, off)
+    assert lq.page(store, ENTS, order_by="level", offset=len(ents) + 5).empty
     pg = lq.page(store, ENTS, order_by="level", offset=0, limit=5)
     assert list(pg.columns) == ["id"] + [f.name for f in ENTS.fields]
     # keyset paging in id order
@@ -214,8 +221,9 @@ def test_page_order_equals_pandas_sort(store):
     assert lq.page(store, ENTS, after_id=ids[99], limit=10)["id"].tolist() == ids[100:110]
     # a filter as where
     flt = lq.filter_sql(ENTS, Flt({"level": frozenset({2})}))
-    hand = ents[ents["level"] == 2].sort_values("name", kind="stable")
-    assert lq.page(store, ENTS, order_by="name", where=flt, limit=1000)["id"].tolist() == hand["id"].tolist()
+    hand = _hand_order(ents[ents["level"] == 2], "name", False)
+    assert lq.page(store, ENTS, order_by="name", where=flt, limit=1000)["id"].tolist() == hand
+    assert lq.page(store, ENTS, order_by="name", where=flt, offset=2, limit=3)["id"].tolist() == hand[2:5]
 
 
 def test_rows_record_extent_distinct(store):
