@@ -85,7 +85,12 @@
         <translation>Exported {n} rows to {path}</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/canvas.py" line="+524"/>
+        <location filename="../../riskmap/ui/canvas.py" line="+431"/>
+        <source>{names}已聚合：每个符号为一片区域内的最高等级，数字为其中的数量</source>
+        <translation>{names} aggregated: each symbol shows the highest level in its area, the number how many it holds</translation>
+    </message>
+    <message>
+        <location line="+113"/>
         <source>在线底图“{name}”不可用（{reason}），地图仍使用本地边界显示。</source>
         <translation>Online base map “{name}” is unavailable ({reason}); the map keeps showing the project&apos;s own boundaries.</translation>
     </message>
@@ -245,7 +250,7 @@
     </message>
     <message>
         <location line="+4"/>
-        <location filename="../../riskmap/ui/layers_panel.py" line="+331"/>
+        <location filename="../../riskmap/ui/layers_panel.py" line="+345"/>
         <source>清除筛选</source>
         <translation>Clear filter</translation>
     </message>
@@ -289,17 +294,17 @@
     </message>
     <message>
         <location line="+9"/>
-        <location line="+43"/>
+        <location line="+44"/>
         <source>导出数据</source>
         <translation>Export data</translation>
     </message>
     <message>
-        <location line="-36"/>
+        <location line="-37"/>
         <source>GBK（旧版软件）</source>
         <translation>GBK (older software)</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+6"/>
         <location filename="../../riskmap/ui/main_window.py" line="+585"/>
         <source>{name}（{n}）</source>
         <translation>{name} ({n})</translation>
@@ -415,7 +420,7 @@
     </message>
     <message>
         <location line="+10"/>
-        <location filename="../../riskmap/ui/print_dialog.py" line="+340"/>
+        <location filename="../../riskmap/ui/print_dialog.py" line="+356"/>
         <location line="+1"/>
         <source>已导出：{path}</source>
         <translation>Exported: {path}</translation>
@@ -744,18 +749,18 @@
         <translation>Save QR code image</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/layers_panel.py" line="-264"/>
+        <location filename="../../riskmap/ui/layers_panel.py" line="-277"/>
         <source>当前图层的不透明度</source>
         <translation>Opacity of the current layer</translation>
     </message>
     <message>
         <location line="+6"/>
-        <location line="+256"/>
+        <location line="+269"/>
         <source>筛选…</source>
         <translation>Filter…</translation>
     </message>
     <message>
-        <location line="-254"/>
+        <location line="-267"/>
         <source>属性表</source>
         <translation>Attribute table</translation>
     </message>
@@ -765,17 +770,17 @@
         <translation>Opacity</translation>
     </message>
     <message>
-        <location line="+60"/>
+        <location line="+61"/>
         <source>在线瓦片底图，始终绘制在所有图层之下</source>
         <translation>Online tile base map, always drawn below every layer</translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+30"/>
         <source>已筛选</source>
         <translation>Filtered</translation>
     </message>
     <message>
-        <location line="+146"/>
+        <location line="+147"/>
         <source>筛选：显示 {shown} / {total}</source>
         <translation>Filter: showing {shown} / {total}</translation>
     </message>
@@ -811,7 +816,7 @@
         <translation>Move group down</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/legend_panel.py" line="+24"/>
+        <location filename="../../riskmap/ui/legend_panel.py" line="+27"/>
         <location filename="../../riskmap/ui/main_window.py" line="-69"/>
         <source>图例</source>
         <translation>Legend</translation>

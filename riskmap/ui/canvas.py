@@ -29,7 +29,7 @@ from riskmap.marks import DEMO_MARK
 from riskmap.render.fonts import ensure_fonts, map_font
 from riskmap.render.image import LabelJob, RenderJob
 from riskmap.render.settings import MapSettings
-from riskmap.ui.i18n import tr
+from riskmap.ui.i18n import joined, tr
 from riskmap.ui.tiles import TileLayer, TileStore, ViewGeometry, draw_tiles, tiles_for_view
 
 WHEEL_STEP = 1.25  # zoom factor per wheel notch
@@ -426,8 +426,8 @@ class MapCanvas(QWidget):
         """The canvas's note while symbols are aggregated ('' when none is)."""
         if not self.aggregated:
             return ""
-        names = "、".join(self.workspace.layer(i).title(self.workspace.lang) for i in self.aggregated
-                         if self.workspace.has_layer(i))
+        names = joined(self.workspace.layer(i).title(self.workspace.lang) for i in self.aggregated
+                       if self.workspace.has_layer(i))
         return tr("{names}已聚合：每个符号为一片区域内的最高等级，数字为其中的数量").format(names=names)
 
     def _accept_labels(self, job: LabelJob) -> None:

@@ -46,7 +46,8 @@ class ExportDialog(QDialog):
         self.layer_list = QListWidget()
         ws = window.workspace
         for d in load_catalogue().values():
-            n = len(ws.layer(d.id).gdf) if ws.has_layer(d.id) else 0
+            layer = ws.layer(d.id) if ws.has_layer(d.id) else None
+            n = 0 if layer is None else (layer.row_count if layer.lazy else len(layer.gdf))  # lazy: all its rows
             item = QListWidgetItem(tr("{name}（{n}）").format(name=d.title(current_language()), n=n))
             item.setData(Qt.ItemDataRole.UserRole, d.id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)

@@ -12,6 +12,7 @@ import itertools
 import json
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QDate, Qt, QTimer
 from PySide6.QtGui import QAction, QImage, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import (
@@ -41,10 +42,25 @@ def workspace_source(workspace, project) -> ExportSource:
     for layer in workspace.layers:
         if layer.layer_def.geometry == "raster":  # the plant plans: build_content reads them from the project
             continue
-        gdf = layer.gdf if layer.mask.all() else layer.gdf[layer.mask]
+        if layer.lazy:  # too large to hold: the print reads the whole layer (what is drawn is a view of it)
+            gdf = _whole_layer(workspace, project, layer)
+        else:
+            gdf = layer.gdf if layer.mask.all() else layer.gdf[layer.mask]
         layers.append(ExportLayer(layer.layer_def, derive_columns(layer.layer_def, gdf)))
     return ExportSource(name=project.name, is_demo=project.is_demo, metric_epsg=project.metric_epsg or 4544,
                         layers=layers, place=project.place, project=project)
+
+
+def _whole_layer(workspace, project, layer):
+    """All rows of a lazy layer that its filter lets through (every feature is printed; none is dropped
+    because only part of the layer was read for the screen)."""
+    from riskmap.ui.workspace import MapLayer
+
+    gdf = project.read_layer(layer.layer_def)
+    if layer.filter.is_empty():
+        return gdf
+    whole = MapLayer(layer.layer_def, gdf, np.empty(0, dtype=object), workspace.map_epsg)
+    return gdf[layer.filter.mask(whole)]
 
 
 def template_title(template: Template) -> str:

@@ -10,6 +10,7 @@ import re
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from tests.store.test_viewport import RED, make_points_project
 from tests.ui.conftest import SHOTS, close_to, open_window, pixel, wait_render
@@ -139,3 +140,24 @@ def test_big_project_aggregates_then_exact_features(big_window, qtbot):
     wait_render(qtbot, canvas)
     assert canvas.aggregated == ()
     assert _check_exact(canvas, data, xy, "ui_big_canvas_panned") >= 20
+
+
+def test_print_and_export_of_a_lazy_layer_take_every_row(big_window, qtbot):
+    from riskmap.ui.export_dialog import ExportDialog
+    from riskmap.ui.print_dialog import workspace_source
+    from riskmap.ui.workspace import LayerFilter
+
+    window, data = big_window
+    ws = window.workspace
+    src = workspace_source(ws, window.project)
+    ents = src.get("enterprises")
+    assert len(ents.gdf) == len(data["id"])  # all of them, not the rows read for the screen
+    assert sorted(ents.gdf["id"].tolist()) == data["id"].tolist()
+    ws.set_filter("enterprises", LayerFilter({"level": frozenset({1, 2})}))
+    want = sorted(int(i) for i, lv in zip(data["id"], data["level"]) if lv in (1, 2))
+    assert sorted(workspace_source(ws, window.project).get("enterprises").gdf["id"].tolist()) == want
+    dlg = ExportDialog(window)  # the layer list counts every row of the lazy layer, and checks it
+    item = next(dlg.layer_list.item(i) for i in range(dlg.layer_list.count())
+                if dlg.layer_list.item(i).data(Qt.ItemDataRole.UserRole) == "enterprises")
+    assert f"{len(data['id'])}" in item.text() and item.checkState() == Qt.CheckState.Checked
+    dlg.close()
