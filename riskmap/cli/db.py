@@ -32,12 +32,15 @@ def register(sub) -> None:
     q.set_defaults(func=run_init)
 
     q = dsub.add_parser("push", help="把项目文件上传到数据库 / copy a project file into the database",
-                        description="把 GeoPackage 项目完整复制到数据库（含编辑历史与评估记录） / copy a "
-                                    "GeoPackage project into the database, history and assessments included")
+                        description="把 GeoPackage 项目完整复制到数据库（含编辑历史与评估记录）；数据库中已有其他区县时，"
+                                    "把本区县加入其中（编号重排，全市一个项目） / copy a GeoPackage project into the "
+                                    "database, history and assessments included; into a database holding other "
+                                    "counties, add this county beside them (new ids; the city sees one project)")
     q.add_argument("file", help="项目文件 .gpkg / project file")
     q.add_argument("url", help=URL_HELP)
     q.add_argument("--replace", action="store_true",
-                   help="替换数据库中已有的项目 / replace the project the database holds")
+                   help="替换数据库中已有的同一区县（或整个单项目） / replace this county (or the single "
+                        "project) the database holds")
     q.set_defaults(func=run_push)
 
     q = dsub.add_parser("pull", help="把数据库中的项目下载为文件 / copy the database project into a file",
@@ -46,6 +49,9 @@ def register(sub) -> None:
     q.add_argument("url", help=URL_HELP)
     q.add_argument("file", help="输出的项目文件 .gpkg / output project file")
     q.add_argument("--overwrite", action="store_true", help="覆盖已有文件 / replace an existing file")
+    q.add_argument("--county", metavar="ADCODE",
+                   help="只下载这个区县（6 位行政区划代码），得到该区县的项目文件 / only this county (6-digit "
+                        "adcode), as that county's project file")
     q.set_defaults(func=run_pull)
 
     q = dsub.add_parser("grant", help="给用户分配角色 / give a user a role",
@@ -56,6 +62,9 @@ def register(sub) -> None:
     q.add_argument("--user", required=True, help="数据库用户名 / database user name")
     q.add_argument("--role", required=True, choices=["viewer", "editor", "assessor", "admin", "none"],
                    help="角色 / role (none: remove the user's riskmap role)")
+    q.add_argument("--county", action="append", metavar="ADCODE",
+                   help="只许修改这些区县的数据（可重复，或用逗号分隔；由数据库行级安全保证） / may change only "
+                        "these counties' rows (repeat, or a comma list; enforced by row-level security)")
     q.add_argument("--create", action="store_true", help="用户不存在时创建 / create the user when missing")
     q.add_argument("--password-stdin", action="store_true",
                    help="从标准输入读取新用户密码 / read the new user's password from stdin")
@@ -111,7 +120,7 @@ def run_pull(args) -> int:
     from riskmap.store.sync import pull
 
     bar = ProgressBar("下载 / pull")
-    result = pull(_url(args.url), args.file, overwrite=args.overwrite, progress=bar)
+    result = pull(_url(args.url), args.file, overwrite=args.overwrite, county=args.county, progress=bar)
     bar.done()
     total = sum(result.rows.values())
     print(f"已下载 / pulled {result.source} → {args.file}: {len(result.rows)} 表 tables, {total} 行 rows")
@@ -134,20 +143,23 @@ def _new_password(args) -> str | None:
 
 
 def run_grant(args) -> int:
+    from riskmap.store.counties import parse_counties
     from riskmap.store.postgis import make_engine, mask_url
-    from riskmap.store.roles import ROLE_ZH, grant_role
+    from riskmap.store.roles import ROLE_ZH, grant
 
     url = _url(args.url)
+    counties = parse_counties(args.county)
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
             exists = conn.exec_driver_sql("SELECT 1 FROM pg_roles WHERE rolname = %(u)s", {"u": args.user}).scalar()
             password = _new_password(args) if (args.create and not exists) else None
-            grant_role(conn, args.user, args.role, password=password, create=args.create)
+            grant(conn, args.user, args.role, county=counties, password=password, create=args.create)
     finally:
         engine.dispose()
     role = "无 none" if args.role == "none" else f"{ROLE_ZH[args.role]} {args.role}"
-    print(f"用户 user {args.user}: 角色 role {role} — {mask_url(url)}")
+    where = f"，区县 counties {', '.join(counties)}" if counties else ""
+    print(f"用户 user {args.user}: 角色 role {role}{where} — {mask_url(url)}")
     return 0
 
 
@@ -155,13 +167,22 @@ def run_roles(args) -> int:
     from riskmap.store import Project
     from riskmap.store.roles import ROLE_ZH, list_roles
 
+    from riskmap.store.counties import all_user_counties
+
     with Project.open(_url(args.url)) as project:  # not read-only: the summary shows what the user may change
         with project.engine.connect() as conn:
             rows = list_roles(conn)
+            limits = all_user_counties(conn)
+        names = dict(project.counties())
         perms = project.permissions()
     print(f"当前 current: {perms.summary()}")
+    if names:
+        print(f"区县 counties: {'、'.join(f'{n}（{a}）' for a, n in sorted(names.items()))}")
     if not rows:
         print("没有用户持有 riskmap 角色 / no user holds a riskmap role")
     for user, role in rows:
-        print(f"  {user:<24} {role:<9} {ROLE_ZH[role]}")
+        held = limits.get(user)
+        where = ("区县 counties " + "、".join(f"{names.get(c, c)} {c}" for c in held)) if held else \
+            ("全部区县 all counties" if names and role in ("editor", "assessor") else "")
+        print(f"  {user:<24} {role:<9} {ROLE_ZH[role]}  {where}".rstrip())
     return 0

@@ -375,7 +375,7 @@ def grant(conn_or_project, user: str, role: str, *, county=None, password: str |
         raise RiskmapError(f"区县限制只用于编辑（editor）与评估（assessor）角色，不用于 {role}",
                            f"a county limit applies to the editor and assessor roles only, not {role}",
                            where="--county")
-    if hasattr(conn_or_project, "engine"):
+    if not isinstance(conn_or_project, Connection):  # a Project
         with conn_or_project.engine.begin() as conn:
             grant(conn, user, role, county=counties, password=password, create=create)
         return
