@@ -98,6 +98,7 @@ def on_frame(seconds, labels=False):
     if "first_frame_s" not in out and not labels:
         out["first_frame_s"] = now - T_OPEN
         out["first_render_s"] = seconds
+        out["first_frame_all_layers"] = not win.loading  # False: big layers were still being read
     if done_loading() and "complete_s" not in out:
         out["complete_s"] = now - T_OPEN
         out["process_complete_s"] = time.time() - T0
@@ -531,11 +532,16 @@ def report(results: dict, quick: bool) -> None:
                                                   for m in mem) + f"{'1024 MB':>10}")
         for s in stores:
             r = results["stores"][s].get(mode, {})
+            if r.get("first_frame_all_layers") is False:
+                print(f"  {names[s]}: the first frame came before every layer was read (the complete map is the "
+                      f"one with all of them)")
             if r.get("error"):
                 print(f"  {names[s]}: ERROR {r['error'][-1500:]}")
             else:
-                print(f"  {names[s]} layers: {r.get('layers')}; lazy layers available: {r.get('lazy_available')} "
-                      f"({r.get('lazy_rows')})")
+                shown = {k: (f"{v['rows']:,} lazy, {v['held']:,} held" if v["lazy"] else f"{v['rows']:,}")
+                         for k, v in (r.get("layers") or {}).items() if v["rows"]}
+                print(f"  {names[s]} layers drawn (rows): {shown}; lazy layers: "
+                      f"{'LAZY_ROWS ' + str(r.get('lazy_rows')) if r.get('lazy_available') else 'not in this riskmap'}")
                 print(f"    full redraw per layer: {r.get('full_stats')}; 10× per layer: {r.get('zoom10_stats')} "
                       f"(1:{r.get('zoom10_scale', 0):,})")
     print("\ncity zoning and statistics")
@@ -569,6 +575,10 @@ def report(results: dict, quick: bool) -> None:
         if "project_stats_s" in core:
             print(f"  {names[s]}: riskmap.stats.city_stats not available; project_stats (whole city, one "
                   f"table) {_ms(core['project_stats_s'])}: {core['by_level']}")
+        if s == "postgis" and "gpkg" in stores:
+            tables = [(results["stores"][x].get("core", {}).get("stats_county") or {}).get("table") for x in stores]
+            if all(tables):
+                print(f"  PostGIS: city_stats by county equal to the GeoPackage's: {tables[0] == tables[1]}")
         if "counts_match" in core:
             print(f"  {names[s]}: enterprises per county from city_stats equal the generated ones: "
                   f"{core['counts_match']}")
@@ -601,13 +611,7 @@ def counts_match(core: dict, manifest: dict) -> bool | None:
     if not table:
         return None
     want = {a: c["enterprises"] for a, c in manifest["per_county"].items()}
-    got = {}
-    for row in table:
-        key = next((str(row[k]) for k in ("county", "adcode", "code", "unit") if k in row), None)
-        if key in want or key is None:
-            key = key if key in want else next((a for a, n in manifest["names"].items() if n in row.values()), None)
-        if key and "total" in row:
-            got[key] = int(row["total"])
+    got = {str(row["county"]): int(row["total"]) for row in table if row.get("total")}
     return got == want
 
 
