@@ -5,7 +5,8 @@ by :func:`riskmap.render.painter.render` and :func:`~riskmap.render.painter.rend
 paints (the canvas's render worker, never the GUI thread), asks it for the :class:`PreparedLayer` of the view:
 
 - **points**: the layer is held as compact arrays (id, x, y in the map CRS, style class: about 25 bytes a
-  feature, read once through :func:`riskmap.store.viewport.read_points`). When more than
+  feature, read once through :func:`riskmap.store.viewport.read_points`, and kept on disk between sessions
+  while the project is unchanged: :func:`~riskmap.store.viewport.read_points_cached`). When more than
   :data:`POINT_BUDGET` points lie in the view, the view shows the level of detail: the points binned into
   cells of :data:`CELL_MM` on a grid fixed to the map (so a pan does not move them), each cell drawn as one
   symbol at the mean of its points in the colour of its highest class (the highest risk level: a red
@@ -105,8 +106,9 @@ class LazyPrepared:
 
     lazy = True
 
-    def __init__(self, project, layer_def, crs_epsg: int, row_count: int, *, where=None):
+    def __init__(self, project, layer_def, crs_epsg: int, row_count: int, *, where=None, cache_dir=None):
         self.project = project
+        self.cache_dir = cache_dir  # where the compact arrays are kept between sessions (None: not kept)
         self.layer_def = layer_def
         self.id = layer_def.id
         self.z = layer_def.z
@@ -175,9 +177,12 @@ class LazyPrepared:
         with self._lock:
             if self._points is None:
                 from riskmap.crs import transformer
-                from riskmap.store.viewport import read_points
+                from riskmap.store.viewport import read_points, read_points_cached
 
-                pts = read_points(self.project, self.layer_def, where=self.where)
+                if self.where is None and self.cache_dir is not None:
+                    pts = read_points_cached(self.project, self.layer_def, self.cache_dir)
+                else:
+                    pts = read_points(self.project, self.layer_def, where=self.where)
                 x, y = pts["x"], pts["y"]
                 ok = np.isfinite(x) & np.isfinite(y)
                 mx = np.full(len(x), np.nan)

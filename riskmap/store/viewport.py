@@ -32,7 +32,9 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hashlib
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -422,3 +424,79 @@ def layer_extent(project, layer_def) -> tuple[float, float, float, float] | None
     if row is None or row[0] is None:
         return None
     return tuple(float(v) for v in row)
+
+
+# ---------------------------------------------------------------- the compact arrays kept between sessions
+
+def points_stamp(project, layer_def) -> str | None:
+    """A text that changes whenever a layer's rows may have changed, or None when there is none to trust:
+    a GeoPackage file's size and change time (and those of its ``-wal``), any write changing them; on
+    PostGIS the row count, the largest id and the sum of the row versions (every riskmap edit raises a
+    row's version; a delete lowers the count), one scan of the table."""
+    tbl = _table(layer_def)
+    if _pg(project):
+        if "version" not in tbl.c:
+            return None
+        where = _where(layer_def)
+        with project.engine.connect() as conn:
+            row = conn.execute(text(f"SELECT count(*), max(id), sum(version) FROM {tbl.name}"
+                                    + (f" WHERE {where}" if where else ""))).first()
+        return f"pg:{row[0]}:{row[1]}:{row[2]}"
+    path = Path(project.target)
+    try:
+        parts = [path.stat()]
+        wal = path.with_name(path.name + "-wal")
+        if wal.exists():
+            parts.append(wal.stat())
+    except OSError:
+        return None
+    return "gpkg:" + ":".join(f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}" for st in parts)
+
+
+def _cache_names(project, layer_def, field, stamp) -> tuple[str, str]:
+    target = str(project.target)
+    if _pg(project):
+        from sqlalchemy.engine import make_url
+
+        target = make_url(target).set(password=None).render_as_string(hide_password=True)
+    else:
+        target = str(Path(target).resolve())
+    ident = hashlib.sha256("\x00".join([target, layer_def.id, layer_def.table, _where(layer_def) or "",
+                                        field or ""]).encode()).hexdigest()[:24]
+    return ident, hashlib.sha256(stamp.encode()).hexdigest()[:16]
+
+
+def read_points_cached(project, layer_def, cache_dir, *, field: str | None = "style") -> dict[str, np.ndarray]:
+    """:func:`read_points` of the whole layer, kept in ``cache_dir`` between sessions (about 32 bytes a row,
+    numbers only, loaded without pickle) and used again while :func:`points_stamp` is unchanged; read from
+    the project (and kept) otherwise. A cache that cannot be written is no error."""
+    if field == "style":
+        field = _style_field(layer_def)
+    stamp = points_stamp(project, layer_def) if cache_dir is not None else None
+    if stamp is None:
+        return read_points(project, layer_def, field=field)
+    folder = Path(cache_dir)
+    ident, version = _cache_names(project, layer_def, field, stamp)
+    path = folder / f"points-{ident}-{version}.npz"
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            out = {k: z[k] for k in z.files}
+        if "id" in out and "x" in out and "y" in out and (not field or "value" in out):
+            return out
+    except (OSError, ValueError, KeyError):
+        pass
+    out = read_points(project, layer_def, field=field)
+    if field and out["value"].dtype == object:  # text values: not kept (the cache holds numbers only)
+        return out
+    try:
+        from riskmap.atomic import atomic_path
+
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob(f"points-{ident}-*.npz"):
+            old.unlink(missing_ok=True)
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **out)
+    except (OSError, RiskmapError):
+        pass
+    return out

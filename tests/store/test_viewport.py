@@ -240,3 +240,33 @@ def test_bin_points_ranks_and_empty_input():
     assert len(count) == 0
     with pytest.raises(RiskmapError):
         bin_points(x, y, rank, (0, 0, 1, 1), 0.0)
+
+
+def test_points_kept_between_sessions_until_the_project_changes(store, tmp_path, monkeypatch):
+    import riskmap.store.viewport as viewport
+    from riskmap.model import Enterprise
+
+    project, data = store
+    ents = load_catalogue()["enterprises"]
+    first = viewport.read_points_cached(project, ents, tmp_path)
+    assert len(list(tmp_path.glob("points-*.npz"))) == 1
+    assert first["id"].tolist() == data["id"].tolist()
+
+    def no_read(*a, **k):
+        raise AssertionError("read from the project although unchanged")
+
+    with monkeypatch.context() as m:
+        m.setattr(viewport, "read_points", no_read)
+        again = viewport.read_points_cached(project, ents, tmp_path)
+    assert all(np.array_equal(first[k], again[k], equal_nan=True) for k in first)
+    with project.session(history=False) as s:  # an edit: the kept arrays are not used again
+        e = s.get(Enterprise, 1)
+        old_level, e.level = e.level, (1 if e.level != 1 else 2)
+        new_level = e.level
+    try:
+        after = viewport.read_points_cached(project, ents, tmp_path)
+        assert after["value"][0] == new_level
+        assert len(list(tmp_path.glob("points-*.npz"))) == 1  # the old one removed
+    finally:  # the module's project is shared: put the level back
+        with project.session(history=False) as s:
+            s.get(Enterprise, 1).level = old_level
