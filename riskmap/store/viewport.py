@@ -46,7 +46,8 @@ from riskmap.model import class_for_table
 from riskmap.model.geometry import from_gpkg_blobs
 from riskmap.store.project import gpkg_points_xy
 
-LAZY_ROWS = 200_000  # layers with more rows than this are read by view, not whole
+LAZY_ROWS = 200_000  # point layers with more rows than this are read by view, not whole
+LAZY_SHAPE_ROWS = 1_000_000  # lines and polygons: by tile only above this (see riskmap.ui.workspace.reads_by_view)
 SRID = 4490
 
 

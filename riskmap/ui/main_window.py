@@ -55,7 +55,7 @@ from riskmap.ui.prefs import Prefs, cache_dir, data_dir
 from riskmap.ui.registry import PERMISSIONS, ActionRegistry, Entry
 from riskmap.ui.tiles import TileLayer, TileSource, TileStore
 from riskmap.ui.workspace import (
-    ChangePoller, Workspace, empty_layer, layer_sizes, load_layers, map_epsg_for, project_catalogue,
+    ChangePoller, Workspace, empty_layer, layer_sizes, load_layers, map_epsg_for, project_catalogue, reads_by_view,
 )
 
 log = logging.getLogger("riskmap.ui")
@@ -546,7 +546,8 @@ class MainWindow(QMainWindow):
                 epsg = map_epsg_for(project, crs_choice)
                 catalogue = project_catalogue(project)
                 sizes = layer_sizes(project, catalogue.values())
-                small = {k: d for k, d in catalogue.items() if sizes[k] <= BIG_LAYER}
+                small = {k: d for k, d in catalogue.items()  # layers read by view are quick: in the first frame
+                         if sizes[k] <= BIG_LAYER or reads_by_view(d, sizes[k])}
                 loaded = {layer.id: layer for layer in
                           load_layers(project, epsg, lambda f, m: progress(0.05 + 0.95 * f, m), cancelled, small)}
                 big = [d for k, d in catalogue.items() if k not in small]
