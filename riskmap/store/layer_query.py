@@ -53,8 +53,22 @@ def _table(layer_def: LayerDef):
                            where=layer_def.id) from None
 
 
+def columns(layer_def: LayerDef) -> list[str]:
+    """id and the catalogue fields the table has, in catalogue order: the columns a page shows.
+
+    >>> from riskmap.layers import load_catalogue
+    >>> columns(load_catalogue()["towns"])
+    ['id', 'name', 'level', 'level_rule', 'population']
+    """
+    return _columns(layer_def)
+
+
+def numeric(layer_def: LayerDef, name: str) -> bool:
+    """Whether a column holds numbers (integer or real)."""
+    return _kind(layer_def, name) == "num"
+
+
 def _columns(layer_def: LayerDef) -> list[str]:
-    """id and the catalogue fields the table has, in catalogue order: the columns a page shows."""
     tbl = _table(layer_def)
     return ["id"] + [f.name for f in layer_def.fields if f.name in tbl.c and f.name != "id"]
 
@@ -354,15 +368,15 @@ def _label_columns(layer_def: LayerDef) -> tuple[str | None, str | None]:
 
 def search(project, layer_def: LayerDef, text: str, limit: int = SEARCH_LIMIT, *, where=None) -> pd.DataFrame:
     """Features whose name is ``text``, or when none is, whose name or address contains it (as the search box
-    finds them in memory), at most ``limit``, in id order: DataFrame(id, label, lon, lat) — label
+    finds them in memory), at most ``limit``, in id order: DataFrame(id, label, lon, lat, name) — label
     "name — address" as the search box shows it, lon/lat the centre of the feature's bounding box
     (EPSG:4490; NaN without a place). The exact name uses the name's index; a part of a name reads the
     table until ``limit`` features are found (all of it when fewer are)."""
-    cols = ["id", "label", "lon", "lat"]
+    cols = ["id", "label", "lon", "lat", "name"]
     text = (text or "").strip()
     name, address = _label_columns(layer_def)
     if not text or name is None or limit <= 0:
-        return pd.DataFrame({c: pd.Series(dtype=object if c == "label" else float) for c in cols})
+        return pd.DataFrame({c: pd.Series(dtype=object if c in ("label", "name") else float) for c in cols})
     tbl = _table(layer_def)
     found: dict[int, tuple] = {}
     with project.engine.connect() as conn:
@@ -386,6 +400,7 @@ def search(project, layer_def: LayerDef, text: str, limit: int = SEARCH_LIMIT, *
         "label": pd.Series([f"{r[1]} — {r[2] or ''}" if address else str(r[1]) for r in rows], dtype=object),
         "lon": (b[:, 0] + b[:, 2]) / 2,
         "lat": (b[:, 1] + b[:, 3]) / 2,
+        "name": pd.Series([r[1] for r in rows], dtype=object),
     }, columns=cols)
 
 

@@ -3,9 +3,16 @@ linked both ways with the map, and export of the filtered rows to XLSX.
 
 The model reads straight from the layer's GeoDataFrame: display strings are computed per column once
 (by unique value), filtering and sorting are numpy operations over row positions, so 100k rows stay fast.
+
+A lazy layer (``layer.lazy``: too large to read whole; only the rows of the view in memory) has every row in
+the table all the same: :class:`LazyFeatureTableModel` holds the ids in their order (one query: ORDER BY the
+sorted column, WHERE the filter, in the database) and reads the rows shown 200 at a time.
 """
 
 from __future__ import annotations
+
+import logging
+from collections import OrderedDict
 
 import numpy as np
 import pandas as pd
@@ -17,13 +24,20 @@ from PySide6.QtWidgets import (
 )
 
 from riskmap.fields import display_column, field_title, value_mapping
+from riskmap.store import layer_query
+from riskmap.ui import lazy_query
 from riskmap.ui.i18n import current_language, tr
 from riskmap.ui.icons import icon
 from riskmap.ui.workspace import LayerFilter
 
+log = logging.getLogger("riskmap.ui")
 FILTER_FIELDS = ("level", "industry", "town", "department", "kind", "category", "grade", "status")
 ANY = "__any__"
 NONE = "__none__"
+WINDOW = 200  # rows of a lazy layer read at once
+WINDOWS_KEPT = 50  # windows kept (10 000 rows)
+COMBO_VALUES = 500  # values listed in a filter combo of a lazy layer (SELECT DISTINCT … LIMIT)
+EXPORT_CHUNK = 5000
 
 
 class FeatureTableModel(QAbstractTableModel):
@@ -115,6 +129,181 @@ class FeatureTableModel(QAbstractTableModel):
         return all_ids[rows]
 
 
+class LazyFeatureTableModel(QAbstractTableModel):
+    """Every feature of a lazy layer (filtered and sorted in the database): the ids in their order are held
+    (8 bytes a row), the rows shown are read by id, :data:`WINDOW` at a time, the last :data:`WINDOWS_KEPT`
+    windows kept. ``loaded`` fires when a new order (filter, sort, data) has arrived from the worker."""
+
+    loaded = Signal()
+
+    def __init__(self, layer, project, lang: str = "zh", parent=None):
+        super().__init__(parent)
+        self.layer = layer
+        self.project = project
+        self.lang = lang
+        ld = layer.layer_def
+        self.fields = layer_query.columns(ld)
+        self.order = np.zeros(0, dtype=np.int64)
+        self.total: int | None = None  # rows of the layer, unfiltered
+        self.where = None
+        self.sort_col: int | None = None
+        self.sort_order = Qt.SortOrder.AscendingOrder
+        self.loading = False
+        self._windows: OrderedDict[int, tuple] = OrderedDict()
+        self._generation = 0
+        self._numeric = {f for f in self.fields if layer_query.numeric(ld, f) and value_mapping(ld, f, lang) is None}
+        self._level_col = self.fields.index("level") if "level" in self.fields else -1
+        self._level_colours = None
+        if self._level_col >= 0:
+            from riskmap.levels import colour
+
+            self._level_colours = {n: QColor(colour(n)).lighter(170) for n in (1, 2, 3, 4)}
+
+    @property
+    def rows(self) -> np.ndarray:
+        """The ids in table order (what FeatureTableModel.rows counts)."""
+        return self.order
+
+    # ---- the order, from the database
+    def _order_by(self):
+        if self.sort_col is None or self.sort_col < 0:
+            return None, False
+        field, desc = self.fields[self.sort_col], self.sort_order == Qt.SortOrder.DescendingOrder
+        return (None, False) if field == "id" and not desc else (field, desc)
+
+    def reload(self, wait: bool = False) -> None:
+        """Ask again for the ids in order (filter, sort, the layer's rows); on a worker unless ``wait``."""
+        self._generation += 1
+        gen = self._generation
+        project, ld, where = self.project, self.layer.layer_def, self.where
+        order_by, desc = self._order_by()
+        need_total = self.total is None
+
+        def work(progress=None, cancelled=None):
+            ids = layer_query.ordered_ids(project, ld, order_by=order_by, descending=desc, where=where)
+            total = layer_query.row_count(project, ld) if need_total else None
+            return ids, total
+
+        self.loading = True
+        if wait:
+            self._arrived(gen, work())
+            return
+        from riskmap.ui import tasks
+
+        task = tasks.Task(work)
+        task.succeeded.connect(lambda result: self._arrived(gen, result))
+        task.failed.connect(lambda exc: self._failed(gen, exc))
+        self._task = task
+        tasks.start(task)
+
+    def _arrived(self, gen: int, result) -> None:
+        if gen != self._generation:
+            return  # a newer filter or sort is on its way
+        ids, total = result
+        self.beginResetModel()
+        self.order = ids
+        if total is not None:
+            self.total = total
+        self._windows.clear()
+        self.loading = False
+        self.endResetModel()
+        self.loaded.emit()
+
+    def _failed(self, gen: int, exc) -> None:
+        if gen == self._generation:
+            self.loading = False
+            log.error("attribute table of %s: %s", self.layer.id, exc)
+            from riskmap.ui.errors import show_error
+
+            show_error(None, exc)
+
+    def set_where(self, where, wait: bool = False) -> None:
+        self.where = where
+        self.reload(wait)
+
+    def data_changed(self) -> None:
+        """The layer's rows changed (an edit, another user): count and order again."""
+        self.total = None
+        self.reload()
+
+    # ---- Qt model
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.order)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.fields)
+
+    def window(self, w: int) -> tuple:
+        """(rows, display strings per field) of window ``w``, read when first shown."""
+        got = self._windows.get(w)
+        if got is not None:
+            self._windows.move_to_end(w)
+            return got
+        ids = self.order[w * WINDOW:(w + 1) * WINDOW]
+        df = layer_query.rows_by_ids(self.project, self.layer.layer_def, ids)
+        df = df.set_index("id", drop=False).reindex(ids)  # a row deleted meanwhile shows empty
+        df["id"] = ids
+        shown = {f: display_column(self.layer.layer_def, f, df[f].reset_index(drop=True), self.lang)
+                 for f in self.fields}
+        got = self._windows[w] = (df.reset_index(drop=True), shown)
+        while len(self._windows) > WINDOWS_KEPT:
+            self._windows.popitem(last=False)
+        return got
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or index.row() >= len(self.order):
+            return None
+        field = self.fields[index.column()]
+        row = index.row()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.window(row // WINDOW)[1][field][row % WINDOW]
+        if role == Qt.ItemDataRole.BackgroundRole and index.column() == self._level_col:
+            v = self.window(row // WINDOW)[0]["level"].iloc[row % WINDOW]
+            try:
+                return self._level_colours.get(int(v))
+            except (TypeError, ValueError):
+                return None
+        if role == Qt.ItemDataRole.TextAlignmentRole and field in self._numeric:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            f = self.fields[section]
+            return "ID" if f == "id" else field_title(self.layer.layer_def, f, self.lang)
+        return str(section + 1)
+
+    def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        before = self._order_by()
+        self.sort_col, self.sort_order = column, order
+        if self._order_by() != before:
+            self.reload()
+
+    def ids(self, positions=None) -> np.ndarray:
+        """Feature ids of the model rows (all, or the given row numbers)."""
+        return self.order if positions is None else self.order[np.asarray(positions, dtype=np.int64)]
+
+    def read_rows(self, progress=None, cancelled=None):
+        """Every row in table order, :data:`EXPORT_CHUNK` at a time (for an export), as one DataFrame."""
+        parts = []
+        n = len(self.order)
+        for a in range(0, n, EXPORT_CHUNK):
+            if cancelled is not None and cancelled():
+                from riskmap.progress import Cancelled
+
+                raise Cancelled()
+            ids = self.order[a:a + EXPORT_CHUNK]
+            df = layer_query.rows_by_ids(self.project, self.layer.layer_def, ids)
+            parts.append(df.set_index("id", drop=False).reindex(ids).assign(id=ids))
+            if progress is not None:
+                progress(0.5 * min(1.0, (a + EXPORT_CHUNK) / max(n, 1)), "")
+        if not parts:
+            return layer_query.rows_by_ids(self.project, self.layer.layer_def, [])
+        return pd.concat(parts, ignore_index=True)
+
+
 class AttributeTable(QWidget):
     """Table view + filter bar + actions, for one layer."""
 
@@ -127,7 +316,12 @@ class AttributeTable(QWidget):
         self._syncing = False
         layer = workspace.layer(layer_id)
         self.lang = current_language()
-        self.model = FeatureTableModel(layer, self.lang, self)
+        self.lazy = lazy_query.is_lazy(layer)
+        if self.lazy:  # every row, from the database, in windows
+            self.model = LazyFeatureTableModel(layer, lazy_query.project_of(layer, workspace), self.lang, self)
+            self.model.loaded.connect(self._lazy_loaded)
+        else:
+            self.model = FeatureTableModel(layer, self.lang, self)
         self.view = QTableView()
         self.view.setModel(self.model)
         self.view.setSortingEnabled(True)
@@ -179,12 +373,18 @@ class AttributeTable(QWidget):
         lay.addLayout(actions)
         workspace.selectionChanged.connect(self._map_selection_changed)
         workspace.layerChanged.connect(self._layer_changed)
+        if self.lazy:
+            self._fill_lazy_combos()
         self.apply_filter()
         self._map_selection_changed(layer_id)
 
     def _combo(self, layer, field: str) -> QComboBox:
         combo = QComboBox()
         combo.addItem(tr("全部"), ANY)
+        combo.setMaxVisibleItems(25)
+        combo.currentIndexChanged.connect(self.apply_filter)
+        if self.lazy:  # filled from SELECT DISTINCT on a worker (_fill_lazy_combos)
+            return combo
         col = layer.gdf[field]
         mapping = value_mapping(layer.layer_def, field, self.lang) or {}
         values = col.dropna().unique().tolist()
@@ -199,9 +399,41 @@ class AttributeTable(QWidget):
             combo.addItem(str(mapping.get(key, mapping.get(str(key), key))), key)
         if col.isna().any():
             combo.addItem(tr("（空）") if field != "level" else _no_level(layer.layer_def), NONE)
-        combo.setMaxVisibleItems(25)
-        combo.currentIndexChanged.connect(self.apply_filter)
         return combo
+
+    def _fill_lazy_combos(self) -> None:
+        """The values of a lazy layer's filter combos: its distinct values in the database (at most
+        :data:`COMBO_VALUES` a field), read on a worker."""
+        from riskmap.ui import tasks
+
+        layer = self.workspace.layer(self.layer_id)
+        project, ld, fields = self.model.project, layer.layer_def, list(self.combos)
+
+        def work(progress, cancelled):
+            return {f: layer_query.distinct_values(project, ld, f, limit=COMBO_VALUES) for f in fields}
+
+        task = tasks.Task(work)
+        task.succeeded.connect(self._lazy_combos_arrived)
+        self._combo_task = task
+        tasks.start(task)
+
+    def _lazy_combos_arrived(self, values: dict) -> None:
+        layer = self.model.layer
+        for field, pairs in values.items():
+            combo = self.combos.get(field)
+            if combo is None:
+                continue
+            mapping = value_mapping(layer.layer_def, field, self.lang) or {}
+            combo.blockSignals(True)
+            for v, _n in pairs:
+                if v is None:
+                    continue
+                key = int(v) if isinstance(v, float) and float(v).is_integer() else v
+                combo.addItem(str(mapping.get(key, mapping.get(str(key), key))), key)
+            if any(v is None for v, _n in pairs):
+                combo.addItem(tr("（空）") if field != "level" else _no_level(layer.layer_def), NONE)
+            combo.blockSignals(False)
+        self.combos_loaded = True
 
     def set_combo(self, field: str, value) -> None:
         """Choose a value in a filter combo by its stored value (tests, dashboard)."""
@@ -224,14 +456,24 @@ class AttributeTable(QWidget):
     def apply_filter(self) -> None:
         layer = self.workspace.layer(self.layer_id)
         flt = self.current_filter()
-        mask = flt.mask(layer) if not flt.is_empty() else np.ones(len(layer.gdf), dtype=bool)
-        self.model.set_rows(mask)
-        self.count_label.setText(tr("显示 {shown} / {total} 条").format(shown=len(self.model.rows), total=len(layer.gdf)))
+        if self.lazy:  # the filter as SQL; the rows come from a worker (_lazy_loaded)
+            self.model.set_where(lazy_query.filter_where(layer, flt))
+            self.count_label.setText(tr("正在查询…"))
+        else:
+            mask = flt.mask(layer) if not flt.is_empty() else np.ones(len(layer.gdf), dtype=bool)
+            self.model.set_rows(mask)
+            self.count_label.setText(tr("显示 {shown} / {total} 条").format(shown=len(self.model.rows),
+                                                                        total=len(layer.gdf)))
         if self.map_follow.isChecked():
             self.workspace.set_filter(self.layer_id, flt)
         elif not layer.filter.is_empty() and getattr(self, "_applied_to_map", False):
             self.workspace.set_filter(self.layer_id, None)
         self._applied_to_map = self.map_follow.isChecked()
+        self._map_selection_changed(self.layer_id)
+
+    def _lazy_loaded(self) -> None:
+        self.count_label.setText(tr("显示 {shown} / {total} 条").format(
+            shown=len(self.model.order), total="…" if self.model.total is None else self.model.total))
         self._map_selection_changed(self.layer_id)
 
     # ---- selection, both ways
@@ -282,6 +524,10 @@ class AttributeTable(QWidget):
     def _layer_changed(self, layer_id: str, what: str) -> None:
         if layer_id != self.layer_id or what != "data":
             return
+        if self.lazy:
+            self.model.layer = self.workspace.layer(layer_id)
+            self.model.data_changed()
+            return
         self.model.beginResetModel()
         self.model.layer = self.workspace.layer(layer_id)
         self.model._display.clear()
@@ -289,11 +535,16 @@ class AttributeTable(QWidget):
         self.apply_filter()
 
     # ---- export
-    def export_columns(self) -> tuple[list[str], list]:
-        """Headers and column data of the rows shown (numbers stay numbers)."""
+    def export_columns(self, progress=None, cancelled=None) -> tuple[list[str], list]:
+        """Headers and column data of the rows shown (numbers stay numbers); a lazy layer's read from the
+        database in chunks (``progress``, ``cancelled`` as for a task)."""
         headers, columns = [], []
-        gdf = self.model.layer.gdf
-        rows = self.model.rows
+        if self.lazy:
+            gdf = self.model.read_rows(progress, cancelled)
+            rows = np.arange(len(gdf))
+        else:
+            gdf = self.model.layer.gdf
+            rows = self.model.rows
         for i, f in enumerate(self.model.fields):
             headers.append(self.model.headerData(i, Qt.Orientation.Horizontal))
             col = gdf[f]
@@ -302,6 +553,9 @@ class AttributeTable(QWidget):
                 columns.append([None if pd.isna(v) else v for v in col.iloc[rows].tolist()])
             elif str(col.dtype) in ("Int64", "Float64") and not mapped:
                 columns.append([None if pd.isna(v) else v for v in col.iloc[rows].tolist()])
+            elif self.lazy:
+                columns.append(display_column(self.model.layer.layer_def, f, col.reset_index(drop=True),
+                                              self.lang).tolist())
             else:
                 columns.append(self.model.display(f)[rows].tolist())
         return headers, columns
@@ -323,13 +577,15 @@ class AttributeTable(QWidget):
                                               tr("Excel 工作簿 (*.xlsx)"))
         if not path:
             return
-        headers, columns = self.export_columns()
+        read_now = not self.lazy  # a lazy layer's rows are read on the worker
+        headers, columns = self.export_columns() if read_now else (None, None)
         demo = bool(self.workspace.project is not None and self.workspace.project.is_demo)
 
         def work(progress, cancelled):
             from riskmap.export.table import write_rows
 
-            return write_rows(path, layer.title(self.lang), headers, columns, demo=demo, progress=progress,
+            h, c = (headers, columns) if read_now else self.export_columns(progress, cancelled)
+            return write_rows(path, layer.title(self.lang), h, c, demo=demo, progress=progress,
                               cancelled=cancelled)
 
         run_task(self, tr("正在导出 XLSX"), work,

@@ -2,7 +2,8 @@
 
 Suggestions complete as you type (any part of a name); Enter searches: a town name zooms to the town,
 otherwise matching enterprises (name or address containing the text) are listed, and a single match is
-selected, zoomed to and flashed.
+selected, zoomed to and flashed. A lazy layer (too large to read whole: only the view's rows in memory) is
+searched in the project (riskmap.store.layer_query.search), so a feature far outside the view is found too.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ import numpy as np
 from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtWidgets import QCompleter, QLineEdit, QMenu
 
+from riskmap.store import layer_query
+from riskmap.ui import lazy_query
 from riskmap.ui.i18n import tr
 
 MAX_LISTED = 30
+LAZY_LIMIT = 500  # matches asked of a lazy layer
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,12 @@ def find(workspace, text: str) -> list[SearchHit]:
     if not text:
         return []
     hits: list[SearchHit] = []
-    if workspace.has_layer("towns"):
+    if workspace.has_layer("towns") and lazy_query.is_lazy(workspace.layer("towns")):
+        found, exact = _lazy_find(workspace, "towns", text)
+        hits += found
+        if exact:
+            return hits
+    elif workspace.has_layer("towns"):
         towns = workspace.layer("towns").gdf
         names = towns["name"].astype(str)
         exact = towns[names == text]
@@ -39,7 +48,9 @@ def find(workspace, text: str) -> list[SearchHit]:
         hits += [SearchHit("towns", int(i), n) for i, n in zip(part["id"], part["name"])]
         if len(exact):
             return hits
-    if workspace.has_layer("enterprises"):
+    if workspace.has_layer("enterprises") and lazy_query.is_lazy(workspace.layer("enterprises")):
+        hits += _lazy_find(workspace, "enterprises", text)[0]
+    elif workspace.has_layer("enterprises"):
         ents = workspace.layer("enterprises").gdf
         name = ents["name"].astype(str)
         addr = ents["address"].fillna("").astype(str) if "address" in ents else name.str.slice(0, 0)
@@ -49,6 +60,16 @@ def find(workspace, text: str) -> list[SearchHit]:
             row = ents.iloc[int(i)]
             hits.append(SearchHit("enterprises", int(row["id"]), f"{row['name']} — {row.get('address') or ''}"))
     return hits
+
+
+def _lazy_find(workspace, layer_id: str, text: str) -> tuple[list[SearchHit], bool]:
+    """Hits of a lazy layer found in the project (the exact name, else names and addresses containing the
+    text) and whether they are exact."""
+    layer = workspace.layer(layer_id)
+    df = layer_query.search(lazy_query.project_of(layer, workspace), layer.layer_def, text, limit=LAZY_LIMIT)
+    label = df["name"] if layer_id == "towns" else df["label"]
+    hits = [SearchHit(layer_id, int(i), str(lab)) for i, lab in zip(df["id"], label)]
+    return hits, bool(len(df)) and bool((df["name"] == text).all())
 
 
 class SearchBox(QLineEdit):
@@ -89,9 +110,10 @@ class SearchBox(QLineEdit):
     def reload(self) -> None:
         self._stale = False
         words: list[str] = []
-        if self.workspace.has_layer("towns"):
+        # a lazy layer holds only the view's rows: its names are not suggested (Enter searches the project)
+        if self.workspace.has_layer("towns") and not lazy_query.is_lazy(self.workspace.layer("towns")):
             words += self.workspace.layer("towns").gdf["name"].dropna().astype(str).tolist()
-        if self.workspace.has_layer("enterprises"):
+        if self.workspace.has_layer("enterprises") and not lazy_query.is_lazy(self.workspace.layer("enterprises")):
             ents = self.workspace.layer("enterprises").gdf
             words += ents["name"].dropna().astype(str).tolist()
             if "address" in ents:
