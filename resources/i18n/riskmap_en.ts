@@ -4,7 +4,7 @@
 <context>
     <name></name>
     <message>
-        <location filename="../../riskmap/ui/attribute_table.py" line="+153"/>
+        <location filename="../../riskmap/ui/attribute_table.py" line="+347"/>
         <source>搜索任意字段…</source>
         <translation>Search any field…</translation>
     </message>
@@ -39,32 +39,39 @@
         <translation>Export to XLSX…</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+19"/>
         <source>全部</source>
         <translation>All</translation>
     </message>
     <message>
-        <location line="+14"/>
-        <location filename="../../riskmap/ui/filter_dialog.py" line="+103"/>
+        <location line="+18"/>
+        <location line="+33"/>
+        <location filename="../../riskmap/ui/filter_dialog.py" line="+157"/>
         <location filename="../../riskmap/ui/import_wizard.py" line="+427"/>
         <location line="+1"/>
         <source>（空）</source>
         <translation>(empty)</translation>
     </message>
     <message>
-        <location line="+142"/>
+        <location line="+27"/>
+        <source>正在查询…</source>
+        <translation>Querying…</translation>
+    </message>
+    <message>
+        <location line="+138"/>
         <location filename="../../riskmap/ui/identify_panel.py" line="+308"/>
         <location filename="../../riskmap/ui/planning.py" line="+101"/>
         <source>未定级</source>
         <translation>Not graded</translation>
     </message>
     <message>
-        <location line="-114"/>
+        <location line="-134"/>
+        <location line="+10"/>
         <source>显示 {shown} / {total} 条</source>
         <translation>Showing {shown} / {total} rows</translation>
     </message>
     <message>
-        <location line="+93"/>
+        <location line="+101"/>
         <source>导出为 XLSX</source>
         <translation>Export to XLSX</translation>
     </message>
@@ -75,7 +82,7 @@
         <translation>Excel workbook (*.xlsx)</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+14"/>
         <source>正在导出 XLSX</source>
         <translation>Exporting XLSX</translation>
     </message>
@@ -229,12 +236,12 @@
         <translation>riskmap</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/filter_dialog.py" line="-67"/>
+        <location filename="../../riskmap/ui/filter_dialog.py" line="-98"/>
         <source>筛选图层：</source>
         <translation>Filter layer: </translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+13"/>
         <source>任意字段包含的文字</source>
         <translation>Text contained in any field</translation>
     </message>
@@ -305,7 +312,7 @@
     </message>
     <message>
         <location line="+6"/>
-        <location filename="../../riskmap/ui/main_window.py" line="+585"/>
+        <location filename="../../riskmap/ui/main_window.py" line="+586"/>
         <source>{name}（{n}）</source>
         <translation>{name} ({n})</translation>
     </message>
@@ -459,7 +466,14 @@
         <translation>Text</translation>
     </message>
     <message>
-        <location line="+77"/>
+        <location line="+15"/>
+        <source>正在读取字段值…</source>
+        <translation>Reading the field values…</translation>
+    </message>
+    <message>
+        <location line="+91"/>
+        <location line="+14"/>
+        <location line="+9"/>
         <source>将显示 {n} / {total} 个要素</source>
         <translation>{n} / {total} features will be shown</translation>
     </message>
@@ -471,7 +485,7 @@
     <message>
         <location filename="../../riskmap/ui/export_dialog.py" line="-65"/>
         <location filename="../../riskmap/ui/identify_panel.py" line="+0"/>
-        <location filename="../../riskmap/ui/main_window.py" line="-521"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-522"/>
         <location line="+271"/>
         <source>图层</source>
         <translation>Layers</translation>
@@ -1739,7 +1753,7 @@
         <translation>Reading the project</translation>
     </message>
     <message>
-        <location line="+35"/>
+        <location line="+36"/>
         <source>正在打开项目</source>
         <translation>Opening the project</translation>
     </message>
@@ -2061,7 +2075,7 @@
         <translation>{n} changes saved</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/main_window.py" line="-852"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-853"/>
         <source>编辑</source>
         <translation>Edit</translation>
     </message>
@@ -2346,12 +2360,12 @@
         <translation>Site check</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/search.py" line="+63"/>
+        <location filename="../../riskmap/ui/search.py" line="+84"/>
         <source>搜索企业名称、地址或镇街</source>
         <translation>Search enterprise name, address or town</translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+52"/>
         <source>……另有 {n} 项，请输入更多文字</source>
         <translation>… {n} more; type more to narrow down</translation>
     </message>
