@@ -624,13 +624,7 @@ def bulk_insert(conn, table: str, values: dict) -> int:
     quote = conn.dialect.identifier_preparer.quote
     col_sql = ", ".join(quote(c) for c in names)
     if conn.dialect.name == "postgresql":
-        sql = f"COPY {table} ({col_sql}) FROM STDIN"
-        try:
-            with conn.connection.driver_connection.cursor() as cur, cur.copy(sql) as copy:
-                for row in zip(*cols):
-                    copy.write_row(row)
-        except Exception as exc:
-            raise _raw_error(conn, sql, exc) from exc
+        pg_copy_rows(conn, table, names, list(zip(*cols)))
         return n
     per = max(1, 999 // len(names))  # rows per statement within SQLite's oldest limit of bound variables
     one = "(" + ", ".join(["?"] * len(names)) + ")"
@@ -645,6 +639,53 @@ def bulk_insert(conn, table: str, values: dict) -> int:
         conn.exec_driver_sql(f"INSERT INTO {table} ({col_sql}) VALUES " + ", ".join([one] * (n - full)),
                              tuple(flat[full:].reshape(-1).tolist()))
     return n
+
+
+def _pg_text(v):
+    if v is None or isinstance(v, str):
+        return v
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return "\\x" + bytes(v).hex()
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return str(v)
+
+
+def pg_copy_rows(conn, table: str, names: list[str], rows: list[tuple], *, chunk: int = 20_000) -> None:
+    """Rows into a PostgreSQL table inside ``conn``'s transaction: ``COPY … FROM STDIN``, or — where row-level
+    security applies to the user (a county-limited database, schema 5: PostgreSQL refuses COPY then) —
+    ``INSERT … SELECT FROM unnest(…)``, one statement per ``chunk`` rows, each row checked by the policies.
+    A geometry column takes (E)WKB hex text."""
+    quote = conn.dialect.identifier_preparer.quote
+    col_sql = ", ".join(quote(c) for c in names)
+    raw = conn.connection.driver_connection
+    rls = conn.execute(text("SELECT row_security_active(:t)"), {"t": table}).scalar()
+    if not rls:
+        sql = f"COPY {table} ({col_sql}) FROM STDIN"
+        try:
+            with raw.cursor() as cur, cur.copy(sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except Exception as exc:
+            raise _raw_error(conn, sql, exc) from exc
+        return
+    tbl = class_for_table(table).__table__
+    types = []
+    for c in names:
+        t = tbl.c[c].type
+        types.append("text" if isinstance(t, JSONText) or c == "geom" else t.compile(dialect=conn.dialect))
+    # every value as text (bytea as \\x hex), cast by the column's type as COPY's text format would be read
+    sel = ", ".join(f"v{i}::geometry" if c == "geom" else f"v{i}::{t}" for i, (c, t) in enumerate(zip(names, types)))
+    arrays = ", ".join(["%s::text[]"] * len(names))
+    sql = (f"INSERT INTO {table} ({col_sql}) SELECT {sel} FROM unnest({arrays}) "
+           f"AS v({', '.join(f'v{i}' for i in range(len(names)))})")
+    try:
+        with raw.cursor() as cur:
+            for k in range(0, len(rows), chunk):
+                part = rows[k:k + chunk]
+                cur.execute(sql, [[_pg_text(v) for v in col] for col in zip(*part)])
+    except Exception as exc:
+        raise _raw_error(conn, sql, exc) from exc
 
 
 def bulk_update(conn, table: str, values: dict, key: str = "id") -> int:

@@ -93,6 +93,7 @@ def push(source, url: str, *, replace: bool = False, progress: Progress | None =
     from riskmap.store import Project
     from riskmap.store.counties import list_counties
     from riskmap.store.postgis import create_schema, has_schema, make_engine, mask_url, parse_url
+    from riskmap.store.project import pg_copy_rows
 
     progress = progress or (lambda f, m: None)
     u = parse_url(url)
@@ -145,7 +146,6 @@ def push(source, url: str, *, replace: bool = False, progress: Progress | None =
                 dst.exec_driver_sql(f"TRUNCATE {', '.join(t.name for t in tables)}")  # counters: set below
             # the recorded history keeps its names and times (the trigger stamps new rows otherwise)
             dst.exec_driver_sql("SET LOCAL riskmap.copy_history = 'on'")
-            pg = dst.connection.driver_connection
             offsets = _offsets(dst, tables) if mode == "add" else {}
             code = county["adcode"] if county else None
             with src.engine.connect() as sconn:
@@ -164,11 +164,8 @@ def push(source, url: str, *, replace: bool = False, progress: Progress | None =
                         rows = [r[:ci] + (code,) + r[ci + 1:] for r in rows]
                     if rows and offsets:
                         rows = _remap(table, names, rows, offsets)
-                    if rows:
-                        cols = ", ".join(f'"{n}"' for n in names)
-                        with pg.cursor() as cur, cur.copy(f"COPY {table.name} ({cols}) FROM STDIN") as copy:
-                            for row in rows:
-                                copy.write_row(row)
+                    if rows:  # COPY; rows checked by the row-level security policies for an admin
+                        pg_copy_rows(dst, table.name, names, rows)
                     if "id" in table.c:
                         _set_pg_sequence(dst, table.name, 0 if offsets else seqs.get(table.name, 0))
             check_cancel(cancel, SYNC_CANCELLED)

@@ -8,7 +8,7 @@ import sqlite3
 import pandas as pd
 import pytest
 import shapely
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
 
 from riskmap.errors import RiskmapError
 from riskmap.layers import load_catalogue
@@ -72,7 +72,7 @@ def _insert_all(project) -> dict[str, int]:
             obj = cls(**values)
             s.add(obj)
             s.flush()
-            ids[table.name] = getattr(obj, "id", None)
+            ids[table.name] = getattr(obj, "id", None) if "id" in table.c else inspect(obj).identity[0]
     return ids
 
 

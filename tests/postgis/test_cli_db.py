@@ -26,7 +26,9 @@ def test_init_creates_an_empty_project(capsys, pg_empty_url):
     assert "已建立项目" in out and "会宁县共享库" in out
     with Project.open(pg_empty_url) as p:
         assert p.name == "会宁县共享库" and p.place == "620422" and p.metric_epsg == 4544
-        assert sum(p.counts().values()) == 6  # only project_meta rows
+        counts = p.counts()  # only project_meta rows, and its county (schema 5)
+        assert counts.pop("project_meta") == 6 and counts.pop("counties") == 1 and sum(counts.values()) == 0
+        assert p.counties() == [("620422", "会宁县")]
     code, out, err = run(capsys, "db", "init", pg_empty_url)
     assert code == 2 and "已有 riskmap 项目" in err and err.count("\n") == 1
 
