@@ -202,3 +202,12 @@ def test_bench_city(tmp_path, pg_server):
     assert figures["stores"]["gpkg"]["canvas"]["layers"]["enterprises"]["rows"] == 400
     assert figures["stores"]["postgis"]["canvas"]["layers"]["enterprises"]["rows"] == 400
     assert (tmp_path / "shots" / "gpkg" / "full.png").stat().st_size > 0
+
+
+def test_bench_viewport(tmp_path):
+    out = run_bench("bench_viewport", tmp_path)
+    for label in ("compact arrays \\(cold\\):", "compact arrays \\(warm\\):", "first full frame:", "full redraw:",
+                  "10x zoom frame:", "40x zoom with names:", "query_bbox 0.1 degree:", "aggregate_points 0.01:",
+                  "peak memory:"):
+        assert has_figure(out, rf"^{label} .*{NUMBER} (ms|MB)"), (label, out)
+    assert has_figure(out, r"^rows: +400 in"), out
