@@ -235,11 +235,13 @@ def create_schema(conn: Connection, where: str) -> None:
 
 def drop_schema(conn: Connection) -> None:
     """Remove every riskmap table and function (used to undo a failed create)."""
+    from riskmap.store.counties import FILL_FUNCTIONS
+
     Base.metadata.drop_all(conn)
     conn.exec_driver_sql("DROP TABLE IF EXISTS county_grants")
     conn.exec_driver_sql("DROP FUNCTION IF EXISTS riskmap_may_write(text) CASCADE")
     for fn in ("riskmap_assessments_immutable", "riskmap_notify_rows", "riskmap_notify_table", "riskmap_level_guard",
-               "riskmap_history_stamp", "riskmap_county_fill"):
+               "riskmap_history_stamp", *FILL_FUNCTIONS):
         conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {fn}() CASCADE")
 
 

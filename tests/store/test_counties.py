@@ -451,7 +451,9 @@ DOWNGRADE_5 = "\n".join(  # the database as riskmap 4 left it: no policies, trig
     + [f"ALTER TABLE {t} DISABLE ROW LEVEL SECURITY; DROP TRIGGER IF EXISTS riskmap_county_fill ON {t}; "
        f"ALTER TABLE {t} DROP COLUMN county;" for t in COUNTY_TABLES]
     + ["DROP TABLE counties; DROP TABLE county_grants; DROP FUNCTION riskmap_may_write(text); "
-       "DROP FUNCTION riskmap_county_fill();",
+       "DROP FUNCTION riskmap_county_fallback();"]
+    + [f"DROP FUNCTION riskmap_county_fill_{t}();" for t in COUNTY_TABLES]
+    + [
        "UPDATE project_meta SET value = '4' WHERE key = 'schema_version';"])
 
 
