@@ -151,6 +151,7 @@ class LazyFeatureTableModel(QAbstractTableModel):
         self.loading = False
         self._windows: OrderedDict[int, tuple] = OrderedDict()
         self._generation = 0
+        self._reload_pending = False
         self._numeric = {f for f in self.fields if layer_query.numeric(ld, f) and value_mapping(ld, f, lang) is None}
         self._level_col = self.fields.index("level") if "level" in self.fields else -1
         self._level_colours = None
@@ -172,7 +173,21 @@ class LazyFeatureTableModel(QAbstractTableModel):
         return (None, False) if field == "id" and not desc else (field, desc)
 
     def reload(self, wait: bool = False) -> None:
-        """Ask again for the ids in order (filter, sort, the layer's rows); on a worker unless ``wait``."""
+        """Ask again for the ids in order (filter, sort, the layer's rows): on a worker, once for all the
+        changes made before the event loop runs again (the view sorts twice as it starts); here with ``wait``."""
+        if wait:
+            self._load(True)
+            return
+        self.loading = True
+        self._generation += 1  # an answer on its way is stale now
+        if not self._reload_pending:
+            self._reload_pending = True
+            from PySide6.QtCore import QTimer
+
+            QTimer.singleShot(0, self, self._load)  # not after the model is gone
+
+    def _load(self, wait: bool = False) -> None:
+        self._reload_pending = False
         self._generation += 1
         gen = self._generation
         project, ld, where = self.project, self.layer.layer_def, self.where
@@ -373,9 +388,11 @@ class AttributeTable(QWidget):
         lay.addLayout(actions)
         workspace.selectionChanged.connect(self._map_selection_changed)
         workspace.layerChanged.connect(self._layer_changed)
-        if self.lazy:
-            self._fill_lazy_combos()
         self.apply_filter()
+        if self.lazy:  # after the rows are asked for (the worker takes them first)
+            from PySide6.QtCore import QTimer
+
+            QTimer.singleShot(0, self, self._fill_lazy_combos)
         self._map_selection_changed(layer_id)
 
     def _combo(self, layer, field: str) -> QComboBox:

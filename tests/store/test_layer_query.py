@@ -224,6 +224,11 @@ def test_page_order_equals_pandas_sort(store):
     hand = _hand_order(ents[ents["level"] == 2], "name", False)
     assert lq.page(store, ENTS, order_by="name", where=flt, limit=1000)["id"].tolist() == hand
     assert lq.page(store, ENTS, order_by="name", where=flt, offset=2, limit=3)["id"].tolist() == hand[2:5]
+    # ids with gaps in id order (the ids of a range are not assumed)
+    assert lq.ordered_ids(store, ENTS, where=flt).tolist() == sorted(ents[ents["level"] == 2]["id"].tolist())
+    none = lq.filter_sql(ENTS, Flt({"level": frozenset()}))
+    assert lq.ordered_ids(store, ENTS, where=none).tolist() == []
+    assert lq.ordered_ids(store, ENTS, order_by="level", where=none).tolist() == []
 
 
 def test_rows_record_extent_distinct(store):
