@@ -15,7 +15,8 @@ Rules (``max`` 就高, ``weighted`` density, count rules) and their numbers are 
 An enterprise without a location (未定位, geometry NULL) counts in the zone it is assigned to, not by its
 point: its ``zone_id`` when that zone is of the unit, else the nearest ancestor of that zone (``parent_id``)
 that is; for the town unit, else the one town whose name is its ``town`` (城关镇 = 城关); for the county unit
-of a one-county project, that county. Grids can never hold one: grid zoning (and any unit it cannot be
+of a one-county project, that county, and in a city's store of several counties the county its row belongs to
+(``enterprises.county``, schema 5). Grids can never hold one: grid zoning (and any unit it cannot be
 placed in) skips it, and :attr:`ZoningResult.unlocated_skipped` says how many. An enterprise without a level
 (未评估) adds to no level: a zone whose enterprises are all 未评估 is levelled as a zone with no graded
 enterprise, i.e. ``empty_level`` of ``zoning.toml`` (低 by default, 0 there leaves it ungraded) — the reason
@@ -374,6 +375,16 @@ def unlocated_zones(conn, unit: str, unl: dict) -> dict:
         for r in rows:
             by_name.setdefault(town_key(r[1]), []).append(r[0])
     only = rows[0][0] if unit == "county" and len(rows) == 1 else -1
+    of_county: dict[int, int] = {}  # a city's counties in one store: an enterprise counts in its own county
+    if unit == "county" and len(rows) > 1:
+        from sqlalchemy import text
+
+        from riskmap.store.project import read_arrays
+
+        zone_of = {c: z for z, c in conn.execute(text(
+            "SELECT id, county FROM zones WHERE kind = 'county' AND county IS NOT NULL ORDER BY id DESC"))}
+        ec = read_arrays(conn, "enterprises", ["id", "county"], ids=unl["id"])
+        of_county = {int(e): zone_of[c] for e, c in zip(ec["id"].tolist(), ec["county"].tolist()) if c in zone_of}
     zone = out["zone"]
     for k, (zid, town) in enumerate(zip(unl["zone_id"].tolist(), unl["town"].tolist())):
         z = None if zid is None else int(zid)
@@ -385,7 +396,7 @@ def unlocated_zones(conn, unit: str, unl: dict) -> dict:
             zone[k] = z
             continue
         cands = by_name.get(town_key(town), []) if town_key(town) else []
-        zone[k] = cands[0] if len(cands) == 1 else only
+        zone[k] = cands[0] if len(cands) == 1 else of_county.get(int(unl["id"][k]), only)
     return out
 
 

@@ -72,6 +72,15 @@ def conflict_error(engine: Engine, read_versions: dict, exc: StaleDataError) -> 
             elif now != version:
                 changed.append((t, row_id, label))
     found = changed + deleted
+    if not found and engine.dialect.name == "postgresql":  # unchanged, yet not updated: another county's row
+        from riskmap.store.counties import user_counties
+
+        with engine.connect() as conn:
+            mine = user_counties(conn)
+        if mine:
+            return RiskmapError(
+                f"不能修改{TABLE_TITLES.get(table, table or '数据')}：只能修改本人区县（{'、'.join(mine)}）的数据",
+                f"cannot change {table or 'data'}: only the rows of your counties ({', '.join(mine)}) may be changed")
     if not found:
         return RiskmapError(f"保存冲突：{TABLE_TITLES.get(table, table or '数据')}已被其他用户修改，请刷新后重新编辑",
                             f"edit conflict: {table or 'data'} was changed by someone else; refresh and redo")

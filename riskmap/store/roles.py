@@ -276,6 +276,18 @@ def explain_refusal(project, exc: BaseException) -> RiskmapError | None:
     state = _sqlstate(exc)
     if "assessments are immutable" in msg:
         return RiskmapError("评估记录不可修改：请新增一条评估记录", "assessment records are immutable: add a new assessment")
+    m = re.search(r'row-level security policy for table "?(\w+)', msg)
+    if m:  # a county-limited user (schema 5) wrote a row of another county
+        table = m.group(1)
+        title = TABLE_TITLES.get(table, table)
+        try:
+            perms = permissions(project)
+            who, mine = perms.user, "、".join(perms.counties or ()) or "?"
+        except Exception:
+            who, mine = project.user, "?"
+        return RiskmapError(f"数据库拒绝写入“{title}”：用户 {who} 只能修改本人区县（{mine}）的数据",
+                            f"the database refused to write {table}: user {who} may change only the rows of "
+                            f"his counties ({mine})")
     if state == "42501" or "permission denied" in msg:
         m = re.search(r"permission denied for (?:table|relation|sequence) (\w+)", msg)
         table = m.group(1) if m else ""

@@ -391,20 +391,25 @@ def test_a_county_editor_cannot_change_another_county_even_with_raw_sql(city_url
         assert p.execute("UPDATE enterprises SET name = '篡改' WHERE county = :c", c=HUINING).rowcount == 0
         assert p.execute("DELETE FROM hidden_danger_events WHERE county = :c", c=HUINING).rowcount == 0
         assert p.execute("DELETE FROM enterprise_lists WHERE county = :c", c=HUINING).rowcount == 0
-        with pytest.raises(RiskmapError):
-            p.execute("INSERT INTO enterprises (name, industry, county, major_hazard, qr_id, version) "
-                      "VALUES ('越界企业', 'gas_station', :c, false, 'qr-x', 1)", c=HUINING)
+        with pytest.raises(RiskmapError, match="只能修改本人区县（620421）"):
+            p.execute("INSERT INTO enterprises (name, industry, county, major_hazard, qr_id, version, created_at, "
+                      "updated_at) VALUES ('越界企业', 'gas_station', :c, false, 'qr-x', 1, now(), now())", c=HUINING)
         with pytest.raises(RiskmapError):  # nor may he move his own row into the other county
             p.execute("UPDATE enterprises SET county = :c WHERE id = :i", c=HUINING, i=jy_id)
         # a new feature placed in 会宁 gets 会宁's county from the boundary, and is refused
         hn_point = shapely.Point(105.05, 35.7)
         with pytest.raises(RiskmapError), p.session() as s:
             s.add(Enterprise(name="越界新企业", industry="gas_station", geom=hn_point))
+        # an ORM edit of another county's enterprise, the way the UI saves: refused, and said why
+        with pytest.raises(RiskmapError, match="只能修改本人区县"), p.session() as s:
+            s.get(Enterprise, hn_id).name = "篡改"
         # bypassing the app: the database itself
         with p.engine.connect() as conn:
             assert conn.exec_driver_sql(f"DELETE FROM enterprises WHERE id = {hn_id}").rowcount == 0
             conn.rollback()
-        # his own county: all three work
+        # his own county: all three work (the same raw INSERT with his county goes in)
+        p.execute("INSERT INTO enterprises (name, industry, county, major_hazard, qr_id, version, created_at, "
+                  "updated_at) VALUES ('靖远原始企业', 'gas_station', :c, false, 'qr-y', 1, now(), now())", c=JINGYUAN)
         assert p.execute("UPDATE enterprises SET name = '靖远改名企业' WHERE id = :i", i=jy_id).rowcount == 1
         with p.session() as s:
             e = Enterprise(name="靖远编辑新企业", industry="gas_station", geom=shapely.Point(104.7, 36.6))
@@ -417,6 +422,7 @@ def test_a_county_editor_cannot_change_another_county_even_with_raw_sql(city_url
         assert conn.execute(text("SELECT count(*) FROM enterprises WHERE county = :c"), {"c": HUINING}).scalar() == n_hn
         assert conn.execute(text("SELECT name FROM enterprises WHERE id = :i"), {"i": jy_id}).scalar() == "靖远改名企业"
         assert not conn.execute(text("SELECT 1 FROM enterprises WHERE name IN ('越界企业', '越界新企业')")).first()
+        assert conn.execute(text("SELECT county FROM enterprises WHERE name = '靖远原始企业'")).scalar() == JINGYUAN
     code, out, err = cli("db", "roles", city_url)
     assert code == 0 and "jy_editor" in out and "靖远县 620421" in out
 
@@ -496,3 +502,29 @@ def test_postgis_failed_upgrade_to_5_changes_nothing(pg_server, pg_demo_url, mon
     assert pg_server.sql("SELECT count(*) FROM information_schema.columns WHERE column_name = 'county'",
                          database=db) == [(0,)]
     assert pg_server.sql("SELECT value FROM project_meta WHERE key = 'schema_version'", database=db) == [("4",)]
+
+
+@pg
+def test_city_zoning_grades_every_county_and_their_towns(city_url):
+    """Zoning at city level runs over all counties' towns at once and grades the counties themselves (unit
+    county); an unlocated enterprise counts in the county its row belongs to."""
+    from riskmap.grading.zoning import zone_project
+
+    with Project.open(city_url) as p:
+        unl = p.execute("INSERT INTO enterprises (name, industry, county, level, major_hazard, qr_id, version, "
+                        "created_at, updated_at) VALUES ('靖远未定位企业', 'gas_station', :c, 1, false, 'qr-unl', 1, "
+                        "now(), now()) RETURNING id",
+                        c=JINGYUAN).scalar()
+        towns = zone_project(p, "town", "max")
+        counties = zone_project(p, "county", "max")
+        with p.engine.connect() as conn:
+            n_towns = conn.execute(text("SELECT count(*) FROM zones WHERE kind = 'town'")).scalar()
+            zone_county = dict(conn.execute(text("SELECT id, county FROM zones WHERE kind = 'county'")).all())
+            decided = conn.execute(text("SELECT z.county FROM zone_decisions d JOIN zones z ON z.id = d.zone_id "
+                                        "WHERE z.kind = 'county' AND d.object_id = :e"), {"e": unl}).scalars().all()
+    assert len(towns.zones) == n_towns and {z.name for z in towns.zones} >= {"靖远西镇", "靖远东镇"}
+    level = {z.name: z.level for z in towns.zones}
+    assert level["靖远西镇"] == 1 and level["靖远东镇"] == 1  # each holds a 重大 enterprise (西企业1, 东企业4)
+    assert sorted(zone_county[z.id] for z in counties.zones) == [JINGYUAN, HUINING]
+    assert all(z.level == 1 for z in counties.zones)
+    assert decided == [JINGYUAN]
