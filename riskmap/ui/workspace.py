@@ -265,7 +265,7 @@ class LazyMapLayer(MapLayer):
         from riskmap.render.lazy import LazyPrepared
 
         if gdf is None:
-            where = f"({layer_def.where}) AND 0" if layer_def.where else "0"
+            where = f"({layer_def.where}) AND 1 = 0" if layer_def.where else "1 = 0"  # no rows (SQLite and PostgreSQL)
             gdf = project.read_table(layer_def.table, where=where)
         super().__init__(layer_def, gdf, np.empty(0, dtype=object), map_epsg)
         self.project = project
@@ -369,7 +369,7 @@ def empty_layer(project, layer_def: LayerDef, epsg: int) -> MapLayer:
     """A layer with the table's columns and no rows: shown while the real one loads."""
     if layer_def.geometry == RASTER:
         return load_layer(project, layer_def, epsg)  # a few outlines: read at once
-    where = f"({layer_def.where}) AND 0" if layer_def.where else "0"
+    where = f"({layer_def.where}) AND 1 = 0" if layer_def.where else "1 = 0"  # no rows (SQLite and PostgreSQL)
     gdf = project.read_table(layer_def.table, where=where)
     layer = MapLayer(layer_def, gdf, np.empty(0, dtype=object), epsg)
     layer.prepare()
