@@ -461,6 +461,29 @@ def features_at(project, layer_def: LayerDef, lon: float, lat: float, tol_deg: f
     return [int(i) for i in ids[hit][order]]
 
 
+def features_in_box(project, layer_def: LayerDef, bbox, *, where=None, map_epsg: int | None = None,
+                    map_box=None) -> list[int]:
+    """Ids (ascending) of the layer's features meeting a box: candidates from the R-tree / GiST box ``bbox``
+    (EPSG:4490), then shapely's exact test against ``bbox`` — or, with ``map_epsg`` and ``map_box``, against
+    that box in the map CRS (a box on the screen is not a box in degrees)."""
+    tbl = _table(layer_def)
+    with project.engine.connect() as conn:
+        conds, params = _where_parts(conn, layer_def, where, _box_condition(conn, layer_def, bbox))
+        rows = _run(conn, f"SELECT id, {_geom_select(conn)} FROM {tbl.name}{_where_sql(conds)}", params)
+        if not rows:
+            return []
+        ids = np.array([int(r[0]) for r in rows], dtype=np.int64)
+        geoms = _decode(conn, [r[1] for r in rows])
+    ok = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
+    ids, geoms = ids[ok], geoms[ok]
+    box = shapely.box(*bbox)
+    if map_epsg is not None and map_box is not None:
+        from riskmap.crs import reproject
+
+        geoms, box = reproject(geoms, 4490, int(map_epsg)), shapely.box(*map_box)
+    return sorted(int(i) for i in ids[shapely.intersects(geoms, box)])
+
+
 # ---- rows ----------------------------------------------------------------------------------------------------
 def _order_parts(layer_def: LayerDef, order_by: str | None, descending: bool) -> list[tuple[str | None, str]]:
     """The order of a sorted layer as (condition, ORDER BY) parts read one after the other: the rows with a

@@ -70,6 +70,15 @@ def features_at(workspace, layer, x: float, y: float, tolerance: float) -> list[
                                    tolerance=tolerance)
 
 
+def features_in_box(workspace, layer, box) -> list[int]:
+    """Ids of a lazy layer's features (its filter applied) meeting a map-CRS box (the select tool's)."""
+    bbox = transform_box(box, workspace.map_epsg, 4490)
+    if bbox is None:
+        return []
+    return layer_query.features_in_box(project_of(layer, workspace), layer.layer_def, bbox,
+                                       where=filter_where(layer), map_epsg=workspace.map_epsg, map_box=box)
+
+
 def record(workspace, layer, feature_id: int):
     """The feature's row (every column, geometry in EPSG:4490), or None."""
     return layer_query.record(project_of(layer, workspace), layer.layer_def, int(feature_id))

@@ -225,6 +225,11 @@ class SelectTool(_RubberBandTool):
             layer = ws.layer(lid)
             if not layer.visible:
                 continue
+            if getattr(layer, "lazy", False):  # too large to hold: asked of the project
+                from riskmap.ui.lazy_query import features_in_box
+
+                ws.select(lid, features_in_box(ws, layer, box), mode)
+                continue
             b = layer.bounds()
             cand = np.flatnonzero(layer.mask & (b[:, 2] >= box[0]) & (b[:, 0] <= box[2]) & (b[:, 3] >= box[1])
                                   & (b[:, 1] <= box[3]))

@@ -259,6 +259,24 @@ def test_rows_record_extent_distinct(store):
         lq.distinct_values(store, ENTS, "qr_id")
 
 
+def test_features_in_box_equal_shapely(store):
+    from riskmap.crs import reproject
+
+    ents = store.read_layer(ENTS)
+    minx, miny, maxx, maxy = ents.total_bounds
+    box = (minx + 0.2 * (maxx - minx), miny + 0.3 * (maxy - miny), minx + 0.6 * (maxx - minx), miny + 0.7 * (maxy - miny))
+    hand = ents[shapely.intersects(ents.geometry.array, shapely.box(*box))]["id"]
+    assert 0 < len(hand) < len(ents)
+    assert lq.features_in_box(store, ENTS, box) == sorted(hand.tolist())
+    # a box in the map CRS: the R-tree box covering it, then the exact test in metres
+    epsg = store.metric_epsg or 4544
+    proj = reproject(np.asarray(ents.geometry.array, dtype=object), 4490, epsg)
+    mb = shapely.bounds(shapely.union_all(proj[:40]))
+    hand = ents["id"].to_numpy()[shapely.intersects(proj, shapely.box(*mb))]
+    cover = reproject(np.array([shapely.box(*mb).segmentize(10.0)], dtype=object), epsg, 4490)[0].bounds
+    assert lq.features_in_box(store, ENTS, cover, map_epsg=epsg, map_box=tuple(mb)) == sorted(hand.tolist())
+
+
 def test_bbox_counts(store):
     ents = store.read_layer(ENTS)
     minx, miny, maxx, maxy = ents.total_bounds

@@ -230,6 +230,20 @@ def test_identify_outside_the_cached_view(lazy_window, qtbot):
     assert g.distance(shapely.Point(xy[i])) < 1e-6
     w.identify_panel.show_hits(hits)
     assert w.identify_panel.results.topLevelItem(0).text(0).startswith(rows["name"].iloc[i])
+    # the select tool's box selects in the project too: every enterprise in the box, counted by hand
+    from riskmap.ui.map_tools import SelectTool
+
+    box = (xy[i, 0] - 800, xy[i, 1] - 600, xy[i, 0] + 800, xy[i, 1] + 600)
+    inside = rows["id"].to_numpy()[(xy[:, 0] >= box[0]) & (xy[:, 0] <= box[2]) & (xy[:, 1] >= box[1])
+                                   & (xy[:, 1] <= box[3])]
+    tool = SelectTool(w.canvas, current_layer=lambda: "enterprises")
+
+    class Ev:
+        def modifiers(self):
+            return Qt.KeyboardModifier.NoModifier
+
+    tool.boxed(Ev(), box)
+    assert fid in inside and sorted(ws.selected_ids("enterprises").tolist()) == sorted(inside.tolist())
     # with a filter that leaves it out, it is not found
     from riskmap.ui.workspace import LayerFilter
 
