@@ -17,6 +17,7 @@ from riskmap.store import layer_query
 
 log = logging.getLogger("riskmap.ui")
 _EDGE_POINTS = 16  # points per edge when a box changes CRS (its edges bend)
+BOXES_KEPT = 16  # counts of view boxes kept (当前视图)
 
 
 def is_lazy(layer) -> bool:
@@ -187,6 +188,9 @@ class ExactCounts(QObject):
             return  # forgotten meanwhile (data changed): a newer count will come
         del self._pending[key]
         self._cache[key] = counts
+        boxed = [k for k in self._cache if k[3] is not None]
+        for k in boxed[:-BOXES_KEPT]:  # the counts of views left behind
+            del self._cache[k]
         self.ready.emit(key[0])
 
     def _fail(self, key, task, exc) -> None:
