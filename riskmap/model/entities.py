@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, LargeBinary, Text
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, LargeBinary, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from riskmap.model.base import Base, JSONText, Timestamp, Versioned, utcnow
@@ -112,7 +112,8 @@ class Enterprise(Versioned, Base):
     """An enterprise (企业) with its current risk level and how that level was decided."""
 
     __tablename__ = "enterprises"
-    __table_args__ = AUTOINC
+    # county × level: the city's statistics read this index only (1M enterprises: no table scan)
+    __table_args__ = (Index("ix_enterprises_county_level", "county", "level"), AUTOINC)
     __geometry__ = "POINT"
 
     id: Mapped[int] = _pk()

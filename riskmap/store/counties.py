@@ -31,6 +31,8 @@ from riskmap.errors import RiskmapError
 from riskmap.model import COUNTY_TABLES
 
 GRANTS = "county_grants"
+# the model's index (riskmap.model.entities.Enterprise): city statistics by county read it alone
+COUNTY_LEVEL_INDEX = "CREATE INDEX IF NOT EXISTS ix_enterprises_county_level ON enterprises (county, level)"
 
 # where a child row finds its county: (its column holding the parent's id, the parent table), tried in order;
 # "geom": the county boundary holding the geometry; "history": the row an edit_history row records
@@ -137,6 +139,7 @@ def sqlite_add_columns(conn: Connection, place: str | None) -> None:
             default = f" DEFAULT '{code}'" if code else ""  # a checked 6-digit code, not user text
             conn.exec_driver_sql(f"ALTER TABLE {t} ADD COLUMN county TEXT{default}")
         conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS ix_{t}_county ON {t} (county)")
+    conn.exec_driver_sql(COUNTY_LEVEL_INDEX)
     County.__table__.create(conn, checkfirst=True)
     if row and not conn.exec_driver_sql("SELECT 1 FROM counties").first():
         conn.execute(County.__table__.insert().values(**row))
@@ -302,6 +305,7 @@ def pg_add_columns(conn: Connection) -> None:
             else:
                 conn.exec_driver_sql(f"ALTER TABLE {t} ADD COLUMN county text")
         conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS ix_{t}_county ON {t} (county)")
+    conn.exec_driver_sql(COUNTY_LEVEL_INDEX)
     County.__table__.create(conn, checkfirst=True)
     if row and not conn.exec_driver_sql("SELECT 1 FROM counties").first():
         conn.execute(County.__table__.insert().values(**row))

@@ -28,6 +28,7 @@ def make_schema_4(path) -> None:
     con = sqlite3.connect(path)
     register_functions(con)
     with con:
+        con.execute("DROP INDEX IF EXISTS ix_enterprises_county_level")
         for t in COUNTY_TABLES:
             con.execute(f"DROP INDEX IF EXISTS ix_{t}_county")
             con.execute(f"ALTER TABLE {t} DROP COLUMN county")
