@@ -74,12 +74,13 @@ try:
     out["lazy_rows"] = viewport.LAZY_ROWS
 except ImportError:
     viewport = None
-if os.environ.get("BENCH_EAGER") == "1":  # today's whole-layer loading: no layer is big enough to be lazy
+LAZY = {"1": 10 ** 12}.get(os.environ.get("BENCH_EAGER"), int(os.environ.get("BENCH_LAZY_ROWS") or 0))
+if LAZY:  # eager: no layer is big enough to be lazy (today's whole-layer loading); else another threshold
     import riskmap.ui.workspace as workspace
     for mod in (viewport, workspace):
         if mod is not None and hasattr(mod, "LAZY_ROWS"):
-            mod.LAZY_ROWS = 10 ** 12
-    out["lazy_rows"] = "raised above the data (eager)"
+            mod.LAZY_ROWS = LAZY
+    out["lazy_rows"] = "raised above the data (eager)" if LAZY == 10 ** 12 else LAZY
 win = MainWindow(install_extensions=False)
 for d in win.docks.values():
     d.hide()
@@ -412,11 +413,13 @@ def _bench_line(proc: subprocess.CompletedProcess, what: str) -> dict:
     return {"error": f"{what} failed (exit {proc.returncode}):\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"}
 
 
-def run_canvas(target: str, repeat: int, size: tuple[int, int], shots: Path, eager: bool = False) -> dict:
+def run_canvas(target: str, repeat: int, size: tuple[int, int], shots: Path, eager: bool = False,
+               lazy_rows: int | None = None) -> dict:
     shots.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as home:  # fresh settings: no remembered window state
         env = dict(os.environ, BENCH_W=str(size[0]), BENCH_H=str(size[1]), BENCH_REPEAT=str(repeat),
                    BENCH_SHOTS=str(shots), BENCH_EAGER="1" if eager else "0", PYTHONPATH=str(ROOT),
+                   BENCH_LAZY_ROWS=str(lazy_rows or ""),
                    QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
         for k in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
             env[k] = os.path.join(home, k)
@@ -605,6 +608,22 @@ def report(results: dict, quick: bool) -> None:
             print(f"  QGIS {names[s]} features: {q[s].get('features')}")
 
 
+def held_counties(url: str) -> list[str]:
+    """The adcodes of the counties the database ``url`` holds ([] for an empty one)."""
+    from riskmap.store import Project
+    from riskmap.store.postgis import has_schema, make_engine, parse_url
+
+    engine = make_engine(parse_url(url))
+    try:
+        with engine.connect() as conn:
+            if not has_schema(conn):
+                return []
+        with Project.open(url, readonly=True) as project:
+            return sorted(a for a, _ in project.counties())
+    finally:
+        engine.dispose()
+
+
 def counts_match(core: dict, manifest: dict) -> bool | None:
     """Whether city_stats by county gives the generated number of enterprises of each county."""
     table = (core.get("stats_county") or {}).get("table")
@@ -619,14 +638,18 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--work", type=Path, help="folder for the data set (default: riskmap-bench in the temporary "
                                               "folder; --quick: a new temporary folder)")
-    ap.add_argument("--url", help="an empty PostgreSQL + PostGIS database (default: a throwaway server)")
+    ap.add_argument("--url", help="an empty PostgreSQL + PostGIS database, or one holding the data set's counties "
+                                  "from an earlier run (default: a throwaway server)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--city", choices=("liuan", "fictitious"), default="liuan",
                     help="the data set's city (bench/make_city_data.py; default 六安市's 7 counties)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--stores", default="gpkg,postgis", help="gpkg, postgis or both (default)")
     ap.add_argument("--eager", action="store_true", help="also measure the canvas with every layer read whole")
+    ap.add_argument("--lazy-rows", type=int, help="read layers over this many rows by view (default: riskmap's "
+                                                   "LAZY_ROWS)")
     ap.add_argument("--no-qgis", action="store_true", help="leave QGIS out")
+    ap.add_argument("--no-core", action="store_true", help="leave zoning and statistics out")
     ap.add_argument("--shots", type=Path, help="save the canvas grabs here (default: the work folder)")
     ap.add_argument("--json", type=Path, help="write every figure to this JSON file")
     ap.add_argument("--quick", action="store_true", help="2 counties, a few hundred features, 960×540, one run")
@@ -654,15 +677,20 @@ def main(argv=None) -> None:
 
                     server = PgServer.start()
                     url = server.create_database("city")
-                print("pushing the county files into PostGIS …", flush=True)
-                results["push"] = push_counties(manifest, url)
+                if args.url and held_counties(url) == sorted(manifest["county_files"]):
+                    print("the database holds the data set's counties already: not pushed again", flush=True)
+                else:
+                    print("pushing the county files into PostGIS …", flush=True)
+                    results["push"] = push_counties(manifest, url)
                 targets["postgis"] = url
             for store, target in targets.items():
                 print(f"measuring {store} …", flush=True)
                 r = results["stores"][store] = {}
-                r["canvas"] = run_canvas(target, args.repeat, size, shots / store)
+                r["canvas"] = run_canvas(target, args.repeat, size, shots / store, lazy_rows=args.lazy_rows)
                 if args.eager:
                     r["canvas_eager"] = run_canvas(target, args.repeat, size, shots / f"{store}_eager", eager=True)
+                if args.no_core:
+                    continue
                 if store == "gpkg":  # zoning writes levels: on a copy, the data set stays as generated
                     copy = Path(tmp) / "city_zoning.gpkg"
                     shutil.copy(city_file, copy)
