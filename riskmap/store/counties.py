@@ -314,7 +314,11 @@ def pg_add_columns(conn: Connection) -> None:
 
 # ---- who may write which counties -----------------------------------------------------------------
 def parse_counties(values) -> list[str]:
-    """Adcodes from ``--county`` values (repeatable, or comma lists), checked to be county codes."""
+    """Adcodes from ``--county`` values (repeatable, or comma lists), checked to be county codes.
+
+    >>> parse_counties(["341502,341503", "341502", " 341522 "])
+    ['341502', '341503', '341522']
+    """
     out: list[str] = []
     for v in values or ():
         for part in str(v).replace("，", ",").split(","):
