@@ -119,14 +119,22 @@ class Dashboard(QWidget):
         workspace.layerChanged.connect(lambda lid, what: lid == ENTERPRISES and what == "data" and self.mark_stale())
 
     def mark_stale(self) -> None:
-        """Recompute now if shown, else when the dock is next shown (keeps project opening fast)."""
+        """Recompute now if shown, else when the dock is next shown (keeps project opening fast); a project
+        too large to read whole (a lazy enterprises layer: a city's million) is counted in the background."""
         self._stale = True
         if self.isVisible():
-            self.refresh()
+            self._refresh_soon()
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
         if self._stale:
+            self._refresh_soon()
+
+    def _refresh_soon(self) -> None:
+        ws = self.workspace
+        if ws.project is not None and ws.has_layer(ENTERPRISES) and ws.layer(ENTERPRISES).lazy:
+            self._compute_in_background(self.at)
+        else:
             self.refresh()
 
     # ---- data (riskmap.stats: the numbers of ``riskmap stats``, towns by location)
@@ -151,6 +159,10 @@ class Dashboard(QWidget):
         self._stale = True
         if not self.isVisible() or self.workspace.project is None:
             return
+        self._compute_in_background(at)
+
+    def _compute_in_background(self, at: dt.date | None) -> None:
+        """Compute the statistics of ``at`` (None: today) on a worker; drawn when ready."""
         from riskmap.ui import tasks
 
         project, today = self.workspace.project, self.today or dt.date.today()

@@ -161,3 +161,14 @@ def test_print_and_export_of_a_lazy_layer_take_every_row(big_window, qtbot):
                 if dlg.layer_list.item(i).data(Qt.ItemDataRole.UserRole) == "enterprises")
     assert f"{len(data['id'])}" in item.text() and item.checkState() == Qt.CheckState.Checked
     dlg.close()
+
+
+def test_dashboard_of_a_lazy_project_counts_in_the_background(big_window, qtbot):
+    window, data = big_window
+    dash = window.dashboard
+    dash.show()
+    dash.raise_()
+    dash.mark_stale()  # shown: a lazy project's statistics are computed on a worker, never on the GUI thread
+    qtbot.waitUntil(lambda: not dash.busy() and dash.stats is not None, timeout=30000)
+    assert dash.stats["enterprises"] == len(data["id"])
+    assert dash.stats["by_level"]["1"] == int((data["level"] == 1).sum()) == 1
