@@ -48,8 +48,9 @@ DEB=dist/riskmap_${version}_${debarch}.deb
 say() { printf '\n== %s\n' "$*" >&2; }
 die() { printf 'build-bundle: FAILED: %s\n' "$*" >&2; exit 1; }
 
-# Qt's run-time libraries must be on the build machine: PyInstaller copies them into the bundle
-scripts/system-deps.sh app >/dev/null
+# Qt's run-time libraries must be on the build machine (PyInstaller copies them into the bundle), and the tools
+# that make it smaller (icupkg, gcc, strip: packaging/postbuild.py)
+scripts/system-deps.sh bundle >/dev/null
 
 fresh() {  # the bundle exists and is newer than every file it is made of
     [ -x "$DIST/riskmap" ] || return 1

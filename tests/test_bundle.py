@@ -393,3 +393,129 @@ def test_bundle_window_first_frame_and_user_folders(bureau):
         assert (home / ".config" / "riskmap" / "riskmap.ini").is_file()
         assert (home / ".local" / "share" / "riskmap" / "demo" / "会宁县示例.gpkg").is_file()  # first start: demo
     assert "first frame" in run_bundle(dict(env, RISKMAP_FIRST_FRAME="1"))
+
+
+# ---- the bundle's size (packaging/postbuild.py, icu_trim.py, font_prune.py, riskmap.spec) ----------------------
+def test_icu_keeps_chinese_english_and_what_every_locale_needs():
+    from icu_trim import _removed
+
+    kept = ["root.res", "zh.res", "zh_Hans_CN.res", "en_GB.res", "yue.res", "pool.res", "supplementalData.res",
+            "zoneinfo64.res", "coll/root.res", "coll/zh.res", "coll/ucadata.icu", "curr/pool.res", "curr/zh.res",
+            "brkitr/root.res", "brkitr/ja.res", "brkitr/de.res", "brkitr/line.brk", "brkitr/cjdict.dict",
+            "nfkc.nrm", "cnvalias.icu", "gb18030.cnv", "windows-936-2000.cnv", "ibm-1386_P100-2001.cnv",
+            "ibm-5471_P100-2006.cnv", "windows-950-2000.cnv"]
+    dropped = ["de.res", "fr_CA.res", "es_.res", "coll/de.res", "curr/ja.res", "rbnf/ko.res", "translit/root.res",
+               "translit/el_Latn.res", "brkitr/thaidict.dict", "brkitr/khmerdict.dict", "ibm-37_P100-1995.cnv",
+               "euc-jp-2007.cnv", "confusables.cfu"]
+    assert _removed(kept + dropped) == set(dropped)
+
+
+def test_font_prune_keeps_the_simplified_chinese_locl_lookups():
+    from fontTools.ttLib import TTFont
+    from font_prune import _prune_locl
+
+    font = TTFont(str(paths.FONTS_DIR / "NotoSansSC-Regular.otf"), lazy=True)
+    table = font["GSUB"].table
+
+    def locl():
+        out = {}
+        for sr in table.ScriptList.ScriptRecord:
+            for ls in sr.Script.LangSysRecord:
+                recs = [table.FeatureList.FeatureRecord[i] for i in ls.LangSys.FeatureIndex]
+                out[(sr.ScriptTag, ls.LangSysTag.strip())] = [i for r in recs if r.FeatureTag == "locl"
+                                                              for i in r.Feature.LookupListIndex]
+        return out
+
+    before = locl()
+    # Noto Sans CJK SC 2.004: Simplified Chinese uses lookup 43, Japanese 38 + 43, Korean 39 + 44, the default
+    # Latin system 42
+    assert before[("hani", "ZHS")] == [43] and before[("hani", "JAN")] == [38, 43]
+    assert before[("hani", "KOR")] == [39, 44]
+    _prune_locl(font)
+    after = locl()
+    assert after[("hani", "ZHS")] == [43] and after[("latn", "ZHS")] == [43]
+    assert after[("hani", "JAN")] == [43] and after[("hani", "ZHT")] == [43] and after[("hani", "KOR")] == []
+
+
+@pytest.mark.bundle
+@needs_bundle
+def test_bundle_fonts_keep_every_character():
+    from fontTools.ttLib import TTFont
+
+    for name in ("NotoSansSC-Regular.otf", "NotoSansSC-Bold.otf"):
+        src, got = paths.FONTS_DIR / name, BUNDLE / "_internal" / "resources" / "fonts" / name
+        a, b = TTFont(str(src), lazy=True), TTFont(str(got), lazy=True)
+        assert set(b.getBestCmap()) == set(a.getBestCmap()) and len(a.getBestCmap()) == 44_810
+        assert all(ord(c) in b.getBestCmap() for c in "堃喆玥垚淼犇鑫")
+        assert len(b.getGlyphOrder()) < len(a.getGlyphOrder()) == 65_535
+        assert got.stat().st_size < 0.75 * src.stat().st_size
+
+
+@pytest.mark.bundle
+@needs_bundle
+@pytest.mark.skipif(os.name == "nt" or not shutil.which("gcc"), reason="Linux bundle, needs gcc")
+def test_bundle_icu_answers_as_the_whole_icu_data(tmp_path):
+    """packaging/icu_check.c (collation, breaks, code pages …) against the bundle's trimmed ICU data and the
+    whole data of the same ICU in the test environment's PySide6."""
+    import PySide6
+
+    ours = BUNDLE / "_internal" / "PySide6" / "Qt" / "lib"
+    whole = Path(PySide6.__file__).parent / "Qt" / "lib"
+    major = sorted(ours.glob("libicudata.so.*"))[0].name.rsplit(".", 1)[-1]
+    if not (whole / f"libicudata.so.{major}").exists():
+        pytest.skip(f"the test environment's PySide6 has no ICU {major}")
+    assert (ours / f"libicudata.so.{major}").stat().st_size < 0.4 * (whole / f"libicudata.so.{major}").stat().st_size
+    exe = tmp_path / "icu_check"
+    subprocess.run(["gcc", f"-DICU_V={major}", "-o", str(exe), str(PACKAGING / "icu_check.c"), f"-L{ours}",
+                    f"-l:libicuuc.so.{major}", f"-l:libicui18n.so.{major}"], check=True)
+
+    def answers(libdir):
+        return subprocess.run([str(exe)], env={"LD_LIBRARY_PATH": str(libdir)}, capture_output=True, text=True,
+                              check=True).stdout
+
+    got = answers(ours)
+    assert got == answers(whole)
+    assert "collator zh: U_ZERO_ERROR\n 阿 安定区 北京市 城关区 重庆市 会宁县" in got  # pinyin order
+    assert "converter GB18030: U_ZERO_ERROR:bbe1c4fecfd8" in got  # 会宁县 in GB18030
+
+
+@pytest.mark.bundle
+@needs_bundle
+def test_bundle_one_proj_data_for_pyproj_and_gdal(bureau):
+    """pyproj's PROJ reads pyogrio's proj.db (riskmap.spec one_proj_data): a Shapefile (pyproj reprojects, GDAL
+    writes the .prj) and a GeoJSON exported by the bundle equal the ones the source tree exports."""
+    import pyogrio
+
+    internal = BUNDLE / "_internal"
+    assert (internal / "pyogrio" / "proj_data" / "proj.db").is_file()
+    assert not (internal / "pyproj" / "proj_dir" / "share" / "proj" / "proj.db").exists()
+    assert (internal / "pyproj.libs").is_dir() and all(  # libcurl is the stub (postbuild.stub_curl)
+        p.stat().st_size < 100_000 for p in (internal / "pyproj.libs").glob("libcurl*"))
+    work, env = bureau
+    project = work / "示例 项目.gpkg"
+    run_bundle(env, "demo", "--out", str(project))
+    for fmt, name in (("shp", "企业 shp"), ("geojson", "企业.geojson")):
+        run_bundle(env, "export", str(project), "--format", fmt, "--layers", "enterprises", "--out",
+                   str(work / f"bundle-{name}"))
+        subprocess.run([sys.executable, "-c", "import sys; from riskmap.cli import main; sys.exit(main())", "export",
+                        str(project), "--format", fmt, "--layers", "enterprises", "--out", str(work / f"src-{name}")],
+                       check=True, capture_output=True, env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+    for a, b in ((work / "bundle-企业 shp", work / "src-企业 shp"), (work / "bundle-企业.geojson", work / "src-企业.geojson")):
+        fa = sorted(a.rglob("*.shp")) if a.is_dir() else [a]
+        fb = sorted(b.rglob("*.shp")) if b.is_dir() else [b]
+        assert [p.name for p in fa] == [p.name for p in fb] and fa
+        for pa, pb in zip(fa, fb):
+            ga, gb = pyogrio.read_dataframe(pa), pyogrio.read_dataframe(pb)
+            assert len(ga) == len(gb) > 0
+            assert ga.crs == gb.crs and ga.crs is not None
+            assert ga.geometry.geom_equals_exact(gb.geometry, tolerance=1e-9).all()
+            if pa.suffix == ".shp":
+                assert pa.with_suffix(".prj").read_text() == pb.with_suffix(".prj").read_text()
+
+
+@pytest.mark.bundle
+@needs_bundle
+def test_bundle_size():
+    """Regression guard of the measured size (packaging/README.md: 'What the bundle's size is made of')."""
+    total = sum(p.stat().st_size for p in BUNDLE.rglob("*") if p.is_file() and not p.is_symlink())
+    assert total < 400_000_000, f"{total / 1e6:.0f} MB"
