@@ -211,3 +211,15 @@ def test_bench_viewport(tmp_path):
                   "peak memory:"):
         assert has_figure(out, rf"^{label} .*{NUMBER} (ms|MB)"), (label, out)
     assert has_figure(out, r"^rows: +400 in"), out
+
+
+def test_bench_layer_query(tmp_path, pg_server):
+    url = pg_server.create_database("bench_layer_query_quick")
+    try:
+        out = run_bench("bench_layer_query", tmp_path, "--url", url)
+    finally:
+        pg_server.drop_database("bench_layer_query_quick")
+    assert has_figure(out, r"^3,000 enterprises; median of 1 runs"), out
+    for label in (r"class_counts \(legend\)", r"search, an exact name", r"features_at \(identify, 5 px\)",
+                  r"page of 200 at row 2,800, by level", r"ordered_ids by level"):
+        assert has_figure(out, rf"^  {label} +{NUMBER} +{NUMBER}"), (label, out)
