@@ -203,6 +203,31 @@ class LazyPrepared:
                 self.row_count = len(pts["id"])
             return self._points
 
+    @property
+    def ids(self) -> np.ndarray:
+        """Ids of every row (the compact arrays, read here when not yet read)."""
+        return self._arrays()["id"] if self.point_arrays else np.zeros(0, dtype=np.int64)
+
+    def with_levels(self, exists: np.ndarray, values) -> "LazyPrepared":
+        """A copy drawing the rows ``exists`` lets through with the style values ``values`` (aligned with
+        :attr:`ids`): the map as of a past date (riskmap.ui.timeline). Point layers only."""
+        pts = self._arrays()
+        exists = np.asarray(exists, dtype=bool)
+        if len(exists) != len(pts["id"]):
+            raise ValueError("exists does not match the layer's rows")
+        new = object.__new__(LazyPrepared)
+        new.__dict__.update(self.__dict__)
+        cls = classify(self.layer_def, pd.Series(values)).astype(np.int8) if len(exists) else pts["cls"]
+        x = np.where(exists, pts["x"], np.nan)
+        y = np.where(exists, pts["y"], np.nan)
+        new._points = {"id": pts["id"], "x": x, "y": y, "cls": cls, "located": np.isfinite(x) & np.isfinite(y)}
+        new._counts = np.bincount(cls[exists], minlength=len(self.classes))
+        new._lock = threading.RLock()
+        new._views = OrderedDict()
+        new._tiles = self._tiles  # names do not change with the date
+        new.version = self.version + 1
+        return new
+
     # ------------------------------------------------------------------ legend and extents
     def counts(self, mask: np.ndarray | None = None) -> dict:
         """Features per class key over every row of the layer (``mask``: over :meth:`visible_mask`'s rows)."""

@@ -192,6 +192,9 @@ class AsOfView(QObject):
     def _show_enterprises(self) -> None:
         ws = self.workspace
         layer = ws.layer(ENTERPRISES)
+        if layer.lazy:  # too large to hold: its compact arrays are drawn with the levels of the date
+            self._show_lazy_enterprises(layer)
+            return
         if not len(layer.gdf) or layer.prepared is None:
             return
         mask0, prep0 = self._saved.setdefault(layer.id, (layer.mask, layer.prepared))
@@ -222,6 +225,26 @@ class AsOfView(QObject):
             else:
                 prepared = self._prepare_subset(layer, mask, {"level": level})
             ws.show_prepared(layer.id, prepared, mask)
+        finally:
+            self._applying = False
+
+    def _show_lazy_enterprises(self, layer) -> None:
+        mask0, prep0 = self._saved.setdefault(layer.id, (layer.mask, layer.prepared))
+        ids = prep0.ids
+        if self.history is not None:
+            exists, lv = self.history.arrays_at(self.at, ids)
+        else:
+            if self.levels is None:
+                self.levels = self.levels_at(self.at)
+            levels = self.levels
+            exists = pd.Index(levels.keys()).get_indexer(ids) >= 0 if levels else np.zeros(len(ids), dtype=bool)
+            lv = pd.Series(ids).map(levels).to_numpy(dtype=float, na_value=np.nan)
+        gone = self._not_existing()
+        if gone is not None:
+            exists &= ~np.isin(ids, gone)
+        self._applying = True
+        try:
+            self.workspace.show_prepared(layer.id, prep0.with_levels(exists, lv), mask0)
         finally:
             self._applying = False
 

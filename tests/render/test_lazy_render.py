@@ -74,3 +74,27 @@ def test_large_lines_drawn_simplified_at_small_scales(monkeypatch):
     assert lazy.simplified_for_view(prep, small) is drawn  # kept for the next frame of that band
     close = MapSettings((0, 1900, 300, 2100), 600, 300, crs_epsg=4544)  # 0.5 m a pixel: drawn as it is
     assert lazy.simplified_for_view(prep, close) is prep
+
+
+def test_lazy_layer_as_of_a_date_draws_those_levels(app, lazy_project):
+    from riskmap.crs import transformer
+    from riskmap.render.lazy import LazyPrepared
+
+    project, data = lazy_project
+    lz = LazyPrepared(project, load_catalogue()["enterprises"], 4544, len(data["id"]))
+    ids = lz.ids
+    red = int(np.flatnonzero(data["level"] == 1)[0])
+    exists = np.ones(len(ids), dtype=bool)
+    exists[:100] = False  # not yet created on that date
+    levels = np.full(len(ids), 4.0)
+    levels[red] = 1.0
+    levels[200] = 1.0  # a second red on that date
+    past = lz.with_levels(exists, levels)
+    assert past.counts() == {1: 2, 2: 0, 3: 0, 4: len(ids) - 102, None: 0}
+    assert lz.counts()[1] == 1  # the layer itself is unchanged
+    x, y = transformer(4490, 4544).transform(data["lon"], data["lat"])
+    view = MapSettings((x.min(), y.min(), x.max(), y.max()), 800, 600, crs_epsg=4544).zoomed(1.01)
+    exact = past.for_view(view)  # 3,000 points: under the default budget, drawn one by one
+    assert not exact.aggregated and set(exact.ids.tolist()) == set(ids[100:].tolist())
+    keys = np.array([exact.classes[c].key for c in exact.cls], dtype=object)
+    assert sorted(exact.ids[keys == 1].tolist()) == sorted([int(ids[red]), int(ids[200])])
