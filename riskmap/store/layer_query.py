@@ -168,19 +168,44 @@ def _ids(conn, sql: str, params: dict | None = None) -> np.ndarray:
     if conn.dialect.name != "postgresql":
         rows = _run(conn, sql, params)
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    data = _pg_copy(conn, sql, params)
+    if not data:
+        return np.zeros(0, dtype=np.int64)
+    size = int.from_bytes(data[2:6], "big")  # 4 (integer) or 8 (bigint) bytes a value
+    return np.frombuffer(data, dtype=[("n", ">i2"), ("len", ">i4"), ("v", f">i{size}")])["v"].astype(np.int64)
+
+
+def _pg_copy(conn, sql: str, params: dict | None) -> bytes:
+    """The rows of ``sql`` as PostgreSQL binary COPY, without the file header and trailer."""
     sql = _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
-    raw = conn.connection.driver_connection
     buf = bytearray()
-    with raw.cursor() as cur:
+    with conn.connection.driver_connection.cursor() as cur:
         with cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT BINARY)", params or None) as copy:
             for chunk in copy:
                 buf += chunk
     head = 11 + 4 + 4 + int.from_bytes(buf[15:19], "big")  # signature, flags, header extension
-    if len(buf) - 2 <= head:
+    return bytes(buf[head:len(buf) - 2]) if len(buf) - 2 > head else b""
+
+
+def _pg_sorted_by_number(conn, layer_def: LayerDef, name: str, conds: list[str], params: dict,
+                         descending: bool) -> np.ndarray | None:
+    """Ids of the rows with a value in numeric column ``name``, by it then id (descending: the exact
+    reverse), sorted here with numpy from a binary COPY of (value, id) — PostgreSQL would sort on its side
+    row by row. None when the column's binary form is not a plain integer or float."""
+    t = _table(layer_def).c[name].type
+    if isinstance(t, Numeric) and not isinstance(t, Float):
+        return None  # numeric's binary form is not a machine number
+    data = _pg_copy(conn, f"SELECT {_q(name)}, id FROM {_table(layer_def).name}{_where_sql(conds)}", params)
+    if not data:
         return np.zeros(0, dtype=np.int64)
-    size = int.from_bytes(buf[head + 2:head + 6], "big")  # 4 (integer) or 8 (bigint) bytes a value
-    body = np.frombuffer(bytes(buf[head:len(buf) - 2]), dtype=[("n", ">i2"), ("len", ">i4"), ("v", f">i{size}")])
-    return body["v"].astype(np.int64)
+    ksize = int.from_bytes(data[2:6], "big")
+    isize = int.from_bytes(data[6 + ksize:10 + ksize], "big")
+    kind = "f" if isinstance(t, Float) else "i"
+    rows = np.frombuffer(data, dtype=[("n", ">i2"), ("kl", ">i4"), ("k", f">{kind}{ksize}"), ("il", ">i4"),
+                                      ("i", f">i{isize}")])
+    keys, ids = rows["k"].astype(np.float64 if kind == "f" else np.int64), rows["i"].astype(np.int64)
+    order = np.lexsort((ids, keys))
+    return ids[order[::-1] if descending else order]
 
 
 def _decode(conn, blobs) -> np.ndarray:
@@ -561,8 +586,14 @@ def ordered_ids(project, layer_def: LayerDef, *, order_by: str | None = None, de
                 return np.zeros(0, dtype=np.int64)
             if int(hi) - int(lo) + 1 == int(n):  # id is the key: n distinct ids in a range of n
                 return np.arange(int(lo), int(hi) + 1, dtype=np.int64)
-        for cond, order in _order_parts(layer_def, order_by, descending):
+        for k, (cond, order) in enumerate(_order_parts(layer_def, order_by, descending)):
             conds, params = _where_parts(conn, layer_def, where, cond)
+            if (k == 0 and conn.dialect.name == "postgresql" and order_by not in (None, "id")
+                    and numeric(layer_def, order_by)):
+                ids = _pg_sorted_by_number(conn, layer_def, order_by, conds, params, descending)
+                if ids is not None:
+                    out.append(ids)
+                    continue
             out.append(_ids(conn, f"SELECT id FROM {_table(layer_def).name}{_where_sql(conds)}{order}", params))
     return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
