@@ -131,6 +131,7 @@ class LazyPrepared:
         self._rank_of = np.empty(len(self.classes), dtype=np.int64)
         self._rank_of[self.class_order] = np.arange(len(self.class_order))
         self._lock = threading.RLock()
+        self._sql_lock = threading.Lock()
         self._points: dict | None = None
         self._counts: np.ndarray | None = None
         self._sql: np.ndarray | None = None  # counts by one GROUP BY, before the arrays are read
@@ -241,9 +242,9 @@ class LazyPrepared:
         return {c.key: int(k) for c, k in zip(self.classes, counts)}
 
     def _sql_counts(self) -> np.ndarray:
-        with self._lock:
-            if self._points is not None and self._counts is not None:
-                return self._counts
+        if self._points is not None and self._counts is not None:
+            return self._counts
+        with self._sql_lock:  # not the arrays' lock: the legend does not wait while a worker reads them
             if self._sql is None:
                 from riskmap.store.viewport import class_values
 
