@@ -547,7 +547,19 @@ def report(results: dict, quick: bool) -> None:
                       f"{'LAZY_ROWS ' + str(r.get('lazy_rows')) if r.get('lazy_available') else 'not in this riskmap'}")
                 print(f"    full redraw per layer: {r.get('full_stats')}; 10× per layer: {r.get('zoom10_stats')} "
                       f"(1:{r.get('zoom10_scale', 0):,})")
-    print("\ncity zoning and statistics")
+    if not any("core" in results["stores"][s] for s in stores):
+        stores_core = []
+    else:
+        stores_core = stores
+    if stores_core:
+        print("\ncity zoning and statistics")
+    report_core(results, stores_core, names)
+    report_qgis(results, stores, names)
+
+
+def report_core(results: dict, stores: list[str], names: dict) -> None:
+    if not stores:
+        return
     print(f"  {'':<38}" + "".join(f"{names[s]:>14}" for s in stores) + f"{'target':>10}")
     for label, key, target in [("zoning grid, rule max (median)", "zoning_grid", "zoning"),
                                ("zoning town", "zoning_town", None), ("zoning county", "zoning_county", None),
@@ -586,9 +598,15 @@ def report(results: dict, quick: bool) -> None:
             print(f"  {names[s]}: enterprises per county from city_stats equal the generated ones: "
                   f"{core['counts_match']}")
         print(f"  {names[s]}: zoning and statistics process peak memory {core.get('peak_rss_mb', 0):.0f} MB")
+
+
+def report_qgis(results: dict, stores: list[str], names: dict) -> None:
     q = results.get("qgis")
     print()
-    if not q or q.get("unavailable"):
+    if q is None:
+        print("QGIS left out (--no-qgis)")
+        return
+    if q.get("unavailable"):
         print("QGIS not available" + (f" ({q['unavailable']})" if q and q.get("unavailable") else ""))
         return
     print(f"QGIS {q.get('version', '?')} on the same data (same layers, {results['size'][0]}×{results['size'][1]})")
