@@ -18,6 +18,7 @@ from riskmap.store import layer_query
 log = logging.getLogger("riskmap.ui")
 _EDGE_POINTS = 16  # points per edge when a box changes CRS (its edges bend)
 BOXES_KEPT = 16  # counts of view boxes kept (当前视图)
+IDENTIFY_MAX = 500  # the nearest features a click on a lazy layer lists (a click on a city at 1:500 000 …)
 
 
 def is_lazy(layer) -> bool:
@@ -59,16 +60,18 @@ def transform_box(box, src: int, dst: int) -> tuple[float, float, float, float] 
 
 # ---- identify, records, geometry, extents --------------------------------------------------------------------
 def features_at(workspace, layer, x: float, y: float, tolerance: float) -> list[int]:
-    """Ids of a lazy layer's features (its filter applied) at map point (x, y), nearest first: the R-tree /
-    GiST box covering ±``tolerance`` map units, then the exact test in the map CRS."""
+    """Ids of a lazy layer's features (its filter applied) at map point (x, y), nearest first (at most
+    :data:`IDENTIFY_MAX`): the R-tree / GiST box covering ±``tolerance`` map units, then the exact test in
+    the map CRS."""
     box = transform_box((x - tolerance, y - tolerance, x + tolerance, y + tolerance), workspace.map_epsg, 4490)
     if box is None:
         return []
     lon, lat = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
     tol_deg = max(box[2] - box[0], box[3] - box[1]) / 2
-    return layer_query.features_at(project_of(layer, workspace), layer.layer_def, lon, lat, tol_deg,
-                                   where=filter_where(layer), map_epsg=workspace.map_epsg, map_xy=(x, y),
-                                   tolerance=tolerance)
+    ids = layer_query.features_at(project_of(layer, workspace), layer.layer_def, lon, lat, tol_deg,
+                                  where=filter_where(layer), map_epsg=workspace.map_epsg, map_xy=(x, y),
+                                  tolerance=tolerance)
+    return ids[:IDENTIFY_MAX]
 
 
 def features_in_box(workspace, layer, box) -> list[int]:
