@@ -74,13 +74,14 @@ try:
     out["lazy_rows"] = viewport.LAZY_ROWS
 except ImportError:
     viewport = None
-LAZY = {"1": 10 ** 12}.get(os.environ.get("BENCH_EAGER"), int(os.environ.get("BENCH_LAZY_ROWS") or 0))
-if LAZY:  # eager: no layer is big enough to be lazy (today's whole-layer loading); else another threshold
-    import riskmap.ui.workspace as workspace
-    for mod in (viewport, workspace):
-        if mod is not None and hasattr(mod, "LAZY_ROWS"):
-            mod.LAZY_ROWS = LAZY
-    out["lazy_rows"] = "raised above the data (eager)" if LAZY == 10 ** 12 else LAZY
+EAGER = os.environ.get("BENCH_EAGER") == "1"
+for name in ("LAZY_ROWS", "LAZY_SHAPE_ROWS"):  # eager: no layer is lazy (today's whole-layer loading)
+    value = 10 ** 12 if EAGER else int(os.environ.get("BENCH_" + name) or 0)
+    if value and viewport is not None and hasattr(viewport, name):
+        setattr(viewport, name, value)
+if viewport is not None:
+    out["lazy_rows"] = "raised above the data (eager)" if EAGER else \
+        f"points > {viewport.LAZY_ROWS:,}, lines and polygons > {getattr(viewport, 'LAZY_SHAPE_ROWS', viewport.LAZY_ROWS):,}"
 win = MainWindow(install_extensions=False)
 for d in win.docks.values():
     d.hide()
@@ -414,15 +415,19 @@ def _bench_line(proc: subprocess.CompletedProcess, what: str) -> dict:
 
 
 def run_canvas(target: str, repeat: int, size: tuple[int, int], shots: Path, eager: bool = False,
-               lazy_rows: int | None = None) -> dict:
+               lazy_rows: int | None = None, lazy_shape_rows: int | None = None, cache: str | None = None) -> dict:
+    """The canvas figures of one session in a fresh process (fresh settings; ``cache``: the user's cache folder,
+    kept between sessions — riskmap keeps big layers' compact arrays there)."""
     shots.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as home:  # fresh settings: no remembered window state
         env = dict(os.environ, BENCH_W=str(size[0]), BENCH_H=str(size[1]), BENCH_REPEAT=str(repeat),
                    BENCH_SHOTS=str(shots), BENCH_EAGER="1" if eager else "0", PYTHONPATH=str(ROOT),
-                   BENCH_LAZY_ROWS=str(lazy_rows or ""),
+                   BENCH_LAZY_ROWS=str(lazy_rows or ""), BENCH_LAZY_SHAPE_ROWS=str(lazy_shape_rows or ""),
                    QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
         for k in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
             env[k] = os.path.join(home, k)
+        if cache:
+            env["XDG_CACHE_HOME"] = cache
         env["BENCH_T0"] = repr(time.time())
         proc = subprocess.run([sys.executable, "-c", CANVAS_CHILD, target], env=env, capture_output=True,
                               text=True, timeout=1800)
@@ -517,10 +522,12 @@ def report(results: dict, quick: bool) -> None:
         ("pan frame, 10× view (cache)", "pan_frame_zoom_s", "pan_frame"),
         ("redraw settled after a pan at 10×", "pan_settled_s", None),
     ]
-    for mode in ("canvas", "canvas_eager"):
+    titles = {"canvas": "riskmap canvas, first session (the user's cache empty)",
+              "canvas_again": "riskmap canvas, second session (the user's cache of the first: compact point arrays)",
+              "canvas_eager": "riskmap canvas, every layer read whole (today's loading before lazy layers: baseline)"}
+    for mode, title in titles.items():
         if not any(mode in results["stores"][s] for s in stores):
             continue
-        title = "riskmap canvas" if mode == "canvas" else "riskmap canvas, every layer read whole (baseline)"
         print(f"\n{title}")
         print(f"  {'':<38}" + "".join(f"{names[s]:>14}" for s in stores) + f"{'target':>10}")
         for label, key, target in rows:
@@ -664,8 +671,12 @@ def main(argv=None) -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--stores", default="gpkg,postgis", help="gpkg, postgis or both (default)")
     ap.add_argument("--eager", action="store_true", help="also measure the canvas with every layer read whole")
-    ap.add_argument("--lazy-rows", type=int, help="read layers over this many rows by view (default: riskmap's "
-                                                   "LAZY_ROWS)")
+    ap.add_argument("--lazy-rows", type=int, help="read point layers over this many rows by view (default: "
+                                                   "riskmap's LAZY_ROWS)")
+    ap.add_argument("--lazy-shape-rows", type=int, help="read line and polygon layers over this many rows by view "
+                                                         "(default: riskmap's LAZY_SHAPE_ROWS)")
+    ap.add_argument("--one-session", action="store_true",
+                    help="open each store once (default: twice, the second with the user's cache of the first)")
     ap.add_argument("--no-qgis", action="store_true", help="leave QGIS out")
     ap.add_argument("--no-core", action="store_true", help="leave zoning and statistics out")
     ap.add_argument("--shots", type=Path, help="save the canvas grabs here (default: the work folder)")
@@ -704,7 +715,11 @@ def main(argv=None) -> None:
             for store, target in targets.items():
                 print(f"measuring {store} …", flush=True)
                 r = results["stores"][store] = {}
-                r["canvas"] = run_canvas(target, args.repeat, size, shots / store, lazy_rows=args.lazy_rows)
+                cache = Path(tmp) / f"cache_{store}"  # the user's cache: empty at the first session
+                lazy = {"lazy_rows": args.lazy_rows, "lazy_shape_rows": args.lazy_shape_rows, "cache": str(cache)}
+                r["canvas"] = run_canvas(target, args.repeat, size, shots / store, **lazy)
+                if not args.one_session:
+                    r["canvas_again"] = run_canvas(target, args.repeat, size, shots / f"{store}_again", **lazy)
                 if args.eager:
                     r["canvas_eager"] = run_canvas(target, args.repeat, size, shots / f"{store}_eager", eager=True)
                 if args.no_core:
