@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import QCompleter, QLineEdit, QMenu
 
 from riskmap.store import layer_query
@@ -20,6 +20,8 @@ from riskmap.ui.i18n import tr
 
 MAX_LISTED = 30
 LAZY_LIMIT = 500  # matches asked of a lazy layer
+SUGGESTIONS = 20  # names a lazy layer suggests as the user types
+SUGGEST_DELAY_MS = 250
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,13 @@ class SearchBox(QLineEdit):
         workspace.layersReset.connect(self.mark_stale)
         workspace.layerChanged.connect(lambda lid, what: what == "data" and self.mark_stale())
         self.textEdited.connect(lambda _t: self._stale and self.reload())
+        self._words: list[str] = []
+        self._suggest_gen = 0
+        self._suggest_timer = QTimer(self)
+        self._suggest_timer.setSingleShot(True)
+        self._suggest_timer.setInterval(SUGGEST_DELAY_MS)
+        self._suggest_timer.timeout.connect(self._suggest_lazy)
+        self.textEdited.connect(lambda _t: self._lazy_layers() and self._suggest_timer.start())
 
     def mark_stale(self) -> None:
         """The suggestions are rebuilt when the user next types (200k names take a while to sort)."""
@@ -118,7 +127,44 @@ class SearchBox(QLineEdit):
             words += ents["name"].dropna().astype(str).tolist()
             if "address" in ents:
                 words += ents["address"].dropna().astype(str).tolist()
+        self._words = words
         self.model.setStringList(sorted(set(words)))
+
+    # ---- suggestions from lazy layers: asked of the project as the user types (a pause of 250 ms)
+    def _lazy_layers(self) -> list:
+        ws = self.workspace
+        return [ws.layer(k) for k in ("towns", "enterprises") if ws.has_layer(k) and lazy_query.is_lazy(ws.layer(k))]
+
+    def _suggest_lazy(self) -> None:
+        text = self.text().strip()
+        layers = self._lazy_layers()
+        if len(text) < 2 or not layers:
+            return
+        from riskmap.ui import tasks
+
+        self._suggest_gen += 1
+        gen = self._suggest_gen
+        jobs = [(lazy_query.project_of(layer, self.workspace), layer.layer_def) for layer in layers]
+
+        def work(progress, cancelled):
+            names = []
+            for project, ld in jobs:
+                names += layer_query.search(project, ld, text, limit=SUGGESTIONS)["name"].astype(str).tolist()
+            return names
+
+        task = tasks.Task(work)
+        task.succeeded.connect(lambda names: self._suggestions(gen, text, names))
+        self._suggest_task = task
+        tasks.start(task)
+
+    def _suggestions(self, gen: int, text: str, names: list[str]) -> None:
+        if gen != self._suggest_gen or self.text().strip() != text:
+            return  # the user typed on
+        self.lazy_suggestions = names
+        self.model.setStringList(sorted(set(self._words) | set(names)))
+        if names and self.hasFocus():
+            self.completer_.setCompletionPrefix(self.text())
+            self.completer_.complete()
 
     def search(self, text: str) -> list[SearchHit]:
         hits = find(self.workspace, text)

@@ -275,6 +275,14 @@ def test_search_finds_a_feature_far_outside_the_view(lazy_window, qtbot):
     hand = rows[rows["name"].str.contains(part) | rows["address"].str.contains(part)]
     assert sorted(h.feature_id for h in find(ws, part)) == sorted(hand["id"].tolist())
     assert find(ws, "%'; DROP TABLE enterprises;--") == []
+    # as the user types, the far enterprise is suggested (asked of the project after a pause)
+    box = w.search_box
+    box.setFocus()
+    box.clear()
+    box.setText(name[:-2])
+    box.textEdited.emit(name[:-2])  # as typing does (QTest cannot type Chinese)
+    qtbot.waitUntil(lambda: name in getattr(box, "lazy_suggestions", []), timeout=5000)
+    assert name in box.model.stringList()
 
 
 def test_filter_dialog_lists_the_whole_layer(lazy_window, qtbot):
