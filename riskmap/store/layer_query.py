@@ -162,48 +162,32 @@ def _run(conn, sql: str, params: dict | None = None) -> list[tuple]:
     return raw.execute(sql, params or {}).fetchall()
 
 
-def _ids(conn, sql: str, params: dict | None = None) -> np.ndarray:
-    """The first column (an integer id) of every row of ``sql`` as an int64 array, in order: PostgreSQL
-    sends it as binary COPY read with numpy (no Python object per row), SQLite as plain tuples."""
-    if conn.dialect.name != "postgresql":
+def _ids(conn, sql: str, params: dict | None = None, *, table: str | None = None, conds=None,
+         order: str = "") -> np.ndarray:
+    """Integer ids in order as an int64 array: SQLite runs ``sql`` (plain tuples); PostgreSQL sends them as
+    one text value (``string_agg`` over ``table`` WHERE ``conds`` in ``order``) read with numpy, without a
+    Python object or a protocol message per row."""
+    if conn.dialect.name != "postgresql" or table is None:
         rows = _run(conn, sql, params)
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    data = _pg_copy(conn, sql, params)
-    if not data:
-        return np.zeros(0, dtype=np.int64)
-    size = int.from_bytes(data[2:6], "big")  # 4 (integer) or 8 (bigint) bytes a value
-    return np.frombuffer(data, dtype=[("n", ">i2"), ("len", ">i4"), ("v", f">i{size}")])["v"].astype(np.int64)
-
-
-def _pg_copy(conn, sql: str, params: dict | None) -> bytes:
-    """The rows of ``sql`` as PostgreSQL binary COPY, without the file header and trailer."""
-    sql = _NAMED.sub(r"%(\1)s", sql.replace("%", "%%"))
-    buf = bytearray()
-    with conn.connection.driver_connection.cursor() as cur:
-        with cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT BINARY)", params or None) as copy:
-            for chunk in copy:
-                buf += chunk
-    head = 11 + 4 + 4 + int.from_bytes(buf[15:19], "big")  # signature, flags, header extension
-    return bytes(buf[head:len(buf) - 2]) if len(buf) - 2 > head else b""
+    text = _run(conn, f"SELECT string_agg(CAST(id AS text), ','{order}) FROM {table}{_where_sql(conds)}", params)[0][0]
+    return np.fromstring(text, dtype=np.int64, sep=",") if text else np.zeros(0, dtype=np.int64)
 
 
 def _pg_sorted_by_number(conn, layer_def: LayerDef, name: str, conds: list[str], params: dict,
                          descending: bool) -> np.ndarray | None:
     """Ids of the rows with a value in numeric column ``name``, by it then id (descending: the exact
-    reverse), sorted here with numpy from a binary COPY of (value, id) — PostgreSQL would sort on its side
-    row by row. None when the column's binary form is not a plain integer or float."""
-    t = _table(layer_def).c[name].type
-    if isinstance(t, Numeric) and not isinstance(t, Float):
-        return None  # numeric's binary form is not a machine number
-    data = _pg_copy(conn, f"SELECT {_q(name)}, id FROM {_table(layer_def).name}{_where_sql(conds)}", params)
-    if not data:
+    reverse), sorted here with numpy from (value, id) sent as two text values — PostgreSQL would sort them
+    row by row on its side. None if the two do not pair up."""
+    sql = (f"SELECT string_agg(CAST({_q(name)} AS text), ','), string_agg(CAST(id AS text), ',') "
+           f"FROM {_table(layer_def).name}{_where_sql(conds)}")  # one aggregate node: pairs stay paired
+    keys, ids = _run(conn, sql, params)[0]
+    if not ids:
         return np.zeros(0, dtype=np.int64)
-    ksize = int.from_bytes(data[2:6], "big")
-    isize = int.from_bytes(data[6 + ksize:10 + ksize], "big")
-    kind = "f" if isinstance(t, Float) else "i"
-    rows = np.frombuffer(data, dtype=[("n", ">i2"), ("kl", ">i4"), ("k", f">{kind}{ksize}"), ("il", ">i4"),
-                                      ("i", f">i{isize}")])
-    keys, ids = rows["k"].astype(np.float64 if kind == "f" else np.int64), rows["i"].astype(np.int64)
+    keys = np.fromstring(keys, dtype=np.float64, sep=",")  # PostgreSQL writes floats exactly (shortest form)
+    ids = np.fromstring(ids, dtype=np.int64, sep=",")
+    if len(keys) != len(ids):
+        return None
     order = np.lexsort((ids, keys))
     return ids[order[::-1] if descending else order]
 
@@ -594,7 +578,8 @@ def ordered_ids(project, layer_def: LayerDef, *, order_by: str | None = None, de
                 if ids is not None:
                     out.append(ids)
                     continue
-            out.append(_ids(conn, f"SELECT id FROM {_table(layer_def).name}{_where_sql(conds)}{order}", params))
+            out.append(_ids(conn, f"SELECT id FROM {_table(layer_def).name}{_where_sql(conds)}{order}", params,
+                            table=_table(layer_def).name, conds=conds, order=order))
     return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
