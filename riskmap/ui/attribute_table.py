@@ -209,7 +209,7 @@ class LazyFeatureTableModel(QAbstractTableModel):
         task.succeeded.connect(lambda result: self._arrived(gen, result))
         task.failed.connect(lambda exc: self._failed(gen, exc))
         self._task = task
-        tasks.start(task)
+        lazy_query.start(task)
 
     def _arrived(self, gen: int, result) -> None:
         if gen != self._generation:
@@ -432,7 +432,7 @@ class AttributeTable(QWidget):
         task = tasks.Task(work)
         task.succeeded.connect(self._lazy_combos_arrived)
         self._combo_task = task
-        tasks.start(task)
+        lazy_query.start(task)
 
     def _lazy_combos_arrived(self, values: dict) -> None:
         layer = self.model.layer

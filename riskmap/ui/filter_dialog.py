@@ -111,7 +111,7 @@ class FilterDialog(QDialog):
                                                        layer_query.row_count(project, layer.layer_def)))
         task.succeeded.connect(self._lazy_values_arrived)
         self._values_task = task
-        tasks.start(task)
+        lazy_query.start(task)
 
     def _lazy_values_arrived(self, result) -> None:
         self.lazy_values, self._total = result
@@ -215,7 +215,7 @@ class FilterDialog(QDialog):
         task = tasks.Task(lambda progress, cancelled: layer_query.row_count(project, ld, where))
         task.succeeded.connect(lambda n: self._count_arrived(gen, n))
         self._count_task = task
-        tasks.start(task)
+        lazy_query.start(task)
 
     def _count_arrived(self, gen: int, n: int) -> None:
         if gen == self._count_gen:

@@ -2,7 +2,7 @@
 only the rows cached for the current view): identify, records, extents, counts and filter values are asked
 of the project through :mod:`riskmap.store.layer_query`, never counted from what is cached or drawn.
 
-Counts run off the GUI thread (:mod:`riskmap.ui.tasks`) and are kept until the layer's data or filter
+Counts run off the GUI thread (:mod:`riskmap.ui.tasks` tasks on query workers of their own, :func:`start`) and are kept until the layer's data or filter
 changes; :class:`ExactCounts` (one per workspace, :func:`exact_counts`) says when they are ready.
 """
 
@@ -19,6 +19,25 @@ log = logging.getLogger("riskmap.ui")
 _EDGE_POINTS = 16  # points per edge when a box changes CRS (its edges bend)
 BOXES_KEPT = 16  # counts of view boxes kept (当前视图)
 IDENTIFY_MAX = 500  # the nearest features a click on a lazy layer lists (a click on a city at 1:500 000 …)
+
+
+_executor = None
+_running: set = set()
+
+
+def start(task):
+    """Run a query ``task`` (riskmap.ui.tasks.Task) on the query workers: two threads of their own, so that
+    an answer the user waits for (the table's rows, a count) never queues behind long work on the task
+    workers (a layer loading, a city's statistics)."""
+    global _executor
+    if _executor is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="riskmap-query")
+    _running.add(task)
+    task.done.connect(lambda: (_running.discard(task), setattr(task, "finished", True)))
+    _executor.submit(task._run)
+    return task
 
 
 def is_lazy(layer) -> bool:
@@ -170,7 +189,7 @@ class ExactCounts(QObject):
         self._pending[key] = task
         task.succeeded.connect(lambda counts, key=key, task=task: self._done(key, task, counts))
         task.failed.connect(lambda exc, key=key, task=task: self._fail(key, task, exc))
-        tasks.start(task)
+        start(task)
         return None
 
     def total(self, layer, *, filtered: bool = True) -> int | None:

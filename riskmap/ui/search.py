@@ -155,7 +155,7 @@ class SearchBox(QLineEdit):
         task = tasks.Task(work)
         task.succeeded.connect(lambda names: self._suggestions(gen, text, names))
         self._suggest_task = task
-        tasks.start(task)
+        lazy_query.start(task)
 
     def _suggestions(self, gen: int, text: str, names: list[str]) -> None:
         if gen != self._suggest_gen or self.text().strip() != text:
