@@ -3,7 +3,8 @@
 Data: bench/make_city_data.py (六安市's 7 counties filled with fictitious data, made once per seed in the
 work folder and reused). The GeoPackage store is the city file; the PostgreSQL + PostGIS store is a database
 holding the county files pushed one by one with riskmap.store.sync.push (timed) — on a throwaway server
-(tests/pgserver.py) unless ``--url`` names an empty database.
+(tests/pgserver.py) unless ``--url`` names an empty database (or one holding the data set from an earlier run:
+then it is not pushed again).
 
 Measured for each store in a fresh process of its own (so that its peak memory, ru_maxrss, is its own), with
 a 1920×1080 offscreen canvas opened the way the application opens a project (MainWindow.open_project):
@@ -16,14 +17,18 @@ a 1920×1080 offscreen canvas opened the way the application opens a project (Ma
 - pan: the frame painted from the cached image while dragging, and the settled redraw after a pan at 10×
   (set_view → frame shown; new ground each time);
 - peak memory of that process;
+- each store is opened twice, the second session with the user's cache folder of the first (riskmap keeps big
+  layers' compact point arrays there): a first opening and an everyday one;
 - in another process per store: city zoning (riskmap.grading.zoning.zone_project, grid unit, rule max: 1M
   enterprises into 50k cells; town and county units too) and city statistics (riskmap.stats.city_stats by
   county, town and grid), their county totals checked against the generated data.
 
 QGIS on the same data where the machine has it (a python3 on PATH that imports qgis, e.g. Debian's
 python3-qgis 3.22; never a dependency of riskmap): the same layers (enterprises and grid cells categorised by
-level in the four colours, lifelines, county outlines) from the city GeoPackage and from the PostGIS tables,
-rendered at 1920×1080 with QgsMapRendererParallelJob and SequentialJob, full extent and 10× zoom.
+level in the four colours with riskmap's sizes and opacity, lifelines, town and county outlines, no labels)
+from the city GeoPackage and from the PostGIS tables, in the same Gauss–Krüger CRS, rendered at 1920×1080
+with QgsMapRendererParallelJob and SequentialJob, full extent and 10× zoom about the centre. QGIS draws each
+layer whole at every scale (no level of detail) and in data order (red is not kept on top).
 
 Targets (issue 15): first frame ≤ 1 s, full redraw ≤ 0.3 s, 10× zoom ≤ 50 ms, pan frame ≤ 16 ms, memory
 ≤ 1 GB on both stores; city zoning ≤ 3 s; city statistics ≤ 1 s. A benchmark, never a timed test.
@@ -32,7 +37,10 @@ Targets (issue 15): first frame ≤ 1 s, full redraw ≤ 0.3 s, 10× zoom ≤ 50
     .venv/bin/python bench/bench_city.py --quick     # 2 counties, a few hundred features, 960×540, seconds
 
 ``--eager`` also measures the canvas with every layer read whole (today's loading before lazy layers:
-LAZY_ROWS raised above the data), the baseline of the note. ``--stores gpkg`` / ``postgis`` runs one store.
+LAZY_ROWS raised above the data), the baseline of the note. ``--stores gpkg`` / ``postgis`` runs one store;
+``--lazy-rows`` / ``--lazy-shape-rows`` try other thresholds; ``--no-core``, ``--no-qgis``, ``--one-session``
+leave parts out. The load average is printed: on a shared machine the figures are only comparable at the
+same load.
 """
 
 from __future__ import annotations
