@@ -602,6 +602,9 @@ def rows_by_ids(project, layer_def: LayerDef, ids: Iterable[int], *, columns: li
         rows = _run(conn, f"SELECT {sel} FROM {tbl.name}{_where_sql(conds)}", params)
         geoms = _decode(conn, [r[-1] for r in rows]) if geometry else None
     df = _frame([r[:len(cols)] for r in rows], cols)
+    for c in cols:  # booleans as booleans (SQLite keeps 0/1), as Project.read_table gives them: 是/否
+        if c in tbl.c and _kind(layer_def, c) == "bool" and len(df):
+            df[c] = df[c].astype("boolean")
     if geometry:
         import geopandas as gpd
 

@@ -239,6 +239,8 @@ def test_rows_record_extent_distinct(store):
     hand = ents.set_index("id").loc[ids]
     assert rows["name"].tolist() == hand["name"].tolist()
     assert rows["level"].astype("Float64").tolist() == hand["level"].astype("Float64").tolist()
+    assert rows["major_hazard"].tolist() == hand["major_hazard"].astype("boolean").tolist()  # 是/否, not 0/1
+    assert str(rows["major_hazard"].dtype) == "boolean"
     rec = lq.record(store, ENTS, ids[0])
     assert rec["name"] == hand["name"].iloc[0] and rec["credit_code"] == hand["credit_code"].iloc[0]
     assert rec.geometry.equals_exact(hand.geometry.iloc[0], 1e-9)

@@ -158,6 +158,7 @@ def test_attribute_table_pages_every_row(lazy_window, qtbot):
     for r in (0, 1234, N - 1):  # row r is the (r+1)-th id, with its own name
         assert model.data(model.index(r, 0)) == str(r + 1)
         assert model.data(model.index(r, name_col)) == rows["name"].iloc[r]
+    assert model.data(model.index(5, model.fields.index("major_hazard"))) == "否"  # words, as the in-memory table
     table.view.scrollToBottom()
     qtbot.wait(50)
 
