@@ -36,7 +36,10 @@ On vector devices (PDF, SVG) everything is drawn as vector paths with real pens,
 
 from __future__ import annotations
 
+import threading
 import time
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -147,8 +150,12 @@ def render(painter: QPainter, settings: MapSettings, layers: list[PreparedLayer]
                 stats.cancelled = True
                 break
             t = time.perf_counter()
-            op = float((opacity or {}).get(layer.id, 1.0))
-            stats.features[layer.id] = _paint_layer(ctx, layer, min(op, 1.0), is_cancelled)
+            op = min(float((opacity or {}).get(layer.id, 1.0)), 1.0)
+            key = _image_key(ctx, layer, op)
+            if key is not None:
+                stats.features[layer.id] = _paint_from_image(ctx, layer, op, key, is_cancelled)
+            else:
+                stats.features[layer.id] = _paint_layer(ctx, layer, op, is_cancelled)
             stats.layer_seconds[layer.id] = time.perf_counter() - t
             done += 1
             if progress:
@@ -216,6 +223,70 @@ def _place_and_draw_labels(painter, settings, ordered, max_labels, is_cancelled,
     if not is_cancelled():
         draw_labels(painter, settings, placed, raster=raster)
     return placed
+
+
+LAYER_IMAGE_VERTICES = 100_000  # layers with this many vertices are kept as images for the next frame of a view
+LAYER_IMAGES = 6  # layer images kept (1920×1080: 8 MB each)
+_LAYER_IMAGES: "OrderedDict" = OrderedDict()
+_LAYER_IMAGES_LOCK = threading.Lock()
+
+
+def _image_key(ctx: _Ctx, layer, op: float):
+    """What a large layer's image depends on (None: the layer is drawn straight onto the device).
+
+    Only on a raster image of the view's own size with no transform (the canvas's frames), for layers of
+    LAYER_IMAGE_VERTICES vertices or more. The key holds the layer object (by identity, checked through a weak
+    reference) and its version, drawing order, definition (style) and the view (the image is painted opaque and
+    drawn with the layer's opacity, so a new opacity needs no new image): an edit, a filter,
+    a restyle or a reload makes a new PreparedLayer or version, so a stale image is never drawn."""
+    if not ctx.raster or len(getattr(layer, "coords", ())) < LAYER_IMAGE_VERTICES:
+        return None
+    dev = ctx.painter.device()
+    if not ctx.painter.worldTransform().isIdentity() or dev.width() != ctx.w or dev.height() != ctx.h:
+        return None
+    try:
+        return (id(layer), getattr(layer, "version", 0), layer.z, hash(layer.layer_def), ctx.settings,
+                ctx.fast_strokes)
+    except TypeError:  # an unhashable definition: not kept
+        return None
+
+
+def _paint_from_image(ctx: _Ctx, layer, op: float, key, cancelled) -> int:
+    """Paint a large layer from its image of this view when it has one (a redraw of an unchanged layer, as QGIS
+    keeps layer images); else paint it into a new image, keep that (unless cancelled) and draw it."""
+    with _LAYER_IMAGES_LOCK:
+        hit = _LAYER_IMAGES.get(key)
+        if hit is not None and hit[0]() is layer:
+            _LAYER_IMAGES.move_to_end(key)
+        else:
+            hit = None
+    if hit is not None:
+        img, n = hit[1], hit[2]
+    else:
+        img = ctx.layer_image()
+        p = QPainter(img)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        try:
+            n = _paint_body(ctx.sub(p), layer, cancelled)
+        finally:
+            p.end()
+        if not cancelled():
+            with _LAYER_IMAGES_LOCK:
+                _LAYER_IMAGES[key] = (weakref.ref(layer), img, n)
+                while len(_LAYER_IMAGES) > LAYER_IMAGES:
+                    _LAYER_IMAGES.popitem(last=False)
+    ctx.painter.save()
+    if op < 1.0:
+        ctx.painter.setOpacity(op)
+    ctx.painter.drawImage(QPointF(0, 0), img)
+    ctx.painter.restore()
+    return n
+
+
+def clear_layer_images() -> None:
+    """Forget every kept layer image."""
+    with _LAYER_IMAGES_LOCK:
+        _LAYER_IMAGES.clear()
 
 
 def _paint_layer(ctx: _Ctx, layer: PreparedLayer, op: float, cancelled) -> int:
@@ -321,7 +392,7 @@ def _paint_points(ctx: _Ctx, layer: PreparedLayer, cancelled, only: np.ndarray |
             painter.setBrush(QBrush(QColor(fill)) if fill else Qt.BrushStyle.NoBrush)
             for s in range(0, len(centres), VECTOR_SYMBOL_CHUNK):
                 painter.drawPath(symbols_path(style.symbol, centres[s:s + VECTOR_SYMBOL_CHUNK], size_px))
-    return int(len(np.unique(feat))) if layer.feature_parts[-1] != layer.n else len(feat)
+    return _distinct(feat, layer.n) if layer.feature_parts[-1] != layer.n else len(feat)
 
 
 def _is_pdf(painter: QPainter) -> bool:
@@ -590,7 +661,17 @@ def _paint_lines(ctx: _Ctx, layer: PreparedLayer, cancelled, only: np.ndarray | 
             hw = width_px + 2 * SELECTION_HALO_MM * ctx.ppmm
             _stroke(ctx, px[s:e], sub - s, nrm, halo, hw, hw / ctx.ppmm, "solid", cancelled)
         _stroke(ctx, px[s:e], sub - s, nrm, layer.stroke_colours[c], width_px, width_mm, style.dash, cancelled)
-    return int(len(np.unique(feat)))
+    return _distinct(feat, layer.n)
+
+
+def _distinct(feat: np.ndarray, n: int) -> int:
+    """How many different features ``feat`` (indices below ``n``) names: a mask, not a sort (np.unique of 2M
+    part features cost a quarter of a second)."""
+    if len(feat) == 0:
+        return 0
+    seen = np.zeros(max(int(n), int(feat.max()) + 1), dtype=bool)
+    seen[feat] = True
+    return int(np.count_nonzero(seen))
 
 
 def _visible_parts(ctx: _Ctx, layer: PreparedLayer, margin: float, only=None) -> np.ndarray:
@@ -740,7 +821,8 @@ def _draw_dots(ctx: _Ctx, layer, feats, halo) -> None:
     cls = layer.cls[feats]
     painter = ctx.painter
     width = max(MIN_FEATURE_PX * 1.2, 0.3 * ctx.ppmm)
-    for c in np.unique(cls).tolist():
+    present = set(np.unique(cls).tolist())
+    for c in [c for c in layer.class_order if c in present]:  # highest risk last, on top: a red cell is never hidden
         colour = halo or layer.fill_colours[c] or layer.stroke_colours[c]
         if not colour:
             continue

@@ -53,7 +53,11 @@ def test_lazy_views_aggregate_above_the_budget_and_keep_red(app, lazy_project, m
     assert not img.isNull()
 
 
-def test_large_lines_drawn_simplified_at_small_scales(monkeypatch):
+def _parts(coords, offsets):
+    return [coords[offsets[i]:offsets[i + 1]] for i in range(len(offsets) - 1)]
+
+
+def test_large_lines_drawn_decimated_at_small_scales(monkeypatch):
     import riskmap.render.lazy as lazy
     import geopandas as gpd
 
@@ -61,19 +65,169 @@ def test_large_lines_drawn_simplified_at_small_scales(monkeypatch):
     t = np.linspace(0, 60, 3000)
     wiggly = [shapely.LineString(np.column_stack([1000 * t + k * 50, 2000 + 3 * np.sin(40 * t) + k * 400]))
               for k in range(3)]
-    gdf = gpd.GeoDataFrame({"id": [1, 2, 3], "name": ["甲", "乙", "丙"], "category": ["gas", "water", "power"]},
-                           geometry=wiggly)
+    tiny = shapely.LineString([(30_000, 3500), (30_020, 3510), (30_040, 3500)])  # a fifth of a pixel long
+    gdf = gpd.GeoDataFrame({"id": [1, 2, 3, 4], "name": ["甲", "乙", "丙", "丁"],
+                            "category": ["gas", "water", "power", "heat"]}, geometry=wiggly + [tiny])
     prep = PreparedLayer.from_gdf(load_catalogue()["lifelines"], gdf, 4544, projected=True)
     small = MapSettings((0, 0, 61_000, 4000), 600, 300, crs_epsg=4544)  # about 100 m a pixel
     drawn = lazy.simplified_for_view(prep, small)
     assert drawn is not prep and len(drawn.coords) < len(prep.coords) / 10
     tol = 2.0 ** np.floor(np.log2(small.resolution))
-    for a, b in zip(prep.geoms, drawn.geoms):
-        assert shapely.hausdorff_distance(a, b) <= tol + 1e-6  # within a pixel of the real line
-    assert drawn.ids.tolist() == [1, 2, 3] and drawn.cls.tolist() == prep.cls.tolist()
+    assert tol <= small.resolution
+    got = _parts(drawn.coords, drawn.offsets)
+    assert len(got) == 4  # every part kept, the sub-pixel line too
+    for a, b in zip(prep.geoms, got):
+        assert len(b) >= 2 and np.array_equal(b[0], shapely.get_coordinates(a)[0])  # ends kept exactly
+        assert np.array_equal(b[-1], shapely.get_coordinates(a)[-1])
+        assert shapely.hausdorff_distance(a, shapely.LineString(b)) <= tol + 1e-6  # within a pixel of the real line
+    assert drawn.ids.tolist() == [1, 2, 3, 4] and drawn.cls.tolist() == prep.cls.tolist()
     assert lazy.simplified_for_view(prep, small) is drawn  # kept for the next frame of that band
     close = MapSettings((0, 1900, 300, 2100), 600, 300, crs_epsg=4544)  # 0.5 m a pixel: drawn as it is
     assert lazy.simplified_for_view(prep, close) is prep
+
+
+def test_decimate_keeps_rings_and_bounds_the_error():
+    import riskmap.render.lazy as lazy
+
+    rng = np.random.default_rng(3)
+    # a random walk (nothing to gain by much) and a square ring sampled densely (almost everything goes)
+    walk = np.cumsum(rng.normal(0, 1.0, (500, 2)), axis=0)
+    side = np.linspace(0, 10, 101)[:-1]
+    ring = np.concatenate([np.column_stack([side, np.zeros(100)]), np.column_stack([np.full(100, 10), side]),
+                           np.column_stack([10 - side, np.full(100, 10)]), np.column_stack([np.zeros(100), 10 - side]),
+                           [[0, 0]]])
+    for tol in (0.1, 0.5, 2.0):
+        c, o = lazy.decimate(walk, np.array([0, len(walk)]), tol)
+        assert shapely.hausdorff_distance(shapely.LineString(walk), shapely.LineString(c)) <= tol + 1e-9
+        c, o = lazy.decimate(ring, np.array([0, len(ring)]), tol, closed=True)
+        assert o.tolist() == [0, len(c)] and len(c) >= 4 and np.array_equal(c[0], c[-1])
+        assert abs(shapely.Polygon(c).area - 100.0) <= 40 * tol  # within tol of the square's outline
+        assert shapely.hausdorff_distance(shapely.LineString(ring), shapely.LineString(c)) <= tol + 1e-9
+        assert len(c) <= 40  # of 401: the collinear vertices go
+    # a tiny ring is never emptied: it keeps its 4 vertices however large the tolerance
+    tri = np.array([[0, 0], [1, 0], [0.5, 0.1], [0, 0]])
+    c, o = lazy.decimate(tri, np.array([0, 4]), 100.0, closed=True)
+    assert o.tolist() == [0, 4] and len(c) == 4
+
+
+def _big_grid(n_side=60, red=(17, 41)):
+    """n_side² square grid cells 100 m wide, all level 4 but one level 1 (red)."""
+    import geopandas as gpd
+
+    cells, levels, ids = [], [], []
+    for i in range(n_side):
+        for j in range(n_side):
+            x, y = 500_000 + i * 100, 3_900_000 + j * 100
+            edge = np.linspace(0, 100, 11)
+            ring = np.concatenate([np.column_stack([x + edge, np.full(11, y)]),
+                                   np.column_stack([np.full(10, x + 100), y + edge[1:]]),
+                                   np.column_stack([x + edge[::-1][1:], np.full(10, y + 100)]),
+                                   np.column_stack([np.full(10, x), y + edge[::-1][1:]])])
+            cells.append(shapely.Polygon(ring))
+            levels.append(1 if (i, j) == red else 4)
+            ids.append(len(ids) + 1)
+    return gpd.GeoDataFrame({"id": ids, "name": [f"网格{k}" for k in ids], "level": levels}, geometry=cells)
+
+
+def test_lone_red_grid_cell_stays_red_at_the_full_view(app, monkeypatch):
+    import riskmap.render.lazy as lazy
+    import riskmap.render.painter as painter
+    from tests.render.conftest import close, rgb as colour_at
+
+    monkeypatch.setattr(lazy, "LOD_VERTICES", 10_000)
+    gdf = _big_grid()
+    prep = PreparedLayer.from_gdf(load_catalogue()["grids"], gdf, 4544, projected=True)
+    assert len(prep.coords) > 100_000
+    full = MapSettings(prep.total_bounds(), 200, 200, crs_epsg=4544)  # 6 km on 200 px: a cell is 3.3 px
+    drawn = lazy.simplified_for_view(prep, full)
+    assert drawn is not prep and len(drawn.coords) <= 3600 * 9  # of 41 vertices a cell, 9 at most are left
+    assert len(drawn.offsets) == len(prep.offsets)  # every cell kept
+    painter.clear_layer_images()
+    img = render_image(full, [prep], labels=False)
+    cx, cy = full.map_to_pixel(np.array([[500_000 + 17 * 100 + 50, 3_900_000 + 41 * 100 + 50]]))[0]
+    from PySide6.QtGui import QColor
+
+    def over_white(level):  # the level's fill at the grids' fill opacity (0.35) over the white background
+        c = QColor(prep.fill_colours[[k.key for k in prep.classes].index(level)])
+        return tuple(round(0.35 * v + 0.65 * 255) for v in (c.red(), c.green(), c.blue()))
+
+    assert close(colour_at(img, int(cx), int(cy)), over_white(1), 4), colour_at(img, int(cx), int(cy))
+    assert close(colour_at(img, int(cx) + 10, int(cy)), over_white(4), 4)  # a level-4 cell beside it
+    far = MapSettings(prep.total_bounds(), 40, 40, crs_epsg=4544)  # 150 m a pixel: cells under a pixel
+    img = render_image(far, [prep], labels=False)
+    cx, cy = far.map_to_pixel(np.array([[500_000 + 17 * 100 + 50, 3_900_000 + 41 * 100 + 50]]))[0]
+    reds = [colour_at(img, int(cx) + dx, int(cy) + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+    assert any(r > 180 and g < 120 for r, g, b in reds), reds  # the red cell still shows as red
+
+
+def test_zoomed_in_the_exact_line_is_drawn(app, monkeypatch):
+    import geopandas as gpd
+    import riskmap.render.lazy as lazy
+    import riskmap.render.painter as painter
+    from tests.render.conftest import rgb as colour_at
+
+    monkeypatch.setattr(lazy, "LOD_VERTICES", 1000)
+    monkeypatch.setattr(painter, "LAYER_IMAGE_VERTICES", 1000)
+    t = np.linspace(0, 1, 2001)
+    # a zigzag 20 m high every 10 m: decimated away at 100 m a pixel, drawn exactly at 0.1 m a pixel
+    xy = np.column_stack([1000 + 2000 * t, 2000 + 20 * (np.arange(2001) % 2)])
+    gdf = gpd.GeoDataFrame({"id": [7], "name": ["甲"], "category": ["water"]}, geometry=[shapely.LineString(xy)])
+    prep = PreparedLayer.from_gdf(load_catalogue()["lifelines"], gdf, 4544, projected=True)
+    view = MapSettings((1000, 1990, 1040, 2030), 400, 400, crs_epsg=4544)  # 0.1 m a pixel
+    assert lazy.simplified_for_view(prep, view) is prep
+    img = render_image(view, [prep], labels=False)
+    # the segment from (1010, 2000) to (1011, 2020): its middle point is on the line, in water's blue
+    for x, y in ((1010.5, 2010.0), (1011.5, 2010.0)):
+        px, py = view.map_to_pixel(np.array([[x, y]]))[0]
+        r, g, b = colour_at(img, int(round(px)), int(round(py)))
+        assert b > 180 and r < 120, (x, y, r, g, b)  # #1E88E5
+    px, py = view.map_to_pixel(np.array([[1010.0, 2025.0]]))[0]  # above the zigzag: white
+    assert colour_at(img, int(px), int(py)) == (255, 255, 255)
+
+
+def test_layer_images_redraw_unchanged_layers_and_never_stale_ones(app, monkeypatch):
+    import riskmap.render.painter as painter
+    from tests.render.conftest import rgb as colour_at
+
+    monkeypatch.setattr(painter, "LAYER_IMAGE_VERTICES", 1000)
+    painter.clear_layer_images()
+    gdf = _big_grid(20, red=(5, 5))
+    grids = load_catalogue()["grids"]
+    prep = PreparedLayer.from_gdf(grids, gdf, 4544, projected=True)
+    view = MapSettings(prep.total_bounds(), 200, 200, crs_epsg=4544)
+    first = render_image(view, [prep], labels=False)
+    calls = []
+    real = painter._paint_body
+    monkeypatch.setattr(painter, "_paint_body", lambda *a: calls.append(1) or real(*a))
+    again = render_image(view, [prep], labels=False)
+    assert calls == [] and again == first  # drawn from the kept image
+    cx, cy = view.map_to_pixel(np.array([[500_000 + 5 * 100 + 50, 3_900_000 + 5 * 100 + 50]]))[0]
+    assert colour_at(again, int(cx), int(cy))[0] > 200
+    # an edit makes a new PreparedLayer: the cell turned level 4 is drawn blue, not from the old image
+    gdf2 = gdf.copy()
+    gdf2.loc[gdf2["level"] == 1, "level"] = 4
+    edited = PreparedLayer.from_gdf(grids, gdf2, 4544, projected=True)
+    img = render_image(view, [edited], labels=False)
+    assert calls and colour_at(img, int(cx), int(cy))[2] > colour_at(img, int(cx), int(cy))[0]
+    # a new version of the same object (a filter or reload) and a new opacity are drawn afresh too
+    calls.clear()
+    prep.version += 1
+    render_image(view, [prep], labels=False)
+    assert calls
+    calls.clear()
+    faint = render_image(view, [prep], labels=False, opacity={"grids": 0.3})
+    assert calls == []  # the opacity applies to the kept image ...
+    r, g, b = colour_at(faint, int(cx), int(cy))
+    assert r > 240 and g > 200  # ... drawn fainter
+    # a painter that is not a view-sized raster image (print, a translated frame) never uses them
+    from PySide6.QtGui import QImage, QPainter
+    big = QImage(300, 300, QImage.Format.Format_ARGB32_Premultiplied)
+    big.fill(0)
+    p = QPainter(big)
+    p.translate(50, 50)
+    painter.render(p, view, [prep], labels=False)
+    p.end()
+    assert calls
 
 
 def test_lazy_layer_as_of_a_date_draws_those_levels(app, lazy_project):
