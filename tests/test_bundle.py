@@ -503,7 +503,7 @@ def test_bundle_one_proj_data_for_pyproj_and_gdal(bureau):
     for a, b in ((work / "bundle-企业 shp", work / "src-企业 shp"), (work / "bundle-企业.geojson", work / "src-企业.geojson")):
         fa = sorted(a.rglob("*.shp")) if a.is_dir() else [a]
         fb = sorted(b.rglob("*.shp")) if b.is_dir() else [b]
-        assert [p.name for p in fa] == [p.name for p in fb] and fa
+        assert fa and len(fa) == len(fb) and (not a.is_dir() or [p.name for p in fa] == [p.name for p in fb])
         for pa, pb in zip(fa, fb):
             ga, gb = pyogrio.read_dataframe(pa), pyogrio.read_dataframe(pb)
             assert len(ga) == len(gb) > 0
