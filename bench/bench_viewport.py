@@ -11,6 +11,8 @@ for the enterprises layer alone, as the canvas's render worker does it:
   aggregates, whichever the view needs), a 40× zoom with names (read by tile), and the same again from the tile
   cache;
 - query_bbox of a 0.1° box and aggregate_points of the whole layer at 0.01° (the store functions on their own);
+- the large line and polygon layers (lifelines, grids) read whole: a full frame of a new view, a redraw of it
+  (layer images kept), a 10× zoom and a 200-px pan of it, each layer and both together;
 - peak memory (max RSS) of the process.
 
     .venv/bin/python bench/bench_viewport.py [--project city.gpkg | --url postgresql+psycopg://…] [--repeat 3]
@@ -130,8 +132,66 @@ def main(argv=None) -> None:
         t = time.perf_counter()
         agg = vp.aggregate_points(project, ents, (x0, y0, x1, y1), 0.01)
         print(f"aggregate_points 0.01:    {1000 * (time.perf_counter() - t):.1f} ms ({len(agg):,} cells)")
+    shapes(project, epsg, repeat, args.quick)
     project.close()
     print(f"peak memory:              {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+def shapes(project, epsg: int, repeat: int, quick: bool) -> None:
+    """The large line and polygon layers (lifelines, grids) read whole and drawn as the canvas does: a new view
+    (no layer image of it: decimated lines built once per resolution band, then kept), a redraw of the same view
+    (the layer images kept), a 10x zoom and a pan of it (new views), each layer on its own and together."""
+    import numpy as np
+
+    import riskmap.render.lazy as lazy
+    import riskmap.render.painter as painter
+    from riskmap.crs import reproject
+    from riskmap.layers import load_catalogue
+    from riskmap.render import MapSettings, PreparedLayer, render_image
+
+    if quick:  # a few thousand vertices: thresholds lowered so that every path runs
+        lazy.LOD_VERTICES = painter.LAYER_IMAGE_VERTICES = 1000
+    import geopandas as gpd
+
+    cat = load_catalogue()
+    layers = []
+    for name in ("grids", "lifelines"):
+        t = time.perf_counter()
+        gdf = project.read_layer(cat[name])
+        geoms = reproject(np.asarray(gdf.geometry.array, dtype=object), 4490, epsg)
+        gdf = gpd.GeoDataFrame(gdf.drop(columns="geometry"), geometry=gpd.GeoSeries(geoms, index=gdf.index))
+        prep = PreparedLayer.from_gdf(cat[name], gdf, epsg, projected=True)
+        print(f"{name + ' read':26s}{1000 * (time.perf_counter() - t):.1f} ms ({prep.n:,} features, "
+              f"{len(prep.coords):,} vertices)")
+        layers.append(prep)
+    bounds = np.array([lay.total_bounds() for lay in layers if lay.total_bounds() is not None])
+    full = MapSettings((bounds[:, 0].min(), bounds[:, 1].min(), bounds[:, 2].max(), bounds[:, 3].max()),
+                       1920, 1080, crs_epsg=epsg)
+
+    def frame(view, which, kept=False):
+        if not kept:
+            painter.clear_layer_images()
+        stats = []
+        render_image(view, which, labels=False, stats=stats)
+        return stats[0]
+
+    for which, title in ((layers[:1], "grids"), (layers[1:], "lifelines"), (layers, "both")):
+        for lay in which:
+            lay.__dict__.pop("_lod", None)
+        t = time.perf_counter()
+        frame(full, which)
+        first = time.perf_counter() - t
+        new_view = best(lambda: frame(full, which), repeat)
+        redraw = best(lambda: frame(full, which, kept=True), repeat)
+        zoom = full.zoomed(10)
+        frame(zoom, which)  # its band built once
+        zoomed = best(lambda: frame(zoom, which), repeat)
+        pan = zoom.panned(200, 0)
+        panned = best(lambda: frame(pan, which), repeat)
+        drawn = [len(lazy.simplified_for_view(lay, full).coords) for lay in which]
+        print(f"{title:10s} full: first {1000 * first:.1f} ms (band built), new view {1000 * new_view:.1f} ms "
+              f"({sum(drawn):,} vertices drawn), redraw {1000 * redraw:.1f} ms; 10x zoom {1000 * zoomed:.1f} ms; "
+              f"pan of it {1000 * panned:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -211,6 +211,9 @@ def test_bench_viewport(tmp_path):
                   "peak memory:"):
         assert has_figure(out, rf"^{label} .*{NUMBER} (ms|MB)"), (label, out)
     assert has_figure(out, r"^rows: +400 in"), out
+    for title in ("grids", "lifelines", "both"):
+        assert has_figure(out, rf"^{title} +full: first {NUMBER} ms .*new view {NUMBER} ms \(.*vertices drawn\), "
+                               rf"redraw {NUMBER} ms; 10x zoom {NUMBER} ms; pan of it {NUMBER} ms"), (title, out)
 
 
 def test_bench_layer_query(tmp_path, pg_server):

@@ -172,3 +172,62 @@ def test_dashboard_of_a_lazy_project_counts_in_the_background(big_window, qtbot)
     qtbot.waitUntil(lambda: not dash.busy() and dash.stats is not None, timeout=30000)
     assert dash.stats["enterprises"] == len(data["id"])
     assert dash.stats["by_level"]["1"] == int((data["level"] == 1).sum()) == 1
+
+
+def test_kept_layer_images_and_decimated_grids_follow_an_edit(app, qtbot, prefs, demo_copy, monkeypatch):
+    """Every layer kept as an image and drawn decimated (thresholds lowered): a redraw of the same view paints
+    no layer again, and a grid cell whose level another user changed (a reload, as the change poller does) shows
+    its new colour, not the kept image's."""
+    import shapely
+
+    import riskmap.render.lazy as lazy
+    import riskmap.render.painter as painter
+    from riskmap.levels import colour
+
+    monkeypatch.setattr(painter, "LAYER_IMAGE_VERTICES", 1)
+    monkeypatch.setattr(lazy, "LOD_VERTICES", 1)
+    painter.clear_layer_images()
+    w = open_window(qtbot, prefs, demo_copy)
+    try:
+        ws, canvas = w.workspace, w.canvas
+        for layer in ws.layers:
+            ws.set_visible(layer.id, layer.id == "grids")
+        ws.set_labels(False)
+        wait_render(qtbot, canvas)
+        grids = ws.layer("grids").gdf
+        # the largest level-4 cell, zoomed so that it fills a good part of the canvas
+        big = grids[grids["level"] == 4].to_crs(ws.map_epsg).geometry.area.idxmax()
+        gid = int(grids.loc[big, "id"])
+        cell = grids.loc[big].geometry
+        from riskmap.crs import transformer
+
+        inner = shapely.get_coordinates(cell.representative_point())[0]
+        cx, cy = transformer(4490, ws.map_epsg).transform(inner[0], inner[1])
+        canvas.zoom_by(1.0, about=(cx, cy))
+        wait_render(qtbot, canvas)
+        px, py = canvas.view.map_to_pixel(np.array([[cx, cy]]))[0]
+        before = pixel(canvas.to_image(), px, py)
+        calls = []
+        real = painter._paint_body
+        monkeypatch.setattr(painter, "_paint_body", lambda *a: calls.append(a[1].id) or real(*a))
+        with qtbot.waitSignal(canvas.renderFinished, timeout=20000):
+            canvas.refresh()
+        wait_render(qtbot, canvas)
+        assert "grids" not in calls  # the unchanged grids came from their kept image
+        assert pixel(canvas.to_image(), px, py) == before
+        w.project.execute("UPDATE zones SET level = 1 WHERE id = :i", i=gid)
+        ws.reload_table("zones")
+        opacity = ws.layer("grids").layer_def.style.fill_opacity
+
+        def over_white(hex_colour):  # a level's fill at the grids' opacity over the white map, by hand
+            rgb = [int(hex_colour[k:k + 2], 16) for k in (1, 3, 5)]
+            return "#" + "".join(f"{round(opacity * v + (1 - opacity) * 255):02X}" for v in rgb)
+
+        assert close_to(before, over_white(colour(4)), tol=6), before
+        qtbot.waitUntil(lambda: close_to(pixel(canvas.to_image(), px, py), over_white(colour(1)), tol=6),
+                        timeout=20000)
+        assert "grids" in calls  # drawn afresh, not from the kept image
+        canvas.to_image().save(f"{SHOTS}/big_canvas_grid_edit.png")
+    finally:
+        w.close()
+        w.deleteLater()
