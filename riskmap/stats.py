@@ -16,6 +16,7 @@ import pandas as pd
 
 from riskmap.dangers import GRADE_ZH, OPEN, STATUS_ZH, danger_table
 from riskmap.grading.zoning import assign, points_xy, unlocated_zones
+from riskmap.progress import gc_paused
 from riskmap.store import zoning as zstore
 from riskmap.industries import industry_name, load_industries
 
@@ -172,10 +173,18 @@ def city_stats(project, by: str = "county") -> pd.DataFrame:
     ``by="town"`` / ``"grid"``: columns id (zone id), name, county, 1 … total; an enterprise counts in the
     zone holding its point (the first by id on a shared border), an unlocated one in the town it is assigned
     to (as :func:`project_stats` counts; grids never hold one). Enterprises in no unit make a last row with
-    id -1 and name 未知 (county: a NULL county). The counts are those ``riskmap stats --by`` prints."""
-    from riskmap.grading.zoning import _levels_array, assign_xy, unlocated_zones
+    id -1 and name 未知 (county: a NULL county). The counts are those ``riskmap stats --by`` prints.
+
+    By town or grid, which zone holds which enterprise is kept from the last zoning or statistics of that
+    unit while the store is unchanged (:func:`riskmap.grading.zoning.located_pairs`): only ids and levels
+    are read then."""
+    with gc_paused():  # a million driver tuples: the cycle collector's passes found nothing and cost seconds
+        return _city_stats(project, by)
+
+
+def _city_stats(project, by: str) -> pd.DataFrame:
+    from riskmap.grading.zoning import _levels_array, located_pairs, unlocated_zones
     from riskmap.store.counties import list_counties
-    from riskmap.store.project import read_arrays
 
     if by not in CITY_UNITS:
         from riskmap.errors import RiskmapError
@@ -203,16 +212,17 @@ def city_stats(project, by: str = "county") -> pd.DataFrame:
             return _drop_empty_unknown(df)
         kind = by
         zrows = conn.exec_driver_sql(f"SELECT id, name, county FROM zones WHERE kind = '{kind}' ORDER BY id").fetchall()
-        _, zgeoms = zstore.read_zones(conn, (kind,))
-        ents = read_arrays(conn, "enterprises", ["id", "level"], xy=True)
+        zone_ids = np.array([int(r[0]) for r in zrows], dtype=np.int64)
+        # which zone holds which enterprise: kept from the last zoning or statistics of this unit while the
+        # store is unchanged (then only ids and levels are read), else read and computed (and kept)
+        ents, pairs, _ = located_pairs(conn, (kind,), zone_ids, lambda: zstore.read_zones(conn, (kind,))[1],
+                                        cache=True)
         n = len(ents["id"])
         unit_of = np.full(n, -1, dtype=np.int64)
-        if len(zrows) and n:
-            pt, zn = assign_xy(np.column_stack([ents["x"], ents["y"]]), zgeoms)
-            order = np.lexsort((zn, pt))  # the first zone (by id) of a point on a shared border
-            pt, zn = pt[order], zn[order]
-            first = np.r_[True, pt[1:] != pt[:-1]] if len(pt) else np.zeros(0, dtype=bool)
-            unit_of[pt[first]] = zn[first]
+        if len(zrows) and n and len(pairs.pt):
+            pt = pairs.pt  # sorted by enterprise, then zone id: the first of a point on a shared border
+            first = np.r_[True, pt[1:] != pt[:-1]]
+            unit_of[pt[first]] = pairs.zi[first]
         if kind == "town" and n:
             unl = unlocated_zones(conn, "town", zstore.read_unlocated(conn))
             if len(unl["id"]):

@@ -205,6 +205,7 @@ class ZoningResult:
     timings: dict = field(default_factory=dict)
     unlocated_counted: int = 0  # enterprises without a location counted by their assigned zone
     unlocated_skipped: int = 0  # and those this unit could not place (every one, for grids)
+    stamp: str | None = field(default=None, repr=False)  # the store's stamp the run read under (cache)
 
     def summary(self) -> dict[str, int]:
         """Number of zones per level (``"none"``: ungraded)."""
@@ -253,13 +254,15 @@ def _divisor(cfg: RuleSettings, zone_geoms, populations, names, metric_epsg: int
     return pop / 1e4
 
 
-def compute(zone_geoms, ent_points, ent_levels, cfg: RuleSettings, divisor=None, ent_zone=None) -> _Computed:
+def compute(zone_geoms, ent_points, ent_levels, cfg: RuleSettings, divisor=None, ent_zone=None,
+            pairs=None) -> _Computed:
     """Assign enterprises to zones and apply ``cfg``; everything on arrays, nothing written.
     ``ent_points``: shapely points, or an (n, 2) array of x, y. ``ent_zone``: for enterprises without a
-    location, the index of the zone they count in (-1: none, or located)."""
+    location, the index of the zone they count in (-1: none, or located). ``pairs``: (enterprise index, zone
+    index) of the located enterprises as :func:`assign_xy` gives them, when known already."""
     pts = np.asarray(ent_points)
     xy = points_xy(pts) if pts.dtype == object else pts
-    pt, zn = assign_xy(xy, zone_geoms)
+    pt, zn = assign_xy(xy, zone_geoms) if pairs is None else pairs
     if ent_zone is not None:
         ent_zone = np.asarray(ent_zone, dtype=np.int64)
         k = np.flatnonzero((ent_zone >= 0) & ~np.isfinite(xy).all(axis=1))
@@ -441,10 +444,15 @@ def place_points(conn, lon, lat) -> PointPlaces:
 
 def _write(conn, results: list[ZoneResult], dec, zone_ids, ent_ids, ent_levels, *, unit: str | None = None,
            cfg: RuleSettings | None = None) -> None:
-    """Hand zone levels and decisions to the store. With ``unit`` (a run from scratch) every decision of the
-    unit's zones is replaced and the run's settings are kept; else only the decisions of ``results``' zones."""
-    zstore.write_levels(conn, [r.id for r in results], [r.level for r in results], [r.rule for r in results],
-                        [r.reason for r in results])
+    """Hand zone levels and decisions to the store. With ``unit`` (a run from scratch) the unit's zones and
+    decisions end up as computed — only the zones and the decisions of zones that differ are written — and the
+    run's settings are kept; else the levels and decisions of ``results``' zones are written."""
+    if unit is None:
+        zstore.write_levels(conn, [r.id for r in results], [r.level for r in results], [r.rule for r in results],
+                            [r.reason for r in results])
+    else:  # a whole unit: only the zones whose level, rule or reason changed
+        zstore.write_changed_levels(conn, UNIT_KINDS[unit], [r.id for r in results], [r.level for r in results],
+                                    [r.rule for r in results], [r.reason for r in results])
     dz, de, drule, dnote = dec
     rows = {"zone_id": np.asarray(zone_ids, dtype=np.int64)[dz], "rule": drule,
             "object_id": np.asarray(ent_ids, dtype=np.int64)[de],
@@ -452,7 +460,7 @@ def _write(conn, results: list[ZoneResult], dec, zone_ids, ent_ids, ent_levels, 
     if unit is None:
         zstore.replace_decisions(conn, rows, zone_ids=[r.id for r in results])
         return
-    zstore.replace_decisions(conn, rows, kinds=UNIT_KINDS[unit])
+    zstore.update_decisions(conn, rows, UNIT_KINDS[unit])
     zstore.save_settings(conn, unit, {"unit": unit, **cfg.as_dict()})
 
 
@@ -492,20 +500,29 @@ def _with_unlocated(ents: dict, unl: dict | None, zone_ids: np.ndarray) -> tuple
 
 def _level_zones(conn, zrows: list[tuple], zone_geoms, ents: dict, cfg: RuleSettings, *, metric_epsg: int | None,
                  unit: str | None = None, progress: Progress | None = None, cancel: Cancel | None = None,
-                 times: list | None = None, unlocated: dict | None = None, write: bool = True) -> list[ZoneResult]:
+                 times: list | None = None, unlocated: dict | None = None, write: bool = True,
+                 pairs: zstore.Pairs | None = None) -> list[ZoneResult]:
     """Level the zones ``zrows`` (id, name, kind, population) from the enterprise arrays ``ents`` (id, level,
     x, y) under ``cfg`` and write them through ``conn``: a whole ``unit`` (its decisions replaced, its settings
     kept), or just these zones. ``unlocated`` (id, level, zone): enterprises without a location and the zone
     id each counts in. ``times`` gets the clock after the rules, the reasons and the write. ``write=False``:
-    compute only (e.g. the levels as of a past date), nothing is written."""
+    compute only (e.g. the levels as of a past date), nothing is written. ``pairs``: which located
+    enterprise of ``ents`` (read in id order, before the unlocated are put in) each zone holds, when known
+    (:func:`located_pairs`)."""
     mark = times.append if times is not None else (lambda t: None)
     zone_ids, zone_names = np.array([r[0] for r in zrows], dtype=np.int64), _columns(zrows, 1)
     if metric_epsg is None and cfg.rule == "weighted" and cfg.per == "km2":
         metric_epsg = zstore.read_metric_epsg(conn)
     divisor = _divisor(cfg, zone_geoms, [r[3] for r in zrows], zone_names, metric_epsg)
+    n_read = len(ents["id"])
     ents, ent_zone = _with_unlocated(ents, unlocated, zone_ids)
     ent_ids, ent_levels = ents["id"].astype(np.int64), _levels_array(ents["level"])
-    c = compute(zone_geoms, np.column_stack([ents["x"], ents["y"]]), ent_levels, cfg, divisor, ent_zone)
+    given = None
+    if pairs is not None:  # (index into the enterprises as read, zone index) → indices into the arrays above
+        rest = np.ones(n_read, dtype=bool) if ent_zone is None else ~np.isin(pairs.ids, unlocated["id"])
+        pos = np.cumsum(rest) - 1
+        given = (pos[pairs.pt], pairs.zi.astype(np.int64))
+    c = compute(zone_geoms, np.column_stack([ents["x"], ents["y"]]), ent_levels, cfg, divisor, ent_zone, given)
     mark(time.perf_counter())
     top = np.unique(ent_ids[_top_enterprises(c, MAX_LISTED)[1]])
     results = _zone_results(c, cfg, zone_ids, zone_names, _columns(zrows, 2), ent_ids, ent_levels,
@@ -530,15 +547,47 @@ def _given_levels(ents: dict, levels: dict) -> dict:
     return out
 
 
+def located_pairs(conn, kinds: tuple[str, ...], zone_ids: np.ndarray, zone_geoms, *,
+                  cache: bool = False) -> tuple[dict, zstore.Pairs, str | None]:
+    """The enterprises as arrays ``id``, ``level``, ``x``, ``y`` (in id order) and which zones of ``kinds``
+    (``zone_ids`` and ``zone_geoms`` — or a function reading them, called only when the pairs are not kept —,
+    in id order) hold which located enterprise (:class:`zstore.Pairs`),
+    and the store's stamp. ``cache``: take the pairs kept under the same stamp (then only ids and levels are
+    read, and ``x``/``y`` only say located: 0, or not: NaN) and keep the pairs computed — only through a
+    transaction that has written nothing yet (a GeoPackage's stamp cannot see its own uncommitted rows)."""
+    zone_ids = np.asarray(zone_ids, dtype=np.int64)
+    stamp = zstore.store_stamp(conn, kinds) if cache else None
+    hit = zstore.cached_pairs(conn, kinds, stamp)
+    if hit is not None and np.array_equal(hit.zone_ids, zone_ids):
+        level = zstore.read_level_digits(conn)  # the same rows as kept (the stamp), their levels now
+        if len(level) == len(hit.ids):
+            x = np.where(hit.located, 0.0, np.nan)
+            return {"id": hit.ids, "level": level.astype(np.int64), "x": x, "y": x.copy()}, hit, stamp
+    ents = zstore.read_enterprise_points(conn)
+    ents["id"] = np.asarray(ents["id"], dtype=np.int64)
+    xy = np.column_stack([ents["x"], ents["y"]])
+    if callable(zone_geoms):
+        zone_geoms = zone_geoms()
+    pt, zn = assign_xy(xy, zone_geoms) if len(zone_ids) else (np.empty(0, np.int64), np.empty(0, np.int64))
+    order = np.lexsort((zn, pt))  # by enterprise, then zone id (zones are in id order)
+    small = np.int32 if max(len(xy), len(zone_ids)) < 2 ** 31 else np.int64
+    pairs = zstore.Pairs(ents["id"], np.isfinite(xy).all(axis=1), pt[order].astype(small), zn[order].astype(small),
+                         zone_ids)
+    zstore.keep_pairs(conn, kinds, stamp, pairs)
+    return ents, pairs, stamp
+
+
 def level_unit(conn, unit: str, cfg: RuleSettings, *, metric_epsg: int | None = None, required: bool = True,
                progress: Progress | None = None, cancel: Cancel | None = None, levels: dict | None = None,
-               write: bool = True) -> ZoningResult:
+               write: bool = True, cache: bool = False) -> ZoningResult:
     """Level every zone of ``unit`` under ``cfg`` from scratch through ``conn``, inside its transaction (the
     reads see that transaction's own rows, e.g. an import's new enterprises), and keep ``cfg`` for the unit.
     ``required``: a unit without zones is an error (else an empty result, nothing written).
 
     ``levels`` {enterprise id: level or None}: count only these enterprises, with these levels, instead of the
-    stored ones (e.g. the levels as of a date, :mod:`riskmap.asof`); ``write=False``: compute, write nothing."""
+    stored ones (e.g. the levels as of a date, :mod:`riskmap.asof`); ``write=False``: compute, write nothing.
+    ``cache``: which zone holds which enterprise may come from the previous run (see :func:`located_pairs`;
+    only when ``conn``'s transaction has written nothing before)."""
     kinds = check_unit(unit)
     progress = progress or (lambda f, m: None)
     with gc_paused():
@@ -550,7 +599,11 @@ def level_unit(conn, unit: str, cfg: RuleSettings, *, metric_epsg: int | None = 
                 return ZoningResult(unit, cfg, [])
             raise RiskmapError(f"项目中没有“{UNIT_ZH[unit]}”分区", f"the project has no zones of unit {unit!r}",
                                where=f"zones.kind={unit}")
-        ents = zstore.read_enterprise_points(conn)
+        pairs = stamp = None
+        if levels is None:
+            ents, pairs, stamp = located_pairs(conn, kinds, [r[0] for r in zrows], zone_geoms, cache=cache)
+        else:
+            ents = zstore.read_enterprise_points(conn)
         unl = unlocated_zones(conn, unit, zstore.read_unlocated(conn))
         if levels is not None:
             ents, unl = _given_levels(ents, levels), _given_levels(unl, levels)
@@ -559,13 +612,14 @@ def level_unit(conn, unit: str, cfg: RuleSettings, *, metric_epsg: int | None = 
         progress(0.3, "计算")
         times: list[float] = []
         results = _level_zones(conn, zrows, zone_geoms, ents, cfg, metric_epsg=metric_epsg, unit=unit,
-                               progress=progress, cancel=cancel, times=times, unlocated=unl, write=write)
+                               progress=progress, cancel=cancel, times=times, unlocated=unl, write=write,
+                               pairs=pairs)
         t2, t3, t4 = times
     progress(1.0, "完成")
     counted = int((unl["zone"] >= 0).sum())
     return ZoningResult(unit, cfg, results, timings={"read": t1 - t0, "assign_and_rules": t2 - t1,
                                                      "reasons": t3 - t2, "write": t4 - t3, "total": t4 - t0},
-                        unlocated_counted=counted, unlocated_skipped=len(unl["id"]) - counted)
+                        unlocated_counted=counted, unlocated_skipped=len(unl["id"]) - counted, stamp=stamp)
 
 
 def zone_project(project, unit: str = "town", rule: str = "max", *, per: str | None = None, standard=None,
@@ -581,8 +635,9 @@ def zone_project(project, unit: str = "town", rule: str = "max", *, per: str | N
     with gc_paused():
         with project.session(history=False) as s:
             result = level_unit(s.connection(), unit, cfg, metric_epsg=project.metric_epsg, progress=progress,
-                                cancel=cancel)
+                                cancel=cancel, cache=True)
             t1 = time.perf_counter()
+        zstore.restamp(project.engine, result.stamp)  # zoning wrote no geometry: the kept pairs still hold
         if hasattr(project, "_meta_cache"):
             project._meta_cache = None  # project_meta was written in the same transaction as the zones
     t2 = time.perf_counter()

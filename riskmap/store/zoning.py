@@ -182,6 +182,63 @@ def write_levels(conn, zone_ids, levels, rules, reasons) -> int:
                                        "level_reason": list(reasons), "level_updated_at": utcnow()})
 
 
+def write_changed_levels(conn, kinds: Iterable[str], zone_ids, levels, rules, reasons) -> int:
+    """:func:`write_levels` for the zones whose level, rule or reason differ from the stored ones (all of the
+    unit ``kinds``' zones are given: a run from scratch); ``level_updated_at`` is then the time the level,
+    rule or reason last changed. Returns the number of zones written."""
+    cur = read_arrays(conn, "zones", ["id", "level", "level_rule", "level_reason"], where=kinds_where(kinds))
+    old = {int(i): (None if lv is None or lv != lv else int(lv), r, t)
+           for i, lv, r, t in zip(cur["id"].tolist(), np.asarray(cur["level"], dtype=object).tolist(),
+                                  cur["level_rule"].tolist(), cur["level_reason"].tolist())}
+    keep = [k for k, (i, lv, r, t) in enumerate(zip(zone_ids, levels, rules, reasons))
+            if old.get(int(i), ()) != (None if lv is None else int(lv), r, t)]
+    if not keep:
+        return 0
+    return write_levels(conn, [zone_ids[k] for k in keep], [levels[k] for k in keep], [rules[k] for k in keep],
+                        [reasons[k] for k in keep])
+
+
+DECISION_COLUMNS = ("zone_id", "rule", "object_id", "object_level", "note")
+
+
+def update_decisions(conn, decisions: dict, kinds: Iterable[str]) -> int:
+    """Make the decisions of the unit ``kinds``' zones those of ``decisions`` (columns as for
+    :func:`replace_decisions`): only the zones whose set of decisions differs (a row added, gone or changed)
+    have theirs deleted and inserted again. Returns the number of zones rewritten."""
+    import pandas as pd
+
+    kinds = tuple(kinds)
+    cur = read_decisions(conn, kinds)
+    try:
+        old = pd.DataFrame({c: np.asarray(cur[c], dtype=object) if c in ("rule", "note") else
+                            np.asarray(cur[c], dtype=np.int64) for c in DECISION_COLUMNS})
+    except (TypeError, ValueError):  # a NULL where a number belongs: replace them all
+        return replace_decisions(conn, decisions, kinds=kinds)
+    if len(old) and (np.asarray(cur["object_table"], dtype=object) != "enterprises").any():
+        return replace_decisions(conn, decisions, kinds=kinds)  # decisions of other objects: replace all
+    new = pd.DataFrame({c: np.asarray(decisions[c], dtype=object) if c in ("rule", "note") else
+                        np.asarray(decisions[c], dtype=np.int64) for c in DECISION_COLUMNS})
+    if not len(old):
+        changed = np.unique(new["zone_id"].to_numpy())
+    else:
+        both = old.merge(new, how="outer", on=list(DECISION_COLUMNS), indicator=True)
+        changed = set(both.loc[both["_merge"] != "both", "zone_id"].astype(np.int64).tolist())
+        n_old, n_new = old.groupby("zone_id").size(), new.groupby("zone_id").size()
+        diff = n_old.sub(n_new, fill_value=0)
+        changed |= set(diff.index[diff != 0].astype(np.int64).tolist())  # duplicates kept before
+        changed = np.array(sorted(changed), dtype=np.int64)
+    if not len(changed):
+        return 0
+    n_zones = len(np.union1d(old["zone_id"].to_numpy(), new["zone_id"].to_numpy()))
+    if len(changed) * 2 > n_zones:  # most of them: one DELETE of the unit's decisions, then all inserted
+        replace_decisions(conn, decisions, kinds=kinds)
+        return len(changed)
+    sel = np.isin(np.asarray(decisions["zone_id"], dtype=np.int64), changed)
+    replace_decisions(conn, {k: (np.asarray(v)[sel] if not np.isscalar(v) else v) for k, v in decisions.items()},
+                      zone_ids=changed.tolist())
+    return len(changed)
+
+
 def replace_decisions(conn, decisions: dict, *, zone_ids=None, kinds: Iterable[str] | None = None) -> int:
     """Delete the decisions of ``zone_ids`` (or of every zone of ``kinds``: a whole unit), then insert
     ``decisions`` (columns zone_id, rule, object_id, object_level, note; object_table is enterprises)."""
@@ -218,3 +275,126 @@ def save_settings(conn, unit: str, settings: dict) -> None:
     key = SETTINGS_PREFIX + unit
     conn.execute(delete(mt).where(mt.c.key == key))
     conn.execute(mt.insert().values(key=key, value=json.dumps(settings, ensure_ascii=False)))
+
+
+# ---------------------------------------------------------------- enterprises ↔ zones, kept between runs
+#
+# Which zone holds which located enterprise only changes when an enterprise or a zone of the unit is added,
+# moved or deleted. A run of zoning or of the statistics by town/grid keeps its pairs here (per project and
+# zone kinds) with a stamp of the store; the next run whose stamp is the same reads only the levels (no
+# geometry) and skips the point-in-polygon work. GeoPackage stamp: the file's (and its -wal's) size, change
+# time and inode — any write changes it; zoning, which writes no geometry, stamps its entries again after its
+# own commit (:func:`restamp`). PostGIS stamp: count, largest id and sum of row versions of the enterprises
+# and of the unit's zones (every riskmap edit raises a row's version; zoning writes no version), read inside
+# the caller's transaction.
+
+PAIR_CACHE_ENTRIES = 4  # (project, kinds) kept in this process; about 17 bytes per enterprise each
+
+
+class Pairs:
+    """The enterprises of a store in id order (``ids``; ``located``: those with a point), the zones of the
+    kinds in id order (``zone_ids``) and the pairs (``pt``: index into ``ids``, ``zi``: index into
+    ``zone_ids``) of every zone holding a located enterprise (a point on a shared border: each zone), sorted
+    by enterprise, then zone."""
+
+    __slots__ = ("ids", "located", "pt", "zi", "zone_ids")
+
+    def __init__(self, ids, located, pt, zi, zone_ids):
+        self.ids, self.located = ids, located
+        self.pt, self.zi, self.zone_ids = pt, zi, zone_ids
+
+
+_PAIRS: dict = {}  # (target, kinds) -> (stamp, Pairs)
+
+
+def _gpkg_path(conn) -> str | None:
+    """The file of a GeoPackage connection (None: in memory)."""
+    for _, name, path in conn.exec_driver_sql("PRAGMA database_list").fetchall():
+        if name == "main":
+            return path or None
+    return None
+
+
+def _target(conn) -> str:
+    if conn.dialect.name == "postgresql":
+        return conn.engine.url.set(password=None).render_as_string(hide_password=True)
+    import os
+
+    return os.path.realpath(_gpkg_path(conn) or "")
+
+
+def _file_stamp(path: str) -> str | None:
+    import os
+
+    try:
+        parts = [os.stat(path)]
+        if os.path.exists(path + "-wal"):
+            parts.append(os.stat(path + "-wal"))
+    except OSError:
+        return None
+    return ":".join(f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}" for st in parts)
+
+
+def store_stamp(conn, kinds: Iterable[str]) -> str | None:
+    """The stamp of the enterprises and the zones of ``kinds`` (see above), read through ``conn`` after its
+    transaction has read something (a GeoPackage's snapshot is then taken: a later commit by another writer
+    changes the stamp); None when there is none to trust (a file in memory)."""
+    if conn.dialect.name != "postgresql":
+        path = _gpkg_path(conn)
+        return None if not path else _file_stamp(path)
+    row_e = conn.execute(text("SELECT count(*), max(id), sum(version) FROM enterprises")).first()
+    row_z = conn.execute(text(f"SELECT count(*), max(id), sum(version) FROM zones WHERE {kinds_where(kinds)}")).first()
+    return "pg:" + ":".join(str(v) for v in (*row_e, *row_z))
+
+
+def read_level_digits(conn) -> np.ndarray:
+    """The level of every enterprise in id order as uint8 (1–4; 0: none or another value), from one text of
+    digits aggregated in the database (a million levels in one value instead of a million rows)."""
+    digit = "CASE WHEN level IN (1, 2, 3, 4) THEN level ELSE 0 END"
+    if conn.dialect.name == "postgresql":
+        sql = f"SELECT string_agg(({digit})::text, '' ORDER BY id) FROM enterprises"
+    else:  # a rowid table read in id order: group_concat keeps it
+        sql = f"SELECT group_concat(d, '') FROM (SELECT {digit} AS d FROM enterprises ORDER BY id)"
+    joined = conn.exec_driver_sql(sql).scalar() or ""
+    return np.frombuffer(joined.encode("ascii"), dtype=np.uint8) - np.uint8(48)
+
+
+def cached_pairs(conn, kinds: Iterable[str], stamp: str | None) -> Pairs | None:
+    """The pairs kept for this store and ``kinds`` under ``stamp``, or None."""
+    if stamp is None:
+        return None
+    hit = _PAIRS.get((_target(conn), tuple(kinds)))
+    return hit[1] if hit is not None and hit[0] == stamp else None
+
+
+def keep_pairs(conn, kinds: Iterable[str], stamp: str | None, pairs: Pairs) -> None:
+    if stamp is None:
+        return
+    key = (_target(conn), tuple(kinds))
+    _PAIRS.pop(key, None)
+    while len(_PAIRS) >= PAIR_CACHE_ENTRIES:
+        _PAIRS.pop(next(iter(_PAIRS)))
+    _PAIRS[key] = (stamp, pairs)
+
+
+def restamp(engine, before: str | None) -> None:
+    """After a commit that wrote no geometry (zoning) into a GeoPackage: the entries of that file that were
+    valid under ``before`` (taken inside the transaction) are valid under the file's new stamp."""
+    if before is None or engine.dialect.name == "postgresql":
+        return
+    import os
+
+    with engine.connect() as conn:
+        path = _gpkg_path(conn)
+    after = _file_stamp(path) if path else None
+    target = os.path.realpath(path or "")
+    if after is None:
+        return
+    for key, (stamp, pairs) in list(_PAIRS.items()):
+        if key[0] == target and stamp == before:
+            _PAIRS[key] = (after, pairs)
+
+
+def forget_pairs() -> None:
+    """Drop every kept pair (tests)."""
+    _PAIRS.clear()
