@@ -137,7 +137,6 @@ class LazyPrepared:
         self._sql: np.ndarray | None = None  # counts by one GROUP BY, before the arrays are read
         self._views: OrderedDict = OrderedDict()
         self._tiles: OrderedDict = OrderedDict()
-        self._to_geo = None
 
     # ------------------------------------------------------------------ state
     @property
@@ -359,9 +358,9 @@ class LazyPrepared:
     def _tile_box_4490(self, size: float, i: int, j: int):
         from riskmap.crs import transformer
 
-        if self._to_geo is None:
-            self._to_geo = transformer(self.crs_epsg, 4490)
-        return self._to_geo.transform_bounds(i * size, j * size, (i + 1) * size, (j + 1) * size)
+        # riskmap.crs.transformer gives each thread its own (pyproj Transformers are not to be shared between
+        # threads, and the render and label workers both ask for tiles)
+        return transformer(self.crs_epsg, 4490).transform_bounds(i * size, j * size, (i + 1) * size, (j + 1) * size)
 
     def _tile(self, key, read):
         with self._lock:

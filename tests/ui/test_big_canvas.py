@@ -203,9 +203,11 @@ def test_kept_layer_images_and_decimated_grids_follow_an_edit(app, qtbot, prefs,
 
         inner = shapely.get_coordinates(cell.representative_point())[0]
         cx, cy = transformer(4490, ws.map_epsg).transform(inner[0], inner[1])
-        canvas.zoom_by(1.0, about=(cx, cy))
+        about = canvas.view.map_to_pixel(np.array([[cx, cy]]))[0]
+        canvas.zoom_by(4.0, about=(float(about[0]), float(about[1])))  # the point stays under that pixel
         wait_render(qtbot, canvas)
         px, py = canvas.view.map_to_pixel(np.array([[cx, cy]]))[0]
+        assert np.allclose((px, py), about, atol=1)
         before = pixel(canvas.to_image(), px, py)
         calls = []
         real = painter._paint_body
