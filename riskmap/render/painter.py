@@ -226,7 +226,8 @@ def _place_and_draw_labels(painter, settings, ordered, max_labels, is_cancelled,
 
 
 LAYER_IMAGE_VERTICES = 100_000  # layers with this many vertices are kept as images for the next frame of a view
-LAYER_IMAGES = 6  # layer images kept (1920×1080: 8 MB each)
+LAYER_IMAGE_BYTES = 64 * 2 ** 20  # layer images kept up to this size in all (1920×1080: 8 MB each)
+LAYER_IMAGE_MAX_PX = 3840 * 2160  # larger frames (a poster exported at 300 dpi) are not kept
 _LAYER_IMAGES: "OrderedDict" = OrderedDict()
 _LAYER_IMAGES_LOCK = threading.Lock()
 
@@ -242,7 +243,8 @@ def _image_key(ctx: _Ctx, layer, op: float):
     if not ctx.raster or len(getattr(layer, "coords", ())) < LAYER_IMAGE_VERTICES:
         return None
     dev = ctx.painter.device()
-    if not ctx.painter.worldTransform().isIdentity() or dev.width() != ctx.w or dev.height() != ctx.h:
+    if not ctx.painter.worldTransform().isIdentity() or dev.width() != ctx.w or dev.height() != ctx.h \
+            or ctx.w * ctx.h > LAYER_IMAGE_MAX_PX:
         return None
     try:
         return (id(layer), getattr(layer, "version", 0), layer.z, hash(layer.layer_def), ctx.settings,
@@ -273,8 +275,9 @@ def _paint_from_image(ctx: _Ctx, layer, op: float, key, cancelled) -> int:
         if not cancelled():
             with _LAYER_IMAGES_LOCK:
                 _LAYER_IMAGES[key] = (weakref.ref(layer), img, n)
-                while len(_LAYER_IMAGES) > LAYER_IMAGES:
-                    _LAYER_IMAGES.popitem(last=False)
+                total = sum(v[1].sizeInBytes() for v in _LAYER_IMAGES.values())
+                while total > LAYER_IMAGE_BYTES and len(_LAYER_IMAGES) > 1:
+                    total -= _LAYER_IMAGES.popitem(last=False)[1][1].sizeInBytes()
     ctx.painter.save()
     if op < 1.0:
         ctx.painter.setOpacity(op)

@@ -252,3 +252,20 @@ def test_lazy_layer_as_of_a_date_draws_those_levels(app, lazy_project):
     assert not exact.aggregated and set(exact.ids.tolist()) == set(ids[100:].tolist())
     keys = np.array([exact.classes[c].key for c in exact.cls], dtype=object)
     assert sorted(exact.ids[keys == 1].tolist()) == sorted([int(ids[red]), int(ids[200])])
+
+
+def test_layer_images_stay_within_their_memory(app, monkeypatch):
+    import riskmap.render.painter as painter
+
+    monkeypatch.setattr(painter, "LAYER_IMAGE_VERTICES", 1000)
+    monkeypatch.setattr(painter, "LAYER_IMAGE_BYTES", 3 * 200 * 200 * 4)  # three 200×200 images
+    painter.clear_layer_images()
+    prep = PreparedLayer.from_gdf(load_catalogue()["grids"], _big_grid(20), 4544, projected=True)
+    view = MapSettings(prep.total_bounds(), 200, 200, crs_epsg=4544)
+    for k in range(5):
+        render_image(view.panned(10 * k, 0), [prep], labels=False)
+    assert len(painter._LAYER_IMAGES) == 3  # the last three views
+    monkeypatch.setattr(painter, "LAYER_IMAGE_MAX_PX", 199 * 199)
+    painter.clear_layer_images()
+    render_image(view, [prep], labels=False)
+    assert len(painter._LAYER_IMAGES) == 0  # a frame larger than that is never kept
