@@ -593,7 +593,18 @@ def level_unit(conn, unit: str, cfg: RuleSettings, *, metric_epsg: int | None = 
     with gc_paused():
         t0 = time.perf_counter()
         progress(0.0, "读取分区")
-        zrows, zone_geoms = zstore.read_zones(conn, kinds)
+        read: list = []
+
+        def geoms():  # the zones' geometries, read once and only when needed
+            if not read:
+                read.append(zstore.read_zones(conn, kinds)[1])
+            return read[0]
+
+        if cache and levels is None:
+            zrows = zstore.read_zone_attrs(conn, kinds)
+        else:
+            zrows, zone_geoms = zstore.read_zones(conn, kinds)
+            read.append(zone_geoms)
         if not zrows:
             if not required:
                 return ZoningResult(unit, cfg, [])
@@ -601,12 +612,16 @@ def level_unit(conn, unit: str, cfg: RuleSettings, *, metric_epsg: int | None = 
                                where=f"zones.kind={unit}")
         pairs = stamp = None
         if levels is None:
-            ents, pairs, stamp = located_pairs(conn, kinds, [r[0] for r in zrows], zone_geoms, cache=cache)
+            ents, pairs, stamp = located_pairs(conn, kinds, [r[0] for r in zrows], geoms, cache=cache)
         else:
             ents = zstore.read_enterprise_points(conn)
         unl = unlocated_zones(conn, unit, zstore.read_unlocated(conn))
         if levels is not None:
             ents, unl = _given_levels(ents, levels), _given_levels(unl, levels)
+        if read or (cfg.rule == "weighted" and cfg.per == "km2"):
+            zone_geoms = geoms()
+        else:  # kept pairs and no areas: the geometries are not needed
+            zone_geoms = np.full(len(zrows), None, dtype=object)
         t1 = time.perf_counter()
         check_cancel(cancel)
         progress(0.3, "计算")

@@ -87,6 +87,12 @@ def read_zones(conn, kinds: Iterable[str], boxes: list[tuple] | None = None):
     return _rows_in_boxes(conn, "zones", ("id", "name", "kind", "population"), kinds_where(kinds), boxes)
 
 
+def read_zone_attrs(conn, kinds: Iterable[str]) -> list[tuple]:
+    """:func:`read_zones`' rows (id, name, kind, population) without the geometries."""
+    sql = f"SELECT id, name, kind, population FROM zones WHERE {kinds_where(kinds)} ORDER BY id"
+    return [tuple(r) for r in conn.execute(text(sql)).fetchall()]
+
+
 def read_enterprise_points(conn, *, ids=None, boxes: list[tuple] | None = None) -> dict[str, np.ndarray]:
     """Enterprises as arrays ``id``, ``level`` (object, None where ungraded), ``x``, ``y`` (NaN without a
     location): all of them, those of ``ids``, or those meeting ``boxes``."""
@@ -351,10 +357,12 @@ def read_level_digits(conn) -> np.ndarray:
     """The level of every enterprise in id order as uint8 (1–4; 0: none or another value), from one text of
     digits aggregated in the database (a million levels in one value instead of a million rows)."""
     digit = "CASE WHEN level IN (1, 2, 3, 4) THEN level ELSE 0 END"
-    if conn.dialect.name == "postgresql":
-        sql = f"SELECT string_agg(({digit})::text, '' ORDER BY id) FROM enterprises"
-    else:  # a rowid table read in id order: group_concat keeps it
-        sql = f"SELECT group_concat(d, '') FROM (SELECT {digit} AS d FROM enterprises ORDER BY id)"
+    if conn.dialect.name == "postgresql":  # binary small integers in id order (string_agg … ORDER BY id sorts: 2×)
+        with conn.connection.driver_connection.cursor(binary=True) as cur:
+            rows = cur.execute(f"SELECT ({digit})::int2 FROM enterprises ORDER BY id").fetchall()
+        return np.array([r[0] for r in rows], dtype=np.uint8)
+    # a rowid table read in id order; SQLite does not flatten an ordered subquery into an aggregate
+    sql = f"SELECT group_concat(d, '') FROM (SELECT {digit} AS d FROM enterprises ORDER BY id)"
     joined = conn.exec_driver_sql(sql).scalar() or ""
     return np.frombuffer(joined.encode("ascii"), dtype=np.uint8) - np.uint8(48)
 
