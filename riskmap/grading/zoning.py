@@ -31,7 +31,12 @@ Speed (``bench/bench_zoning.py``: 100k enterprises into 5k grid cells from scrat
 ≤ 20 ms): enterprises are read as id, level and x/y arrays only (names afterwards, for the enterprises a reason
 names); points are bucketed on a grid and tested with ``shapely.intersects_xy`` on prepared polygons, without
 a shapely object per enterprise; levels and decisions are written in bulk (multi-row ``INSERT`` on
-GeoPackage, ``COPY`` and one ``UPDATE … FROM unnest`` on PostgreSQL).
+GeoPackage, ``COPY`` and one ``UPDATE … FROM unnest`` on PostgreSQL), and a run from scratch writes only the
+zones whose level, rule or reason changed and the decisions of the zones whose decisions changed. Which zone
+holds which enterprise is kept in the process while the store is unchanged (:func:`located_pairs`,
+:mod:`riskmap.store.zoning`), shared with :func:`riskmap.stats.city_stats`: the next run reads only the
+levels. A city (1M enterprises, 50k grid cells, bench/bench_city.py) zones its grid again in 1.5 s
+(GeoPackage) / 2.3–2.8 s (PostGIS), the first time in a process 4–5 s.
 
 >>> # from riskmap.store import Project; p = Project.open("demo.gpkg")
 >>> # result = zone_project(p, unit="town", rule="max"); result.zones[0].reason

@@ -146,3 +146,24 @@ def test_only_changed_zones_are_written(small_project, rule):
     wipe_levels(p, "grid")
     zone_project(p, "grid", rule)
     assert zone_table(p, "grid") == table
+
+
+def test_an_unlocated_enterprise_counts_by_its_town_with_kept_pairs(small_project):
+    p, ids = small_project
+    zstore.forget_pairs()
+    zone_project(p, "town", "max")
+    with p.session(history=False) as s:  # B1 (重大) loses its point; its record names town C
+        s.execute(text("UPDATE enterprises SET geom = NULL, zone_id = NULL, town = '测试C镇', version = version + 1 "
+                       "WHERE id = :i"), {"i": ids["ents"]["B1"]})
+    moved = dict(HAND_TOWNS, 测试B镇={"4": 2, "total": 2}, 测试C镇={"1": 1, "none": 1, "total": 2})
+    runs = [zone_project(p, "town", "max") for _ in range(2)]  # computed, then from the kept pairs
+    assert kept(p, "town") is not None
+    for r in runs:
+        assert {z.name: z.level for z in r.zones} == dict(HAND_LEVELS, 测试B镇=2, 测试C镇=1)
+        assert r.unlocated_counted == 1
+    assert [(z.reason, z.deciders) for z in runs[0].zones] == [(z.reason, z.deciders) for z in runs[1].zones]
+    for _ in range(2):
+        assert by_name(city_stats(p, by="town")) == moved
+    grid = [zone_project(p, "grid", "max") for _ in range(2)]
+    assert grid[0].unlocated_skipped == grid[1].unlocated_skipped == 1
+    assert [(z.level, z.reason) for z in grid[0].zones] == [(z.level, z.reason) for z in grid[1].zones]
