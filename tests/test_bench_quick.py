@@ -188,8 +188,8 @@ def test_bench_city(tmp_path, pg_server):
         pg_server.drop_database("bench_city_quick")
     assert has_figure(out, r"^data: \{'counties': 2, 'towns': 8, 'grids': \d+, 'enterprises': 400"), out
     assert has_figure(out, rf"^push into PostGIS \((counties|city)\): total {NUMBER} s"), out
-    for label in ("open to first frame", "full redraw \\(median\\)", "10× zoom redraw \\(median\\)",
-                  "pan frame, full view \\(cache\\)", "redraw settled after a pan at 10×",
+    for label in ("open to first frame", "full redraw, a view not drawn before", "full redraw, the same view again",
+                  "10× zoom redraw \\(median\\)", "pan frame, full view \\(cache\\)", "redraw settled after a pan at 10×",
                   "zoning grid, rule max \\(median\\)"):
         assert has_figure(out, rf"^  {label} +{NUMBER} (ms|s) .* +{NUMBER} (ms|s)"), (label, out)  # both stores
     assert has_figure(out, rf"^  peak memory +{NUMBER} MB .* +{NUMBER} MB"), out
