@@ -5,11 +5,14 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import tempfile
 from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# what riskmap keeps in the user's cache folder (zoning's enterprise/zone pairs) goes to a private folder
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="riskmap-tests-cache-")
 
 
 @pytest.fixture(scope="session")
