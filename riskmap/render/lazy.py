@@ -13,9 +13,14 @@ paints (the canvas's render worker, never the GUI thread), asks it for the :clas
   enterprise is never hidden) and labelled with its count; the layer's title then says so
   (:func:`aggregated_title`). Closer in, the exact points of the view, labelled with their names read by tile
   (:data:`TILE_PX`) through the spatial index, the last :data:`NAME_TILES` tiles kept (panning back is free).
-- **lines and polygons**: the features of each tile read through the spatial index
-  (:func:`riskmap.store.viewport.query_simplified`), simplified to about a pixel at small scales and the
-  sub-pixel ones left out, the last :data:`SHAPE_TILES` tiles kept.
+- **lines and polygons**: held as compact arrays too (coordinates in the map CRS, part offsets, the feature of
+  each part, ids, style class, per-part and per-feature bounds: about 16 bytes a vertex), read once through
+  :func:`riskmap.store.viewport.read_shapes` and kept on disk between sessions
+  (:func:`~riskmap.store.viewport.read_shapes_cached`); a view takes the features whose bounds meet it, drawn
+  through :func:`decimate` of the whole layer per resolution band (:data:`LOD_BANDS` kept) at small scales, the
+  exact vertices closer in. Where their labels show (grid names at 1:25 000 and closer) the features of each
+  tile are read through the spatial index with their names
+  (:func:`riskmap.store.viewport.query_simplified`), the last :data:`SHAPE_TILES` tiles kept.
 
 Every number is exact: counts (:meth:`LazyPrepared.counts`) come from all rows, not from what is drawn.
 
@@ -133,6 +138,8 @@ class LazyPrepared:
         self._lock = threading.RLock()
         self._sql_lock = threading.Lock()
         self._points: dict | None = None
+        self._shapes: dict | None = None
+        self._bands: OrderedDict = OrderedDict()  # decimated (coords, offsets) of the whole layer per band
         self._counts: np.ndarray | None = None
         self._sql: np.ndarray | None = None  # counts by one GROUP BY, before the arrays are read
         self._views: OrderedDict = OrderedDict()
@@ -155,6 +162,11 @@ class LazyPrepared:
         except KeyError:
             return False
 
+    @property
+    def shape_arrays(self) -> bool:
+        """Lines or polygons held as compact arrays (drawn from them except where labels show)."""
+        return self.kind in ("line", "polygon")
+
     def title(self, lang: str = "zh") -> str:
         return aggregated_title(self.layer_def, lang) if self.aggregated else self.layer_def.title(lang)
 
@@ -162,6 +174,8 @@ class LazyPrepared:
         """Forget everything read (after an edit or another user's change)."""
         with self._lock:
             self._points = None
+            self._shapes = None
+            self._bands.clear()
             self._counts = None
             self._sql = None
             self._views.clear()
@@ -172,9 +186,62 @@ class LazyPrepared:
         """Read what every view needs (the compact point arrays); call it off the GUI thread."""
         if self.point_arrays:
             self._arrays()
+        elif self.shape_arrays:
+            self._shape_data()
 
     def loaded(self) -> bool:
+        if self.shape_arrays:
+            return self._shapes is not None
         return self._points is not None or not self.point_arrays
+
+    def _shape_data(self) -> dict:
+        """The compact arrays of a line or polygon layer in the map CRS (read, or taken from the cache, once)."""
+        with self._lock:
+            if self._shapes is None:
+                from riskmap.crs import transformer
+                from riskmap.store.viewport import read_shapes, read_shapes_cached
+
+                if self.where is None and self.cache_dir is not None:
+                    sh = read_shapes_cached(self.project, self.layer_def, self.cache_dir)
+                else:
+                    sh = read_shapes(self.project, self.layer_def, where=self.where)
+                n = len(sh["id"])
+                coords = sh["coords"]
+                if len(coords):
+                    x, y = transformer(4490, self.crs_epsg).transform(coords[:, 0], coords[:, 1])
+                    coords = np.column_stack([x, y])
+                del sh["coords"]
+                values = sh.get("value")
+                if self.layer_def.style.type == "single":
+                    cls = np.zeros(n, dtype=np.int32)
+                elif values is None:
+                    cls = np.full(n, len(self.classes) - 1, dtype=np.int32)
+                else:
+                    cls = classify(self.layer_def, values) if n else np.zeros(0, dtype=np.int32)
+                offsets, pf = sh["offsets"], sh["part_feature"]
+                starts = offsets[:-1]
+                if len(starts):
+                    x, y = coords[:, 0], coords[:, 1]
+                    pb = np.column_stack([np.minimum.reduceat(x, starts), np.minimum.reduceat(y, starts),
+                                          np.maximum.reduceat(x, starts), np.maximum.reduceat(y, starts)])
+                else:
+                    pb = np.empty((0, 4))
+                fp = np.searchsorted(pf, np.arange(n + 1)).astype(np.int64)
+                bounds = np.full((n, 4), np.nan)
+                has = np.flatnonzero(fp[1:] > fp[:-1])
+                if len(has):
+                    first = fp[has]
+                    bounds[has, 0] = np.minimum.reduceat(pb[:, 0], first)
+                    bounds[has, 1] = np.minimum.reduceat(pb[:, 1], first)
+                    bounds[has, 2] = np.maximum.reduceat(pb[:, 2], first)
+                    bounds[has, 3] = np.maximum.reduceat(pb[:, 3], first)
+                d = np.hypot(*np.diff(coords, axis=0).T) if len(coords) > 1 else np.zeros(0)
+                self._shapes = {"id": sh["id"], "coords": np.ascontiguousarray(coords), "offsets": offsets,
+                                "part_feature": pf, "feature_parts": fp, "part_bounds": pb, "bounds": bounds,
+                                "cls": cls.astype(np.int32), "segment": float(np.median(d)) if len(d) else 0.0}
+                self._counts = np.bincount(cls, minlength=len(self.classes))
+                self.row_count = n
+            return self._shapes
 
     def _arrays(self) -> dict:
         with self._lock:
@@ -231,7 +298,10 @@ class LazyPrepared:
     # ------------------------------------------------------------------ legend and extents
     def counts(self, mask: np.ndarray | None = None) -> dict:
         """Features per class key over every row of the layer (``mask``: over :meth:`visible_mask`'s rows)."""
-        if self.point_arrays and (mask is not None or self._points is not None):
+        if self.shape_arrays and (mask is not None or self._shapes is not None):
+            sh = self._shape_data()
+            counts = self._counts if mask is None else np.bincount(sh["cls"][mask], minlength=len(self.classes))
+        elif self.point_arrays and (mask is not None or self._points is not None):
             pts = self._arrays()
             counts = self._counts if mask is None else np.bincount(pts["cls"][mask], minlength=len(self.classes))
         elif self.point_arrays:  # not read yet (the render worker reads the arrays): one GROUP BY, exact
@@ -241,7 +311,7 @@ class LazyPrepared:
         return {c.key: int(k) for c, k in zip(self.classes, counts)}
 
     def _sql_counts(self) -> np.ndarray:
-        if self._points is not None and self._counts is not None:
+        if (self._points is not None or self._shapes is not None) and self._counts is not None:
             return self._counts
         with self._sql_lock:  # not the arrays' lock: the legend does not wait while a worker reads them
             if self._sql is None:
@@ -253,7 +323,12 @@ class LazyPrepared:
             return self._sql
 
     def visible_mask(self, extent, margin: float = 0.0) -> np.ndarray:
-        """Rows (of the compact arrays) located within ``extent`` widened by ``margin``."""
+        """Rows (of the compact arrays) located within ``extent`` widened by ``margin`` (lines and polygons:
+        whose bounds meet it)."""
+        if self.shape_arrays:
+            from riskmap.render.prepared import bounds_touch
+
+            return bounds_touch(self._shape_data()["bounds"], extent, margin)
         if not self.point_arrays:
             return np.zeros(0, dtype=bool)
         pts = self._arrays()
@@ -269,6 +344,12 @@ class LazyPrepared:
                 return None
             x, y = pts["x"][pts["located"]], pts["y"][pts["located"]]
             return float(x.min()), float(y.min()), float(x.max()), float(y.max())
+        if self.shape_arrays and self._shapes is not None:
+            b = self._shapes["bounds"]
+            if not np.isfinite(b[:, 0]).any():
+                return None
+            return (float(np.nanmin(b[:, 0])), float(np.nanmin(b[:, 1])), float(np.nanmax(b[:, 2])),
+                    float(np.nanmax(b[:, 3])))
         from riskmap.crs import transformer
         from riskmap.store.viewport import layer_extent
 
@@ -298,6 +379,8 @@ class LazyPrepared:
                 return hit
         if self.point_arrays:
             prep = self._points_view(settings, with_labels)
+        elif self.shape_arrays and not with_labels:
+            prep = self._arrays_view(settings)
         else:
             prep = self._shapes_view(settings, with_labels, cancel)
         if prep is None:
@@ -401,6 +484,72 @@ class LazyPrepared:
         found = (len(uniq) > 0) & (uniq[pos] == ids) if len(uniq) else np.zeros(len(ids), dtype=bool)
         out[found] = all_text[first[pos[found]]]
         return out
+
+    def _band(self, settings: MapSettings) -> tuple[np.ndarray, np.ndarray]:
+        """The whole layer's (coords, offsets) as drawn at ``settings``: :func:`decimate` to within the
+        resolution rounded down to a power of two (one version a band, :data:`LOD_BANDS` kept), the exact
+        vertices when the layer is small or a pixel is far shorter than its segments."""
+        sh = self._shape_data()
+        coords, offsets = sh["coords"], sh["offsets"]
+        tol = 2.0 ** math.floor(math.log2(max(settings.resolution, 1e-9)))
+        if len(coords) < LOD_VERTICES or tol * LOD_SEGMENTS < sh["segment"]:
+            return coords, offsets
+        with self._lock:
+            hit = self._bands.get(tol)
+            if hit is not None:
+                self._bands.move_to_end(tol)
+                return hit
+        c, o = decimate(coords, offsets, tol, closed=self.kind == "polygon")
+        out = (c, o) if len(c) <= 0.8 * len(coords) else (coords, offsets)
+        with self._lock:
+            if self._shapes is sh:
+                self._bands[tol] = out
+                while len(self._bands) > LOD_BANDS:
+                    self._bands.popitem(last=False)
+        return out
+
+    def _arrays_view(self, settings: MapSettings) -> PreparedLayer:
+        """The features whose bounds meet the view, from the compact arrays (decimated at small scales)."""
+        sh = self._shape_data()
+        coords, offsets = self._band(settings)
+        feats = np.flatnonzero(self.visible_mask(settings.extent, self._margin(settings)))
+        n_all = len(sh["id"])
+        if len(feats) == n_all:
+            pf, pb = sh["part_feature"], sh["part_bounds"]
+        else:
+            keep = np.zeros(n_all, dtype=bool)
+            keep[feats] = True
+            parts = np.flatnonzero(keep[sh["part_feature"]])
+            lengths = offsets[parts + 1] - offsets[parts]
+            new_off = np.zeros(len(parts) + 1, dtype=np.int64)
+            np.cumsum(lengths, out=new_off[1:])
+            take = np.repeat(offsets[parts] - new_off[:-1], lengths) + np.arange(new_off[-1], dtype=np.int64)
+            coords, offsets = coords[take], new_off
+            renumber = np.cumsum(keep) - 1
+            pf = renumber[sh["part_feature"][parts]].astype(np.int64)
+            pb = sh["part_bounds"][parts]
+        n = len(feats)
+        prep = PreparedLayer(self.layer_def, self.crs_epsg)
+        prep.n = n
+        prep.geoms = None
+        prep.skipped_parts = 0
+        prep.coords = np.ascontiguousarray(coords)
+        prep.offsets = offsets
+        prep.part_feature = pf
+        prep.feature_parts = np.searchsorted(pf, np.arange(n + 1)).astype(np.int64)
+        prep.part_bounds = pb
+        prep.bounds = sh["bounds"][feats]
+        prep.ids = sh["id"][feats]
+        prep._classify(pd.DataFrame(index=pd.RangeIndex(n)))  # colours and drawing order of the classes
+        prep.cls = sh["cls"][feats]
+        prep._counts = np.bincount(prep.cls, minlength=len(prep.classes))
+        prep._label_em = {}
+        prep.label_text = None
+        prep.label_xy = None
+        prep.label_order = np.zeros(0, dtype=np.int64)
+        prep.source = pd.DataFrame({"id": prep.ids})
+        prep.aggregated = False
+        return prep
 
     def _shapes_view(self, settings: MapSettings, with_labels: bool, cancel) -> PreparedLayer | None:
         import geopandas as gpd

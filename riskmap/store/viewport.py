@@ -48,7 +48,7 @@ from riskmap.model.geometry import from_gpkg_blobs
 from riskmap.store.project import gpkg_points_xy
 
 LAZY_ROWS = 200_000  # point layers with more rows than this are read by view, not whole
-LAZY_SHAPE_ROWS = 1_000_000  # lines and polygons: by tile only above this (see riskmap.ui.workspace.reads_by_view)
+LAZY_SHAPE_ROWS = 100_000  # lines and polygons: held as compact arrays above this (riskmap.ui.workspace.reads_by_view)
 SRID = 4490
 
 
@@ -499,6 +499,112 @@ def read_points_cached(project, layer_def, cache_dir, *, field: str | None = "st
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as fh:
                 np.savez(fh, **out)
+    except (OSError, RiskmapError):
+        pass
+    return out
+
+
+# ---------------------------------------------------------------- lines and polygons as compact arrays
+
+def read_shapes(project, layer_def, *, field: str | None = "style", where=None) -> dict[str, np.ndarray]:
+    """A line or polygon layer (its ``where`` applied) as compact arrays in EPSG:4490, in id order: ``id``
+    (int64, one per feature), ``value`` (the style field: float64 with NaN for a level field, else object with
+    None), ``coords`` (float64, V × 2), ``offsets`` (int64, P + 1: part ``p`` is ``coords[offsets[p]:offsets[p +
+    1]]``; a part is a line, or a polygon's ring, exterior counter-clockwise) and ``part_feature`` (int64, P:
+    the feature index of each part). Features without a geometry have no parts. Decoded in bulk (shapely's
+    vectorised WKB reader, get_parts/get_rings/get_coordinates with their indices): no GeoDataFrame."""
+    tbl = _table(layer_def)
+    if field == "style":
+        field = _style_field(layer_def)
+    cols = _columns(tbl, [field] if field else [])
+    conds = [c for c in (_where(layer_def),) if c]
+    params: dict = {}
+    _extra(conds, params, where)
+    pg = _pg(project)
+    with _no_gc():
+        rows = _raw_select(project, tbl, cols, "ST_AsBinary(geom)" if pg else "geom", conds, params)
+        n = len(rows)
+        if n:
+            ids, *rest = zip(*rows)
+            vals, blobs = (rest[0] if field else None), rest[-1]
+        else:
+            ids, vals, blobs = (), (), ()
+        del rows
+        geoms = _decode(project, list(blobs)) if n else np.zeros(0, dtype=object)
+        del blobs
+    out = {"id": np.fromiter(ids, dtype=np.int64, count=n)}
+    if field:
+        col = tbl.c[field]
+        try:
+            numeric = col.type.python_type in (int, float)
+        except NotImplementedError:
+            numeric = False
+        if numeric:
+            out["value"] = np.array([np.nan if v is None else v for v in vals], dtype=float) if n else np.zeros(0)
+        else:
+            out["value"] = np.array(vals, dtype=object) if n else np.zeros(0, dtype=object)
+    if n > 1 and not np.all(out["id"][1:] > out["id"][:-1]):
+        order = np.argsort(out["id"], kind="stable")
+        out = {k: v[order] for k, v in out.items()}
+        geoms = geoms[order]
+    ok = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms) if n else np.zeros(0, dtype=bool)
+    feat = np.flatnonzero(ok)
+    parts, pidx = shapely.get_parts(geoms[feat], return_index=True)
+    feat = feat[pidx]
+    if layer_def.geometry == "polygon":
+        parts = shapely.orient_polygons(parts, exterior_cw=False)
+        parts, ridx = shapely.get_rings(parts, return_index=True)
+        feat = feat[ridx]
+    coords, cidx = shapely.get_coordinates(parts, return_index=True)
+    counts = np.bincount(cidx, minlength=len(parts)) if len(parts) else np.zeros(0, np.int64)
+    offsets = np.zeros(len(parts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    out.update(coords=np.ascontiguousarray(coords, dtype=np.float64), offsets=offsets,
+               part_feature=feat.astype(np.int64))
+    return out
+
+
+def read_shapes_cached(project, layer_def, cache_dir, *, field: str | None = "style") -> dict[str, np.ndarray]:
+    """:func:`read_shapes` of the whole layer, kept in ``cache_dir`` between sessions exactly as
+    :func:`read_points_cached` (numbers and fixed-width text only, loaded without pickle; the same stamp, so any
+    edit of the project reads it again)."""
+    if field == "style":
+        field = _style_field(layer_def)
+    stamp = points_stamp(project, layer_def) if cache_dir is not None else None
+    if stamp is None:
+        return read_shapes(project, layer_def, field=field)
+    folder = Path(cache_dir)
+    ident, version = _cache_names(project, layer_def, field, stamp)
+    path = folder / f"shapes-{ident}-{version}.npz"
+    keys = ("id", "coords", "offsets", "part_feature")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            out = {k: z[k] for k in z.files}
+        if all(k in out for k in keys):
+            if "value_text" in out:  # text values kept as fixed-width text with a mask of the missing ones
+                value = out.pop("value_text").astype(object)
+                value[out.pop("value_none")] = None
+                out["value"] = value
+            if not field or "value" in out:
+                return out
+    except (OSError, ValueError, KeyError):
+        pass
+    out = read_shapes(project, layer_def, field=field)
+    keep = dict(out)
+    if field and out["value"].dtype == object:
+        none = np.equal(out["value"], None)
+        keep.pop("value")
+        keep["value_none"] = none
+        keep["value_text"] = np.where(none, "", out["value"]).astype(str) if len(none) else np.zeros(0, dtype="U1")
+    try:
+        from riskmap.atomic import atomic_path
+
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.glob(f"shapes-{ident}-*.npz"):
+            old.unlink(missing_ok=True)
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, **keep)
     except (OSError, RiskmapError):
         pass
     return out

@@ -318,9 +318,9 @@ def _filter_where(layer_def: LayerDef, flt: LayerFilter):
 
 
 def reads_by_view(layer_def: LayerDef, rows: int) -> bool:
-    """Whether a layer of ``rows`` rows is read by view (a LazyMapLayer): points above LAZY_ROWS; lines and
-    polygons only above LAZY_SHAPE_ROWS (reading them by tile costs more than reading them whole up to there:
-    200k lifelines read whole in 5.5 s, by tile 13 s for the first full view)."""
+    """Whether a layer of ``rows`` rows is read by view (a LazyMapLayer): points above LAZY_ROWS, lines and
+    polygons above LAZY_SHAPE_ROWS (held as compact arrays kept in the user's cache, never as a GeoDataFrame:
+    riskmap.render.lazy)."""
     from riskmap.store.viewport import LAZY_ROWS, LAZY_SHAPE_ROWS
 
     if layer_def.geometry == RASTER:
