@@ -428,15 +428,47 @@ def user_cache_dir() -> Path:
     return (Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache") / "riskmap"
 
 
+def _hash(value: str, n: int) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()[:n]
+
+
 def _pair_files(key) -> tuple[Path, str]:
-    """The folder of the kept pairs and the name stem of this store and kinds."""
-    ident = hashlib.sha256("\x00".join([key[0], *key[1]]).encode()).hexdigest()[:24]
-    return user_cache_dir() / "lod", f"pairs-{ident}"
+    """The folder of the kept pairs and the name stem of this store and kinds: ``pairs-<store>-<kinds>``."""
+    return user_cache_dir() / "lod", f"pairs-{_hash(key[0], 20)}-{_hash(chr(0).join(key[1]), 8)}"
 
 
 def _pair_path(key, stamp: str) -> Path:
     folder, stem = _pair_files(key)
-    return folder / f"{stem}-{hashlib.sha256(stamp.encode()).hexdigest()[:16]}.npz"
+    return folder / f"{stem}-{_hash(stamp, 16)}.npz"
+
+
+def _restamp_files(target: str, before: str, after: str, done: set) -> None:
+    """The pair files of the store ``target`` kept under ``before`` (other kinds than those in ``done``, the
+    paths already written) written again under ``after``; one that does not hold ``before`` is left alone."""
+    from riskmap.atomic import atomic_path
+    from riskmap.errors import RiskmapError
+
+    folder = user_cache_dir() / "lod"
+    try:
+        found = list(folder.glob(f"pairs-{_hash(target, 20)}-*-{_hash(before, 16)}.npz"))
+    except OSError:
+        return
+    for old in found:
+        new = old.with_name(old.name[: -len("0123456789abcdef.npz")] + f"{_hash(after, 16)}.npz")
+        if new in done:
+            continue
+        try:
+            with np.load(old, allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+            if not np.array_equal(arrays.get("stamp"), _stamp_bytes(before)):
+                continue
+            arrays["stamp"] = _stamp_bytes(after)
+            with atomic_path(new) as tmp:
+                with open(tmp, "wb") as fh:
+                    np.savez(fh, **arrays)
+            old.unlink(missing_ok=True)
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, RiskmapError):
+            continue
 
 
 def _stamp_bytes(stamp: str) -> np.ndarray:
@@ -487,7 +519,8 @@ def _save_pairs(key, stamp: str, pairs: Pairs) -> None:
 
 def restamp(engine, before: str | None) -> None:
     """After a commit that wrote no geometry (zoning) into a GeoPackage: the entries of that file that were
-    valid under ``before`` (taken inside the transaction) are valid under the file's new stamp."""
+    valid under ``before`` (taken inside the transaction) are valid under the file's new stamp — those kept in
+    this process and the other units' files on disk."""
     if before is None or engine.dialect.name == "postgresql":
         return
     import os
@@ -498,10 +531,13 @@ def restamp(engine, before: str | None) -> None:
     target = os.path.realpath(path or "")
     if after is None:
         return
+    done = set()
     for key, (stamp, pairs) in list(_PAIRS.items()):
         if key[0] == target and stamp == before:
             _PAIRS[key] = (after, pairs)
             _save_pairs(key, after, pairs)
+            done.add(_pair_path(key, after))
+    _restamp_files(target, before, after, done)  # the other units' pairs this process has not read
 
 
 def forget_pairs() -> None:

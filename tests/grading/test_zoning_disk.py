@@ -191,3 +191,19 @@ def test_another_database_never_takes_the_file(small_project, tmp_path):
         assert files_of(q, "town") != files_of(p, "town")
     finally:
         q.close()
+
+
+def test_zoning_one_unit_keeps_the_other_units_files_valid(small_project, monkeypatch):
+    """Zoning writes no geometry: after its commit the towns' file on disk (not read by this process) is
+    stamped again, so statistics by town in the next process still take it."""
+    p, _ = small_project
+    zstore.forget_pairs()
+    assert by_name(city_stats(p, by="town")) == HAND_TOWNS
+    town_file = files_of(p, "town")
+    zstore.forget_pairs()  # as a new process: the towns' pairs only on disk
+    zone_project(p, "grid", "max")  # assigns the grid, commits: the file changes
+    assert files_of(p, "town") != town_file and len(files_of(p, "town")) == 1
+    zstore.forget_pairs()
+    monkeypatch.setattr(zoning, "assign_xy", _refuse)
+    assert by_name(city_stats(p, by="town")) == HAND_TOWNS
+    assert {z.name: z.level for z in zone_project(p, "town", "max").zones} == HAND_LEVELS
