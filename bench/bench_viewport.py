@@ -13,6 +13,9 @@ for the enterprises layer alone, as the canvas's render worker does it:
 - query_bbox of a 0.1° box and aggregate_points of the whole layer at 0.01° (the store functions on their own);
 - the large line and polygon layers (lifelines, grids) read whole: a full frame of a new view, a redraw of it
   (layer images kept), a 10× zoom and a 200-px pan of it, each layer and both together;
+- the same layers as compact arrays (riskmap.render.lazy.LazyPrepared over viewport.read_shapes, as the canvas
+  holds lines and polygons over LAZY_SHAPE_ROWS): read cold and from the user's cache, their size, a new full
+  view, a 10× zoom and a pan of it;
 - peak memory (max RSS) of the process.
 
     .venv/bin/python bench/bench_viewport.py [--project city.gpkg | --url postgresql+psycopg://…] [--repeat 3]
@@ -133,6 +136,7 @@ def main(argv=None) -> None:
         agg = vp.aggregate_points(project, ents, (x0, y0, x1, y1), 0.01)
         print(f"aggregate_points 0.01:    {1000 * (time.perf_counter() - t):.1f} ms ({len(agg):,} cells)")
     shapes(project, epsg, repeat, args.quick)
+    shape_arrays(project, epsg, repeat, args.quick)
     project.close()
     print(f"peak memory:              {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
@@ -192,6 +196,58 @@ def shapes(project, epsg: int, repeat: int, quick: bool) -> None:
         print(f"{title:10s} full: first {1000 * first:.1f} ms (band built), new view {1000 * new_view:.1f} ms "
               f"({sum(drawn):,} vertices drawn), redraw {1000 * redraw:.1f} ms; 10x zoom {1000 * zoomed:.1f} ms; "
               f"pan of it {1000 * panned:.1f} ms")
+
+
+
+def shape_arrays(project, epsg: int, repeat: int, quick: bool) -> None:
+    """Lifelines and grids as compact arrays (LazyPrepared): read cold and from the cache, their bytes, then a new
+    full view, a 10x zoom and a 200-px pan of it (no layer image kept; each view's decimated band built once)."""
+    import numpy as np
+
+    import riskmap.render.lazy as lazy
+    import riskmap.render.painter as painter
+    from riskmap.layers import load_catalogue
+    from riskmap.render import MapSettings, render_image
+    from riskmap.render.lazy import LazyPrepared
+    from riskmap.store import viewport as vp
+
+    if quick:
+        lazy.LOD_VERTICES = painter.LAYER_IMAGE_VERTICES = 1000
+    cat = load_catalogue()
+    with tempfile.TemporaryDirectory() as cache:
+        lzs = []
+        for name in ("grids", "lifelines"):
+            for kind in ("cold", "warm"):
+                lz = LazyPrepared(project, cat[name], epsg, vp.layer_rows(project, cat[name]), cache_dir=cache)
+                t = time.perf_counter()
+                lz.load()
+                took = time.perf_counter() - t
+                sh = lz._shapes
+                size = sum(v.nbytes for v in sh.values() if isinstance(v, np.ndarray))
+                print(f"{name + ' arrays ' + kind:26s}{1000 * took:.1f} ms ({len(sh['id']):,} features, "
+                      f"{len(sh['coords']):,} vertices, {size / 2 ** 20:.0f} MB)")
+            lzs.append(lz)
+        b = np.array([lz.total_bounds() for lz in lzs])
+        full = MapSettings((b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()), 1920, 1080, crs_epsg=epsg)
+
+        def frame(view, which):
+            painter.clear_layer_images()
+            for lz in which:
+                lz._views.clear()
+            render_image(view, which, labels=False)
+
+        for which, title in ((lzs[:1], "grids"), (lzs[1:], "lifelines"), (lzs, "both")):
+            t = time.perf_counter()
+            frame(full, which)
+            first = time.perf_counter() - t
+            new_view = best(lambda: frame(full, which), repeat)
+            zoom = full.zoomed(10)
+            frame(zoom, which)
+            zoomed = best(lambda: frame(zoom, which), repeat)
+            pan = zoom.panned(200, 0)
+            panned = best(lambda: frame(pan, which), repeat)
+            print(f"{title + ' arrays':16s} full: first {1000 * first:.1f} ms (band built), new view "
+                  f"{1000 * new_view:.1f} ms; 10x zoom {1000 * zoomed:.1f} ms; pan of it {1000 * panned:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -214,6 +214,11 @@ def test_bench_viewport(tmp_path):
     for title in ("grids", "lifelines", "both"):
         assert has_figure(out, rf"^{title} +full: first {NUMBER} ms .*new view {NUMBER} ms \(.*vertices drawn\), "
                                rf"redraw {NUMBER} ms; 10x zoom {NUMBER} ms; pan of it {NUMBER} ms"), (title, out)
+        assert has_figure(out, rf"^{title} arrays +full: first {NUMBER} ms \(band built\), new view {NUMBER} ms; "
+                               rf"10x zoom {NUMBER} ms; pan of it {NUMBER} ms"), (title, out)
+    for name in ("grids", "lifelines"):
+        for kind in ("cold", "warm"):
+            assert has_figure(out, rf"^{name} arrays {kind} +{NUMBER} ms \([\d,]+ features, [\d,]+ vertices"), out
 
 
 def test_bench_layer_query(tmp_path, pg_server):

@@ -201,16 +201,16 @@ class LazyPrepared:
                 from riskmap.crs import transformer
                 from riskmap.store.viewport import read_shapes, read_shapes_cached
 
-                if self.where is None and self.cache_dir is not None:
-                    sh = read_shapes_cached(self.project, self.layer_def, self.cache_dir)
+                if self.where is None and self.cache_dir is not None:  # kept in the map's CRS
+                    sh = read_shapes_cached(self.project, self.layer_def, self.cache_dir, epsg=self.crs_epsg)
+                    coords = sh.pop("coords")
                 else:
                     sh = read_shapes(self.project, self.layer_def, where=self.where)
+                    coords = sh.pop("coords")
+                    if len(coords):
+                        x, y = transformer(4490, self.crs_epsg).transform(coords[:, 0], coords[:, 1])
+                        coords = np.column_stack([x, y])
                 n = len(sh["id"])
-                coords = sh["coords"]
-                if len(coords):
-                    x, y = transformer(4490, self.crs_epsg).transform(coords[:, 0], coords[:, 1])
-                    coords = np.column_stack([x, y])
-                del sh["coords"]
                 values = sh.get("value")
                 if self.layer_def.style.type == "single":
                     cls = np.zeros(n, dtype=np.int32)
@@ -485,39 +485,45 @@ class LazyPrepared:
         out[found] = all_text[first[pos[found]]]
         return out
 
-    def _band(self, settings: MapSettings) -> tuple[np.ndarray, np.ndarray]:
-        """The whole layer's (coords, offsets) as drawn at ``settings``: :func:`decimate` to within the
-        resolution rounded down to a power of two (one version a band, :data:`LOD_BANDS` kept), the exact
-        vertices when the layer is small or a pixel is far shorter than its segments."""
-        sh = self._shape_data()
-        coords, offsets = sh["coords"], sh["offsets"]
+    def _tolerance(self, settings: MapSettings, vertices: int) -> float | None:
+        """The decimation tolerance of ``settings`` (the resolution rounded down to a power of two; one
+        version serves a band of scales), None when the vertices are drawn as they are (few of them, or a pixel
+        far shorter than the layer's segments)."""
         tol = 2.0 ** math.floor(math.log2(max(settings.resolution, 1e-9)))
-        if len(coords) < LOD_VERTICES or tol * LOD_SEGMENTS < sh["segment"]:
-            return coords, offsets
-        with self._lock:
-            hit = self._bands.get(tol)
-            if hit is not None:
-                self._bands.move_to_end(tol)
-                return hit
-        c, o = decimate(coords, offsets, tol, closed=self.kind == "polygon")
-        out = (c, o) if len(c) <= 0.8 * len(coords) else (coords, offsets)
-        with self._lock:
-            if self._shapes is sh:
-                self._bands[tol] = out
-                while len(self._bands) > LOD_BANDS:
-                    self._bands.popitem(last=False)
-        return out
+        if vertices < LOD_VERTICES or tol * LOD_SEGMENTS < self._shape_data()["segment"]:
+            return None
+        return tol
 
     def _arrays_view(self, settings: MapSettings) -> PreparedLayer:
-        """The features whose bounds meet the view, from the compact arrays (decimated at small scales)."""
+        """The features whose bounds meet the view, from the compact arrays. When most of the layer is in view,
+        the whole layer decimated for the band (:func:`decimate`; :data:`LOD_BANDS` kept, each with what the
+        painter caches on it); else the view's features alone, decimated if the band needs it."""
         sh = self._shape_data()
-        coords, offsets = self._band(settings)
         feats = np.flatnonzero(self.visible_mask(settings.extent, self._margin(settings)))
         n_all = len(sh["id"])
-        if len(feats) == n_all:
+        if 2 * len(feats) >= n_all:
+            tol = self._tolerance(settings, len(sh["coords"]))
+            with self._lock:
+                hit = self._bands.get(tol)
+                if hit is not None:
+                    self._bands.move_to_end(tol)
+                    return hit
+            prep = self._arrays_prepared(np.arange(n_all), tol)
+            with self._lock:
+                if self._shapes is sh:
+                    self._bands[tol] = prep
+                    while len(self._bands) > LOD_BANDS:
+                        self._bands.popitem(last=False)
+            return prep
+        return self._arrays_prepared(feats, None, decimate_view=settings)
+
+    def _arrays_prepared(self, feats: np.ndarray, tol, decimate_view=None) -> PreparedLayer:
+        sh = self._shape_data()
+        coords, offsets = sh["coords"], sh["offsets"]
+        if len(feats) == len(sh["id"]):
             pf, pb = sh["part_feature"], sh["part_bounds"]
         else:
-            keep = np.zeros(n_all, dtype=bool)
+            keep = np.zeros(len(sh["id"]), dtype=bool)
             keep[feats] = True
             parts = np.flatnonzero(keep[sh["part_feature"]])
             lengths = offsets[parts + 1] - offsets[parts]
@@ -528,6 +534,12 @@ class LazyPrepared:
             renumber = np.cumsum(keep) - 1
             pf = renumber[sh["part_feature"][parts]].astype(np.int64)
             pb = sh["part_bounds"][parts]
+        if decimate_view is not None:
+            tol = self._tolerance(decimate_view, len(coords))
+        if tol is not None:
+            c, o = decimate(coords, offsets, tol, closed=self.kind == "polygon")
+            if len(c) <= 0.8 * len(coords):
+                coords, offsets = c, o
         n = len(feats)
         prep = PreparedLayer(self.layer_def, self.crs_epsg)
         prep.n = n
@@ -549,6 +561,8 @@ class LazyPrepared:
         prep.label_order = np.zeros(0, dtype=np.int64)
         prep.source = pd.DataFrame({"id": prep.ids})
         prep.aggregated = False
+        prep.z = self.z
+        prep.version = self.version
         return prep
 
     def _shapes_view(self, settings: MapSettings, with_labels: bool, cancel) -> PreparedLayer | None:
