@@ -372,12 +372,12 @@ def read_level_digits(conn) -> np.ndarray:
     """The level of every enterprise in id order as uint8 (1–4; 0: none or another value), from one text of
     digits aggregated in the database (a million levels in one value instead of a million rows)."""
     digit = "CASE WHEN level IN (1, 2, 3, 4) THEN level ELSE 0 END"
-    if conn.dialect.name == "postgresql":  # binary small integers in id order (string_agg … ORDER BY id sorts: 2×)
-        with conn.connection.driver_connection.cursor(binary=True) as cur:
-            rows = cur.execute(f"SELECT ({digit})::int2 FROM enterprises ORDER BY id").fetchall()
-        return np.array([r[0] for r in rows], dtype=np.uint8)
-    # a rowid table read in id order; SQLite does not flatten an ordered subquery into an aggregate
-    sql = f"SELECT group_concat(d, '') FROM (SELECT {digit} AS d FROM enterprises ORDER BY id)"
+    if conn.dialect.name == "postgresql":
+        # the aggregate over a subquery read in id order by the primary key's index (no join: PostgreSQL keeps
+        # that order; string_agg(… ORDER BY id) sorts instead): 0.29 s for 1M, rows of int2 0.52–0.72 s
+        sql = f"SELECT string_agg(d, '') FROM (SELECT ({digit})::int2::text AS d FROM enterprises ORDER BY id) AS s"
+    else:  # a rowid table read in id order; SQLite does not flatten an ordered subquery into an aggregate
+        sql = f"SELECT group_concat(d, '') FROM (SELECT {digit} AS d FROM enterprises ORDER BY id)"
     joined = conn.exec_driver_sql(sql).scalar() or ""
     return np.frombuffer(joined.encode("ascii"), dtype=np.uint8) - np.uint8(48)
 
