@@ -48,7 +48,7 @@ from riskmap.model.geometry import from_gpkg_blobs
 from riskmap.store.project import gpkg_points_xy
 
 LAZY_ROWS = 200_000  # point layers with more rows than this are read by view, not whole
-LAZY_SHAPE_ROWS = 100_000  # lines and polygons: held as compact arrays above this (riskmap.ui.workspace.reads_by_view)
+LAZY_SHAPE_ROWS = 40_000  # lines and polygons: compact arrays above this (riskmap.ui.workspace.reads_by_view; a city's 50k grid cells)
 SRID = 4490
 
 
