@@ -176,8 +176,8 @@ def city_stats(project, by: str = "county") -> pd.DataFrame:
     id -1 and name 未知 (county: a NULL county). The counts are those ``riskmap stats --by`` prints.
 
     By town or grid, which zone holds which enterprise is kept from the last zoning or statistics of that
-    unit while the store is unchanged (:func:`riskmap.grading.zoning.located_pairs`): only ids and levels
-    are read then."""
+    unit while the store is unchanged, in the process and in the user's cache folder between processes
+    (:func:`riskmap.grading.zoning.located_pairs`): only ids and levels are read then."""
     with gc_paused():  # a million driver tuples: the cycle collector's passes found nothing and cost seconds
         return _city_stats(project, by)
 
