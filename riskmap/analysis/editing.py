@@ -30,7 +30,7 @@ from riskmap.errors import RiskmapError
 
 EDITABLE_TABLES = ("control_lines", "zones", "protected_targets", "enterprises", "lifelines", "lifeline_points",
                    "emergency_resources", "risk_contours")
-SYSTEM_COLUMNS = ("id", "geom", "version", "created_at", "updated_at")
+SYSTEM_COLUMNS = ("id", "geom", "version", "created_at", "updated_at", "county")  # county: set by the store
 
 Address = tuple[int, int, int]
 
