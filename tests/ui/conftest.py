@@ -18,6 +18,17 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 SHOTS = os.environ.get("RISKMAP_SHOTS", tempfile.gettempdir())
 
 
+@pytest.fixture(autouse=True)
+def _collect_garbage_between_tests():
+    """Collect a finished test's garbage (Qt wrappers left in reference cycles) at a safe point. Left to the
+    cycle collector, such a widget could be destroyed while Qt holds its connection lock (a collection run
+    from inside QObject::disconnect), and its destructor's own disconnect then waits on that lock forever."""
+    yield
+    import gc
+
+    gc.collect()
+
+
 @pytest.fixture
 def app(qapp):
     """The QApplication with the bundled fonts and the Chinese UI."""
