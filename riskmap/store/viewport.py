@@ -252,7 +252,14 @@ def _point_arrays(tbl, rows, field, pg: bool) -> dict[str, np.ndarray]:
             x, y = xy[:, 0], xy[:, 1]
         else:
             ids, vals, x, y = (), (), np.zeros(0), np.zeros(0)
-    out = {"id": np.fromiter(ids, dtype=np.int64, count=n), "x": x, "y": y}
+    out, _ = _id_value_arrays(tbl, field, ids, vals, n, {"x": x, "y": y})
+    return out
+
+
+def _id_value_arrays(tbl, field, ids, vals, n: int, extra: dict) -> tuple[dict, np.ndarray | None]:
+    """``{"id", "value" (with ``field``), **extra}`` as arrays sorted by id, and the sorting order (None when the
+    rows came in id order)."""
+    out = {"id": np.fromiter(ids, dtype=np.int64, count=n), **extra}
     if field:
         col = tbl.c[field]
         try:
@@ -263,10 +270,11 @@ def _point_arrays(tbl, rows, field, pg: bool) -> dict[str, np.ndarray]:
             out["value"] = np.array([np.nan if v is None else v for v in vals], dtype=float) if n else np.zeros(0)
         else:
             out["value"] = np.array(vals, dtype=object) if n else np.zeros(0, dtype=object)
+    order = None
     if n > 1 and not np.all(out["id"][1:] > out["id"][:-1]):
         order = np.argsort(out["id"], kind="stable")
         out = {k: v[order] for k, v in out.items()}
-    return out
+    return out, order
 
 
 def _raw_select(project, tbl, cols, geom_sql, conds, params):
@@ -532,20 +540,8 @@ def read_shapes(project, layer_def, *, field: str | None = "style", where=None) 
         del rows
         geoms = _decode(project, list(blobs)) if n else np.zeros(0, dtype=object)
         del blobs
-    out = {"id": np.fromiter(ids, dtype=np.int64, count=n)}
-    if field:
-        col = tbl.c[field]
-        try:
-            numeric = col.type.python_type in (int, float)
-        except NotImplementedError:
-            numeric = False
-        if numeric:
-            out["value"] = np.array([np.nan if v is None else v for v in vals], dtype=float) if n else np.zeros(0)
-        else:
-            out["value"] = np.array(vals, dtype=object) if n else np.zeros(0, dtype=object)
-    if n > 1 and not np.all(out["id"][1:] > out["id"][:-1]):
-        order = np.argsort(out["id"], kind="stable")
-        out = {k: v[order] for k, v in out.items()}
+    out, order = _id_value_arrays(tbl, field, ids, vals, n, {})
+    if order is not None:
         geoms = geoms[order]
     ok = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms) if n else np.zeros(0, dtype=bool)
     feat = np.flatnonzero(ok)
