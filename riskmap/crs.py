@@ -194,6 +194,15 @@ def reproject(geoms: Any, src: Any, dst: Any) -> Any:
     return _transform_geoms(geoms, _pyproj_func(src, dst))
 
 
+def reproject_coords(coords: np.ndarray, src: Any, dst: Any) -> np.ndarray:
+    """An (n, 2) array of coordinates from CRS ``src`` to ``dst`` (compact arrays rather than geometries).
+
+    >>> reproject_coords(np.array([[105.0, 35.0]]), 4490, 4544).round().tolist()
+    [[500000.0, 3874593.0]]
+    """
+    return _xy_func(_pyproj_func(src, dst))(np.asarray(coords, dtype=float))
+
+
 def to_metric(geoms_or_gdf: Any, epsg: int | None = None) -> Any:
     """Project EPSG:4490 geometries (or a GeoSeries/GeoDataFrame) to a metric CRS.
 

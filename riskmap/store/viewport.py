@@ -612,9 +612,7 @@ def read_shapes_cached(project, layer_def, cache_dir, *, field: str | None = "st
 def _shapes_in(shapes: dict, epsg: int) -> dict:
     """:func:`read_shapes`'s arrays with the coordinates projected to ``epsg``."""
     if epsg != SRID and len(shapes["coords"]):
-        from riskmap.crs import transformer
+        from riskmap.crs import reproject_coords
 
-        c = shapes["coords"]
-        x, y = transformer(SRID, epsg).transform(c[:, 0], c[:, 1])
-        shapes["coords"] = np.column_stack([x, y])
+        shapes["coords"] = reproject_coords(shapes["coords"], SRID, epsg)
     return shapes
