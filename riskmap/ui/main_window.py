@@ -944,6 +944,8 @@ class MainWindow(QMainWindow):
                 task.cancel()
         self.canvas.shutdown()
         self.change_poller.stop()
+        for timer in self.findChildren(QTimer):  # no panel asks the closed project again (first steps, …)
+            timer.stop()
         if not self._handing_off and self.workspace.project is not None:
             self.workspace.project.close()
         super().closeEvent(event)

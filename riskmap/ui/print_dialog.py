@@ -309,7 +309,15 @@ class PrintDialog(QDialog):
         task.failed.connect(lambda exc, g=gen: self._preview_failed(g, exc))
         tasks.start(task)
 
+    def _gone(self) -> bool:
+        """The dialog was deleted while a preview was being drawn (its task still reports)."""
+        import shiboken6
+
+        return not (shiboken6.isValid(self) and shiboken6.isValid(self.preview))
+
     def _preview_done(self, gen: int, result) -> None:
+        if self._gone():
+            return
         content, key, img = result
         self._content, self._content_key = content, key
         if gen != self._generation:
@@ -322,6 +330,8 @@ class PrintDialog(QDialog):
         self.status.setText(tr("预览：分幅图集第 1 页") if atlas else tr("预览"))
 
     def _preview_failed(self, gen: int, exc) -> None:
+        if self._gone():
+            return
         if gen == self._generation:
             self.status.setText(exc.message() if isinstance(exc, RiskmapError) else str(exc))
 
