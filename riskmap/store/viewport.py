@@ -498,17 +498,7 @@ def read_points_cached(project, layer_def, cache_dir, *, field: str | None = "st
     out = read_points(project, layer_def, field=field)
     if field and out["value"].dtype == object:  # text values: not kept (the cache holds numbers only)
         return out
-    try:
-        from riskmap.atomic import atomic_path
-
-        folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob(f"points-{ident}-*.npz"):
-            old.unlink(missing_ok=True)
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as fh:
-                np.savez(fh, **out)
-    except (OSError, RiskmapError):
-        pass
+    _save_arrays(folder, f"points-{ident}-", path, out)
     return out
 
 
@@ -595,18 +585,24 @@ def read_shapes_cached(project, layer_def, cache_dir, *, field: str | None = "st
         keep.pop("value")
         keep["value_none"] = none
         keep["value_text"] = np.where(none, "", out["value"]).astype(str) if len(none) else np.zeros(0, dtype="U1")
+    _save_arrays(folder, f"shapes-{ident}-", path, keep)
+    return out
+
+
+def _save_arrays(folder, prefix: str, path, arrays: dict) -> None:
+    """Write a cache file (numbers only) in place of the older ones starting with ``prefix``; a cache that
+    cannot be written is simply not kept."""
     try:
         from riskmap.atomic import atomic_path
 
         folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob(f"shapes-{ident}-*.npz"):
+        for old in folder.glob(f"{prefix}*.npz"):
             old.unlink(missing_ok=True)
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as fh:
-                np.savez(fh, **keep)
+                np.savez(fh, **arrays)
     except (OSError, RiskmapError):
         pass
-    return out
 
 
 def _shapes_in(shapes: dict, epsg: int) -> dict:
