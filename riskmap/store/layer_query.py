@@ -442,18 +442,10 @@ def features_at(project, layer_def: LayerDef, lon: float, lat: float, tol_deg: f
     GiST box of ±``tol_deg``, then the exact test with shapely — points and lines within the tolerance,
     polygons containing the point or with their outline within it (as the map's identify). The exact test
     is in degrees, or, with ``map_epsg``, ``map_xy`` and ``tolerance``, in the map CRS (map units)."""
-    tbl = _table(layer_def)
-    box = (lon - tol_deg, lat - tol_deg, lon + tol_deg, lat + tol_deg)
-    with project.engine.connect() as conn:
-        bcond = _box_condition(conn, layer_def, box)
-        conds, params = _where_parts(conn, layer_def, where, bcond)
-        rows = _run(conn, f"SELECT id, {_geom_select(conn)} FROM {tbl.name}{_where_sql(conds)}", params)
-        if not rows:
-            return []
-        ids = np.array([int(r[0]) for r in rows], dtype=np.int64)
-        geoms = _decode(conn, [r[1] for r in rows])
-    ok = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
-    ids, geoms = ids[ok], geoms[ok]
+    ids, geoms = _box_candidates(project, layer_def, (lon - tol_deg, lat - tol_deg, lon + tol_deg, lat + tol_deg),
+                                 where)
+    if not len(ids):
+        return []
     if map_epsg is not None and map_xy is not None and tolerance is not None:
         from riskmap.crs import reproject
 
@@ -470,21 +462,28 @@ def features_at(project, layer_def: LayerDef, lon: float, lat: float, tol_deg: f
     return [int(i) for i in ids[hit][order]]
 
 
-def features_in_box(project, layer_def: LayerDef, bbox, *, where=None, map_epsg: int | None = None,
-                    map_box=None) -> list[int]:
-    """Ids (ascending) of the layer's features meeting a box: candidates from the R-tree / GiST box ``bbox``
-    (EPSG:4490), then shapely's exact test against ``bbox`` — or, with ``map_epsg`` and ``map_box``, against
-    that box in the map CRS (a box on the screen is not a box in degrees)."""
+def _box_candidates(project, layer_def: LayerDef, bbox, where) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, geometries) of the layer's features whose index box meets ``bbox`` (EPSG:4490), empty ones left out."""
     tbl = _table(layer_def)
     with project.engine.connect() as conn:
         conds, params = _where_parts(conn, layer_def, where, _box_condition(conn, layer_def, bbox))
         rows = _run(conn, f"SELECT id, {_geom_select(conn)} FROM {tbl.name}{_where_sql(conds)}", params)
         if not rows:
-            return []
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
         ids = np.array([int(r[0]) for r in rows], dtype=np.int64)
         geoms = _decode(conn, [r[1] for r in rows])
     ok = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
-    ids, geoms = ids[ok], geoms[ok]
+    return ids[ok], geoms[ok]
+
+
+def features_in_box(project, layer_def: LayerDef, bbox, *, where=None, map_epsg: int | None = None,
+                    map_box=None) -> list[int]:
+    """Ids (ascending) of the layer's features meeting a box: candidates from the R-tree / GiST box ``bbox``
+    (EPSG:4490), then shapely's exact test against ``bbox`` — or, with ``map_epsg`` and ``map_box``, against
+    that box in the map CRS (a box on the screen is not a box in degrees)."""
+    ids, geoms = _box_candidates(project, layer_def, bbox, where)
+    if not len(ids):
+        return []
     box = shapely.box(*bbox)
     if map_epsg is not None and map_box is not None:
         from riskmap.crs import reproject
