@@ -40,12 +40,12 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
 import shiboken6
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QPaintEngine, QPainter, QPen
 
 from riskmap.render._bulk import (
@@ -151,7 +151,7 @@ def render(painter: QPainter, settings: MapSettings, layers: list[PreparedLayer]
                 break
             t = time.perf_counter()
             op = min(float((opacity or {}).get(layer.id, 1.0)), 1.0)
-            key = _image_key(ctx, layer, op)
+            key = _image_key(ctx, layer, op)  # (key, box) or None
             if key is not None:
                 stats.features[layer.id] = _paint_from_image(ctx, layer, op, key, is_cancelled)
             else:
@@ -233,13 +233,19 @@ _LAYER_IMAGES_LOCK = threading.Lock()
 
 
 def _image_key(ctx: _Ctx, layer, op: float):
-    """What a large layer's image depends on (None: the layer is drawn straight onto the device).
+    """What a large layer's image depends on (None: the layer is drawn straight onto the device), and the box
+    it covers: ``(key, box)``.
 
     Only on a raster image of the view's own size with no transform (the canvas's frames), for layers of
     LAYER_IMAGE_VERTICES vertices or more. The key holds the layer object (by identity, checked through a weak
     reference) and its version, drawing order, definition (style) and the view (the image is painted opaque and
     drawn with the layer's opacity, so a new opacity needs no new image): an edit, a filter,
-    a restyle or a reload makes a new PreparedLayer or version, so a stale image is never drawn."""
+    a restyle or a reload makes a new PreparedLayer or version, so a stale image is never drawn.
+
+    At small scales, where the whole layer fits in an image of at most WHOLE_LAYER_AREA times the view's pixels
+    (:func:`_whole_layer_box`), the image covers the whole layer on the view's pixel grid and the key holds the
+    resolution and the grid's phase instead of the view: a pan by whole pixels at that scale is served from it,
+    pixel for pixel (``box``: the image's left and top pixel in the view; None for an image of the view)."""
     if not ctx.raster or len(getattr(layer, "coords", ())) < LAYER_IMAGE_VERTICES:
         return None
     dev = ctx.painter.device()
@@ -247,43 +253,114 @@ def _image_key(ctx: _Ctx, layer, op: float):
             or ctx.w * ctx.h > LAYER_IMAGE_MAX_PX:
         return None
     try:
-        return (id(layer), getattr(layer, "version", 0), layer.z, hash(layer.layer_def), ctx.settings,
-                ctx.fast_strokes)
+        base = (id(layer), getattr(layer, "version", 0), layer.z, hash(layer.layer_def), ctx.fast_strokes)
     except TypeError:  # an unhashable definition: not kept
         return None
+    box = _whole_layer_box(ctx, layer)
+    if box is None:
+        return base + (ctx.settings,), None
+    s = ctx.settings
+    res = s.resolution
+    phase = tuple(int(round((v / res) % 1.0 * PHASE_STEPS)) % PHASE_STEPS for v in (s.extent[0], s.extent[3]))
+    return base + ("whole", float(f"{res:.10g}"), phase, s.dpi, s.crs_epsg, box[2], box[3]), box
 
 
-def _paint_from_image(ctx: _Ctx, layer, op: float, key, cancelled) -> int:
-    """Paint a large layer from its image of this view when it has one (a redraw of an unchanged layer, as QGIS
-    keeps layer images); else paint it into a new image, keep that (unless cancelled) and draw it."""
+WHOLE_LAYER_AREA = 1.5  # a layer image covers the whole layer when that is at most this many views' pixels
+PHASE_STEPS = 1000  # the pixel grid's phase is compared to a thousandth of a pixel
+
+
+def _whole_layer_box(ctx: _Ctx, layer):
+    """The pixel box (left, top, width, height; left and top in the view's pixels, whole numbers) holding all
+    the layer draws at this scale, with a margin for its strokes, symbols and dots; None when that is larger
+    than WHOLE_LAYER_AREA views."""
+    b = getattr(layer, "bounds", None)
+    if b is None or not len(b):
+        return None
+    ok = np.isfinite(b[:, 0])
+    if not ok.any():
+        return None
+    b = b[ok]
+    style = layer.layer_def.style
+    size_mm = max(float(getattr(style, "size_mm", 0) or 0), float(style.stroke_width_mm or 0), 0.3)
+    m = int(np.ceil(size_mm * ctx.ppmm)) + 4
+    s = ctx.settings
+    res = s.resolution
+    xmin, _, _, ymax = s.extent
+    bx0, by0, bx1, by1 = float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max())
+    left = int(np.floor((bx0 - xmin) / res)) - m
+    top = int(np.floor((ymax - by1) / res)) - m
+    # the size from the layer alone (not from where the view's pixels fall), so that a pan finds the same key
+    w, h = int(np.ceil((bx1 - bx0) / res)) + 2 * m + 1, int(np.ceil((by1 - by0) / res)) + 2 * m + 1
+    if w <= 0 or h <= 0 or w * h > WHOLE_LAYER_AREA * ctx.w * ctx.h or w * h > LAYER_IMAGE_MAX_PX:
+        return None
+    return left, top, w, h
+
+
+def _paint_from_image(ctx: _Ctx, layer, op: float, keyed, cancelled) -> int:
+    """Paint a large layer from its kept image when it has one (a redraw of an unchanged layer, as QGIS keeps
+    layer images; at small scales also a pan by whole pixels: :func:`_image_key`); else paint it into a new
+    image, keep that (unless cancelled) and draw it."""
+    key, box = keyed
     with _LAYER_IMAGES_LOCK:
         hit = _LAYER_IMAGES.get(key)
         if hit is not None and hit[0]() is layer:
             _LAYER_IMAGES.move_to_end(key)
         else:
             hit = None
+    at = QPointF(0, 0)
     if hit is not None:
         img, n = hit[1], hit[2]
-    else:
-        img = ctx.layer_image()
+        if box is not None:  # the kept image's place in this view: a whole number of pixels away
+            ox, oy = hit[3]
+            s = ctx.settings
+            dx, dy = (ox - s.extent[0]) / s.resolution, (s.extent[3] - oy) / s.resolution
+            if abs(dx - round(dx)) > 1e-3 or abs(dy - round(dy)) > 1e-3:
+                hit = None
+            else:
+                at = QPointF(round(dx), round(dy))
+    if hit is None:
+        if box is None:
+            sub, origin = ctx, None
+            img = ctx.layer_image()
+        else:
+            left, top, w, h = box
+            s = ctx.settings
+            res = s.resolution
+            x0, y1 = s.extent[0] + left * res, s.extent[3] - top * res
+            sub = _Ctx.__new__(_Ctx)
+            sub.__dict__.update(ctx.__dict__)
+            sub.settings = replace(s, extent=(x0, y1 - h * res, x0 + w * res, y1), width_px=w, height_px=h)
+            sub.w, sub.h = w, h
+            sub.res = sub.settings.resolution
+            origin = (x0, y1)
+            img = sub.layer_image()
+            at = QPointF(left, top)
         p = QPainter(img)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         try:
-            n = _paint_body(ctx.sub(p), layer, cancelled)
+            n = _paint_body(sub.sub(p), layer, cancelled)
         finally:
             p.end()
         if not cancelled():
             with _LAYER_IMAGES_LOCK:
-                _LAYER_IMAGES[key] = (weakref.ref(layer), img, n)
+                _LAYER_IMAGES[key] = (weakref.ref(layer), img, n, origin)
                 total = sum(v[1].sizeInBytes() for v in _LAYER_IMAGES.values())
                 while total > LAYER_IMAGE_BYTES and len(_LAYER_IMAGES) > 1:
                     total -= _LAYER_IMAGES.popitem(last=False)[1][1].sizeInBytes()
+    if box is not None and not QRectF(0, 0, ctx.w, ctx.h).contains(QRectF(at, QSizeF(img.width(), img.height()))):
+        n = _distinct_in_view(ctx, layer)  # part of the layer's image is out of view: count what is in it
     ctx.painter.save()
     if op < 1.0:
         ctx.painter.setOpacity(op)
-    ctx.painter.drawImage(QPointF(0, 0), img)
+    ctx.painter.drawImage(at, img)
     ctx.painter.restore()
     return n
+
+
+def _distinct_in_view(ctx: _Ctx, layer) -> int:
+    style = layer.layer_def.style
+    margin = (float(style.stroke_width_mm or 0) * ctx.ppmm / 2 + 1) * ctx.res
+    return int(np.count_nonzero(layer.visible_mask(ctx.settings.extent, margin)))
 
 
 def clear_layer_images() -> None:

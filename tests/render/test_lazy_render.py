@@ -259,6 +259,7 @@ def test_layer_images_stay_within_their_memory(app, monkeypatch):
 
     monkeypatch.setattr(painter, "LAYER_IMAGE_VERTICES", 1000)
     monkeypatch.setattr(painter, "LAYER_IMAGE_BYTES", 3 * 200 * 200 * 4)  # three 200×200 images
+    monkeypatch.setattr(painter, "WHOLE_LAYER_AREA", 0.0)  # images of the view (else one image serves the pans)
     painter.clear_layer_images()
     prep = PreparedLayer.from_gdf(load_catalogue()["grids"], _big_grid(20), 4544, projected=True)
     view = MapSettings(prep.total_bounds(), 200, 200, crs_epsg=4544)
