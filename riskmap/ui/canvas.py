@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from riskmap.marks import DEMO_MARK
 from riskmap.render.fonts import ensure_fonts, map_font
 from riskmap.render.image import LabelJob, RenderJob
+from riskmap.render.scroll import SCROLL_MAX_SHARE, ScrollJob, scroll_shift, uncovered_share
 from riskmap.render.settings import MapSettings
 from riskmap.ui.i18n import joined, tr
 from riskmap.ui.tiles import TileLayer, TileStore, ViewGeometry, draw_tiles, tiles_for_view
@@ -95,6 +96,8 @@ class MapCanvas(QWidget):
                                 crs_epsg=workspace.map_epsg)
         self._image: QImage | None = None
         self._image_view: MapSettings | None = None
+        self._image_rsettings: MapSettings | None = None
+        self._image_frame_key = None
         self._image_seq = -1
         self._seq = 0
         self._job: RenderJob | None = None
@@ -346,7 +349,7 @@ class MapCanvas(QWidget):
         if self._job is not None:
             self._job.cancel()
         self._seq += 1
-        job = self.render_job(labels=False)
+        job = self._scroll_job(self.render_job(labels=False))
         job.seq = self._seq
         job.t0 = time.perf_counter()
         job.label_key = self._label_key(self.view)
@@ -366,6 +369,30 @@ class MapCanvas(QWidget):
         ljob.t0 = job.t0
         self._label_job = ljob
         self._futures.append(_render_executor().submit(_run_job, ljob, self._relay))
+
+    def _frame_key(self):
+        """What the map frame (no labels) depends on besides the view: the visible layers' data, order, opacity
+        and the selection (a frame drawn with the same key can be moved by a pan: riskmap.render.scroll)."""
+        state = tuple((layer.id, layer.version, id(layer.prepared), getattr(layer.prepared, "version", 0),
+                       getattr(layer.prepared, "z", 0), layer.opacity) for layer in self.workspace.visible_layers())
+        selection = tuple(sorted((k, len(v), hash(np.asarray(v).tobytes()))
+                                 for k, v in self.workspace.selection.items() if len(v)))
+        return self.devicePixelRatioF() or 1.0, state, selection
+
+    def _scroll_job(self, job: RenderJob) -> RenderJob:
+        """``job``, or a :class:`~riskmap.render.scroll.ScrollJob` starting from the frame shown when the view is
+        that frame's moved by whole pixels and nothing else changed (only the uncovered strips are rendered); a
+        refresh of the same view draws it whole."""
+        job.frame_key = key = self._frame_key()
+        if self._image is None or self._image_rsettings is None or key != self._image_frame_key or self.aggregated:
+            return job  # (aggregates of the last frame took the points of its view only)
+        shift = scroll_shift(self._image_rsettings, job.settings)
+        s = job.settings
+        if shift is None or shift == (0, 0) or uncovered_share(s.width_px, s.height_px, *shift) > SCROLL_MAX_SHARE:
+            return job
+        out = ScrollJob(job.settings, job.layers, self._image, self._image_rsettings, **job.kw)
+        out.view, out.dpr, out.frame_key = job.view, job.dpr, key
+        return out
 
     def _job_done(self, job: RenderJob) -> None:
         if isinstance(job, LabelJob):
@@ -404,6 +431,8 @@ class MapCanvas(QWidget):
             img.setDevicePixelRatio(job.dpr)
         self._image = img
         self._image_view = job.view
+        self._image_rsettings = job.settings  # the device pixels' view, and what else the frame was drawn from
+        self._image_frame_key = getattr(job, "frame_key", None)
         self._image_seq = getattr(job, "seq", self._seq)
         self._set_aggregated(tuple(job.stats.aggregated) if job.stats is not None else ())
         key = self._image_key = getattr(job, "label_key", None)
