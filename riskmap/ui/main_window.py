@@ -546,8 +546,11 @@ class MainWindow(QMainWindow):
                 epsg = map_epsg_for(project, crs_choice)
                 catalogue = project_catalogue(project)
                 sizes = layer_sizes(project, catalogue.values())
-                small = {k: d for k, d in catalogue.items()  # layers read by view are quick: in the first frame
-                         if sizes[k] <= BIG_LAYER or reads_by_view(d, sizes[k])}
+                # small layers and the points read by view (compact arrays, quick from the user's cache) are in
+                # the first frame; large lines and polygons read by view (a city's lifelines and grid cells:
+                # millions of vertices, decimated for the view) follow like the other large layers
+                small = {k: d for k, d in catalogue.items()
+                         if sizes[k] <= BIG_LAYER or (reads_by_view(d, sizes[k]) and d.geometry == "point")}
                 loaded = {layer.id: layer for layer in
                           load_layers(project, epsg, lambda f, m: progress(0.05 + 0.95 * f, m), cancelled, small)}
                 big = [d for k, d in catalogue.items() if k not in small]
@@ -588,11 +591,17 @@ class MainWindow(QMainWindow):
         self.loading_label.show()
         self.render_bar.show()
 
+        shown = {layer.id for layer in self.workspace.layers if layer.visible}
+        defs = sorted(defs, key=lambda d: d.id not in shown)  # the layers shown first
+        view = self.canvas.view
+
         def work(progress, cancelled):
             for d in defs:
                 if cancelled():
                     raise tasks.Cancelled()
                 layer = load_layer(project, d, epsg)
+                if layer.lazy and d.id in shown:  # what the view draws of it built here, not on the render worker
+                    layer.prepared.for_view(view, labels=False)
                 task.layer_ready.emit(layer)
             return len(defs)
 
