@@ -18,7 +18,8 @@ bench/bench_viewport.py), GeoPackage / PostGIS, to choose how the map gets its a
 - SQL aggregation per view (R-tree join, GROUP BY cell, full extent): 9.1 s on the GeoPackage, twice the
   whole read of the arrays measured beside it (4.4 s) — rejected;
 - compact arrays read once (:func:`read_points`, about 32 bytes a row): 1.55 s / 1.36 s (4–9 s at load 7–8),
-  kept in the user's cache between sessions (:func:`read_points_cached`): 0.24 s / 0.39 s; then binned with
+  kept in the user's cache between sessions (:func:`read_points_cached`): 0.24 s / 0.39 s, of which projecting to
+  the map's CRS took 0.2 s: kept projected, 0.06 s (×10 city, GeoPackage, load 5); then binned with
   numpy per view (:func:`bin_points`, no sort) and drawn: full redraw 72 ms / 54 ms, 10× zoom 21 ms / 17 ms
   (143 ms / 333 ms and 38 ms / 125 ms at load 7–8) — chosen (riskmap.render.lazy);
 - :func:`aggregate_points` of the whole layer at 0.01° (box read, then binned): 3.8 s / 1.5 s, for boxes;
@@ -476,17 +477,20 @@ def _cache_names(project, layer_def, field, stamp) -> tuple[str, str]:
     return ident, hashlib.sha256(stamp.encode()).hexdigest()[:16]
 
 
-def read_points_cached(project, layer_def, cache_dir, *, field: str | None = "style") -> dict[str, np.ndarray]:
+def read_points_cached(project, layer_def, cache_dir, *, field: str | None = "style",
+                       epsg: int = SRID) -> dict[str, np.ndarray]:
     """:func:`read_points` of the whole layer, kept in ``cache_dir`` between sessions (about 32 bytes a row,
     numbers only, loaded without pickle) and used again while :func:`points_stamp` is unchanged; read from
-    the project (and kept) otherwise. A cache that cannot be written is no error."""
+    the project (and kept) otherwise. A cache that cannot be written is no error. ``epsg``: ``x`` and ``y`` in
+    that CRS (the map's: projecting 1M points took longer than reading them from the cache; NaN stays NaN)."""
     if field == "style":
         field = _style_field(layer_def)
+    epsg = int(epsg)
     stamp = points_stamp(project, layer_def) if cache_dir is not None else None
     if stamp is None:
-        return read_points(project, layer_def, field=field)
+        return _points_in(read_points(project, layer_def, field=field), epsg)
     folder = Path(cache_dir)
-    ident, version = _cache_names(project, layer_def, field, stamp)
+    ident, version = _cache_names(project, layer_def, field if epsg == SRID else f"{field or ''}@{epsg}", stamp)
     path = folder / f"points-{ident}-{version}.npz"
     try:
         with np.load(path, allow_pickle=False) as z:
@@ -495,11 +499,26 @@ def read_points_cached(project, layer_def, cache_dir, *, field: str | None = "st
             return out
     except (OSError, ValueError, KeyError):
         pass
-    out = read_points(project, layer_def, field=field)
+    out = _points_in(read_points(project, layer_def, field=field), epsg)
     if field and out["value"].dtype == object:  # text values: not kept (the cache holds numbers only)
         return out
     _save_arrays(folder, f"points-{ident}-", path, out)
     return out
+
+
+def _points_in(pts: dict, epsg: int) -> dict:
+    """:func:`read_points`'s arrays with ``x`` and ``y`` projected to ``epsg`` (unlocated rows stay NaN)."""
+    if epsg != SRID and len(pts["x"]):
+        from riskmap.crs import reproject_coords
+
+        x, y = np.asarray(pts["x"], dtype=np.float64), np.asarray(pts["y"], dtype=np.float64)
+        ok = np.isfinite(x) & np.isfinite(y)
+        mx, my = np.full(len(x), np.nan), np.full(len(y), np.nan)
+        if ok.any():
+            xy = reproject_coords(np.column_stack([x[ok], y[ok]]), SRID, epsg)
+            mx[ok], my[ok] = xy[:, 0], xy[:, 1]
+        pts["x"], pts["y"] = mx, my
+    return pts
 
 
 # ---------------------------------------------------------------- lines and polygons as compact arrays
