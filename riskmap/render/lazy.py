@@ -46,7 +46,6 @@ POINT_BUDGET = 50_000  # exact points per view; more draw as aggregates
 CELL_MM = 3.2  # aggregate cell side on screen or paper (a 2.4 mm symbol and a gap)
 TILE_PX = 512  # name and shape tiles: about this many pixels of the view across
 NAME_TILES = 64
-INDEX_CELLS = 256  # the grid finding a view's points (LazyPrepared.points_within): 65,536 cells
 SHAPE_TILES = 48
 VIEWS = 4  # resolved views kept (the frame and its label pass share one)
 AGG_ZH = "（已聚合：每个符号为一片区域内最高等级）"
@@ -339,50 +338,6 @@ class LazyPrepared:
         with np.errstate(invalid="ignore"):
             return (x >= xmin - margin) & (x <= xmax + margin) & (y >= ymin - margin) & (y <= ymax + margin)
 
-    def points_within(self, extent, margin: float = 0.0) -> np.ndarray:
-        """``np.flatnonzero(visible_mask(extent, margin))`` of a point layer (ascending row indices), found through
-        a grid of :data:`INDEX_CELLS` × :data:`INDEX_CELLS` cells over the located points (built once per
-        arrays: the rows sorted by cell) when the view covers few of its cells, so a view 10× in tests a few
-        ten thousand points rather than all of a city's million; the same comparisons decide."""
-        pts = self._arrays()
-        x0, y0, cell, order, starts = self._point_index(pts)
-        g = INDEX_CELLS
-        xmin, ymin, xmax, ymax = extent
-        lo_x, lo_y, hi_x, hi_y = xmin - margin, ymin - margin, xmax + margin, ymax + margin
-        with np.errstate(invalid="ignore"):
-            c = np.floor((np.array([lo_x, hi_x, lo_y, hi_y]) - [x0, x0, y0, y0]) / cell)
-        if not np.isfinite(c).all() or (c[1] - c[0] + 1) * (c[3] - c[2] + 1) > g * g // 4:
-            return np.flatnonzero(self.visible_mask(extent, margin))
-        cx0, cx1, cy0, cy1 = (int(v) for v in np.clip(c, 0, g - 1))
-        rows = np.arange(cy0, cy1 + 1, dtype=np.int64) * g
-        a, b = starts[rows + cx0], starts[rows + cx1 + 1]
-        n = b - a
-        run = np.zeros(len(n) + 1, dtype=np.int64)
-        np.cumsum(n, out=run[1:])
-        cand = order[np.repeat(a - run[:-1], n) + np.arange(run[-1], dtype=np.int64)]
-        x, y = pts["x"][cand], pts["y"][cand]
-        return np.sort(cand[(x >= lo_x) & (x <= hi_x) & (y >= lo_y) & (y <= hi_y)])
-
-    def _point_index(self, pts: dict):
-        """(x0, y0, cell side, rows of the located points sorted by cell, start of each cell in them)."""
-        idx = pts.get("index")
-        if idx is None:
-            with self._lock:
-                idx = pts.get("index")
-                if idx is None:
-                    g = INDEX_CELLS
-                    loc = np.flatnonzero(pts["located"])
-                    x, y = pts["x"][loc], pts["y"][loc]
-                    x0, y0 = (float(x.min()), float(y.min())) if len(loc) else (0.0, 0.0)
-                    cell = max(float(x.max()) - x0, float(y.max()) - y0) / g if len(loc) else 0.0
-                    cell = cell if cell > 0 else 1.0
-                    key = (np.minimum(((y - y0) / cell).astype(np.int64), g - 1) * g
-                           + np.minimum(((x - x0) / cell).astype(np.int64), g - 1))
-                    o = np.argsort(key, kind="stable")
-                    starts = np.searchsorted(key[o], np.arange(g * g + 1, dtype=np.int64))
-                    idx = pts["index"] = (x0, y0, cell, loc[o], starts)
-        return idx
-
     def total_bounds(self) -> tuple[float, float, float, float] | None:
         if self.point_arrays:
             pts = self._arrays()
@@ -408,7 +363,7 @@ class LazyPrepared:
         """Whether the view ``settings`` shows aggregates (more than POINT_BUDGET points in it)."""
         if not self.point_arrays:
             return False
-        return len(self.points_within(settings.extent, self._margin(settings))) > POINT_BUDGET
+        return int(np.count_nonzero(self.visible_mask(settings.extent, self._margin(settings)))) > POINT_BUDGET
 
     def _margin(self, settings: MapSettings) -> float:
         return (self.layer_def.style.size_mm * settings.px_per_mm() + 2) * settings.resolution
@@ -445,7 +400,7 @@ class LazyPrepared:
 
     def _points_view(self, settings: MapSettings, with_labels: bool) -> PreparedLayer:
         pts = self._arrays()
-        inside = self.points_within(settings.extent, self._margin(settings))
+        inside = np.flatnonzero(self.visible_mask(settings.extent, self._margin(settings)))
         if len(inside) > POINT_BUDGET:
             return self._aggregates(settings, pts, inside)
         ids = pts["id"][inside]
