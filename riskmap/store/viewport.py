@@ -36,6 +36,7 @@ import contextlib
 import gc
 import hashlib
 import re
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +69,9 @@ def _table(layer_def):
 
 def _pg(project) -> bool:
     return project.dialect == "postgresql"
+
+
+_DAMAGED = (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile)  # a cache file not to be used (read again)
 
 
 def layer_rows(project, layer_def) -> int:
@@ -497,7 +501,7 @@ def read_points_cached(project, layer_def, cache_dir, *, field: str | None = "st
             out = {k: z[k] for k in z.files}
         if "id" in out and "x" in out and "y" in out and (not field or "value" in out):
             return out
-    except (OSError, ValueError, KeyError):
+    except _DAMAGED:
         pass
     out = _points_in(read_points(project, layer_def, field=field), epsg)
     if field and out["value"].dtype == object:  # text values: not kept (the cache holds numbers only)
@@ -595,7 +599,7 @@ def read_shapes_cached(project, layer_def, cache_dir, *, field: str | None = "st
                 out["value"] = value
             if not field or "value" in out:
                 return out
-    except (OSError, ValueError, KeyError):
+    except _DAMAGED:
         pass
     out = _shapes_in(read_shapes(project, layer_def, field=field), epsg)
     keep = dict(out)
@@ -605,6 +609,31 @@ def read_shapes_cached(project, layer_def, cache_dir, *, field: str | None = "st
         keep["value_none"] = none
         keep["value_text"] = np.where(none, "", out["value"]).astype(str) if len(none) else np.zeros(0, dtype="U1")
     _save_arrays(folder, f"shapes-{ident}-", path, keep)
+    return out
+
+
+def kept_arrays(project, layer_def, cache_dir, name: str, stamp: str | None, compute, check=None) -> dict:
+    """Numeric arrays derived from a layer's rows (``compute()`` → dict of arrays; e.g. the decimated band of a
+    line layer, riskmap.render.lazy), kept in ``cache_dir`` between sessions like :func:`read_points_cached`
+    (numbers only, loaded without pickle), under ``name`` (what they are, with everything they depend on) and
+    ``stamp``: the layer's :func:`points_stamp` taken *before* the rows they derive from were read, so that
+    arrays derived from rows older than the project are never found under its newer stamp. A file that
+    ``check(arrays)`` refuses, is truncated or is not there is computed again; None ``stamp`` or
+    ``cache_dir``: computed, not kept."""
+    if stamp is None or cache_dir is None:
+        return compute()
+    folder = Path(cache_dir)
+    ident, version = _cache_names(project, layer_def, name, stamp)
+    path = folder / f"derived-{ident}-{version}.npz"
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            out = {k: z[k] for k in z.files}
+        if check is None or check(out):
+            return out
+    except _DAMAGED:
+        pass
+    out = compute()
+    _save_arrays(folder, f"derived-{ident}-", path, out)
     return out
 
 
