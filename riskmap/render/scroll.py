@@ -28,10 +28,10 @@ width and a fifth of the height (47 % of the frame uncovered), GeoPackage: see b
 from __future__ import annotations
 
 import time
-from dataclasses import replace
+from dataclasses import fields, replace
 
 from PySide6.QtCore import QPoint
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QImage, QPainter, QRegion
 
 from riskmap.render.image import RenderJob, new_image, render_image
 from riskmap.render.lazy import resolve_layers
@@ -50,7 +50,7 @@ def scroll_shift(old: MapSettings, new: MapSettings) -> tuple[int, int] | None:
     >>> scroll_shift(a, a.panned(7, -3)), scroll_shift(a, a.panned(0.5, 0)), scroll_shift(a, a.zoomed(2))
     ((7, -3), None, None)
     """
-    if replace(old, extent=new.extent) != new:
+    if any(getattr(old, f.name) != getattr(new, f.name) for f in fields(MapSettings) if f.name != "extent"):
         return None
     res = new.resolution
     if abs(old.resolution - res) > 1e-9 * res:
@@ -94,17 +94,52 @@ def sub_view(settings: MapSettings, x: int, y: int, w: int, h: int) -> MapSettin
                    width_px=int(w), height_px=int(h))
 
 
+def placements(settings: MapSettings, pieces) -> list[tuple[QImage, tuple[int, int]]]:
+    """The ``(image, shift)`` of each ``(image, its settings)`` of ``pieces`` that shows part of ``settings``
+    moved by whole pixels (:func:`scroll_shift`), in the order given."""
+    w, h = settings.width_px, settings.height_px
+    out = []
+    for img, st in pieces:
+        if img is None or st is None or img.width() != w or img.height() != h:
+            continue
+        shift = scroll_shift(st, settings)
+        if shift is not None and abs(shift[0]) < w and abs(shift[1]) < h:
+            out.append((img, shift))
+    return out
+
+
+def left_over(w: int, h: int, shifts) -> list[tuple[int, int, int, int]]:
+    """Rectangles (x, y, width, height) of a ``w`` × ``h`` frame that frames moved by ``shifts`` leave uncovered.
+
+    >>> left_over(100, 50, [(30, -10)])  # the area of uncovered(100, 50, 30, -10), cut in bands
+    [(0, 0, 30, 40), (0, 40, 100, 10)]
+    >>> left_over(100, 50, [(30, -10), (-70, -10)])  # and the frame that was to the left of it
+    [(0, 40, 100, 10)]
+    """
+    region = QRegion(0, 0, w, h)
+    for dx, dy in shifts:
+        region = region.subtracted(QRegion(dx, dy, w, h))
+    return [(r.x(), r.y(), r.width(), r.height()) for r in region]
+
+
 class ScrollJob(RenderJob):
     """A :class:`RenderJob` of the map frame (``labels=False``) of ``settings`` that starts from ``base``, the
-    frame of ``base_settings`` drawn from the same layers in the same state (the caller's promise), when
-    :func:`scroll_shift` finds a pan of whole pixels uncovering at most :data:`SCROLL_MAX_SHARE` of the frame
-    and no layer is drawn aggregated; else a full render. ``scrolled``: the shift used, or None."""
+    frame of ``base_settings``, and ``sources`` (``(image, settings)`` of other frames, e.g. the neighbours the
+    canvas rendered ahead), all drawn from the same layers in the same state (the caller's promise): those that
+    :func:`scroll_shift` finds moved by whole pixels are drawn, and only what they leave uncovered is rendered,
+    when that is at most :data:`SCROLL_MAX_SHARE` of the frame and no layer is drawn aggregated; else a full
+    render. ``scrolled``: the base's shift when it was used, else None; ``pieces``: the frames used;
+    ``rendered``: the rectangles rendered anew."""
 
-    def __init__(self, settings: MapSettings, layers, base: QImage, base_settings: MapSettings, **kw):
+    def __init__(self, settings: MapSettings, layers, base: QImage | None, base_settings: MapSettings | None,
+                 sources=(), **kw):
         super().__init__(settings, layers, **kw)
         self.base = base
         self.base_settings = base_settings
+        self.sources = list(sources)
         self.scrolled: tuple[int, int] | None = None
+        self.pieces = 0
+        self.rendered: list[tuple[int, int, int, int]] = []  # the rectangles rendered anew
 
     def run(self) -> QImage | None:
         try:
@@ -119,29 +154,29 @@ class ScrollJob(RenderJob):
         s = self.settings
         kw = dict(self.kw)
         background = kw.pop("background", None)
-        shift = scroll_shift(self.base_settings, s) if not kw.get("labels", True) else None
-        if shift is None or self.base is None or self.base.size().width() != s.width_px \
-                or self.base.size().height() != s.height_px \
-                or uncovered_share(s.width_px, s.height_px, *shift) > SCROLL_MAX_SHARE:
+        placed = [] if kw.get("labels", True) else \
+            placements(s, [*self.sources, (self.base, self.base_settings)])  # the base drawn last
+        rects = left_over(s.width_px, s.height_px, [sh for _, sh in placed])
+        if not placed or sum(r[2] * r[3] for r in rects) > SCROLL_MAX_SHARE * s.width_px * s.height_px:
             return self._whole(s, self.layers, background, kw)
         t0 = time.perf_counter()
         cancel = self._cancel.is_set
         layers = resolve_layers(drawn_layers(self.layers, kw.get("opacity"), s), s, labels=False, cancel=cancel)
         if any(getattr(lay, "aggregated", False) for lay in layers):
             return self._whole(s, layers, background, kw)
-        dx, dy = shift
         img = new_image(s, background)
-        base = QImage(self.base)  # a shallow copy: the canvas keeps showing its own
-        base.setDevicePixelRatio(1.0)
         stats = RenderStats()
         p = QPainter(img)
         try:
             p.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
-            p.drawImage(QPoint(dx, dy), base)
+            for piece, (dx, dy) in placed:
+                piece = QImage(piece)  # a shallow copy: the canvas keeps showing its own
+                piece.setDevicePixelRatio(1.0)
+                p.drawImage(QPoint(dx, dy), piece)
             p.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceOver)
             p.setRenderHint(QPainter.RenderHint.Antialiasing)
             p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-            for x, y, w, h in uncovered(s.width_px, s.height_px, dx, dy):
+            for x, y, w, h in rects:
                 p.save()
                 p.translate(x, y)
                 try:
@@ -160,7 +195,10 @@ class ScrollJob(RenderJob):
         stats.cancelled = stats.cancelled or cancel()
         stats.elapsed_s = time.perf_counter() - t0
         self.stats = stats
-        self.scrolled = shift
+        self.pieces = len(placed)
+        self.rendered = rects
+        base = placements(s, [(self.base, self.base_settings)])
+        self.scrolled = base[0][1] if base else None
         return img
 
     def _whole(self, s, layers, background, kw) -> QImage | None:
