@@ -139,7 +139,7 @@ class LazyPrepared:
         self._sql_lock = threading.Lock()
         self._points: dict | None = None
         self._shapes: dict | None = None
-        self._bands: OrderedDict = OrderedDict()  # decimated (coords, offsets) of the whole layer per band
+        self._bands: OrderedDict = OrderedDict()  # the whole layer decimated per band, or aggregated per cell size
         self._counts: np.ndarray | None = None
         self._sql: np.ndarray | None = None  # counts by one GROUP BY, before the arrays are read
         self._views: OrderedDict = OrderedDict()
@@ -297,6 +297,7 @@ class LazyPrepared:
         new._counts = np.bincount(cls[exists], minlength=len(self.classes))
         new._lock = threading.RLock()
         new._views = OrderedDict()
+        new._bands = OrderedDict()  # aggregates of other levels
         new._tiles = self._tiles  # names do not change with the date
         new.version = self.version + 1
         return new
@@ -416,10 +417,29 @@ class LazyPrepared:
         return prep
 
     def _aggregates(self, settings: MapSettings, pts: dict, inside: np.ndarray) -> PreparedLayer:
+        """The points ``inside`` the view binned into cells of CELL_MM on a grid fixed to the map. When most of
+        the layer's located points are in view, the whole layer is binned instead (each cell counts all its
+        points, in view or not) and kept per cell size (LOD_BANDS): a pan at that scale, or a return to it,
+        takes the same cells without binning a million points again."""
         from riskmap.store.viewport import bin_points
 
         cell = CELL_MM * settings.px_per_mm() * settings.resolution
-        xmin, ymin, xmax, ymax = settings.extent
+        n_located = pts.get("n_located")
+        if n_located is None:
+            n_located = pts["n_located"] = int(np.count_nonzero(pts["located"]))
+        whole = 2 * len(inside) >= n_located
+        key = ("aggregates", float(f"{cell:.10g}"))
+        if whole:
+            with self._lock:
+                hit = self._bands.get(key)
+                if hit is not None:
+                    self._bands.move_to_end(key)
+                    return hit
+            inside = np.flatnonzero(pts["located"])
+            xs, ys = pts["x"][inside], pts["y"][inside]
+            xmin, ymin, xmax, ymax = float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max())
+        else:
+            xmin, ymin, xmax, ymax = settings.extent
         pad = cell
         box = (math.floor((xmin - pad) / cell) * cell, math.floor((ymin - pad) / cell) * cell, xmax + pad, ymax + pad)
         rank = self._rank_of[pts["cls"][inside]]
@@ -435,6 +455,12 @@ class LazyPrepared:
                                -1 - np.arange(len(x), dtype=np.int64), text[order])
         prep.aggregated = True
         prep.counts_drawn = count[order]
+        if whole:
+            with self._lock:
+                if self._points is pts:
+                    self._bands[key] = prep
+                    while len(self._bands) > LOD_BANDS:
+                        self._bands.popitem(last=False)
         return prep
 
     def _tile_keys(self, settings: MapSettings):
