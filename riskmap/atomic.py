@@ -141,6 +141,10 @@ def _user_error(exc: BaseException, tmp: Path, out: Path) -> BaseException | Non
         return new
     if isinstance(exc, OSError):
         reason = exc.strerror or type(exc).__name__
+        other = exc.filename is not None and not str(exc.filename).startswith(str(tmp))
+        if other:  # a file read while writing (a template, an image) is the one to name
+            return RiskmapError(f"无法生成 {out}：{exc.filename}（{reason}）",
+                                f"cannot make {out}: {exc.filename} ({reason})")
         return RiskmapError(f"无法写入文件: {out}（{reason}）", f"cannot write the file: {out} ({reason})")
     return None
 

@@ -93,6 +93,18 @@ def test_error_inside_names_the_target_not_the_temporary_path(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_missing_file_read_while_writing_is_named(tmp_path):
+    """A template or image missing while a file is written is the file the message names, not the output."""
+    out = tmp_path / "简报.docx"
+    missing = tmp_path / "templates" / "default-header.xml"
+    with pytest.raises(RiskmapError) as info:
+        with atomic_path(out):
+            open(missing, "rb")
+    assert str(info.value) == (f"无法生成 {out}：{missing}（No such file or directory） / "
+                               f"cannot make {out}: {missing} (No such file or directory)")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_project_create_failure_names_the_project_file(tmp_path):
     from riskmap.store import Project
 
