@@ -612,28 +612,42 @@ def read_shapes_cached(project, layer_def, cache_dir, *, field: str | None = "st
     return out
 
 
-def kept_arrays(project, layer_def, cache_dir, name: str, stamp: str | None, compute, check=None) -> dict:
+KEPT_PER_FAMILY = 4  # kept_arrays: files kept per family (the last used)
+
+
+def kept_arrays(project, layer_def, cache_dir, name: str, stamp: str | None, compute, check=None, *,
+                family: str | None = None, keep: int = KEPT_PER_FAMILY) -> dict:
     """Numeric arrays derived from a layer's rows (``compute()`` → dict of arrays; e.g. the decimated band of a
     line layer, riskmap.render.lazy), kept in ``cache_dir`` between sessions like :func:`read_points_cached`
     (numbers only, loaded without pickle), under ``name`` (what they are, with everything they depend on) and
     ``stamp``: the layer's :func:`points_stamp` taken *before* the rows they derive from were read, so that
     arrays derived from rows older than the project are never found under its newer stamp. A file that
     ``check(arrays)`` refuses, is truncated or is not there is computed again; None ``stamp`` or
-    ``cache_dir``: computed, not kept."""
+    ``cache_dir``: computed, not kept. Of the files of one ``family`` (say the aggregates of a layer at every
+    scale), the ``keep`` used last are kept, older ones deleted, so zooming about does not fill the disk."""
     if stamp is None or cache_dir is None:
         return compute()
     folder = Path(cache_dir)
+    fam = _cache_names(project, layer_def, family or name, "")[0][:12]
     ident, version = _cache_names(project, layer_def, name, stamp)
-    path = folder / f"derived-{ident}-{version}.npz"
+    path = folder / f"derived-{fam}-{ident}-{version}.npz"
     try:
         with np.load(path, allow_pickle=False) as z:
             out = {k: z[k] for k in z.files}
         if check is None or check(out):
+            with contextlib.suppress(OSError):
+                path.touch()  # used now: kept longest among its family
             return out
     except _DAMAGED:
         pass
     out = compute()
-    _save_arrays(folder, f"derived-{ident}-", path, out)
+    _save_arrays(folder, f"derived-{fam}-{ident}-", path, out)
+    try:
+        files = sorted(folder.glob(f"derived-{fam}-*.npz"), key=lambda f: f.stat().st_mtime_ns, reverse=True)
+        for old in files[max(int(keep), 1):]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass
     return out
 
 

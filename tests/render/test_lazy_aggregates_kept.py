@@ -89,3 +89,48 @@ def test_edits_other_dates_and_part_views_do_not_take_kept_cells(setup):
     lz.drop()
     again = lz.for_view(full)
     assert again is not agg and calls[-1] == len(data["id"])
+
+
+def test_the_whole_layers_cells_kept_between_sessions(setup, tmp_path):
+    import riskmap.render.lazy as lazy
+    from riskmap.model import Enterprise
+
+    lz, full, x, y, data, calls = setup
+    cache = tmp_path / "cache"
+    first = lazy.LazyPrepared(lz.project, lz.layer_def, 4544, len(data["id"]), cache_dir=cache)
+    a = first.for_view(full)
+    assert len(calls) == 1 and len(list(cache.glob("derived-*.npz"))) == 1
+    second = lazy.LazyPrepared(lz.project, lz.layer_def, 4544, len(data["id"]), cache_dir=cache)
+    b = second.for_view(full.panned(5, 5))
+    assert len(calls) == 1  # the next session: the cells from disk, not binned
+    assert np.array_equal(a.coords, b.coords) and np.array_equal(a.cls, b.cls)
+    assert np.array_equal(a.counts_drawn, b.counts_drawn) and list(a.label_text) == list(b.label_text)
+    # an edit: the red enterprise turns blue; a new session bins afresh and no cell is red any more
+    red = int(data["id"][np.flatnonzero(data["level"] == 1)[0]])
+    with lz.project.session(history=False) as s:
+        s.get(Enterprise, red).level = 4
+    third = lazy.LazyPrepared(lz.project, lz.layer_def, 4544, len(data["id"]), cache_dir=cache)
+    c = third.for_view(full)
+    assert len(calls) == 2 and not any(c.classes[k].key == 1 for k in c.cls)
+    # another date's levels are never kept (nor taken from disk)
+    past = third.with_levels(np.ones(len(data["id"]), dtype=bool), np.full(len(data["id"]), 1.0))
+    d = past.for_view(full)
+    assert len(calls) == 3 and all(d.classes[k].key == 1 for k in d.cls)
+    assert len(list(cache.glob("derived-*.npz"))) == 1
+
+
+def test_kept_cells_of_many_scales_stay_few(setup, tmp_path):
+    import riskmap.render.lazy as lazy
+    import riskmap.store.viewport as viewport
+
+    lz, full, x, y, data, calls = setup
+    cache = tmp_path / "cache"
+    views = [full.zoomed(0.9 ** k) for k in range(7)]  # seven scales, each its own cell size
+    for v in views:
+        lazy.LazyPrepared(lz.project, lz.layer_def, 4544, len(data["id"]), cache_dir=cache).for_view(v)
+    assert len(calls) == 7 and len(list(cache.glob("derived-*.npz"))) == viewport.KEPT_PER_FAMILY
+    n = len(calls)
+    lazy.LazyPrepared(lz.project, lz.layer_def, 4544, len(data["id"]), cache_dir=cache).for_view(views[-1])
+    assert len(calls) == n  # the last scale's cells are among those kept
+    lazy.LazyPrepared(lz.project, lz.layer_def, 4544, len(data["id"]), cache_dir=cache).for_view(views[0])
+    assert len(calls) == n + 1  # the first one's were dropped
