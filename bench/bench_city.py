@@ -11,13 +11,15 @@ a 1920×1080 offscreen canvas opened the way the application opens a project (Ma
 
 - open to first frame (open_project → the first map frame shown) and to the complete map (every layer drawn,
   labels too), also counted from the process start;
-- full redraw: a render job of the whole city in a view not drawn before (panned a few pixels each time), and
-  of the same view again (riskmap keeps layer images of unchanged large layers: a redraw of a view it has
-  drawn is served from them); min/median of --repeat;
+- full redraw: a render job of the whole city in a view not drawn before (panned a few pixels each time: at small
+  scales riskmap keeps an image of each large layer's whole extent on the view's pixel grid, which serves a pan by
+  whole pixels), of the same view again (layer images kept), and at a scale not drawn before (zoomed out a few
+  per cent: every layer painted); min/median of --repeat;
 - 10× zoom: a render job of the centre at 10× (cold: first time there; warm: median), and through the canvas
   (zoom_by about another point each time → frame shown);
 - pan: the frame painted from the cached image while dragging, and the settled redraw after a pan at 10×
-  (set_view → frame shown; new ground each time);
+  (set_view → frame shown; new ground each time: the last frame moved and the strips it leaves rendered), also
+  after a pause long enough for the canvas to render the four frames around the view ahead;
 - peak memory of that process;
 - each store is opened twice, the second session with the user's cache folder of the first (riskmap keeps big
   layers' compact point arrays there): a first opening and an everyday one;
@@ -174,6 +176,12 @@ def _measure():
     out["full_new_view_s"] = timed(lambda: render(next(new_views)), REPEAT)  # whole city, a view not drawn before
     job = render(full.panned(-41, -29))  # per layer, in a view not drawn before
     out["full_stats"] = {k: round(v, 4) for k, v in job.stats.layer_seconds.items() if v > 0.0005}
+    # the whole city at a scale not drawn before (zoomed out 3-9 %): no kept layer image serves it, every layer
+    # is painted (the decimated bands of that resolution may be kept)
+    new_scales = iter([full.zoomed(1.03 ** -(i + 1)) for i in range(REPEAT)])
+    out["full_new_scale_s"] = timed(lambda: render(next(new_scales)), REPEAT)
+    job = render(full.zoomed(0.955))
+    out["full_scale_stats"] = {k: round(v, 4) for k, v in job.stats.layer_seconds.items() if v > 0.0005}
     c._accept(render(full))
     c.grab().save(os.path.join(os.environ["BENCH_SHOTS"], "full.png"))
     zoomed = full.zoomed(10.0)
@@ -220,6 +228,19 @@ def _measure():
         settled.append(time.perf_counter() - t)
         settle(c)
     out["pan_settled_s"] = [min(settled), sorted(settled)[len(settled) // 2], max(settled)]
+    # the same after a pause: idle, the canvas renders the four frames around the view ahead
+    ahead = []
+    for i in range(REPEAT):
+        t = time.perf_counter()
+        while (c._prefetch_timer.isActive() or c._prefetch_jobs) and time.perf_counter() - t < 30:
+            app.processEvents()
+            time.sleep(0.01)
+        t = time.perf_counter()
+        c.set_view(c.view.panned(W / 3, H / 5 * (1 if i % 2 else -1)))
+        wait_for(c.renderFinished)
+        ahead.append(time.perf_counter() - t)
+        settle(c)
+    out["pan_settled_ahead_s"] = [min(ahead), sorted(ahead)[len(ahead) // 2], max(ahead)]
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 QTimer.singleShot(int(os.environ.get("BENCH_TIMEOUT_MS", "900000")), app.quit)
@@ -529,12 +550,14 @@ def report(results: dict, quick: bool) -> None:
         ("process start to complete map", "process_complete_s", None),
         ("full redraw, a view not drawn before", "full_new_view_s", "full_redraw"),
         ("full redraw, the same view again", "full_redraw_s", "full_redraw"),
+        ("full redraw, a scale not drawn before", "full_new_scale_s", "full_redraw"),
         ("10× zoom, first time there", "zoom10_cold_s", "zoom10"),
         ("10× zoom redraw (median)", "zoom10_redraw_s", "zoom10"),
         ("10× zoom in the canvas (new point)", "canvas_zoom_frame_s", "zoom10"),
         ("pan frame, full view (cache)", "pan_frame_full_s", "pan_frame"),
         ("pan frame, 10× view (cache)", "pan_frame_zoom_s", "pan_frame"),
         ("redraw settled after a pan at 10×", "pan_settled_s", None),
+        ("  the same after a pause (frames around ahead)", "pan_settled_ahead_s", None),
     ]
     titles = {"canvas": "riskmap canvas, first session (the user's cache empty)",
               "canvas_again": "riskmap canvas, second session (the user's cache of the first: compact point arrays)",
@@ -567,6 +590,7 @@ def report(results: dict, quick: bool) -> None:
                          for k, v in (r.get("layers") or {}).items() if v["rows"]}
                 print(f"  {names[s]} layers drawn (rows): {shown}; lazy layers: "
                       f"{'LAZY_ROWS ' + str(r.get('lazy_rows')) if r.get('lazy_available') else 'not in this riskmap'}")
+                print(f"    full view at a scale not drawn before, per layer: {r.get('full_scale_stats')}")
                 print(f"    full view not drawn before, per layer: {r.get('full_stats')}; 10× again, per layer: "
                       f"{r.get('zoom10_stats')} "
                       f"(1:{r.get('zoom10_scale', 0):,})")
