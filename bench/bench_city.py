@@ -18,8 +18,7 @@ a 1920×1080 offscreen canvas opened the way the application opens a project (Ma
 - 10× zoom: a render job of the centre at 10× (cold: first time there; warm: median), and through the canvas
   (zoom_by about another point each time → frame shown);
 - pan: the frame painted from the cached image while dragging, and the settled redraw after a pan at 10×
-  (set_view → frame shown; new ground each time: the last frame moved and the strips it leaves rendered), also
-  after a pause long enough for the canvas to render the four frames around the view ahead;
+  (set_view → frame shown; new ground each time: the last frame moved and the strips it leaves rendered);
 - peak memory of that process;
 - each store is opened twice, the second session with the user's cache folder of the first (riskmap keeps big
   layers' compact point arrays there): a first opening and an everyday one;
@@ -228,19 +227,6 @@ def _measure():
         settled.append(time.perf_counter() - t)
         settle(c)
     out["pan_settled_s"] = [min(settled), sorted(settled)[len(settled) // 2], max(settled)]
-    # the same after a pause: idle, the canvas renders the four frames around the view ahead
-    ahead = []
-    for i in range(REPEAT):
-        t = time.perf_counter()
-        while (c._prefetch_timer.isActive() or c._prefetch_jobs) and time.perf_counter() - t < 30:
-            app.processEvents()
-            time.sleep(0.01)
-        t = time.perf_counter()
-        c.set_view(c.view.panned(W / 3, H / 5 * (1 if i % 2 else -1)))
-        wait_for(c.renderFinished)
-        ahead.append(time.perf_counter() - t)
-        settle(c)
-    out["pan_settled_ahead_s"] = [min(ahead), sorted(ahead)[len(ahead) // 2], max(ahead)]
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 QTimer.singleShot(int(os.environ.get("BENCH_TIMEOUT_MS", "900000")), app.quit)
@@ -557,7 +543,6 @@ def report(results: dict, quick: bool) -> None:
         ("pan frame, full view (cache)", "pan_frame_full_s", "pan_frame"),
         ("pan frame, 10× view (cache)", "pan_frame_zoom_s", "pan_frame"),
         ("redraw settled after a pan at 10×", "pan_settled_s", None),
-        ("  the same after a pause (frames around ahead)", "pan_settled_ahead_s", None),
     ]
     titles = {"canvas": "riskmap canvas, first session (the user's cache empty)",
               "canvas_again": "riskmap canvas, second session (the user's cache of the first: compact point arrays)",

@@ -124,12 +124,12 @@ def left_over(w: int, h: int, shifts) -> list[tuple[int, int, int, int]]:
 
 class ScrollJob(RenderJob):
     """A :class:`RenderJob` of the map frame (``labels=False``) of ``settings`` that starts from ``base``, the
-    frame of ``base_settings``, and ``sources`` (``(image, settings)`` of other frames, e.g. the neighbours the
-    canvas rendered ahead), all drawn from the same layers in the same state (the caller's promise): those that
-    :func:`scroll_shift` finds moved by whole pixels are drawn, and only what they leave uncovered is rendered,
-    when that is at most :data:`SCROLL_MAX_SHARE` of the frame and no layer is drawn aggregated; else a full
-    render. ``scrolled``: the base's shift when it was used, else None; ``pieces``: the frames used;
-    ``rendered``: the rectangles rendered anew."""
+    frame of ``base_settings`` drawn from the same layers in the same state (the caller's promise), and renders
+    only what it leaves uncovered when :func:`scroll_shift` finds it moved by whole pixels, that is at most
+    :data:`SCROLL_MAX_SHARE` of the frame and no layer is drawn aggregated; else a full render. ``sources``:
+    more ``(image, settings)`` frames of the same state to draw from (drawn before the base). ``scrolled``: the
+    base's shift when it was used, else None; ``pieces``: the frames used; ``rendered``: the rectangles rendered
+    anew."""
 
     def __init__(self, settings: MapSettings, layers, base: QImage | None, base_settings: MapSettings | None,
                  sources=(), **kw):

@@ -17,7 +17,6 @@ Map tools (pan, zoom box, identify, select, and the planning tools of other modu
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -29,7 +28,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from riskmap.marks import DEMO_MARK
 from riskmap.render.fonts import ensure_fonts, map_font
 from riskmap.render.image import LabelJob, RenderJob
-from riskmap.render.scroll import SCROLL_MAX_SHARE, ScrollJob, left_over, placements
+from riskmap.render.scroll import SCROLL_MAX_SHARE, ScrollJob, scroll_shift, uncovered_share
 from riskmap.render.settings import MapSettings
 from riskmap.ui.i18n import joined, tr
 from riskmap.ui.tiles import TileLayer, TileStore, ViewGeometry, draw_tiles, tiles_for_view
@@ -40,9 +39,6 @@ KEY_PAN = 0.25  # fraction of the view per arrow key press
 RENDER_DELAY_MS = 180  # after the last wheel notch / key press
 HISTORY = 50
 FLASH_TIMES = 6
-PREFETCH_DELAY_MS = 400  # idle time after a finished frame before the four frames around it are rendered ahead
-PREFETCH_MIN_S = 0.05  # ... when a full frame at that scale took at least this long
-PREFETCH_KEEP = 8  # frames rendered ahead kept (8 MB each at 1920×1080)
 FLASH_MS = 180
 MIN_SCALE, MAX_SCALE = 200.0, 20_000_000.0
 
@@ -63,16 +59,6 @@ def _render_executor() -> ThreadPoolExecutor:
 
 
 _RENDER_EXECUTOR: ThreadPoolExecutor | None = None
-_PREFETCH_EXECUTOR: ThreadPoolExecutor | None = None
-
-
-def _prefetch_executor() -> ThreadPoolExecutor:
-    """One more worker thread, for the frames a canvas renders ahead while idle (never in the render worker's
-    way: a render cancels them)."""
-    global _PREFETCH_EXECUTOR
-    if _PREFETCH_EXECUTOR is None:
-        _PREFETCH_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskmap-prefetch")
-    return _PREFETCH_EXECUTOR
 
 
 def _run_job(job: RenderJob, relay: _Relay) -> None:
@@ -125,14 +111,6 @@ class MapCanvas(QWidget):
         self._relay.finished.connect(self._job_done)
         self._futures: list = []
         self._render_timer = QTimer(self, singleShot=True, timeout=self._start_render)
-        # frames around the view rendered ahead while idle (riskmap.render.scroll): {settings: (image, settings,
-        # frame key)}, the jobs on the way, and the seconds of the last full frame
-        self._prefetched: OrderedDict = OrderedDict()
-        self._prefetch_jobs: list[RenderJob] = []
-        self._prefetch_relay = _Relay()
-        self._prefetch_relay.finished.connect(self._prefetch_done)
-        self._prefetch_timer = QTimer(self, singleShot=True, timeout=self._prefetch)
-        self._full_render_s = 0.0
         self._tile_timer = QTimer(self, singleShot=True, timeout=self._compose_tiles)
         self.last_render_s = 0.0
         self.render_count = 0
@@ -301,8 +279,6 @@ class MapCanvas(QWidget):
 
     # ------------------------------------------------------------------ workspace events
     def _layers_reset(self) -> None:
-        self._cancel_prefetch()
-        self._prefetched.clear()
         self._image = None
         self._image_view = None
         self._labels = None
@@ -372,7 +348,6 @@ class MapCanvas(QWidget):
             return
         if self._job is not None:
             self._job.cancel()
-        self._cancel_prefetch()
         self._seq += 1
         job = self._scroll_job(self.render_job(labels=False))
         job.seq = self._seq
@@ -412,58 +387,12 @@ class MapCanvas(QWidget):
         if self._image is None or self._image_rsettings is None or key != self._image_frame_key or self.aggregated:
             return job  # (aggregates of the last frame took the points of its view only)
         s = job.settings
-        sources = [(img, rs) for img, rs, k in self._prefetched.values() if k == key]
-        placed = placements(s, [*sources, (self._image, self._image_rsettings)])
-        if not placed or any(shift == (0, 0) for _, shift in placed) or \
-                sum(r[2] * r[3] for r in left_over(s.width_px, s.height_px, [sh for _, sh in placed])) \
-                > SCROLL_MAX_SHARE * s.width_px * s.height_px:
+        shift = scroll_shift(self._image_rsettings, s)
+        if shift is None or shift == (0, 0) or uncovered_share(s.width_px, s.height_px, *shift) > SCROLL_MAX_SHARE:
             return job
-        out = ScrollJob(s, job.layers, self._image, self._image_rsettings, sources=sources, **job.kw)
+        out = ScrollJob(s, job.layers, self._image, self._image_rsettings, **job.kw)
         out.view, out.dpr, out.frame_key = job.view, job.dpr, key
         return out
-
-    # ------------------------------------------------------------------ frames rendered ahead
-    def _schedule_prefetch(self) -> None:
-        if self._image is not None and not self.aggregated and self._full_render_s >= PREFETCH_MIN_S:
-            self._prefetch_timer.start(PREFETCH_DELAY_MS)
-
-    def _prefetch(self) -> None:
-        """Render the frames right, left, below and above the one shown (whole views away: on its pixel grid) on
-        the prefetch worker, so that a pan after a pause finds most of its new pixels drawn."""
-        if self.is_rendering():
-            self._prefetch_timer.start(PREFETCH_DELAY_MS)
-            return
-        key = self._frame_key()
-        if self._image is None or key != self._image_frame_key or self.aggregated or self._image_view is None:
-            return
-        for k in [k for k, v in self._prefetched.items() if v[2] != key]:
-            del self._prefetched[k]  # drawn from layers in another state
-        view = self._image_view
-        w, h = view.width_px, view.height_px
-        for dx, dy in ((-w, 0), (w, 0), (0, -h), (0, h)):
-            job = self.render_job(view.panned(dx, dy), labels=False)
-            if job.settings in self._prefetched:
-                self._prefetched.move_to_end(job.settings)
-                continue
-            job.frame_key = key
-            self._prefetch_jobs.append(job)
-            self._futures.append(_prefetch_executor().submit(_run_job, job, self._prefetch_relay))
-
-    def _prefetch_done(self, job: RenderJob) -> None:
-        if job in self._prefetch_jobs:
-            self._prefetch_jobs.remove(job)
-        if job.error is not None or job.image is None or job.cancelled or job.frame_key != self._frame_key():
-            return
-        self._prefetched[job.settings] = (job.image, job.settings, job.frame_key)
-        self._prefetched.move_to_end(job.settings)
-        while len(self._prefetched) > PREFETCH_KEEP:
-            self._prefetched.popitem(last=False)
-
-    def _cancel_prefetch(self) -> None:
-        self._prefetch_timer.stop()
-        for job in self._prefetch_jobs:
-            job.cancel()
-        self._prefetch_jobs = []
 
     def _job_done(self, job: RenderJob) -> None:
         if isinstance(job, LabelJob):
@@ -481,11 +410,7 @@ class MapCanvas(QWidget):
             return
         self._accept(job)
         self.last_render_s = time.perf_counter() - job.t0
-        if not isinstance(job, ScrollJob) or not job.pieces:
-            self._full_render_s = self.last_render_s
         self.renderFinished.emit(self.last_render_s)
-        if self._label_job is None:
-            self._schedule_prefetch()
 
     def _labels_done(self, job: LabelJob) -> None:
         if job is self._label_job:
@@ -499,7 +424,6 @@ class MapCanvas(QWidget):
             return  # cancelled, or the frame shown now has other labels
         self._accept_labels(job)
         self.labelsFinished.emit(time.perf_counter() - job.t0)
-        self._schedule_prefetch()
 
     def _accept(self, job: RenderJob) -> None:
         img = job.image
@@ -579,7 +503,6 @@ class MapCanvas(QWidget):
         self._render_timer.stop()
         self._tile_timer.stop()
         self._flash_timer.stop()
-        self._cancel_prefetch()
         for pending in (self._job, self._label_job):
             if pending is not None:
                 pending.cancel()

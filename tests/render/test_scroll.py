@@ -110,6 +110,26 @@ def test_scrolled_frame_equals_a_full_render(app, scroll_project, shift):
     assert checked >= 3
 
 
+def test_frames_beside_fill_what_the_base_leaves(app, scroll_project):
+    """Another frame of the same layers on the same pixel grid (the one to the right) fills the strip the moved
+    frame leaves: nothing is rendered, and the picture is a full render's."""
+    from riskmap.crs import transformer
+
+    project, data = scroll_project
+    layers = _layers(project, len(data["id"]))
+    x, y = transformer(4490, EPSG).transform(data["lon"], data["lat"])
+    view = MapSettings.at_scale((float(np.median(x)), float(np.median(y))), 25_000, 640, 480, crs_epsg=EPSG)
+    right = view.panned(-640, 0)
+    new = view.panned(-250, -30)  # content 250 px left and 30 up: a column on the right, a row at the bottom
+    job = ScrollJob(new, layers, _frame(view, layers), view, sources=[(_frame(right, layers), right)],
+                    background="", labels=False)
+    img = job.run()
+    assert job.scrolled == (-250, -30) and job.pieces == 2
+    assert job.rendered == [(0, 450, 640, 30)]  # the bottom row alone: the right frame holds the column
+    d = np.abs(_pixels(img) - _pixels(_frame(new, layers))).max(axis=2)
+    assert (d > 4).mean() < 0.002 and (d > 48).sum() <= 40, ((d > 4).mean(), (d > 48).sum())
+
+
 def test_red_enterprise_uncovered_by_a_pan_is_red(app, scroll_project):
     from riskmap.crs import transformer
     from tests.store.test_viewport import RED
