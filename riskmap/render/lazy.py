@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from dataclasses import replace
 
 import numpy as np
@@ -48,7 +48,7 @@ from riskmap.render.settings import MapSettings
 POINT_BUDGET = 50_000  # exact points per view; more draw as aggregates
 CELL_MM = 3.2  # aggregate cell side on screen or paper (a 2.4 mm symbol and a gap)
 TILE_PX = 512  # name and shape tiles: about this many pixels of the view across
-NAME_TILES = 64
+NAME_ROWS = 150_000  # label texts of points kept (read for earlier views)
 SHAPE_TILES = 48
 VIEWS = 4  # resolved views kept (the frame and its label pass share one)
 AGGREGATES_FORMAT = 1  # raise when the aggregation changes: cells kept on disk by an older version are not used
@@ -148,6 +148,7 @@ class LazyPrepared:
         self._sql: np.ndarray | None = None  # counts by one GROUP BY, before the arrays are read
         self._views: OrderedDict = OrderedDict()
         self._tiles: OrderedDict = OrderedDict()
+        self._names_kept: deque = deque()  # (ids, texts) read for earlier views, in id order, the newest last
 
     # ------------------------------------------------------------------ state
     @property
@@ -184,6 +185,7 @@ class LazyPrepared:
             self._sql = None
             self._views.clear()
             self._tiles.clear()
+            self._names_kept.clear()
             self.version += 1
 
     def load(self) -> None:
@@ -210,7 +212,8 @@ class LazyPrepared:
                     from riskmap.store.viewport import points_stamp
 
                     stamp = points_stamp(self.project, self.layer_def)  # before reading: what the bands are kept under
-                    sh = read_shapes_cached(self.project, self.layer_def, self.cache_dir, epsg=self.crs_epsg)
+                    sh = read_shapes_cached(self.project, self.layer_def, self.cache_dir, epsg=self.crs_epsg,
+                                            stamp=stamp)
                     coords = sh.pop("coords")
                 else:
                     sh = read_shapes(self.project, self.layer_def, where=self.where)
@@ -263,7 +266,8 @@ class LazyPrepared:
                     from riskmap.store.viewport import points_stamp
 
                     stamp = points_stamp(self.project, self.layer_def)  # before reading: what aggregates are kept under
-                    pts = read_points_cached(self.project, self.layer_def, self.cache_dir, epsg=self.crs_epsg)
+                    pts = read_points_cached(self.project, self.layer_def, self.cache_dir, epsg=self.crs_epsg,
+                                             stamp=stamp)
                     mx, my = pts["x"], pts["y"]
                 else:
                     pts = read_points(self.project, self.layer_def, where=self.where)
@@ -516,28 +520,43 @@ class LazyPrepared:
         value = read()
         with self._lock:
             self._tiles[key] = value
-            bound = NAME_TILES if self.point_arrays else SHAPE_TILES
-            while len(self._tiles) > bound:
+            while len(self._tiles) > SHAPE_TILES:
                 self._tiles.popitem(last=False)
         return value
 
     def _names(self, settings: MapSettings, ids: np.ndarray) -> np.ndarray:
-        """Label texts of the points ``ids`` (in view), read by tile."""
-        from riskmap.store.viewport import read_points
+        """Label texts of the points ``ids`` (in view): those read for earlier views (the last :data:`NAME_ROWS`
+        kept), the others read by id (:func:`riskmap.store.viewport.read_values`: only what the view lacks)."""
+        from riskmap.store.viewport import read_values
 
-        field = self.layer_def.label.field
-        got_ids, got_text = [], []
-        for key in self._tile_keys(settings):
-            def read(key=key):
-                pts = read_points(self.project, self.layer_def, self._tile_box_4490(*key), field=field,
-                                  where=self.where)
-                return pts["id"], pts["value"]
-            tid, ttext = self._tile(("names", *key), read)
-            got_ids.append(tid)
-            got_text.append(ttext)
+        ids = np.asarray(ids, dtype=np.int64)
         out = np.full(len(ids), None, dtype=object)
-        if not got_ids:
-            return out
+        found = np.zeros(len(ids), dtype=bool)
+        with self._lock:
+            kept = list(self._names_kept)
+        for got, text in reversed(kept):  # the newest first
+            rest = np.flatnonzero(~found)
+            if not len(rest):
+                break
+            if len(got):
+                pos = np.minimum(np.searchsorted(got, ids[rest]), len(got) - 1)
+                hit = got[pos] == ids[rest]
+                out[rest[hit]] = text[pos[hit]]
+                found[rest[hit]] = True
+        rest = np.flatnonzero(~found)
+        if len(rest):
+            got, text = read_values(self.project, self.layer_def, ids[rest], self.layer_def.label.field,
+                                    where=self.where)
+            if len(got):
+                pos = np.minimum(np.searchsorted(got, ids[rest]), len(got) - 1)
+                hit = got[pos] == ids[rest]
+                out[rest[hit]] = text[pos[hit]]
+            with self._lock:
+                self._names_kept.append((got, text))
+                total = sum(len(k[0]) for k in self._names_kept)
+                while total > NAME_ROWS and len(self._names_kept) > 1:
+                    total -= len(self._names_kept.popleft()[0])
+        return out
         all_ids = np.concatenate(got_ids)
         all_text = np.concatenate([np.asarray(t, dtype=object) for t in got_text])
         uniq, first = np.unique(all_ids, return_index=True)
