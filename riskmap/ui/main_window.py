@@ -604,7 +604,10 @@ class MainWindow(QMainWindow):
                     raise tasks.Cancelled()
                 layer = load_layer(project, d, epsg)
                 if layer.lazy and d.id in shown:  # what the view draws of it built here, not on the render worker
-                    layer.prepared.for_view(view, labels=False)
+                    try:
+                        layer.prepared.for_view(view, labels=False)
+                    except Exception:  # noqa: BLE001 (the render worker builds it again and reports what fails)
+                        pass
                 task.layer_ready.emit(layer)
             return len(defs)
 
