@@ -1,6 +1,6 @@
 """After PyInstaller has collected the bundle (Linux): drop the libraries only a removed Qt plugin needed, strip the
-symbol tables of the libraries, and cut Qt's ICU data down to Chinese and English (icu_trim.py). Called from
-riskmap.spec.
+symbol tables of the libraries, merge the copies of one library (lib_dedupe.py), and cut Qt's ICU data down to
+Chinese and English (icu_trim.py). Called from riskmap.spec.
 
 PyInstaller's own ``strip=True`` strips everything blindly, and that breaks some of the libraries auditwheel has
 patched (numpy's OpenBLAS: "ELF load command address/offset not page-aligned" when it is loaded). Here a
@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 from icu_trim import trim_icu
+from lib_dedupe import dedupe
 
 ELF = b"\x7fELF"
 
@@ -173,6 +174,9 @@ def postbuild(dist: Path, removed: list[str]) -> None:
           f"stripped {saved / 1e6:.0f} MB of symbols"
           + (f" (left unstripped, they would not load: {', '.join(unstripped)})" if unstripped else ""))
     stub_curl(internal)
+    saved, merged = dedupe(internal, elf_files, needed)
+    print(f"riskmap bundle: {len(merged)} duplicate libraries made links to one copy, {saved / 1e6:.1f} MB less"
+          + "".join(f"\n  {line}" for line in merged))
     qt_lib = internal / "PySide6" / "Qt" / "lib"
     if qt_lib.is_dir():
         trim_icu(qt_lib)

@@ -2,7 +2,8 @@
 # Installs the Debian/Ubuntu packages riskmap needs and that are missing; does nothing for those present.
 #   scripts/system-deps.sh app    Qt libraries for the desktop application (and offscreen rendering)
 #   scripts/system-deps.sh bundle the above + what scripts/build-bundle.sh uses to make the bundle smaller:
-#                                 icupkg (icu-devtools: Qt's ICU data cut to zh/en), gcc and binutils (strip)
+#                                 icupkg (icu-devtools: Qt's ICU data cut to zh/en), gcc and binutils (strip),
+#                                 g++ and pkg-config (numpy built without OpenBLAS)
 #   scripts/system-deps.sh test   the above + what the tests use: headless Chromium, poppler (PDF to PNG),
 #                                 gdalinfo (GeoPDF), PostgreSQL with PostGIS, a virtual X server
 # Chinese text needs no system font: riskmap bundles Noto Sans CJK SC (resources/fonts).
@@ -13,7 +14,7 @@ app_pkgs=(libglib2.0-0 libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3 l
           libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-randr0
           libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0 libx11-xcb1)
 test_pkgs=(xvfb xauth chromium poppler-utils gdal-bin)
-bundle_pkgs=(icu-devtools gcc binutils)
+bundle_pkgs=(icu-devtools gcc g++ binutils pkg-config)
 
 if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
     echo "riskmap: not a Debian/Ubuntu system; install the Qt 6 runtime libraries yourself (see README)." >&2
