@@ -12,7 +12,8 @@ up to the antialiasing of vertices thinned or cut a little differently near a se
 No shortcut is taken when it could show something else than a full render: a frame with aggregated symbols
 (their cells take the points of the view, so a cell at the old frame's edge may have missed a red point
 beyond it) is rendered whole, as is a view that is not the last one moved by whole pixels (another scale,
-size, dpi, CRS or background, or a fraction of a pixel).
+size, dpi, CRS or background, or a fraction of a pixel). Nor where it would be slower: at small scales, where
+the painter keeps an image of a large layer's whole extent (:func:`whole_layer_images`), a full render is.
 
 The ×10 city (1M enterprises, 50k grid cells, 200k lifelines), GeoPackage, 1920×1080 at 1:68 000, a canvas
 pan by a third of the width and a fifth of the height (47 % of the frame uncovered) until the frame is shown,
@@ -124,6 +125,23 @@ def left_over(w: int, h: int, shifts) -> list[tuple[int, int, int, int]]:
     return [(r.x(), r.y(), r.width(), r.height()) for r in region]
 
 
+def whole_layer_images(settings: MapSettings, layers) -> bool:
+    """Whether the painter draws one of ``layers`` (resolved) at ``settings`` from an image of the whole layer
+    (large layers at small scales, :func:`riskmap.render.painter._whole_layer_box`): a full render serves a pan
+    from it, cheaper than painting that layer's strips."""
+    from types import SimpleNamespace
+
+    from riskmap.render import painter
+
+    ctx = SimpleNamespace(ppmm=settings.px_per_mm(), settings=settings, w=settings.width_px, h=settings.height_px)
+    for lay in layers:
+        coords = getattr(lay, "coords", None)
+        if coords is not None and len(coords) >= painter.LAYER_IMAGE_VERTICES \
+                and painter._whole_layer_box(ctx, lay) is not None:
+            return True
+    return False
+
+
 class ScrollJob(RenderJob):
     """A :class:`RenderJob` of the map frame (``labels=False``) of ``settings`` that starts from ``base``, the
     frame of ``base_settings`` drawn from the same layers in the same state (the caller's promise), and renders
@@ -164,7 +182,7 @@ class ScrollJob(RenderJob):
         t0 = time.perf_counter()
         cancel = self._cancel.is_set
         layers = resolve_layers(drawn_layers(self.layers, kw.get("opacity"), s), s, labels=False, cancel=cancel)
-        if any(getattr(lay, "aggregated", False) for lay in layers):
+        if any(getattr(lay, "aggregated", False) for lay in layers) or whole_layer_images(s, layers):
             return self._whole(s, layers, background, kw)
         img = new_image(s, background)
         stats = RenderStats()

@@ -171,3 +171,29 @@ def test_aggregates_and_other_views_are_rendered_whole(app, scroll_project, monk
         job = ScrollJob(other, layers, base, view, background="", labels=False)
         job.run()
         assert job.scrolled is None
+
+
+def test_a_layer_kept_whole_renders_the_view_whole(app, scroll_project, monkeypatch):
+    """Where the painter keeps an image of a large layer's whole extent (small scales), a full render serves
+    the pan from it: the scroll renders whole; closer in (the layer larger than the image may be) it scrolls."""
+    import riskmap.render.painter as painter
+    from riskmap.crs import transformer
+
+    project, data = scroll_project
+    monkeypatch.setattr(painter, "LAYER_IMAGE_VERTICES", 390)  # the lifelines (404 vertices) count as large
+    layers = _layers(project, len(data["id"]))
+    lines = layers[1]
+    sh = lines._shape_data()
+    b = sh["bounds"]
+    whole = MapSettings((np.nanmin(b[:, 0]), np.nanmin(b[:, 1]), np.nanmax(b[:, 2]), np.nanmax(b[:, 3])), 640, 480,
+                        crs_epsg=EPSG).zoomed(0.5)
+    job = ScrollJob(whole.panned(40, 0), layers, _frame(whole, layers), whole, background="", labels=False)
+    job.run()
+    assert job.scrolled is None and job.image is not None
+    cx, cy = transformer(4490, EPSG).transform(105.18, 35.52)  # a sparse corner: about 130 enterprises
+    close = MapSettings.at_scale((cx, cy), 25_000, 640, 480, crs_epsg=EPSG)
+    assert all(len(lay.for_view(close.panned(40, 0), labels=False).coords) < 390 for lay in layers[:2])
+    job = ScrollJob(close.panned(40, 0), layers, _frame(close, layers), close, background="", labels=False)
+    job.run()
+    assert job.scrolled == (40, 0)
+
