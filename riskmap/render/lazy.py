@@ -399,6 +399,7 @@ class LazyPrepared:
             hit = self._views.get(key)
             if hit is not None:
                 self._views.move_to_end(key)
+                hit.z = self.z  # the layer may have moved in the drawing order since (Workspace.sync_z)
                 return hit
         if self.point_arrays:
             prep = self._points_view(settings, with_labels)

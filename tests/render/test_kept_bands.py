@@ -104,3 +104,31 @@ def test_edits_damaged_files_and_filters_are_not_served_from_disk(setup):
     filtered = _session(project, cache, where=("category = :c", {"c": "gas"}))
     filtered.for_view(_full(filtered), labels=False)
     assert len(list(cache.glob("derived-*.npz"))) == n_files
+
+
+def test_a_kept_view_follows_the_layers_place_in_the_drawing_order(setup, app):
+    """A view resolved before the layer moved in the drawing order (the loader thread builds the first one before
+    the workspace numbers the layers) is drawn at the layer's new place, not its old one."""
+    import riskmap.render.painter as painter
+    from riskmap.render import PreparedLayer, render_image
+    from tests.render.test_whole_layer_images import _lines
+
+    project, cache, calls = setup
+    lz = _session(project, cache)
+    view = _full(lz)
+    first = lz.for_view(view, labels=False)
+    assert first.z == lz.z == load_catalogue()["lifelines"].z
+    towns = _lines(5)
+    towns = towns.set_geometry(towns.geometry.buffer(200.0))  # polygons
+    other = PreparedLayer.from_gdf(load_catalogue()["towns"], towns, EPSG, projected=True)
+    other.z = 5
+    lz.z = 9  # Workspace.sync_z: lifelines above the towns
+    assert lz.for_view(view, labels=False) is first and first.z == 9
+    stats = []
+    painter.clear_layer_images()
+    render_image(view, [lz, other], labels=False, stats=stats)
+    assert list(stats[0].layer_seconds) == ["towns", "lifelines"]
+    lz.z = 2  # moved below the towns
+    stats.clear()
+    render_image(view, [lz, other], labels=False, stats=stats)
+    assert list(stats[0].layer_seconds) == ["lifelines", "towns"]
