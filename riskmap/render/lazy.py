@@ -25,9 +25,10 @@ paints (the canvas's render worker, never the GUI thread), asks it for the :clas
   (:func:`~riskmap.store.viewport.read_shapes_cached`); a view takes the features whose bounds meet it, drawn
   through :func:`decimate` of the whole layer per resolution band (:data:`LOD_BANDS` kept, and on disk with
   the painter's vertex normals: the ×10 city's lifelines band in 0.03–0.06 s instead of 0.6–1.7 s) at small
-  scales, the exact vertices closer in. Where their labels show (grid names at 1:25 000 and closer) the features of each
-  tile are read through the spatial index with their names
-  (:func:`riskmap.store.viewport.query_simplified`), the last :data:`SHAPE_TILES` tiles kept.
+  scales, the exact vertices closer in. Where their labels show (grid names at 1:25 000 and closer) the label
+  pass takes the same features with their names read by id and their anchors computed from the arrays
+  (:meth:`LazyPrepared._labelled_arrays_view`); a lazy layer without compact arrays is read by tile through
+  the spatial index (:func:`riskmap.store.viewport.query_simplified`), the last :data:`SHAPE_TILES` kept.
 
 Every number is exact: counts (:meth:`LazyPrepared.counts`) come from all rows, not from what is drawn.
 
@@ -405,6 +406,8 @@ class LazyPrepared:
             prep = self._points_view(settings, with_labels)
         elif self.shape_arrays and not with_labels:
             prep = self._arrays_view(settings)
+        elif self.shape_arrays:
+            prep = self._labelled_arrays_view(settings)
         else:
             prep = self._shapes_view(settings, with_labels, cancel)
         if prep is None:
@@ -683,6 +686,41 @@ class LazyPrepared:
         return (np.ascontiguousarray(kept["coords"], dtype=np.float64), np.asarray(kept["offsets"], dtype=np.int64),
                 np.ascontiguousarray(kept["normals"], dtype=np.float64))
 
+    def _labelled_arrays_view(self, settings: MapSettings) -> PreparedLayer:
+        """A line or polygon layer's view with its labels: the features the frame draws (:meth:`_arrays_view`:
+        the exact geometry), their label texts read by id (:meth:`_names`: only those no earlier view read) and
+        their anchors from the arrays: the middle of a line's longest part, a point on a polygon's surface
+        (shapely, on the view's labelled features alone). Where a spatial-index tile read took the features
+        again with their geometry (the ×10 city's grid names at 1:20 000: 0.2–0.38 s), this takes a few ms
+        more than the frame."""
+        import copy
+
+        from riskmap.render.prepared import _line_midpoints
+
+        prep = copy.copy(self._arrays_view(settings))  # that may be a kept band: its arrays are shared, not changed
+        n = prep.n
+        raw = self._names(settings, prep.ids) if n else np.zeros(0, dtype=object)
+        text = np.empty(n, dtype=object)
+        text[:] = [None if v is None or (isinstance(v, float) and v != v) or str(v) == "" else str(v) for v in raw]
+        has = np.not_equal(text, None)
+        xy = np.full((n, 2), np.nan)
+        sel = np.flatnonzero(has)
+        if len(sel) and self.kind == "line":
+            xy[sel] = _line_midpoints(prep.coords, prep.offsets, prep.part_feature, n)[sel]
+        elif len(sel):
+            import shapely
+
+            geoms = polygons_of(prep.coords, prep.offsets, prep.part_feature, sel)
+            ok = ~shapely.is_empty(geoms)
+            anchors = shapely.point_on_surface(geoms[ok])
+            xy[sel[ok], 0] = shapely.get_x(anchors)
+            xy[sel[ok], 1] = shapely.get_y(anchors)
+        prep._label_em = {}
+        prep.label_text = text
+        prep.label_xy = xy
+        prep._order_labels(has)
+        return prep
+
     def _shapes_view(self, settings: MapSettings, with_labels: bool, cancel) -> PreparedLayer | None:
         import geopandas as gpd
 
@@ -717,6 +755,59 @@ class LazyPrepared:
 
     def __repr__(self) -> str:
         return f"<LazyPrepared {self.id} {self.kind} rows={self.row_count}>"
+
+
+def polygons_of(coords: np.ndarray, offsets: np.ndarray, part_feature: np.ndarray, feats: np.ndarray) -> np.ndarray:
+    """Shapely multipolygons of the features ``feats`` from their rings as
+    :func:`riskmap.store.viewport.read_shapes` gives them (exteriors counter-clockwise, holes clockwise; y up):
+    a feature's exteriors less its holes; an empty polygon for a feature without an exterior.
+
+    >>> sq = [[0, 0], [4, 0], [4, 4], [0, 4], [0, 0]]
+    >>> hole = [[1, 1], [1, 2], [2, 2], [2, 1], [1, 1]]
+    >>> far = [[10, 0], [12, 0], [12, 2], [10, 2], [10, 0]]
+    >>> g = polygons_of(np.array(sq + hole + sq + far, dtype=float), np.array([0, 5, 10, 15, 20]),
+    ...                 np.array([0, 0, 2, 2]), np.array([2, 0, 1]))
+    >>> import shapely
+    >>> [round(x.area, 1) for x in g], g[1].contains(shapely.Point(1.5, 1.5)), g[1].contains(shapely.Point(3, 3))
+    ([20.0, 15.0, 0.0], False, True)
+    """
+    import shapely
+
+    feats = np.asarray(feats, dtype=np.int64)
+    out = np.empty(len(feats), dtype=object)
+    out[:] = [shapely.Polygon()] * len(feats)
+    if not len(feats) or not len(part_feature):
+        return out
+    slot = np.full(int(max(part_feature.max(), feats.max())) + 1, -1, dtype=np.int64)
+    slot[feats] = np.arange(len(feats))
+    parts = np.flatnonzero(slot[part_feature] >= 0)
+    lengths = offsets[parts + 1] - offsets[parts]
+    parts, lengths = parts[lengths >= 4], lengths[lengths >= 4]  # a ring needs 4 vertices
+    if not len(parts):
+        return out
+    order = np.argsort(slot[part_feature[parts]], kind="stable")  # shapely wants its indices in order
+    parts, lengths = parts[order], lengths[order]
+    owner = slot[part_feature[parts]]
+    start = np.zeros(len(parts) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=start[1:])
+    xy = coords[np.repeat(offsets[parts] - start[:-1], lengths) + np.arange(start[-1], dtype=np.int64)]
+    rings = shapely.linearrings(xy, indices=np.repeat(np.arange(len(parts)), lengths))
+    nxt = np.roll(xy, -1, axis=0)
+    cross = xy[:, 0] * nxt[:, 1] - nxt[:, 0] * xy[:, 1]
+    cross[start[1:] - 1] = 0.0  # the last vertex repeats the first: no term towards the next ring
+    outer = np.add.reduceat(cross, start[:-1]) > 0  # counter-clockwise: an exterior
+    ext = np.full(len(feats), None, dtype=object)
+    hol = np.full(len(feats), None, dtype=object)
+    if outer.any():
+        shapely.multipolygons(shapely.polygons(rings[outer]), indices=owner[outer], out=ext)
+    if (~outer).any():
+        shapely.multipolygons(shapely.polygons(rings[~outer]), indices=owner[~outer], out=hol)
+    has = np.not_equal(ext, None)
+    both = has & np.not_equal(hol, None)
+    if both.any():
+        ext[both] = shapely.difference(ext[both], hol[both])
+    out[has] = ext[has]
+    return out
 
 
 def _count_label():
