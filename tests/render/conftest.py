@@ -13,6 +13,19 @@ from riskmap.layers import parse_layer  # noqa: E402
 MAP_EPSG = 4544  # CGCS2000 / 3-degree Gauss-Kruger CM 105E
 
 
+def points_project(tmp_path_factory, name: str, seed: int):
+    """A GeoPackage project of 3 000 generated enterprises (tests/store/test_viewport.py), opened: yields
+    (project, its data); for module fixtures."""
+    from riskmap.store import Project
+    from tests.store.test_viewport import make_points_project
+
+    path = tmp_path_factory.mktemp(name) / "p.gpkg"
+    data = make_points_project(path, n=3000, seed=seed, edge=False)
+    project = Project.open(path)
+    yield project, data
+    project.close()
+
+
 def layer_def(id="t", geometry="point", z=50, style=None, label=None, name=("测试", "Test")):
     data = {"id": id, "table": id, "geometry": geometry, "group": "zones", "z": z,
             "name": {"zh": name[0], "en": name[1]}, "style": style or {"type": "single", "fill": "#000000"}}

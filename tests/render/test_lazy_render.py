@@ -9,18 +9,12 @@ import shapely
 
 from riskmap.layers import load_catalogue
 from riskmap.render import MapSettings, PreparedLayer, render_image
+from tests.render.conftest import points_project
 
 
 @pytest.fixture(scope="module")
 def lazy_project(tmp_path_factory):
-    from riskmap.store import Project
-    from tests.store.test_viewport import make_points_project
-
-    path = tmp_path_factory.mktemp("lazy") / "p.gpkg"
-    data = make_points_project(path, n=3000, seed=5, edge=False)
-    project = Project.open(path)
-    yield project, data
-    project.close()
+    yield from points_project(tmp_path_factory, "lazy", 5)
 
 
 def test_lazy_views_aggregate_above_the_budget_and_keep_red(app, lazy_project, monkeypatch):

@@ -11,20 +11,14 @@ from riskmap.layers import load_catalogue
 from riskmap.render import MapSettings, PreparedLayer
 from riskmap.render.image import RenderJob
 from riskmap.render.scroll import ScrollJob, scroll_shift, sub_view, uncovered, uncovered_share
+from tests.render.conftest import points_project
 
 EPSG = 4544
 
 
 @pytest.fixture(scope="module")
 def scroll_project(tmp_path_factory):
-    from riskmap.store import Project
-    from tests.store.test_viewport import make_points_project
-
-    path = tmp_path_factory.mktemp("scroll") / "p.gpkg"
-    data = make_points_project(path, n=3000, seed=11, edge=False)
-    project = Project.open(path)
-    yield project, data
-    project.close()
+    yield from points_project(tmp_path_factory, "scroll", 11)
 
 
 def _layers(project, n):
