@@ -216,6 +216,10 @@ def read_points(project, layer_def, bbox_4490=None, *, field: str | None = "styl
         conds.append(cond)
     _extra(conds, params, where)
     pg = _pg(project)
+    if pg and not params:
+        out = _pg_copy_points(project, tbl, field, conds)
+        if out is not None:
+            return out
     geom_sql = "ST_X(geom), ST_Y(geom)" if pg else "geom"
     with _no_gc():  # a million tuples would run the cycle collector dozens of times (2 s more)
         rows = _raw_select(project, tbl, cols, geom_sql, conds, params)
@@ -265,6 +269,55 @@ def _no_gc():
     finally:
         if was:
             gc.enable()
+
+
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+_COPY_ROW = np.dtype([("n", ">i2"), ("l0", ">i4"), ("id", ">i8"), ("l1", ">i4"), ("value", ">f8"),
+                      ("l2", ">i4"), ("x", ">f8"), ("l3", ">i4"), ("y", ">f8")])
+
+
+def _pg_copy_points(project, tbl, field, conds) -> dict[str, np.ndarray] | None:
+    """:func:`read_points` of a PostGIS point table (numeric or no ``field``, no bound parameter) through one
+    binary ``COPY … TO STDOUT``: every row four float8/int8 fields of fixed width (NULL sent as NaN),
+    decoded by one numpy structured view, no Python object per row (×10 city, 1M enterprises: about 0.3 s
+    instead of 1.2–1.8 s for fetchall + decoding). None when the field is not numeric (the caller reads rows)."""
+    if field:
+        try:
+            if tbl.c[field].type.python_type not in (int, float):
+                return None
+        except NotImplementedError:
+            return None
+    quote = project.engine.dialect.identifier_preparer.quote
+    value = f"coalesce(CAST({quote(field)} AS float8), 'NaN')" if field else "CAST('NaN' AS float8)"
+    sql = (f"SELECT CAST(id AS int8), {value}, coalesce(ST_X(geom), 'NaN'), coalesce(ST_Y(geom), 'NaN') "
+           f"FROM {tbl.name}")
+    if conds:
+        sql += " WHERE " + " AND ".join(f"({c})" for c in conds)
+    with project.engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        buf = bytearray()
+        with raw.cursor() as cur, cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT binary)") as copy:
+            for chunk in copy:
+                buf += chunk
+    head = len(_COPY_SIGNATURE) + 8
+    if bytes(buf[:len(_COPY_SIGNATURE)]) != _COPY_SIGNATURE or int.from_bytes(buf[head - 4:head], "big"):
+        return None  # a header extension: not the plain format read here
+    body = memoryview(buf)[head:len(buf) - 2]  # the trailer: int16 -1
+    if len(body) % _COPY_ROW.itemsize:
+        return None
+    rows = np.frombuffer(body, dtype=_COPY_ROW)
+    if len(rows) and not ((rows["n"] == 4).all() and (rows["l0"] == 8).all() and (rows["l1"] == 8).all()
+                          and (rows["l2"] == 8).all() and (rows["l3"] == 8).all()):
+        return None
+    out = {"id": rows["id"].astype(np.int64), "x": rows["x"].astype(np.float64), "y": rows["y"].astype(np.float64)}
+    if field:
+        out["value"] = rows["value"].astype(np.float64)
+    del rows, body, buf
+    n = len(out["id"])
+    if n > 1 and not np.all(out["id"][1:] > out["id"][:-1]):
+        order = np.argsort(out["id"], kind="stable")
+        out = {k: v[order] for k, v in out.items()}
+    return out
 
 
 def _point_arrays(tbl, rows, field, pg: bool) -> dict[str, np.ndarray]:

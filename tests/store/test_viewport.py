@@ -270,3 +270,51 @@ def test_points_kept_between_sessions_until_the_project_changes(store, tmp_path,
     finally:  # the module's project is shared: put the level back
         with project.session(history=False) as s:
             s.get(Enterprise, 1).level = old_level
+
+
+def test_read_points_by_binary_copy_on_postgis_equals_the_rows(store, monkeypatch):
+    """PostGIS: the whole layer comes through one binary COPY (no row tuples); the same arrays as the row
+    read, a row without a place NaN, a level NULL NaN, ids in order; on a GeoPackage COPY is never tried."""
+    import riskmap.store.viewport as viewport
+    from riskmap.model import Enterprise
+
+    project, data = store
+    ents = load_catalogue()["enterprises"]
+    pg = project.dialect == "postgresql"
+    copied = []
+    real = viewport._pg_copy_points
+
+    def spy(*a, **k):
+        out = real(*a, **k)
+        copied.append(out is not None)
+        return out
+
+    with project.session(history=False) as s:  # a row without a place (and without a level)
+        s.add(Enterprise(name="无坐标", industry="gas_station", town="西镇", level=None, geom=None, version=1))
+    try:
+        with monkeypatch.context() as m:
+            m.setattr(viewport, "_pg_copy_points", spy)
+            got = viewport.read_points(project, ents)
+        assert copied == ([True] if pg else [])
+        with monkeypatch.context() as m:
+            m.setattr(viewport, "_pg_copy_points", lambda *a, **k: None)  # the rows read one by one
+            rows = viewport.read_points(project, ents)
+        assert sorted(got) == sorted(rows) == ["id", "value", "x", "y"]
+        for k in got:
+            assert got[k].dtype == rows[k].dtype and np.array_equal(got[k], rows[k], equal_nan=True), k
+        n = len(data["id"])
+        assert got["id"][:n].tolist() == data["id"].tolist() and len(got["id"]) == n + 1
+        assert np.isnan(got["x"][-1]) and np.isnan(got["y"][-1]) and np.isnan(got["value"][-1])
+        assert np.allclose(got["x"][:n], data["lon"]) and np.allclose(got["y"][:n], data["lat"])
+        want_level = np.array([np.nan if v is None else float(v) for v in data["level"]])
+        assert np.array_equal(got["value"][:n], want_level, equal_nan=True)
+        copied.clear()
+        with monkeypatch.context() as m:  # a text field or a box is read as rows
+            m.setattr(viewport, "_pg_copy_points", spy)
+            named = viewport.read_points(project, ents, field="name")
+            viewport.read_points(project, ents, BOX_Q)
+        assert copied == ([False] if pg else [])
+        assert named["value"][-1] == "无坐标" and named["value"][0] == data["name"][0]
+    finally:
+        with project.session(history=False) as s:
+            s.query(Enterprise).filter(Enterprise.name == "无坐标").delete()
