@@ -122,6 +122,7 @@ class LazyPrepared:
     """
 
     lazy = True
+    approximate = False  # points placed from the R-tree for a first frame (load_quick), replaced by exact ones
 
     def __init__(self, project, layer_def, crs_epsg: int, row_count: int, *, where=None, cache_dir=None):
         self.project = project
@@ -191,6 +192,7 @@ class LazyPrepared:
             self._views.clear()
             self._tiles.clear()
             self._names_kept.clear()
+            self.approximate = False  # read again exactly
             self.version += 1
 
     def load(self) -> None:
@@ -199,6 +201,28 @@ class LazyPrepared:
             self._arrays()
         elif self.shape_arrays:
             self._shape_data()
+
+    def load_quick(self) -> bool:
+        """For a first frame: the point arrays read without the table when the user's cache does not hold the
+        exact ones (GeoPackage: positions from the R-tree, within a float32 step — under a metre — of the
+        points, :func:`riskmap.store.viewport.read_points_quick`); True when taken so. Such a layer is
+        :attr:`approximate` and keeps nothing (no stamp: no aggregate kept on disk); the caller replaces it by a
+        layer whose exact arrays are read (:meth:`load`) right after the first frame. False: nothing read
+        (PostGIS, a filter, the exact arrays in the cache, or a layer this does not apply to)."""
+        if not self.point_arrays or self.where is not None:
+            return False
+        from riskmap.store.viewport import points_kept, read_points_quick
+
+        with self._lock:
+            if self._points is not None or points_kept(self.project, self.layer_def, self.cache_dir,
+                                                       epsg=self.crs_epsg):
+                return False
+            pts = read_points_quick(self.project, self.layer_def, epsg=self.crs_epsg)
+            if pts is None:
+                return False
+            self._set_points(pts, None)
+            self.approximate = True
+            return True
 
     def loaded(self) -> bool:
         if self.shape_arrays:
@@ -282,16 +306,22 @@ class LazyPrepared:
                     my = np.full(len(y), np.nan)
                     if ok.any():
                         mx[ok], my[ok] = transformer(4490, self.crs_epsg).transform(x[ok], y[ok])
-                values = pts.get("value")
-                cls = classify(self.layer_def, values if values is not None else None) if len(mx) else \
-                    np.zeros(0, dtype=np.int32)
-                if values is None and self.layer_def.style.type != "single":
-                    cls = np.full(len(mx), len(self.classes) - 1, dtype=np.int32)
-                self._points = {"id": pts["id"], "x": mx, "y": my, "cls": cls.astype(np.int8),
-                                "located": np.isfinite(mx) & np.isfinite(my), "stamp": stamp}
-                self._counts = np.bincount(cls, minlength=len(self.classes))
-                self.row_count = len(pts["id"])
+                pts["x"], pts["y"] = mx, my
+                self._set_points(pts, stamp)
             return self._points
+
+    def _set_points(self, pts: dict, stamp) -> None:
+        """The compact arrays ``pts`` (x, y in the map's CRS) classified and held."""
+        mx, my = pts["x"], pts["y"]
+        values = pts.get("value")
+        cls = classify(self.layer_def, values if values is not None else None) if len(mx) else \
+            np.zeros(0, dtype=np.int32)
+        if values is None and self.layer_def.style.type != "single":
+            cls = np.full(len(mx), len(self.classes) - 1, dtype=np.int32)
+        self._points = {"id": pts["id"], "x": mx, "y": my, "cls": cls.astype(np.int8),
+                        "located": np.isfinite(mx) & np.isfinite(my), "stamp": stamp}
+        self._counts = np.bincount(cls, minlength=len(self.classes))
+        self.row_count = len(pts["id"])
 
     @property
     def ids(self) -> np.ndarray:

@@ -555,10 +555,14 @@ class MainWindow(QMainWindow):
                 small = {k: d for k, d in catalogue.items()
                          if sizes[k] <= BIG_LAYER or (reads_by_view(d, sizes[k]) and d.geometry == "point")}
                 loaded = {layer.id: layer for layer in
-                          load_layers(project, epsg, lambda f, m: progress(0.05 + 0.95 * f, m), cancelled, small)}
+                          load_layers(project, epsg, lambda f, m: progress(0.05 + 0.95 * f, m), cancelled, small,
+                                        sizes, quick=True)}
                 big = [d for k, d in catalogue.items() if k not in small]
                 for d in big:
                     loaded[d.id] = empty_layer(project, d, epsg)
+                # points placed from the spatial index for the first frame (the user's cache empty): read
+                # exactly right after it, first among the layers that follow
+                big[:0] = [catalogue[k] for k, layer in loaded.items() if getattr(layer.prepared, "approximate", False)]
             except BaseException:
                 project.close()
                 raise
@@ -602,7 +606,7 @@ class MainWindow(QMainWindow):
             for d in defs:
                 if cancelled():
                     raise tasks.Cancelled()
-                layer = load_layer(project, d, epsg)
+                layer = load_layer(project, d, epsg, sizes.get(d.id))
                 if layer.lazy and d.id in shown:  # what the view draws of it built here, not on the render worker
                     try:
                         layer.prepared.for_view(view, labels=False)

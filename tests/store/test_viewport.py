@@ -318,3 +318,66 @@ def test_read_points_by_binary_copy_on_postgis_equals_the_rows(store, monkeypatc
     finally:
         with project.session(history=False) as s:
             s.query(Enterprise).filter(Enterprise.name == "无坐标").delete()
+
+
+def test_read_points_quick_from_the_rtree(tmp_path):
+    """GeoPackage: the arrays of a first frame read from the R-tree's leaf nodes and the level index: the same
+    ids and levels as the table (a deleted row's gap, a row without a place NaN), each position within one
+    float32 step of the point; binned into 0.01° cells they give the hand binning's counts and top levels
+    except for points that close to a cell edge (none here), and the lone red cell is red."""
+    from riskmap.model import Enterprise
+    from riskmap.store import Project
+    from riskmap.store.viewport import bin_points, level_rank, read_points, read_points_quick
+
+    path = tmp_path / "quick.gpkg"
+    data = make_points_project(path, n=3000, seed=5, edge=False)
+    with Project.open(path) as project:
+        with project.session(history=False) as s:
+            s.delete(s.get(Enterprise, 7))  # a gap in the ids
+            s.add(Enterprise(name="无坐标", industry="gas_station", town="西镇", level=2, geom=None, version=1))
+        ents = load_catalogue()["enterprises"]
+        quick = read_points_quick(project, ents)
+        exact = read_points(project, ents)
+        assert quick is not None and sorted(quick) == ["id", "value", "x", "y"]
+        keep = data["id"] != 7
+        assert quick["id"].tolist() == exact["id"].tolist() == [*data["id"][keep].tolist(), len(data["id"]) + 1]
+        assert np.array_equal(quick["value"], exact["value"], equal_nan=True)
+        assert np.isnan(quick["x"][-1]) and np.isnan(quick["y"][-1]) and quick["value"][-1] == 2
+        lon, lat = data["lon"][keep], data["lat"][keep]
+        step_x = np.spacing(np.abs(lon).astype(np.float32)).astype(float)  # one float32 step at each point
+        step_y = np.spacing(np.abs(lat).astype(np.float32)).astype(float)
+        assert (np.abs(quick["x"][:-1] - lon) <= step_x).all() and (np.abs(quick["y"][:-1] - lat) <= step_y).all()
+        assert (quick["x"][:-1] != lon).any()  # really from the float32 index, not the table
+        # 0.01° cells by hand from the table's positions
+        cell, box = 0.01, (105.0, 35.5, 105.2, 35.7)
+        rank = level_rank(exact["value"][:-1])
+        near = (np.abs(lon / cell - np.round(lon / cell)) * cell <= step_x) | \
+               (np.abs(lat / cell - np.round(lat / cell)) * cell <= step_y)
+        assert 4 <= near.sum() < 40  # the four on the 35.6° line (exactly on an edge) and a few by chance
+        got = bin_points(quick["x"], quick["y"], level_rank(quick["value"]), box, cell)
+        ix, iy = np.floor((lon - box[0]) / cell).astype(int), np.floor((lat - box[1]) / cell).astype(int)
+        hand = {}
+        for a, b, r in zip(ix.tolist(), iy.tolist(), rank.tolist()):
+            n, top = hand.get((a, b), (0, -1))
+            hand[(a, b)] = (n + 1, max(top, r))
+        got_cells = {(int(np.floor((x - box[0]) / cell)), int(np.floor((y - box[1]) / cell))): (int(n), int(t))
+                     for x, y, n, t in zip(*got)}
+        near_cells = {(a + da, b + db) for a, b in zip(ix[near].tolist(), iy[near].tolist())
+                      for da in (-1, 0, 1) for db in (-1, 0, 1)}
+        assert sum(n for n, _ in got_cells.values()) == sum(n for n, _ in hand.values()) == len(lon)
+        assert {k: v for k, v in got_cells.items() if k not in near_cells} == \
+               {k: v for k, v in hand.items() if k not in near_cells}  # equal but beside the points on an edge
+        assert len(hand) == 20 * 15 and len(set(hand) - near_cells) > 150  # 0.2° × 0.15° of points
+        red = (int((RED[0] - box[0]) // cell), int((RED[1] - box[1]) // cell))
+        assert hand[red][1] == 4 and hand[red][0] > 2000  # the lone red among 2,000 blue: the cell is red
+        assert got_cells[red] == hand[red]
+        assert sum(1 for v in hand.values() if v[1] == 4) == 1
+
+
+def test_read_points_quick_not_on_postgis_nor_with_a_where(store):
+    from riskmap.store.viewport import read_points_quick
+
+    project, _ = store
+    cat = load_catalogue()
+    assert (read_points_quick(project, cat["enterprises"]) is None) == (project.dialect == "postgresql")
+    assert read_points_quick(project, cat["towns"]) is None  # a catalogue where (and not points)
