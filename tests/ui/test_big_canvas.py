@@ -233,3 +233,101 @@ def test_kept_layer_images_and_decimated_grids_follow_an_edit(app, qtbot, prefs,
     finally:
         w.close()
         w.deleteLater()
+
+
+def _cells(xy, level, cell):
+    """{(i, j): (count, top level number or 9 for none)} of map positions binned by hand on the map-fixed grid."""
+    out = {}
+    for (x, y), lv in zip(xy.tolist(), level):
+        k = (math.floor(x / cell), math.floor(y / cell))
+        n, top = out.get(k, (0, 9))
+        out[k] = (n + 1, min(top, 9 if lv is None or lv != lv else int(lv)))
+    return out
+
+
+def _drawn_cells(prep, cell):
+    return {(math.floor(x / cell), math.floor(y / cell)):
+            (int(n), 9 if prep.classes[c].key is None else int(prep.classes[c].key))
+            for (x, y), n, c in zip(prep.coords.tolist(), prep.counts_drawn, prep.cls)}
+
+
+def test_first_frame_before_the_exact_points_then_the_exact_cells(app, qtbot, prefs, tmp_path, monkeypatch):
+    """A first session (the user's cache empty): the first frame shows the enterprises aggregated from the R-tree
+    positions before the table's points are read (held back here), every cell as binned by hand from those
+    positions, the red cell red; then the exact arrays replace them and the cells are the hand binning of the
+    file's own coordinates."""
+    import threading
+
+    import riskmap.render.lazy as lazy
+    import riskmap.store.viewport as viewport
+    from riskmap.render.lazy import CELL_MM
+    from riskmap.ui.main_window import MainWindow
+
+    monkeypatch.setattr(viewport, "LAZY_ROWS", 5000)
+    monkeypatch.setattr(lazy, "POINT_BUDGET", BUDGET)
+    data = make_points_project(tmp_path / "big.gpkg", n=20_000, seed=3, edge=False)
+    gate, exact_reads = threading.Event(), []
+    real = viewport.read_points_cached
+
+    def held(*a, **k):  # the exact read waits until the first frame has been checked
+        exact_reads.append(threading.current_thread().name)
+        gate.wait(60)
+        return real(*a, **k)
+
+    monkeypatch.setattr(viewport, "read_points_cached", held)
+    w = MainWindow(prefs)
+    qtbot.addWidget(w)
+    w.resize(1400, 900)
+    w.show()
+    qtbot.waitExposed(w)
+    try:
+        w.open_project(tmp_path / "big.gpkg")
+        qtbot.waitUntil(lambda: w.project is not None and w.workspace.has_layer("enterprises"), timeout=30000)
+        ws, canvas = w.workspace, w.canvas
+        layer = ws.layer("enterprises")
+        assert layer.lazy and layer.prepared.approximate and w.loading  # placed from the R-tree, exact ones to come
+        for other in ws.layers:
+            if other.id != "enterprises":
+                ws.set_visible(other.id, False)
+        ws.set_labels(False)
+        canvas.zoom_full()
+        wait_render(qtbot, canvas)
+        assert canvas.aggregated == ("enterprises",) and layer.prepared.approximate
+        assert not gate.is_set()
+        view = canvas.view
+        cell = CELL_MM * view.px_per_mm() * view.resolution
+        quick = viewport.read_points_quick(w.project, layer.layer_def, epsg=ws.map_epsg)
+        prep = layer.prepared.for_view(view, labels=False)
+        qxy = np.column_stack([quick["x"], quick["y"]])
+        qlevel = [None if v != v else int(v) for v in quick["value"]]
+        assert _drawn_cells(prep, cell) == _cells(qxy, qlevel, cell)
+        img = canvas.to_image()
+        img.save(f"{SHOTS}/ui_big_canvas_first_frame_quick.png")
+        red = int(np.flatnonzero(data["level"] == 1)[0])
+        k = np.flatnonzero([prep.classes[c].key == 1 for c in prep.cls])
+        assert len(k) == 1  # one red cell: the lone red enterprise's
+        rx, ry = view.map_to_pixel(*prep.coords[k[0]])
+        assert close_to(pixel(img, rx, ry), "#FF0000"), pixel(img, rx, ry)
+        # the exact arrays come in and replace the layer: the cells of the file's coordinates
+        gate.set()
+        qtbot.waitUntil(lambda: not w.loading and not ws.layer("enterprises").prepared.approximate, timeout=30000)
+        wait_render(qtbot, canvas)
+        exact = ws.layer("enterprises")
+        assert exact is not layer and exact_reads
+        xy = _map_xy(data, ws.map_epsg)
+        assert np.abs(qxy - xy).max() > 0.01 and np.abs(qxy - xy).max() < 1.0  # metres: the R-tree's float32
+        prep = exact.prepared.for_view(canvas.view, labels=False)
+        assert _drawn_cells(prep, cell) == _cells(xy, data["level"].tolist(), cell)
+        assert int(prep.counts_drawn.sum()) == len(data["id"])
+        img = canvas.to_image()
+        img.save(f"{SHOTS}/ui_big_canvas_first_frame_exact.png")
+        k = np.flatnonzero([prep.classes[c].key == 1 for c in prep.cls])
+        ix = math.floor(xy[red, 0] / cell), math.floor(xy[red, 1] / cell)
+        assert len(k) == 1 and (math.floor(prep.coords[k[0], 0] / cell), math.floor(prep.coords[k[0], 1] / cell)) == ix
+        rx, ry = canvas.view.map_to_pixel(*prep.coords[k[0]])
+        assert close_to(pixel(img, rx, ry), "#FF0000"), pixel(img, rx, ry)
+    finally:
+        gate.set()
+        qtbot.waitUntil(lambda: not w.loading, timeout=30000)
+        w.close()
+        w.deleteLater()
