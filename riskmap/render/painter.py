@@ -812,16 +812,24 @@ def _paint_polygons(ctx: _Ctx, layer: PreparedLayer, cancelled, only: np.ndarray
         np.cumsum(part_counts, out=pcs[1:])
         coords, offs, idx = _gather(layer, parts)
         px = ctx.settings.map_to_pixel(coords)
+        strokes = [layer.stroke_colours[c] for c, _, _ in groups]
+        shared = [] if _shares_paths(ctx, layer, px, offs, groups, strokes, width_px, halo) else None
         if halo:
             _fill_groups(ctx, layer, px, offs, pcs, groups, cancelled, colour_override=SELECTION_FILL)
         else:
-            _fill_groups(ctx, layer, px, offs, pcs, groups, cancelled)
+            _fill_groups(ctx, layer, px, offs, pcs, groups, cancelled, keep=shared)
         geo = (layer, idx) if ctx.raster else None
         if halo:
             hw = max(width_px, 0.5 * ctx.ppmm) + 2 * SELECTION_HALO_MM * ctx.ppmm
             _stroke(ctx, px, offs, geo, halo, hw, hw / ctx.ppmm, "solid", cancelled)
-        strokes = [layer.stroke_colours[c] for c, _, _ in groups]
-        if any(strokes):
+        if shared is not None:  # the outlines drawn with the fill's own paths (one pen: Qt's cosmetic stroker)
+            ctx.painter.setPen(make_pen(strokes[0], width_px))
+            ctx.painter.setBrush(Qt.BrushStyle.NoBrush)
+            for path in shared:
+                if cancelled():
+                    break
+                ctx.painter.drawPath(path)
+        elif any(strokes):
             if len(set(strokes)) == 1:
                 _stroke(ctx, px, offs, geo, strokes[0], width_px, width_mm, style.dash, cancelled)
             else:
@@ -836,7 +844,26 @@ def _paint_polygons(ctx: _Ctx, layer: PreparedLayer, cancelled, only: np.ndarray
     return int(len(feats) + len(small))
 
 
-def _fill_groups(ctx: _Ctx, layer, px, offs, pcs, groups, cancelled, colour_override=None) -> None:
+SHARED_PATH_MAX_STROKE_PX = 1.05  # outlines up to this width (one cosmetic pen) reuse the fill's paths
+
+
+def _shares_paths(ctx: _Ctx, layer, px, offs, groups, strokes, width_px: float, halo) -> bool:
+    """Whether a polygon layer's outlines can be stroked with the very paths its fill builds (building a
+    QPainterPath costs about as much as stroking it: Qt reads every element through a QDataStream): on
+    images, solid outlines of one colour up to SHARED_PATH_MAX_STROKE_PX, every class filled (the fill's paths
+    then hold every ring, in the stroke's order), and nothing for :func:`cull_segments` to cut. The outline is
+    then drawn on the rings' own vertices (:func:`thin_vertices` would drop those within half a pixel)."""
+    if not ctx.raster or halo or width_px <= 0 or width_px > SHARED_PATH_MAX_STROKE_PX:
+        return False
+    if layer.layer_def.style.dash != "solid" or not strokes[0] or len(set(strokes)) != 1:
+        return False
+    if not all(layer.fill_colours[c] for c, _, _ in groups):
+        return False
+    return cull_segments(px, offs, ctx.w, ctx.h, width_px + 2.0) is None
+
+
+def _fill_groups(ctx: _Ctx, layer, px, offs, pcs, groups, cancelled, colour_override=None,
+                 keep: list | None = None) -> None:
     style = layer.layer_def.style
     fills = [(c, a, b) for c, a, b in groups if (colour_override is not None or layer.fill_colours[c])]
     if not fills:
@@ -864,7 +891,7 @@ def _fill_groups(ctx: _Ctx, layer, px, offs, pcs, groups, cancelled, colour_over
                 if not layered:
                     colour.setAlphaF(colour.alphaF() * opacity)
                 p.setBrush(QBrush(colour))
-                _fill_rings(p, px, offs, pcs, a, b, chunk, cancelled)
+                _fill_rings(p, px, offs, pcs, a, b, chunk, cancelled, keep)
         finally:
             if layered:
                 p.end()
@@ -886,9 +913,10 @@ def _fill_groups(ctx: _Ctx, layer, px, offs, pcs, groups, cancelled, colour_over
         _fill_rings(painter, px, offs, pcs, a, b, FILL_CHUNK_RINGS, cancelled)
 
 
-def _fill_rings(painter, px, offs, pcs, a, b, chunk, cancelled) -> None:
+def _fill_rings(painter, px, offs, pcs, a, b, chunk, cancelled, keep: list | None = None) -> None:
     """Fill features a..b (positions; their rings are parts pcs[a]..pcs[b]) with the winding rule (holes are
-    oriented against their exterior), chunked at feature boundaries so a hole stays with its exterior."""
+    oriented against their exterior), chunked at feature boundaries so a hole stays with its exterior.
+    ``keep``: a list the paths are appended to (for the outlines, :func:`_shares_paths`)."""
     sub = offs[pcs[a]:pcs[b] + 1]
     base = int(sub[0])
     types = polyline_types(sub - base)
@@ -896,7 +924,10 @@ def _fill_rings(painter, px, offs, pcs, a, b, chunk, cancelled) -> None:
     for s, e in _vertex_chunks(feature_bounds, PATH_CHUNK_VERTICES, chunk):
         if cancelled():
             return
-        painter.drawPath(make_path(px[s:e], types[s - base:e - base], Qt.FillRule.WindingFill))
+        path = make_path(px[s:e], types[s - base:e - base], Qt.FillRule.WindingFill)
+        painter.drawPath(path)
+        if keep is not None:
+            keep.append(path)
 
 
 def _draw_dots(ctx: _Ctx, layer, feats, halo) -> None:
