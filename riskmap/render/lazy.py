@@ -123,6 +123,7 @@ class LazyPrepared:
 
     lazy = True
     approximate = False  # points placed from the R-tree for a first frame (load_quick), replaced by exact ones
+    stamp_hint = None  # a future of the layer's points_stamp asked before the arrays are read (taken once)
 
     def __init__(self, project, layer_def, crs_epsg: int, row_count: int, *, where=None, cache_dir=None):
         self.project = project
@@ -292,9 +293,7 @@ class LazyPrepared:
 
                 stamp = None
                 if self.where is None and self.cache_dir is not None:  # kept in the map's CRS
-                    from riskmap.store.viewport import points_stamp
-
-                    stamp = points_stamp(self.project, self.layer_def)  # before reading: what aggregates are kept under
+                    stamp = self._stamp()  # before reading: what aggregates are kept under
                     pts = read_points_cached(self.project, self.layer_def, self.cache_dir, epsg=self.crs_epsg,
                                              stamp=stamp)
                     mx, my = pts["x"], pts["y"]
@@ -309,6 +308,19 @@ class LazyPrepared:
                 pts["x"], pts["y"] = mx, my
                 self._set_points(pts, stamp)
             return self._points
+
+    def _stamp(self) -> str | None:
+        """The layer's points_stamp: the one asked earlier (:attr:`stamp_hint`, still before this read: an
+        older stamp only makes the cache miss more often) when there is one, else asked now."""
+        from riskmap.store.viewport import points_stamp
+
+        hint, self.stamp_hint = self.stamp_hint, None
+        if hint is not None:
+            try:
+                return hint.result()
+            except Exception:  # noqa: BLE001 (asked again below, and reported from there)
+                pass
+        return points_stamp(self.project, self.layer_def)
 
     def _set_points(self, pts: dict, stamp) -> None:
         """The compact arrays ``pts`` (x, y in the map's CRS) classified and held."""

@@ -341,14 +341,16 @@ def lazy_rows(project, layer_def: LayerDef) -> int | None:
     return n if reads_by_view(layer_def, n) else None
 
 
-def load_layer(project, layer_def: LayerDef, epsg: int, rows: int | None = None, *, quick: bool = False) -> MapLayer:
+def load_layer(project, layer_def: LayerDef, epsg: int, rows: int | None = None, *, quick: bool = False,
+               stamp=None) -> MapLayer:
     """Read, project and prepare one layer; off the GUI thread it first lets a map frame finish. A layer of
     more than LAZY_ROWS rows becomes a :class:`LazyMapLayer` (off the GUI thread its compact arrays are read
     here, so that its first frame does not wait for them). ``rows``: its row count when the caller has just
     counted it (:func:`layer_sizes`; a city's 1M enterprises are not counted twice: 0.3 s on a GeoPackage).
     ``quick``: a large point layer whose exact arrays the user's cache does not hold is placed from the spatial
     index (LazyPrepared.load_quick: within a metre, for a first frame; its ``prepared.approximate`` is True and
-    the caller loads it again exactly)."""
+    the caller loads it again exactly). ``stamp``: a future of the layer's points_stamp asked before (see
+    LazyPrepared.stamp_hint)."""
     wait_for_map()
     if rows is None or layer_def.geometry == RASTER or not hasattr(project, "engine"):
         rows = lazy_rows(project, layer_def)
@@ -356,6 +358,7 @@ def load_layer(project, layer_def: LayerDef, epsg: int, rows: int | None = None,
         rows = None
     if rows is not None:
         layer = LazyMapLayer(project, layer_def, epsg, rows)
+        layer.prepared.stamp_hint = stamp
         if threading.current_thread() is not threading.main_thread() and not (quick and layer.prepared.load_quick()):
             layer.prepared.load()
         return layer
@@ -394,9 +397,11 @@ def layer_sizes(project, defs) -> dict[str, int]:
 
 
 def load_layers(project, epsg: int, progress: Callable | None = None, cancelled: Callable | None = None,
-                catalogue: dict | None = None, sizes: dict | None = None, *, quick: bool = False) -> list[MapLayer]:
+                catalogue: dict | None = None, sizes: dict | None = None, *, quick: bool = False,
+                stamps: dict | None = None) -> list[MapLayer]:
     """Read, project and prepare every catalogue layer (in drawing order). Runs off the GUI thread.
-    ``sizes``: :func:`layer_sizes` just taken (not counted again); ``quick``: see :func:`load_layer`.
+    ``sizes``: :func:`layer_sizes` just taken (not counted again); ``quick``, ``stamps`` (by layer id): see
+    :func:`load_layer`.
 
     One thread on purpose: reading layers on several threads gained nothing (pandas holds the GIL), and
     the SQLite store keeps one connection per thread in a pool of five, closing one when a sixth thread
@@ -412,7 +417,8 @@ def load_layers(project, epsg: int, progress: Callable | None = None, cancelled:
             raise Cancelled()
         if progress is not None:
             progress(i / len(defs), layer_def.title(current_language()))
-        out.append(load_layer(project, layer_def, epsg, (sizes or {}).get(layer_def.id), quick=quick))
+        out.append(load_layer(project, layer_def, epsg, (sizes or {}).get(layer_def.id), quick=quick,
+                              stamp=(stamps or {}).get(layer_def.id)))
     if progress is not None:
         progress(1.0, "")
     return out
