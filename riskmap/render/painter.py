@@ -345,12 +345,7 @@ def _paint_from_image(ctx: _Ctx, layer, op: float, keyed, cancelled) -> int:
             origin = (x0, y1)
             img = sub.layer_image()
             at = QPointF(left, top)
-        p = QPainter(img)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        try:
-            n = _paint_body(sub.sub(p), layer, cancelled)
-        finally:
-            p.end()
+        n = _paint_into(img, sub, layer, cancelled)
         if not cancelled():
             with _LAYER_IMAGES_LOCK:
                 _LAYER_IMAGES[key] = (weakref.ref(layer), img, n, origin)
@@ -379,15 +374,20 @@ def clear_layer_images() -> None:
         _LAYER_IMAGES.clear()
 
 
+def _paint_into(img, ctx: _Ctx, layer, cancelled) -> int:
+    """Paint ``layer`` alone, antialiased, into ``img`` laid out as ``ctx``'s view; returns its features drawn."""
+    p = QPainter(img)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    try:
+        return _paint_body(ctx.sub(p), layer, cancelled)
+    finally:
+        p.end()
+
+
 def _paint_layer(ctx: _Ctx, layer: PreparedLayer, op: float, cancelled) -> int:
     if ctx.raster and op < 1.0:
         img = ctx.layer_image()
-        p = QPainter(img)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        try:
-            n = _paint_body(ctx.sub(p), layer, cancelled)
-        finally:
-            p.end()
+        n = _paint_into(img, ctx, layer, cancelled)
         ctx.painter.save()
         ctx.painter.setOpacity(op)
         ctx.painter.drawImage(QPointF(0, 0), img)

@@ -565,6 +565,26 @@ def _cache_names(project, layer_def, field, stamp) -> tuple[str, str]:
     return ident, hashlib.sha256(stamp.encode()).hexdigest()[:16]
 
 
+def _points_key(field, epsg: int) -> str:
+    """What a points cache file holds, in its name (the 4490 arrays keep their older name)."""
+    return field if epsg == SRID else f"{field or ''}@{epsg}"
+
+
+def _cache_file(project, layer_def, cache_dir, kind: str, field, epsg, stamp, key_of):
+    """The resolved ``field`` and ``epsg``, the cache file of a layer's ``kind`` arrays under its stamp (taken
+    here unless the caller has just taken it; None: no cache folder or no stamp to trust) and the file name
+    prefix of that layer's family. ``key_of(field, epsg)``: the part of the name that tells what is kept."""
+    if field == "style":
+        field = _style_field(layer_def)
+    epsg = int(epsg)
+    if stamp is None and cache_dir is not None:
+        stamp = points_stamp(project, layer_def)
+    if stamp is None:
+        return field, epsg, None, None
+    ident, version = _cache_names(project, layer_def, key_of(field, epsg), stamp)
+    return field, epsg, Path(cache_dir) / f"{kind}-{ident}-{version}.npz", f"{kind}-{ident}-"
+
+
 def read_points_cached(project, layer_def, cache_dir, *, field: str | None = "style",
                        epsg: int = SRID, stamp: str | None = None) -> dict[str, np.ndarray]:
     """:func:`read_points` of the whole layer, kept in ``cache_dir`` between sessions (about 32 bytes a row,
@@ -572,16 +592,9 @@ def read_points_cached(project, layer_def, cache_dir, *, field: str | None = "st
     the project (and kept) otherwise. A cache that cannot be written is no error. ``epsg``: ``x`` and ``y`` in
     that CRS (the map's: projecting 1M points took longer than reading them from the cache; NaN stays NaN).
     ``stamp``: the layer's :func:`points_stamp` if the caller has just taken it (on PostGIS it is a scan)."""
-    if field == "style":
-        field = _style_field(layer_def)
-    epsg = int(epsg)
-    if stamp is None and cache_dir is not None:  # (a caller may have taken it just before)
-        stamp = points_stamp(project, layer_def)
-    if stamp is None:
+    field, epsg, path, prefix = _cache_file(project, layer_def, cache_dir, "points", field, epsg, stamp, _points_key)
+    if path is None:
         return _points_in(read_points(project, layer_def, field=field), epsg)
-    folder = Path(cache_dir)
-    ident, version = _cache_names(project, layer_def, field if epsg == SRID else f"{field or ''}@{epsg}", stamp)
-    path = folder / f"points-{ident}-{version}.npz"
     try:
         with np.load(path, allow_pickle=False) as z:
             out = {k: z[k] for k in z.files}
@@ -592,7 +605,7 @@ def read_points_cached(project, layer_def, cache_dir, *, field: str | None = "st
     out = _points_in(read_points(project, layer_def, field=field), epsg)
     if field and out["value"].dtype == object:  # text values: not kept (the cache holds numbers only)
         return out
-    _save_arrays(folder, f"points-{ident}-", path, out)
+    _save_arrays(path.parent, prefix, path, out)
     return out
 
 
@@ -601,14 +614,8 @@ def points_kept(project, layer_def, cache_dir, *, field: str | None = "style", e
     current stamp). On PostGIS False without looking (the stamp is a scan of the table)."""
     if cache_dir is None or _pg(project):
         return False
-    if field == "style":
-        field = _style_field(layer_def)
-    stamp = points_stamp(project, layer_def)
-    if stamp is None:
-        return False
-    epsg = int(epsg)
-    ident, version = _cache_names(project, layer_def, field if epsg == SRID else f"{field or ''}@{epsg}", stamp)
-    return (Path(cache_dir) / f"points-{ident}-{version}.npz").is_file()
+    path = _cache_file(project, layer_def, cache_dir, "points", field, epsg, None, _points_key)[2]
+    return path is not None and path.is_file()
 
 
 _RTREE_CELL = 8 + 4 * 4  # an R-tree cell of two dimensions: int64 id, float32 minx, maxx, miny, maxy (big-endian)
@@ -768,16 +775,10 @@ def read_shapes_cached(project, layer_def, cache_dir, *, field: str | None = "st
     vertices takes longer than reading them from the cache), kept in ``cache_dir`` between sessions exactly as
     :func:`read_points_cached` (numbers and fixed-width text only, loaded without pickle; the same stamp, so any
     edit of the project reads it again)."""
-    if field == "style":
-        field = _style_field(layer_def)
-    epsg = int(epsg)
-    if stamp is None and cache_dir is not None:  # (a caller may have taken it just before)
-        stamp = points_stamp(project, layer_def)
-    if stamp is None:
+    field, epsg, path, prefix = _cache_file(project, layer_def, cache_dir, "shapes", field, epsg, stamp,
+                                            lambda f, e: f"{f or ''}@{e}")
+    if path is None:
         return _shapes_in(read_shapes(project, layer_def, field=field), epsg)
-    folder = Path(cache_dir)
-    ident, version = _cache_names(project, layer_def, f"{field or ''}@{epsg}", stamp)
-    path = folder / f"shapes-{ident}-{version}.npz"
     keys = ("id", "coords", "offsets", "part_feature")
     try:
         with np.load(path, allow_pickle=False) as z:
@@ -798,7 +799,7 @@ def read_shapes_cached(project, layer_def, cache_dir, *, field: str | None = "st
         keep.pop("value")
         keep["value_none"] = none
         keep["value_text"] = np.where(none, "", out["value"]).astype(str) if len(none) else np.zeros(0, dtype="U1")
-    _save_arrays(folder, f"shapes-{ident}-", path, keep)
+    _save_arrays(path.parent, prefix, path, keep)
     return out
 
 
