@@ -195,6 +195,15 @@ def _style_field(layer_def) -> str | None:
     return field if (field and getattr(style, "type", "single") != "single") else None
 
 
+def _read_parts(layer_def, field):
+    """The parts of a layer's bulk read: its table, the value field (``"style"`` resolved), the columns (id and
+    that field), the conditions (the layer's ``where``) and their parameters (none yet)."""
+    tbl = _table(layer_def)
+    if field == "style":
+        field = _style_field(layer_def)
+    return tbl, field, _columns(tbl, [field] if field else []), [c for c in (_where(layer_def),) if c], {}
+
+
 def read_points(project, layer_def, bbox_4490=None, *, field: str | None = "style",
                 where=None) -> dict[str, np.ndarray]:
     """A point layer (its ``where`` applied) as compact arrays: ``id`` (int64), ``x``, ``y`` (float64,
@@ -204,12 +213,7 @@ def read_points(project, layer_def, bbox_4490=None, *, field: str | None = "styl
 
     One query and bulk decoding: no Python object per row beyond the driver's tuple.
     """
-    tbl = _table(layer_def)
-    if field == "style":
-        field = _style_field(layer_def)
-    cols = _columns(tbl, [field] if field else [])
-    conds = [c for c in (_where(layer_def),) if c]
-    params: dict = {}
+    tbl, field, cols, conds, params = _read_parts(layer_def, field)
     bbox = _box(bbox_4490) if bbox_4490 is not None else None
     if bbox is not None:
         cond, params = _box_condition(project, tbl, bbox)
@@ -730,12 +734,7 @@ def read_shapes(project, layer_def, *, field: str | None = "style", where=None) 
     1]]``; a part is a line, or a polygon's ring, exterior counter-clockwise) and ``part_feature`` (int64, P:
     the feature index of each part). Features without a geometry have no parts. Decoded in bulk (shapely's
     vectorised WKB reader, get_parts/get_rings/get_coordinates with their indices): no GeoDataFrame."""
-    tbl = _table(layer_def)
-    if field == "style":
-        field = _style_field(layer_def)
-    cols = _columns(tbl, [field] if field else [])
-    conds = [c for c in (_where(layer_def),) if c]
-    params: dict = {}
+    tbl, field, cols, conds, params = _read_parts(layer_def, field)
     _extra(conds, params, where)
     pg = _pg(project)
     with _no_gc():
