@@ -667,7 +667,7 @@ class LazyPrepared:
             pb = sh["part_bounds"][parts]
         if decimate_view is not None:
             tol = self._tolerance(decimate_view, len(coords))
-        normals = None
+        normals = lod = None
         if tol is not None:
             if len(feats) == len(sh["id"]):  # the whole layer's band: kept between sessions
                 c, o, nrm = self._kept_band(sh, tol)
@@ -675,6 +675,7 @@ class LazyPrepared:
                 c, o, nrm = *decimate(coords, offsets, tol, closed=self.kind == "polygon"), None
             if len(c) <= 0.8 * len(coords):
                 coords, offsets, normals = c, o, nrm
+                lod = tol
         n = len(feats)
         prep = PreparedLayer(self.layer_def, self.crs_epsg)
         prep.n = n
@@ -683,6 +684,7 @@ class LazyPrepared:
         prep.coords = np.ascontiguousarray(coords)
         prep.offsets = offsets
         prep._normals = normals  # (PreparedLayer.normals() computes them when None)
+        prep.lod_tolerance = lod  # drawn decimated: the painter's level-of-detail strokes
         prep.part_feature = pf
         prep.feature_parts = np.searchsorted(pf, np.arange(n + 1)).astype(np.int64)
         prep.part_bounds = pb
@@ -967,10 +969,12 @@ def simplified_for_view(layer, settings: MapSettings):
     else:
         out = object.__new__(type(layer))
         out.__dict__.update({k: v for k, v in layer.__dict__.items()
-                             if k not in ("_lod", "_pass_steps", "_normals", "_mean_segment")})
+                             if k not in ("_lod", "_pass_steps", "_normals", "_mean_segment", "_map_paths",
+                                          "_map_box")})
         out.coords = coords
         out.offsets = offsets
         out._normals = None
+        out.lod_tolerance = tol  # drawn decimated: the painter's level-of-detail strokes
         out.decimated_from = layer
     with _LOD_LOCK:
         cache[tol] = out

@@ -18,6 +18,14 @@ box tests and grouped by colour, so each colour is one or a few Qt calls:
   every angle (many times faster than Qt's antialiased wide pen); dashes and the rest use a real pen;
 - on images, solid strokes of many vertices mostly outside the view are first cut to it (long lines
   after a zoom);
+- generalised line width at a level of detail: a line layer drawn decimated (a LOD band, ``lod_tolerance``:
+  :mod:`riskmap.render.lazy`) on an image, with a solid stroke up to HAIRLINE_MAX_PX, is stroked as ONE
+  antialiased 1-px cosmetic line (0.35 mm at 96 dpi: 1 px instead of 1.32), as map-unit widths thin lines
+  when zoomed out in other GIS. A cosmetic pen ignores the painter's transform, so the band's paths are built
+  once in map units (per class, in chunks, relative to a local origin) and stroked at every scale and pan of
+  the band through the view's transform: no numpy and no path building per frame (×10 city's lifelines at a
+  new scale 0.11 s instead of 0.48 s, load 1.4). Exact drawings and vector devices (PDF, SVG) keep the real
+  width, and so does the legend;
 - on the canvas, layers of LAYER_IMAGE_VERTICES or more are kept as images for the next frame: at small scales
   an image of the whole layer on the view's pixel grid, which also serves a pan by whole pixels, pixel for pixel
   (×10 city's whole view panned: lifelines and grids 0.01 s instead of 0.5–0.8 s; a new scale paints them
@@ -59,7 +67,7 @@ from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QPaintEngine, QPainter, QPen
 
 from riskmap.render._bulk import (
-    cull_segments, draw_fragments, fragments, make_path, polyline_types, thin_vertices,
+    FAR_PX, cull_segments, draw_fragments, fragments, make_path, polyline_types, thin_vertices,
 )
 from riskmap.render.labels import PlacedLabel, draw_labels, place_labels
 from riskmap.render.lazy import resolve_layers
@@ -733,6 +741,8 @@ def _paint_lines(ctx: _Ctx, layer: PreparedLayer, cancelled, only: np.ndarray | 
     style = layer.layer_def.style
     width_mm = style.stroke_width_mm
     width_px = width_mm * ctx.ppmm
+    if only is None and not halo and _draws_hairlines(ctx, layer, width_px):
+        return _paint_hairlines(ctx, layer, width_px, cancelled)
     parts = _visible_parts(ctx, layer, (width_px / 2 + 1) * ctx.res, only)
     if not len(parts):
         return 0
@@ -787,6 +797,106 @@ def _gather(layer: PreparedLayer, parts: np.ndarray):
     np.cumsum(counts, out=new_off[1:])
     idx = np.arange(int(new_off[-1]), dtype=np.int64) - np.repeat(new_off[:-1] - starts, counts)
     return layer.coords[idx], new_off, idx
+
+
+# ------------------------------------------------------------------------------------------ LOD hairlines
+
+
+HAIRLINE_MAX_PX = 1.5  # decimated solid strokes up to this width draw as one 1-px cosmetic line on images
+
+
+def _draws_hairlines(ctx: _Ctx, layer, width_px: float) -> bool:
+    """Whether a line layer is drawn as hairlines from its map-space paths (:func:`_paint_hairlines`): a level
+    of detail (``lod_tolerance`` set: a decimated band, :mod:`riskmap.render.lazy`), on an image, a solid stroke
+    of at most HAIRLINE_MAX_PX, and the layer within FAR_PX of the frame (Qt's rasteriser keeps small numbers)."""
+    if not ctx.raster or getattr(layer, "lod_tolerance", None) is None or not 0 < width_px <= HAIRLINE_MAX_PX:
+        return False
+    if layer.layer_def.style.dash != "solid" or not len(layer.coords):
+        return False
+    x0, y0, x1, y1 = _map_box(layer)
+    (px0, py0), (px1, py1) = ctx.settings.map_to_pixel(np.array([[x0, y1], [x1, y0]]))
+    return px0 >= -FAR_PX and py0 >= -FAR_PX and px1 <= ctx.w + FAR_PX and py1 <= ctx.h + FAR_PX
+
+
+def _map_box(layer) -> tuple[float, float, float, float]:
+    kept = layer.__dict__.get("_map_box")
+    if kept is None or kept[0] is not layer.coords:
+        c = layer.coords
+        kept = layer.__dict__["_map_box"] = (c, (float(c[:, 0].min()), float(c[:, 1].min()),
+                                                 float(c[:, 0].max()), float(c[:, 1].max())))
+    return kept[1]
+
+
+def hairline_pen(colour, width_px: float) -> QPen:
+    """The cosmetic pen of a decimated stroke: 1 px (or thinner, as the stroke), unaffected by the transform."""
+    pen = make_pen(colour, min(width_px, 1.0))
+    pen.setCosmetic(True)
+    return pen
+
+
+def map_transform(settings: MapSettings, origin: tuple[float, float]):
+    """The QTransform from map coordinates relative to ``origin`` to the pixels of ``settings`` (y flipped)."""
+    from PySide6.QtGui import QTransform
+
+    xmin, _, _, ymax = settings.extent
+    k = 1.0 / settings.resolution
+    return QTransform(k, 0.0, 0.0, -k, (origin[0] - xmin) * k, (ymax - origin[1]) * k)
+
+
+def _map_paths(layer, cancelled):
+    """A line layer's parts as QPainterPaths in map units relative to a local origin (float precision), per
+    class in drawing order and in chunks, built once and kept on the layer: ``(origin, [(class, [paths])])``;
+    None when cancelled while building."""
+    kept = layer.__dict__.get("_map_paths")
+    if kept is not None and kept[0] is layer.coords and kept[1] is layer.cls:  # (a copy restyled: built again)
+        return kept[2:]
+    x0, y0, _, _ = _map_box(layer)
+    origin = (float(np.floor(x0)), float(np.floor(y0)))
+    parts = np.arange(len(layer.offsets) - 1)
+    order, groups = _class_groups(layer, layer.cls[layer.part_feature])
+    coords, offs, _ = _gather(layer, parts[order])
+    rel = coords - np.array(origin)
+    types = polyline_types(offs)
+    out = []
+    for c, a, b in groups:
+        paths = []
+        for s, e in _vertex_chunks(offs[a:b + 1], PATH_CHUNK_VERTICES):
+            if cancelled():
+                return None
+            paths.append(make_path(rel[s:e], types[s:e]))
+        out.append((c, paths))
+    layer.__dict__["_map_paths"] = (layer.coords, layer.cls, origin, out)
+    return origin, out
+
+
+def _paint_hairlines(ctx: _Ctx, layer, width_px: float, cancelled) -> int:
+    """A decimated line layer stroked as one antialiased 1-px cosmetic line (generalised width: a stroke of up
+    to HAIRLINE_MAX_PX drawn at a level of detail), from paths built once in map units and drawn through the
+    view's transform: any scale and pan of the band strokes them without numpy or path building."""
+    parts = _visible_parts(ctx, layer, (width_px / 2 + 1) * ctx.res)
+    if not len(parts):
+        return 0
+    kept = _map_paths(layer, cancelled)
+    if kept is None:
+        return 0
+    origin, groups = kept
+    painter = ctx.painter
+    painter.save()
+    try:
+        painter.setTransform(map_transform(ctx.settings, origin), True)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for c, paths in groups:
+            colour = layer.stroke_colours[c]
+            if not colour:
+                continue
+            painter.setPen(hairline_pen(colour, width_px))
+            for path in paths:
+                if cancelled():
+                    break
+                painter.drawPath(path)
+    finally:
+        painter.restore()
+    return _distinct(layer.part_feature[parts], layer.n)
 
 
 # ------------------------------------------------------------------------------------------ polygons
