@@ -5,6 +5,7 @@ hostile names and values that never reach SQL text."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -272,9 +273,10 @@ def test_points_kept_between_sessions_until_the_project_changes(store, tmp_path,
             s.get(Enterprise, 1).level = old_level
 
 
-def test_read_points_by_binary_copy_on_postgis_equals_the_rows(store, monkeypatch):
-    """PostGIS: the whole layer comes through one binary COPY (no row tuples); the same arrays as the row
-    read, a row without a place NaN, a level NULL NaN, ids in order; on a GeoPackage COPY is never tried."""
+def test_read_points_by_arrays_on_postgis_equals_the_rows(store, monkeypatch):
+    """PostGIS: the whole layer comes as four array columns of one row (no row tuples); the same arrays as the row
+    read, a row without a place NaN, a level NULL NaN, ids in order, no row empty arrays; on a GeoPackage this
+    is never tried."""
     import riskmap.store.viewport as viewport
     from riskmap.model import Enterprise
 
@@ -282,7 +284,7 @@ def test_read_points_by_binary_copy_on_postgis_equals_the_rows(store, monkeypatc
     ents = load_catalogue()["enterprises"]
     pg = project.dialect == "postgresql"
     copied = []
-    real = viewport._pg_copy_points
+    real = viewport._pg_array_points
 
     def spy(*a, **k):
         out = real(*a, **k)
@@ -293,11 +295,11 @@ def test_read_points_by_binary_copy_on_postgis_equals_the_rows(store, monkeypatc
         s.add(Enterprise(name="无坐标", industry="gas_station", town="西镇", level=None, geom=None, version=1))
     try:
         with monkeypatch.context() as m:
-            m.setattr(viewport, "_pg_copy_points", spy)
+            m.setattr(viewport, "_pg_array_points", spy)
             got = viewport.read_points(project, ents)
         assert copied == ([True] if pg else [])
         with monkeypatch.context() as m:
-            m.setattr(viewport, "_pg_copy_points", lambda *a, **k: None)  # the rows read one by one
+            m.setattr(viewport, "_pg_array_points", lambda *a, **k: None)  # the rows read one by one
             rows = viewport.read_points(project, ents)
         assert sorted(got) == sorted(rows) == ["id", "value", "x", "y"]
         for k in got:
@@ -310,11 +312,18 @@ def test_read_points_by_binary_copy_on_postgis_equals_the_rows(store, monkeypatc
         assert np.array_equal(got["value"][:n], want_level, equal_nan=True)
         copied.clear()
         with monkeypatch.context() as m:  # a text field or a box is read as rows
-            m.setattr(viewport, "_pg_copy_points", spy)
+            m.setattr(viewport, "_pg_array_points", spy)
             named = viewport.read_points(project, ents, field="name")
             viewport.read_points(project, ents, BOX_Q)
         assert copied == ([False] if pg else [])
         assert named["value"][-1] == "无坐标" and named["value"][0] == data["name"][0]
+        copied.clear()
+        with monkeypatch.context() as m:  # no row: array_agg of nothing is NULL, read as empty arrays
+            m.setattr(viewport, "_pg_array_points", spy)
+            none = viewport.read_points(project, replace(ents, where="1 = 0"))
+        assert copied == ([True] if pg else [])
+        assert sorted(none) == ["id", "value", "x", "y"] and all(len(v) == 0 for v in none.values())
+        assert none["id"].dtype == np.int64 and none["x"].dtype == none["value"].dtype == np.float64
     finally:
         with project.session(history=False) as s:
             s.query(Enterprise).filter(Enterprise.name == "无坐标").delete()
