@@ -37,6 +37,7 @@ import functools
 import gc
 import hashlib
 import re
+import threading
 import zipfile
 from pathlib import Path
 
@@ -420,7 +421,8 @@ def bin_points(x: np.ndarray, y: np.ndarray, rank: np.ndarray, bbox, cell: float
     left corner): (mean x, mean y, count, top rank) per non-empty cell, where ``rank`` is each point's drawing
     rank (higher = drawn on top, e.g. 4 for level 1 … 0 for no level): a cell takes the highest rank of its
     points. Points outside the box or without coordinates are left out. Vectorised: one bincount per
-    quantity and per rank value present, no sort and no loop over points."""
+    quantity and one ``np.maximum.at`` for the top rank, no sort and no loop over points (the ×10 city's 1M
+    enterprises in 17 ms instead of 52 ms with a bincount per rank value, load 1.3)."""
     x0, y0, x1, y1 = _box(bbox)
     if not cell > 0:
         raise RiskmapError("聚合单元须大于零", f"cell size must be positive, got {cell}")
@@ -445,8 +447,7 @@ def bin_points(x: np.ndarray, y: np.ndarray, rank: np.ndarray, bbox, cell: float
     sx = np.bincount(key, weights=x, minlength=size)
     sy = np.bincount(key, weights=y, minlength=size)
     top = np.full(size, np.iinfo(np.int64).min, dtype=np.int64)
-    for r in np.unique(rank).tolist():  # low ranks first: a higher one overwrites
-        top[np.bincount(key[rank == r], minlength=size) > 0] = r
+    np.maximum.at(top, key, rank)  # unbuffered: 1M points in 1.4 ms (a bincount per rank: 35 ms)
     used = np.flatnonzero(counts)
     c = counts[used]
     return sx[used] / c, sy[used] / c, c.astype(np.int64), top[used]
@@ -741,16 +742,46 @@ def read_points_quick(project, layer_def, *, field: str | None = "style", epsg: 
 def _points_in(pts: dict, epsg: int) -> dict:
     """:func:`read_points`'s arrays with ``x`` and ``y`` projected to ``epsg`` (unlocated rows stay NaN)."""
     if epsg != SRID and len(pts["x"]):
-        from riskmap.crs import reproject_coords
-
         x, y = np.asarray(pts["x"], dtype=np.float64), np.asarray(pts["y"], dtype=np.float64)
         ok = np.isfinite(x) & np.isfinite(y)
-        mx, my = np.full(len(x), np.nan), np.full(len(y), np.nan)
-        if ok.any():
-            xy = reproject_coords(np.column_stack([x[ok], y[ok]]), SRID, epsg)
-            mx[ok], my[ok] = xy[:, 0], xy[:, 1]
+        if ok.all():
+            mx, my = _projected(x, y, epsg)
+        else:
+            mx, my = np.full(len(x), np.nan), np.full(len(y), np.nan)
+            if ok.any():
+                mx[ok], my[ok] = _projected(x[ok], y[ok], epsg)
         pts["x"], pts["y"] = mx, my
     return pts
+
+
+PROJECT_SPLIT = 200_000  # _projected: more coordinates than this are projected in two halves at once
+_project_pool = None
+_project_pool_lock = threading.Lock()
+
+
+def _projected(x: np.ndarray, y: np.ndarray, epsg: int) -> tuple[np.ndarray, np.ndarray]:
+    """New arrays of ``x``, ``y`` (EPSG:4490) projected to ``epsg``. Above :data:`PROJECT_SPLIT` coordinates the
+    second half is projected on a helper thread while this one projects the first (PROJ releases the
+    interpreter): 1M points in 0.065–0.071 s instead of 0.12 s on two cores (load 1.1)."""
+    from riskmap.crs import transformer
+
+    mx = np.array(x, dtype=np.float64)  # copies, projected in place
+    my = np.array(y, dtype=np.float64)
+    n = len(mx)
+    if n <= PROJECT_SPLIT:
+        transformer(SRID, epsg).transform(mx, my, inplace=True)
+        return mx, my
+    global _project_pool
+    with _project_pool_lock:
+        if _project_pool is None:  # one long-lived thread: its Transformer is made once (riskmap.crs.transformer)
+            from concurrent.futures import ThreadPoolExecutor
+
+            _project_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskmap-project")
+    h = n // 2
+    second = _project_pool.submit(lambda: transformer(SRID, epsg).transform(mx[h:], my[h:], inplace=True))
+    transformer(SRID, epsg).transform(mx[:h], my[:h], inplace=True)
+    second.result()
+    return mx, my
 
 
 # ---------------------------------------------------------------- lines and polygons as compact arrays
@@ -888,7 +919,6 @@ def _save_arrays(folder, prefix: str, path, arrays: dict) -> None:
 def _shapes_in(shapes: dict, epsg: int) -> dict:
     """:func:`read_shapes`'s arrays with the coordinates projected to ``epsg``."""
     if epsg != SRID and len(shapes["coords"]):
-        from riskmap.crs import reproject_coords
-
-        shapes["coords"] = reproject_coords(shapes["coords"], SRID, epsg)
+        x, y = _projected(shapes["coords"][:, 0], shapes["coords"][:, 1], epsg)
+        shapes["coords"] = np.column_stack([x, y])
     return shapes
