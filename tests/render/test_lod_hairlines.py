@@ -155,3 +155,49 @@ def test_pdf_keeps_the_real_width(app, monkeypatch, tmp_path):
     assert lazy.simplified_for_view(prep, view).lod_tolerance is not None  # drawn decimated
     drawn = pdf_widths([prep], "lod.pdf")
     assert drawn == exact and any(abs(w - width) < 0.01 for w in drawn), (drawn, exact, width)
+
+
+def _cells(seed=9):
+    """Square cells of 60–900 m with wiggly edges (many vertices) in four levels, a few with holes."""
+    rng = np.random.default_rng(seed)
+    cells, levels = [], []
+    for i in range(40):
+        for j in range(26):
+            side = rng.choice([60.0, 100.0, 150.0, 300.0, 900.0], p=[0.1, 0.15, 0.1, 0.25, 0.4])
+            x, y = 500_000 + i * 1000, 3_900_000 + j * 1000
+            t = np.linspace(0, 1, 30)[:-1]
+            edges = [np.column_stack([x + side * t, y + 3 * np.sin(50 * t)]),
+                     np.column_stack([x + side - 3 * np.sin(50 * t), y + side * t]),
+                     np.column_stack([x + side * (1 - t), np.full_like(t, y + side)]),
+                     np.column_stack([np.full_like(t, x), y + side * (1 - t)])]
+            ring = np.concatenate(edges + [[[x, y + 3 * np.sin(0)]]])
+            hole = [] if side < 900 or (i + j) % 3 else [shapely.box(x + 300, y + 300, x + 500, y + 500).exterior]
+            cells.append(shapely.Polygon(ring, hole))
+            levels.append(int(rng.integers(1, 5)))
+    gdf = gpd.GeoDataFrame({"id": np.arange(len(cells)), "name": [f"网格{k}" for k in range(len(cells))],
+                            "level": levels}, geometry=cells)
+    return PreparedLayer.from_gdf(load_catalogue()["grids"], gdf, EPSG, projected=True)
+
+
+def test_band_fills_and_outlines_from_map_paths_equal_this_frames_paths(app, monkeypatch):
+    monkeypatch.setattr(lazy, "LOD_VERTICES", 1000)
+    prep = _cells()
+    full = MapSettings(prep.total_bounds(), 400, 260, crs_epsg=EPSG)  # about 100 m a pixel: the 64 m band
+    views = [full, full.zoomed(1.4), full.zoomed(1.4).panned(-23.3, 11.6)]
+    band = lazy.simplified_for_view(prep, full)
+    assert band.lod_tolerance == 64.0 and all(lazy.simplified_for_view(prep, v) is band for v in views)
+    sizes = np.maximum(prep.bounds[:, 2] - prep.bounds[:, 0], prep.bounds[:, 3] - prep.bounds[:, 1])
+    assert (sizes < full.resolution).any() and ((sizes > 64) & (sizes < 128)).any()  # dots and this frame's own
+    calls = []
+    real = painter_module._paint_map_polygons
+    monkeypatch.setattr(painter_module, "_paint_map_polygons", lambda *a: calls.append(1) or real(*a))
+    for v in views:
+        got = _rendered(v, [prep])
+        with monkeypatch.context() as m:  # the painter's own drawing of the band, paths built for the frame
+            m.setattr(painter_module, "_draws_map_fills", lambda *a: False)
+            want = _rendered(v, [prep])
+        assert (got[..., 3] > 0).mean() > 0.3
+        assert np.array_equal(got, want), (np.abs(got - want).max(), (np.abs(got - want).max(axis=2) > 0).sum())
+    assert len(calls) == len(views)
+    (_, big, _), = band.__dict__["_map_fills"][2].values()
+    assert big.sum() == (sizes >= 128).sum()  # the paths kept: cells of 2 tol or more
