@@ -541,18 +541,23 @@ def _parts_of(layer: PreparedLayer, feats: np.ndarray) -> np.ndarray:
 _C_GRID = np.linspace(0.70, 1.0, 13)  # |cos| of a segment's angle to its major axis
 
 
-def _pass_ink(k: int, alpha: float, spacing: float, c: float) -> float:
+def _pass_ink(k: int, alpha: float, spacing, c):
     """Ink (coverage integrated across the line, in px) of k antialiased 1-px cosmetic passes
     ``spacing`` px apart, the last at opacity ``alpha``, composited 'over'. A 1-px cosmetic line at an
     angle θ to its major axis covers like a tent of half-width c = cos θ across the line (Wu lines are
-    thinner on diagonals); a real pen is uniform, hence the per-vertex spacing."""
+    thinner on diagonals); a real pen is uniform, hence the per-vertex spacing. ``spacing`` and ``c`` may be
+    arrays: one ink per element (a float for scalars)."""
     x = np.linspace(-(k + 1), k + 1, 801)
-    clear = np.ones_like(x)
+    spacing, c = np.broadcast_arrays(np.asarray(spacing, dtype=np.float64), np.asarray(c, dtype=np.float64))
+    shape = spacing.shape
+    spacing, c = spacing.reshape(-1, 1), c.reshape(-1, 1)
+    clear = np.ones((len(spacing), len(x)))
     for i in range(k):
         o = (i - (k - 1) / 2) * spacing
         a = alpha if i == k - 1 else 1.0
         clear *= 1.0 - a * np.clip(1.0 - np.abs(x - o) / c, 0.0, 1.0)
-    return float(np.trapezoid(1.0 - clear, x))
+    ink = np.trapezoid(1.0 - clear, x, axis=-1)
+    return float(ink[0]) if shape == () else ink.reshape(shape)
 
 
 @lru_cache(maxsize=128)
@@ -574,14 +579,12 @@ def _pass_plan_cached(width_cpx: int):
         if _pass_ink(k, alpha, 1.0, _C_GRID[0]) >= w:
             break
     k, alpha = plan or (2, 1.0)
-    spacing = []
-    for c in _C_GRID:  # spacing per angle so that the ink equals the width
-        lo, hi = 0.0, 1.0
-        for _ in range(24):
-            mid = (lo + hi) / 2
-            lo, hi = (mid, hi) if _pass_ink(k, alpha, mid, c) < w else (lo, mid)
-        spacing.append((lo + hi) / 2)
-    return k, alpha, np.array(spacing)
+    lo, hi = np.zeros(len(_C_GRID)), np.ones(len(_C_GRID))
+    for _ in range(24):  # spacing per angle so that the ink equals the width (every angle at once)
+        mid = (lo + hi) / 2
+        below = _pass_ink(k, alpha, mid, _C_GRID) < w
+        lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+    return k, alpha, (lo + hi) / 2
 
 
 def pass_plan(width_px: float):
