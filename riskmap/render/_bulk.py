@@ -24,15 +24,16 @@ def make_path(xy: np.ndarray, types: np.ndarray, fill_rule=Qt.FillRule.WindingFi
     path = QPainterPath()
     if n == 0:
         return path
-    buf = np.empty(n + 1, dtype=_ELEMENT)  # one spare record holds the count header and the trailer
-    body = buf[:n]
+    raw = bytearray(4 + _ELEMENT.itemsize * n + 8)  # the count, the elements, the last subpath's start, the rule
+    body = np.ndarray(n, dtype=_ELEMENT, buffer=raw, offset=4)  # written in place: no copies of the records
     body["t"] = types
     body["x"] = xy[:, 0]
     body["y"] = xy[:, 1]
     moves = np.flatnonzero(types == MOVE)
     c_start = int(moves[-1]) if len(moves) else 0
-    raw = (np.int32(n).tobytes() + body.tobytes()
-           + np.array([c_start, 1 if fill_rule == Qt.FillRule.WindingFill else 0], dtype="<i4").tobytes())
+    raw[:4] = np.int32(n).astype("<i4").tobytes()
+    raw[-8:] = np.array([c_start, 1 if fill_rule == Qt.FillRule.WindingFill else 0], dtype="<i4").tobytes()
+    del body  # (a bytearray with an exported buffer cannot be resized; QByteArray copies it)
     data = QByteArray(raw)
     stream = QDataStream(data)  # read-only stream over a copy; ``data`` must stay alive while reading
     stream.setByteOrder(QDataStream.ByteOrder.LittleEndian)
