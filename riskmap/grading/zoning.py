@@ -116,8 +116,11 @@ def _expand(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.nda
 def assign_xy(xy, polygons) -> tuple[np.ndarray, np.ndarray]:
     """:func:`assign` for points given as an (n, 2) array of x, y (NaN: no location).
 
-    Points are bucketed on a regular grid about the size of a typical polygon; each polygon tests the points
-    of the buckets under its bounding box with ``intersects_xy`` (prepared), so no shapely point is made."""
+    Polygons' bounding boxes are listed in the buckets of a regular grid (a bucket (m/n)^(1/3) of a typical
+    polygon's size for n points and m polygons: few polygons per bucket, few buckets per polygon); each point
+    meets the boxes of its bucket, then ``intersects_xy`` (prepared) decides, the points taken bucket by
+    bucket (a polygon's tests come together). No shapely point is made. City (1M points, 50k grid cells):
+    0.55 s instead of 0.9–1.4 s by listing points under each polygon."""
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     polygons = np.asarray(polygons, dtype=object)
     none = np.empty(0, np.int64), np.empty(0, np.int64)
@@ -132,8 +135,9 @@ def assign_xy(xy, polygons) -> tuple[np.ndarray, np.ndarray]:
     if not len(pt_i):
         return none
     x, y = x[pt_i], y[pt_i]
-    w = max(float(np.median(b[:, 2] - b[:, 0])), (x1 - x0) / 4096) or 1.0
-    h = max(float(np.median(b[:, 3] - b[:, 1])), (y1 - y0) / 4096) or 1.0
+    ratio = (len(pg_i) / len(pt_i)) ** (1 / 3)
+    w = max(float(np.median(b[:, 2] - b[:, 0])) * ratio, (x1 - x0) / 8192) or 1.0
+    h = max(float(np.median(b[:, 3] - b[:, 1])) * ratio, (y1 - y0) / 8192) or 1.0
     budget = 4 * (len(pt_i) + len(pg_i))  # buckets
     nx, ny = int((x1 - x0) / w) + 1, int((y1 - y0) / h) + 1
     if nx * ny > budget:
@@ -147,10 +151,6 @@ def assign_xy(xy, polygons) -> tuple[np.ndarray, np.ndarray]:
     def row(v):
         return np.clip(((v - y0) / h).astype(np.int64), 0, ny - 1)
 
-    key = col(x) * ny + row(y)  # the same monotone formula as the polygon bounds below: no point is missed
-    order = np.argsort(key, kind="stable")
-    size = np.bincount(key, minlength=nx * ny)
-    first = np.cumsum(size) - size
     c0, c1, r0, r1 = col(b[:, 0]), col(b[:, 2]), row(b[:, 1]), row(b[:, 3])
     n_rows = r1 - r0 + 1
     n_buckets = (c1 - c0 + 1) * n_rows
@@ -159,10 +159,17 @@ def assign_xy(xy, polygons) -> tuple[np.ndarray, np.ndarray]:
         q_pt, q_pg = _assign_tree(pts, polygons[pg_i])
         return pt_i[q_pt], pg_i[q_pg]
     pg, k = _expand(np.zeros(len(b), np.int64), n_buckets)
-    bucket = (c0[pg] + k // n_rows[pg]) * ny + r0[pg] + k % n_rows[pg]
-    j, pos = _expand(first[bucket], size[bucket])
-    pg, pt = pg[j], order[pos]
-    near = (x[pt] >= b[pg, 0]) & (x[pt] <= b[pg, 2]) & (y[pt] >= b[pg, 1]) & (y[pt] <= b[pg, 3])
+    bucket = (c0[pg] + k // n_rows[pg]) * ny + r0[pg] + k % n_rows[pg]  # the same monotone formula as the
+    listed = pg[np.argsort(bucket, kind="stable")]  # points' below: no pair is missed; polygons by bucket
+    size = np.bincount(bucket, minlength=nx * ny)
+    first = np.cumsum(size) - size
+    key = col(x) * ny + row(y)
+    by_bucket = np.argsort(key, kind="stable")
+    key, x, y, pt_i = key[by_bucket], x[by_bucket], y[by_bucket], pt_i[by_bucket]
+    pt, pos = _expand(first[key], size[key])
+    pg = listed[pos]
+    xj, yj = x[pt], y[pt]
+    near = (xj >= b[pg, 0]) & (xj <= b[pg, 2]) & (yj >= b[pg, 1]) & (yj <= b[pg, 3])
     pg, pt = pg[near], pt[near]
     geoms = polygons[pg_i]
     shapely.prepare(geoms)
@@ -572,8 +579,7 @@ def located_pairs(conn, kinds: tuple[str, ...], zone_ids: np.ndarray, zone_geoms
         if len(level) == len(hit.ids):
             x = np.where(hit.located, 0.0, np.nan)
             return {"id": hit.ids, "level": level.astype(np.int64), "x": x, "y": x.copy()}, hit, stamp
-    ents = zstore.read_enterprise_points(conn)
-    ents["id"] = np.asarray(ents["id"], dtype=np.int64)
+    ents = zstore.read_enterprise_xy(conn)
     xy = np.column_stack([ents["x"], ents["y"]])
     if callable(zone_geoms):
         zone_geoms = zone_geoms()

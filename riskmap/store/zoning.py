@@ -112,6 +112,104 @@ def read_enterprise_points(conn, *, ids=None, boxes: list[tuple] | None = None) 
             "x": xy[:, 0], "y": xy[:, 1]}
 
 
+_LEVEL_DIGIT = "CASE WHEN CAST(level AS INTEGER) BETWEEN 1 AND 4 THEN CAST(level AS INTEGER) ELSE 0 END"
+_GPKG_POINT = 61  # riskmap's own GeoPackage point blob: header, xy envelope, 2-D WKB point (gpkg_points_xy)
+_XY_ROW = np.dtype([("n", ">i2"), ("l0", ">i4"), ("id", ">i8"), ("l1", ">i4"), ("level", ">i2"),
+                    ("l2", ">i4"), ("x", ">f8"), ("l3", ">i4"), ("y", ">f8")])
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+
+
+def read_enterprise_xy(conn) -> dict[str, np.ndarray]:
+    """Every enterprise as arrays ``id`` (int64), ``level`` (int64 1–4, 0: none or another value), ``x``,
+    ``y`` (NaN without a location), in id order: :func:`read_enterprise_points` with the levels as
+    :func:`riskmap.grading.zoning._levels_array` makes them, without a Python object per row. GeoPackage: one
+    scan aggregating each row's point blob and level digit into one value, split by numpy (ids from
+    min/max when they have no gap; blobs not riskmap's own read one by one); PostgreSQL: one binary ``COPY``
+    decoded by a numpy view, sorted here. City (1M enterprises, load 1.2–1.6): GeoPackage 0.6–0.95 s
+    instead of 1.15–1.5 s, PostgreSQL 0.6–0.95 s instead of 1.0–1.2 s. Falls back to
+    :func:`read_enterprise_points`."""
+    if conn.dialect.name == "postgresql":
+        out = _pg_copy_xy(conn)
+    else:
+        out = _gpkg_aggregate_xy(conn)
+    if out is None:
+        out = read_enterprise_points(conn)
+        out = {"id": np.asarray(out["id"], dtype=np.int64), "level": _level_numbers(out["level"]),
+               "x": np.asarray(out["x"], dtype=float), "y": np.asarray(out["y"], dtype=float)}
+    return out
+
+
+def _level_numbers(values) -> np.ndarray:
+    """Levels as int64 1–4, 0 for None or another value (truncated like ``CAST(level AS INTEGER)``)."""
+    arr = np.asarray(values, dtype=object)
+    num = np.array([np.nan if v is None else float(v) for v in arr.tolist()], dtype=float)
+    out = np.trunc(np.nan_to_num(num, nan=0.0)).astype(np.int64)
+    out[(out < 1) | (out > 4)] = 0
+    return out
+
+
+def _gpkg_aggregate_xy(conn) -> dict[str, np.ndarray] | None:
+    if conn.exec_driver_sql("PRAGMA encoding").scalar() != "UTF-8":
+        return None  # group_concat and || pass blob bytes through as UTF-8 text only
+    size = _GPKG_POINT + 1
+    null, other = "X'" + "FF" * _GPKG_POINT + "'", "X'" + "00" * _GPKG_POINT + "'"
+    sql = (f"SELECT CAST(group_concat(g, '') AS BLOB) FROM (SELECT CASE WHEN length(geom) = {_GPKG_POINT} "
+           f"THEN geom WHEN geom IS NULL THEN {null} ELSE {other} END || {_LEVEL_DIGIT} AS g "
+           f"FROM enterprises ORDER BY id)")
+    joined = conn.exec_driver_sql(sql).scalar() or b""
+    lo, hi = conn.exec_driver_sql("SELECT min(id), max(id) FROM enterprises").first()
+    if not isinstance(joined, bytes) or len(joined) % size:
+        return None
+    raw = np.frombuffer(joined, dtype=np.uint8).reshape(-1, size)
+    n = len(raw)
+    if n and hi - lo + 1 == n:  # n distinct integers from lo to hi: every one of them
+        ids = np.arange(lo, hi + 1, dtype=np.int64)
+    else:
+        ids = np.array((conn.exec_driver_sql("SELECT group_concat(id, ',') FROM (SELECT id FROM enterprises "
+                                             "ORDER BY id)").scalar() or "").split(",") if n else [],
+                       dtype=np.int64)
+    level = raw[:, -1].astype(np.int64) - 48
+    if len(ids) != n or ((level < 0) | (level > 4)).any():
+        return None
+    xy = np.full((n, 2), np.nan)
+    head = np.ascontiguousarray(raw[:, [0, 1, 3, 40, 41, 42, 43, 44]]).view("<u8")[:, 0]
+    fast = head == np.frombuffer(b"GP\x03\x01\x01\x00\x00\x00", dtype="<u8")[0]  # as gpkg_points_xy
+    xy[fast] = np.ascontiguousarray(raw[fast, 45:61]).view("<f8")
+    slow = np.flatnonzero(~fast)
+    slow = slow[~(raw[slow, :_GPKG_POINT] == 0xFF).all(axis=1)]  # not NULL: other blobs, read one by one
+    if len(slow):
+        some = read_arrays(conn, "enterprises", ["id"], ids=ids[slow].tolist(), xy=True)
+        xy[np.searchsorted(ids, some["id"])] = np.column_stack([some["x"], some["y"]])
+    return {"id": ids, "level": level, "x": xy[:, 0], "y": xy[:, 1]}
+
+
+def _pg_copy_xy(conn) -> dict[str, np.ndarray] | None:
+    sql = (f"SELECT CAST(id AS int8), CAST({_LEVEL_DIGIT} AS int2), coalesce(ST_X(geom), 'NaN'), "
+           f"coalesce(ST_Y(geom), 'NaN') FROM enterprises")  # sorted here: 0.4 s less than ORDER BY
+    buf = bytearray()
+    with conn.connection.driver_connection.cursor() as cur, \
+            cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT binary)") as copy:
+        for chunk in copy:
+            buf += chunk
+    head = len(_COPY_SIGNATURE) + 8
+    if bytes(buf[:len(_COPY_SIGNATURE)]) != _COPY_SIGNATURE or int.from_bytes(buf[head - 4:head], "big"):
+        return None
+    body = memoryview(buf)[head:len(buf) - 2]  # the trailer: int16 -1
+    if len(body) % _XY_ROW.itemsize:
+        return None
+    rows = np.frombuffer(body, dtype=_XY_ROW)
+    if len(rows) and not ((rows["n"] == 4).all() and (rows["l0"] == 8).all() and (rows["l1"] == 2).all()
+                          and (rows["l2"] == 8).all() and (rows["l3"] == 8).all()):
+        return None
+    out = {"id": rows["id"].astype(np.int64), "level": rows["level"].astype(np.int64),
+           "x": rows["x"].astype(np.float64), "y": rows["y"].astype(np.float64)}
+    del rows, body, buf
+    if len(out["id"]) > 1 and not (out["id"][1:] > out["id"][:-1]).all():
+        order = np.argsort(out["id"], kind="stable")
+        out = {k: v[order] for k, v in out.items()}
+    return out
+
+
 def read_unlocated(conn, *, ids=None) -> dict[str, np.ndarray]:
     """Enterprises without a location (未定位: geometry NULL or empty) as arrays ``id``, ``level``,
     ``zone_id``, ``town``: all of them, or those of ``ids``. On a GeoPackage a project whose enterprises all

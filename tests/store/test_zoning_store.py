@@ -93,3 +93,60 @@ def test_reads_within_boxes_equal_a_filter_by_hand(any_store, monkeypatch):
         k = np.array([at[int(i)] for i in pts["id"]])
         assert np.allclose(pts["x"], everything["x"][k]) and np.allclose(pts["y"], everything["y"][k])
     assert len(everything["id"]) == len(ents)
+
+
+def _points_as_before(conn) -> dict:
+    """What zoning read before :func:`zstore.read_enterprise_xy`: rows, levels made numbers one by one."""
+    from riskmap.grading.zoning import _levels_array
+
+    old = zstore.read_enterprise_points(conn)
+    return {"id": np.asarray(old["id"], dtype=np.int64), "level": _levels_array(old["level"]),
+            "x": old["x"], "y": old["y"]}
+
+
+def test_read_enterprise_xy_equals_the_rows_read_one_by_one(any_store):
+    """The bulk read (GeoPackage: one aggregate of blob bytes; PostGIS: binary COPY) gives exactly the
+    arrays of the row-by-row read, with holes in the ids, no point, an empty point, a blob another program
+    wrote, and levels missing or out of range."""
+    from sqlalchemy import text
+
+    from riskmap.model import Enterprise
+    from riskmap.model.geometry import to_gpkg_blob
+
+    project = any_store
+    ids = sorted(int(i) for i in project.read_table("enterprises", columns=["id"])["id"])
+    assert len(ids) > 20
+    gpkg = project.engine.dialect.name != "postgresql"
+    with project.engine.begin() as conn:
+        names = [c.name for c in Enterprise.__table__.columns if c.name != "id"]
+        unique = ("qr_id", "credit_code")
+        values = ", ".join(f"{c} || :s" if c in unique else c for c in names)
+        for new_id in (ids[-1] + 5, ids[-1] + 9):  # holes in the ids
+            conn.execute(text(f"INSERT INTO enterprises (id, {', '.join(names)}) SELECT :n, {values} "
+                              "FROM enterprises WHERE id = :i"), {"n": new_id, "s": f"-{new_id}", "i": ids[4]})
+        conn.execute(text("UPDATE enterprises SET geom = NULL, level = NULL WHERE id = :i"), {"i": ids[5]})
+        conn.execute(text("UPDATE enterprises SET level = 5 WHERE id = :i"), {"i": ids[6]})
+        conn.execute(text("UPDATE enterprises SET level = 0 WHERE id = :i"), {"i": ids[7]})
+        if gpkg:
+            little = to_gpkg_blob(shapely.Point(116.25, 31.5))
+            big = little[:40] + shapely.to_wkb(shapely.Point(116.5, 31.75), byte_order=0)  # 61 bytes, big-endian
+            bare = b"GP\x00\x01" + little[4:8] + shapely.to_wkb(shapely.Point(116.75, 31.25), byte_order=1)
+            for k, blob in ((8, big), (9, bare), (10, to_gpkg_blob(shapely.Point()))):
+                conn.execute(text("UPDATE enterprises SET geom = :g WHERE id = :i"), {"g": blob, "i": ids[k]})
+        else:
+            conn.execute(text("UPDATE enterprises SET geom = ST_GeomFromText('POINT EMPTY', 4490) WHERE id = :i"),
+                         {"i": ids[10]})
+    with project.engine.connect() as conn:
+        got, want = zstore.read_enterprise_xy(conn), _points_as_before(conn)
+    assert got["id"].dtype == np.int64 and got["level"].dtype == np.int64
+    for k in ("id", "level", "x", "y"):
+        assert np.array_equal(got[k], want[k], equal_nan=True), k
+    at = {i: k for k, i in enumerate(got["id"].tolist())}
+    assert got["id"][-2:].tolist() == [ids[-1] + 5, ids[-1] + 9]
+    assert np.isnan(got["x"][at[ids[5]]]) and got["level"][at[ids[5]]] == 0
+    assert got["level"][at[ids[6]]] == 0 and got["level"][at[ids[7]]] == 0
+    assert np.isnan(got["x"][at[ids[10]]])
+    if gpkg:
+        assert (got["x"][at[ids[8]]], got["y"][at[ids[8]]]) == (116.5, 31.75)
+        assert (got["x"][at[ids[9]]], got["y"][at[ids[9]]]) == (116.75, 31.25)
+    assert set(np.unique(got["level"]).tolist()) <= {0, 1, 2, 3, 4} and (got["level"] > 0).any()
