@@ -1088,6 +1088,8 @@ def _feature_sizes(layer) -> np.ndarray:
 
 
 MAP_FILL_BANDS = 2  # polygon layers' map-space paths kept per layer (one per band of scales)
+MAP_FILL_CHUNK_RINGS = 128  # rings a kept fill path holds (×10 city's grids filled in 0.021 s instead of 0.037 s
+#                             with 4000: Qt's rasteriser works faster on smaller paths)
 
 
 def _map_fills(layer, band: float, chunk: int, cancelled=None):
@@ -1145,7 +1147,7 @@ def _paint_map_polygons(ctx: _Ctx, layer, width_px: float, cancelled) -> int | N
                    if layer._counts[c] and layer.stroke_colours[c]), None)
     antialias = stroke is None
     band = 2.0 ** math.floor(math.log2(max(MIN_FEATURE_PX * ctx.res, 1e-9)))
-    chunk = AA_FILL_CHUNK_RINGS if antialias else FILL_CHUNK_RINGS
+    chunk = AA_FILL_CHUNK_RINGS if antialias else MAP_FILL_CHUNK_RINGS
     kept = _map_fills(layer, band, chunk)
     if kept is None:
         if 2 * np.count_nonzero(vis) < layer.n:
