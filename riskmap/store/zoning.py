@@ -114,9 +114,7 @@ def read_enterprise_points(conn, *, ids=None, boxes: list[tuple] | None = None) 
 
 _LEVEL_DIGIT = "CASE WHEN CAST(level AS INTEGER) BETWEEN 1 AND 4 THEN CAST(level AS INTEGER) ELSE 0 END"
 _GPKG_POINT = 61  # riskmap's own GeoPackage point blob: header, xy envelope, 2-D WKB point (gpkg_points_xy)
-_XY_ROW = np.dtype([("n", ">i2"), ("l0", ">i4"), ("id", ">i8"), ("l1", ">i4"), ("level", ">i2"),
-                    ("l2", ">i4"), ("x", ">f8"), ("l3", ">i4"), ("y", ">f8")])
-_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+_XY_ROW = np.dtype([("id", ">i8"), ("level", ">i2"), ("x", ">f8"), ("y", ">f8")])  # int8send || int2send || …
 
 
 def read_enterprise_xy(conn) -> dict[str, np.ndarray]:
@@ -124,12 +122,12 @@ def read_enterprise_xy(conn) -> dict[str, np.ndarray]:
     ``y`` (NaN without a location), in id order: :func:`read_enterprise_points` with the levels as
     :func:`riskmap.grading.zoning._levels_array` makes them, without a Python object per row. GeoPackage: one
     scan aggregating each row's point blob and level digit into one value, split by numpy (ids from
-    min/max when they have no gap; blobs not riskmap's own read one by one); PostgreSQL: one binary ``COPY``
-    decoded by a numpy view, sorted here. City (1M enterprises, load 1.2–1.6): GeoPackage 0.6–0.95 s
+    min/max when they have no gap; blobs not riskmap's own read one by one); PostgreSQL: one ``bytea`` of
+    fixed-width binary rows (``int8send`` …) aggregated on the server, decoded by a numpy view, sorted here. City (1M enterprises, load 1.2–1.6): GeoPackage 0.6–0.95 s
     instead of 1.15–1.5 s, PostgreSQL 0.6–0.95 s instead of 1.0–1.2 s. Falls back to
     :func:`read_enterprise_points`."""
     if conn.dialect.name == "postgresql":
-        out = _pg_copy_xy(conn)
+        out = _pg_aggregate_xy(conn)
     else:
         out = _gpkg_aggregate_xy(conn)
     if out is None:
@@ -183,27 +181,20 @@ def _gpkg_aggregate_xy(conn) -> dict[str, np.ndarray] | None:
     return {"id": ids, "level": level, "x": xy[:, 0], "y": xy[:, 1]}
 
 
-def _pg_copy_xy(conn) -> dict[str, np.ndarray] | None:
-    sql = (f"SELECT CAST(id AS int8), CAST({_LEVEL_DIGIT} AS int2), coalesce(ST_X(geom), 'NaN'), "
-           f"coalesce(ST_Y(geom), 'NaN') FROM enterprises")  # sorted here: 0.4 s less than ORDER BY
-    buf = bytearray()
-    with conn.connection.driver_connection.cursor() as cur, \
-            cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT binary)") as copy:
-        for chunk in copy:
-            buf += chunk
-    head = len(_COPY_SIGNATURE) + 8
-    if bytes(buf[:len(_COPY_SIGNATURE)]) != _COPY_SIGNATURE or int.from_bytes(buf[head - 4:head], "big"):
+def _pg_aggregate_xy(conn) -> dict[str, np.ndarray] | None:
+    # one bytea of fixed-width binary rows, aggregated unordered (0.1 s less than ORDER BY id) and sorted
+    # here: one value instead of a million rows (COPY sends one message per row, read one by one)
+    sql = (f"SELECT string_agg(int8send(id) || int2send(CAST({_LEVEL_DIGIT} AS int2)) || "
+           f"float8send(coalesce(ST_X(geom), 'NaN')) || float8send(coalesce(ST_Y(geom), 'NaN')), ''::bytea) "
+           f"FROM enterprises")
+    with conn.connection.driver_connection.cursor(binary=True) as cur:
+        joined = cur.execute(sql).fetchone()[0] or b""
+    if len(joined) % _XY_ROW.itemsize:
         return None
-    body = memoryview(buf)[head:len(buf) - 2]  # the trailer: int16 -1
-    if len(body) % _XY_ROW.itemsize:
-        return None
-    rows = np.frombuffer(body, dtype=_XY_ROW)
-    if len(rows) and not ((rows["n"] == 4).all() and (rows["l0"] == 8).all() and (rows["l1"] == 2).all()
-                          and (rows["l2"] == 8).all() and (rows["l3"] == 8).all()):
-        return None
+    rows = np.frombuffer(joined, dtype=_XY_ROW)
     out = {"id": rows["id"].astype(np.int64), "level": rows["level"].astype(np.int64),
            "x": rows["x"].astype(np.float64), "y": rows["y"].astype(np.float64)}
-    del rows, body, buf
+    del rows, joined
     if len(out["id"]) > 1 and not (out["id"][1:] > out["id"][:-1]).all():
         order = np.argsort(out["id"], kind="stable")
         out = {k: v[order] for k, v in out.items()}
