@@ -98,8 +98,7 @@ def points_prepared(layer_def, crs_epsg: int, xy: np.ndarray, cls: np.ndarray, i
     prep.part_bounds = np.column_stack([prep.coords, prep.coords])
     prep.bounds = prep.part_bounds.copy()
     prep.ids = np.asarray(ids)
-    frame = pd.DataFrame(index=pd.RangeIndex(n))
-    prep._classify(frame)  # colours and drawing order of the classes
+    _take_classes(prep, n)
     prep.cls = np.asarray(cls, dtype=np.int32)
     prep._counts = np.bincount(prep.cls, minlength=len(prep.classes))
     label = layer_def.label
@@ -112,6 +111,24 @@ def points_prepared(layer_def, crs_epsg: int, xy: np.ndarray, cls: np.ndarray, i
         prep.label_order = np.zeros(0, dtype=np.int64)
     prep.source = pd.DataFrame({"id": prep.ids})
     return prep
+
+
+def _take_classes(prep: PreparedLayer, n: int) -> None:
+    """The layer's classes, their colours and drawing order on ``prep`` of ``n`` features, whose class indices
+    the caller sets (not classified from n missing values first)."""
+    prep.n = 0
+    prep._classify(pd.DataFrame())
+    prep.n = n
+
+
+def _runs(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The integers of the runs ``starts[i]`` … ``starts[i] + lengths[i] - 1``, one after another.
+
+    >>> _runs(np.array([5, 0, 9]), np.array([2, 0, 3])).tolist()
+    [5, 6, 9, 10, 11]
+    """
+    ends = np.cumsum(lengths)
+    return np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64) - np.repeat(ends - lengths - starts, lengths)
 
 
 class LazyPrepared:
@@ -653,17 +670,15 @@ class LazyPrepared:
         coords, offsets = sh["coords"], sh["offsets"]
         if len(feats) == len(sh["id"]):
             pf, pb = sh["part_feature"], sh["part_bounds"]
-        else:
-            keep = np.zeros(len(sh["id"]), dtype=bool)
-            keep[feats] = True
-            parts = np.flatnonzero(keep[sh["part_feature"]])
+        else:  # the view's features (ascending): their parts, found through feature_parts (no pass over all rows)
+            fp = sh["feature_parts"]
+            first, n_parts = fp[feats], fp[feats + 1] - fp[feats]
+            parts = _runs(first, n_parts)
             lengths = offsets[parts + 1] - offsets[parts]
             new_off = np.zeros(len(parts) + 1, dtype=np.int64)
             np.cumsum(lengths, out=new_off[1:])
-            take = np.repeat(offsets[parts] - new_off[:-1], lengths) + np.arange(new_off[-1], dtype=np.int64)
-            coords, offsets = coords[take], new_off
-            renumber = np.cumsum(keep) - 1
-            pf = renumber[sh["part_feature"][parts]].astype(np.int64)
+            coords, offsets = coords[_runs(offsets[parts], lengths)], new_off
+            pf = np.repeat(np.arange(len(feats), dtype=np.int64), n_parts)
             pb = sh["part_bounds"][parts]
         if decimate_view is not None:
             tol = self._tolerance(decimate_view, len(coords))
@@ -690,7 +705,7 @@ class LazyPrepared:
         prep.part_bounds = pb
         prep.bounds = sh["bounds"][feats]
         prep.ids = sh["id"][feats]
-        prep._classify(pd.DataFrame(index=pd.RangeIndex(n)))  # colours and drawing order of the classes
+        _take_classes(prep, n)
         prep.cls = sh["cls"][feats]
         prep._counts = np.bincount(prep.cls, minlength=len(prep.classes))
         prep._label_em = {}
