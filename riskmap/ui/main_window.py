@@ -103,22 +103,26 @@ def demo_path() -> Path:
     return data_dir() / "demo" / f"{DEMO_PLACE}示例.gpkg"
 
 
-def _ask_server(project, lazy_points: dict) -> dict:
+def _ask_server(project, lazy_points: dict, epsg: int) -> dict:
     """PostgreSQL: ask on threads of their own, while the first frame's small layers are read, what opening
-    asks the server anyway: the user's permissions and the stamps of the large point layers (a scan of 1M
-    rows, 0.15 s for the ×10 city; taken before their arrays are read, so the arrays' cache stays valid).
-    Waiting on the server releases the interpreter. {"permissions": future, "stamps": {id: future}}; {} for a
-    GeoPackage (a file's permissions and stamp are quick)."""
+    asks the server anyway: the user's permissions and the stamps of the large point layers whose arrays an
+    earlier session kept (a scan of 1M rows, 0.15 s for the ×10 city; taken before their arrays are read, so
+    the arrays' cache stays valid; in a first session the stamp comes with the arrays:
+    riskmap.store.viewport.read_points_first). Waiting on the server releases the interpreter.
+    {"permissions": future, "stamps": {id: future}}; {} for a GeoPackage (a file's permissions and stamp are
+    quick)."""
     if project.dialect != "postgresql":
         return {}
     from concurrent.futures import ThreadPoolExecutor
 
-    from riskmap.store.viewport import points_stamp
+    from riskmap.store.viewport import points_family, points_stamp
+    from riskmap.ui.workspace import lod_cache
 
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="riskmap-open")
     try:
         return {"permissions": pool.submit(project.permissions),
-                "stamps": {k: pool.submit(points_stamp, project, d) for k, d in lazy_points.items()}}
+                "stamps": {k: pool.submit(points_stamp, project, d) for k, d in lazy_points.items()
+                           if points_family(project, d, lod_cache(), epsg=epsg)}}
     finally:
         pool.shutdown(wait=False)
 
@@ -579,7 +583,7 @@ class MainWindow(QMainWindow):
                 small = {k: d for k, d in catalogue.items()
                          if sizes[k] <= BIG_LAYER or (reads_by_view(d, sizes[k]) and d.geometry == "point")}
                 asked = _ask_server(project, {k: d for k, d in small.items()
-                                              if reads_by_view(d, sizes[k]) and d.geometry == "point"})
+                                              if reads_by_view(d, sizes[k]) and d.geometry == "point"}, epsg)
                 loaded = {layer.id: layer for layer in
                           load_layers(project, epsg, lambda f, m: progress(0.05 + 0.95 * f, m), cancelled, small,
                                         sizes, quick=True, stamps=asked.get("stamps"))}

@@ -270,7 +270,7 @@ class LazyMapLayer(MapLayer):
         super().__init__(layer_def, gdf, np.empty(0, dtype=object), map_epsg)
         self.project = project
         self.row_count = int(row_count)
-        self.prepared = LazyPrepared(project, layer_def, map_epsg, row_count, cache_dir=_lod_cache())
+        self.prepared = LazyPrepared(project, layer_def, map_epsg, row_count, cache_dir=lod_cache())
         self.version = next(_VERSIONS)
 
     def shown_count(self) -> int:
@@ -288,7 +288,7 @@ class LazyMapLayer(MapLayer):
 
         old = self.prepared
         self.prepared = LazyPrepared(self.project, self.layer_def, self.map_epsg, self.row_count, where=where,
-                                     cache_dir=_lod_cache())
+                                     cache_dir=lod_cache())
         self.prepared.z = old.z
         self.version = next(_VERSIONS)
 
@@ -301,7 +301,7 @@ class LazyMapLayer(MapLayer):
         return self.prepared.total_bounds()
 
 
-def _lod_cache():
+def lod_cache():
     """The folder keeping large layers' compact point arrays between sessions (the user's cache)."""
     from riskmap.ui.prefs import cache_dir
 

@@ -273,6 +273,42 @@ def test_points_kept_between_sessions_until_the_project_changes(store, tmp_path,
             s.get(Enterprise, 1).level = old_level
 
 
+def test_first_read_takes_the_stamp_with_the_arrays_on_postgis(store, tmp_path, monkeypatch):
+    """PostGIS, nothing of the layer in the cache: read_points_first gives read_points_cached's arrays (in the
+    map's CRS) and points_stamp's stamp from one statement, kept under that stamp: the next session's
+    read_points_cached takes them without reading; then it does not apply (kept arrays). A GeoPackage: None."""
+    import riskmap.store.viewport as viewport
+
+    project, data = store
+    ents = load_catalogue()["enterprises"]
+    with monkeypatch.context() as m:  # the stamp is not asked on its own
+        m.setattr(viewport, "points_stamp", lambda *a, **k: pytest.fail("stamp asked apart from the arrays"))
+        got = viewport.read_points_first(project, ents, tmp_path, epsg=4544)
+    if project.dialect != "postgresql":
+        assert got is None and not list(tmp_path.iterdir())
+        return
+    pts, stamp = got
+    assert stamp == viewport.points_stamp(project, ents)
+    assert stamp.split(":")[1:3] == [str(len(data["id"])), str(int(data["id"].max()))]  # rows, largest id
+    assert len(list(tmp_path.glob("points-*.npz"))) == 1
+    assert viewport.points_family(project, ents, tmp_path, epsg=4544)
+    assert not viewport.points_family(project, ents, tmp_path)  # another CRS: another family
+    want = viewport.read_points_cached(project, ents, tmp_path / "other", epsg=4544)
+    assert sorted(pts) == sorted(want) == ["id", "value", "x", "y"]
+    for k in pts:
+        assert np.array_equal(pts[k], want[k], equal_nan=True), k
+    assert pts["id"].tolist() == data["id"].tolist()
+    assert viewport.read_points_first(project, ents, tmp_path, epsg=4544) is None  # kept: the usual way
+
+    def no_read(*a, **k):
+        raise AssertionError("read from the project although kept")
+
+    with monkeypatch.context() as m:
+        m.setattr(viewport, "read_points", no_read)
+        again = viewport.read_points_cached(project, ents, tmp_path, epsg=4544, stamp=stamp)
+    assert all(np.array_equal(pts[k], again[k], equal_nan=True) for k in pts)
+
+
 def test_read_points_by_arrays_on_postgis_equals_the_rows(store, monkeypatch):
     """PostGIS: the whole layer comes as four array columns of one row (no row tuples); the same arrays as the row
     read, a row without a place NaN, a level NULL NaN, ids in order, no row empty arrays; on a GeoPackage this
