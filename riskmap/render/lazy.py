@@ -306,10 +306,18 @@ class LazyPrepared:
         with self._lock:
             if self._points is None:
                 from riskmap.crs import transformer
-                from riskmap.store.viewport import read_points, read_points_cached
+                from riskmap.store.viewport import read_points, read_points_cached, read_points_first
 
                 stamp = None
+                first = None
                 if self.where is None and self.cache_dir is not None:  # kept in the map's CRS
+                    # PostGIS, nothing of the layer kept yet: the stamp comes with the arrays (one statement)
+                    first = read_points_first(self.project, self.layer_def, self.cache_dir, epsg=self.crs_epsg)
+                if first is not None:
+                    pts, stamp = first
+                    self.stamp_hint = None
+                    mx, my = pts["x"], pts["y"]
+                elif self.where is None and self.cache_dir is not None:
                     stamp = self._stamp()  # before reading: what aggregates are kept under
                     pts = read_points_cached(self.project, self.layer_def, self.cache_dir, epsg=self.crs_epsg,
                                              stamp=stamp)
