@@ -39,6 +39,7 @@ import hashlib
 import re
 import threading
 import zipfile
+from concurrent import futures
 from pathlib import Path
 
 import numpy as np
@@ -724,18 +725,27 @@ def read_points_quick(project, layer_def, *, field: str | None = "style", epsg: 
             return None
     name = f"rtree_{tbl.name}_geom"
     quote = project.engine.dialect.identifier_preparer.quote
-    with project.engine.connect() as conn:
-        raw = conn.connection.driver_connection
-        try:
-            interior = {r[0] for r in raw.execute(f"SELECT DISTINCT parentnode FROM {name}_parent")}
-            nodes = raw.execute(f"SELECT nodeno, data FROM {name}_node").fetchall()
-        except Exception:  # noqa: BLE001 (no R-tree: read the table)
-            return None
-        if field:
-            groups = raw.execute(f"SELECT {quote(field)}, group_concat(id) FROM {tbl.name} "
-                                 f"GROUP BY {quote(field)}").fetchall()
-        else:
-            groups = raw.execute(f"SELECT NULL, group_concat(id) FROM {tbl.name}").fetchall()
+    group_sql = (f"SELECT {quote(field)}, group_concat(id) FROM {tbl.name} GROUP BY {quote(field)}" if field
+                 else f"SELECT NULL, group_concat(id) FROM {tbl.name}")
+
+    def read_groups():
+        with project.engine.connect() as conn:
+            return conn.connection.driver_connection.execute(group_sql).fetchall()
+
+    # the ids of each value on a connection of the helper thread while this one reads the R-tree (SQLite
+    # releases the interpreter while it runs a query): ×10 city 0.13 s and 0.08 s at once
+    grouped = _helper().submit(read_groups)
+    try:
+        with project.engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            try:
+                interior = {r[0] for r in raw.execute(f"SELECT DISTINCT parentnode FROM {name}_parent")}
+                nodes = raw.execute(f"SELECT nodeno, data FROM {name}_node").fetchall()
+            except Exception:  # noqa: BLE001 (no R-tree: read the table)
+                return None
+    finally:
+        futures.wait([grouped])  # never left running on the project
+    groups = grouped.result()
     leaves = [d for no, d in nodes if no not in interior]
     sizes = {len(d) for d in leaves}
     if len(sizes) > 1 or (leaves and next(iter(sizes)) < 4 + _RTREE_CELL):
@@ -795,8 +805,18 @@ def _points_in(pts: dict, epsg: int) -> dict:
 
 
 PROJECT_SPLIT = 200_000  # _projected: more coordinates than this are projected in two halves at once
-_project_pool = None
-_project_pool_lock = threading.Lock()
+_helper_pool = None
+_helper_lock = threading.Lock()
+
+
+def _helper() -> futures.ThreadPoolExecutor:
+    """One long-lived helper thread doing a part of a read while the caller does another (its PROJ
+    Transformer made once: riskmap.crs.transformer keeps one per thread)."""
+    global _helper_pool
+    with _helper_lock:
+        if _helper_pool is None:
+            _helper_pool = futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskmap-helper")
+        return _helper_pool
 
 
 def _projected(x: np.ndarray, y: np.ndarray, epsg: int) -> tuple[np.ndarray, np.ndarray]:
@@ -811,14 +831,8 @@ def _projected(x: np.ndarray, y: np.ndarray, epsg: int) -> tuple[np.ndarray, np.
     if n <= PROJECT_SPLIT:
         transformer(SRID, epsg).transform(mx, my, inplace=True)
         return mx, my
-    global _project_pool
-    with _project_pool_lock:
-        if _project_pool is None:  # one long-lived thread: its Transformer is made once (riskmap.crs.transformer)
-            from concurrent.futures import ThreadPoolExecutor
-
-            _project_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskmap-project")
     h = n // 2
-    second = _project_pool.submit(lambda: transformer(SRID, epsg).transform(mx[h:], my[h:], inplace=True))
+    second = _helper().submit(lambda: transformer(SRID, epsg).transform(mx[h:], my[h:], inplace=True))
     transformer(SRID, epsg).transform(mx[:h], my[:h], inplace=True)
     second.result()
     return mx, my
