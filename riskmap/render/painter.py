@@ -1064,13 +1064,18 @@ def _draws_map_fills(ctx: _Ctx, layer, width_px: float) -> bool:
     lod = getattr(layer, "lod_tolerance", None) is not None
     if not lod and len(layer.coords) < LAYER_IMAGE_VERTICES:
         return False
-    if not all(layer.fill_colours[c] for c in range(len(layer.classes)) if layer._counts[c]):
+    present = _present_classes(layer)
+    if not all(layer.fill_colours[c] for c in present):
         return False
-    strokes = {layer.stroke_colours[c] for c in range(len(layer.classes)) if layer._counts[c]}
+    strokes = {layer.stroke_colours[c] for c in present}
     if any(strokes) and (len(strokes) != 1 or layer.layer_def.style.dash != "solid"
                          or not 0 < width_px <= (HAIRLINE_MAX_PX if lod else SHARED_PATH_MAX_STROKE_PX)):
         return False
     return _near_frame(ctx, layer)
+
+
+def _present_classes(layer) -> list[int]:
+    return np.flatnonzero(np.bincount(layer.cls, minlength=len(layer.classes))).tolist()
 
 
 def _near_frame(ctx: _Ctx, layer) -> bool:
@@ -1143,8 +1148,7 @@ def _paint_map_polygons(ctx: _Ctx, layer, width_px: float, cancelled) -> int | N
     style = layer.layer_def.style
     vis = layer.visible_mask(ctx.settings.extent, (width_px / 2 + 1) * ctx.res)
     tiny = _feature_sizes(layer) < MIN_FEATURE_PX * ctx.res
-    stroke = next((layer.stroke_colours[c] for c in range(len(layer.classes))
-                   if layer._counts[c] and layer.stroke_colours[c]), None)
+    stroke = next((layer.stroke_colours[c] for c in _present_classes(layer) if layer.stroke_colours[c]), None)
     antialias = stroke is None
     band = 2.0 ** math.floor(math.log2(max(MIN_FEATURE_PX * ctx.res, 1e-9)))
     chunk = AA_FILL_CHUNK_RINGS if antialias else MAP_FILL_CHUNK_RINGS
@@ -1170,7 +1174,7 @@ def _paint_map_polygons(ctx: _Ctx, layer, width_px: float, cancelled) -> int | N
         types = polyline_types(offs)
         for c, a, b in mgroups:
             own[c] = [make_path(px[s:e], types[s:e], Qt.FillRule.WindingFill)
-                      for s, e in _vertex_chunks(offs[pcs[a:b + 1]], PATH_CHUNK_VERTICES, FILL_CHUNK_RINGS)]
+                      for s, e in _vertex_chunks(offs[pcs[a:b + 1]], PATH_CHUNK_VERTICES, chunk)]
     classes = [c for c in layer.class_order if c in own or any(c == g for g, _ in groups)]
     kept_paths = dict(groups)
     transform = map_transform(ctx.settings, origin)

@@ -4,9 +4,11 @@ real width."""
 
 import re
 import zlib
+from dataclasses import replace
 
 import geopandas as gpd
 import numpy as np
+import pytest
 import shapely
 from PySide6.QtCore import QMarginsF, QSizeF, Qt
 from PySide6.QtGui import QImage, QPageSize, QPainter, QPdfWriter
@@ -157,7 +159,7 @@ def test_pdf_keeps_the_real_width(app, monkeypatch, tmp_path):
     assert drawn == exact and any(abs(w - width) < 0.01 for w in drawn), (drawn, exact, width)
 
 
-def _cells(seed=9):
+def _cells(seed=9, outline=True):
     """Square cells of 60–900 m with wiggly edges (many vertices) in four levels, a few with holes."""
     rng = np.random.default_rng(seed)
     cells, levels = [], []
@@ -176,12 +178,16 @@ def _cells(seed=9):
             levels.append(int(rng.integers(1, 5)))
     gdf = gpd.GeoDataFrame({"id": np.arange(len(cells)), "name": [f"网格{k}" for k in range(len(cells))],
                             "level": levels}, geometry=cells)
-    return PreparedLayer.from_gdf(load_catalogue()["grids"], gdf, EPSG, projected=True)
+    layer_def = load_catalogue()["grids"]
+    if not outline:  # one translucent colour, no outline: antialiased fills
+        layer_def = replace(layer_def, style=replace(layer_def.style, type="single", fill="#3366CC", stroke=None))
+    return PreparedLayer.from_gdf(layer_def, gdf, EPSG, projected=True)
 
 
-def test_band_fills_and_outlines_from_map_paths_equal_this_frames_paths(app, monkeypatch):
+@pytest.mark.parametrize("outline", [True, False])
+def test_band_fills_and_outlines_from_map_paths_equal_this_frames_paths(app, monkeypatch, outline):
     monkeypatch.setattr(lazy, "LOD_VERTICES", 1000)
-    prep = _cells()
+    prep = _cells(outline=outline)
     full = MapSettings(prep.total_bounds(), 400, 260, crs_epsg=EPSG)  # about 100 m a pixel: the 64 m band
     views = [full, full.zoomed(1.4), full.zoomed(1.4).panned(-23.3, 11.6)]
     band = lazy.simplified_for_view(prep, full)
@@ -196,7 +202,7 @@ def test_band_fills_and_outlines_from_map_paths_equal_this_frames_paths(app, mon
         with monkeypatch.context() as m:  # the painter's own drawing of the band, paths built for the frame
             m.setattr(painter_module, "_draws_map_fills", lambda *a: False)
             want = _rendered(v, [prep])
-        assert (got[..., 3] > 0).mean() > 0.3
+        assert (got[..., 3] > 0).mean() > 0.2
         assert np.array_equal(got, want), (np.abs(got - want).max(), (np.abs(got - want).max(axis=2) > 0).sum())
     assert len(calls) == len(views)
     (_, big, _), = band.__dict__["_map_fills"][2].values()
