@@ -562,6 +562,15 @@ def _given_levels(ents: dict, levels: dict) -> dict:
     return out
 
 
+def _by_point(pt: np.ndarray, zn: np.ndarray, n: int) -> np.ndarray:
+    """The order of the pairs (``pt`` < ``n``, ``zn``) by point, then zone: placed by point in one pass when no
+    point is in two zones (0.01 s for 1M pairs instead of 0.1–0.2 s sorting), else sorted."""
+    slot = np.full(n, -1, dtype=np.int64)
+    slot[pt] = np.arange(len(pt))
+    order = slot[slot >= 0]
+    return order if len(order) == len(pt) else np.lexsort((zn, pt))
+
+
 def located_pairs(conn, kinds: tuple[str, ...], zone_ids: np.ndarray, zone_geoms, *,
                   cache: bool = False) -> tuple[dict, zstore.Pairs, str | None]:
     """The enterprises as arrays ``id``, ``level``, ``x``, ``y`` (in id order) and which zones of ``kinds``
@@ -584,7 +593,7 @@ def located_pairs(conn, kinds: tuple[str, ...], zone_ids: np.ndarray, zone_geoms
     if callable(zone_geoms):
         zone_geoms = zone_geoms()
     pt, zn = assign_xy(xy, zone_geoms) if len(zone_ids) else (np.empty(0, np.int64), np.empty(0, np.int64))
-    order = np.lexsort((zn, pt))  # by enterprise, then zone id (zones are in id order)
+    order = _by_point(pt, zn, len(xy))  # by enterprise, then zone id (zones are in id order)
     small = np.int32 if max(len(xy), len(zone_ids)) < 2 ** 31 else np.int64
     pairs = zstore.Pairs(ents["id"], np.isfinite(xy).all(axis=1), pt[order].astype(small), zn[order].astype(small),
                          zone_ids)
