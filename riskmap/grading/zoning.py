@@ -639,7 +639,9 @@ def level_unit(conn, unit: str, cfg: RuleSettings, *, metric_epsg: int | None = 
             ents, pairs, stamp = located_pairs(conn, kinds, [r[0] for r in zrows], geoms, cache=cache)
         else:
             ents = zstore.read_enterprise_points(conn)
-        unl = unlocated_zones(conn, unit, zstore.read_unlocated(conn))
+        # only rows read without a point can be without a location: no scan of the table for them
+        maybe = ents["id"][~(np.isfinite(ents["x"]) & np.isfinite(ents["y"]))]
+        unl = unlocated_zones(conn, unit, zstore.read_unlocated(conn, ids=maybe.tolist()))
         if levels is not None:
             ents, unl = _given_levels(ents, levels), _given_levels(unl, levels)
         if read or (cfg.rule == "weighted" and cfg.per == "km2"):

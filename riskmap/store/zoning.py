@@ -207,6 +207,8 @@ def read_unlocated(conn, *, ids=None) -> dict[str, np.ndarray]:
     have a point answers from two counts (the R-tree holds one row per located enterprise), without a scan."""
     cols = ["id", "level", "zone_id", "town"]
     empty = {c: np.empty(0, dtype=np.int64 if c == "id" else object) for c in cols}
+    if ids is not None and not len(ids):
+        return empty
     if conn.dialect.name != "postgresql" and ids is None:
         try:
             n = conn.execute(text("SELECT (SELECT count(*) FROM enterprises) - "
