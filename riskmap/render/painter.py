@@ -600,10 +600,14 @@ def pass_steps(layer: PreparedLayer, width_px: float) -> np.ndarray:
     steps = cache.get(key)
     if steps is None:
         normals = layer.normals()
-        length = np.maximum(np.hypot(normals[:, 0], normals[:, 1]), 1e-12)
-        c = np.maximum(np.abs(normals[:, 0]), np.abs(normals[:, 1])) / length
+        nx, ny = normals[:, 0], normals[:, 1]
+        c = np.maximum(np.abs(nx), np.abs(ny))
+        c /= np.maximum(np.hypot(nx, ny), 1e-12)
         _, _, spacing = pass_plan(width_px)
-        steps = np.interp(c, _C_GRID, spacing)[:, None] * (normals * np.array([1.0, -1.0]))  # y flips
+        along = np.interp(c, _C_GRID, spacing)
+        steps = np.empty((len(normals), 2))  # column by column, without (n, 2) temporaries
+        np.multiply(along, nx, out=steps[:, 0])
+        np.multiply(along, -ny, out=steps[:, 1])  # y flips
         if len(cache) > 8:
             cache.clear()
         cache[key] = steps

@@ -1,5 +1,6 @@
-"""riskmap.render._bulk.make_path: the path read from numpy records holds the given elements (compared with a
-path built element by element through QPainterPath's own calls, serialised by Qt)."""
+"""riskmap.render._bulk: make_path's path read from numpy records holds the given elements (compared with a path
+built element by element through QPainterPath's own calls, serialised by Qt); thin_vertices keeps what a loop
+keeps (part ends, and each vertex in another cell than the one before it)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import numpy as np  # noqa: E402
 from PySide6.QtCore import QByteArray, QDataStream, QIODevice, Qt  # noqa: E402
 from PySide6.QtGui import QPainterPath  # noqa: E402
 
-from riskmap.render._bulk import make_path, polyline_types  # noqa: E402
+from riskmap.render._bulk import make_path, polyline_types, thin_vertices  # noqa: E402
 
 
 def _bytes(path: QPainterPath) -> bytes:
@@ -39,3 +40,18 @@ def test_same_as_element_by_element():
 
 def test_empty():
     assert make_path(np.zeros((0, 2)), np.zeros(0, dtype=np.int32)).isEmpty()
+
+
+def test_thin_vertices_as_a_loop():
+    rng = np.random.default_rng(8)
+    xy = np.cumsum(rng.normal(scale=0.4, size=(300, 2)), axis=0)
+    offsets = np.array([0, 40, 41, 170, 300])
+    keep = []
+    for a, b in zip(offsets[:-1], offsets[1:]):
+        for i in range(a, b):
+            cell, before = np.floor(xy[i] / 0.5), np.floor(xy[i - 1] / 0.5)
+            keep.append(i in (a, b - 1) or i == 0 or bool((cell != before).any()))
+    thinned, new_offsets, kept = thin_vertices(xy, offsets)
+    assert 0 < kept.sum() < 300 and kept.tolist() == keep
+    assert thinned.tolist() == xy[kept].tolist()
+    assert new_offsets.tolist() == [0] + np.cumsum([sum(keep[a:b]) for a, b in zip(offsets[:-1], offsets[1:])]).tolist()
