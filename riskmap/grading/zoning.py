@@ -160,11 +160,11 @@ def assign_xy(xy, polygons) -> tuple[np.ndarray, np.ndarray]:
         return pt_i[q_pt], pg_i[q_pg]
     pg, k = _expand(np.zeros(len(b), np.int64), n_buckets)
     bucket = (c0[pg] + k // n_rows[pg]) * ny + r0[pg] + k % n_rows[pg]  # the same monotone formula as the
-    listed = pg[np.argsort(bucket, kind="stable")]  # points' below: no pair is missed; polygons by bucket
+    listed = pg[np.argsort(bucket)]  # points' below: no pair is missed; polygons by bucket (any order within)
     size = np.bincount(bucket, minlength=nx * ny)
     first = np.cumsum(size) - size
     key = col(x) * ny + row(y)
-    by_bucket = np.argsort(key, kind="stable")
+    by_bucket = np.argsort(key)  # not stable: 0.03 s instead of 0.11 s for 1M (SIMD sort); pairs come unordered
     key, x, y, pt_i = key[by_bucket], x[by_bucket], y[by_bucket], pt_i[by_bucket]
     pt, pos = _expand(first[key], size[key])
     pg = listed[pos]

@@ -196,7 +196,7 @@ def _pg_aggregate_xy(conn) -> dict[str, np.ndarray] | None:
            "x": rows["x"].astype(np.float64), "y": rows["y"].astype(np.float64)}
     del rows, joined
     if len(out["id"]) > 1 and not (out["id"][1:] > out["id"][:-1]).all():
-        order = np.argsort(out["id"], kind="stable")
+        order = np.argsort(out["id"])  # unique ids: any sort
         out = {k: v[order] for k, v in out.items()}
     return out
 
