@@ -1,0 +1,65 @@
+"""A first session on PostgreSQL (the user's cache empty), LAZY_ROWS lowered so 6,000 enterprises are read by
+view: the enterprises are read on a thread of their own while the small layers load, with their stamp from the
+same statement (no separate stamp scan); the arrays are exact (ids and levels of every row, counted by hand),
+kept in the cache under the stamp the server gives, and the legend counts every row."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from tests.ui.conftest import open_window
+from tests.ui.test_lazy_layer_ui import hand_levels, make_project
+
+pytestmark = pytest.mark.postgis
+
+
+def test_first_session_reads_the_points_beside_the_small_layers(app, qtbot, prefs, tmp_path, monkeypatch,
+                                                                  pg_server):
+    import riskmap.store.viewport as viewport
+    import riskmap.ui.workspace as workspace
+    from riskmap.store.sync import push
+
+    monkeypatch.setattr(viewport, "LAZY_ROWS", 5000)
+    rows = make_project(tmp_path / "big.gpkg")
+    url = pg_server.create_database("first_session")
+    push(tmp_path / "big.gpkg", url)
+    lod = tmp_path / "lod"
+    monkeypatch.setattr(workspace, "lod_cache", lambda: lod)  # the user's cache: empty
+
+    threads, stamps = [], []
+    real_first, real_stamp = viewport.read_points_first, viewport.points_stamp
+
+    def first(project, layer_def, *a, **k):
+        got = real_first(project, layer_def, *a, **k)
+        if layer_def.id == "enterprises":
+            threads.append((threading.current_thread().name, got is not None))
+        return got
+
+    def stamp(project, layer_def, *a, **k):
+        stamps.append(layer_def.id)
+        return real_stamp(project, layer_def, *a, **k)
+
+    monkeypatch.setattr(viewport, "read_points_first", first)
+    monkeypatch.setattr(viewport, "points_stamp", stamp)
+    w = open_window(qtbot, prefs, url)
+    try:
+        layer = w.workspace.layer("enterprises")
+        assert layer.lazy
+        assert len(threads) == 1 and threads[0][0].startswith("riskmap-points") and threads[0][1]
+        assert "enterprises" not in stamps  # the stamp came with the arrays
+        pts = layer.prepared._points
+        assert pts["id"].tolist() == rows["id"].tolist()
+        classes = [c.key for c in layer.prepared.classes]
+        by_class = dict(zip(classes, np.bincount(pts["cls"], minlength=len(classes)).tolist()))
+        want = hand_levels(rows)
+        assert [by_class[k] for k in classes[:4]] == [want[k] for k in (1, 2, 3, 4)]
+        assert by_class[classes[-1]] == want[None]
+        assert pts["stamp"] == real_stamp(w.project, layer.layer_def)
+        assert len(list(lod.glob("points-*.npz"))) == 1
+        assert layer.prepared.counts() == dict(zip(classes, [want[1], want[2], want[3], want[4], want[None]]))
+    finally:  # the database stays (the server is removed at the end): no background work meets a dropped one
+        w.close()
+        w.deleteLater()
