@@ -256,9 +256,10 @@ def enterprise_names(conn, ids) -> dict[int, str]:
     raw = conn.connection.driver_connection
     try:
         if conn.dialect.name == "postgresql":
-            with raw.cursor() as cur:
+            with raw.cursor() as cur:  # the ids as one array literal: a list is dumped item by item
                 row = cur.execute("SELECT CAST(json_agg(id) AS text), CAST(json_agg(name) AS text) FROM enterprises "
-                                  "WHERE id = ANY(%s)", (id_list,)).fetchone()
+                                  "WHERE id = ANY(CAST(%s AS int8[]))",
+                                  ("{" + ",".join(map(str, id_list)) + "}",)).fetchone()
         else:
             row = raw.execute("SELECT json_group_array(id), json_group_array(name) FROM enterprises "
                               "WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(id_list),)).fetchone()
