@@ -36,6 +36,12 @@ box tests and grouped by colour, so each colour is one or a few Qt calls:
   element, inside Qt's QDataStream), numpy 0.1 s. Layer images are painted one after another: PySide6 6.11
   holds the GIL through QPainter.drawPath and QDataStream >> QPainterPath (measured: another Python thread
   waits the whole call, 0.36 s for a 1M-vertex path), so worker threads paint no faster than one.
+- a 10× zoom onto new ground (×10 city's centre at 1:68 000: 10k lifelines of 120k exact vertices, 2.4k grid
+  cells, 37k enterprises) costs about 0.2 s of CPU, 0.13 s of it the lifelines: Qt stroking their two offset
+  passes 80–100 ms (the second, at 96 % opacity, blends about a third slower than the opaque first), building the
+  two paths 20 ms, normals, steps and culling 15 ms; then grids 22 ms, symbols 11 ms, towns 8 ms, the view's
+  arrays 15 ms. Exact lines are not decimated there (a pixel of 18 m against 255 m median segments: decimating
+  at 16 m keeps 82 % of the vertices), so the stroking alone stays above 50 ms on this class of machine.
 Labels come last; :func:`render_labels` paints them alone, for the canvas's second pass.
 On vector devices (PDF, SVG) everything is drawn as vector paths with real pens, text stays text.
 
