@@ -207,3 +207,33 @@ def test_band_fills_and_outlines_from_map_paths_equal_this_frames_paths(app, mon
     assert len(calls) == len(views)
     (_, big, _), = band.__dict__["_map_fills"][2].values()
     assert big.sum() == (sizes >= 128).sum()  # the paths kept: cells of 2 tol or more
+
+
+def test_a_lazy_layers_band_is_drawn_as_hairlines_and_its_exact_view_at_the_real_width(app, tmp_path, monkeypatch):
+    from riskmap.render.lazy import LazyPrepared
+    from riskmap.store import Project
+    from tests.render.test_lazy_shapes import EPSG as SHAPES_EPSG, make_shapes_project
+
+    monkeypatch.setattr(lazy, "LOD_VERTICES", 1000)
+    path = tmp_path / "shapes.gpkg"
+    make_shapes_project(path)
+    project = Project.open(path)
+    try:
+        lz = LazyPrepared(project, load_catalogue()["lifelines"], SHAPES_EPSG, 11, cache_dir=tmp_path / "cache")
+        full = MapSettings(lz.total_bounds(), 300, 200, crs_epsg=SHAPES_EPSG)  # about 100 m a pixel
+        band = lz.for_view(full, labels=False)
+        assert band.lod_tolerance == 2.0 ** np.floor(np.log2(full.resolution))
+        assert len(band.coords) < len(lz._shape_data()["coords"]) / 5
+        x, y = (lz._shape_data()["coords"][0] + lz._shape_data()["coords"][1]) / 2  # on a line
+        close = MapSettings((x - 15, y - 10, x + 15, y + 10), 300, 200, crs_epsg=SHAPES_EPSG)  # 0.1 m a pixel
+        assert lz.for_view(close, labels=False).lod_tolerance is None
+        calls = []
+        real = painter_module._paint_hairlines
+        monkeypatch.setattr(painter_module, "_paint_hairlines", lambda *a: calls.append(a[1]) or real(*a))
+        got = _rendered(full, [lz])
+        assert len(calls) == 1 and calls[0] is band  # the band drawn through its map-space paths
+        assert np.array_equal(got, _fresh(full, band))
+        assert (_rendered(close, [lz])[..., 3] > 0).sum() > 100
+        assert len(calls) == 1  # the exact view the usual way (offset passes at the real width)
+    finally:
+        project.close()
