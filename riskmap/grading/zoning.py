@@ -579,7 +579,8 @@ def located_pairs(conn, kinds: tuple[str, ...], zone_ids: np.ndarray, zone_geoms
     and the store's stamp. ``cache``: take the pairs kept under the same stamp, in this process or on disk
     (then only ids and levels are read, and ``x``/``y`` only say located: 0, or not: NaN) and keep the pairs
     computed, in the process and on disk — only through a transaction that has written nothing yet (a
-    GeoPackage's stamp cannot see its own uncommitted rows)."""
+    GeoPackage's stamp cannot see its own uncommitted rows). The points read for new pairs are kept in the
+    process too (:func:`zstore.cached_points`): another unit's first run on the same store reads levels only."""
     zone_ids = np.asarray(zone_ids, dtype=np.int64)
     stamp = zstore.store_stamp(conn, kinds) if cache else None
     hit = zstore.cached_pairs(conn, kinds, stamp)
@@ -588,7 +589,15 @@ def located_pairs(conn, kinds: tuple[str, ...], zone_ids: np.ndarray, zone_geoms
         if len(level) == len(hit.ids):
             x = np.where(hit.located, 0.0, np.nan)
             return {"id": hit.ids, "level": level.astype(np.int64), "x": x, "y": x.copy()}, hit, stamp
-    ents = zstore.read_enterprise_xy(conn)
+    ents = None
+    kept = zstore.cached_points(conn, stamp)
+    if kept is not None:  # another unit's first run on the same store: the points are known, the levels read
+        level = zstore.read_level_digits(conn)
+        if len(level) == len(kept[0]):
+            ents = {"id": kept[0], "level": level.astype(np.int64), "x": kept[1], "y": kept[2]}
+    if ents is None:
+        ents = zstore.read_enterprise_xy(conn)
+        zstore.keep_points(conn, stamp, ents["id"], ents["x"], ents["y"])
     xy = np.column_stack([ents["x"], ents["y"]])
     if callable(zone_geoms):
         zone_geoms = zone_geoms()

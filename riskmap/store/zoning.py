@@ -625,6 +625,36 @@ def _save_pairs(key, stamp: str, pairs: Pairs) -> None:
         pass
 
 
+_POINTS: dict = {}  # target -> (points stamp, ids, x, y): the enterprises' points of the last first run
+
+
+def _points_stamp(stamp: str | None) -> str | None:
+    """The part of a :func:`store_stamp` that the enterprises' points depend on: a GeoPackage's file stamp;
+    on PostGIS the enterprises' count, largest id and sum of versions with the oids of database and table."""
+    if stamp is None or not stamp.startswith("pg:"):
+        return stamp
+    parts = stamp.split(":")
+    return "pgpoints:" + ":".join(parts[1:4] + parts[7:9])
+
+
+def cached_points(conn, stamp: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(ids, x, y) of every enterprise kept by an earlier first run in this process under the same store
+    state as ``stamp`` (a :func:`store_stamp` of any kinds), or None: another unit's first run reads then the
+    levels only (city: 0.2 s instead of 0.6 s)."""
+    key = _points_stamp(stamp)
+    hit = _POINTS.get(_target(conn)) if key is not None else None
+    return hit[1:] if hit is not None and hit[0] == key else None
+
+
+def keep_points(conn, stamp: str | None, ids: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
+    """Keep the enterprises' points read under ``stamp`` for :func:`cached_points` (one store at a time)."""
+    key = _points_stamp(stamp)
+    if key is None:
+        return
+    _POINTS.clear()
+    _POINTS[_target(conn)] = (key, ids, x, y)
+
+
 def restamp(engine, before: str | None) -> None:
     """After a commit that wrote no geometry (zoning) into a GeoPackage: the entries of that file that were
     valid under ``before`` (taken inside the transaction) are valid under the file's new stamp — those kept in
@@ -639,6 +669,9 @@ def restamp(engine, before: str | None) -> None:
     target = os.path.realpath(path or "")
     if after is None:
         return
+    hit = _POINTS.get(target)
+    if hit is not None and hit[0] == before:
+        _POINTS[target] = (after, *hit[1:])
     done = set()
     for key, (stamp, pairs) in list(_PAIRS.items()):
         if key[0] == target and stamp == before:
@@ -649,5 +682,6 @@ def restamp(engine, before: str | None) -> None:
 
 
 def forget_pairs() -> None:
-    """Drop every kept pair (tests)."""
+    """Drop every kept pair and point (tests)."""
     _PAIRS.clear()
+    _POINTS.clear()

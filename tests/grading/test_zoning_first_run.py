@@ -67,6 +67,9 @@ def build(project, geoms, pts):
     with project.session(history=False) as s:
         for k, g in enumerate(geoms):
             s.add(Zone(name=f"网格{k}", kind="grid", geom=g))
+        for k, (a, b) in enumerate(((0, 4), (4, NX))):  # two towns split on a straight vertical line
+            s.add(Zone(name=f"测试{k}镇", kind="town", geom=shapely.MultiPolygon(
+                [shapely.box(X0 + STEP * a, Y0, X0 + STEP * b, Y0 + STEP * NY)])))
         for k, (p, lv) in enumerate(zip(pts, levels)):
             s.add(Enterprise(name=f"企业{k}", industry="gas_station", town="测试镇", level=None if lv is None else int(lv),
                              geom=None if p is None else shapely.Point(*p)))
@@ -107,9 +110,9 @@ def rows_read(conn) -> dict:
             "x": e["x"], "y": e["y"]}
 
 
-def outcome(result, project) -> tuple:
+def outcome_of(result, project, unit: str = "grid") -> tuple:
     return ([(z.id, z.name, z.level, z.rule, z.reason, z.counts, z.deciders) for z in result.zones],
-            result.unlocated_counted, result.unlocated_skipped, zone_table(project, "grid"))
+            result.unlocated_counted, result.unlocated_skipped, zone_table(project, unit))
 
 
 def test_bulk_assignment_equals_shapely_point_by_point(tricky_path):
@@ -135,12 +138,49 @@ def test_first_run_equals_the_straightforward_path(tricky_path, tmp_path, monkey
     shutil.copy(tricky_path, bulk)
     zstore.forget_pairs()
     with Project.open(bulk) as p:
-        new = outcome(zone_project(p, "grid", "max"), p)
+        new = outcome_of(zone_project(p, "grid", "max"), p)
     with monkeypatch.context() as m:
         m.setattr(zoning, "assign_xy", brute_assign)
         m.setattr(zstore, "read_enterprise_xy", rows_read)
         with Project.open(plain) as p:
-            old = outcome(zone_project(p, "grid", "max"), p)
+            old = outcome_of(zone_project(p, "grid", "max"), p)
     assert new == old
     levels = [z[2] for z in new[0]]
     assert len(set(levels)) >= 3 and new[2] == 5  # several levels; the five without a location skipped
+
+
+def test_another_units_first_run_reuses_the_points_until_they_change(tricky_path, tmp_path, monkeypatch):
+    """The points read by the grid's first run serve the towns' first run in the same process (levels read
+    again), with the result of a run that reads them; after a move they are read again."""
+    from riskmap.grading.zoning import relocate_enterprise
+    from riskmap.model import Enterprise
+    from riskmap.store import Project
+
+    fresh, reuse = tmp_path / "fresh.gpkg", tmp_path / "reuse.gpkg"
+    shutil.copy(tricky_path, fresh)
+    shutil.copy(tricky_path, reuse)
+    zstore.forget_pairs()
+    with Project.open(fresh) as p:
+        want = outcome_of(zone_project(p, "town", "max"), p, "town")
+    zstore.forget_pairs()
+    reads = []
+    real = zstore.read_enterprise_xy
+    monkeypatch.setattr(zstore, "read_enterprise_xy", lambda conn: reads.append(1) or real(conn))
+    with Project.open(reuse) as p:
+        zone_project(p, "grid", "max")
+        assert len(reads) == 1
+        assert outcome_of(zone_project(p, "town", "max"), p, "town") == want
+        assert len(reads) == 1  # the towns' pairs assigned afresh from the kept points
+        with p.session() as s:  # the file changes: neither the towns' pairs nor the points may be used
+            ent = s.get(Enterprise, 1)
+            to_x = X0 + STEP * (1.5 if ent.geom.x > X0 + STEP * 4 else 6.5)  # into the other town
+            relocate_enterprise(s, ent, shapely.Point(to_x, Y0 + STEP * 0.5))
+        moved = outcome_of(zone_project(p, "town", "max"), p, "town")
+        assert len(reads) == 2
+    assert moved != want
+    again = tmp_path / "again.gpkg"  # the moved store in a new place: nothing kept for it
+    shutil.copy(reuse, again)
+    zstore.forget_pairs()
+    with Project.open(again) as p:
+        assert outcome_of(zone_project(p, "town", "max"), p, "town") == moved
+    assert len(reads) == 3
