@@ -902,8 +902,17 @@ def _paint_hairlines(ctx: _Ctx, layer, width_px: float, cancelled) -> int:
     """A decimated line layer stroked as one antialiased 1-px cosmetic line (generalised width: a stroke of up
     to HAIRLINE_MAX_PX drawn at a level of detail), from paths built once in map units and drawn through the
     view's transform: any scale and pan of the band strokes them without numpy or path building."""
-    parts = _visible_parts(ctx, layer, (width_px / 2 + 1) * ctx.res)
-    if not len(parts):
+    x0, y0, x1, y1 = _map_box(layer)
+    xmin, ymin, xmax, ymax = ctx.settings.extent
+    if xmin <= x0 and x1 <= xmax and ymin <= y0 and y1 <= ymax:  # all in view (the whole city): no bounds test
+        kept = layer.__dict__.get("_drawn_features")
+        if kept is None or kept[0] is not layer.part_feature:
+            kept = layer.__dict__["_drawn_features"] = (layer.part_feature, _distinct(layer.part_feature, layer.n))
+        n = kept[1]
+    else:
+        parts = _visible_parts(ctx, layer, (width_px / 2 + 1) * ctx.res)
+        n = _distinct(layer.part_feature[parts], layer.n)
+    if not n:
         return 0
     kept = _map_paths(layer, cancelled)
     if kept is None:
@@ -925,7 +934,7 @@ def _paint_hairlines(ctx: _Ctx, layer, width_px: float, cancelled) -> int:
                 painter.drawPath(path)
     finally:
         painter.restore()
-    return _distinct(layer.part_feature[parts], layer.n)
+    return n
 
 
 # ------------------------------------------------------------------------------------------ polygons

@@ -48,11 +48,13 @@ def _pixels(img):
         img.height(), img.bytesPerLine() // 4, 4)[:, :img.width()].astype(int)
 
 
-def _rendered(settings, layers):
+def _rendered(settings, layers, stats=None):
     img = _image(settings)
     p = QPainter(img)
-    render(p, settings, layers, labels=False)
+    got = render(p, settings, layers, labels=False)
     p.end()
+    if stats is not None:
+        stats.append(got)
     return _pixels(img)
 
 
@@ -85,11 +87,20 @@ def test_band_paths_built_once_draw_every_scale_and_pan_of_the_band_exactly(app,
     assert all(b is band for b in bands) and band.lod_tolerance == 64.0  # one band serves the three views
     assert len(band.coords) < len(prep.coords) / 3
     kept = None
-    for v in views:
-        got = _rendered(v, [prep])
+    wide = MapSettings((-27_600, -15_800, 87_600, 61_000), 960, 640, crs_epsg=EPSG)  # 120 m a pixel: all in view
+    assert lazy.simplified_for_view(prep, wide) is band
+    assert shapely.box(*wide.extent).contains(shapely.box(*shapely.total_bounds(prep.geoms)))
+    for v in views + [wide]:
+        stats = []
+        got = _rendered(v, [prep], stats)
         want = _fresh(v, band)
         assert (got[..., 3] > 0).sum() > 2000  # lines drawn
         assert np.array_equal(got, want), np.abs(got - want).max()
+        # the features counted: those of the source layer whose lines come within the stroke of the view
+        margin = (0.35 * v.px_per_mm() / 2 + 1) * v.resolution
+        x0, y0, x1, y1 = v.extent
+        near = shapely.intersects(prep.geoms, shapely.box(x0 - margin, y0 - margin, x1 + margin, y1 + margin))
+        assert stats[0].features["lifelines"] == int(near.sum()), (stats[0].features, int(near.sum()))
         if kept is None:
             kept = band.__dict__["_map_paths"]
         assert band.__dict__["_map_paths"] is kept  # the paths were built once
