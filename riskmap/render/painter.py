@@ -1207,8 +1207,9 @@ def _paint_map_polygons(ctx: _Ctx, layer, width_px: float, cancelled) -> int | N
         px = ctx.settings.map_to_pixel(coords)
         types = polyline_types(offs)
         for c, a, b in mgroups:
-            own[c] = [make_path(px[s:e], types[s:e], Qt.FillRule.WindingFill)
-                      for s, e in _vertex_chunks(offs[pcs[a:b + 1]], PATH_CHUNK_VERTICES, chunk)]
+            own[c] = [make_path(px[s:e], types[s:e], Qt.FillRule.WindingFill)  # (built per frame: fewer, larger)
+                      for s, e in _vertex_chunks(offs[pcs[a:b + 1]], PATH_CHUNK_VERTICES,
+                                                 AA_FILL_CHUNK_RINGS if antialias else FILL_CHUNK_RINGS)]
     classes = [c for c in layer.class_order if c in own or any(c == g for g, _ in groups)]
     kept_paths = dict(groups)
     transform = map_transform(ctx.settings, origin)
