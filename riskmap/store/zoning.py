@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import shapely
 from sqlalchemy import delete, exists, or_, select, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from riskmap.model import ProjectMeta, Zone, ZoneDecision, utcnow
 from riskmap.model.geometry import from_gpkg_blobs
@@ -154,7 +154,10 @@ def _gpkg_aggregate_xy(conn) -> dict[str, np.ndarray] | None:
     sql = (f"SELECT CAST(group_concat(g, '') AS BLOB) FROM (SELECT CASE WHEN length(geom) = {_GPKG_POINT} "
            f"THEN geom WHEN geom IS NULL THEN {null} ELSE {other} END || {_LEVEL_DIGIT} AS g "
            f"FROM enterprises ORDER BY id)")
-    joined = conn.exec_driver_sql(sql).scalar() or b""
+    try:
+        joined = conn.exec_driver_sql(sql).scalar() or b""
+    except DBAPIError:  # over SQLite's longest value (1e9 bytes: 16M enterprises): read by rows
+        return None
     lo, hi = conn.exec_driver_sql("SELECT min(id), max(id) FROM enterprises").first()
     if not isinstance(joined, bytes) or len(joined) % size:
         return None

@@ -150,3 +150,23 @@ def test_read_enterprise_xy_equals_the_rows_read_one_by_one(any_store):
         assert (got["x"][at[ids[8]]], got["y"][at[ids[8]]]) == (116.5, 31.75)
         assert (got["x"][at[ids[9]]], got["y"][at[ids[9]]]) == (116.75, 31.25)
     assert set(np.unique(got["level"]).tolist()) <= {0, 1, 2, 3, 4} and (got["level"] > 0).any()
+
+
+def test_read_enterprise_xy_over_sqlites_longest_value_reads_rows(demo_copy):
+    """A GeoPackage whose aggregate would exceed SQLite's longest value (1e9 bytes, 16M enterprises; here
+    the limit is lowered) is read row by row, with the same arrays."""
+    import sqlite3
+
+    from riskmap.store import Project
+
+    with Project.open(demo_copy) as project, project.engine.connect() as conn:
+        want = _points_as_before(conn)
+        raw = conn.connection.driver_connection
+        before = raw.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 1000)
+        try:
+            got = zstore.read_enterprise_xy(conn)
+        finally:
+            raw.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, before)
+    assert len(want["id"]) * 62 > 1000
+    for k in ("id", "level", "x", "y"):
+        assert np.array_equal(got[k], want[k], equal_nan=True), k
