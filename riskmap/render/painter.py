@@ -773,7 +773,9 @@ def _paint_lines(ctx: _Ctx, layer: PreparedLayer, cancelled, only: np.ndarray | 
     width_mm = style.stroke_width_mm
     width_px = width_mm * ctx.ppmm
     if only is None and not halo and _draws_hairlines(ctx, layer, width_px):
-        return _paint_hairlines(ctx, layer, width_px, cancelled)
+        if _near_frame(ctx, layer):
+            return _paint_hairlines(ctx, layer, width_px, cancelled)
+        width_px = min(width_px, 1.0)  # generalised all the same: one cosmetic pass
     parts = _visible_parts(ctx, layer, (width_px / 2 + 1) * ctx.res, only)
     if not len(parts):
         return 0
@@ -837,14 +839,13 @@ HAIRLINE_MAX_PX = 1.5  # decimated solid strokes up to this width draw as one 1-
 
 
 def _draws_hairlines(ctx: _Ctx, layer, width_px: float) -> bool:
-    """Whether a line layer is drawn as hairlines from its map-space paths (:func:`_paint_hairlines`): a level
-    of detail (``lod_tolerance`` set: a decimated band, :mod:`riskmap.render.lazy`), on an image, a solid stroke
-    of at most HAIRLINE_MAX_PX, and the layer within FAR_PX of the frame (Qt's rasteriser keeps small numbers)."""
+    """Whether a layer's strokes are generalised to one pixel: a level of detail (``lod_tolerance`` set: drawn
+    decimated, :mod:`riskmap.render.lazy`), on an image, a solid stroke of at most HAIRLINE_MAX_PX. A line layer
+    within FAR_PX of the frame (Qt's rasteriser keeps small numbers) is then drawn from its map-space paths
+    (:func:`_paint_hairlines`), else from the frame's own paths, cut to it, with the same 1-px pen."""
     if not ctx.raster or getattr(layer, "lod_tolerance", None) is None or not 0 < width_px <= HAIRLINE_MAX_PX:
         return False
-    if layer.layer_def.style.dash != "solid" or not len(layer.coords):
-        return False
-    return _near_frame(ctx, layer)
+    return layer.layer_def.style.dash == "solid" and len(layer.coords) > 0
 
 
 def _map_box(layer) -> tuple[float, float, float, float]:
@@ -945,6 +946,8 @@ def _paint_polygons(ctx: _Ctx, layer: PreparedLayer, cancelled, only: np.ndarray
     style = layer.layer_def.style
     width_mm = style.stroke_width_mm
     width_px = width_mm * ctx.ppmm
+    if only is None and not halo and _draws_hairlines(ctx, layer, width_px):
+        width_px = min(width_px, 1.0)  # a level of detail's outline generalised to one pixel
     if only is None and not halo and _draws_map_fills(ctx, layer, width_px):
         n = _paint_map_polygons(ctx, layer, width_px, cancelled)
         if n is not None:
@@ -1090,9 +1093,9 @@ def _fill_rings(painter, px, offs, pcs, a, b, chunk, cancelled, keep: list | Non
 
 def _draws_map_fills(ctx: _Ctx, layer, width_px: float) -> bool:
     """Whether a polygon layer may be drawn from its map-space paths (:func:`_paint_map_polygons`): on an image,
-    a level of detail (as :func:`_draws_hairlines`) or a layer of LAYER_IMAGE_VERTICES or more, every class
-    filled, and its outlines, if any, solid, of one colour and at most HAIRLINE_MAX_PX on a level of detail
-    (generalised), SHARED_PATH_MAX_STROKE_PX (a cosmetic pen already) on an exact drawing."""
+    a level of detail or a layer of LAYER_IMAGE_VERTICES or more, every class filled, and its outlines, if any,
+    solid, of one colour and at most SHARED_PATH_MAX_STROKE_PX (``width_px`` as drawn: a cosmetic pen; a level of
+    detail's generalised by :func:`_draws_hairlines`)."""
     if not ctx.raster or not len(getattr(layer, "coords", ())):
         return False
     lod = getattr(layer, "lod_tolerance", None) is not None
@@ -1103,7 +1106,7 @@ def _draws_map_fills(ctx: _Ctx, layer, width_px: float) -> bool:
         return False
     strokes = {layer.stroke_colours[c] for c in present}
     if any(strokes) and (len(strokes) != 1 or layer.layer_def.style.dash != "solid"
-                         or not 0 < width_px <= (HAIRLINE_MAX_PX if lod else SHARED_PATH_MAX_STROKE_PX)):
+                         or not 0 < width_px <= SHARED_PATH_MAX_STROKE_PX):
         return False
     return _near_frame(ctx, layer)
 

@@ -248,3 +248,29 @@ def test_a_lazy_layers_band_is_drawn_as_hairlines_and_its_exact_view_at_the_real
         assert len(calls) == 1  # the exact view the usual way (offset passes at the real width)
     finally:
         project.close()
+
+
+def test_a_level_of_detail_far_beyond_the_frame_is_generalised_too(app, monkeypatch):
+    """A band reaching more than FAR_PX beyond the frame is drawn from the frame's own paths (cut to it), with
+    the same 1-px pen: a pan never changes the width."""
+    monkeypatch.setattr(lazy, "LOD_VERTICES", 1000)
+    long = shapely.LineString(np.column_stack([np.linspace(0, 2_000_000, 20_000), np.full(20_000, 20_037.0)]))
+    wiggle = shapely.LineString(np.column_stack([np.linspace(0, 2_000_000, 40_000),
+                                                 30_000 + 30 * np.sin(np.arange(40_000))]))
+    gdf = gpd.GeoDataFrame({"id": [1, 2], "name": ["甲", "乙"], "category": ["gas", "water"]},
+                           geometry=[long, wiggle])
+    prep = PreparedLayer.from_gdf(load_catalogue()["lifelines"], gdf, EPSG, projected=True)
+    view = MapSettings((970_000, 0, 1_030_000, 40_000), 480, 320, crs_epsg=EPSG)  # 125 m a pixel, 8000 px of line
+    band = lazy.simplified_for_view(prep, view)
+    img = _image(view)
+    p = QPainter(img)
+    far = not painter_module._near_frame(painter_module._Ctx(p, view), band)
+    p.end()
+    assert band.lod_tolerance == 64.0 and far
+    calls = []
+    real = painter_module._paint_hairlines
+    monkeypatch.setattr(painter_module, "_paint_hairlines", lambda *a: calls.append(1) or real(*a))
+    got = _rendered(view, [prep])
+    assert calls == []  # not from the map-space paths
+    y = int(view.map_to_pixel(np.array([[0.0, 20_037.0]]))[0][1])
+    assert abs(_ink_across(got, (40, 440), y) - 1.0) < 0.05, _ink_across(got, (40, 440), y)
