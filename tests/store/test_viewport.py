@@ -309,6 +309,36 @@ def test_first_read_takes_the_stamp_with_the_arrays_on_postgis(store, tmp_path, 
     assert all(np.array_equal(pts[k], again[k], equal_nan=True) for k in pts)
 
 
+def test_arrays_read_in_two_halves_on_postgis_equal_one_read(store, monkeypatch):
+    """PostGIS: a table whose ids span more than PG_SPLIT_IDS is read as two id ranges on two connections
+    sharing one snapshot: the same arrays as one read, and the same stamp as points_stamp."""
+    import riskmap.store.viewport as viewport
+
+    project, data = store
+    if project.dialect != "postgresql":
+        pytest.skip("PostGIS only")
+    ents = load_catalogue()["enterprises"]
+    one = viewport.read_points(project, ents)
+    calls = []
+    real = viewport._array_row
+
+    def spy(conn, sql):
+        calls.append(sql)
+        return real(conn, sql)
+
+    monkeypatch.setattr(viewport, "PG_SPLIT_IDS", 10)
+    monkeypatch.setattr(viewport, "_array_row", spy)
+    two = viewport.read_points(project, ents)
+    assert len(calls) == 2 and "id <=" in calls[0] and "id >" in calls[1]
+    assert sorted(one) == sorted(two)
+    for k in one:
+        assert np.array_equal(one[k], two[k], equal_nan=True), k
+    assert two["id"].tolist() == data["id"].tolist()
+    tbl, field, _cols, conds, _params = viewport._read_parts(ents, "style")
+    assert viewport._pg_array_points(project, tbl, field, conds, stamp=True)["stamp"] == \
+        viewport.points_stamp(project, ents)
+
+
 def test_read_points_by_arrays_on_postgis_equals_the_rows(store, monkeypatch):
     """PostGIS: the whole layer comes as four array columns of one row (no row tuples); the same arrays as the row
     read, a row without a place NaN, a level NULL NaN, ids in order, no row empty arrays; on a GeoPackage this
