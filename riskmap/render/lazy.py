@@ -526,19 +526,24 @@ class LazyPrepared:
                     return hit
         pad = cell
 
-        def binned(inside, xmin, ymin, xmax, ymax):
+        def bin_xy(xs, ys, cls, xmin, ymin, xmax, ymax):
             box = (math.floor((xmin - pad) / cell) * cell, math.floor((ymin - pad) / cell) * cell, xmax + pad,
                    ymax + pad)
-            rank = self._rank_of[pts["cls"][inside]]
-            return bin_points(pts["x"][inside], pts["y"][inside], rank, box, cell)
+            return bin_points(xs, ys, self._rank_of[cls], box, cell)
+
+        def binned(inside, xmin, ymin, xmax, ymax):
+            return bin_xy(pts["x"][inside], pts["y"][inside], pts["cls"][inside], xmin, ymin, xmax, ymax)
 
         if whole:  # the whole layer's cells, kept between sessions too (the first frame of a city's 1M points)
             from riskmap.store.viewport import kept_arrays
 
             def compute():
-                inside = np.flatnonzero(pts["located"])
-                xs, ys = pts["x"][inside], pts["y"][inside]
-                b = binned(inside, float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
+                if n_located == len(pts["located"]):  # every point placed: the arrays as they are, no copies
+                    xs, ys, cls = pts["x"], pts["y"], pts["cls"]
+                else:
+                    inside = np.flatnonzero(pts["located"])
+                    xs, ys, cls = pts["x"][inside], pts["y"][inside], pts["cls"][inside]
+                b = bin_xy(xs, ys, cls, float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
                 return dict(zip(("x", "y", "count", "top"), b))
 
             def check(a):
