@@ -876,7 +876,8 @@ def map_transform(settings: MapSettings, origin: tuple[float, float]):
 def _map_paths(layer, cancelled):
     """A line layer's parts as QPainterPaths in map units relative to a local origin (float precision), per
     class in drawing order and in chunks, built once and kept on the layer: ``(origin, [(class, [paths])])``;
-    None when cancelled while building."""
+    None when cancelled while building. Render threads share them: Qt caches a path's converted form inside it
+    on the first draw, which is safe while PySide6 holds the GIL through drawPath (see the module docstring)."""
     kept = layer.__dict__.get("_map_paths")
     if kept is not None and kept[0] is layer.coords and kept[1] is layer.cls:  # (a copy restyled: built again)
         return kept[2:]
