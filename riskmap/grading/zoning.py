@@ -335,13 +335,15 @@ def _zone_results(c: _Computed, cfg: RuleSettings, zone_ids, zone_names, zone_ki
     """Per-zone results with readable reasons; ``name_of``: enterprise id → name, for the enterprises of the
     highest level (see :func:`_top_enterprises`)."""
     n = len(zone_ids)
-    zone, ent = _top_enterprises(c, MAX_LISTED)
+    _, ent = _top_enterprises(c, MAX_LISTED)  # zone by zone, min(top_count, MAX_LISTED) each
     ids = np.asarray(ent_ids, dtype=np.int64)[ent].tolist()
     lvs = np.asarray(ent_levels, dtype=np.int64)[ent].tolist()
-    listed: list[list[dict]] = [[] for _ in range(n)]
-    for zi, eid, lv in zip(zone.tolist(), ids, lvs):
-        listed[zi].append({"id": eid, "name": name_of.get(eid), "level": lv})
-    named = [[str(d["name"]) for d in items[:MAX_NAMED]] for items in listed]
+    names = list(map(name_of.get, ids))
+    items = [{"id": eid, "name": nm, "level": lv} for eid, nm, lv in zip(ids, names, lvs)]
+    ends = np.cumsum(np.minimum(c.top_count, MAX_LISTED))
+    bounds = list(zip((ends - np.minimum(c.top_count, MAX_LISTED)).tolist(), ends.tolist()))
+    listed = [items[a:b] for a, b in bounds]
+    named = [[str(nm) for nm in names[a:min(b, a + MAX_NAMED)]] for a, b in bounds]
     reasons = reason_texts(c.outcome, c.counts, cfg, c.divisor, named, c.top_count.tolist(),
                            zoning_rules.Names.load())
     levels_at = c.outcome.level.tolist()
