@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from riskmap.errors import RiskmapError
 from riskmap.model import class_for_table
@@ -337,32 +338,11 @@ def _pg_array_points(project, tbl, field, conds, *, stamp: bool = False) -> dict
            f"array_agg(coalesce(ST_Y(geom), 'NaN')), count(*), max(id)" + (", sum(version)" if stamp else "")
            + f" FROM {tbl.name}")
     where = " AND ".join(f"({c})" for c in conds)
-    with project.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
-        # one snapshot for both halves (and for the stamp): the other half is read on a second connection
-        # that takes this transaction's snapshot, so the server reads the two halves on two cores
-        span = conn.exec_driver_sql(f"SELECT pg_export_snapshot(), min(id), max(id) FROM {tbl.name}"
-                                    + (f" WHERE {where}" if where else "")).first()
-        snapshot, lo, hi = span
-        halves = lo is not None and hi - lo >= PG_SPLIT_IDS and re.fullmatch(r"[0-9A-F-]+", snapshot or "")
-        mid = (lo + hi) // 2 if halves else None
-
-        def ranged(upper: bool) -> str:
-            conds2 = ([where] if where else []) + [f"id {'>' if upper else '<='} {int(mid)}"]
-            return sql + " WHERE " + " AND ".join(f"({c})" for c in conds2)
-
-        def other():
-            with project.engine.connect().execution_options(isolation_level="REPEATABLE READ") as c2, c2.begin():
-                c2.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
-                return _array_row(c2, ranged(True))
-
-        second = _helper().submit(other) if halves else None
-        try:
-            rows = [_array_row(conn, ranged(False) if halves else sql + (f" WHERE {where}" if where else ""))]
-        finally:
-            if second is not None:
-                futures.wait([second])
-        if second is not None:
-            rows.append(second.result())
+    try:
+        rows = _pg_array_halves(project, tbl, sql, where)
+    except DBAPIError:  # e.g. no snapshot to export (a standby server): one statement on one connection
+        with project.engine.connect() as conn:
+            rows = [_array_row(conn, sql + (f" WHERE {where}" if where else ""))]
     rows = [r for r in rows if r[0] is not None]  # no rows: array_agg of nothing is NULL
     count = sum(int(r[4]) for r in rows)
     top = max((r[5] for r in rows), default=None)
@@ -394,6 +374,34 @@ def _pg_array_points(project, tbl, field, conds, *, stamp: bool = False) -> dict
 
 
 PG_SPLIT_IDS = 200_000  # _pg_array_points: a table whose ids span more than this is read in two halves at once
+
+
+def _pg_array_halves(project, tbl, sql: str, where: str) -> list[tuple]:
+    """The rows of :func:`_pg_array_points`'s statement ``sql`` over the rows ``where`` lets through: ids
+    spanning :data:`PG_SPLIT_IDS` or more as two id ranges read at once, the second on a connection of the
+    helper thread taking this transaction's exported snapshot (one snapshot for both halves and the stamp)."""
+    with project.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
+        snapshot, lo, hi = conn.exec_driver_sql(f"SELECT pg_export_snapshot(), min(id), max(id) FROM {tbl.name}"
+                                                + (f" WHERE {where}" if where else "")).first()
+        if lo is None or hi - lo < PG_SPLIT_IDS or not re.fullmatch(r"[0-9A-Fa-f-]+", snapshot or ""):
+            return [_array_row(conn, sql + (f" WHERE {where}" if where else ""))]
+        mid = (int(lo) + int(hi)) // 2
+
+        def ranged(upper: bool) -> str:
+            conds = ([where] if where else []) + [f"id {'>' if upper else '<='} {mid}"]
+            return sql + " WHERE " + " AND ".join(f"({c})" for c in conds)
+
+        def other():
+            with project.engine.connect().execution_options(isolation_level="REPEATABLE READ") as c2, c2.begin():
+                c2.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+                return _array_row(c2, ranged(True))
+
+        second = _helper().submit(other)
+        try:
+            first = _array_row(conn, ranged(False))
+        finally:
+            futures.wait([second])
+        return [first, second.result()]
 
 
 def _array_row(conn, sql: str) -> tuple:

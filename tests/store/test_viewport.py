@@ -311,7 +311,8 @@ def test_first_read_takes_the_stamp_with_the_arrays_on_postgis(store, tmp_path, 
 
 def test_arrays_read_in_two_halves_on_postgis_equal_one_read(store, monkeypatch):
     """PostGIS: a table whose ids span more than PG_SPLIT_IDS is read as two id ranges on two connections
-    sharing one snapshot: the same arrays as one read, and the same stamp as points_stamp."""
+    sharing one snapshot: the same arrays as one read, and the same stamp as points_stamp; where no snapshot
+    can be exported, one statement."""
     import riskmap.store.viewport as viewport
 
     project, data = store
@@ -337,6 +338,16 @@ def test_arrays_read_in_two_halves_on_postgis_equal_one_read(store, monkeypatch)
     tbl, field, _cols, conds, _params = viewport._read_parts(ents, "style")
     assert viewport._pg_array_points(project, tbl, field, conds, stamp=True)["stamp"] == \
         viewport.points_stamp(project, ents)
+
+    def no_snapshot(*a, **k):  # a server that exports no snapshot (a standby): one statement instead
+        from sqlalchemy.exc import DBAPIError
+
+        raise DBAPIError("SELECT pg_export_snapshot()", {}, Exception("cannot export a snapshot"))
+
+    monkeypatch.setattr(viewport, "_pg_array_halves", no_snapshot)
+    calls.clear()
+    three = viewport.read_points(project, ents)
+    assert len(calls) == 1 and all(np.array_equal(one[k], three[k], equal_nan=True) for k in one)
 
 
 def test_read_points_by_arrays_on_postgis_equals_the_rows(store, monkeypatch):
