@@ -28,18 +28,22 @@ recomputes only the zones containing them (old and new location) under exactly t
 writer's own transaction. This module computes; :mod:`riskmap.store.zoning` reads and writes.
 
 Speed (``bench/bench_zoning.py``: 100k enterprises into 5k grid cells from scratch ≤ 1 s, incremental
-≤ 20 ms): enterprises are read as id, level and x/y arrays only (names afterwards, for the enterprises a reason
-names); points are bucketed on a grid and tested with ``shapely.intersects_xy`` on prepared polygons, without
-a shapely object per enterprise; levels and decisions are written in bulk (multi-row ``INSERT`` on
-GeoPackage, ``COPY`` and one ``UPDATE … FROM unnest`` on PostgreSQL), and a run from scratch writes only the
-zones whose level, rule or reason changed and the decisions of the zones whose decisions changed. Which zone
+≤ 20 ms): enterprises are read as id, level and x/y arrays only, aggregated in the database into one value
+(:func:`riskmap.store.zoning.read_enterprise_xy`; names afterwards, for the enterprises a reason names);
+polygons are listed in the buckets of a grid and each point tested against those of its bucket with
+``shapely.intersects_xy`` on prepared polygons, without a shapely object per enterprise; levels and decisions
+are written in bulk (multi-row ``INSERT`` on GeoPackage, ``COPY`` and one ``UPDATE … FROM unnest`` on
+PostgreSQL), and a run from scratch writes only the zones whose level, rule or reason changed and the
+decisions of the zones whose decisions changed. Which zone
 holds which enterprise is kept while the store is unchanged, in the process and in the user's cache folder
 between processes (:func:`located_pairs`, :mod:`riskmap.store.zoning`), shared with
 :func:`riskmap.stats.city_stats`: the next run, in this process or a new one, reads only the levels. A city
 (1M enterprises, 50k grid cells, bench/bench_city.py, 2 cores under load 2.0–2.8) zones its grid in a new
 process on an unchanged store in 2.2 s (GeoPackage) / 2.5–2.9 s (PostGIS), its towns in 0.7 / 0.9 s, and
 city_stats by town or grid takes 0.3–0.9 / 0.55–0.8 s; after a change of enterprises' points or of the unit's
-zones the first run reads and assigns again (grid: 5.1–5.5 s GeoPackage, 7–7.7 s PostGIS).
+zones the first run reads and assigns again: grid 3.2–4.1 s GeoPackage, 3.0–4.9 s PostGIS at load 2.5–3.5
+(4.3–8.4 / 5.5–6.9 s before the bulk read and bucketing, in the same minutes), and another unit's first run
+in the same process takes the points the first one read: towns 0.8–1.1 / 1.1–1.3 s (2.5–4.3 / 2.6–4.2 s).
 
 >>> # from riskmap.store import Project; p = Project.open("demo.gpkg")
 >>> # result = zone_project(p, unit="town", rule="max"); result.zones[0].reason
@@ -120,7 +124,8 @@ def assign_xy(xy, polygons) -> tuple[np.ndarray, np.ndarray]:
     polygon's size for n points and m polygons: few polygons per bucket, few buckets per polygon); each point
     meets the boxes of its bucket, then ``intersects_xy`` (prepared) decides, the points taken bucket by
     bucket (a polygon's tests come together). No shapely point is made. City (1M points, 50k grid cells):
-    0.55 s instead of 0.9–1.4 s by listing points under each polygon."""
+    0.49 s instead of 0.75–1.6 s by listing points under each polygon; towns 0.26 s instead of 0.66 s (load 1.7,
+    one process: a new process's first call pays its page faults, 0.6–1.5 s here)."""
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     polygons = np.asarray(polygons, dtype=object)
     none = np.empty(0, np.int64), np.empty(0, np.int64)
