@@ -288,6 +288,7 @@ def test_first_read_takes_the_stamp_with_the_arrays_on_postgis(store, tmp_path, 
         assert got is None and not list(tmp_path.iterdir())
         return
     pts, stamp = got
+    viewport._helper().submit(lambda: None).result()  # the file is written on the helper thread, in order
     assert stamp == viewport.points_stamp(project, ents)
     assert stamp.split(":")[1:3] == [str(len(data["id"])), str(int(data["id"].max()))]  # rows, largest id
     assert len(list(tmp_path.glob("points-*.npz"))) == 1

@@ -58,6 +58,7 @@ def test_first_session_reads_the_points_beside_the_small_layers(app, qtbot, pref
         assert [by_class[k] for k in classes[:4]] == [want[k] for k in (1, 2, 3, 4)]
         assert by_class[classes[-1]] == want[None]
         assert pts["stamp"] == real_stamp(w.project, layer.layer_def)
+        viewport._helper().submit(lambda: None).result()  # the file is written on the helper thread, in order
         assert len(list(lod.glob("points-*.npz"))) == 1
         assert layer.prepared.counts() == dict(zip(classes, [want[1], want[2], want[3], want[4], want[None]]))
     finally:  # the database stays (the server is removed at the end): no background work meets a dropped one
