@@ -621,7 +621,7 @@ class MainWindow(QMainWindow):
         their stamp, the driver imported while the window is built), first session against the code before,
         runs alternated, load 3.7–5: GeoPackage median 1.82 s instead of 2.23 s (process CPU to the first frame
         0.99–1.11 s instead of 1.40–1.50 s), PostGIS 2.51 s instead of 4.10 s (client CPU 0.70–0.94 s instead
-        of 1.52–1.86 s); on a quiet machine the CPU figures are about the wall time.
+        of 1.52–1.86 s).
         """
         from riskmap.store import Project
 
