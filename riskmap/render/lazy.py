@@ -646,24 +646,36 @@ class LazyPrepared:
         out[found] = all_text[first[pos[found]]]
         return out
 
-    def _tolerance(self, settings: MapSettings, vertices: int) -> float | None:
-        """The decimation tolerance of ``settings`` (the resolution rounded down to a power of two; one
-        version serves a band of scales), None when the vertices are drawn as they are (few of them, or a pixel
-        far shorter than the layer's segments)."""
-        tol = 2.0 ** math.floor(math.log2(max(settings.resolution, 1e-9)))
-        if vertices < LOD_VERTICES or tol * LOD_SEGMENTS < self._shape_data()["segment"]:
-            return None
-        return tol
+    def _tolerance(self, settings: MapSettings) -> float | None:
+        """The level of detail of ``settings`` (:func:`band_of`), decided from the whole layer: the same for every
+        view of it, and the same as an eager layer of the same rows (:func:`simplified_for_view`)."""
+        sh = self._shape_data()
+        closed = self.kind == "polygon"
+
+        def remember(tol: float, measure) -> bool:  # in the user's cache: no sample decimated in the next session
+            from riskmap.store.viewport import kept_arrays
+
+            name = f"lodworth@{self.crs_epsg}:{tol!r}:{int(closed)}:{LOD_KEEP!r}:{LOD_SAMPLE_VERTICES}:{BAND_FORMAT}"
+            kept = kept_arrays(self.project, self.layer_def, self.cache_dir, name, sh.get("stamp"),
+                               lambda: {"worth": np.array([measure()])},
+                               lambda a: a.get("worth") is not None and a["worth"].shape == (1,),
+                               family=f"lodworth@{self.crs_epsg}")
+            return bool(kept["worth"][0])
+
+        return band_of(sh["coords"], sh["offsets"], sh["segment"], settings.resolution, closed=closed,
+                       kept=sh.setdefault("lod_worth", {}), remember=remember)
 
     def _arrays_view(self, settings: MapSettings) -> PreparedLayer:
-        """The features whose bounds meet the view, from the compact arrays. When most of the layer is in view,
-        the whole layer decimated for the band (:func:`decimate`; :data:`LOD_BANDS` kept, each with what the
-        painter caches on it); else the view's features alone, decimated if the band needs it."""
+        """The features whose bounds meet the view, from the compact arrays, at the layer's level of detail for
+        the view (:meth:`_tolerance`). When most of the layer is in view, the whole layer (decimated for the band:
+        :func:`decimate`; :data:`LOD_BANDS` kept, each with what the painter caches on it); else the view's
+        features alone, decimated to exactly the vertices the whole band has for them (decimate works part by
+        part), taken from the whole band when it is kept."""
         sh = self._shape_data()
         feats = np.flatnonzero(self.visible_mask(settings.extent, self._margin(settings)))
         n_all = len(sh["id"])
+        tol = self._tolerance(settings)
         if 2 * len(feats) >= n_all:
-            tol = self._tolerance(settings, len(sh["coords"]))
             with self._lock:
                 hit = self._bands.get(tol)
                 if hit is not None:
@@ -676,34 +688,37 @@ class LazyPrepared:
                     while len(self._bands) > LOD_BANDS:
                         self._bands.popitem(last=False)
             return prep
-        return self._arrays_prepared(feats, None, decimate_view=settings)
+        return self._arrays_prepared(feats, tol)
 
-    def _arrays_prepared(self, feats: np.ndarray, tol, decimate_view=None) -> PreparedLayer:
+    def _arrays_prepared(self, feats: np.ndarray, tol) -> PreparedLayer:
+        """The features ``feats`` (ascending) from the compact arrays: exact (``tol`` None) or decimated at
+        ``tol`` (the whole layer's band kept between sessions; a subset's parts as in that band)."""
         sh = self._shape_data()
         coords, offsets = sh["coords"], sh["offsets"]
-        if len(feats) == len(sh["id"]):
+        whole = len(feats) == len(sh["id"])
+        if whole:
             pf, pb = sh["part_feature"], sh["part_bounds"]
         else:  # the view's features (ascending): their parts, found through feature_parts (no pass over all rows)
             fp = sh["feature_parts"]
             first, n_parts = fp[feats], fp[feats + 1] - fp[feats]
             parts = _runs(first, n_parts)
+            pf = np.repeat(np.arange(len(feats), dtype=np.int64), n_parts)
+            pb = sh["part_bounds"][parts]
+            with self._lock:
+                band = self._bands.get(tol) if tol is not None else None
+            if band is not None and band.lod_tolerance == tol:  # the band is kept: its parts, in the arrays' order
+                coords, offsets = band.coords, band.offsets
+            else:
+                band = None
             lengths = offsets[parts + 1] - offsets[parts]
             new_off = np.zeros(len(parts) + 1, dtype=np.int64)
             np.cumsum(lengths, out=new_off[1:])
             coords, offsets = coords[_runs(offsets[parts], lengths)], new_off
-            pf = np.repeat(np.arange(len(feats), dtype=np.int64), n_parts)
-            pb = sh["part_bounds"][parts]
-        if decimate_view is not None:
-            tol = self._tolerance(decimate_view, len(coords))
-        normals = lod = None
-        if tol is not None:
-            if len(feats) == len(sh["id"]):  # the whole layer's band: kept between sessions
-                c, o, nrm = self._kept_band(sh, tol)
-            else:
-                c, o, nrm = *decimate(coords, offsets, tol, closed=self.kind == "polygon"), None
-            if len(c) <= 0.8 * len(coords):
-                coords, offsets, normals = c, o, nrm
-                lod = tol
+            if band is None and tol is not None:
+                coords, offsets = decimate(coords, offsets, tol, closed=self.kind == "polygon")
+        normals = None
+        if tol is not None and whole:  # the whole layer's band: kept between sessions
+            coords, offsets, normals = self._kept_band(sh, tol)
         n = len(feats)
         prep = PreparedLayer(self.layer_def, self.crs_epsg)
         prep.n = n
@@ -712,7 +727,7 @@ class LazyPrepared:
         prep.coords = np.ascontiguousarray(coords)
         prep.offsets = offsets
         prep._normals = normals  # (PreparedLayer.normals() computes them when None)
-        prep.lod_tolerance = lod  # drawn decimated: the painter's level-of-detail strokes
+        prep.lod_tolerance = tol  # drawn decimated: the painter's level-of-detail strokes
         prep.part_feature = pf
         prep.feature_parts = np.searchsorted(pf, np.arange(n + 1)).astype(np.int64)
         prep.part_bounds = pb
@@ -893,8 +908,45 @@ LOD_VERTICES = 500_000  # line and polygon layers with more vertices draw decima
 LOD_BANDS = 3  # decimated versions kept per layer (one per resolution band, powers of two)
 LOD_SEGMENTS = 20  # not decimated while a pixel is shorter than 1/20 of the median segment
 LOD_PASSES = 8  # decimation passes at most (each drops at most every other vertex)
-BAND_FORMAT = 1  # raise when decimate() changes: bands kept on disk by an older version are not used
+LOD_KEEP = 0.8  # drawn decimated only where the band keeps at most this share of the vertices
+LOD_SAMPLE_VERTICES = 25_000  # that share measured on every k-th part of the layer, about this many vertices
+BAND_FORMAT = 2  # raise when decimate() changes: bands kept on disk by an older version are not used
 _LOD_LOCK = threading.Lock()
+
+
+def band_of(coords: np.ndarray, offsets: np.ndarray, segment: float, resolution: float, *, closed: bool,
+            kept: dict, remember=None) -> float | None:
+    """The level of detail of a whole line or polygon layer (``coords``, part ``offsets``, median ``segment``)
+    at ``resolution``: the tolerance of its band (the resolution rounded down to a power of two: one version
+    serves a band of scales), or None where it is drawn exactly: fewer than LOD_VERTICES vertices, a pixel
+    shorter than 1/LOD_SEGMENTS of the median segment, or a band keeping more than LOD_KEEP of the vertices,
+    measured by :func:`decimate` of every k-th part (about LOD_SAMPLE_VERTICES vertices; all of a smaller
+    layer) and remembered per tolerance in ``kept`` (and through ``remember(tol, measure) -> bool``, which calls
+    ``measure()`` when it does not know, if given: a lazy layer's user cache). One rule for eager and lazy layers
+    and every view of them, so that a view draws its features as the whole layer's band does.
+
+    >>> xy = np.column_stack([np.arange(600.0), np.tile([0.0, 0.3], 300)])  # a zigzag 0.3 high
+    >>> band_of(xy, np.array([0, 600]), 1.0, 1.5, closed=False, kept={}) is None  # fewer than LOD_VERTICES
+    True
+    """
+    if len(coords) < LOD_VERTICES:
+        return None
+    tol = 2.0 ** math.floor(math.log2(max(resolution, 1e-9)))
+    if tol * LOD_SEGMENTS < segment:  # zoomed in: a pixel is far shorter than the segments, little to remove
+        return None
+    worth = kept.get(tol)
+    if worth is None:
+        def measure() -> bool:
+            step = max(1, math.ceil(len(coords) / LOD_SAMPLE_VERTICES))
+            parts = np.arange(0, len(offsets) - 1, step)
+            lengths = offsets[parts + 1] - offsets[parts]
+            sample = np.zeros(len(parts) + 1, dtype=np.int64)
+            np.cumsum(lengths, out=sample[1:])
+            c, _ = decimate(coords[_runs(offsets[parts], lengths)], sample, tol, closed=closed)
+            return len(c) <= LOD_KEEP * int(sample[-1])
+
+        worth = kept[tol] = bool(measure() if remember is None else remember(tol, measure))
+    return tol if worth else None
 
 
 def decimate(coords: np.ndarray, offsets: np.ndarray, tol: float, *, closed: bool = False,
@@ -915,55 +967,64 @@ def decimate(coords: np.ndarray, offsets: np.ndarray, tol: float, *, closed: boo
     >>> c.tolist(), o.tolist()
     ([[0.0, 0.0], [4.0, 0.0], [4.0, 5.0]], [0, 3])
     """
-    coords = np.asarray(coords, dtype=np.float64)
+    coords = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
     offsets = np.asarray(offsets, dtype=np.int64)
-    err = np.zeros(len(coords))  # err[i]: bound for the segment from vertex i to i + 1
+    x, y = coords[:, 0].copy(), coords[:, 1].copy()  # column by column: no (n, 2) temporaries
+    err = np.zeros(len(x))  # err[i]: bound for the segment from vertex i to i + 1
     tol = float(tol)
     min_keep = 4 if closed else 2
-    idle = 0
+    lengths = np.diff(offsets)
+    quiet = np.zeros(len(lengths), dtype=np.int8)  # passes in a row in which a part dropped nothing
+    changed = False
     for k in range(max(int(passes), 1)):
-        n = len(coords)
-        lengths = np.diff(offsets)
-        if n < 3 or not len(lengths):
+        active = quiet < 2  # the others are at their fixed point: another pass would change nothing
+        if not active.any():
             break
-        pos = np.arange(n, dtype=np.int64) - np.repeat(offsets[:-1], lengths)
-        last = np.repeat(lengths - 1, lengths)
-        i = np.flatnonzero((pos > 0) & (pos < last) & ((pos & 1) == (1 - (k & 1))))
-        if not len(i):
+        quiet[active] += 1
+        first = 1 + (k & 1)  # odd positions, then even ones: no two neighbours in one pass
+        live = np.flatnonzero(active & (lengths >= first + 2))  # parts with a candidate: first <= pos <= len - 2
+        if not len(live):
             continue
-        a, b, c = coords[i - 1], coords[i], coords[i + 1]
-        ac, ab = c - a, b - a
-        l2 = np.einsum("ij,ij->i", ac, ac)
-        t = np.clip(np.einsum("ij,ij->i", ab, ac) / np.where(l2 > 0, l2, 1.0), 0.0, 1.0)
-        d = ab - t[:, None] * ac
-        new_err = np.maximum(err[i - 1], err[i]) + np.sqrt(np.einsum("ij,ij->i", d, d))
+        cnt = (lengths[live] - 2 - first) // 2 + 1
+        total = int(cnt.sum())
+        start = np.cumsum(cnt) - cnt
+        owner = np.repeat(np.arange(len(live), dtype=np.int64), cnt)
+        i = np.repeat(offsets[live] + first - 2 * start, cnt) + 2 * np.arange(total, dtype=np.int64)
+        im, ip = i - 1, i + 1
+        ax, ay = x[im], y[im]
+        acx, acy = x[ip] - ax, y[ip] - ay
+        abx, aby = x[i] - ax, y[i] - ay
+        l2 = acx * acx + acy * acy
+        t = (abx * acx + aby * acy) / np.where(l2 > 0, l2, 1.0)
+        np.clip(t, 0.0, 1.0, out=t)
+        abx -= t * acx
+        aby -= t * acy
+        new_err = np.maximum(err[im], err[i]) + np.sqrt(abx * abx + aby * aby)
         ok = new_err <= tol
-        drop = i[ok]
-        if not len(drop):
-            idle += 1
-            if idle == 2:  # neither parity drops anything more
-                break
-            continue
-        idle = 0
-        keep = np.ones(n, dtype=bool)
-        keep[drop] = False
-        kept = np.add.reduceat(keep.astype(np.int64), offsets[:-1])
-        kept = np.where(lengths > 0, kept, 0)
-        short = (kept < min_keep) & (kept < lengths)
+        ndrop = np.bincount(owner[ok], minlength=len(live))
+        short = (lengths[live] - ndrop < min_keep) & (ndrop > 0)
         if short.any():  # a ring or line that would collapse keeps its vertices
-            restore = np.repeat(short, lengths)
-            keep[restore] = True
-            kept = np.where(short, lengths, kept)
-            ok &= ~restore[i]
-        err[i[ok] - 1] = new_err[ok]
-        coords = coords[keep]
-        err = err[keep]
-        new = np.zeros(len(offsets), dtype=np.int64)
-        np.cumsum(kept, out=new[1:])
-        offsets = new
-        if len(drop) < 0.01 * n and k > 0:  # little left to gain
-            break
-    return np.ascontiguousarray(coords), offsets
+            ok &= ~short[owner]
+            ndrop[short] = 0
+        dropped = ndrop > 0
+        if not dropped.any():
+            continue
+        changed = True
+        quiet[live[dropped]] = 0
+        drop = i[ok]
+        err[drop - 1] = new_err[ok]
+        keep = np.ones(len(x), dtype=bool)
+        keep[drop] = False
+        x, y, err = x[keep], y[keep], err[keep]
+        lengths[live] -= ndrop
+        offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+    if not changed:
+        return np.ascontiguousarray(coords), offsets
+    out = np.empty((len(x), 2))
+    out[:, 0] = x
+    out[:, 1] = y
+    return out, offsets
 
 
 def simplified_for_view(layer, settings: MapSettings):
@@ -971,19 +1032,21 @@ def simplified_for_view(layer, settings: MapSettings):
     decimated (:func:`decimate`) to within the resolution rounded down to a power of two (at most a pixel; one
     version serves a band of scales) and kept for the next frames of that band. Only vertices go: every
     feature, part, class, id and label stays, so a sub-pixel line or grid cell is still drawn (sub-pixel
-    polygons as a dot in their colour). The layer itself where decimating would remove little (a pixel shorter
-    than 1/20 of the median segment, or less than a fifth of the vertices gone) or the layer is small.
+    polygons as a dot in their colour). The layer itself where :func:`band_of` says so (the layer is small, a
+    pixel is shorter than 1/20 of the median segment, or decimating would remove less than a fifth of the
+    vertices): the rule of a lazy layer's views too.
     Built in numpy from the layer's own arrays (no shapely geometries made): 200k lifelines (2.3M vertices)
     in about 0.3 s, where shapely.simplify took 1.5–3 s on a loaded machine."""
     if getattr(layer, "kind", None) not in ("line", "polygon") or getattr(layer, "coords", None) is None \
             or len(layer.coords) < LOD_VERTICES:
         return layer
-    tol = 2.0 ** math.floor(math.log2(max(settings.resolution, 1e-9)))
     seg = layer.__dict__.get("_mean_segment")
     if seg is None:
         d = np.hypot(*np.diff(layer.coords, axis=0).T)
         seg = layer.__dict__["_mean_segment"] = float(np.median(d)) if len(d) else 0.0
-    if tol * LOD_SEGMENTS < seg:  # zoomed in: a pixel is far shorter than the segments, little to remove
+    tol = band_of(layer.coords, layer.offsets, seg, settings.resolution, closed=layer.kind == "polygon",
+                  kept=layer.__dict__.setdefault("_lod_worth", {}))
+    if tol is None:  # drawn exactly at this scale (the same decision as a lazy layer's)
         return layer
     with _LOD_LOCK:
         cache = layer.__dict__.setdefault("_lod", OrderedDict())
@@ -992,18 +1055,15 @@ def simplified_for_view(layer, settings: MapSettings):
             cache.move_to_end(tol)
             return hit
     coords, offsets = decimate(layer.coords, layer.offsets, tol, closed=layer.kind == "polygon")
-    if len(coords) > 0.8 * len(layer.coords):  # not worth it: draw the layer itself at this band
-        out = layer
-    else:
-        out = object.__new__(type(layer))
-        out.__dict__.update({k: v for k, v in layer.__dict__.items()
-                             if k not in ("_lod", "_pass_steps", "_normals", "_mean_segment", "_map_paths",
-                                          "_map_box")})
-        out.coords = coords
-        out.offsets = offsets
-        out._normals = None
-        out.lod_tolerance = tol  # drawn decimated: the painter's level-of-detail strokes
-        out.decimated_from = layer
+    out = object.__new__(type(layer))
+    out.__dict__.update({k: v for k, v in layer.__dict__.items()
+                         if k not in ("_lod", "_lod_worth", "_pass_steps", "_normals", "_mean_segment", "_map_paths",
+                                      "_map_box")})
+    out.coords = coords
+    out.offsets = offsets
+    out._normals = None
+    out.lod_tolerance = tol  # drawn decimated: the painter's level-of-detail strokes
+    out.decimated_from = layer
     with _LOD_LOCK:
         cache[tol] = out
         while len(cache) > LOD_BANDS:

@@ -47,13 +47,14 @@ def test_a_new_session_takes_the_band_and_normals_from_disk(setup):
     project, cache, calls = setup
     lz = _session(project, cache)
     first = lz.for_view(_full(lz), labels=False)
-    assert calls == [1] and len(list(cache.glob("derived-*.npz"))) == 1
+    # decimated twice: the level-of-detail decision's sample (all of this small layer) and the band; both kept
+    assert calls == [1, 1] and len(list(cache.glob("derived-*.npz"))) == 2
     sh = lz._shape_data()
     tol = 2.0 ** np.floor(np.log2(_full(lz).resolution))
     calls.clear()
     again = _session(project, cache)
     band = again.for_view(_full(again), labels=False)
-    assert calls == []  # not decimated: read from the user's cache
+    assert calls == []  # not decimated: the decision and the band read from the user's cache
     assert np.array_equal(band.coords, first.coords) and np.array_equal(band.offsets, first.offsets)
     assert len(band.coords) < len(sh["coords"]) / 5
     # the kept normals are those of the band's own vertices, computed here by hand
@@ -83,7 +84,7 @@ def test_edits_damaged_files_and_filters_are_not_served_from_disk(setup):
     calls.clear()
     fresh = _session(project, cache)
     band = fresh.for_view(view, labels=False)
-    assert calls == [1]  # decimated afresh: neither the first band nor the stale session's is taken
+    assert calls == [1, 1]  # decided and decimated afresh: neither the first band nor the stale session's is taken
     from riskmap.crs import reproject_coords
 
     exact = shapely.LineString(reproject_coords(shapely.get_coordinates(moved), 4490, EPSG))
@@ -97,7 +98,7 @@ def test_edits_damaged_files_and_filters_are_not_served_from_disk(setup):
     calls.clear()
     again = _session(project, cache)
     band2 = again.for_view(view, labels=False)
-    assert calls == [1] and np.array_equal(band2.coords, band.coords)
+    assert calls == [1, 1] and np.array_equal(band2.coords, band.coords)
     # a filtered layer (a where) keeps nothing on disk
     n_files = len(list(cache.glob("derived-*.npz")))
     calls.clear()
