@@ -655,6 +655,8 @@ def keep_points(conn, stamp: str | None, ids: np.ndarray, x: np.ndarray, y: np.n
     key = _points_stamp(stamp)
     if key is None:
         return
+    for a in (ids, x, y):
+        a.setflags(write=False)  # shared with the run that read them: never changed in place
     _POINTS.clear()
     _POINTS[_target(conn)] = (key, ids, x, y)
 
