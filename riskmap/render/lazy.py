@@ -168,6 +168,7 @@ class LazyPrepared:
         self._points: dict | None = None
         self._shapes: dict | None = None
         self._bands: OrderedDict = OrderedDict()  # the whole layer decimated per band, or aggregated per cell size
+        self._part_bands: OrderedDict = OrderedDict()  # parts decimated for partial views, per band (_band_parts)
         self._counts: np.ndarray | None = None
         self._sql: np.ndarray | None = None  # counts by one GROUP BY, before the arrays are read
         self._views: OrderedDict = OrderedDict()
@@ -205,6 +206,7 @@ class LazyPrepared:
             self._points = None
             self._shapes = None
             self._bands.clear()
+            self._part_bands.clear()
             self._counts = None
             self._sql = None
             self._views.clear()
@@ -707,15 +709,11 @@ class LazyPrepared:
             with self._lock:
                 band = self._bands.get(tol) if tol is not None else None
             if band is not None and band.lod_tolerance == tol:  # the band is kept: its parts, in the arrays' order
-                coords, offsets = band.coords, band.offsets
+                coords, offsets = _parts_of(band.coords, band.offsets, parts)
+            elif tol is not None:
+                coords, offsets = self._band_parts(sh, tol, parts)
             else:
-                band = None
-            lengths = offsets[parts + 1] - offsets[parts]
-            new_off = np.zeros(len(parts) + 1, dtype=np.int64)
-            np.cumsum(lengths, out=new_off[1:])
-            coords, offsets = coords[_runs(offsets[parts], lengths)], new_off
-            if band is None and tol is not None:
-                coords, offsets = decimate(coords, offsets, tol, closed=self.kind == "polygon")
+                coords, offsets = _parts_of(coords, offsets, parts)
         normals = None
         if tol is not None and whole:  # the whole layer's band: kept between sessions
             coords, offsets, normals = self._kept_band(sh, tol)
@@ -745,6 +743,42 @@ class LazyPrepared:
         prep.z = self.z
         prep.version = self.version
         return prep
+
+    def _band_parts(self, sh: dict, tol: float, parts: np.ndarray):
+        """The parts ``parts`` (ascending) decimated at ``tol`` for a partial view: those no earlier view of the
+        band decimated are decimated now (:func:`decimate` works part by part: the whole band's vertices), the
+        others taken from the parts kept for the band (the last :data:`PART_BANDS` bands; at most the band's own
+        size each), so that a pan or another view at that scale decimates only the parts new to it."""
+        with self._lock:
+            kept = self._part_bands.get(tol)
+            if kept is not None and kept[0] is sh:
+                self._part_bands.move_to_end(tol)
+            else:
+                kept = None
+        if kept is None:
+            have, hc, ho = np.zeros(0, dtype=np.int64), np.zeros((0, 2)), np.zeros(1, dtype=np.int64)
+        else:
+            have, hc, ho = kept[1:]
+        pos = np.minimum(np.searchsorted(have, parts), max(len(have) - 1, 0))
+        found = have[pos] == parts if len(have) else np.zeros(len(parts), dtype=bool)
+        missing = parts[~found]
+        if len(missing):
+            mc, mo = decimate(*_parts_of(sh["coords"], sh["offsets"], missing), tol, closed=self.kind == "polygon")
+            ids = np.concatenate([have, missing])
+            order = np.argsort(ids, kind="stable")
+            starts = np.concatenate([ho[:-1], mo[:-1] + len(hc)])[order]
+            lengths = np.concatenate([np.diff(ho), np.diff(mo)])[order]
+            have, ho = ids[order], np.zeros(len(ids) + 1, dtype=np.int64)
+            np.cumsum(lengths, out=ho[1:])
+            hc = np.concatenate([hc, mc])[_runs(starts, lengths)]
+            with self._lock:
+                if self._shapes is sh:
+                    self._part_bands[tol] = (sh, have, hc, ho)
+                    self._part_bands.move_to_end(tol)
+                    while len(self._part_bands) > PART_BANDS:
+                        self._part_bands.popitem(last=False)
+            pos = np.searchsorted(have, parts)
+        return _parts_of(hc, ho, pos)
 
     def _kept_band(self, sh: dict, tol: float):
         """:func:`decimate` of the whole layer at ``tol``, kept in the user's cache beside the compact arrays
@@ -844,6 +878,19 @@ class LazyPrepared:
         return f"<LazyPrepared {self.id} {self.kind} rows={self.row_count}>"
 
 
+def _parts_of(coords: np.ndarray, offsets: np.ndarray, parts: np.ndarray):
+    """``(coords, offsets)`` of the parts ``parts`` of ``(coords, offsets)``, in that order.
+
+    >>> c, o = _parts_of(np.arange(10.0).reshape(5, 2), np.array([0, 2, 3, 5]), np.array([2, 0]))
+    >>> c[:, 0].tolist(), o.tolist()
+    ([6.0, 8.0, 0.0, 2.0], [0, 2, 4])
+    """
+    lengths = offsets[parts + 1] - offsets[parts]
+    new = np.zeros(len(parts) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=new[1:])
+    return coords[_runs(offsets[parts], lengths)], new
+
+
 def polygons_of(coords: np.ndarray, offsets: np.ndarray, part_feature: np.ndarray, feats: np.ndarray) -> np.ndarray:
     """Shapely multipolygons of the features ``feats`` from their rings as
     :func:`riskmap.store.viewport.read_shapes` gives them (exteriors counter-clockwise, holes clockwise; y up):
@@ -906,6 +953,7 @@ def _count_label():
 # ------------------------------------------------------------------ lines and polygons held whole, drawn decimated
 LOD_VERTICES = 500_000  # line and polygon layers with more vertices draw decimated at small scales
 LOD_BANDS = 3  # decimated versions kept per layer (one per resolution band, powers of two)
+PART_BANDS = 2  # bands whose parts decimated for partial views are kept (a lazy layer's pans at one scale)
 LOD_SEGMENTS = 20  # not decimated while a pixel is shorter than 1/20 of the median segment
 LOD_PASSES = 8  # decimation passes at most (each drops at most every other vertex)
 LOD_KEEP = 0.8  # drawn decimated only where the band keeps at most this share of the vertices
@@ -938,12 +986,9 @@ def band_of(coords: np.ndarray, offsets: np.ndarray, segment: float, resolution:
     if worth is None:
         def measure() -> bool:
             step = max(1, math.ceil(len(coords) / LOD_SAMPLE_VERTICES))
-            parts = np.arange(0, len(offsets) - 1, step)
-            lengths = offsets[parts + 1] - offsets[parts]
-            sample = np.zeros(len(parts) + 1, dtype=np.int64)
-            np.cumsum(lengths, out=sample[1:])
-            c, _ = decimate(coords[_runs(offsets[parts], lengths)], sample, tol, closed=closed)
-            return len(c) <= LOD_KEEP * int(sample[-1])
+            sample, sample_offsets = _parts_of(coords, offsets, np.arange(0, len(offsets) - 1, step))
+            c, _ = decimate(sample, sample_offsets, tol, closed=closed)
+            return len(c) <= LOD_KEEP * len(sample)
 
         worth = kept[tol] = bool(measure() if remember is None else remember(tol, measure))
     return tol if worth else None

@@ -95,12 +95,20 @@ def test_a_partial_view_has_the_whole_bands_vertices_for_its_features(opened, mo
     assert tol is not None  # the band decimates at 5x (else the test would compare exact lines)
     part = lz.for_view(zoomed, labels=False)  # decimated on its own: no band of that tolerance kept yet
     assert part.lod_tolerance == tol and 0 < part.n < len(sh["id"]) / 2
+    decimated = []
+    real = lazy.decimate
+    monkeypatch.setattr(lazy, "decimate", lambda c, *a, **k: decimated.append(len(c)) or real(c, *a, **k))
+    panned = lz.for_view(zoomed.panned(100, 40), labels=False)  # only the parts new to the band decimated now
+    assert panned.lod_tolerance == tol and 0 < sum(decimated) < len(lz._arrays_prepared(
+        np.searchsorted(sh["id"], panned.ids), None).coords)
+    monkeypatch.setattr(lazy, "decimate", real)
     whole = lz._arrays_prepared(np.arange(len(sh["id"])), tol)
     assert whole.lod_tolerance == tol and len(whole.coords) <= lazy.LOD_KEEP * len(sh["coords"])
-    feats = np.searchsorted(sh["id"], part.ids)
-    parts = lazy._runs(sh["feature_parts"][feats], np.diff(sh["feature_parts"])[feats])
-    want_c, want_o = _subset(whole.coords, whole.offsets, parts)
-    assert np.array_equal(part.offsets, want_o) and np.array_equal(part.coords, want_c)
+    for view in (part, panned):
+        feats = np.searchsorted(sh["id"], view.ids)
+        parts = lazy._runs(sh["feature_parts"][feats], np.diff(sh["feature_parts"])[feats])
+        want_c, want_o = _subset(whole.coords, whole.offsets, parts)
+        assert np.array_equal(view.offsets, want_o) and np.array_equal(view.coords, want_c)
     # the same when the whole band is kept (the view's parts then taken from it)
     with lz._lock:
         lz._bands[tol] = whole
