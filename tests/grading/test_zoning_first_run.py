@@ -115,8 +115,11 @@ def outcome_of(result, project, unit: str = "grid") -> tuple:
             result.unlocated_counted, result.unlocated_skipped, zone_table(project, unit))
 
 
-def test_bulk_assignment_equals_shapely_point_by_point(tricky_path):
+@pytest.mark.parametrize("chunk", [zoning.ASSIGN_CHUNK, 7])
+def test_bulk_assignment_equals_shapely_point_by_point(tricky_path, chunk, monkeypatch):
     from riskmap.store import Project
+
+    monkeypatch.setattr(zoning, "ASSIGN_CHUNK", chunk)  # 7: many chunks, a bucket's points split among them
 
     with Project.open(tricky_path, readonly=True) as p, p.engine.connect() as conn:
         _, geoms = zstore.read_zones(conn, ("grid",))
