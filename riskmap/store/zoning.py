@@ -125,9 +125,9 @@ def read_enterprise_xy(conn) -> dict[str, np.ndarray]:
     (ids from min/max when they have no gap; blobs not riskmap's own read one by one; by id range rather
     than one value: a new process's first read 0.61–0.65 s instead of 0.66–0.87 s, fewer page faults);
     PostgreSQL: one ``bytea`` of fixed-width binary rows (``int8send`` …) aggregated on the server, decoded by
-    a numpy view, sorted here (binary COPY sends a message per row, read one by one). City (1M enterprises, load 1.2–2.3): GeoPackage
-    0.6–0.95 s instead of 1.15–1.5 s, PostgreSQL 0.45–0.9 s instead of 1.1–1.55 s. Falls back to
-    :func:`read_enterprise_points`."""
+    a numpy view, sorted here (binary COPY sends a message per row, read one by one). City (1M enterprises,
+    load 1.2–2.3): GeoPackage 0.6–0.95 s instead of 1.15–1.5 s, PostgreSQL 0.45–0.9 s instead of 1.1–1.55 s.
+    Falls back to :func:`read_enterprise_points`."""
     if conn.dialect.name == "postgresql":
         out = _pg_aggregate_xy(conn)
     else:
