@@ -961,6 +961,7 @@ LOD_BANDS = 3  # decimated versions kept per layer (one per resolution band, pow
 PART_BANDS = 2  # bands whose parts decimated for partial views are kept (a lazy layer's pans at one scale)
 LOD_SEGMENTS = 20  # not decimated while a pixel is shorter than 1/20 of the median segment
 LOD_PASSES = 8  # decimation passes at most (each drops at most every other vertex)
+DECIMATE_CHUNK = 131_072  # decimate() works on blocks of parts of about this many vertices
 LOD_KEEP = 0.8  # drawn decimated only where the band keeps at most this share of the vertices
 LOD_SAMPLE_VERTICES = 25_000  # that share measured on every k-th part of the layer, about this many vertices
 BAND_FORMAT = 2  # raise when decimate() changes: bands kept on disk by an older version are not used
@@ -1019,6 +1020,16 @@ def decimate(coords: np.ndarray, offsets: np.ndarray, tol: float, *, closed: boo
     """
     coords = np.asarray(coords, dtype=np.float64).reshape(-1, 2)
     offsets = np.asarray(offsets, dtype=np.int64)
+    if len(coords) > 2 * DECIMATE_CHUNK and len(offsets) > 2:  # parts in blocks: the temporaries stay small
+        cuts = np.unique(np.searchsorted(offsets, np.arange(DECIMATE_CHUNK, len(coords), DECIMATE_CHUNK)))
+        cuts = np.concatenate([[0], cuts[(cuts > 0) & (cuts < len(offsets) - 1)], [len(offsets) - 1]])
+        if len(cuts) > 2:
+            blocks = [decimate(coords[offsets[a]:offsets[b]], offsets[a:b + 1] - offsets[a], tol, closed=closed,
+                               passes=passes) for a, b in zip(cuts[:-1], cuts[1:])]
+            out = np.concatenate([c for c, _ in blocks])
+            new = np.zeros(len(offsets), dtype=np.int64)
+            np.cumsum(np.concatenate([np.diff(o) for _, o in blocks]), out=new[1:])
+            return out, new
     x, y = coords[:, 0].copy(), coords[:, 1].copy()  # column by column: no (n, 2) temporaries
     err = np.zeros(len(x))  # err[i]: bound for the segment from vertex i to i + 1
     tol = float(tol)

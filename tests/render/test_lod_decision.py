@@ -73,6 +73,19 @@ def test_decimate_of_some_parts_equals_those_parts_of_the_whole(opened, layer_id
             assert np.array_equal(o, want_o) and np.array_equal(c, want_c), (tol, size)
 
 
+@pytest.mark.parametrize("layer_id", ["lifelines", "grids"])
+def test_decimate_in_blocks_of_parts_equals_all_at_once(opened, layer_id, monkeypatch):
+    project, epsg = opened
+    sh = _lazy(project, epsg, layer_id)._shape_data()
+    closed = layer_id == "grids"
+    for tol in (16.0, 128.0):
+        monkeypatch.setattr(lazy, "DECIMATE_CHUNK", 10**9)
+        c1, o1 = lazy.decimate(sh["coords"], sh["offsets"], tol, closed=closed)
+        monkeypatch.setattr(lazy, "DECIMATE_CHUNK", 700)  # dozens of blocks, cut between parts
+        c2, o2 = lazy.decimate(sh["coords"], sh["offsets"], tol, closed=closed)
+        assert len(c1) < len(sh["coords"]) and np.array_equal(o1, o2) and np.array_equal(c1, c2)
+
+
 def _between(lz, view, monkeypatch):
     """LOD_VERTICES set between the view's own vertices and the whole layer's (the city's lifelines at 5x: 0.4M
     and 2.3M against 0.5M), as a view's own count would have drawn it exactly."""
