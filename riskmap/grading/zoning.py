@@ -41,9 +41,9 @@ between processes (:func:`located_pairs`, :mod:`riskmap.store.zoning`), shared w
 (1M enterprises, 50k grid cells, bench/bench_city.py, 2 cores under load 2.0–2.8) zones its grid in a new
 process on an unchanged store in 2.2 s (GeoPackage) / 2.5–2.9 s (PostGIS), its towns in 0.7 / 0.9 s, and
 city_stats by town or grid takes 0.3–0.9 / 0.55–0.8 s; after a change of enterprises' points or of the unit's
-zones the first run reads and assigns again: grid 3.2–4.1 s GeoPackage, 3.0–4.9 s PostGIS at load 2.5–3.5
-(4.3–8.4 / 5.5–6.9 s before the bulk read and bucketing, in the same minutes), and another unit's first run
-in the same process takes the points the first one read: towns 0.8–1.1 / 1.1–1.3 s (2.5–4.3 / 2.6–4.2 s).
+zones the first run reads and assigns again: grid 2.9–3.0 s on both stores at load 1.9–2.3 (4.6–4.9 s before
+the bulk read and bucketing, in the same minutes), and another unit's first run in the same process takes the
+points the first one read: towns 0.74–0.97 s, counties 0.75–0.97 s (2.4–2.8 s and 2.0–2.1 s before).
 
 >>> # from riskmap.store import Project; p = Project.open("demo.gpkg")
 >>> # result = zone_project(p, unit="town", rule="max"); result.zones[0].reason
