@@ -1010,8 +1010,13 @@ def decimate(coords: np.ndarray, offsets: np.ndarray, tol: float, *, closed: boo
     one pass). Every kept segment carries a bound of how far the original vertices it stands for lie from it
     (0 at first); a vertex goes when the bound of its two segments plus its own distance from the segment
     joining its neighbours stays within ``tol``, and that sum becomes the new segment's bound. So the result is
-    within ``tol`` of the original, however many passes run (at most ``passes``; they stop when a pass drops
-    less than 1 % of the vertices, or both parities drop nothing).
+    within ``tol`` of the original, however many passes run (at most ``passes``). Each part's result depends on
+    that part alone (a subset of parts decimates to the same vertices as in the whole layer): the passes stop
+    early only at a fixed point (both parities drop nothing), and parts that dropped nothing in the last two
+    passes (at their fixed point) are left out of the next ones. So a large layer is decimated in blocks of
+    parts of about DECIMATE_CHUNK vertices, column by column: the city's 2.3M lifeline vertices in 0.25–0.27 s
+    with 35–58 MB at most allocated, where one block of (n, 2) arrays with a global early stop (a part's result
+    depending on the others) took 0.62–0.76 s and 234–249 MB (load 1.9).
 
     >>> xy = np.array([[0, 0], [1, 0.01], [2, 0], [3, 0.02], [4, 0], [4, 5.0]])
     >>> c, o = decimate(xy, np.array([0, 6]), 0.1)
