@@ -1150,28 +1150,37 @@ def _map_fills(layer, band: float, chunk: int, cancelled=None):
     x0, y0, _, _ = _map_box(layer)
     origin = (float(np.floor(x0)), float(np.floor(y0)))
     big = _feature_sizes(layer) >= 2 * band
-    feats = np.flatnonzero(big)
-    out = []
-    if len(feats):
-        order, groups = _class_groups(layer, layer.cls[feats])
-        feats = feats[order]
-        fp = layer.feature_parts
-        pcs = np.zeros(len(feats) + 1, dtype=np.int64)
-        np.cumsum(fp[feats + 1] - fp[feats], out=pcs[1:])
-        coords, offs, _ = _gather(layer, _parts_of(layer, feats))
-        rel = coords - np.array(origin)
-        types = polyline_types(offs)
-        for c, a, b in groups:
-            paths = []
-            for s, e in _vertex_chunks(offs[pcs[a:b + 1]], PATH_CHUNK_VERTICES, chunk):
-                if cancelled():
-                    return None
-                paths.append(make_path(rel[s:e], types[s:e], Qt.FillRule.WindingFill))
-            out.append((c, paths))
+    out = _class_fill_paths(layer, np.flatnonzero(big), lambda xy: xy - np.array(origin), chunk, cancelled)
+    if out is None:
+        return None
     bands[(band, chunk)] = origin, big, out
     while len(bands) > MAP_FILL_BANDS:
         bands.popitem(last=False)
     return origin, big, out
+
+
+def _class_fill_paths(layer, feats: np.ndarray, to_xy, chunk: int, cancelled=None):
+    """Fill paths of the features ``feats`` per class in drawing order, chunked at features of at most ``chunk``
+    rings: ``[(class, [paths])]``, their vertices mapped by ``to_xy``; None when ``cancelled`` says so."""
+    out = []
+    if not len(feats):
+        return out
+    order, groups = _class_groups(layer, layer.cls[feats])
+    feats = feats[order]
+    fp = layer.feature_parts
+    pcs = np.zeros(len(feats) + 1, dtype=np.int64)
+    np.cumsum(fp[feats + 1] - fp[feats], out=pcs[1:])
+    coords, offs, _ = _gather(layer, _parts_of(layer, feats))
+    xy = to_xy(coords)
+    types = polyline_types(offs)
+    for c, a, b in groups:
+        paths = []
+        for s, e in _vertex_chunks(offs[pcs[a:b + 1]], PATH_CHUNK_VERTICES, chunk):
+            if cancelled is not None and cancelled():
+                return None
+            paths.append(make_path(xy[s:e], types[s:e], Qt.FillRule.WindingFill))
+        out.append((c, paths))
+    return out
 
 
 def _paint_map_polygons(ctx: _Ctx, layer, width_px: float, cancelled) -> int | None:
@@ -1200,20 +1209,8 @@ def _paint_map_polygons(ctx: _Ctx, layer, width_px: float, cancelled) -> int | N
     origin, big, groups = kept
     small = np.flatnonzero(vis & tiny)
     middle = np.flatnonzero(vis & ~tiny & ~big)  # this frame's own paths (a band holds few of them)
-    own = {}
-    if len(middle):
-        order, mgroups = _class_groups(layer, layer.cls[middle])
-        middle = middle[order]
-        fp = layer.feature_parts
-        pcs = np.zeros(len(middle) + 1, dtype=np.int64)
-        np.cumsum(fp[middle + 1] - fp[middle], out=pcs[1:])
-        coords, offs, _ = _gather(layer, _parts_of(layer, middle))
-        px = ctx.settings.map_to_pixel(coords)
-        types = polyline_types(offs)
-        for c, a, b in mgroups:
-            own[c] = [make_path(px[s:e], types[s:e], Qt.FillRule.WindingFill)  # (built per frame: fewer, larger)
-                      for s, e in _vertex_chunks(offs[pcs[a:b + 1]], PATH_CHUNK_VERTICES,
-                                                 AA_FILL_CHUNK_RINGS if antialias else FILL_CHUNK_RINGS)]
+    own = dict(_class_fill_paths(layer, middle, ctx.settings.map_to_pixel,  # built per frame: fewer, larger
+                                 AA_FILL_CHUNK_RINGS if antialias else FILL_CHUNK_RINGS))
     classes = [c for c in layer.class_order if c in own or any(c == g for g, _ in groups)]
     kept_paths = dict(groups)
     transform = map_transform(ctx.settings, origin)
