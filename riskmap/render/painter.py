@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import math
 import threading
+from contextlib import contextmanager
 import time
 import weakref
 from collections import OrderedDict
@@ -1038,32 +1039,13 @@ def _fill_groups(ctx: _Ctx, layer, px, offs, pcs, groups, cancelled, colour_over
     antialias = not has_stroke
     chunk = AA_FILL_CHUNK_RINGS if antialias else FILL_CHUNK_RINGS
     if ctx.raster and colour_override is None:
-        layered = opacity < 1.0
-        if layered:
-            img = ctx.layer_image()
-            p = QPainter(img)
-        else:
-            p = ctx.painter
-            p.save()
-        p.setRenderHint(QPainter.RenderHint.Antialiasing, antialias)
-        p.setPen(Qt.PenStyle.NoPen)
-        try:
+        with _fill_painter(ctx, opacity, antialias) as (p, layered):
             for c, a, b in fills:
                 colour = QColor(layer.fill_colours[c])
                 if not layered:
                     colour.setAlphaF(colour.alphaF() * opacity)
                 p.setBrush(QBrush(colour))
                 _fill_rings(p, px, offs, pcs, a, b, chunk, cancelled, keep)
-        finally:
-            if layered:
-                p.end()
-            else:
-                p.restore()
-        if layered:
-            ctx.painter.save()
-            ctx.painter.setOpacity(ctx.painter.opacity() * opacity)
-            ctx.painter.drawImage(QPointF(0, 0), img)
-            ctx.painter.restore()
         return
     painter = ctx.painter
     painter.setPen(Qt.PenStyle.NoPen)
@@ -1159,6 +1141,34 @@ def _map_fills(layer, band: float, chunk: int, cancelled=None):
     return origin, big, out
 
 
+@contextmanager
+def _fill_painter(ctx: _Ctx, opacity: float, antialias: bool):
+    """``(painter, layered)`` for raster fills without a pen: translucent fills (``opacity`` < 1) go opaque
+    into a layer image that is drawn once with the opacity when the block ends (layered), opaque ones straight
+    onto the frame's painter (its state restored after)."""
+    layered = opacity < 1.0
+    if layered:
+        img = ctx.layer_image()
+        p = QPainter(img)
+    else:
+        p = ctx.painter
+        p.save()
+    try:
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, antialias)
+        p.setPen(Qt.PenStyle.NoPen)
+        yield p, layered
+    finally:
+        if layered:
+            p.end()
+        else:
+            p.restore()
+    if layered:
+        ctx.painter.save()
+        ctx.painter.setOpacity(ctx.painter.opacity() * opacity)
+        ctx.painter.drawImage(QPointF(0, 0), img)
+        ctx.painter.restore()
+
+
 def _class_fill_paths(layer, feats: np.ndarray, to_xy, chunk: int, cancelled=None):
     """Fill paths of the features ``feats`` per class in drawing order, chunked at features of at most ``chunk``
     rings: ``[(class, [paths])]``, their vertices mapped by ``to_xy``; None when ``cancelled`` says so."""
@@ -1215,33 +1225,14 @@ def _paint_map_polygons(ctx: _Ctx, layer, width_px: float, cancelled) -> int | N
     kept_paths = dict(groups)
     transform = map_transform(ctx.settings, origin)
     opacity = float(style.fill_opacity)
-    layered = opacity < 1.0
-    if layered:
-        img = ctx.layer_image()
-        p = QPainter(img)
-    else:
-        p = ctx.painter
-        p.save()
-    try:
-        p.setRenderHint(QPainter.RenderHint.Antialiasing, antialias)
-        p.setPen(Qt.PenStyle.NoPen)
+    with _fill_painter(ctx, opacity, antialias) as (p, layered):
         for c in classes:
             colour = QColor(layer.fill_colours[c])
             if not layered:
                 colour.setAlphaF(colour.alphaF() * opacity)
             p.setBrush(QBrush(colour))
             _draw_map_and_own(p, transform, kept_paths.get(c, ()), own.get(c, ()), cancelled)
-    finally:
-        if layered:
-            p.end()
-        else:
-            p.restore()
     painter = ctx.painter
-    if layered:
-        painter.save()
-        painter.setOpacity(painter.opacity() * opacity)
-        painter.drawImage(QPointF(0, 0), img)
-        painter.restore()
     if stroke is not None:
         painter.save()
         try:
