@@ -635,7 +635,7 @@ def bulk_insert(conn, table: str, values: dict) -> int:
     quote = conn.dialect.identifier_preparer.quote
     col_sql = ", ".join(quote(c) for c in names)
     if conn.dialect.name == "postgresql":
-        pg_copy_rows(conn, table, names, list(zip(*cols)))
+        pg_copy_rows(conn, table, names, None, columns=cols)
         return n
     per = max(1, 999 // len(names))  # rows per statement within SQLite's oldest limit of bound variables
     one = "(" + ", ".join(["?"] * len(names)) + ")"
@@ -662,21 +662,77 @@ def _pg_text(v):
     return str(v)
 
 
-def pg_copy_rows(conn, table: str, names: list[str], rows: list[tuple], *, chunk: int = 20_000) -> None:
-    """Rows into a PostgreSQL table inside ``conn``'s transaction: ``COPY … FROM STDIN``, or — where row-level
-    security applies to the user (a county-limited database, schema 5: PostgreSQL refuses COPY then) —
-    ``INSERT … SELECT FROM unnest(…)``, one statement per ``chunk`` rows, each row checked by the policies.
-    A geometry column takes (E)WKB hex text."""
+_PLAIN = {int, str, type(None)}  # exact types written as text here (float, bool, numpy, dates…: the driver)
+_COPY_ESCAPE = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _plain_texts(col) -> list | None:
+    """The values of one column as text (None kept: NULL), or None when a value is not exactly an int, str or
+    None (the driver then dumps the column itself)."""
+    kinds = set(map(type, col))
+    if not kinds <= _PLAIN:
+        return None
+    if int not in kinds:
+        return list(col)
+    return [v if v is None or type(v) is str else str(v) for v in col]
+
+
+def pg_array_literal(col) -> str | None:
+    """One PostgreSQL array literal of ``col``'s values — each element double-quoted with ``"`` and ``\\``
+    escaped, None as an unquoted NULL — bound as one parameter the server parses, instead of the driver
+    dumping each element; None when a value is not an int, str or None."""
+    texts = _plain_texts(col)
+    if texts is None:
+        return None
+    if set(map(type, col)) == {int}:
+        return "{" + ",".join(texts) + "}"
+    return "{" + ",".join("NULL" if t is None else '"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"'
+                          for t in texts) + "}"
+
+
+def _copy_text(cols: list) -> str | None:
+    """The rows of ``cols`` (columns of one length) in COPY's text format — tab-separated, ``\\N`` for NULL,
+    backslash, tab, newline and carriage return escaped — or None when a value is not an int, str or None."""
+    out = []
+    for col in cols:
+        texts = _plain_texts(col)
+        if texts is None:
+            return None
+        joined = "\x00".join(filter(None, texts))
+        if any(ch in joined for ch in "\\\t\n\r"):
+            texts = ["\\N" if t is None else t.translate(_COPY_ESCAPE) for t in texts]
+        elif None in texts:
+            texts = ["\\N" if t is None else t for t in texts]
+        out.append(texts)
+    return "\n".join(map("\t".join, zip(*out))) + "\n"
+
+
+def pg_copy_rows(conn, table: str, names: list[str], rows: list[tuple] | None, *, chunk: int = 20_000,
+                 columns: list | None = None) -> None:
+    """Rows (or ``columns``, lists of one length) into a PostgreSQL table inside ``conn``'s transaction:
+    ``COPY … FROM STDIN`` — ``chunk`` rows at a time written as one text block when every value is an int, str
+    or None, else row by row by the driver — or, where row-level security applies to the user (a
+    county-limited database, schema 5: PostgreSQL refuses COPY then), ``INSERT … SELECT FROM unnest(…)``, one
+    statement per ``chunk`` rows, each row checked by the policies. A geometry column takes (E)WKB hex text."""
     quote = conn.dialect.identifier_preparer.quote
     col_sql = ", ".join(quote(c) for c in names)
     raw = conn.connection.driver_connection
+    if columns is None:
+        columns = [list(c) for c in zip(*rows)] if len(rows) else [[] for _ in names]
+    n = len(columns[0]) if columns else 0
     rls = conn.execute(text("SELECT row_security_active(:t)"), {"t": table}).scalar()
     if not rls:
         sql = f"COPY {table} ({col_sql}) FROM STDIN"
         try:
             with raw.cursor() as cur, cur.copy(sql) as copy:
-                for row in rows:
-                    copy.write_row(row)
+                for k in range(0, n, chunk):
+                    part = [c[k:k + chunk] for c in columns]
+                    block = _copy_text(part)
+                    if block is not None:
+                        copy.write(block)
+                    else:
+                        for row in zip(*part):
+                            copy.write_row(row)
         except Exception as exc:
             raise _raw_error(conn, sql, exc) from exc
         return
@@ -692,9 +748,8 @@ def pg_copy_rows(conn, table: str, names: list[str], rows: list[tuple], *, chunk
            f"AS v({', '.join(f'v{i}' for i in range(len(names)))})")
     try:
         with raw.cursor() as cur:
-            for k in range(0, len(rows), chunk):
-                part = rows[k:k + chunk]
-                cur.execute(sql, [[_pg_text(v) for v in col] for col in zip(*part)])
+            for k in range(0, n, chunk):
+                cur.execute(sql, [[_pg_text(v) for v in col[k:k + chunk]] for col in columns])
     except Exception as exc:
         raise _raw_error(conn, sql, exc) from exc
 
@@ -711,11 +766,22 @@ def bulk_update(conn, table: str, values: dict, key: str = "id") -> int:
     k = names.index(key)
     others = [i for i in range(len(names)) if i != k]
     if conn.dialect.name == "postgresql":
+        # each column one parameter: an array literal the server parses (see pg_array_literal), else the list
+        # the driver dumps element by element (other types); a value given once for all rows bound once
         tbl = class_for_table(table).__table__
-        arrays = ", ".join(f"%s::{tbl.c[c].type.compile(dialect=conn.dialect)}[]" for c in names)
-        sets = ", ".join(f"{quote(names[i])} = v.{quote(names[i])}" for i in others)
-        conn.exec_driver_sql(f"UPDATE {table} AS t SET {sets} FROM unnest({arrays}) AS v({', '.join(map(quote, names))}) "
-                             f"WHERE t.{quote(key)} = v.{quote(key)}", tuple(cols))
+        once = [i for i in others if not isinstance(values[names[i]], (list, tuple, np.ndarray, pd.Series))]
+        arr = [i for i in range(len(names)) if i not in once]
+        sql_type = {i: tbl.c[names[i]].type.compile(dialect=conn.dialect) for i in range(len(names))}
+        sets = ", ".join(f"{quote(names[i])} = %s::{sql_type[i]}" if i in once else
+                         f"{quote(names[i])} = v.{quote(names[i])}" for i in others)
+        arrays = [f"%s::{sql_type[i]}[]" for i in arr]
+        params = [cols[i][0] for i in once]  # SET's placeholders come before FROM's
+        for i in arr:
+            lit = pg_array_literal(cols[i])
+            params.append(cols[i] if lit is None else lit)
+        conn.exec_driver_sql(f"UPDATE {table} AS t SET {sets} FROM unnest({', '.join(arrays)}) "
+                             f"AS v({', '.join(quote(names[i]) for i in arr)}) "
+                             f"WHERE t.{quote(key)} = v.{quote(key)}", tuple(params))
         return n
     sets = ", ".join(f"{quote(names[i])} = ?" for i in others)
     conn.exec_driver_sql(f"UPDATE {table} SET {sets} WHERE {quote(key)} = ?",

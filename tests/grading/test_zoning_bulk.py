@@ -139,3 +139,35 @@ def test_weighted_keeps_every_graded_enterprise(small_project):
     zone_project(project, "town", "max")
     d = {z["name"]: z for z in zone_table(project, "town")}["测试D镇"]
     assert sorted(x["object_id"] for x in d["decisions"]) == sorted(e[k] for k in ("D1a", "D1b", "D1c"))
+
+
+HOSTILE = ['他说"好"', "C:\\temp\\", "a,b", "{x}", "NULL", "null", "", " ", "\\N", "\t\n\r", '\\"', "{\"}", "镇,\"村\"\\",
+           None, "NaN", "1", "-2", "(1,2)", "'"]
+
+
+def test_bulk_writes_keep_hostile_text_exactly(any_store):
+    """Quotes, backslashes, commas, braces, NULL-like text, empty strings, control characters and None go
+    through bulk_update (array literals on PostgreSQL) and bulk_insert (COPY text) unchanged."""
+    project = any_store
+    zid = sorted(project.read_table("zones", columns=["id"])["id"].astype(int).tolist())
+    texts = [HOSTILE[i % len(HOSTILE)] for i in range(len(zid))]
+    levels = [None if i % 3 == 0 else 1 + i % 4 for i in range(len(zid))]
+    rules = ["无" if t is None else t for t in texts]  # rule is NOT NULL
+    with project.session(history=False) as s:
+        conn = s.connection()
+        bulk_update(conn, "zones", {"id": zid, "level": levels, "level_reason": texts, "level_rule": "规则\"1\""})
+        bulk_insert(conn, "zone_decisions", {"zone_id": zid, "rule": rules, "object_table": "enterprises",
+                                             "object_id": list(range(900_000, 900_000 + len(zid))), "object_level": levels,
+                                             "note": texts[::-1]})
+    got = project.read_table("zones", columns=["id", "level", "level_rule", "level_reason"]).sort_values("id")
+    assert got["id"].tolist() == zid
+    assert [None if v is None or v != v else v for v in got["level_reason"]] == texts
+    assert [None if v != v else int(v) for v in got["level"]] == levels
+    assert set(got["level_rule"]) == {"规则\"1\""}
+    dec = project.read_table("zone_decisions", where="object_table = 'enterprises'").sort_values("object_id")
+    dec = dec[dec["object_id"] >= 900_000]
+    assert dec["object_id"].tolist() == list(range(900_000, 900_000 + len(zid)))
+    assert dec["zone_id"].tolist() == zid
+    assert [None if v is None or v != v else v for v in dec["rule"]] == rules
+    assert [None if v is None or v != v else v for v in dec["note"]] == texts[::-1]
+    assert [None if v != v else int(v) for v in dec["object_level"]] == levels
