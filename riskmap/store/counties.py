@@ -234,7 +234,8 @@ BEGIN
   RETURN NEW;
 END $$;
 DROP TRIGGER IF EXISTS riskmap_county_fill ON {table};
-CREATE TRIGGER riskmap_county_fill BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION riskmap_county_fill_{table}();
+CREATE TRIGGER riskmap_county_fill BEFORE INSERT ON {table} FOR EACH ROW WHEN (NEW.county IS NULL)
+  EXECUTE FUNCTION riskmap_county_fill_{table}();
 """
 
 

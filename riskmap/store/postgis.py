@@ -207,6 +207,9 @@ CREATE TRIGGER assessments_immutable BEFORE UPDATE ON assessments
   FOR EACH ROW EXECUTE FUNCTION riskmap_assessments_immutable();
 """
 
+ZONES_FILLFACTOR = 50  # percent of each page of zones filled by inserts (about one zone row is 450 bytes)
+
+
 def has_schema(conn: Connection) -> bool:
     return bool(conn.execute(text("SELECT to_regclass('project_meta') IS NOT NULL")).scalar())
 
@@ -218,6 +221,10 @@ def create_schema(conn: Connection, where: str) -> None:
 
     ensure_postgis(conn, where)
     Base.metadata.create_all(conn)
+    # room on each page for a second version of every zone: a run of zoning rewrites a unit's levels in place
+    # (HOT: no new index entries, GiST included): the city's 50k grid cells' UPDATE 0.18-0.19 s on the server
+    # instead of 0.68-0.74 s (70: 0.46-0.50 s); the table twice the size (reading every grid cell +5-10 ms)
+    conn.exec_driver_sql(f"ALTER TABLE zones SET (fillfactor = {ZONES_FILLFACTOR})")
     for cls in FEATURE_CLASSES:
         t = cls.__tablename__
         conn.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS ix_{t}_geom_gist ON {t} USING gist (geom)")
