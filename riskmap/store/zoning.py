@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from riskmap.model import ProjectMeta, Zone, ZoneDecision, utcnow
 from riskmap.model.geometry import from_gpkg_blobs
-from riskmap.store.project import _raw_error, bulk_insert, bulk_update, read_arrays
+from riskmap.store.project import _raw_error, bulk_insert, bulk_update, pg_array_literal, read_arrays
 
 SETTINGS_PREFIX = "zoning."  # project_meta key of a unit's settings: zoning.<unit>
 DELETE_CHUNK = 500  # zone ids per DELETE … IN (…)
@@ -394,8 +394,8 @@ def replace_decisions(conn, decisions: dict, *, zone_ids=None, kinds: Iterable[s
         # each decision belongs to its zone's county (schema 5), given here: the row trigger need not look it up
         zids = np.asarray(decisions["zone_id"], dtype=np.int64)
         uniq = np.unique(zids)
-        county_of = dict(conn.execute(text("SELECT id, county FROM zones WHERE id = ANY(:ids)"),
-                                      {"ids": uniq.tolist()}).all())
+        county_of = dict(conn.execute(text("SELECT id, county FROM zones WHERE id = ANY(CAST(:ids AS integer[]))"),
+                                      {"ids": pg_array_literal(uniq.tolist())}).all())
         counties = np.array([county_of.get(int(z)) for z in uniq.tolist()], dtype=object)
         decisions = {**decisions, "county": counties[np.searchsorted(uniq, zids)]}
     return bulk_insert(conn, "zone_decisions", {"object_table": "enterprises", **decisions})
