@@ -616,9 +616,11 @@ class MainWindow(QMainWindow):
         a cold disk). On PostgreSQL the permissions and the point layers' stamps are asked beside the small
         layers' reads (:func:`_ask_server`; second session 0.98–1.12 s instead of 1.15–1.25 s, load 0.6–1.4),
         and the large point layers are read on a thread of their own meanwhile (:func:`_read_points_early`;
-        first session median of 5 1.42 s instead of 1.62 s, load 1.6–1.9). With the reads of this session
-        (R-tree and level ids at once, projection on two threads, PostGIS arrays by array_agg in two halves with
-        their stamp, the driver imported while the window is built), first session against the code before,
+        first session median of 5 1.42 s instead of 1.62 s, load 1.6–1.9); the large layers' empty stand-ins are
+        made meanwhile too (×10 city, first session: the project shown 2–5 ms after the points instead of
+        20–100 ms, load 1.7). With the reads of this session (R-tree and level ids at once, projection on two
+        threads, PostGIS arrays by array_agg in two halves with their stamp, the driver imported while the window
+        is built), first session against the code before,
         runs alternated, load 3.7–5: GeoPackage median 1.82 s instead of 2.23 s (process CPU to the first frame
         0.99–1.11 s instead of 1.40–1.50 s), PostGIS 2.51 s instead of 4.10 s (client CPU 0.70–0.94 s instead
         of 1.52–1.86 s).
@@ -643,17 +645,17 @@ class MainWindow(QMainWindow):
                 points = {k: d for k, d in small.items() if reads_by_view(d, sizes[k]) and d.geometry == "point"}
                 asked = _ask_server(project, points, epsg)
                 early = _read_points_early(project, epsg, points, sizes, asked.get("stamps"))
+                big = [d for k, d in catalogue.items() if k not in small]
                 try:
                     loaded = {layer.id: layer for layer in
                               load_layers(project, epsg, lambda f, m: progress(0.05 + 0.95 * f, m), cancelled,
                                           {k: d for k, d in small.items() if k not in early}, sizes, quick=True,
                                           stamps=asked.get("stamps"))}
+                    for d in big:  # while the points are still read on their thread (PostgreSQL)
+                        loaded[d.id] = empty_layer(project, d, epsg)
                 finally:
                     futures.wait(early.values())  # the project is not closed under a read
                 loaded.update({k: f.result() for k, f in early.items()})
-                big = [d for k, d in catalogue.items() if k not in small]
-                for d in big:
-                    loaded[d.id] = empty_layer(project, d, epsg)
                 # points placed from the spatial index for the first frame (the user's cache empty): read
                 # exactly right after it, first among the layers that follow
                 big[:0] = [catalogue[k] for k, layer in loaded.items() if getattr(layer.prepared, "approximate", False)]

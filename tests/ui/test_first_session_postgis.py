@@ -64,3 +64,41 @@ def test_first_session_reads_the_points_beside_the_small_layers(app, qtbot, pref
     finally:  # the database stays (the server is removed at the end): no background work meets a dropped one
         w.close()
         w.deleteLater()
+
+
+def test_first_session_makes_the_stand_ins_while_the_points_are_read(app, qtbot, prefs, tmp_path, monkeypatch,
+                                                                      pg_server):
+    """The large layers' empty stand-ins are made on the opening thread while the points' thread still reads
+    (not after it: on the ×10 city they cost 20–100 ms between the points and the first frame)."""
+    import riskmap.store.viewport as viewport
+    import riskmap.ui.main_window as main_window
+    import riskmap.ui.workspace as workspace
+    from riskmap.store.sync import push
+
+    monkeypatch.setattr(viewport, "LAZY_ROWS", 5000)
+    monkeypatch.setattr(main_window, "BIG_LAYER", 0)  # the county outline (one row) loads after the first frame
+    make_project(tmp_path / "big.gpkg")
+    url = pg_server.create_database("stand_ins")
+    push(tmp_path / "big.gpkg", url)
+    monkeypatch.setattr(workspace, "lod_cache", lambda: tmp_path / "lod")
+    made, seen = threading.Event(), []
+    real_first, real_empty = viewport.read_points_first, main_window.empty_layer
+
+    def first(project, layer_def, *a, **k):
+        if layer_def.id == "enterprises":
+            seen.append(made.wait(10))  # the points' read waits for a stand-in
+        return real_first(project, layer_def, *a, **k)
+
+    def empty(project, layer_def, *a, **k):
+        made.set()
+        return real_empty(project, layer_def, *a, **k)
+
+    monkeypatch.setattr(viewport, "read_points_first", first)
+    monkeypatch.setattr(main_window, "empty_layer", empty)
+    w = open_window(qtbot, prefs, url)
+    try:
+        assert seen == [True]
+        qtbot.waitUntil(lambda: len(w.workspace.layer("county").gdf) == 1, timeout=20000)  # read after it
+    finally:
+        w.close()
+        w.deleteLater()
