@@ -32,9 +32,10 @@ Speed (``bench/bench_zoning.py``: 100k enterprises into 5k grid cells from scrat
 (:func:`riskmap.store.zoning.read_enterprise_xy`; names afterwards, for the enterprises a reason names);
 polygons are listed in the buckets of a grid and each point tested against those of its bucket with
 ``shapely.intersects_xy`` on prepared polygons, without a shapely object per enterprise; levels and decisions
-are written in bulk (multi-row ``INSERT`` on GeoPackage, ``COPY`` and one ``UPDATE … FROM unnest`` on
-PostgreSQL), and a run from scratch writes only the zones whose level, rule or reason changed and the
-decisions of the zones whose decisions changed. Which zone
+are written in bulk (multi-row ``INSERT`` on GeoPackage; on PostgreSQL ``COPY`` in text blocks and one
+``UPDATE … FROM unnest`` binding each column as one array literal, into a zones table with room for the rows'
+new versions on their pages), and a run from scratch writes only the zones whose level, rule or reason
+changed and the decisions of the zones whose decisions changed. Which zone
 holds which enterprise is kept while the store is unchanged, in the process and in the user's cache folder
 between processes (:func:`located_pairs`, :mod:`riskmap.store.zoning`), shared with
 :func:`riskmap.stats.city_stats`: the next run, in this process or a new one, reads only the levels. A city
@@ -42,7 +43,8 @@ between processes (:func:`located_pairs`, :mod:`riskmap.store.zoning`), shared w
 process on an unchanged store in 2.2 s (GeoPackage) / 2.5–2.9 s (PostGIS), its towns in 0.7 / 0.9 s, and
 city_stats by town or grid takes 0.3–0.9 / 0.55–0.8 s; after a change of enterprises' points or of the unit's
 zones the first run reads and assigns again: grid 2.9–3.0 s on both stores at load 1.9–2.3 (4.6–4.9 s before
-the bulk read and bucketing, in the same minutes), and another unit's first run in the same process takes the
+the bulk read and bucketing, in the same minutes; PostGIS since the bulk write above: 2.66 s at load 1.6,
+its write 1.4 s instead of 2.3–3.3 s), and another unit's first run in the same process takes the
 points the first one read: towns 0.74–0.97 s, counties 0.75–0.97 s (2.4–2.8 s and 2.0–2.1 s before).
 
 >>> # from riskmap.store import Project; p = Project.open("demo.gpkg")
