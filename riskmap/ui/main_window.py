@@ -153,7 +153,8 @@ def _warm_driver() -> None:
     """On a thread of their own while the window is built and waits for the user (once per process): import
     the PostgreSQL driver and SQLAlchemy's dialect for it, the modules opening a project imports, and configure
     the ORM's mappers, so that opening a project does not pay for them (a shared database 0.10–0.16 s of
-    Project.open on the ×10 city, a GeoPackage about 0.03 s). Nothing is connected; a failure is no error here
+    Project.open on the ×10 city, a GeoPackage about 0.03 s; the roles module, imported for the permissions
+    on the GUI thread before the first frame, 11 ms). Nothing is connected; a failure is no error here
     (reported when a project is opened)."""
     global _warmed
     if _warmed:
@@ -161,7 +162,7 @@ def _warm_driver() -> None:
     _warmed = True
 
     def warm():
-        for name in ("riskmap.store", "riskmap.store.viewport", "riskmap.render.lazy",
+        for name in ("riskmap.store", "riskmap.store.viewport", "riskmap.store.roles", "riskmap.render.lazy",
                      "sqlalchemy.dialects.postgresql.psycopg", "psycopg"):
             try:
                 importlib.import_module(name)
