@@ -674,6 +674,8 @@ def _plain_texts(col) -> list | None:
         return None
     if int not in kinds:
         return list(col)
+    if kinds == {int}:
+        return list(map(str, col))
     return [v if v is None or type(v) is str else str(v) for v in col]
 
 
@@ -686,6 +688,10 @@ def pg_array_literal(col) -> str | None:
         return None
     if set(map(type, col)) == {int}:
         return "{" + ",".join(texts) + "}"
+    if texts and None not in texts:
+        raw = "\x00".join(texts)
+        if "\\" not in raw and '"' not in raw:
+            return '{"' + '","'.join(texts) + '"}'
     return "{" + ",".join("NULL" if t is None else '"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"'
                           for t in texts) + "}"
 
