@@ -755,7 +755,7 @@ def pg_copy_rows(conn, table: str, names: list[str], rows: list[tuple] | None, *
     try:
         with raw.cursor() as cur:
             for k in range(0, n, chunk):
-                cur.execute(sql, [[_pg_text(v) for v in col[k:k + chunk]] for col in columns])
+                cur.execute(sql, [pg_array_literal([_pg_text(v) for v in col[k:k + chunk]]) for col in columns])
     except Exception as exc:
         raise _raw_error(conn, sql, exc) from exc
 

@@ -528,3 +528,42 @@ def test_city_zoning_grades_every_county_and_their_towns(city_url):
     assert sorted(zone_county[z.id] for z in counties.zones) == [JINGYUAN, HUINING]
     assert all(z.level == 1 for z in counties.zones)
     assert decided == [JINGYUAN]
+
+
+@pg
+def test_a_county_assessor_bulk_inserts_hostile_text_through_row_security(pg_server, city_url, cli):
+    """A county-limited assessor's bulk insert goes row by row through the policies (no COPY): text with quotes,
+    backslashes, commas, braces, NULL-like text and control characters arrives exactly; a row of another
+    county is refused."""
+    import io
+
+    from riskmap.store.project import bulk_insert
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr("sys.stdin", io.StringIO(PW + "\n"))
+    try:
+        code, out, err = cli("db", "grant", city_url, "--user", "jy_assessor", "--role", "assessor",
+                             "--county", JINGYUAN, "--create", "--password-stdin")
+    finally:
+        mp.undo()
+    assert code == 0, err
+    url = pg_server.url(make_url(city_url).database, "jy_assessor", PW)
+    with Project.open(city_url, readonly=True) as owner, owner.engine.connect() as conn:
+        jy = conn.execute(text("SELECT id FROM zones WHERE county = :c ORDER BY id LIMIT 3"), {"c": JINGYUAN}).scalars().all()
+        hn = conn.execute(text("SELECT id FROM zones WHERE county = :c LIMIT 1"), {"c": HUINING}).scalar()
+    notes = ['他说"好"', "C:\\temp\\", "a,b", "{x}", "NULL", "", "\t\n\r", None, '{"}']
+    with Project.open(url) as p:
+        with p.session(history=False) as s:
+            conn = s.connection()
+            assert conn.execute(text("SELECT row_security_active('zone_decisions')")).scalar()
+            bulk_insert(conn, "zone_decisions", {"zone_id": [jy[i % len(jy)] for i in range(len(notes))],
+                                                 "rule": "rls", "object_table": "enterprises",
+                                                 "object_id": list(range(800_000, 800_000 + len(notes))),
+                                                 "object_level": 2, "note": notes})
+        with pytest.raises(RiskmapError), p.session(history=False) as s:
+            bulk_insert(s.connection(), "zone_decisions", {"zone_id": [hn], "rule": "rls", "object_id": [1],
+                                                           "object_table": "enterprises"})
+    with Project.open(city_url, readonly=True) as owner, owner.engine.connect() as conn:
+        got = conn.execute(text("SELECT note, county, zone_id FROM zone_decisions WHERE rule = 'rls' ORDER BY object_id")).all()
+    assert [r[0] for r in got] == notes
+    assert {r[1] for r in got} == {JINGYUAN} and len(got) == len(notes)
