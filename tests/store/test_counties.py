@@ -352,22 +352,26 @@ def test_city_counts_equal_the_sum_of_the_counties(city_url, demo_path, jingyuan
 PW = "Jy-5k!pass"
 
 
-@pytest.fixture
-def jy_editor_url(pg_server, city_url, cli):
-    """A login limited to 靖远县 (granted through the CLI), and its URL for the city database."""
+def _jy_login(pg_server, city_url, cli, user: str, role: str) -> str:
+    """A login ``user`` with ``role`` limited to 靖远县 (granted through the CLI): its URL for the city database."""
     import io
 
-    db = make_url(city_url).database
     mp = pytest.MonkeyPatch()
     mp.setattr("sys.stdin", io.StringIO(PW + "\n"))
     try:
-        code, out, err = cli("db", "grant", city_url, "--user", "jy_editor", "--role", "editor",
+        code, out, err = cli("db", "grant", city_url, "--user", user, "--role", role,
                              "--county", JINGYUAN, "--create", "--password-stdin")
     finally:
         mp.undo()
     assert code == 0, err
     assert JINGYUAN in out
-    return pg_server.url(db, "jy_editor", PW)
+    return pg_server.url(make_url(city_url).database, user, PW)
+
+
+@pytest.fixture
+def jy_editor_url(pg_server, city_url, cli):
+    """A login limited to 靖远县 (granted through the CLI), and its URL for the city database."""
+    return _jy_login(pg_server, city_url, cli, "jy_editor", "editor")
 
 
 def _ent(conn, county):
@@ -535,19 +539,9 @@ def test_a_county_assessor_bulk_inserts_hostile_text_through_row_security(pg_ser
     """A county-limited assessor's bulk insert goes row by row through the policies (no COPY): text with quotes,
     backslashes, commas, braces, NULL-like text and control characters arrives exactly; a row of another
     county is refused."""
-    import io
-
     from riskmap.store.project import bulk_insert
 
-    mp = pytest.MonkeyPatch()
-    mp.setattr("sys.stdin", io.StringIO(PW + "\n"))
-    try:
-        code, out, err = cli("db", "grant", city_url, "--user", "jy_assessor", "--role", "assessor",
-                             "--county", JINGYUAN, "--create", "--password-stdin")
-    finally:
-        mp.undo()
-    assert code == 0, err
-    url = pg_server.url(make_url(city_url).database, "jy_assessor", PW)
+    url = _jy_login(pg_server, city_url, cli, "jy_assessor", "assessor")
     with Project.open(city_url, readonly=True) as owner, owner.engine.connect() as conn:
         jy = conn.execute(text("SELECT id FROM zones WHERE county = :c ORDER BY id LIMIT 3"), {"c": JINGYUAN}).scalars().all()
         hn = conn.execute(text("SELECT id FROM zones WHERE county = :c LIMIT 1"), {"c": HUINING}).scalar()
