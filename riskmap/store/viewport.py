@@ -746,6 +746,7 @@ def points_kept(project, layer_def, cache_dir, *, field: str | None = "style", e
 
 
 _RTREE_CELL = 8 + 4 * 4  # an R-tree cell of two dimensions: int64 id, float32 minx, maxx, miny, maxy (big-endian)
+_RTREE_RECORD = np.dtype([("id", ">i8"), ("minx", ">f4"), ("maxx", ">f4"), ("miny", ">f4"), ("maxy", ">f4")])
 
 
 def read_points_quick(project, layer_def, *, field: str | None = "style", epsg: int = SRID) -> dict | None:
@@ -753,7 +754,9 @@ def read_points_quick(project, layer_def, *, field: str | None = "style", epsg: 
     table: the positions from the R-tree's leaf nodes (``rtree_<table>_geom_node``, 40 MB for 1M points, parsed
     as one numpy array), the ids of each style value from one ``GROUP BY`` over the value's index. The table
     itself (245 MB for the ×10 city's enterprises, names and addresses between the rows' points) is not read:
-    ×10 city 0.6–0.8 s warm instead of 1.3–3.5 s, and far less from a cold disk.
+    ×10 city 0.6–0.8 s warm instead of 1.3–3.5 s, and far less from a cold disk. The leaves' cells are taken as
+    numpy records, and ids filling their range are placed by number (no sort): the parsing of the ×10 city's 1M
+    in 47 + 23 ms instead of 90 + 43 ms (min of 7, load 1.9).
 
     APPROXIMATE positions: the R-tree keeps float32 bounds rounded outward (minx ≤ x ≤ maxx); ``x``/``y`` are
     their middle, within one float32 step of the point (≤ 7.6e-6° ≈ 0.7 m east–west, ≤ 0.2 m north–south in
@@ -803,19 +806,15 @@ def read_points_quick(project, layer_def, *, field: str | None = "style", epsg: 
     sizes = {len(d) for d in leaves}
     if len(sizes) > 1 or (leaves and next(iter(sizes)) < 4 + _RTREE_CELL):
         return None
-    ids_parts, val_parts = [], []
+    ids_parts = []
     for value, joined in groups:
         if not joined:
             continue
-        part = np.fromstring(joined, dtype=np.int64, sep=",")  # parsed in C (text mode, not deprecated)
         if value is not None and not isinstance(value, (int, float)):
             return None
-        ids_parts.append(part)
-        val_parts.append(np.full(len(part), np.nan if value is None else float(value)))
-    ids = np.concatenate(ids_parts) if ids_parts else np.zeros(0, dtype=np.int64)
-    values = np.concatenate(val_parts) if val_parts else np.zeros(0)
-    order = np.argsort(ids, kind="stable")
-    ids, values = ids[order], values[order]
+        # parsed in C (text mode, not deprecated)
+        ids_parts.append((np.nan if value is None else float(value), np.fromstring(joined, dtype=np.int64, sep=",")))
+    ids, values = _ids_values(ids_parts)
     x = np.full(len(ids), np.nan)
     y = np.full(len(ids), np.nan)
     if leaves and len(ids):
@@ -825,21 +824,56 @@ def read_points_quick(project, layer_def, *, field: str | None = "style", epsg: 
         cap = (size - 4) // _RTREE_CELL
         if (count > cap).any():
             return None
-        cells = node[:, 4:4 + cap * _RTREE_CELL].reshape(-1, cap, _RTREE_CELL)[np.arange(cap)[None, :] < count[:, None]]
-        rid = np.ascontiguousarray(cells[:, :8]).view(">i8").ravel()
-        box = np.ascontiguousarray(cells[:, 8:]).view(">f4").reshape(-1, 4)
+        # the cells of every leaf as records (no copy), the used ones copied out at once
+        cells = np.ndarray((len(node), cap), dtype=_RTREE_RECORD, buffer=node, offset=4, strides=(size, _RTREE_CELL))
+        cells = cells[np.arange(cap)[None, :] < count[:, None]]
+        rid = cells["id"].astype(np.int64)
+        mx = cells["minx"].astype(np.float64)
+        mx += cells["maxx"]
+        mx /= 2
+        my = cells["miny"].astype(np.float64)
+        my += cells["maxy"]
+        my /= 2
         if ids[-1] - ids[0] + 1 == len(ids):  # ids without gaps (ids sorted, unique): the place is the id
             at = rid - ids[0]
             ok = (at >= 0) & (at < len(ids))
         else:
             at = np.searchsorted(ids, rid)
             ok = (at < len(ids)) & (ids[np.minimum(at, len(ids) - 1)] == rid)
-        x[at[ok]] = (box[ok, 0].astype(np.float64) + box[ok, 1]) / 2
-        y[at[ok]] = (box[ok, 2].astype(np.float64) + box[ok, 3]) / 2
+        if ok.all():
+            x[at], y[at] = mx, my
+        else:
+            x[at[ok]], y[at[ok]] = mx[ok], my[ok]
     out = {"id": ids, "x": x, "y": y}
     if field:
         out["value"] = values
     return _points_in(out, int(epsg))
+
+
+def _ids_values(parts: list) -> tuple[np.ndarray, np.ndarray]:
+    """The ids of ``parts`` ((value, ids) pairs, each id in one part) sorted, and the value of each. Ids filling
+    their range (a table never deleted from) are placed by their number, without a sort.
+
+    >>> _ids_values([(2.0, np.array([3, 1])), (np.nan, np.array([2]))])
+    (array([1, 2, 3]), array([ 2., nan,  2.]))
+    >>> _ids_values([(1.0, np.array([9, 4]))])
+    (array([4, 9]), array([1., 1.]))
+    """
+    parts = [(v, p) for v, p in parts if len(p)]
+    n = sum(len(p) for _, p in parts)
+    if not n:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    lo = min(int(p.min()) for _, p in parts)
+    hi = max(int(p.max()) for _, p in parts)
+    if hi - lo + 1 == n:
+        values = np.empty(n)
+        for v, p in parts:
+            values[p - lo] = v
+        return np.arange(lo, hi + 1, dtype=np.int64), values
+    ids = np.concatenate([p for _, p in parts])
+    values = np.concatenate([np.full(len(p), v) for v, p in parts])
+    order = np.argsort(ids, kind="stable")
+    return ids[order], values[order]
 
 
 def _points_in(pts: dict, epsg: int) -> dict:

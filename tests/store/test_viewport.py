@@ -418,21 +418,27 @@ def test_read_points_quick_from_the_rtree(tmp_path):
 
     path = tmp_path / "quick.gpkg"
     data = make_points_project(path, n=3000, seed=5, edge=False)
+    lon, lat = data["lon"], data["lat"]
+    step_x = np.spacing(np.abs(lon).astype(np.float32)).astype(float)  # one float32 step at each point
+    step_y = np.spacing(np.abs(lat).astype(np.float32)).astype(float)
     with Project.open(path) as project:
+        ents = load_catalogue()["enterprises"]
+        whole = read_points_quick(project, ents)  # ids 1..n, no gap: each placed by its number (no sort)
+        exact = read_points(project, ents)
+        assert whole["id"].tolist() == exact["id"].tolist() == data["id"].tolist()
+        assert np.array_equal(whole["value"], exact["value"], equal_nan=True)
+        assert (np.abs(whole["x"] - lon) <= step_x).all() and (np.abs(whole["y"] - lat) <= step_y).all()
         with project.session(history=False) as s:
             s.delete(s.get(Enterprise, 7))  # a gap in the ids
             s.add(Enterprise(name="无坐标", industry="gas_station", town="西镇", level=2, geom=None, version=1))
-        ents = load_catalogue()["enterprises"]
-        quick = read_points_quick(project, ents)
+        quick = read_points_quick(project, ents)  # a gap: ids sorted
         exact = read_points(project, ents)
         assert quick is not None and sorted(quick) == ["id", "value", "x", "y"]
         keep = data["id"] != 7
         assert quick["id"].tolist() == exact["id"].tolist() == [*data["id"][keep].tolist(), len(data["id"]) + 1]
         assert np.array_equal(quick["value"], exact["value"], equal_nan=True)
         assert np.isnan(quick["x"][-1]) and np.isnan(quick["y"][-1]) and quick["value"][-1] == 2
-        lon, lat = data["lon"][keep], data["lat"][keep]
-        step_x = np.spacing(np.abs(lon).astype(np.float32)).astype(float)  # one float32 step at each point
-        step_y = np.spacing(np.abs(lat).astype(np.float32)).astype(float)
+        lon, lat, step_x, step_y = lon[keep], lat[keep], step_x[keep], step_y[keep]
         assert (np.abs(quick["x"][:-1] - lon) <= step_x).all() and (np.abs(quick["y"][:-1] - lat) <= step_y).all()
         assert (quick["x"][:-1] != lon).any()  # really from the float32 index, not the table
         # 0.01° cells by hand from the table's positions
