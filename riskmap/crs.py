@@ -144,6 +144,36 @@ def transformer(src: Any, dst: Any) -> pyproj.Transformer:
     return _cached_transformer(_crs_key(src), _crs_key(dst), threading.get_ident())
 
 
+_TMERC_STEP = "step proj=tmerc "
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_series_transformer(src: str, dst: str, thread: int) -> pyproj.Transformer | None:
+    definition = _cached_transformer(src, dst, thread).definition
+    if definition.count(_TMERC_STEP) != 1 or " approx" in definition or "inv " in definition:
+        return None
+    try:
+        return pyproj.Transformer.from_pipeline(definition.replace(_TMERC_STEP, _TMERC_STEP + "approx ", 1))
+    except pyproj.exceptions.ProjError:
+        return None
+
+
+def series_transformer(src: Any, dst: Any) -> pyproj.Transformer | None:
+    """:func:`transformer`'s pipeline with its transverse Mercator (a Gauss–Krüger zone) computed by the
+    Evenden/Snyder series (PROJ's ``approx``) instead of the exact Poder/Engsager algorithm: about twice as
+    fast (1M points 46 ms instead of 104 ms) and 0.1 µm from the exact result 1.5° from the zone's meridian, 4 µm
+    at 3°, 0.1 mm at 5°, 2 mm at 8°, 1.7 m at 20° (a caller checks a sample against :func:`transformer`). None
+    when the pipeline has no transverse Mercator step (or only an inverse one). One per thread.
+
+    >>> x, _ = series_transformer(4490, 4544).transform(105.5, 35.0)
+    >>> abs(x - transformer(4490, 4544).transform(105.5, 35.0)[0]) < 1e-6
+    True
+    >>> series_transformer(4490, 3857) is None
+    True
+    """
+    return _cached_series_transformer(_crs_key(src), _crs_key(dst), threading.get_ident())
+
+
 def _xy_func(fn: Callable[[np.ndarray, np.ndarray], tuple]) -> Callable[[np.ndarray], np.ndarray]:
     """Wrap a vectorised (x, y) -> (x, y) function for shapely.transform's (N, 2) arrays."""
 
