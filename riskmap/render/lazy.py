@@ -100,8 +100,9 @@ def points_prepared(layer_def, crs_epsg: int, xy: np.ndarray, cls: np.ndarray, i
     prep.offsets = np.arange(n + 1, dtype=np.int64)
     prep.part_feature = np.arange(n, dtype=np.int64)
     prep.feature_parts = np.arange(n + 1, dtype=np.int64)
-    prep.part_bounds = np.column_stack([prep.coords, prep.coords])
-    prep.bounds = prep.part_bounds.copy()
+    prep.part_bounds = np.empty((n, 4))
+    prep.part_bounds[:, :2] = prep.part_bounds[:, 2:] = prep.coords
+    prep.bounds = prep.part_bounds  # (a point's bounds are its part's)
     prep.ids = np.asarray(ids)
     _take_classes(prep, n)
     prep.cls = np.asarray(cls, dtype=np.int32)
@@ -118,11 +119,32 @@ def points_prepared(layer_def, crs_epsg: int, xy: np.ndarray, cls: np.ndarray, i
     return prep
 
 
+_CLASSES: OrderedDict = OrderedDict()  # a layer definition's classes, colours and drawing order (_take_classes)
+_CLASSES_LOCK = threading.Lock()
+
+
 def _take_classes(prep: PreparedLayer, n: int) -> None:
     """The layer's classes, their colours and drawing order on ``prep`` of ``n`` features, whose class indices
-    the caller sets (not classified from n missing values first)."""
-    prep.n = 0
-    prep._classify(pd.DataFrame())
+    the caller sets (not classified from n missing values first); worked out once per layer definition (a
+    view of a large layer took 0.3–0.5 ms for them)."""
+    try:
+        key = (prep.layer_def, prep.kind)
+        with _CLASSES_LOCK:
+            hit = _CLASSES.get(key)
+    except TypeError:  # an unhashable definition
+        key = hit = None
+    if hit is None:
+        prep.n = 0
+        prep._classify(pd.DataFrame())
+        hit = (prep.classes, prep.fill_colours, prep.stroke_colours, prep.class_order)
+        if key is not None:
+            with _CLASSES_LOCK:
+                _CLASSES[key] = hit
+                while len(_CLASSES) > 64:
+                    _CLASSES.popitem(last=False)
+    classes, fills, strokes, order = hit
+    prep.classes, prep.fill_colours, prep.stroke_colours, prep.class_order = \
+        list(classes), list(fills), list(strokes), list(order)
     prep.n = n
 
 
@@ -134,6 +156,109 @@ def _runs(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """
     ends = np.cumsum(lengths)
     return np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64) - np.repeat(ends - lengths - starts, lengths)
+
+
+INDEX_MIN_ROWS = 50_000  # layers with more rows find a view's rows through a BinIndex
+INDEX_ROWS_PER_BIN = 8  # about this many rows a bin (the grid's side between 16 and 1024 bins)
+INDEX_WIDE_BINS = 4  # boxes wider or taller than this many bins are kept apart and tested in every view
+INDEX_MAX_SHARE = 0.25  # a view whose bins hold more than this share of the rows is a plain pass over them
+
+
+class BinIndex:
+    """The rows of a large layer (points, or the boxes of lines and polygons) sorted into a fixed grid of bins
+    over their extent, built once per layer: a view takes the rows of the bins it meets (a box by the bin of
+    its lower-left corner, widened by INDEX_WIDE_BINS bins; wider boxes always) and tests those alone exactly as
+    a pass over every row does (:meth:`rows`): the same rows, in ascending order. ×10 city's 1M enterprises at
+    10× (37k in view): 0.3–0.5 ms instead of 2.5–3 ms for a pass; its 200k lifelines' boxes 0.2–0.3 ms instead
+    of 1.4 ms.
+
+    >>> x = np.arange(1000.0)[::-1]
+    >>> BinIndex(x, x).rows((10, 10, 12, 12.5)).tolist()  # points on a diagonal, from 999 down
+    [987, 988, 989]
+    >>> BinIndex(x, x).rows((0, 0, 900, 900)) is None  # most of the layer: a pass over its rows is cheaper
+    True
+    """
+
+    def __init__(self, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray | None = None, y1: np.ndarray | None = None,
+                 *, bins: int | None = None):
+        self.points = x1 is None
+        self.x0, self.y0 = x0, y0
+        self.x1, self.y1 = (x0, y0) if self.points else (x1, y1)
+        self.n = n = len(x0)
+        with np.errstate(invalid="ignore"):
+            ok = np.isfinite(x0) & np.isfinite(y0)
+            if not self.points:
+                ok &= np.isfinite(self.x1) & np.isfinite(self.y1)
+        rows = np.flatnonzero(ok)
+        g = int(bins or min(max(round(math.sqrt(max(len(rows), 1) / INDEX_ROWS_PER_BIN)), 16), 1024))
+        self.g = g
+        if not len(rows):
+            self.gx0 = self.gy0 = 0.0
+            self.cw = self.ch = 1.0
+            self.starts = np.zeros(g * g + 1, dtype=np.int64)
+            self.perm = np.zeros(0, dtype=np.int64)
+            self.wide = np.zeros(0, dtype=np.int64)
+            return
+        xs, ys = (x0, y0) if len(rows) == n else (x0[rows], y0[rows])
+        self.gx0, self.gy0 = float(xs.min()), float(ys.min())
+        self.cw = (float(xs.max()) - self.gx0) / g or 1.0
+        self.ch = (float(ys.max()) - self.gy0) / g or 1.0
+        if not self.points:  # boxes larger than INDEX_WIDE_BINS bins: tested in every view
+            wide = ((self.x1[rows] - xs) > INDEX_WIDE_BINS * self.cw) | ((self.y1[rows] - ys) > INDEX_WIDE_BINS * self.ch)
+            self.wide = rows[wide]
+            rows, xs, ys = rows[~wide], xs[~wide], ys[~wide]
+        else:
+            self.wide = np.zeros(0, dtype=np.int64)
+        b = self._bins(ys, self.gy0, self.ch) * g
+        b += self._bins(xs, self.gx0, self.cw)
+        self.starts = np.zeros(g * g + 1, dtype=np.int64)
+        np.cumsum(np.bincount(b, minlength=g * g), out=self.starts[1:])
+        b <<= 32  # one sort of (bin, row) keys: the rows by bin, ascending within one (an argsort took twice as long)
+        b |= rows
+        b.sort()
+        b &= 0xFFFFFFFF
+        self.perm = b
+
+    def _bins(self, v: np.ndarray, origin: float, size: float) -> np.ndarray:
+        """The bin (0 … g - 1) of each value on one axis, as int64."""
+        f = v - origin
+        f *= 1.0 / size
+        np.clip(f, 0, self.g - 1, out=f)
+        return f.astype(np.int64)  # (truncation: the floor of a value clipped at 0)
+
+    def _span(self, lo: float, hi: float, origin: float, size: float, reach: int):
+        """The bins whose rows may meet [lo, hi] on one axis: one bin more on each side (rounding), and
+        ``reach`` more below (a box's lower corner that far from its upper one)."""
+        a = math.floor((lo - origin) / size) - reach - 1 if math.isfinite(lo) else 0
+        b = math.floor((hi - origin) / size) + 1 if math.isfinite(hi) else self.g - 1
+        return max(a, 0), min(b, self.g - 1)
+
+    def rows(self, extent, margin: float = 0.0) -> np.ndarray | None:
+        """Ascending indices of the rows within ``extent`` widened by ``margin`` (boxes: that meet it), the same
+        comparisons as a pass over every row; None when the view's bins hold more than INDEX_MAX_SHARE of
+        the rows (a pass over them is cheaper)."""
+        xmin, ymin, xmax, ymax = extent
+        lo_x, lo_y, hi_x, hi_y = xmin - margin, ymin - margin, xmax + margin, ymax + margin
+        reach = 0 if self.points else INDEX_WIDE_BINS
+        i0, i1 = self._span(lo_x, hi_x, self.gx0, self.cw, reach)
+        j0, j1 = self._span(lo_y, hi_y, self.gy0, self.ch, reach)
+        if i0 <= i1 and j0 <= j1:
+            first = np.arange(j0, j1 + 1, dtype=np.int64) * self.g
+            a, b = self.starts[first + i0], self.starts[first + i1 + 1]
+            lengths = b - a
+            if int(lengths.sum()) > INDEX_MAX_SHARE * self.n:
+                return None
+            cand = self.perm[_runs(a, lengths)]
+        else:
+            cand = np.zeros(0, dtype=np.int64)
+        if len(self.wide):
+            cand = np.concatenate([cand, self.wide])
+        if self.points:
+            x, y = self.x0[cand], self.y0[cand]
+            ok = (x >= lo_x) & (x <= hi_x) & (y >= lo_y) & (y <= hi_y)
+        else:
+            ok = (self.x1[cand] >= lo_x) & (self.x0[cand] <= hi_x) & (self.y1[cand] >= lo_y) & (self.y0[cand] <= hi_y)
+        return np.sort(cand[ok])
 
 
 class LazyPrepared:
@@ -384,7 +509,8 @@ class LazyPrepared:
         cls = classify(self.layer_def, pd.Series(values)).astype(np.int8) if len(exists) else pts["cls"]
         x = np.where(exists, pts["x"], np.nan)
         y = np.where(exists, pts["y"], np.nan)
-        new._points = {"id": pts["id"], "x": x, "y": y, "cls": cls, "located": np.isfinite(x) & np.isfinite(y)}
+        new._points = {"id": pts["id"], "x": x, "y": y, "cls": cls, "located": np.isfinite(x) & np.isfinite(y),
+                       "index": None}
         new._counts = np.bincount(cls[exists], minlength=len(self.classes))
         new._lock = threading.RLock()
         new._views = OrderedDict()
@@ -423,17 +549,63 @@ class LazyPrepared:
     def visible_mask(self, extent, margin: float = 0.0) -> np.ndarray:
         """Rows (of the compact arrays) located within ``extent`` widened by ``margin`` (lines and polygons:
         whose bounds meet it)."""
-        if self.shape_arrays:
-            from riskmap.render.prepared import bounds_touch
-
-            return bounds_touch(self._shape_data()["bounds"], extent, margin)
-        if not self.point_arrays:
+        data = self._data()
+        if data is None:
             return np.zeros(0, dtype=bool)
-        pts = self._arrays()
-        xmin, ymin, xmax, ymax = extent
-        x, y = pts["x"], pts["y"]
-        with np.errstate(invalid="ignore"):
-            return (x >= xmin - margin) & (x <= xmax + margin) & (y >= ymin - margin) & (y <= ymax + margin)
+        rows = self._indexed_rows(data, extent, margin)
+        if rows is None:
+            return _rows_mask(data, extent, margin)
+        mask = np.zeros(len(data["id"]), dtype=bool)
+        mask[rows] = True
+        return mask
+
+    def visible_rows(self, extent, margin: float = 0.0) -> np.ndarray:
+        """The rows of :meth:`visible_mask`, ascending: through the layer's :class:`BinIndex` where it has one
+        (:meth:`build_index`) and the view is a small part of the layer."""
+        data = self._data()
+        if data is None:
+            return np.zeros(0, dtype=np.int64)
+        rows = self._indexed_rows(data, extent, margin)
+        return np.flatnonzero(_rows_mask(data, extent, margin)) if rows is None else rows
+
+    def _data(self) -> dict | None:
+        """The compact arrays (shapes or points; read here when not yet read), None for a layer read by tile."""
+        if self.shape_arrays:
+            return self._shape_data()
+        return self._arrays() if self.point_arrays else None
+
+    def _indexed_rows(self, data: dict, extent, margin: float) -> np.ndarray | None:
+        idx = data.get("index")
+        return None if idx is None else idx.rows(extent, margin)
+
+    def needs_index(self) -> bool:
+        """Whether :meth:`build_index` would build something: the exact compact arrays of INDEX_MIN_ROWS rows or
+        more are read and have no index yet."""
+        data = self._shapes if self.shape_arrays else self._points if self.point_arrays else None
+        return (data is not None and not self.approximate and "index" not in data
+                and len(data["id"]) >= INDEX_MIN_ROWS)
+
+    def build_index(self) -> "BinIndex | None":
+        """The :class:`BinIndex` of the layer's compact arrays (read here when not yet read), built once; None for
+        a layer of fewer than INDEX_MIN_ROWS rows and for a copy of other dates (:meth:`with_levels`: a pass over
+        its rows each view). Views use it once built and never build it: the canvas builds it in idle time after
+        a frame (×10 city: 1M enterprises 24 ms, 200k lifelines 7 ms), which a first view of part of the layer
+        would otherwise wait for."""
+        data = self._data()
+        if data is None:
+            return None
+        idx = data.get("index", False)
+        if idx is not False:
+            return idx
+        if len(data["id"]) < INDEX_MIN_ROWS:
+            idx = None
+        elif "bounds" in data:
+            b = data["bounds"]
+            idx = BinIndex(b[:, 0], b[:, 1], b[:, 2], b[:, 3])
+        else:
+            idx = BinIndex(data["x"], data["y"])
+        with self._lock:  # (built outside the lock: the legend's counts do not wait for it)
+            return data.setdefault("index", idx)
 
     def total_bounds(self) -> tuple[float, float, float, float] | None:
         if self.point_arrays:
@@ -460,7 +632,7 @@ class LazyPrepared:
         """Whether the view ``settings`` shows aggregates (more than POINT_BUDGET points in it)."""
         if not self.point_arrays:
             return False
-        return int(np.count_nonzero(self.visible_mask(settings.extent, self._margin(settings)))) > POINT_BUDGET
+        return len(self.visible_rows(settings.extent, self._margin(settings))) > POINT_BUDGET
 
     def _margin(self, settings: MapSettings) -> float:
         return (self.layer_def.style.size_mm * settings.px_per_mm() + 2) * settings.resolution
@@ -500,7 +672,7 @@ class LazyPrepared:
 
     def _points_view(self, settings: MapSettings, with_labels: bool) -> PreparedLayer:
         pts = self._arrays()
-        inside = np.flatnonzero(self.visible_mask(settings.extent, self._margin(settings)))
+        inside = self.visible_rows(settings.extent, self._margin(settings))
         if len(inside) > POINT_BUDGET:
             return self._aggregates(settings, pts, inside)
         ids = pts["id"][inside]
@@ -679,7 +851,7 @@ class LazyPrepared:
         features alone, decimated to exactly the vertices the whole band has for them (decimate works part by
         part), taken from the whole band when it is kept."""
         sh = self._shape_data()
-        feats = np.flatnonzero(self.visible_mask(settings.extent, self._margin(settings)))
+        feats = self.visible_rows(settings.extent, self._margin(settings))
         n_all = len(sh["id"])
         tol = self._tolerance(settings)
         if 2 * len(feats) >= n_all:
@@ -881,6 +1053,19 @@ class LazyPrepared:
 
     def __repr__(self) -> str:
         return f"<LazyPrepared {self.id} {self.kind} rows={self.row_count}>"
+
+
+def _rows_mask(data: dict, extent, margin: float) -> np.ndarray:
+    """A pass over every row of the compact arrays ``data``: the points within ``extent`` widened by ``margin``,
+    or the boxes (lines, polygons) that meet it."""
+    if "bounds" in data:
+        from riskmap.render.prepared import bounds_touch
+
+        return bounds_touch(data["bounds"], extent, margin)
+    xmin, ymin, xmax, ymax = extent
+    x, y = data["x"], data["y"]
+    with np.errstate(invalid="ignore"):
+        return (x >= xmin - margin) & (x <= xmax + margin) & (y >= ymin - margin) & (y <= ymax + margin)
 
 
 def _parts_of(coords: np.ndarray, offsets: np.ndarray, parts: np.ndarray):

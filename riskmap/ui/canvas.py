@@ -110,6 +110,7 @@ class MapCanvas(QWidget):
         self._relay = _Relay()
         self._relay.finished.connect(self._job_done)
         self._futures: list = []
+        self._indexing: set = set()  # ids of lazy layers whose index the render worker is building
         self._render_timer = QTimer(self, singleShot=True, timeout=self._start_render)
         self._tile_timer = QTimer(self, singleShot=True, timeout=self._compose_tiles)
         self.last_render_s = 0.0
@@ -411,6 +412,27 @@ class MapCanvas(QWidget):
         self._accept(job)
         self.last_render_s = time.perf_counter() - job.t0
         self.renderFinished.emit(self.last_render_s)
+        self._index_in_idle_time()
+
+    def _index_in_idle_time(self) -> None:
+        """After a frame: the shown lazy layers' spatial indexes (LazyPrepared.build_index) built on the render
+        worker behind the jobs queued so far, once each, so that the first view of part of a large layer finds
+        its rows through the bins instead of passing over every row (×10 city: 1M enterprises 24 ms, 200k
+        lifelines 7 ms of building, once a session; a 10× view's rows then 0.5 ms instead of 2–3 ms)."""
+        for layer in self.workspace.visible_layers():
+            prep = layer.prepared
+            if not getattr(prep, "lazy", False) or id(prep) in self._indexing or not prep.needs_index():
+                continue
+            self._indexing.add(id(prep))
+
+            def build(prep=prep, key=id(prep)):
+                try:
+                    if prep.needs_index():
+                        prep.build_index()
+                finally:
+                    self._indexing.discard(key)
+            self._futures = [f for f in self._futures if not f.done()]
+            self._futures.append(_render_executor().submit(build))
 
     def _labels_done(self, job: LabelJob) -> None:
         if job is self._label_job:
