@@ -90,6 +90,28 @@ def layer_rows(project, layer_def) -> int:
         return int(conn.execute(text(sql)).scalar() or 0)
 
 
+def estimated_rows(project, layer_defs) -> dict[str, int | None]:
+    """The planner's row estimate of each layer's table by layer id (PostGIS ``pg_class.reltuples``, kept by
+    ANALYZE: no scan, one query; riskmap.store.sync.push analyses what it writes), None where there is none: a
+    GeoPackage, a table never analysed, a layer with a catalogue ``where``. An estimate, never a count.
+
+    >>> # estimated_rows(project, [load_catalogue()["enterprises"]]) → {"enterprises": 1000000}
+    """
+    defs = list(layer_defs)
+    out: dict[str, int | None] = {d.id: None for d in defs}
+    ask = [d for d in defs if not _where(d)]
+    if not _pg(project) or not ask:
+        return out
+    sql = ("SELECT t, (SELECT reltuples FROM pg_class WHERE oid = to_regclass(t)) "
+           "FROM unnest(CAST(:names AS text[])) AS t")
+    with project.engine.connect() as conn:
+        got = dict(conn.execute(text(sql), {"names": [_table(d).name for d in ask]}).fetchall())
+    for d in ask:
+        n = got.get(_table(d).name)
+        out[d.id] = int(n) if n is not None and n >= 0 else None
+    return out
+
+
 def _box(bbox) -> tuple[float, float, float, float]:
     try:
         x0, y0, x1, y1 = (float(v) for v in bbox)
@@ -315,7 +337,8 @@ def _binary_array(data, dtype: str) -> np.ndarray | None:
     return cells["v"].astype(dtype[1:])
 
 
-def _pg_array_points(project, tbl, field, conds, *, stamp: bool = False) -> dict[str, np.ndarray] | None:
+def _pg_array_points(project, tbl, field, conds, *, stamp: bool = False,
+                     epsg: int = SRID) -> dict[str, np.ndarray] | None:
     """:func:`read_points` of a PostGIS point table (numeric or no ``field``, no bound parameter) as four
     ``array_agg`` columns of one row (id int8, value, x, y float8; NULL sent as NaN): a few large messages
     decoded by numpy, no Python object per row. ×10 city, 1M enterprises: 0.53–0.56 s instead of 1.07–1.10 s
@@ -325,7 +348,9 @@ def _pg_array_points(project, tbl, field, conds, *, stamp: bool = False) -> dict
     :data:`PG_SPLIT_IDS`: two id ranges read at once on two connections sharing one snapshot (the server reads
     on two cores; median of 6 0.58–0.79 s instead of 0.63–1.17 s, load 2.3–2.9). None when the field is not
     numeric (the caller reads rows). ``stamp``: the rows' :func:`points_stamp` taken by the same statements
-    (one snapshot: exactly the stamp of these arrays) under the key ``"stamp"``."""
+    (one snapshot: exactly the stamp of these arrays) under the key ``"stamp"``. ``epsg``: ``x`` and ``y``
+    projected to that CRS as :func:`_points_in` does, each id range decoded and projected on the thread that
+    read it as soon as it came (while the other range is still read), bit for bit the same."""
     if field:
         try:
             if tbl.c[field].type.python_type not in (int, float):
@@ -338,26 +363,36 @@ def _pg_array_points(project, tbl, field, conds, *, stamp: bool = False) -> dict
            f"array_agg(coalesce(ST_Y(geom), 'NaN')), count(*), max(id)" + (", sum(version)" if stamp else "")
            + f" FROM {tbl.name}")
     where = " AND ".join(f"({c})" for c in conds)
+    epsg = int(epsg)
+
+    def finish(row):  # (arrays or None when not of the expected form, count, max id, sum of versions)
+        if row[0] is None:  # no rows: array_agg of nothing is NULL
+            return [], 0, None, None
+        arrays = [_binary_array(row[0], ">i8")] + [_binary_array(v, ">f8") for v in row[1:4]]
+        if any(a is None for a in arrays):
+            return None, 0, None, None
+        if epsg != SRID and len(arrays[2]):
+            arrays[2], arrays[3] = _projected_here(arrays[2], arrays[3], epsg)
+        return arrays, int(row[4]), row[5], (row[6] if stamp else None)
+
     try:
-        rows = _pg_array_halves(project, tbl, sql, where)
+        parts = _pg_array_halves(project, tbl, sql, where, finish)
     except DBAPIError:  # e.g. no snapshot to export (a standby server): one statement on one connection
         with project.engine.connect() as conn:
-            rows = [_array_row(conn, sql + (f" WHERE {where}" if where else ""))]
-    rows = [r for r in rows if r[0] is not None]  # no rows: array_agg of nothing is NULL
-    count = sum(int(r[4]) for r in rows)
-    top = max((r[5] for r in rows), default=None)
+            parts = [finish(_array_row(conn, sql + (f" WHERE {where}" if where else "")))]
+    if any(p[0] is None for p in parts):
+        return None
+    parts = [p for p in parts if p[1]]
+    count = sum(p[1] for p in parts)
     stamped = None
     if stamp:  # as points_stamp writes it
-        versions = [r[6] for r in rows if r[6] is not None]
+        top = max((p[2] for p in parts), default=None)
+        versions = [p[3] for p in parts if p[3] is not None]
         stamped = f"pg:{count}:{top}:{sum(versions) if versions else None}"
-    if not rows:
+    if not parts:
         arrays = [np.zeros(0, dtype=np.int64)] + [np.zeros(0) for _ in range(3)]
     else:
-        parts = [[_binary_array(r[0], ">i8")] + [_binary_array(v, ">f8") for v in r[1:4]] for r in rows]
-        del rows
-        if any(a is None for p in parts for a in p):
-            return None
-        arrays = [np.concatenate([p[i] for p in parts]) if len(parts) > 1 else parts[0][i] for i in range(4)]
+        arrays = [np.concatenate([p[0][i] for p in parts]) if len(parts) > 1 else parts[0][0][i] for i in range(4)]
         del parts
         if len({len(a) for a in arrays}) != 1 or len(arrays[0]) != count:
             return None
@@ -373,18 +408,37 @@ def _pg_array_points(project, tbl, field, conds, *, stamp: bool = False) -> dict
     return out
 
 
+def _projected_here(x: np.ndarray, y: np.ndarray, epsg: int) -> tuple[np.ndarray, np.ndarray]:
+    """``x``, ``y`` (EPSG:4490) projected to ``epsg`` on this thread as :func:`_points_in` projects them (NaN
+    stays NaN; the same values bit for bit): for a reading thread, which must not wait for the helper."""
+    from riskmap.crs import transformer
+
+    ok = np.isfinite(x) & np.isfinite(y)
+    if ok.all():
+        mx, my = np.array(x, dtype=np.float64), np.array(y, dtype=np.float64)
+        transformer(SRID, epsg).transform(mx, my, inplace=True)
+        return mx, my
+    mx, my = np.full(len(x), np.nan), np.full(len(y), np.nan)
+    if ok.any():
+        sx, sy = np.array(x[ok], dtype=np.float64), np.array(y[ok], dtype=np.float64)
+        transformer(SRID, epsg).transform(sx, sy, inplace=True)
+        mx[ok], my[ok] = sx, sy
+    return mx, my
+
+
 PG_SPLIT_IDS = 200_000  # _pg_array_points: a table whose ids span more than this is read in two halves at once
 
 
-def _pg_array_halves(project, tbl, sql: str, where: str) -> list[tuple]:
-    """The rows of :func:`_pg_array_points`'s statement ``sql`` over the rows ``where`` lets through: ids
-    spanning :data:`PG_SPLIT_IDS` or more as two id ranges read at once, the second on a connection of the
-    helper thread taking this transaction's exported snapshot (one snapshot for both halves and the stamp)."""
+def _pg_array_halves(project, tbl, sql: str, where: str, finish=lambda row: row) -> list:
+    """The rows of :func:`_pg_array_points`'s statement ``sql`` over the rows ``where`` lets through, each
+    passed through ``finish`` on the thread that read it: ids spanning :data:`PG_SPLIT_IDS` or more as two id
+    ranges read at once, the second on a connection of the helper thread taking this transaction's exported
+    snapshot (one snapshot for both halves and the stamp)."""
     with project.engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
         snapshot, lo, hi = conn.exec_driver_sql(f"SELECT pg_export_snapshot(), min(id), max(id) FROM {tbl.name}"
                                                 + (f" WHERE {where}" if where else "")).first()
         if lo is None or hi - lo < PG_SPLIT_IDS or not re.fullmatch(r"[0-9A-Fa-f-]+", snapshot or ""):
-            return [_array_row(conn, sql + (f" WHERE {where}" if where else ""))]
+            return [finish(_array_row(conn, sql + (f" WHERE {where}" if where else "")))]
         mid = (int(lo) + int(hi)) // 2
 
         def ranged(upper: bool) -> str:
@@ -394,11 +448,12 @@ def _pg_array_halves(project, tbl, sql: str, where: str) -> list[tuple]:
         def other():
             with project.engine.connect().execution_options(isolation_level="REPEATABLE READ") as c2, c2.begin():
                 c2.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
-                return _array_row(c2, ranged(True))
+                row = _array_row(c2, ranged(True))
+            return finish(row)  # after the transaction: its connection back in the pool
 
         second = _helper().submit(other)
         try:
-            first = _array_row(conn, ranged(False))
+            first = finish(_array_row(conn, ranged(False)))
         finally:
             futures.wait([second])
         return [first, second.result()]
@@ -724,11 +779,10 @@ def read_points_first(project, layer_def, cache_dir, *, field: str | None = "sty
     tbl, field, _cols, conds, _params = _read_parts(layer_def, field)
     if "version" not in tbl.c:
         return None
-    out = _pg_array_points(project, tbl, field, conds, stamp=True)
+    out = _pg_array_points(project, tbl, field, conds, stamp=True, epsg=int(epsg))  # projected as read
     if out is None:
         return None
     stamp = out.pop("stamp")
-    out = _points_in(out, int(epsg))
     ident, version = _cache_names(project, layer_def, _points_key(field, int(epsg)), stamp)
     # kept on the helper thread (0.05–0.2 s for 1M): the caller's first frame does not wait for the disk
     folder = Path(cache_dir)

@@ -339,6 +339,35 @@ def test_arrays_read_in_two_halves_on_postgis_equal_one_read(store, monkeypatch)
     tbl, field, _cols, conds, _params = viewport._read_parts(ents, "style")
     assert viewport._pg_array_points(project, tbl, field, conds, stamp=True)["stamp"] == \
         viewport.points_stamp(project, ents)
+    # projected as read: each half on the thread that read it, bit for bit _points_in's values (a row without
+    # a place among them stays NaN)
+    from riskmap.model import Enterprise
+
+    with project.session(history=False) as s:
+        s.add(Enterprise(name="无坐标", industry="gas_station", town="西镇", level=2, geom=None, version=1))
+    try:
+        threads = []
+        real_here = viewport._projected_here
+
+        def here(x, y, epsg):
+            import threading
+
+            threads.append(threading.current_thread().name)
+            return real_here(x, y, epsg)
+
+        monkeypatch.setattr(viewport, "_projected_here", here)
+        calls.clear()
+        got = viewport._pg_array_points(project, tbl, field, conds, epsg=4544)
+        assert len(calls) == 2 and len(threads) == 2 and len(set(threads)) == 2
+        want = viewport._points_in(viewport.read_points(project, ents), 4544)
+        assert sorted(got) == sorted(want)
+        for k in want:
+            assert np.array_equal(got[k], want[k], equal_nan=True), k
+        assert np.isnan(got["x"][-1]) and np.isnan(got["y"][-1]) and got["value"][-1] == 2.0
+        assert np.isfinite(got["x"][:-1]).all() and abs(got["x"][0]) > 1e5  # metres, not degrees
+    finally:
+        with project.session(history=False) as s:
+            s.query(Enterprise).filter(Enterprise.name == "无坐标").delete()
 
     def no_snapshot(*a, **k):  # a server that exports no snapshot (a standby): one statement instead
         from sqlalchemy.exc import DBAPIError
@@ -501,3 +530,18 @@ def test_read_points_quick_not_on_postgis_nor_with_a_where(store):
     cat = load_catalogue()
     assert (read_points_quick(project, cat["enterprises"]) is None) == (project.dialect == "postgresql")
     assert read_points_quick(project, cat["towns"]) is None  # a catalogue where (and not points)
+
+
+def test_estimated_rows_is_the_planners_figure(store):
+    """PostGIS: the planner's estimate of a layer's table (pg_class.reltuples, the row count after the push
+    analysed it); a layer with a ``where`` (its table's estimate is not the layer's) and a GeoPackage: None."""
+    import riskmap.store.viewport as viewport
+
+    project, data = store
+    cat = load_catalogue()
+    ents = cat["enterprises"]
+    got = viewport.estimated_rows(project, [ents, replace(ents, id="some", where="level = 1")])
+    if project.dialect != "postgresql":
+        assert got == {"enterprises": None, "some": None}
+        return
+    assert got == {"enterprises": len(data["id"]), "some": None}
