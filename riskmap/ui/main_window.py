@@ -33,6 +33,7 @@ when a window is built (also after a language switch, which rebuilds the window)
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import pkgutil
@@ -176,6 +177,21 @@ def _warm_driver() -> None:
             pass
 
     threading.Thread(target=warm, name="riskmap-warm", daemon=True).start()
+
+
+_frozen = False
+
+
+def _freeze_startup() -> None:
+    """Once per process, as the first project is opened: the objects made so far (modules, classes, Qt's
+    wrappers, the window: about 146k, nearly none of them garbage) moved out of the cyclic collector's reach
+    (``gc.freeze``), so that its full passes look only at what came after. Opening the ×10 city made one such
+    pass over all of them in the middle of its read: 0.2–0.38 s (load 2–4; 0.18–0.22 s each at the window's
+    start), about nothing once frozen; the same pause no longer comes back in later work either."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.freeze()
 
 
 class _LayerTask(tasks.Task):
@@ -628,6 +644,7 @@ class MainWindow(QMainWindow):
         """
         from riskmap.store import Project
 
+        _freeze_startup()
         crs_choice = self.prefs.map_crs()
         target = str(path)
 
