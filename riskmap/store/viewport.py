@@ -880,9 +880,11 @@ def read_points_quick(project, layer_def, *, field: str | None = "style", epsg: 
         cap = (size - 4) // _RTREE_CELL
         if (count > cap).any():
             return None
-        # the cells of every leaf as records (no copy), the used ones copied out at once
-        cells = np.ndarray((len(node), cap), dtype=_RTREE_RECORD, buffer=node, offset=4, strides=(size, _RTREE_CELL))
-        cells = cells[np.arange(cap)[None, :] < count[:, None]]
+        # the cells of every leaf as opaque 24-byte items (no copy), the used ones copied out at once (a plain
+        # copy per item: 9-13 ms for 1M, against 24-36 ms as records with fields), then read as records
+        cells = np.ndarray((len(node), cap), dtype=f"V{_RTREE_CELL}", buffer=node, offset=4,
+                           strides=(size, _RTREE_CELL))
+        cells = cells[np.arange(cap)[None, :] < count[:, None]].view(_RTREE_RECORD)
         rid = cells["id"].astype(np.int64)
         mx = cells["minx"].astype(np.float64)
         mx += cells["maxx"]
