@@ -299,6 +299,7 @@ class LazyPrepared:
         self._shapes: dict | None = None
         self._bands: OrderedDict = OrderedDict()  # the whole layer decimated per band, or aggregated per cell size
         self._part_bands: OrderedDict = OrderedDict()  # parts decimated for partial views, per band (_band_parts)
+        self._exact = None  # (shapes, the whole layer exact): exact_layer
         self._counts: np.ndarray | None = None
         self._sql: np.ndarray | None = None  # counts by one GROUP BY, before the arrays are read
         self._views: OrderedDict = OrderedDict()
@@ -337,6 +338,7 @@ class LazyPrepared:
             self._shapes = None
             self._bands.clear()
             self._part_bands.clear()
+            self._exact = None
             self._counts = None
             self._sql = None
             self._views.clear()
@@ -854,6 +856,8 @@ class LazyPrepared:
         feats = self.visible_rows(settings.extent, self._margin(settings))
         n_all = len(sh["id"])
         tol = self._tolerance(settings)
+        if tol is None and 2 * len(feats) >= n_all:
+            return self.exact_layer()
         if 2 * len(feats) >= n_all:
             with self._lock:
                 hit = self._bands.get(tol)
@@ -903,6 +907,9 @@ class LazyPrepared:
         prep.offsets = offsets
         prep._normals = normals  # (PreparedLayer.normals() computes them when None)
         prep.lod_tolerance = tol  # drawn decimated: the painter's level-of-detail strokes
+        prep.large = True  # drawn as a large layer at every scale (the painter's generalised strokes)
+        if tol is None and not whole:  # the painter draws it from the whole layer's kept tiles
+            prep.exact_whole = self.exact_layer()
         prep.part_feature = pf
         prep.feature_parts = np.searchsorted(pf, np.arange(n + 1)).astype(np.int64)
         prep.part_bounds = pb
@@ -919,6 +926,22 @@ class LazyPrepared:
         prep.aggregated = False
         prep.z = self.z
         prep.version = self.version
+        return prep
+
+    def exact_layer(self) -> PreparedLayer:
+        """The whole layer, exact (every vertex), kept until :meth:`drop`: the view drawn at an exact scale, and
+        what a partial one is drawn from (``exact_whole``: the painter keeps map-space tiles of it)."""
+        sh = self._shape_data()
+        with self._lock:
+            kept = self._exact
+            if kept is not None and kept[0] is sh:
+                return kept[1]
+        prep = self._arrays_prepared(np.arange(len(sh["id"])), None)
+        with self._lock:
+            if self._shapes is sh:
+                if self._exact is not None and self._exact[0] is sh:  # another thread made it first
+                    return self._exact[1]
+                self._exact = (sh, prep)
         return prep
 
     def _band_parts(self, sh: dict, tol: float, parts: np.ndarray):

@@ -18,14 +18,20 @@ box tests and grouped by colour, so each colour is one or a few Qt calls:
   every angle (many times faster than Qt's antialiased wide pen); dashes and the rest use a real pen;
 - on images, solid strokes of many vertices mostly outside the view are first cut to it (long lines
   after a zoom);
-- generalised line width at a level of detail: a line layer drawn decimated (a LOD band, ``lod_tolerance``:
-  :mod:`riskmap.render.lazy`) on an image, with a solid stroke up to HAIRLINE_MAX_PX, is stroked as ONE
-  antialiased 1-px cosmetic line (0.35 mm at 96 dpi: 1 px instead of 1.32), as map-unit widths thin lines
-  when zoomed out in other GIS. A cosmetic pen ignores the painter's transform, so the band's paths are built
-  once in map units (per class, in chunks, relative to a local origin) and stroked at every scale and pan of
-  the band through the view's transform: no numpy and no path building per frame (×10 city's lifelines at a
-  new scale 0.11 s instead of 0.48 s, load 1.4). Exact drawings and vector devices (PDF, SVG) keep the real
-  width, and so does the legend. Large (or decimated) polygon layers mostly in view are filled and outlined
+- generalised line width of large layers (a product decision): a LARGE line layer (:func:`_large`: a level of
+  detail, a lazy layer's view, or LAYER_IMAGE_VERTICES vertices and more, the layers kept as images) on an
+  image, with a solid stroke up to HAIRLINE_MAX_PX, is stroked as ONE antialiased 1-px cosmetic line (0.35 mm
+  at 96 dpi: 1 px instead of 1.32) AT EVERY SCALE, so its width never flips between scales, as map-unit widths
+  thin lines in other GIS. A cosmetic pen ignores the painter's transform, so a decimated band's paths are
+  built once in map units (per class, in chunks, relative to a local origin) and stroked at every scale and pan
+  of the band through the view's transform: no numpy and no path building per frame (×10 city's lifelines at a
+  new scale 0.11 s instead of 0.48 s, load 1.4). At exact scales (every vertex) the whole layer's parts are kept
+  the same way per spatial tile (:class:`_MapTiles`: per class, binned by the centre of their bounds on a grid
+  of about TILE_VERTICES vertices a tile, a tile's box the union of its parts'), built on first touch, and a
+  view strokes only the tiles meeting it (:func:`_paint_tiled_hairlines`). Qt's cosmetic stroker inks segments
+  shorter than a pixel lighter (0.65–0.87 px): exact scales are where a layer's segments are long
+  (:func:`riskmap.render.lazy.band_of`). Print, PDF and SVG, export images at print dpi (no fast strokes), the
+  legend and small layers (a county's lifelines) keep the real width (offset passes on images). Large (or decimated) polygon layers mostly in view are filled and outlined
   from paths built once in map units too, per band of scales (fill rasterisation under a transform is exact;
   outlines up to 1 px are a cosmetic pen anyway): ×10 city's 50k grid cells 0.07 s instead of 0.11 s;
 - on the canvas, layers of LAYER_IMAGE_VERTICES or more are kept as images for the next frame: at small scales
@@ -774,8 +780,13 @@ def _paint_lines(ctx: _Ctx, layer: PreparedLayer, cancelled, only: np.ndarray | 
     width_mm = style.stroke_width_mm
     width_px = width_mm * ctx.ppmm
     if only is None and not halo and _draws_hairlines(ctx, layer, width_px):
-        if _near_frame(ctx, layer):
+        whole = _tile_source(layer)
+        if whole is None and _near_frame(ctx, layer):  # a level of detail: its band's paths
             return _paint_hairlines(ctx, layer, width_px, cancelled)
+        if whole is not None:  # drawn exactly: the whole layer's tiles meeting the view
+            n = _paint_tiled_hairlines(ctx, layer, whole, width_px, cancelled)
+            if n is not None:
+                return n
         width_px = min(width_px, 1.0)  # generalised all the same: one cosmetic pass
     parts = _visible_parts(ctx, layer, (width_px / 2 + 1) * ctx.res, only)
     if not len(parts):
@@ -836,15 +847,24 @@ def _gather(layer: PreparedLayer, parts: np.ndarray):
 # ------------------------------------------------------------------------------------------ LOD hairlines
 
 
-HAIRLINE_MAX_PX = 1.5  # decimated solid strokes up to this width draw as one 1-px cosmetic line on images
+HAIRLINE_MAX_PX = 1.5  # large layers' solid strokes up to this width draw as one 1-px cosmetic line on images
+
+
+def _large(layer) -> bool:
+    """Whether a layer is drawn as a large one (generalised strokes, map-space paths): a level of detail
+    (``lod_tolerance`` set: drawn decimated, :mod:`riskmap.render.lazy`), a lazy layer's view (``large``), or
+    LAYER_IMAGE_VERTICES vertices or more (the layers kept as images): the layers that get bands of detail."""
+    return (getattr(layer, "lod_tolerance", None) is not None or getattr(layer, "large", False)
+            or len(getattr(layer, "coords", ())) >= LAYER_IMAGE_VERTICES)
 
 
 def _draws_hairlines(ctx: _Ctx, layer, width_px: float) -> bool:
-    """Whether a layer's strokes are generalised to one pixel: a level of detail (``lod_tolerance`` set: drawn
-    decimated, :mod:`riskmap.render.lazy`), on an image, a solid stroke of at most HAIRLINE_MAX_PX. A line layer
-    within FAR_PX of the frame (Qt's rasteriser keeps small numbers) is then drawn from its map-space paths
-    (:func:`_paint_hairlines`), else from the frame's own paths, cut to it, with the same 1-px pen."""
-    if not ctx.raster or getattr(layer, "lod_tolerance", None) is None or not 0 < width_px <= HAIRLINE_MAX_PX:
+    """Whether a layer's strokes are generalised to one pixel: a large layer (:func:`_large`) on a screen image
+    (raster, at screen dpi: ``fast_strokes``), a solid stroke of at most HAIRLINE_MAX_PX, at every scale. A line layer is then drawn from map-space paths
+    through the view's transform: a level of detail's whole band (:func:`_paint_hairlines`, when within FAR_PX
+    of the frame: Qt's rasteriser keeps small numbers), an exact drawing's tiles meeting the view
+    (:func:`_paint_tiled_hairlines`); else from the frame's own paths, cut to it, with the same 1-px pen."""
+    if not (ctx.raster and ctx.fast_strokes) or not 0 < width_px <= HAIRLINE_MAX_PX or not _large(layer):
         return False
     return layer.layer_def.style.dash == "solid" and len(layer.coords) > 0
 
@@ -859,7 +879,8 @@ def _map_box(layer) -> tuple[float, float, float, float]:
 
 
 def hairline_pen(colour, width_px: float) -> QPen:
-    """The cosmetic pen of a decimated stroke: 1 px (or thinner, as the stroke), unaffected by the transform."""
+    """The cosmetic pen of a large layer's generalised stroke: 1 px (or thinner, as the stroke), unaffected by the
+    transform."""
     pen = make_pen(colour, min(width_px, 1.0))
     pen.setCosmetic(True)
     return pen
@@ -931,6 +952,166 @@ def _paint_hairlines(ctx: _Ctx, layer, width_px: float, cancelled) -> int:
             if not colour:
                 continue
             painter.setPen(hairline_pen(colour, width_px))
+            for path in paths:
+                if cancelled():
+                    break
+                painter.drawPath(path)
+    finally:
+        painter.restore()
+    return n
+
+
+# ------------------------------------------------------------------------------------------ map-space tiles
+
+
+TILE_VERTICES = 512  # vertices a map-space tile of one class holds on average (its side set from that)
+TILE_GRID_MAX = 256  # tiles across the layer's box at most, each way
+
+
+class _MapTiles:
+    """Items of one class (line parts, or polygon features) binned on a fixed grid over their box by the centre
+    of their bounds, each tile's map-space paths built on first touch (``build(items, cancelled)`` -> [paths],
+    or None when cancelled) and kept. A tile's box is the union of its items' bounds, so every item meeting a
+    view is in a tile whose box meets it: a view draws only those tiles (a 10× zoom about 1/100 of the layer)."""
+
+    def __init__(self, items: np.ndarray, bounds: np.ndarray, n_vertices: int, build):
+        self.build = build
+        self.lock = threading.Lock()
+        ok = np.isfinite(bounds[:, 0])
+        items, b = items[ok], bounds[ok]
+        self.box = np.zeros((0, 4))
+        self.members, self.starts, self.paths = items, np.zeros(1, dtype=np.int64), []
+        if not len(b):
+            return
+        x0, y0, x1, y1 = float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max())
+        w, h = max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
+        side = max(math.sqrt(w * h * TILE_VERTICES / max(n_vertices, 1)), w / TILE_GRID_MAX, h / TILE_GRID_MAX)
+        nx, ny = min(int(w / side) + 1, TILE_GRID_MAX), min(int(h / side) + 1, TILE_GRID_MAX)
+        i = np.clip(((b[:, 0] + b[:, 2]) / 2 - x0) / w * nx, 0, nx - 1).astype(np.int64)
+        j = np.clip(((b[:, 1] + b[:, 3]) / 2 - y0) / h * ny, 0, ny - 1).astype(np.int64)
+        cell = j * nx + i
+        order = np.argsort(cell, kind="stable")  # the items of a tile in their own order
+        cell = cell[order]
+        first = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
+        self.members = items[order]
+        self.starts = np.append(first, len(order)).astype(np.int64)
+        sb = b[order]
+        self.box = np.column_stack([np.minimum.reduceat(sb[:, 0], first), np.minimum.reduceat(sb[:, 1], first),
+                                    np.maximum.reduceat(sb[:, 2], first), np.maximum.reduceat(sb[:, 3], first)])
+        self.paths = [None] * len(first)
+
+    def meeting(self, extent, margin: float) -> np.ndarray:
+        """The tiles whose box meets ``extent`` widened by ``margin``."""
+        from riskmap.render.prepared import bounds_touch
+
+        return np.flatnonzero(bounds_touch(self.box, extent, margin))
+
+    def paths_of(self, tiles: np.ndarray, cancelled) -> list | None:
+        """The paths of ``tiles`` (built now where not yet), one list; None when cancelled."""
+        out = []
+        for t in tiles.tolist():
+            got = self.paths[t]
+            if got is None:
+                got = self.build(self.members[self.starts[t]:self.starts[t + 1]], cancelled)
+                if got is None:
+                    return None
+                with self.lock:  # another render thread may have built it too: one is kept
+                    if self.paths[t] is None:
+                        self.paths[t] = got
+                    got = self.paths[t]
+            out.extend(got)
+        return out
+
+
+def _class_tiles(whole, key: str, item_class: np.ndarray, bounds: np.ndarray, vertices: np.ndarray,
+                 build) -> dict:
+    """``{class: _MapTiles}`` of a whole layer's items (``item_class``, ``bounds`` and ``vertices`` per item),
+    kept on the layer under ``key`` while its coordinates and classes are the same; ``build(items, cancelled)``
+    makes a tile's paths."""
+    kept = whole.__dict__.get(key)
+    if kept is not None and kept[0] is whole.coords and kept[1] is whole.cls:
+        return kept[2]
+    out = {}
+    order = np.argsort(item_class, kind="stable")
+    cls = item_class[order]
+    cut = np.flatnonzero(np.r_[True, cls[1:] != cls[:-1], True])
+    for a, b in zip(cut[:-1].tolist(), cut[1:].tolist()):
+        items = order[a:b]
+        out[int(cls[a])] = _MapTiles(items, bounds[items], int(vertices[items].sum()), build)
+    whole.__dict__[key] = (whole.coords, whole.cls, out)
+    return out
+
+
+def _tiles_far(ctx: _Ctx, boxes: list) -> bool:
+    """Whether tile boxes reach more than FAR_PX beyond the frame (Qt's rasteriser keeps small numbers)."""
+    boxes = [b for b in boxes if len(b)]
+    if not boxes:
+        return False
+    b = np.concatenate(boxes)
+    (px0, py0), (px1, py1) = ctx.settings.map_to_pixel(
+        np.array([[b[:, 0].min(), b[:, 3].max()], [b[:, 2].max(), b[:, 1].min()]]))
+    return px0 < -FAR_PX or py0 < -FAR_PX or px1 > ctx.w + FAR_PX or py1 > ctx.h + FAR_PX
+
+
+def _tile_source(layer):
+    """The whole layer whose kept tiles draw ``layer`` at an exact scale: a lazy layer's view takes the lazy
+    layer's exact whole (``exact_whole``, :meth:`riskmap.render.lazy.LazyPrepared.exact_layer`), an eager layer
+    is its own; None for a level of detail (drawn from its band's paths)."""
+    if getattr(layer, "lod_tolerance", None) is not None:
+        return None
+    whole = getattr(layer, "exact_whole", None)
+    return layer if whole is None else whole
+
+
+def _line_tiles(whole) -> tuple:
+    """A whole line layer's parts as map-space paths relative to a local origin, per class in tiles
+    (:class:`_MapTiles`, chunks of PATH_CHUNK_VERTICES): ``(origin, {class: tiles})``, kept on the layer."""
+    x0, y0, _, _ = _map_box(whole)
+    origin = (float(np.floor(x0)), float(np.floor(y0)))
+    o = np.array(origin)
+
+    def build(parts, cancelled):
+        coords, offs, _ = _gather(whole, parts)
+        rel = coords - o
+        types = polyline_types(offs)
+        paths = []
+        for s, e in _vertex_chunks(offs, PATH_CHUNK_VERTICES):
+            if cancelled():
+                return None
+            paths.append(make_path(rel[s:e], types[s:e]))
+        return paths
+
+    tiles = _class_tiles(whole, "_line_tiles", whole.cls[whole.part_feature], whole.part_bounds,
+                         np.diff(whole.offsets), build)
+    return origin, tiles
+
+
+def _paint_tiled_hairlines(ctx: _Ctx, layer, whole, width_px: float, cancelled) -> int | None:
+    """A large line layer drawn exactly (every vertex), its stroke generalised to one antialiased 1-px cosmetic
+    line as at its levels of detail: the tiles of the whole layer (:func:`_line_tiles`) meeting the view, their
+    paths built once in map units and stroked through the view's transform, class by class. Returns the
+    features drawn (of ``layer``, as the frame's own drawing counts them), or None when the tiles reach beyond
+    FAR_PX of the frame (drawn from the frame's own paths then)."""
+    margin = (width_px / 2 + 1) * ctx.res
+    origin, tiles = _line_tiles(whole)
+    classes = [c for c in whole.class_order if c in tiles and whole.stroke_colours[c]]
+    meet = {c: tiles[c].meeting(ctx.settings.extent, margin) for c in classes}
+    if _tiles_far(ctx, [tiles[c].box[meet[c]] for c in classes]):
+        return None
+    parts = _visible_parts(ctx, layer, margin)
+    n = _distinct(layer.part_feature[parts], layer.n)
+    if not n:
+        return 0
+    painter = ctx.painter
+    painter.save()
+    try:
+        painter.setTransform(map_transform(ctx.settings, origin), True)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for c in classes:
+            paths = tiles[c].paths_of(meet[c], cancelled)
+            if paths is None:
+                break
+            painter.setPen(hairline_pen(whole.stroke_colours[c], width_px))
             for path in paths:
                 if cancelled():
                     break

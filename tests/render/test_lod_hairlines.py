@@ -1,6 +1,6 @@
-"""Level-of-detail strokes: a decimated line layer on an image is stroked as one antialiased 1-px cosmetic line
-from paths built once in map units (painter ``_paint_hairlines``); exact drawings and vector devices keep the
-real width."""
+"""Generalised strokes: a large line layer on an image is stroked as one antialiased 1-px cosmetic line at every
+scale, a decimated band from paths built once in map units (painter ``_paint_hairlines``); small layers' exact
+drawings and vector devices keep the real width."""
 
 import re
 import zlib
@@ -22,11 +22,11 @@ from riskmap.render._bulk import make_path, polyline_types
 EPSG = 4544
 
 
-def _lines(n=60, seed=5):
+def _lines(n=60, seed=5, straight=3000):
     """Random walks of many short steps (decimated away at small scales), several classes, and a straight
-    horizontal line of dense vertices (id 0)."""
+    horizontal line of ``straight`` vertices (id 0)."""
     rng = np.random.default_rng(seed)
-    geoms = [shapely.LineString(np.column_stack([np.linspace(1_000, 59_000, 3000), np.full(3000, 20_037.0)]))]
+    geoms = [shapely.LineString(np.column_stack([np.linspace(1_000, 59_000, straight), np.full(straight, 20_037.0)]))]
     for _ in range(n):
         start = rng.uniform(0, 60_000, 2)
         geoms.append(shapely.LineString(start + np.cumsum(rng.normal(0, 40.0, (400, 2)), axis=0)))
@@ -112,7 +112,7 @@ def _ink_across(pixels, x_range, y):
     return float(np.median(cols))
 
 
-def test_exact_drawing_keeps_the_real_width_and_the_level_of_detail_is_one_pixel(app, monkeypatch):
+def test_a_small_layer_keeps_the_real_width_and_a_large_one_is_one_pixel(app, monkeypatch):
     prep = _lines(n=20)
     view = MapSettings((0, 0, 60_000, 40_000), 480, 320, crs_epsg=EPSG)
     width = prep.layer_def.style.stroke_width_mm * view.px_per_mm()
@@ -129,6 +129,16 @@ def test_exact_drawing_keeps_the_real_width_and_the_level_of_detail_is_one_pixel
     real, hair = _ink_across(exact, x_range, y), _ink_across(lod, x_range, y)
     # the exact drawing's offset passes ink a 1.32-px stroke as 1.18–1.2 px on a horizontal line at this phase
     assert abs(real - width) < 0.16 and abs(hair - 1.0) < 0.05 and real - hair > 0.12, (real, hair, width)
+    # a large layer (as many vertices as the layers kept as images) is one pixel at its exact scales too: there
+    # its segments are longer than a pixel (Qt's cosmetic stroker inks sub-pixel segments lighter)
+    monkeypatch.setattr(lazy, "LOD_VERTICES", 10 ** 9)
+    monkeypatch.setattr(painter_module, "LAYER_IMAGE_VERTICES", 1000)
+    coarse = _lines(n=20, straight=200)  # 296 m steps: 2.4 px
+    assert lazy.simplified_for_view(coarse, view) is coarse
+    large = _ink_across(_rendered(view, [coarse]), x_range, y)
+    monkeypatch.setattr(painter_module, "LAYER_IMAGE_VERTICES", 10 ** 9)
+    small = _ink_across(_rendered(view, [coarse]), x_range, y)
+    assert abs(large - 1.0) < 0.05 and abs(small - width) < 0.16, (large, small)
 
 
 HAIRLINE_MAX = painter_module.HAIRLINE_MAX_PX
