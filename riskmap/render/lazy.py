@@ -271,6 +271,7 @@ class LazyPrepared:
     lazy = True
     approximate = False  # points placed from the R-tree for a first frame (load_quick), replaced by exact ones
     stamp_hint = None  # a future of the layer's points_stamp asked before the arrays are read (taken once)
+    first_hint = None  # a future of read_points_first started before the layer was made (taken once)
 
     def __init__(self, project, layer_def, crs_epsg: int, row_count: int, *, where=None, cache_dir=None):
         self.project = project
@@ -444,7 +445,13 @@ class LazyPrepared:
 
                 stamp = None
                 first = None
-                if self.where is None and self.cache_dir is not None:  # kept in the map's CRS
+                hint, self.first_hint = self.first_hint, None
+                if hint is not None and self.where is None:  # read_points_first of this layer, started earlier
+                    try:
+                        first = hint.result()
+                    except Exception:  # noqa: BLE001 (read again below, and reported from there)
+                        first = None
+                if first is None and self.where is None and self.cache_dir is not None:  # kept in the map's CRS
                     # PostGIS, nothing of the layer kept yet: the stamp comes with the arrays (one statement)
                     first = read_points_first(self.project, self.layer_def, self.cache_dir, epsg=self.crs_epsg)
                 if first is not None:

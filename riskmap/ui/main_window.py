@@ -147,6 +147,50 @@ def _read_points_early(project, epsg: int, defs: dict, sizes: dict, stamps: dict
         pool.shutdown(wait=False)
 
 
+EARLY_READ_MARGIN = 2  # _start_points: tables the planner estimates at this many times LAZY_ROWS or more
+
+
+def _start_points(project, epsg: int, catalogue: dict) -> dict:
+    """PostgreSQL, a first session (the user's cache holds nothing of the layer): the exact arrays of each
+    large point layer (a city's 1M enterprises: read_points_first, with their stamp) asked of the server as
+    soon as the project is open, on a thread of their own, before the layers are counted (×10 city: the count
+    of 1M rows and the large layer's empty frame no longer come before the read). Taken for the layers whose
+    table the planner estimates (riskmap.store.viewport.estimated_rows, no scan) at :data:`EARLY_READ_MARGIN`
+    times LAZY_ROWS or more, far enough above it to be read by view; such a layer is not counted apart: its
+    row count is the arrays'. {id: (future, estimated rows)}; {} for a GeoPackage."""
+    if project.dialect != "postgresql":
+        return {}
+    from riskmap.store.viewport import LAZY_ROWS, estimated_rows, points_family, read_points_first
+    from riskmap.ui.workspace import lod_cache
+
+    cache = lod_cache()
+    guess = estimated_rows(project, [d for d in catalogue.values() if d.geometry == "point"])
+    big = {k: n for k, n in guess.items() if n is not None and n >= EARLY_READ_MARGIN * LAZY_ROWS
+           and not points_family(project, catalogue[k], cache, epsg=epsg)}
+    if not big:
+        return {}
+    pool = futures.ThreadPoolExecutor(max_workers=len(big), thread_name_prefix="riskmap-points-read")
+    try:
+        return {k: (pool.submit(read_points_first, project, catalogue[k], cache, epsg=epsg), n)
+                for k, n in big.items()}
+    finally:
+        pool.shutdown(wait=False)
+
+
+def _load_started(project, epsg: int, defs: dict, started: dict) -> dict:
+    """The layers of :func:`_start_points` made on a thread of their own while their arrays are read (their
+    empty frames asked meanwhile), each taking its arrays when they come. {id: future of load_layer}."""
+    if not started:
+        return {}
+    from riskmap.ui.workspace import load_layer
+
+    pool = futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskmap-points")
+    try:
+        return {k: pool.submit(load_layer, project, defs[k], epsg, n, first=f) for k, (f, n) in started.items()}
+    finally:
+        pool.shutdown(wait=False)
+
+
 _warmed = False
 
 
@@ -651,10 +695,13 @@ class MainWindow(QMainWindow):
         def work(progress, cancelled):
             progress(0.0, tr("正在读取项目"))
             project = Project.open(target, readonly=readonly)
+            started = {}
             try:
                 epsg = map_epsg_for(project, crs_choice)
                 catalogue = project_catalogue(project)
-                sizes = layer_sizes(project, catalogue.values())
+                started = _start_points(project, epsg, catalogue)  # PostgreSQL, a first session: 1M points
+                sizes = layer_sizes(project, [d for k, d in catalogue.items() if k not in started])
+                sizes.update({k: n for k, (_f, n) in started.items()})  # estimates: counted by their read
                 # small layers and the points read by view (compact arrays, quick from the user's cache) are in
                 # the first frame; large lines and polygons read by view (a city's lifelines and grid cells:
                 # millions of vertices, decimated for the view) follow like the other large layers
@@ -662,7 +709,9 @@ class MainWindow(QMainWindow):
                          if sizes[k] <= BIG_LAYER or (reads_by_view(d, sizes[k]) and d.geometry == "point")}
                 points = {k: d for k, d in small.items() if reads_by_view(d, sizes[k]) and d.geometry == "point"}
                 asked = _ask_server(project, points, epsg)
-                early = _read_points_early(project, epsg, points, sizes, asked.get("stamps"))
+                early = _load_started(project, epsg, points, {k: v for k, v in started.items() if k in points})
+                early.update(_read_points_early(project, epsg, {k: d for k, d in points.items() if k not in early},
+                                                sizes, asked.get("stamps")))
                 big = [d for k, d in catalogue.items() if k not in small]
                 try:
                     loaded = {layer.id: layer for layer in
@@ -683,6 +732,7 @@ class MainWindow(QMainWindow):
                 except Exception:  # noqa: BLE001 (asked again on the GUI thread, which reports it)
                     perms = None
             except BaseException:
+                futures.wait([f for f, _n in started.values()])  # the project is not closed under a read
                 project.close()
                 raise
             return project, epsg, [loaded[k] for k in catalogue], big, sizes, perms

@@ -342,7 +342,7 @@ def lazy_rows(project, layer_def: LayerDef) -> int | None:
 
 
 def load_layer(project, layer_def: LayerDef, epsg: int, rows: int | None = None, *, quick: bool = False,
-               stamp=None) -> MapLayer:
+               stamp=None, first=None) -> MapLayer:
     """Read, project and prepare one layer; off the GUI thread it first lets a map frame finish. A layer of
     more than LAZY_ROWS rows becomes a :class:`LazyMapLayer` (off the GUI thread its compact arrays are read
     here, so that its first frame does not wait for them). ``rows``: its row count when the caller has just
@@ -350,7 +350,9 @@ def load_layer(project, layer_def: LayerDef, epsg: int, rows: int | None = None,
     ``quick``: a large point layer whose exact arrays the user's cache does not hold is placed from the spatial
     index (LazyPrepared.load_quick: within a metre, for a first frame; its ``prepared.approximate`` is True and
     the caller loads it again exactly). ``stamp``: a future of the layer's points_stamp asked before (see
-    LazyPrepared.stamp_hint)."""
+    LazyPrepared.stamp_hint). ``first``: a future of the layer's read_points_first started before (see
+    LazyPrepared.first_hint; ``rows`` may then be the planner's estimate: the layer's row count is the arrays'
+    once they are read)."""
     wait_for_map()
     if rows is None or layer_def.geometry == RASTER or not hasattr(project, "engine"):
         rows = lazy_rows(project, layer_def)
@@ -359,8 +361,10 @@ def load_layer(project, layer_def: LayerDef, epsg: int, rows: int | None = None,
     if rows is not None:
         layer = LazyMapLayer(project, layer_def, epsg, rows)
         layer.prepared.stamp_hint = stamp
+        layer.prepared.first_hint = first
         if threading.current_thread() is not threading.main_thread() and not (quick and layer.prepared.load_quick()):
             layer.prepared.load()
+            layer.row_count = int(layer.prepared.row_count)  # the rows read (exact)
         return layer
     if layer_def.geometry == RASTER:
         from riskmap.render.plans import project_fetch, read_plans

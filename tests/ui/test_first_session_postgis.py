@@ -102,3 +102,61 @@ def test_first_session_makes_the_stand_ins_while_the_points_are_read(app, qtbot,
     finally:
         w.close()
         w.deleteLater()
+
+
+def test_first_session_asks_for_the_points_before_counting_the_layers(app, qtbot, prefs, tmp_path, monkeypatch,
+                                                                        pg_server):
+    """A point layer whose table the planner estimates at EARLY_READ_MARGIN times LAZY_ROWS or more is read as
+    soon as the project is open, before the layers are counted, and is not counted apart: its row count is
+    the rows read, exact even when the estimate is far off (a table not analysed since rows were deleted)."""
+    import riskmap.store.viewport as viewport
+    import riskmap.ui.main_window as main_window
+    import riskmap.ui.workspace as workspace
+    from riskmap.store.sync import push
+
+    monkeypatch.setattr(viewport, "LAZY_ROWS", 2000)  # 6,000 enterprises: 3 times LAZY_ROWS
+    rows = make_project(tmp_path / "big.gpkg")
+    url = pg_server.create_database("early_points")
+    push(tmp_path / "big.gpkg", url)  # analyses what it writes: the planner's estimate is the row count
+    monkeypatch.setattr(workspace, "lod_cache", lambda: tmp_path / "lod")
+    events = []
+    real_first, real_sizes, real_guess = viewport.read_points_first, main_window.layer_sizes, viewport.estimated_rows
+
+    def first(project, layer_def, *a, **k):
+        events.append(("read", layer_def.id, threading.current_thread().name))
+        return real_first(project, layer_def, *a, **k)
+
+    def sizes(project, defs):
+        defs = list(defs)
+        events.append(("count", sorted(d.id for d in defs), threading.current_thread().name))
+        return real_sizes(project, defs)
+
+    guessed = []
+
+    def guess(project, defs):
+        got = real_guess(project, defs)
+        guessed.append(dict(got))
+        return {k: (10 * n if k == "enterprises" and n is not None else n) for k, n in got.items()}  # far off
+
+    monkeypatch.setattr(viewport, "read_points_first", first)
+    monkeypatch.setattr(main_window, "layer_sizes", sizes)
+    monkeypatch.setattr(viewport, "estimated_rows", guess)
+    w = open_window(qtbot, prefs, url)
+    try:
+        assert guessed and guessed[0]["enterprises"] == len(rows)  # pushed and analysed: the estimate is exact
+        reads = [e for e in events if e[0] == "read" and e[1] == "enterprises"]
+        assert len(reads) == 1 and reads[0][2].startswith("riskmap-points")
+        assert events.index(reads[0]) < next(i for i, e in enumerate(events) if e[0] == "count")  # asked first
+        assert all("enterprises" not in e[1] for e in events if e[0] == "count")  # never counted apart
+        layer = w.workspace.layer("enterprises")
+        assert layer.lazy and layer.row_count == len(rows) == layer.prepared.row_count  # not the estimate
+        assert layer.shown_count() == len(rows)
+        pts = layer.prepared._points
+        assert pts["id"].tolist() == rows["id"].tolist()
+        classes = [c.key for c in layer.prepared.classes]
+        want = hand_levels(rows)
+        assert layer.prepared.counts() == dict(zip(classes, [want[1], want[2], want[3], want[4], want[None]]))
+        assert pts["stamp"] == viewport.points_stamp(w.project, layer.layer_def)
+    finally:
+        w.close()
+        w.deleteLater()
