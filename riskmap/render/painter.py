@@ -970,35 +970,15 @@ TILE_GRID_MAX = 256  # tiles across the layer's box at most, each way
 
 class _MapTiles:
     """Items of one class (line parts, or polygon features) binned on a fixed grid over their box by the centre
-    of their bounds, each tile's map-space paths built on first touch (``build(items, cancelled)`` -> [paths],
-    or None when cancelled) and kept. A tile's box is the union of its items' bounds, so every item meeting a
-    view is in a tile whose box meets it: a view draws only those tiles (a 10× zoom about 1/100 of the layer)."""
+    of their bounds (:func:`_class_tiles`), each tile's map-space paths built on first touch
+    (``build(items, cancelled)`` -> [paths], or None when cancelled) and kept. A tile's box is the union of its
+    items' bounds, so every item meeting a view is in a tile whose box meets it: a view draws only those tiles
+    (a 10× zoom about 1/100 of the layer)."""
 
-    def __init__(self, items: np.ndarray, bounds: np.ndarray, n_vertices: int, build):
-        self.build = build
+    def __init__(self, members: np.ndarray, starts: np.ndarray, box: np.ndarray, build):
+        self.members, self.starts, self.box, self.build = members, starts, box, build
+        self.paths = [None] * len(box)
         self.lock = threading.Lock()
-        ok = np.isfinite(bounds[:, 0])
-        items, b = items[ok], bounds[ok]
-        self.box = np.zeros((0, 4))
-        self.members, self.starts, self.paths = items, np.zeros(1, dtype=np.int64), []
-        if not len(b):
-            return
-        x0, y0, x1, y1 = float(b[:, 0].min()), float(b[:, 1].min()), float(b[:, 2].max()), float(b[:, 3].max())
-        w, h = max(x1 - x0, 1e-9), max(y1 - y0, 1e-9)
-        side = max(math.sqrt(w * h * TILE_VERTICES / max(n_vertices, 1)), w / TILE_GRID_MAX, h / TILE_GRID_MAX)
-        nx, ny = min(int(w / side) + 1, TILE_GRID_MAX), min(int(h / side) + 1, TILE_GRID_MAX)
-        i = np.clip(((b[:, 0] + b[:, 2]) / 2 - x0) / w * nx, 0, nx - 1).astype(np.int64)
-        j = np.clip(((b[:, 1] + b[:, 3]) / 2 - y0) / h * ny, 0, ny - 1).astype(np.int64)
-        cell = j * nx + i
-        order = np.argsort(cell, kind="stable")  # the items of a tile in their own order
-        cell = cell[order]
-        first = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
-        self.members = items[order]
-        self.starts = np.append(first, len(order)).astype(np.int64)
-        sb = b[order]
-        self.box = np.column_stack([np.minimum.reduceat(sb[:, 0], first), np.minimum.reduceat(sb[:, 1], first),
-                                    np.maximum.reduceat(sb[:, 2], first), np.maximum.reduceat(sb[:, 3], first)])
-        self.paths = [None] * len(first)
 
     def meeting(self, extent, margin: float) -> np.ndarray:
         """The tiles whose box meets ``extent`` widened by ``margin``."""
@@ -1027,17 +1007,44 @@ def _class_tiles(whole, key: str, item_class: np.ndarray, bounds: np.ndarray, ve
                  build) -> dict:
     """``{class: _MapTiles}`` of a whole layer's items (``item_class``, ``bounds`` and ``vertices`` per item),
     kept on the layer under ``key`` while its coordinates and classes are the same; ``build(items, cancelled)``
-    makes a tile's paths."""
+    makes a tile's paths. Each class's grid covers its items' box with tiles of about TILE_VERTICES vertices
+    (at most TILE_GRID_MAX a side); all the items are sorted once, by class, tile and their own order."""
     kept = whole.__dict__.get(key)
     if kept is not None and kept[0] is whole.coords and kept[1] is whole.cls:
         return kept[2]
+    ok = np.flatnonzero(np.isfinite(bounds[:, 0]))
+    b, cls = bounds[ok], item_class[ok].astype(np.int64)
     out = {}
-    order = np.argsort(item_class, kind="stable")
-    cls = item_class[order]
-    cut = np.flatnonzero(np.r_[True, cls[1:] != cls[:-1], True])
-    for a, b in zip(cut[:-1].tolist(), cut[1:].tolist()):
-        items = order[a:b]
-        out[int(cls[a])] = _MapTiles(items, bounds[items], int(vertices[items].sum()), build)
+    if len(ok):
+        n_cls = int(cls.max()) + 1
+        lo_x = np.full(n_cls, np.inf)
+        lo_y, hi_x, hi_y = lo_x.copy(), np.full(n_cls, -np.inf), np.full(n_cls, -np.inf)
+        np.minimum.at(lo_x, cls, b[:, 0])
+        np.minimum.at(lo_y, cls, b[:, 1])
+        np.maximum.at(hi_x, cls, b[:, 2])
+        np.maximum.at(hi_y, cls, b[:, 3])
+        w, h = np.maximum(hi_x - lo_x, 1e-9), np.maximum(hi_y - lo_y, 1e-9)
+        n_vertices = np.bincount(cls, weights=vertices[ok], minlength=n_cls)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            side = np.maximum(np.sqrt(w * h * TILE_VERTICES / np.maximum(n_vertices, 1)),
+                              np.maximum(w, h) / TILE_GRID_MAX)
+            nx = np.where(np.isfinite(w), np.minimum(w / side, TILE_GRID_MAX - 1), 0).astype(np.int64) + 1
+            ny = np.where(np.isfinite(h), np.minimum(h / side, TILE_GRID_MAX - 1), 0).astype(np.int64) + 1
+        c_x, c_y = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+        i = np.clip(((c_x - lo_x[cls]) / w[cls] * nx[cls]).astype(np.int64), 0, nx[cls] - 1)
+        j = np.clip(((c_y - lo_y[cls]) / h[cls] * ny[cls]).astype(np.int64), 0, ny[cls] - 1)
+        cell = (cls * TILE_GRID_MAX + j) * TILE_GRID_MAX + i  # a class's tiles together, then row by row
+        order = np.argsort(cell, kind="stable")  # the items of a tile in their own order
+        cell, members, sb = cell[order], ok[order], b[order]
+        first = np.flatnonzero(np.r_[True, cell[1:] != cell[:-1]])
+        box = np.column_stack([np.minimum.reduceat(sb[:, 0], first), np.minimum.reduceat(sb[:, 1], first),
+                               np.maximum.reduceat(sb[:, 2], first), np.maximum.reduceat(sb[:, 3], first)])
+        tile_cls = cell[first] // (TILE_GRID_MAX * TILE_GRID_MAX)
+        cuts = np.flatnonzero(np.r_[True, tile_cls[1:] != tile_cls[:-1], True])
+        ends = np.append(first, len(order))
+        for a, z in zip(cuts[:-1].tolist(), cuts[1:].tolist()):  # one class: tiles a..z
+            lo, hi = int(ends[a]), int(ends[z])
+            out[int(tile_cls[a])] = _MapTiles(members[lo:hi], ends[a:z + 1] - lo, box[a:z], build)
     whole.__dict__[key] = (whole.coords, whole.cls, out)
     return out
 
@@ -1066,8 +1073,8 @@ def _tile_source(layer):
 def _line_tiles(whole) -> tuple:
     """A whole line layer's parts as map-space paths relative to a local origin, per class in tiles
     (:class:`_MapTiles`, chunks of PATH_CHUNK_VERTICES): ``(origin, {class: tiles})``, kept on the layer."""
-    x0, y0, _, _ = _map_box(whole)
-    origin = (float(np.floor(x0)), float(np.floor(y0)))
+    pb = whole.part_bounds  # (the coordinates' box: min and max of the parts', without a pass over them)
+    origin = (float(np.floor(np.nanmin(pb[:, 0]))), float(np.floor(np.nanmin(pb[:, 1])))) if len(pb) else (0.0, 0.0)
     o = np.array(origin)
 
     def build(parts, cancelled):
