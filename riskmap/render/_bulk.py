@@ -57,14 +57,10 @@ def parts_path(xy: np.ndarray, offsets: np.ndarray, fill_rule=Qt.FillRule.Windin
 
 def fragments(centres: np.ndarray, width: float, height: float) -> np.ndarray:
     """A (n, 10) float64 array laid out as QPainter::PixmapFragment (x, y = target centre)."""
-    n = len(centres)
-    f = np.zeros((n, 10), dtype=np.float64)
+    # x, y, sourceLeft, sourceTop, width, height, scaleX, scaleY, rotation, opacity: one row repeated, then the
+    # centres written in (half the time of zeros filled column by column: 37k in 0.3 ms)
+    f = np.tile(np.array([0.0, 0.0, 0.0, 0.0, width, height, 1.0, 1.0, 0.0, 1.0]), (len(centres), 1))
     f[:, 0:2] = centres
-    f[:, 4] = width
-    f[:, 5] = height
-    f[:, 6] = 1.0  # scaleX
-    f[:, 7] = 1.0  # scaleY
-    f[:, 9] = 1.0  # opacity
     return f
 
 

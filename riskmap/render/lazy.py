@@ -1108,7 +1108,9 @@ def _parts_of(coords: np.ndarray, offsets: np.ndarray, parts: np.ndarray):
     lengths = offsets[parts + 1] - offsets[parts]
     new = np.zeros(len(parts) + 1, dtype=np.int64)
     np.cumsum(lengths, out=new[1:])
-    return coords[_runs(offsets[parts], lengths)], new
+    # np.take along the rows: a quarter of the time of indexing them (a 10× view's 115k lifeline vertices 0.3 ms
+    # instead of 1.3 ms)
+    return np.take(coords, _runs(offsets[parts], lengths), axis=0), new
 
 
 def polygons_of(coords: np.ndarray, offsets: np.ndarray, part_feature: np.ndarray, feats: np.ndarray) -> np.ndarray:
