@@ -53,6 +53,7 @@ points the first one read: towns 0.74–0.97 s, counties 0.75–0.97 s (2.4–2.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -479,26 +480,71 @@ def place_points(conn, lon, lat) -> PointPlaces:
 
 # ---------------------------------------------------------------- levelling, through the caller's transaction
 
-def _write(conn, results: list[ZoneResult], dec, zone_ids, ent_ids, ent_levels, *, unit: str | None = None,
-           cfg: RuleSettings | None = None) -> None:
-    """Hand zone levels and decisions to the store. With ``unit`` (a run from scratch) the unit's zones and
-    decisions end up as computed — only the zones and the decisions of zones that differ are written — and the
-    run's settings are kept; else the levels and decisions of ``results``' zones are written."""
-    if unit is None:
-        zstore.write_levels(conn, [r.id for r in results], [r.level for r in results], [r.rule for r in results],
-                            [r.reason for r in results])
-    else:  # a whole unit: only the zones whose level, rule or reason changed
-        zstore.write_changed_levels(conn, UNIT_KINDS[unit], [r.id for r in results], [r.level for r in results],
-                                    [r.rule for r in results], [r.reason for r in results])
+def _decision_rows(dec, zone_ids, ent_ids, ent_levels) -> dict:
+    """The zone_decisions columns of :func:`_decisions`' rows (indices made ids)."""
     dz, de, drule, dnote = dec
-    rows = {"zone_id": np.asarray(zone_ids, dtype=np.int64)[dz], "rule": drule,
+    return {"zone_id": np.asarray(zone_ids, dtype=np.int64)[dz], "rule": drule,
             "object_id": np.asarray(ent_ids, dtype=np.int64)[de],
             "object_level": np.asarray(ent_levels, dtype=np.int64)[de], "note": dnote}
+
+
+def _write_decisions(conn, rows: dict, zone_ids, unit: str | None) -> dict | None:
+    """The first half of the write, which needs no reason: with ``unit`` (a run from scratch) the unit's
+    decisions made those of ``rows`` (only zones whose decisions differ rewritten) and the unit's stored
+    levels read and returned (:func:`zstore.read_levels`, for :func:`_write_levels`); else the decisions of
+    ``zone_ids`` replaced by ``rows``."""
     if unit is None:
-        zstore.replace_decisions(conn, rows, zone_ids=[r.id for r in results])
-        return
+        zstore.replace_decisions(conn, rows, zone_ids=zone_ids)
+        return None
+    old = zstore.read_levels(conn, UNIT_KINDS[unit])
     zstore.update_decisions(conn, rows, UNIT_KINDS[unit])
+    return old
+
+
+def _write_levels(conn, results: list[ZoneResult], *, unit: str | None, cfg: RuleSettings, old: dict | None) -> None:
+    """The second half: the zones' levels, rules and reasons — with ``unit``, only those that differ from
+    ``old`` — and the unit's settings kept."""
+    ids, levels = [r.id for r in results], [r.level for r in results]
+    rules, reasons = [r.rule for r in results], [r.reason for r in results]
+    if unit is None:
+        zstore.write_levels(conn, ids, levels, rules, reasons)
+        return
+    zstore.write_changed_levels(conn, UNIT_KINDS[unit], ids, levels, rules, reasons, old=old)
     zstore.save_settings(conn, unit, {"unit": unit, **cfg.as_dict()})
+
+
+class _Beside:
+    """``fn()`` run on a thread of its own while the caller goes on (:meth:`result` waits and returns or
+    raises what it did); ``run=False``: nothing run, result None. The caller must not use the connection
+    ``fn`` uses until :meth:`result` returned; leaving the ``with`` block waits in any case."""
+
+    def __init__(self, fn, run: bool = True):
+        self._fn, self._out, self._exc = fn, None, None
+        self._thread = threading.Thread(target=self._run, name="riskmap-zoning-write", daemon=True) if run else None
+
+    def _run(self):
+        try:
+            self._out = self._fn()
+        except BaseException as exc:  # handed to the caller
+            self._exc = exc
+
+    def __enter__(self):
+        if self._thread is not None:
+            self._thread.start()
+        return self
+
+    def result(self):
+        if self._thread is not None:
+            self._thread.join()
+        if self._exc is not None:
+            exc, self._exc = self._exc, None
+            raise exc
+        return self._out
+
+    def __exit__(self, *exc):
+        if self._thread is not None:
+            self._thread.join()
+        return False
 
 
 def _levels_array(values) -> np.ndarray:
@@ -562,15 +608,19 @@ def _level_zones(conn, zrows: list[tuple], zone_geoms, ents: dict, cfg: RuleSett
     c = compute(zone_geoms, np.column_stack([ents["x"], ents["y"]]), ent_levels, cfg, divisor, ent_zone, given)
     mark(time.perf_counter())
     top = np.unique(ent_ids[_top_enterprises(c, MAX_LISTED)[1]])
-    results = _zone_results(c, cfg, zone_ids, zone_names, _columns(zrows, 2), ent_ids, ent_levels,
-                            zstore.enterprise_names(conn, top.tolist()))
-    dec = _decisions(c, cfg)
-    mark(time.perf_counter())
+    name_of = zstore.enterprise_names(conn, top.tolist())
+    rows = _decision_rows(_decisions(c, cfg), zone_ids, ent_ids, ent_levels) if write else None
+    # the decisions (which need no reason) written on a thread through ``conn`` while the reasons are made
+    # here: the database works (PostgreSQL's COPY, SQLite's steps) while this thread formats text
+    with _Beside(lambda: _write_decisions(conn, rows, zone_ids.tolist(), unit), run=write) as side:
+        results = _zone_results(c, cfg, zone_ids, zone_names, _columns(zrows, 2), ent_ids, ent_levels, name_of)
+        mark(time.perf_counter())
+        if progress is not None:
+            progress(0.7, "写入")
+        old = side.result()
     check_cancel(cancel)
-    if progress is not None:
-        progress(0.7, "写入")
     if write:
-        _write(conn, results, dec, zone_ids, ent_ids, ent_levels, unit=unit, cfg=cfg)
+        _write_levels(conn, results, unit=unit, cfg=cfg, old=old)
     mark(time.perf_counter())
     return results
 

@@ -314,14 +314,22 @@ def write_levels(conn, zone_ids, levels, rules, reasons) -> int:
                                        "level_reason": list(reasons), "level_updated_at": utcnow()})
 
 
-def write_changed_levels(conn, kinds: Iterable[str], zone_ids, levels, rules, reasons) -> int:
+def read_levels(conn, kinds: Iterable[str]) -> dict[int, tuple]:
+    """The stored level (None: none), rule and reason of every zone of ``kinds``: {id: (level, rule, reason)}."""
+    cur = read_arrays(conn, "zones", ["id", "level", "level_rule", "level_reason"], where=kinds_where(kinds))
+    return {int(i): (None if lv is None or lv != lv else int(lv), r, t)
+            for i, lv, r, t in zip(cur["id"].tolist(), np.asarray(cur["level"], dtype=object).tolist(),
+                                   cur["level_rule"].tolist(), cur["level_reason"].tolist())}
+
+
+def write_changed_levels(conn, kinds: Iterable[str], zone_ids, levels, rules, reasons, *,
+                         old: dict | None = None) -> int:
     """:func:`write_levels` for the zones whose level, rule or reason differ from the stored ones (all of the
     unit ``kinds``' zones are given: a run from scratch); ``level_updated_at`` is then the time the level,
-    rule or reason last changed. Returns the number of zones written."""
-    cur = read_arrays(conn, "zones", ["id", "level", "level_rule", "level_reason"], where=kinds_where(kinds))
-    old = {int(i): (None if lv is None or lv != lv else int(lv), r, t)
-           for i, lv, r, t in zip(cur["id"].tolist(), np.asarray(cur["level"], dtype=object).tolist(),
-                                  cur["level_rule"].tolist(), cur["level_reason"].tolist())}
+    rule or reason last changed. ``old``: the stored ones as :func:`read_levels` gave them in this transaction
+    (else read here). Returns the number of zones written."""
+    if old is None:
+        old = read_levels(conn, kinds)
     keep = [k for k, (i, lv, r, t) in enumerate(zip(zone_ids, levels, rules, reasons))
             if old.get(int(i), ()) != (None if lv is None else int(lv), r, t)]
     if not keep:

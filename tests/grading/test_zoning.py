@@ -147,7 +147,10 @@ def test_bad_unit_and_rule(small_project):
     assert "park" in exc.value.en
 
 
-def test_failed_write_leaves_project_unchanged(small_project, monkeypatch):
+@pytest.mark.parametrize("half", ["_write_decisions", "_write_levels"])
+def test_failed_write_leaves_project_unchanged(small_project, monkeypatch, half):
+    """A write that fails after its half was done (the decisions, written on a thread of their own while the
+    reasons are made, or the levels and settings after them): the error reaches the caller, nothing is kept."""
     project, _ = small_project
     zone_project(project, "town", "max")
     before = stored_zones(project)
@@ -156,13 +159,13 @@ def test_failed_write_leaves_project_unchanged(small_project, monkeypatch):
 
     def boom(*a, **k):
         raise RuntimeError("disk full")
-    original = zoning._write
+    original = getattr(zoning, half)
 
     def half_then_fail(conn, *a, **k):
         original(conn, *a, **k)
         boom()
-    monkeypatch.setattr(zoning, "_write", half_then_fail)
-    with pytest.raises(RuntimeError):
+    monkeypatch.setattr(zoning, half, half_then_fail)
+    with pytest.raises(RuntimeError, match="disk full"):
         zone_project(project, "town", "weighted", per="zone")
     assert stored_zones(project) == before
     assert len(project.read_table("zone_decisions")) == n_dec

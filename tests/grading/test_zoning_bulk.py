@@ -196,3 +196,44 @@ def test_zone_levels_rewritten_in_place_on_postgis(pg_demo_url):
             assert upd == len(zid) > 100 and hot >= 0.95 * upd
     finally:
         project.close()
+
+
+def test_decisions_written_on_a_thread_while_the_reasons_are_made(any_store, monkeypatch):
+    """A run from scratch writes its decisions on a thread of its own, through the run's connection, while
+    the reasons are made on the caller's; what is stored is what the same run writing one step after the
+    other stores."""
+    import threading
+
+    from riskmap.grading import zoning
+    from riskmap.store import zoning as zstore
+
+    project = any_store
+    making, seen = threading.Event(), []
+    results, update = zoning._zone_results, zstore.update_decisions
+
+    def reasons(*a, **k):
+        making.set()
+        return results(*a, **k)
+
+    def decisions(*a, **k):  # waits until the reasons are being made: sequential code would time out here
+        seen.append((threading.current_thread() is threading.main_thread(), making.wait(20)))
+        return update(*a, **k)
+
+    monkeypatch.setattr(zoning, "_zone_results", reasons)
+    monkeypatch.setattr(zstore, "update_decisions", decisions)
+    beside = zone_project(project, "town", "max")
+    assert seen == [(False, True)]
+    stored_beside = zone_table(project, "town")
+    monkeypatch.undo()
+
+    class InTurn(zoning._Beside):  # the same run, the write's first half done before the reasons
+        def __init__(self, fn, run=True):
+            super().__init__(fn, run=False)
+            self._out = fn() if run else None
+
+    zone_project(project, "town", "weighted", per="zone")  # every zone's level and decisions rewritten
+    monkeypatch.setattr(zoning, "_Beside", InTurn)
+    in_turn = zone_project(project, "town", "max")
+    assert [z.to_json() for z in in_turn.zones] == [z.to_json() for z in beside.zones]
+    assert zone_table(project, "town") == stored_beside
+    assert sum(len(z["decisions"]) for z in stored_beside) > 0
