@@ -545,3 +545,66 @@ def test_estimated_rows_is_the_planners_figure(store):
         assert got == {"enterprises": None, "some": None}
         return
     assert got == {"enterprises": len(data["id"]), "some": None}
+
+
+def test_packed_points_read_equals_the_rows_on_postgis(store, monkeypatch):
+    """PostGIS: an integer field of values 0–13 (a level) comes packed with the ids (id × 16 + value) and the
+    positions as one point[]; a value outside 0–13 (14, 100, −1) anywhere reads the arrays again unpacked; both
+    equal the row read exactly, with a negative id, NULL values, an empty point and a row without a place."""
+    import riskmap.store.viewport as viewport
+    from riskmap.model import Enterprise
+
+    project, data = store
+    if project.dialect != "postgresql":
+        pytest.skip("PostGIS only")
+    ents = load_catalogue()["enterprises"]
+    sent = []
+    real = viewport._array_row
+
+    def spy(conn, sql):
+        sent.append("* 16" in sql)
+        return real(conn, sql)
+
+    def rows_read(**k):
+        with monkeypatch.context() as m:
+            m.setattr(viewport, "_pg_array_points", lambda *a, **kw: None)  # the rows read one by one
+            return viewport.read_points(project, ents, **k)
+
+    def same(got, want):
+        assert sorted(got) == sorted(want)
+        for k in want:
+            assert got[k].dtype == want[k].dtype and np.array_equal(got[k], want[k], equal_nan=True), k
+
+    monkeypatch.setattr(viewport, "PG_SPLIT_IDS", 10)  # two halves, each packed
+    monkeypatch.setattr(viewport, "_array_row", spy)
+    with project.session(history=False) as s:
+        s.add(Enterprise(id=-7, name="负号", industry="gas_station", town="西镇", level=1,
+                         geom=shapely.Point(105.05, 35.55), version=1))
+        s.add(Enterprise(name="空点", industry="gas_station", town="西镇", level=None,
+                         geom=shapely.from_wkt("POINT EMPTY"), version=1))
+        s.add(Enterprise(name="无坐标", industry="gas_station", town="西镇", level=4, geom=None, version=1))
+        for i, n in zip((1, 2, 3, 4), (0, 13, None, 7)):
+            s.get(Enterprise, i).employees = n
+    try:
+        got = viewport.read_points(project, ents)  # levels 1–4 and NULL: packed
+        assert sent == [True, True]
+        same(got, rows_read())
+        assert got["id"][0] == -7 and got["value"][0] == 1.0
+        assert np.isnan(got["x"][-2:]).all() and np.isnan(got["y"][-2:]).all()  # the empty point, no place
+        assert np.isnan(got["value"][-2]) and got["value"][-1] == 4.0
+        sent.clear()
+        same(viewport.read_points(project, ents, field="employees"), rows_read(field="employees"))
+        assert sent == [True, True]  # 0, 13 and NULL: packed
+        for bad in (14, 100, -1):
+            with project.session(history=False) as s:
+                s.get(Enterprise, 2).employees = bad
+            sent.clear()
+            got = viewport.read_points(project, ents, field="employees")
+            assert sent == [True, True, False, False], bad  # read again unpacked
+            same(got, rows_read(field="employees"))
+            assert got["value"][np.searchsorted(got["id"], 2)] == bad
+    finally:
+        with project.session(history=False) as s:
+            s.query(Enterprise).filter(Enterprise.name.in_(["负号", "空点", "无坐标"])).delete()
+            for i in (1, 2, 3, 4):
+                s.get(Enterprise, i).employees = None
