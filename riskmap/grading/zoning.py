@@ -668,7 +668,7 @@ def located_pairs(conn, kinds: tuple[str, ...], zone_ids: np.ndarray, zone_geoms
         if len(level) == len(kept[0]):
             ents = {"id": kept[0], "level": level.astype(np.int64), "x": kept[1], "y": kept[2]}
     if ents is None:
-        ents = zstore.read_enterprise_xy(conn)
+        ents = zstore.read_enterprise_xy(conn, split=stamp is not None)  # stamp: nothing written yet
         zstore.keep_points(conn, stamp, ents["id"], ents["x"], ents["y"])
     xy = np.column_stack([ents["x"], ents["y"]])
     if callable(zone_geoms):

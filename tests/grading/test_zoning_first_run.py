@@ -103,7 +103,7 @@ def brute_assign(xy, polygons):
     return np.concatenate(pt).astype(np.int64), np.concatenate(pg).astype(np.int64)
 
 
-def rows_read(conn) -> dict:
+def rows_read(conn, **_) -> dict:
     """The enterprises read row by row, levels made numbers as zoning does."""
     e = zstore.read_enterprise_points(conn)
     return {"id": np.asarray(e["id"], dtype=np.int64), "level": zoning._levels_array(e["level"]),
@@ -168,7 +168,7 @@ def test_another_units_first_run_reuses_the_points_until_they_change(tricky_path
     zstore.forget_pairs()
     reads = []
     real = zstore.read_enterprise_xy
-    monkeypatch.setattr(zstore, "read_enterprise_xy", lambda conn: reads.append(1) or real(conn))
+    monkeypatch.setattr(zstore, "read_enterprise_xy", lambda conn, **k: reads.append(1) or real(conn, **k))
     with Project.open(reuse) as p:
         zone_project(p, "grid", "max")
         assert len(reads) == 1

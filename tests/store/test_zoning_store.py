@@ -173,3 +173,41 @@ def test_read_enterprise_xy_over_sqlites_longest_value_reads_rows(demo_copy):
     assert len(want["id"]) * 62 > 1000
     for k in ("id", "level", "x", "y"):
         assert np.array_equal(got[k], want[k], equal_nan=True), k
+
+
+@pytest.mark.postgis
+def test_read_enterprise_xy_in_two_halves_on_postgis(pg_demo_url, monkeypatch):
+    """``split``: the ids above the middle read on a second connection under the transaction's exported
+    snapshot, the rest on the transaction's own: the same arrays as one statement. A transaction that has
+    written reads in one statement on its own connection, and sees its own rows."""
+    from sqlalchemy import text
+
+    from riskmap.store import Project
+
+    monkeypatch.setattr(zstore, "PG_SPLIT_IDS", 2)
+    used = []
+    bytes_of = zstore._pg_xy_bytes
+    monkeypatch.setattr(zstore, "_pg_xy_bytes", lambda c, sql: used.append((c, sql[-14:])) or bytes_of(c, sql))
+    with Project.open(pg_demo_url) as project:
+        with project.engine.connect() as conn:
+            whole = zstore.read_enterprise_xy(conn)
+            assert len(used) == 1 and used[0][0] is conn
+            used.clear()
+            halves = zstore.read_enterprise_xy(conn, split=True)
+            want = _points_as_before(conn)
+        assert len(used) == 2 and used[0][0] is not used[1][0]
+        assert {sql.split("id ")[-1][:2] for _, sql in used} == {"<=", "> "}
+        assert len(whole["id"]) > 20
+        for k in ("id", "level", "x", "y"):
+            assert np.array_equal(halves[k], whole[k], equal_nan=True), k
+            assert np.array_equal(halves[k], want[k], equal_nan=True), k
+        used.clear()
+        with project.engine.begin() as conn:
+            moved = int(whole["id"][3])
+            conn.execute(text("UPDATE enterprises SET geom = ST_SetSRID(ST_MakePoint(116.5, 31.25), 4490) "
+                              "WHERE id = :i"), {"i": moved})
+            mine = zstore.read_enterprise_xy(conn, split=True)
+            assert [c is conn for c, _ in used] == [True]
+            conn.rollback()
+    k = int(np.searchsorted(mine["id"], moved))
+    assert (mine["x"][k], mine["y"][k]) == (116.5, 31.25)
