@@ -310,3 +310,35 @@ def test_filter_dialog_lists_the_whole_layer(lazy_window, qtbot):
     qtbot.waitUntil(lambda: dlg.count.text() == f"将显示 {counts['commerce']} / {N} 个要素", timeout=10000)
     flt = dlg.result_filter()
     assert flt.values == {"industry": frozenset({"commerce"})}
+
+
+def test_exact_counts_wait_for_the_map_frame(lazy_window, qtbot, monkeypatch):
+    """The legend's exact counts are asked of the project once the map frame on the way is drawn: while a
+    canvas says it draws one, no count runs; right after, the count runs once and is exact."""
+    from PySide6.QtCore import QObject
+
+    from riskmap.ui import lazy_query
+    from riskmap.ui.workspace import map_drawing
+
+    w, rows = lazy_window
+    wait_render(qtbot, w.canvas)
+    layer = w.workspace.layer("enterprises")
+    counts = lazy_query.exact_counts(w.workspace)
+    ran = []
+    real = lazy_query.layer_query.class_counts
+    monkeypatch.setattr(lazy_query.layer_query, "class_counts", lambda *a, **k: ran.append(a[1].id) or real(*a, **k))
+    bbox = (105.0, 35.5, 105.1, 35.6)  # a box not counted before
+    busy = QObject()
+    map_drawing(busy, True)
+    try:
+        assert counts.get(layer, bbox=bbox) is None
+        qtbot.wait(400)
+        assert ran == []  # held while the frame is drawn
+    finally:
+        map_drawing(busy, False)
+    qtbot.waitUntil(lambda: counts.get(layer, bbox=bbox) is not None, timeout=10000)
+    assert ran == ["enterprises"]
+    inside = rows[(rows["lon"] >= 105.0) & (rows["lon"] <= 105.1) & (rows["lat"] >= 35.5) & (rows["lat"] <= 35.6)]
+    got = counts.get(layer, bbox=bbox)
+    assert {k: got.get(k, 0) for k in (1, 2, 3, 4, None)} == hand_levels(inside)
+    assert 0 < sum(got.values()) == len(inside) < len(rows)
