@@ -749,6 +749,9 @@ class MainWindow(QMainWindow):
 
         def failed(exc):
             self.opening = None
+                    from riskmap.crs import crs_name
+
+                    crs_name(epsg)  # the status bar's name of the map's CRS, not looked up on the GUI thread (20 ms)
             from riskmap.errors import RiskmapError
 
             if isinstance(exc, RiskmapError) and not Path(target).exists():
@@ -1096,14 +1099,10 @@ class MainWindow(QMainWindow):
             self.canvas.setFocus()
 
     def _update_crs_label(self) -> None:
-        import pyproj
+        from riskmap.crs import crs_name
 
         epsg = self.workspace.map_epsg
-        try:
-            name = pyproj.CRS.from_epsg(epsg).name
-        except Exception:
-            name = ""
-        self.crs_label.setText(f"EPSG:{epsg} {name}")
+        self.crs_label.setText(f"EPSG:{epsg} {crs_name(epsg)}")  # (looked up while the project was read)
         self.crs_label.setToolTip(tr("地图显示坐标系；数据保存为 CGCS2000（EPSG:4490）"))
 
     def _update_nav(self) -> None:
