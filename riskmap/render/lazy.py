@@ -14,7 +14,9 @@ paints (the canvas's render worker, never the GUI thread), asks it for the :clas
   then says so (:func:`aggregated_title`). When most of the layer is in view the whole layer is binned and
   its cells kept per cell size, in memory and on disk (:func:`riskmap.store.viewport.kept_arrays`): a pan at
   that scale and the next session's first frame take them as they are. Closer in, the exact points of the
-  view; their names (the label pass, after the frame is shown) are read by id for the points no earlier view
+  view (found through the layer's :class:`BinIndex`, which the canvas builds in idle time after a frame: the
+  ×10 city's 37k points of a 10× view in 0.5 ms of CPU instead of a 2 ms pass over the 1M); their names (the
+  label pass, after the frame is shown) are read by id for the points no earlier view
   read (:func:`riskmap.store.viewport.read_values`), the last :data:`NAME_ROWS` kept (panning back is free):
   the ×10 city at 1:40 000 (1920×1080, 10–17k points; load 2.7): 42–133 ms, median 63, where spatial-index
   tiles read 1.2–2 times the rows in 118–241 ms, median 161; after a pan by a third of the view 17–58 ms
@@ -22,7 +24,8 @@ paints (the canvas's render worker, never the GUI thread), asks it for the :clas
 - **lines and polygons**: held as compact arrays too (coordinates in the map CRS, part offsets, the feature of
   each part, ids, style class, per-part and per-feature bounds: about 16 bytes a vertex), read once through
   :func:`riskmap.store.viewport.read_shapes` and kept on disk between sessions
-  (:func:`~riskmap.store.viewport.read_shapes_cached`); a view takes the features whose bounds meet it, drawn
+  (:func:`~riskmap.store.viewport.read_shapes_cached`); a view takes the features whose bounds meet it (through
+  the :class:`BinIndex` of their boxes, 0.2 ms instead of 1.1 ms for the city's 200k lifelines at 10×), drawn
   through :func:`decimate` of the whole layer per resolution band (:data:`LOD_BANDS` kept, and on disk with
   the painter's vertex normals: the ×10 city's lifelines band in 0.03–0.06 s instead of 0.6–1.7 s) at small
   scales, the exact vertices closer in. Whether a band is drawn decimated is decided once per layer and band
