@@ -275,6 +275,7 @@ class LazyPrepared:
     approximate = False  # points placed from the R-tree for a first frame (load_quick), replaced by exact ones
     stamp_hint = None  # a future of the layer's points_stamp asked before the arrays are read (taken once)
     first_hint = None  # a future of read_points_first started before the layer was made (taken once)
+    quick_hint = None  # read_points_quick's reads started before the layer was made (start_points_quick; taken once)
 
     def __init__(self, project, layer_def, crs_epsg: int, row_count: int, *, where=None, cache_dir=None):
         self.project = project
@@ -364,16 +365,24 @@ class LazyPrepared:
         points, :func:`riskmap.store.viewport.read_points_quick`); True when taken so. Such a layer is
         :attr:`approximate` and keeps nothing (no stamp: no aggregate kept on disk); the caller replaces it by a
         layer whose exact arrays are read (:meth:`load`) right after the first frame. False: nothing read
-        (PostGIS, a filter, the exact arrays in the cache, or a layer this does not apply to)."""
-        if not self.point_arrays or self.where is not None:
-            return False
+        (PostGIS, a filter, the exact arrays in the cache, or a layer this does not apply to). The reads of
+        :attr:`quick_hint`, when the opening started them, are taken (and waited for) in any case."""
+        from concurrent import futures
+
         from riskmap.store.viewport import points_kept, read_points_quick
 
+        hint, self.quick_hint = self.quick_hint, None
+        if not self.point_arrays or self.where is not None:
+            if hint is not None:
+                futures.wait(hint)
+            return False
         with self._lock:
             if self._points is not None or points_kept(self.project, self.layer_def, self.cache_dir,
                                                        epsg=self.crs_epsg):
+                if hint is not None:
+                    futures.wait(hint)
                 return False
-            pts = read_points_quick(self.project, self.layer_def, epsg=self.crs_epsg)
+            pts = read_points_quick(self.project, self.layer_def, epsg=self.crs_epsg, started=hint)
             if pts is None:
                 return False
             self._set_points(pts, None)

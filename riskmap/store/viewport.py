@@ -852,7 +852,66 @@ _RTREE_CELL = 8 + 4 * 4  # an R-tree cell of two dimensions: int64 id, float32 m
 _RTREE_RECORD = np.dtype([("id", ">i8"), ("minx", ">f4"), ("maxx", ">f4"), ("miny", ">f4"), ("maxy", ">f4")])
 
 
-def read_points_quick(project, layer_def, *, field: str | None = "style", epsg: int = SRID) -> dict | None:
+def _quick_reads(project, layer_def, field) -> tuple[str, str, str | None] | None:
+    """:func:`read_points_quick`'s R-tree, its statement of the ids of each style value and the resolved field;
+    None where it does not apply (PostGIS, a catalogue ``where``, a text or missing value column)."""
+    if _pg(project) or _where(layer_def):
+        return None
+    tbl = _table(layer_def)
+    if field == "style":
+        field = _style_field(layer_def)
+    if field:
+        try:
+            if tbl.c[field].type.python_type not in (int, float):
+                return None
+        except (KeyError, NotImplementedError):
+            return None
+    quote = project.engine.dialect.identifier_preparer.quote
+    group_sql = (f"SELECT {quote(field)}, group_concat(id) FROM {tbl.name} GROUP BY {quote(field)}" if field
+                 else f"SELECT NULL, group_concat(id) FROM {tbl.name}")
+    return f"rtree_{tbl.name}_geom", group_sql, field
+
+
+def _rtree_nodes(project, name: str):
+    """(the interior node numbers, every node's (number, data)) of the GeoPackage R-tree ``name``; None without
+    one."""
+    with project.engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        try:
+            interior = {r[0] for r in raw.execute(f"SELECT DISTINCT parentnode FROM {name}_parent")}
+            return interior, raw.execute(f"SELECT nodeno, data FROM {name}_node").fetchall()
+        except Exception:  # noqa: BLE001 (no R-tree: read the table)
+            return None
+
+
+def _value_groups(project, sql: str) -> list:
+    with project.engine.connect() as conn:
+        return conn.connection.driver_connection.execute(sql).fetchall()
+
+
+_quick_pool_ = None
+
+
+def start_points_quick(project, layer_def, *, field: str | None = "style"):
+    """:func:`read_points_quick`'s two reads of a GeoPackage (the R-tree's nodes, the ids of each style value)
+    started on two threads of their own, for ``read_points_quick(…, started=…)``: a caller opening a project
+    starts them first and reads its small layers meanwhile (SQLite releases the interpreter while it runs a
+    query). A pair of futures (the caller waits for both before closing the project), or None where
+    read_points_quick does not apply."""
+    global _quick_pool_
+    parts = _quick_reads(project, layer_def, field)
+    if parts is None:
+        return None
+    name, group_sql, _field = parts
+    with _helper_lock:
+        if _quick_pool_ is None:
+            _quick_pool_ = futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="riskmap-rtree")
+        pool = _quick_pool_
+    return pool.submit(_rtree_nodes, project, name), pool.submit(_value_groups, project, group_sql)
+
+
+def read_points_quick(project, layer_def, *, field: str | None = "style", epsg: int = SRID,
+                      started=None) -> dict | None:
     """A GeoPackage point layer's arrays (as :func:`read_points`, ``x``/``y`` in ``epsg``) read without its
     table: the positions from the R-tree's leaf nodes (``rtree_<table>_geom_node``, 40 MB for 1M points, parsed
     as one numpy array), the ids of each style value from one ``GROUP BY`` over the value's index. The table
@@ -871,41 +930,30 @@ def read_points_quick(project, layer_def, *, field: str | None = "style", epsg: 
     they are read.
 
     None (read the table instead) on PostGIS, with a catalogue ``where``, a text or missing value column, or
-    R-tree nodes of a layout not the one parsed here.
+    R-tree nodes of a layout not the one parsed here. ``started``: the two reads as :func:`start_points_quick`
+    started them (taken here; else made here, the ids on the helper thread while this one reads the R-tree).
     """
-    if _pg(project) or _where(layer_def):
+    parts = _quick_reads(project, layer_def, field)
+    if parts is None:
         return None
-    tbl = _table(layer_def)
-    if field == "style":
-        field = _style_field(layer_def)
-    if field:
+    name, group_sql, field = parts
+    if started is None:
+        # the ids of each value on a connection of the helper thread while this one reads the R-tree (SQLite
+        # releases the interpreter while it runs a query): ×10 city 0.13 s and 0.08 s at once
+        grouped = _helper().submit(_value_groups, project, group_sql)
         try:
-            if tbl.c[field].type.python_type not in (int, float):
-                return None
-        except (KeyError, NotImplementedError):
-            return None
-    name = f"rtree_{tbl.name}_geom"
-    quote = project.engine.dialect.identifier_preparer.quote
-    group_sql = (f"SELECT {quote(field)}, group_concat(id) FROM {tbl.name} GROUP BY {quote(field)}" if field
-                 else f"SELECT NULL, group_concat(id) FROM {tbl.name}")
-
-    def read_groups():
-        with project.engine.connect() as conn:
-            return conn.connection.driver_connection.execute(group_sql).fetchall()
-
-    # the ids of each value on a connection of the helper thread while this one reads the R-tree (SQLite
-    # releases the interpreter while it runs a query): ×10 city 0.13 s and 0.08 s at once
-    grouped = _helper().submit(read_groups)
-    try:
-        with project.engine.connect() as conn:
-            raw = conn.connection.driver_connection
-            try:
-                interior = {r[0] for r in raw.execute(f"SELECT DISTINCT parentnode FROM {name}_parent")}
-                nodes = raw.execute(f"SELECT nodeno, data FROM {name}_node").fetchall()
-            except Exception:  # noqa: BLE001 (no R-tree: read the table)
-                return None
-    finally:
-        futures.wait([grouped])  # never left running on the project
+            got = _rtree_nodes(project, name)
+        finally:
+            futures.wait([grouped])  # never left running on the project
+    else:
+        nodes_read, grouped = started
+        try:
+            got = nodes_read.result()
+        finally:
+            futures.wait([grouped])
+    if got is None:
+        return None
+    interior, nodes = got
     groups = grouped.result()
     leaves = [d for no, d in nodes if no not in interior]
     sizes = {len(d) for d in leaves}

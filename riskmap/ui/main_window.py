@@ -191,6 +191,34 @@ def _load_started(project, epsg: int, defs: dict, started: dict) -> dict:
         pool.shutdown(wait=False)
 
 
+def _start_quick(project, epsg: int, catalogue: dict) -> dict:
+    """GeoPackage, a first session (the user's cache holds no exact arrays of the layer): the R-tree reads of
+    each point layer whose largest id (a bound of its rows, no count) is above LAZY_ROWS started on two threads
+    of their own (riskmap.store.viewport.start_points_quick) before the layers are counted and the small ones
+    read; the layer takes them when it is placed (LazyPrepared.load_quick). SQLite runs the reads without the
+    interpreter, so they overlap the counting and the small layers. {id: reads}; {} for PostgreSQL."""
+    if project.dialect == "postgresql":
+        return {}
+    from riskmap.store.viewport import LAZY_ROWS, points_kept, start_points_quick
+    from riskmap.ui.workspace import lod_cache
+
+    out = {}
+    with project.engine.connect() as conn:
+        for k, d in catalogue.items():
+            if d.geometry != "point" or d.where:
+                continue
+            try:
+                top = conn.exec_driver_sql(f"SELECT max(rowid) FROM {d.table}").scalar()
+            except Exception:  # noqa: BLE001 (no such table: the layer's own read reports it)
+                continue
+            if top is None or top <= LAZY_ROWS or points_kept(project, d, lod_cache(), epsg=epsg):
+                continue
+            reads = start_points_quick(project, d)
+            if reads is not None:
+                out[k] = reads
+    return out
+
+
 _warmed = False
 
 
@@ -695,11 +723,12 @@ class MainWindow(QMainWindow):
         def work(progress, cancelled):
             progress(0.0, tr("正在读取项目"))
             project = Project.open(target, readonly=readonly)
-            started = {}
+            started, quick = {}, {}
             try:
                 epsg = map_epsg_for(project, crs_choice)
                 catalogue = project_catalogue(project)
                 started = _start_points(project, epsg, catalogue)  # PostgreSQL, a first session: 1M points
+                quick = _start_quick(project, epsg, catalogue)  # a GeoPackage, a first session: 1M points' R-tree
                 sizes = layer_sizes(project, [d for k, d in catalogue.items() if k not in started])
                 sizes.update({k: n for k, (_f, n) in started.items()})  # estimates: counted by their read
                 # small layers and the points read by view (compact arrays, quick from the user's cache) are in
@@ -717,11 +746,12 @@ class MainWindow(QMainWindow):
                     loaded = {layer.id: layer for layer in
                               load_layers(project, epsg, lambda f, m: progress(0.05 + 0.95 * f, m), cancelled,
                                           {k: d for k, d in small.items() if k not in early}, sizes, quick=True,
-                                          stamps=asked.get("stamps"))}
+                                          stamps=asked.get("stamps"), quick_reads=quick)}
                     for d in big:  # while the points are still read on their thread (PostgreSQL)
                         loaded[d.id] = empty_layer(project, d, epsg)
                 finally:
                     futures.wait(early.values())  # the project is not closed under a read
+                    futures.wait([f for reads in quick.values() for f in reads])  # (taken by their layers)
                 loaded.update({k: f.result() for k, f in early.items()})
                 # points placed from the spatial index for the first frame (the user's cache empty): read
                 # exactly right after it, first among the layers that follow
@@ -733,6 +763,7 @@ class MainWindow(QMainWindow):
                     perms = None
             except BaseException:
                 futures.wait([f for f, _n in started.values()])  # the project is not closed under a read
+                futures.wait([f for reads in quick.values() for f in reads])
                 project.close()
                 raise
             return project, epsg, [loaded[k] for k in catalogue], big, sizes, perms

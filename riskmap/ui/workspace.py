@@ -342,7 +342,7 @@ def lazy_rows(project, layer_def: LayerDef) -> int | None:
 
 
 def load_layer(project, layer_def: LayerDef, epsg: int, rows: int | None = None, *, quick: bool = False,
-               stamp=None, first=None) -> MapLayer:
+               stamp=None, first=None, quick_reads=None) -> MapLayer:
     """Read, project and prepare one layer; off the GUI thread it first lets a map frame finish. A layer of
     more than LAZY_ROWS rows becomes a :class:`LazyMapLayer` (off the GUI thread its compact arrays are read
     here, so that its first frame does not wait for them). ``rows``: its row count when the caller has just
@@ -352,7 +352,8 @@ def load_layer(project, layer_def: LayerDef, epsg: int, rows: int | None = None,
     the caller loads it again exactly). ``stamp``: a future of the layer's points_stamp asked before (see
     LazyPrepared.stamp_hint). ``first``: a future of the layer's read_points_first started before (see
     LazyPrepared.first_hint; ``rows`` may then be the planner's estimate: the layer's row count is the arrays'
-    once they are read)."""
+    once they are read). ``quick_reads``: the layer's R-tree reads started before (riskmap.store.viewport.
+    start_points_quick; see LazyPrepared.quick_hint)."""
     wait_for_map()
     if rows is None or layer_def.geometry == RASTER or not hasattr(project, "engine"):
         rows = lazy_rows(project, layer_def)
@@ -362,6 +363,7 @@ def load_layer(project, layer_def: LayerDef, epsg: int, rows: int | None = None,
         layer = LazyMapLayer(project, layer_def, epsg, rows)
         layer.prepared.stamp_hint = stamp
         layer.prepared.first_hint = first
+        layer.prepared.quick_hint = quick_reads
         if threading.current_thread() is not threading.main_thread() and not (quick and layer.prepared.load_quick()):
             layer.prepared.load()
             layer.row_count = int(layer.prepared.row_count)  # the rows read (exact)
@@ -402,10 +404,10 @@ def layer_sizes(project, defs) -> dict[str, int]:
 
 def load_layers(project, epsg: int, progress: Callable | None = None, cancelled: Callable | None = None,
                 catalogue: dict | None = None, sizes: dict | None = None, *, quick: bool = False,
-                stamps: dict | None = None) -> list[MapLayer]:
+                stamps: dict | None = None, quick_reads: dict | None = None) -> list[MapLayer]:
     """Read, project and prepare every catalogue layer (in drawing order). Runs off the GUI thread.
-    ``sizes``: :func:`layer_sizes` just taken (not counted again); ``quick``, ``stamps`` (by layer id): see
-    :func:`load_layer`.
+    ``sizes``: :func:`layer_sizes` just taken (not counted again); ``quick``, ``stamps``, ``quick_reads`` (by
+    layer id): see :func:`load_layer`.
 
     One thread on purpose: reading layers on several threads gained nothing (pandas holds the GIL), and
     the SQLite store keeps one connection per thread in a pool of five, closing one when a sixth thread
@@ -422,7 +424,8 @@ def load_layers(project, epsg: int, progress: Callable | None = None, cancelled:
         if progress is not None:
             progress(i / len(defs), layer_def.title(current_language()))
         out.append(load_layer(project, layer_def, epsg, (sizes or {}).get(layer_def.id), quick=quick,
-                              stamp=(stamps or {}).get(layer_def.id)))
+                              stamp=(stamps or {}).get(layer_def.id),
+                              quick_reads=(quick_reads or {}).get(layer_def.id)))
     if progress is not None:
         progress(1.0, "")
     return out
