@@ -749,6 +749,9 @@ class MainWindow(QMainWindow):
                                           stamps=asked.get("stamps"), quick_reads=quick)}
                     for d in big:  # while the points are still read on their thread (PostgreSQL)
                         loaded[d.id] = empty_layer(project, d, epsg)
+                    from riskmap.crs import crs_name
+
+                    crs_name(epsg)  # the status bar's name of the map's CRS, not looked up on the GUI thread (20 ms)
                 finally:
                     futures.wait(early.values())  # the project is not closed under a read
                     futures.wait([f for reads in quick.values() for f in reads])  # (taken by their layers)
@@ -780,9 +783,6 @@ class MainWindow(QMainWindow):
 
         def failed(exc):
             self.opening = None
-                    from riskmap.crs import crs_name
-
-                    crs_name(epsg)  # the status bar's name of the map's CRS, not looked up on the GUI thread (20 ms)
             from riskmap.errors import RiskmapError
 
             if isinstance(exc, RiskmapError) and not Path(target).exists():
