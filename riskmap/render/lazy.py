@@ -726,10 +726,10 @@ class LazyPrepared:
                     return hit
         pad = cell
 
-        def bin_xy(xs, ys, cls, xmin, ymin, xmax, ymax):
+        def bin_xy(xs, ys, cls, xmin, ymin, xmax, ymax, inside=False):
             box = (math.floor((xmin - pad) / cell) * cell, math.floor((ymin - pad) / cell) * cell, xmax + pad,
                    ymax + pad)
-            return bin_points(xs, ys, self._rank_of[cls], box, cell)
+            return bin_points(xs, ys, self._rank_of[cls], box, cell, inside=inside)
 
         def binned(inside, xmin, ymin, xmax, ymax):
             return bin_xy(pts["x"][inside], pts["y"][inside], pts["cls"][inside], xmin, ymin, xmax, ymax)
@@ -743,7 +743,8 @@ class LazyPrepared:
                 else:
                     inside = np.flatnonzero(pts["located"])
                     xs, ys, cls = pts["x"][inside], pts["y"][inside], pts["cls"][inside]
-                b = bin_xy(xs, ys, cls, float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
+                b = bin_xy(xs, ys, cls, float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()),
+                           inside=True)  # the box made around them
                 return dict(zip(("x", "y", "count", "top"), b))
 
             def check(a):

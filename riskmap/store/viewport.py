@@ -577,28 +577,35 @@ def _raw_select(project, tbl, cols, geom_sql, conds, params):
         return raw.execute(sql, params).fetchall()  # sqlite3 takes :name parameters as they are
 
 
-def bin_points(x: np.ndarray, y: np.ndarray, rank: np.ndarray, bbox, cell: float):
+def bin_points(x: np.ndarray, y: np.ndarray, rank: np.ndarray, bbox, cell: float, *, inside: bool = False):
     """Points (in any CRS) of ``bbox`` binned into square cells of side ``cell`` (anchored at the box's lower
     left corner): (mean x, mean y, count, top rank) per non-empty cell, where ``rank`` is each point's drawing
     rank (higher = drawn on top, e.g. 4 for level 1 … 0 for no level): a cell takes the highest rank of its
     points. Points outside the box or without coordinates are left out. Vectorised: one bincount per
     quantity and one ``np.maximum.at`` for the top rank, no sort and no loop over points (the ×10 city's 1M
-    enterprises in 17 ms instead of 52 ms with a bincount per rank value, load 1.3)."""
+    enterprises in 17 ms instead of 52 ms with a bincount per rank value, load 1.3). ``inside``: the caller made
+    the box around every point (all located): not tested again (1M points in 51–52 ms instead of 73–77 ms,
+    median of 9, load 3; the same cells).
+    """
     x0, y0, x1, y1 = _box(bbox)
     if not cell > 0:
         raise RiskmapError("聚合单元须大于零", f"cell size must be positive, got {cell}")
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     rank = np.asarray(rank, dtype=np.int64)
-    with np.errstate(invalid="ignore"):
-        ok = (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
-    if not ok.all():
-        x, y, rank = x[ok], y[ok], rank[ok]
+    if not inside:
+        with np.errstate(invalid="ignore"):
+            ok = (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
+        if not ok.all():
+            x, y, rank = x[ok], y[ok], rank[ok]
     nx = max(1, int((x1 - x0) // cell) + 1)
     ny = max(1, int((y1 - y0) // cell) + 1)
-    ix = np.minimum(((x - x0) / cell).astype(np.int64), nx - 1)
-    iy = np.minimum(((y - y0) / cell).astype(np.int64), ny - 1)
-    key = iy * nx + ix
+    ix = ((x - x0) / cell).astype(np.int64)
+    np.minimum(ix, nx - 1, out=ix)
+    key = ((y - y0) / cell).astype(np.int64)
+    np.minimum(key, ny - 1, out=key)
+    key *= nx
+    key += ix  # iy * nx + ix, in place
     if nx * ny > 4 * max(len(key), 1_000_000):  # a sparse grid: number the occupied cells first
         cells, key = np.unique(key, return_inverse=True)
         size = len(cells)

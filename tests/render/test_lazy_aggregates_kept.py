@@ -27,7 +27,7 @@ def setup(tmp_path, monkeypatch):
     project = Project.open(tmp_path / "p.gpkg")
     calls = []
     real = viewport.bin_points
-    monkeypatch.setattr(viewport, "bin_points", lambda *a: calls.append(len(a[0])) or real(*a))
+    monkeypatch.setattr(viewport, "bin_points", lambda *a, **k: calls.append(len(a[0])) or real(*a, **k))
     x, y = transformer(4490, 4544).transform(data["lon"], data["lat"])
     lz = lazy.LazyPrepared(project, load_catalogue()["enterprises"], 4544, len(data["id"]))
     full = MapSettings((x.min(), y.min(), x.max(), y.max()), 800, 600, crs_epsg=4544).zoomed(0.9)

@@ -608,3 +608,29 @@ def test_packed_points_read_equals_the_rows_on_postgis(store, monkeypatch):
             s.query(Enterprise).filter(Enterprise.name.in_(["负号", "空点", "无坐标"])).delete()
             for i in (1, 2, 3, 4):
                 s.get(Enterprise, i).employees = None
+
+
+def test_bin_points_inside_box_made_around_the_points():
+    """``inside``: a box made around every point is not tested again; the same cells as the tested read, counted
+    independently by a loop (points on the box's edges and in its last row and column among them)."""
+    from riskmap.store.viewport import bin_points
+
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.uniform(10.0, 30.0, 5000), [10.0, 30.0, 30.0]])
+    y = np.concatenate([rng.uniform(-5.0, 7.0, 5000), [-5.0, 7.0, -5.0]])
+    rank = rng.integers(0, 5, len(x))
+    cell = 0.7
+    box = (np.floor((x.min() - cell) / cell) * cell, np.floor((y.min() - cell) / cell) * cell, x.max() + cell,
+           y.max() + cell)
+    got = bin_points(x, y, rank, box, cell, inside=True)
+    want = bin_points(x, y, rank, box, cell)
+    assert all(np.array_equal(a, b) for a, b in zip(got, want))
+    cells = {}
+    for xi, yi, r in zip(x, y, rank):
+        k = (int((xi - box[0]) / cell), int((yi - box[1]) / cell))
+        n, sx, sy, top = cells.get(k, (0, 0.0, 0.0, -1))
+        cells[k] = (n + 1, sx + xi, sy + yi, max(top, r))
+    assert sorted(got[2].tolist()) == sorted(v[0] for v in cells.values()) and got[2].sum() == len(x)
+    by_count_top = sorted(zip(got[2].tolist(), got[3].tolist()))
+    assert by_count_top == sorted((v[0], v[3]) for v in cells.values())
+    assert np.allclose(sorted(got[0]), sorted(v[1] / v[0] for v in cells.values()))
