@@ -1,5 +1,6 @@
 """The main window's warm-up thread imports, in a new process, the modules opening a project needs before its
-first frame (the permissions' roles module among them), so that the GUI thread does not import them then."""
+first frame (the permissions' roles module among them), so that the GUI thread does not import them then, and
+reads the layer catalogue."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ w = MainWindow(install_extensions=False)
 for t in threading.enumerate():
     if t.name == "riskmap-warm":
         t.join(60)
+from riskmap.layers import load_catalogue
+print("catalogue kept", load_catalogue.cache_info().currsize)
 print(sorted(before), [m for m in ("riskmap.store.roles", "riskmap.store.viewport", "riskmap.render.lazy")
                         if m not in sys.modules])
 """
@@ -30,3 +33,4 @@ def test_warm_up_imports_what_opening_needs(tmp_path):
     before, missing = out.stdout.strip().splitlines()[-1].split("] [")
     assert "riskmap.store.roles" not in before  # not imported by the window's own modules: the thread did it
     assert missing == "]"  # every one of them imported by the thread
+    assert "catalogue kept 1" in out.stdout  # the layer catalogue read by the thread too
