@@ -108,7 +108,8 @@ def test_first_session_asks_for_the_points_before_counting_the_layers(app, qtbot
                                                                         pg_server):
     """A point layer whose table the planner estimates at EARLY_READ_MARGIN times LAZY_ROWS or more is read as
     soon as the project is open, before the layers are counted, and is not counted apart: its row count is
-    the rows read, exact even when the estimate is far off (a table not analysed since rows were deleted)."""
+    the rows read, exact even when the estimate is far off (a table not analysed since rows were deleted). A
+    later session (the arrays kept) asks no estimate of it and counts it as before."""
     import riskmap.store.viewport as viewport
     import riskmap.ui.main_window as main_window
     import riskmap.ui.workspace as workspace
@@ -122,9 +123,13 @@ def test_first_session_asks_for_the_points_before_counting_the_layers(app, qtbot
     events = []
     real_first, real_sizes, real_guess = viewport.read_points_first, main_window.layer_sizes, viewport.estimated_rows
 
+    gave = []
+
     def first(project, layer_def, *a, **k):
         events.append(("read", layer_def.id, threading.current_thread().name))
-        return real_first(project, layer_def, *a, **k)
+        got = real_first(project, layer_def, *a, **k)
+        gave.append(got is not None)
+        return got
 
     def sizes(project, defs):
         defs = list(defs)
@@ -157,6 +162,17 @@ def test_first_session_asks_for_the_points_before_counting_the_layers(app, qtbot
         want = hand_levels(rows)
         assert layer.prepared.counts() == dict(zip(classes, [want[1], want[2], want[3], want[4], want[None]]))
         assert pts["stamp"] == viewport.points_stamp(w.project, layer.layer_def)
+    finally:
+        w.close()  # (deleted by qtbot at the end)
+    viewport._helper().submit(lambda: None).result()  # the arrays kept in the user's cache (helper thread)
+    guessed.clear()
+    events.clear()
+    gave.clear()
+    w = open_window(qtbot, prefs, url)  # a later session: the kept arrays, the layer counted as before
+    try:
+        assert all("enterprises" not in g for g in guessed) and not any(gave)  # nothing read early
+        assert any("enterprises" in e[1] for e in events if e[0] == "count")
+        assert w.workspace.layer("enterprises").row_count == len(rows)
     finally:
         w.close()
         w.deleteLater()
