@@ -479,6 +479,46 @@ def _class_groups(layer: PreparedLayer, cls: np.ndarray):
     return order, groups
 
 
+STAMP_TILE_M = 512.0  # symbols of one class are stamped tile by tile of a fixed map grid (memory locality)
+
+
+def _stamp_order(layer: PreparedLayer, cls: np.ndarray, xy: np.ndarray):
+    """The drawing order of point symbols at map positions ``xy``: by class in the layer's drawing order (the
+    highest risk last, on top), within a class tile by tile of a grid of STAMP_TILE_M map units fixed to the map
+    (its tiles' indices modulo 64: 64 × 64 tiles repeat across the map), in data order within a tile:
+    ``(order, [(class, start, stop), ...])`` as :func:`_class_groups`. Symbols of one class are one picture, so
+    their order only decides which of two overlapping ones lies on top; stamped tile by tile they touch the
+    image's memory in a few places at a time (the ×10 city's 37k symbols at 10×, 28-px tiles: about a quarter
+    faster). The order depends on the points alone, not on the view: a part of a view (a strip after a pan,
+    riskmap.render.scroll) and a lazy layer's view stamp as the whole layer does. One 16-bit key, a radix
+    sort (37k: 0.3 ms); a 64-bit one for more than 8 classes.
+
+    >>> from riskmap.layers import load_catalogue
+    >>> layer = PreparedLayer(load_catalogue()["enterprises"], 4544); layer.n = 0; layer._classify(None)
+    >>> red, grey = layer.classes.index(next(c for c in layer.classes if c.key == 1)), layer.class_order[0]
+    >>> order, groups = _stamp_order(layer, np.array([red, grey, red, grey]),
+    ...                              np.array([[600.0, 5], [600, 5], [5, 5], [5, 600]]))
+    >>> order.tolist(), [(c == red, a, b) for c, a, b in groups]
+    ([1, 3, 2, 0], [(False, 0, 2), (True, 2, 4)])
+    """
+    rank_of = np.empty(len(layer.classes), dtype=np.int64)
+    rank_of[layer.class_order] = np.arange(len(layer.class_order))
+    ranks = rank_of[cls]
+    tile = np.floor(xy * (1.0 / STAMP_TILE_M)).astype(np.int64)
+    tile &= 63  # (the index modulo 64, negative ones too)
+    key = (ranks << 12) | (tile[:, 1] << 6) | tile[:, 0]
+    if len(layer.class_order) <= 8:  # numpy's stable sort of 16-bit keys is a radix sort
+        key = key.astype(np.int16)
+    order = np.argsort(key, kind="stable")
+    counts = np.bincount(ranks, minlength=len(layer.class_order))
+    groups, start = [], 0
+    for r, k in enumerate(counts.tolist()):
+        if k:
+            groups.append((layer.class_order[r], start, start + k))
+        start += k
+    return order, groups
+
+
 def _paint_points(ctx: _Ctx, layer: PreparedLayer, cancelled, only: np.ndarray | None = None,
                   halo: str | None = None) -> int:
     style = layer.layer_def.style
@@ -495,9 +535,9 @@ def _paint_points(ctx: _Ctx, layer: PreparedLayer, cancelled, only: np.ndarray |
         return 0
     part_idx = vis if parts is None else parts[vis]
     feat = layer.part_feature[part_idx]
-    order, groups = _class_groups(layer, layer.cls[feat])
-    # the positions in drawing order gathered once, along the rows (np.take: a quarter of the time of indexing)
-    px = ctx.settings.map_to_pixel(np.take(xy, vis[order], axis=0))
+    mxy = np.take(xy, vis, axis=0)  # (along the rows, np.take: a quarter of the time of indexing)
+    order, groups = _stamp_order(layer, layer.cls[feat], mxy)
+    px = ctx.settings.map_to_pixel(np.take(mxy, order, axis=0))
     painter = ctx.painter
     halo_px = SELECTION_HALO_MM * ctx.ppmm if halo else 0.0
     for c, a, b in groups:
