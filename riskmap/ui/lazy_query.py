@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 
 from riskmap.store import layer_query
@@ -206,6 +207,8 @@ class ExactCounts(QObject):
         return self._cache[key]
 
     def _done(self, key, task, counts) -> None:
+        if not shiboken6.isValid(self):
+            return  # the window went while the count waited for its frame
         if self._pending.get(key) is not task:
             return  # forgotten meanwhile (data changed): a newer count will come
         del self._pending[key]
@@ -216,6 +219,8 @@ class ExactCounts(QObject):
         self.ready.emit(key[0])
 
     def _fail(self, key, task, exc) -> None:
+        if not shiboken6.isValid(self):
+            return
         if self._pending.get(key) is task:
             del self._pending[key]
             self._failed.add(key)

@@ -326,8 +326,9 @@ def test_exact_counts_wait_for_the_map_frame(lazy_window, qtbot, monkeypatch):
     counts = lazy_query.exact_counts(w.workspace)
     ran = []
     real = lazy_query.layer_query.class_counts
-    monkeypatch.setattr(lazy_query.layer_query, "class_counts", lambda *a, **k: ran.append(a[1].id) or real(*a, **k))
-    bbox = (105.0, 35.5, 105.1, 35.6)  # a box not counted before
+    bbox = (105.0, 35.5, 105.1, 35.6)  # a box not counted before (counts the opening asked may still come)
+    monkeypatch.setattr(lazy_query.layer_query, "class_counts",
+                        lambda *a, **k: (k.get("bbox") == bbox and ran.append(a[1].id)) or real(*a, **k))
     busy = QObject()
     map_drawing(busy, True)
     try:
@@ -342,3 +343,42 @@ def test_exact_counts_wait_for_the_map_frame(lazy_window, qtbot, monkeypatch):
     got = counts.get(layer, bbox=bbox)
     assert {k: got.get(k, 0) for k in (1, 2, 3, 4, None)} == hand_levels(inside)
     assert 0 < sum(got.values()) == len(inside) < len(rows)
+
+
+def test_a_count_waiting_for_its_frame_outlives_its_window(app, qtbot, prefs, tmp_path, monkeypatch):
+    """A count held back by a frame, whose window is closed and deleted meanwhile, ends quietly."""
+    import shiboken6
+    from PySide6.QtCore import QCoreApplication, QEvent, QObject
+
+    import riskmap.store.viewport as viewport
+    from riskmap.ui import lazy_query
+    from riskmap.ui.workspace import map_drawing
+
+    monkeypatch.setattr(viewport, "LAZY_ROWS", 5000)
+    make_project(tmp_path / "big.gpkg")
+    from riskmap.ui.main_window import MainWindow
+
+    w = MainWindow(prefs)  # not handed to qtbot: deleted here
+    w.resize(1000, 700)
+    w.show()
+    w.open_project(tmp_path / "big.gpkg")
+    qtbot.waitUntil(lambda: w.project is not None and not w.loading, timeout=30000)
+    wait_render(qtbot, w.canvas)
+    counts = lazy_query.exact_counts(w.workspace)
+    ran = []
+    real = lazy_query.layer_query.class_counts
+    bbox = (105.0, 35.5, 105.05, 35.55)
+    monkeypatch.setattr(lazy_query.layer_query, "class_counts",
+                        lambda *a, **k: (k.get("bbox") == bbox and ran.append(1)) or real(*a, **k))
+    busy = QObject()
+    map_drawing(busy, True)
+    try:
+        assert counts.get(w.workspace.layer("enterprises"), bbox=bbox) is None
+        w.close()
+        w.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        assert not shiboken6.isValid(counts) and ran == []
+    finally:
+        map_drawing(busy, False)
+    qtbot.waitUntil(lambda: ran == [1], timeout=10000)
+    qtbot.wait(200)  # its answer comes back to the GUI thread: nothing to tell, no error
