@@ -374,13 +374,13 @@ class LazyPrepared:
         hint, self.quick_hint = self.quick_hint, None
         if not self.point_arrays or self.where is not None:
             if hint is not None:
-                futures.wait(hint)
+                futures.wait(hint[1:])
             return False
         with self._lock:
             if self._points is not None or points_kept(self.project, self.layer_def, self.cache_dir,
                                                        epsg=self.crs_epsg):
                 if hint is not None:
-                    futures.wait(hint)
+                    futures.wait(hint[1:])
                 return False
             pts = read_points_quick(self.project, self.layer_def, epsg=self.crs_epsg, started=hint)
             if pts is None:

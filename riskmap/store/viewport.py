@@ -899,12 +899,13 @@ def _value_groups(project, sql: str) -> list:
 _quick_pool_ = None
 
 
-def start_points_quick(project, layer_def, *, field: str | None = "style"):
-    """:func:`read_points_quick`'s two reads of a GeoPackage (the R-tree's nodes, the ids of each style value)
-    started on two threads of their own, for ``read_points_quick(…, started=…)``: a caller opening a project
-    starts them first and reads its small layers meanwhile (SQLite releases the interpreter while it runs a
-    query). A pair of futures (the caller waits for both before closing the project), or None where
-    read_points_quick does not apply."""
+def start_points_quick(project, layer_def, *, field: str | None = "style", epsg: int = SRID):
+    """:func:`read_points_quick`'s two reads of a GeoPackage started on two threads of their own, each taken as
+    far as it goes without the other (the R-tree's points placed and projected to ``epsg``: :func:`_rtree_points`;
+    the ids of each style value parsed: :func:`_value_ids`), for ``read_points_quick(…, epsg=epsg,
+    started=…)``: a caller opening a project starts them first and reads its small layers meanwhile (SQLite,
+    numpy and PROJ release the interpreter for most of it). (epsg, future, future): the caller waits for both
+    futures before closing the project; None where read_points_quick does not apply."""
     global _quick_pool_
     parts = _quick_reads(project, layer_def, field)
     if parts is None:
@@ -914,7 +915,8 @@ def start_points_quick(project, layer_def, *, field: str | None = "style"):
         if _quick_pool_ is None:
             _quick_pool_ = futures.ThreadPoolExecutor(max_workers=2, thread_name_prefix="riskmap-rtree")
         pool = _quick_pool_
-    return pool.submit(_rtree_nodes, project, name), pool.submit(_value_groups, project, group_sql)
+    epsg = int(epsg)
+    return epsg, pool.submit(_rtree_points, project, name, epsg), pool.submit(_value_ids, project, group_sql)
 
 
 def read_points_quick(project, layer_def, *, field: str | None = "style", epsg: int = SRID,
@@ -944,58 +946,32 @@ def read_points_quick(project, layer_def, *, field: str | None = "style", epsg: 
     if parts is None:
         return None
     name, group_sql, field = parts
+    epsg = int(epsg)
+    if started is not None and started[0] != epsg:  # started for another CRS: waited for, then read here
+        futures.wait(started[1:])
+        started = None
     if started is None:
         # the ids of each value on a connection of the helper thread while this one reads the R-tree (SQLite
         # releases the interpreter while it runs a query): ×10 city 0.13 s and 0.08 s at once
-        grouped = _helper().submit(_value_groups, project, group_sql)
+        grouped = _helper().submit(_value_ids, project, group_sql)
         try:
-            got = _rtree_nodes(project, name)
+            placed = _rtree_points(project, name, epsg)
         finally:
             futures.wait([grouped])  # never left running on the project
     else:
-        nodes_read, grouped = started
+        _epsg, placing, grouped = started
         try:
-            got = nodes_read.result()
+            placed = placing.result()
         finally:
             futures.wait([grouped])
-    if got is None:
+    got = grouped.result()
+    if placed is None or got is None:
         return None
-    interior, nodes = got
-    groups = grouped.result()
-    leaves = [d for no, d in nodes if no not in interior]
-    sizes = {len(d) for d in leaves}
-    if len(sizes) > 1 or (leaves and next(iter(sizes)) < 4 + _RTREE_CELL):
-        return None
-    ids_parts = []
-    for value, joined in groups:
-        if not joined:
-            continue
-        if value is not None and not isinstance(value, (int, float)):
-            return None
-        # parsed in C (text mode, not deprecated)
-        ids_parts.append((np.nan if value is None else float(value), np.fromstring(joined, dtype=np.int64, sep=",")))
-    ids, values = _ids_values(ids_parts)
+    ids, values = got
+    rid, mx, my = placed
     x = np.full(len(ids), np.nan)
     y = np.full(len(ids), np.nan)
-    if leaves and len(ids):
-        size = next(iter(sizes))
-        node = np.frombuffer(b"".join(leaves), dtype=np.uint8).reshape(-1, size)
-        count = node[:, 2].astype(np.int64) * 256 + node[:, 3]
-        cap = (size - 4) // _RTREE_CELL
-        if (count > cap).any():
-            return None
-        # the cells of every leaf as opaque 24-byte items (no copy), the used ones copied out at once (a plain
-        # copy per item: 9-13 ms for 1M, against 24-36 ms as records with fields), then read as records
-        cells = np.ndarray((len(node), cap), dtype=f"V{_RTREE_CELL}", buffer=node, offset=4,
-                           strides=(size, _RTREE_CELL))
-        cells = cells[np.arange(cap)[None, :] < count[:, None]].view(_RTREE_RECORD)
-        rid = cells["id"].astype(np.int64)
-        mx = cells["minx"].astype(np.float64)
-        mx += cells["maxx"]
-        mx /= 2
-        my = cells["miny"].astype(np.float64)
-        my += cells["maxy"]
-        my /= 2
+    if len(rid) and len(ids):
         if ids[-1] - ids[0] + 1 == len(ids):  # ids without gaps (ids sorted, unique): the place is the id
             at = rid - ids[0]
             ok = (at >= 0) & (at < len(ids))
@@ -1009,7 +985,61 @@ def read_points_quick(project, layer_def, *, field: str | None = "style", epsg: 
     out = {"id": ids, "x": x, "y": y}
     if field:
         out["value"] = values
-    return _points_in(out, int(epsg), series=True)
+    return out
+
+
+def _rtree_points(project, name: str, epsg: int):
+    """The points of the GeoPackage R-tree ``name`` in the tree's order: (ids, x, y), x/y the middle of each
+    float32 box projected to ``epsg`` (by the zone's series where it is within a millimetre: :func:`_projected`);
+    None without an R-tree or with nodes of a layout not the one parsed here. numpy and PROJ release the
+    interpreter for most of it: on a thread of its own it overlaps other work (:func:`start_points_quick`)."""
+    got = _rtree_nodes(project, name)
+    if got is None:
+        return None
+    interior, nodes = got
+    leaves = [d for no, d in nodes if no not in interior]
+    del nodes
+    sizes = {len(d) for d in leaves}
+    if len(sizes) > 1 or (leaves and next(iter(sizes)) < 4 + _RTREE_CELL):
+        return None
+    if not leaves:
+        return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
+    size = next(iter(sizes))
+    node = np.frombuffer(b"".join(leaves), dtype=np.uint8).reshape(-1, size)
+    del leaves
+    count = node[:, 2].astype(np.int64) * 256 + node[:, 3]
+    cap = (size - 4) // _RTREE_CELL
+    if (count > cap).any():
+        return None
+    # the cells of every leaf as opaque 24-byte items (no copy), the used ones copied out at once (a plain
+    # copy per item: 9-13 ms for 1M, against 24-36 ms as records with fields), then read as records
+    cells = np.ndarray((len(node), cap), dtype=f"V{_RTREE_CELL}", buffer=node, offset=4,
+                       strides=(size, _RTREE_CELL))
+    cells = cells[np.arange(cap)[None, :] < count[:, None]].view(_RTREE_RECORD)
+    rid = cells["id"].astype(np.int64)
+    mx = cells["minx"].astype(np.float64)
+    mx += cells["maxx"]
+    mx /= 2
+    my = cells["miny"].astype(np.float64)
+    my += cells["maxy"]
+    my /= 2
+    if epsg != SRID and len(mx):
+        mx, my = _projected(mx, my, epsg, series=True)
+    return rid, mx, my
+
+
+def _value_ids(project, sql: str):
+    """The ids of :func:`_quick_reads`'s ``GROUP BY`` statement, sorted, and the value of each (:func:`_ids_values`);
+    None when a value is neither a number nor NULL."""
+    parts = []
+    for value, joined in _value_groups(project, sql):
+        if not joined:
+            continue
+        if value is not None and not isinstance(value, (int, float)):
+            return None
+        # parsed in C (text mode, not deprecated)
+        parts.append((np.nan if value is None else float(value), np.fromstring(joined, dtype=np.int64, sep=",")))
+    return _ids_values(parts)
 
 
 def _ids_values(parts: list) -> tuple[np.ndarray, np.ndarray]:

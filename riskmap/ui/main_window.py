@@ -215,7 +215,7 @@ def _start_quick(project, epsg: int, catalogue: dict) -> dict:
                 continue
             if top is None or top <= LAZY_ROWS or points_kept(project, d, lod_cache(), epsg=epsg):
                 continue
-            reads = start_points_quick(project, d)
+            reads = start_points_quick(project, d, epsg=epsg)
             if reads is not None:
                 out[k] = reads
     return out
@@ -763,7 +763,7 @@ class MainWindow(QMainWindow):
                     crs_name(epsg)  # the status bar's name of the map's CRS, not looked up on the GUI thread (20 ms)
                 finally:
                     futures.wait(early.values())  # the project is not closed under a read
-                    futures.wait([f for reads in quick.values() for f in reads])  # (taken by their layers)
+                    futures.wait([f for reads in quick.values() for f in reads[1:]])  # (taken by their layers)
                 loaded.update({k: f.result() for k, f in early.items()})
                 # points placed from the spatial index for the first frame (the user's cache empty): read
                 # exactly right after it, first among the layers that follow
@@ -775,7 +775,7 @@ class MainWindow(QMainWindow):
                     perms = None
             except BaseException:
                 futures.wait([f for f, _n in started.values()])  # the project is not closed under a read
-                futures.wait([f for reads in quick.values() for f in reads])
+                futures.wait([f for reads in quick.values() for f in reads[1:]])
                 project.close()
                 raise
             return project, epsg, [loaded[k] for k in catalogue], big, sizes, perms

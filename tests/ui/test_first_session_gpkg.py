@@ -96,9 +96,9 @@ def test_started_rtree_reads_give_the_same_arrays(tmp_path):
     make_project(tmp_path / "big.gpkg", n=3000)
     cat = load_catalogue()
     with Project.open(tmp_path / "big.gpkg") as project:
-        reads = start_points_quick(project, cat["enterprises"])
+        reads = start_points_quick(project, cat["enterprises"], epsg=4544)
         got = read_points_quick(project, cat["enterprises"], epsg=4544, started=reads)
-        assert all(f.done() for f in reads)
+        assert reads[0] == 4544 and all(f.done() for f in reads[1:])
         again = read_points_quick(project, cat["enterprises"], epsg=4544)
         assert sorted(got) == sorted(again) == ["id", "value", "x", "y"]
         assert all(np.array_equal(got[k], again[k], equal_nan=True) for k in got)
