@@ -80,6 +80,7 @@ UNIT_ZH = {"county": "县", "town": "镇/街道", "village": "村/社区", "grid
            "custom": "自定义区域"}
 MAX_NAMED = 3  # deciding enterprises named in a reason
 MAX_LISTED = 50  # deciding enterprises listed in a ZoneResult
+NAMES_BESIDE = 1000  # more deciding enterprises than this: their names read beside the write (PostgreSQL)
 
 
 def check_unit(unit: str) -> tuple[str, ...]:
@@ -607,12 +608,20 @@ def _level_zones(conn, zrows: list[tuple], zone_geoms, ents: dict, cfg: RuleSett
         given = (pos[pairs.pt], pairs.zi.astype(np.int64))
     c = compute(zone_geoms, np.column_stack([ents["x"], ents["y"]]), ent_levels, cfg, divisor, ent_zone, given)
     mark(time.perf_counter())
-    top = np.unique(ent_ids[_top_enterprises(c, MAX_LISTED)[1]])
-    name_of = zstore.enterprise_names(conn, top.tolist())
+    top = np.unique(ent_ids[_top_enterprises(c, MAX_LISTED)[1]]).tolist()
+    # PostgreSQL, nothing written yet: the names read on another connection under this transaction's snapshot
+    # while the decisions are written, else here before
+    snapshot = zstore.pg_snapshot(conn) if write and len(top) > NAMES_BESIDE else None
+    name_of = zstore.enterprise_names(conn, top) if snapshot is None else None
     rows = _decision_rows(_decisions(c, cfg), zone_ids, ent_ids, ent_levels) if write else None
     # the decisions (which need no reason) written on a thread through ``conn`` while the reasons are made
     # here: the database works (PostgreSQL's COPY, SQLite's steps) while this thread formats text
     with _Beside(lambda: _write_decisions(conn, rows, zone_ids.tolist(), unit), run=write) as side:
+        if name_of is None:
+            name_of = zstore.enterprise_names_at(conn.engine, snapshot, top)
+        if name_of is None:  # no second connection: after the decisions, on this one
+            old = side.result()
+            name_of = zstore.enterprise_names(conn, top)
         results = _zone_results(c, cfg, zone_ids, zone_names, _columns(zrows, 2), ent_ids, ent_levels, name_of)
         mark(time.perf_counter())
         if progress is not None:

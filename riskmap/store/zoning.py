@@ -215,6 +215,29 @@ def _pg_split(conn) -> tuple[str, int] | None:
     return snapshot, (int(row[1]) + int(row[2])) // 2
 
 
+def pg_snapshot(conn) -> str | None:
+    """This transaction's snapshot exported for another connection (PostgreSQL), or None: another store, a
+    standby, or a transaction that has written already (another connection would not see its rows)."""
+    if conn.dialect.name != "postgresql":
+        return None
+    if not conn.exec_driver_sql("SELECT txid_current_if_assigned() IS NULL AND NOT pg_is_in_recovery()").scalar():
+        return None
+    snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar()
+    return snapshot if isinstance(snapshot, str) and re.fullmatch(r"[0-9A-Fa-f-]+", snapshot) else None
+
+
+def enterprise_names_at(engine, snapshot: str, ids) -> dict[int, str] | None:
+    """:func:`enterprise_names` read on another connection of ``engine`` under ``snapshot``
+    (:func:`pg_snapshot`), so that the transaction's own connection may meanwhile write; None when no
+    connection can be had or the snapshot is gone."""
+    try:
+        with engine.connect().execution_options(isolation_level="REPEATABLE READ") as c2, c2.begin():
+            c2.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            return enterprise_names(c2, ids)
+    except DBAPIError:
+        return None
+
+
 def _pg_xy_bytes(conn, sql: str) -> bytes:
     with conn.connection.driver_connection.cursor(binary=True) as cur:
         return cur.execute(sql).fetchone()[0] or b""

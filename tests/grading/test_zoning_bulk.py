@@ -237,3 +237,66 @@ def test_decisions_written_on_a_thread_while_the_reasons_are_made(any_store, mon
     assert [z.to_json() for z in in_turn.zones] == [z.to_json() for z in beside.zones]
     assert zone_table(project, "town") == stored_beside
     assert sum(len(z["decisions"]) for z in stored_beside) > 0
+
+
+@pytest.mark.postgis
+@pytest.mark.parametrize("second_connection", [True, False])
+def test_names_read_on_another_connection_while_the_decisions_are_written(pg_demo_url, monkeypatch,
+                                                                            second_connection):
+    """PostgreSQL, a run from scratch: the deciding enterprises' names are read on another connection under
+    the run's exported snapshot while the run's own connection writes the decisions; without a second
+    connection they are read after the decisions on the run's own. Either way the run stores and returns what
+    the same run one step after the other does."""
+    import threading
+
+    from riskmap.grading import zoning
+    from riskmap.store import Project
+    from riskmap.store import zoning as zstore
+
+    monkeypatch.setattr(zoning, "NAMES_BESIDE", 0)
+    named, seen = threading.Event(), []
+    names, names_at, update = zstore.enterprise_names, zstore.enterprise_names_at, zstore.update_decisions
+
+    def names_beside(engine, snapshot, ids):
+        if not second_connection:
+            return None
+        got = names_at(engine, snapshot, ids)
+        named.set()
+        return got
+
+    def names_here(conn, ids):
+        seen.append("names")
+        return names(conn, ids)
+
+    def decisions(*a, **k):  # the names come while this write waits: one step after the other would time out
+        seen.append(("writing", named.wait(20) if second_connection else None))
+        try:
+            return update(*a, **k)
+        finally:
+            seen.append("written")
+
+    class InTurn(zoning._Beside):
+        def __init__(self, fn, run=True):
+            super().__init__(fn, run=False)
+            self._out = fn() if run else None
+
+    with Project.open(pg_demo_url) as project:
+        monkeypatch.setattr(zstore, "enterprise_names_at", names_beside)
+        monkeypatch.setattr(zstore, "enterprise_names", names_here)
+        monkeypatch.setattr(zstore, "update_decisions", decisions)
+        beside = zone_project(project, "town", "max")
+        if second_connection:  # read inside the write, on another connection
+            assert seen[:3] == [("writing", True), "names", "written"] or seen[:3] == ["names", ("writing", True),
+                                                                                        "written"]
+        else:  # read after the write, on the run's own connection
+            assert seen[:3] == [("writing", None), "written", "names"]
+        monkeypatch.undo()
+        stored_beside = zone_table(project, "town")
+        monkeypatch.undo()
+        zone_project(project, "town", "weighted", per="zone")
+        monkeypatch.setattr(zoning, "_Beside", InTurn)
+        in_turn = zone_project(project, "town", "max")
+        assert zone_table(project, "town") == stored_beside
+    assert [z.to_json() for z in in_turn.zones] == [z.to_json() for z in beside.zones]
+    assert any(d["name"] for z in stored_beside for d in z["decisions"])
+    assert any(z.deciders and all(d["name"] for d in z.deciders) for z in beside.zones)

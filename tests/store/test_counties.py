@@ -561,3 +561,21 @@ def test_a_county_assessor_bulk_inserts_hostile_text_through_row_security(pg_ser
         got = conn.execute(text("SELECT note, county, zone_id FROM zone_decisions WHERE rule = 'rls' ORDER BY object_id")).all()
     assert [r[0] for r in got] == notes
     assert {r[1] for r in got} == {JINGYUAN} and len(got) == len(notes)
+
+
+def test_a_county_editor_cannot_zone_the_other_counties(jy_editor_url, city_url):
+    """Zoning the city's towns as an editor limited to 靖远县 (its decisions written beside the reasons, its
+    names read on another connection): the other county's levels and decisions are refused by the policies,
+    the run fails and nothing is kept."""
+    from riskmap.grading.zoning import zone_project
+
+    def state():
+        with Project.open(city_url, readonly=True) as owner, owner.engine.connect() as conn:
+            return (conn.execute(text("SELECT count(*) FROM zone_decisions")).scalar(),
+                    conn.execute(text("SELECT id, level, level_rule, level_reason FROM zones ORDER BY id")).all())
+
+    before = state()
+    with Project.open(jy_editor_url) as p:
+        with pytest.raises(RiskmapError):
+            zone_project(p, "town", "max")
+    assert state() == before
