@@ -220,7 +220,7 @@ class BinIndex:
         b |= rows
         b.sort()
         b &= 0xFFFFFFFF
-        self.perm = b
+        self.perm = b.astype(np.int32 if n < 2 ** 31 else np.int64)  # (1M points: 4 MB kept instead of 8)
 
     def _bins(self, v: np.ndarray, origin: float, size: float) -> np.ndarray:
         """The bin (0 … g - 1) of each value on one axis, as int64."""
@@ -261,7 +261,7 @@ class BinIndex:
             ok = (x >= lo_x) & (x <= hi_x) & (y >= lo_y) & (y <= hi_y)
         else:
             ok = (self.x1[cand] >= lo_x) & (self.x0[cand] <= hi_x) & (self.y1[cand] >= lo_y) & (self.y0[cand] <= hi_y)
-        return np.sort(cand[ok])
+        return np.sort(cand[ok]).astype(np.int64, copy=False)
 
 
 class LazyPrepared:
