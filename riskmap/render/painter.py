@@ -43,11 +43,16 @@ box tests and grouped by colour, so each colour is one or a few Qt calls:
   holds the GIL through QPainter.drawPath and QDataStream >> QPainterPath (measured: another Python thread
   waits the whole call, 0.36 s for a 1M-vertex path), so worker threads paint no faster than one.
 - a 10× zoom onto new ground (×10 city's centre at 1:68 000: 10k lifelines of 120k exact vertices, 2.4k grid
-  cells, 37k enterprises) costs about 0.2 s of CPU, 0.13 s of it the lifelines: Qt stroking their two offset
-  passes 80–100 ms (the second, at 96 % opacity, blends about a third slower than the opaque first), building the
-  two paths 20 ms, normals, steps and culling 15 ms; then grids 22 ms, symbols 11 ms, towns 8 ms, the view's
-  arrays 15 ms. Exact lines are not decimated there (a pixel of 18 m against 255 m median segments: decimating
-  at 16 m keeps 82 % of the vertices), so the stroking alone stays above 50 ms on this class of machine.
+  cells, 37k enterprises) cost about 0.2 s of CPU before the lifelines' 1-px tiles, 0.13 s of it the lifelines:
+  Qt stroking their two offset passes 80–100 ms (the second, at 96 % opacity, blends about a third slower than
+  the opaque first), building the two paths 20 ms, normals, steps and culling 15 ms. Exact lines are not
+  decimated there (a pixel of 18 m against 255 m median segments: decimating at 16 m keeps 82 % of the
+  vertices). The rest of such a frame (CPU, new centres, load 3.4–4.4): the view's arrays 7 ms instead of 13
+  (enterprises 3.2, lifelines 3.0, grids 1.0 ms: :class:`riskmap.render.lazy.BinIndex`); the enterprises'
+  symbols 5–6 ms of stamping instead of 7–11 (tile by tile: :func:`_stamp_order`) and 2 ms of numpy; towns
+  4–7 ms (13 towns, 1.6k vertices: their 0.35 fill goes opaque through a frame-size layer image, 2.5 ms of it
+  Qt compositing 2M pixels at that opacity; the 1.13 px outline as two offset passes 0.8 ms); the county's
+  3 px outline, a real wide pen, 2–17 ms as its boundaries cross the view; grids 12–16 ms.
 Labels come last; :func:`render_labels` paints them alone, for the canvas's second pass.
 On vector devices (PDF, SVG) everything is drawn as vector paths with real pens, text stays text.
 
