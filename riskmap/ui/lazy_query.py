@@ -229,10 +229,10 @@ class ExactCounts(QObject):
 
 def _counted_after_frame(project, layer_def, where, bbox) -> dict:
     """:func:`riskmap.store.layer_query.class_counts` once the map frame on the way is drawn
-    (riskmap.ui.workspace.wait_for_map): the legend's and the layers panel's counts do not take the cores
+    (riskmap.ui.map_wait.wait_for_map): the legend's and the layers panel's counts do not take the cores
     from the frame the user waits for (×10 city, a first session: the enterprises counted twice, 39 ms of CPU
     each, beside the first frame's 83 ms render)."""
-    from riskmap.ui.workspace import wait_for_map
+    from riskmap.ui.map_wait import wait_for_map
 
     wait_for_map()
     return layer_query.class_counts(project, layer_def, where, bbox=bbox)

@@ -12,15 +12,12 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import shapely
-import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from riskmap.errors import RiskmapError
@@ -28,44 +25,13 @@ from riskmap.layers import GROUPS, RASTER, LayerDef, load_catalogue, raster_cata
 from riskmap.fields import display_column
 from riskmap.ui import lazy_query
 from riskmap.ui.i18n import current_language
+from riskmap.ui.map_wait import MAP_WAIT_S, map_drawing, wait_for_map  # noqa: F401 (also imported from here)
 
 log = logging.getLogger("riskmap.ui")
 WEB_MERCATOR = 3857
 CHANGE_POLL_MS = 3000  # how often a shared database is asked for other users' changes
 _VERSIONS = itertools.count(1)
 SMALL_LAYER = 20_000  # layers up to this size are re-prepared on the GUI thread (a few ms)
-MAP_WAIT_S = 2.0  # the longest a background layer read waits for a map frame
-_drawing: dict[int, weakref.ref] = {}  # canvases with a map frame on the way
-_drawing_lock = threading.Lock()
-
-
-def map_drawing(canvas, busy: bool) -> None:
-    """A canvas tells whether a map frame of it is asked for or being drawn (see :func:`wait_for_map`)."""
-    with _drawing_lock:
-        if busy:
-            _drawing[id(canvas)] = weakref.ref(canvas)
-        else:
-            _drawing.pop(id(canvas), None)
-
-
-def _map_busy() -> bool:
-    with _drawing_lock:
-        for key, ref in list(_drawing.items()):
-            canvas = ref()
-            if canvas is None or not shiboken6.isValid(canvas):  # gone without saying so
-                del _drawing[key]
-        return bool(_drawing)
-
-
-def wait_for_map(timeout: float = MAP_WAIT_S) -> None:
-    """Off the GUI thread: wait (at most ``timeout`` s) until no map frame is being drawn. Python threads
-    share one interpreter lock, so a layer read beside a render slows both; the frame the user waits for
-    goes first (a project's first frame shows before its large layers are read)."""
-    if threading.current_thread() is threading.main_thread():
-        return
-    end = time.monotonic() + timeout
-    while _map_busy() and time.monotonic() < end:
-        time.sleep(0.01)
 
 
 @dataclass(frozen=True)
