@@ -1015,7 +1015,7 @@ TILE_GRID_MAX = 256  # tiles across the layer's box at most, each way
 
 class _MapTiles:
     """Items of one class (line parts, or polygon features) binned on a fixed grid over their box by the centre
-    of their bounds (:func:`_class_tiles`), each tile's map-space paths built on first touch
+    of their bounds (:func:`_class_layout`), each tile's map-space paths built on first touch
     (``build(items, cancelled)`` -> [paths], or None when cancelled) and kept. A tile's box is the union of its
     items' bounds, so every item meeting a view is in a tile whose box meets it: a view draws only those tiles
     (a 10× zoom about 1/100 of the layer)."""
@@ -1048,11 +1048,12 @@ class _MapTiles:
         return out
 
 
-def _class_tiles(item_class: np.ndarray, bounds: np.ndarray, vertices: np.ndarray, build) -> dict:
-    """``{class: _MapTiles}`` of a layer's items (``item_class``, ``bounds`` and ``vertices`` per item; items
-    without finite bounds left out); ``build(items, cancelled)`` makes a tile's paths. Each class's grid covers
-    its items' box with tiles of about TILE_VERTICES vertices (at most TILE_GRID_MAX a side); all the items are
-    sorted once, by class, tile and their own order."""
+def _class_layout(item_class: np.ndarray, bounds: np.ndarray, vertices: np.ndarray) -> dict:
+    """``{class: (members, starts, box)}``: the tiles of a layer's items (``item_class``, ``bounds`` and
+    ``vertices`` per item; items without finite bounds left out), tile k holding ``members[starts[k]:starts[k +
+    1]]`` within ``box[k]``, for :class:`_MapTiles`. Each class's grid covers its items' box with tiles of about
+    TILE_VERTICES vertices (at most TILE_GRID_MAX a side); all the items are sorted once, by class, tile and
+    their own order."""
     ok = np.flatnonzero(np.isfinite(bounds[:, 0]))
     b, cls = bounds[ok], item_class[ok].astype(np.int64)
     out = {}
@@ -1085,8 +1086,19 @@ def _class_tiles(item_class: np.ndarray, bounds: np.ndarray, vertices: np.ndarra
         ends = np.append(first, len(order))
         for a, z in zip(cuts[:-1].tolist(), cuts[1:].tolist()):  # one class: tiles a..z
             lo, hi = int(ends[a]), int(ends[z])
-            out[int(tile_cls[a])] = _MapTiles(members[lo:hi], ends[a:z + 1] - lo, box[a:z], build)
+            out[int(tile_cls[a])] = (members[lo:hi], ends[a:z + 1] - lo, box[a:z])
     return out
+
+
+def lay_out_tiles(layer) -> None:
+    """A lazy line or polygon layer's exact whole (:meth:`riskmap.render.lazy.LazyPrepared.exact_layer`) and its
+    map-space tiles laid out (their paths are built on first touch): what the first view of it at an exact scale
+    would otherwise wait for. The canvas calls it in idle time, after a frame, on its render worker."""
+    whole = layer.exact_layer()
+    if whole.kind == "line":
+        _line_tiles(whole)
+    elif whole.kind == "polygon":
+        _fill_layout(whole)
 
 
 def _tiles_far(ctx: _Ctx, boxes: list) -> bool:
@@ -1131,7 +1143,8 @@ def _line_tiles(whole) -> tuple:
             paths.append(make_path(rel[s:e], types[s:e]))
         return paths
 
-    tiles = _class_tiles(whole.cls[whole.part_feature], whole.part_bounds, np.diff(whole.offsets), build)
+    layout = _class_layout(whole.cls[whole.part_feature], whole.part_bounds, np.diff(whole.offsets))
+    tiles = {c: _MapTiles(*lay, build) for c, lay in layout.items()}
     whole.__dict__["_line_tiles"] = (whole.coords, whole.cls, (origin, tiles))
     return origin, tiles
 
@@ -1492,10 +1505,26 @@ def _paint_map_polygons(ctx: _Ctx, layer, width_px: float, cancelled) -> int | N
     return int(np.count_nonzero(vis))
 
 
+def _fill_layout(whole):
+    """A whole polygon layer's features laid out in tiles per class (:func:`_class_layout`) and the local origin
+    of their paths: ``(origin, {class: (members, starts, box)})``, kept on the layer."""
+    kept = whole.__dict__.get("_fill_layout")
+    if kept is not None and kept[0] is whole.coords and kept[1] is whole.cls:
+        return kept[2]
+    b = whole.bounds
+    origin = (float(np.floor(np.nanmin(b[:, 0]))), float(np.floor(np.nanmin(b[:, 1])))) \
+        if np.isfinite(b[:, 0]).any() else (0.0, 0.0)
+    fp, offs = whole.feature_parts, whole.offsets
+    layout = _class_layout(whole.cls, b, offs[fp[1:]] - offs[fp[:-1]])
+    whole.__dict__["_fill_layout"] = (whole.coords, whole.cls, (origin, layout))
+    return origin, layout
+
+
 def _fill_tiles(whole, band: float, chunk: int):
     """A whole polygon layer's features of at least 2 × ``band`` (as :func:`_map_fills` keeps for a band) as
-    fill paths in map units relative to a local origin, per class in tiles (:class:`_MapTiles`, chunks of
-    ``chunk`` rings): ``(origin, {class: tiles})``, kept on the layer (MAP_FILL_BANDS bands)."""
+    fill paths in map units relative to a local origin, per class in the tiles of :func:`_fill_layout`
+    (:class:`_MapTiles`, chunks of ``chunk`` rings): ``(origin, {class: tiles})``, kept on the layer
+    (MAP_FILL_BANDS bands)."""
     kept = whole.__dict__.get("_fill_tiles")
     if kept is None or kept[0] is not whole.coords or kept[1] is not whole.cls:
         kept = whole.__dict__["_fill_tiles"] = (whole.coords, whole.cls, OrderedDict())
@@ -1504,20 +1533,15 @@ def _fill_tiles(whole, band: float, chunk: int):
     if hit is not None:
         bands.move_to_end((band, chunk))
         return hit
-    b = whole.bounds
-    origin = (float(np.floor(np.nanmin(b[:, 0]))), float(np.floor(np.nanmin(b[:, 1])))) \
-        if np.isfinite(b[:, 0]).any() else (0.0, 0.0)
+    origin, layout = _fill_layout(whole)
     o = np.array(origin)
+    big = _feature_sizes(whole) >= 2 * band
 
     def build(feats, cancelled):
-        got = _class_fill_paths(whole, feats, lambda xy: xy - o, chunk, cancelled)
+        got = _class_fill_paths(whole, feats[big[feats]], lambda xy: xy - o, chunk, cancelled)
         return None if got is None else [p for _, paths in got for p in paths]
 
-    big = _feature_sizes(whole) >= 2 * band
-    fp, offs = whole.feature_parts, whole.offsets
-    vertices = offs[fp[1:]] - offs[fp[:-1]]
-    tiles = _class_tiles(whole.cls, np.where(big[:, None], b, np.nan), vertices, build)
-    bands[(band, chunk)] = hit = (origin, tiles)
+    bands[(band, chunk)] = hit = (origin, {c: _MapTiles(*lay, build) for c, lay in layout.items()})
     while len(bands) > MAP_FILL_BANDS:
         bands.popitem(last=False)
     return hit

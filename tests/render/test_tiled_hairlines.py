@@ -212,6 +212,16 @@ def test_a_lazy_layers_exact_view_draws_from_the_whole_layers_tiles(app, tmp_pat
             assert stats[0].features["lifelines"] == _near(np.asarray(geoms), v)
         whole = lz.exact_layer()
         assert calls == [whole] * 3 and calls[0].n == len(sh["id"])  # one whole layer's tiles for every view
+        # idle time (the canvas): the exact whole and its tiles laid out, no path built; views draw from them
+        lz.drop()
+        painter_module.lay_out_tiles(lz)
+        laid = lz.exact_layer().__dict__["_line_tiles"]
+        _, tiles = laid[2]
+        assert all(p is None for t in tiles.values() for p in t.paths)
+        v = full.zoomed(12).panned(-700, 120)
+        assert np.array_equal(_rendered(v, [lz]), _fresh(v, sh["coords"], sh["offsets"],
+                                                         sh["cls"][sh["part_feature"]], lz.exact_layer()))
+        assert lz.exact_layer().__dict__["_line_tiles"] is laid and any(p for t in tiles.values() for p in t.paths)
     finally:
         project.close()
 
