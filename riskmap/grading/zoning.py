@@ -663,7 +663,10 @@ def located_pairs(conn, kinds: tuple[str, ...], zone_ids: np.ndarray, zone_geoms
     GeoPackage's stamp cannot see its own uncommitted rows). The points read for new pairs are kept in the
     process too (:func:`zstore.cached_points`): another unit's first run on the same store reads levels only."""
     zone_ids = np.asarray(zone_ids, dtype=np.int64)
-    stamp = zstore.store_stamp(conn, kinds) if cache else None
+    # PostgreSQL with nothing kept for this store: no stamp can match, it is taken from the points' own read
+    # (one scan of the enterprises less, 0.1 s for the city)
+    late = cache and conn.dialect.name == "postgresql" and not zstore.anything_kept(conn, kinds)
+    stamp = zstore.store_stamp(conn, kinds) if cache and not late else None
     hit = zstore.cached_pairs(conn, kinds, stamp)
     if hit is not None and np.array_equal(hit.zone_ids, zone_ids):
         level = zstore.read_level_digits(conn)  # the same rows as kept (the stamp), their levels now
@@ -677,7 +680,9 @@ def located_pairs(conn, kinds: tuple[str, ...], zone_ids: np.ndarray, zone_geoms
         if len(level) == len(kept[0]):
             ents = {"id": kept[0], "level": level.astype(np.int64), "x": kept[1], "y": kept[2]}
     if ents is None:
-        ents = zstore.read_enterprise_xy(conn, split=stamp is not None)  # stamp: nothing written yet
+        ents, counted = zstore.read_enterprise_xy_counted(conn, split=cache)  # cache: nothing written yet
+        if late:
+            stamp = zstore.store_stamp(conn, kinds, enterprises=counted)
         zstore.keep_points(conn, stamp, ents["id"], ents["x"], ents["y"])
     xy = np.column_stack([ents["x"], ents["y"]])
     if callable(zone_geoms):

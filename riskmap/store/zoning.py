@@ -120,6 +120,11 @@ _XY_ROW = np.dtype([("id", ">i8"), ("level", ">i2"), ("x", ">f8"), ("y", ">f8")]
 
 
 def read_enterprise_xy(conn, *, split: bool = False) -> dict[str, np.ndarray]:
+    """See :func:`read_enterprise_xy_counted`, without the count."""
+    return read_enterprise_xy_counted(conn, split=split)[0]
+
+
+def read_enterprise_xy_counted(conn, *, split: bool = False) -> tuple[dict[str, np.ndarray], tuple | None]:
     """Every enterprise as arrays ``id`` (int64), ``level`` (int64 1–4, 0: none or another value), ``x``,
     ``y`` (NaN without a location), in id order: :func:`read_enterprise_points` with the levels as
     :func:`riskmap.grading.zoning._levels_array` makes them, without a Python object per row. GeoPackage: each
@@ -131,16 +136,20 @@ def read_enterprise_xy(conn, *, split: bool = False) -> dict[str, np.ndarray]:
     load 1.2–2.3): GeoPackage 0.6–0.95 s instead of 1.15–1.5 s, PostgreSQL 0.45–0.9 s instead of 1.1–1.55 s.
     ``split`` (PostgreSQL, a transaction that has written nothing: see :func:`_pg_split`): the ids above the
     middle read at once on a second connection taking this transaction's exported snapshot (the server
-    aggregates on two cores). Falls back to :func:`read_enterprise_points`."""
+    aggregates on two cores). Falls back to :func:`read_enterprise_points`. Also returns, on PostgreSQL,
+    (count, largest id, sum of versions) of exactly the rows read, by the same statements: the enterprises'
+    part of :func:`store_stamp` (None: not known)."""
+    counted = None
     if conn.dialect.name == "postgresql":
-        out = _pg_aggregate_xy(conn, split)
+        out, counted = _pg_aggregate_xy(conn, split)
     else:
         out = _gpkg_aggregate_xy(conn)
     if out is None:
+        counted = None
         out = read_enterprise_points(conn)
         out = {"id": np.asarray(out["id"], dtype=np.int64), "level": _level_numbers(out["level"]),
                "x": np.asarray(out["x"], dtype=float), "y": np.asarray(out["y"], dtype=float)}
-    return out
+    return out, counted
 
 
 def _level_numbers(values) -> np.ndarray:
@@ -238,20 +247,22 @@ def enterprise_names_at(engine, snapshot: str, ids) -> dict[int, str] | None:
         return None
 
 
-def _pg_xy_bytes(conn, sql: str) -> bytes:
+def _pg_xy_bytes(conn, sql: str) -> tuple:
+    """The row of :func:`_pg_aggregate_xy`'s statement: (rows' bytes, count, largest id, sum of versions)."""
     with conn.connection.driver_connection.cursor(binary=True) as cur:
-        return cur.execute(sql).fetchone()[0] or b""
+        joined, n, top, versions = cur.execute(sql).fetchone()
+    return joined or b"", n, top, versions
 
 
-def _pg_aggregate_xy(conn, split: bool = False) -> dict[str, np.ndarray] | None:
+def _pg_aggregate_xy(conn, split: bool = False) -> tuple[dict[str, np.ndarray] | None, tuple | None]:
     # one bytea of fixed-width binary rows, aggregated unordered (0.1 s less than ORDER BY id) and sorted
     # here: one value instead of a million rows (COPY sends one message per row, read one by one)
     sql = (f"SELECT string_agg(int8send(id) || int2send(CAST({_LEVEL_DIGIT} AS int2)) || "
-           f"float8send(coalesce(ST_X(geom), 'NaN')) || float8send(coalesce(ST_Y(geom), 'NaN')), ''::bytea) "
-           f"FROM enterprises")
+           f"float8send(coalesce(ST_X(geom), 'NaN')) || float8send(coalesce(ST_Y(geom), 'NaN')), ''::bytea), "
+           f"count(*), max(id), sum(version) FROM enterprises")
     halves = _pg_split(conn) if split else None
     if halves is None:
-        joined = _pg_xy_bytes(conn, sql)
+        joined, n, top, versions = _pg_xy_bytes(conn, sql)
     else:
         snapshot, mid = halves
         upper: list = []
@@ -270,10 +281,14 @@ def _pg_aggregate_xy(conn, split: bool = False) -> dict[str, np.ndarray] | None:
             lower = _pg_xy_bytes(conn, f"{sql} WHERE id <= {mid}")
         finally:
             thread.join()
-        joined = lower + (upper[0] if upper else _pg_xy_bytes(conn, f"{sql} WHERE id > {mid}"))
-        del lower, upper
-    if len(joined) % _XY_ROW.itemsize:
-        return None
+        high = upper[0] if upper else _pg_xy_bytes(conn, f"{sql} WHERE id > {mid}")
+        joined, n = lower[0] + high[0], lower[1] + high[1]
+        tops = [t for t in (lower[2], high[2]) if t is not None]
+        sums = [v for v in (lower[3], high[3]) if v is not None]
+        top, versions = (max(tops) if tops else None), (sum(sums) if sums else None)
+        del lower, upper, high
+    if len(joined) % _XY_ROW.itemsize or len(joined) // _XY_ROW.itemsize != n:
+        return None, None
     rows = np.frombuffer(joined, dtype=_XY_ROW)
     out = {"id": rows["id"].astype(np.int64), "level": rows["level"].astype(np.int64),
            "x": rows["x"].astype(np.float64), "y": rows["y"].astype(np.float64)}
@@ -281,7 +296,7 @@ def _pg_aggregate_xy(conn, split: bool = False) -> dict[str, np.ndarray] | None:
     if len(out["id"]) > 1 and not (out["id"][1:] > out["id"][:-1]).all():
         order = np.argsort(out["id"])  # unique ids: any sort
         out = {k: v[order] for k, v in out.items()}
-    return out
+    return out, (n, top, versions)
 
 
 def read_unlocated(conn, *, ids=None) -> dict[str, np.ndarray]:
@@ -553,14 +568,15 @@ def _file_stamp(path: str) -> str | None:
     return ":".join(f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}" for st in parts)
 
 
-def store_stamp(conn, kinds: Iterable[str]) -> str | None:
+def store_stamp(conn, kinds: Iterable[str], *, enterprises: tuple | None = None) -> str | None:
     """The stamp of the enterprises and the zones of ``kinds`` (see above), read through ``conn`` after its
     transaction has read something (a GeoPackage's snapshot is then taken: a later commit by another writer
-    changes the stamp); None when there is none to trust (a file in memory)."""
+    changes the stamp); None when there is none to trust (a file in memory). ``enterprises``: their (count,
+    largest id, sum of versions) when known already (:func:`read_enterprise_xy_counted`), not counted again."""
     if conn.dialect.name != "postgresql":
         path = _gpkg_path(conn)
         return None if not path else _file_stamp(path)
-    row_e = conn.execute(text("SELECT count(*), max(id), sum(version) FROM enterprises")).first()
+    row_e = enterprises or conn.execute(text("SELECT count(*), max(id), sum(version) FROM enterprises")).first()
     row_z = conn.execute(text(f"SELECT count(*), max(id), sum(version) FROM zones WHERE {kinds_where(kinds)}")).first()
     oids = conn.execute(text("SELECT (SELECT oid FROM pg_database WHERE datname = current_database()), "
                              "'enterprises'::regclass::oid, 'zones'::regclass::oid")).first()
@@ -579,6 +595,19 @@ def read_level_digits(conn) -> np.ndarray:
         sql = f"SELECT group_concat(d, '') FROM (SELECT {digit} AS d FROM enterprises ORDER BY id)"
     joined = conn.exec_driver_sql(sql).scalar() or ""
     return np.frombuffer(joined.encode("ascii"), dtype=np.uint8) - np.uint8(48)
+
+
+def anything_kept(conn, kinds: Iterable[str]) -> bool:
+    """Whether pairs of this store and ``kinds`` (in the process or on disk) or its points are kept under any
+    stamp: when not, a first run need not take the stamp before reading (none can match)."""
+    key = (_target(conn), tuple(kinds))
+    if key in _PAIRS or key[0] in _POINTS:
+        return True
+    folder, stem = _pair_files(key)
+    try:
+        return any(folder.glob(f"{stem}-*.npz"))
+    except OSError:
+        return True
 
 
 def cached_pairs(conn, kinds: Iterable[str], stamp: str | None) -> Pairs | None:

@@ -224,3 +224,30 @@ def test_level_digits_come_in_id_order_after_updates(any_store):
     want = np.array([r[0] if r[0] in (1, 2, 3, 4) else 0 for r in rows], dtype=np.uint8)
     assert len(want) > 100 and (want == 0).any() and (want == 1).any() and (want == 4).any()
     assert np.array_equal(got, want)
+
+
+@pytest.mark.postgis
+def test_a_first_run_with_nothing_kept_takes_its_stamp_from_its_read(pg_demo_url, monkeypatch):
+    """PostgreSQL, nothing kept for the store: the first run's stamp is made from the count, largest id and
+    versions its own read of the points gave (no scan of the enterprises before it); that stamp is the one a
+    later run takes, which then reads no point."""
+    from riskmap.store import Project
+
+    calls = []
+    stamp_of = zstore.store_stamp
+    monkeypatch.setattr(zstore, "store_stamp", lambda conn, kinds, **k: calls.append(k) or stamp_of(conn, kinds, **k))
+    with Project.open(pg_demo_url) as p:
+        zstore.forget_pairs()
+        assert not files_of(p, "town")
+        first = zone_project(p, "town", "max")
+        assert len(calls) == 1 and calls[0]["enterprises"][0] > 0  # counted by the read, not asked before it
+        with p.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1").all()
+            assert first.stamp == stamp_of(conn, ("town",))
+        zstore.forget_pairs()
+        calls.clear()
+        monkeypatch.setattr(zoning, "assign_xy", _refuse)
+        monkeypatch.setattr(zstore, "read_enterprise_xy_counted", _refuse)
+        again = zone_project(p, "town", "max")  # from the disk
+        assert calls == [{}]
+    assert [z.to_json() for z in again.zones] == [z.to_json() for z in first.zones]

@@ -144,7 +144,7 @@ def test_first_run_equals_the_straightforward_path(tricky_path, tmp_path, monkey
         new = outcome_of(zone_project(p, "grid", "max"), p)
     with monkeypatch.context() as m:
         m.setattr(zoning, "assign_xy", brute_assign)
-        m.setattr(zstore, "read_enterprise_xy", rows_read)
+        m.setattr(zstore, "read_enterprise_xy_counted", lambda conn, **_: (rows_read(conn), None))
         with Project.open(plain) as p:
             old = outcome_of(zone_project(p, "grid", "max"), p)
     assert new == old
@@ -167,8 +167,8 @@ def test_another_units_first_run_reuses_the_points_until_they_change(tricky_path
         want = outcome_of(zone_project(p, "town", "max"), p, "town")
     zstore.forget_pairs()
     reads = []
-    real = zstore.read_enterprise_xy
-    monkeypatch.setattr(zstore, "read_enterprise_xy", lambda conn, **k: reads.append(1) or real(conn, **k))
+    real = zstore.read_enterprise_xy_counted
+    monkeypatch.setattr(zstore, "read_enterprise_xy_counted", lambda conn, **k: reads.append(1) or real(conn, **k))
     with Project.open(reuse) as p:
         zone_project(p, "grid", "max")
         assert len(reads) == 1

@@ -190,11 +190,15 @@ def test_read_enterprise_xy_in_two_halves_on_postgis(pg_demo_url, monkeypatch):
     monkeypatch.setattr(zstore, "_pg_xy_bytes", lambda c, sql: used.append((c, sql[-14:])) or bytes_of(c, sql))
     with Project.open(pg_demo_url) as project:
         with project.engine.connect() as conn:
-            whole = zstore.read_enterprise_xy(conn)
+            whole, counted = zstore.read_enterprise_xy_counted(conn)
             assert len(used) == 1 and used[0][0] is conn
             used.clear()
-            halves = zstore.read_enterprise_xy(conn, split=True)
+            halves, counted_halves = zstore.read_enterprise_xy_counted(conn, split=True)
             want = _points_as_before(conn)
+            stamp = zstore.store_stamp(conn, ("town",))  # the rows' count, largest id and versions as counted
+            assert zstore.store_stamp(conn, ("town",), enterprises=counted) == stamp
+            assert zstore.store_stamp(conn, ("town",), enterprises=counted_halves) == stamp
+            assert counted[0] == len(whole["id"]) and counted[1] == whole["id"].max()
         assert len(used) == 2 and used[0][0] is not used[1][0]
         assert {sql.split("id ")[-1][:2] for _, sql in used} == {"<=", "> "}
         assert len(whole["id"]) > 20
