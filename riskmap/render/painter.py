@@ -31,9 +31,12 @@ box tests and grouped by colour, so each colour is one or a few Qt calls:
   view strokes only the tiles meeting it (:func:`_paint_tiled_hairlines`). Qt's cosmetic stroker inks segments
   shorter than a pixel lighter (0.65–0.87 px): exact scales are where a layer's segments are long
   (:func:`riskmap.render.lazy.band_of`). Print, PDF and SVG, export images at print dpi (no fast strokes), the
-  legend and small layers (a county's lifelines) keep the real width (offset passes on images). Large (or decimated) polygon layers mostly in view are filled and outlined
-  from paths built once in map units too, per band of scales (fill rasterisation under a transform is exact;
-  outlines up to 1 px are a cosmetic pen anyway): ×10 city's 50k grid cells 0.07 s instead of 0.11 s;
+  legend and small layers (a county's lifelines) keep the real width (offset passes on images). Large polygon
+  layers are filled and outlined from paths built once in map units too, per band of scales (fill rasterisation
+  under a transform is exact; outlines up to 1 px are a cosmetic pen anyway): the whole layer's when mostly in
+  view (×10 city's 50k grid cells 0.07 s instead of 0.11 s), else at exact scales the tiles meeting the view
+  (:func:`_fill_tiles`; at 10× the fills' rasterising and the translucent layer's composite dominate: grids
+  15–18 ms);
 - on the canvas, layers of LAYER_IMAGE_VERTICES or more are kept as images for the next frame: at small scales
   an image of the whole layer on the view's pixel grid, which also serves a pan by whole pixels, pixel for pixel
   (×10 city's whole view panned: lifelines and grids 0.01 s instead of 0.5–0.8 s; a new scale paints them
@@ -43,16 +46,16 @@ box tests and grouped by colour, so each colour is one or a few Qt calls:
   holds the GIL through QPainter.drawPath and QDataStream >> QPainterPath (measured: another Python thread
   waits the whole call, 0.36 s for a 1M-vertex path), so worker threads paint no faster than one.
 - a 10× zoom onto new ground (×10 city's centre at 1:68 000: 10k lifelines of 120k exact vertices, 2.4k grid
-  cells, 37k enterprises) cost about 0.2 s of CPU before the lifelines' 1-px tiles, 0.13 s of it the lifelines:
-  Qt stroking their two offset passes 80–100 ms (the second, at 96 % opacity, blends about a third slower than
-  the opaque first), building the two paths 20 ms, normals, steps and culling 15 ms. Exact lines are not
-  decimated there (a pixel of 18 m against 255 m median segments: decimating at 16 m keeps 82 % of the
-  vertices). The rest of such a frame (CPU, new centres, load 3.4–4.4): the view's arrays 7 ms instead of 13
-  (enterprises 3.2, lifelines 3.0, grids 1.0 ms: :class:`riskmap.render.lazy.BinIndex`); the enterprises'
-  symbols 5–6 ms of stamping instead of 7–11 (tile by tile: :func:`_stamp_order`) and 2 ms of numpy; towns
-  4–7 ms (13 towns, 1.6k vertices: their 0.35 fill goes opaque through a frame-size layer image, 2.5 ms of it
-  Qt compositing 2M pixels at that opacity; the 1.13 px outline as two offset passes 0.8 ms); the county's
-  3 px outline, a real wide pen, 2–17 ms as its boundaries cross the view; grids 12–16 ms.
+  cells, 37k enterprises): exact lines are not decimated there (a pixel of 18 m against 255 m median segments:
+  decimating at 16 m keeps 82 % of the vertices). The lifelines used to cost 0.13 s of CPU (two offset passes of
+  1.32 px: Qt stroking 80–100 ms, building the paths 20 ms, normals, steps and culling 15 ms). Now one 1-px pass
+  from the tiles meeting the view (about 1.6 times the view's vertices), their paths built on first visit
+  (20–30 ms), then Qt stroking about 1.4M px of line length in 30–40 ms; the canvas lays the tiles out in idle
+  time after a frame (about 60 ms once a session). Render CPU of the lifelines alone at 10× (GeoPackage, load
+  6): new ground 54–86 ms instead of 130–159, a redraw 50–56 ms instead of 131–141. The whole frame in the
+  application's second session (7 views about the centre, load 5): 0.1–0.14 s at the centre the first time
+  (lifelines 52–86 ms, grids 15–18, enterprises 8–20, towns 5–8), 27 ms redrawn from the layer images. Qt
+  stroking that much line length stays near 50 ms on this class of machine.
 Labels come last; :func:`render_labels` paints them alone, for the canvas's second pass.
 On vector devices (PDF, SVG) everything is drawn as vector paths with real pens, text stays text.
 
@@ -905,10 +908,11 @@ def _large(layer) -> bool:
 
 def _draws_hairlines(ctx: _Ctx, layer, width_px: float) -> bool:
     """Whether a layer's strokes are generalised to one pixel: a large layer (:func:`_large`) on a screen image
-    (raster, at screen dpi: ``fast_strokes``), a solid stroke of at most HAIRLINE_MAX_PX, at every scale. A line layer is then drawn from map-space paths
-    through the view's transform: a level of detail's whole band (:func:`_paint_hairlines`, when within FAR_PX
-    of the frame: Qt's rasteriser keeps small numbers), an exact drawing's tiles meeting the view
-    (:func:`_paint_tiled_hairlines`); else from the frame's own paths, cut to it, with the same 1-px pen."""
+    (raster, at screen dpi: ``fast_strokes``), a solid stroke of at most HAIRLINE_MAX_PX, at every scale. A line
+    layer is then drawn from map-space paths through the view's transform: a level of detail's whole band
+    (:func:`_paint_hairlines`, when within FAR_PX of the frame: Qt's rasteriser keeps small numbers), an exact
+    drawing's tiles meeting the view (:func:`_paint_tiled_hairlines`); else from the frame's own paths, cut to
+    it, with the same 1-px pen."""
     if not (ctx.raster and ctx.fast_strokes) or not 0 < width_px <= HAIRLINE_MAX_PX or not _large(layer):
         return False
     return layer.layer_def.style.dash == "solid" and len(layer.coords) > 0

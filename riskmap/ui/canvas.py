@@ -454,8 +454,8 @@ class MapCanvas(QWidget):
         and version, so that the first view at an exact scale (a 10× zoom) builds only the paths of the tiles it
         meets (×10 city: about 60 ms of CPU once a session: the lifelines' 200k parts binned and their exact whole
         made). Building every tile's paths ahead too (2.3M vertices, about 0.3 s of CPU and 55 MB) was measured
-        and left out (bench, load 3–5): the first 10× zoom 120 ms instead of 165–226 on the GeoPackage but 195–248
-        instead of 159–194 on PostGIS, whose peak memory rose to 932 MB."""
+        and left out (bench, load 3–5): the first 10× zoom 120 ms instead of 165–226 on the GeoPackage but
+        195–248 instead of 159–194 on PostGIS, whose peak memory rose to 932 MB."""
         from riskmap.render.painter import lay_out_tiles
 
         for layer in self.workspace.visible_layers():
