@@ -167,7 +167,10 @@ def _start_points(project, epsg: int, catalogue: dict) -> dict:
     fresh = [d for d in catalogue.values() if d.geometry == "point" and not points_family(project, d, cache, epsg=epsg)]
     if not fresh:
         return {}
-    guess = estimated_rows(project, fresh)
+    try:
+        guess = estimated_rows(project, fresh)
+    except Exception:  # noqa: BLE001 (no estimate: the layers are counted and read the usual way)
+        return {}
     big = {k: n for k, n in guess.items() if n is not None and n >= EARLY_READ_MARGIN * LAZY_ROWS}
     if not big:
         return {}

@@ -176,3 +176,30 @@ def test_first_session_asks_for_the_points_before_counting_the_layers(app, qtbot
     finally:
         w.close()
         w.deleteLater()
+
+
+def test_first_session_without_an_estimate_reads_the_usual_way(app, qtbot, prefs, tmp_path, monkeypatch, pg_server):
+    """The planner's estimate failing (a server refusing the catalogue query) is no error: the layers are counted
+    and the points read the usual way, exactly."""
+    import riskmap.store.viewport as viewport
+    import riskmap.ui.workspace as workspace
+    from riskmap.store.sync import push
+
+    monkeypatch.setattr(viewport, "LAZY_ROWS", 2000)
+    rows = make_project(tmp_path / "big.gpkg")
+    url = pg_server.create_database("no_estimate")
+    push(tmp_path / "big.gpkg", url)
+    monkeypatch.setattr(workspace, "lod_cache", lambda: tmp_path / "lod")
+
+    def refuse(*a, **k):
+        raise RuntimeError("no estimate here")
+
+    monkeypatch.setattr(viewport, "estimated_rows", refuse)
+    w = open_window(qtbot, prefs, url)
+    try:
+        layer = w.workspace.layer("enterprises")
+        assert layer.lazy and layer.row_count == len(rows)
+        assert layer.prepared._points["id"].tolist() == rows["id"].tolist()
+    finally:
+        w.close()
+        w.deleteLater()
