@@ -721,7 +721,7 @@ class MainWindow(QMainWindow):
         20–100 ms, load 1.7). In a first session the point layers' exact arrays are asked of the server as soon
         as the project is open (:func:`_start_points`), their positions read as one point[] and their levels
         packed with their ids, each half decoded and projected as soon as it comes: ×10 city, first frame median
-        of 5 alternated timestamped openings 845 ms instead of 1041 ms (load 1.9–2.3). With the reads of an
+        of 8 alternated timestamped openings 872 ms instead of 1010 ms (load 3.0–3.3). With the reads of an
         earlier session (R-tree and level ids at once, projection on two threads, PostGIS arrays by array_agg in
         two halves with their stamp, the driver imported while the window is built), first session against the
         code before, runs alternated, load 3.7–5: GeoPackage median 1.82 s instead of 2.23 s (process CPU to the
