@@ -3,7 +3,9 @@ objects that decided them (``zone_decisions``) and each unit's settings (``proje
 
 Plain arrays and rows in, nothing about the rules: :mod:`riskmap.grading.zoning` computes, this module
 reads and writes, always through a SQLAlchemy Connection inside the caller's transaction, so that rows
-and the zones they colour are committed together.
+and the zones they colour are committed together; on PostgreSQL a transaction that has written nothing yet
+may also be read through a second connection under its exported snapshot (:func:`read_enterprise_xy`'s
+``split``, :func:`enterprise_names_at`): the rows committed when it was exported, and none of its own.
 
 >>> # with project.session(history=False) as s:
 >>> #     write_levels(s.connection(), [3, 4], [1, None], ["max", "max"], ["就高：…", "无已定级企业"])
