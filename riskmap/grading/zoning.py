@@ -727,9 +727,9 @@ def level_unit(conn, unit: str, cfg: RuleSettings, *, metric_epsg: int | None = 
                 read.append(zstore.read_zones(conn, kinds)[1])
             return read[0]
 
-        if cache and levels is None:
+        if cache and levels is None and zstore.anything_kept(conn, kinds):  # the pairs may be kept: no geometry
             zrows = zstore.read_zone_attrs(conn, kinds)
-        else:
+        else:  # nothing kept (a first run): the geometries are needed, read with the rest at once
             zrows, zone_geoms = zstore.read_zones(conn, kinds)
             read.append(zone_geoms)
         if not zrows:

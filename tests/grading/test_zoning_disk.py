@@ -251,3 +251,22 @@ def test_a_first_run_with_nothing_kept_takes_its_stamp_from_its_read(pg_demo_url
         again = zone_project(p, "town", "max")  # from the disk
         assert calls == [{}]
     assert [z.to_json() for z in again.zones] == [z.to_json() for z in first.zones]
+
+
+def test_a_first_run_with_nothing_kept_reads_the_zones_once(small_project, monkeypatch):
+    """Nothing kept for the store: the first run reads the zones with their geometries at once (not their
+    attributes, then again with the geometries); a later run in a new process (the pairs on disk) reads no
+    geometry."""
+    p, _ = small_project
+    zstore.forget_pairs()
+    reads = []
+    attrs, zones = zstore.read_zone_attrs, zstore.read_zones
+    monkeypatch.setattr(zstore, "read_zone_attrs", lambda *a, **k: reads.append("attrs") or attrs(*a, **k))
+    monkeypatch.setattr(zstore, "read_zones", lambda *a, **k: reads.append("zones") or zones(*a, **k))
+    first = zone_project(p, "town", "max")
+    assert reads == ["zones"]
+    reads.clear()
+    zstore.forget_pairs()
+    again = zone_project(p, "town", "max")
+    assert reads == ["attrs"]
+    assert [z.to_json() for z in again.zones] == [z.to_json() for z in first.zones]
