@@ -40,10 +40,12 @@ formats: the decisions (which need no reason) are written on a thread of their o
 connection while the reasons are made, then the levels; on PostgreSQL, in a transaction that has written
 nothing yet, the points are read in two id halves at once and the deciding enterprises' names while the
 decisions are written, each on a second connection under the run's exported snapshot, and with nothing kept
-for the store the stamp is counted by the points' own read (one scan of the enterprises less). That shortens
-a run where a core is idle, not its CPU (client 1.5 s, server 1.6–1.8 s for the city grid's first run): on
-PostGIS 2.97 s instead of 3.41 s at load 2.2–2.6 (median of 4, alternated), 3.74 s instead of 4.28 s at load
-4–4.8; on a GeoPackage (SQLite steps on two threads contend for its allocator) 2.59 s either way. Which zone
+for the store the stamp is counted by the points' own read (one scan of the enterprises less) and the zones
+are read once, with their geometries. That shortens a run where a core is idle more than it saves CPU (client
+1.5 s, server 1.6–1.8 s for the city grid's first run). City grid, first run in a new process, alternated with
+the code before (median of 4, load 0.9–1.1): PostGIS 2.34 s instead of 3.02 s (reading 0.93–1.08 s instead of
+1.16–1.35, writing 0.68–0.71 s instead of 1.04–1.07), 2.97 instead of 3.41 s at load 2.2–2.6; a GeoPackage
+2.27 s either way (SQLite steps on two threads contend for its allocator: no second reader there). Which zone
 holds which enterprise is kept while the store is unchanged, in the process and in the user's cache folder
 between processes (:func:`located_pairs`, :mod:`riskmap.store.zoning`), shared with
 :func:`riskmap.stats.city_stats`: the next run, in this process or a new one, reads only the levels. A city
