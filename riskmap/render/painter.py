@@ -471,6 +471,17 @@ def _point_geometry(ctx: _Ctx, layer: PreparedLayer):
     return size_px, stroke_px, half_px
 
 
+def _rank_groups(layer: PreparedLayer, ranks: np.ndarray) -> list:
+    """[(class, start, stop), ...] of positions sorted by drawing rank (``ranks``: each one's rank)."""
+    counts = np.bincount(ranks, minlength=len(layer.class_order))
+    groups, start = [], 0
+    for r, k in enumerate(counts.tolist()):
+        if k:
+            groups.append((layer.class_order[r], start, start + k))
+        start += k
+    return groups
+
+
 def _class_groups(layer: PreparedLayer, cls: np.ndarray):
     """Sort positions by the layer's class drawing order: (order, [(class, start, stop), ...])."""
     # 16-bit ranks: numpy's stable sort of them is a radix sort (37k points 0.2 ms instead of 1 ms), same order
@@ -478,13 +489,7 @@ def _class_groups(layer: PreparedLayer, cls: np.ndarray):
     rank_of[layer.class_order] = np.arange(len(layer.class_order))
     ranks = rank_of[cls]
     order = np.argsort(ranks, kind="stable")
-    counts = np.bincount(ranks, minlength=len(layer.class_order))
-    groups, start = [], 0
-    for r, k in enumerate(counts.tolist()):
-        if k:
-            groups.append((layer.class_order[r], start, start + k))
-        start += k
-    return order, groups
+    return order, _rank_groups(layer, ranks)
 
 
 STAMP_TILE_M = 512.0  # symbols of one class are stamped tile by tile of a fixed map grid (memory locality)
@@ -518,13 +523,7 @@ def _stamp_order(layer: PreparedLayer, cls: np.ndarray, xy: np.ndarray):
     if len(layer.class_order) <= 8:  # numpy's stable sort of 16-bit keys is a radix sort
         key = key.astype(np.int16)
     order = np.argsort(key, kind="stable")
-    counts = np.bincount(ranks, minlength=len(layer.class_order))
-    groups, start = [], 0
-    for r, k in enumerate(counts.tolist()):
-        if k:
-            groups.append((layer.class_order[r], start, start + k))
-        start += k
-    return order, groups
+    return order, _rank_groups(layer, ranks)
 
 
 def _paint_points(ctx: _Ctx, layer: PreparedLayer, cancelled, only: np.ndarray | None = None,
