@@ -14,6 +14,8 @@ import shiboken6
 from PySide6.QtCore import QByteArray, QDataStream, QLineF, Qt
 from PySide6.QtGui import QPainter, QPainterPath
 
+from riskmap.render import native
+
 MOVE, LINE, CURVE, CURVE_DATA = 0, 1, 2, 3
 _ELEMENT = np.dtype([("t", "<i4"), ("x", "<f8"), ("y", "<f8")])
 
@@ -37,7 +39,7 @@ def make_path(xy: np.ndarray, types: np.ndarray, fill_rule=Qt.FillRule.WindingFi
     data = QByteArray(raw)
     stream = QDataStream(data)  # read-only stream over a copy; ``data`` must stay alive while reading
     stream.setByteOrder(QDataStream.ByteOrder.LittleEndian)
-    stream >> path
+    native.read_path(stream, path)
     return path
 
 
@@ -68,9 +70,7 @@ def draw_fragments(painter: QPainter, frag: np.ndarray, pixmap) -> None:
     """Stamp ``pixmap`` at every row of a :func:`fragments` array in one call."""
     if len(frag) == 0:
         return
-    frag = np.ascontiguousarray(frag, dtype=np.float64)
-    first = shiboken6.wrapInstance(frag.ctypes.data, QPainter.PixmapFragment)
-    painter.drawPixmapFragments(first, len(frag), pixmap)
+    native.draw_fragments(painter, np.ascontiguousarray(frag, dtype=np.float64), pixmap)
 
 
 def draw_segments(painter: QPainter, seg: np.ndarray) -> None:

@@ -95,6 +95,7 @@ from riskmap.render._bulk import (
 )
 from riskmap.render.labels import PlacedLabel, draw_labels, place_labels
 from riskmap.render.lazy import resolve_layers
+from riskmap.render.native import draw_image, draw_path
 from riskmap.render.prepared import PreparedLayer
 from riskmap.render.settings import MapSettings
 from riskmap.render.symbols import STAMPS, extent_factor, make_pen, symbols_path
@@ -403,7 +404,7 @@ def _paint_from_image(ctx: _Ctx, layer, op: float, keyed, cancelled) -> int:
     ctx.painter.save()
     if op < 1.0:
         ctx.painter.setOpacity(op)
-    ctx.painter.drawImage(at, img)
+    draw_image(ctx.painter, at, img)
     ctx.painter.restore()
     return n
 
@@ -436,7 +437,7 @@ def _paint_layer(ctx: _Ctx, layer: PreparedLayer, op: float, cancelled) -> int:
         n = _paint_into(img, ctx, layer, cancelled)
         ctx.painter.save()
         ctx.painter.setOpacity(op)
-        ctx.painter.drawImage(QPointF(0, 0), img)
+        draw_image(ctx.painter, QPointF(0, 0), img)
         ctx.painter.restore()
         return n
     ctx.painter.save()
@@ -560,14 +561,14 @@ def _paint_points(ctx: _Ctx, layer: PreparedLayer, cancelled, only: np.ndarray |
                 painter.setPen(make_pen(halo, 2 * halo_px + stroke_px))
                 painter.setBrush(QBrush(QColor(halo)))
                 for s in range(0, len(centres), VECTOR_SYMBOL_CHUNK):
-                    painter.drawPath(symbols_path(style.symbol, centres[s:s + VECTOR_SYMBOL_CHUNK], size_px))
+                    draw_path(painter, symbols_path(style.symbol, centres[s:s + VECTOR_SYMBOL_CHUNK], size_px))
             if style.symbol == "circle" and fill and not halo and _is_pdf(painter):
                 _vector_round_dots(painter, centres, fill, stroke, size_px, stroke_px)
                 continue
             painter.setPen(make_pen(stroke, stroke_px) if stroke and stroke_px > 0 else Qt.PenStyle.NoPen)
             painter.setBrush(QBrush(QColor(fill)) if fill else Qt.BrushStyle.NoBrush)
             for s in range(0, len(centres), VECTOR_SYMBOL_CHUNK):
-                painter.drawPath(symbols_path(style.symbol, centres[s:s + VECTOR_SYMBOL_CHUNK], size_px))
+                draw_path(painter, symbols_path(style.symbol, centres[s:s + VECTOR_SYMBOL_CHUNK], size_px))
     return _distinct(feat, layer.n) if layer.feature_parts[-1] != layer.n else len(feat)
 
 
@@ -595,7 +596,7 @@ def _vector_round_dots(painter: QPainter, centres: np.ndarray, fill: str, stroke
         painter.setPen(pen)
         step = 2 * VECTOR_SYMBOL_CHUNK
         for s in range(0, len(xy), step):
-            painter.drawPath(make_path(xy[s:s + step], types[s:s + step]))
+            draw_path(painter, make_path(xy[s:s + step], types[s:s + step]))
 
 
 # ------------------------------------------------------------------------------------------ strokes
@@ -704,7 +705,7 @@ def _draw_offset_passes(painter, xy, offs, steps, colour, width_px, cancelled) -
         for s, e in _vertex_chunks(offs, PATH_CHUNK_VERTICES):
             if cancelled():
                 return
-            painter.drawPath(make_path(xy[s:e] + steps[s:e] * f, types[s:e]))
+            draw_path(painter, make_path(xy[s:e] + steps[s:e] * f, types[s:e]))
 
 
 def _dash_pen(pen: QPen, dash: str, width_mm: float, ppmm: float, unit_px: float) -> None:
@@ -815,7 +816,7 @@ def _draw_parts_chunked(painter: QPainter, xy, offs, max_vertices, max_parts, ca
     for s, e in _vertex_chunks(offs, max_vertices, max_parts):
         if cancelled():
             return
-        painter.drawPath(make_path(xy[s - base:e - base], types[s - base:e - base]))
+        draw_path(painter, make_path(xy[s - base:e - base], types[s - base:e - base]))
 
 
 # ------------------------------------------------------------------------------------------ lines
@@ -1003,7 +1004,7 @@ def _paint_hairlines(ctx: _Ctx, layer, width_px: float, cancelled) -> int:
             for path in paths:
                 if cancelled():
                     break
-                painter.drawPath(path)
+                draw_path(painter, path)
     finally:
         painter.restore()
     return n
@@ -1181,7 +1182,7 @@ def _paint_tiled_hairlines(ctx: _Ctx, layer, whole, width_px: float, cancelled) 
             for path in paths:
                 if cancelled():
                     break
-                painter.drawPath(path)
+                draw_path(painter, path)
     finally:
         painter.restore()
     return n
@@ -1238,7 +1239,7 @@ def _paint_polygons(ctx: _Ctx, layer: PreparedLayer, cancelled, only: np.ndarray
             for path in shared:
                 if cancelled():
                     break
-                ctx.painter.drawPath(path)
+                draw_path(ctx.painter, path)
         elif any(strokes):
             if len(set(strokes)) == 1:
                 _stroke(ctx, px, offs, geo, strokes[0], width_px, width_mm, style.dash, cancelled)
@@ -1316,7 +1317,7 @@ def _fill_rings(painter, px, offs, pcs, a, b, chunk, cancelled, keep: list | Non
         if cancelled():
             return
         path = make_path(px[s:e], types[s - base:e - base], Qt.FillRule.WindingFill)
-        painter.drawPath(path)
+        draw_path(painter, path)
         if keep is not None:
             keep.append(path)
 
@@ -1407,7 +1408,7 @@ def _fill_painter(ctx: _Ctx, opacity: float, antialias: bool):
     if layered:
         ctx.painter.save()
         ctx.painter.setOpacity(ctx.painter.opacity() * opacity)
-        ctx.painter.drawImage(QPointF(0, 0), img)
+        draw_image(ctx.painter, QPointF(0, 0), img)
         ctx.painter.restore()
 
 
@@ -1557,12 +1558,12 @@ def _draw_map_and_own(p: QPainter, transform, map_paths, own_paths, cancelled) -
         for path in map_paths:
             if cancelled():
                 break
-            p.drawPath(path)
+            draw_path(p, path)
         p.restore()
     for path in own_paths:
         if cancelled():
             break
-        p.drawPath(path)
+        draw_path(p, path)
 
 
 def _draw_dots(ctx: _Ctx, layer, feats, halo) -> None:
