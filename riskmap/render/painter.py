@@ -77,11 +77,13 @@ On vector devices (PDF, SVG) everything is drawn as vector paths with real pens,
 from __future__ import annotations
 
 import math
+import os
 import threading
 from contextlib import contextmanager
 import time
 import weakref
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -183,26 +185,35 @@ def render(painter: QPainter, settings: MapSettings, layers: list[PreparedLayer]
     ordered = drawn_layers(layers, opacity, settings)
     steps = len(ordered) + (1 if labels else 0) + (1 if selection else 0)
     done = 0
+    jobs: dict = {}
     painter.save()
     painter.setClipRect(QRectF(0, 0, settings.width_px, settings.height_px))
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
     try:
-        for layer in ordered:
+        jobs = _start_layer_jobs(ctx, ordered, opacity, is_cancelled)
+        for i, layer in enumerate(ordered):
             if is_cancelled():
                 stats.cancelled = True
                 break
             t = time.perf_counter()
             op = min(float((opacity or {}).get(layer.id, 1.0)), 1.0)
-            key = _image_key(ctx, layer, op)  # (key, box) or None
-            if key is not None:
-                stats.features[layer.id] = _paint_from_image(ctx, layer, op, key, is_cancelled)
+            if i in jobs:  # painted into its own image on a worker: drawn here, in order
+                img, at, n, seconds = jobs.pop(i).result()
+                _draw_layer_image(ctx, img, at, op)
+                stats.features[layer.id] = n
+                stats.layer_seconds[layer.id] = seconds + time.perf_counter() - t
             else:
-                stats.features[layer.id] = _paint_layer(ctx, layer, op, is_cancelled)
-            stats.layer_seconds[layer.id] = time.perf_counter() - t
+                key = _image_key(ctx, layer, op)  # (key, box) or None
+                if key is not None:
+                    stats.features[layer.id] = _paint_from_image(ctx, layer, op, key, is_cancelled)
+                else:
+                    stats.features[layer.id] = _paint_layer(ctx, layer, op, is_cancelled)
+                stats.layer_seconds[layer.id] = time.perf_counter() - t
             done += 1
             if progress:
                 progress(done / steps)
+        _finish(jobs)
         if selection and not stats.cancelled and not is_cancelled():
             for layer in ordered:
                 ids = selection.get(layer.id)
@@ -220,6 +231,7 @@ def render(painter: QPainter, settings: MapSettings, layers: list[PreparedLayer]
         if is_cancelled():
             stats.cancelled = True
     finally:
+        _finish(jobs)
         painter.restore()
     stats.elapsed_s = time.perf_counter() - t0
     return stats
@@ -357,6 +369,14 @@ def _paint_from_image(ctx: _Ctx, layer, op: float, keyed, cancelled) -> int:
     """Paint a large layer from its kept image when it has one (a redraw of an unchanged layer, as QGIS keeps
     layer images; at small scales also a pan by whole pixels: :func:`_image_key`); else paint it into a new
     image, keep that (unless cancelled) and draw it."""
+    img, at, n = _image_of_layer(ctx, layer, keyed, cancelled)
+    _draw_layer_image(ctx, img, at, op)
+    return n
+
+
+def _image_of_layer(ctx: _Ctx, layer, keyed, cancelled):
+    """A large layer's image for this view, kept or painted now (and kept unless cancelled), and its place in
+    the view: ``(image, place, features drawn)``; :func:`_paint_from_image` without the drawing."""
     key, box = keyed
     with _LAYER_IMAGES_LOCK:
         hit = _LAYER_IMAGES.get(key)
@@ -401,12 +421,16 @@ def _paint_from_image(ctx: _Ctx, layer, op: float, keyed, cancelled) -> int:
                     total -= _LAYER_IMAGES.popitem(last=False)[1][1].sizeInBytes()
     if box is not None and not QRectF(0, 0, ctx.w, ctx.h).contains(QRectF(at, QSizeF(img.width(), img.height()))):
         n = _distinct_in_view(ctx, layer)  # part of the layer's image is out of view: count what is in it
+    return img, at, n
+
+
+def _draw_layer_image(ctx: _Ctx, img: QImage, at: QPointF, op: float) -> None:
+    """Draw a layer's own image into the frame with the layer's opacity."""
     ctx.painter.save()
     if op < 1.0:
         ctx.painter.setOpacity(op)
     draw_image(ctx.painter, at, img)
     ctx.painter.restore()
-    return n
 
 
 def _distinct_in_view(ctx: _Ctx, layer) -> int:
@@ -431,14 +455,63 @@ def _paint_into(img, ctx: _Ctx, layer, cancelled) -> int:
         p.end()
 
 
+RENDER_THREADS = min(2, os.cpu_count() or 1)  # layers painted into their own images at once (1: in turn)
+_POOL = None
+_POOL_LOCK = threading.Lock()
+
+
+def _layer_pool() -> ThreadPoolExecutor:
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=RENDER_THREADS, thread_name_prefix="riskmap-layer")
+        return _POOL
+
+
+def _start_layer_jobs(ctx: _Ctx, ordered: list, opacity: dict | None, cancelled) -> dict:
+    """On a raster frame, the layers that paint into their own image (a large layer's kept image:
+    :func:`_image_key`; a translucent layer's) started on RENDER_THREADS workers, as QGIS's parallel renderer
+    paints each layer on its own: ``{index in ordered: future of (image, place, features, seconds)}``. The
+    frame's thread meanwhile paints the other layers and draws each image in drawing order. Qt's raster calls
+    release the GIL (:mod:`riskmap.render.native`), so the workers' stroking and filling overlap; the images are
+    the ones a turn-by-turn render paints, so the frame is the same pixel for pixel."""
+    jobs = {}
+    if RENDER_THREADS < 2 or not ctx.raster:
+        return jobs
+    for i, layer in enumerate(ordered):
+        op = min(float((opacity or {}).get(layer.id, 1.0)), 1.0)
+        keyed = _image_key(ctx, layer, op)
+        if keyed is not None or op < 1.0:
+            jobs[i] = _layer_pool().submit(_layer_job, ctx, layer, keyed, cancelled)
+    return jobs
+
+
+def _layer_job(ctx: _Ctx, layer, keyed, cancelled):
+    t = time.perf_counter()
+    if keyed is not None:
+        img, at, n = _image_of_layer(ctx, layer, keyed, cancelled)
+    else:
+        img, at = ctx.layer_image(), QPointF(0, 0)
+        n = _paint_into(img, ctx, layer, cancelled)
+    return img, at, n, time.perf_counter() - t
+
+
+def _finish(jobs: dict) -> None:
+    """Wait for the layer jobs not drawn (a cancelled or failed frame): none outlives its render."""
+    for f in jobs.values():
+        if not f.cancel():
+            try:
+                f.result()
+            except BaseException:  # (the frame's own error is the one reported)
+                pass
+    jobs.clear()
+
+
 def _paint_layer(ctx: _Ctx, layer: PreparedLayer, op: float, cancelled) -> int:
     if ctx.raster and op < 1.0:
         img = ctx.layer_image()
         n = _paint_into(img, ctx, layer, cancelled)
-        ctx.painter.save()
-        ctx.painter.setOpacity(op)
-        draw_image(ctx.painter, QPointF(0, 0), img)
-        ctx.painter.restore()
+        _draw_layer_image(ctx, img, QPointF(0, 0), op)
         return n
     ctx.painter.save()
     if op < 1.0:

@@ -1,0 +1,145 @@
+"""riskmap.render.painter: on a raster frame the layers that paint into their own images (large layers' kept
+images, translucent layers) are painted on worker threads and drawn in drawing order; the frame is the one a
+turn-by-turn render paints, pixel for pixel."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+import riskmap.render.painter as painter
+from riskmap.layers import load_catalogue
+from riskmap.render import MapSettings, PreparedLayer, render_image
+
+EPSG = 4544
+
+
+def _pixels(img) -> np.ndarray:
+    w, h = img.width(), img.height()
+    raw = np.frombuffer(img.constBits(), np.uint8).reshape(h, img.bytesPerLine())
+    return raw[:, :w * 4].reshape(h, w, 4).copy()
+
+
+def _scene():
+    """Towns (translucent fills), wiggly lifelines of four categories (large), enterprises of four levels and a
+    county outline over 40 × 30 km; the lines and the points cross the towns' edges."""
+    rng = np.random.default_rng(11)
+    cat = load_catalogue()
+    x0, y0 = 500_000, 3_900_000
+    towns = gpd.GeoDataFrame(
+        {"id": [1, 2, 3, 4], "name": ["甲镇", "乙镇", "丙乡", "丁乡"], "level": [1, 2, 3, 4]},
+        geometry=[shapely.box(x0 + i * 10_000, y0, x0 + (i + 1) * 10_000 - 200, y0 + 30_000) for i in range(4)])
+    lines = []
+    for _ in range(300):
+        s = rng.uniform([x0, y0], [x0 + 40_000, y0 + 30_000])
+        lines.append(shapely.LineString(s + np.cumsum(rng.normal(0, 150.0, (60, 2)), axis=0)))
+    lifelines = gpd.GeoDataFrame({"id": np.arange(len(lines)), "name": [f"管线{k}" for k in range(len(lines))],
+                                  "category": rng.choice(["gas", "water", "power", "heat"], len(lines))},
+                                 geometry=lines)
+    pts = rng.uniform([x0, y0], [x0 + 40_000, y0 + 30_000], (3000, 2))
+    ents = gpd.GeoDataFrame({"id": np.arange(len(pts)), "name": [f"企业{k}" for k in range(len(pts))],
+                             "level": rng.integers(1, 5, len(pts))}, geometry=shapely.points(pts))
+    county = gpd.GeoDataFrame({"id": [1], "name": ["某县"]},
+                              geometry=[shapely.box(x0 + 300, y0 + 300, x0 + 39_700, y0 + 29_700)])
+    out = []
+    for z, (lid, gdf) in enumerate([("towns", towns), ("lifelines", lifelines), ("enterprises", ents),
+                                    ("county", county)]):
+        layer_def = replace(cat[lid], z=z) if hasattr(cat[lid], "z") else cat[lid]
+        prep = PreparedLayer.from_gdf(layer_def, gdf.set_crs(EPSG), EPSG, projected=True)
+        out.append(prep)
+    return out
+
+
+@pytest.fixture
+def scene(app, monkeypatch):
+    monkeypatch.setattr(painter, "LAYER_IMAGE_VERTICES", 2000)  # the lifelines and enterprises kept as images
+    painter.clear_layer_images()
+    yield _scene()
+    painter.clear_layer_images()
+
+
+def _render(monkeypatch, layers, view, threads, opacity=None):
+    monkeypatch.setattr(painter, "RENDER_THREADS", threads)
+    painter.clear_layer_images()
+    stats = []
+    img = render_image(view, layers, labels=False, opacity=opacity, stats=stats)
+    return img, stats[0]
+
+
+@pytest.mark.parametrize("zoom", [1.0, 4.0])
+def test_layers_on_threads_paint_the_turn_by_turn_frame(scene, monkeypatch, zoom):
+    view = MapSettings(scene[1].total_bounds(), 640, 420, crs_epsg=EPSG).zoomed(zoom)
+    opacity = {"county": 0.6}  # a translucent small layer: its own image too
+    threads = set()
+    real = painter._layer_job
+    monkeypatch.setattr(painter, "_layer_job",
+                        lambda *a: threads.add(threading.current_thread().name) or real(*a))
+    one, s1 = _render(monkeypatch, scene, view, 1, opacity)
+    assert not threads  # one thread: no layer jobs
+    two, s2 = _render(monkeypatch, scene, view, 2, opacity)
+    assert threads and all(n.startswith("riskmap-layer") for n in threads)
+    a, b = _pixels(one), _pixels(two)
+    assert np.array_equal(a, b)
+    assert s1.features == s2.features
+    assert s2.features["enterprises"] > 100 and s2.features["lifelines"] > 10
+    # the drawing order held: a red enterprise symbol lies over the lifelines and the towns' fill
+    assert (a[..., 2].astype(int) - a[..., 1] > 150).sum() > 50
+
+
+def test_kept_images_drawn_in_order_on_a_redraw(scene, monkeypatch):
+    view = MapSettings(scene[1].total_bounds(), 500, 360, crs_epsg=EPSG).zoomed(2.0)
+    monkeypatch.setattr(painter, "RENDER_THREADS", 2)
+    painter.clear_layer_images()
+    first = render_image(view, scene, labels=False)
+    painted = []
+    real = painter._paint_into
+    monkeypatch.setattr(painter, "_paint_into", lambda *a: painted.append(1) or real(*a))
+    again = render_image(view, scene, labels=False)  # the lifelines and enterprises from their kept images
+    assert not painted
+    assert np.array_equal(_pixels(first), _pixels(again))
+
+
+def test_a_cancelled_frame_waits_for_its_layer_jobs(scene, monkeypatch):
+    view = MapSettings(scene[1].total_bounds(), 500, 360, crs_epsg=EPSG)
+    running = []
+    lock = threading.Lock()
+    real = painter._layer_job
+
+    def job(*a):
+        with lock:
+            running.append(1)
+        try:
+            return real(*a)
+        finally:
+            with lock:
+                running.pop()
+
+    monkeypatch.setattr(painter, "_layer_job", job)
+    monkeypatch.setattr(painter, "RENDER_THREADS", 2)
+    painter.clear_layer_images()
+    calls = []
+    stats = []
+    render_image(view, scene, labels=False, cancel=lambda: len(calls.append(1) or calls) > 3, stats=stats)
+    assert stats[0].cancelled
+    assert not running  # no job still painting after the render returned
+
+
+def test_an_error_in_a_layer_job_reaches_the_caller(scene, monkeypatch):
+    view = MapSettings(scene[1].total_bounds(), 400, 300, crs_epsg=EPSG)
+    real = painter._paint_into
+
+    def boom(img, ctx, layer, cancelled):
+        if layer.id == "lifelines":
+            raise RuntimeError("坏数据")
+        return real(img, ctx, layer, cancelled)
+
+    monkeypatch.setattr(painter, "_paint_into", boom)
+    monkeypatch.setattr(painter, "RENDER_THREADS", 2)
+    painter.clear_layer_images()
+    with pytest.raises(RuntimeError, match="坏数据"):
+        render_image(view, scene, labels=False)
