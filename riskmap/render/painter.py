@@ -42,9 +42,14 @@ box tests and grouped by colour, so each colour is one or a few Qt calls:
   (×10 city's whole view panned: lifelines and grids 0.01 s instead of 0.5–0.8 s; a new scale paints them
   afresh: 0.53–0.56 s and 0.19–0.21 s at load 2.5, Qt stroking about 0.9M decimated vertices twice).
   Where the lifelines' 0.6–0.7 s go (load 0.8): stroking 0.37 s, building the paths 0.2 s (about 110 ns an
-  element, inside Qt's QDataStream), numpy 0.1 s. Layer images are painted one after another: PySide6 6.11
-  holds the GIL through QPainter.drawPath and QDataStream >> QPainterPath (measured: another Python thread
-  waits the whole call, 0.36 s for a 1M-vertex path), so worker threads paint no faster than one.
+  element, inside Qt's QDataStream), numpy 0.1 s.
+- layers in parallel (as QGIS's parallel renderer): on a raster frame the layers that paint into their own image
+  (large layers' kept images, translucent layers) are painted on RENDER_THREADS workers while the frame's thread
+  paints the others, each image drawn in drawing order (:func:`_start_layer_jobs`: the same frame, pixel for
+  pixel, as one thread); a large layer's 1-px strokes of SPLIT_STROKE_VERTICES or more are shared with one
+  more thread (:func:`_stroke_paths`: its later half stroked into an image drawn over the earlier half). PySide6
+  6.11 holds the GIL through every Qt call (another Python thread waits 0.36 s through a 1M-vertex drawPath), so
+  the heavy calls go through :mod:`riskmap.render.native`, which releases it.
 - a 10× zoom onto new ground (×10 city's centre at 1:68 000: 10k lifelines of 120k exact vertices, 2.4k grid
   cells, 37k enterprises): exact lines are not decimated there (a pixel of 18 m against 255 m median segments:
   decimating at 16 m keeps 82 % of the vertices). The lifelines used to cost 0.13 s of CPU (two offset passes of
@@ -1069,18 +1074,80 @@ def _paint_hairlines(ctx: _Ctx, layer, width_px: float, cancelled) -> int:
     try:
         painter.setTransform(map_transform(ctx.settings, origin), True)
         painter.setBrush(Qt.BrushStyle.NoBrush)
-        for c, paths in groups:
-            colour = layer.stroke_colours[c]
-            if not colour:
-                continue
-            painter.setPen(hairline_pen(colour, width_px))
-            for path in paths:
-                if cancelled():
-                    break
-                draw_path(painter, path)
+        _stroke_paths(painter, [(hairline_pen(layer.stroke_colours[c], width_px), paths)
+                                for c, paths in groups if layer.stroke_colours[c]], cancelled)
     finally:
         painter.restore()
     return n
+
+
+SPLIT_STROKE_VERTICES = 40_000  # 1-px strokes of at least this many vertices are shared with a second thread
+_STROKE_POOL = None
+
+
+def _stroke_pool() -> ThreadPoolExecutor:
+    global _STROKE_POOL
+    with _POOL_LOCK:
+        if _STROKE_POOL is None:  # (its own pool: a stroke task waits for nothing, so layer jobs never deadlock)
+            _STROKE_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskmap-stroke")
+        return _STROKE_POOL
+
+
+def _stroke_paths(painter: QPainter, groups: list, cancelled) -> None:
+    """Stroke ``groups`` (``[(pen, [paths])]`` in drawing order) through the painter's transform.
+
+    On a layer's own image (a QImage painted with no clip, full opacity, source-over) with SPLIT_STROKE_VERTICES
+    or more, the later half of the paths (by vertices) is stroked at the same time on another thread into a
+    transparent image of the device's size, then drawn over the earlier half: the ink of one pass in the same
+    order, where the two halves' ink overlaps rounded apart by a level at most (Qt's calls release the GIL:
+    :mod:`riskmap.render.native`)."""
+    items = [(pen, path) for pen, paths in groups for path in paths]
+    dev = painter.device()
+    mid = 0
+    if RENDER_THREADS >= 2 and isinstance(dev, QImage) and not painter.hasClipping() and painter.opacity() == 1.0 \
+            and painter.compositionMode() == QPainter.CompositionMode.CompositionMode_SourceOver:
+        sizes = np.cumsum([path.elementCount() for _, path in items])
+        if len(sizes) > 1 and sizes[-1] >= SPLIT_STROKE_VERTICES:
+            mid = int(np.searchsorted(sizes, sizes[-1] / 2)) + 1
+    if not 0 < mid < len(items):
+        _stroke_items(painter, items, cancelled)
+        return
+    later = _stroke_pool().submit(_stroke_onto_new_image, dev.width(), dev.height(), painter.renderHints(),
+                                  painter.transform(), items[mid:], cancelled)
+    try:
+        _stroke_items(painter, items[:mid], cancelled)
+    finally:
+        img = later.result()
+    if img is not None and not cancelled():
+        painter.save()
+        painter.resetTransform()
+        draw_image(painter, QPointF(0, 0), img)
+        painter.restore()
+
+
+def _stroke_items(painter: QPainter, items: list, cancelled) -> None:
+    pen = None
+    for p, path in items:
+        if cancelled():
+            break
+        if p is not pen:
+            painter.setPen(p)
+            pen = p
+        draw_path(painter, path)
+
+
+def _stroke_onto_new_image(w: int, h: int, hints, transform, items: list, cancelled):
+    img = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
+    img.fill(Qt.GlobalColor.transparent)
+    p = QPainter(img)
+    try:
+        p.setRenderHints(hints)
+        p.setTransform(transform)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        _stroke_items(p, items, cancelled)
+    finally:
+        p.end()
+    return img
 
 
 # ------------------------------------------------------------------------------------------ map-space tiles
@@ -1247,15 +1314,13 @@ def _paint_tiled_hairlines(ctx: _Ctx, layer, whole, width_px: float, cancelled) 
     try:
         painter.setTransform(map_transform(ctx.settings, origin), True)
         painter.setBrush(Qt.BrushStyle.NoBrush)
+        groups = []
         for c in classes:
             paths = tiles[c].paths_of(meet[c], cancelled)
             if paths is None:
                 break
-            painter.setPen(hairline_pen(whole.stroke_colours[c], width_px))
-            for path in paths:
-                if cancelled():
-                    break
-                draw_path(painter, path)
+            groups.append((hairline_pen(whole.stroke_colours[c], width_px), paths))
+        _stroke_paths(painter, groups, cancelled)
     finally:
         painter.restore()
     return n
