@@ -475,7 +475,7 @@ def _layer_pool() -> ThreadPoolExecutor:
 
 def _start_layer_jobs(ctx: _Ctx, ordered: list, opacity: dict | None, cancelled) -> dict:
     """On a raster frame, the layers that paint into their own image (a large layer's kept image:
-    :func:`_image_key`; a translucent layer's) started on RENDER_THREADS workers, as QGIS's parallel renderer
+    :func:`_image_key`; a translucent or sizeable layer's: :func:`_own_image`) started on RENDER_THREADS workers, as QGIS's parallel renderer
     paints each layer on its own: ``{index in ordered: future of (image, place, features, seconds)}``. The
     frame's thread meanwhile paints the other layers and draws each image in drawing order. Qt's raster calls
     release the GIL (:mod:`riskmap.render.native`), so the workers' stroking and filling overlap; the images are
@@ -483,12 +483,28 @@ def _start_layer_jobs(ctx: _Ctx, ordered: list, opacity: dict | None, cancelled)
     jobs = {}
     if RENDER_THREADS < 2 or not ctx.raster:
         return jobs
+    todo = []
     for i, layer in enumerate(ordered):
         op = min(float((opacity or {}).get(layer.id, 1.0)), 1.0)
         keyed = _image_key(ctx, layer, op)
-        if keyed is not None or op < 1.0:
-            jobs[i] = _layer_pool().submit(_layer_job, ctx, layer, keyed, cancelled)
+        if keyed is not None or _own_image(ctx, layer, op):
+            todo.append((-len(getattr(layer, "coords", ())), i, layer, keyed))
+    for _, i, layer, keyed in sorted(todo, key=lambda t: t[:2]):  # the most vertices first: the longest job
+        jobs[i] = _layer_pool().submit(_layer_job, ctx, layer, keyed, cancelled)
     return jobs
+
+
+OWN_IMAGE_VERTICES = 10_000  # on a raster frame, layers of this many vertices paint into their own image
+
+
+def _own_image(ctx: _Ctx, layer, op: float) -> bool:
+    """Whether a layer not kept as an image paints into an image of its own, drawn into the frame with its
+    opacity: on a raster frame (up to LAYER_IMAGE_MAX_PX), a translucent layer, or one of OWN_IMAGE_VERTICES or
+    more (the layers worth a worker of their own: :func:`_start_layer_jobs`; with one thread too, so that the
+    frame does not depend on the number of threads)."""
+    if not ctx.raster:
+        return False
+    return op < 1.0 or (len(getattr(layer, "coords", ())) >= OWN_IMAGE_VERTICES and ctx.w * ctx.h <= LAYER_IMAGE_MAX_PX)
 
 
 def _layer_job(ctx: _Ctx, layer, keyed, cancelled):
@@ -513,7 +529,7 @@ def _finish(jobs: dict) -> None:
 
 
 def _paint_layer(ctx: _Ctx, layer: PreparedLayer, op: float, cancelled) -> int:
-    if ctx.raster and op < 1.0:
+    if _own_image(ctx, layer, op):
         img = ctx.layer_image()
         n = _paint_into(img, ctx, layer, cancelled)
         _draw_layer_image(ctx, img, QPointF(0, 0), op)
@@ -1081,24 +1097,16 @@ def _paint_hairlines(ctx: _Ctx, layer, width_px: float, cancelled) -> int:
     return n
 
 
-SPLIT_STROKE_VERTICES = 40_000  # 1-px strokes of at least this many vertices are shared with a second thread
-_STROKE_POOL = None
-
-
-def _stroke_pool() -> ThreadPoolExecutor:
-    global _STROKE_POOL
-    with _POOL_LOCK:
-        if _STROKE_POOL is None:  # (its own pool: a stroke task waits for nothing, so layer jobs never deadlock)
-            _STROKE_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="riskmap-stroke")
-        return _STROKE_POOL
+SPLIT_STROKE_VERTICES = 40_000  # 1-px strokes of at least this many vertices are shared with another worker
 
 
 def _stroke_paths(painter: QPainter, groups: list, cancelled) -> None:
     """Stroke ``groups`` (``[(pen, [paths])]`` in drawing order) through the painter's transform.
 
     On a layer's own image (a QImage painted with no clip, full opacity, source-over) with SPLIT_STROKE_VERTICES
-    or more, the later half of the paths (by vertices) is stroked at the same time on another thread into a
-    transparent image of the device's size, then drawn over the earlier half: the ink of one pass in the same
+    or more, the later half of the paths (by vertices) is stroked at the same time by another layer worker (or
+    after the earlier half by this thread, when none took it) into a transparent image of the device's size,
+    then drawn over the earlier half: the ink of one pass in the same
     order, where the two halves' ink overlaps rounded apart by a level at most (Qt's calls release the GIL:
     :mod:`riskmap.render.native`)."""
     items = [(pen, path) for pen, paths in groups for path in paths]
@@ -1112,12 +1120,13 @@ def _stroke_paths(painter: QPainter, groups: list, cancelled) -> None:
     if not 0 < mid < len(items):
         _stroke_items(painter, items, cancelled)
         return
-    later = _stroke_pool().submit(_stroke_onto_new_image, dev.width(), dev.height(), painter.renderHints(),
-                                  painter.transform(), items[mid:], cancelled)
+    args = (dev.width(), dev.height(), painter.renderHints(), painter.transform(), items[mid:], cancelled)
+    later = _layer_pool().submit(_stroke_onto_new_image, *args)
     try:
         _stroke_items(painter, items[:mid], cancelled)
     finally:
-        img = later.result()
+        # not started yet (the workers busy): stroked here, so a worker never waits for a queued task
+        img = _stroke_onto_new_image(*args) if later.cancel() else later.result()
     if img is not None and not cancelled():
         painter.save()
         painter.resetTransform()

@@ -159,7 +159,7 @@ def test_a_large_stroke_shared_with_a_second_thread(scene, monkeypatch):
         one, _ = _render(monkeypatch, scene, view, 1)
         assert not halves
         two, _ = _render(monkeypatch, scene, view, 2)
-        assert halves and halves[-1].startswith("riskmap-stroke")
+        assert halves and halves[-1].startswith("riskmap-layer")
         halves.clear()
         a, b = _pixels(one).astype(int), _pixels(two).astype(int)
         d = np.abs(a - b).max(axis=2)
