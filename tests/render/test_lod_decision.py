@@ -161,10 +161,9 @@ def test_lazy_and_eager_layers_decide_alike_and_draw_a_5x_view_alike(app, opened
     band = lazy.simplified_for_view(eager, zoomed)
     if layer_id == "lifelines":
         assert part.lod_tolerance == band.lod_tolerance is not None and part.n < eager.n / 2
-    # both straight into the frame, in one pass (an own image, or strokes shared by two threads, round the
-    # overlaps of their ink a level or so apart, differently for different sets of paths)
+    # both straight into the frame (a layer's own image, drawn over the frame, rounds the overlaps of its ink
+    # a level apart: the lazy view is under OWN_IMAGE_VERTICES, the eager layer over)
     monkeypatch.setattr(painter, "OWN_IMAGE_VERTICES", 10 ** 12)
-    monkeypatch.setattr(painter, "SPLIT_STROKE_VERTICES", 10 ** 12)
     painter.clear_layer_images()
     a = _pixels(zoomed, [lz])
     painter.clear_layer_images()

@@ -144,24 +144,3 @@ def test_an_error_in_a_layer_job_reaches_the_caller(scene, monkeypatch):
     with pytest.raises(RuntimeError, match="坏数据"):
         render_image(view, scene, labels=False)
 
-
-def test_a_large_stroke_shared_with_a_second_thread(scene, monkeypatch):
-    """A line layer of SPLIT_STROKE_VERTICES or more on its own image: the later half of its paths stroked on
-    another thread into an image drawn over the earlier half; where the halves' ink overlaps the two composites
-    round a few levels apart, nowhere else."""
-    monkeypatch.setattr(painter, "SPLIT_STROKE_VERTICES", 1000)
-    halves = []
-    real = painter._stroke_onto_new_image
-    monkeypatch.setattr(painter, "_stroke_onto_new_image",
-                        lambda *a: halves.append(threading.current_thread().name) or real(*a))
-    for zoom in (1.0, 3.0):
-        view = MapSettings(scene[1].total_bounds(), 640, 420, crs_epsg=EPSG).zoomed(zoom)
-        one, _ = _render(monkeypatch, scene, view, 1)
-        assert not halves
-        two, _ = _render(monkeypatch, scene, view, 2)
-        assert halves and halves[-1].startswith("riskmap-layer")
-        halves.clear()
-        a, b = _pixels(one).astype(int), _pixels(two).astype(int)
-        d = np.abs(a - b).max(axis=2)
-        assert d.max() <= 3
-        assert (d > 0).sum() <= 0.005 * (a[..., :3].min(axis=2) < 250).sum()
