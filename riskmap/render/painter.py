@@ -9,7 +9,9 @@ Speed (100k points + 5k polygons + 20k lines at 1920×1080): features are culled
 box tests and grouped by colour, so each colour is one or a few Qt calls:
 - points: a cached symbol image stamped at every position by one ``drawPixmapFragments`` call;
 - polygon fills: one path per colour (in chunks), painted opaque into a layer image that is then
-  drawn with the fill opacity (no seams between neighbours, no double blending);
+  drawn with the fill opacity (no seams between neighbours, no double blending); on a layer's own image with
+  nothing drawn yet, an outlined layer's aliased fills go straight into it in Source mode with the colour that
+  leaves the same pixel (:func:`_fills`: ×10 city's grids at 10× 10.6–11.0 ms instead of 13.0–13.3);
 - strokes up to 1 px: one path per colour (Qt's fast cosmetic stroker); a polygon layer's thin outlines of
   one colour on images are stroked with the fill's own paths (building a QPainterPath costs about as much as
   stroking it: ×10 city's 50k grid cells at a new scale 0.16 s instead of 0.22 s);
@@ -456,7 +458,9 @@ def _paint_into(img, ctx: _Ctx, layer, cancelled) -> int:
     p = QPainter(img)
     p.setRenderHint(QPainter.RenderHint.Antialiasing)
     try:
-        return _paint_body(ctx.sub(p), layer, cancelled)
+        sub = ctx.sub(p)
+        sub.blank = True  # (nothing drawn on img yet: polygon fills may go straight in, :func:`_fills`)
+        return _paint_body(sub, layer, cancelled)
     finally:
         p.end()
 
@@ -1386,12 +1390,9 @@ def _fill_groups(ctx: _Ctx, layer, px, offs, pcs, groups, cancelled, colour_over
     antialias = not has_stroke
     chunk = AA_FILL_CHUNK_RINGS if antialias else FILL_CHUNK_RINGS
     if ctx.raster and colour_override is None:
-        with _fill_painter(ctx, opacity, antialias) as (p, layered):
+        with _fills(ctx, opacity, antialias, [layer.fill_colours[c] for c, _, _ in fills]) as (p, brush):
             for c, a, b in fills:
-                colour = QColor(layer.fill_colours[c])
-                if not layered:
-                    colour.setAlphaF(colour.alphaF() * opacity)
-                p.setBrush(QBrush(colour))
+                p.setBrush(brush(layer.fill_colours[c]))
                 _fill_rings(p, px, offs, pcs, a, b, chunk, cancelled, keep)
         return
     painter = ctx.painter
@@ -1481,6 +1482,90 @@ def _map_fills(layer, band: float, chunk: int, cancelled=None):
     while len(bands) > MAP_FILL_BANDS:
         bands.popitem(last=False)
     return origin, big, out
+
+
+@contextmanager
+def _fills(ctx: _Ctx, opacity: float, antialias: bool, fills: list):
+    """``(painter, brush)`` for a layer's raster fills without a pen in the fill colours ``fills``, ``brush(fill)``
+    the QBrush to fill with: as :func:`_fill_painter` (translucent fills opaque into a second image drawn with the
+    opacity), except on a layer's own image with nothing drawn on it yet (``ctx.blank``: :func:`_paint_into`),
+    where aliased translucent fills (an outlined layer's) go straight into it in Source mode with the colours of
+    :func:`_source_colour`: the same pixels (a later fill replaces an earlier one, as opaque ones do in the second
+    image), without an 8 MB image to clear and draw (×10 city's grids at 10×: 2.4k cells, one image less)."""
+    p = ctx.painter
+    exact = None
+    if getattr(ctx, "blank", False) and opacity < 1.0 and not antialias and p.opacity() == 1.0 \
+            and p.worldTransform().isIdentity() \
+            and p.compositionMode() == QPainter.CompositionMode.CompositionMode_SourceOver:
+        exact = {}
+        for fill in fills:
+            exact[fill] = _source_colour(fill, float(opacity))
+            if exact[fill] is None:
+                exact = None
+                break
+    ctx.blank = False
+    if exact is not None:
+        p.save()
+        try:
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
+            yield p, lambda fill: QBrush(exact[fill])
+        finally:
+            p.restore()
+        return
+    with _fill_painter(ctx, opacity, antialias) as (fp, layered):
+        yield fp, lambda fill: QBrush(_translucent(fill, 1.0 if layered else opacity))
+
+
+def _translucent(fill: str, opacity: float) -> QColor:
+    colour = QColor(fill)
+    if opacity != 1.0:
+        colour.setAlphaF(colour.alphaF() * opacity)
+    return colour
+
+
+@lru_cache(maxsize=256)
+def _source_colour(fill: str, opacity: float) -> QColor | None:
+    """The colour whose aliased fill in Source mode onto a transparent image leaves the very pixel that ``fill``
+    filled opaque into an image drawn onto it with ``opacity`` leaves, found with Qt's own arithmetic (a strip
+    painted both ways, read back); None when no colour does."""
+    n = 64
+
+    def strip(colour: QColor | None, source: bool = False, image: QImage | None = None) -> QImage:
+        img = QImage(n, 1, QImage.Format.Format_ARGB32_Premultiplied)
+        img.fill(Qt.GlobalColor.transparent)
+        p = QPainter(img)
+        if image is not None:
+            p.setOpacity(opacity)
+            p.drawImage(QPointF(0, 0), image)
+        else:
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QBrush(colour))
+            if source:
+                p.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
+            p.drawRect(QRectF(0, 0, n, 1))
+        p.end()
+        return img
+
+    def pixels(img: QImage) -> np.ndarray:
+        return np.frombuffer(img.constBits(), dtype=np.uint32, count=n).copy()
+
+    want = pixels(strip(None, image=strip(QColor(fill))))
+    if (want != want[0]).any():
+        return None
+    v = int(want[0])
+    a = v >> 24
+    c = np.arange(256) * a
+    premultiplied = (c + (c >> 8) + 0x80) >> 8  # (Qt's qPremultiply of a channel)
+    rgb = []
+    for shift in (16, 8, 0):
+        hit = np.flatnonzero(premultiplied == (v >> shift) & 0xFF)
+        if not len(hit):
+            return None
+        rgb.append(int(hit[0]))
+    colour = QColor(*rgb, a)
+    return colour if (pixels(strip(colour, True)) == want).all() else None
 
 
 @contextmanager
@@ -1586,12 +1671,9 @@ def _paint_map_polygons(ctx: _Ctx, layer, width_px: float, cancelled) -> int | N
     kept_paths = dict(groups)
     transform = map_transform(ctx.settings, origin)
     opacity = float(style.fill_opacity)
-    with _fill_painter(ctx, opacity, antialias) as (p, layered):
+    with _fills(ctx, opacity, antialias, [layer.fill_colours[c] for c in classes]) as (p, brush):
         for c in classes:
-            colour = QColor(layer.fill_colours[c])
-            if not layered:
-                colour.setAlphaF(colour.alphaF() * opacity)
-            p.setBrush(QBrush(colour))
+            p.setBrush(brush(layer.fill_colours[c]))
             _draw_map_and_own(p, transform, kept_paths.get(c, ()), own.get(c, ()), cancelled)
     painter = ctx.painter
     if stroke is not None:
