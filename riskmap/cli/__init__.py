@@ -12,6 +12,7 @@ import sys
 
 from riskmap import __version__
 from riskmap.errors import RiskmapError
+from riskmap.memory import limit_arenas
 
 COMMANDS = ["demo", "info", "db", "controlline", "contours", "check", "nearby", "grade", "zone", "stats", "changes", "report", "danger", "indicator", "importcmd", "export", "grid", "towns", "locate", "new", "places", "plant"]
 
@@ -63,6 +64,7 @@ def _open_app(argv: list[str]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    limit_arenas()  # (riskmap.memory) before any thread starts
     argv = list(sys.argv[1:] if argv is None else argv)
     known = set(COMMANDS) | {n.removesuffix("cmd") for n in COMMANDS}  # importcmd registers "import"
     if not argv or (argv[0] not in known and not argv[0].startswith("-")):

@@ -22,6 +22,10 @@ def make_application(argv: list[str] | None = None):
     """The QApplication (created once), with fonts, names and the saved UI language installed."""
     from PySide6.QtWidgets import QApplication
 
+    from riskmap.memory import limit_arenas
+
+    limit_arenas()  # before the loader and render threads start
+
     from riskmap.render.fonts import ensure_fonts, font_families
     from riskmap.ui.i18n import install_language
     from riskmap.ui.prefs import Prefs
