@@ -210,9 +210,10 @@ def render(painter: QPainter, settings: MapSettings, layers: list[PreparedLayer]
             op = min(float((opacity or {}).get(layer.id, 1.0)), 1.0)
             if i in jobs:  # painted into its own image on a worker: drawn here, in order
                 img, at, n, seconds = jobs.pop(i).result()
+                t = time.perf_counter()
                 _draw_layer_image(ctx, img, at, op)
                 stats.features[layer.id] = n
-                stats.layer_seconds[layer.id] = seconds + time.perf_counter() - t
+                stats.layer_seconds[layer.id] = seconds + time.perf_counter() - t  # (its own work, not the wait)
             else:
                 key = _image_key(ctx, layer, op)  # (key, box) or None
                 if key is not None:
