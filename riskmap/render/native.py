@@ -24,7 +24,7 @@ import sys
 
 import numpy as np
 import shiboken6
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPointF, QRectF
 from PySide6.QtGui import QPainter
 
 # name: (Itanium name, MSVC x64 name, argument types after the first object pointer)
@@ -33,6 +33,9 @@ _SYMBOLS = {
                   "?drawPath@QPainter@@QEAAXAEBVQPainterPath@@@Z", [ctypes.c_void_p]),
     "draw_image": ("_ZN8QPainter9drawImageERK7QPointFRK6QImage",
                    "?drawImage@QPainter@@QEAAXAEBVQPointF@@AEBVQImage@@@Z", [ctypes.c_void_p, ctypes.c_void_p]),
+    "draw_image_rect": ("_ZN8QPainter9drawImageERK6QRectFRK6QImageS2_6QFlagsIN2Qt19ImageConversionFlagEE",
+                        "?drawImage@QPainter@@QEAAXAEBVQRectF@@AEBVQImage@@0V?$QFlags@W4ImageConversionFlag@Qt@@@@@Z",
+                        [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]),
     "draw_fragments": ("_ZN8QPainter19drawPixmapFragmentsEPKNS_14PixmapFragmentEiRK7QPixmap6QFlagsINS_18Pixmap"
                        "FragmentHintEE",
                        "?drawPixmapFragments@QPainter@@QEAAXPEBVPixmapFragment@1@HAEBVQPixmap@@V?$QFlags@W4Pixmap"
@@ -100,6 +103,16 @@ def draw_image(painter: QPainter, at: QPointF, image) -> None:
         painter.drawImage(at, image)
     else:
         fn(_ptr(painter), _ptr(at), _ptr(image))
+
+
+def draw_image_rect(painter: QPainter, target: QRectF, image) -> None:
+    """``painter.drawImage(target, image)``: the whole image scaled into ``target``."""
+    fn = _FN.get("draw_image_rect")
+    if fn is None:
+        painter.drawImage(target, image)
+    else:
+        source = QRectF(0.0, 0.0, float(image.width()), float(image.height()))
+        fn(_ptr(painter), _ptr(target), _ptr(image), _ptr(source), 0)
 
 
 def draw_fragments(painter: QPainter, frag: np.ndarray, pixmap) -> None:

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from riskmap.marks import DEMO_MARK
 from riskmap.render.fonts import ensure_fonts, map_font
 from riskmap.render.image import LabelJob, RenderJob
+from riskmap.render.native import draw_image, draw_image_rect
 from riskmap.render.scroll import SCROLL_MAX_SHARE, ScrollJob, scroll_shift, uncovered_share
 from riskmap.render.settings import MapSettings
 from riskmap.ui.i18n import joined, tr
@@ -671,9 +672,10 @@ class MapCanvas(QWidget):
     def _draw_cached(self, painter: QPainter, img: QImage | None, img_view: MapSettings | None) -> None:
         if img is None or img_view is None:
             return
+        # (through riskmap.render.native: the GIL released, the render worker's Python runs meanwhile)
         v = self.view
         if img_view == v:
-            painter.drawImage(QPointF(0, 0), img)
+            draw_image(painter, QPointF(0, 0), img)
             return
         if img_view.crs_epsg != v.crs_epsg:
             return
@@ -683,7 +685,7 @@ class MapCanvas(QWidget):
         painter.save()
         if abs(s - 1.0) > 1e-9:
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
-        painter.drawImage(target, img)
+        draw_image_rect(painter, target, img)
         painter.restore()
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt name)

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QByteArray, QDataStream, QIODevice, QPointF, Qt
+from PySide6.QtCore import QByteArray, QDataStream, QIODevice, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap
 
 from riskmap.render import native
@@ -42,7 +42,7 @@ def _paint(img, fn):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the names checked here are the Linux ones")
 def test_every_function_found_on_linux():
-    assert native.available() == ["draw_fragments", "draw_image", "draw_path", "read_path"]
+    assert native.available() == ["draw_fragments", "draw_image", "draw_image_rect", "draw_path", "read_path"]
 
 
 def test_draw_path_same_pixels_as_the_binding():
@@ -70,6 +70,27 @@ def test_draw_image_same_pixels_as_the_binding():
     b = comp(lambda p: native.draw_image(p, QPointF(17, 9), src))
     assert a == b
     assert a.pixelColor(17 + 60, 9 + 40) != QColor("white") or a != _image()
+
+
+@pytest.mark.parametrize("smooth", [False, True])
+def test_draw_image_rect_same_pixels_as_the_binding(smooth):
+    src = QImage(60, 40, QImage.Format.Format_ARGB32_Premultiplied)
+    src.fill(QColor(0, 0, 0, 0))
+    src = _paint(src, lambda p: p.drawPath(_random_path(40, 5, 60.0)))
+    target = QRectF(-35.5, 12.25, 600.0, 400.0)  # scaled 10x, partly outside
+
+    def comp(fn):
+        img = _image()
+        p = QPainter(img)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
+        fn(p)
+        p.end()
+        return img
+
+    a = comp(lambda p: p.drawImage(target, src))
+    b = comp(lambda p: native.draw_image_rect(p, target, src))
+    assert a == b
+    assert a != _image()
 
 
 def test_draw_fragments_same_pixels_as_the_binding():
