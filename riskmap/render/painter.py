@@ -171,10 +171,44 @@ class _Ctx:
     def sub(self, painter: QPainter) -> "_Ctx":
         return _Ctx(painter, self.settings, self.raster, self.fast_strokes)
 
-    def layer_image(self) -> QImage:
+    def layer_image(self, transient: bool = False) -> QImage:
+        """A transparent image of the view's size for a layer to paint into. ``transient``: one composited into the
+        frame and then given back (:func:`give_back_image`), taken from the pool of such images when one is free
+        (:func:`_take_image`); else a new one (a layer image kept for later frames never comes from the pool)."""
+        if transient:
+            return _take_image(self.w, self.h)
         img = QImage(self.w, self.h, QImage.Format.Format_ARGB32_Premultiplied)
         img.fill(Qt.GlobalColor.transparent)
         return img
+
+
+IMAGE_POOL_MAX = 2  # transient layer images kept free for reuse (1920×1080: 8 MB each)
+_IMAGE_POOL: list = []  # free transient images (:func:`_take_image`, :func:`give_back_image`)
+_IMAGE_POOL_LOCK = threading.Lock()
+
+
+def _take_image(w: int, h: int) -> QImage:
+    """A transparent ARGB32 premultiplied image of ``w`` × ``h`` for a transient layer image: a free one of the pool,
+    cleared, or a new one. Reusing one spares the fresh pages of a new 8 MB image (1.0 ms against 0.35 ms to clear
+    one, 1920×1080, with the kept layer images alive). Thread-safe: each image is handed to one taker at a time."""
+    img = None
+    with _IMAGE_POOL_LOCK:
+        for i, free in enumerate(_IMAGE_POOL):
+            if free.width() == w and free.height() == h:
+                img = _IMAGE_POOL.pop(i)
+                break
+    if img is None:
+        img = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
+    img.fill(Qt.GlobalColor.transparent)
+    return img
+
+
+def give_back_image(img: QImage) -> None:
+    """Give a transient layer image (:meth:`_Ctx.layer_image` with ``transient``) back to the pool once it is drawn
+    and nothing refers to it any more (never an image kept for later frames)."""
+    with _IMAGE_POOL_LOCK:
+        if len(_IMAGE_POOL) < IMAGE_POOL_MAX and not any(free is img for free in _IMAGE_POOL):
+            _IMAGE_POOL.append(img)
 
 
 def render(painter: QPainter, settings: MapSettings, layers: list[PreparedLayer], *, labels: bool = True,
@@ -538,9 +572,10 @@ def _finish(jobs: dict) -> None:
 
 def _paint_layer(ctx: _Ctx, layer: PreparedLayer, op: float, cancelled) -> int:
     if _own_image(ctx, layer, op):
-        img = ctx.layer_image()
+        img = ctx.layer_image(transient=True)
         n = _paint_into(img, ctx, layer, cancelled)
         _draw_layer_image(ctx, img, QPointF(0, 0), op)
+        give_back_image(img)
         return n
     ctx.painter.save()
     if op < 1.0:
@@ -1606,10 +1641,11 @@ def _source_colour(fill: str, opacity: float) -> QColor | None:
 def _fill_painter(ctx: _Ctx, opacity: float, antialias: bool):
     """``(painter, layered)`` for raster fills without a pen: translucent fills (``opacity`` < 1) go opaque
     into a layer image that is drawn once with the opacity when the block ends (layered), opaque ones straight
-    onto the frame's painter (its state restored after)."""
+    onto the frame's painter (its state restored after). The layer image is a transient one (given back to the
+    pool when drawn)."""
     layered = opacity < 1.0
     if layered:
-        img = ctx.layer_image()
+        img = ctx.layer_image(transient=True)
         p = QPainter(img)
     else:
         p = ctx.painter
@@ -1628,6 +1664,7 @@ def _fill_painter(ctx: _Ctx, opacity: float, antialias: bool):
         ctx.painter.setOpacity(ctx.painter.opacity() * opacity)
         draw_image(ctx.painter, QPointF(0, 0), img)
         ctx.painter.restore()
+        give_back_image(img)
 
 
 def _class_fill_paths(layer, feats: np.ndarray, to_xy, chunk: int, cancelled=None):

@@ -1,0 +1,101 @@
+"""Transient layer images (a translucent layer's, translucent fills') come from a small pool of frame-sized images
+(painter ``_take_image`` / ``give_back_image``): handed to one taker at a time, cleared, never an image kept for
+later frames; frames drawn with the pool equal frames drawn with new images."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QImage
+
+import riskmap.render.painter as painter_module
+from riskmap.render import MapSettings
+from tests.render.test_lod_hairlines import _cells
+from tests.render.test_tiled_hairlines import _rendered
+
+
+def _address(img: QImage) -> int:
+    return np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes()).ctypes.data
+
+
+@pytest.fixture
+def pool(app, monkeypatch):
+    monkeypatch.setattr(painter_module, "_IMAGE_POOL", [])
+    return painter_module._IMAGE_POOL
+
+
+def test_an_image_given_back_is_handed_out_again_cleared_to_one_taker(pool):
+    a = painter_module._take_image(64, 48)
+    b = painter_module._take_image(64, 48)
+    assert a is not b and _address(a) != _address(b)
+    a.fill(QColor("#FF0000"))
+    painter_module.give_back_image(a)
+    painter_module.give_back_image(a)  # given back twice: held once
+    assert len(pool) == 1
+    c = painter_module._take_image(64, 48)
+    assert c is a and not pool and c.pixelColor(5, 5).alpha() == 0  # the same image, transparent again
+    assert painter_module._take_image(32, 48) is not a  # another size: a new one
+    for img in (a, b, painter_module._take_image(64, 48)):
+        painter_module.give_back_image(img)
+    assert len(pool) == painter_module.IMAGE_POOL_MAX
+
+
+def test_two_threads_never_hold_the_same_image(pool):
+    held, clash = set(), []
+    lock = threading.Lock()
+
+    def work():
+        for _ in range(300):
+            img = painter_module._take_image(40, 30)
+            with lock:
+                if id(img) in held:
+                    clash.append(img)
+                held.add(id(img))
+            img.fill(Qt.GlobalColor.white)
+            with lock:
+                held.discard(id(img))
+            painter_module.give_back_image(img)
+
+    threads = [threading.Thread(target=work) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert clash == [] and len(pool) <= painter_module.IMAGE_POOL_MAX
+
+
+def test_frames_from_the_pool_equal_new_images_and_kept_images_are_never_handed_out(pool, monkeypatch):
+    monkeypatch.setattr(painter_module, "LAYER_IMAGE_VERTICES", 1000)  # the cells kept as a layer image
+    painter_module.clear_layer_images()
+    prep = _cells(outline=False)  # antialiased translucent fills: opaque into a transient image, drawn translucent
+    full = MapSettings(prep.total_bounds(), 400, 260, crs_epsg=4544)
+    views = [full.zoomed(2.5).panned(-60.3, 20.7), full.zoomed(5), full.zoomed(9).panned(130.1, -70.9)]
+    taken = []
+    real = painter_module._take_image
+    monkeypatch.setattr(painter_module, "_take_image", lambda w, h: taken.append(real(w, h)) or taken[-1])
+    want = []
+    with monkeypatch.context() as m:
+        m.setattr(painter_module, "IMAGE_POOL_MAX", 0)  # every transient image new
+        for v in views:
+            painter_module.clear_layer_images()
+            want.append(_rendered(v, [prep], None))
+    assert len(taken) >= len(views)  # (the frames did take transient images)
+    taken.clear()
+    for v, w in zip(views * 2, want * 2):
+        painter_module.clear_layer_images()
+        dirty = painter_module._take_image(v.width_px, v.height_px)
+        dirty.fill(QColor("#00FF00"))  # a used image back in the pool
+        painter_module.give_back_image(dirty)
+        assert np.array_equal(_rendered(v, [prep], None), w)
+        assert taken[-1] is dirty  # the frame drew with the used image, cleared
+    assert len(taken) >= 2 * len(views) * 2
+    kept = [entry[1] for entry in painter_module._LAYER_IMAGES.values()]
+    assert kept
+    for img in kept:
+        assert all(img is not free and _address(img) != _address(free) for free in pool)
+        assert all(img is not t for t in taken)
+    nxt = painter_module._take_image(views[0].width_px, views[0].height_px)
+    assert all(_address(nxt) != _address(img) for img in kept)
