@@ -16,7 +16,9 @@ a 1920×1080 offscreen canvas opened the way the application opens a project (Ma
   whole pixels), of the same view again (layer images kept), and at a scale not drawn before (zoomed out a few
   per cent: every layer painted); min/median of --repeat;
 - 10× zoom: a render job of the centre at 10× (cold: first time there; warm: median), and through the canvas
-  (zoom_by about another point each time → frame shown);
+  (zoom_by about another point each time → frame shown), both right after the whole city is drawn; then both
+  again (new centres) after waiting for the canvas's idle work after a frame (large layers' indexes, exact tiles
+  laid out, their paths built ahead: what a user's moment of looking at the map gives), the wait reported too;
 - pan: the frame painted from the cached image while dragging, and the settled redraw after a pan at 10×
   (set_view → frame shown; new ground each time: the last frame moved and the strips it leaves rendered);
 - peak memory of that process;
@@ -148,6 +150,12 @@ def settle(c):
     while c.is_rendering():
         wait_for(c.labelsFinished if c._label_job is not None else c.renderFinished, 5000)
 
+def wait_idle(c, timeout_s=60.0):
+    end = time.perf_counter() + timeout_s
+    while c.idle_work_pending() and time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.005)
+
 def measure():
     try:
         _measure()
@@ -202,6 +210,30 @@ def _measure():
     settle(c)
     out["canvas_zoom_frame_s"] = [min(frame_t), sorted(frame_t)[len(frame_t) // 2], max(frame_t)]
     c.grab().save(os.path.join(os.environ["BENCH_SHOTS"], "zoom.png"))
+    # the same after the canvas's idle work (indexes, tiles laid out, their paths built ahead), as when a user
+    # looks at the city for a moment before zooming in: the render job about new centres, then the canvas
+    idle_t, idle_cold, frame_t = [], [], []
+    for i in range(REPEAT):
+        c.set_view(full)
+        settle(c)
+        t = time.perf_counter()
+        wait_idle(c)
+        idle_t.append(time.perf_counter() - t)
+        # about the dense middle of the city as the first 10× zoom, moved by 30-60 % of the zoomed view's size
+        # (mostly new ground: no kept image of it)
+        dx, dy = (rnd.choice((-1, 1)) * rnd.uniform(0.03, 0.06) * n for n in (W, H))
+        view = full.panned(dx, dy).zoomed(10.0)
+        t = time.perf_counter(); render(view); idle_cold.append(time.perf_counter() - t)
+        c.set_view(full)
+        settle(c)
+        t = time.perf_counter()
+        c.zoom_by(10.0, (W / 2 - dx, H / 2 - dy))
+        wait_for(c.renderFinished)
+        frame_t.append(time.perf_counter() - t)
+        settle(c)
+    out["idle_wait_s"] = [min(idle_t), sorted(idle_t)[len(idle_t) // 2], max(idle_t)]
+    out["zoom10_idle_cold_s"] = [min(idle_cold), sorted(idle_cold)[len(idle_cold) // 2], max(idle_cold)]
+    out["canvas_zoom_idle_frame_s"] = [min(frame_t), sorted(frame_t)[len(frame_t) // 2], max(frame_t)]
     # pan frames: while dragging the canvas paints its cached image shifted (no render)
     img = QImage(W, H, QImage.Format.Format_ARGB32_Premultiplied)
     def pan_frames(view):
@@ -540,6 +572,9 @@ def report(results: dict, quick: bool) -> None:
         ("10× zoom, first time there", "zoom10_cold_s", "zoom10"),
         ("10× zoom redraw (median)", "zoom10_redraw_s", "zoom10"),
         ("10× zoom in the canvas (new point)", "canvas_zoom_frame_s", "zoom10"),
+        ("idle work after a frame (waited)", "idle_wait_s", None),
+        ("10× zoom, first time, after idle work", "zoom10_idle_cold_s", "zoom10"),
+        ("10× in the canvas, after idle work", "canvas_zoom_idle_frame_s", "zoom10"),
         ("pan frame, full view (cache)", "pan_frame_full_s", "pan_frame"),
         ("pan frame, 10× view (cache)", "pan_frame_zoom_s", "pan_frame"),
         ("redraw settled after a pan at 10×", "pan_settled_s", None),

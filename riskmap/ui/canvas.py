@@ -566,6 +566,15 @@ class MapCanvas(QWidget):
             self._ahead.cancel()
             self._ahead = None
 
+    def idle_work_pending(self) -> bool:
+        """Whether the work queued in idle time after the last frame (large layers' indexes, tiles laid out,
+        their paths built ahead) is still running: the benchmark waits for it to measure a zoom a user makes
+        after looking at the map for a moment."""
+        ahead = self._ahead
+        if ahead is not None and not ahead.done and not ahead.cancelled.is_set():
+            return True
+        return any(not f.done() for f in self._futures)
+
     def _labels_done(self, job: LabelJob) -> None:
         if job is self._label_job:
             self._label_job = None
