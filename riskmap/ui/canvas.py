@@ -533,10 +533,9 @@ class MapCanvas(QWidget):
             self._futures.append(_render_executor().submit(lay_out_tiles, prep))
 
     def _paths_in_idle_time(self) -> None:
-        """After a frame, once no large layer is being read: the paths of the shown lazy lines' and polygons'
-        exact tiles built ahead on the render worker (:class:`_PathsAhead`, behind the tiles' layout;
-        riskmap.render.painter.tile_paths_ahead: nearest the view's centre first, up to its budget of vertices),
-        so that a 10× zoom onto new ground strokes and fills them without building them (×10 city: the
+        """After a frame: the paths of the shown lazy lines' and polygons' exact tiles built ahead on the render
+        worker (:class:`_PathsAhead`, behind the tiles' layout; riskmap.render.painter.tile_paths_ahead: nearest
+        the view's centre first, up to its budget of vertices), so that a 10× zoom onto new ground strokes and fills them without building them (×10 city: the
         lifelines' and grid cells' 2.7M vertices, about 0.3 s of CPU and 65 MB once a session; cold 10× frames
         45–63 ms instead of 58–100, bench peak memory 815–866 MB instead of 746–751). A render cancels the build;
         the next frame takes it up again where it stopped."""
@@ -545,11 +544,8 @@ class MapCanvas(QWidget):
             self._ahead_built[prep] = version
         if self._ahead is not None and not self._ahead.cancelled.is_set() and not self._ahead.done:
             return  # still building
-        shown = [layer.prepared for layer in self.workspace.visible_layers()]
-        if any(getattr(prep, "lazy", False) and not prep.loaded() for prep in shown):
-            return  # not while large layers are still being read (kept paths amid their big temporaries in the heap)
         todo = []
-        for prep in shown:
+        for prep in [layer.prepared for layer in self.workspace.visible_layers()]:
             if getattr(prep, "lazy", False) and getattr(prep, "shape_arrays", False) and prep.loaded() \
                     and self._tiled.get(prep) == prep.version and self._ahead_built.get(prep) != prep.version:
                 todo.append((prep, prep.version))
