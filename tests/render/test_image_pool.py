@@ -4,6 +4,7 @@ later frames; frames drawn with the pool equal frames drawn with new images."""
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import numpy as np
@@ -99,3 +100,54 @@ def test_frames_from_the_pool_equal_new_images_and_kept_images_are_never_handed_
         assert all(img is not t for t in taken)
     nxt = painter_module._take_image(views[0].width_px, views[0].height_px)
     assert all(_address(nxt) != _address(img) for img in kept)
+
+
+def test_images_handed_out_for_keeping_are_reused_only_when_nothing_refers_to_them(pool, monkeypatch):
+    monkeypatch.setattr(painter_module, "_HANDED", [])
+    a = painter_module._reused_image(64, 48)
+    b = painter_module._reused_image(64, 48)
+    assert a is not b
+    a.fill(QColor("#FF0000"))
+    kept = {"entry": (None, a)}  # held elsewhere: never handed out again
+    assert all(painter_module._reused_image(64, 48) is not a for _ in range(3))
+    address = _address(a)
+    del a, kept
+    again = painter_module._reused_image(64, 48)
+    assert _address(again) == address and again.pixelColor(3, 3).alpha() == 0  # reused, cleared
+    for _ in range(6):  # free ones beyond IMAGE_POOL_MAX are let go
+        painter_module._reused_image(32, 32)
+    free = [img for img in painter_module._HANDED if sys.getrefcount(img) <= painter_module._FREE_REFS]
+    assert len(free) <= painter_module.IMAGE_POOL_MAX + 1 and b in painter_module._HANDED
+
+
+def test_kept_layer_images_are_never_shared_and_frames_equal_those_from_new_images(pool, monkeypatch):
+    monkeypatch.setattr(painter_module, "_HANDED", [])
+    monkeypatch.setattr(painter_module, "LAYER_IMAGE_VERTICES", 1000)  # the cells kept as a layer image
+    monkeypatch.setattr(painter_module, "LAYER_IMAGE_BYTES", 3 * 400 * 260 * 4)  # three kept: evicted often
+    monkeypatch.setattr(painter_module, "IMAGE_POOL_MAX", 0)  # no free image held: only those just let go
+    prep = _cells()
+    full = MapSettings(prep.total_bounds(), 400, 260, crs_epsg=4544)
+    views = [full.zoomed(z).panned(17.3 * i, -11.1 * i) for i, z in enumerate((2.5, 3, 5, 7, 9, 4, 6))]
+    real = painter_module._reused_image
+
+    def new(w, h):
+        img = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
+        img.fill(Qt.GlobalColor.transparent)
+        return img
+
+    painter_module.clear_layer_images()
+    monkeypatch.setattr(painter_module, "_reused_image", new)
+    want = [_rendered(v, [prep], None) for v in views]
+    painter_module.clear_layer_images()
+    monkeypatch.setattr(painter_module, "_reused_image", real)
+    reused = 0
+    for order in (views, views[::-1]):  # back again: the last views' kept images drawn
+        for v in order:
+            w = want[views.index(v)]
+            before = {_address(img) for img in painter_module._HANDED}
+            assert np.array_equal(_rendered(v, [prep], None), w)
+            addresses = [_address(entry[1]) for entry in painter_module._LAYER_IMAGES.values()]  # (no reference kept)
+            assert len(set(addresses)) == len(addresses)  # no image kept twice
+            reused += bool(before & set(addresses[-1:]))
+            assert np.array_equal(_rendered(v, [prep], None), w)  # drawn from the kept image
+    assert reused >= len(views)  # later views painted into images earlier ones left
