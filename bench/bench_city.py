@@ -487,9 +487,12 @@ def run_canvas(target: str, repeat: int, size: tuple[int, int], shots: Path, eag
 
 
 def run_core(target: str, repeat: int) -> dict:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, "-c", CORE_CHILD, target, str(repeat)], env=env, capture_output=True,
-                          text=True, timeout=1800)
+    """Zoning and statistics in a fresh process with an empty user cache, so that the first run places every
+    enterprise afresh even on a database an earlier run zoned (riskmap keeps the placements there)."""
+    with tempfile.TemporaryDirectory() as cache:
+        env = dict(os.environ, PYTHONPATH=str(ROOT), XDG_CACHE_HOME=cache)
+        proc = subprocess.run([sys.executable, "-c", CORE_CHILD, target, str(repeat)], env=env, capture_output=True,
+                              text=True, timeout=1800)
     return _bench_line(proc, "the zoning and statistics process")
 
 
