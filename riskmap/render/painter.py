@@ -52,9 +52,11 @@ box tests and grouped by colour, so each colour is one or a few Qt calls:
   painted on RENDER_THREADS workers, the most vertices first, while the frame's thread paints the others and
   draws each image in drawing order (:func:`_start_layer_jobs`: the same frame, pixel for pixel, as one thread).
   PySide6 6.11 holds the GIL through every Qt call (another Python thread waits 0.36 s through a 1M-vertex
-  drawPath), so the heavy calls go through :mod:`riskmap.render.native`, which releases it. Two threads stroking
-  the ×10 city's 10× lifelines each take 40 ms instead of 31 alone (the cores share caches): a cold 10× frame
-  51 ms on two threads against 70 on one (load 0.7, tile paths built).
+  drawPath), so the heavy calls go through :mod:`riskmap.render.native`, which releases it; each return from such
+  a call waits for the GIL, so a layer's strokes are merged into a few calls (:func:`_stroke_paths`). Two threads
+  stroking the ×10 city's 10× lifelines each take 40 ms instead of 31 alone (the cores share caches): a cold 10×
+  frame about the centre 36–46 ms on two threads against 60–62 on one (load 0.6–0.9, tile paths built; the
+  city bench, whose process has drawn much else before, 48–71 ms).
 - a 10× zoom onto new ground (×10 city's centre at 1:68 000: 10k lifelines of 120k exact vertices, 2.4k grid
   cells, 37k enterprises): exact lines are not decimated there (a pixel of 18 m against 255 m median segments:
   decimating at 16 m keeps 82 % of the vertices). The lifelines used to cost 0.13 s of CPU (two offset passes of
