@@ -173,6 +173,16 @@ class _Ctx:
         self.ppmm = settings.px_per_mm()
         self.res = settings.resolution
         self.w, self.h = settings.width_px, settings.height_px
+        self._plain = None
+
+    def plain_frame(self) -> bool:
+        """A raster device of the view's own size with no transform (what a kept layer image needs), asked of the
+        painter once, on the thread that made the context (workers read the answer, never the frame's painter)."""
+        if self._plain is None:
+            dev = self.painter.device()
+            self._plain = bool(self.raster and self.painter.worldTransform().isIdentity() and dev.width() == self.w
+                               and dev.height() == self.h and self.w * self.h <= LAYER_IMAGE_MAX_PX)
+        return self._plain
 
     def sub(self, painter: QPainter) -> "_Ctx":
         return _Ctx(painter, self.settings, self.raster, self.fast_strokes)
@@ -258,9 +268,15 @@ def render(painter: QPainter, settings: MapSettings, layers: list[PreparedLayer]
     stats = RenderStats()
     is_cancelled = cancel_function(cancel)
     ctx = _Ctx(painter, settings, fast_strokes=fast_strokes)
-    layers = resolve_layers(drawn_layers(layers, opacity, settings), settings, labels=labels, cancel=is_cancelled)
-    stats.aggregated = [lay.id for lay in layers if getattr(lay, "aggregated", False)]
-    ordered = drawn_layers(layers, opacity, settings)
+    drawn = drawn_layers(layers, opacity, settings)
+    if _parallel(ctx):  # layers read by view find their rows on their workers (a few ms each at a new view)
+        ordered = [got for lay in drawn for got in ([lay] if getattr(lay, "lazy", False) else
+                                                      resolve_layers([lay], settings, labels=labels,
+                                                                     cancel=is_cancelled))]
+        ctx.plain_frame()
+    else:
+        ordered = drawn_layers(resolve_layers(drawn, settings, labels=labels, cancel=is_cancelled), opacity,
+                               settings)
     steps = len(ordered) + (1 if labels else 0) + (1 if selection else 0)
     done = 0
     jobs: dict = {}
@@ -269,7 +285,7 @@ def render(painter: QPainter, settings: MapSettings, layers: list[PreparedLayer]
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
     try:
-        jobs = _start_layer_jobs(ctx, ordered, opacity, is_cancelled)
+        jobs = _start_layer_jobs(ctx, ordered, opacity, is_cancelled, labels)
         for i, layer in enumerate(ordered):
             if is_cancelled():
                 stats.cancelled = True
@@ -277,11 +293,17 @@ def render(painter: QPainter, settings: MapSettings, layers: list[PreparedLayer]
             t = time.perf_counter()
             op = min(float((opacity or {}).get(layer.id, 1.0)), 1.0)
             if i in jobs:  # painted into its own image on a worker: drawn here, in order
-                img, at, n, seconds = jobs.pop(i).result()
+                layer, img, at, n, seconds = jobs.pop(i).result()
+                ordered[i] = layer  # (a lazy layer's view, or None: nothing to draw in this view)
                 t = time.perf_counter()
-                _draw_layer_image(ctx, img, at, op)
-                stats.features[layer.id] = n
-                stats.layer_seconds[layer.id] = seconds + time.perf_counter() - t  # (its own work, not the wait)
+                if img is not None:
+                    _draw_layer_image(ctx, img, at, op)
+                elif layer is not None:  # a view too small for a worker's image: drawn on the frame, in turn
+                    n = _paint_layer(ctx, layer, op, is_cancelled)
+                if layer is not None:
+                    stats.features[layer.id] = n
+                    stats.layer_seconds[layer.id] = seconds + time.perf_counter() - t  # (its work, not the wait)
+                    _LAST_SECONDS[layer.id] = seconds
             else:
                 key = _image_key(ctx, layer, op)  # (key, box) or None
                 if key is not None:
@@ -293,6 +315,8 @@ def render(painter: QPainter, settings: MapSettings, layers: list[PreparedLayer]
             if progress:
                 progress(done / steps)
         _finish(jobs)
+        ordered = [lay for lay in ordered if lay is not None and not getattr(lay, "lazy", False)]
+        stats.aggregated = [lay.id for lay in ordered if getattr(lay, "aggregated", False)]
         if selection and not stats.cancelled and not is_cancelled():
             for layer in ordered:
                 ids = selection.get(layer.id)
@@ -380,11 +404,7 @@ def _image_key(ctx: _Ctx, layer, op: float):
     (:func:`_whole_layer_box`), the image covers the whole layer on the view's pixel grid and the key holds the
     resolution and the grid's phase instead of the view: a pan by whole pixels at that scale is served from it,
     pixel for pixel (``box``: the image's left and top pixel in the view; None for an image of the view)."""
-    if not ctx.raster or len(getattr(layer, "coords", ())) < LAYER_IMAGE_VERTICES:
-        return None
-    dev = ctx.painter.device()
-    if not ctx.painter.worldTransform().isIdentity() or dev.width() != ctx.w or dev.height() != ctx.h \
-            or ctx.w * ctx.h > LAYER_IMAGE_MAX_PX:
+    if not ctx.raster or len(getattr(layer, "coords", ())) < LAYER_IMAGE_VERTICES or not ctx.plain_frame():
         return None
     try:
         base = (id(layer), getattr(layer, "version", 0), layer.z, hash(layer.layer_def), ctx.fast_strokes)
@@ -549,7 +569,7 @@ def _layer_pool() -> ThreadPoolExecutor:
         return _POOL
 
 
-def _start_layer_jobs(ctx: _Ctx, ordered: list, opacity: dict | None, cancelled) -> dict:
+def _start_layer_jobs(ctx: _Ctx, ordered: list, opacity: dict | None, cancelled, labels: bool = False) -> dict:
     """On a raster frame, the layers that paint into their own image (a large layer's kept image:
     :func:`_image_key`; a translucent or sizeable layer's: :func:`_own_image`) started on RENDER_THREADS workers, as QGIS's parallel renderer
     paints each layer on its own: ``{index in ordered: future of (image, place, features, seconds)}``. The
@@ -557,17 +577,29 @@ def _start_layer_jobs(ctx: _Ctx, ordered: list, opacity: dict | None, cancelled)
     release the GIL (:mod:`riskmap.render.native`), so the workers' stroking and filling overlap; the images are
     the ones a turn-by-turn render paints, so the frame is the same pixel for pixel."""
     jobs = {}
-    if RENDER_THREADS < 2 or not ctx.raster:
+    if not _parallel(ctx):
         return jobs
     todo = []
     for i, layer in enumerate(ordered):
         op = min(float((opacity or {}).get(layer.id, 1.0)), 1.0)
+        if getattr(layer, "lazy", False):  # read by view: its view found on the worker too
+            todo.append((-_LAST_SECONDS.get(layer.id, 0.0), 0, i, _lazy_layer_job, (ctx, layer, op, labels,
+                                                                                      cancelled)))
+            continue
         keyed = _image_key(ctx, layer, op)
         if keyed is not None or _own_image(ctx, layer, op):
-            todo.append((-len(getattr(layer, "coords", ())), i, layer, keyed))
-    for _, i, layer, keyed in sorted(todo, key=lambda t: t[:2]):  # the most vertices first: the longest job
-        jobs[i] = _layer_pool().submit(_layer_job, ctx, layer, keyed, cancelled)
+            todo.append((-_LAST_SECONDS.get(layer.id, 0.0), -len(getattr(layer, "coords", ())), i, _layer_job,
+                         (ctx, layer, keyed, cancelled)))
+    for *_, i, job, args in sorted(todo, key=lambda t: t[:3]):  # the longest last time first, then the largest
+        jobs[i] = _layer_pool().submit(job, *args)
     return jobs
+
+
+_LAST_SECONDS: dict = {}  # a layer's work in its last job, by layer id: the longest jobs start first
+
+
+def _parallel(ctx: _Ctx) -> bool:
+    return RENDER_THREADS >= 2 and ctx.raster
 
 
 OWN_IMAGE_VERTICES = 10_000  # on a raster frame, layers of this many vertices paint into their own image
@@ -584,13 +616,28 @@ def _own_image(ctx: _Ctx, layer, op: float) -> bool:
 
 
 def _layer_job(ctx: _Ctx, layer, keyed, cancelled):
+    """``(layer, image, place, features, seconds)``: ``layer`` painted into its kept (``keyed``) or own image."""
     t = time.perf_counter()
     if keyed is not None:
         img, at, n = _image_of_layer(ctx, layer, keyed, cancelled)
     else:
         img, at = ctx.layer_image(), QPointF(0, 0)
         n = _paint_into(img, ctx, layer, cancelled)
-    return img, at, n, time.perf_counter() - t
+    return layer, img, at, n, time.perf_counter() - t
+
+
+def _lazy_layer_job(ctx: _Ctx, lazy, op: float, labels: bool, cancelled):
+    """A layer read by view: its view found here, then painted as :func:`_layer_job` when it is worth an image
+    (else ``(view, None, None, 0, seconds)``, drawn on the frame's thread; ``(None, …)``: nothing in view)."""
+    t = time.perf_counter()
+    layer = lazy.for_view(ctx.settings, labels=labels, cancel=cancelled)
+    if layer is None or getattr(layer, "lazy", False):
+        return None, None, None, 0, time.perf_counter() - t
+    keyed = _image_key(ctx, layer, op)
+    if keyed is None and not _own_image(ctx, layer, op):
+        return layer, None, None, 0, time.perf_counter() - t
+    _, img, at, n, seconds = _layer_job(ctx, layer, keyed, cancelled)
+    return layer, img, at, n, time.perf_counter() - t
 
 
 def _finish(jobs: dict) -> None:

@@ -144,3 +144,43 @@ def test_an_error_in_a_layer_job_reaches_the_caller(scene, monkeypatch):
     with pytest.raises(RuntimeError, match="坏数据"):
         render_image(view, scene, labels=False)
 
+
+
+@pytest.fixture(scope="module")
+def lazy_points(tmp_path_factory):
+    from tests.render.conftest import points_project
+
+    yield from points_project(tmp_path_factory, "lazy_parallel", 5)
+
+
+@pytest.mark.parametrize("own", [10_000, 10])  # its view drawn on the frame in turn / into an image of its own
+def test_a_lazy_layer_finds_its_view_on_a_worker_and_draws_the_turn_by_turn_frame(app, lazy_points, scene,
+                                                                                  monkeypatch, own):
+    import riskmap.render.lazy as lazy
+    from riskmap.crs import transformer
+
+    project, data = lazy_points
+    monkeypatch.setattr(lazy, "POINT_BUDGET", 1000)
+    monkeypatch.setattr(painter, "OWN_IMAGE_VERTICES", own)
+    lz = lazy.LazyPrepared(project, load_catalogue()["enterprises"], 4544, len(data["id"]))
+    x, y = transformer(4490, 4544).transform(data["lon"], data["lat"])
+    full = MapSettings((x.min(), y.min(), x.max(), y.max()), 640, 420, crs_epsg=EPSG)
+    where = []
+    real = lazy.LazyPrepared.for_view
+    monkeypatch.setattr(lazy.LazyPrepared, "for_view",
+                        lambda self, *a, **k: where.append(threading.current_thread().name) or real(self, *a, **k))
+    town = scene[0]
+    for view in (full, full.zoomed(8)):  # aggregated, then exact points
+        where.clear()
+        one, s1 = _render(monkeypatch, [town, lz], view, 1)
+        assert where and not any(n.startswith("riskmap-layer") for n in where)
+        where.clear()
+        two, s2 = _render(monkeypatch, [town, lz], view, 2)
+        assert where and all(n.startswith("riskmap-layer") for n in where)  # found on a worker
+        assert np.array_equal(_pixels(one), _pixels(two))
+        assert s1.features == s2.features and s1.aggregated == s2.aggregated
+    assert s2.aggregated == [] and s2.features["enterprises"] > 0
+    first, _ = _render(monkeypatch, [town, lz], full, 2)
+    stats = []
+    render_image(full, [town, lz], labels=False, stats=stats)
+    assert stats[0].aggregated == ["enterprises"]  # an aggregated view says so
