@@ -55,8 +55,9 @@ box tests and grouped by colour, so each colour is one or a few Qt calls:
   drawPath), so the heavy calls go through :mod:`riskmap.render.native`, which releases it; each return from such
   a call waits for the GIL, so a layer's strokes are merged into a few calls (:func:`_stroke_paths`). Two threads
   stroking the ×10 city's 10× lifelines each take 40 ms instead of 31 alone (the cores share caches): a cold 10×
-  frame about the centre 36–46 ms on two threads against 60–62 on one (load 0.6–0.9, tile paths built; the
-  city bench, whose process has drawn much else before, 48–71 ms).
+  frame of the centre redrawn with its layer images dropped 36–46 ms on two threads against 60–62 on one (load
+  0.6–0.9, tile paths built); views not drawn before also find their rows (lazy layers' ``for_view``, 7–13 ms)
+  on their workers: the city bench's 10× onto new ground 44–77 ms (load 0.4–0.7).
 - a 10× zoom onto new ground (×10 city's centre at 1:68 000: 10k lifelines of 120k exact vertices, 2.4k grid
   cells, 37k enterprises): exact lines are not decimated there (a pixel of 18 m against 255 m median segments:
   decimating at 16 m keeps 82 % of the vertices). The lifelines used to cost 0.13 s of CPU (two offset passes of
