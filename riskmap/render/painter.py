@@ -48,9 +48,10 @@ box tests and grouped by colour, so each colour is one or a few Qt calls:
   Where the lifelines' 0.6–0.7 s go (load 0.8): stroking 0.37 s, building the paths 0.2 s (about 110 ns an
   element, inside Qt's QDataStream), numpy 0.1 s.
 - layers in parallel (as QGIS's parallel renderer): on a raster frame the layers that paint into their own image
-  (large layers' kept images; translucent layers and those of OWN_IMAGE_VERTICES or more: :func:`_own_image`) are
-  painted on RENDER_THREADS workers, the most vertices first, while the frame's thread paints the others and
-  draws each image in drawing order (:func:`_start_layer_jobs`: the same frame, pixel for pixel, as one thread).
+  (large layers' kept images; translucent layers and those of OWN_IMAGE_VERTICES or more: :func:`_own_image`) and
+  the layers read by view are painted on RENDER_THREADS workers, the longest job of the last frame first, while
+  the frame's thread paints the others and draws each image in drawing order (:func:`_start_layer_jobs`: the
+  same frame, pixel for pixel, as one thread).
   PySide6 6.11 holds the GIL through every Qt call (another Python thread waits 0.36 s through a 1M-vertex
   drawPath), so the heavy calls go through :mod:`riskmap.render.native`, which releases it; each return from such
   a call waits for the GIL, so a layer's strokes are merged into a few calls (:func:`_stroke_paths`). Two threads
@@ -572,11 +573,13 @@ def _layer_pool() -> ThreadPoolExecutor:
 
 def _start_layer_jobs(ctx: _Ctx, ordered: list, opacity: dict | None, cancelled, labels: bool = False) -> dict:
     """On a raster frame, the layers that paint into their own image (a large layer's kept image:
-    :func:`_image_key`; a translucent or sizeable layer's: :func:`_own_image`) started on RENDER_THREADS workers, as QGIS's parallel renderer
-    paints each layer on its own: ``{index in ordered: future of (image, place, features, seconds)}``. The
-    frame's thread meanwhile paints the other layers and draws each image in drawing order. Qt's raster calls
-    release the GIL (:mod:`riskmap.render.native`), so the workers' stroking and filling overlap; the images are
-    the ones a turn-by-turn render paints, so the frame is the same pixel for pixel."""
+    :func:`_image_key`; a translucent or sizeable layer's: :func:`_own_image`) and the layers read by view (their
+    view found on the worker: :func:`_lazy_layer_job`) started on RENDER_THREADS workers, as QGIS's parallel
+    renderer paints each layer on its own, the longest job of the last frame first: ``{index in ordered: future of
+    (layer, image, place, features, seconds)}``. The frame's thread meanwhile paints the other layers and draws
+    each image in drawing order. Qt's raster calls release the GIL (:mod:`riskmap.render.native`), so the workers'
+    stroking and filling overlap; the images are the ones a turn-by-turn render paints, so the frame is the same
+    pixel for pixel."""
     jobs = {}
     if not _parallel(ctx):
         return jobs
@@ -613,7 +616,8 @@ def _own_image(ctx: _Ctx, layer, op: float) -> bool:
     frame does not depend on the number of threads)."""
     if not ctx.raster:
         return False
-    return op < 1.0 or (len(getattr(layer, "coords", ())) >= OWN_IMAGE_VERTICES and ctx.w * ctx.h <= LAYER_IMAGE_MAX_PX)
+    return op < 1.0 or (len(getattr(layer, "coords", ())) >= OWN_IMAGE_VERTICES
+                        and ctx.w * ctx.h <= LAYER_IMAGE_MAX_PX)
 
 
 def _layer_job(ctx: _Ctx, layer, keyed, cancelled):
