@@ -389,6 +389,12 @@ class LazyPrepared:
             self.approximate = True
             return True
 
+    def size(self) -> int:
+        """Vertices held (lines and polygons read), else rows: what orders the painter's layer jobs at a scale
+        it has not drawn yet."""
+        sh = self._shapes
+        return len(sh["coords"]) if sh is not None and "coords" in sh else self.row_count
+
     def loaded(self) -> bool:
         if self.shape_arrays:
             return self._shapes is not None

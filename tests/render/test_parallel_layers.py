@@ -184,3 +184,49 @@ def test_a_lazy_layer_finds_its_view_on_a_worker_and_draws_the_turn_by_turn_fram
     stats = []
     render_image(full, [town, lz], labels=False, stats=stats)
     assert stats[0].aggregated == ["enterprises"]  # an aggregated view says so
+
+
+def test_the_longest_job_first_then_drawing_order_and_a_lazy_one_finds_its_view_first(app, lazy_points, scene,
+                                                                                        monkeypatch):
+    """Jobs start with the longest one (its work at this scale last time, else the largest layer), then the
+    others in drawing order, so that images are drawn as they come; when the longest is read by view, the others
+    start once its view is found (its rows are the first thing the frame waits for)."""
+    import riskmap.render.lazy as lazy
+    from riskmap.crs import transformer
+
+    project, data = lazy_points
+    monkeypatch.setattr(lazy, "POINT_BUDGET", 1000)
+    monkeypatch.setattr(painter, "RENDER_THREADS", 2)
+    monkeypatch.setattr(painter, "OWN_IMAGE_VERTICES", 10)
+    lz = lazy.LazyPrepared(project, load_catalogue()["enterprises"], 4544, len(data["id"]))
+    x, y = transformer(4490, 4544).transform(data["lon"], data["lat"])
+    view = MapSettings((x.min(), y.min(), x.max(), y.max()), 640, 420, crs_epsg=EPSG).zoomed(8)
+    events = []
+    real_view = lazy.LazyPrepared.for_view
+
+    def for_view(self, *a, **k):
+        out = real_view(self, *a, **k)
+        events.append(("view found", self.id))
+        return out
+
+    monkeypatch.setattr(lazy.LazyPrepared, "for_view", for_view)
+    pool = painter._layer_pool()
+    real_submit = pool.submit
+    monkeypatch.setattr(pool, "submit", lambda fn, *a: events.append(("start", a[1].id)) or real_submit(fn, *a))
+    town, lines, _, county = scene
+    painter._LAST_SECONDS.clear()
+    painter.clear_layer_images()
+    render_image(view, [town, lz, county], labels=False)
+    # no time known at this scale: the largest first (the lazy layer's 3 000 rows), then in drawing order
+    assert [lid for what, lid in events if what == "start"] == ["enterprises", "towns", "county"]
+    assert events.index(("view found", "enterprises")) < events.index(("start", "towns"))
+    # with times known at this scale, the longest of the last frame first (another scale's times do not count)
+    here = int(round(np.log2(view.resolution)))
+    for lid in ("towns", "lifelines", "enterprises"):
+        painter._LAST_SECONDS[lid, here] = 0.001
+    painter._LAST_SECONDS["county", here] = 0.5
+    painter._LAST_SECONDS["lifelines", here + 4] = 9.0
+    events.clear()
+    painter.clear_layer_images()
+    render_image(view, [town, lines, lz, county], labels=False)
+    assert [lid for what, lid in events if what == "start"] == ["county", "towns", "lifelines", "enterprises"]

@@ -103,6 +103,48 @@ def test_frame_shows_first_labels_follow_and_a_zoom_cancels_them(window, qtbot, 
     assert canvas._labels is None and len(jobs) == n
 
 
+def test_the_label_pass_is_queued_once_the_frame_is_taken(window, qtbot, monkeypatch):
+    """Started with the frame, the label pass held the GIL while the GUI thread waited to take the frame; it is
+    queued on the render worker when the frame is done, and its labels still come."""
+    canvas = window.canvas
+    started = []
+    original = LabelJob.run
+    monkeypatch.setattr(LabelJob, "run", lambda self: started.append(time.perf_counter()) or original(self))
+    taken = []
+    canvas.renderFinished.connect(lambda s: taken.append((time.perf_counter(), canvas._label_job is not None
+                                                          and not canvas._label_job.submitted)))
+    canvas.zoom_by(2.0)
+    qtbot.waitUntil(lambda: bool(taken), timeout=10000)
+    assert taken[0][1]  # a label pass waiting, not yet queued, while the frame is taken
+    wait_render(qtbot, canvas)
+    assert len(started) == 1 and started[0] > taken[0][0]
+    assert canvas._labels is not None and canvas._labels_view == canvas.view and not canvas.is_rendering()
+
+
+def test_a_failed_frame_still_lets_its_label_pass_go(window, qtbot, monkeypatch):
+    """A frame that fails reports its error and still queues the waiting label pass: the canvas never stays
+    'rendering' with a label pass nobody starts."""
+    from riskmap.render.image import RenderJob
+
+    canvas = window.canvas
+    labels = _record_label_jobs(monkeypatch)
+    shown = []
+    monkeypatch.setattr("riskmap.ui.errors.show_error", lambda parent, exc: shown.append(exc))
+    original = RenderJob.run
+
+    def failing(self):
+        if type(self) is RenderJob:
+            self.error = RuntimeError("示例错误")
+            return None
+        return original(self)
+
+    monkeypatch.setattr(RenderJob, "run", failing)
+    canvas.zoom_by(2.0)
+    qtbot.waitUntil(lambda: not canvas.is_rendering(), timeout=10000)
+    assert shown and str(shown[0]) == "示例错误"
+    assert len(labels) == 1 and labels[0].view == canvas.view  # the label pass ran (its labels wait for a frame)
+
+
 def test_zoomed_canvas_shows_labels(window, qtbot):
     canvas = window.canvas
     canvas.zoom_by(4.0)
