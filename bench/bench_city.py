@@ -149,6 +149,7 @@ def wait_for(signal, timeout_ms=60000):
 def settle(c):
     while c.is_rendering():
         wait_for(c.labelsFinished if c._label_job is not None else c.renderFinished, 5000)
+    app.processEvents()  # the frame just taken painted on screen (else its paint ran in the next timed zoom)
 
 def wait_idle(c, timeout_s=60.0):
     end = time.perf_counter() + timeout_s
@@ -175,6 +176,7 @@ def _measure():
     settle(c)
     full = c.view
     def render(view):  # the canvas's map frame (no labels), as the canvas runs it on its worker
+        c._cancel_ahead()  # (as the canvas does before a render: the paths built ahead wait for the next frame)
         job = c.render_job(view, labels=False); job.run()
         if job.error: raise job.error
         return job

@@ -194,3 +194,46 @@ def test_background_reads_wait_for_a_map_frame(app):
     worker.start()
     worker.join(5)
     assert waited[1] < 0.5
+
+
+def _count_paints(canvas, events: list):
+    from PySide6.QtCore import QEvent
+
+    class Paints(QObject):
+        def eventFilter(self, obj, ev):
+            if ev.type() == QEvent.Type.Paint:
+                events.append(("paint", time.perf_counter()))
+            return False
+
+    f = Paints(canvas)
+    canvas.installEventFilter(f)
+    return f
+
+
+def test_a_zoom_rendered_at_once_shows_the_moved_frame_only_when_its_own_is_late(window, qtbot, monkeypatch):
+    """A view rendered at once (a box zoom) is not painted as the old frame moved while its own frame is on the
+    way (painting that beside the render slowed it); if the frame is late, the moved one shows after
+    PREVIEW_DELAY_MS."""
+    import riskmap.ui.canvas as canvas_module
+    from riskmap.render.image import RenderJob
+
+    canvas = window.canvas
+    wait_render(qtbot, canvas)
+    qtbot.wait(50)  # (the last frame on screen)
+    events = []
+    _count_paints(canvas, events)
+    canvas.renderFinished.connect(lambda s: events.append(("frame", time.perf_counter())))
+    monkeypatch.setattr(canvas_module, "PREVIEW_DELAY_MS", 10_000)
+    canvas.zoom_by(2.0, (300, 200))
+    qtbot.waitUntil(lambda: ("frame" in [e for e, _ in events]), timeout=10000)
+    assert [e for e, _ in events][0] == "frame"  # no paint before the frame came
+    wait_render(qtbot, canvas)
+    # a late frame: the old one moved is shown meanwhile
+    monkeypatch.setattr(canvas_module, "PREVIEW_DELAY_MS", 30)
+    original = RenderJob.run
+    monkeypatch.setattr(RenderJob, "run", lambda self: time.sleep(0.4) or original(self))
+    events.clear()
+    canvas.zoom_by(2.0, (300, 200))
+    qtbot.waitUntil(lambda: ("frame" in [e for e, _ in events]), timeout=10000)
+    kinds = [e for e, _ in events]
+    assert kinds[0] == "paint" and kinds.index("frame") > 0
