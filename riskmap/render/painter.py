@@ -12,7 +12,8 @@ box tests and grouped by colour, so each colour is one or a few Qt calls:
   drawn with the fill opacity (no seams between neighbours, no double blending); on a layer's own image with
   nothing drawn yet, an outlined layer's aliased fills go straight into it in Source mode with the colour that
   leaves the same pixel (:func:`_fills`: ×10 city's grids at 10× 10.6–11.0 ms instead of 13.0–13.3);
-- strokes up to 1 px: one path per colour (Qt's fast cosmetic stroker); a polygon layer's thin outlines of
+- strokes up to 1 px: one path per colour (Qt's fast cosmetic stroker, which writes the pixels itself only
+  under a rectangular clip: every painter here has one, :func:`image_painter`); a polygon layer's thin outlines of
   one colour on images are stroked with the fill's own paths (building a QPainterPath costs about as much as
   stroking it: ×10 city's 50k grid cells at a new scale 0.16 s instead of 0.22 s);
 - solid strokes up to 2 px, and wider ones of large layers at screen resolution: the line drawn as a
@@ -49,30 +50,35 @@ box tests and grouped by colour, so each colour is one or a few Qt calls:
   element, inside Qt's QDataStream), numpy 0.1 s.
 - layers in parallel (as QGIS's parallel renderer): on a raster frame the layers that paint into their own image
   (large layers' kept images; translucent layers and those of OWN_IMAGE_VERTICES or more: :func:`_own_image`) and
-  the layers read by view are painted on RENDER_THREADS workers, the longest job of the last frame first, while
-  the frame's thread paints the others and draws each image in drawing order (:func:`_start_layer_jobs`: the
-  same frame, pixel for pixel, as one thread).
+  the layers read by view are painted on RENDER_THREADS workers, the longest job first (its time at this scale
+  last time, else the largest layer; read by view, it finds its view before the others start), then the others
+  in drawing order, while the frame's thread paints the rest and draws each image in drawing order
+  (:func:`_start_layer_jobs`: the same frame, pixel for pixel, as one thread).
   PySide6 6.11 holds the GIL through every Qt call (another Python thread waits 0.36 s through a 1M-vertex
   drawPath), so the heavy calls go through :mod:`riskmap.render.native`, which releases it; each return from such
   a call waits for the GIL, so a layer's strokes are merged into a few calls (:func:`_stroke_paths`). Two threads
   stroking the ×10 city's 10× lifelines each take 40 ms instead of 31 alone (the cores share caches): a cold 10×
   frame of the centre redrawn with its layer images dropped 36–46 ms on two threads against 60–62 on one (load
   0.6–0.9, tile paths built); views not drawn before also find their rows (lazy layers' ``for_view``, 7–13 ms)
-  on their workers: the city bench's 10× onto new ground 44–77 ms (load 0.4–0.7).
+  on their workers: the city bench's 10× onto new ground 44–77 ms (load 0.4–0.7). With the clip's fast strokes
+  a new 10× view of the city costs 63 ms of CPU on one thread instead of 78–80, and the bench's 10× zoom after
+  the idle work 44–61 ms (load 0.5–1.0); before the idle work has built the tile paths, 75–91 ms.
 - a 10× zoom onto new ground (×10 city's centre at 1:68 000: 10k lifelines of 120k exact vertices, 2.4k grid
   cells, 37k enterprises): exact lines are not decimated there (a pixel of 18 m against 255 m median segments:
   decimating at 16 m keeps 82 % of the vertices). The lifelines used to cost 0.13 s of CPU (two offset passes of
   1.32 px: Qt stroking 80–100 ms, building the paths 20 ms, normals, steps and culling 15 ms). Now one 1-px pass
   from the tiles meeting the view (about 1.6 times the view's vertices), their paths built on first visit
-  (20–30 ms), then Qt stroking about 1.4M px of line length in 30–40 ms; the canvas lays the tiles out in idle
-  time after a frame (about 60 ms once a session), then builds their paths ahead, nearest the view's centre
+  (20–30 ms), then Qt stroking about 1.2M px of line length in view in 18 ms (30 without a clip); the canvas
+  lays the tiles out in idle time after a frame (about 60 ms once a session), then builds their paths ahead,
+  nearest the view's centre
   first, up to AHEAD_VERTICES a layer (:func:`tile_paths_ahead`: the lifelines' and grid cells' 2.7M vertices,
   0.3 s of CPU and 65 MB once a session; cold 10× frames then build no path: 45–63 ms instead of 58–100, load
   0.6).
   Render CPU of the lifelines alone at 10× (GeoPackage, load 6): new ground 54–86 ms instead of 130–159, a redraw
   50–56 ms instead of 131–141. The whole frame in the application's second session (7 views about the centre, load
   5): 0.1–0.14 s at the centre the first time (lifelines 52–86 ms, grids 15–18, enterprises 8–20, towns 5–8), 27
-  ms redrawn from the layer images. Qt stroking that much line length stays near 50 ms on this class of machine.
+  ms redrawn from the layer images. (Those figures predate the clip: Qt stroked about 20 ns a pixel of line
+  through its span functions, about 12 with the clip.)
 Labels come last; :func:`render_labels` paints them alone, for the canvas's second pass.
 On vector devices (PDF, SVG) everything is drawn as vector paths with real pens, text stays text.
 
