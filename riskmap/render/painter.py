@@ -62,7 +62,7 @@ box tests and grouped by colour, so each colour is one or a few Qt calls:
   0.6–0.9, tile paths built); views not drawn before also find their rows (lazy layers' ``for_view``, 7–13 ms)
   on their workers: the city bench's 10× onto new ground 44–77 ms (load 0.4–0.7). With the clip's fast strokes
   a new 10× view of the city costs 63 ms of CPU on one thread instead of 78–80, and the bench's 10× zoom after
-  the idle work 44–61 ms (load 0.5–1.0); before the idle work has built the tile paths, 75–91 ms.
+  the idle work 44–61 ms (load 0.5–1.0); before the idle work has built the tile paths, 72–91 ms.
 - a 10× zoom onto new ground (×10 city's centre at 1:68 000: 10k lifelines of 120k exact vertices, 2.4k grid
   cells, 37k enterprises): exact lines are not decimated there (a pixel of 18 m against 255 m median segments:
   decimating at 16 m keeps 82 % of the vertices). The lifelines used to cost 0.13 s of CPU (two offset passes of
