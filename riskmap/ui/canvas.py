@@ -630,7 +630,8 @@ class MapCanvas(QWidget):
                 layer.prepared.aggregated = layer.id in ids
         if ids != self.aggregated:
             self.aggregated = ids
-            self.lodChanged.emit()
+            # once the frame is painted: the legend's rebuild (1.5 ms) came before it, on a zoom in or out of them
+            QTimer.singleShot(0, self, self.lodChanged.emit)
 
     def aggregated_note(self) -> str:
         """The canvas's note while symbols are aggregated ('' when none is)."""

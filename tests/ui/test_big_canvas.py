@@ -118,10 +118,16 @@ def test_big_project_aggregates_then_exact_features(big_window, qtbot):
     assert prep.classes[prep.cls[k]].key == 1
     assert (np.array([prep.classes[c].key for c in prep.cls]) == 1).sum() == 1  # no other cell is red
 
-    # 10× zoom about the red enterprise: the exact features of the box, no count labels
+    # 10× zoom about the red enterprise: the exact features of the box, no count labels; the frame is taken
+    # (and painted) before the legend rebuilds its titles
+    order = []
+    canvas.renderFinished.connect(lambda s: order.append("frame"))
+    canvas.lodChanged.connect(lambda: order.append("legend"))
     canvas.zoom_by(10, (float(rx), float(ry)))
     wait_render(qtbot, canvas)
     assert canvas.aggregated == ()
+    qtbot.waitUntil(lambda: "legend" in order, timeout=10000)
+    assert order.index("frame") < order.index("legend")
     qtbot.waitUntil(lambda: not any("已聚合" in e.label for e in window.legend_panel.entries), timeout=10000)
     checked = _check_exact(canvas, data, xy, "ui_big_canvas_zoomed")
     assert checked >= 20
