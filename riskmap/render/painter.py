@@ -70,10 +70,9 @@ box tests and grouped by colour, so each colour is one or a few Qt calls:
   from the tiles meeting the view (about 1.6 times the view's vertices), their paths built on first visit
   (20–30 ms), then Qt stroking about 1.2M px of line length in view in 18 ms (30 without a clip); the canvas
   lays the tiles out in idle time after a frame (about 60 ms once a session), then builds their paths ahead,
-  nearest the view's centre
-  first, up to AHEAD_VERTICES a layer (:func:`tile_paths_ahead`: the lifelines' and grid cells' 2.7M vertices,
-  0.3 s of CPU and 65 MB once a session; cold 10× frames then build no path: 45–63 ms instead of 58–100, load
-  0.6).
+  nearest the view's centre first, up to AHEAD_VERTICES a layer (:func:`tile_paths_ahead`: the lifelines' and
+  grid cells' 2.7M vertices, 0.3 s of CPU and 65 MB once a session; cold 10× frames then build no path: 45–63 ms
+  instead of 58–100, load 0.6).
   Render CPU of the lifelines alone at 10× (GeoPackage, load 6): new ground 54–86 ms instead of 130–159, a redraw
   50–56 ms instead of 131–141. The whole frame in the application's second session (7 views about the centre, load
   5): 0.1–0.14 s at the centre the first time (lifelines 52–86 ms, grids 15–18, enterprises 8–20, towns 5–8), 27
@@ -669,7 +668,7 @@ def _own_image(ctx: _Ctx, layer, op: float) -> bool:
         return False
     n = len(getattr(layer, "coords", ()))
     style = getattr(getattr(layer, "layer_def", None), "style", None)
-    if style is not None and style.stroke and style.stroke_width_mm * ctx.ppmm > OFFSET_PASS_MAX_PX:
+    if style is not None and style.stroke and float(style.stroke_width_mm or 0) * ctx.ppmm > OFFSET_PASS_MAX_PX:
         n *= WIDE_PEN_WEIGHT
     return n >= OWN_IMAGE_VERTICES
 
