@@ -214,7 +214,7 @@ def test_the_longest_job_first_then_drawing_order_and_a_lazy_one_finds_its_view_
     real_submit = pool.submit
     monkeypatch.setattr(pool, "submit", lambda fn, *a: events.append(("start", a[1].id)) or real_submit(fn, *a))
     town, lines, _, county = scene
-    painter._LAST_SECONDS.clear()
+    monkeypatch.setattr(painter, "_LAST_SECONDS", {})  # (the other tests' times stay as they were)
     painter.clear_layer_images()
     render_image(view, [town, lz, county], labels=False)
     # no time known at this scale: the largest first (the lazy layer's 3 000 rows), then in drawing order
