@@ -33,6 +33,7 @@ from riskmap.model.geometry import from_gpkg_blobs
 from riskmap.store import gpkg
 from riskmap.store.history import current_user, track
 from riskmap.store.migrations import SCHEMA_VERSION, upgrade
+from riskmap.store.prefetch import prefetch
 
 
 _LAYER_TYPE_IDS = {"point": (0, 4), "line": (1, 2, 5), "polygon": (3, 6)}  # shapely type ids per layer kind
@@ -145,6 +146,7 @@ class Project:
             raise RiskmapError(f"不是 GeoPackage 项目文件: {path}", f"not a GeoPackage project file: {path}")
         if not readonly and not os.access(path, os.W_OK):
             readonly = True
+        prefetch(path)  # the file read in order into the page cache while SQLite starts reading it
         project = cls(_sqlite_engine(path, readonly), str(path), readonly)
         try:
             project._check_schema()
