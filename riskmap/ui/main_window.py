@@ -813,6 +813,7 @@ class MainWindow(QMainWindow):
 
     def _load_rest(self, project, epsg: int, defs, sizes: dict, on_done=None) -> None:
         """Read the large layers one by one in the background; each replaces its empty stand-in when ready."""
+        from riskmap.render.painter import prepare_exact_views
         from riskmap.ui.workspace import load_layer
 
         names = joined(tr("{name}（{n}）").format(name=d.title(self.lang), n=f"{sizes[d.id]:,}") for d in defs)
@@ -832,6 +833,7 @@ class MainWindow(QMainWindow):
                 if layer.lazy and d.id in shown:  # what the view draws of it built here, not on the render worker
                     try:
                         layer.prepared.for_view(view, labels=False)
+                        prepare_exact_views(layer.prepared, view.extent, cancelled)  # and what a zoom in needs
                     except Exception:  # noqa: BLE001 (the render worker builds it again and reports what fails)
                         pass
                 task.layer_ready.emit(layer)

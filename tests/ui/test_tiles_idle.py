@@ -37,11 +37,17 @@ def test_lazy_lines_tiles_laid_out_in_idle_time_and_built_where_a_zoom_meets_the
     w.close()
 
 
-def _lazy_lines_window(qtbot, prefs, tmp_path, monkeypatch):
+def _lazy_lines_window(qtbot, prefs, tmp_path, monkeypatch, prepared_when_loaded=False):
+    """A window on a project whose 120 lifelines are read by view. The loading's own preparation of exact views
+    (riskmap.render.painter.prepare_exact_views) is left out unless ``prepared_when_loaded``: the idle work is
+    what then lays the tiles out and builds their paths (as for a layer shown later, or read again)."""
+    import riskmap.render.painter as painter
     import riskmap.store.viewport as viewport
     import riskmap.ui.main_window as main_window
     from riskmap.ui.main_window import MainWindow
 
+    if not prepared_when_loaded:
+        monkeypatch.setattr(painter, "prepare_exact_views", lambda *a, **k: None)
     monkeypatch.setattr(viewport, "LAZY_SHAPE_ROWS", 50)
     monkeypatch.setattr(main_window, "BIG_LAYER", 50)
     make_project(tmp_path / "lines.gpkg")
@@ -128,4 +134,46 @@ def test_a_new_render_cancels_the_build_ahead_and_runs_before_its_next_step(app,
     n = len(events)
     time.sleep(0.05)
     assert len(events) <= n + 1
+    w.close()
+
+
+def test_a_large_layer_is_handed_to_the_map_with_its_exact_tiles_built(app, qtbot, prefs, tmp_path, monkeypatch):
+    """Loading a shown lazy line layer lays out its exact tiles and builds their paths on the loading thread
+    before the map gets the layer (no idle work asked for): a 10× zoom right after the map is complete builds
+    no path."""
+    import numpy as np
+
+    import riskmap.render.painter as painter
+    import riskmap.ui.canvas as canvas_module
+    from riskmap.ui.workspace import Workspace
+
+    monkeypatch.setattr(painter, "TILE_VERTICES", 4)  # many small tiles
+    monkeypatch.setattr(canvas_module.MapCanvas, "_tiles_in_idle_time", lambda self: None)
+    monkeypatch.setattr(canvas_module.MapCanvas, "_paths_in_idle_time", lambda self: None)
+    at_hand_over = {}
+    real_replace = Workspace.replace_layer
+
+    def replace_layer(self, layer):
+        if layer.id == "lifelines":
+            laid = layer.prepared.exact_layer().__dict__.get("_line_tiles")
+            at_hand_over["unbuilt"] = None if laid is None else sum(len(t.unbuilt()) for t in laid[2][1].values())
+            at_hand_over["tiles"] = None if laid is None else sum(len(t.paths) for t in laid[2][1].values())
+        return real_replace(self, layer)
+
+    monkeypatch.setattr(Workspace, "replace_layer", replace_layer)
+    w, prep = _lazy_lines_window(qtbot, prefs, tmp_path, monkeypatch, prepared_when_loaded=True)
+    assert at_hand_over["unbuilt"] == 0 and at_hand_over["tiles"] > 5, at_hand_over
+    built = []
+    real = painter._MapTiles.build_tile
+    monkeypatch.setattr(painter._MapTiles, "build_tile",
+                        lambda self, t, c: (self.paths[t] is None and built.append(t)) or real(self, t, c))
+    for at in ((600, 400), (200, 650)):
+        w.canvas.zoom_by(10.0, at)
+        wait_render(qtbot, w.canvas)
+        img = w.canvas._image
+        px = np.frombuffer(img.constBits(), np.uint8, count=img.sizeInBytes())
+        assert (px.reshape(-1, 4)[:, :3] < 200).any()  # lines drawn
+        w.canvas.zoom_by(0.1, at)
+        wait_render(qtbot, w.canvas)
+    assert built == []
     w.close()
