@@ -59,6 +59,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -725,6 +726,9 @@ def report_core(results: dict, stores: list[str], names: dict) -> None:
             print(f"  {names[s]}: enterprises per county from city_stats equal the generated ones: "
                   f"{core['counts_match']}")
         print(f"  {names[s]}: zoning and statistics process peak memory {core.get('peak_rss_mb', 0):.0f} MB")
+        if s == "postgis" and "zoned_copy" in core:
+            print("  PostGIS: zoned " + ("a copy of the database (dropped after)" if core["zoned_copy"] else
+                                       "the database itself: its counties and towns are coloured in the next runs"))
 
 
 def report_qgis(results: dict, stores: list[str], names: dict) -> None:
@@ -766,6 +770,35 @@ def held_counties(url: str) -> list[str]:
         with Project.open(url, readonly=True) as project:
             return sorted(a for a, _ in project.counties())
     finally:
+        engine.dispose()
+
+
+@contextmanager
+def zoning_database(url: str):
+    """A copy of the database ``url`` to zone (CREATE DATABASE … TEMPLATE, dropped afterwards), so that zoning's
+    levels (counties and towns coloured) do not change what the next runs draw: the PostGIS canvas then shows
+    what the GeoPackage's does (zoned on a copy of the file). Yields ``(url, copied)``; where the copy cannot be
+    made (no CREATEDB right, the database in use), the database itself, ``copied`` False."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    source = make_url(url)
+    name = f"{source.database}_zoning_{os.getpid()}"
+    quote = lambda n: '"' + n.replace('"', '""') + '"'  # noqa: E731
+    engine = create_engine(source.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {quote(name)} TEMPLATE {quote(source.database)}"))
+    except Exception as exc:  # noqa: BLE001
+        engine.dispose()
+        print(f"zoning the database itself (no copy: {str(exc).splitlines()[0]})", flush=True)
+        yield url, False
+        return
+    try:
+        yield source.set(database=name).render_as_string(hide_password=False), True
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {quote(name)}"))
         engine.dispose()
 
 
@@ -852,7 +885,9 @@ def main(argv=None) -> None:
                     r["core"] = run_core(str(copy), args.repeat)
                     copy.unlink()
                 else:
-                    r["core"] = run_core(target, args.repeat)
+                    with zoning_database(target) as (copy_url, copied):
+                        r["core"] = run_core(copy_url, args.repeat)
+                        r["core"]["zoned_copy"] = copied
                 match = counts_match(r["core"], manifest)
                 if match is not None:
                     r["core"]["counts_match"] = match

@@ -68,11 +68,12 @@ box tests and grouped by colour, so each colour is one or a few Qt calls:
   decimating at 16 m keeps 82 % of the vertices). The lifelines used to cost 0.13 s of CPU (two offset passes of
   1.32 px: Qt stroking 80–100 ms, building the paths 20 ms, normals, steps and culling 15 ms). Now one 1-px pass
   from the tiles meeting the view (about 1.6 times the view's vertices), their paths built on first visit
-  (20–30 ms), then Qt stroking about 1.2M px of line length in view in 18 ms (30 without a clip); the canvas
-  lays the tiles out in idle time after a frame (about 60 ms once a session), then builds their paths ahead,
-  nearest the view's centre first, up to AHEAD_VERTICES a layer (:func:`tile_paths_ahead`: the lifelines' and
-  grid cells' 2.7M vertices, 0.3 s of CPU and 65 MB once a session; cold 10× frames then build no path: 45–63 ms
-  instead of 58–100, load 0.6).
+  (20–30 ms), then Qt stroking about 1.2M px of line length in view in 18 ms (30 without a clip); the tiles are
+  laid out (about 30 ms once a session) and their paths built ahead, nearest the view's centre first, up to
+  AHEAD_VERTICES a layer (:func:`tile_paths_ahead`: the lifelines' and grid cells' 2.7M vertices, 0.3 s of CPU
+  and 65 MB once a session), by the window's loading before it shows such a layer (:func:`prepare_exact_views`),
+  else by the canvas in idle time after a frame (a layer shown later, or read again); cold 10× frames then build
+  no path: 36–40 ms right after the complete map instead of 64–76 ms (load 0.4–0.7).
   Render CPU of the lifelines alone at 10× (GeoPackage, load 6): new ground 54–86 ms instead of 130–159, a redraw
   50–56 ms instead of 131–141. The whole frame in the application's second session (7 views about the centre, load
   5): 0.1–0.14 s at the centre the first time (lifelines 52–86 ms, grids 15–18, enterprises 8–20, towns 5–8), 27

@@ -541,7 +541,9 @@ class MapCanvas(QWidget):
         and left out (bench, load 3–5): the first 10× zoom 120 ms instead of 165–226 on the GeoPackage but
         195–248 instead of 159–194 on PostGIS, whose peak memory rose to 932 MB (all of them in one task on the
         render worker). They are now built after this, in short slices that a render cancels
-        (:meth:`_paths_in_idle_time`)."""
+        (:meth:`_paths_in_idle_time`). The window's loading does both for the shown large layers it reads, before
+        it hands them over (riskmap.render.painter.prepare_exact_views): here they are found done; this is for a
+        layer shown later, or read again after a change."""
         from riskmap.render.painter import lay_out_tiles
 
         for layer in self.workspace.visible_layers():
