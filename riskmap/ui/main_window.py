@@ -833,7 +833,9 @@ class MainWindow(QMainWindow):
                 if layer.lazy and d.id in shown:  # what the view draws of it built here, not on the render worker
                     try:
                         layer.prepared.for_view(view, labels=False)
-                        prepare_exact_views(layer.prepared, view.extent, cancelled)  # and what a zoom in needs
+                        if layer.prepared.needs_index():  # and what a zoom in needs: its rows through the bins,
+                            layer.prepared.build_index()
+                        prepare_exact_views(layer.prepared, view.extent, cancelled)  # its exact tiles' paths
                     except Exception:  # noqa: BLE001 (the render worker builds it again and reports what fails)
                         pass
                 task.layer_ready.emit(layer)

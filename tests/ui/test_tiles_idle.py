@@ -138,16 +138,20 @@ def test_a_new_render_cancels_the_build_ahead_and_runs_before_its_next_step(app,
 
 
 def test_a_large_layer_is_handed_to_the_map_with_its_exact_tiles_built(app, qtbot, prefs, tmp_path, monkeypatch):
-    """Loading a shown lazy line layer lays out its exact tiles and builds their paths on the loading thread
-    before the map gets the layer (no idle work asked for): a 10× zoom right after the map is complete builds
-    no path."""
+    """Loading a shown lazy line layer builds its spatial index, lays out its exact tiles and builds their paths on
+    the loading thread before the map gets the layer (no idle work asked for): a 10× zoom right after the map is
+    complete builds no path."""
     import numpy as np
 
     import riskmap.render.painter as painter
     import riskmap.ui.canvas as canvas_module
     from riskmap.ui.workspace import Workspace
 
+    import riskmap.render.lazy as lazy
+
     monkeypatch.setattr(painter, "TILE_VERTICES", 4)  # many small tiles
+    monkeypatch.setattr(lazy, "INDEX_MIN_ROWS", 10)  # (120 lifelines: indexed)
+    monkeypatch.setattr(canvas_module.MapCanvas, "_index_in_idle_time", lambda self: None)
     monkeypatch.setattr(canvas_module.MapCanvas, "_tiles_in_idle_time", lambda self: None)
     monkeypatch.setattr(canvas_module.MapCanvas, "_paths_in_idle_time", lambda self: None)
     at_hand_over = {}
@@ -158,11 +162,12 @@ def test_a_large_layer_is_handed_to_the_map_with_its_exact_tiles_built(app, qtbo
             laid = layer.prepared.exact_layer().__dict__.get("_line_tiles")
             at_hand_over["unbuilt"] = None if laid is None else sum(len(t.unbuilt()) for t in laid[2][1].values())
             at_hand_over["tiles"] = None if laid is None else sum(len(t.paths) for t in laid[2][1].values())
+            at_hand_over["index"] = isinstance(layer.prepared._shapes.get("index"), lazy.BinIndex)
         return real_replace(self, layer)
 
     monkeypatch.setattr(Workspace, "replace_layer", replace_layer)
     w, prep = _lazy_lines_window(qtbot, prefs, tmp_path, monkeypatch, prepared_when_loaded=True)
-    assert at_hand_over["unbuilt"] == 0 and at_hand_over["tiles"] > 5, at_hand_over
+    assert at_hand_over["unbuilt"] == 0 and at_hand_over["tiles"] > 5 and at_hand_over["index"], at_hand_over
     built = []
     real = painter._MapTiles.build_tile
     monkeypatch.setattr(painter._MapTiles, "build_tile",
