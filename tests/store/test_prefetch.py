@@ -62,6 +62,8 @@ def _wait_resident(path, share=0.95, timeout=10.0) -> float:
 
 
 def test_prefetch_reads_the_whole_file_into_the_page_cache(tmp_path):
+    if prefetch_module.file_system(tmp_path) not in prefetch_module.LOCAL_FILE_SYSTEMS:
+        pytest.skip(f"the temporary folder is on {prefetch_module.file_system(tmp_path)}: not read ahead")
     path = _evicted_file(tmp_path)
     thread = prefetch_module.prefetch(path)
     assert thread is not None and thread.daemon
@@ -79,6 +81,26 @@ def test_files_too_large_for_the_memory_or_the_cap_are_left_alone(tmp_path, monk
     monkeypatch.setattr(prefetch_module, "_free_memory", lambda: 8 << 20)  # a quarter: 2 MB, under the file
     assert prefetch_module.prefetch(path) is None
     assert prefetch_module.prefetch(tmp_path / "missing.gpkg") is None
+
+
+def test_files_on_a_network_share_are_left_alone(tmp_path, monkeypatch):
+    """The file system is found by the longest mount point above the file (an escaped space in it too); a share
+    (cifs) is not read ahead, a local disk is."""
+    share = tmp_path / "共享 盘"
+    share.mkdir()
+    path = share / "p.gpkg"
+    path.write_bytes(b"x" * 4096)
+    mounts = tmp_path / "mounts"
+    escaped = str(share.resolve()).replace(" ", "\\040")
+    mounts.write_text(f"/dev/vda / ext4 rw 0 0\n//server/share {escaped} cifs rw 0 0\n"
+                      f"tmpfs {tmp_path.resolve()}/other tmpfs rw 0 0\n", encoding="utf-8")
+    monkeypatch.setattr(prefetch_module, "MOUNTS", str(mounts))
+    assert prefetch_module.file_system(path) == "cifs"
+    assert prefetch_module.file_system(tmp_path / "other" / "x.gpkg") == "tmpfs"
+    assert prefetch_module.file_system(tmp_path / "other.gpkg") == "ext4"  # (…/other is no folder above it)
+    assert prefetch_module.prefetch(path) is None
+    assert not prefetch_module.wanted(path, 4096)
+    assert prefetch_module.wanted(tmp_path / "other.gpkg", 4096)
 
 
 def test_opening_a_project_reads_its_file_ahead(tmp_path):
