@@ -511,23 +511,11 @@ def run_canvas(target: str, repeat: int, size: tuple[int, int], shots: Path, eag
     return {**_bench_line(proc, "the canvas process"), "load": [load, os.getloadavg()[0]]}
 
 
-def evict(path: str) -> bool:
-    """Drop a file's pages from the operating system's page cache (clean pages: no privileges needed), as after
-    a restart; False where the system cannot (no posix_fadvise) or the target is no file."""
-    if not hasattr(os, "posix_fadvise") or not Path(path).is_file():
-        return False
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-    finally:
-        os.close(fd)
-    return True
-
-
 def first_frames_uncached(target: str, repeat: int, size: tuple[int, int], shots: Path) -> dict | None:
     """Open to first frame with the project file out of the page cache (evicted before each session; the user's
     cache empty): the first opening after a restart. None where the file cannot be evicted."""
+    from riskmap.store.prefetch import evict
+
     runs = []
     for _ in range(repeat):
         if not evict(target):

@@ -101,3 +101,18 @@ def prefetch(path: str | os.PathLike) -> threading.Thread | None:
     thread = threading.Thread(target=_read_ahead, args=(path,), name="riskmap-prefetch", daemon=True)
     thread.start()
     return thread
+
+
+def evict(path: str | os.PathLike) -> bool:
+    """The inverse, for measurements and tests: drop the file's pages from the page cache (clean pages: no
+    privileges needed), as after a restart. False where the system cannot (no posix_fadvise) or ``path`` is no
+    file; whether the pages really went depends on the file system (tmpfs keeps them)."""
+    if not hasattr(os, "posix_fadvise") or not Path(path).is_file():
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+    return True

@@ -34,19 +34,10 @@ def _resident_share(path) -> float:
     return sum(v & 1 for v in vec) / n
 
 
-def _evict(path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-    finally:
-        os.close(fd)
-
-
 def _evicted_file(tmp_path, size=24 << 20):
     path = tmp_path / "big.bin"
     path.write_bytes(os.urandom(size))
-    _evict(path)
+    prefetch_module.evict(path)
     if _resident_share(path) > 0.2:
         pytest.skip("this file system keeps the file's pages (no eviction to read ahead after)")
     return path
@@ -106,7 +97,7 @@ def test_files_on_a_network_share_are_left_alone(tmp_path, monkeypatch):
 def test_opening_a_project_reads_its_file_ahead(tmp_path):
     path = tmp_path / "p.gpkg"
     Project.create(path, name="预读").close()
-    _evict(path)
+    prefetch_module.evict(path)
     if _resident_share(path) > 0.2:
         pytest.skip("this file system keeps the file's pages")
     project = Project.open(path)
