@@ -856,6 +856,22 @@ class LazyPrepared:
     def _tolerance(self, settings: MapSettings) -> float | None:
         """The level of detail of ``settings`` (:func:`band_of`), decided from the whole layer: the same for every
         view of it, and the same as an eager layer of the same rows (:func:`simplified_for_view`)."""
+        return self._band(settings.resolution)
+
+    def decide_levels(self, resolution: float, cancelled=None) -> None:
+        """The level of detail of every band from ``resolution`` inwards (each power of two, down to the scales
+        drawn exactly: :func:`band_of`) decided now, and remembered in the user's cache, so that the first view
+        at a scale does not decide it (×10 city's lifelines: 4 ms a band, on a 10× zoom's longest layer). The
+        window's loading calls it (riskmap.render.painter.prepare_exact_views)."""
+        if not self.shape_arrays:
+            return
+        segment = self._shape_data()["segment"]
+        tol = 2.0 ** math.floor(math.log2(max(resolution, 1e-9)))
+        while tol * LOD_SEGMENTS >= segment > 0 and not (cancelled and cancelled()):
+            self._band(tol)
+            tol /= 2
+
+    def _band(self, resolution: float) -> float | None:
         sh = self._shape_data()
         closed = self.kind == "polygon"
 
@@ -869,7 +885,7 @@ class LazyPrepared:
                                family=f"lodworth@{self.crs_epsg}")
             return bool(kept["worth"][0])
 
-        return band_of(sh["coords"], sh["offsets"], sh["segment"], settings.resolution, closed=closed,
+        return band_of(sh["coords"], sh["offsets"], sh["segment"], resolution, closed=closed,
                        kept=sh.setdefault("lod_worth", {}), remember=remember)
 
     def _arrays_view(self, settings: MapSettings) -> PreparedLayer:

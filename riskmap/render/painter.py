@@ -2075,17 +2075,19 @@ def tile_paths_ahead(layer, centre=None, cancelled=None, budget: int | None = No
         yield
 
 
-def prepare_exact_views(layer, extent, cancelled=None) -> None:
-    """A lazy line or polygon layer made ready for views at exact scales before it is shown: its exact tiles laid
-    out (:func:`lay_out_tiles`) and their paths built ahead (:func:`tile_paths_ahead`, the tiles nearest the
-    centre of ``extent`` first), all of it on the caller's thread. The window loads a large layer read by view
-    so, in the background, before handing it to the map (where the canvas would otherwise do the same in idle
-    time after the layer's first frame: a 10× zoom in that moment built its tiles' paths itself, ×10 city
-    64–76 ms instead of 36–56). Nothing to do for other layers or one not read yet."""
+def prepare_exact_views(layer, view: MapSettings, cancelled=None) -> None:
+    """A lazy line or polygon layer made ready for zooming in from ``view`` before it is shown: its level of detail
+    at each scale decided (:meth:`riskmap.render.lazy.LazyPrepared.decide_levels`), its exact tiles laid out
+    (:func:`lay_out_tiles`) and their paths built ahead (:func:`tile_paths_ahead`, the tiles nearest the view's
+    centre first), all of it on the caller's thread. The window loads a large layer read by view so, in the
+    background, before handing it to the map (where the canvas would otherwise lay out and build in idle time
+    after the layer's first frame: a 10× zoom in that moment built its tiles' paths itself, ×10 city 64–76 ms
+    instead of 36–56). Nothing to do for other layers or one not read yet."""
     if not getattr(layer, "shape_arrays", False) or not layer.loaded():
         return
+    layer.decide_levels(view.resolution, cancelled)
     lay_out_tiles(layer)
-    x0, y0, x1, y1 = extent
+    x0, y0, x1, y1 = view.extent
     for _ in tile_paths_ahead(layer, ((x0 + x1) / 2, (y0 + y1) / 2), cancelled,
                               aspect=(x1 - x0) / max(y1 - y0, 1e-9)):
         pass

@@ -835,7 +835,7 @@ class MainWindow(QMainWindow):
                         layer.prepared.for_view(view, labels=False)
                         if layer.prepared.needs_index():  # and what a zoom in needs: its rows through the bins,
                             layer.prepared.build_index()
-                        prepare_exact_views(layer.prepared, view.extent, cancelled)  # its exact tiles' paths
+                        prepare_exact_views(layer.prepared, view, cancelled)  # its exact tiles' paths
                     except Exception:  # noqa: BLE001 (the render worker builds it again and reports what fails)
                         pass
                 task.layer_ready.emit(layer)

@@ -170,3 +170,31 @@ def test_lazy_and_eager_layers_decide_alike_and_draw_a_5x_view_alike(app, opened
     b = _pixels(zoomed, [eager])
     assert (a[..., :3] != 255).any(axis=2).sum() > 500  # something drawn
     assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("layer_id", ["lifelines", "grids"])
+def test_decide_levels_decides_every_band_inwards_once(opened, layer_id, monkeypatch):
+    """decide_levels(resolution) measures each band from the resolution's down to the first drawn exactly (a
+    pixel under 1/LOD_SEGMENTS of the median segment), each once: views at those scales measure nothing more and
+    decide as they would have."""
+    project, epsg = opened
+    lz = _lazy(project, epsg, layer_id)
+    sh = lz._shape_data()
+    full = MapSettings(lz.total_bounds(), 300, 200, crs_epsg=epsg)
+    measured = []
+    real = lazy.decimate
+    monkeypatch.setattr(lazy, "decimate", lambda c, o, tol, **k: measured.append(tol) or real(c, o, tol, **k))
+    lz.decide_levels(full.resolution)
+    first = 2.0 ** np.floor(np.log2(full.resolution))
+    want = [first / 2 ** k for k in range(64) if first / 2 ** k * lazy.LOD_SEGMENTS >= sh["segment"]]
+    assert len(want) >= 2 and measured == want  # by hand: every band inwards, each once
+    assert sorted(sh["lod_worth"]) == sorted(want)
+    decided = {tol: sh["lod_worth"][tol] for tol in want}
+    fresh = _lazy(project, epsg, layer_id)  # (its own cache of decisions, measured on asking)
+    for k in (1.0, 2.0, 4.0, 8.0, 16.0, 64.0):
+        view = full.zoomed(k)
+        got = lz._tolerance(view)
+        assert got == fresh._tolerance(view)
+        tol = 2.0 ** np.floor(np.log2(view.resolution))
+        assert got == (tol if decided.get(tol) else None)
+    assert measured.count(want[0]) == 1 + 1  # the fresh layer's own measure of the first band, nothing of lz's
