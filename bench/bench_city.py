@@ -800,7 +800,10 @@ def zoning_database(url: str):
     engine = create_engine(source.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {quote(name)} TEMPLATE {quote(source.database)}"))
+            create = f"CREATE DATABASE {quote(name)} TEMPLATE {quote(source.database)}"
+            if conn.dialect.server_version_info >= (15,):  # the files copied whole, after a checkpoint: PG 15's
+                create += " STRATEGY FILE_COPY"  # default copies them page by page through shared buffers, left
+            conn.execute(text(create))  # dirty for the zoning to wait on (its first run 3.4 s instead of 2.4)
     except Exception as exc:  # noqa: BLE001
         engine.dispose()
         print(f"zoning the database itself (no copy: {str(exc).splitlines()[0]})", flush=True)
