@@ -73,7 +73,8 @@ box tests and grouped by colour, so each colour is one or a few Qt calls:
   AHEAD_VERTICES a layer (:func:`tile_paths_ahead`: the lifelines' and grid cells' 2.7M vertices, 0.3 s of CPU
   and 65 MB once a session), by the window's loading before it shows such a layer (:func:`prepare_exact_views`),
   else by the canvas in idle time after a frame (a layer shown later, or read again); cold 10× frames then build
-  no path: 36–40 ms right after the complete map instead of 64–76 ms (load 0.4–0.7).
+  no path: right after the complete map 34–49 ms (the bench's medians of three places, both stores, load 0.6–1.2;
+  the first of a session 39–57 ms, once 74) instead of 64–76 ms.
   Render CPU of the lifelines alone at 10× (GeoPackage, load 6): new ground 54–86 ms instead of 130–159, a redraw
   50–56 ms instead of 131–141. The whole frame in the application's second session (7 views about the centre, load
   5): 0.1–0.14 s at the centre the first time (lifelines 52–86 ms, grids 15–18, enterprises 8–20, towns 5–8), 27
