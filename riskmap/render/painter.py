@@ -2083,7 +2083,7 @@ def prepare_exact_views(layer, view: MapSettings, cancelled=None) -> None:
     centre first), all of it on the caller's thread. The window loads a large layer read by view so, in the
     background, before handing it to the map (where the canvas would otherwise lay out and build in idle time
     after the layer's first frame: a 10× zoom in that moment built its tiles' paths itself, ×10 city 64–76 ms
-    instead of 36–56). Nothing to do for other layers or one not read yet."""
+    instead of 34–49). Nothing to do for other layers or one not read yet."""
     if not getattr(layer, "shape_arrays", False) or not layer.loaded():
         return
     layer.decide_levels(view.resolution, cancelled)
