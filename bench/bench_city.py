@@ -87,7 +87,7 @@ def peak_mb():
 
 # ---------------------------------------------------------------------------------------------- canvas child
 CANVAS_CHILD = PEAK + r"""
-import json, os, random, resource, sys, time
+import json, os, random, sys, time
 T0 = float(os.environ["BENCH_T0"])
 from riskmap.ui.app import make_application
 app = make_application([])
@@ -95,7 +95,6 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtGui import QImage
 from riskmap.ui.main_window import MainWindow
 W, H, REPEAT = int(os.environ["BENCH_W"]), int(os.environ["BENCH_H"]), int(os.environ["BENCH_REPEAT"])
-
 out = {"lazy_available": False}
 try:
     import riskmap.store.viewport as viewport
@@ -292,7 +291,7 @@ if "complete_s" not in out:
 
 # ---------------------------------------------------------------------------------------------- core child
 CORE_CHILD = PEAK + r"""
-import json, resource, sys, time, traceback
+import json, sys, time, traceback
 from riskmap.store import Project
 target, repeat = sys.argv[1], int(sys.argv[2])
 out = {}
@@ -341,7 +340,7 @@ print("BENCH " + json.dumps(out, ensure_ascii=False), flush=True)
 
 # ---------------------------------------------------------------------------------------------- QGIS child
 QGIS_CHILD = PEAK + r"""
-import json, os, resource, sys, time
+import json, os, sys, time
 cfg = json.loads(sys.argv[1])
 from qgis.core import (Qgis, QgsApplication, QgsCategorizedSymbolRenderer, QgsCoordinateReferenceSystem,
                        QgsDataSourceUri, QgsMapRendererParallelJob, QgsMapRendererSequentialJob, QgsMapSettings,
@@ -796,14 +795,16 @@ def zoning_database(url: str):
 
     source = parse_url(url)
     name = f"{source.database}_zoning_{os.getpid()}"
-    quote = lambda n: '"' + n.replace('"', '""') + '"'  # noqa: E731
     engine = create_engine(source.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    quote = engine.dialect.identifier_preparer.quote
     try:
         with engine.connect() as conn:
             create = f"CREATE DATABASE {quote(name)} TEMPLATE {quote(source.database)}"
-            if conn.dialect.server_version_info >= (15,):  # the files copied whole, after a checkpoint: PG 15's
-                create += " STRATEGY FILE_COPY"  # default copies them page by page through shared buffers, left
-            conn.execute(text(create))  # dirty for the zoning to wait on (its first run 3.4 s instead of 2.4)
+            # the files copied whole after a checkpoint: PostgreSQL 15's default copies them page by page through
+            # shared buffers, left dirty for the zoning to wait on (its first run 3.4 s instead of 2.4)
+            if conn.dialect.server_version_info >= (15,):
+                create += " STRATEGY FILE_COPY"
+            conn.execute(text(create))
     except Exception as exc:  # noqa: BLE001
         engine.dispose()
         print(f"zoning the database itself (no copy: {str(exc).splitlines()[0]})", flush=True)
