@@ -206,25 +206,40 @@ class _Ctx:
         return _reused_image(self.w, self.h)
 
 
-IMAGE_POOL_MAX = 2  # transient layer images kept free for reuse (1920×1080: 8 MB each)
+IMAGE_POOL_MAX = 4  # free images kept for reuse, in each pool (1920×1080: 8 MB each)
 _IMAGE_POOL: list = []  # free transient images (:func:`_take_image`, :func:`give_back_image`)
 _IMAGE_POOL_LOCK = threading.Lock()
 
 
 def _take_image(w: int, h: int) -> QImage:
     """A transparent ARGB32 premultiplied image of ``w`` × ``h`` for a transient layer image: a free one of the pool,
-    cleared, or a new one. Reusing one spares the fresh pages of a new 8 MB image (1.0 ms against 0.35 ms to clear
-    one, 1920×1080, with the kept layer images alive). Thread-safe: each image is handed to one taker at a time."""
+    cleared (unless :func:`clear_spare_images` cleared it since), or a new one. Reusing one spares the fresh pages
+    of a new 8 MB image (1.0 ms against 0.35 ms to clear one, 1920×1080, with the kept layer images alive).
+    Thread-safe: each image is handed to one taker at a time."""
     img = None
     with _IMAGE_POOL_LOCK:
         for i, free in enumerate(_IMAGE_POOL):
             if free.width() == w and free.height() == h:
                 img = _IMAGE_POOL.pop(i)
                 break
+        clean = img is not None and _took_clean(img)
     if img is None:
         img = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
-    img.fill(Qt.GlobalColor.transparent)
+    if not clean:
+        img.fill(Qt.GlobalColor.transparent)
     return img
+
+
+_CLEAN: set = set()  # ids of the free images cleared in idle time (:func:`clear_spare_images`), while in a pool
+# (ids, not the images: a reference would make a free image look used to _reused_image)
+
+
+def _took_clean(img: QImage) -> bool:
+    """Whether ``img``, leaving its pool, was cleared in idle time (then no longer marked so). Under the lock."""
+    if id(img) in _CLEAN:
+        _CLEAN.discard(id(img))
+        return True
+    return False
 
 
 _HANDED: list = []  # images handed out by _reused_image, reused once nothing but this list refers to them
@@ -233,11 +248,12 @@ _FREE_REFS = 3  # sys.getrefcount of such an image in _reused_image's loop: the 
 
 def _reused_image(w: int, h: int) -> QImage:
     """A transparent ARGB32 premultiplied image of ``w`` × ``h`` that the caller may keep (a large layer's image kept
-    for later frames, :data:`_LAYER_IMAGES`) or drop: one handed out so before that nothing else refers to any more
-    (no longer kept, no frame drawing it: its reference count says so), cleared, else a new one. The images are
-    tracked here; at most IMAGE_POOL_MAX free ones are held. A cold 10× city frame takes four such images (the
-    lifelines', grids', enterprises' kept ones, the towns' own), each 1–2 ms new (fresh pages) against 0.35 ms
-    cleared; the layers each new view's images evict are the ones reused."""
+    for later frames, :data:`_LAYER_IMAGES`; a frame, riskmap.render.image.new_image) or drop: one handed out so
+    before that nothing else refers to any more (no longer kept, no frame drawing it: its reference count says
+    so), cleared (unless :func:`clear_spare_images` cleared it since), else a new one. The images are tracked
+    here; at most IMAGE_POOL_MAX free ones are held. A cold 10× city frame takes five such images (the frame,
+    the lifelines', grids', enterprises' kept ones, the towns' own), each 1–2 ms new (fresh pages) against 0.35
+    ms cleared; the layers each new view's images evict are the ones reused."""
     img = None
     with _IMAGE_POOL_LOCK:
         free = []
@@ -249,11 +265,67 @@ def _reused_image(w: int, h: int) -> QImage:
                     free.append(held)
         for held in free[:max(len(free) - IMAGE_POOL_MAX, 0)]:  # (the oldest free ones let go)
             _HANDED.remove(held)
+            _took_clean(held)
+        clean = img is not None and _took_clean(img)
         if img is None:
             img = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
             _HANDED.append(img)
-    img.fill(Qt.GlobalColor.transparent)
+        else:
+            _plain_metrics(img)
+    if not clean:
+        img.fill(Qt.GlobalColor.transparent)
     return img
+
+
+_PLAIN: list = []  # a new QImage's dots per metre (x, y) and device pixel ratio
+
+
+def _plain_metrics(img: QImage) -> None:
+    """Give a reused image a new one's resolution and device pixel ratio (a frame's were set for its dpi and
+    screen: a layer image painted with them would scale its text and coordinates)."""
+    if not _PLAIN:
+        fresh = QImage(1, 1, QImage.Format.Format_ARGB32_Premultiplied)
+        _PLAIN.append((fresh.dotsPerMeterX(), fresh.dotsPerMeterY(), fresh.devicePixelRatio()))
+    x, y, dpr = _PLAIN[0]
+    if img.dotsPerMeterX() != x or img.dotsPerMeterY() != y:
+        img.setDotsPerMeterX(x)
+        img.setDotsPerMeterY(y)
+    if img.devicePixelRatio() != dpr:
+        img.setDevicePixelRatio(dpr)
+
+
+def screen_image(w: int, h: int) -> QImage | None:
+    """A transparent image of ``w`` × ``h`` for a frame (:func:`_reused_image`) when it is of a screen's size (up to
+    LAYER_IMAGE_MAX_PX), else None (a poster's own new image)."""
+    return _reused_image(w, h) if 0 < w * h <= LAYER_IMAGE_MAX_PX else None
+
+
+def clear_spare_images() -> int:
+    """Clear the free images of both pools (:func:`_take_image`, :func:`_reused_image`) that are not clear yet, so
+    that the next frame takes them without clearing: idle work after a frame (riskmap.ui.canvas), about 0.35 ms
+    each at 1920×1080. Each is taken out of its pool while it is cleared (no taker can get it meanwhile) and put
+    back marked clean. Returns how many were cleared."""
+    n = 0
+    with _IMAGE_POOL_LOCK:  # (only the images in a pool: an id outlives its image)
+        _CLEAN.intersection_update(id(held) for held in _HANDED + _IMAGE_POOL)
+    while True:
+        with _IMAGE_POOL_LOCK:
+            img, pool = None, None
+            for held in _HANDED:
+                if sys.getrefcount(held) <= _FREE_REFS and id(held) not in _CLEAN:
+                    img, pool = held, _HANDED
+                    break
+            if img is None:
+                img = next((held for held in _IMAGE_POOL if id(held) not in _CLEAN), None)
+                pool = _IMAGE_POOL
+            if img is None:
+                return n
+            pool.remove(img)
+        img.fill(Qt.GlobalColor.transparent)
+        n += 1
+        with _IMAGE_POOL_LOCK:
+            pool.append(img)
+            _CLEAN.add(id(img))
 
 
 def give_back_image(img: QImage) -> None:

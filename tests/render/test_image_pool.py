@@ -39,7 +39,8 @@ def test_an_image_given_back_is_handed_out_again_cleared_to_one_taker(pool):
     c = painter_module._take_image(64, 48)
     assert c is a and not pool and c.pixelColor(5, 5).alpha() == 0  # the same image, transparent again
     assert painter_module._take_image(32, 48) is not a  # another size: a new one
-    for img in (a, b, painter_module._take_image(64, 48)):
+    more = [painter_module._take_image(64, 48) for _ in range(painter_module.IMAGE_POOL_MAX - 1)]
+    for img in (a, b, *more):  # one more than the pool holds
         painter_module.give_back_image(img)
     assert len(pool) == painter_module.IMAGE_POOL_MAX
 

@@ -1,0 +1,130 @@
+"""Free images cleared in idle time (painter ``clear_spare_images``): the next taker gets them transparent without a
+second clear; an image in use (kept, drawn, being painted) is never cleared; frames of a screen's size come from
+the same images, and a frame's resolution never reaches a layer image painted into it later."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QImage
+
+import riskmap.render.painter as painter_module
+from riskmap.render import MapSettings
+from riskmap.render.image import new_image
+
+
+@pytest.fixture
+def pools(app, monkeypatch):
+    monkeypatch.setattr(painter_module, "_IMAGE_POOL", [])
+    monkeypatch.setattr(painter_module, "_HANDED", [])
+    monkeypatch.setattr(painter_module, "_CLEAN", set())
+
+
+@pytest.fixture
+def fills(monkeypatch):
+    """The QImage.fill calls made (the image and what it was filled with)."""
+    calls = []
+    real = QImage.fill
+
+    def fill(img, value):
+        calls.append(img)
+        return real(img, value)
+
+    monkeypatch.setattr(QImage, "fill", fill)
+    return calls
+
+
+def _pixels(img: QImage) -> np.ndarray:
+    return np.frombuffer(img.constBits(), np.uint32, count=img.width() * img.height()).copy()
+
+
+def test_a_spare_image_cleared_in_idle_time_is_handed_out_transparent_without_clearing_again(pools, fills):
+    a = painter_module._reused_image(64, 48)
+    a.fill(QColor("#FF0000"))
+    b = painter_module._take_image(64, 48)
+    b.fill(QColor("#00FF00"))
+    painter_module.give_back_image(b)
+    a_id, b_id = id(a), id(b)
+    del a, b
+    fills.clear()
+    assert painter_module.clear_spare_images() == 2
+    assert len(fills) == 2 and painter_module.clear_spare_images() == 0  # clear already: not again
+    fills.clear()
+    again = painter_module._reused_image(64, 48)
+    taken = painter_module._take_image(64, 48)
+    assert (id(again), id(taken)) == (a_id, b_id)
+    assert fills == []  # handed out as they were left
+    assert not _pixels(again).any() and not _pixels(taken).any()
+    again.fill(QColor("#0000FF"))
+    painter_module.give_back_image(taken)
+    fills.clear()
+    del again
+    again = painter_module._reused_image(64, 48)  # painted since it was cleared: cleared when handed out
+    assert len(fills) == 1 and not _pixels(again).any()
+
+
+def test_images_in_use_are_never_cleared(pools):
+    kept = painter_module._reused_image(40, 30)
+    kept.fill(QColor("#FF0000"))
+    taken = painter_module._take_image(40, 30)  # being painted: not in the pool
+    taken.fill(QColor("#00FF00"))
+    assert painter_module.clear_spare_images() == 0
+    assert (_pixels(kept) == 0xFFFF0000).all() and (_pixels(taken) == 0xFF00FF00).all()
+
+
+def test_takers_never_get_an_image_while_it_is_cleared(pools):
+    stop = threading.Event()
+    clash = []
+
+    def clearer():
+        while not stop.is_set():
+            painter_module.clear_spare_images()
+
+    def taker(colour):
+        value = QColor(colour).rgba()
+        for i in range(200):
+            img = painter_module._reused_image(120, 80) if i % 2 else painter_module._take_image(120, 80)
+            if _pixels(img).any():
+                clash.append("handed out dirty")
+            img.fill(QColor(colour))
+            time.sleep(0.0002)
+            if not (_pixels(img) == value).all():
+                clash.append("cleared while held")
+            if not i % 2:
+                painter_module.give_back_image(img)
+            del img
+
+    threads = [threading.Thread(target=clearer)] + [threading.Thread(target=taker, args=(c,))
+                                                    for c in ("#FF0000", "#00FF00")]
+    for t in threads:
+        t.start()
+    for t in threads[1:]:
+        t.join()
+    stop.set()
+    threads[0].join()
+    assert clash == []
+
+
+def test_screen_frames_reuse_free_images_and_a_frame_s_resolution_never_reaches_a_layer_image(pools):
+    view = MapSettings((0.0, 0.0, 640.0, 480.0), 64, 48, crs_epsg=4544, dpi=300)
+    frame = new_image(view, "")
+    assert frame.dotsPerMeterX() == round(300 / 0.0254)
+    frame.setDevicePixelRatio(2.0)  # as the canvas shows it on a high-dpi screen
+    frame.fill(QColor("#FF0000"))
+    frame_id = id(frame)
+    del frame
+    layer = painter_module._reused_image(64, 48)
+    assert id(layer) == frame_id  # the frame nothing shows any more
+    plain = QImage(1, 1, QImage.Format.Format_ARGB32_Premultiplied)
+    assert (layer.dotsPerMeterX(), layer.dotsPerMeterY(), layer.devicePixelRatio()) == \
+        (plain.dotsPerMeterX(), plain.dotsPerMeterY(), plain.devicePixelRatio())
+    assert not _pixels(layer).any()
+    poster = MapSettings((0.0, 0.0, 640.0, 480.0), 5000, 4000, crs_epsg=4544)
+    assert painter_module.screen_image(poster.width_px, poster.height_px) is None  # a poster: its own image
+    white = new_image(MapSettings((0.0, 0.0, 640.0, 480.0), 64, 48, crs_epsg=4544), "#FFFFFF")
+    assert (_pixels(white) == QColor("#FFFFFF").rgba()).all()
+    white.fill(Qt.GlobalColor.transparent)
