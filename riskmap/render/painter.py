@@ -196,64 +196,47 @@ class _Ctx:
     def sub(self, painter: QPainter) -> "_Ctx":
         return _Ctx(painter, self.settings, self.raster, self.fast_strokes)
 
-    def layer_image(self, transient: bool = False) -> QImage:
-        """A transparent image of the view's size for a layer to paint into. ``transient``: one composited into the
-        frame and then given back (:func:`give_back_image`), taken from the pool of such images when one is free
-        (:func:`_take_image`); else one that may be kept (:func:`_reused_image`: a new one, or one handed out so
-        before that nothing refers to any more; never one still kept)."""
-        if transient:
-            return _take_image(self.w, self.h)
+    def layer_image(self) -> QImage:
+        """A transparent image of the view's size for a layer to paint into, kept for later frames or dropped once
+        drawn (:func:`_reused_image`: a new one, or one handed out so before that nothing refers to any more;
+        never one still kept)."""
         return _reused_image(self.w, self.h)
 
 
-IMAGE_POOL_MAX = 4  # free images kept for reuse, in each pool (1920×1080: 8 MB each)
-_IMAGE_POOL: list = []  # free transient images (:func:`_take_image`, :func:`give_back_image`)
+IMAGE_POOL_MAX = 6  # free images held for reuse (1920×1080: 8 MB each; a 10× city frame takes six)
 _IMAGE_POOL_LOCK = threading.Lock()
-
-
-def _take_image(w: int, h: int) -> QImage:
-    """A transparent ARGB32 premultiplied image of ``w`` × ``h`` for a transient layer image: a free one of the pool,
-    cleared (unless :func:`clear_spare_images` cleared it since), or a new one. Reusing one spares the fresh pages
-    of a new 8 MB image (1.0 ms against 0.35 ms to clear one, 1920×1080, with the kept layer images alive).
-    Thread-safe: each image is handed to one taker at a time."""
-    img = None
-    with _IMAGE_POOL_LOCK:
-        for i, free in enumerate(_IMAGE_POOL):
-            if free.width() == w and free.height() == h:
-                img = _IMAGE_POOL.pop(i)
-                break
-        clean = img is not None and _took_clean(img)
-    if img is None:
-        img = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
-    if not clean:
-        img.fill(Qt.GlobalColor.transparent)
-    return img
-
-
-_CLEAN: set = set()  # ids of the free images cleared in idle time (:func:`clear_spare_images`), while in a pool
-# (ids, not the images: a reference would make a free image look used to _reused_image)
+_HANDED: list = []  # images handed out by _reused_image, reused once nothing but this list refers to them
+_FREE_REFS = 3  # sys.getrefcount of such an image in a loop over _HANDED: the list, the loop variable, the call
+_CLEAN: set = set()  # ids of the free images cleared in idle time (:func:`clear_spare_images`), while in _HANDED
+# (ids, not the images: a reference would make a free image look used)
 
 
 def _took_clean(img: QImage) -> bool:
-    """Whether ``img``, leaving its pool, was cleared in idle time (then no longer marked so). Under the lock."""
+    """Whether ``img``, handed out or let go, was cleared in idle time (then no longer marked so). Under the
+    lock."""
     if id(img) in _CLEAN:
         _CLEAN.discard(id(img))
         return True
     return False
 
 
-_HANDED: list = []  # images handed out by _reused_image, reused once nothing but this list refers to them
-_FREE_REFS = 3  # sys.getrefcount of such an image in _reused_image's loop: the list, the loop variable, the call
+def _drop(img: QImage) -> None:
+    """Take ``img`` out of _HANDED, by identity (a QImage equals another of the same pixels). Under the lock."""
+    for i, held in enumerate(_HANDED):
+        if held is img:
+            del _HANDED[i]
+            return
 
 
 def _reused_image(w: int, h: int) -> QImage:
-    """A transparent ARGB32 premultiplied image of ``w`` × ``h`` that the caller may keep (a large layer's image kept
-    for later frames, :data:`_LAYER_IMAGES`; a frame, riskmap.render.image.new_image) or drop: one handed out so
-    before that nothing else refers to any more (no longer kept, no frame drawing it: its reference count says
-    so), cleared (unless :func:`clear_spare_images` cleared it since), else a new one. The images are tracked
-    here; at most IMAGE_POOL_MAX free ones are held. A cold 10× city frame takes five such images (the frame,
-    the lifelines', grids', enterprises' kept ones, the towns' own), each 1–2 ms new (fresh pages) against 0.35
-    ms cleared; the layers each new view's images evict are the ones reused."""
+    """A transparent ARGB32 premultiplied image of ``w`` × ``h`` for a layer (kept for later frames,
+    :data:`_LAYER_IMAGES`, or drawn into the frame and dropped) or a frame (riskmap.render.image.new_image): one
+    handed out so before that nothing else refers to any more (no longer kept, no frame drawing it: its
+    reference count says so), cleared (unless :func:`clear_spare_images` cleared it since), else a new one. The
+    images are tracked here; at most IMAGE_POOL_MAX free ones are held. Thread-safe: each image is handed to one
+    taker at a time. A cold 10× city frame takes six (the frame, the towns' and county's own images, the
+    lifelines', grids' and enterprises' kept ones), each 1–2 ms new (fresh pages) against 0.35 ms cleared; the
+    layers each new view's images evict are the ones reused."""
     img = None
     with _IMAGE_POOL_LOCK:
         free = []
@@ -264,7 +247,7 @@ def _reused_image(w: int, h: int) -> QImage:
                 else:
                     free.append(held)
         for held in free[:max(len(free) - IMAGE_POOL_MAX, 0)]:  # (the oldest free ones let go)
-            _HANDED.remove(held)
+            _drop(held)
             _took_clean(held)
         clean = img is not None and _took_clean(img)
         if img is None:
@@ -301,39 +284,28 @@ def screen_image(w: int, h: int) -> QImage | None:
 
 
 def clear_spare_images() -> int:
-    """Clear the free images of both pools (:func:`_take_image`, :func:`_reused_image`) that are not clear yet, so
-    that the next frame takes them without clearing: idle work after a frame (riskmap.ui.canvas), about 0.35 ms
-    each at 1920×1080. Each is taken out of its pool while it is cleared (no taker can get it meanwhile) and put
-    back marked clean. Returns how many were cleared."""
+    """Clear the free images (:func:`_reused_image`) that are not clear yet, so that the next frame takes them
+    without clearing: idle work after a frame (riskmap.ui.canvas), about 0.35 ms each at 1920×1080. Each is
+    taken out of _HANDED while it is cleared (no taker can get it meanwhile) and put back marked clean. Returns
+    how many were cleared."""
     n = 0
-    with _IMAGE_POOL_LOCK:  # (only the images in a pool: an id outlives its image)
-        _CLEAN.intersection_update(id(held) for held in _HANDED + _IMAGE_POOL)
+    with _IMAGE_POOL_LOCK:  # (only the images still held: an id outlives its image)
+        _CLEAN.intersection_update(id(held) for held in _HANDED)
     while True:
         with _IMAGE_POOL_LOCK:
-            img, pool = None, None
+            img = None
             for held in _HANDED:
                 if sys.getrefcount(held) <= _FREE_REFS and id(held) not in _CLEAN:
-                    img, pool = held, _HANDED
+                    img = held
                     break
             if img is None:
-                img = next((held for held in _IMAGE_POOL if id(held) not in _CLEAN), None)
-                pool = _IMAGE_POOL
-            if img is None:
                 return n
-            pool.remove(img)
+            _drop(img)
         img.fill(Qt.GlobalColor.transparent)
         n += 1
         with _IMAGE_POOL_LOCK:
-            pool.append(img)
+            _HANDED.append(img)
             _CLEAN.add(id(img))
-
-
-def give_back_image(img: QImage) -> None:
-    """Give a transient layer image (:meth:`_Ctx.layer_image` with ``transient``) back to the pool once it is drawn
-    and nothing refers to it any more (never an image kept for later frames)."""
-    with _IMAGE_POOL_LOCK:
-        if len(_IMAGE_POOL) < IMAGE_POOL_MAX and not any(free is img for free in _IMAGE_POOL):
-            _IMAGE_POOL.append(img)
 
 
 def render(painter: QPainter, settings: MapSettings, layers: list[PreparedLayer], *, labels: bool = True,
@@ -790,10 +762,9 @@ def _finish(jobs: dict) -> None:
 
 def _paint_layer(ctx: _Ctx, layer: PreparedLayer, op: float, cancelled) -> int:
     if _own_image(ctx, layer, op):
-        img = ctx.layer_image(transient=True)
+        img = ctx.layer_image()
         n = _paint_into(img, ctx, layer, cancelled)
         _draw_layer_image(ctx, img, QPointF(0, 0), op)
-        give_back_image(img)
         return n
     ctx.painter.save()
     if op < 1.0:
@@ -1902,11 +1873,11 @@ def _source_colour(fill: str, opacity: float) -> QColor | None:
 def _fill_painter(ctx: _Ctx, opacity: float, antialias: bool):
     """``(painter, layered)`` for raster fills without a pen: translucent fills (``opacity`` < 1) go opaque
     into a layer image that is drawn once with the opacity when the block ends (layered), opaque ones straight
-    onto the frame's painter (its state restored after). The layer image is a transient one (given back to the
-    pool when drawn)."""
+    onto the frame's painter (its state restored after). The layer image is dropped once drawn (free for the
+    next taker: :func:`_reused_image`)."""
     layered = opacity < 1.0
     if layered:
-        img = ctx.layer_image(transient=True)
+        img = ctx.layer_image()
         p = QPainter(img)
     else:
         p = ctx.painter
@@ -1925,7 +1896,6 @@ def _fill_painter(ctx: _Ctx, opacity: float, antialias: bool):
         ctx.painter.setOpacity(ctx.painter.opacity() * opacity)
         draw_image(ctx.painter, QPointF(0, 0), img)
         ctx.painter.restore()
-        give_back_image(img)
 
 
 def _class_fill_paths(layer, feats: np.ndarray, to_xy, chunk: int, cancelled=None):

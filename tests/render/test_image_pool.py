@@ -1,6 +1,6 @@
-"""Transient layer images (a translucent layer's, translucent fills') come from a small pool of frame-sized images
-(painter ``_take_image`` / ``give_back_image``): handed to one taker at a time, cleared, never an image kept for
-later frames; frames drawn with the pool equal frames drawn with new images."""
+"""Layer images and screen-sized frames come from one pool of images (painter ``_reused_image``): handed to one
+taker at a time, cleared, reused only once nothing refers to them (never an image kept for later frames); frames
+drawn with the pool equal frames drawn with new images."""
 
 from __future__ import annotations
 
@@ -24,25 +24,30 @@ def _address(img: QImage) -> int:
 
 @pytest.fixture
 def pool(app, monkeypatch):
-    monkeypatch.setattr(painter_module, "_IMAGE_POOL", [])
-    return painter_module._IMAGE_POOL
+    monkeypatch.setattr(painter_module, "_HANDED", [])
+    monkeypatch.setattr(painter_module, "_CLEAN", set())
+    return painter_module._HANDED
 
 
-def test_an_image_given_back_is_handed_out_again_cleared_to_one_taker(pool):
-    a = painter_module._take_image(64, 48)
-    b = painter_module._take_image(64, 48)
+def _free(pool) -> list:
+    return [img for img in pool if sys.getrefcount(img) <= painter_module._FREE_REFS]
+
+
+def test_an_image_let_go_is_handed_out_again_cleared_to_one_taker(pool):
+    a = painter_module._reused_image(64, 48)
+    b = painter_module._reused_image(64, 48)
     assert a is not b and _address(a) != _address(b)
     a.fill(QColor("#FF0000"))
-    painter_module.give_back_image(a)
-    painter_module.give_back_image(a)  # given back twice: held once
-    assert len(pool) == 1
-    c = painter_module._take_image(64, 48)
-    assert c is a and not pool and c.pixelColor(5, 5).alpha() == 0  # the same image, transparent again
-    assert painter_module._take_image(32, 48) is not a  # another size: a new one
-    more = [painter_module._take_image(64, 48) for _ in range(painter_module.IMAGE_POOL_MAX - 1)]
-    for img in (a, b, *more):  # one more than the pool holds
-        painter_module.give_back_image(img)
-    assert len(pool) == painter_module.IMAGE_POOL_MAX
+    a_id = id(a)
+    del a
+    assert len(pool) == 2 and len(_free(pool)) == 1
+    c = painter_module._reused_image(64, 48)
+    assert id(c) == a_id and c.pixelColor(5, 5).alpha() == 0  # the same image, transparent again
+    assert painter_module._reused_image(32, 48) is not c  # another size: a new one
+    more = [painter_module._reused_image(64, 48) for _ in range(painter_module.IMAGE_POOL_MAX + 2)]
+    del b, c, more  # more let go than the pool holds: the oldest free ones are dropped at the next take
+    painter_module._reused_image(16, 16)
+    assert len(_free(pool)) <= painter_module.IMAGE_POOL_MAX + 1
 
 
 def test_two_threads_never_hold_the_same_image(pool):
@@ -51,7 +56,7 @@ def test_two_threads_never_hold_the_same_image(pool):
 
     def work():
         for _ in range(300):
-            img = painter_module._take_image(40, 30)
+            img = painter_module._reused_image(40, 30)
             with lock:
                 if id(img) in held:
                     clash.append(img)
@@ -59,48 +64,47 @@ def test_two_threads_never_hold_the_same_image(pool):
             img.fill(Qt.GlobalColor.white)
             with lock:
                 held.discard(id(img))
-            painter_module.give_back_image(img)
+            del img
 
     threads = [threading.Thread(target=work) for _ in range(3)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert clash == [] and len(pool) <= painter_module.IMAGE_POOL_MAX
+    assert clash == [] and len(_free(pool)) <= painter_module.IMAGE_POOL_MAX + 1
 
 
 def test_frames_from_the_pool_equal_new_images_and_kept_images_are_never_handed_out(pool, monkeypatch):
     monkeypatch.setattr(painter_module, "LAYER_IMAGE_VERTICES", 1000)  # the cells kept as a layer image
     painter_module.clear_layer_images()
-    prep = _cells(outline=False)  # antialiased translucent fills: opaque into a transient image, drawn translucent
+    prep = _cells(outline=False)  # antialiased translucent fills: opaque into an image of their own, drawn translucent
     full = MapSettings(prep.total_bounds(), 400, 260, crs_epsg=4544)
     views = [full.zoomed(2.5).panned(-60.3, 20.7), full.zoomed(5), full.zoomed(9).panned(130.1, -70.9)]
     taken = []
-    real = painter_module._take_image
-    monkeypatch.setattr(painter_module, "_take_image", lambda w, h: taken.append(real(w, h)) or taken[-1])
+    real = painter_module._reused_image
+    monkeypatch.setattr(painter_module, "_reused_image", lambda w, h: taken.append(real(w, h)) or taken[-1])
     want = []
     with monkeypatch.context() as m:
-        m.setattr(painter_module, "IMAGE_POOL_MAX", 0)  # every transient image new
+        m.setattr(painter_module, "IMAGE_POOL_MAX", 0)  # every image new
         for v in views:
             painter_module.clear_layer_images()
+            taken.clear()
             want.append(_rendered(v, [prep], None))
-    assert len(taken) >= len(views)  # (the frames did take transient images)
-    taken.clear()
+    assert taken  # (the frames did take images)
     for v, w in zip(views * 2, want * 2):
         painter_module.clear_layer_images()
-        dirty = painter_module._take_image(v.width_px, v.height_px)
-        dirty.fill(QColor("#00FF00"))  # a used image back in the pool
-        painter_module.give_back_image(dirty)
+        taken.clear()
+        dirty = real(v.width_px, v.height_px)
+        dirty.fill(QColor("#00FF00"))  # a used image let go
+        dirty_id = id(dirty)
+        del dirty
         assert np.array_equal(_rendered(v, [prep], None), w)
-        assert taken[-1] is dirty  # the frame drew with the used image, cleared
-    assert len(taken) >= 2 * len(views) * 2
+        assert any(id(t) == dirty_id for t in taken)  # the frame drew with the used image, cleared
     kept = [entry[1] for entry in painter_module._LAYER_IMAGES.values()]
     assert kept
-    for img in kept:
-        assert all(img is not free and _address(img) != _address(free) for free in pool)
-        assert all(img is not t for t in taken)
-    nxt = painter_module._take_image(views[0].width_px, views[0].height_px)
-    assert all(_address(nxt) != _address(img) for img in kept)
+    taken.clear()
+    nxt = real(views[0].width_px, views[0].height_px)
+    assert all(nxt is not img and _address(nxt) != _address(img) for img in kept)
 
 
 def test_images_handed_out_for_keeping_are_reused_only_when_nothing_refers_to_them(pool, monkeypatch):

@@ -19,7 +19,6 @@ from riskmap.render.image import new_image
 
 @pytest.fixture
 def pools(app, monkeypatch):
-    monkeypatch.setattr(painter_module, "_IMAGE_POOL", [])
     monkeypatch.setattr(painter_module, "_HANDED", [])
     monkeypatch.setattr(painter_module, "_CLEAN", set())
 
@@ -45,32 +44,31 @@ def _pixels(img: QImage) -> np.ndarray:
 def test_a_spare_image_cleared_in_idle_time_is_handed_out_transparent_without_clearing_again(pools, fills):
     a = painter_module._reused_image(64, 48)
     a.fill(QColor("#FF0000"))
-    b = painter_module._take_image(64, 48)
+    b = painter_module._reused_image(64, 48)
     b.fill(QColor("#00FF00"))
-    painter_module.give_back_image(b)
-    a_id, b_id = id(a), id(b)
+    ids = {id(a), id(b)}
     del a, b
     fills.clear()
     assert painter_module.clear_spare_images() == 2
     assert len(fills) == 2 and painter_module.clear_spare_images() == 0  # clear already: not again
     fills.clear()
     again = painter_module._reused_image(64, 48)
-    taken = painter_module._take_image(64, 48)
-    assert (id(again), id(taken)) == (a_id, b_id)
+    taken = painter_module._reused_image(64, 48)
+    assert {id(again), id(taken)} == ids
     assert fills == []  # handed out as they were left
     assert not _pixels(again).any() and not _pixels(taken).any()
     again.fill(QColor("#0000FF"))
-    painter_module.give_back_image(taken)
     fills.clear()
+    again_id = id(again)
     del again
     again = painter_module._reused_image(64, 48)  # painted since it was cleared: cleared when handed out
-    assert len(fills) == 1 and not _pixels(again).any()
+    assert id(again) == again_id and len(fills) == 1 and not _pixels(again).any()
 
 
 def test_images_in_use_are_never_cleared(pools):
-    kept = painter_module._reused_image(40, 30)
+    kept = painter_module._reused_image(40, 30)  # (kept for later frames)
     kept.fill(QColor("#FF0000"))
-    taken = painter_module._take_image(40, 30)  # being painted: not in the pool
+    taken = painter_module._reused_image(40, 30)  # (being painted)
     taken.fill(QColor("#00FF00"))
     assert painter_module.clear_spare_images() == 0
     assert (_pixels(kept) == 0xFFFF0000).all() and (_pixels(taken) == 0xFF00FF00).all()
@@ -86,16 +84,14 @@ def test_takers_never_get_an_image_while_it_is_cleared(pools):
 
     def taker(colour):
         value = QColor(colour).rgba()
-        for i in range(200):
-            img = painter_module._reused_image(120, 80) if i % 2 else painter_module._take_image(120, 80)
+        for _ in range(200):
+            img = painter_module._reused_image(120, 80)
             if _pixels(img).any():
                 clash.append("handed out dirty")
             img.fill(QColor(colour))
             time.sleep(0.0002)
             if not (_pixels(img) == value).all():
                 clash.append("cleared while held")
-            if not i % 2:
-                painter_module.give_back_image(img)
             del img
 
     threads = [threading.Thread(target=clearer)] + [threading.Thread(target=taker, args=(c,))
