@@ -85,7 +85,7 @@ box tests and grouped by colour, so each colour is one or a few Qt calls:
   (:func:`clear_spare_images`): the six images a ×10 city 10× frame takes cost 5.9–8.3 ms of CPU in clears and
   fresh pages, 3.1–5.1 ms with the spares cleared ahead. What such a frame waits on after a pause is memory: Qt
   stroking the city's 10× lifelines into a warm image takes 16 ms, and 23–27 ms after 0.2–0.3 s of idleness on
-  this shared two-core machine (the image and the paths out of the caches; a fill just before does not bring
+  the benchmarks' shared two-core machine (the image and the paths out of the caches; a fill just before does not bring
   them back, three do); stroking the tiles' own paths unmerged (their converted form kept) or the image in 2–8
   bands changed that by at most 2 ms, the bands for the worse.
 Labels come last; :func:`render_labels` paints them alone, for the canvas's second pass.

@@ -516,7 +516,7 @@ class MapCanvas(QWidget):
     def _spares_in_idle_time(self) -> None:
         """After a frame: the images no frame or layer uses any more (the frame just replaced among them) cleared
         on the render worker behind the labels (riskmap.render.painter.clear_spare_images), so that the next
-        frame takes them clear: at a new view, the frame and each large layer's image (×10 city's 10× zoom: five
+        frame takes them clear: at a new view, the frame and each large layer's image (×10 city's 10× zoom: six
         images, 0.35–1 ms each, off the frame's time)."""
         from riskmap.render.painter import clear_spare_images
 
