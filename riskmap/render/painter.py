@@ -85,9 +85,11 @@ box tests and grouped by colour, so each colour is one or a few Qt calls:
   (:func:`clear_spare_images`): the six images a ×10 city 10× frame takes cost 5.9–8.3 ms of CPU in clears and
   fresh pages, 3.1–5.1 ms with the spares cleared ahead. What such a frame waits on after a pause is memory: Qt
   stroking the city's 10× lifelines into a warm image takes 16 ms, and 23–27 ms after 0.2–0.3 s of idleness on
-  the benchmarks' shared two-core machine (the image and the paths out of the caches; a fill just before does not bring
-  them back, three do); stroking the tiles' own paths unmerged (their converted form kept) or the image in 2–8
-  bands changed that by at most 2 ms, the bands for the worse.
+  the benchmarks' shared two-core machine. Two clears of that image just before bring it back to 17–19 ms (one
+  clear, reading the image or copying other memory do not; clears of another image half do), so a large line
+  layer's image is cleared twice when taken (:func:`_warms`: in the city bench's first 10× zoom the stroke 22–27 ms
+  instead of 28–33, in alternated runs); stroking the tiles' own paths unmerged (their converted form kept) or the
+  image in 2–8 bands changed it by at most 2 ms, the bands for the worse.
 Labels come last; :func:`render_labels` paints them alone, for the canvas's second pass.
 On vector devices (PDF, SVG) everything is drawn as vector paths with real pens, text stays text.
 
@@ -204,11 +206,11 @@ class _Ctx:
     def sub(self, painter: QPainter) -> "_Ctx":
         return _Ctx(painter, self.settings, self.raster, self.fast_strokes)
 
-    def layer_image(self) -> QImage:
-        """A transparent image of the view's size for a layer to paint into, kept for later frames or dropped once
-        drawn (:func:`_reused_image`: a new one, or one handed out so before that nothing refers to any more;
-        never one still kept)."""
-        return _reused_image(self.w, self.h)
+    def layer_image(self, layer=None) -> QImage:
+        """A transparent image of the view's size for ``layer`` to paint into, kept for later frames or dropped
+        once drawn (:func:`_reused_image`: a new one, or one handed out so before that nothing refers to any more;
+        never one still kept), warmed for a large line layer's strokes (:func:`_warms`)."""
+        return _reused_image(self.w, self.h, warm=layer is not None and _warms(self, layer))
 
 
 IMAGE_POOL_MAX = 6  # free images held for reuse (1920×1080: 8 MB each; a 10× city frame takes six)
@@ -236,7 +238,7 @@ def _drop(img: QImage) -> None:
             return
 
 
-def _reused_image(w: int, h: int) -> QImage:
+def _reused_image(w: int, h: int, warm: bool = False) -> QImage:
     """A transparent ARGB32 premultiplied image of ``w`` × ``h`` for a layer (kept for later frames,
     :data:`_LAYER_IMAGES`, or drawn into the frame and dropped) or a frame (riskmap.render.image.new_image): one
     handed out so before that nothing else refers to any more (no longer kept, no frame drawing it: its
@@ -244,7 +246,8 @@ def _reused_image(w: int, h: int) -> QImage:
     images are tracked here; at most IMAGE_POOL_MAX free ones are held. Thread-safe: each image is handed to one
     taker at a time. A cold 10× city frame takes six (the frame, the towns' and county's own images, the
     lifelines', grids' and enterprises' kept ones), each 1–2 ms new (fresh pages) against 0.35 ms cleared; the
-    layers each new view's images evict are the ones reused."""
+    layers each new view's images evict are the ones reused. ``warm``: cleared WARM_CLEARS times now, cleared
+    ahead or not (:func:`_warms`)."""
     img = None
     with _IMAGE_POOL_LOCK:
         free = []
@@ -263,9 +266,22 @@ def _reused_image(w: int, h: int) -> QImage:
             _HANDED.append(img)
         else:
             _plain_metrics(img)
-    if not clean:
+    for _ in range(WARM_CLEARS if warm else 0 if clean else 1):
         img.fill(Qt.GlobalColor.transparent)
     return img
+
+
+WARM_CLEARS = 2  # clears of a large line layer's image just before its strokes (:func:`_warms`)
+
+
+def _warms(ctx: _Ctx, layer) -> bool:
+    """Whether ``layer``'s image is cleared WARM_CLEARS times just before it is painted: a large line layer
+    (:func:`_large`) on a raster frame, whose 1-px strokes read and write pixels all over the image. After the
+    map has been idle for a moment, Qt stroked the ×10 city's 10× lifelines in 24–26 ms into an image cleared
+    once (or ahead, in idle time), 17–19 ms after two clears of that image (1.8 ms; on the benchmarks' shared
+    two-core machine): one clear, reading the image, or copying other memory did not help; clears of another
+    image half did."""
+    return ctx.raster and getattr(layer, "kind", None) == "line" and _large(layer)
 
 
 _PLAIN: list = []  # a new QImage's dots per metre (x, y) and device pixel ratio
@@ -558,7 +574,7 @@ def _image_of_layer(ctx: _Ctx, layer, keyed, cancelled):
     if hit is None:
         if box is None:
             sub, origin = ctx, None
-            img = ctx.layer_image()
+            img = ctx.layer_image(layer)
         else:
             left, top, w, h = box
             s = ctx.settings
@@ -570,7 +586,7 @@ def _image_of_layer(ctx: _Ctx, layer, keyed, cancelled):
             sub.w, sub.h = w, h
             sub.res = sub.settings.resolution
             origin = (x0, y1)
-            img = sub.layer_image()
+            img = sub.layer_image(layer)
             at = QPointF(left, top)
         n = _paint_into(img, sub, layer, cancelled)
         if not cancelled():
@@ -733,7 +749,7 @@ def _layer_job(ctx: _Ctx, layer, keyed, cancelled):
     if keyed is not None:
         img, at, n = _image_of_layer(ctx, layer, keyed, cancelled)
     else:
-        img, at = ctx.layer_image(), QPointF(0, 0)
+        img, at = ctx.layer_image(layer), QPointF(0, 0)
         n = _paint_into(img, ctx, layer, cancelled)
     return layer, img, at, n, time.perf_counter() - t
 
@@ -770,7 +786,7 @@ def _finish(jobs: dict) -> None:
 
 def _paint_layer(ctx: _Ctx, layer: PreparedLayer, op: float, cancelled) -> int:
     if _own_image(ctx, layer, op):
-        img = ctx.layer_image()
+        img = ctx.layer_image(layer)
         n = _paint_into(img, ctx, layer, cancelled)
         _draw_layer_image(ctx, img, QPointF(0, 0), op)
         return n

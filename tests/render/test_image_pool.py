@@ -82,7 +82,7 @@ def test_frames_from_the_pool_equal_new_images_and_kept_images_are_never_handed_
     views = [full.zoomed(2.5).panned(-60.3, 20.7), full.zoomed(5), full.zoomed(9).panned(130.1, -70.9)]
     taken = []
     real = painter_module._reused_image
-    monkeypatch.setattr(painter_module, "_reused_image", lambda w, h: taken.append(real(w, h)) or taken[-1])
+    monkeypatch.setattr(painter_module, "_reused_image", lambda w, h, **kw: taken.append(real(w, h, **kw)) or taken[-1])
     want = []
     with monkeypatch.context() as m:
         m.setattr(painter_module, "IMAGE_POOL_MAX", 0)  # every image new
@@ -135,7 +135,7 @@ def test_kept_layer_images_are_never_shared_and_frames_equal_those_from_new_imag
     views = [full.zoomed(z).panned(17.3 * i, -11.1 * i) for i, z in enumerate((2.5, 3, 5, 7, 9, 4, 6))]
     real = painter_module._reused_image
 
-    def new(w, h):
+    def new(w, h, warm=False):
         img = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
         img.fill(Qt.GlobalColor.transparent)
         return img

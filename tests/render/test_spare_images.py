@@ -124,3 +124,55 @@ def test_screen_frames_reuse_free_images_and_a_frame_s_resolution_never_reaches_
     white = new_image(MapSettings((0.0, 0.0, 640.0, 480.0), 64, 48, crs_epsg=4544), "#FFFFFF")
     assert (_pixels(white) == QColor("#FFFFFF").rgba()).all()
     white.fill(Qt.GlobalColor.transparent)
+
+
+def test_a_large_line_layer_s_image_is_cleared_twice_when_taken_and_other_layers_images_as_before(
+        pools, fills, monkeypatch):
+    import geopandas as gpd
+    import shapely
+    from PySide6.QtGui import QPainter
+
+    from riskmap.layers import load_catalogue
+    from riskmap.render import PreparedLayer
+
+    monkeypatch.setattr(painter_module, "LAYER_IMAGE_VERTICES", 100)  # a large layer from 100 vertices
+    rng = np.random.default_rng(2)
+    cat = load_catalogue()
+    lines = gpd.GeoDataFrame({"id": np.arange(1, 21), "category": ["gas"] * 20},
+                             geometry=[shapely.LineString(rng.uniform(0, 640, (10, 2))) for _ in range(20)])
+    cells = gpd.GeoDataFrame({"id": np.arange(1, 41), "level": [1, 2, 3, 4] * 10},
+                             geometry=[shapely.box(x, 0, x + 15, 15).segmentize(2.0) for x in range(0, 600, 15)])
+    line_layer = PreparedLayer.from_gdf(cat["lifelines"], lines, 4544, projected=True)
+    grid_layer = PreparedLayer.from_gdf(cat["grids"], cells, 4544, projected=True)
+    small = PreparedLayer.from_gdf(cat["lifelines"], lines.iloc[:2], 4544, projected=True)
+    assert len(line_layer.coords) >= 100 and len(grid_layer.coords) >= 100 and len(small.coords) < 100
+    frame = QImage(64, 48, QImage.Format.Format_ARGB32_Premultiplied)
+    p = QPainter(frame)
+    ctx = painter_module._Ctx(p, MapSettings((0.0, 0.0, 640.0, 480.0), 64, 48, crs_epsg=4544))
+    assert ctx.raster
+
+    def taken_by(layer, dirty: bool, ahead: bool):
+        painter_module._HANDED.clear()  # (one image in the pool: the one below)
+        painter_module._CLEAN.clear()
+        img = painter_module._reused_image(64, 48)
+        if dirty:
+            img.fill(QColor("#FF0000"))
+        fills.clear()  # (its entries hold the images filled)
+        img_id = id(img)
+        del img
+        if ahead:
+            assert painter_module.clear_spare_images() == 1
+        fills.clear()
+        got = ctx.layer_image(layer)
+        assert id(got) == img_id and not _pixels(got).any()
+        assert all(f is got for f in fills)
+        return len(fills)
+
+    assert taken_by(line_layer, dirty=True, ahead=True) == painter_module.WARM_CLEARS == 2
+    assert taken_by(line_layer, dirty=True, ahead=False) == 2
+    assert taken_by(grid_layer, dirty=True, ahead=True) == 0  # cleared ahead: not again
+    assert taken_by(grid_layer, dirty=True, ahead=False) == 1
+    assert taken_by(small, dirty=True, ahead=False) == 1  # a small line layer: as before
+    p.end()
+    vector = painter_module._Ctx(p, MapSettings((0.0, 0.0, 640.0, 480.0), 64, 48, crs_epsg=4544), raster=False)
+    assert not painter_module._warms(vector, line_layer)  # (no image on a PDF or SVG)
