@@ -85,7 +85,7 @@ box tests and grouped by colour, so each colour is one or a few Qt calls:
   (:func:`clear_spare_images`): the six images a ×10 city 10× frame takes cost 5.9–8.3 ms of CPU in clears and
   fresh pages, 3.1–5.1 ms with the spares cleared ahead. What such a frame waits on after a pause is memory: Qt
   stroking the city's 10× lifelines into a warm image takes 16 ms, and 23–27 ms after 0.2–0.3 s of idleness on
-  the benchmarks' shared two-core machine. Two clears of that image just before bring it back to 17–19 ms (one
+  the benchmarks' shared two-core machine. Two clears of that image just before bring it back to 17–20 ms (one
   clear, reading the image or copying other memory do not; clears of another image half do), so a large line
   layer's image is cleared twice when taken (:func:`_warms`: in the city bench's first 10× zoom the stroke 22–27 ms
   instead of 28–33, in alternated runs); stroking the tiles' own paths unmerged (their converted form kept) or the
@@ -278,7 +278,7 @@ def _warms(ctx: _Ctx, layer) -> bool:
     """Whether ``layer``'s image is cleared WARM_CLEARS times just before it is painted: a large line layer
     (:func:`_large`) on a raster frame, whose 1-px strokes read and write pixels all over the image. After the
     map has been idle for a moment, Qt stroked the ×10 city's 10× lifelines in 24–26 ms into an image cleared
-    once (or ahead, in idle time), 17–19 ms after two clears of that image (1.8 ms; on the benchmarks' shared
+    once (or ahead, in idle time), 17–20 ms after two clears of that image (1.8 ms; on the benchmarks' shared
     two-core machine): one clear, reading the image, or copying other memory did not help; clears of another
     image half did."""
     return ctx.raster and getattr(layer, "kind", None) == "line" and _large(layer)
