@@ -6,11 +6,12 @@ those scattered reads cost more than the frame itself: the ×10 city (a 0.6 GB G
 first frame instead of 0.4–0.56 s. Reading the whole file in order is many times faster than reading it in
 SQLite's order (1.8 GB/s against the frame's pace here), so :func:`prefetch` asks the kernel to read it ahead
 (``posix_fadvise(WILLNEED)``, in steps: one call for the whole file reads only the kernel's readahead window) on a
-daemon thread while the project opens: that first frame in 0.63–0.84 s (bench_city's row for it). The kernel may drop the pages again under memory pressure; nothing is held
-by the process (no resident memory of its own), and files larger than PREFETCH_MAX_BYTES, or than a quarter of
-the memory available now, are left to SQLite's reads. So are files on a network share (cifs, nfs …: reading the
-whole file ahead there would take the link from SQLite's own reads) and on file systems not known to be local
-disks. Where the system has no ``posix_fadvise`` (Windows), nothing is done.
+daemon thread while the project opens: that first frame in 0.63–0.84 s (bench_city's row for it). The kernel
+may drop the pages again under memory pressure; nothing is held by the process (no resident memory of its own),
+and files larger than PREFETCH_MAX_BYTES, or than a quarter of the memory available now, are left to SQLite's
+reads. So are files on a network share (cifs, nfs …: reading the whole file ahead there would take the link
+from SQLite's own reads) and on file systems not known to be local disks. Where the system has no
+``posix_fadvise`` (Windows), nothing is done.
 """
 
 from __future__ import annotations
