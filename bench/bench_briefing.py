@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -27,6 +26,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.peak import peak_mb  # noqa: E402
 
 START = dt.datetime(2024, 1, 1, 9, 0)
 DAYS = 730
@@ -165,7 +166,7 @@ def main(argv=None) -> int:
             print(f"briefing {r['fmt'].upper():4}: {r['total']:6.2f} s  [layers as of the end date "
                   f"{r['map_source']:.2f} s, figures and changes {r['collect']:.2f} s, map {r['map_image']:.2f} s, "
                   f"chart {r.get('indicator_chart', 0.0):.2f} s, document {r['write']:.2f} s]  {r['size'] / 1e6:.2f} MB")
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rss = peak_mb()
         print(f"peak memory: {rss:.0f} MB")
         worst = max(r["total"] for r in results)
         print(f"target: ≤ {TARGET_S:.0f} s per briefing — slowest {worst:.2f} s "

@@ -73,7 +73,8 @@ def make_project(path: Path, quick: bool = False) -> None:
 
 
 CHILD = r"""
-import json, os, resource, sys, tempfile, time
+import json, os, sys, tempfile, time
+from bench.peak import peak_mb
 T0 = float(os.environ["BENCH_T0"])
 from riskmap.ui.app import make_application
 app = make_application([])
@@ -182,7 +183,7 @@ def measure():
         frames.append(time.perf_counter() - t)
     frames.sort()
     out["pan_frame_s"] = (frames[0], frames[len(frames) // 2], frames[-1])
-    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_rss_mb"] = peak_mb()
     print("BENCH " + json.dumps(out))
     win.close()
     app.quit()

@@ -52,6 +52,7 @@ same load.
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import shutil
@@ -67,23 +68,15 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from bench.make_city_data import DEFAULT_WORK, METRIC_EPSG, push_counties, write_city  # noqa: E402
+from bench.peak import peak_mb  # noqa: E402
 
 W, H = 1920, 1080
 TARGETS = {"first_frame": 1.0, "full_redraw": 0.3, "zoom10": 0.05, "pan_frame": 0.016, "memory_mb": 1024,
            "zoning": 3.0, "stats": 1.0}
 
 # ---------------------------------------------------------------------------------------------- children
-# every child's own peak memory (VmHWM: of its memory since exec); ru_maxrss also holds the parent's resident
-# memory at the fork (Linux keeps it across exec): 1.1 GB after the parent had generated the data set
-PEAK = r"""
-def peak_mb():
-    import resource
-    try:
-        with open("/proc/self/status") as f:
-            return next(int(l.split()[1]) for l in f if l.startswith("VmHWM:")) / 1024
-    except (OSError, StopIteration):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-"""
+# every child's own peak memory (bench/peak.py; its source, as the QGIS child runs outside riskmap's environment)
+PEAK = "\n" + inspect.getsource(peak_mb) + "\n"
 
 # ---------------------------------------------------------------------------------------------- canvas child
 CANVAS_CHILD = PEAK + r"""
@@ -304,16 +297,17 @@ out = {}
 project = Project.open(target)
 from riskmap.grading.zoning import zone_project
 def zone(unit):
-    ts, result = [], None
+    ts, steps, result = [], [], None
     for _ in range(repeat if unit == "grid" else 1):
         t = time.perf_counter()
         result = zone_project(project, unit, "max")
         ts.append(time.perf_counter() - t)
+        steps.append({k: round(v, 3) for k, v in result.timings.items()})
     levels = {}
     for z in result.zones:
         levels[str(z.level)] = levels.get(str(z.level), 0) + 1
-    return {"seconds": ts, "zones": len(result.zones), "levels": levels,
-            "timings": {k: round(v, 3) for k, v in result.timings.items()}}
+    return {"seconds": ts, "zones": len(result.zones), "levels": levels, "timings": steps[-1],
+            "first_timings": steps[0]}
 for unit in ("grid", "town", "county"):
     try:
         out[f"zoning_{unit}"] = zone(unit)
@@ -707,7 +701,9 @@ def report_core(results: dict, stores: list[str], names: dict) -> None:
                 print(f"  {names[s]} {key}: {r['error'].strip().splitlines()[-1]}")
             elif r and key.startswith("zoning"):
                 print(f"  {names[s]} {key}: {r['zones']} zones, levels {r['levels']}, first run "
-                      f"{_ms(r['seconds'][0])}, steps {r['timings']}")
+                      f"{_ms(r['seconds'][0])}, its steps {r.get('first_timings', r['timings'])}")
+                if len(r["seconds"]) > 1:
+                    print(f"    the last run's steps {r['timings']}")
             elif r and key.startswith("stats"):
                 print(f"  {names[s]} {key}: {r['rows']} rows, first run {_ms(r['seconds'][0])}")
         if "project_stats_s" in core:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.peak import peak_mb  # noqa: E402
+
 CASES = ("demo-pdf", "big-pdf", "big-geopdf", "big-png", "big-png-a0", "xlsx-5k", "xlsx-50k", "xlsx-100k")
 XLSX_SIZES = {"xlsx-5k": 5_000, "xlsx-50k": 50_000, "xlsx-100k": 100_000}
 QUICK_DPI = 72
@@ -41,7 +44,6 @@ def _opts(out, paper="A3", orientation="landscape", dpi=300):
 
 def run_case(case: str, folder: Path, quick: bool = False) -> dict:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    sys.path.insert(0, str(ROOT))
     from riskmap.printing.export import ensure_app, export_print
 
     ensure_app()
@@ -83,7 +85,7 @@ def run_case(case: str, folder: Path, quick: bool = False) -> dict:
         pp = PagePainter(template.page(paper, "landscape" if paper == "A3" else "portrait"), content, Texts(),
                          template, dpi)
         result["prepare_s"] = time.perf_counter() - t
-        result["rss_before_write_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        result["rss_before_write_mb"] = peak_mb()
         out = folder / f"{case}.{'pdf' if case in ('big-pdf', 'big-geopdf') else 'png'}"
         t = time.perf_counter()
         if case == "big-pdf":
@@ -98,7 +100,7 @@ def run_case(case: str, folder: Path, quick: bool = False) -> dict:
             result["pixels"] = f"{pp.width_px}x{pp.height_px}"
         result["seconds"] = time.perf_counter() - t
     result["mb"] = out.stat().st_size / 1e6
-    result["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["max_rss_mb"] = peak_mb()
     return result
 
 
@@ -121,7 +123,7 @@ def _xlsx_case(case: str, folder: Path, quick: bool, result: dict) -> dict:
     export_xlsx(src, out)
     result["seconds"] = time.perf_counter() - t
     result["mb"] = out.stat().st_size / 1e6
-    result["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["max_rss_mb"] = peak_mb()
     return result
 
 

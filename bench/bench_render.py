@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
 import sys
 import time
@@ -29,14 +28,11 @@ from PySide6.QtCore import QPointF  # noqa: E402
 from PySide6.QtGui import QGuiApplication, QPainter  # noqa: E402
 
 from bench.make_big_data import QUICK, make_big_layers  # noqa: E402
+from bench.peak import peak_mb  # noqa: E402
 from riskmap.layers import load_catalogue  # noqa: E402
 from riskmap.render import LabelJob, MapSettings, PreparedLayer, ensure_fonts, new_image, render_image  # noqa: E402
 
 MAP_EPSG = 4544  # CGCS2000 / 3-degree Gauss-Kruger CM 105E
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def timed(fn, repeat: int):
@@ -141,7 +137,7 @@ def main(argv=None) -> None:
 
     _, times = timed(pan_frame, max(args.repeat, 20))
     print(f"pan frame from cache       {fmt(times)}")
-    print(f"peak RSS                   {peak_rss_mb():7.0f} MB   (load average {os.getloadavg()[0]:.2f})")
+    print(f"peak RSS                   {peak_mb():7.0f} MB   (load average {os.getloadavg()[0]:.2f})")
 
 
 if __name__ == "__main__":

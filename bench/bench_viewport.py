@@ -26,19 +26,21 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.peak import peak_mb  # noqa: E402
+
 DEFAULT_PROJECT = Path(tempfile.gettempdir()) / "riskmap-bench" / "viewport_1m.gpkg"
 CITY = {"n_enterprises": 1_000_000, "n_grids": 50_000, "n_lifelines": 200_000}
 
 
 def build(path: Path, quick: bool) -> None:
-    sys.path.insert(0, str(ROOT))
     import bench.make_big_data as mbd
     from bench.bench_canvas import make_project
 
@@ -138,7 +140,7 @@ def main(argv=None) -> None:
     shapes(project, epsg, repeat, args.quick)
     shape_arrays(project, epsg, repeat, args.quick)
     project.close()
-    print(f"peak memory:              {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    print(f"peak memory:              {peak_mb():.0f} MB")
 
 
 def shapes(project, epsg: int, repeat: int, quick: bool) -> None:

@@ -193,6 +193,9 @@ def test_bench_city(tmp_path, pg_server):
                   "zoning grid, rule max \\(median\\)", "  its CPU time \\(all threads\\)"):
         assert has_figure(out, rf"^  {label} +{NUMBER} (ms|s) .* +{NUMBER} (ms|s)"), (label, out)  # both stores
     assert has_figure(out, rf"^  peak memory +{NUMBER} MB .* +{NUMBER} MB"), out
+    for store in ("GeoPackage", "PostGIS"):  # the first run's own steps, beside its time (a new process's)
+        assert has_figure(out, rf"^  {store} zoning_grid: \d+ zones, .* first run {NUMBER} ms, its steps "
+                               rf"\{{'read': {NUMBER}, .*'total': {NUMBER}"), out
     if hasattr(os, "posix_fadvise"):  # the GeoPackage evicted from the page cache before each session
         assert has_figure(out, rf"^  open to first frame, file not cached +{NUMBER} ms"), out
     assert "ERROR" not in out, out
