@@ -4,7 +4,7 @@
 <context>
     <name></name>
     <message>
-        <location filename="../../riskmap/ui/attribute_table.py" line="+347"/>
+        <location filename="../../riskmap/ui/attribute_table.py" line="+362"/>
         <source>搜索任意字段…</source>
         <translation>Search any field…</translation>
     </message>
@@ -39,7 +39,7 @@
         <translation>Export to XLSX…</translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+21"/>
         <source>全部</source>
         <translation>All</translation>
     </message>
@@ -92,12 +92,12 @@
         <translation>Exported {n} rows to {path}</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/canvas.py" line="+431"/>
+        <location filename="../../riskmap/ui/canvas.py" line="+655"/>
         <source>{names}已聚合：每个符号为一片区域内的最高等级，数字为其中的数量</source>
         <translation>{names} aggregated: each symbol shows the highest level in its area, the number how many it holds</translation>
     </message>
     <message>
-        <location line="+113"/>
+        <location line="+115"/>
         <source>在线底图“{name}”不可用（{reason}），地图仍使用本地边界显示。</source>
         <translation>Online base map “{name}” is unavailable ({reason}); the map keeps showing the project&apos;s own boundaries.</translation>
     </message>
@@ -108,12 +108,12 @@
     </message>
     <message>
         <location line="+9"/>
-        <location line="+135"/>
+        <location line="+147"/>
         <source>按行业</source>
         <translation>By industry</translation>
     </message>
     <message>
-        <location line="-130"/>
+        <location line="-142"/>
         <source>按镇街</source>
         <translation>By town</translation>
     </message>
@@ -170,7 +170,7 @@
         <translation>Status</translation>
     </message>
     <message>
-        <location line="+111"/>
+        <location line="+123"/>
         <source>企业共 {n} 家，未评估 {u} 家，未定位 {l} 家</source>
         <translation>{n} enterprises, {u} not assessed, {l} not located</translation>
     </message>
@@ -312,7 +312,7 @@
     </message>
     <message>
         <location line="+6"/>
-        <location filename="../../riskmap/ui/main_window.py" line="+586"/>
+        <location filename="../../riskmap/ui/main_window.py" line="+819"/>
         <source>{name}（{n}）</source>
         <translation>{name} ({n})</translation>
     </message>
@@ -427,7 +427,7 @@
     </message>
     <message>
         <location line="+10"/>
-        <location filename="../../riskmap/ui/print_dialog.py" line="+356"/>
+        <location filename="../../riskmap/ui/print_dialog.py" line="+425"/>
         <location line="+1"/>
         <source>已导出：{path}</source>
         <translation>Exported: {path}</translation>
@@ -485,8 +485,8 @@
     <message>
         <location filename="../../riskmap/ui/export_dialog.py" line="-65"/>
         <location filename="../../riskmap/ui/identify_panel.py" line="+0"/>
-        <location filename="../../riskmap/ui/main_window.py" line="-522"/>
-        <location line="+271"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-752"/>
+        <location line="+443"/>
         <source>图层</source>
         <translation>Layers</translation>
     </message>
@@ -528,7 +528,7 @@
     <message>
         <location line="+2"/>
         <location line="+4"/>
-        <location filename="../../riskmap/ui/timeline.py" line="+821"/>
+        <location filename="../../riskmap/ui/timeline.py" line="+844"/>
         <source>时间</source>
         <translation>Time</translation>
     </message>
@@ -910,7 +910,7 @@
     </message>
     <message>
         <location line="+2"/>
-        <location filename="../../riskmap/ui/main_window.py" line="-272"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-444"/>
         <source>文件</source>
         <translation>File</translation>
     </message>
@@ -1320,8 +1320,8 @@
     <message>
         <location filename="../../riskmap/ui/georef_dialog.py" line="-308"/>
         <location filename="../../riskmap/ui/import_wizard.py" line="+108"/>
-        <location filename="../../riskmap/ui/print_dialog.py" line="-222"/>
-        <location line="+153"/>
+        <location filename="../../riskmap/ui/print_dialog.py" line="-268"/>
+        <location line="+197"/>
         <source>预览</source>
         <translation>Preview</translation>
     </message>
@@ -1519,7 +1519,7 @@
         <translation>administrator</translation>
     </message>
     <message>
-        <location line="+254"/>
+        <location line="+426"/>
         <source>识别结果</source>
         <translation>Identify</translation>
     </message>
@@ -1748,22 +1748,22 @@
         <translation>riskmap projects (*.gpkg);;All files (*)</translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+45"/>
         <source>正在读取项目</source>
         <translation>Reading the project</translation>
     </message>
     <message>
-        <location line="+36"/>
+        <location line="+69"/>
         <source>正在打开项目</source>
         <translation>Opening the project</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+9"/>
         <source>正在加载：{names}</source>
         <translation>Loading: {names}</translation>
     </message>
     <message>
-        <location line="+54"/>
+        <location line="+66"/>
         <source>项目以只读方式打开，不能修改</source>
         <translation>The project is open read-only: it cannot be changed</translation>
     </message>
@@ -1778,7 +1778,7 @@
         <translation>You may not edit features (needs the editor role)</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/main_window.py" line="+38"/>
+        <location filename="../../riskmap/ui/main_window.py" line="+39"/>
         <source>只读：项目以只读方式打开</source>
         <translation>Read-only: the project is open read-only</translation>
     </message>
@@ -1854,7 +1854,7 @@
         <translation>Write the scale as 1:25000</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+11"/>
         <source>地图显示坐标系；数据保存为 CGCS2000（EPSG:4490）</source>
         <translation>Display coordinate system; data are stored in CGCS2000 (EPSG:4490)</translation>
     </message>
@@ -1926,7 +1926,7 @@
     </message>
     <message>
         <location line="+1"/>
-        <location filename="../../riskmap/ui/print_dialog.py" line="-148"/>
+        <location filename="../../riskmap/ui/print_dialog.py" line="-192"/>
         <source>导出 PDF…</source>
         <translation>Export PDF…</translation>
     </message>
@@ -1957,7 +1957,7 @@
     </message>
     <message>
         <location line="+0"/>
-        <location filename="../../riskmap/ui/print_dialog.py" line="+161"/>
+        <location filename="../../riskmap/ui/print_dialog.py" line="+207"/>
         <source>PDF 文件 (*.pdf)</source>
         <translation>PDF file (*.pdf)</translation>
     </message>
@@ -2075,7 +2075,7 @@
         <translation>{n} changes saved</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/main_window.py" line="-853"/>
+        <location filename="../../riskmap/ui/main_window.py" line="-1092"/>
         <source>编辑</source>
         <translation>Edit</translation>
     </message>
@@ -2360,12 +2360,12 @@
         <translation>Site check</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/search.py" line="+84"/>
+        <location filename="../../riskmap/ui/search.py" line="+86"/>
         <source>搜索企业名称、地址或镇街</source>
         <translation>Search enterprise name, address or town</translation>
     </message>
     <message>
-        <location line="+52"/>
+        <location line="+96"/>
         <source>……另有 {n} 项，请输入更多文字</source>
         <translation>… {n} more; type more to narrow down</translation>
     </message>
@@ -2602,7 +2602,7 @@ Last segment {s}</translation>
         <translation>, </translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/print_dialog.py" line="-241"/>
+        <location filename="../../riskmap/ui/print_dialog.py" line="-287"/>
         <source>打印出图</source>
         <translation>Print layout</translation>
     </message>
@@ -2697,6 +2697,16 @@ Last segment {s}</translation>
         <translation>Subtitle</translation>
     </message>
     <message>
+        <location line="+123"/>
+        <source>正在读取图层…</source>
+        <translation>Reading the layers…</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>正在读取图层：{name}</source>
+        <translation>Reading the layer {name}…</translation>
+    </message>
+    <message>
         <location filename="../../riskmap/ui/new_project_dialog.py" line="-99"/>
         <source>省级</source>
         <translation>Province</translation>
@@ -2781,7 +2791,7 @@ Last segment {s}</translation>
     <message>
         <location filename="../../riskmap/ui/briefing_dialog.py" line="-59"/>
         <location filename="../../riskmap/ui/new_project_dialog.py" line="+1"/>
-        <location filename="../../riskmap/ui/print_dialog.py" line="+1"/>
+        <location filename="../../riskmap/ui/print_dialog.py" line="-133"/>
         <source>编制单位</source>
         <translation>Prepared by</translation>
     </message>
@@ -2867,13 +2877,13 @@ Overwrite it?</translation>
     </message>
     <message>
         <location line="+4"/>
-        <location line="+127"/>
-        <location line="+40"/>
+        <location line="+163"/>
+        <location line="+50"/>
         <source>正在生成预览…</source>
         <translation>Making the preview…</translation>
     </message>
     <message>
-        <location line="-154"/>
+        <location line="-200"/>
         <source>导出 PNG…</source>
         <translation>Export PNG…</translation>
     </message>
@@ -2889,12 +2899,12 @@ Overwrite it?</translation>
         <translation>Close</translation>
     </message>
     <message>
-        <location filename="../../riskmap/ui/print_dialog.py" line="+142"/>
+        <location filename="../../riskmap/ui/print_dialog.py" line="+186"/>
         <source>预览：分幅图集第 1 页</source>
         <translation>Preview: atlas page 1</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+15"/>
         <source>PNG 图片 (*.png)</source>
         <translation>PNG image (*.png)</translation>
     </message>

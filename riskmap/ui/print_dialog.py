@@ -37,30 +37,53 @@ _GENERATIONS = itertools.count(1)
 
 
 def workspace_source(workspace, project) -> ExportSource:
-    """The canvas's layers (with their filters) as an export source in EPSG:4490."""
-    layers = []
+    """The canvas's layers (with their filters) as an export source in EPSG:4490: :func:`source_plan`, then
+    :func:`read_source` (the print dialog reads on a worker)."""
+    return read_source(source_plan(workspace), project)
+
+
+def source_plan(workspace) -> list[tuple]:
+    """What the print takes of each layer, gathered on the GUI thread: ``(layer def, rows, filter, map EPSG)``,
+    ``rows`` the shown rows of a layer held in memory, or None for a lazy one (too large to hold: its whole
+    layer is read by :func:`read_source`, its filter applied there)."""
+    plan = []
     for layer in workspace.layers:
         if layer.layer_def.geometry == "raster":  # the plant plans: build_content reads them from the project
             continue
-        if layer.lazy:  # too large to hold: the print reads the whole layer (what is drawn is a view of it)
-            gdf = _whole_layer(workspace, project, layer)
+        if layer.lazy:
+            plan.append((layer.layer_def, None, layer.filter, workspace.map_epsg))
         else:
-            gdf = layer.gdf if layer.mask.all() else layer.gdf[layer.mask]
-        layers.append(ExportLayer(layer.layer_def, derive_columns(layer.layer_def, gdf)))
+            plan.append((layer.layer_def, layer.gdf if layer.mask.all() else layer.gdf[layer.mask], None, None))
+    return plan
+
+
+def read_source(plan: list[tuple], project, progress=None, cancelled=None) -> ExportSource:
+    """The export source of :func:`source_plan`'s layers; a lazy layer's rows read whole from the project (every
+    feature is printed; none is dropped because only part of the layer was read for the screen: the ×10
+    city's million enterprises take about 10 s, hence off the GUI thread). ``progress(fraction, message)``;
+    ``cancelled()`` is checked between layers."""
+    layers = []
+    for i, (layer_def, gdf, flt, map_epsg) in enumerate(plan):
+        if cancelled is not None and cancelled():
+            raise tasks.Cancelled()
+        if gdf is None:
+            if progress is not None:
+                progress(i / max(len(plan), 1), layer_def.id)
+            gdf = _whole_layer(project, layer_def, flt, map_epsg)
+        layers.append(ExportLayer(layer_def, derive_columns(layer_def, gdf)))
     return ExportSource(name=project.name, is_demo=project.is_demo, metric_epsg=project.metric_epsg or 4544,
                         layers=layers, place=project.place, project=project)
 
 
-def _whole_layer(workspace, project, layer):
-    """All rows of a lazy layer that its filter lets through (every feature is printed; none is dropped
-    because only part of the layer was read for the screen)."""
+def _whole_layer(project, layer_def, flt, map_epsg: int):
+    """All rows of a lazy layer that its filter ``flt`` lets through."""
     from riskmap.ui.workspace import MapLayer
 
-    gdf = project.read_layer(layer.layer_def)
-    if layer.filter.is_empty():
+    gdf = project.read_layer(layer_def)
+    if flt.is_empty():
         return gdf
-    whole = MapLayer(layer.layer_def, gdf, np.empty(0, dtype=object), workspace.map_epsg)
-    return gdf[layer.filter.mask(whole)]
+    whole = MapLayer(layer_def, gdf, np.empty(0, dtype=object), map_epsg)
+    return gdf[flt.mask(whole)]
 
 
 def template_title(template: Template) -> str:
@@ -104,9 +127,9 @@ class PrintDialog(QDialog):
         self._timer.setSingleShot(True)
         self._timer.setInterval(250)
         self._timer.timeout.connect(self._start_preview)
+        self._source_task: tasks.Task | None = None
         self._build()
         self._load_source()
-        self.request_preview()
 
     # ------------------------------------------------------------------ widgets
     def _build(self) -> None:
@@ -224,8 +247,9 @@ class PrintDialog(QDialog):
 
     def _atlas_changed(self) -> None:
         atlas = self.atlas_combo.currentData() is not None
-        self.png_button.setEnabled(not atlas)
-        self.svg_button.setEnabled(not atlas)
+        ready = self.source is not None
+        self.png_button.setEnabled(ready and not atlas)
+        self.svg_button.setEnabled(ready and not atlas)
         self.view_check.setEnabled(not atlas)
 
     def _view_toggled(self) -> None:
@@ -258,13 +282,48 @@ class PrintDialog(QDialog):
                              geopdf=self.geopdf_check.isChecked())
 
     def _load_source(self) -> None:
+        """The layers to print, read on a worker (a lazy layer's whole table: seconds for a city); the export
+        buttons wait for them and the preview follows."""
         ws = self.window.workspace
         project = self.window.project
         if project is None:
             raise RiskmapError("请先打开项目", "open a project first")
-        self.source = workspace_source(ws, project)
         self.visible = [layer.id for layer in ws.visible_layers()]
         self.order = ws.layer_ids()
+        plan = source_plan(ws)
+        for b in (self.pdf_button, self.png_button, self.svg_button):
+            b.setEnabled(False)
+        self.status.setText(tr("正在读取图层…"))
+        task = self._source_task = tasks.Task(lambda progress, cancelled: read_source(plan, project, progress,
+                                                                                      cancelled))
+        task.progressed.connect(self._source_progress)
+        task.succeeded.connect(self._source_ready)
+        task.failed.connect(self._source_failed)
+        tasks.start(task)
+
+    def _source_progress(self, fraction: float, layer_id: str) -> None:
+        ws = self.window.workspace
+        if not self._gone() and self.source is None and ws.has_layer(layer_id):
+            self.status.setText(tr("正在读取图层：{name}").format(name=ws.layer(layer_id).title(ws.lang)))
+
+    def _source_ready(self, source: ExportSource) -> None:
+        if self._gone() or self._source_task.cancelled():  # (closed meanwhile)
+            return
+        self.source = source
+        self.pdf_button.setEnabled(True)
+        self._atlas_changed()
+        self.request_preview()
+
+    def _source_failed(self, exc) -> None:
+        if self._gone() or isinstance(exc, tasks.Cancelled):
+            return
+        self.status.setText(exc.message() if isinstance(exc, RiskmapError) else str(exc))
+
+    def done(self, result: int) -> None:
+        """Closing the dialog stops reading the layers (between layers) if it still is."""
+        if self._source_task is not None and self.source is None:
+            self._source_task.cancel()
+        super().done(result)
 
     def extent(self):
         if not self.view_check.isChecked() or self.atlas_combo.currentData() is not None:

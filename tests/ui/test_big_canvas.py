@@ -337,3 +337,53 @@ def test_first_frame_before_the_exact_points_then_the_exact_cells(app, qtbot, pr
         qtbot.waitUntil(lambda: not w.loading, timeout=30000)
         w.close()
         w.deleteLater()
+
+
+def test_print_dialog_reads_a_lazy_layer_off_the_gui_thread(big_window, qtbot, monkeypatch):
+    """Opening the print dialog on a large project returns at once: the lazy layer's whole table (a city's
+    million enterprises: about 10 s) is read on a worker while the dialog says so, the export buttons waiting;
+    then the preview shows every enterprise of the filter. Closing the dialog meanwhile stops the reading."""
+    import threading
+
+    from riskmap.ui.print_dialog import PrintDialog
+    from riskmap.ui.workspace import LayerFilter
+
+    window, data = big_window
+    ws = window.workspace
+    ws.set_filter("enterprises", LayerFilter({"level": frozenset({1})}))
+    project = window.project
+    release, reading, threads = threading.Event(), threading.Event(), []
+    read_layer = project.read_layer
+
+    def slow_read(layer_def):
+        threads.append(threading.current_thread())
+        reading.set()
+        assert release.wait(30)
+        return read_layer(layer_def)
+
+    monkeypatch.setattr(project, "read_layer", slow_read)
+    dlg = PrintDialog(window)
+    qtbot.addWidget(dlg)
+    assert dlg.source is None  # the constructor did not wait for the rows
+    assert not any(b.isEnabled() for b in (dlg.pdf_button, dlg.png_button, dlg.svg_button))
+    assert reading.wait(10) and threads[0] is not threading.main_thread()
+    qtbot.waitUntil(lambda: "正在读取图层：" in dlg.status.text(), timeout=5000)  # and which one
+    dlg.grab().save(f"{SHOTS}/ui_print_dialog_reading.png")
+    release.set()
+    qtbot.waitUntil(dlg.preview_ready, timeout=60000)
+    assert dlg.pdf_button.isEnabled() and dlg.png_button.isEnabled()
+    want = sorted(int(i) for i, lv in zip(data["id"], data["level"]) if lv == 1)
+    assert sorted(dlg.source.get("enterprises").gdf["id"].tolist()) == want
+    dlg.close()
+
+    release.clear()
+    reading.clear()
+    dlg2 = PrintDialog(window)
+    qtbot.addWidget(dlg2)
+    assert reading.wait(10)
+    task = dlg2._source_task
+    dlg2.reject()  # closed while the first lazy layer is read
+    assert task.cancelled()
+    release.set()
+    qtbot.waitUntil(lambda: task.finished or task.error is not None, timeout=30000)
+    assert dlg2.source is None
