@@ -427,14 +427,15 @@ class Project:
             geoms = from_gpkg_blobs(blobs)
         return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, index=df.index, crs=f"EPSG:{SRID}"))
 
-    def read_layer(self, layer) -> gpd.GeoDataFrame:
-        """The features of a catalogue layer (its table filtered by its ``where``).
+    def read_layer(self, layer, columns: list[str] | None = None) -> gpd.GeoDataFrame:
+        """The features of a catalogue layer (its table filtered by its ``where``); ``columns``: only these
+        (and ``id`` and the geometry; names the table lacks are left out), else all.
 
         A table holding several geometry kinds (risk points: points and areas) gives each layer the rows of
         its own kind (and, to point layers, the rows without a place)."""
         import shapely
 
-        gdf = self.read_table(layer.table, where=layer.where)
+        gdf = self.read_table(layer.table, where=layer.where, columns=columns)
         kinds = _LAYER_TYPE_IDS.get(getattr(layer, "geometry", None))
         try:
             cls = class_for_table(layer.table)

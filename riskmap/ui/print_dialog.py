@@ -25,7 +25,7 @@ from riskmap.export.options import ExportOptions
 from riskmap.export.base import ExportLayer, ExportSource
 from riskmap.fields import derive_columns
 from riskmap.printing.compose import PagePainter
-from riskmap.printing.content import Texts, atlas_pages, build_content
+from riskmap.printing.content import Texts, atlas_pages, build_content, print_columns
 from riskmap.printing.template import PAPER_MM, Template, load_template, save_user_template, template_files
 from riskmap.ui import tasks
 from riskmap.ui.errors import show_error
@@ -76,10 +76,13 @@ def read_source(plan: list[tuple], project, progress=None, cancelled=None) -> Ex
 
 
 def _whole_layer(project, layer_def, flt, map_epsg: int):
-    """All rows of a lazy layer that its filter ``flt`` lets through."""
+    """All rows of a lazy layer that its filter ``flt`` lets through, with the columns the print takes
+    (:func:`riskmap.printing.content.print_columns`; every column under a free-text filter, which searches
+    them)."""
     from riskmap.ui.workspace import MapLayer
 
-    gdf = project.read_layer(layer_def)
+    columns = None if flt.text.strip() else print_columns(layer_def, flt.values)
+    gdf = project.read_layer(layer_def, columns=columns)
     if flt.is_empty():
         return gdf
     whole = MapLayer(layer_def, gdf, np.empty(0, dtype=object), map_epsg)
