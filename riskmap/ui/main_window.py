@@ -511,6 +511,7 @@ class MainWindow(QMainWindow):
         self.add_dock(self.legend_panel, tr("图例"), L, "legend")
         self.add_dock(self.identify_panel, tr("识别结果"), R, "identify")
         self.add_dock(self.dashboard, tr("统计看板"), R, "dashboard", tabify_with="identify")
+        self.docks["dashboard"].visibilityChanged.connect(self.dashboard.dock_shown)
         self.add_dock(self.zoning_panel, tr("风险分区"), R, "zoning", tabify_with="identify")
         self.register_action(None, self.zoning_panel.recompute, id="zoning_recompute", permission="assess")
         self.docks["identify"].raise_()

@@ -172,10 +172,13 @@ def test_print_and_export_of_a_lazy_layer_take_every_row(big_window, qtbot):
 def test_dashboard_of_a_lazy_project_counts_in_the_background(big_window, qtbot):
     window, data = big_window
     dash = window.dashboard
-    dash.show()
-    dash.raise_()
-    dash.mark_stale()  # shown: a lazy project's statistics are computed on a worker, never on the GUI thread
+    # opened with its tab behind 识别结果 (Qt calls it visible): nothing counted, no whole table read
+    assert dash.isVisible() and not dash.on_screen()
+    dash.mark_stale()
+    assert dash.stats is None and not dash.busy()
+    window.docks["dashboard"].raise_()  # its tab brought forward: counted on a worker, never on the GUI thread
     qtbot.waitUntil(lambda: not dash.busy() and dash.stats is not None, timeout=30000)
+    assert dash.on_screen()
     assert dash.stats["enterprises"] == len(data["id"])
     assert dash.stats["by_level"]["1"] == int((data["level"] == 1).sum()) == 1
 
@@ -352,14 +355,15 @@ def test_print_dialog_reads_a_lazy_layer_off_the_gui_thread(big_window, qtbot, m
     ws = window.workspace
     ws.set_filter("enterprises", LayerFilter({"level": frozenset({1})}))
     project = window.project
-    release, reading, threads = threading.Event(), threading.Event(), []
+    release, reading, threads, asked = threading.Event(), threading.Event(), [], []
     read_layer = project.read_layer
 
-    def slow_read(layer_def):
+    def slow_read(layer_def, columns=None):
         threads.append(threading.current_thread())
+        asked.append(columns)
         reading.set()
         assert release.wait(30)
-        return read_layer(layer_def)
+        return read_layer(layer_def, columns=columns)
 
     monkeypatch.setattr(project, "read_layer", slow_read)
     dlg = PrintDialog(window)
@@ -373,7 +377,11 @@ def test_print_dialog_reads_a_lazy_layer_off_the_gui_thread(big_window, qtbot, m
     qtbot.waitUntil(dlg.preview_ready, timeout=60000)
     assert dlg.pdf_button.isEnabled() and dlg.png_button.isEnabled()
     want = sorted(int(i) for i, lv in zip(data["id"], data["level"]) if lv == 1)
-    assert sorted(dlg.source.get("enterprises").gdf["id"].tolist()) == want
+    ents = dlg.source.get("enterprises").gdf
+    assert sorted(ents["id"].tolist()) == want
+    assert asked[0] == ["level", "name", "level_rule", "industry"]  # the columns the page takes, not all
+    full = read_layer(ws.layer("enterprises").layer_def)
+    assert "level" in ents and "name" in ents and len(ents.columns) < len(full.columns)
     dlg.close()
 
     release.clear()
