@@ -192,14 +192,14 @@ def _removed(project, start: dt.date, end: dt.date) -> list[dict]:
     return out
 
 
-def _encroachment_check(project, enterprises: pd.DataFrame):
+def _encroachment_check(project):
     """``check(at)`` → the GB 36894 encroachments among the targets, contours and lines created by ``at``
     (the tables and owner names read once for both dates)."""
     from riskmap.analysis.encroachment import find_encroachments, owner_names
     from riskmap.analysis.geodesy import project_epsg
 
     tables = [project.read_table(t) for t in ("protected_targets", "risk_contours", "control_lines")]
-    owners, epsg = owner_names(project, enterprises), project_epsg(project)
+    owners, epsg = owner_names(project), project_epsg(project)
 
     def check(at: dt.date) -> pd.DataFrame:
         frames = [df[created_by(df["created_at"], day_end(at))] if "created_at" in df else df for df in tables]
@@ -232,10 +232,12 @@ def changes(project, start: dt.date, end: dt.date, *, encroachments: bool = True
     a, b = levels_at(project, start), levels_at(project, end)
     frame = enterprise_frame(project)  # town by location, as the map and the statistics count them
     town = dict(zip(frame["id"].tolist(), frame["town"].tolist()))
-    name = dict(zip(frame["id"].tolist(), frame["name"].tolist()))
     industry = dict(zip(frame["id"].tolist(), frame["industry"].tolist()))
     out = Changes(start, end)
     moved = [i for i, lv in b.items() if i in a and a[i] != lv and lv is not None]
+    named = sorted(set(moved) | (set(b) - set(a)))  # the names of the enterprises reported only
+    rows = project.read_arrays("enterprises", ["id", "name"], ids=named) if named else {"id": [], "name": []}
+    name = dict(zip(np.asarray(rows["id"]).tolist(), np.asarray(rows["name"], dtype=object).tolist()))
     with project.engine.connect() as conn:
         rec = _records_at(conn, moved, end)
     for i in sorted(moved):
@@ -267,7 +269,7 @@ def changes(project, start: dt.date, end: dt.date, *, encroachments: bool = True
         if r.overdue:
             out.dangers_overdue.append(_danger_dict(r))
     if encroachments:
-        check = _encroachment_check(project, frame)
+        check = _encroachment_check(project)
         ea, eb = check(start), check(end)
 
         def keys(df):

@@ -290,9 +290,11 @@ def _danger_table(project, today: dt.date, only_open: bool, only_overdue: bool, 
         d = d[st["exists"].reindex(ids).to_numpy(dtype=bool)].reset_index(drop=True)
         closed = d["status"] == "closed"
         d["closed_date"] = d["closed_date"].where(closed, None)
-    ents = project.read_table("enterprises", columns=["id", "name"])
-    names = dict(zip(ents["id"].tolist(), ents["name"].tolist()))
-    d["enterprise"] = [names.get(i) for i in d["enterprise_id"].tolist()]
+    # the names of the enterprises the dangers name, not of every enterprise (a city's million: 6.5 s)
+    named = sorted({int(i) for i in d["enterprise_id"].tolist() if i is not None and i == i})
+    ents = project.read_arrays("enterprises", ["id", "name"], ids=named) if named else {"id": [], "name": []}
+    names = dict(zip(np.asarray(ents["id"]).tolist(), np.asarray(ents["name"], dtype=object).tolist()))
+    d["enterprise"] = [names.get(int(i)) if i is not None and i == i else None for i in d["enterprise_id"].tolist()]
     d["status_zh"] = [_zh(s) for s in d["status"]]
     d["grade_zh"] = [GRADE_ZH.get(g, g) for g in d["grade"]]
     d["overdue"] = overdue_mask(d["status"], d["deadline"], today) if len(d) else np.zeros(0, bool)

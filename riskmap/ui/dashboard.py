@@ -237,7 +237,7 @@ class Dashboard(QWidget):
             for n, b in self.level_boxes.items():
                 b.set_count(st["by_level"][str(n)], self.lang)
             self.total_label.setText(tr("企业共 {n} 家，未评估 {u} 家，未定位 {l} 家").format(
-                n=st["enterprises"], u=st["by_level"]["none"], l=st.get("unlocated", 0)))
+                n=f"{st['enterprises']:,}", u=f"{st['by_level']['none']:,}", l=f"{st.get('unlocated', 0):,}"))
         self.industry_keys, vals = self.level_rows(self.industry_counts() if st else {})
         self.by_industry.set_data([industry_name(k, self.lang) for k in self.industry_keys], vals, colours, names)
         self.industry_title.setText(tr("按行业（{town}）").format(town=self._town_label(self.town_scope)) if self.town_scope

@@ -48,8 +48,8 @@ def test_dashboard_equals_riskmap_stats(app, qtbot, demo_copy, prefs):
         dash.today = TODAY
         dash.refresh()
         # total and by level
-        assert dash.total_label.text() == (f"企业共 {st['enterprises']} 家，未评估 {st['by_level']['none']} 家，"
-                                      f"未定位 {st['unlocated']} 家")
+        assert dash.total_label.text() == (f"企业共 {st['enterprises']:,} 家，未评估 {st['by_level']['none']:,} 家，"
+                                      f"未定位 {st['unlocated']:,} 家")
         for n, box in dash.level_boxes.items():
             assert box.text().split("\n")[1] == f"{st['by_level'][str(n)]:,}"
         assert sum(st["by_level"].values()) == st["enterprises"] == 239
