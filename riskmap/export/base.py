@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -98,12 +98,15 @@ def export_columns(x: ExportLayer) -> list[str]:
 
 def collect_layers(project, layer_ids: Sequence[str] | None = None, *, visible_only: bool = False,
                    skip_empty: bool = False, progress: Progress | None = None,
-                   cancel: Cancel | None = None, at: dt.date | None = None) -> ExportSource:
+                   cancel: Cancel | None = None, at: dt.date | None = None,
+                   columns: Callable | None = None) -> ExportSource:
     """Read the chosen catalogue layers of an open project (all by default, in drawing order).
 
     ``layer_ids`` unknown to the catalogue raise RiskmapError naming them. ``at``: the project as of the end
     of that date (:mod:`riskmap.asof`): enterprises created by then with their levels then, zones levelled
-    from those levels, hidden dangers found by then with their status then.
+    from those levels, hidden dangers found by then with their status then. ``columns(layer def)``: the
+    columns to read of each layer (a print's: riskmap.printing.content.print_columns), else all; with ``at``
+    all are read.
     """
     cat = project.catalogue() if hasattr(project, "catalogue") else load_catalogue()  # 示意 titles
     if layer_ids:
@@ -125,7 +128,7 @@ def collect_layers(project, layer_ids: Sequence[str] | None = None, *, visible_o
         if snap is not None:  # every hidden danger: one closed now may have been open then
             gdf = as_of(snap, d, project.read_table(d.table) if d.table == "hidden_dangers" else project.read_layer(d))
         else:
-            gdf = project.read_layer(d)
+            gdf = project.read_layer(d, columns=columns(d) if columns is not None else None)
         gdf = gdf[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
         if skip_empty and not len(gdf):
             steps.step(d.name_zh)

@@ -14,7 +14,7 @@ from riskmap.export.options import as_of_subtitle
 from riskmap.layers import load_catalogue, raster_catalogue
 from riskmap.marks import DEMO_NOTE, demo_title
 from riskmap.printing.compose import PagePainter
-from riskmap.printing.content import ATLAS_KINDS, PageContent, Texts, atlas_pages, build_content
+from riskmap.printing.content import ATLAS_KINDS, PageContent, Texts, atlas_pages, build_content, print_columns
 from riskmap.printing.output import write_pdf, write_png, write_svg
 from riskmap.printing.template import Template, load_template
 from riskmap.render.fonts import ensure_fonts
@@ -79,7 +79,7 @@ def export_print(project, fmt: str, opts, *, progress=None, cancel=None, source:
             wanted |= {ATLAS_KINDS[opts.atlas][0], "villages"} if opts.atlas in ATLAS_KINDS else set()
         read = steps.sub(0.0, 0.15)
         source = collect_layers(project, sorted(wanted), progress=read.report, cancel=cancel,
-                                at=getattr(opts, "at", None))
+                                at=getattr(opts, "at", None), columns=print_columns)
     if opts.atlas and fmt != "pdf":
         raise RiskmapError("分幅图集只能导出为 PDF", "an atlas is written as PDF only")
     content, template, texts = prepare(source, opts, extent=extent, visible=visible, order=order,
