@@ -60,8 +60,8 @@ def source_plan(workspace) -> list[tuple]:
 def read_source(plan: list[tuple], project, progress=None, cancelled=None) -> ExportSource:
     """The export source of :func:`source_plan`'s layers; a lazy layer's rows read whole from the project (every
     feature is printed; none is dropped because only part of the layer was read for the screen: the ×10
-    city's million enterprises take about 10 s, hence off the GUI thread). ``progress(fraction, message)``;
-    ``cancelled()`` is checked between layers."""
+    city's layers take about 7 s, hence off the GUI thread). ``progress(fraction, layer id)``; ``cancelled()``
+    is checked between layers."""
     layers = []
     for i, (layer_def, gdf, flt, map_epsg) in enumerate(plan):
         if cancelled is not None and cancelled():
