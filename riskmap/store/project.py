@@ -542,27 +542,62 @@ def read_arrays(conn, table: str, columns: list[str], *, where: str | None = Non
     if pg and "id" not in columns:
         sql += " ORDER BY id"  # else sorted here, cheaper than on the server
     raw = conn.connection.driver_connection
+    parts: list[list[np.ndarray]] = [[] for _ in range(len(columns) + (2 if xy else 0))]
     try:
         if pg:  # binary: numbers arrive as numbers, twice as fast as text for 100k rows
             with raw.cursor(binary=True) as cur:
-                rows = cur.execute(sql, params).fetchall()
+                _arrays_by_chunk(cur.execute(sql, params), columns, xy, pg, parts)
         else:  # plain tuples, without a Row object per row
-            rows = raw.execute(sql, params or ()).fetchall()
+            _arrays_by_chunk(raw.execute(sql, params or ()), columns, xy, pg, parts)
     except Exception as exc:
         raise _raw_error(conn, sql, exc) from exc
-    data = list(zip(*rows)) if rows else [()] * len(sql_cols)
-    out = {}
-    for name, values in zip(columns, data):
-        arr = np.array(values)
-        out[name] = np.array(values, dtype=object) if arr.dtype.kind in "OSU" else arr
-    if xy and pg:
-        out["x"] = np.array(data[-2], dtype=float)
-        out["y"] = np.array(data[-1], dtype=float)
-    elif xy:
-        out["x"], out["y"] = gpkg_points_xy(data[-1]).T
+    names = list(columns) + (["x", "y"] if xy else [])
+    out = {name: _joined(chunks) for name, chunks in zip(names, parts)}
     if pg and "id" in columns:
         order = np.argsort(out["id"], kind="stable")
         out = {k: v[order] for k, v in out.items()}
+    return out
+
+
+ARRAY_CHUNK_ROWS = 100_000  # rows turned into numpy arrays at a time by read_arrays
+
+
+def _arrays_by_chunk(cur, columns: list[str], xy: bool, pg: bool, parts: list) -> None:
+    """The rows of ``cur`` as numpy arrays, ARRAY_CHUNK_ROWS at a time, appended to ``parts`` (one list per
+    column, then x and y): only a chunk's Python objects are alive at once (a city's million enterprises with
+    three text columns peaked 0.5 GB higher converted whole)."""
+    while True:
+        rows = cur.fetchmany(ARRAY_CHUNK_ROWS)
+        if not rows:
+            return
+        data = list(zip(*rows))
+        del rows
+        for j in range(len(columns)):
+            arr = np.array(data[j])
+            parts[j].append(np.array(data[j], dtype=object) if arr.dtype.kind in "OSU" else arr)
+        if xy and pg:
+            parts[-2].append(np.array(data[-2], dtype=float))
+            parts[-1].append(np.array(data[-1], dtype=float))
+        elif xy:
+            x, y = gpkg_points_xy(data[-1]).T
+            parts[-2].append(x)
+            parts[-1].append(y)
+
+
+def _joined(chunks: list[np.ndarray]) -> np.ndarray:
+    """One column from its chunks, as if converted whole: numbers promoted together, else (a chunk holding
+    NULLs or text beside a chunk of numbers) an object array of Python values."""
+    if not chunks:
+        return np.array(())
+    if len(chunks) == 1:
+        return chunks[0]
+    if all(c.dtype != object for c in chunks) or all(c.dtype == object for c in chunks):
+        return np.concatenate(chunks)
+    out = np.empty(sum(len(c) for c in chunks), dtype=object)
+    at = 0
+    for c in chunks:
+        out[at:at + len(c)] = c.tolist() if c.dtype != object else c
+        at += len(c)
     return out
 
 

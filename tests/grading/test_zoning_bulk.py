@@ -83,6 +83,33 @@ def test_read_arrays_equals_read_table(any_store):
     assert like["name"].tolist() and all(n.endswith("镇") for n in like["name"])
 
 
+def test_read_arrays_by_chunks_equals_whole(any_store, monkeypatch):
+    """Rows turned into arrays a few at a time give what the whole conversion gives: the same values, numbers
+    promoted together, Python values in an object array where a chunk holds NULLs beside a chunk of numbers."""
+    from sqlalchemy import text
+
+    import riskmap.store.project as store_project
+    from riskmap.store.project import read_arrays
+
+    project = any_store
+    cols = ["id", "name", "level", "industry"]
+    with project.engine.connect() as conn, conn.begin() as tx:  # rolled back: the store is left as it was
+        last = conn.execute(text("SELECT max(id) FROM enterprises")).scalar()
+        conn.execute(text("UPDATE enterprises SET level = NULL WHERE id > :n"), {"n": last - 3})  # the last chunk
+        whole = read_arrays(conn, "enterprises", cols, xy=True)
+        assert whole["level"].dtype == object and whole["level"][-1] is None
+        monkeypatch.setattr(store_project, "ARRAY_CHUNK_ROWS", 7)
+        chunked = read_arrays(conn, "enterprises", cols, xy=True)
+        assert len(whole["id"]) > 3 * 7 and whole["id"].dtype == np.int64
+        for k in [*cols, "x", "y"]:
+            assert chunked[k].dtype == whole[k].dtype, k
+            assert [type(v) for v in chunked[k].tolist()] == [type(v) for v in whole[k].tolist()], k
+            assert np.array_equal(chunked[k], whole[k], equal_nan=k in ("x", "y")), k
+        none = read_arrays(conn, "enterprises", ["id"], ids=[])
+        assert none["id"].dtype == np.float64 and len(none["id"]) == 0
+        tx.rollback()
+
+
 def test_bulk_insert_and_update_on_each_store(any_store):
     project = any_store
     zones = project.read_table("zones", where="kind = 'town'", columns=["id", "level"])
