@@ -36,6 +36,7 @@ from riskmap.grading.zoning import UNIT_ZH, level_unit, zoned_units
 from riskmap.levels import level_info
 from riskmap.model.base import Timestamp
 from riskmap.stats import created_by, enterprise_frame
+from riskmap.store.zoning import enterprise_names
 
 __all__ = ["Snapshot", "Changes", "snapshot", "levels_at", "changes", "date_zh"]
 
@@ -235,10 +236,8 @@ def changes(project, start: dt.date, end: dt.date, *, encroachments: bool = True
     industry = dict(zip(frame["id"].tolist(), frame["industry"].tolist()))
     out = Changes(start, end)
     moved = [i for i, lv in b.items() if i in a and a[i] != lv and lv is not None]
-    named = sorted(set(moved) | (set(b) - set(a)))  # the names of the enterprises reported only
-    rows = project.read_arrays("enterprises", ["id", "name"], ids=named) if named else {"id": [], "name": []}
-    name = dict(zip(np.asarray(rows["id"]).tolist(), np.asarray(rows["name"], dtype=object).tolist()))
     with project.engine.connect() as conn:
+        name = enterprise_names(conn, set(moved) | (set(b) - set(a)))  # the enterprises reported only
         rec = _records_at(conn, moved, end)
     for i in sorted(moved):
         frm, to = a[i], b[i]
